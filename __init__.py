@@ -1,0 +1,3 @@
+"""trialforge: raw CRF exports to a regulator-ready CDISC submission."""
+
+__version__ = "0.1.0"
