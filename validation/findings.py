@@ -1,0 +1,74 @@
+"""Findings: what a validation rule reports, in one shape for the gate, the reports and CI.
+
+Every finding names the rule, its severity, the dataset, the variable, the record (USUBJID and
+--SEQ where the dataset has them, else the 1-based row) and the offending value, so a programmer
+can go straight to the record.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
+
+ERROR = "error"
+WARNING = "warning"
+NOTICE = "notice"
+SEVERITIES = (ERROR, WARNING, NOTICE)
+_RANK = {ERROR: 0, WARNING: 1, NOTICE: 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    severity: str
+    dataset: str
+    message: str
+    variable: str | None = None
+    usubjid: str | None = None
+    seq: str | None = None          # --SEQ (or other record key) as text, e.g. "3"
+    row: int | None = None          # 1-based row in the dataset
+    value: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def sort_key(self):
+        return (_RANK.get(self.severity, 9), self.dataset, self.rule_id,
+                self.usubjid or "", _num_or_text(self.seq), self.row or 0, self.variable or "")
+
+
+def _num_or_text(value):
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, value or "")
+
+
+@dataclass
+class ValidationReport:
+    """All findings of one validation run, sorted stably so reports are byte-identical."""
+
+    findings: list[Finding] = field(default_factory=list)
+    datasets: dict[str, int] = field(default_factory=dict)   # dataset name -> record count
+    rules_run: int = 0
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        self.findings.extend(findings)
+
+    def sorted(self) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: f.sort_key)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+    def at_or_above(self, severity: str) -> list[Finding]:
+        limit = _RANK[severity]
+        return [f for f in self.findings if _RANK.get(f.severity, 9) <= limit]
