@@ -1,0 +1,114 @@
+"""Small frame helpers every derivation shares: missing values, required columns, filters.
+
+SDTM may come from any tool (SAS XPT, another Python pipeline), so nothing here assumes a column
+order or dtype: blank strings and NaN/None both mean "missing", text is compared after stripping.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from trialforge.errors import DatasetReadError, SpecError
+
+Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
+
+
+def char(series: pd.Series) -> pd.Series:
+    """Text view of a column as object dtype: stripped, missing (NaN/None/blank) as ""."""
+    values = series.astype(object)
+    out = values.where(values.notna(), "")
+    out = out.map(lambda v: v.strip() if isinstance(v, str) else _num_text(v))
+    return pd.Series(out.to_numpy(dtype=object), index=series.index, name=series.name, dtype=object)
+
+
+def _num_text(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def num(series: pd.Series) -> pd.Series:
+    """Numeric view of a column as float64; blanks and text that is not a number become NaN."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype("float64")
+    text = char(series)
+    return pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
+
+
+def normalize_sdtm(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of an SDTM frame with text columns as stripped object strings ("" = missing), numbers as float."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            out[str(col).upper()] = s.astype("float64")
+        else:
+            out[str(col).upper()] = char(s)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def require(frame: pd.DataFrame, columns: Iterable[str], dataset: str) -> None:
+    """Fail with the dataset and variable named when a derivation's input lacks a variable."""
+    for col in columns:
+        if col not in frame.columns:
+            raise DatasetReadError(f"{dataset} lacks a variable the ADaM derivation needs",
+                                   file=dataset, column=col)
+
+
+def mask(frame: pd.DataFrame, condition: Filter, *, where: str = "filter") -> pd.Series:
+    """Boolean row mask from None (all rows), a pandas expression string, or a callable."""
+    if condition is None or (isinstance(condition, str) and not condition.strip()):
+        return pd.Series(True, index=frame.index)
+    if callable(condition):
+        result = condition(frame)
+    else:
+        try:
+            result = frame.eval(condition, engine="python")
+        except Exception as exc:  # pandas raises many types for a bad expression
+            raise SpecError(f"cannot evaluate {where} expression: {exc}", value=condition) from None
+    if np.isscalar(result):
+        return pd.Series(bool(result), index=frame.index)
+    result = pd.Series(result, index=frame.index)
+    return result.astype("boolean").fillna(False).astype(bool)
+
+
+def yn(condition: pd.Series) -> pd.Series:
+    """'Y'/'N' flag from a boolean mask."""
+    return pd.Series(np.where(condition.to_numpy(dtype=bool), "Y", "N"), index=condition.index, dtype=object)
+
+
+def y_blank(condition: pd.Series) -> pd.Series:
+    """'Y'/'' flag from a boolean mask (ADaM occurrence/record flags are Y or null)."""
+    return pd.Series(np.where(condition.to_numpy(dtype=bool), "Y", ""), index=condition.index, dtype=object)
+
+
+def sort_spec(order: Sequence[str]) -> tuple[list[str], list[bool]]:
+    """Split an order list like ["ASTDT", "-ATOXGRN"] into columns and ascending flags ("-" = descending)."""
+    cols, asc = [], []
+    for item in order:
+        item = item.strip()
+        if item.startswith("-"):
+            cols.append(item[1:].strip())
+            asc.append(False)
+        else:
+            cols.append(item)
+            asc.append(True)
+    return cols, asc
+
+
+def stable_sort(frame: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """Sort by an order list (see sort_spec), missing values last, ties kept in input order."""
+    if not order:
+        return frame
+    cols, asc = sort_spec(order)
+    return frame.sort_values(cols, ascending=asc, kind="mergesort", na_position="last")
+
+
+def as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]

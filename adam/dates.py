@@ -1,0 +1,379 @@
+"""ISO 8601 --DTC text to numeric SAS dates/datetimes, with admiral's imputation rules.
+
+SAS dates are days since 1960-01-01 and SAS datetimes seconds since 1960-01-01T00:00:00, both
+as float so missing is NaN. Imputation follows admiral (``derive_vars_dt``/``derive_vars_dtm``):
+
+* ``highest_imputation`` ("n" < "D" < "M" < "Y"; datetimes also "h" < "m" < "s" below "D") is the
+  highest component that may be imputed; a date missing a higher component stays missing.
+* ``date_imputation``: "first" (Jan / 1st), "mid" (June 30 when the month is missing, 15th when only
+  the day is), "last" (Dec 31 / last day of the month, leap years honoured) or a fixed "MM-DD".
+  A missing month always re-imputes the day too (admiral ``preserve = FALSE``): "2019---07" → as "2019".
+* A missing year can only be imputed (level "Y") from ``min_dates`` ("first") or ``max_dates`` ("last").
+* ``min_dates``/``max_dates``: the imputed date is moved to the latest min date / earliest max date
+  that lies inside the range the partial date allows, so collected components never change.
+* Flags: --DTF "Y"/"M"/"D" = highest date component imputed; --TMF "H"/"M"/"S" likewise for time.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from trialforge.errors import DateFormatError, SpecError
+
+from ._frame import char, num
+
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+_LEVELS = {"Y": 6, "M": 5, "D": 4, "h": 3, "m": 2, "s": 1, "n": 0}
+_ISO = (r"^(?P<Y>\d{4}|-)?(?:-(?P<M>\d{2}|-)?(?:-(?P<D>\d{2}|-)?)?)?"
+        r"(?:T(?P<h>\d{2}|-)?(?::(?P<m>\d{2}|-)?(?::(?P<s>\d{2}(?:\.\d+)?|-)?)?)?)?$")
+
+
+def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
+    """Split ISO 8601 text into numeric Y M D h m s (NaN = not collected); malformed text is an error.
+
+    >>> parse_dtc(pd.Series(["2019-02", "2019---07", "2020-03-01T10:15"])).fillna(-1).astype(int).values.tolist()
+    [[2019, 2, -1, -1, -1, -1], [2019, -1, 7, -1, -1, -1], [2020, 3, 1, 10, 15, -1]]
+    """
+    text = char(dtc)
+    parts = text.str.extract(_ISO)
+    bad = parts.isna().all(axis=1) & (text != "") | ~text.str.match(_ISO)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DateFormatError("not an ISO 8601 date/time", column=column, row=row + 1, value=text.iloc[row])
+    out = pd.DataFrame(index=dtc.index)
+    for key in "YMDhms":
+        out[key] = pd.to_numeric(parts[key].where(parts[key] != "-", None), errors="coerce").astype("float64")
+    out["s"] = np.floor(out["s"])
+    # Range checks: a month 13 or Feb 30 is a data error, not something to impute around.
+    month_bad = out["M"].notna() & ~out["M"].between(1, 12)
+    dim = _days_in_month(out["Y"].fillna(2000), out["M"].fillna(1))
+    day_bad = out["D"].notna() & ((out["D"] < 1) | (out["M"].notna() & out["Y"].notna() & (out["D"] > dim))
+                                  | (out["D"] > 31))
+    time_bad = (out["h"] > 23) | (out["m"] > 59) | (out["s"] > 59)
+    bad = month_bad | day_bad | time_bad
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DateFormatError("impossible date/time", column=column, row=row + 1, value=text.iloc[row])
+    return out
+
+
+def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
+    y = year.to_numpy(dtype="float64")
+    m = month.to_numpy(dtype="float64")
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    table = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="float64")
+    idx = np.clip(np.nan_to_num(m, nan=1).astype(int) - 1, 0, 11)
+    days = table[idx] + ((idx == 1) & leap)
+    return pd.Series(days, index=year.index)
+
+
+def _sas_days(y, m, d) -> np.ndarray:
+    """Vectorised civil date → days since 1960-01-01 (NaN where any part is NaN)."""
+    y = np.asarray(y, dtype="float64")
+    m = np.asarray(m, dtype="float64")
+    d = np.asarray(d, dtype="float64")
+    ok = ~(np.isnan(y) | np.isnan(m) | np.isnan(d))
+    out = np.full(y.shape, np.nan)
+    if ok.any():
+        yy, mm, dd = y[ok].astype(int), m[ok].astype(int), d[ok].astype(int)
+        months = (yy - 1970) * 12 + (mm - 1)
+        dates = months.astype("datetime64[M]").astype("datetime64[D]") + (dd - 1)
+        out[ok] = (dates - np.datetime64("1960-01-01")).astype("int64").astype("float64")
+    return out
+
+
+def _check_level(level: str, allowed: str) -> int:
+    if level not in allowed:
+        raise SpecError(f"highest_imputation must be one of {', '.join(allowed)}", value=level)
+    return _LEVELS[level]
+
+
+def _date_defaults(rule: str) -> tuple[float, float, str]:
+    """(month, day) to impute when the month is missing, and the day rule when only the day is."""
+    rule_l = rule.lower()
+    if rule_l == "first":
+        return 1.0, 1.0, "first"
+    if rule_l == "mid":
+        return 6.0, 30.0, "mid"
+    if rule_l == "last":
+        return 12.0, 31.0, "last"
+    try:
+        month, day = (int(p) for p in rule.split("-"))
+    except ValueError:
+        raise SpecError("date_imputation must be first, mid, last or MM-DD", value=rule) from None
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise SpecError("date_imputation MM-DD is not a date", value=rule)
+    return float(month), float(day), "fixed"
+
+
+def _impute_date_parts(parts: pd.DataFrame, level: int, rule: str):
+    """Imputed (y, m, d) arrays and the flag; NaN where imputation is not allowed."""
+    y, m, d = parts["Y"].copy(), parts["M"].copy(), parts["D"].copy()
+    imp_month, imp_day, kind = _date_defaults(rule)
+    flag = pd.Series("", index=parts.index, dtype=object)
+    no_year = y.isna()
+    no_month = ~no_year & m.isna()
+    no_day = ~no_year & ~no_month & d.isna()
+    # Day only missing (needs level D).
+    if level >= _LEVELS["D"]:
+        dim = _days_in_month(y, m)
+        day_value = {"first": pd.Series(1.0, index=d.index), "mid": pd.Series(15.0, index=d.index),
+                     "last": dim, "fixed": np.minimum(imp_day, dim)}[kind]
+        d = d.where(~no_day, day_value)
+        flag = flag.where(~no_day, "D")
+    else:
+        d = d.where(~no_day, np.nan)
+    # Month missing (needs level M): month and day both imputed, a collected day is not preserved.
+    if level >= _LEVELS["M"]:
+        m = m.where(~no_month, imp_month)
+        day_for_month = np.minimum(imp_day, _days_in_month(y, m))
+        d = d.where(~no_month, day_for_month)
+        flag = flag.where(~no_month, "M")
+    else:
+        m = m.where(~no_month, np.nan)
+    y = y.where(~no_year, np.nan)
+    if level >= _LEVELS["Y"]:
+        flag = flag.where(~no_year, "Y")
+    return y, m, d, flag, no_year
+
+
+def _bounds(parts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest and latest SAS date a partial date allows (NaN when the year is missing: unbounded)."""
+    y = parts["Y"]
+    m_lo = parts["M"].fillna(1.0)
+    m_hi = parts["M"].fillna(12.0)
+    d_lo = parts["D"].where(parts["M"].notna(), np.nan).fillna(1.0)
+    d_hi = parts["D"].where(parts["M"].notna(), np.nan)
+    d_hi = d_hi.fillna(_days_in_month(y.fillna(2000), m_hi))
+    return _sas_days(y, m_lo, d_lo), _sas_days(y, m_hi, d_hi)
+
+
+def _restrict(value: np.ndarray, parts: pd.DataFrame, bounds_dates: Sequence[pd.Series], *,
+              lower: bool) -> np.ndarray:
+    """admiral min_dates/max_dates: clamp to reference dates that lie inside the partial date's range."""
+    lo, hi = _bounds(parts)
+    unbounded = np.isnan(parts["Y"].to_numpy())
+    value = value.copy()
+    for ref in bounds_dates:
+        r = np.asarray(ref, dtype="float64")
+        inside = ~np.isnan(r) & (unbounded | ((lo <= r) & (r <= hi)))
+        if lower:
+            value = np.where(inside & (np.isnan(value) | (value < r)), r, value)
+        else:
+            value = np.where(inside & (np.isnan(value) | (value > r)), r, value)
+    return value
+
+
+def _ref_series(dataset: pd.DataFrame, refs) -> list[pd.Series]:
+    out = []
+    for ref in refs or []:
+        out.append(num(dataset[ref]) if isinstance(ref, str) else pd.Series(ref, index=dataset.index))
+    return out
+
+
+def impute_dtc_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputation: str = "first",
+                  min_dates: Sequence[pd.Series] = (), max_dates: Sequence[pd.Series] = (),
+                  column: str = "--DTC") -> tuple[pd.Series, pd.Series]:
+    """(SAS date, --DTF flag) for ISO 8601 text, following the module's imputation rules.
+
+    >>> dt, flag = impute_dtc_dt(pd.Series(["2019-02", "2020-02", "2019"]), highest_imputation="M",
+    ...                          date_imputation="last")
+    >>> [pd.Timestamp("1960-01-01") + pd.Timedelta(days=v) for v in dt], flag.tolist()
+    ([Timestamp('2019-02-28 00:00:00'), Timestamp('2020-02-29 00:00:00'), Timestamp('2019-12-31 00:00:00')], ['D', 'D', 'M'])
+    """
+    level = _check_level(highest_imputation, "nDMY")
+    parts = parse_dtc(dtc, column=column)
+    y, m, d, flag, no_year = _impute_date_parts(parts, level, date_imputation)
+    value = _sas_days(y, m, d)
+    value = _apply_bounds(value, parts, no_year, level, date_imputation, min_dates, max_dates, _restrict)
+    value = pd.Series(value, index=dtc.index, dtype="float64")
+    flag = flag.where(value.notna(), "")
+    return value, flag
+
+
+def _apply_bounds(value, parts, no_year, level, rule, min_dates, max_dates, restrict):
+    """Clamp imputed values to min/max dates; a missing year is imputed only from them (level "Y")."""
+    year_imputable = no_year.to_numpy() & (level >= _LEVELS["Y"])
+    keep = ~np.isnan(value)
+    if min_dates:
+        lower = restrict(value, parts, min_dates, lower=True)
+        use = keep | (year_imputable & (rule.lower() != "last"))
+        value = np.where(use, lower, value)
+    if max_dates:
+        upper = restrict(value, parts, max_dates, lower=False)
+        use = ~np.isnan(value) | (year_imputable & (rule.lower() == "last"))
+        value = np.where(use, upper, value)
+    return value
+
+
+def derive_vars_dt(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, highest_imputation: str = "n",
+                   date_imputation: str = "first", flag_imputation: bool = True,
+                   min_dates: Sequence[str] = (), max_dates: Sequence[str] = ()) -> pd.DataFrame:
+    """Add <prefix>DT (SAS date) and <prefix>DTF (imputation flag) from an ISO 8601 --DTC column.
+
+    ``min_dates``/``max_dates`` name numeric SAS-date columns of ``dataset``.
+
+    >>> ae = pd.DataFrame({"AESTDTC": ["2019-07-18T15:25", "2019-02", "2019", ""]})
+    >>> out = derive_vars_dt(ae, "AST", "AESTDTC", highest_imputation="M", date_imputation="first")
+    >>> out["ASTDT"].tolist(), out["ASTDTF"].tolist()
+    ([21748.0, 21581.0, 21550.0, nan], ['', 'D', 'M', ''])
+    """
+    value, flag = impute_dtc_dt(dataset[dtc], highest_imputation=highest_imputation,
+                                date_imputation=date_imputation,
+                                min_dates=_ref_series(dataset, min_dates),
+                                max_dates=_ref_series(dataset, max_dates), column=dtc)
+    out = dataset.copy()
+    out[f"{new_vars_prefix}DT"] = value
+    if flag_imputation:
+        out[f"{new_vars_prefix}DTF"] = flag
+    return out
+
+
+def impute_dtc_dtm(dtc: pd.Series, *, highest_imputation: str = "h", date_imputation: str = "first",
+                   time_imputation: str = "first", min_dates: Sequence[pd.Series] = (),
+                   max_dates: Sequence[pd.Series] = (), ignore_seconds_flag: bool = False,
+                   column: str = "--DTC") -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(SAS datetime, --DTF, --TMF) for ISO 8601 text; min/max dates are SAS datetimes here.
+
+    >>> dtm, dtf, tmf = impute_dtc_dtm(pd.Series(["1960-01-02T01:30", "1960-01-02"]), time_imputation="last")
+    >>> dtm.tolist(), dtf.tolist(), tmf.tolist()
+    ([91859.0, 172799.0], ['', ''], ['S', 'H'])
+    """
+    level = _check_level(highest_imputation, "nsmhDMY")
+    parts = parse_dtc(dtc, column=column)
+    date_level = level if level >= _LEVELS["D"] else 0
+    y, m, d, dtf, no_year = _impute_date_parts(parts, date_level, date_imputation)
+    rule = time_imputation.lower()
+    if rule == "first":
+        fill = (0.0, 0.0, 0.0)
+    elif rule == "last":
+        fill = (23.0, 59.0, 59.0)
+    else:
+        try:
+            fill = tuple(float(p) for p in time_imputation.split(":"))
+            assert len(fill) == 3
+        except (ValueError, AssertionError):
+            raise SpecError("time_imputation must be first, last or hh:mm:ss", value=time_imputation) from None
+    h, mi, s = parts["h"].copy(), parts["m"].copy(), parts["s"].copy()
+    date_imputed = dtf != ""
+    # A missing hour imputes minutes and seconds too; once a part is missing the finer ones follow.
+    miss_h = h.isna() | date_imputed
+    miss_m = miss_h | mi.isna()
+    miss_s = miss_m | s.isna()
+    tmf = pd.Series("", index=parts.index, dtype=object)
+    tmf = tmf.where(~miss_s, "" if ignore_seconds_flag else "S")
+    tmf = tmf.where(~miss_m, "M")
+    tmf = tmf.where(~miss_h, "H")
+    allowed = ((miss_h & (level >= _LEVELS["h"])) | (~miss_h & miss_m & (level >= _LEVELS["m"]))
+               | (~miss_m & miss_s & (level >= _LEVELS["s"])) | ~miss_s)
+    h = h.where(~miss_h, fill[0])
+    mi = mi.where(~miss_m, fill[1])
+    s = s.where(~miss_s, fill[2])
+    days = _sas_days(y, m, d)
+    value = days * 86400.0 + h.to_numpy() * 3600.0 + mi.to_numpy() * 60.0 + s.to_numpy()
+    value = np.where(allowed.to_numpy(), value, np.nan)
+    value = _apply_bounds(value, parts, no_year, level, date_imputation, min_dates, max_dates, _restrict_dtm)
+    value = pd.Series(value, index=dtc.index, dtype="float64")
+    dtf = dtf.where(value.notna(), "")
+    tmf = tmf.where(value.notna(), "")
+    return value, dtf, tmf
+
+
+def _restrict_dtm(value, parts, refs, *, lower):
+    lo_day, hi_day = _bounds(parts)
+    # Range of the partial datetime: from its first to its last possible second.
+    h_lo = parts["h"].where(parts["D"].notna()).fillna(0).to_numpy()
+    h_hi = parts["h"].where(parts["D"].notna()).fillna(23).to_numpy()
+    m_lo = parts["m"].where(parts["h"].notna() & parts["D"].notna()).fillna(0).to_numpy()
+    m_hi = parts["m"].where(parts["h"].notna() & parts["D"].notna()).fillna(59).to_numpy()
+    s_lo = parts["s"].where(parts["m"].notna() & parts["h"].notna() & parts["D"].notna()).fillna(0).to_numpy()
+    s_hi = parts["s"].where(parts["m"].notna() & parts["h"].notna() & parts["D"].notna()).fillna(59).to_numpy()
+    lo = lo_day * 86400.0 + h_lo * 3600 + m_lo * 60 + s_lo
+    hi = hi_day * 86400.0 + h_hi * 3600 + m_hi * 60 + s_hi
+    unbounded = np.isnan(parts["Y"].to_numpy())
+    value = value.copy()
+    for ref in refs:
+        r = np.asarray(ref, dtype="float64")
+        inside = ~np.isnan(r) & (unbounded | ((lo <= r) & (r <= hi)))
+        if lower:
+            value = np.where(inside & (np.isnan(value) | (value < r)), r, value)
+        else:
+            value = np.where(inside & (np.isnan(value) | (value > r)), r, value)
+    return value
+
+
+def derive_vars_dtm(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, highest_imputation: str = "h",
+                    date_imputation: str = "first", time_imputation: str = "first",
+                    flag_imputation: str = "auto", min_dates: Sequence[str] = (), max_dates: Sequence[str] = (),
+                    ignore_seconds_flag: bool = False) -> pd.DataFrame:
+    """Add <prefix>DTM (SAS datetime) plus <prefix>DTF/<prefix>TMF from an ISO 8601 --DTC column.
+
+    ``flag_imputation``: "auto" (DTF only if a date part can be imputed, i.e. level ≥ "D"), "both",
+    "date", "time" or "none".
+
+    >>> ex = pd.DataFrame({"EXSTDTC": ["2020-01-01T10:00", "2020-01-01"]})
+    >>> out = derive_vars_dtm(ex, "TRTS", "EXSTDTC")
+    >>> out["TRTSDTM"].tolist(), out["TRTSTMF"].tolist()
+    ([1893492000.0, 1893456000.0], ['S', 'H'])
+    """
+    value, dtf, tmf = impute_dtc_dtm(dataset[dtc], highest_imputation=highest_imputation,
+                                     date_imputation=date_imputation, time_imputation=time_imputation,
+                                     min_dates=_ref_series(dataset, min_dates),
+                                     max_dates=_ref_series(dataset, max_dates),
+                                     ignore_seconds_flag=ignore_seconds_flag, column=dtc)
+    out = dataset.copy()
+    out[f"{new_vars_prefix}DTM"] = value
+    date_flag = {"auto": _LEVELS[highest_imputation] >= _LEVELS["D"], "both": True, "date": True}.get(
+        flag_imputation, False)
+    time_flag = flag_imputation in ("auto", "both", "time")
+    if date_flag:
+        out[f"{new_vars_prefix}DTF"] = dtf
+    if time_flag:
+        out[f"{new_vars_prefix}TMF"] = tmf
+    return out
+
+
+def dtm_to_dt(dtm: pd.Series) -> pd.Series:
+    """SAS datetime → SAS date (floor to the day).
+
+    >>> dtm_to_dt(pd.Series([86399.0, 86400.0, float("nan")])).tolist()
+    [0.0, 1.0, nan]
+    """
+    return np.floor(num(dtm) / 86400.0)
+
+
+def derive_vars_dy(dataset: pd.DataFrame, reference_date: str, source_vars: dict[str, str]) -> pd.DataFrame:
+    """Study/analysis days (no day 0): new_var = date − reference + 1 when on/after the reference.
+
+    >>> df = pd.DataFrame({"TRTSDT": [100.0, 100.0, 100.0], "ADT": [100.0, 99.0, 109.0]})
+    >>> derive_vars_dy(df, "TRTSDT", {"ADY": "ADT"})["ADY"].tolist()
+    [1.0, -1.0, 10.0]
+    """
+    out = dataset.copy()
+    ref = num(out[reference_date])
+    for new_var, source in source_vars.items():
+        diff = num(out[source]) - ref
+        out[new_var] = diff + (diff >= 0).astype("float64")
+        out.loc[diff.isna(), new_var] = np.nan
+    return out
+
+
+def sas_date_to_iso(values: pd.Series) -> pd.Series:
+    """SAS date → 'YYYY-MM-DD' text ("" for missing), e.g. for SDTM-side reference dates.
+
+    >>> sas_date_to_iso(pd.Series([0.0, 21748.0, float("nan")])).tolist()
+    ['1960-01-01', '2019-07-18', '']
+    """
+    v = num(values)
+    stamps = SAS_EPOCH + pd.to_timedelta(v, unit="D")
+    return pd.Series(np.where(v.isna(), "", stamps.dt.strftime("%Y-%m-%d")), index=values.index, dtype=object)
+
+
+def sas_datetime_to_iso(values: pd.Series) -> pd.Series:
+    """SAS datetime → 'YYYY-MM-DDThh:mm:ss' text ("" for missing)."""
+    v = num(values)
+    stamps = SAS_EPOCH + pd.to_timedelta(v, unit="s")
+    return pd.Series(np.where(v.isna(), "", stamps.dt.strftime("%Y-%m-%dT%H:%M:%S")), index=values.index,
+                     dtype=object)
