@@ -80,3 +80,8 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+def replace_var_meta(var: VariableMeta, **changes) -> VariableMeta:
+    """Copy of a VariableMeta with the non-None changes applied."""
+    return replace(var, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,302 @@
+"""The mapping algorithms every domain reuses, one per rule kind (in sdtm.oak's spirit).
+
+Each takes the working frame (raw columns plus the variables assigned so far) and a Rule and
+returns a Series aligned to the frame. Modifiers (recode, CT decode, default, type) are applied
+afterwards by ``apply_modifiers`` so every kind gets them the same way.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RawDataError, SpecError, TerminologyError
+from ..specs.spec import Rule
+from . import dates, expressions, functions
+from .sources import FILE_COL, ROW_COL
+
+_TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SUBST = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
+
+
+@dataclass
+class MappingContext:
+    """What rules may consult besides the working frame."""
+
+    study: object                       # specs.study.Study
+    ct: object                          # specs.ct.ControlledTerminology
+    domains: dict = field(default_factory=dict)   # name -> frame built so far
+    variable_types: dict = field(default_factory=dict)  # var -> "Char"/"Num"
+
+    def substitute(self, text):
+        if not isinstance(text, str):
+            return text
+        subs = self.study.substitutions()
+
+        def repl(m):
+            if m.group(1) not in subs:
+                raise SpecError(f"unknown substitution ${{{m.group(1)}}}; known: {', '.join(sorted(subs))}",
+                                value=text)
+            return subs[m.group(1)]
+        return _SUBST.sub(repl, text)
+
+
+def _location(frame: pd.DataFrame, mask: pd.Series):
+    first = mask.idxmax()
+    file = frame.at[first, FILE_COL] if FILE_COL in frame else None
+    row = frame.at[first, ROW_COL] if ROW_COL in frame else None
+    return first, file, (None if row is None else int(row))
+
+
+def _need(frame, column, rule):
+    if column not in frame.columns:
+        file = frame[FILE_COL].iloc[0] if FILE_COL in frame and len(frame) else rule.file
+        raise RawDataError(f"column {column!r} (for {rule.variable}) is not in the raw data or assigned yet",
+                           file=file, column=column)
+    return frame[column]
+
+
+def assign_no_ct(frame, rule: Rule, ctx) -> pd.Series:
+    """Copy a raw column as is (sdtm.oak's assign_no_ct); CT decoding, if asked, follows."""
+    return _need(frame, rule.value, rule).astype(object)
+
+
+def hardcode(frame, rule: Rule, ctx) -> pd.Series:
+    """A constant for every record (sdtm.oak's hardcode_no_ct)."""
+    value = ctx.substitute(rule.value)
+    return pd.Series(["" if value is None else value] * len(frame), index=frame.index, dtype=object)
+
+
+def assign_template(frame, rule: Rule, ctx) -> pd.Series:
+    """Concatenate literal text and columns: '{STUDYID}-{SITENO}-{SUBJNO}'."""
+    template = ctx.substitute(str(rule.value))
+    pieces = _TEMPLATE_FIELD.split(template)
+    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            out = out + _need(frame, piece, rule).fillna("").astype(str)
+        elif piece:
+            out = out + piece
+    return out
+
+
+def assign_expr(frame, rule: Rule, ctx) -> pd.Series:
+    result = expressions.evaluate(str(rule.value), frame)
+    if not isinstance(result, pd.Series):
+        result = pd.Series([result] * len(frame), index=frame.index)
+    return result
+
+
+def assign_condition(frame, rule: Rule, ctx) -> pd.Series:
+    """First matching branch wins (sdtm.oak's condition_add); rows matching none get ``else``."""
+    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    taken = pd.Series(False, index=frame.index)
+    for condition, then in rule.value:
+        mask = expressions.evaluate_mask(condition, frame) & ~taken
+        if mask.any():
+            out[mask] = evaluate_rule(then, frame[mask], ctx)
+        taken |= mask
+    otherwise = rule.get("else")
+    rest = ~taken
+    if otherwise is not None and rest.any():
+        out[rest] = evaluate_rule(otherwise, frame[rest], ctx)
+    return out
+
+
+def assign_datetime(frame, rule: Rule, ctx) -> pd.Series:
+    """ISO 8601 from raw date and time fields (sdtm.oak's assign_datetime)."""
+    spec = rule.value
+    date_col = spec["date"]
+    date = _need(frame, date_col, rule)
+    time = _need(frame, spec["time"], rule) if spec.get("time") else None
+    file = frame[FILE_COL].iloc[0] if FILE_COL in frame and len(frame) else rule.file
+    where = {"file": file, "column": date_col, "time_column": spec.get("time")}
+    files = frame[FILE_COL] if FILE_COL in frame else None
+    result = dates.to_iso8601(date, time, fmt=spec.get("format", "DD MON YYYY"),
+                              time_fmt=spec.get("time_format", "HH:MM"),
+                              unknown=tuple(spec.get("unknown") or dates.DEFAULT_UNKNOWN), where=where,
+                              rows=frame[ROW_COL] if ROW_COL in frame else None)
+    if files is not None and files.nunique() > 1:
+        pass  # error messages name the first file; rows are still exact
+    return result
+
+
+def _visit_table(ctx):
+    table = {}
+    for v in ctx.study.visits:
+        for label in (v.visit, *v.raw):
+            table[label.strip().upper()] = v
+    return table
+
+
+def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
+    """VISIT / VISITNUM / VISITDY from the raw visit label via the study's visit schedule."""
+    raw = _need(frame, rule.value, rule).fillna("").astype(str)
+    table = _visit_table(ctx)
+    if not table:
+        raise SpecError("the spec maps visits but study.yaml declares no visits", file=ctx.study.config_file,
+                        column=rule.variable)
+    key = raw.str.strip().str.upper()
+    known = key.isin(table.keys()) | (key == "")
+    if not known.all():
+        first, file, row = _location(frame, ~known)
+        raise RawDataError("visit label is not in the study's visit schedule (study.yaml visits)",
+                           file=file, column=rule.value, row=row, value=raw.at[first])
+    values = key.map(lambda k: getattr(table[k], attr) if k in table else None)
+    if attr == "visit":
+        return values.fillna("").astype(object)
+    return pd.to_numeric(values, errors="coerce")
+
+
+def assign_function(frame, rule: Rule, ctx) -> pd.Series:
+    fn = functions.get(str(rule.value))
+    args = rule.get("args") or {}
+    try:
+        result = fn(frame, **args)
+    except TypeError as exc:
+        raise SpecError(f"function {rule.value} called with wrong arguments: {exc}", file=rule.file,
+                        column=rule.variable) from None
+    if not isinstance(result, pd.Series):
+        result = pd.Series([result] * len(frame), index=frame.index)
+    return result.reindex(frame.index)
+
+
+def assign_elapsed(frame, rule: Rule, ctx) -> pd.Series:
+    """ISO 8601 duration end − start (e.g. PCELTM 'PT4H', 'P7D', '-PT30M'); partial → blank."""
+    start = _need(frame, rule.value["start"], rule).fillna("").astype(str)
+    end = _need(frame, rule.value["end"], rule).fillna("").astype(str)
+    s = pd.to_datetime(start.where(start.str.len() >= 16), format="%Y-%m-%dT%H:%M", errors="coerce")
+    s = s.fillna(pd.to_datetime(start.where(start.str.len() >= 19).str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S",
+                                errors="coerce"))
+    e = pd.to_datetime(end.where(end.str.len() >= 16).str.slice(0, 16), format="%Y-%m-%dT%H:%M", errors="coerce")
+    minutes = (e - s).dt.total_seconds() / 60
+    return minutes.map(iso_duration)
+
+
+def iso_duration(minutes) -> str:
+    """Minutes → ISO 8601 duration: whole days as PnD, else PTnHnM; negative durations get '-'."""
+    if minutes is None or pd.isna(minutes):
+        return ""
+    sign = "-" if minutes < 0 else ""
+    m = int(round(abs(minutes)))
+    if m == 0:
+        return "PT0H"
+    days, rem = divmod(m, 1440)
+    if rem == 0:
+        return f"{sign}P{days}D"
+    hours, mins = divmod(m, 60)
+    text = f"PT{hours}H" + (f"{mins}M" if mins else "")
+    return sign + text
+
+
+PHASE1 = {
+    "from": assign_no_ct,
+    "constant": hardcode,
+    "template": assign_template,
+    "expr": assign_expr,
+    "when": assign_condition,
+    "datetime": assign_datetime,
+    "visit": lambda f, r, c: assign_visit(f, r, c, "visit"),
+    "visitnum": lambda f, r, c: assign_visit(f, r, c, "visitnum"),
+    "visitdy": lambda f, r, c: assign_visit(f, r, c, "day"),
+    "function": assign_function,
+    "elapsed": assign_elapsed,
+}
+
+
+def evaluate_rule(rule: Rule, frame: pd.DataFrame, ctx: MappingContext) -> pd.Series:
+    """Value of one rule over the frame, modifiers applied."""
+    from . import derive
+    algorithm = PHASE1.get(rule.kind) or derive.PHASE2.get(rule.kind)
+    if algorithm is None:
+        raise SpecError(f"rule kind {rule.kind} cannot be used here", file=rule.file, column=rule.variable)
+    values = algorithm(frame, rule, ctx)
+    return apply_modifiers(values, rule, frame, ctx)
+
+
+def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: MappingContext) -> pd.Series:
+    """Recode (map), CT decode (ct + synonyms), upper-case, default, numeric type, rounding."""
+    if "map" in rule.options:
+        values = recode(values, rule, frame)
+    if rule.get("ct"):
+        values = assign_ct(values, rule, frame, ctx)
+    elif rule.get("synonyms"):
+        values = recode(values, rule, frame, mapping=rule.get("synonyms"), unmapped="keep")
+    if rule.get("upper"):
+        values = values.where(values.isna(), values.astype(str).str.upper())
+    if "default" in rule.options:
+        blank = values.isna() | (values.astype(str).str.strip() == "")
+        values = values.where(~blank, ctx.substitute(rule.get("default")))
+    want = str(rule.get("type") or ctx.variable_types.get(rule.variable, "")).lower()
+    if want in ("num", "number", "float", "integer"):
+        values = to_number(values, rule, frame)
+        if rule.get("round") is not None:
+            values = values.round(int(rule.get("round")))
+    else:
+        values = values.where(values.notna(), "").astype(object)
+        values = values.map(_text_value)
+    return values
+
+
+def _text_value(v):
+    if isinstance(v, float):
+        return "" if np.isnan(v) else (str(int(v)) if v.is_integer() else repr(v))
+    return v if isinstance(v, str) else str(v)
+
+
+def to_number(values: pd.Series, rule: Rule, frame: pd.DataFrame) -> pd.Series:
+    """Text → float; a non-blank value that is not a number is an error naming the row."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = values.fillna("").astype(str).str.strip()
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = numbers.isna() & (text != "")
+    if bad.any():
+        first, file, row = _location(frame, bad)
+        column = rule.value if rule.kind == "from" else rule.variable
+        raise RawDataError(f"{rule.variable} must be numeric", file=file, column=column, row=row,
+                           value=text.at[first])
+    return numbers.astype(float)
+
+
+def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:
+    """Raw value → submission value by an explicit table; matching ignores case and outer blanks."""
+    mapping = rule.get("map") if mapping is None else mapping
+    unmapped = unmapped or rule.get("unmapped", "error")
+    table = {str(k).strip().upper(): ("" if v is None else v) for k, v in mapping.items()}
+    text = values.fillna("").astype(str)
+    key = text.str.strip().str.upper()
+    hit = key.isin(table.keys())
+    out = key.map(table).where(hit, values)
+    missing = ~hit & (key != "")
+    if missing.any():
+        if unmapped == "error":
+            first, file, row = _location(frame, missing)
+            column = rule.value if rule.kind == "from" else rule.variable
+            raise TerminologyError(f"value has no mapping for {rule.variable} (add it to map:)", file=file,
+                                   column=column, row=row, value=text.at[first])
+        if unmapped == "blank":
+            out = out.where(~missing, "")
+    return out.astype(object)
+
+
+def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
+    """Raw value → CT submission value (sdtm.oak's assign_ct), study synonyms first; unmapped fails loudly.
+
+    Extensible codelists accept a value outside the list only if the spec says ``unmapped: keep``.
+    """
+    codelist = ctx.ct.codelist(rule.get("ct"))
+    synonyms = rule.get("synonyms") or {}
+    mapped, unmapped_mask = codelist.decode(values.fillna("").astype(str), synonyms=synonyms)
+    policy = rule.get("unmapped", "error")
+    if unmapped_mask.any():
+        if policy == "error" or (policy == "keep" and not codelist.extensible):
+            first, file, row = _location(frame, unmapped_mask)
+            column = rule.value if rule.kind == "from" else rule.variable
+            raise TerminologyError(
+                f"value is not in codelist {codelist.short_name} ({codelist.code}) for {rule.variable}; "
+                f"add a synonym in the spec", file=file, column=column, row=row, value=values.at[first])
+        mapped = mapped.where(~unmapped_mask, values if policy == "keep" else "")
+    return mapped.astype(object)

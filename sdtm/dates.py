@@ -1,0 +1,200 @@
+"""Raw date/time text → ISO 8601 (SDTM --DTC), keeping partial dates truncated, never invented.
+
+A spec declares the raw layout (``DD MON YYYY``, ``YYYY-MM-DD``, ``MM/DD/YYYY``, ``YYYYMMDD`` ...)
+and the tokens the EDC writes for unknown parts (``UN``, ``UNK``). ``UN MAR 2025`` becomes
+``2025-03``; ``UN UNK 2025`` becomes ``2025``; a known day with unknown month gives ``2025---04``
+as SDTMIG 4.4.4 shows. A time is appended only to a complete date. Everything is column-wise.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DateFormatError, SpecError
+
+MONTHS = {m: i + 1 for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
+
+_DATE_TOKENS = {"YYYY": ("year", r"[0-9]{4}"), "MON": ("month", r"[A-Za-z]{3}"),
+                "MM": ("month", r"[0-9]{1,2}"), "DD": ("day", r"[0-9]{1,2}")}
+_TIME_TOKENS = {"HH": ("hour", r"[0-9]{1,2}"), "MI": ("minute", r"[0-9]{2}"), "SS": ("second", r"[0-9]{2}")}
+DEFAULT_UNKNOWN = ("UN", "UNK", "UK", "--", "XX", "XXX", "XXXX", "NK", "UNKN")
+
+
+@dataclass(frozen=True)
+class DatePattern:
+    """A compiled raw date or time layout."""
+
+    text: str
+    regex: re.Pattern
+    parts: tuple[str, ...]
+
+
+def compile_pattern(fmt: str, unknown: tuple[str, ...], *, time: bool = False) -> DatePattern:
+    """Turn 'DD MON YYYY' into a regex whose parts also accept the unknown tokens."""
+    tokens = dict(_TIME_TOKENS if time else _DATE_TOKENS)
+    if time:
+        fmt = fmt.replace("HH:MM", "HH:MI")  # 'MM' in a time layout means minutes
+    order = sorted(tokens, key=len, reverse=True)
+    unk = "|".join(re.escape(u) for u in sorted(unknown, key=len, reverse=True))
+    pattern, parts, i = "", [], 0
+    while i < len(fmt):
+        for tok in order:
+            if fmt.startswith(tok, i):
+                name, rx = tokens[tok]
+                alt = f"{rx}|{unk}" if unk else rx
+                pattern += f"(?P<{name}>{alt})"
+                parts.append(name)
+                i += len(tok)
+                break
+        else:
+            pattern += re.escape(fmt[i])
+            i += 1
+    if not parts:
+        raise SpecError(f"date/time format {fmt!r} has no recognised tokens (YYYY MM MON DD / HH MM SS)")
+    if len(set(parts)) != len(parts):
+        raise SpecError(f"date/time format {fmt!r} names a part twice")
+    return DatePattern(fmt, re.compile(rf"^\s*{pattern}\s*$"), tuple(parts))
+
+
+def to_iso8601(date: pd.Series, time: pd.Series | None = None, *, fmt: str = "DD MON YYYY",
+               time_fmt: str = "HH:MM", unknown=DEFAULT_UNKNOWN, where: dict | None = None,
+               rows: pd.Series | None = None) -> pd.Series:
+    """Vectorised raw date (+ time) → ISO 8601 text; blank stays blank; bad values raise.
+
+    ``where`` (file/column) and ``rows`` (raw line numbers) only feed the error message.
+    """
+    unknown = tuple(u.upper() for u in (unknown or ()))
+    where = where or {}
+    text = date.fillna("").astype(str).str.strip()
+    out = pd.Series("", index=date.index, dtype=object)
+    blank = text == ""
+    if fmt.upper() in ("ISO8601", "ISO 8601"):
+        iso = _check_iso(text, blank, where, rows)
+        return iso
+    pat = compile_pattern(fmt, unknown)
+    parts = text.str.upper().str.extract(pat.regex)
+    bad = parts.isna().all(axis=1) & ~blank
+    _raise_if(bad, text, f"date does not match the declared format {fmt!r}", where, rows)
+
+    year = _part(parts, "year", unknown)
+    month_raw = parts["month"] if "month" in parts else pd.Series(np.nan, index=parts.index)
+    month = month_raw.map(lambda m: MONTHS.get(m, m) if isinstance(m, str) else m)
+    month = month.where(~month_raw.isin(unknown), np.nan)
+    month = pd.to_numeric(month, errors="coerce")
+    bad_month = month_raw.notna() & ~month_raw.isin(unknown) & (month.isna() | (month < 1) | (month > 12)) & ~blank
+    _raise_if(bad_month, text, "date has an invalid month", where, rows)
+    day = _part(parts, "day", unknown)
+
+    bad_year = year.isna() & ~blank
+    _raise_if(bad_year, text, "date has no known year (an unknown year cannot be submitted)", where, rows)
+    full = year.notna() & month.notna() & day.notna()
+    checked = pd.to_datetime(
+        {"year": year.where(full, 2000), "month": month.where(full, 1), "day": day.where(full, 1)}, errors="coerce")
+    _raise_if(full & checked.isna(), text, "date is not a calendar date", where, rows)
+    bad_day = day.notna() & ((day < 1) | (day > 31))
+    _raise_if(bad_day & ~blank, text, "date has an invalid day", where, rows)
+
+    y = year.map(lambda v: f"{int(v):04d}" if pd.notna(v) else "")
+    m = month.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
+    d = day.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
+    iso = y.copy()
+    has_m = month.notna()
+    iso = iso.where(~has_m, y + "-" + m)
+    iso = iso.where(~(has_m & day.notna()), y + "-" + m + "-" + d)
+    iso = iso.where(~(~has_m & day.notna()), y + "---" + d)      # SDTMIG 4.4.4: 2003---15
+    out = iso.where(~blank, "")
+
+    if time is not None:
+        out = _append_time(out, full, time, time_fmt, unknown, where, rows)
+    return out.astype(object)
+
+
+def _append_time(iso, full, time, time_fmt, unknown, where, rows):
+    ttext = time.fillna("").astype(str).str.strip()
+    tblank = ttext == ""
+    tpat = compile_pattern(time_fmt, unknown, time=True)
+    tparts = ttext.str.upper().str.extract(tpat.regex)
+    bad = tparts.isna().all(axis=1) & ~tblank
+    twhere = dict(where, column=where.get("time_column", where.get("column")))
+    _raise_if(bad, ttext, f"time does not match the declared format {time_fmt!r}", twhere, rows)
+    hour = _part(tparts, "hour", unknown)
+    minute = _part(tparts, "minute", unknown)
+    second = _part(tparts, "second", unknown)
+    _raise_if(((hour > 23) | (minute > 59) | (second > 59)).fillna(False) & ~tblank, ttext,
+              "time is not a clock time", twhere, rows)
+    h = hour.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
+    mi = minute.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
+    s = second.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
+    tiso = pd.Series("", index=iso.index, dtype=object)
+    tiso = tiso.where(~hour.notna(), "T" + h)
+    tiso = tiso.where(~(hour.notna() & minute.notna()), "T" + h + ":" + mi)
+    tiso = tiso.where(~(hour.notna() & minute.notna() & second.notna()), "T" + h + ":" + mi + ":" + s)
+    return iso.where(~(full & (tiso != "")), iso + tiso)
+
+
+def _part(parts: pd.DataFrame, name: str, unknown) -> pd.Series:
+    if name not in parts:
+        return pd.Series(np.nan, index=parts.index)
+    col = parts[name]
+    return pd.to_numeric(col.where(~col.isin(unknown), np.nan), errors="coerce")
+
+
+_ISO_FULL_RX = re.compile(
+    r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?)?$")
+
+
+def is_iso8601(values: pd.Series) -> pd.Series:
+    """True where a --DTC value is valid ISO 8601 (complete or right-truncated, or SDTMIG's '---DD').
+
+    Blank counts as valid (missing); the calendar is checked for complete dates.
+    """
+    text = values.fillna("").astype(str)
+    ok = text.str.match(_ISO_FULL_RX) | text.str.match(r"^[0-9]{4}---[0-9]{2}$") | (text == "")
+    full = text.str.len() >= 10
+    dates = pd.to_datetime(text.str.slice(0, 10).where(full & ok, None), format="%Y-%m-%d", errors="coerce")
+    ok &= ~(full & dates.isna())
+    month = pd.to_numeric(text.str.slice(5, 7), errors="coerce")
+    ok &= ~((month < 1) | (month > 12)).fillna(False)
+    hh = pd.to_numeric(text.str.slice(11, 13), errors="coerce")
+    mm = pd.to_numeric(text.str.slice(14, 16), errors="coerce")
+    ss = pd.to_numeric(text.str.slice(17, 19), errors="coerce")
+    ok &= ~((hh > 23) | (mm > 59) | (ss > 59)).fillna(False)
+    return ok
+
+
+def _check_iso(text, blank, where, rows):
+    bad = ~is_iso8601(text) & ~blank
+    _raise_if(bad, text, "value is not ISO 8601", where, rows)
+    return text.where(~blank, "").astype(object)
+
+
+def _raise_if(bad: pd.Series, text: pd.Series, cause: str, where: dict, rows):
+    bad = bad.fillna(False)
+    if not bad.any():
+        return
+    first = bad.idxmax()
+    row = None if rows is None else rows.loc[first]
+    n = int(bad.sum())
+    more = f"; {n - 1} more row(s) like it" if n > 1 else ""
+    raise DateFormatError(cause + more, file=where.get("file"), column=where.get("column"), row=row,
+                          value=text.loc[first])
+
+
+def iso_date_part(dtc: pd.Series) -> pd.Series:
+    """The complete-date part (YYYY-MM-DD) of --DTC values as datetime64; partial dates → NaT."""
+    text = dtc.fillna("").astype(str)
+    full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    return pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce")
+
+
+def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
+    """SDTM study day: date − reference + 1 on or after the reference, date − reference before; no day 0.
+
+    Both complete dates are required; anything partial gives a missing day (SDTMIG 4.4.4).
+    """
+    delta = (iso_date_part(dtc) - iso_date_part(ref_dtc)).dt.days
+    return delta.where(delta < 0, delta + 1).astype("Float64").astype(float)

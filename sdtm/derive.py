@@ -1,0 +1,137 @@
+"""Engine-derived variables that need the whole domain or other domains (phase 2).
+
+--SEQ, --DY, EPOCH and per-subject aggregates from another domain are computed by the engine
+after every source of a domain has been mapped and unioned, so users never type them.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import SpecError
+from ..specs.spec import Rule
+from . import dates, expressions
+
+SUBJECT = "USUBJID"
+
+
+def _subject_frame(ctx, domain: str, columns, rule: Rule) -> pd.DataFrame:
+    if domain not in ctx.domains:
+        raise SpecError(f"{rule.variable} needs domain {domain}, which no spec builds", file=rule.file,
+                        column=rule.variable)
+    other = ctx.domains[domain]
+    for col in [SUBJECT, *columns]:
+        if col not in other.columns:
+            raise SpecError(f"{rule.variable} needs {domain}.{col}, which the {domain} spec does not assign",
+                            file=rule.file, column=rule.variable)
+    return other
+
+
+def _lookup_by_subject(frame, other, column, rule) -> pd.Series:
+    if SUBJECT not in frame.columns:
+        raise SpecError(f"{rule.variable} needs USUBJID assigned in this domain", file=rule.file,
+                        column=rule.variable)
+    table = other.drop_duplicates(SUBJECT).set_index(SUBJECT)[column]
+    return frame[SUBJECT].map(table)
+
+
+def split_ref(ref: str, default_domain: str = "DM") -> tuple[str, str]:
+    ref = str(ref)
+    return tuple(ref.split(".", 1)) if "." in ref else (default_domain, ref)
+
+
+def derive_study_day(frame, rule: Rule, ctx) -> pd.Series:
+    """--DY = date − reference + 1 on/after the reference date, date − reference before (no day 0)."""
+    domain, ref_var = split_ref(rule.get("ref", "DM.RFSTDTC"))
+    if rule.value not in frame.columns:
+        raise SpecError(f"{rule.variable} needs {rule.value} assigned first", file=rule.file, column=rule.variable)
+    if domain == ctx.current.domain and ref_var in frame.columns:
+        ref = frame[ref_var]
+    else:
+        other = _subject_frame(ctx, domain, [ref_var], rule)
+        ref = _lookup_by_subject(frame, other, ref_var, rule)
+    return dates.study_day(frame[rule.value], ref)
+
+
+def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
+    """--SEQ: 1..n within each subject, in the domain's key order (source order breaks ties)."""
+    order = [k for k in ctx.current.sort if k != rule.variable and k in frame.columns]
+    by = [SUBJECT] if SUBJECT in frame.columns else []
+    work = frame[order].copy() if order else pd.DataFrame(index=frame.index)
+    work["_pos"] = range(len(frame))
+    sort_cols = list(dict.fromkeys(by + order)) + ["_pos"]
+    if by and SUBJECT not in work:
+        work[SUBJECT] = frame[SUBJECT]
+    ordered = work.sort_values(sort_cols, kind="stable")
+    seq = ordered.groupby(by, sort=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
+                                                                              index=ordered.index)
+    return seq.reindex(frame.index).astype(float)
+
+
+def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
+    """EPOCH of each record: the last study epoch whose per-subject start is on or before its date.
+
+    Epoch starts are DM reference dates named in study.yaml (e.g. SCREENING from RFICDTC,
+    TREATMENT from RFXSTDTC, FOLLOW-UP the day after RFXENDTC). Partial dates get no EPOCH.
+    """
+    epochs = ctx.study.epochs
+    if not epochs:
+        raise SpecError("the spec derives EPOCH but study.yaml declares no epochs", file=ctx.study.config_file,
+                        column=rule.variable)
+    if rule.value not in frame.columns:
+        raise SpecError(f"{rule.variable} needs {rule.value} assigned first", file=rule.file, column=rule.variable)
+    when = dates.iso_date_part(frame[rule.value])
+    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    for epoch in epochs:
+        domain, var = split_ref(epoch.start)
+        if domain == ctx.current.domain and var in frame.columns:
+            start_text = frame[var]
+        else:
+            start_text = _lookup_by_subject(frame, _subject_frame(ctx, domain, [var], rule), var, rule)
+        start = dates.iso_date_part(start_text) + pd.to_timedelta(epoch.offset_days, unit="D")
+        out = out.where(~(when.notna() & start.notna() & (when >= start)), epoch.epoch)
+    return out
+
+
+def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
+    """A per-subject value from another domain: min/max/first/last/count/any/one, optionally filtered."""
+    spec = rule.value
+    domain, value, fn = str(spec["domain"]).upper(), spec["value"], spec.get("fn", "one")
+    other = _subject_frame(ctx, domain, [value], rule)
+    if spec.get("where"):
+        other = other[expressions.evaluate_mask(spec["where"], other)]
+    vals = other[[SUBJECT, value]].copy()
+    text = vals[value].astype(str)
+    present = vals[value].notna() & (text.str.strip() != "") & (text != "nan")
+    vals = vals[present]
+    order_by = spec.get("order", value)
+    if fn in ("first", "last"):
+        vals = vals.assign(_o=other.loc[vals.index, order_by]).sort_values([SUBJECT, "_o"], kind="stable")
+        agg = vals.groupby(SUBJECT)[value].agg(fn)
+    elif fn == "count":
+        counts = other.groupby(SUBJECT).size() if not spec.get("where") else vals.groupby(SUBJECT).size()
+        return frame[SUBJECT].map(counts).fillna(0).astype(float)
+    elif fn == "any":
+        return frame[SUBJECT].isin(set(vals[SUBJECT])).map({True: "Y", False: ""}).astype(object)
+    elif fn == "one":
+        distinct = vals.drop_duplicates()
+        dup = distinct[SUBJECT].duplicated(keep=False)
+        if dup.any():
+            subj = distinct.loc[dup, SUBJECT].iloc[0]
+            raise SpecError(f"{rule.variable}: {domain}.{value} has more than one value for a subject (use fn: min/max/"
+                            f"first/last)", file=rule.file, column=rule.variable, value=subj)
+        agg = distinct.set_index(SUBJECT)[value]
+    else:
+        agg = vals.groupby(SUBJECT)[value].agg(fn)
+    return _lookup_from_series(frame, agg)
+
+
+def _lookup_from_series(frame, agg) -> pd.Series:
+    return frame[SUBJECT].map(agg)
+
+
+PHASE2 = {
+    "study_day": derive_study_day,
+    "seq": derive_seq,
+    "epoch": derive_epoch,
+    "aggregate": derive_aggregate,
+}

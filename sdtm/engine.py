@@ -1,0 +1,266 @@
+"""The SDTM mapping engine: domain specs + raw exports → SDTM Datasets (frames with metadata).
+
+Two phases keep cross-domain derivations acyclic without the user ordering anything:
+phase 1 maps every source of every domain (raw columns → variables); phase 2 derives what needs
+whole domains or other domains (--SEQ, --DY, EPOCH, aggregates such as DM.RFXSTDTC from EX),
+domain by domain in dependency order. SUPP-- datasets are assembled last, once --SEQ exists.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from graphlib import CycleError, TopologicalSorter
+
+import pandas as pd
+
+from ..errors import SpecError
+from ..specs.ct import load_ct
+from ..specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
+from ..specs.spec import DomainSpec, Rule, load_domain_specs
+from ..specs.standards import load_standard
+from . import expressions, functions
+from .algorithms import MappingContext, evaluate_rule
+from .derive import PHASE2, split_ref
+from .sources import INTERNAL, load_source
+from .supp import SUPP_PREFIX, build_supp
+
+SDTMIG = "SDTMIG 3.4"
+
+
+def rule_references(rule: Rule) -> set[str]:
+    """Names a rule reads from the working frame (for ordering variables inside a domain)."""
+    kind, value = rule.kind, rule.value
+    refs: set[str] = set()
+    if kind in ("from", "visit", "visitnum", "visitdy", "study_day", "epoch"):
+        refs.add(str(value))
+    elif kind == "template":
+        import re
+        refs |= set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", str(value)))
+    elif kind == "expr":
+        refs |= expressions.names(str(value))
+    elif kind == "when":
+        for condition, then in value:
+            refs |= expressions.names(condition) | rule_references(then)
+        if rule.get("else") is not None:
+            refs |= rule_references(rule.get("else"))
+    elif kind == "datetime":
+        refs |= {value["date"]} | ({value["time"]} if value.get("time") else set())
+    elif kind == "elapsed":
+        refs |= {value["start"], value["end"]}
+    return refs
+
+
+def _is_phase2(rule: Rule, phase2: set[str]) -> bool:
+    return rule.kind in PHASE2 or bool(rule_references(rule) & phase2)
+
+
+def variable_order(spec: DomainSpec) -> tuple[list[str], list[str]]:
+    """Phase-1 and phase-2 variables, each in dependency order (spec order where free)."""
+    names = list(spec.variables)
+    phase2: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            if name not in phase2 and _is_phase2(spec.variables[name], phase2):
+                phase2.add(name)
+                changed = True
+    graph = {}
+    for name in names:
+        deps = {r for r in rule_references(spec.variables[name]) if r in spec.variables and r != name}
+        for src in spec.sources:
+            if name in src.variables:
+                deps |= {r for r in rule_references(src.variables[name]) if r in spec.variables and r != name}
+        if spec.variables[name].kind == "seq":
+            deps |= {k for k in spec.sort if k in spec.variables and k != name}
+        graph[name] = deps
+    try:
+        ordered = _stable_toposort(names, graph)
+    except CycleError as exc:
+        raise SpecError(f"variables depend on each other in a cycle: {' -> '.join(exc.args[1])}",
+                        file=spec.file) from None
+    return [n for n in ordered if n not in phase2], [n for n in ordered if n in phase2]
+
+
+def _stable_toposort(names, graph):
+    sorter = TopologicalSorter({n: graph[n] for n in names})
+    sorter.prepare()
+    position = {n: i for i, n in enumerate(names)}
+    out = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.get)
+        for n in ready:
+            out.append(n)
+            sorter.done(n)
+    return out
+
+
+def domain_dependencies(spec: DomainSpec, phase2_vars: dict[str, set[str]]) -> set[str]:
+    """Domains whose phase-2 results this domain's phase 2 reads."""
+    deps = set(spec.depends_on)
+    for rule in spec.variables.values():
+        if rule.kind == "study_day":
+            domain, var = split_ref(rule.get("ref", "DM.RFSTDTC"))
+            deps.add(domain)
+        elif rule.kind == "epoch":
+            deps.add("DM")
+        elif rule.kind == "aggregate":
+            domain = str(rule.value["domain"]).upper()
+            if rule.value["value"] in phase2_vars.get(domain, set()):
+                deps.add(domain)
+    deps.discard(spec.dataset)
+    return deps
+
+
+def standard_metadata(spec: DomainSpec, standard) -> DatasetMeta:
+    """Dataset metadata: the SDTMIG domain (order, labels, types, core) narrowed to the spec's variables.
+
+    A variable the standard does not define for the domain belongs in SUPP--; for a custom domain
+    (not in the standard) the spec must give every label.
+    """
+    try:
+        std = standard.dataset(spec.dataset)
+    except SpecError:
+        std = None
+    vars_out = []
+    if std is not None:
+        known = {v.name for v in std.variables}
+        for name in spec.variables:
+            if name not in known:
+                raise SpecError(f"{name} is not an {standard.name} {spec.dataset} variable; map it to SUPP{spec.domain} "
+                                f"(supp:) instead", file=spec.file, column=name)
+        for v in std.variables:
+            if v.name in spec.variables:
+                vars_out.append(_override(v, spec.variables[v.name]))
+        return DatasetMeta(name=spec.dataset, label=spec.label or std.label, cls=spec.cls or std.cls,
+                           structure=spec.structure or std.structure, keys=spec.keys, variables=tuple(vars_out),
+                           standard=standard.name, comment=spec.comment)
+    if not spec.label or not spec.cls:
+        raise SpecError(f"{spec.dataset} is not an {standard.name} domain: a custom domain needs label and class",
+                        file=spec.file)
+    for name, rule in spec.variables.items():
+        if not rule.get("label"):
+            raise SpecError(f"custom domain variable {name} needs a label", file=spec.file, column=name)
+        generic = standard.variable_generic(name) if hasattr(standard, "variable_generic") else None
+        base = generic or VariableMeta(name=name, label=str(rule.get("label")),
+                                       type=NUM if str(rule.get("type", "")).lower().startswith("num") else CHAR)
+        vars_out.append(_override(base, rule))
+    return DatasetMeta(name=spec.dataset, label=spec.label, cls=spec.cls, structure=spec.structure, keys=spec.keys,
+                       variables=tuple(vars_out), standard=standard.name, comment=spec.comment)
+
+
+def _override(var: VariableMeta, rule: Rule) -> VariableMeta:
+    changes = {"origin": rule.origin}
+    if rule.get("label"):
+        changes["label"] = str(rule.get("label"))
+    if rule.get("length") is not None:
+        changes["length"] = int(rule.get("length"))
+    if rule.get("format"):
+        changes["format"] = str(rule.get("format"))
+    if rule.get("significant_digits") is not None:
+        changes["significant_digits"] = int(rule.get("significant_digits"))
+    detail = rule.get("crf_page") or rule.get("method") or rule.get("comment")
+    if detail is None and rule.kind == "from":
+        detail = str(rule.value)
+    if detail is not None:
+        changes["origin_detail"] = str(detail)
+    if rule.get("type"):
+        changes["type"] = NUM if str(rule.get("type")).lower().startswith("num") else CHAR
+    return replace(var, **changes)
+
+
+class SdtmBuilder:
+    """Builds every domain a study's specs declare."""
+
+    def __init__(self, study, *, ct=None, standard=None, specs=None, progress=None):
+        self.study = study
+        self.ct = ct if ct is not None else load_ct(list(study.ct_files) or None)
+        self.standard = standard or load_standard(study.standards.get("sdtmig", SDTMIG)
+                                                  if "sdtmig" not in study.standards
+                                                  else f"SDTMIG {study.standards['sdtmig']}")
+        self.specs = specs if specs is not None else load_domain_specs(study.specs_dir)
+        if study.domains:
+            self.specs = [s for s in self.specs if s.dataset in study.domains]
+        if not self.specs:
+            raise SpecError("no domain specs found", file=study.specs_dir)
+        self.progress = progress or (lambda *a: None)
+        functions.load_plugins(study.plugins)
+
+    def build(self) -> dict[str, Dataset]:
+        metas = {s.dataset: standard_metadata(s, self.standard) for s in self.specs}
+        ctx = MappingContext(self.study, self.ct)
+        orders = {s.dataset: variable_order(s) for s in self.specs}
+        frames = {}
+        for spec in self.specs:
+            ctx.current = spec
+            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
+            frames[spec.dataset] = self._phase1(spec, orders[spec.dataset][0], ctx)
+            ctx.domains[spec.dataset] = frames[spec.dataset]
+        for spec in self._phase2_order(orders):
+            ctx.current = spec
+            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
+            frame = frames[spec.dataset]
+            for name in orders[spec.dataset][1]:
+                frame[name] = evaluate_rule(spec.variables[name], frame, ctx)
+            ctx.domains[spec.dataset] = frame
+        out: dict[str, Dataset] = {}
+        for spec in self.specs:
+            dataset = self._finish(spec, frames[spec.dataset], metas[spec.dataset])
+            out[dataset.name] = dataset
+            self.progress(dataset.name, len(dataset.frame))
+            if spec.supp:
+                supp = build_supp(spec, frames[spec.dataset], self.standard)
+                if supp is not None:
+                    out[supp.name] = supp
+                    self.progress(supp.name, len(supp.frame))
+        return dict(sorted(out.items()))
+
+    def _phase1(self, spec: DomainSpec, order: list[str], ctx) -> pd.DataFrame:
+        parts = []
+        for source in spec.sources:
+            work = load_source(source, self.study.raw_dir)
+            for name in order:
+                rule = source.variables.get(name, spec.variables[name])
+                work[name] = evaluate_rule(rule, work, ctx)
+            for i, supp in enumerate(spec.supp):
+                if supp.source and supp.source != source.name:
+                    continue
+                if supp.rule.kind in PHASE2:
+                    continue
+                value = evaluate_rule(supp.rule, work, ctx)
+                if supp.when:
+                    value = value.where(expressions.evaluate_mask(supp.when, work), "")
+                work[SUPP_PREFIX + supp.qnam] = value
+            parts.append(work)
+        frame = pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else parts[0]
+        for col in frame.columns:
+            if col.startswith(SUPP_PREFIX):
+                frame[col] = frame[col].fillna("")
+        return frame
+
+    def _phase2_order(self, orders) -> list[DomainSpec]:
+        phase2_vars = {d: set(o[1]) for d, o in orders.items()}
+        by_name = {s.dataset: s for s in self.specs}
+        graph = {s.dataset: {d for d in domain_dependencies(s, phase2_vars) if d in by_name} for s in self.specs}
+        try:
+            names = _stable_toposort([s.dataset for s in self.specs], graph)
+        except CycleError as exc:
+            raise SpecError(f"domains depend on each other in a cycle: {' -> '.join(exc.args[1])}") from None
+        return [by_name[n] for n in names]
+
+    def _finish(self, spec: DomainSpec, frame: pd.DataFrame, meta: DatasetMeta) -> Dataset:
+        columns = meta.variable_names
+        data = frame[columns].copy()
+        for var in meta.variables:
+            if var.type == NUM:
+                data[var.name] = pd.to_numeric(data[var.name], errors="coerce").astype(float)
+            else:
+                data[var.name] = data[var.name].where(data[var.name].notna(), "").astype(str)
+        sort = [k for k in spec.keys if k in data.columns]
+        if sort:
+            data = data.sort_values(sort, kind="stable")
+        return Dataset(meta, data.reset_index(drop=True))
+
+
+def build_sdtm(study, **kwargs) -> dict[str, Dataset]:
+    """Map a study's raw exports to SDTM datasets (including SUPP--), in memory."""
+    return SdtmBuilder(study, **kwargs).build()

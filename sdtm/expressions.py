@@ -1,0 +1,192 @@
+"""A small, safe, vectorised expression language for spec filters and conditions.
+
+Specs say things like ``filter: "AETERM != '' and upper(AESER) == 'YES'"``. Expressions are parsed
+with Python's ``ast`` and only a whitelist of nodes and functions is evaluated, column-wise on a
+DataFrame: no ``eval`` of user text, and every name must be a column of the frame.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecError
+
+
+def _as_num(s):
+    return pd.to_numeric(s, errors="coerce") if isinstance(s, pd.Series) else s
+
+
+def _text(s):
+    return s.fillna("").astype(str) if isinstance(s, pd.Series) else s
+
+
+def _blank(s):
+    if not isinstance(s, pd.Series):
+        return s is None or (isinstance(s, str) and s.strip() == "")
+    return s.isna() | (s.astype(str).str.strip() == "")
+
+
+def _coalesce(*series):
+    out = None
+    for s in series:
+        if out is None:
+            out = s if isinstance(s, pd.Series) else s
+            continue
+        if isinstance(out, pd.Series):
+            out = out.where(~_blank(out), s)
+    return out
+
+
+FUNCTIONS = {
+    "num": _as_num,
+    "blank": _blank,
+    "present": lambda s: ~_blank(s),
+    "upper": lambda s: _text(s).str.upper() if isinstance(s, pd.Series) else str(s).upper(),
+    "lower": lambda s: _text(s).str.lower() if isinstance(s, pd.Series) else str(s).lower(),
+    "strip": lambda s: _text(s).str.strip() if isinstance(s, pd.Series) else str(s).strip(),
+    "length": lambda s: _text(s).str.len(),
+    "contains": lambda s, sub: _text(s).str.contains(sub, regex=False),
+    "icontains": lambda s, sub: _text(s).str.lower().str.contains(str(sub).lower(), regex=False),
+    "startswith": lambda s, sub: _text(s).str.startswith(sub),
+    "endswith": lambda s, sub: _text(s).str.endswith(sub),
+    "substr": lambda s, start, length=None: _text(s).str.slice(int(start) - 1, None if length is None else int(start) - 1 + int(length)),
+    "coalesce": _coalesce,
+    "matches": lambda s, pattern: _text(s).str.fullmatch(pattern).fillna(False),
+}
+
+_COMPARE = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+@lru_cache(maxsize=512)
+def parse(text: str) -> ast.Expression:
+    """Parse and whitelist-check an expression once; raise SpecError naming the problem."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise SpecError(f"cannot parse expression: {exc.msg}", value=text) from None
+    for node in ast.walk(tree):
+        allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
+                   ast.Compare, ast.Name, ast.Load, ast.Constant, ast.Call, ast.List, ast.Tuple,
+                   ast.BinOp, ast.In, ast.NotIn, *(_COMPARE), *(_BINARY))
+        if not isinstance(node, allowed):
+            raise SpecError(f"expression uses unsupported syntax {type(node).__name__}", value=text)
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                name = getattr(node.func, "id", "?")
+                raise SpecError(f"unknown function {name}() in expression; known: {', '.join(sorted(FUNCTIONS))}",
+                                value=text)
+    return tree
+
+
+def names(text: str) -> set[str]:
+    """Column names an expression reads (used for dependency ordering)."""
+    tree = parse(text)
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
+
+
+def evaluate(text: str, frame: pd.DataFrame):
+    """Evaluate an expression over a frame; returns a Series aligned to the frame (or a scalar)."""
+    tree = parse(text)
+    return _Evaluator(frame, text).visit(tree.body)
+
+
+def evaluate_mask(text: str, frame: pd.DataFrame) -> pd.Series:
+    """Evaluate a condition to a boolean mask (missing → False)."""
+    result = evaluate(text, frame)
+    if not isinstance(result, pd.Series):
+        return pd.Series(bool(result), index=frame.index)
+    return result.fillna(False).astype(bool)
+
+
+class _Evaluator:
+    def __init__(self, frame: pd.DataFrame, text: str):
+        self.frame = frame
+        self.text = text
+
+    def visit(self, node):
+        method = getattr(self, "visit_" + type(node).__name__)
+        return method(node)
+
+    def visit_Name(self, node):
+        if node.id not in self.frame.columns:
+            raise SpecError(f"expression names column {node.id} which is not available here",
+                            column=node.id, value=self.text)
+        return self.frame[node.id]
+
+    def visit_Constant(self, node):
+        return node.value
+
+    def visit_List(self, node):
+        return [self.visit(e) for e in node.elts]
+
+    visit_Tuple = visit_List
+
+    def visit_BoolOp(self, node):
+        values = [self._mask(self.visit(v)) for v in node.values]
+        out = values[0]
+        for v in values[1:]:
+            out = (out & v) if isinstance(node.op, ast.And) else (out | v)
+        return out
+
+    def visit_UnaryOp(self, node):
+        value = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            return ~self._mask(value)
+        return -_as_num(value)
+
+    def visit_BinOp(self, node):
+        left, right = self.visit(node.left), self.visit(node.right)
+        if isinstance(node.op, ast.Add) and (isinstance(left, str) or isinstance(right, str)):
+            return _text(left) + _text(right)
+        return _BINARY[type(node.op)](_as_num(left), _as_num(right))
+
+    def visit_Compare(self, node):
+        left = self.visit(node.left)
+        result = None
+        for op, comparator in zip(node.ops, node.comparators):
+            right = self.visit(comparator)
+            if isinstance(op, (ast.In, ast.NotIn)):
+                values = right if isinstance(right, list) else [right]
+                part = _text(left).isin([str(v) for v in values]) if isinstance(left, pd.Series) else left in values
+                if isinstance(op, ast.NotIn):
+                    part = ~part
+            else:
+                l, r = self._align_types(left, right)
+                part = _COMPARE[type(op)](l, r)
+                if isinstance(part, pd.Series):
+                    part = part.fillna(False).astype(bool)
+            result = part if result is None else (result & part)
+            left = right
+        return result
+
+    def visit_Call(self, node):
+        args = [self.visit(a) for a in node.args]
+        return FUNCTIONS[node.func.id](*args)
+
+    def _mask(self, value):
+        if isinstance(value, pd.Series):
+            if value.dtype == bool:
+                return value
+            return value.fillna(False).astype(bool)
+        return pd.Series(bool(value), index=self.frame.index)
+
+    @staticmethod
+    def _align_types(left, right):
+        """Compare numbers with numbers and text with text, whatever the raw column dtype."""
+        if isinstance(left, (int, float)) and not isinstance(left, bool):
+            return left, _as_num(right)
+        if isinstance(right, (int, float)) and not isinstance(right, bool):
+            return _as_num(left), right
+        if isinstance(left, pd.Series) and pd.api.types.is_numeric_dtype(left) and not isinstance(right, pd.Series):
+            return left, right
+        return (_text(left) if isinstance(left, pd.Series) else left,
+                _text(right) if isinstance(right, pd.Series) else right)

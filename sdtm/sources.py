@@ -1,0 +1,172 @@
+"""Reading raw CRF exports and shaping them (filter, joins, findings transposition) per the spec.
+
+Raw values are kept as text exactly as the EDC wrote them; every row carries ``_FILE`` and
+``_ROW`` (the line number in the file, header = line 1) so any later error can point at it.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import RawDataError, SpecError
+from ..specs.spec import JoinSpec, MeltSpec, SourceSpec
+from . import expressions
+
+FILE_COL = "_FILE"
+ROW_COL = "_ROW"
+SOURCE_COL = "_SOURCE"
+INTERNAL = (FILE_COL, ROW_COL, SOURCE_COL)
+
+
+def read_raw(path: Path, *, sheet=None, encoding=None) -> pd.DataFrame:
+    """Read one raw export (CSV, XLSX, SAS7BDAT) as text; a missing or empty file is a RawDataError."""
+    return _read_raw_cached(Path(path).resolve(), sheet, encoding).copy()
+
+
+@lru_cache(maxsize=64)
+def _read_raw_cached(path: Path, sheet, encoding) -> pd.DataFrame:
+    if not path.is_file():
+        raise RawDataError("raw file not found", file=path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            frame = _read_csv(path, encoding)
+            first_data_line = 2
+        elif suffix in (".xlsx", ".xlsm", ".xls"):
+            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+            first_data_line = 2
+        elif suffix == ".sas7bdat":
+            import pyreadstat
+            frame, _ = pyreadstat.read_sas7bdat(str(path), encoding=encoding)
+            frame = frame.astype(object).where(frame.notna(), "").astype(str)
+            first_data_line = 1
+        else:
+            raise RawDataError("unsupported raw file type (use .csv, .xlsx or .sas7bdat)", file=path)
+    except RawDataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise RawDataError("raw file is empty (no header row)", file=path) from None
+    except Exception as exc:  # parser errors from pandas/openpyxl/pyreadstat
+        raise RawDataError(f"cannot read raw file: {str(exc).splitlines()[0]}", file=path) from None
+    if frame.shape[1] == 0:
+        raise RawDataError("raw file is empty (no header row)", file=path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.fillna("").astype(str).apply(lambda s: s.str.strip()) if len(frame) else frame.astype(str)
+    frame[FILE_COL] = path.name
+    frame[ROW_COL] = range(first_data_line, first_data_line + len(frame))
+    return frame
+
+
+def _read_csv(path: Path, encoding):
+    encodings = [encoding] if encoding else ["utf-8-sig", "cp1252"]
+    last = None
+    for enc in encodings:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
+        except UnicodeDecodeError as exc:
+            last = exc
+    raise RawDataError(f"cannot decode raw file ({last.reason})", file=path)
+
+
+def require_columns(frame: pd.DataFrame, columns, *, file, context: str = "") -> None:
+    """A column the spec names but the raw file lacks is named, with the file."""
+    for col in columns:
+        if col not in frame.columns:
+            raise RawDataError(f"column {col!r} named by the spec{context} is not in the raw file",
+                               file=file, column=col)
+
+
+def load_source(source: SourceSpec, raw_dir: Path) -> pd.DataFrame:
+    """One spec source: read, join, filter and transpose; the result is the working frame."""
+    path = raw_dir / source.file
+    frame = read_raw(path, sheet=source.sheet, encoding=source.encoding)
+    if frame.empty and len(frame.columns) <= len(INTERNAL):
+        raise RawDataError("raw file has no columns", file=path)
+    for join in source.joins:
+        frame = apply_join(frame, join, raw_dir, left_file=path)
+    if source.filter:
+        _require_expr_columns(source.filter, frame, path, "filter")
+        frame = frame[expressions.evaluate_mask(source.filter, frame)]
+    if source.melt is not None:
+        frame = melt_findings(frame, source.melt, file=path)
+    frame[SOURCE_COL] = source.name
+    return frame.reset_index(drop=True)
+
+
+def _require_expr_columns(expr, frame, file, what):
+    for name in sorted(expressions.names(expr)):
+        if name not in frame.columns:
+            raise RawDataError(f"column {name!r} used in the {what} {expr!r} is not in the raw file",
+                               file=file, column=name)
+
+
+def apply_join(frame: pd.DataFrame, join: JoinSpec, raw_dir: Path, *, left_file) -> pd.DataFrame:
+    """Bring columns from another raw form, many-to-one; a duplicated right key is an error."""
+    right_path = raw_dir / join.file
+    right = read_raw(right_path, sheet=join.sheet)
+    require_columns(frame, join.on.keys(), file=left_file, context=" (join key)")
+    require_columns(right, list(join.on.values()) + list(join.columns), file=right_path, context=" (join)")
+    if join.filter:
+        _require_expr_columns(join.filter, right, right_path, "join filter")
+        right = right[expressions.evaluate_mask(join.filter, right)]
+    right_keys = list(join.on.values())
+    columns = list(join.columns) or [c for c in right.columns if c not in right_keys and c not in INTERNAL]
+    right = right[right_keys + columns + [ROW_COL]]
+    dup = right.duplicated(right_keys, keep="first")
+    if dup.any():
+        first = right[dup].iloc[0]
+        raise RawDataError("join key is not unique in the joined file", file=right_path,
+                           column=",".join(right_keys), row=int(first[ROW_COL]),
+                           value="/".join(str(first[k]) for k in right_keys))
+    rename = {c: join.prefix + c for c in columns}
+    right = right.drop(columns=[ROW_COL]).rename(columns=rename)
+    clash = [c for c in rename.values() if c in frame.columns and c not in join.on]
+    if clash:
+        raise SpecError(f"join brings column {clash[0]!r} which the source already has; set a prefix",
+                        file=left_file, column=clash[0])
+    right = right.rename(columns={r: l for l, r in join.on.items()})
+    merged = frame.merge(right, how=join.how, on=list(join.on.keys()), sort=False)
+    return merged.fillna({c: "" for c in rename.values()})
+
+
+MELT_VALUE = "_VALUE"
+MELT_UNIT = "_UNIT"
+
+
+def melt_findings(frame: pd.DataFrame, melt: MeltSpec, *, file) -> pd.DataFrame:
+    """One raw row with many results → one row per test (SDTM findings shape).
+
+    Each test names its result column, optionally a unit column, and the constants it sets (e.g.
+    TESTCD, TEST, CAT). The result lands in ``_VALUE`` (and ``_UNIT``) unless ``columns`` renames them.
+    """
+    value_col = melt.columns.get("value", MELT_VALUE)
+    unit_col = melt.columns.get("unit", MELT_UNIT)
+    parts = []
+    for order, test in enumerate(melt.tests):
+        require_columns(frame, [test["value"]], file=file, context=" (melt value)")
+        part = frame
+        if test.get("when"):
+            _require_expr_columns(test["when"], frame, file, "melt when")
+            part = part[expressions.evaluate_mask(test["when"], part)]
+        part = part.copy()
+        part[value_col] = part[test["value"]]
+        unit = test.get("unit")
+        if unit is not None:
+            if unit in frame.columns:
+                part[unit_col] = part[unit]
+            else:
+                part[unit_col] = str(unit)
+        elif unit_col not in part:
+            part[unit_col] = ""
+        for col, val in (test.get("set") or {}).items():
+            part[col] = "" if val is None else str(val)
+        part["_MELT_ORDER"] = order
+        if not melt.keep_blank:
+            part = part[part[value_col].astype(str).str.strip() != ""]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else frame.iloc[0:0]
+    out = out.sort_values([ROW_COL, "_MELT_ORDER"], kind="stable").drop(columns=["_MELT_ORDER"])
+    set_cols = sorted({c for t in melt.tests for c in (t.get("set") or {})})
+    return out.fillna({c: "" for c in set_cols + [unit_col]})

@@ -1,0 +1,64 @@
+"""SUPP-- datasets, declared next to the parent domain's variables in its spec.
+
+Values are computed with the raw record in hand (phase 1) and kept as hidden columns; once the
+parent's --SEQ exists, each non-blank value becomes one SUPP record keyed by IDVAR/IDVARVAL
+(DM: no IDVAR, one record per subject), sorted by USUBJID, IDVARVAL and QNAM.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import SpecError
+from ..specs.metadata import Dataset, replace_var_meta
+
+SUPP_PREFIX = "_SUPP_"
+
+
+def build_supp(spec, frame: pd.DataFrame, standard) -> Dataset | None:
+    meta = standard.dataset(f"SUPP{spec.domain}")
+    seq_var = f"{spec.domain}SEQ"
+    records = []
+    for supp in spec.supp:
+        if len(supp.qnam) > 8 or not supp.qnam.replace("_", "").isalnum() or supp.qnam[0].isdigit():
+            raise SpecError("QNAM must be at most 8 letters/digits/underscores, not starting with a digit",
+                            file=spec.file, column="qnam", value=supp.qnam)
+        if len(supp.qlabel) > 40:
+            raise SpecError("QLABEL must be at most 40 characters", file=spec.file, column="qlabel",
+                            value=supp.qlabel)
+        col = SUPP_PREFIX + supp.qnam
+        if col not in frame:
+            raise SpecError("SUPP value could not be computed in the mapping phase", file=spec.file,
+                            column=supp.qnam)
+        values = frame[col].fillna("").astype(str)
+        keep = values.str.strip() != ""
+        if not keep.any():
+            continue
+        part = frame.loc[keep]
+        idvar = supp.idvar if supp.idvar is not None else ("" if spec.domain == "DM" else seq_var)
+        if idvar and idvar not in frame:
+            raise SpecError(f"IDVAR {idvar} is not a variable of {spec.domain}", file=spec.file, column=supp.qnam)
+        idvarval = part[idvar].map(_idvarval) if idvar else ""
+        records.append(pd.DataFrame({
+            "STUDYID": part["STUDYID"].astype(str), "RDOMAIN": spec.domain, "USUBJID": part["USUBJID"].astype(str),
+            "IDVAR": idvar, "IDVARVAL": idvarval, "QNAM": supp.qnam, "QLABEL": supp.qlabel,
+            "QVAL": values[keep], "QORIG": supp.qorig, "QEVAL": supp.qeval or "",
+        }))
+    if not records:
+        return None
+    data = pd.concat(records, ignore_index=True)
+    data["_num"] = pd.to_numeric(data["IDVARVAL"], errors="coerce")
+    data = data.sort_values(["USUBJID", "IDVAR", "_num", "IDVARVAL", "QNAM"], kind="stable").drop(columns="_num")
+    qeval_used = (data["QEVAL"] != "").any()
+    columns = [v.name for v in meta.variables if v.name != "QEVAL" or qeval_used]
+    variables = tuple(replace_var_meta(v, origin="Assigned" if v.name in ("RDOMAIN", "IDVAR", "QNAM", "QLABEL")
+                                       else ("Derived" if v.name == "IDVARVAL" else None))
+                      for v in meta.variables if v.name in columns)
+    meta = meta.with_variables(variables)
+    meta = type(meta)(**{**meta.__dict__, "keys": ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM")})
+    return Dataset(meta, data[columns].reset_index(drop=True))
+
+
+def _idvarval(value) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    return str(value)

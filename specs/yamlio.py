@@ -1,0 +1,37 @@
+"""YAML loading with errors that name the file and line, and strict key checking."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ..errors import SpecError
+
+
+def load_yaml(path: Path) -> dict:
+    """Read a YAML mapping; malformed YAML or a non-mapping top level is a SpecError naming the line."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError("file not found", file=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = None if mark is None else mark.line + 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"malformed YAML: {problem}", file=path, row=row) from None
+    except UnicodeDecodeError:
+        raise SpecError("file is not UTF-8 text", file=path) from None
+    if data is None:
+        raise SpecError("file is empty", file=path)
+    if not isinstance(data, dict):
+        raise SpecError("top level must be a mapping of keys to values", file=path)
+    return data
+
+
+def check_keys(mapping: dict, allowed, *, file, context: str) -> None:
+    """Reject unknown keys so a typo never silently does nothing."""
+    unknown = sorted(set(mapping) - set(allowed))
+    if unknown:
+        raise SpecError(f"unknown key {unknown[0]!r} in {context}; allowed: {', '.join(sorted(allowed))}",
+                        file=file, value=unknown[0])

@@ -1,0 +1,125 @@
+"""Shared fixtures: a tiny, hand-written study folder built fresh in tmp for each test."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+MINI_STUDY = """
+study: {id: MINI-01, title: Mini study}
+created: "2026-01-31T00:00:00"
+visits:
+  - {visit: SCREENING, visitnum: 1, raw: [Screening], day: -28}
+  - {visit: DAY 1, visitnum: 2, raw: [Day 0, Infusion], day: 1}
+epochs:
+  - {epoch: SCREENING, start: RFICDTC}
+  - {epoch: TREATMENT, start: RFXSTDTC}
+  - {epoch: FOLLOW-UP, start: RFXENDTC, offset_days: 1}
+"""
+
+MINI_DM_CSV = """
+SITE,PATNO,ICDAT,BRTHYR,GENDER,SF,INFDAT
+01,001,01 JAN 2025,1960,Male,No,10 JAN 2025
+01,002,03 JAN 2025,1971,Female,No,12 JAN 2025
+02,001,05 JAN 2025,1955,F,Yes,
+"""
+
+MINI_AE_CSV = """
+SITE,PATNO,TERM,PT,SOC,STDAT,STTIM,ENDAT,SEV,SERIOUS,CRSGR
+01,001,fever,Pyrexia,General disorders and administration site conditions,11 JAN 2025,08:30,13 JAN 2025,Mild,No,
+01,001,CRS,Cytokine release syndrome,Immune system disorders,UN JAN 2025,,,Severe,Yes,Grade 3
+01,002,headache,Headache,Nervous system disorders,05 JAN 2025,,06 JAN 2025,Moderate,No,
+"""
+
+MINI_EX_CSV = """
+SITE,PATNO,DRUG,DOSE,STDAT
+01,001,CART,1.5,10 JAN 2025
+01,001,FLU,30,05 JAN 2025
+01,002,CART,2,12 JAN 2025
+01,002,FLU,30,07 JAN 2025
+"""
+
+MINI_DM_SPEC = """
+domain: DM
+keys: [STUDYID, USUBJID]
+sources:
+  dm: {file: dm.csv}
+variables:
+  STUDYID: {constant: "${study.id}"}
+  DOMAIN: {constant: DM}
+  USUBJID: {template: "{STUDYID}-{SITE}-{PATNO}"}
+  SUBJID: {template: "{SITE}-{PATNO}"}
+  RFSTDTC: {aggregate: {domain: EX, value: EXSTDTC, fn: min, where: "EXTRT == 'CART'"}}
+  RFXSTDTC: {aggregate: {domain: EX, value: EXSTDTC, fn: min}}
+  RFXENDTC: {aggregate: {domain: EX, value: EXSTDTC, fn: max}}
+  RFICDTC: {datetime: {date: ICDAT, format: DD MON YYYY}}
+  SITEID: {from: SITE}
+  SEX: {from: GENDER, ct: SEX, synonyms: {Male: M, Female: F}}
+  ARMCD: {when: [{if: "SF == 'Yes'", then: ""}], else: {constant: CART}}
+  ARMNRS: {when: [{if: "SF == 'Yes'", then: SCREEN FAILURE}]}
+  COUNTRY: USA
+supp:
+  - {qnam: BRTHYR, qlabel: Birth Year, from: BRTHYR}
+"""
+
+MINI_AE_SPEC = """
+domain: AE
+keys: [STUDYID, USUBJID, AEDECOD, AESTDTC]
+sources:
+  ae: {file: ae.csv}
+variables:
+  STUDYID: {constant: "${study.id}"}
+  DOMAIN: {constant: AE}
+  USUBJID: {template: "{STUDYID}-{SITE}-{PATNO}"}
+  AESEQ: {seq: true}
+  AETERM: {from: TERM}
+  AEDECOD: {from: PT}
+  AEBODSYS: {from: SOC}
+  AESEV: {from: SEV, ct: AESEV}
+  AESER: {from: SERIOUS, ct: NY}
+  EPOCH: {epoch: AESTDTC}
+  AESTDTC: {datetime: {date: STDAT, time: STTIM, format: DD MON YYYY}}
+  AEENDTC: {datetime: {date: ENDAT, format: DD MON YYYY}}
+  AESTDY: {study_day: AESTDTC}
+  AEENDY: {study_day: AEENDTC}
+supp:
+  - {qnam: AECRSGR, qlabel: ASTCT CRS Grade, from: CRSGR, map: {"Grade 3": "3"}, qorig: CRF}
+"""
+
+MINI_EX_SPEC = """
+domain: EX
+keys: [STUDYID, USUBJID, EXTRT, EXSTDTC]
+sources:
+  ex: {file: ex.csv}
+variables:
+  STUDYID: {constant: "${study.id}"}
+  DOMAIN: {constant: EX}
+  USUBJID: {template: "{STUDYID}-{SITE}-{PATNO}"}
+  EXSEQ: {seq: true}
+  EXTRT: {from: DRUG}
+  EXDOSE: {from: DOSE}
+  EXSTDTC: {datetime: {date: STDAT}}
+  EXSTDY: {study_day: EXSTDTC}
+"""
+
+
+@pytest.fixture
+def mini_study(tmp_path) -> Path:
+    """A three-subject study (one screen failure) with DM, AE and EX specs."""
+    root = tmp_path / "mini"
+    write(root / "study.yaml", MINI_STUDY)
+    write(root / "raw" / "dm.csv", MINI_DM_CSV)
+    write(root / "raw" / "ae.csv", MINI_AE_CSV)
+    write(root / "raw" / "ex.csv", MINI_EX_CSV)
+    write(root / "specs" / "dm.yaml", MINI_DM_SPEC)
+    write(root / "specs" / "ae.yaml", MINI_AE_SPEC)
+    write(root / "specs" / "ex.yaml", MINI_EX_SPEC)
+    return root
