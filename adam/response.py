@@ -1,0 +1,217 @@
+"""RECIST 1.1 response parameters (admiralonco conventions) from per-visit overall responses.
+
+The per-visit overall response (OVR) comes from RS (RSTESTCD "OVRLRESP"); these functions read an
+ADRS-like frame with subject keys, ``ADT`` (SAS date) and ``AVALC`` and add one record per subject:
+
+* best overall response (BOR, unconfirmed) — ``derive_param_bor``;
+* confirmed BOR — ``derive_param_confirmed_bor`` (admiralonco rules, see its docstring);
+* responders / clinical benefit (Y/N) — ``derive_param_response``.
+
+Order of responses, best first: CR, PR, SD, NON-CR/NON-PD, PD, NE, ND, MISSING.
+AVAL coding (admiralonco ``aval_resp``): CR 1, PR 2, SD 3, NON-CR/NON-PD 4, PD 5, NE 6, MISSING 7.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from trialforge.errors import DatasetReadError
+
+from ._frame import Filter, char, mask, num, require
+
+RESPONSE_ORDER = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND", "MISSING")
+AVAL_RESP = {"CR": 1.0, "PR": 2.0, "SD": 3.0, "NON-CR/NON-PD": 4.0, "PD": 5.0, "NE": 6.0, "MISSING": 7.0}
+_RANK = {v: i for i, v in enumerate(RESPONSE_ORDER)}
+
+
+def aval_resp(avalc: pd.Series) -> pd.Series:
+    """Numeric coding of a response (NaN for values outside the coding, e.g. ND).
+
+    >>> aval_resp(pd.Series(["CR", "PD", "ND"])).tolist()
+    [1.0, 5.0, nan]
+    """
+    return char(avalc).map(AVAL_RESP).astype("float64")
+
+
+def _source(dataset: pd.DataFrame, filter_source: Filter, keys: list[str]) -> pd.DataFrame:
+    require(dataset, keys + ["ADT", "AVALC"], "ADRS")
+    src = dataset.loc[mask(dataset, filter_source, where="filter_source")].copy()
+    src["AVALC"] = char(src["AVALC"])
+    src["ADT"] = num(src["ADT"])
+    src = src.loc[src["ADT"].notna()]
+    bad = ~src["AVALC"].isin(RESPONSE_ORDER[:-1])
+    if bad.any():
+        raise DatasetReadError("overall response value outside RECIST 1.1 responses", file="ADRS", column="AVALC",
+                               value=src.loc[bad, "AVALC"].iloc[0])
+    dup = src.duplicated(keys + ["ADT"])
+    if dup.any():
+        row = src.loc[dup].iloc[0]
+        raise DatasetReadError("more than one overall response per subject and date (filter one evaluator)",
+                               file="ADRS", column="ADT", value=" ".join(str(row[k]) for k in keys))
+    return src.sort_values(keys + ["ADT"], kind="mergesort")
+
+
+def _best(cands: pd.DataFrame, dataset_adsl: pd.DataFrame, keys: list[str], missing_as_ne: bool,
+          set_values_to: Mapping[str, object]) -> pd.DataFrame:
+    """Best candidate per subject (rank, then earliest date); subjects without one get MISSING/NE."""
+    cands = cands.assign(_R=cands["AVALC"].map(_RANK)).sort_values(keys + ["_R", "ADT"], kind="mergesort")
+    best = cands.drop_duplicates(keys, keep="first").drop(columns="_R")
+    subjects = dataset_adsl[keys].drop_duplicates()
+    shared = [c for c in best.columns if c in dataset_adsl.columns and c not in keys]
+    out = subjects.merge(best.drop(columns=shared, errors="ignore"), on=keys, how="left")
+    missing = out["AVALC"].isna()
+    out["AVALC"] = out["AVALC"].where(~missing, "NE" if missing_as_ne else "MISSING")
+    out["AVAL"] = aval_resp(out["AVALC"])
+    for name, value in set_values_to.items():
+        out[name] = value
+    return out.reset_index(drop=True)
+
+
+def derive_param_bor(dataset: pd.DataFrame, dataset_adsl: pd.DataFrame, *,
+                     filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'", reference_date: str = "TRTSDT",
+                     ref_start_window: int = 42, missing_as_ne: bool = False,
+                     set_values_to: Mapping[str, object] = {"PARAMCD": "BOR"},
+                     subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
+    """Unconfirmed best overall response, one record per ADSL subject.
+
+    SD and NON-CR/NON-PD count only at least ``ref_start_window`` days after ``reference_date``
+    (earlier they count as NE); CR and PR count whenever they occur; the first date wins a tie.
+
+    >>> adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "2"], "TRTSDT": [0.0, 0.0]})
+    >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "1", "2"], "ADT": [30.0, 60.0, 20.0],
+    ...                     "AVALC": ["SD", "PD", "SD"], "TRTSDT": 0.0})
+    >>> derive_param_bor(ovr, adsl, filter_source=None)[["USUBJID", "AVALC", "ADT"]].values.tolist()
+    [['1', 'PD', 60.0], ['2', 'NE', 20.0]]
+    """
+    keys = list(subject_keys)
+    src = _source(dataset, filter_source, keys)
+    ref = _reference(src, dataset_adsl, keys, reference_date)
+    early = src["ADT"] < ref + ref_start_window
+    downgrade = early & src["AVALC"].isin(["SD", "NON-CR/NON-PD"])
+    cands = src.assign(AVALC=src["AVALC"].where(~downgrade, "NE"))
+    return _best(cands, dataset_adsl, keys, missing_as_ne, set_values_to)
+
+
+def _reference(src: pd.DataFrame, adsl: pd.DataFrame, keys: list[str], reference_date: str) -> pd.Series:
+    if reference_date in src.columns:
+        return num(src[reference_date])
+    require(adsl, keys + [reference_date], "ADSL")
+    ref = src[keys].merge(adsl[keys + [reference_date]].drop_duplicates(keys), on=keys, how="left")
+    return pd.Series(num(ref[reference_date]).to_numpy(), index=src.index)
+
+
+def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'",
+                        ref_confirm: int = 28, max_nr_ne: int = 1, accept_sd: bool = False,
+                        subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
+    """The assessments that are confirmed CR or PR (AVALC kept), by admiralonco's rules.
+
+    CR is confirmed by a later CR at least ``ref_confirm`` days after it, with only CR/NE between and
+    at most ``max_nr_ne`` NE. PR is confirmed by a later CR or PR at least ``ref_confirm`` days after,
+    with only CR/PR/SD/NE between, at most ``max_nr_ne`` NE, at most one SD if ``accept_sd``
+    (else none), and no PR after a CR. "Between" runs up to the first qualifying confirmation.
+
+    >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": "1", "ADT": [50.0, 64.0, 85.0], "AVALC": ["CR", "NE", "CR"]})
+    >>> confirmed_responses(ovr, filter_source=None)[["ADT", "AVALC"]].values.tolist()
+    [[50.0, 'CR']]
+    """
+    keys = list(subject_keys)
+    src = _source(dataset, filter_source, keys).copy()
+    src["_ID"] = np.arange(len(src))
+    src["_POS"] = src.groupby(keys, sort=False).cumcount()
+    left = src.loc[src["AVALC"].isin(["CR", "PR"]), keys + ["_ID", "_POS", "ADT", "AVALC"]]
+    right = src[keys + ["_POS", "ADT", "AVALC"]].rename(columns={"_POS": "_POSJ", "ADT": "ADTJ", "AVALC": "AVALCJ"})
+    pairs = left.merge(right, on=keys)
+    pairs = pairs.loc[pairs["_POSJ"] > pairs["_POS"]]
+    far = pairs["ADTJ"] >= pairs["ADT"] + ref_confirm
+    confirmer = np.where(pairs["AVALC"] == "CR", pairs["AVALCJ"] == "CR", pairs["AVALCJ"].isin(["CR", "PR"])) & far
+    first_conf = pairs.loc[confirmer].groupby("_ID")["_POSJ"].min()
+    pairs = pairs.assign(_CONF=pairs["_ID"].map(first_conf))
+    window = pairs.loc[pairs["_CONF"].notna() & (pairs["_POSJ"] <= pairs["_CONF"])]
+    is_cr = window["AVALC"] == "CR"
+    allowed = np.where(is_cr, window["AVALCJ"].isin(["CR", "NE"]), window["AVALCJ"].isin(["CR", "PR", "SD", "NE"]))
+    w = window.assign(_BAD=~allowed, _NE=window["AVALCJ"] == "NE", _SD=window["AVALCJ"] == "SD",
+                      _CRD=window["ADTJ"].where(window["AVALCJ"] == "CR"),
+                      _PRD=window["ADTJ"].where(window["AVALCJ"] == "PR"))
+    agg = w.groupby("_ID").agg(bad=("_BAD", "any"), ne=("_NE", "sum"), sd=("_SD", "sum"),
+                               first_cr=("_CRD", "min"), last_pr=("_PRD", "max"))
+    pr_after_cr = agg["first_cr"].notna() & agg["last_pr"].notna() & ~(agg["first_cr"] > agg["last_pr"])
+    ok = ~agg["bad"] & (agg["ne"] <= max_nr_ne) & (agg["sd"] <= (1 if accept_sd else 0)) & ~pr_after_cr
+    confirmed_ids = agg.index[ok]
+    return src.loc[src["_ID"].isin(confirmed_ids)].drop(columns=["_ID", "_POS"])
+
+
+def derive_param_confirmed_bor(dataset: pd.DataFrame, dataset_adsl: pd.DataFrame, *,
+                               filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'",
+                               reference_date: str = "TRTSDT", ref_start_window: int = 42, ref_confirm: int = 28,
+                               max_nr_ne: int = 1, accept_sd: bool = False, missing_as_ne: bool = False,
+                               set_values_to: Mapping[str, object] = {"PARAMCD": "CBOR"},
+                               subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
+    """Confirmed best overall response, one record per ADSL subject (admiralonco rules).
+
+    Candidates: confirmed CR / PR (see ``confirmed_responses``); SD for any CR/PR/SD at least
+    ``ref_start_window`` days after ``reference_date``; NON-CR/NON-PD likewise; PD; NE for NE or for
+    CR/PR/SD/NON-CR/NON-PD earlier than the window; ND. Best rank wins, the first date on a tie.
+
+    >>> adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1"], "TRTSDT": [0.0]})
+    >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": "1", "ADT": [43.0, 70.0], "AVALC": ["PR", "PD"]})
+    >>> derive_param_confirmed_bor(ovr, adsl, filter_source=None)[["AVALC", "ADT"]].values.tolist()
+    [['SD', 43.0]]
+    """
+    keys = list(subject_keys)
+    src = _source(dataset, filter_source, keys)
+    ref = _reference(src, dataset_adsl, keys, reference_date)
+    conf = confirmed_responses(src, filter_source=None, ref_confirm=ref_confirm, max_nr_ne=max_nr_ne,
+                               accept_sd=accept_sd, subject_keys=keys)
+    late = src["ADT"] >= ref + ref_start_window
+    value = src["AVALC"].copy()
+    responding = value.isin(["CR", "PR"])
+    value = value.where(~(responding & ~src.index.isin(conf.index)), "SD")
+    value = value.where(~(value.isin(["SD", "NON-CR/NON-PD"]) & ~late & ~src.index.isin(conf.index)), "NE")
+    cands = src.assign(AVALC=value)
+    return _best(cands, dataset_adsl, keys, missing_as_ne, set_values_to)
+
+
+def derive_param_response(dataset_adsl: pd.DataFrame, bor: pd.DataFrame, *,
+                          responses: Sequence[str] = ("CR", "PR"),
+                          set_values_to: Mapping[str, object] = {"PARAMCD": "RSP"},
+                          subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
+    """Y/N parameter per subject from a BOR-type record: Y when the BOR is one of ``responses``.
+
+    Responders (CR/PR) and clinical benefit / disease control (CR/PR/SD/NON-CR/NON-PD) both use it.
+    ADT is the BOR date for "Y", missing for "N"; AVAL is 1/0.
+
+    >>> adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "2"]})
+    >>> bor = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "2"], "AVALC": ["PR", "PD"], "ADT": [50.0, 40.0]})
+    >>> derive_param_response(adsl, bor)[["AVALC", "AVAL", "ADT"]].values.tolist()
+    [['Y', 1.0, 50.0], ['N', 0.0, nan]]
+    """
+    keys = list(subject_keys)
+    src = bor.drop_duplicates(keys)
+    out = dataset_adsl[keys].drop_duplicates().merge(src, on=keys, how="left")
+    yes = char(out["AVALC"]).isin(list(responses))
+    out["AVALC"] = np.where(yes, "Y", "N")
+    out["AVAL"] = yes.astype("float64")
+    out["ADT"] = num(out["ADT"]).where(yes)
+    for col in ("SRCDOM", "SRCVAR", "SRCSEQ"):
+        if col in out.columns:
+            out[col] = out[col].where(yes, np.nan if col == "SRCSEQ" else "")
+    for name, value in set_values_to.items():
+        out[name] = value
+    return out.reset_index(drop=True)
+
+
+def first_response_date(dataset: pd.DataFrame, *, responses: Sequence[str] = ("CR", "PR"),
+                        filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'",
+                        subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
+    """Earliest assessment with a response per subject (keys, ADT, and the record's other columns).
+
+    >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": "1", "ADT": [30.0, 60.0], "AVALC": ["SD", "PR"]})
+    >>> first_response_date(ovr, filter_source=None)["ADT"].tolist()
+    [60.0]
+    """
+    keys = list(subject_keys)
+    src = _source(dataset, filter_source, keys)
+    hit = src.loc[src["AVALC"].isin(list(responses))]
+    return hit.drop_duplicates(keys, keep="first").reset_index(drop=True)
