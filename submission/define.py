@@ -1,0 +1,485 @@
+"""Define-XML 2.1 writer: the metadata of a submission, from the datasets that are submitted.
+
+`write_define` builds one define.xml for one standard (SDTMIG 3.4 or ADaMIG 1.3) from
+`Dataset`s (metadata + frame), controlled terminology and study info. What the data decide
+(DataType, Length, SignificantDigits, codelist terms, value-level slices) is read from the data
+(see define_attrs, define_codelists, define_vlm); what only a person knows (method text, comments,
+CRF pages) comes from the metadata or the optional `extra` mapping. The bytes are a function of
+the inputs only: CreationDateTime is the `created` argument, never the clock, elements are ordered
+by rule, and OIDs are stable names (IG.DM, IT.DM.USUBJID, CL.NY, MT.AE.AESEQ, VL.LB.LBORRES,
+WC.LB.LBTESTCD.ALT, COM.DM, LF.DM).
+
+`extra` (until the metadata model carries these; all keys optional, variable keys "DS.VAR"):
+  methods        {"AE.AESEQ": "text"}                    MethodDef text (else origin_detail of Derived)
+  method_types   {"ADSL.TRTSDT": "Imputation"}           MethodDef Type (default Computation)
+  comments       {"DM": "text", "DM.RFSTDTC": "text"}   CommentDef for a dataset or variable
+  pages          {"DM.SEX": "3 7"}                       aCRF pages of a Collected variable
+  origin_sources {"QS.QSORRES": "Subject"}              def:Origin Source (default by Type)
+  dictionaries   {"AE.AEDECOD": {"dictionary": "MedDRA", "version": "26.0"}}
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+from lxml import etree
+
+from trialforge.errors import SpecError
+from trialforge.specs.metadata import Dataset, VariableMeta
+
+from .define_attrs import ItemAttrs, item_attrs
+from .define_codelists import CodeListSpec, build_codelist, codelist_key, codelist_oid, collect_usage
+from .define_vlm import ValueItem, ValueList, value_lists
+
+ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
+DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+NSMAP = {None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
+DEFINE_VERSION = "2.1.0"
+
+_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+
+# def:Class names (Define-XML 2.1 ItemGroupClass) from the wording SDTMIG/ADaMIG tables use.
+_CLASS_NAMES = {
+    "SPECIAL-PURPOSE": "SPECIAL PURPOSE", "SPECIAL PURPOSE": "SPECIAL PURPOSE",
+    "INTERVENTIONS": "INTERVENTIONS", "EVENTS": "EVENTS", "FINDINGS": "FINDINGS",
+    "FINDINGS ABOUT": "FINDINGS ABOUT", "TRIAL DESIGN": "TRIAL DESIGN",
+    "RELATIONSHIP": "RELATIONSHIP", "STUDY REFERENCE": "STUDY REFERENCE",
+    "SUBJECT LEVEL ANALYSIS DATASET": "SUBJECT LEVEL ANALYSIS DATASET", "ADSL": "SUBJECT LEVEL ANALYSIS DATASET",
+    "BASIC DATA STRUCTURE": "BASIC DATA STRUCTURE", "BDS": "BASIC DATA STRUCTURE",
+    "OCCURRENCE DATA STRUCTURE": "OCCURRENCE DATA STRUCTURE", "OCCDS": "OCCURRENCE DATA STRUCTURE",
+    "ADAM OTHER": "ADAM OTHER", "REFERENCE DATA STRUCTURE": "REFERENCE DATA STRUCTURE",
+}
+# Dataset order in the define: by class (this order), then by name.
+_CLASS_ORDER = ("TRIAL DESIGN", "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FINDINGS",
+                "FINDINGS ABOUT", "RELATIONSHIP", "STUDY REFERENCE",
+                "SUBJECT LEVEL ANALYSIS DATASET", "OCCURRENCE DATA STRUCTURE",
+                "BASIC DATA STRUCTURE", "ADAM OTHER", "REFERENCE DATA STRUCTURE")
+_ORIGIN_TYPES = {t.lower(): t for t in ("Collected", "Derived", "Assigned", "Protocol",
+                                        "Predecessor", "Not Available", "Other")}
+_DEFAULT_SOURCE = {"Collected": "Investigator", "Derived": "Sponsor", "Assigned": "Sponsor"}
+_STANDARDS = {"SDTMIG": ("SDTM", "Tabulation"), "ADAMIG": ("ADaM", "Analysis")}
+
+
+# ---------------------------------------------------------------- small element helpers
+def _q(tag: str) -> str:
+    """Clark name: 'def:leaf' -> '{DEF_NS}leaf', 'ItemDef' -> '{ODM_NS}ItemDef'."""
+    if tag.startswith("def:"):
+        return f"{{{DEF_NS}}}{tag[4:]}"
+    return f"{{{ODM_NS}}}{tag}"
+
+
+def _el(parent, tag: str, attrs: Mapping[str, object] | None = None, text: str | None = None):
+    """Append an element; attributes with None values are left out; 'def:'/'xlink:' prefixes."""
+    node = etree.SubElement(parent, _q(tag))
+    for key, value in (attrs or {}).items():
+        if value is None:
+            continue
+        if key.startswith("def:"):
+            key = f"{{{DEF_NS}}}{key[4:]}"
+        elif key.startswith("xlink:"):
+            key = f"{{{XLINK_NS}}}{key[6:]}"
+        node.set(key, str(value))
+    if text is not None:
+        node.text = text
+    return node
+
+
+def _description(parent, text: str, tag: str = "Description"):
+    node = _el(parent, tag)
+    _el(node, "TranslatedText", {XML_LANG: "en"}, text)
+    return node
+
+
+def _alias(parent, code: str | None):
+    if code:
+        _el(parent, "Alias", {"Context": "nci:ExtCodeID", "Name": code})
+
+
+# ---------------------------------------------------------------- resolved facts
+def parse_standard(standard: str) -> tuple[str, str]:
+    """'SDTMIG 3.4' -> ('SDTMIG', '3.4'); 'ADaMIG 1.3' -> ('ADaMIG', '1.3')."""
+    parts = standard.split()
+    if len(parts) != 2 or parts[0].upper() not in _STANDARDS:
+        raise SpecError("standard must be 'SDTMIG <version>' or 'ADaMIG <version>'", value=standard)
+    name = "SDTMIG" if parts[0].upper() == "SDTMIG" else "ADaMIG"
+    return name, parts[1]
+
+
+def class_name(ds: Dataset) -> str:
+    """def:Class Name of a dataset, from DatasetMeta.cls (SDTMIG/ADaMIG wording accepted)."""
+    raw = (ds.meta.cls or "").strip().upper()
+    if ds.name.startswith("SUPP") and not raw:
+        raw = "RELATIONSHIP"
+    if raw not in _CLASS_NAMES:
+        raise SpecError(f"dataset {ds.name}: class is not a Define-XML 2.1 class", value=ds.meta.cls)
+    return _CLASS_NAMES[raw]
+
+
+def sub_class(ds: Dataset, cls: str) -> str | None:
+    """def:SubClass by rule: BDS with CNSR -> TIME-TO-EVENT; OCCDS of adverse events -> ADVERSE EVENT."""
+    names = set(ds.meta.variable_names)
+    if cls == "BASIC DATA STRUCTURE" and "CNSR" in names:
+        return "TIME-TO-EVENT"
+    if cls == "OCCURRENCE DATA STRUCTURE" and "AEDECOD" in names:
+        return "ADVERSE EVENT"
+    return None
+
+
+def _key(ds: str, var: str | None = None) -> str:
+    return ds if var is None else f"{ds}.{var}"
+
+
+def origin_type(ds: Dataset, var: VariableMeta) -> str | None:
+    if var.origin is None:
+        return None
+    found = _ORIGIN_TYPES.get(var.origin.strip().lower())
+    if found is None:
+        raise SpecError(f"{ds.name}.{var.name}: origin is not a Define-XML 2.1 origin type",
+                        column=var.name, value=var.origin)
+    return found
+
+
+def method_text(ds: Dataset, var: VariableMeta, extra: Mapping) -> str | None:
+    text = extra.get("methods", {}).get(_key(ds.name, var.name))
+    if text:
+        return text
+    if origin_type(ds, var) == "Derived" and var.origin_detail:
+        return var.origin_detail
+    return None
+
+
+def _page_refs(ds: Dataset, var: VariableMeta, extra: Mapping) -> str | None:
+    pages = extra.get("pages", {}).get(_key(ds.name, var.name))
+    if pages is None and var.origin_detail and re.fullmatch(r"\s*\d+(\s*[ ,]\s*\d+)*\s*", var.origin_detail):
+        pages = var.origin_detail
+    if pages is None:
+        return None
+    return " ".join(re.split(r"[\s,]+", str(pages).strip()))
+
+
+def _sorted_datasets(datasets: Sequence[Dataset]) -> list[Dataset]:
+    def order(ds: Dataset):
+        cls = class_name(ds)
+        rank = _CLASS_ORDER.index(cls) if cls in _CLASS_ORDER else len(_CLASS_ORDER)
+        return (rank, ds.name)
+    return sorted(datasets, key=order)
+
+
+# ---------------------------------------------------------------- the writer
+def write_define(datasets: Sequence[Dataset], path, *, study: Mapping, standard: str, ct,
+                 created: str, extra: Mapping | None = None) -> Path:
+    """Write define.xml (Define-XML 2.1.0) for `datasets` and return its path.
+
+    `ct` is one ControlledTerminology or a sequence of them (e.g. ADaM CT + SDTM CT); each needs
+    `.codelist(ref)` and `.version` and may carry `.publishing_set` ("SDTM", "ADaM"). `study` needs
+    "id"; "name", "description", "protocol", "originator" and "acrf" (aCRF file name relative
+    to the define) are used when present. `created` is an ISO 8601 datetime.
+    """
+    root = build_define(datasets, study=study, standard=standard, ct=ct, created=created, extra=extra)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    return path
+
+
+def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, ct, created: str,
+                 extra: Mapping | None = None):
+    """The define.xml tree (see `write_define`)."""
+    extra = dict(extra or {})
+    if not _DATETIME_RE.match(created or ""):
+        raise SpecError("created must be an ISO 8601 datetime like 2026-01-31T00:00:00", value=created)
+    if "id" not in study:
+        raise SpecError("study info needs an 'id'")
+    std_name, std_version = parse_standard(standard)
+    set_name, purpose = _STANDARDS[std_name.upper()]
+    cts = [] if ct is None else (list(ct) if isinstance(ct, (list, tuple)) else [ct])
+    datasets = _sorted_datasets(datasets)
+    study_id = str(study["id"])
+
+    root = etree.Element(_q("ODM"), nsmap=NSMAP)
+    for key, value in (("FileType", "Snapshot"), ("FileOID", f"DEF.{study_id}.{std_name}.{std_version}"),
+                       ("ODMVersion", "1.3.2"), ("CreationDateTime", created),
+                       ("Originator", study.get("originator")), ("SourceSystem", "trialforge"),
+                       ("SourceSystemVersion", _tool_version())):
+        if value is not None:
+            root.set(key, value)
+    root.set(f"{{{DEF_NS}}}Context", "Submission")
+
+    st = _el(root, "Study", {"OID": f"ST.{study_id}"})
+    gv = _el(st, "GlobalVariables")
+    _el(gv, "StudyName", text=str(study.get("name") or study_id))
+    _el(gv, "StudyDescription", text=str(study.get("description") or study.get("name") or study_id))
+    _el(gv, "ProtocolName", text=str(study.get("protocol") or study_id))
+    mdv = _el(st, "MetaDataVersion", {
+        "OID": f"MDV.{study_id}.{std_name}.{std_version}",
+        "Name": f"Study {study_id}, Data Definitions",
+        "Description": f"Study {study_id}, {std_name} {std_version} Data Definitions",
+        "def:DefineVersion": DEFINE_VERSION})
+
+    # def:Standards
+    ig_oid = f"STD.{std_name}.{std_version}"
+    stds = _el(mdv, "def:Standards")
+    _el(stds, "def:Standard", {"OID": ig_oid, "Name": std_name, "Type": "IG",
+                               "Version": std_version, "Status": "Final"})
+    ct_oids = []
+    for one in cts:
+        pub = getattr(one, "publishing_set", None) or set_name
+        oid = f"STD.CT.{pub}.{one.version}"
+        ct_oids.append(oid)
+        if oid not in [s.get("OID") for s in stds]:
+            _el(stds, "def:Standard", {"OID": oid, "Name": "CDISC/NCI", "Type": "CT",
+                                       "PublishingSet": pub, "Version": str(one.version),
+                                       "Status": "Final"})
+
+    leaves: list[tuple[str, str, str]] = []          # (ID, href, title) of documents
+    acrf = study.get("acrf")
+    if acrf:
+        leaves.append(("LF.acrf", str(acrf), "Annotated CRF"))
+        ac = _el(mdv, "def:AnnotatedCRF")
+        _el(ac, "def:DocumentRef", {"leafID": "LF.acrf"})
+    guide = study.get("reviewers_guide")
+    if guide:
+        leaves.append(("LF.guide", str(guide), "Reviewer's Guide"))
+        sd = _el(mdv, "def:SupplementalDoc")
+        _el(sd, "def:DocumentRef", {"leafID": "LF.guide"})
+
+    # Gather everything first, then write in schema order.
+    vlists = {ds.name: value_lists(ds) for ds in datasets}
+    usage = collect_usage(datasets, cts)
+    codelists: dict[str, CodeListSpec] = {}
+    for key in sorted(usage):
+        codelist, index, use = usage[key]
+        codelists[key] = build_codelist(key, codelist, use, ct_oids[index] if index is not None else None)
+    dictionaries = extra.get("dictionaries", {})
+    for ref, dict_info in sorted(dictionaries.items()):
+        name = str(dict_info["dictionary"])
+        key = name.upper().replace(" ", "_")
+        codelists.setdefault(key, CodeListSpec(codelist_oid(key), name, "text",
+                                               dictionary=name, version=str(dict_info.get("version", ""))))
+
+    methods: dict[str, tuple[str, str, str]] = {}    # OID -> (name, type, text)
+    comments: dict[str, str] = {}                    # OID -> text, only those referenced
+
+    # ValueListDef / WhereClauseDef
+    for ds in datasets:
+        for vl in vlists[ds.name]:
+            vld = _el(mdv, "def:ValueListDef", {"OID": vl.oid})
+            mt = _method_oid(ds, vl.variable, extra, methods)
+            for order, item in enumerate(vl.items, start=1):
+                ref = _el(vld, "ItemRef", {"ItemOID": item.item_oid, "OrderNumber": order,
+                                           "Mandatory": "Yes" if item.mandatory else "No",
+                                           "MethodOID": mt})
+                _el(ref, "def:WhereClauseRef", {"WhereClauseOID": item.where_oid})
+    written_wc = set()
+    for ds in datasets:
+        for vl in vlists[ds.name]:
+            for item in vl.items:
+                if item.where_oid in written_wc:
+                    continue
+                written_wc.add(item.where_oid)
+                wc = _el(mdv, "def:WhereClauseDef", {"OID": item.where_oid})
+                rc = _el(wc, "RangeCheck", {"Comparator": "EQ", "SoftHard": "Soft",
+                                            "def:ItemOID": f"IT.{ds.name}.{item.by}"})
+                _el(rc, "CheckValue", text=item.value)
+
+    # ItemGroupDef
+    for ds in datasets:
+        _item_group(mdv, ds, std_name, purpose, ig_oid, extra, methods, comments)
+
+    # ItemDef (dataset variables, then that dataset's value-level items)
+    for ds in datasets:
+        vl_by_var = {vl.variable.name: vl for vl in vlists[ds.name]}
+        for var in ds.meta.variables:
+            values = ds.frame[var.name] if var.name in ds.frame.columns else pd.Series([], dtype=float)
+            attrs = item_attrs(var, values)
+            _item_def(mdv, ds, var, f"IT.{ds.name}.{var.name}", attrs, var.label, study, extra,
+                      codelists, vl_by_var.get(var.name), comments=comments)
+        for vl in vlists[ds.name]:
+            for item in vl.items:
+                _item_def(mdv, ds, vl.variable, item.item_oid, item.attrs, None, study, extra,
+                          codelists, None, comments=comments, vlm=True)
+
+    # CodeList
+    for key in sorted(codelists, key=lambda k: codelists[k].oid):
+        _code_list(mdv, codelists[key])
+
+    # MethodDef
+    for oid in sorted(methods):
+        name, mtype, text = methods[oid]
+        md = _el(mdv, "MethodDef", {"OID": oid, "Name": name, "Type": mtype})
+        _description(md, text)
+
+    # def:CommentDef
+    for oid in sorted(comments):
+        cd = _el(mdv, "def:CommentDef", {"OID": oid})
+        _description(cd, comments[oid])
+
+    # def:leaf (documents)
+    for leaf_id, href, title in sorted(leaves):
+        _leaf(mdv, leaf_id, href, title)
+    return root
+
+
+def _tool_version() -> str | None:
+    try:
+        from importlib.metadata import version
+        return version("trialforge")
+    except Exception:  # not installed as a distribution: leave the attribute out
+        return None
+
+
+def _method_oid(ds: Dataset, var: VariableMeta, extra: Mapping, methods: dict) -> str | None:
+    text = method_text(ds, var, extra)
+    if not text:
+        return None
+    oid = f"MT.{ds.name}.{var.name}"
+    mtype = extra.get("method_types", {}).get(_key(ds.name, var.name), "Computation")
+    methods[oid] = (f"Algorithm to derive {ds.name}.{var.name}", mtype, text)
+    return oid
+
+
+def _leaf(parent, leaf_id: str, href: str, title: str):
+    lf = _el(parent, "def:leaf", {"ID": leaf_id, "xlink:href": href})
+    _el(lf, "def:title", text=title)
+
+
+def _item_group(mdv, ds: Dataset, std_name: str, purpose: str, ig_oid: str, extra: Mapping,
+                methods: dict, comments: dict):
+    meta = ds.meta
+    if not meta.structure:
+        raise SpecError(f"dataset {ds.name}: structure is required by define.xml (def:Structure)")
+    cls = class_name(ds)
+    sdtm = std_name == "SDTMIG"
+    one_per_subject = meta.structure.strip().lower().startswith("one record per subject")
+    comment_oid = None
+    text = extra.get("comments", {}).get(ds.name) or meta.comment
+    if text:
+        comment_oid = f"COM.{ds.name}"
+        comments[comment_oid] = text
+    xpt = f"{ds.name.lower()}.xpt"
+    ig = _el(mdv, "ItemGroupDef", {
+        "OID": f"IG.{ds.name}", "Domain": ds.name if sdtm else None, "Name": ds.name,
+        "Repeating": "No" if one_per_subject else "Yes",
+        "IsReferenceData": "Yes" if cls == "TRIAL DESIGN" else "No",
+        "SASDatasetName": ds.name, "def:Structure": meta.structure, "Purpose": purpose,
+        "def:StandardOID": ig_oid, "def:ArchiveLocationID": f"LF.{ds.name}",
+        "def:CommentOID": comment_oid})
+    _description(ig, meta.label)
+    keys = list(meta.keys)
+    for order, var in enumerate(meta.variables, start=1):
+        _el(ig, "ItemRef", {
+            "ItemOID": f"IT.{ds.name}.{var.name}", "OrderNumber": order,
+            "Mandatory": "Yes" if (var.core or "").strip().lower() == "req" else "No",
+            "KeySequence": keys.index(var.name) + 1 if var.name in keys else None,
+            "MethodOID": _method_oid(ds, var, extra, methods),
+            "Role": var.role if (sdtm and var.role) else None})
+    klass = _el(ig, "def:Class", {"Name": cls})
+    sub = sub_class(ds, cls)
+    if sub:
+        _el(klass, "def:SubClass", {"Name": sub})
+    _leaf(ig, f"LF.{ds.name}", xpt, xpt)
+
+
+def _item_def(mdv, ds: Dataset, var: VariableMeta, oid: str, attrs: ItemAttrs, label: str | None,
+              study: Mapping, extra: Mapping, codelists: dict, vl: ValueList | None, *,
+              comments: dict, vlm: bool = False):
+    key = _key(ds.name, var.name)
+    comment_oid = None
+    if not vlm and extra.get("comments", {}).get(key):
+        comment_oid = f"COM.{key}"
+        comments[comment_oid] = extra["comments"][key]
+    item = _el(mdv, "ItemDef", {
+        "OID": oid, "Name": var.name, "DataType": attrs.data_type, "Length": attrs.length,
+        "SignificantDigits": attrs.significant_digits, "SASFieldName": var.name,
+        "def:DisplayFormat": attrs.display_format, "def:CommentOID": comment_oid})
+    if label is not None:
+        _description(item, label)
+    cl_key = _codelist_key_for(var, codelists, extra, key)
+    if cl_key is not None:
+        _el(item, "CodeListRef", {"CodeListOID": codelists[cl_key].oid})
+    otype = origin_type(ds, var)
+    if otype is not None:
+        source = extra.get("origin_sources", {}).get(key, _DEFAULT_SOURCE.get(otype))
+        origin = _el(item, "def:Origin", {"Type": otype, "Source": source})
+        pages = _page_refs(ds, var, extra) if otype == "Collected" else None
+        if otype in ("Predecessor", "Protocol", "Other") and var.origin_detail:
+            _description(origin, var.origin_detail)
+        elif otype == "Collected" and var.origin_detail and pages is None:
+            _description(origin, var.origin_detail)
+        if pages and study.get("acrf"):
+            doc = _el(origin, "def:DocumentRef", {"leafID": "LF.acrf"})
+            _el(doc, "def:PDFPageRef", {"PageRefs": pages, "Type": "PhysicalRef"})
+    if vl is not None:
+        _el(item, "def:ValueListRef", {"ValueListOID": vl.oid})
+
+
+def _codelist_key_for(var: VariableMeta, codelists: dict, extra: Mapping, key: str) -> str | None:
+    dict_info = extra.get("dictionaries", {}).get(key)
+    if dict_info:
+        return str(dict_info["dictionary"]).upper().replace(" ", "_")
+    if not (var.codelist or var.codelist_code):
+        return None
+    for cl_key, spec in codelists.items():
+        if cl_key in (var.codelist, var.codelist_code) or (spec.c_code and spec.c_code == var.codelist_code):
+            return cl_key
+    return None
+
+
+def _code_list(mdv, spec: CodeListSpec):
+    cl = _el(mdv, "CodeList", {"OID": spec.oid, "Name": spec.name, "DataType": spec.data_type,
+                               "def:StandardOID": spec.standard_oid})
+    if spec.dictionary:
+        _el(cl, "ExternalCodeList", {"Dictionary": spec.dictionary, "Version": spec.version or None})
+        return
+    if not spec.entries:        # a codelist no value uses: schema needs one item; show the gap
+        _el(cl, "EnumeratedItem", {"CodedValue": ""})
+    for entry in spec.entries:
+        if spec.uses_decodes:
+            item = _el(cl, "CodeListItem", {"CodedValue": entry.coded_value,
+                                            "def:ExtendedValue": "Yes" if entry.extended else None})
+            _description(item, entry.decode or entry.coded_value, tag="Decode")
+        else:
+            item = _el(cl, "EnumeratedItem", {"CodedValue": entry.coded_value,
+                                              "def:ExtendedValue": "Yes" if entry.extended else None})
+        _alias(item, entry.c_code)
+    _alias(cl, spec.c_code)
+
+
+# ---------------------------------------------------------------- rendering and schema validation
+def render_define_html(define_path, xsl_path, out) -> Path:
+    """Render define.xml to HTML with a stylesheet the user supplies (none is shipped)."""
+    transform = etree.XSLT(etree.parse(str(xsl_path)))
+    result = transform(etree.parse(str(define_path)))
+    out = Path(out)
+    out.write_bytes(bytes(result))
+    return out
+
+
+def default_define_xsd() -> Path | None:
+    """The Define-XML 2.1 XSD shipped by the `defineutils` package, when it is installed."""
+    import importlib.util
+    spec = importlib.util.find_spec("defineutils")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    base = Path(list(spec.submodule_search_locations)[0])
+    xsd = base / "validate" / "schema" / "cdisc-define-2.1" / "define2-1-0.xsd"
+    return xsd if xsd.exists() else None
+
+
+def validate_define_xsd(path, xsd_path=None) -> list[str]:
+    """Schema errors of a define.xml ("line N: message"); [] when valid.
+
+    Uses `xsd_path`, else the XSD shipped by `defineutils` (a test/optional dependency).
+    """
+    xsd = Path(xsd_path) if xsd_path else default_define_xsd()
+    if xsd is None:
+        raise SpecError("no Define-XML 2.1 XSD: install defineutils or pass xsd_path")
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    doc = etree.parse(str(path))
+    if schema.validate(doc):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]

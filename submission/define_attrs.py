@@ -1,0 +1,141 @@
+"""Item attributes that define.xml takes from the data: DataType, Length, SignificantDigits.
+
+Define-XML 2.1 asks for what the data *is*, not what a spec hoped for: a text variable's Length is
+the longest value in bytes, an ISO 8601 --DTC variable is "datetime" when any value carries a
+time part and "date" otherwise, a numeric variable is "integer" when every value is whole and
+"float" otherwise (with SignificantDigits = most decimals used). Numeric SAS dates are integers
+with a def:DisplayFormat (DATE9., DATETIME20.). Metadata wins where it is explicit: a fixed
+`VariableMeta.length` or `significant_digits` is kept as declared.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+
+from trialforge.specs.metadata import VariableMeta
+
+TEXT, INTEGER, FLOAT, DATE, DATETIME, DURATION = (
+    "text", "integer", "float", "date", "datetime", "durationDatetime")
+NUMERIC_TYPES = (INTEGER, FLOAT)
+ISO8601_TYPES = (DATE, DATETIME, "time", "partialDate", "partialTime", "partialDatetime",
+                 "incompleteDatetime", DURATION, "intervalDatetime")
+
+# Character variables holding ISO 8601 values, recognised by name suffix (SDTMIG naming).
+_ISO_SUFFIXES = (("DTC", "iso_datetime"), ("DUR", DURATION), ("ELTM", DURATION))
+
+
+@dataclass(frozen=True)
+class ItemAttrs:
+    """The data-derived part of one ItemDef."""
+
+    data_type: str
+    length: int | None = None
+    significant_digits: int | None = None
+    display_format: str | None = None
+    data_derived_length: bool = True
+
+
+def present_text(values: pd.Series) -> pd.Series:
+    """Non-missing character values as str (None, NaN and "" are missing, as in XPT)."""
+    s = values[values.notna()].astype(str)
+    return s[s != ""]
+
+
+def present_numbers(values: pd.Series) -> pd.Series:
+    """Non-missing numeric values as float."""
+    return pd.to_numeric(values, errors="coerce").dropna().astype(float)
+
+
+def text_length(values: pd.Series) -> int:
+    """Longest value in UTF-8 bytes (XPT and define Length count bytes); 1 for an empty column."""
+    s = present_text(values)
+    if s.empty:
+        return 1
+    return int(s.str.encode("utf-8").str.len().max())
+
+
+def _decimal_shape(value: float) -> tuple[int, int]:
+    """(digits before the point, digits after) of a float's shortest 15-significant-digit form."""
+    d = Decimal(format(value, ".15g")).normalize()
+    decimals = max(0, -d.as_tuple().exponent)
+    return len(str(int(abs(d)))), decimals
+
+
+def numeric_shape(values: pd.Series) -> tuple[bool, int, int]:
+    """(all whole, max digits incl. decimals, max decimals) of a numeric column."""
+    nums = present_numbers(values)
+    if nums.empty:
+        return True, 1, 0
+    whole = bool((nums == nums.round()).all())
+    if whole:
+        digits = nums.abs().map(lambda v: len(str(int(v)))).max()
+        return True, int(digits), 0
+    shapes = [_decimal_shape(v) for v in nums.unique()]   # loop over distinct values only
+    decimals = max(d for _, d in shapes)
+    integer_digits = max(i for i, _ in shapes)
+    return False, integer_digits + decimals, decimals
+
+
+def is_numeric_date_format(fmt: str | None) -> bool:
+    """SAS date/time/datetime display formats mark numeric dates (ADaM *DT, *DTM, *TM)."""
+    if not fmt:
+        return False
+    head = fmt.upper().rstrip("0123456789.")
+    return head in {"DATE", "DATETIME", "TIME", "E8601DA", "E8601DT", "E8601TM", "YYMMDD",
+                    "IS8601DA", "IS8601DT", "IS8601TM", "TOD", "DDMMYY", "MMDDYY"}
+
+
+def iso_kind(name: str) -> str | None:
+    """'iso_datetime' / 'durationDatetime' for ISO 8601 character variables, else None."""
+    for suffix, kind in _ISO_SUFFIXES:
+        if name.upper().endswith(suffix):
+            return kind
+    return None
+
+
+def iso_datetime_type(values: pd.Series) -> str:
+    """"datetime" when any value has a time part ("T"), else "date"; no data -> "datetime"."""
+    s = present_text(values)
+    if s.empty or s.str.contains("T", regex=False).any():
+        return DATETIME
+    return DATE
+
+
+def item_attrs(var: VariableMeta, values: pd.Series) -> ItemAttrs:
+    """DataType, Length, SignificantDigits and DisplayFormat of one variable from its data."""
+    if var.is_numeric:
+        whole, digits, decimals = numeric_shape(values)
+        if is_numeric_date_format(var.format):
+            return ItemAttrs(INTEGER, var.length or digits, None, var.format, var.length is None)
+        if var.significant_digits is not None or not whole:
+            sig = var.significant_digits if var.significant_digits is not None else decimals
+            return ItemAttrs(FLOAT, var.length or digits, sig, var.format, var.length is None)
+        return ItemAttrs(INTEGER, var.length or digits, None, var.format, var.length is None)
+    kind = iso_kind(var.name)
+    if kind == "iso_datetime":
+        return ItemAttrs(iso_datetime_type(values), None, None, None, False)
+    if kind == DURATION:
+        return ItemAttrs(DURATION, None, None, None, False)
+    return ItemAttrs(TEXT, var.length or text_length(values), None, None, var.length is None)
+
+
+def value_attrs(values: pd.Series, parent: VariableMeta) -> ItemAttrs:
+    """Attributes of one value-level slice (e.g. LBORRES where LBTESTCD = 'ALT').
+
+    A character result whose every value reads as a number is typed integer/float (its Length
+    stays the byte length the XPT column needs); otherwise the parent's rule applies.
+    """
+    if parent.is_numeric:
+        return item_attrs(parent, values)
+    s = present_text(values)
+    nums = pd.to_numeric(s, errors="coerce")
+    if not s.empty and nums.notna().all():
+        whole = not s.str.contains(r"[.eE]", regex=True).any()
+        length = text_length(s)
+        if whole:
+            return ItemAttrs(INTEGER, length, None, None, True)
+        decimals = int(s.str.extract(r"\.(\d*)$")[0].fillna("").str.len().max())
+        return ItemAttrs(FLOAT, length, decimals, None, True)
+    return item_attrs(parent, values)

@@ -1,0 +1,126 @@
+"""Value-level metadata: where one variable's meaning depends on a test/parameter code.
+
+A table of rules says which datasets get a ValueListDef, split by which variable, for which
+result variables. Each distinct value of the split variable in the data becomes one
+WhereClauseDef (`<by> EQ <value>`) and, per result variable, one value-level ItemDef whose
+DataType/Length come from that slice of the data (LBORRES for ALT is float, for a urine colour
+text). Slices with no non-missing result are not described.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from trialforge.specs.metadata import Dataset, VariableMeta
+
+from .define_attrs import ItemAttrs, present_text, value_attrs
+
+
+@dataclass(frozen=True)
+class VlmRule:
+    """Datasets matching `applies` get value-level metadata split by `by(ds)` for `results(ds)`."""
+
+    name: str
+    applies: Callable[[Dataset], bool]
+    by: Callable[[Dataset], str]
+    results: Callable[[Dataset], tuple[str, ...]]
+
+
+def _findings_prefix(ds: Dataset) -> str:
+    return ds.name[:2]
+
+
+def _is_supp(ds: Dataset) -> bool:
+    return ds.name.startswith("SUPP") and "QNAM" in ds.meta.variable_names
+
+
+def _is_findings(ds: Dataset) -> bool:
+    return (not _is_supp(ds) and f"{_findings_prefix(ds)}TESTCD" in ds.meta.variable_names
+            and ds.meta.standard.upper().startswith("SDTM"))
+
+
+def _is_bds(ds: Dataset) -> bool:
+    return "PARAMCD" in ds.meta.variable_names and ds.meta.standard.upper().startswith("ADAM")
+
+
+VLM_RULES: tuple[VlmRule, ...] = (
+    VlmRule("SDTM findings by --TESTCD (LB, PC, TR, RS, VS ...)", _is_findings,
+            lambda ds: f"{_findings_prefix(ds)}TESTCD",
+            lambda ds: tuple(f"{_findings_prefix(ds)}{s}" for s in ("ORRES", "STRESC", "STRESN"))),
+    VlmRule("SUPP-- by QNAM", _is_supp, lambda ds: "QNAM", lambda ds: ("QVAL",)),
+    VlmRule("ADaM BDS by PARAMCD", _is_bds, lambda ds: "PARAMCD", lambda ds: ("AVAL", "AVALC")),
+)
+
+
+@dataclass(frozen=True)
+class ValueItem:
+    """One value-level ItemDef + its WhereClause."""
+
+    dataset: str
+    variable: VariableMeta
+    by: str
+    value: str
+    attrs: ItemAttrs
+    mandatory: bool
+
+    @property
+    def item_oid(self) -> str:
+        return f"IT.{self.dataset}.{self.variable.name}.{oid_part(self.value)}"
+
+    @property
+    def where_oid(self) -> str:
+        return f"WC.{self.dataset}.{self.by}.{oid_part(self.value)}"
+
+
+@dataclass(frozen=True)
+class ValueList:
+    dataset: str
+    variable: VariableMeta
+    items: tuple[ValueItem, ...]
+
+    @property
+    def oid(self) -> str:
+        return f"VL.{self.dataset}.{self.variable.name}"
+
+
+def oid_part(value: str) -> str:
+    """A data value made safe for an OID segment (whitespace -> '_')."""
+    return "_".join(str(value).split())
+
+
+def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[ValueList]:
+    """The ValueLists of one dataset, in variable order, slices sorted by split value."""
+    frame = ds.frame
+    out: list[ValueList] = []
+    for rule in rules:
+        if not rule.applies(ds):
+            continue
+        by = rule.by(ds)
+        if by not in frame.columns:
+            continue
+        keys = present_text(frame[by])
+        split_values = sorted(keys.unique().tolist())
+        for result in rule.results(ds):
+            var = ds.meta.variable(result)
+            if var is None or result not in frame.columns:
+                continue
+            items = []
+            for value in split_values:          # loop over distinct codes, not rows
+                rows = keys.index[keys == value]
+                slice_ = frame.loc[rows, result]
+                if _all_missing(slice_, var):
+                    continue
+                items.append(ValueItem(ds.name, var, by, value, value_attrs(slice_, var),
+                                       var.core == "Req"))
+            if items:
+                out.append(ValueList(ds.name, var, tuple(items)))
+        break                                   # first matching rule only
+    return out
+
+
+def _all_missing(values: pd.Series, var: VariableMeta) -> bool:
+    if var.is_numeric:
+        return pd.to_numeric(values, errors="coerce").isna().all()
+    return present_text(values).empty
