@@ -1,5 +1,114 @@
+"""The ``trialforge`` command: one click group wiring the layers.
+
+Exit codes: 0 success, 1 validation findings at or above the failing severity, 2 bad input or usage.
+User errors print one line naming file/column/row/value, never a traceback.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
 import click
 
-@click.group()
+from . import __version__
+from .errors import TrialforgeError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _progress(stage, name, n):
+    click.echo(f"  {stage:8} {name:10} {n:>8}", err=True)
+
+
+class Group(click.Group):
+    """Turns TrialforgeError into one line and exit 2, and unexpected errors into a short report."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TrialforgeError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not the user's fault: say so without a traceback
+            if os.environ.get("TRIALFORGE_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc} (set TRIALFORGE_DEBUG=1 for a traceback)",
+                       err=True)
+            sys.exit(70)
+
+
+@click.group(cls=Group)
+@click.version_option(__version__, prog_name="trialforge")
 def main():
-    """trialforge"""
+    """trialforge: raw CRF exports to a regulator-ready CDISC submission."""
+
+
+@main.command()
+@click.argument("study_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: STUDY_DIR/out, or ./out for the bundled example).")
+def run(study_dir, out_dir):
+    """Build the whole package for STUDY_DIR (default: the bundled CD70 CAR-T example)."""
+    from .pipeline import DEFAULT_STUDY, run_study
+    from .validation.report import summary_lines
+    click.echo(f"trialforge {__version__}: {study_dir or DEFAULT_STUDY}", err=True)
+    result = run_study(study_dir, out_dir=out_dir, progress=_progress)
+    for name, report in result.reports.items():
+        for line in summary_lines(report, title=f"{name} validation"):
+            click.echo(line)
+    if result.has_errors:
+        click.echo(f"validation errors: no datasets written; report in {result.out_dir / 'validation'}")
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"wrote {len(result.written)} files to {result.out_dir}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--standard", type=click.Choice(["auto", "sdtmig-3.4", "adamig-1.3"]), default="auto")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error",
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the JSON report here.")
+@click.option("--ct", "ct_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A controlled terminology file in NCI EVS text layout (repeatable).")
+def validate(folder, standard, fail_on, report_dir, ct_files):
+    """Validate a folder of SDTM or ADaM XPT files (any origin)."""
+    from .specs.ct import load_ct
+    from .submission.xpt import read_xpt_folder
+    from .validation.report import summary_lines, write_json
+    from .validation.runner import validate_datasets
+    datasets = read_xpt_folder(folder)
+    if not datasets:
+        raise TrialforgeError("no .xpt files in folder", file=folder)
+    scope = {"auto": None, "sdtmig-3.4": "SDTM", "adamig-1.3": "ADaM"}[standard]
+    report = validate_datasets(datasets, ct=load_ct(list(ct_files) or None), scope=scope)
+    for line in summary_lines(report, title=f"validate {folder}"):
+        click.echo(line)
+    if report_dir:
+        path = write_json(report, Path(report_dir) / "validation.json", package=str(folder))
+        click.echo(f"report: {path}")
+    sys.exit(EXIT_FINDINGS if report.at_or_above(fail_on) else EXIT_OK)
+
+
+def _add_optional(command_path: str, attr: str):
+    """Wire commands that live with their layer (synth, adam, tables, verify) when present."""
+    import importlib
+    try:
+        module = importlib.import_module(command_path, __package__)
+    except ModuleNotFoundError:
+        return
+    command = getattr(module, attr, None)
+    if command is not None:
+        main.add_command(command)
+
+
+for _path, _attr in [(".synth.command", "synth_command"), (".adam.command", "adam_command"),
+                     (".tables.command", "tables_command"), (".submission.verify_command", "verify_command")]:
+    _add_optional(_path, _attr)
+
+
+if __name__ == "__main__":
+    main()

@@ -48,8 +48,7 @@ def build_supp(spec, frame: pd.DataFrame, standard) -> Dataset | None:
     data = pd.concat(records, ignore_index=True)
     data["_num"] = pd.to_numeric(data["IDVARVAL"], errors="coerce")
     data = data.sort_values(["USUBJID", "IDVAR", "_num", "IDVARVAL", "QNAM"], kind="stable").drop(columns="_num")
-    qeval_used = (data["QEVAL"] != "").any()
-    columns = [v.name for v in meta.variables if v.name != "QEVAL" or qeval_used]
+    columns = [v.name for v in meta.variables]
     variables = tuple(replace_var_meta(v, origin="Assigned" if v.name in ("RDOMAIN", "IDVAR", "QNAM", "QLABEL")
                                        else ("Derived" if v.name == "IDVARVAL" else None))
                       for v in meta.variables if v.name in columns)

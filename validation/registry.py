@@ -1,0 +1,65 @@
+"""The rule catalogue: every conformance rule registered once, with its ids, severity and scope.
+
+The gate (before XPT is written) and ``trialforge validate`` (any package, any origin) run the
+same registered rules. A rule is either a column check compiled into a pandera schema, or a
+vectorised function over whole datasets; both report Findings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .findings import SEVERITIES, Finding
+
+SDTM = "SDTM"
+ADAM = "ADaM"
+ANY = "ANY"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str                          # the project's own id, e.g. TF-CT-001
+    severity: str                    # error / warning / notice
+    message: str
+    scope: str = ANY                 # SDTM / ADaM / ANY
+    p21: tuple[str, ...] = ()        # Pinnacle 21 ids it corresponds to
+    publisher: tuple[str, ...] = ()  # SDTMIG conformance (CGxxxx) / FDA business rule (FDABxxx) ids
+    domains: tuple[str, ...] = ()    # empty = every dataset in scope
+    kind: str = "dataset"            # column (pandera) / dataset / study
+    check: Callable | None = field(default=None, compare=False, repr=False)
+
+    def finding(self, dataset: str, **kw) -> Finding:
+        message = kw.pop("message", None) or self.message
+        return Finding(rule_id=self.id, severity=self.severity, dataset=dataset, message=message, **kw)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(id: str, severity: str, message: str, *, scope: str = ANY, p21=(), publisher=(), domains=(),
+             kind: str = "dataset"):
+    """Decorator registering a check under a rule id (ids are unique)."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"bad severity {severity} for {id}")
+
+    def wrap(fn):
+        if id in RULES:
+            raise ValueError(f"rule {id} registered twice")
+        RULES[id] = Rule(id, severity, message, scope, tuple(p21), tuple(publisher), tuple(domains), kind, fn)
+        return fn
+    return wrap
+
+
+def rules_for(scope: str, kind: str | None = None) -> list[Rule]:
+    return [r for r in RULES.values() if r.scope in (scope, ANY) and (kind is None or r.kind == kind)]
+
+
+def applies(rule: Rule, dataset_name: str) -> bool:
+    if not rule.domains:
+        return True
+    name = dataset_name.upper()
+    return any(name == d or (d.endswith("*") and name.startswith(d[:-1])) for d in rule.domains)
+
+
+def iter_findings(results: Iterable[Finding] | None) -> list[Finding]:
+    return list(results or ())

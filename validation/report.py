@@ -1,0 +1,64 @@
+"""Validation reports: a readable terminal summary and machine-readable JSON with stable fields."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from .findings import ERROR, NOTICE, SEVERITIES, WARNING, ValidationReport
+from .registry import RULES
+
+JSON_VERSION = 1
+
+
+def report_dict(report: ValidationReport, *, package: str = "", standard: str = "") -> dict:
+    """The JSON report: summary counts, rule counts, then every finding (stable order and field names)."""
+    by_rule = Counter((f.rule_id, f.severity) for f in report.findings)
+    return {
+        "report_version": JSON_VERSION,
+        "package": package,
+        "standard": standard,
+        "summary": {
+            "datasets": len(report.datasets),
+            "records": sum(report.datasets.values()),
+            "rules_run": report.rules_run,
+            "errors": report.count(ERROR),
+            "warnings": report.count(WARNING),
+            "notices": report.count(NOTICE),
+        },
+        "datasets": [{"dataset": k, "records": v} for k, v in sorted(report.datasets.items())],
+        "rules": [
+            {"rule_id": rid, "severity": sev, "count": n, "message": RULES[rid].message if rid in RULES else "",
+             "p21": list(RULES[rid].p21) if rid in RULES else []}
+            for (rid, sev), n in sorted(by_rule.items(), key=lambda kv: (SEVERITIES.index(kv[0][1]), kv[0][0]))
+        ],
+        "findings": [f.as_dict() for f in report.sorted()],
+    }
+
+
+def write_json(report: ValidationReport, path: Path, **kw) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report_dict(report, **kw), indent=1, ensure_ascii=True) + "\n", encoding="utf-8")
+    return path
+
+
+def summary_lines(report: ValidationReport, *, title: str = "validation", max_rules: int = 20) -> list[str]:
+    """Counts by severity, then one line per rule with an example record."""
+    lines = [f"{title}: {len(report.datasets)} datasets, {sum(report.datasets.values())} records, "
+             f"{report.rules_run} rules: {report.count(ERROR)} errors, {report.count(WARNING)} warnings, "
+             f"{report.count(NOTICE)} notices"]
+    groups: dict = {}
+    for f in report.sorted():
+        groups.setdefault((f.severity, f.rule_id, f.dataset), []).append(f)
+    for i, ((sev, rid, ds), items) in enumerate(groups.items()):
+        if i >= max_rules:
+            lines.append(f"  ... {len(groups) - max_rules} more rule/dataset groups (see the JSON report)")
+            break
+        f = items[0]
+        where = ", ".join(p for p in [
+            f"{f.variable}" if f.variable else "", f"USUBJID={f.usubjid}" if f.usubjid else "",
+            f"SEQ={f.seq}" if f.seq else "", f"row {f.row}" if f.row else "",
+            f"value={f.value!r}" if f.value is not None else ""] if p)
+        lines.append(f"  {sev.upper():7} {rid:11} {ds:8} x{len(items):<5} {f.message}" + (f" [{where}]" if where else ""))
+    return lines
