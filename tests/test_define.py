@@ -510,3 +510,94 @@ def test_render_html_with_user_stylesheet(tmp_path):
     out = render_define_html(sdtm_define(tmp_path), xsl, tmp_path / "define.html")
     html = out.read_text()
     assert "<h2>DM</h2>" in html and "<h2>SUPPAE</h2>" in html
+
+
+# ------------------------------------------------------------------ define vs data checks
+from trialforge.validation.define_checks import check_define_vs_data  # noqa: E402
+
+
+def sdtm_data():
+    return {d.name: d for d in (dm(), ae(), lb(), suppae())}
+
+
+def rules(findings):
+    return sorted({(f.rule_id, f.dataset, f.variable) for f in findings})
+
+
+def test_clean_define_has_no_findings(tmp_path):
+    assert check_define_vs_data(sdtm_define(tmp_path), sdtm_data()) == []
+    adam = {d.name: d for d in (adsl(), adtte())}
+    assert check_define_vs_data(adam_define(tmp_path), adam) == []
+
+
+def test_missing_and_extra_datasets_and_variables(tmp_path):
+    path = sdtm_define(tmp_path)
+    data = sdtm_data()
+    del data["SUPPAE"]
+    data["XX"] = Dataset(DatasetMeta("XX", "Extra"), pd.DataFrame({"A": ["1"]}))
+    data["DM"].frame = data["DM"].frame.drop(columns=["ARM"]).assign(RACE="ASIAN")
+    found = rules(check_define_vs_data(path, data))
+    assert ("TF-DEF-001", "SUPPAE", None) in found
+    assert ("TF-DEF-002", "XX", None) in found
+    assert ("TF-DEF-003", "DM", "ARM") in found
+    assert ("TF-DEF-004", "DM", "RACE") in found
+
+
+def test_type_and_length_disagreements(tmp_path):
+    path = sdtm_define(tmp_path)
+    data = sdtm_data()
+    data["DM"].frame["AGE"] = ["54", "61"]                           # Char where define says integer
+    data["AE"].frame.loc[1, "AETERM"] = "Immune effector cell-associated neurotoxicity syndrome"  # 54 bytes > 25
+    data["LB"].frame["LBDTC"] = ["2025-03-04T08:00"] + ["2025-03-04"] * 4   # time part under DataType date
+    found = check_define_vs_data(path, data)
+    assert ("TF-DEF-005", "DM", "AGE") in rules(found)
+    six = [f for f in found if f.rule_id == "TF-DEF-006"]
+    assert [(f.variable, f.value, f.severity) for f in six] == [("AETERM", "54", "error")]
+    fourteen = [f for f in found if f.rule_id == "TF-DEF-014"]
+    assert [(f.usubjid, f.seq, f.row) for f in fourteen] == [(U1, "1", 1)]
+
+
+def test_length_longer_than_data_is_a_warning_when_data_derived(tmp_path):
+    path = sdtm_define(tmp_path)
+    data = sdtm_data()
+    data["AE"].frame["AETERM"] = ["CRS", "Fever", "Neutropenia"]     # longest now 11 < 25
+    found = [f for f in check_define_vs_data(path, data) if f.rule_id == "TF-DEF-007"]
+    assert [(f.variable, f.value, f.severity) for f in found] == [("AETERM", "11", "warning")]
+
+
+def test_codelist_value_not_in_define_points_to_record(tmp_path):
+    data = sdtm_data()
+    path = sdtm_define(tmp_path)
+    data["AE"].frame.loc[2, "AESEV"] = "LIFE THREATENING"
+    found = [f for f in check_define_vs_data(path, data) if f.rule_id == "TF-DEF-008"]
+    assert [(f.variable, f.value, f.usubjid, f.seq, f.row) for f in found] == \
+        [("AESEV", "LIFE THREATENING", U2, "1", 3)]
+
+
+def test_value_level_slice_breaking_its_datatype(tmp_path):
+    path = sdtm_define(tmp_path)
+    data = sdtm_data()
+    data["LB"].frame.loc[3, "LBORRES"] = "<5"                       # ALT slice is integer, length 3
+    found = [f for f in check_define_vs_data(path, data) if f.rule_id == "TF-DEF-009"]
+    assert [(f.variable, f.value, f.row) for f in found] == [("LBORRES", "<5", 4)]
+
+
+def test_label_mismatch_broken_reference_and_missing_method(tmp_path):
+    path = sdtm_define(tmp_path)
+    doc = xml(path)
+    one(doc, "//odm:ItemDef[@OID='IT.DM.SEX']/odm:CodeListRef").set("CodeListOID", "CL.GENDER")
+    one(doc, "//odm:ItemRef[@ItemOID='IT.AE.AESEQ']").attrib.pop("MethodOID")
+    doc.write(str(path))
+    data = sdtm_data()
+    data["DM"] = Dataset(DatasetMeta(**{**data["DM"].meta.__dict__, "label": "Demography"}), data["DM"].frame)
+    found = rules(check_define_vs_data(path, data))
+    assert ("TF-DEF-010", "DM", None) in found
+    assert ("TF-DEF-012", "define.xml", None) in found
+    assert ("TF-DEF-013", "AE", "AESEQ") in found
+
+
+def test_every_rule_has_a_docstring_naming_its_id():
+    from trialforge.validation import define_checks
+    for rule in define_checks.RULES:
+        rid = rule.__name__.upper().replace("_", "-")
+        assert rule.__doc__ and rule.__doc__.startswith(rid), rule.__name__
