@@ -287,7 +287,10 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
 
     Extensible codelists accept a value outside the list only if the spec says ``unmapped: keep``.
     """
-    codelist = ctx.ct.codelist(rule.get("ct"))
+    try:
+        codelist = ctx.ct.codelist(rule.get("ct"))
+    except SpecError as exc:
+        raise SpecError(exc.cause, file=rule.file, column=rule.variable, value=rule.get("ct")) from None
     synonyms = rule.get("synonyms") or {}
     mapped, unmapped_mask = codelist.decode(values.fillna("").astype(str), synonyms=synonyms)
     policy = rule.get("unmapped", "error")
