@@ -1,0 +1,365 @@
+"""Shared machinery: analysis population, column assignment, and the row blocks of `ByColumns`.
+
+Every frame an output reads is restricted to the population's subjects and carries the subject's
+column key (`_COL`) taken from ADSL, so counts and denominators always agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecError
+from . import fmt
+from .km import kaplan_meier, quantile, survival_at
+from .result import Row, TableResult
+from .spec import (AEHierarchy, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
+                   Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
+from .stats import clopper_pearson, describe
+
+COL = "_COL"
+KEY = "USUBJID"
+
+
+@dataclass
+class Col:
+    key: object          # value of the column variable; None for Total
+    label: str
+    n: int
+    ids: pd.Index        # USUBJIDs in the column
+
+    @property
+    def header(self) -> str:
+        return f"{self.label} (N={self.n})"
+
+
+def frame_of(obj) -> pd.DataFrame:
+    """Accept a Dataset (frame + meta) or a bare frame."""
+    return getattr(obj, "frame", obj)
+
+
+def query(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str) -> pd.DataFrame:
+    """Apply a declared filter; a filter naming an unknown variable is a spec error, not a traceback."""
+    if not where:
+        return frame
+    try:
+        return frame.query(where, engine="python")
+    except Exception as exc:  # noqa: BLE001 - re-raised with the spec location
+        raise SpecError(f"output {output}: cannot apply filter to {dataset}: {exc}",
+                        file=dataset, value=where) from None
+
+
+def need(frame: pd.DataFrame, cols, *, output: str, dataset: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise SpecError(f"output {output}: {dataset} lacks variable(s) {', '.join(missing)}",
+                        file=dataset, column=missing[0])
+
+
+class Context:
+    """Population subjects, their columns, and access to population-restricted ADaM frames."""
+
+    def __init__(self, output: str, adam: dict, population: Population, columns: Columns | None):
+        self.output = output
+        self.adam = {k.upper(): frame_of(v) for k, v in adam.items()}
+        adsl = self.dataset(population.dataset)
+        self.adsl = query(adsl, population.where, output=output, dataset=population.dataset).copy()
+        self.cols: list[Col] = []
+        if columns is not None:
+            self._assign_columns(columns)
+
+    def dataset(self, name: str) -> pd.DataFrame:
+        try:
+            return self.adam[name.upper()]
+        except KeyError:
+            raise SpecError(f"output {self.output}: dataset {name} was not supplied", file=name) from None
+
+    def _assign_columns(self, c: Columns) -> None:
+        adsl = self.adsl
+        if c.derive is not None:
+            adsl[c.derive.name] = subject_values(self, c.derive.dataset, c.derive.var, c.derive.where,
+                                                 c.derive.agg, c.derive.order_by, fill=c.derive.fill)
+        need(adsl, [c.var] + ([c.order] if c.order else []), output=self.output, dataset="ADSL")
+        key = adsl[c.var].astype(object).where(~_blank(adsl[c.var]), None)
+        adsl[COL] = key
+        by = list(dict.fromkeys(([c.order] if c.order else []) + [c.var]))
+        values = adsl.loc[key.notna(), by].drop_duplicates(c.var).sort_values(by, kind="mergesort")
+        for v in values[c.var]:
+            ids = pd.Index(adsl.loc[key == v, KEY])
+            label = (c.labels or {}).get(v, str(v))
+            self.cols.append(Col(v, label, len(ids), ids))
+        if key.isna().any():
+            if c.fallback is None:
+                raise SpecError(f"output {self.output}: {int(key.isna().sum())} population subject(s) "
+                                f"have no {c.var}", file="ADSL", column=c.var)
+            adsl[COL] = key.where(key.notna(), "__fallback__")
+            ids = pd.Index(adsl.loc[key.isna(), KEY])
+            self.cols.append(Col("__fallback__", c.fallback, len(ids), ids))
+        if c.total:
+            self.cols.append(Col(None, c.total, len(adsl), pd.Index(adsl[KEY])))
+        self.show_n = c.show_n
+
+    def data(self, name: str, where: str | None = None) -> pd.DataFrame:
+        """Records of population subjects meeting `where`, with the column key attached.
+
+        The column key always comes from ADSL, never from treatment copies in the BDS/OCCDS."""
+        if name.upper() == "ADSL":
+            return query(self.adsl, where, output=self.output, dataset=name)
+        frame = self.dataset(name)
+        need(frame, [KEY], output=self.output, dataset=name)
+        frame = query(frame, where, output=self.output, dataset=name)
+        frame = frame[frame[KEY].isin(self.adsl[KEY])]
+        if COL in self.adsl:
+            frame = frame.drop(columns=[COL], errors="ignore").merge(
+                self.adsl[[KEY, COL]], on=KEY, how="left", validate="many_to_one")
+        return frame
+
+    def header_rows(self, splits: tuple[Split, ...]) -> list[list[tuple[str, int]]]:
+        top = [(c.header if self.show_n else c.label, max(1, len(splits))) for c in self.cols]
+        if len(splits) > 1:
+            return [top, [(s.label, 1) for _ in self.cols for s in splits]]
+        return [top]
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return s.isna() | (s.astype(str).str.strip() == "")
+
+
+def subject_values(ctx: Context, dataset: str, var: str, where: str | None, agg: str | None,
+                   order_by=(), fill=None) -> pd.Series:
+    """One value per population subject (aligned to ctx.adsl), reducing records by `agg`."""
+    if dataset.upper() == "ADSL" and agg is None:
+        need(ctx.adsl, [var], output=ctx.output, dataset=dataset)
+        vals = ctx.adsl[var].astype(object)
+        if where:
+            kept = query(ctx.adsl, where, output=ctx.output, dataset=dataset).index
+            vals = vals.where(ctx.adsl.index.isin(kept), None)
+        return vals
+    frame = ctx.dataset(dataset)
+    need(frame, [KEY, var, *order_by], output=ctx.output, dataset=dataset)
+    recs = query(frame, where, output=ctx.output, dataset=dataset)
+    recs = recs[recs[KEY].isin(ctx.adsl[KEY]) & ~_blank(recs[var])]
+    if agg is None:
+        dup = recs[KEY].duplicated()
+        if dup.any():
+            raise SpecError(f"output {ctx.output}: {dataset} has several records per subject for "
+                            f"{var}; declare agg", file=dataset, column=var,
+                            value=recs.loc[dup, KEY].iloc[0])
+        per = recs.set_index(KEY)[var]
+    elif agg in ("max", "min"):
+        per = getattr(recs.groupby(KEY)[var], agg)()
+    elif agg in ("first", "last"):
+        recs = recs.sort_values([KEY, *order_by], kind="mergesort")
+        per = recs.groupby(KEY)[var].agg(agg)
+    else:
+        raise SpecError(f"output {ctx.output}: unknown aggregation {agg!r}", column=var, value=agg)
+    out = ctx.adsl[KEY].map(per)
+    if fill is not None:
+        out = out.astype(object).where(out.notna(), fill)
+    return out
+
+
+# ---------------------------------------------------------------- blocks
+def _counts(ctx: Context, ids) -> list[int]:
+    ids = pd.Index(pd.unique(pd.Series(ids)))
+    return [int(c.ids.isin(ids).sum()) for c in ctx.cols]
+
+
+def _split_frames(ctx: Context, dataset: str, where: str | None, splits) -> list[pd.DataFrame]:
+    base = ctx.data(dataset, where)
+    return [query(base, s.where, output=ctx.output, dataset=dataset) for s in (splits or (Split(""),))]
+
+
+def _interleave(per_split: list[list[str]]) -> list[str]:
+    """[[c1s1, c2s1], [c1s2, c2s2]] -> [c1s1, c1s2, c2s1, c2s2] (splits under each column)."""
+    return [cell for group in zip(*per_split) for cell in group]
+
+
+def block_header(b: Header, ctx, splits):
+    return [Row(b.label, [""] * (len(ctx.cols) * max(1, len(splits))), b.indent, header=True)]
+
+
+def block_subjects_with(b: SubjectsWith, ctx, splits):
+    cells = []
+    for frame in _split_frames(ctx, b.dataset, b.where, splits):
+        cells.append([fmt.n_pct(n, c.n) for n, c in zip(_counts(ctx, frame[KEY]), ctx.cols)])
+    return [Row(b.label, _interleave(cells), b.indent)]
+
+
+def _ordered_levels(values: pd.Series, levels) -> list[tuple[object, str]]:
+    present = [v for v in pd.unique(values.dropna())]
+    if levels is None:
+        return [(v, str(v)) for v in sorted(present, key=str)]
+    pairs = list(levels.items()) if hasattr(levels, "items") else [(v, str(v)) for v in levels]
+    known = {v for v, _ in pairs}
+    return pairs + [(v, str(v)) for v in sorted((v for v in present if v not in known), key=str)]
+
+
+def block_categorical(b: Categorical, ctx, splits):
+    vals = subject_values(ctx, b.dataset, b.var, b.where, b.agg, b.order_by)
+    vals = vals.astype(object).where(~_blank(vals.astype(object)), None)
+    in_scope = ctx.adsl[KEY]
+    if b.where and b.dataset.upper() == "ADSL":
+        in_scope = query(ctx.adsl, b.where, output=ctx.output, dataset="ADSL")[KEY]
+    levels = _ordered_levels(vals, b.levels)
+    if b.only_levels:
+        levels = [(v, lab) for v, lab in levels if v in dict(_pairs(b.levels))]
+    rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True)]
+    for v, lab in levels:
+        ids = ctx.adsl.loc[_eq(vals, v), KEY]
+        rows.append(Row(lab, [fmt.n_pct(n, c.n) for n, c in zip(_counts(ctx, ids), ctx.cols)], b.indent + 1))
+    if b.missing_label is not None:
+        miss = ctx.adsl.loc[vals.isna() & ctx.adsl[KEY].isin(in_scope), KEY]
+        if len(miss):
+            rows.append(Row(b.missing_label, [fmt.n_pct(n, c.n) for n, c in zip(_counts(ctx, miss), ctx.cols)],
+                            b.indent + 1))
+    return rows
+
+
+def _pairs(levels):
+    return list(levels.items()) if hasattr(levels, "items") else [(v, str(v)) for v in levels]
+
+
+def _eq(vals: pd.Series, v) -> pd.Series:
+    try:
+        return (vals == v).fillna(False).astype(bool)
+    except TypeError:
+        return vals.map(lambda x: x == v).astype(bool)
+
+
+STAT_LABELS = {"n": "n", "mean_sd": "Mean (SD)", "median": "Median", "q1_q3": "Q1, Q3",
+               "min_max": "Min, Max"}
+
+
+def _stat_cells(values: pd.Series, stat: str, decimals: int) -> str:
+    d = describe(values)
+    if stat == "n":
+        return str(d.n)
+    if d.n == 0:
+        return fmt.MISSING
+    return {"mean_sd": lambda: fmt.mean_sd(d.mean, d.sd, decimals),
+            "median": lambda: fmt.num(d.median, decimals),
+            "q1_q3": lambda: fmt.range_(d.q1, d.q3, decimals),
+            "min_max": lambda: fmt.range_(d.min, d.max, max(decimals - 1, 0)),
+            "median_range": lambda: fmt.median_range(d.median, d.min, d.max, decimals,
+                                                     max(decimals - 1, 0))}[stat]()
+
+
+STAT_LABELS["median_range"] = "Median (min, max)"
+
+
+def block_continuous(b: Continuous, ctx, splits):
+    if b.per_record:
+        recs = ctx.data(b.dataset, b.where)
+        need(recs, [b.var], output=ctx.output, dataset=b.dataset)
+        groups = [recs.loc[recs[KEY].isin(c.ids), b.var] for c in ctx.cols]
+    else:
+        vals = pd.to_numeric(subject_values(ctx, b.dataset, b.var, b.where, b.agg, b.order_by),
+                             errors="coerce")
+        groups = [vals[ctx.adsl[KEY].isin(c.ids).to_numpy()] for c in ctx.cols]
+    rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True)]
+    for stat in b.stats:
+        rows.append(Row(STAT_LABELS[stat], [_stat_cells(g, stat, b.decimals) for g in groups], b.indent + 1))
+    return rows
+
+
+def block_binomial(b: Binomial, ctx, splits):
+    resp = ctx.data(b.dataset, b.where)
+    counts = _counts(ctx, resp[KEY])
+    ci = [clopper_pearson(x, c.n, b.alpha) for x, c in zip(counts, ctx.cols)]
+    return [Row(b.label, [fmt.n_pct(x, c.n) for x, c in zip(counts, ctx.cols)], b.indent),
+            Row(b.ci_label, [fmt.range_(100 * lo, 100 * hi, 1) if c.n else fmt.MISSING
+                             for (lo, hi), c in zip(ci, ctx.cols)], b.indent + 1)]
+
+
+def block_time_to_event(b: TimeToEvent, ctx, splits):
+    recs = ctx.data(b.dataset, f"{b.param_var} == {b.paramcd!r}")
+    need(recs, [b.time_var, b.cnsr_var], output=ctx.output, dataset=b.dataset)
+    fits = [kaplan_meier(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int), b.alpha)
+            for g in (recs[recs[KEY].isin(c.ids)] for c in ctx.cols)]
+    conf = round(100 * (1 - b.alpha))
+    rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True),
+            Row("Subjects analysed, n", [str(f.n) for f in fits], b.indent + 1),
+            Row("Events, n (%)", [fmt.n_pct(f.n_events, f.n) for f in fits], b.indent + 1),
+            Row("Censored, n (%)", [fmt.n_pct(f.n_censored, f.n) for f in fits], b.indent + 1)]
+    med = [quantile(f, 0.5) if f.n else (np.nan,) * 3 for f in fits]
+    rows.append(Row(f"Median ({conf}% CI), {b.unit}", [fmt.est_ci(*m, decimals=1) if f.n else fmt.MISSING
+                                                        for m, f in zip(med, fits)], b.indent + 1))
+    if b.quartiles:
+        q = [(quantile(f, 0.25)[0], quantile(f, 0.75)[0]) if f.n else (np.nan, np.nan) for f in fits]
+        rows.append(Row(f"Q1, Q3, {b.unit}", [f"{_ne(a)}, {_ne(c)}" if f.n else fmt.MISSING
+                                              for (a, c), f in zip(q, fits)], b.indent + 1))
+    for lm in b.landmarks:
+        cells = []
+        for f in fits:
+            s, lo, hi = survival_at(f, lm) if f.n else (np.nan,) * 3
+            cells.append(fmt.MISSING if not f.n else
+                         fmt.est_ci(100 * s, 100 * lo, 100 * hi, decimals=1) if not np.isnan(s) else fmt.NE)
+        rows.append(Row(f"Rate at {lm:g} {b.unit} ({conf}% CI), %", cells, b.indent + 1))
+    return rows
+
+
+def _ne(x) -> str:
+    return fmt.NE if x is None or np.isnan(x) else fmt.num(x, 1)
+
+
+def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
+    frames = _split_frames(ctx, b.dataset, b.where, splits)
+    need(frames[0], [b.term] + ([b.soc] if b.soc else []), output=ctx.output, dataset=b.dataset)
+    ns = [c.n for c in ctx.cols]
+
+    def cells(select) -> tuple[list[str], list[int]]:
+        per_split = [[*_counts(ctx, select(f)[KEY])] for f in frames]
+        text = [[fmt.n_pct(x, n) for x, n in zip(cs, ns)] for cs in per_split]
+        return _interleave(text), per_split[b.sort_split]
+
+    rows = [Row(b.any_label, cells(lambda f: f)[0], 0)]
+    base = frames[b.sort_split]
+    sort_frame = base if len(base) else frames[0]
+
+    union = pd.concat(frames)
+    if b.soc:
+        for soc in ranked_within(union, sort_frame, b.soc):
+            text, _ = cells(lambda f, s=soc: f[f[b.soc] == s])
+            rows.append(Row(str(soc), text, 0, header=False))
+            sub = union[union[b.soc] == soc]
+            for pt in ranked_within(sub, sort_frame[sort_frame[b.soc] == soc], b.term):
+                t2, _ = cells(lambda f, s=soc, p=pt: f[(f[b.soc] == s) & (f[b.term] == p)])
+                rows.append(Row(str(pt), t2, 1))
+    else:
+        for pt in ranked_within(union, sort_frame, b.term):
+            t2, _ = cells(lambda f, p=pt: f[f[b.term] == p])
+            rows.append(Row(str(pt), t2, 1))
+    return rows
+
+
+def ranked_within(frame_all: pd.DataFrame, sort_frame: pd.DataFrame, var: str) -> list:
+    terms = sorted(pd.unique(frame_all[var].dropna()), key=str)
+    freq = {t: sort_frame.loc[sort_frame[var] == t, KEY].nunique() for t in terms}
+    return sorted(terms, key=lambda t: (-freq[t], str(t)))
+
+
+BLOCKS = {Header: block_header, SubjectsWith: block_subjects_with, Categorical: block_categorical,
+          Continuous: block_continuous, Binomial: block_binomial, TimeToEvent: block_time_to_event,
+          AEHierarchy: block_ae_hierarchy}
+
+
+def compute_by_columns(spec, adam: dict) -> TableResult:
+    layout: ByColumns = spec.layout
+    ctx = Context(spec.id, adam, spec.population, layout.columns)
+    rows: list[Row] = []
+    for block in layout.blocks:
+        try:
+            fn = BLOCKS[type(block)]
+        except KeyError:
+            raise SpecError(f"output {spec.id}: unknown block type {type(block).__name__}") from None
+        new = fn(block, ctx, layout.splits)
+        width = len(ctx.cols) * max(1, len(layout.splits))
+        bad = [r.label for r in new if len(r.cells) != width]
+        if bad:
+            raise SpecError(f"output {spec.id}: block {type(block).__name__} does not support column "
+                            f"splits", value=bad[0])
+        rows.extend(new)
+    return TableResult(spec.id, spec.title, f"{spec.population.label}", ctx.header_rows(layout.splits),
+                       layout.stub_header, rows, list(spec.footnotes), spec.kind)

@@ -1,0 +1,312 @@
+"""Declarative table and figure specifications.
+
+An output is data, not a script: an id, titles, the analysis population, how subjects are split into
+columns, and a list of row blocks. Every dataset, variable and PARAMCD an output reads is named here
+(or in `catalog.py`, which instantiates these types), so a rename in ADaM is a one-line change.
+Shared code in `engine.py`, `layouts.py` and `figures.py` turns the specs into cells and pictures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+
+# ---------------------------------------------------------------- population and columns
+@dataclass(frozen=True)
+class Population:
+    """Analysis set: a filter on ADSL, e.g. SAFFL == 'Y'."""
+
+    label: str
+    where: str
+    dataset: str = "ADSL"
+
+
+@dataclass(frozen=True)
+class SubjectVar:
+    """A per-subject value derived from a record-level dataset (e.g. maximum CRS grade from ADAE)."""
+
+    name: str
+    dataset: str
+    var: str
+    where: str | None = None
+    agg: str = "max"                 # max | min | first | last
+    order_by: tuple[str, ...] = ()   # for first/last
+    fill: object = None              # value for subjects with no record
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Subjects go to one column by `var` (ordered by `order`), plus an optional Total column.
+
+    `labels` maps a value to its header text; `fallback` names the column for subjects whose `var` is
+    missing (e.g. enrolled but never treated). `derive` builds `var` first from another dataset.
+    """
+
+    var: str = "TRT01A"
+    order: str | None = "TRT01AN"
+    total: str | None = "Total"
+    labels: Mapping[object, str] | None = None
+    fallback: str | None = None
+    derive: SubjectVar | None = None
+    show_n: bool = True
+
+
+@dataclass(frozen=True)
+class Split:
+    """A record-level sub-column under every column (e.g. 'Grade >=3' with ATOXGRN >= 3)."""
+
+    label: str
+    where: str | None = None
+
+
+# ---------------------------------------------------------------- row blocks
+@dataclass(frozen=True)
+class Header:
+    """A label row with empty cells."""
+
+    label: str
+    indent: int = 0
+
+
+@dataclass(frozen=True)
+class SubjectsWith:
+    """Number (%) of subjects with at least one record in `dataset` meeting `where`."""
+
+    label: str
+    dataset: str
+    where: str | None = None
+    indent: int = 0
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """Distribution of a per-subject value: one row per level, n (%) of the column N.
+
+    `levels` fixes order and labels (value -> label); values outside it are listed after, sorted,
+    unless `only_levels`. A multi-record dataset must say how to reduce it with `agg`.
+    """
+
+    var: str
+    label: str
+    dataset: str = "ADSL"
+    where: str | None = None
+    levels: Mapping[object, str] | Sequence[object] | None = None
+    only_levels: bool = False
+    missing_label: str | None = "Missing"
+    agg: str | None = None
+    order_by: tuple[str, ...] = ()
+    indent: int = 0
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """Descriptive statistics of a numeric variable (per subject, or per record with per_record)."""
+
+    var: str
+    label: str
+    dataset: str = "ADSL"
+    where: str | None = None
+    agg: str | None = None
+    order_by: tuple[str, ...] = ()
+    per_record: bool = False
+    stats: tuple[str, ...] = ("n", "mean_sd", "median", "q1_q3", "min_max")
+    decimals: int = 1
+    indent: int = 0
+
+
+@dataclass(frozen=True)
+class Binomial:
+    """Responders among the column N with the exact (Clopper-Pearson) CI: two rows."""
+
+    label: str
+    dataset: str
+    where: str
+    ci_label: str = "95% CI"
+    alpha: float = 0.05
+    indent: int = 0
+
+
+@dataclass(frozen=True)
+class TimeToEvent:
+    """Kaplan-Meier summary of one ADTTE parameter: events, censored, median (CI), landmark rates."""
+
+    paramcd: str
+    label: str
+    dataset: str = "ADTTE"
+    time_var: str = "AVAL"
+    cnsr_var: str = "CNSR"
+    param_var: str = "PARAMCD"
+    days_per_unit: float = 30.4375           # report in months
+    unit: str = "months"
+    landmarks: tuple[float, ...] = (6, 12)   # in `unit`
+    quartiles: bool = True
+    alpha: float = 0.05
+    indent: int = 0
+
+
+@dataclass(frozen=True)
+class AEHierarchy:
+    """Subjects with events by SOC and PT, sorted by descending frequency in the sort column.
+
+    The split where-clauses act on records, so 'Grade >=3' counts subjects whose maximum grade for the
+    term is >= 3. Ties sort alphabetically. `any_label` heads the table with any-event counts.
+    """
+
+    dataset: str = "ADAE"
+    where: str | None = "TRTEMFL == 'Y'"
+    soc: str | None = "AEBODSYS"
+    term: str = "AEDECOD"
+    any_label: str = "Subjects with at least one event"
+    sort_split: int = 0
+
+
+# ---------------------------------------------------------------- layouts
+@dataclass(frozen=True)
+class ByColumns:
+    """The common layout: subjects in columns (by treatment), statistics in rows."""
+
+    blocks: tuple
+    columns: Columns = field(default_factory=Columns)
+    splits: tuple[Split, ...] = ()
+    stub_header: str = ""
+
+
+@dataclass(frozen=True)
+class DoseEscalation:
+    """DLT evaluability, DLT counts and the 3+3 decision per dose level and route, then MTD per route."""
+
+    adae: str = "ADAE"
+    dlt_where: str = "DLTFL == 'Y'"
+    evaluable_where: str = "DLTEVLFL == 'Y'"
+    group_var: str = "TRT01A"
+    group_order: str = "TRT01AN"
+    route_var: str = "ROUTE"
+    dose_var: str = "DOSELVL"
+    term_var: str = "AEDECOD"
+    grade_var: str = "ATOXGRN"
+
+
+@dataclass(frozen=True)
+class ParamStats:
+    """One parameter of a BDS dataset and the statistics shown for it."""
+
+    paramcd: str
+    label: str
+    stats: tuple[str, ...] = ("n", "gmean", "gcv", "median", "min", "max")
+    sig: int | None = 3            # significant figures (PK convention); None = fixed decimals
+    decimals: int = 2
+
+
+@dataclass(frozen=True)
+class ParameterByGroup:
+    """Rows: parameter x group; columns: statistics (PK parameter tables)."""
+
+    dataset: str
+    params: tuple[ParamStats, ...]
+    group_var: str = "TRT01A"
+    group_order: str = "TRT01AN"
+    param_var: str = "PARAMCD"
+    value_var: str = "AVAL"
+    unit_var: str | None = "AVALU"
+    where: str | None = None
+
+
+# ---------------------------------------------------------------- outputs
+@dataclass(frozen=True)
+class TableSpec:
+    id: str
+    title: str
+    population: Population
+    layout: object
+    footnotes: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ("ADSL",)
+    kind: str = "Table"
+
+    @property
+    def stem(self) -> str:
+        return "t_" + self.id.replace(".", "_")
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    id: str
+    title: str
+    population: Population
+    plot: object
+    footnotes: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ("ADSL",)
+    kind: str = "Figure"
+
+    @property
+    def stem(self) -> str:
+        return "f_" + self.id.replace(".", "_")
+
+
+# ---------------------------------------------------------------- figure kinds
+@dataclass(frozen=True)
+class KMPlot:
+    paramcd: str
+    dataset: str = "ADTTE"
+    group_var: str = "TRT01A"
+    group_order: str | None = "TRT01AN"
+    days_per_unit: float = 30.4375
+    unit: str = "Months"
+    tick_every: float = 3
+    ylabel: str = "Probability"
+
+
+@dataclass(frozen=True)
+class Waterfall:
+    """Best % change from baseline in the sum of diameters, bars coloured by BOR."""
+
+    tumour_datasets: tuple[str, ...] = ("ADTR", "ADRS")   # first one supplied is used
+    tumour_where: str = "PARAMCD == 'SUMDIAM' and ADY > 0"
+    pchg_var: str = "PCHG"
+    bor_dataset: str = "ADRS"
+    bor_where: str = "PARAMCD == 'BOR'"
+    bor_var: str = "AVALC"
+    label_var: str = "TRT01A"
+
+
+@dataclass(frozen=True)
+class Swimmer:
+    """Time on study per subject with response, progression and death markers."""
+
+    ovr_dataset: str = "ADRS"
+    ovr_where: str = "PARAMCD == 'OVR'"
+    start_var: str = "TRTSDT"
+    end_var: str = "LSTALVDT"
+    death_var: str = "DTHDT"
+    group_var: str = "TRT01A"
+    group_order: str | None = "TRT01AN"
+    days_per_unit: float = 30.4375
+    unit: str = "Months"
+
+
+@dataclass(frozen=True)
+class Spider:
+    """% change from baseline in the sum of diameters over time, one line per subject."""
+
+    tumour_datasets: tuple[str, ...] = ("ADTR", "ADRS")   # first one supplied is used
+    tumour_where: str = "PARAMCD == 'SUMDIAM'"
+    pchg_var: str = "PCHG"
+    day_var: str = "ADY"
+    group_var: str = "TRT01A"
+    group_order: str | None = "TRT01AN"
+    days_per_unit: float = 30.4375
+    unit: str = "Months"
+
+
+@dataclass(frozen=True)
+class MeanConcentration:
+    """Mean (+/- SD) concentration over nominal time on a log scale, one line per group."""
+
+    dataset: str = "ADPC"
+    where: str | None = None
+    time_var: str = "NFRLT"
+    value_var: str = "AVAL"
+    unit_var: str = "AVALU"
+    blq_var: str | None = "BLQFL"
+    group_var: str = "TRT01A"
+    group_order: str | None = "TRT01AN"
+    xlabel: str = "Nominal time since infusion (days)"
