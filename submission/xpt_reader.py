@@ -121,10 +121,12 @@ class _Parser:
         if version == 8:
             offset, extras = self.long_labels(offset, n_vars)
             variables = [self.extend(v, extras.get(i, {})) for i, v in enumerate(variables)]
-        self.expect(offset, kinds["obs"])
+        obs = self.expect(offset, kinds["obs"])
         start = offset + lay.RECORD
         end = self.member_end(start)
-        return self.build(name, label, variables, start, end)
+        count = obs[48:].strip()           # v8 writers may record the row count here
+        n_rows = int(count) if version == 8 and count.isdigit() and int(count) else None
+        return self.build(name, label, variables, start, end, n_rows)
 
     def variables(self, raw: bytes, n_vars: int, namestr_length: int, version: int) -> list[_Var]:
         if namestr_length == 136:          # VAX/VMS: same fields, 4 bytes shorter tail
@@ -187,12 +189,15 @@ class _Parser:
             at = self.data.find(marker, at + 1)
         return len(self.data) if at == -1 else at
 
-    def build(self, name: bytes, label: bytes, variables: list[_Var], start: int, end: int) -> Dataset:
+    def build(self, name: bytes, label: bytes, variables: list[_Var], start: int, end: int,
+              n_rows: int | None) -> Dataset:
         row_length = max((v.position + v.length for v in variables), default=0)
         size = end - start
         n = size // row_length if row_length else 0
+        if n_rows is not None and n_rows <= n:
+            n = n_rows
         # The last record is blank-padded to 80 bytes: blank "rows" inside that padding are not data.
-        while n and size - (n - 1) * row_length < lay.RECORD and \
+        while n_rows is None and n and size - (n - 1) * row_length < lay.RECORD and \
                 self.data[start + (n - 1) * row_length:start + n * row_length].strip(b" ") == b"":
             n -= 1
         if size < 0 or n * row_length > size:

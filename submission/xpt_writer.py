@@ -62,6 +62,7 @@ def write_xpt(dataset: Dataset, path, *, created: datetime | None = None) -> Non
             + lay.namestr_header(len(columns)) + lay.blank_pad(_namestrs(columns))
             + lay.obs_header())
     row_length = sum(c.length for c in columns)
+    _check_last_row_readable(columns, len(dataset.frame), row_length, where)
     _atomic_write(path, head, _observation_blocks(len(dataset.frame), columns, row_length))
 
 
@@ -142,6 +143,20 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series.dtype)
 
 
+def _check_last_row_readable(columns: list[_Column], n: int, row_length: int, where: _Where) -> None:
+    """Refuse a file whose last row readers would take for record padding.
+
+    The format has no row count: a last row that is entirely blanks (all-character variables,
+    all values missing) and fits inside the blank padding of the final 80-byte record is dropped
+    by every reader (SAS included). Writing it would silently lose the row.
+    """
+    if n == 0 or row_length + (-(n * row_length) % lay.RECORD) >= lay.RECORD:
+        return
+    if all(col.type == CHAR and (col.encoded[-1] == 0x20).all() for col in columns):
+        raise where.error("last row is entirely blank: XPT readers cannot tell it from record "
+                          "padding (drop or fill the row)", row=n)
+
+
 def _namestrs(columns: list[_Column]) -> bytes:
     recs = np.zeros(len(columns), dtype=lay.NAMESTR_DTYPE)
     for i, col in enumerate(columns):
@@ -206,9 +221,11 @@ def _char_bytes(series: pd.Series, name: str, declared: int | None, where: _Wher
     code points *are* the bytes, so encoding is one ``astype(uint8)``.
     """
     n = len(series)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
     if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         values = series.to_numpy(dtype=object)
-        i = next(i for i, v in enumerate(values) if not (isinstance(v, str) or pd.isna(v)))
+        i = next((i for i, v in enumerate(values) if not (isinstance(v, str) or pd.isna(v))), 0)
         raise where.error("non-text value in a character variable", column=name, row=i + 1,
                           value=values[i])
     objects = series.to_numpy(dtype=object, na_value="")

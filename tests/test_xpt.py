@@ -200,16 +200,18 @@ def test_file_layout_is_80_byte_records_with_ts140_headers(written):
     assert data[obs + 80:obs + 80 + 27] == b"CD70-001    CD70-001-01-001"
 
 
-def test_pyreadstat_written_file_reads_like_pyreadstat(tmp_path):
+@pytest.mark.parametrize("version", [5, 8])
+def test_pyreadstat_written_file_reads_like_pyreadstat(tmp_path, version):
     frame = pd.DataFrame({
-        "ID": ["a", "bb", "", "dddd"],
+        "ID": ["a", "bb", "dddd", ""],
         "X": [1.25, np.nan, -3e10, 0.0],
         "DT": [0.0, 365.0, np.nan, -1.0],
     })
     path = tmp_path / "prs.xpt"
     pyreadstat.write_xport(frame, str(path), table_name="PRS", file_label="Written by pyreadstat",
                            column_labels=["Identifier", "Ex", "Date"],
-                           variable_format={"DT": "DATE9", "X": "8.2"})
+                           variable_format={"DT": "DATE9", "X": "8.2"}, file_format_version=version)
+    assert path.read_bytes()[20:25] == (b"LIBRA" if version == 5 else b"LIBV8")
     theirs, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
     ours = read_xpt(path)
     assert ours.meta.name == meta.table_name == "PRS"
@@ -235,6 +237,13 @@ def test_pyreadstat_v8_file_with_long_names_and_labels(tmp_path):
     assert ours.meta.variable("LONGVARIABLENAME").label == long_label
     assert ours.frame["S"].tolist() == ["a", "bb"]
     assert ours.frame["LONGVARIABLENAME"].tolist() == [1.0, 2.0]
+
+
+def test_v8_row_count_keeps_trailing_blank_rows(tmp_path):
+    frame = pd.DataFrame({"SEX": ["M", "F", ""]})
+    path = tmp_path / "v8.xpt"
+    pyreadstat.write_xport(frame, str(path), file_format_version=8)
+    assert read_xpt(path).frame["SEX"].tolist() == ["M", "F", ""]
 
 
 def test_empty_dataset_writes_and_reads_back(tmp_path):
@@ -477,3 +486,24 @@ def test_character_values_are_blank_padded_and_missing_is_blank(tmp_path):
                     b"    " + bytes.fromhex("4080000000000000"),
                     b"    " + bytes.fromhex("C110000000000000")]
     assert data[obs + 48:] == b" " * 32                    # blank padding to the 80-byte record
+
+
+def test_categorical_text_column(tmp_path):
+    frame = pd.DataFrame({"SEX": pd.Categorical(["M", None, "F"])})
+    path = tmp_path / "cat.xpt"
+    write_xpt(_with(frame, name="DM"), path)
+    assert pyreadstat.read_xport(str(path))[0]["SEX"].fillna("").tolist() == ["M", "", "F"]
+
+
+def test_trailing_blank_row_that_readers_would_drop_is_refused(tmp_path):
+    # Row length 1: a blank last row sits inside the final record's blank padding, and
+    # pyreadstat (like SAS) drops it, so writing it would lose a row.
+    frame = pd.DataFrame({"SEX": ["M", "F", None]})
+    path = tmp_path / "dm.xpt"
+    _raises(_with(frame, name="DM"), path, row=3)
+    pyreadstat.write_xport(frame.fillna(""), str(path), file_format_version=5)
+    assert len(pyreadstat.read_xport(str(path))[0]) == 2      # the loss being prevented
+    # with a numeric variable the row is not blank ('.' missing), so it is written
+    frame["N"] = np.nan
+    write_xpt(_with(frame, name="DM"), path)
+    assert len(pyreadstat.read_xport(str(path))[0]) == 3
