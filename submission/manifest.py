@@ -1,0 +1,146 @@
+"""Run manifest: SHA-256 of every raw input, spec and output, so a submission can be re-verified.
+
+`out/manifest.json` records what went in (raw CRF exports, specs), how it was run (command, tool
+version, standards), what validation said, and what came out (every file under out/ except the
+manifest itself). Paths are relative to the output folder (inputs outside it read "../raw/dm.csv"),
+POSIX-style and sorted; the JSON has sorted keys and no timestamps, so the same run gives the
+same bytes. `verify_manifest` re-hashes everything and reports what was added, removed or changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from trialforge.errors import TrialforgeError
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+SECTIONS = ("inputs", "specs", "outputs")
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+
+
+class ManifestError(TrialforgeError):
+    """The manifest is missing, unreadable or not a trialforge manifest."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the manifest and the files on disk."""
+
+    section: str           # inputs / specs / outputs
+    path: str              # as recorded: relative to the output folder, POSIX separators
+    kind: str              # added / removed / changed
+    expected: str | None = None   # SHA-256 in the manifest
+    actual: str | None = None     # SHA-256 on disk
+
+    def __str__(self) -> str:
+        return f"{self.kind:8} {self.section:8} {self.path}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _rel(path: Path, out_dir: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), out_dir.resolve())).as_posix()
+
+
+def _entries(paths: Iterable[Path], out_dir: Path) -> list[dict]:
+    entries = {}
+    for p in paths:
+        p = Path(p)
+        if not p.is_file():
+            raise ManifestError("file to record in the manifest does not exist", file=p)
+        rel = _rel(p, out_dir)
+        entries[rel] = {"path": rel, "sha256": sha256_file(p), "bytes": p.stat().st_size}
+    return [entries[k] for k in sorted(entries)]
+
+
+def output_files(out_dir: Path) -> list[Path]:
+    """Every file under out_dir except the manifest itself."""
+    out_dir = Path(out_dir)
+    manifest = (out_dir / MANIFEST_NAME).resolve()
+    return sorted(p for p in out_dir.rglob("*") if p.is_file() and p.resolve() != manifest)
+
+
+def build_manifest(out_dir, *, inputs: list[Path], specs: list[Path], command: list[str],
+                   tool_version: str, standards: Mapping, validation_summary: Mapping) -> dict:
+    """The manifest dict for the current state of `out_dir` (write outputs first)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise ManifestError("output folder does not exist", file=out_dir)
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": {"name": "trialforge", "version": str(tool_version)},
+        "command": [str(c) for c in command],
+        "standards": dict(standards),
+        "validation": dict(validation_summary),
+        "inputs": _entries(inputs, out_dir),
+        "specs": _entries(specs, out_dir),
+        "outputs": _entries(output_files(out_dir), out_dir),
+    }
+
+
+def manifest_bytes(manifest: Mapping) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_manifest(out_dir, manifest: Mapping) -> Path:
+    """Write out_dir/manifest.json (sorted keys, 2-space indent, trailing newline)."""
+    path = Path(out_dir) / MANIFEST_NAME
+    path.write_bytes(manifest_bytes(manifest))
+    return path
+
+
+def read_manifest(out_dir) -> dict:
+    path = Path(out_dir) / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError("no manifest.json in the output folder", file=path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"manifest.json is not valid JSON: {exc}", file=path) from None
+    if not isinstance(manifest, dict) or manifest.get("manifest_version") != MANIFEST_VERSION:
+        raise ManifestError("not a trialforge manifest (manifest_version)", file=path)
+    for section in SECTIONS:
+        entries = manifest.get(section)
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
+                for e in entries):
+            raise ManifestError(f"manifest section '{section}' is malformed", file=path)
+    return manifest
+
+
+def verify_manifest(out_dir) -> list[Change]:
+    """Differences between out_dir/manifest.json and the files now on disk ([] = all match).
+
+    Inputs and specs can be removed or changed; outputs can also be added (a file under out_dir
+    the manifest does not list).
+    """
+    out_dir = Path(out_dir)
+    manifest = read_manifest(out_dir)
+    changes: list[Change] = []
+    for section in SECTIONS:
+        recorded = {e["path"]: e["sha256"] for e in manifest[section]}
+        for rel, expected in sorted(recorded.items()):
+            path = out_dir / rel
+            if not path.is_file():
+                changes.append(Change(section, rel, REMOVED, expected, None))
+                continue
+            actual = sha256_file(path)
+            if actual != expected:
+                changes.append(Change(section, rel, CHANGED, expected, actual))
+        if section == "outputs":
+            for path in output_files(out_dir):
+                rel = _rel(path, out_dir)
+                if rel not in recorded:
+                    changes.append(Change(section, rel, ADDED, None, sha256_file(path)))
+    return changes

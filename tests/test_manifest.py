@@ -1,0 +1,108 @@
+"""Run manifest: hashes of inputs/specs/outputs, deterministic bytes, and verify reporting."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trialforge.submission.manifest import (Change, ManifestError, build_manifest, verify_manifest,
+                                            write_manifest)
+from trialforge.submission.verify_command import verify_command
+
+
+def study(tmp_path: Path) -> Path:
+    """A study folder: raw/ and specs/ beside out/ with a few outputs in subfolders."""
+    root = tmp_path / "study"
+    (root / "raw").mkdir(parents=True)
+    (root / "specs").mkdir()
+    (root / "out" / "sdtm").mkdir(parents=True)
+    (root / "raw" / "dm.csv").write_text("SUBJNO,SEX\n001,M\n")
+    (root / "raw" / "ae.csv").write_text("SUBJNO,AETERM\n001,FEVER\n")
+    (root / "specs" / "dm.yaml").write_text("domain: DM\n")
+    (root / "out" / "sdtm" / "dm.xpt").write_bytes(b"HEADER RECORD dm")
+    (root / "out" / "sdtm" / "ae.xpt").write_bytes(b"HEADER RECORD ae")
+    (root / "out" / "define.xml").write_text("<ODM/>")
+    return root
+
+
+def make(root: Path) -> dict:
+    manifest = build_manifest(root / "out", inputs=[root / "raw" / "dm.csv", root / "raw" / "ae.csv"],
+                              specs=[root / "specs" / "dm.yaml"], command=["trialforge", "run", "study.yaml"],
+                              tool_version="0.1.0", standards={"SDTMIG": "3.4", "CT": "2022-09-30"},
+                              validation_summary={"error": 0, "warning": 2, "notice": 1})
+    write_manifest(root / "out", manifest)
+    return manifest
+
+
+def test_manifest_records_hashes_relative_sorted(tmp_path):
+    root = study(tmp_path)
+    m = make(root)
+    assert [e["path"] for e in m["inputs"]] == ["../raw/ae.csv", "../raw/dm.csv"]
+    assert [e["path"] for e in m["outputs"]] == ["define.xml", "sdtm/ae.xpt", "sdtm/dm.xpt"]
+    assert m["specs"][0]["sha256"] == hashlib.sha256(b"domain: DM\n").hexdigest()
+    assert m["outputs"][2] == {"path": "sdtm/dm.xpt", "bytes": 16,
+                               "sha256": hashlib.sha256(b"HEADER RECORD dm").hexdigest()}
+    on_disk = json.loads((root / "out" / "manifest.json").read_text())
+    assert on_disk == m and on_disk["validation"]["warning"] == 2
+
+
+def test_manifest_bytes_are_deterministic(tmp_path):
+    a, b = study(tmp_path / "a"), study(tmp_path / "b")
+    make(a)
+    make(b)
+    assert (a / "out" / "manifest.json").read_bytes() == (b / "out" / "manifest.json").read_bytes()
+
+
+def test_verify_all_match(tmp_path):
+    root = study(tmp_path)
+    make(root)
+    assert verify_manifest(root / "out") == []
+
+
+def test_changing_one_dataset_reports_exactly_that_file(tmp_path):
+    root = study(tmp_path)
+    make(root)
+    (root / "out" / "sdtm" / "ae.xpt").write_bytes(b"HEADER RECORD ae, edited")
+    changes = verify_manifest(root / "out")
+    assert [(c.section, c.path, c.kind) for c in changes] == [("outputs", "sdtm/ae.xpt", "changed")]
+    assert changes[0].expected == hashlib.sha256(b"HEADER RECORD ae").hexdigest()
+
+
+def test_added_removed_and_changed_input(tmp_path):
+    root = study(tmp_path)
+    make(root)
+    (root / "out" / "sdtm" / "dm.xpt").unlink()
+    (root / "out" / "sdtm" / "lb.xpt").write_bytes(b"new")
+    (root / "raw" / "dm.csv").write_text("SUBJNO,SEX\n001,F\n")
+    got = sorted((c.section, c.path, c.kind) for c in verify_manifest(root / "out"))
+    assert got == [("inputs", "../raw/dm.csv", "changed"), ("outputs", "sdtm/dm.xpt", "removed"),
+                   ("outputs", "sdtm/lb.xpt", "added")]
+
+
+def test_missing_input_is_an_error_when_building(tmp_path):
+    root = study(tmp_path)
+    with pytest.raises(ManifestError):
+        build_manifest(root / "out", inputs=[root / "raw" / "nope.csv"], specs=[], command=[],
+                       tool_version="0", standards={}, validation_summary={})
+
+
+def test_verify_command_exit_codes(tmp_path):
+    root = study(tmp_path)
+    make(root)
+    runner = CliRunner()
+    ok = runner.invoke(verify_command, [str(root / "out")])
+    assert ok.exit_code == 0, ok.output
+    (root / "out" / "define.xml").write_text("<ODM changed='1'/>")
+    changed = runner.invoke(verify_command, [str(root / "out")])
+    assert changed.exit_code == 1
+    assert "define.xml" in changed.output
+    (root / "out" / "manifest.json").write_text("{broken")
+    assert runner.invoke(verify_command, [str(root / "out")]).exit_code == 2
+    assert runner.invoke(verify_command, [str(tmp_path / "nowhere")]).exit_code == 2
+
+
+def test_change_prints_readably():
+    assert str(Change("outputs", "sdtm/ae.xpt", "changed")).split() == ["changed", "outputs", "sdtm/ae.xpt"]
