@@ -109,6 +109,29 @@ def parse_standard(standard: str) -> tuple[str, str]:
     return name, parts[1]
 
 
+_CT_VERSION_RE = re.compile(r"(SDTM|ADaM|SEND|CDASH|DEFINE-XML)\s+CT\s+(\S+)", re.IGNORECASE)
+_PUBLISHING_SETS = {"sdtm": "SDTM", "adam": "ADaM", "send": "SEND", "cdash": "CDASH",
+                    "define-xml": "DEFINE-XML"}
+
+
+def ct_standards(ct, default_set: str) -> list[tuple[str, str]]:
+    """(PublishingSet, Version) pairs of a CT object.
+
+    Reads `.versions` / `.version` written like "SDTM CT 2022-09-30; ADaM CT 2026-03-27"; a bare
+    version ("2022-09-30") takes `.publishing_set` or the define's own set (SDTM / ADaM).
+    """
+    raw = getattr(ct, "versions", None) or [v for v in str(ct.version).split(";")]
+    pairs = []
+    for text in raw:
+        text = str(text).strip()
+        match = _CT_VERSION_RE.search(text)
+        if match:
+            pairs.append((_PUBLISHING_SETS[match.group(1).lower()], match.group(2)))
+        elif text:
+            pairs.append((getattr(ct, "publishing_set", None) or default_set, text))
+    return sorted(set(pairs), key=pairs.index)
+
+
 def class_name(ds: Dataset) -> str:
     """def:Class Name of a dataset, from DatasetMeta.cls (SDTMIG/ADaMIG wording accepted)."""
     raw = (ds.meta.cls or "").strip().upper()
@@ -225,15 +248,19 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     stds = _el(mdv, "def:Standards")
     _el(stds, "def:Standard", {"OID": ig_oid, "Name": std_name, "Type": "IG",
                                "Version": std_version, "Status": "Final"})
-    ct_oids = []
+    ct_oids: list[str | None] = []
     for one in cts:
-        pub = getattr(one, "publishing_set", None) or set_name
-        oid = f"STD.CT.{pub}.{one.version}"
-        ct_oids.append(oid)
-        if oid not in [s.get("OID") for s in stds]:
-            _el(stds, "def:Standard", {"OID": oid, "Name": "CDISC/NCI", "Type": "CT",
-                                       "PublishingSet": pub, "Version": str(one.version),
-                                       "Status": "Final"})
+        oids = []
+        for pub, version in ct_standards(one, set_name):
+            oid = f"STD.CT.{pub}.{version}"
+            oids.append(oid)
+            if oid not in [s.get("OID") for s in stds]:
+                _el(stds, "def:Standard", {"OID": oid, "Name": "CDISC/NCI", "Type": "CT",
+                                           "PublishingSet": pub, "Version": version,
+                                           "Status": "Final"})
+        # A CT object loaded from several files (SDTM + ADaM CT) does not say which file a
+        # codelist came from: its CodeLists then carry no def:StandardOID rather than a guess.
+        ct_oids.append(oids[0] if len(oids) == 1 else None)
 
     leaves: list[tuple[str, str, str]] = []          # (ID, href, title) of documents
     acrf = study.get("acrf")

@@ -601,3 +601,21 @@ def test_every_rule_has_a_docstring_naming_its_id():
     for rule in define_checks.RULES:
         rid = rule.__name__.upper().replace("_", "-")
         assert rule.__doc__ and rule.__doc__.startswith(rid), rule.__name__
+
+
+# ------------------------------------------------------------------ with the project's own CT
+def test_with_shipped_controlled_terminology(tmp_path):
+    ct_module = pytest.importorskip("trialforge.specs.ct")
+    ct = ct_module.load_ct()
+    path = write_define([dm(), ae(), lb(), suppae()], tmp_path / "define.xml", study=STUDY,
+                        standard="SDTMIG 3.4", ct=ct, created=CREATED)
+    doc = xml(path)
+    sets = sorted((s.get("PublishingSet"), s.get("Version"))
+                  for s in doc.xpath("//def:Standard[@Type='CT']", namespaces=NS))
+    assert ("SDTM", "2022-09-30") in sets
+    # NY is non-extensible with 4 terms in CT 2022-09-30: listed whole, Y = C49488
+    assert coded(doc, "CL.NY") == ["N", "NA", "U", "Y"]
+    assert one(doc, "//odm:CodeList[@OID='CL.NY']/odm:EnumeratedItem[@CodedValue='Y']/odm:Alias").get("Name") == "C49488"
+    if "defineutils" in __import__("sys").modules or __import__("importlib").util.find_spec("defineutils"):
+        assert validate_define_xsd(path) == []
+    assert check_define_vs_data(path, sdtm_data()) == []
