@@ -251,7 +251,10 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     ct_oids: list[str | None] = []
     for one in cts:
         oids = []
-        for pub, version in ct_standards(one, set_name):
+        pairs = ct_standards(one, set_name)
+        if set_name == "SDTM" and any(pub == "SDTM" for pub, _ in pairs):
+            pairs = [p for p in pairs if p[0] == "SDTM"]     # SDTM datasets use SDTM CT only
+        for pub, version in pairs:
             oid = f"STD.CT.{pub}.{version}"
             oids.append(oid)
             if oid not in [s.get("OID") for s in stds]:

@@ -619,3 +619,5 @@ def test_with_shipped_controlled_terminology(tmp_path):
     if "defineutils" in __import__("sys").modules or __import__("importlib").util.find_spec("defineutils"):
         assert validate_define_xsd(path) == []
     assert check_define_vs_data(path, sdtm_data()) == []
+    assert sets == [("SDTM", "2022-09-30")]           # ADaM CT is not a standard of an SDTM define
+    assert one(doc, "//odm:CodeList[@OID='CL.NY']").get(f"{{{NS['def']}}}StandardOID") == "STD.CT.SDTM.2022-09-30"
