@@ -7,7 +7,7 @@ import pytest
 
 import trialforge.adam as adam_pkg
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(adam_pkg.__path__, "trialforge.adam."))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(adam_pkg.__path__, "trialforge.adam.") if m.name != "trialforge.adam.command")
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,93 @@
+"""Reading the SDTM side: normalised frames by domain name, SUPP-- merged onto their parent.
+
+Inputs may come from any tool: names are upper-cased, text stripped ("" = missing), numbers float.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import pandas as pd
+
+from trialforge.errors import DatasetReadError
+from trialforge.specs.metadata import Dataset
+
+from .._frame import char, normalize_sdtm, num, _num_text
+
+
+class SdtmSource:
+    """The SDTM datasets a recipe reads, normalised once."""
+
+    def __init__(self, sdtm: Mapping[str, Dataset | pd.DataFrame]):
+        self._frames: dict[str, pd.DataFrame] = {}
+        for name, ds in sdtm.items():
+            frame = ds.frame if isinstance(ds, Dataset) else ds
+            self._frames[str(name).upper()] = normalize_sdtm(frame)
+        self._with_supp: dict[str, pd.DataFrame] = {}
+
+    def has(self, name: str) -> bool:
+        return name.upper() in self._frames
+
+    def get(self, name: str, *, required: bool = True) -> pd.DataFrame:
+        """The domain frame; a missing required domain is an error naming it."""
+        name = name.upper()
+        if name not in self._frames:
+            if required:
+                raise DatasetReadError("SDTM domain needed for ADaM is missing", file=name)
+            return pd.DataFrame()
+        return self._frames[name]
+
+    def with_supp(self, name: str) -> pd.DataFrame:
+        """The domain with its SUPP-- qualifiers as extra columns (one per QNAM)."""
+        name = name.upper()
+        if name not in self._with_supp:
+            parent = self.get(name)
+            supp = self.get(f"SUPP{name}", required=False)
+            self._with_supp[name] = merge_supp(parent, supp, name) if len(supp) else parent
+        return self._with_supp[name]
+
+
+def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """Join SUPP-- records to their parent rows by USUBJID + IDVAR/IDVARVAL (blank IDVAR = subject level).
+
+    >>> ae = pd.DataFrame({"USUBJID": ["1", "1"], "AESEQ": [1.0, 2.0]})
+    >>> supp = pd.DataFrame({"USUBJID": ["1"], "IDVAR": ["AESEQ"], "IDVARVAL": ["2"], "QNAM": ["AEDLT"], "QVAL": ["Y"]})
+    >>> merge_supp(ae, supp, "AE")["AEDLT"].tolist()
+    ['', 'Y']
+    """
+    out = parent.copy()
+    supp = supp.copy()
+    for col in ("USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"):
+        if col not in supp.columns:
+            raise DatasetReadError(f"SUPP{domain} lacks a required variable", file=f"SUPP{domain}", column=col)
+        supp[col] = char(supp[col])
+    supp["IDVARVAL"] = supp["IDVARVAL"].map(_canonical)
+    for idvar, grp in supp.groupby("IDVAR", sort=True):
+        if grp.duplicated(["USUBJID", "IDVARVAL", "QNAM"]).any():
+            raise DatasetReadError("SUPP-- has the same QNAM twice for one parent record",
+                                   file=f"SUPP{domain}", column="QNAM", value=grp["QNAM"].iloc[0])
+        wide = grp.pivot(index=["USUBJID", "IDVARVAL"], columns="QNAM", values="QVAL").reset_index()
+        wide.columns.name = None
+        if idvar == "":
+            wide = wide.drop(columns="IDVARVAL")
+            on = ["USUBJID"]
+        else:
+            if idvar not in out.columns:
+                raise DatasetReadError(f"SUPP{domain} IDVAR names a variable the parent lacks",
+                                       file=f"SUPP{domain}", column="IDVAR", value=idvar)
+            out["_IDV"] = char(out[idvar]).map(_canonical)
+            wide = wide.rename(columns={"IDVARVAL": "_IDV"})
+            on = ["USUBJID", "_IDV"]
+        new_cols = [c for c in wide.columns if c not in on]
+        out = out.drop(columns=[c for c in new_cols if c in out.columns])
+        out = out.merge(wide, on=on, how="left", validate="many_to_one")
+        out = out.drop(columns=[c for c in ("_IDV",) if c in out.columns])
+        for c in new_cols:
+            out[c] = char(out[c])
+    return out
+
+
+def _canonical(value: str) -> str:
+    try:
+        return _num_text(float(value))
+    except (TypeError, ValueError):
+        return value
