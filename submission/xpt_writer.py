@@ -25,6 +25,8 @@ from trialforge.submission.xpt_layout import XptWriteError
 DEFAULT_CREATED = datetime(2000, 1, 1, 0, 0, 0)
 #: Rows encoded per block: bounds memory for million-row datasets without per-row Python.
 CHUNK_ROWS = 100_000
+#: pandas.api.types.infer_dtype kinds a numeric variable accepts from an object column.
+_NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ def _plan_columns(dataset: Dataset, where: _Where) -> list[_Column]:
     frame = dataset.frame
     if frame.shape[1] > lay.MAX_VARIABLES:
         raise where.error(f"more than {lay.MAX_VARIABLES} variables", value=frame.shape[1])
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        raise where.error("duplicate column in the frame", column=duplicated[0], value=duplicated[0])
     seen: set[str] = set()
     columns: list[_Column] = []
     position = 0
@@ -196,15 +201,19 @@ def _observation_blocks(n: int, columns: list[_Column], row_length: int):
 
 
 def _numeric_bytes(series: pd.Series, name: str, where: _Where) -> np.ndarray:
-    """IBM doubles, (n, 8) uint8; NaN/NA -> SAS missing '.'."""
+    """IBM doubles, (n, 8) uint8; NaN/NA -> SAS missing '.'. Text is refused, even "1"."""
+    numbers = pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.infer_dtype(
+        series, skipna=True) in _NUMBER_KINDS
     try:
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan) if numbers else None
     except (TypeError, ValueError):
-        coerced = pd.to_numeric(series, errors="coerce")
-        bad = np.flatnonzero(coerced.isna().to_numpy() & series.notna().to_numpy())
-        i = int(bad[0]) if len(bad) else 0
+        values = None
+    if values is None:
+        objects = series.to_numpy(dtype=object)
+        i = next((i for i, v in enumerate(objects)
+                  if not (pd.isna(v) or isinstance(v, (int, float, np.number)))), 0)
         raise where.error("non-numeric value in a numeric variable", column=name,
-                          row=i + 1, value=series.iloc[i]) from None
+                          row=i + 1, value=objects[i])
     bad = np.flatnonzero(ibm_unrepresentable(values))
     if len(bad):
         i = int(bad[0])

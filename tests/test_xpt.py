@@ -388,6 +388,7 @@ def test_declared_length_over_200(tmp_path):
     (pd.DataFrame({"AESTDT": [1.0]}), (VariableMeta("AESTDT", "Start", NUM, format="DATE"),),
      dict(column="AESTDT")),
     (pd.DataFrame({"AETERM": ["x"], "aeterm": ["y"]}), (), dict(column="aeterm")),
+    (pd.DataFrame([["x", "y"]], columns=["AETERM", "AETERM"]), (), dict(column="AETERM")),
 ])
 def test_metadata_limits(tmp_path, frame, variables, where):
     _raises(_with(frame, *variables), tmp_path / "ae.xpt", **where)
@@ -404,8 +405,15 @@ def test_numeric_out_of_ibm_range_and_non_numeric(tmp_path):
     _raises(_with(frame), tmp_path / "x.xpt", column="AVAL", row=2)
     frame = pd.DataFrame({"AVAL": [1.0, 2.0, 1e76]})
     _raises(_with(frame), tmp_path / "x.xpt", column="AVAL", row=3)
-    frame = pd.DataFrame({"AVAL": ["1", "two"]})
-    _raises(_with(frame, VariableMeta("AVAL", "Value", NUM)), tmp_path / "x.xpt", column="AVAL", row=2)
+    frame = pd.DataFrame({"AVAL": [1.5, "two"]}, dtype=object)
+    _raises(_with(frame, VariableMeta("AVAL", "Value", NUM)), tmp_path / "x.xpt", column="AVAL",
+            row=2, value="two")
+    frame = pd.DataFrame({"AVAL": [None, "1"]})            # numeric-looking text is still text
+    _raises(_with(frame, VariableMeta("AVAL", "Value", NUM)), tmp_path / "x.xpt", column="AVAL",
+            row=2, value="1")
+    frame = pd.DataFrame({"AVAL": [None, 2, 3.5]}, dtype=object)   # numbers in object: fine
+    write_xpt(_with(frame, VariableMeta("AVAL", "Value", NUM)), tmp_path / "x.xpt")
+    assert read_xpt(tmp_path / "x.xpt").frame["AVAL"].tolist()[1:] == [2.0, 3.5]
 
 
 def test_non_text_in_character_variable(tmp_path):
