@@ -47,6 +47,11 @@ def make_adam(seed: int = 20240607) -> dict[str, Dataset]:
     adsl = _adsl(rng)
     adae = _adae(rng, adsl)
     adrs, adtr = _adrs_adtr(rng, adsl)
+    # keep dates coherent: alive at least until a week after the last tumour assessment
+    last = adrs.groupby("USUBJID")["ADT"].max()
+    floor = adsl["USUBJID"].map(last) + 7
+    adsl["LSTALVDT"] = np.fmax(adsl["LSTALVDT"], floor.fillna(-np.inf))
+    adsl["DTHDT"] = np.where(adsl["DTHFL"] == "Y", adsl["LSTALVDT"], np.nan)
     adtte = _adtte(rng, adsl, adrs)
     adpc, adpp = _pk(rng, adsl)
     adlb = _adlb(rng, adsl, adae)

@@ -19,6 +19,8 @@ from .spec import KMPlot, MeanConcentration, Spider, Swimmer, Waterfall  # noqa:
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
            "#7f7f7f", "#bcbd22"]
+PASTEL = ["#a6cee3", "#cab2d6", "#fdbf6f", "#b2df8a", "#d9d9d9", "#fccde5", "#ffffb3", "#bebada",
+          "#80b1d3", "#ccebc5"]
 BOR_COLOURS = {"CR": "#1a9850", "PR": "#91cf60", "SD": "#fee08b", "NON-CR/NON-PD": "#d9ef8b",
                "PD": "#d73027", "NE": "#bdbdbd", "MISSING": "#f0f0f0"}
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -53,7 +55,8 @@ def draw_km(p: KMPlot, ctx: Context):
     tmax = float((recs["AVAL"] / p.days_per_unit).max()) if len(recs) else 1.0
     grid = np.arange(0, tmax + p.tick_every, p.tick_every)
     fig = plt.figure(figsize=(9, 6.2))
-    ax = fig.add_axes([0.1, 0.1 + 0.035 * (len(groups) + 1), 0.72, 0.82 - 0.035 * (len(groups) + 1)])
+    table_h = 0.035 * (len(groups) + 1)
+    ax = fig.add_axes([0.12, 0.14 + table_h, 0.84, 0.80 - table_h])
     rows, risk_rows = [], []
     for i, g in enumerate(groups):
         sub = recs[recs[p.group_var].astype(str) == g]
@@ -75,9 +78,9 @@ def draw_km(p: KMPlot, ctx: Context):
     ax.set_xlabel(f"Time ({p.unit})")
     ax.set_ylabel(p.ylabel)
     ax.grid(alpha=0.25)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="#cccccc", fontsize=8)
     # numbers-at-risk table under the x axis, aligned with the ticks
-    fig.text(0.1, 0.035 * (len(groups) + 1) + 0.012, "Number at risk", fontsize=8, fontweight="bold")
+    fig.text(0.01, table_h + 0.012, "Number at risk", fontsize=8, fontweight="bold")
     for k, (g, colour, counts) in enumerate(risk_rows):
         y = 0.035 * (len(groups) - k) + 0.005
         fig.text(0.01, y, g, fontsize=8, color=colour)
@@ -141,19 +144,21 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     adsl = adsl.sort_values(["g", "end", KEY], ascending=[False, True, True], kind="mergesort")
     fig, ax = plt.subplots(figsize=(9, max(4.0, 0.28 * len(adsl) + 1.5)))
     y = np.arange(len(adsl))
-    colours = [PALETTE[int(i) % len(PALETTE)] for i in adsl["g"]]
-    ax.barh(y, adsl["end"], color=colours, height=0.6)
-    ax.plot(adsl["resp"], y, "^", color="#1a9850", ms=7, label="First response (CR/PR)")
-    ax.plot(adsl["pd"], y, "s", color="#d73027", ms=6, label="Progression")
+    colours = [PASTEL[int(i) % len(PASTEL)] for i in adsl["g"]]
+    ax.barh(y, adsl["end"], color=colours, height=0.6, edgecolor="#666666", linewidth=0.4)
+    ax.plot(adsl["resp"], y, "^", color="#006d2c", ms=7, label="First response (CR/PR)")
+    ax.plot(adsl["pd"], y, "s", color="#cb181d", ms=6, label="Progression")
     ax.plot(adsl["death"], y, "X", color="black", ms=7, label="Death")
     ax.set_yticks(y)
     ax.set_yticklabels(adsl[KEY].str.split("-").str[-1], fontsize=7)
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("Subject")
     handles, labels = ax.get_legend_handles_labels()
-    handles += [plt.Rectangle((0, 0), 1, 1, color=PALETTE[i % len(PALETTE)]) for i in range(len(groups))]
+    handles += [plt.Rectangle((0, 0), 1, 1, facecolor=PASTEL[i % len(PASTEL)], edgecolor="#666666",
+                              linewidth=0.4) for i in range(len(groups))]
     labels += groups
-    ax.legend(handles, labels, frameon=False, fontsize=8, loc="lower right")
+    ax.legend(handles, labels, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.subplots_adjust(left=0.08, right=0.78)
     data = adsl[[KEY, p.group_var, "end", "resp", "pd", "death"]].rename(columns={p.group_var: "group"})
     return fig, data
 
