@@ -50,7 +50,6 @@ def table_to_rtf(res: TableResult) -> str:
     body = rtf.RTFBody(
         col_rel_width=widths,
         text_justification=[["l"] + ["c"] * res.ncols for _ in range(nrow)],
-        text_indent_first=[[INDENT_TWIPS * r.indent] + [0] * res.ncols for r in res.rows] or None,
         text_indent_left=[[INDENT_TWIPS * r.indent] + [0] * res.ncols for r in res.rows] or None,
         text_format=[["b" if r.header else ""] + [""] * res.ncols for r in res.rows] or None,
         text_convert=[[False] * (res.ncols + 1) for _ in range(nrow)],

@@ -96,7 +96,7 @@ def test_clopper_pearson_matches_scipy_binomtest(x, n):
 
 def test_geometric_mean_and_cv_by_hand():
     # logs of 10, 20, 40: mean ln 20 -> geometric mean 20; deviations -ln2, 0, ln2 -> s^2 = ln(2)^2
-    # CV% = sqrt(exp(ln(2)^2) - 1) * 100 = sqrt(exp(0.480453) - 1) * 100 = sqrt(0.616803) * 100 = 78.54
+    # CV% = sqrt(exp(ln(2)^2) - 1) * 100 = sqrt(exp(0.480453) - 1) * 100 = sqrt(0.616807) * 100 = 78.54
     g = geometric([10, 20, 40])
     assert g.gmean == pytest.approx(20.0)
     assert g.gcv == pytest.approx(math.sqrt(math.exp(math.log(2) ** 2) - 1) * 100)
