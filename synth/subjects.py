@@ -186,14 +186,14 @@ def build_subjects(n: int, seed: int) -> pd.DataFrame:
     # Expansion (random effect shared by PK and response) and intended response class.
     z = rng.normal(0, 1, n)
     s["z_exp"] = z
-    lin = -1.25 + 0.35 * (dlv - 1.5) + 0.7 * z
+    lin = -1.0 + 0.35 * (dlv - 1.5) + 0.7 * z
     p_resp = 1.0 / (1.0 + np.exp(-lin))
     u = rng.random(n)
     cls = np.where(u < p_resp, np.where(rng.random(n) < 0.1, 0, 1), np.where(rng.random(n) < 0.5, 2, 3))
     s["resp_class"] = np.where(infused, cls, -1)
 
     # Fates after infusion: death, drop-out, completion at 2 years, or ongoing at the cut-off.
-    med_os = np.array([2000.0, 900.0, 420.0, 230.0])[np.maximum(cls, 0)]
+    med_os = np.array([2500.0, 1100.0, 540.0, 300.0])[np.maximum(cls, 0)]
     t_death = rng.exponential(med_os / np.log(2))
     early_ae = rng.random(n) < 0.025
     t_death = np.where(early_ae, rng.integers(5, 90, n), t_death)
