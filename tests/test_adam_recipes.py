@@ -1,0 +1,174 @@
+"""End to end on hand-made SDTMIG 3.4 frames: ADSL/ADAE/ADRS/ADTTE/ADPC/ADPP/PP values and metadata."""
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialforge.adam.build import build_adam
+from trialforge.adam.config import adam_config_from_dict, load_adam_config
+from trialforge.errors import SpecError
+
+SPEC = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart" / "specs" / "adam.yaml"
+
+
+def sas(y, m, d):
+    return float((date(y, m, d) - date(1960, 1, 1)).days)
+
+
+def sdtm():
+    """Two enrolled subjects and a screen failure; text columns with blanks/NaN mixed on purpose."""
+    dm = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01", "CD70-02", "CD70-03"], "SUBJID": ["01", "02", "03"],
+                       "SITEID": "S1", "AGE": [64, 70, 50], "AGEU": "YEARS", "SEX": ["F", "M", "M"],
+                       "RACE": "WHITE", "ETHNIC": "NOT HISPANIC OR LATINO", "COUNTRY": "USA",
+                       "ARM": ["DL1", "DL1", ""], "ARMCD": ["DL1", "DL1", ""], "ACTARM": ["DL1", "DL1", ""],
+                       "ACTARMCD": ["DL1", "DL1", ""], "ARMNRS": [np.nan, "", "SCREEN FAILURE"],
+                       "RFICDTC": ["2023-01-02", "2023-01-03", "2023-01-04"], "DTHDTC": ["", "2023-03-01", np.nan],
+                       "DTHFL": ["", "Y", ""]})
+    suppdm = pd.DataFrame({"STUDYID": "CD70", "RDOMAIN": "DM", "USUBJID": ["CD70-01", "CD70-02"] * 4, "IDVAR": "",
+                           "IDVARVAL": "", "QNAM": ["PART"] * 2 + ["DOSELVL"] * 2 + ["TUMTYPE"] * 2 + ["PRIORLN"] * 2,
+                           "QLABEL": "x", "QVAL": ["A", "A", "DL1", "DL1", "RCC", "RCC", "2", "3"]})
+    mi = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01", "CD70-01"], "MISEQ": [1, 2],
+                       "MITESTCD": "CD70", "MISTRESC": ["1+", "3+"], "MIDTC": ["2022-12-01", "2023-01-05"]})
+    ex = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01"] * 2 + ["CD70-02"] * 2,
+                       "EXTRT": ["FLUDARABINE", "CD70 CAR-T CELLS"] * 2, "EXDOSE": [30, 1, 30, 1],
+                       "EXROUTE": ["INTRAVENOUS"] * 4,
+                       "EXSTDTC": ["2023-01-10", "2023-01-15T10:00", "2023-01-10", "2023-01-15"],
+                       "EXENDTC": ["2023-01-12", "2023-01-15T10:30", "2023-01-12", ""]})
+    ae = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01"] * 4, "AESEQ": [1, 2, 3, 4],
+                       "AETERM": ["HEADACHE", "NAUSEA", "CRS", "FATIGUE"],
+                       "AEDECOD": ["Headache", "Nausea", "Cytokine release syndrome", "Fatigue"],
+                       "AEBODSYS": ["Nervous", "GI", "Immune", "General"],
+                       "AESTDTC": ["2023-01-08", "2023-01-11", "2023-01-20", "2023-02"],
+                       "AEENDTC": ["2023-01-09", "2023-01-12", "2023-01-25", ""], "AETOXGR": ["1", "2", "3", "1"],
+                       "AESER": ["N", "N", "Y", "N"]})
+    suppae = pd.DataFrame({"STUDYID": "CD70", "RDOMAIN": "AE", "USUBJID": "CD70-01", "IDVAR": "AESEQ",
+                           "IDVARVAL": ["3", "3"], "QNAM": ["AECRSGR", "AEDLT"], "QVAL": ["2", "Y"]})
+    rs = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01"] * 4 + ["CD70-02"], "RSSEQ": [1, 2, 3, 4, 1],
+                       "RSTESTCD": ["ECOG101", "OVRLRESP", "OVRLRESP", "OVRLRESP", "OVRLRESP"],
+                       "RSCAT": ["ECOG", "RECIST 1.1", "RECIST 1.1", "RECIST 1.1", "RECIST 1.1"],
+                       "RSSTRESC": ["1", "PR", "PR", "PD", "SD"],
+                       "RSDTC": ["2023-01-03", "2023-02-26", "2023-03-28", "2023-05-01", "2023-02-10"],
+                       "VISIT": ["SCREENING", "WEEK 6", "WEEK 10", "WEEK 15", "WEEK 4"],
+                       "VISITNUM": [1, 6, 10, 15, 4]})
+    ds = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-02"], "DSSEQ": [1], "DSCAT": "DISPOSITION EVENT",
+                       "DSDECOD": "DEATH", "DSTERM": "DISEASE PROGRESSION", "DSSTDTC": "2023-03-01"})
+    pc = pd.DataFrame({"STUDYID": "CD70", "USUBJID": "CD70-01", "PCSEQ": [1, 2, 3, 4],
+                       "PCTESTCD": "CD70CAR", "PCTEST": "CD70 CAR Transgene",
+                       "PCSTRESC": ["<LLOQ", "100", "1000", "500"], "PCSTRESN": [np.nan, 100, 1000, 500],
+                       "PCSTRESU": "copies/ug", "PCLLOQ": 10, "PCSPEC": "BLOOD",
+                       "PCDTC": ["2023-01-15T09:00", "2023-01-16T10:00", "2023-01-22T10:00", "2023-01-29T10:00"],
+                       "PCELTM": ["-PT1H", "P1D", "P7D", "P14D"], "PCTPT": ["PRE", "D2", "D8", "D15"],
+                       "PCTPTNUM": [0, 1, 7, 14]})
+    return {"DM": dm, "SUPPDM": suppdm, "MI": mi, "EX": ex, "AE": ae, "SUPPAE": suppae, "RS": rs, "DS": ds, "PC": pc}
+
+
+@pytest.fixture(scope="module")
+def adam():
+    config = load_adam_config(SPEC)
+    return build_adam(sdtm(), config)
+
+
+def test_adsl(adam):
+    adsl = adam["ADSL"].frame.set_index("USUBJID")
+    assert list(adsl.index) == ["CD70-01", "CD70-02"]                   # screen failure excluded
+    assert adsl.loc["CD70-01", "TRTSDT"] == sas(2023, 1, 15)
+    # 2023-01-15T10:00 → seconds since 1960: days × 86400 + 10 h
+    assert adsl.loc["CD70-01", "TRTSDTM"] == sas(2023, 1, 15) * 86400 + 36000
+    assert adsl.loc["CD70-01", "LDSTDT"] == sas(2023, 1, 10)
+    assert adsl.loc["CD70-01", "AGEGR1"] == "<65" and adsl.loc["CD70-02", "AGEGR1N"] == 2.0
+    assert adsl.loc["CD70-02", "DTHDT"] == sas(2023, 3, 1) and adsl.loc["CD70-02", "DTHCAUS"] == "DISEASE PROGRESSION"
+    assert adsl.loc["CD70-01", "PART"] == "A" and adsl.loc["CD70-01", "DLTEVLFL"] == "Y"
+    # last known alive for subject 1: latest of AE end 01-25, RS 05-01, PC 01-29 → 2023-05-01
+    assert adsl.loc["CD70-01", "LSTALVDT"] == sas(2023, 5, 1)
+    meta = adam["ADSL"].meta
+    assert meta.variable("TRTSDT").format == "DATE9." and meta.variable("TRTSDTM").format == "DATETIME20."
+    assert adsl.loc["CD70-02", "PRIORLN"] == 3.0 and meta.variable("PRIORLN").type == "Num"
+    assert adsl.loc["CD70-01", "CD70IHC"] == "3+" and adsl.loc["CD70-01", "ECOGBL"] == "1"
+    assert adsl.loc["CD70-02", "ECOGBL"] == "" and meta.variable("PART").label == "Study Part"
+    assert adsl.loc["CD70-01", "ROUTE"] == "INTRAVENOUS"
+
+
+def test_adae(adam):
+    adae = adam["ADAE"].frame.set_index("AESEQ")
+    # TEAE window from lymphodepletion (01-10): 01-08 no, 01-11 yes
+    assert adae["TRTEMFL"].tolist() == ["", "Y", "Y", "Y"]
+    assert adae.loc[3, "CRSFL"] == "Y" and adae.loc[3, "ASTCTGR"] == "2" and adae.loc[3, "ASTCTGRN"] == 2.0
+    # CRS day 01-20 − infusion 01-15 = 5 < 28 days and AEDLT = Y
+    assert adae.loc[3, "DLTFL"] == "Y" and adae.loc[2, "DLTFL"] == ""
+    assert adae.loc[4, "ASTDT"] == sas(2023, 2, 1) and adae.loc[4, "ASTDTF"] == "D"
+    assert adae.loc[3, "ASTDY"] == 6.0                                   # 01-20 is day 6 from 01-15
+    assert adae.loc[2, "AOCCFL"] == "Y" and adae.loc[3, "AOCCFL"] == ""
+    assert adae.loc[3, "SRCSEQ"] == 3.0
+
+
+def test_adrs(adam):
+    adrs = adam["ADRS"].frame
+    get = lambda s, p: adrs.loc[(adrs.USUBJID == s) & (adrs.PARAMCD == p)].iloc[0]
+    # subject 1: PR 02-26 (day 43) and PR 03-28 (30 days later ≥ 28) → confirmed PR, then PD
+    assert get("CD70-01", "CBOR")["AVALC"] == "PR" and get("CD70-01", "CBOR")["ADT"] == sas(2023, 2, 26)
+    assert get("CD70-01", "CRSP")["AVALC"] == "Y"
+    # subject 2: SD on day 27 < 42 → NE; no clinical benefit
+    assert get("CD70-02", "BOR")["AVALC"] == "NE" and get("CD70-02", "CB")["AVALC"] == "N"
+    assert get("CD70-01", "OVR")["SRCDOM"] == "RS"
+
+
+def test_adtte(adam):
+    adtte = adam["ADTTE"].frame
+    get = lambda s, p: adtte.loc[(adtte.USUBJID == s) & (adtte.PARAMCD == p)].iloc[0]
+    pfs1 = get("CD70-01", "PFS")
+    # PD 05-01 from infusion 01-15: 106 days later → AVAL 107, traced to RSSEQ 3
+    assert (pfs1["CNSR"], pfs1["AVAL"], pfs1["SRCDOM"], pfs1["SRCSEQ"]) == (0.0, 107.0, "RS", 4.0)
+    os2 = get("CD70-02", "OS")
+    assert (os2["CNSR"], os2["AVAL"], os2["EVNTDESC"]) == (0.0, 46.0, "DEATH")   # 03-01 − 01-15 = 45 → 46
+    os1 = get("CD70-01", "OS")
+    assert (os1["CNSR"], os1["ADT"]) == (1.0, sas(2023, 5, 1))
+    dor = get("CD70-01", "DOR")
+    # first confirmed response 02-26 → PD 05-01: 64 days later → 65
+    assert (dor["STARTDT"], dor["AVAL"], dor["CNSR"]) == (sas(2023, 2, 26), 65.0, 0.0)
+    assert set(adtte.loc[adtte.PARAMCD == "DOR", "USUBJID"]) == {"CD70-01"}
+
+
+def test_adpc_adpp_pp(adam):
+    adpc = adam["ADPC"].frame
+    # pre-dose sample 1 h before infusion; then 1, 7, 14 days after
+    assert adpc["AFRLT"].round(4).tolist() == [round(-1 / 24, 4), 1.0, 7.0, 14.0]
+    assert adpc["NFRLT"].round(4).tolist() == [round(-1 / 24, 4), 1.0, 7.0, 14.0]
+    assert adpc["BLQFL"].tolist() == ["Y", "", "", ""]
+    adpp = adam["ADPP"].frame.set_index("PARAMCD")
+    assert adpp.loc["CMAX", "AVAL"] == 1000.0 and adpp.loc["TMAX", "AVAL"] == 7.0
+    assert np.isnan(adpp.loc["AUC28D", "AVAL"])          # profile ends on day 14 < 28: not extrapolated
+    assert adpp.loc["AUC28D", "AVALU"] == "day*copies/ug"
+    pp = adam["PP"].frame
+    assert pp["PPTESTCD"].tolist() == ["CMAX", "TMAX", "CLST", "TLST", "AUCINT", "AUCINT"]
+    assert pp["PPTEST"].iloc[0] == "Max Conc" and pp["PPENINT"].tolist()[-2:] == ["P28D", "P90D"]
+    assert pp["PPSTAT"].tolist()[-1] == "NOT DONE" and pp["PPSEQ"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert pp["PPRFTDTC"].iloc[0] == "2023-01-15T10:00:00" and pp["PPSPEC"].iloc[0] == "BLOOD"
+
+
+def test_every_output_has_complete_metadata(adam):
+    for name, ds in adam.items():
+        assert ds.meta.variable_names == list(ds.frame.columns), name
+        for v in ds.meta.variables:
+            assert len(v.name) <= 8 and 0 < len(v.label) <= 40, (name, v.name)
+            if v.name.endswith("DT") and v.type == "Num":
+                assert v.format == "DATE9."
+        if "PARAMCD" in ds.frame:
+            assert ds.frame["PARAMCD"].str.len().max() <= 8
+
+
+def test_rerun_is_identical(adam):
+    again = build_adam(sdtm(), load_adam_config(SPEC))
+    for name in adam:
+        pd.testing.assert_frame_equal(adam[name].frame, again[name].frame)
+
+
+def test_unknown_spec_key_is_named(tmp_path):
+    bad = tmp_path / "adam.yaml"
+    bad.write_text("adsl: {product_extrt: X, prodcut: Y}\npk: {analyte: A}\n")
+    with pytest.raises(SpecError) as err:
+        load_adam_config(bad)
+    assert "prodcut" in str(err.value) and str(bad) in str(err.value)
+    with pytest.raises(SpecError):
+        adam_config_from_dict({"adsl": {}, "pk": {"analyte": "A"}})   # product_extrt is required
