@@ -53,7 +53,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
             [s for s in (figures if figures is not None else catalog.FIGURES) if _selected(s, only)]
     if only and not specs:
         raise SpecError("no output matches --only", value=",".join(only))
-    specs.sort(key=lambda s: (tuple(int(p) for p in s.id.split(".")), s.kind))
+    specs.sort(key=lambda s: (s.kind != "Table", tuple(int(p) for p in s.id.split("."))))  # tables, then figures
     written: list[Path] = []
     entries: list[dict] = []
     for spec in specs:

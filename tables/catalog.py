@@ -10,7 +10,6 @@ from .spec import (AEHierarchy, Binomial, ByColumns, Categorical, Columns, Conti
 
 ENROLLED = Population("Enrolled Set", "ENRLFL == 'Y'")
 SAFETY = Population("Safety Analysis Set", "SAFFL == 'Y'")
-DLT_EVAL = Population("Safety Analysis Set (DLT-evaluable subjects flagged by DLTEVLFL)", "SAFFL == 'Y'")
 EFFICACY = Population("Efficacy Analysis Set", "EFFFL == 'Y'")
 PK = Population("PK Analysis Set", "PKFL == 'Y'")
 
@@ -111,13 +110,13 @@ TABLES: tuple[TableSpec, ...] = (
     )), requires=("ADSL", "ADAE"), footnotes=(TEAE_FOOT, CTCAE_FOOT, PCT_FOOT)),
     TableSpec("14.3.1.2", "Treatment-Emergent Adverse Events by System Organ Class, Preferred Term and "
               "Maximum CTCAE Grade", SAFETY, ByColumns(columns=TRT, splits=GRADE_SPLITS, stub_header=
-              "System organ class\n  Preferred term", blocks=(
+              "System organ class / Preferred term", blocks=(
                   AEHierarchy(where=TEAE, any_label="Subjects with at least one TEAE"),)),
               requires=("ADSL", "ADAE"),
               footnotes=("A subject is counted once per SOC and PT, at the maximum grade.",
                          "Sorted by descending frequency in the Total column (any grade), then alphabetically.",
                          TEAE_FOOT, CTCAE_FOOT)),
-    TableSpec("14.3.1.3", "Dose-Limiting Toxicities and 3+3 Dose-Escalation Decisions", DLT_EVAL,
+    TableSpec("14.3.1.3", "Dose-Limiting Toxicities and 3+3 Dose-Escalation Decisions", SAFETY,
               DoseEscalation(), requires=("ADSL", "ADAE"),
               footnotes=("3+3 rules: 0/3 escalate; 1/3 expand to 6; <=1/6 escalate; >=2/3 or >=2/6 "
                          "MTD exceeded (de-escalate).",

@@ -86,7 +86,7 @@ table.csr td.stub,table.csr th.stub{text-align:left;white-space:normal;max-width
 table.csr tbody tr:last-child td{border-bottom:1px solid #000}
 table.csr tr.hdr td.stub{font-weight:bold}
 table.csr tbody tr:nth-child(even){background:#f6f8fa}
-.foot{max-width:1100px;margin:10px auto;font-size:12px}.foot p{margin:2px 0}
+.wrap{display:table;margin:0 auto}.foot{max-width:1100px;margin:10px 0;font-size:12px}.foot p{margin:2px 0}
 .nav{font-size:12px;margin-bottom:12px}.nav a{margin-right:12px}
 figure{text-align:center;margin:0}figure img{max-width:100%;height:auto}
 """
@@ -131,7 +131,8 @@ def table_to_html(res: TableResult, links: dict[str, str]) -> str:
         body.append(f"<tr{cls}><td class=\"stub\"{pad}>{html.escape(r.label)}</td>{tds}</tr>")
     table = ("<table class=\"csr\">\n<thead>\n" + "\n".join(head) + "\n</thead>\n<tbody>\n"
              + "\n".join(body) + "\n</tbody>\n</table>\n")
-    content = _nav(links) + _titles_html(res.kind, res.id, res.title, res.population) + table + _foot(res.footnotes)
+    content = (_nav(links) + _titles_html(res.kind, res.id, res.title, res.population)
+               + "<div class=\"wrap\">\n" + table + _foot(res.footnotes) + "</div>\n")
     return _page(f"{res.kind} {res.id} {res.title}", content)
 
 
