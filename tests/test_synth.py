@@ -343,3 +343,18 @@ def test_build_forms_matches_files(big):
     forms = build_forms(500, 12345)
     for name, frame in forms.items():
         assert frame.equals(read(big, name)), name
+
+
+def test_every_form_and_column_is_documented():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "raw_forms.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## ", doc, flags=re.M)
+    common = next(s for s in sections if s.startswith("Conventions"))
+    common_cols = set(re.findall(r"^\| ([A-Z]+) \|", common, flags=re.M))
+    for name in FORMS:
+        sec = next((s for s in sections if s.startswith(f"{name}.csv")), None)
+        assert sec is not None, f"{name}.csv not documented"
+        cells = re.findall(r"^\| ([A-Z][A-Z0-9 ,/]*?) \|", sec, flags=re.M)
+        documented = {c.strip() for cell in cells for c in re.split(r"[,/]", cell)} | common_cols
+        header = read(BUNDLED, name).columns
+        missing = [c for c in header if c not in documented]
+        assert not missing, (name, missing)
