@@ -1,11 +1,12 @@
 """What validation rules see: the datasets, their standard, CT, and helpers to point at records."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
-from ..specs.metadata import Dataset
+from ..specs.metadata import Dataset, VariableMeta
 from .registry import ADAM, SDTM
 
 
@@ -18,14 +19,118 @@ class ValidationContext:
     define: object | None = None
     options: dict = field(default_factory=dict)
 
+    _std_cache: dict = field(default_factory=dict, repr=False)
+
     def get(self, name: str) -> Dataset | None:
         return self.datasets.get(name.upper())
+
+    def standard_dataset(self, name: str):
+        """The standard's DatasetMeta for ``name`` (SUPPxx, templated ADaM names), or None if unknown."""
+        key = ("ds", name.upper())
+        if key not in self._std_cache:
+            try:
+                self._std_cache[key] = self.standard.dataset(name.upper())
+            except Exception:
+                self._std_cache[key] = None
+        return self._std_cache[key]
+
+    def standard_variable(self, dataset: str, name: str) -> VariableMeta | None:
+        key = ("var", dataset.upper(), name)
+        if key not in self._std_cache:
+            try:
+                self._std_cache[key] = self.standard.variable(dataset.upper(), name)
+            except Exception:
+                self._std_cache[key] = None
+        return self._std_cache[key]
+
+    def variable(self, dataset: Dataset, name: str) -> VariableMeta | None:
+        """What the rules should assume about a variable: the standard's core/codelist/label, the
+        package's own type, length and format, and the package's own codelist when it names one.
+
+        A package read from XPT only knows name/label/type/length/format; a package built from
+        specs also knows core/codelist. Either way the standard fills the gaps.
+        """
+        key = ("eff", dataset.name.upper(), name, id(dataset.meta))
+        if key in self._std_cache:
+            return self._std_cache[key]
+        own = dataset.meta.variable(name)
+        std = self.standard_variable(dataset.name, name)
+        if std is not None and own is None and std.role == "Result Qualifier":
+            std = replace(std, codelist=None, codelist_code=None)
+        if std is None:
+            out = own
+        elif own is None:
+            out = std
+        else:
+            has_own_cl = bool(own.codelist or own.codelist_code)
+            if not has_own_cl and std.role == "Result Qualifier":
+                # a result's codelist applies per test (value-level metadata), not to every record
+                std = replace(std, codelist=None, codelist_code=None)
+            out = replace(std, type=own.type or std.type, length=own.length, format=own.format,
+                          codelist=own.codelist if has_own_cl else std.codelist,
+                          codelist_code=own.codelist_code if has_own_cl else std.codelist_code,
+                          origin=own.origin, significant_digits=own.significant_digits)
+        self._std_cache[key] = out
+        return out
 
 
 def detect_scope(names) -> str:
     """ADaM when every dataset is named AD*, SDTM otherwise."""
     names = [n.upper() for n in names]
     return ADAM if names and all(n.startswith("AD") for n in names) else SDTM
+
+
+def is_adam_dataset(dataset: Dataset) -> bool:
+    """ADaM by name and structure: AD* name and no SDTM DOMAIN column (ADSL, BDS, OCCDS, ADTTE ...)."""
+    name = dataset.name.upper()
+    return name.startswith("AD") and "DOMAIN" not in dataset.frame.columns
+
+
+def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, trimmed text of each distinct value): rules work on distinct values, then map back.
+
+    SDTM columns repeat a few values many times, so string work on the distinct values is what
+    makes whole-package validation take well under a second. Missing is the last entry, "".
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    if len(values) and not pd.api.types.is_numeric_dtype(series):
+        values = values.astype(str).str.strip()
+    else:
+        values = values.map(_plain_text)
+    values = pd.concat([values, pd.Series([""], dtype=object)], ignore_index=True)
+    return np.where(codes < 0, len(values) - 1, codes), values
+
+
+def _plain_text(v):
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def per_value(series: pd.Series, fn) -> pd.Series:
+    """Boolean mask of ``fn`` (a vectorised predicate over distinct trimmed text) for every record."""
+    codes, values = unique_text(series)
+    result = np.asarray(fn(values), dtype=bool)
+    return pd.Series(result[codes], index=series.index)
+
+
+def blank(series: pd.Series) -> pd.Series:
+    """Missing for a numeric column, missing or all-blank text for a character column."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.isna()
+    return per_value(series, lambda v: v == "")
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Trimmed text of a column ("" for missing), whatever the dtype (object or pandas string)."""
+    codes, values = unique_text(series)
+    return pd.Series(values.to_numpy()[codes], index=series.index, dtype=object)
+
+
+def prefix(dataset: Dataset) -> str:
+    """The two-letter variable prefix of a domain (AE for AE, SUPPAE has none)."""
+    return dataset.name.upper()[:2]
 
 
 def seq_var(dataset: Dataset) -> str | None:

@@ -1,8 +1,10 @@
 """The rule catalogue: every conformance rule registered once, with its ids, severity and scope.
 
 The gate (before XPT is written) and ``trialforge validate`` (any package, any origin) run the
-same registered rules. A rule is either a column check compiled into a pandera schema, or a
-vectorised function over whole datasets; both report Findings.
+same registered rules. A rule is either a column check (a vectorised mask over one variable,
+compiled into a pandera check named by the rule id), or a vectorised function over a whole
+dataset or the whole study; all report Findings. ``catalogue()`` is the same table as data, for
+the docs, ``trialforge validate --list-rules`` and the Pinnacle 21 coverage count.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from .findings import SEVERITIES, Finding
 SDTM = "SDTM"
 ADAM = "ADaM"
 ANY = "ANY"
+KINDS = ("column", "dataset", "study")
 
 
 @dataclass(frozen=True)
@@ -27,25 +30,37 @@ class Rule:
     domains: tuple[str, ...] = ()    # empty = every dataset in scope
     kind: str = "dataset"            # column (pandera) / dataset / study
     check: Callable | None = field(default=None, compare=False, repr=False)
+    classes: tuple[str, ...] = ()    # observation classes / ADaM structures it targets (documentation)
+    category: str = ""               # Presence / Format / Terminology / Consistency / Limit / Cross-reference
 
     def finding(self, dataset: str, **kw) -> Finding:
         message = kw.pop("message", None) or self.message
         return Finding(rule_id=self.id, severity=self.severity, dataset=dataset, message=message, **kw)
+
+    def as_dict(self) -> dict:
+        """The catalogue row (stable field names; the check itself is named by its function)."""
+        return {"rule_id": self.id, "severity": self.severity, "scope": self.scope, "kind": self.kind,
+                "category": self.category, "classes": list(self.classes), "domains": list(self.domains),
+                "p21": list(self.p21), "publisher": list(self.publisher), "message": self.message,
+                "check": getattr(self.check, "__name__", "")}
 
 
 RULES: dict[str, Rule] = {}
 
 
 def register(id: str, severity: str, message: str, *, scope: str = ANY, p21=(), publisher=(), domains=(),
-             kind: str = "dataset"):
+             kind: str = "dataset", classes=(), category: str = ""):
     """Decorator registering a check under a rule id (ids are unique)."""
     if severity not in SEVERITIES:
         raise ValueError(f"bad severity {severity} for {id}")
+    if kind not in KINDS:
+        raise ValueError(f"bad kind {kind} for {id}")
 
     def wrap(fn):
         if id in RULES:
             raise ValueError(f"rule {id} registered twice")
-        RULES[id] = Rule(id, severity, message, scope, tuple(p21), tuple(publisher), tuple(domains), kind, fn)
+        RULES[id] = Rule(id, severity, message, scope, tuple(p21), tuple(publisher), tuple(domains), kind, fn,
+                         tuple(classes), category)
         return fn
     return wrap
 
@@ -63,3 +78,15 @@ def applies(rule: Rule, dataset_name: str) -> bool:
 
 def iter_findings(results: Iterable[Finding] | None) -> list[Finding]:
     return list(results or ())
+
+
+def catalogue() -> list[dict]:
+    """Every registered rule as a row, sorted by id (the catalogue as data)."""
+    load_all()
+    return [RULES[k].as_dict() for k in sorted(RULES)]
+
+
+def load_all() -> dict[str, Rule]:
+    """Import every rule module so the registry is complete; returns the registry."""
+    from . import rules  # noqa: F401  (imports each rules_* module)
+    return RULES

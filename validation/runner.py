@@ -1,20 +1,30 @@
-"""Run the catalogue over a package: pandera schemas per dataset, dataset rules, study rules."""
+"""Run the catalogue over a package: column rules per variable, dataset rules, study rules,
+and define.xml-vs-data checks when a define is given."""
 from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
 
 from ..specs.ct import load_ct
 from ..specs.standards import load_standard
 from .context import ValidationContext, detect_scope
-from .findings import ValidationReport
-from .registry import ADAM, applies, rules_for
-from .schema import run_schema
-from . import rules_core  # noqa: F401  (registers the core rules)
+from .findings import ERROR, Finding, ValidationReport
+from .registry import ADAM, applies, load_all, rules_for
+from .schema import column_findings
 
 STANDARD_FOR = {"SDTM": "SDTMIG 3.4", ADAM: "ADaMIG 1.3"}
 
 
 def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | None = None,
                       define=None, options: dict | None = None) -> ValidationReport:
-    """Validate a package (dict name → Dataset); returns every finding, sorted, never raises on data."""
+    """Validate a package (dict name → Dataset); returns every finding, sorted, never raises on data.
+
+    ``define``: path to a define.xml (checked against the data when ``validation.define_checks``
+    is available). ``options``: ``{"pandera": True}`` evaluates column rules through the pandera
+    schema instead of the direct path (same findings, slower).
+    """
+    load_all()
     scope = scope or detect_scope(datasets.keys())
     ctx = ValidationContext(datasets={k.upper(): v for k, v in datasets.items()},
                             ct=ct if ct is not None else load_ct(),
@@ -24,13 +34,46 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
     dataset_rules = rules_for(scope, "dataset")
     study_rules = rules_for(scope, "study")
     column_rules = rules_for(scope, "column")
+    use_pandera = bool(ctx.options.get("pandera"))
     for name, ds in sorted(ctx.datasets.items()):
-        report.extend(run_schema(ds, ctx))
+        if use_pandera:
+            from .schema import run_schema
+            report.extend(_guard(lambda: run_schema(ds, ctx), "TF-SCHEMA", name))
+        else:
+            report.extend(_guard(lambda: column_findings(ds, ctx), "TF-SCHEMA", name))
         for rule in dataset_rules:
             if applies(rule, name):
-                report.extend(rule.check(ds, ctx))
+                report.extend(_guard(lambda: rule.check(ds, ctx), rule.id, name))
     for rule in study_rules:
-        report.extend(rule.check(ctx))
-    report.rules_run = len(dataset_rules) + len(study_rules) + len(column_rules)
+        report.extend(_guard(lambda: rule.check(ctx), rule.id, "(study)"))
+    n_define = 0
+    if define is not None:
+        found, n_define = define_findings(define, ctx.datasets)
+        report.extend(found)
+    report.rules_run = len(dataset_rules) + len(study_rules) + len(column_rules) + n_define
     report.findings = report.sorted()
     return report
+
+
+def _guard(run, rule_id, dataset):
+    """A rule that breaks on unexpected data reports that as an error instead of stopping the run."""
+    try:
+        return run() or []
+    except Exception as exc:  # noqa: BLE001  (foreign data must never crash the validator)
+        if os.environ.get("TRIALFORGE_DEBUG"):
+            raise
+        return [Finding(rule_id=rule_id, severity=ERROR, dataset=dataset,
+                        message=f"rule could not run: {type(exc).__name__}: {exc}")]
+
+
+def define_findings(define, datasets) -> tuple[list[Finding], int]:
+    """define.xml vs data (``validation.define_checks``, when that module exists): findings, checks run."""
+    try:
+        module = importlib.import_module(".define_checks", __package__)
+    except ModuleNotFoundError:
+        return [], 0
+    checker = getattr(module, "check_define_vs_data", None)
+    if checker is None:
+        return [], 0
+    n = len([k for k in dir(module) if k.startswith("tf_def_")])
+    return list(checker(Path(define), datasets)), n

@@ -2,55 +2,79 @@
 
 A schema is data you can build, inspect and print (``trialforge validate --show-schema``), one
 per dataset; each check carries its rule id as name, so pandera's failure cases map straight back
-to catalogue rules and Findings.
+to catalogue rules and Findings. The runner evaluates the very same column functions directly
+(``column_findings``), which gives identical findings without pandera's per-check overhead;
+``run_schema`` is the pandera path and a test keeps the two in agreement.
 """
 from __future__ import annotations
 
 import warnings
 
 import pandas as pd
-import pandera.pandas as pa
 
 from .context import findings_at
-from .registry import RULES, applies
-from .rules_core import COLUMN_RULES
+from .registry import RULES, applies, rules_for
+
+
+def _column_rules(dataset, ctx):
+    return [r for r in rules_for(ctx.scope, "column") if applies(r, dataset.name)]
+
+
+def column_masks(dataset, ctx):
+    """(rule, column, failing mask) for every applicable column rule on every known variable."""
+    rules = _column_rules(dataset, ctx)
+    for name in dataset.frame.columns:
+        var = ctx.variable(dataset, name)
+        if var is None:
+            continue
+        series = dataset.frame[name]
+        for rule in rules:
+            mask = rule.check(series, var, ctx)
+            if mask is not None:
+                yield rule, name, mask
+
+
+def as_mask(mask) -> pd.Series:
+    """A rule's result as a plain bool Series (missing = not failing)."""
+    return mask.astype("boolean").fillna(False).astype(bool)
+
+
+def column_findings(dataset, ctx):
+    """Findings of the column rules, evaluated directly on whole columns (the fast path)."""
+    findings = []
+    for rule, name, mask in column_masks(dataset, ctx):
+        mask = as_mask(mask)
+        if mask.any():
+            findings += findings_at(rule, dataset, mask, variable=name)
+    return findings
 
 
 def _check(rule, var, ctx):
+    import pandera.pandas as pa
+
     def fn(series: pd.Series):
-        failing = rule.check(series, var, ctx)
-        return ~failing.fillna(False).astype(bool)
+        return ~as_mask(rule.check(series, var, ctx))
     return pa.Check(fn, name=rule.id, element_wise=False)
 
 
-def build_schema(dataset, ctx) -> pa.DataFrameSchema:
+def build_schema(dataset, ctx):
     """One pandera DataFrameSchema per dataset: every applicable column rule on every variable."""
+    import pandera.pandas as pa
     columns = {}
+    rules = _column_rules(dataset, ctx)
     for name in dataset.frame.columns:
-        var = dataset.meta.variable(name) or _standard_variable(dataset, name, ctx)
+        var = ctx.variable(dataset, name)
         if var is None:
             continue
-        checks = []
-        for rule in COLUMN_RULES:
-            if rule.scope not in (ctx.scope, "ANY") or not applies(rule, dataset.name):
-                continue
-            sample = rule.check(dataset.frame[name].iloc[:0], var, ctx)
-            if sample is None:
-                continue
-            checks.append(_check(rule, var, ctx))
+        empty = dataset.frame[name].iloc[:0]
+        checks = [_check(rule, var, ctx) for rule in rules if rule.check(empty, var, ctx) is not None]
         columns[name] = pa.Column(None, nullable=True, required=False, checks=checks)
     return pa.DataFrameSchema(columns, name=dataset.name, strict=False, coerce=False)
 
 
-def _standard_variable(dataset, name, ctx):
-    try:
-        return ctx.standard.variable(dataset.name, name)
-    except Exception:
-        return None
-
-
 def run_schema(dataset, ctx):
     """Validate with pandera (lazy) and turn its failure cases into Findings."""
+    import pandera.pandas as pa
     schema = build_schema(dataset, ctx)
     try:
         with warnings.catch_warnings():

@@ -1,0 +1,89 @@
+"""ISO 8601 text as SDTM writes it: validity, comparable prefixes, study days. Column-wise.
+
+Validation reads packages of any origin, so it keeps its own small, strict reading of --DTC
+values instead of reusing the mapping engine's parser (a writer bug must not hide itself).
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# complete or right-truncated date/datetime, or SDTMIG's unknown-month form 2003---15
+_DATETIME = (r"[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?)?"
+             r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?|[0-9]{4}---[0-9]{2}|[0-9]{4}-[0-9]{2}-[0-9]{2}T-:[0-9]{2}")
+_DURATION = r"-?P(?=[0-9T])([0-9.]+Y)?([0-9.]+M)?([0-9.]+W)?([0-9.]+D)?(T(?=[0-9])([0-9.]+H)?([0-9.]+M)?([0-9.]+S)?)?"
+DATETIME_RX = re.compile(rf"^(?:{_DATETIME})$")
+INTERVAL_RX = re.compile(rf"^(?:{_DATETIME}|{_DURATION})/(?:{_DATETIME}|{_DURATION})$")
+DURATION_RX = re.compile(rf"^(?:{_DURATION})$")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def iso8601_ok(values: pd.Series, *, intervals: bool = True) -> pd.Series:
+    """True where a --DTC value is blank or valid ISO 8601 (calendar and clock checked)."""
+    text = _text(values)
+    ok = (text.str.match(DATETIME_RX) | (text == "")).astype(bool)
+    if intervals:
+        slash = text.str.contains("/", regex=False)
+        if slash.any():
+            parts = text[slash].str.split("/", n=1, expand=True)
+            good = text[slash].str.match(INTERVAL_RX) & _calendar_ok(parts[0]) & _calendar_ok(parts[1])
+            ok[slash] = good.astype(bool).to_numpy()
+            return ok & (slash | _calendar_ok(text))
+    return ok & _calendar_ok(text)
+
+
+def _calendar_ok(text: pd.Series) -> pd.Series:
+    """Month 1-12, real day of month, hour <= 23 (24:00 not used in SDTM), minute/second <= 59."""
+    text = text.astype(str)
+    iso_date = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    dates = pd.to_datetime(text.str.slice(0, 10).where(iso_date, None), format="%Y-%m-%d", errors="coerce")
+    ok = ~(iso_date & dates.isna())
+    month = pd.to_numeric(text.str.extract(r"^[0-9]{4}-([0-9]{2})", expand=False), errors="coerce")
+    ok &= ~((month < 1) | (month > 12)).fillna(False)
+    clock = text.str.extract(r"T([0-9]{2})(?::([0-9]{2}))?(?::([0-9]{2}))?")
+    hh, mm, ss = (pd.to_numeric(clock[i], errors="coerce") for i in range(3))
+    ok &= ~((hh > 23) | (mm > 59) | (ss > 59)).fillna(False)
+    return ok
+
+
+def duration_ok(values: pd.Series) -> pd.Series:
+    """True where blank or an ISO 8601 duration (P1Y2M, PT30M, P2W, -P1D)."""
+    text = _text(values)
+    return (text == "") | text.str.match(DURATION_RX)
+
+
+def complete_date(values: pd.Series) -> pd.Series:
+    """The YYYY-MM-DD part of values with a complete date, as datetime64; anything else NaT."""
+    text = _text(values)
+    full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    return pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce")
+
+
+def study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
+    """SDTM study day (no day 0): date - ref + 1 on or after ref, date - ref before; else NaN."""
+    delta = (complete_date(dtc) - complete_date(ref)).dt.days
+    return delta.where(delta < 0, delta + 1).astype(float)
+
+
+def after(start: pd.Series, end: pd.Series) -> pd.Series:
+    """True where start is after end at their common precision (both valid ISO 8601, not intervals).
+
+    "2012-03" vs "2012-03-15" compare on "2012-03" (equal: not after); so partial dates never
+    produce a finding they cannot prove.
+    """
+    a, b = _text(start), _text(end)
+    usable = a.str.match(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9:.]+)?)?)?$") & \
+        b.str.match(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9:.]+)?)?)?$")
+    n = pd.concat([a.str.len(), b.str.len()], axis=1).min(axis=1)
+    # comparing equal-length prefixes of ISO text is chronological comparison
+    out = pd.Series(False, index=start.index)
+    if usable.any():
+        idx = usable[usable].index
+        for length in n[idx].unique():
+            sel = idx[n[idx] == length]
+            out[sel] = a[sel].str.slice(0, int(length)) > b[sel].str.slice(0, int(length))
+    return out

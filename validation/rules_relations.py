@@ -1,0 +1,233 @@
+"""Cross-dataset integrity: subjects in DM, SUPP-- and RELREC pointing at real parent records."""
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+
+from .context import findings_at, text
+from .registry import RULES, SDTM, register
+
+REFERENCING = ("SUPP*", "RELREC", "CO")
+
+
+def key_text(series: pd.Series) -> pd.Series:
+    """Values as IDVARVAL spells them: numbers without a trailing .0, text trimmed."""
+    if pd.api.types.is_numeric_dtype(series):
+        num = series.astype(float)
+        whole = num.notna() & (num == np.floor(num.fillna(0)))
+        out = num.astype(str)
+        out[whole] = num[whole].astype("int64").astype(str)
+        return out.where(num.notna(), "")
+    return text(series)
+
+
+# ---- subjects --------------------------------------------------------------------------------------
+
+@register("TF-REF-001", "error", "Subject is not present in DM domain", p21=("SD0064",), publisher=("CG0029",),
+          scope=SDTM, kind="study", category="Cross-reference")
+def subjects_in_dm(ctx):
+    dm = ctx.get("DM")
+    if dm is None or "USUBJID" not in dm.frame:
+        return []
+    known = set(text(dm.frame["USUBJID"]))
+    out = []
+    for ds in ctx.datasets.values():
+        if ds.name == "DM" or "USUBJID" not in ds.frame:
+            continue
+        subj = text(ds.frame["USUBJID"])
+        out += findings_at(RULES["TF-REF-001"], ds, ~subj.isin(known) & (subj != ""), variable="USUBJID")
+    return out
+
+
+@register("TF-DM-001", "error", "Duplicate USUBJID in DM", p21=("SD0083",), publisher=("CG0151",), scope=SDTM,
+          domains=("DM",), category="Consistency")
+def dm_one_record_per_subject(dataset, ctx):
+    if "USUBJID" not in dataset.frame:
+        return []
+    dup = dataset.frame.duplicated(["USUBJID"], keep="first")
+    return findings_at(RULES["TF-DM-001"], dataset, dup, variable="USUBJID")
+
+
+@register("TF-DM-002", "error", "Missing DM dataset", p21=("SD1020",), publisher=("CG0368",), scope=SDTM,
+          kind="study", category="Presence")
+def dm_present(ctx):
+    if ctx.get("DM") is not None or not any("USUBJID" in d.frame for d in ctx.datasets.values()):
+        return []
+    return [RULES["TF-DM-002"].finding("DM", message="subject-level datasets are present but DM is missing")]
+
+
+# ---- SUPP--, RELREC, CO: RDOMAIN / IDVAR / IDVARVAL ------------------------------------------------
+
+def _referencing(ctx):
+    for ds in ctx.datasets.values():
+        name = ds.name.upper()
+        if (name.startswith("SUPP") or name in ("RELREC", "CO")) and "RDOMAIN" in ds.frame:
+            yield ds
+
+
+@register("TF-REF-002", "error", "Invalid RDOMAIN", p21=("SD0072",), publisher=("CG0334", "CG0369"), scope=SDTM,
+          kind="study", category="Cross-reference")
+def rdomain_valid(ctx):
+    out = []
+    for ds in _referencing(ctx):
+        rd = text(ds.frame["RDOMAIN"])
+        name = ds.name.upper()
+        if name.startswith("SUPP") and name != "SUPPQUAL":
+            bad = (rd != "") & (rd != name[4:])
+            message = f"RDOMAIN is not {name[4:]}, the domain {name} supplements"
+        else:
+            bad = (rd != "") & ~rd.isin(set(ctx.datasets))
+            message = "RDOMAIN names a dataset that is not in the package"
+        out += findings_at(RULES["TF-REF-002"], ds, bad, variable="RDOMAIN", message=message)
+    return out
+
+
+@register("TF-REF-003", "error", "Invalid IDVAR (not a variable of the referenced domain)", p21=("SD0075",),
+          publisher=("CG0370",), scope=SDTM, kind="study", category="Cross-reference")
+def idvar_valid(ctx):
+    out = []
+    for ds in _referencing(ctx):
+        if "IDVAR" not in ds.frame:
+            continue
+        frame = pd.DataFrame({"RDOMAIN": text(ds.frame["RDOMAIN"]), "IDVAR": text(ds.frame["IDVAR"])})
+        bad = pd.Series(False, index=ds.frame.index)
+        for (rdomain, idvar), idx in frame[frame["IDVAR"] != ""].groupby(["RDOMAIN", "IDVAR"]).groups.items():
+            parent = ctx.get(rdomain)
+            if parent is not None and idvar not in parent.frame.columns:
+                bad[idx] = True
+        out += findings_at(RULES["TF-REF-003"], ds, bad, variable="IDVAR")
+    return out
+
+
+@register("TF-REF-004", "error", "Invalid referenced record (parent record not found)", p21=("SD0077",),
+          publisher=("CG0371",), scope=SDTM, kind="study", category="Cross-reference")
+def parent_record_exists(ctx):
+    """SUPP--/CO/RELREC rows must point at a real record: USUBJID + IDVAR=IDVARVAL in RDOMAIN,
+    or just the subject when IDVAR is blank (subject-level qualifiers such as SUPPDM)."""
+    out = []
+    for ds in _referencing(ctx):
+        f = ds.frame
+        rd = text(f["RDOMAIN"])
+        subj = text(f["USUBJID"]) if "USUBJID" in f else pd.Series("", index=f.index)
+        idvar = text(f["IDVAR"]) if "IDVAR" in f else pd.Series("", index=f.index)
+        idval = text(f["IDVARVAL"]) if "IDVARVAL" in f else pd.Series("", index=f.index)
+        bad = pd.Series(False, index=f.index)
+        work = pd.DataFrame({"RD": rd, "SUBJ": subj, "IDVAR": idvar, "IDVAL": idval})
+        work = work[(work["RD"] != "") & (work["SUBJ"] != "")]   # RELREC dataset-level rows have no subject
+        for (rdomain, var), group in work.groupby(["RD", "IDVAR"]):
+            parent = ctx.get(rdomain)
+            if parent is None or "USUBJID" not in parent.frame:
+                continue
+            psubj = text(parent.frame["USUBJID"])
+            if var == "":
+                found = group["SUBJ"].isin(set(psubj))
+            elif var in parent.frame.columns:
+                keys = set(psubj + "\x1f" + key_text(parent.frame[var]))
+                found = (group["SUBJ"] + "\x1f" + group["IDVAL"]).isin(keys)
+            else:
+                continue                      # TF-REF-003 reports the IDVAR itself
+            bad[group.index[~found.to_numpy()]] = True
+        values = rd + "." + idvar + "=" + idval
+        out += findings_at(RULES["TF-REF-004"], ds, bad, variable="IDVARVAL", values=values,
+                           message="no parent record matches RDOMAIN/USUBJID/IDVAR/IDVARVAL")
+    return out
+
+
+# ---- SUPP-- --------------------------------------------------------------------------------------
+
+@register("TF-SUPP-001", "error", "Invalid value for QNAM variable", p21=("SD1022",), publisher=("CG0417",),
+          scope=SDTM, domains=("SUPP*",), category="Format")
+def qnam_valid(dataset, ctx):
+    if "QNAM" not in dataset.frame:
+        return []
+    q = text(dataset.frame["QNAM"])
+    bad = (q != "") & ~q.str.fullmatch(r"[A-Z_][A-Z0-9_]{0,7}")
+    return findings_at(RULES["TF-SUPP-001"], dataset, bad, variable="QNAM",
+                       message="QNAM must be at most 8 upper-case letters, digits or _, not starting with a digit")
+
+
+@register("TF-SUPP-002", "warning", "Inconsistent value for QLABEL within QNAM", p21=("SD0046", "SD1130"),
+          publisher=("FDAB009",), scope=SDTM, domains=("SUPP*",), category="Consistency")
+def qlabel_consistent(dataset, ctx):
+    return _one_to_one(dataset, "QNAM", "QLABEL", RULES["TF-SUPP-002"])
+
+
+@register("TF-SUPP-003", "error", "Invalid value for QLABEL (longer than 40 characters)", p21=("SD1049",),
+          publisher=("CG0416",), scope=SDTM, domains=("SUPP*",), category="Limit")
+def qlabel_length(dataset, ctx):
+    if "QLABEL" not in dataset.frame:
+        return []
+    return findings_at(RULES["TF-SUPP-003"], dataset, text(dataset.frame["QLABEL"]).str.len() > 40, variable="QLABEL")
+
+
+@register("TF-SUPP-004", "error", "SUPPQUAL duplicate records", p21=("SD0086",), publisher=("CG0411",), scope=SDTM,
+          domains=("SUPP*",), category="Consistency")
+def supp_duplicates(dataset, ctx):
+    keys = [k for k in ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM") if k in dataset.frame]
+    if "QNAM" not in keys:
+        return []
+    dup = dataset.frame.duplicated(keys, keep="first")
+    return findings_at(RULES["TF-SUPP-004"], dataset, dup, variable="QNAM",
+                       message="more than one SUPP record for the same parent record and QNAM")
+
+
+@register("TF-SUPP-005", "warning", "QNAM is a standard variable of the parent domain (belongs in the parent)",
+          publisher=("CG0217",), scope=SDTM, domains=("SUPP*",), category="Consistency")
+def qnam_not_standard(dataset, ctx):
+    if "QNAM" not in dataset.frame or dataset.name.upper() == "SUPPQUAL":
+        return []
+    parent = dataset.name.upper()[4:]
+    std = ctx.standard_dataset(parent)
+    if std is None:
+        return []
+    names = {v.name for v in std.variables}
+    q = text(dataset.frame["QNAM"])
+    return findings_at(RULES["TF-SUPP-005"], dataset, q.isin(names), variable="QNAM")
+
+
+def _one_to_one(dataset, key, val, rule):
+    """Records whose ``val`` differs from the most common ``val`` of their ``key``."""
+    f = dataset.frame
+    if key not in f or val not in f:
+        return []
+    k, v = text(f[key]), text(f[val])
+    sel = k != ""
+    counts = pd.DataFrame({"k": k[sel], "v": v[sel]}).value_counts().reset_index(name="n")
+    counts = counts.sort_values(["k", "n", "v"], ascending=[True, False, True])
+    many = counts.groupby("k")["v"].transform("size") > 1
+    if not many.any():
+        return []
+    usual = counts.drop_duplicates("k").set_index("k")["v"]
+    bad = sel & k.isin(set(counts.loc[many, "k"])) & (v != k.map(usual))
+    return findings_at(rule, dataset, bad, variable=val,
+                       message=f"{val} differs within {key} (most records use the other value)")
+
+
+# ---- RELREC --------------------------------------------------------------------------------------
+
+@register("TF-REL-001", "warning", "RELID links fewer than two records", scope=SDTM, domains=("RELREC",),
+          category="Consistency")
+def relid_links_two(dataset, ctx):
+    f = dataset.frame
+    if "RELID" not in f:
+        return []
+    subj = text(f["USUBJID"]) if "USUBJID" in f else pd.Series("", index=f.index)
+    rel = text(f["RELID"])
+    size = pd.DataFrame({"s": subj, "r": rel}).groupby(["s", "r"])["r"].transform("size")
+    return findings_at(RULES["TF-REL-001"], dataset, (rel != "") & (size < 2), variable="RELID")
+
+
+@register("TF-REL-002", "warning", "RELTYPE populated on a record-level relationship (USUBJID/IDVARVAL set)",
+          p21=("SD1066", "SD1067"), scope=SDTM, domains=("RELREC",), category="Consistency")
+def reltype_dataset_level(dataset, ctx):
+    f = dataset.frame
+    if "RELTYPE" not in f:
+        return []
+    level = pd.Series(False, index=f.index)
+    for col in ("USUBJID", "IDVARVAL"):
+        if col in f:
+            level |= text(f[col]) != ""
+    return findings_at(RULES["TF-REL-002"], dataset, (text(f["RELTYPE"]) != "") & level, variable="RELTYPE")
+
+
