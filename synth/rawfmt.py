@@ -6,6 +6,7 @@ little, and output never depends on locale or platform.
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -110,11 +111,20 @@ def yes_no(flags) -> np.ndarray:
 
 
 def write_form(frame: pd.DataFrame, path: Path) -> Path:
-    """Write one form as UTF-8 CSV with '\\n' line endings; every cell already text, blanks empty."""
-    out = frame.copy()
-    for col in out.columns:
-        out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
+    """Write one form as UTF-8 CSV with '\\n' line endings; every cell already text, blanks empty.
+
+    The stdlib csv writer quotes only cells holding a comma, quote or newline (QUOTE_MINIMAL), the
+    same bytes pandas would write, at about twice the speed.
+    """
+    columns = []
+    for col in frame.columns:
+        values = frame[col].astype(object)
+        if values.isna().any():
+            values = values.where(values.notna(), "")
+        columns.append(values.astype(str).tolist())
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        out.to_csv(fh, index=False, lineterminator="\n")
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow([str(c) for c in frame.columns])
+        writer.writerows(zip(*columns))
     return path
