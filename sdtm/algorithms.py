@@ -250,7 +250,7 @@ def to_number(values: pd.Series, rule: Rule, frame: pd.DataFrame) -> pd.Series:
     """Text → float; a non-blank value that is not a number is an error naming the row."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
-    text = values.fillna("").astype(str).str.strip()
+    text = values.where(values.notna(), "").astype(str).str.strip()
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
     bad = numbers.isna() & (text != "")
     if bad.any():

@@ -124,7 +124,7 @@ def standard_metadata(spec: DomainSpec, standard) -> DatasetMeta:
     vars_out = []
     if std is not None:
         known = {v.name for v in std.variables}
-        for name in spec.variables:
+        for name in spec.output_variables:
             if name not in known:
                 raise SpecError(f"{name} is not an {standard.name} {spec.dataset} variable; map it to SUPP{spec.domain} "
                                 f"(supp:) instead", file=spec.file, column=name)
@@ -137,12 +137,12 @@ def standard_metadata(spec: DomainSpec, standard) -> DatasetMeta:
     if not spec.label or not spec.cls:
         raise SpecError(f"{spec.dataset} is not an {standard.name} domain: a custom domain needs label and class",
                         file=spec.file)
-    for name, rule in spec.variables.items():
+    for name in spec.output_variables:
+        rule = spec.variables[name]
         if not rule.get("label"):
             raise SpecError(f"custom domain variable {name} needs a label", file=spec.file, column=name)
-        generic = standard.variable_generic(name) if hasattr(standard, "variable_generic") else None
-        base = generic or VariableMeta(name=name, label=str(rule.get("label")),
-                                       type=NUM if str(rule.get("type", "")).lower().startswith("num") else CHAR)
+        base = VariableMeta(name=name, label=str(rule.get("label")),
+                            type=NUM if str(rule.get("type", "")).lower().startswith("num") else CHAR)
         vars_out.append(_override(base, rule))
     return DatasetMeta(name=spec.dataset, label=spec.label, cls=spec.cls, structure=spec.structure, keys=spec.keys,
                        variables=tuple(vars_out), standard=standard.name, comment=spec.comment)
@@ -255,7 +255,7 @@ class SdtmBuilder:
                 data[var.name] = pd.to_numeric(data[var.name], errors="coerce").astype(float)
             else:
                 data[var.name] = data[var.name].where(data[var.name].notna(), "").astype(str)
-        sort = [k for k in spec.keys if k in data.columns]
+        sort = [k for k in spec.sort if k in data.columns]
         if sort:
             data = data.sort_values(sort, kind="stable")
         return Dataset(meta, data.reset_index(drop=True))

@@ -41,6 +41,16 @@ def _coalesce(*series):
     return out
 
 
+def _extreme(series, pick):
+    """Latest/earliest of several ISO 8601 texts per row, ignoring blanks (text order = time order)."""
+    columns = [_text(s) for s in series if isinstance(s, pd.Series)]
+    out = columns[0].copy()
+    for col in columns[1:]:
+        take = (out.str.strip() == "") | ((col.str.strip() != "") & ((col > out) if pick == "max" else (col < out)))
+        out = out.where(~take, col)
+    return out
+
+
 FUNCTIONS = {
     "num": _as_num,
     "blank": _blank,
@@ -56,6 +66,8 @@ FUNCTIONS = {
     "substr": lambda s, start, length=None: _text(s).str.slice(int(start) - 1, None if length is None else int(start) - 1 + int(length)),
     "coalesce": _coalesce,
     "matches": lambda s, pattern: _text(s).str.fullmatch(pattern).fillna(False),
+    "latest": lambda *s: _extreme(s, "max"),
+    "earliest": lambda *s: _extreme(s, "min"),
 }
 
 _COMPARE = {

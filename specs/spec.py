@@ -39,7 +39,7 @@ DATETIME_KEYS = {"date", "time", "format", "time_format", "unknown"}
 AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order"}
 AGGREGATE_FNS = {"min", "max", "first", "last", "count", "one", "any"}
 SPEC_KEYS = {"domain", "dataset", "label", "class", "structure", "keys", "sort", "sources", "variables", "supp",
-             "standard", "comment", "depends_on"}
+             "standard", "comment", "depends_on", "working"}
 SOURCE_KEYS = {"file", "filter", "joins", "melt", "variables", "sheet", "encoding", "dedupe"}
 JOIN_KEYS = {"file", "on", "columns", "how", "filter", "prefix", "sheet"}
 MELT_KEYS = {"tests", "keep_blank", "columns"}
@@ -132,6 +132,11 @@ class DomainSpec:
     standard: str | None
     comment: str | None = None
     depends_on: tuple[str, ...] = ()
+    working: frozenset = frozenset()   # helper variables computed like variables, never output
+
+    @property
+    def output_variables(self) -> list[str]:
+        return [v for v in self.variables if v not in self.working]
 
 
 def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
@@ -254,7 +259,15 @@ def load_domain_spec(path) -> DomainSpec:
     vars_raw = data.get("variables") or {}
     if not isinstance(vars_raw, dict) or not vars_raw:
         raise SpecError("spec needs variables: {NAME: rule}", file=file)
-    variables = {str(v).upper(): parse_rule(str(v).upper(), r, file=file) for v, r in vars_raw.items()}
+    working_raw = data.get("working") or {}
+    if not isinstance(working_raw, dict):
+        raise SpecError("working must be a mapping of NAME: rule", file=file)
+    variables = {str(v).upper(): parse_rule(str(v).upper(), r, file=file) for v, r in working_raw.items()}
+    clash = sorted(set(variables) & {str(v).upper() for v in vars_raw})
+    if clash:
+        raise SpecError(f"{clash[0]} is declared both as a working and an output variable", file=file,
+                        column=clash[0])
+    variables.update({str(v).upper(): parse_rule(str(v).upper(), r, file=file) for v, r in vars_raw.items()})
     for src in sources:
         for var in src.variables:
             if var not in variables:
@@ -267,6 +280,7 @@ def load_domain_spec(path) -> DomainSpec:
         cls=data.get("class"), structure=data.get("structure"), keys=keys, sort=tuple(data.get("sort") or keys),
         sources=sources, variables=variables, supp=supp, standard=data.get("standard"),
         comment=data.get("comment"), depends_on=tuple(data.get("depends_on") or ()),
+        working=frozenset(str(v).upper() for v in working_raw),
     )
 
 

@@ -1,11 +1,25 @@
 """YAML loading with errors that name the file and line, and strict key checking."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
 
 from ..errors import SpecError
+
+
+class SpecLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. Raw CRF wording is full of Yes/No/On/Off, and YAML 1.1
+    would silently turn ``{Yes: Y, No: N}`` or a join's ``on:`` key into booleans."""
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SpecLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
 
 
 def load_yaml(path: Path) -> dict:
@@ -14,7 +28,7 @@ def load_yaml(path: Path) -> dict:
     if not path.is_file():
         raise SpecError("file not found", file=path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SpecLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = None if mark is None else mark.line + 1
