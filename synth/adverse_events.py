@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import design as D
 from .meddra import AE_TEMPLATES, PT, VERBATIM, MEDDRA_VERSION
-from .rawfmt import DAY_UNKNOWN, MONTH_UNKNOWN, choose, fmt_date, fmt_time, yes_no
+from .rawfmt import DAY_UNKNOWN, MONTH_UNKNOWN, fmt_date, fmt_time, yes_no
 from .subjects import FATAL_PTS
 
 REL_TEXT = np.array(["Not related", "Unlikely related", "Possibly related", "Probably related", "Definitely related"], dtype=object)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from . import design as D
-from .labs import CYTOKINES, SAFETY_TESTS
+from .labs import CYTOKINES
 from .rawfmt import DAY_UNKNOWN, MONTH_UNKNOWN, choose, fmt_date, fmt_num, fmt_sig, fmt_time, yes_no
 
 ID = ["STUDYID", "SITENO", "SUBJNO"]

@@ -80,7 +80,6 @@ def build_safety_labs(s: pd.DataFrame, v: pd.DataFrame, seed: int):
         grade = rng.choice(5, n, p=np.array(gp) / sum(gp))
         if test == "NEUT":
             grade = np.where(s["dlt_type"].to_numpy() == 2, 4, grade)
-        bounds = np.array([[lln_i, b_i] for lln_i, b_i in zip(lln, base)]) if False else None
         lo = np.select([grade == 4, grade == 3, grade == 2, grade == 1], [np.full(n, thr[2] * 0.1 if thr[2] else 6.5), np.full(n, thr[2]), np.full(n, thr[1]), np.full(n, thr[0])], lln)
         hi = np.select([grade == 4, grade == 3, grade == 2, grade == 1], [np.full(n, thr[2]), np.full(n, thr[1]), np.full(n, thr[0]), lln], base)
         if test == "HGB":
@@ -91,7 +90,6 @@ def build_safety_labs(s: pd.DataFrame, v: pd.DataFrame, seed: int):
         if test == "NEUT":
             dur = np.where(s["dlt_type"].to_numpy() == 2, rng.uniform(32, 50, n), dur)
         params[test] = (base, nadir, tn, tn + dur, lln, uln)
-        del bounds
 
     vals = {}
     for test, (base, nadir, tn, tr, lln, uln) in params.items():

@@ -31,7 +31,7 @@ def _calendar_age(birth: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return ry - by - before.astype(int)
 
 
-def _three_plus_three(order, route, infused, u_dlt, rng):
+def _three_plus_three(order, route, infused, u_dlt):
     """Allocate enrolled subjects (in enrolment order) to Part A cohorts by a 3+3 rule per route.
 
     Returns part (0 A / 1 B), dose-level index and DLT flag per subject of ``order``.
@@ -149,7 +149,7 @@ def build_subjects(n: int, seed: int) -> pd.DataFrame:
     dlt = np.zeros(n, dtype=bool)
     eorder = enr_idx[np.lexsort((enr_idx, s["enrol"].to_numpy()[enr_idx]))]
     if eorder.size:
-        p_, d_, t_ = _three_plus_three(eorder, route[eorder], infused[eorder], u_dlt[eorder], rng)
+        p_, d_, t_ = _three_plus_three(eorder, route[eorder], infused[eorder], u_dlt[eorder])
         part[eorder], dl[eorder], dlt[eorder] = p_, d_, t_
     s["route"] = np.where(sf, -1, route)
     s["part"], s["dl"], s["dlt"] = part, dl, dlt

@@ -114,7 +114,6 @@ def build_tumour(s: pd.DataFrame, v: pd.DataFrame, seed: int):
     base_v = v[(v["visit"] == "Baseline") & v["done"]][["sid", "visit", "day", "rel"]]
     post_v = v[v["visit"].isin(D.TUMOUR_VISITS) & v["done"]][["sid", "visit", "day", "rel"]]
     post_v = post_v.assign(day=post_v["day"] - rng.integers(0, 4, len(post_v)))
-    post_v["rel"] = post_v["day"] - (post_v["day"] - post_v["rel"])  # keep rel consistent with new day
     post_v["rel"] = post_v["day"] - enr.set_index("sid").loc[post_v["sid"], "day0"].to_numpy()
     cal = pd.concat([base_v.assign(rel=np.minimum(base_v["rel"].fillna(-10), -1)), post_v], ignore_index=True)
     cal["visitnum"] = cal["visit"].map(D.VISIT_NUM)
