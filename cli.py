@@ -93,21 +93,16 @@ def validate(folder, standard, fail_on, report_dir, ct_files):
     sys.exit(EXIT_FINDINGS if report.at_or_above(fail_on) else EXIT_OK)
 
 
-def _add_optional(command_path: str, attr: str):
-    """Wire commands that live with their layer (synth, adam, tables, verify) when present."""
+def _wire(command_path: str, attr: str):
+    """Commands that live with their layer (synth, adam, tables, verify)."""
     import importlib
-    try:
-        module = importlib.import_module(command_path, __package__)
-    except ModuleNotFoundError:
-        return
-    command = getattr(module, attr, None)
-    if command is not None:
-        main.add_command(command)
+    module = importlib.import_module(command_path, __package__)
+    main.add_command(getattr(module, attr))
 
 
 for _path, _attr in [(".synth.command", "synth_command"), (".adam.command", "adam_command"),
                      (".tables.command", "tables_command"), (".submission.verify_command", "verify_command")]:
-    _add_optional(_path, _attr)
+    _wire(_path, _attr)
 
 
 if __name__ == "__main__":

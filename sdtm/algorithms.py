@@ -191,6 +191,11 @@ def iso_duration(minutes) -> str:
     return sign + text
 
 
+def _standardize(frame, rule, ctx):
+    from .findings import standardize
+    return standardize(frame, rule, ctx)
+
+
 PHASE1 = {
     "from": assign_no_ct,
     "constant": hardcode,
@@ -203,6 +208,7 @@ PHASE1 = {
     "visitdy": lambda f, r, c: assign_visit(f, r, c, "day"),
     "function": assign_function,
     "elapsed": assign_elapsed,
+    "standardize": _standardize,
 }
 
 

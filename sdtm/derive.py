@@ -129,9 +129,15 @@ def _lookup_from_series(frame, agg) -> pd.Series:
     return frame[SUBJECT].map(agg)
 
 
+def _baseline(frame, rule, ctx):
+    from .findings import derive_baseline_flag
+    return derive_baseline_flag(frame, rule, ctx)
+
+
 PHASE2 = {
     "study_day": derive_study_day,
     "seq": derive_seq,
     "epoch": derive_epoch,
     "aggregate": derive_aggregate,
+    "baseline": _baseline,
 }

@@ -21,6 +21,7 @@ from . import expressions, functions
 from .algorithms import MappingContext, evaluate_rule
 from .derive import PHASE2, split_ref
 from .sources import INTERNAL, load_source
+from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
 
 SDTMIG = "SDTMIG 3.4"
@@ -46,6 +47,12 @@ def rule_references(rule: Rule) -> set[str]:
         refs |= {value["date"]} | ({value["time"]} if value.get("time") else set())
     elif kind == "elapsed":
         refs |= {value["start"], value["end"]}
+    elif kind == "standardize":
+        refs |= {value[k] for k in ("result", "unit", "test") if value.get(k)}
+    elif kind == "baseline":
+        refs |= {value["date"], value.get("value", value["date"])} | set(value.get("by") or [])
+        if value.get("where"):
+            refs |= expressions.names(value["where"])
     return refs
 
 
@@ -103,6 +110,8 @@ def domain_dependencies(spec: DomainSpec, phase2_vars: dict[str, set[str]]) -> s
             deps.add(domain)
         elif rule.kind == "epoch":
             deps.add("DM")
+        elif rule.kind == "baseline":
+            deps.add(split_ref(rule.value.get("ref", "DM.RFXSTDTC"))[0])
         elif rule.kind == "aggregate":
             domain = str(rule.value["domain"]).upper()
             if rule.value["value"] in phase2_vars.get(domain, set()):
@@ -212,12 +221,16 @@ class SdtmBuilder:
                 if supp is not None:
                     out[supp.name] = supp
                     self.progress(supp.name, len(supp.frame))
+        relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard)
+        if relrec is not None:
+            out[relrec.name] = relrec
+            self.progress(relrec.name, len(relrec.frame))
         return dict(sorted(out.items()))
 
     def _phase1(self, spec: DomainSpec, order: list[str], ctx) -> pd.DataFrame:
         parts = []
         for source in spec.sources:
-            work = load_source(source, self.study.raw_dir)
+            work = load_source(source, self.study.raw_dir, self.study)
             for name in order:
                 rule = source.variables.get(name, spec.variables[name])
                 work[name] = evaluate_rule(rule, work, ctx)

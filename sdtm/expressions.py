@@ -51,6 +51,12 @@ def _extreme(series, pick):
     return out
 
 
+def _iso_hours(s):
+    """Hours (number) → ISO 8601 duration: 24h multiples as PnD, else PTnH(nM); negatives with '-'."""
+    from .algorithms import iso_duration
+    return _as_num(s).map(lambda h: iso_duration(None if pd.isna(h) else h * 60))
+
+
 FUNCTIONS = {
     "num": _as_num,
     "blank": _blank,
@@ -67,6 +73,7 @@ FUNCTIONS = {
     "coalesce": _coalesce,
     "matches": lambda s, pattern: _text(s).str.fullmatch(pattern).fillna(False),
     "latest": lambda *s: _extreme(s, "max"),
+    "iso_hours": _iso_hours,
     "earliest": lambda *s: _extreme(s, "min"),
 }
 

@@ -78,10 +78,29 @@ def require_columns(frame: pd.DataFrame, columns, *, file, context: str = "") ->
                                file=file, column=col)
 
 
-def load_source(source: SourceSpec, raw_dir: Path) -> pd.DataFrame:
+def table_source(study, name: str) -> pd.DataFrame:
+    """Rows authored in study.yaml (``trial_design: {ts: [...], ta: [...]}``) as a raw-like frame."""
+    tables = (study.raw.get("trial_design") or {}) if study is not None else {}
+    rows = tables.get(name)
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise SpecError(f"study.yaml has no trial_design.{name} list of records", file=study.config_file,
+                        column=f"trial_design.{name}")
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    frame = pd.DataFrame([{c: ("" if r.get(c) is None else str(r.get(c))) for c in columns} for r in rows],
+                         columns=columns)
+    frame[FILE_COL] = study.config_file.name
+    frame[ROW_COL] = range(1, len(frame) + 1)
+    return frame
+
+
+def load_source(source: SourceSpec, raw_dir: Path, study=None) -> pd.DataFrame:
     """One spec source: read, join, filter and transpose; the result is the working frame."""
-    path = raw_dir / source.file
-    frame = read_raw(path, sheet=source.sheet, encoding=source.encoding)
+    if source.table:
+        frame = table_source(study, source.table)
+        path = study.config_file
+    else:
+        path = raw_dir / source.file
+        frame = read_raw(path, sheet=source.sheet, encoding=source.encoding)
     if frame.empty and len(frame.columns) <= len(INTERNAL):
         raise RawDataError("raw file has no columns", file=path)
     for join in source.joins:

@@ -30,6 +30,10 @@ RULE_KINDS = {
     "aggregate": "a per-subject value from another domain: {domain, value, fn: min|max|first|last|count|one, where}",
     "elapsed": "ISO 8601 duration between two datetimes: {start, end}",
     "function": "a registered Python function (the escape hatch): {function: name, args: {...}}",
+    "standardize": "--STRESC/--STRESN/--STRESU from --ORRES/--ORRESU by the study's unit table: "
+                   "{result, unit, test, output: c|n|u, table: units.yaml}",
+    "baseline": "--LOBXFL/--BLFL: 'Y' on the last non-missing record on/before the reference date: "
+                "{by: [--TESTCD], date: --DTC, value: --ORRES, ref: DM.RFXSTDTC}",
 }
 RULE_MODIFIERS = {
     "ct", "synonyms", "map", "unmapped", "default", "label", "length", "origin", "crf_page", "comment",
@@ -40,7 +44,7 @@ AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order"}
 AGGREGATE_FNS = {"min", "max", "first", "last", "count", "one", "any"}
 SPEC_KEYS = {"domain", "dataset", "label", "class", "structure", "keys", "sort", "sources", "variables", "supp",
              "standard", "comment", "depends_on", "working"}
-SOURCE_KEYS = {"file", "filter", "joins", "melt", "variables", "sheet", "encoding", "dedupe"}
+SOURCE_KEYS = {"file", "table", "filter", "joins", "melt", "variables", "sheet", "encoding", "dedupe"}
 JOIN_KEYS = {"file", "on", "columns", "how", "filter", "prefix", "sheet"}
 MELT_KEYS = {"tests", "keep_blank", "columns"}
 MELT_TEST_KEYS = {"value", "set", "unit", "when"}
@@ -102,6 +106,7 @@ class SourceSpec:
     variables: dict = field(default_factory=dict)   # per-source rule overrides
     sheet: str | None = None
     encoding: str | None = None
+    table: str | None = None        # rows from study.yaml trial_design.<table> instead of a raw file
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,16 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
         value = tuple(branches)
         if "else" in options:
             options["else"] = parse_rule(variable, options["else"], file=file, context=f"{context} else")
+    elif kind == "standardize":
+        if not isinstance(value, dict) or not {"result", "output"} <= set(value):
+            raise SpecError("standardize needs {result, unit, test, output: c|n|u}", file=file, column=variable)
+        check_keys(value, {"result", "unit", "test", "output", "table"}, file=file, context=f"{context} standardize")
+        if value["output"] not in ("c", "n", "u"):
+            raise SpecError("standardize output must be c, n or u", file=file, column=variable, value=value["output"])
+    elif kind == "baseline":
+        if not isinstance(value, dict) or not {"date"} <= set(value):
+            raise SpecError("baseline needs {date, by, value, ref}", file=file, column=variable)
+        check_keys(value, {"by", "date", "value", "ref", "where"}, file=file, context=f"{context} baseline")
     elif kind == "elapsed":
         if not isinstance(value, dict) or not {"start", "end"} <= set(value):
             raise SpecError("elapsed needs {start: VAR, end: VAR}", file=file, column=variable)
@@ -198,8 +213,9 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
 def _parse_source(name, raw, file) -> SourceSpec:
     if isinstance(raw, str):
         raw = {"file": raw}
-    if not isinstance(raw, dict) or "file" not in raw:
-        raise SpecError(f"source {name} needs file", file=file, column=name)
+    if not isinstance(raw, dict) or ("file" in raw) == ("table" in raw):
+        raise SpecError(f"source {name} needs file (a raw export) or table (a study.yaml trial_design table)",
+                        file=file, column=name)
     check_keys(raw, SOURCE_KEYS, file=file, context=f"source {name}")
     joins = []
     for i, j in enumerate(raw.get("joins") or []):
@@ -228,8 +244,9 @@ def _parse_source(name, raw, file) -> SourceSpec:
     variables = {}
     for var, rule in (raw.get("variables") or {}).items():
         variables[str(var)] = parse_rule(str(var), rule, file=file, context=f"source {name} variable {var}")
-    return SourceSpec(name=name, file=str(raw["file"]), filter=raw.get("filter"), joins=tuple(joins), melt=melt,
-                      variables=variables, sheet=raw.get("sheet"), encoding=raw.get("encoding"))
+    return SourceSpec(name=name, file=str(raw.get("file", "")), filter=raw.get("filter"), joins=tuple(joins),
+                      melt=melt, variables=variables, sheet=raw.get("sheet"), encoding=raw.get("encoding"),
+                      table=raw.get("table"))
 
 
 def _parse_supp(i, raw, file) -> SuppSpec:
@@ -292,7 +309,7 @@ def load_domain_specs(folder) -> list[DomainSpec]:
     specs = []
     for path in sorted(folder.glob("*.yaml")):
         data = load_yaml(path)
-        if "domain" in data:
+        if "domain" in data and path.name != "relrec.yaml":
             specs.append(load_domain_spec(path))
     names = [s.dataset for s in specs]
     dupes = sorted({n for n in names if names.count(n) > 1})

@@ -1,0 +1,144 @@
+"""Findings derivations: standard results with unit conversion, and the baseline flag.
+
+--STRESC/--STRESN/--STRESU come from --ORRES/--ORRESU through a study-level unit table (data, not
+code): the standard unit per test and the conversion factors. --LOBXFL marks, per subject and
+test, the last non-missing result on or before the reference date (first exposure by default).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RawDataError, SpecError
+from ..specs.yamlio import check_keys, load_yaml
+from . import expressions
+from .sources import FILE_COL, ROW_COL
+
+_OPERATOR = re.compile(r"^\s*(<=|>=|<|>)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    file: str
+    standard_units: dict          # test code -> standard unit
+    decimals: dict                # test code -> decimals for --STRESC
+    factors: dict                 # (test or "*", from, to) -> (factor, offset)
+
+    def factor(self, test: str, unit_from: str, unit_to: str):
+        if unit_from == unit_to:
+            return (1.0, 0.0)
+        return self.factors.get((test, unit_from, unit_to)) or self.factors.get(("*", unit_from, unit_to))
+
+
+@lru_cache(maxsize=16)
+def load_unit_table(path: Path) -> UnitTable:
+    """Read a unit table YAML: standard_units, decimals, conversions [{test?, from, to, factor, offset?}]."""
+    data = load_yaml(path)
+    check_keys(data, {"standard_units", "decimals", "conversions"}, file=path, context="unit table")
+    factors = {}
+    for i, c in enumerate(data.get("conversions") or []):
+        if not isinstance(c, dict) or not {"from", "to", "factor"} <= set(c):
+            raise SpecError(f"conversions[{i}] needs from, to and factor", file=path)
+        check_keys(c, {"test", "from", "to", "factor", "offset"}, file=path, context=f"conversions[{i}]")
+        factors[(str(c.get("test", "*")), str(c["from"]), str(c["to"]))] = (float(c["factor"]),
+                                                                          float(c.get("offset", 0)))
+    return UnitTable(str(path), {str(k): str(v) for k, v in (data.get("standard_units") or {}).items()},
+                     {str(k): int(v) for k, v in (data.get("decimals") or {}).items()}, factors)
+
+
+def _column(frame, name, rule):
+    if name not in frame.columns:
+        raise SpecError(f"{rule.variable} needs {name} assigned first", file=rule.file, column=rule.variable)
+    return frame[name].where(frame[name].notna(), "").astype(str).str.strip()
+
+
+def format_number(values: pd.Series, decimals: pd.Series) -> pd.Series:
+    """Numbers as text: rounded to the test's decimals when given, else up to 6 significant digits."""
+    out = []
+    for v, d in zip(values.tolist(), decimals.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            out.append("")
+        elif d is not None and not (isinstance(d, float) and np.isnan(d)):
+            out.append(f"{round(v, int(d)):.{int(d)}f}")
+        else:
+            text = f"{v:.6g}"
+            out.append(text if "e" not in text else repr(float(v)))
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
+    """--STRESC (c), --STRESN (n) or --STRESU (u) from the original result and unit."""
+    spec = rule.value
+    table_name = spec.get("table", "units.yaml")
+    table = load_unit_table((ctx.study.specs_dir / table_name).resolve())
+    result = _column(frame, spec["result"], rule)
+    unit = _column(frame, spec["unit"], rule) if spec.get("unit") else pd.Series("", index=frame.index)
+    test = _column(frame, spec["test"], rule) if spec.get("test") else pd.Series("*", index=frame.index)
+    target = test.map(table.standard_units).fillna(unit)
+    target = target.where(unit != "", "")
+    pairs = pd.DataFrame({"test": test, "from": unit, "to": target})
+    uniq = pairs.drop_duplicates()
+    lookup = {}
+    for t, f, to in uniq.itertuples(index=False):
+        factor = table.factor(t, f, to) if f and to else (1.0, 0.0)
+        lookup[(t, f, to)] = factor
+    keys = list(zip(pairs["test"], pairs["from"], pairs["to"]))
+    numeric = pd.to_numeric(result.where(result != ""), errors="coerce")
+    op = result.str.extract(_OPERATOR)
+    has_op = op[0].notna()
+    missing_factor = pd.Series([lookup[k] is None for k in keys], index=frame.index) & \
+        (numeric.notna() | has_op)
+    if missing_factor.any():
+        first = missing_factor.idxmax()
+        raise RawDataError(f"no unit conversion from {unit[first]!r} to {target[first]!r} for test "
+                           f"{test[first]!r}; add it to {table_name}",
+                           file=frame.at[first, FILE_COL] if FILE_COL in frame else None,
+                           column=spec.get("unit"), row=int(frame.at[first, ROW_COL]) if ROW_COL in frame else None,
+                           value=unit[first])
+    factor = pd.Series([(lookup[k] or (1.0, 0.0))[0] for k in keys], index=frame.index)
+    offset = pd.Series([(lookup[k] or (1.0, 0.0))[1] for k in keys], index=frame.index)
+    if spec["output"] == "u":
+        return target.astype(object)
+    converted = numeric * factor + offset
+    if spec["output"] == "n":
+        return converted.astype(float)
+    decimals = test.map(table.decimals)
+    same = (factor == 1.0) & (offset == 0.0)
+    text = format_number(converted, decimals)
+    text = text.where(~(same & numeric.notna() & decimals.isna()), result)
+    bound = pd.to_numeric(op[1], errors="coerce") * factor + offset
+    text = text.where(~has_op, op[0].fillna("") + format_number(bound, decimals))
+    return text.where(numeric.notna() | has_op, result.str.upper()).astype(object)
+
+
+def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
+    """'Y' on the last record with a result on/before the subject's reference date, per subject and test."""
+    from .derive import _lookup_by_subject, _subject_frame, split_ref
+    spec = rule.value
+    domain, ref_var = split_ref(spec.get("ref", "DM.RFXSTDTC"))
+    if domain == ctx.current.domain and ref_var in frame.columns:
+        ref = frame[ref_var].fillna("").astype(str)
+    else:
+        ref = _lookup_by_subject(frame, _subject_frame(ctx, domain, [ref_var], rule), ref_var, rule)
+        ref = ref.fillna("").astype(str)
+    when = _column(frame, spec["date"], rule)
+    value = _column(frame, spec.get("value", spec["date"]), rule)
+    both_times = (when.str.len() >= 16) & (ref.str.len() >= 16)
+    cmp_when = when.where(both_times, when.str.slice(0, 10))
+    cmp_ref = ref.where(both_times, ref.str.slice(0, 10))
+    eligible = (value != "") & (when.str.len() >= 10) & (ref.str.len() >= 10) & (cmp_when <= cmp_ref)
+    if spec.get("where"):
+        eligible &= expressions.evaluate_mask(spec["where"], frame)
+    by = ["USUBJID"] + list(spec.get("by") or [])
+    work = frame.loc[eligible, by].copy()
+    work["_when"] = when[eligible]
+    work["_pos"] = np.arange(len(frame))[eligible.to_numpy()]
+    last = work.sort_values(by + ["_when", "_pos"], kind="stable").groupby(by, sort=False).tail(1).index
+    out = pd.Series("", index=frame.index, dtype=object)
+    out.loc[last] = "Y"
+    return out
