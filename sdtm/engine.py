@@ -167,14 +167,60 @@ def _override(var: VariableMeta, rule: Rule) -> VariableMeta:
         changes["format"] = str(rule.get("format"))
     if rule.get("significant_digits") is not None:
         changes["significant_digits"] = int(rule.get("significant_digits"))
-    detail = rule.get("crf_page") or rule.get("method") or rule.get("comment")
-    if detail is None and rule.kind == "from":
-        detail = str(rule.value)
-    if detail is not None:
-        changes["origin_detail"] = str(detail)
+    if rule.kind == "from":
+        changes["origin_detail"] = str(rule.value)          # the raw column it comes from
+    if rule.get("method"):
+        changes["method"] = str(rule.get("method"))
+        changes["method_type"] = str(rule.get("method_type") or "Computation")
+    elif changes["origin"] == "Derived":
+        changes["method"] = derived_method_text(rule)
+        changes["method_type"] = "Computation"
+    if rule.get("crf_page") is not None:
+        pages = rule.get("crf_page")
+        changes["crf_pages"] = tuple(int(p) for p in (pages if isinstance(pages, list) else [pages]))
+    if rule.get("origin_source"):
+        changes["origin_source"] = str(rule.get("origin_source"))
+    elif changes["origin"] == "Collected":
+        changes["origin_source"] = "Investigator"
+    if rule.get("comment"):
+        changes["comment"] = str(rule.get("comment"))
+    if rule.get("dictionary"):
+        d = rule.get("dictionary")
+        changes["dictionary"] = tuple(str(x) for x in (d if isinstance(d, list) else [d, ""]))[:2]
     if rule.get("type"):
         changes["type"] = NUM if str(rule.get("type")).lower().startswith("num") else CHAR
     return replace(var, **changes)
+
+
+def derived_method_text(rule: Rule) -> str:
+    """A readable derivation for define.xml when the spec gives none: said from the rule itself."""
+    v = rule.value
+    if rule.kind == "seq":
+        return "Sequence number 1..n within USUBJID in the order of the dataset keys"
+    if rule.kind == "study_day":
+        ref = rule.get("ref", "DM.RFSTDTC")
+        return f"{v} minus {ref} plus 1 on or after {ref}, {v} minus {ref} before (no day 0)"
+    if rule.kind == "epoch":
+        return f"Epoch of {v} from the subject's DM reference dates (study epochs)"
+    if rule.kind == "aggregate":
+        where = f" where {v['where']}" if v.get("where") else ""
+        return f"{v.get('fn', 'one')} of {v['domain']}.{v['value']} per subject{where}"
+    if rule.kind == "template":
+        return f"Concatenation: {v}"
+    if rule.kind == "expr":
+        return f"Computed: {v}"
+    if rule.kind == "when":
+        branches = "; ".join(f"if {c}" for c, _ in v)
+        return f"Conditional: {branches}; otherwise as specified"
+    if rule.kind == "standardize":
+        return f"{v['result']} converted to the standard unit of the test (unit table)"
+    if rule.kind == "baseline":
+        return f"Y on the last non-missing {v.get('value', v['date'])} on or before {v.get('ref', 'DM.RFXSTDTC')}"
+    if rule.kind == "elapsed":
+        return f"ISO 8601 duration from {v['start']} to {v['end']}"
+    if rule.kind == "function":
+        return f"Function {v}"
+    return f"Derived ({rule.kind})"
 
 
 class SdtmBuilder:

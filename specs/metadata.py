@@ -30,6 +30,12 @@ class VariableMeta:
     origin: str | None = None        # Collected / Derived / Assigned / Protocol / Predecessor
     origin_detail: str | None = None # CRF page, predecessor variable, method text
     significant_digits: int | None = None
+    method: str | None = None        # derivation text (define.xml MethodDef) for Derived variables
+    method_type: str | None = None   # "Computation" or "Imputation"
+    crf_pages: tuple = ()            # annotated CRF page numbers for Collected variables
+    origin_source: str | None = None # Investigator / Subject / Vendor / Sponsor (define.xml 2.1 Origin Source)
+    comment: str | None = None       # variable-level comment (define.xml CommentDef)
+    dictionary: tuple | None = None  # external dictionary, e.g. ("MedDRA", "27.1")
 
     @property
     def is_numeric(self) -> bool:

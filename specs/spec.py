@@ -38,6 +38,7 @@ RULE_KINDS = {
 RULE_MODIFIERS = {
     "ct", "synonyms", "map", "unmapped", "default", "label", "length", "origin", "crf_page", "comment",
     "method", "type", "upper", "significant_digits", "format", "args", "else", "ref", "round",
+    "method_type", "origin_source", "dictionary",
 }
 DATETIME_KEYS = {"date", "time", "format", "time_format", "unknown"}
 AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order"}
