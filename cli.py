@@ -55,7 +55,8 @@ def run(study_dir, out_dir):
     from .pipeline import DEFAULT_STUDY, run_study
     from .validation.report import summary_lines
     click.echo(f"trialforge {__version__}: {study_dir or DEFAULT_STUDY}", err=True)
-    result = run_study(study_dir, out_dir=out_dir, progress=_progress)
+    result = run_study(study_dir, out_dir=out_dir, progress=_progress,
+                       command=["trialforge", "run"] + ([str(study_dir)] if study_dir else []))
     for name, report in result.reports.items():
         for line in summary_lines(report, title=f"{name} validation"):
             click.echo(line)

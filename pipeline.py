@@ -1,32 +1,36 @@
-"""The main job, step by step: raw → SDTM → gate → XPT (then ADaM, define.xml, tables as they land).
+"""The main job, step by step: raw → SDTM → gate → ADaM → gate → XPT, Dataset-JSON, define.xml,
+tables and a run manifest, all into one staging folder that replaces ``out/`` only on success.
 
 The CLI and the benchmarks call these functions; each step reports progress through a callback
 so the terminal shows one line per dataset.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from . import __version__
 from .outputs import staged_folder
 from .sdtm.engine import build_sdtm
 from .specs.ct import load_ct
 from .specs.study import Study, load_study
 from .submission.xpt import write_xpt
-from .validation.findings import ValidationReport
 from .validation.report import write_json
 from .validation.runner import validate_datasets
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEFAULT_STUDY = EXAMPLES / "cd70-cart"
+SDTM_IG, ADAM_IG = "SDTMIG 3.4", "ADaMIG 1.3"
 
 
 @dataclass
 class RunResult:
     out_dir: Path
     sdtm: dict = field(default_factory=dict)
-    reports: dict = field(default_factory=dict)     # "sdtm" -> ValidationReport
+    adam: dict = field(default_factory=dict)
+    reports: dict = field(default_factory=dict)     # "sdtm"/"adam" -> ValidationReport
     written: list = field(default_factory=list)
 
     @property
@@ -37,6 +41,14 @@ class RunResult:
 def created_timestamp(study: Study) -> datetime:
     """The creation date written into files: from study.yaml, never the wall clock."""
     return datetime.fromisoformat(study.created)
+
+
+def study_info(study: Study) -> dict:
+    """What define.xml and Dataset-JSON say about the study."""
+    ident = study.identity
+    return {"id": study.id, "name": str(ident.get("title", study.id)).strip(),
+            "description": str(ident.get("title", study.id)).strip(), "protocol": str(ident.get("protocol", study.id)),
+            "originator": str(ident.get("sponsor", "")) or None, "created": study.created}
 
 
 def write_package(datasets: dict, folder: Path, *, created: datetime, progress=None) -> list[Path]:
@@ -52,19 +64,96 @@ def write_package(datasets: dict, folder: Path, *, created: datetime, progress=N
     return paths
 
 
-def run_study(study_dir=None, *, out_dir=None, progress=None) -> RunResult:
+def write_dataset_jsons(datasets: dict, folder: Path, *, study: dict, standard: str) -> list[Path]:
+    from .submission.datasetjson import write_dataset_json
+    folder.mkdir(parents=True, exist_ok=True)
+    return [write_dataset_json(ds, folder / f"{name.lower()}.json", study=study, created=study["created"],
+                               tool_version=__version__)
+            for name, ds in sorted(datasets.items())]
+
+
+def build_adam_stage(study: Study, sdtm: dict):
+    """ADaM from the in-memory SDTM when the study has an ADaM spec (specs/adam.yaml)."""
+    spec = study.specs_dir / "adam.yaml"
+    if not spec.is_file():
+        return {}, {}
+    from .adam import build_adam, load_adam_config
+    datasets = build_adam(sdtm, load_adam_config(spec))
+    sdtm_extra = {k: v for k, v in datasets.items() if not k.startswith("AD")}     # PP belongs to SDTM
+    adam = {k: v for k, v in datasets.items() if k.startswith("AD")}
+    return adam, sdtm_extra
+
+
+def input_files(study: Study) -> tuple[list[Path], list[Path]]:
+    raw = sorted(p for p in study.raw_dir.rglob("*") if p.is_file())
+    specs = sorted([study.config_file] + [p for p in study.specs_dir.rglob("*") if p.is_file()])
+    return raw, specs
+
+
+def run_study(study_dir=None, *, out_dir=None, progress=None, tables: bool = True, command=None) -> RunResult:
     """Map, validate and write a study; all outputs appear together or not at all."""
     study = load_study(study_dir or DEFAULT_STUDY)
     out_dir = Path(out_dir) if out_dir else (Path("out").resolve() if study_dir is None else study.out_dir)
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
     sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
-    report = validate_datasets(sdtm, ct=ct, scope="SDTM")
-    say("validate", "SDTM", len(report.findings))
-    result = RunResult(out_dir=out_dir, sdtm=sdtm, reports={"sdtm": report})
+    sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM")
+    adam = {}
+    if not sdtm_report.has_errors:           # analyses are built only from SDTM that passed the gate
+        adam, sdtm_extra = build_adam_stage(study, sdtm)
+        if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
+            extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM")
+            sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
+            sdtm_report.datasets.update({k: len(v.frame) for k, v in sdtm_extra.items()})
+            sdtm_report.findings = sdtm_report.sorted()
+        for name, ds in sorted(sdtm_extra.items()):
+            sdtm[name] = ds
+            say("sdtm", name, len(ds.frame))
+        for name, ds in sorted(adam.items()):
+            say("adam", name, len(ds.frame))
+    result = RunResult(out_dir=out_dir, sdtm=sdtm, adam=adam)
+    result.reports["sdtm"] = sdtm_report
+    say("validate", "SDTM", len(sdtm_report.findings))
+    if adam:
+        result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM")
+        say("validate", "ADaM", len(result.reports["adam"].findings))
+    created = created_timestamp(study)
+    info = study_info(study)
     with staged_folder(out_dir) as staging:
-        write_json(report, staging / "validation" / "sdtm-validation.json", package="sdtm", standard="SDTMIG 3.4")
-        if not report.has_errors:
-            result.written += write_package(sdtm, staging / "sdtm", created=created_timestamp(study), progress=say)
+        for name, report in result.reports.items():
+            standard = SDTM_IG if name == "sdtm" else ADAM_IG
+            write_json(report, staging / "validation" / f"{name}-validation.json", package=name, standard=standard)
+        if not result.has_errors:
+            written = []
+            for name, datasets, standard in (("sdtm", sdtm, SDTM_IG), ("adam", adam, ADAM_IG)):
+                if not datasets:
+                    continue
+                written += write_package(datasets, staging / name, created=created, progress=say)
+                written += write_dataset_jsons(datasets, staging / name / "json", study=info, standard=standard)
+                written.append(_write_define(datasets, staging / name / "define.xml", info, standard, ct))
+                say("define", name.upper(), len(datasets))
+            if adam and tables:
+                from .tables import build_tables
+                written += build_tables(adam, staging / "tables", study={"title": info["name"], "studyid": study.id})
+                say("tables", "CSR", len(written))
+            result.written = written
+        _write_manifest(staging, study, result, command)
     result.written = [out_dir / p.relative_to(staging) for p in result.written]
     return result
+
+
+def _write_define(datasets, path, info, standard, ct):
+    from .submission.define import write_define
+    return write_define(list(datasets.values()), path, study=info, standard=standard, ct=ct, created=info["created"])
+
+
+def _write_manifest(staging: Path, study: Study, result: RunResult, command):
+    from .submission.manifest import build_manifest, write_manifest
+    raw, specs = input_files(study)
+    summary = {name: {"errors": r.count("error"), "warnings": r.count("warning"), "notices": r.count("notice")}
+               for name, r in sorted(result.reports.items())}
+    manifest = build_manifest(staging, inputs=raw, specs=specs, command=list(command or ["trialforge", "run"]),
+                              tool_version=__version__,
+                              standards={"sdtmig": "3.4", "adamig": "1.3", "ct": load_ct().version},
+                              validation_summary=summary)
+    write_manifest(staging, manifest)

@@ -22,13 +22,16 @@ INTERNAL = (FILE_COL, ROW_COL, SOURCE_COL)
 
 def read_raw(path: Path, *, sheet=None, encoding=None) -> pd.DataFrame:
     """Read one raw export (CSV, XLSX, SAS7BDAT) as text; a missing or empty file is a RawDataError."""
-    return _read_raw_cached(Path(path).resolve(), sheet, encoding).copy()
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise RawDataError("raw file not found", file=path)
+    stat = path.stat()
+    return _read_raw_cached(path, stat.st_mtime_ns, stat.st_size, sheet, encoding).copy()
 
 
 @lru_cache(maxsize=64)
-def _read_raw_cached(path: Path, sheet, encoding) -> pd.DataFrame:
-    if not path.is_file():
-        raise RawDataError("raw file not found", file=path)
+def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> pd.DataFrame:
+    """Each raw file is parsed once per run even when several specs join it (keyed by its stat)."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
