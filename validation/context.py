@@ -43,6 +43,23 @@ class ValidationContext:
                 self._std_cache[key] = None
         return self._std_cache[key]
 
+    def profile(self, dataset: Dataset, name: str) -> ColumnProfile:
+        """``profile`` of one column, computed once per validation run."""
+        key = ("prof", dataset.name, name, id(dataset.frame))
+        if key not in self._std_cache:
+            self._std_cache[key] = profile(dataset.frame[name])
+        return self._std_cache[key]
+
+    def unique(self, dataset: Dataset, name: str) -> tuple[np.ndarray, pd.Series]:
+        prof = self.profile(dataset, name)
+        return prof.codes, prof.values
+
+    def column(self, dataset: Dataset, name: str) -> pd.Series:
+        """The column, with its distinct-value profile primed so every column rule reuses it."""
+        series = dataset.frame[name]
+        _MEMO[:] = [series, self.profile(dataset, name)]
+        return series
+
     def variable(self, dataset: Dataset, name: str) -> VariableMeta | None:
         """What the rules should assume about a variable: the standard's core/codelist/label, the
         package's own type, length and format, and the package's own codelist when it names one.
@@ -86,26 +103,64 @@ def is_adam_dataset(dataset: Dataset) -> bool:
     return name.startswith("AD") and "DOMAIN" not in dataset.frame.columns
 
 
+@dataclass
+class ColumnProfile:
+    """One column seen through its distinct values: codes map every record to its value."""
+
+    codes: np.ndarray
+    values: pd.Series            # trimmed text of each distinct value; the last entry is "" (missing)
+    raw: list                    # untrimmed text of each distinct value (XPT limits count every byte)
+
+    @property
+    def nbytes(self) -> np.ndarray:
+        if not hasattr(self, "_nbytes"):
+            self._nbytes = np.fromiter((len(v.encode("utf-8")) for v in self.raw), dtype=np.int64, count=len(self.raw))
+        return self._nbytes
+
+    @property
+    def printable_ascii(self) -> np.ndarray:
+        if not hasattr(self, "_ascii"):
+            self._ascii = np.fromiter((v.isascii() and v.isprintable() for v in self.raw), dtype=bool,
+                                      count=len(self.raw))
+        return self._ascii
+
+    def mask(self, per_value: np.ndarray) -> np.ndarray:
+        return np.asarray(per_value, dtype=bool)[self.codes]
+
+
+def profile(series: pd.Series) -> ColumnProfile:
+    """Distinct-value view of a column (memoised for the column the rules are working on)."""
+    if _MEMO and _MEMO[0] is series:       # column rules run one after another on the same Series
+        return _MEMO[1]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if pd.api.types.is_numeric_dtype(series):
+        raw = [_plain_text(v) for v in uniques]
+    else:
+        raw = [v if isinstance(v, str) else str(v) for v in uniques]
+    raw.append("")
+    values = pd.Series([v.strip() for v in raw], dtype=object)
+    prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), values, raw)
+    _MEMO[:] = [series, prof]
+    return prof
+
+
 def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(codes, trimmed text of each distinct value): rules work on distinct values, then map back.
 
     SDTM columns repeat a few values many times, so string work on the distinct values is what
-    makes whole-package validation take well under a second. Missing is the last entry, "".
+    makes whole-package validation fast. Missing is the last entry, "".
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    values = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    if len(values) and not pd.api.types.is_numeric_dtype(series):
-        values = values.astype(str).str.strip()
-    else:
-        values = values.map(_plain_text)
-    values = pd.concat([values, pd.Series([""], dtype=object)], ignore_index=True)
-    return np.where(codes < 0, len(values) - 1, codes), values
+    prof = profile(series)
+    return prof.codes, prof.values
+
+
+_MEMO: list = []
 
 
 def _plain_text(v):
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return str(v).strip()
+    return str(v)
 
 
 def per_value(series: pd.Series, fn) -> pd.Series:

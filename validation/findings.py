@@ -51,6 +51,8 @@ class ValidationReport:
     findings: list[Finding] = field(default_factory=list)
     datasets: dict[str, int] = field(default_factory=dict)   # dataset name -> record count
     rules_run: int = 0
+    rule_ids: list[str] = field(default_factory=list)        # catalogue ids that ran (for JUnit, coverage)
+    standard: str = ""                                       # e.g. "SDTMIG 3.4"
 
     def extend(self, findings: Iterable[Finding]) -> None:
         self.findings.extend(findings)
@@ -69,6 +71,28 @@ class ValidationReport:
     def has_errors(self) -> bool:
         return any(f.severity == ERROR for f in self.findings)
 
+    def by_rule(self) -> dict[tuple[str, str, str], list[Finding]]:
+        """(dataset, rule id, severity) -> findings, in report order."""
+        groups: dict[tuple[str, str, str], list[Finding]] = {}
+        for f in self.sorted():
+            groups.setdefault((f.dataset, f.rule_id, f.severity), []).append(f)
+        return groups
+
     def at_or_above(self, severity: str) -> list[Finding]:
         limit = _RANK[severity]
         return [f for f in self.findings if _RANK.get(f.severity, 9) <= limit]
+
+
+def merge_reports(reports: Iterable[ValidationReport]) -> ValidationReport:
+    """One report for a package validated in parts (e.g. a folder holding SDTM and ADaM)."""
+    out = ValidationReport()
+    for r in reports:
+        out.findings.extend(r.findings)
+        out.datasets.update(r.datasets)
+        out.rules_run += r.rules_run
+        out.rule_ids = sorted(set(out.rule_ids) | set(r.rule_ids))
+        out.standard = "; ".join(x for x in (out.standard, r.standard) if x)
+    if out.rule_ids:
+        out.rules_run = len(out.rule_ids)
+    out.findings = out.sorted()
+    return out

@@ -17,7 +17,7 @@ def report_dict(report: ValidationReport, *, package: str = "", standard: str = 
     return {
         "report_version": JSON_VERSION,
         "package": package,
-        "standard": standard,
+        "standard": standard or report.standard,
         "summary": {
             "datasets": len(report.datasets),
             "records": sum(report.datasets.values()),
@@ -62,3 +62,27 @@ def summary_lines(report: ValidationReport, *, title: str = "validation", max_ru
             f"value={f.value!r}" if f.value is not None else ""] if p)
         lines.append(f"  {sev.upper():7} {rid:11} {ds:8} x{len(items):<5} {f.message}" + (f" [{where}]" if where else ""))
     return lines
+
+
+FORMATS = ("json", "html", "xlsx", "junit")
+
+
+def write_reports(report: ValidationReport, folder, *, formats=FORMATS, package: str = "", standard: str = "",
+                  fail_on: str = ERROR, stem: str = "validation") -> list[Path]:
+    """Write the requested formats into ``folder``: validation.json/.html/.xlsx and validation-junit.xml."""
+    from .report_formats import write_excel, write_html, write_junit
+    folder = Path(folder)
+    standard = standard or report.standard
+    written = []
+    for fmt in formats:
+        if fmt == "json":
+            written.append(write_json(report, folder / f"{stem}.json", package=package, standard=standard))
+        elif fmt == "html":
+            written.append(write_html(report, folder / f"{stem}.html", package=package, standard=standard))
+        elif fmt == "xlsx":
+            written.append(write_excel(report, folder / f"{stem}.xlsx", package=package, standard=standard))
+        elif fmt == "junit":
+            written.append(write_junit(report, folder / f"{stem}-junit.xml", fail_on=fail_on, package=package))
+        else:
+            raise ValueError(f"unknown report format {fmt}")
+    return written

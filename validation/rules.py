@@ -1,2 +1,2 @@
 """Imports every rule module once, so the catalogue (``registry.RULES``) is complete."""
-from . import rules_core, rules_structure, rules_timing, rules_relations, rules_trial, rules_adam  # noqa: F401
+from . import package, rules_adam, rules_core, rules_relations, rules_structure, rules_timing, rules_trial  # noqa: F401

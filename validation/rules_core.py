@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .context import blank, per_value
+from .context import blank, per_value, profile
 from .dates import duration_ok, iso8601_ok
 from .registry import ADAM, RULES, SDTM, register
 
@@ -105,7 +105,8 @@ def iso8601_duration(series, var, ctx):
 def value_length(series, var, ctx):
     if pd.api.types.is_numeric_dtype(series):
         return None
-    return per_value(series, lambda v: v.str.encode("utf-8").str.len() > 200)
+    prof = profile(series)
+    return pd.Series(prof.mask(prof.nbytes > 200), index=series.index)
 
 
 @register("TF-XPT-002", "error", "Non-ASCII or non-printable characters in variable", p21=("SD1029",),
@@ -113,7 +114,8 @@ def value_length(series, var, ctx):
 def ascii_value(series, var, ctx):
     if pd.api.types.is_numeric_dtype(series):
         return None
-    return per_value(series, lambda v: ~v.map(str.isascii).astype(bool) | v.str.contains(r"[\x00-\x1f\x7f]", regex=True))
+    prof = profile(series)
+    return pd.Series(prof.mask(~prof.printable_ascii), index=series.index)
 
 
 COLUMN_RULES = [r for r in RULES.values() if r.kind == "column"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .context import findings_at, is_adam_dataset, seq_var, text, unique_text
+from .context import findings_at, is_adam_dataset, seq_var, text
 from .registry import ADAM, RULES, SDTM, register
 
 _TEMPLATE = re.compile(r"xx|zz|y|w|\*")
@@ -152,14 +152,13 @@ def declared_length(dataset, ctx):
     for var in dataset.meta.variables:
         if var.type != "Char" or not var.length or var.name not in dataset.frame.columns or not len(dataset.frame):
             continue
-        col = dataset.frame[var.name]
-        _, values = unique_text(col)
+        _, values = ctx.unique(dataset, var.name)
         longest = int(values.str.encode("utf-8").str.len().max() or 0)
-        longest = max(longest, 1)
-        if var.length > longest:
+        if var.length > max(longest, 1):
+            said = f"its longest value is {longest}" if longest else "every value is missing"
             out.append(RULES["TF-STR-008"].finding(
                 dataset.name, variable=var.name, value=str(var.length),
-                message=f"{var.name} has length {var.length}, its longest value is {longest}"))
+                message=f"{var.name} has length {var.length}, {said}"))
     return out
 
 

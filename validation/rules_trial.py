@@ -128,7 +128,8 @@ def etcd_unique(dataset, ctx):
 # ---- trial summary ----------------------------------------------------------------------------------
 
 # FDA-required TS parameters with Pinnacle 21's check id for each (STYPE-dependent ones only for
-# interventional studies; CURTRT only for add-on studies).
+# interventional studies; CURTRT only for add-on studies). ONGOSIND (SD2287) is left out: CT
+# 2022-09-30 has no such TSPARMCD term, so requiring it would contradict TF-CT-002.
 TS_REQUIRED = {
     "ADDON": "SD2201", "AGEMAX": "SD2202", "AGEMIN": "SD2203", "LENGTH": "SD2204", "PLANSUB": "SD2205",
     "RANDOM": "SD2206", "SEXPOP": "SD2207", "STOPRULE": "SD2208", "TBLIND": "SD2209", "TCNTRL": "SD2210",
@@ -137,7 +138,7 @@ TS_REQUIRED = {
     "ADAPT": "SD2225", "DCUTDTC": "SD2226", "DCUTDESC": "SD2227", "NARMS": "SD2229", "STYPE": "SD2230",
     "SENDTC": "SD2233", "ACTSUB": "SD2234", "HLTSUBJI": "SD2235", "EXTTIND": "SD2273", "NCOHORT": "SD2274",
     "OBJSEC": "SD2275", "PDPSTIND": "SD2276", "PDSTIND": "SD2277", "PIPIND": "SD2278", "RDIND": "SD2279",
-    "SDTIGVER": "SD2280", "SDTMVER": "SD2281", "THERAREA": "SD2282", "ONGOSIND": "SD2287",
+    "SDTIGVER": "SD2280", "SDTMVER": "SD2281", "THERAREA": "SD2282",
 }
 TS_INTERVENTIONAL = {"TRT": "SD2219", "PCLAS": "SD2223", "INTMODEL": "SD2228", "INTTYPE": "SD2231"}
 TS_ADDON = {"CURTRT": "SD2216"}

@@ -22,7 +22,8 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
 
     ``define``: path to a define.xml (checked against the data when ``validation.define_checks``
     is available). ``options``: ``{"pandera": True}`` evaluates column rules through the pandera
-    schema instead of the direct path (same findings, slower).
+    schema instead of the direct path (same findings, slower); ``{"only": [rule ids]}`` runs just
+    those rules; ``{"unreadable": [(file, cause)]}`` feeds TF-IO-001.
     """
     load_all()
     scope = scope or detect_scope(datasets.keys())
@@ -31,16 +32,17 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
                             standard=standard or load_standard(STANDARD_FOR[scope]), scope=scope,
                             define=define, options=options or {})
     report = ValidationReport(datasets={name: len(ds.frame) for name, ds in sorted(ctx.datasets.items())})
-    dataset_rules = rules_for(scope, "dataset")
-    study_rules = rules_for(scope, "study")
-    column_rules = rules_for(scope, "column")
+    only = set(ctx.options.get("only") or ())
+    dataset_rules = [r for r in rules_for(scope, "dataset") if not only or r.id in only]
+    study_rules = [r for r in rules_for(scope, "study") if not only or r.id in only]
+    column_rules = [r for r in rules_for(scope, "column") if not only or r.id in only]
     use_pandera = bool(ctx.options.get("pandera"))
     for name, ds in sorted(ctx.datasets.items()):
         if use_pandera:
             from .schema import run_schema
             report.extend(_guard(lambda: run_schema(ds, ctx), "TF-SCHEMA", name))
-        else:
-            report.extend(_guard(lambda: column_findings(ds, ctx), "TF-SCHEMA", name))
+        elif column_rules:
+            report.extend(_guard(lambda: column_findings(ds, ctx, column_rules), "TF-SCHEMA", name))
         for rule in dataset_rules:
             if applies(rule, name):
                 report.extend(_guard(lambda: rule.check(ds, ctx), rule.id, name))
@@ -51,6 +53,8 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
         found, n_define = define_findings(define, ctx.datasets)
         report.extend(found)
     report.rules_run = len(dataset_rules) + len(study_rules) + len(column_rules) + n_define
+    report.rule_ids = sorted(r.id for r in dataset_rules + study_rules + column_rules)
+    report.standard = ctx.standard.name
     report.findings = report.sorted()
     return report
 

@@ -20,14 +20,14 @@ def _column_rules(dataset, ctx):
     return [r for r in rules_for(ctx.scope, "column") if applies(r, dataset.name)]
 
 
-def column_masks(dataset, ctx):
+def column_masks(dataset, ctx, rules=None):
     """(rule, column, failing mask) for every applicable column rule on every known variable."""
-    rules = _column_rules(dataset, ctx)
+    rules = [r for r in (rules if rules is not None else _column_rules(dataset, ctx)) if applies(r, dataset.name)]
     for name in dataset.frame.columns:
         var = ctx.variable(dataset, name)
         if var is None:
             continue
-        series = dataset.frame[name]
+        series = ctx.column(dataset, name)
         for rule in rules:
             mask = rule.check(series, var, ctx)
             if mask is not None:
@@ -36,13 +36,15 @@ def column_masks(dataset, ctx):
 
 def as_mask(mask) -> pd.Series:
     """A rule's result as a plain bool Series (missing = not failing)."""
+    if mask.dtype == bool:
+        return mask
     return mask.astype("boolean").fillna(False).astype(bool)
 
 
-def column_findings(dataset, ctx):
+def column_findings(dataset, ctx, rules=None):
     """Findings of the column rules, evaluated directly on whole columns (the fast path)."""
     findings = []
-    for rule, name, mask in column_masks(dataset, ctx):
+    for rule, name, mask in column_masks(dataset, ctx, rules):
         mask = as_mask(mask)
         if mask.any():
             findings += findings_at(rule, dataset, mask, variable=name)

@@ -1,0 +1,82 @@
+"""``trialforge validate``: validate any folder of SDTM or ADaM datasets, whoever wrote them.
+
+Exit codes: 0 no findings at or above --fail-on, 1 there are, 2 unusable input (missing folder,
+no readable datasets, bad arguments).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import TrialforgeError
+from .report import FORMATS
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+STANDARDS = {"sdtmig-3.4": "SDTM", "adamig-1.3": "ADaM"}
+
+
+def run_validation(folder, *, standard: str = "auto", define=None, ct_files=(), options=None):
+    """Read ``folder``, validate each standard's datasets, return (package, merged report)."""
+    from ..specs.ct import load_ct
+    from .findings import merge_reports
+    from .package import read_package
+    from .runner import validate_datasets
+
+    package = read_package(folder)
+    if not package.datasets:
+        detail = f"; unreadable: {package.unreadable[0][0]}: {package.unreadable[0][1]}" if package.unreadable else ""
+        raise TrialforgeError(f"no readable .xpt or Dataset-JSON files in folder{detail}", file=folder)
+    ct = load_ct(list(ct_files) or None)
+    groups = package.split(STANDARDS.get(standard))
+    reports = []
+    for i, (scope, datasets) in enumerate(sorted(groups.items(), key=lambda kv: kv[0] != "SDTM")):
+        opts = dict(options or {})
+        opts["unreadable"] = package.unreadable if i == 0 else []
+        reports.append(validate_datasets(datasets, ct=ct, scope=scope, define=define, options=opts))
+    return package, merge_reports(reports)
+
+
+@click.command("validate")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--standard", type=click.Choice(["auto", *STANDARDS]), default="auto", show_default=True,
+              help="Standard of the package; auto detects SDTM vs ADaM per dataset by name and structure.")
+@click.option("--define", "define", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="define.xml (2.1) to check against the data.")
+@click.option("--ct", "ct_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Controlled terminology file(s) in NCI EVS text layout (repeatable); default: the bundled CT.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error", show_default=True,
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write reports here (validation.json, .html, .xlsx, validation-junit.xml).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Report formats to write (repeatable; default: all).")
+@click.option("--max-lines", type=int, default=30, show_default=True, help="Rule/dataset lines in the terminal summary.")
+@click.option("--list-rules", is_flag=True, help="Print the rule catalogue (JSON lines) and exit.")
+def validate_command(folder, standard, define, ct_files, fail_on, report_dir, formats, max_lines, list_rules):
+    """Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON, any origin)."""
+    if list_rules:
+        from .registry import catalogue
+        for row in catalogue():
+            click.echo(json.dumps(row, sort_keys=True))
+        sys.exit(EXIT_OK)
+    from .report import summary_lines, write_reports
+    try:
+        start = time.perf_counter()
+        package, report = run_validation(folder, standard=standard, define=define, ct_files=ct_files)
+        seconds = time.perf_counter() - start
+    except TrialforgeError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_USAGE)
+    for line in summary_lines(report, title=f"validate {folder} ({report.standard})", max_rules=max_lines):
+        click.echo(line)
+    click.echo(f"validated in {seconds:.2f} s", err=True)
+    if define is None and (Path(folder) / "define.xml").is_file():
+        click.echo("note: define.xml found in the folder; pass --define to check it against the data", err=True)
+    if report_dir:
+        for path in write_reports(report, report_dir, formats=formats or FORMATS, package=str(folder), fail_on=fail_on):
+            click.echo(f"report: {path}")
+    sys.exit(EXIT_FINDINGS if report.at_or_above(fail_on) else EXIT_OK)

@@ -1,0 +1,227 @@
+"""Report formats a person or a CI system reads: HTML (browse and filter), Excel (the familiar
+Dataset Summary / Issue Summary / Details layout), JUnit XML (CI shows failures natively).
+
+All writers are deterministic: same report, byte-identical file (no timestamps).
+"""
+from __future__ import annotations
+
+import html
+import io
+import zipfile
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from .findings import ERROR, NOTICE, SEVERITIES, WARNING, ValidationReport, _RANK
+from .registry import RULES
+
+FIXED_TIME = datetime(2000, 1, 1)
+MAX_HTML_ROWS = 2000          # per dataset/rule group; the JSON and Excel reports hold every finding
+
+
+def _p21(rule_id: str) -> str:
+    rule = RULES.get(rule_id)
+    return ", ".join(rule.p21) if rule else ""
+
+
+def _message(rule_id: str) -> str:
+    rule = RULES.get(rule_id)
+    return rule.message if rule else ""
+
+
+def dataset_counts(report: ValidationReport) -> list[tuple[str, int, int, int, int]]:
+    """(dataset, records, errors, warnings, notices) for every dataset, plus finding-only names."""
+    counts = Counter((f.dataset, f.severity) for f in report.findings)
+    names = sorted(set(report.datasets) | {f.dataset for f in report.findings})
+    return [(n, report.datasets.get(n, 0), counts[n, ERROR], counts[n, WARNING], counts[n, NOTICE]) for n in names]
+
+
+# ---- HTML ----------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem;color:#1d2733}
+h1{font-size:1.4rem;margin:0 0 .3rem} h2{font-size:1.1rem;margin:1.6rem 0 .4rem} .muted{color:#5b6673}
+table{border-collapse:collapse;margin:.4rem 0;font-size:.85rem} th,td{border:1px solid #d5dbe1;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#eef2f6} td.num{text-align:right}
+.error{color:#a3151d;font-weight:600} .warning{color:#8a5300;font-weight:600} .notice{color:#2b5c8a}
+.pill{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.75rem;background:#eef2f6}
+#bar{position:sticky;top:0;background:#fff;padding:.5rem 0;border-bottom:1px solid #d5dbe1}
+#bar input[type=search]{width:22rem;padding:.25rem} details{margin:.3rem 0} summary{cursor:pointer}
+.val{font-family:ui-monospace,Menlo,monospace;white-space:pre-wrap}
+"""
+
+_JS = """
+function apply(){const q=document.getElementById('q').value.toLowerCase();
+const on={};document.querySelectorAll('#bar input[type=checkbox]').forEach(c=>on[c.value]=c.checked);
+document.querySelectorAll('tr.f').forEach(r=>{const ok=on[r.dataset.sev]&&(!q||r.textContent.toLowerCase().includes(q));r.style.display=ok?'':'none';});
+document.querySelectorAll('details.g').forEach(d=>{const vis=[...d.querySelectorAll('tr.f')].some(r=>r.style.display!=='none');d.style.display=vis?'':'none';});}
+"""
+
+
+def write_html(report: ValidationReport, path, *, package: str = "", standard: str = "") -> Path:
+    """A page a person can browse: summary, then findings per dataset with the offending values."""
+    e = html.escape
+    out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+           f"<title>trialforge validation: {e(package)}</title><style>{_CSS}</style><script>{_JS}</script></head><body>",
+           "<h1>trialforge validation report</h1>",
+           f"<p class='muted'>{e(package)} &middot; {e(standard or report.standard)} &middot; {len(report.datasets)} datasets, "
+           f"{sum(report.datasets.values())} records, {report.rules_run} rules &middot; "
+           f"<span class='error'>{report.count(ERROR)} errors</span>, <span class='warning'>{report.count(WARNING)} warnings</span>, "
+           f"<span class='notice'>{report.count(NOTICE)} notices</span></p>",
+           "<h2>Datasets</h2><table><tr><th>Dataset</th><th>Records</th><th>Errors</th><th>Warnings</th><th>Notices</th></tr>"]
+    for name, n, ne, nw, nn in dataset_counts(report):
+        out.append(f"<tr><td><a href='#ds-{e(name)}'>{e(name)}</a></td><td class='num'>{n}</td><td class='num'>{ne}</td>"
+                   f"<td class='num'>{nw}</td><td class='num'>{nn}</td></tr>")
+    out.append("</table><h2>Rules with findings</h2><table><tr><th>Rule</th><th>P21</th><th>Severity</th><th>Message</th><th>Count</th></tr>")
+    by_rule = Counter((f.rule_id, f.severity) for f in report.findings)
+    for (rid, sev), n in sorted(by_rule.items(), key=lambda kv: (_RANK.get(kv[0][1], 9), kv[0][0])):
+        out.append(f"<tr><td>{e(rid)}</td><td>{e(_p21(rid))}</td><td class='{sev}'>{sev}</td><td>{e(_message(rid))}</td>"
+                   f"<td class='num'>{n}</td></tr>")
+    out.append("</table><div id='bar'><input id='q' type='search' placeholder='filter: rule, variable, subject, value…' "
+               "oninput='apply()'> " + " ".join(
+                   f"<label><input type='checkbox' value='{s}' checked onchange='apply()'> {s}</label>" for s in SEVERITIES)
+               + "</div>")
+    groups = report.by_rule()
+    for name, *_ in dataset_counts(report):
+        items = [(k, v) for k, v in groups.items() if k[0] == name]
+        if not items:
+            continue
+        out.append(f"<h2 id='ds-{e(name)}'>{e(name)} <span class='pill'>{report.datasets.get(name, 0)} records</span></h2>")
+        for (_, rid, sev), findings in items:
+            out.append(f"<details class='g' open><summary><span class='{sev}'>{sev}</span> {e(rid)} &times;{len(findings)}: "
+                       f"{e(findings[0].message)}</summary><table><tr><th>Variable</th><th>USUBJID</th><th>SEQ</th><th>Row</th>"
+                       "<th>Value</th><th>Message</th></tr>")
+            for f in findings[:MAX_HTML_ROWS]:
+                out.append(f"<tr class='f' data-sev='{sev}'><td>{e(f.variable or '')}</td><td>{e(f.usubjid or '')}</td>"
+                           f"<td>{e(f.seq or '')}</td><td class='num'>{f.row or ''}</td><td class='val'>{e(f.value or '')}</td>"
+                           f"<td>{e(f.message)}<span hidden> {e(rid)}</span></td></tr>")
+            if len(findings) > MAX_HTML_ROWS:
+                out.append(f"<tr><td colspan='6' class='muted'>{len(findings) - MAX_HTML_ROWS} more in the JSON/Excel report</td></tr>")
+            out.append("</table></details>")
+    if not report.findings:
+        out.append("<p>No findings.</p>")
+    out.append("</body></html>\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path
+
+
+# ---- Excel -------------------------------------------------------------------------------------
+
+def write_excel(report: ValidationReport, path, *, package: str = "", standard: str = "") -> Path:
+    """Workbook in the layout reviewers know: Dataset Summary, Issue Summary, Details, Rules."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    wb = Workbook()
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EC")
+
+    def sheet(ws, header, rows, widths):
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font, cell.fill = head_font, head_fill
+        for row in rows:
+            ws.append(list(row))
+        for i, w in enumerate(widths):
+            ws.column_dimensions[chr(65 + i)].width = w
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+
+    ws = wb.active
+    ws.title = "Dataset Summary"
+    sheet(ws, ["Dataset", "Records", "Errors", "Warnings", "Notices"], dataset_counts(report), [12, 10, 8, 10, 8])
+    by = Counter((f.dataset, f.rule_id, f.severity, f.message) for f in report.findings)
+    issues = [(ds, rid, _p21(rid), msg, sev, n) for (ds, rid, sev, msg), n in
+              sorted(by.items(), key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
+    sheet(wb.create_sheet("Issue Summary"), ["Dataset", "Rule ID", "Pinnacle 21 ID", "Message", "Severity", "Found"],
+          issues, [12, 12, 16, 70, 9, 8])
+    details = [(f.dataset, f.rule_id, _p21(f.rule_id), f.message, f.severity, f.variable or "", f.usubjid or "",
+                f.seq or "", f.row or "", f.value or "") for f in report.sorted()]
+    sheet(wb.create_sheet("Details"), ["Dataset", "Rule ID", "Pinnacle 21 ID", "Message", "Severity", "Variable",
+                                       "USUBJID", "SEQ", "Row", "Value"], details, [10, 12, 14, 60, 9, 10, 16, 6, 7, 40])
+    rules = [(r.id, ", ".join(r.p21), ", ".join(r.publisher), r.severity, r.scope, r.category, r.message)
+             for r in sorted(RULES.values(), key=lambda r: r.id) if not report.rule_ids or r.id in report.rule_ids]
+    sheet(wb.create_sheet("Rules"), ["Rule ID", "Pinnacle 21 ID", "Publisher ID", "Severity", "Scope", "Category",
+                                     "Message"], rules, [12, 20, 20, 9, 7, 14, 70])
+    wb.properties.creator = "trialforge"
+    wb.properties.title = f"Validation {package} {standard or report.standard}".strip()
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_fixed_zip(buffer.getvalue()))
+    return path
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry times so the workbook is byte-identical across runs."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = item.external_attr
+            text = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                text = _strip_modified(text)
+            dst.writestr(info, text)
+    return out.getvalue()
+
+
+def _strip_modified(xml: bytes) -> bytes:
+    import re
+    return re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
+                  b'<dcterms:modified xsi:type="dcterms:W3CDTF">2000-01-01T00:00:00Z</dcterms:modified>', xml)
+
+
+# ---- JUnit XML ---------------------------------------------------------------------------------
+
+def write_junit(report: ValidationReport, path, *, fail_on: str = ERROR, package: str = "") -> Path:
+    """One testsuite per dataset (plus "study"), one testcase per rule that ran on it; a rule with
+    findings at or above ``fail_on`` is a failure, lesser findings go to system-out."""
+    limit = _RANK[fail_on]
+    groups: dict[tuple[str, str], list] = {}
+    for f in report.sorted():
+        groups.setdefault((f.dataset, f.rule_id), []).append(f)
+    rule_ids = report.rule_ids or sorted({f.rule_id for f in report.findings})
+    suites = []
+    names = [n for n, *_ in dataset_counts(report)]
+    total_tests = total_fail = 0
+    for name in names:
+        cases, failures = [], 0
+        ids = sorted(set(rule_ids) | {rid for (ds, rid) in groups if ds == name})
+        for rid in ids:
+            found = groups.get((name, rid), [])
+            bad = [f for f in found if _RANK.get(f.severity, 9) <= limit]
+            attrs = f"classname={quoteattr('trialforge.' + name)} name={quoteattr(rid + ' ' + _message(rid))}"
+            if bad:
+                failures += 1
+                body = "\n".join(_line(f) for f in bad[:200]) + (f"\n... {len(bad) - 200} more" if len(bad) > 200 else "")
+                cases.append(f"  <testcase {attrs}><failure type={quoteattr(bad[0].severity)} "
+                             f"message={quoteattr(f'{len(bad)} finding(s): {bad[0].message}')}>{html.escape(body)}</failure></testcase>")
+            elif found:
+                body = "\n".join(_line(f) for f in found[:200])
+                cases.append(f"  <testcase {attrs}><system-out>{html.escape(body)}</system-out></testcase>")
+            else:
+                cases.append(f"  <testcase {attrs}/>")
+        total_tests += len(cases)
+        total_fail += failures
+        suites.append(f" <testsuite name={quoteattr(name)} tests='{len(cases)}' failures='{failures}' errors='0' "
+                      f"skipped='0'>\n" + "\n".join(cases) + "\n </testsuite>")
+    text = (f"<?xml version='1.0' encoding='UTF-8'?>\n<testsuites name={quoteattr('trialforge validate ' + package)} "
+            f"tests='{total_tests}' failures='{total_fail}'>\n" + "\n".join(suites) + "\n</testsuites>\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _line(f) -> str:
+    where = " ".join(p for p in (f.variable or "", f"USUBJID={f.usubjid}" if f.usubjid else "",
+                                 f"SEQ={f.seq}" if f.seq else "", f"row={f.row}" if f.row else "",
+                                 f"value={f.value!r}" if f.value is not None else "") if p)
+    return f"{f.severity.upper()} {f.rule_id} {f.message} [{where}]"
