@@ -16,6 +16,7 @@ from ..errors import RawDataError, SpecError, TerminologyError
 from ..specs.spec import Rule
 from . import dates, expressions, functions
 from .sources import FILE_COL, ROW_COL
+from .uniques import on_uniques
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SUBST = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
@@ -241,8 +242,7 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
         if rule.get("round") is not None:
             values = values.round(int(rule.get("round")))
     else:
-        values = values.where(values.notna(), "").astype(object)
-        values = values.map(_text_value)
+        values = on_uniques(values.where(values.notna(), "").astype(object), lambda u: u.map(_text_value))
     return values
 
 
@@ -298,7 +298,11 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
     except SpecError as exc:
         raise SpecError(exc.cause, file=rule.file, column=rule.variable, value=rule.get("ct")) from None
     synonyms = rule.get("synonyms") or {}
-    mapped, unmapped_mask = codelist.decode(values.fillna("").astype(str), synonyms=synonyms)
+    text = values.where(values.notna(), "").astype(str)
+    uniq = pd.Series(pd.unique(text), dtype=object)
+    mapped_u, unmapped_u = codelist.decode(uniq, synonyms=synonyms)
+    mapped = text.map(dict(zip(uniq, mapped_u.astype(object).where(mapped_u.notna(), None))))
+    unmapped_mask = text.map(dict(zip(uniq, unmapped_u.astype(bool)))).astype(bool)
     policy = rule.get("unmapped", "error")
     if unmapped_mask.any():
         if policy == "error" or (policy == "keep" and not codelist.extensible):

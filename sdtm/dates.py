@@ -65,8 +65,33 @@ def to_iso8601(date: pd.Series, time: pd.Series | None = None, *, fmt: str = "DD
                rows: pd.Series | None = None) -> pd.Series:
     """Vectorised raw date (+ time) → ISO 8601 text; blank stays blank; bad values raise.
 
-    ``where`` (file/column) and ``rows`` (raw line numbers) only feed the error message.
+    Parsed once per distinct (date, time) pair. ``where`` (file/column) and ``rows`` (raw line
+    numbers) only feed the error message, which names the first offending row.
     """
+    from .uniques import on_unique_pairs
+    time_given = time is not None
+    t = time if time_given else pd.Series("", index=date.index)
+    try:
+        return on_unique_pairs(date, t, lambda d, tt: _to_iso8601(
+            d, tt if time_given else None, fmt=fmt, time_fmt=time_fmt, unknown=unknown, where=where, rows=None))
+    except DateFormatError as exc:
+        if rows is None:
+            raise
+        bad_text = exc.value
+        column = exc.column
+        source = t if (time_given and column == (where or {}).get("time_column")) else date
+        hit = source.fillna("").astype(str).str.strip() == bad_text
+        row = rows.loc[hit.idxmax()] if hit.any() else None
+        raise DateFormatError(exc.cause.split("; ")[0] + _more(hit), file=exc.file, column=column, row=row,
+                              value=bad_text) from None
+
+
+def _more(hit: pd.Series) -> str:
+    n = int(hit.sum())
+    return f"; {n - 1} more row(s) like it" if n > 1 else ""
+
+
+def _to_iso8601(date, time, *, fmt, time_fmt, unknown, where, rows):
     unknown = tuple(u.upper() for u in (unknown or ()))
     where = where or {}
     text = date.fillna("").astype(str).str.strip()

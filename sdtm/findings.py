@@ -18,6 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
+from .uniques import on_uniques
 
 _OPERATOR = re.compile(r"^\s*(<=|>=|<|>)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
@@ -54,21 +55,27 @@ def load_unit_table(path: Path) -> UnitTable:
 def _column(frame, name, rule):
     if name not in frame.columns:
         raise SpecError(f"{rule.variable} needs {name} assigned first", file=rule.file, column=rule.variable)
-    return frame[name].where(frame[name].notna(), "").astype(str).str.strip()
+    return on_uniques(frame[name].where(frame[name].notna(), "").astype(str), lambda u: u.str.strip())
+
+
+def _significant(v: float) -> str:
+    text = f"{v:.6g}"
+    return text if "e" not in text else repr(float(v))
 
 
 def format_number(values: pd.Series, decimals: pd.Series) -> pd.Series:
     """Numbers as text: rounded to the test's decimals when given, else up to 6 significant digits."""
-    out = []
-    for v, d in zip(values.tolist(), decimals.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out.append("")
-        elif d is not None and not (isinstance(d, float) and np.isnan(d)):
-            out.append(f"{round(v, int(d)):.{int(d)}f}")
+    values = pd.to_numeric(values, errors="coerce").astype(float)
+    out = pd.Series("", index=values.index, dtype=object)
+    present = values.notna()
+    places = pd.to_numeric(decimals, errors="coerce").fillna(-1).astype(int)
+    for d in sorted(places[present].unique()):
+        mask = present & (places == d)
+        if d >= 0:
+            out[mask] = on_uniques(values[mask].round(d), lambda u, d=d: u.map(lambda v: f"{v:.{d}f}"))
         else:
-            text = f"{v:.6g}"
-            out.append(text if "e" not in text else repr(float(v)))
-    return pd.Series(out, index=values.index, dtype=object)
+            out[mask] = on_uniques(values[mask], lambda u: u.map(_significant))
+    return out
 
 
 def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:

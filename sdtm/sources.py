@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import RawDataError, SpecError
 from ..specs.spec import JoinSpec, MeltSpec, SourceSpec
 from . import expressions
+from .uniques import on_uniques
 
 FILE_COL = "_FILE"
 ROW_COL = "_ROW"
@@ -56,7 +57,9 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     if frame.shape[1] == 0:
         raise RawDataError("raw file is empty (no header row)", file=path)
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.fillna("").astype(str).apply(lambda s: s.str.strip()) if len(frame) else frame.astype(str)
+    frame = frame.fillna("").astype(str)
+    for col in frame.columns:
+        frame[col] = on_uniques(frame[col], lambda u: u.str.strip()).astype(str)
     frame[FILE_COL] = path.name
     frame[ROW_COL] = range(first_data_line, first_data_line + len(frame))
     return frame
