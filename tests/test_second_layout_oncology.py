@@ -1,9 +1,10 @@
-"""Another sponsor's tumour form maps to TR with only a new spec: no code change.
+"""Another sponsor's tumour forms map to TR and RS with only new specs: no code change.
 
 The form is WIDE: one row per scan, one column per lesion (``T01_LD`` longest diameter, ``T02_SA``
 short axis of a nodal target, ``NT01_STAT`` non-target state, ``SUM_TL`` the site's sum), ISO dates,
 ``ND`` for a lesion not assessed. The spec transposes it with ``melt``; every expected value below is
-written by hand from the raw rows.
+written by hand from the raw rows. A long response form carrying RECIST 1.1 and iRECIST rows side by
+side maps to RS with the criteria in RSCAT and iRECIST results (iUPD, iCPD) as CT values.
 """
 import math
 
@@ -18,6 +19,7 @@ created: "2026-01-01T00:00:00"
 visits:
   - {visit: BASELINE, visitnum: 1, raw: [Baseline]}
   - {visit: WEEK 8, visitnum: 2, raw: [Week 8], day: 57}
+  - {visit: WEEK 16, visitnum: 3, raw: [Week 16], day: 113}
 epochs:
   - {epoch: SCREENING, start: RFICDTC}
   - {epoch: TREATMENT, start: RFSTDTC}
@@ -114,12 +116,47 @@ EXPECTED = [
 ]
 
 
+RS_SPEC = """
+domain: RS
+keys: [STUDYID, USUBJID, RSCAT, VISITNUM, RSTESTCD]
+sources:
+  resp: {file: response_long.csv}
+variables:
+  STUDYID:  {constant: "${study.id}"}
+  DOMAIN:   RS
+  USUBJID:  {template: "{STUDYID}-{PATIENT}"}
+  RSSEQ:    {seq: true}
+  RSTESTCD: {from: ASSESSMENT, map: {Overall response: OVRLRESP, Target response: TRGRESP}}
+  RSTEST:   {from: RSTESTCD, map: {OVRLRESP: Overall Response, TRGRESP: Target Response}}
+  RSCAT:    {from: CRITERIA, ct: ONCRSCAT}
+  RSORRES:  {from: RESULT}
+  RSSTRESC: {from: RESULT, ct: ONCRSR}
+  RSEVAL:   {constant: INVESTIGATOR, ct: EVAL}
+  VISITNUM: {visitnum: VISITNAME}
+  VISIT:    {visit: VISITNAME}
+  RSDTC:    {datetime: {date: ASSESSDT, format: YYYY-MM-DD}}
+  RSDY:     {study_day: RSDTC}
+"""
+
+RESPONSE_LONG = """
+PATIENT,VISITNAME,ASSESSDT,CRITERIA,ASSESSMENT,RESULT
+P01,Week 8,2025-03-03,RECIST 1.1,Target response,PD
+P01,Week 8,2025-03-03,RECIST 1.1,Overall response,PD
+P01,Week 8,2025-03-03,iRECIST,Overall response,iUPD
+P01,Week 16,2025-04-28,iRECIST,Overall response,iCPD
+P02,Week 8,2025-03-08,RECIST 1.1,Overall response,stable disease
+P02,Week 8,2025-03-08,iRECIST,Overall response,iSD
+"""
+
+
 def make_study(root):
     write(root / "study.yaml", STUDY)
     write(root / "specs" / "dm.yaml", DM_SPEC)
     write(root / "specs" / "tr.yaml", TR_SPEC)
+    write(root / "specs" / "rs.yaml", RS_SPEC)
     write(root / "raw" / "patients.csv", PATIENTS)
     write(root / "raw" / "tumour_wide.csv", TUMOUR_WIDE)
+    write(root / "raw" / "response_long.csv", RESPONSE_LONG)
     return load_study(root)
 
 
@@ -153,3 +190,18 @@ def test_site_sum_equals_the_transposed_target_diameters(tmp_path):
     assert (computed.loc[sums.index] == sums).all()
     # a target lesion not assessed (ND) leaves the site's sum blank: no SUMDIAM record for that scan
     assert ("ONC-2-P02", "WEEK 8") not in sums.index
+
+
+def test_long_response_form_with_irecist_rows_maps_to_rs(tmp_path):
+    rs = build_sdtm(make_study(tmp_path))["RS"].frame
+    got = list(zip(rs["USUBJID"].str[-3:], rs["RSCAT"], rs["VISIT"], rs["RSTESTCD"], rs["RSORRES"],
+                   rs["RSSTRESC"], rs["RSDY"], rs["RSSEQ"]))
+    assert got == [
+        ("P01", "RECIST 1.1", "WEEK 8", "OVRLRESP", "PD", "PD", 55, 1),
+        ("P01", "RECIST 1.1", "WEEK 8", "TRGRESP", "PD", "PD", 55, 2),
+        ("P01", "iRECIST", "WEEK 8", "OVRLRESP", "iUPD", "iUPD", 55, 3),
+        ("P01", "iRECIST", "WEEK 16", "OVRLRESP", "iCPD", "iCPD", 111, 4),     # 8 Jan -> 28 Apr = 110, +1
+        ("P02", "RECIST 1.1", "WEEK 8", "OVRLRESP", "stable disease", "SD", 56, 1),  # CT synonym
+        ("P02", "iRECIST", "WEEK 8", "OVRLRESP", "iSD", "iSD", 56, 2),
+    ]
+    assert set(rs["RSTEST"]) == {"Overall Response", "Target Response"}
