@@ -381,3 +381,14 @@ def test_oncology_domains_pass_the_validation_gate(datasets):
     ours = {"TU", "TR", "RS", "MI", "SUPPTU", "SUPPMI", "RELREC"}
     errors = [f for f in report.findings if f.severity == "error" and f.dataset in ours]
     assert errors == []
+
+
+@pytest.mark.parametrize("name", ["TU", "TR", "RS", "MI"])
+def test_natural_keys_are_unique_and_seq_runs_1_to_n(datasets, name):
+    ds = datasets[name]
+    frame = ds.frame
+    assert not frame.duplicated(list(ds.meta.keys)).any()
+    seq = frame.groupby("USUBJID")[f"{name}SEQ"].apply(lambda s: sorted(s) == list(range(1, len(s) + 1)))
+    assert seq.all()
+    dy = frame[f"{name}DY"]
+    assert (dy != 0).all()
