@@ -383,3 +383,13 @@ def test_validation_has_no_errors_on_lb_pc_is(sdtm):
     report = validate_datasets(sdtm)
     mine = [f for f in report.findings if f.severity == "error" and f.dataset in {"LB", "PC", "IS"}]
     assert not mine, mine[:5]
+
+
+def test_visits_exist_in_the_visit_log(sdtm):
+    """Every LB/PC/IS visit is a visit the subject attended per sv.csv (P21 SD0065)."""
+    sv = _raw("sv.csv")
+    done = set(zip(sv.loc[sv["VISITYN"] == "Yes", "USUBJID"], sv.loc[sv["VISITYN"] == "Yes", "VISIT"].str.upper()))
+    for name in ("LB", "PC", "IS"):
+        frame = sdtm[name].frame
+        missing = {k for k in zip(frame["USUBJID"], frame["VISIT"]) if k not in done}
+        assert not missing, (name, sorted(missing)[:5])
