@@ -211,7 +211,7 @@ def test_se_elements_are_contiguous_and_in_ta_order(sdtm):
 
 MILESTONES = {"Informed consent obtained": "INFORMED CONSENT OBTAINED", "Enrolled": "ENTERED INTO TRIAL",
               "Lymphodepletion": "LYMPHODEPLETION STARTED", "CAR-T infusion": "CAR-T CELLS INFUSED"}
-SCAT = {"Screen failure": "END OF SCREENING", "End of treatment": "END OF TREATMENT", "End of study": "END OF STUDY"}
+SCAT = {"Screen failure": "STUDY PARTICIPATION", "End of treatment": "STUDY TREATMENT", "End of study": "STUDY PARTICIPATION"}
 
 
 def test_ds_records_recomputed_from_raw(sdtm):
@@ -241,12 +241,13 @@ def test_ds_decodes_are_ct_terms(sdtm, ct):
     assert {"INFORMED CONSENT OBTAINED", "ENTERED INTO TRIAL"} <= set(ct["PROTMLST"])
     assert set(milestones["DSDECOD"]) - set(ct["PROTMLST"]) == {"LYMPHODEPLETION STARTED", "CAR-T CELLS INFUSED"}
     assert set(ds["DSCAT"]) <= set(ct["DSCAT"])
+    assert set(ds["DSSCAT"]) - {""} <= {"STUDY PARTICIPATION", "STUDY TREATMENT"}  # C170443
 
 
 def test_every_death_is_one_disposition_event_with_the_death_date(sdtm):
     ds, death, dm = sdtm["DS"].frame, raw("death.csv"), sdtm["DM"].frame
     deaths = ds[ds["DSDECOD"] == "DEATH"]
-    assert (deaths["DSCAT"] == "DISPOSITION EVENT").all() and (deaths["DSSCAT"] == "END OF STUDY").all()
+    assert (deaths["DSCAT"] == "DISPOSITION EVENT").all() and (deaths["DSSCAT"] == "STUDY PARTICIPATION").all()
     assert dict(zip(deaths["USUBJID"], deaths["DSSTDTC"])) == dict(zip(usubjid(death), iso(death["DTHDAT"])))
     assert len(deaths) == len(death)
     assert dict(zip(deaths["USUBJID"], deaths["DSSTDTC"])) == dict(dm.loc[dm["DTHDTC"] != "", ["USUBJID", "DTHDTC"]]
@@ -260,7 +261,7 @@ def test_ds_epoch_and_study_day(sdtm):
     assert (infusion["DSSTDY"] == 1).all() and (infusion["EPOCH"] == "TREATMENT").all()
     consent = ds[ds["DSDECOD"] == "INFORMED CONSENT OBTAINED"]
     assert (consent["EPOCH"] == "SCREENING").all()
-    eos = ds[(ds["DSSCAT"] == "END OF STUDY") & ds["USUBJID"].map(dm["RFSTDTC"] != "")]
+    eos = ds[(ds["DSSCAT"] == "STUDY PARTICIPATION") & ds["USUBJID"].map(dm["RFSTDTC"] != "")]
     assert (eos["EPOCH"] == "FOLLOW-UP").all()
 
 
