@@ -133,7 +133,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, tables: bool = Tru
                 written.append(_write_define(datasets, staging / name / "define.xml", info, standard, ct))
                 say("define", name.upper(), len(datasets))
             if adam and tables:
-                from .tables import build_tables
+                from .tables.build import build_tables
                 written += build_tables(adam, staging / "tables", study={"title": info["name"], "studyid": study.id})
                 say("tables", "CSR", len(written))
             result.written = written

@@ -18,7 +18,7 @@ from . import dates, expressions, functions
 from .sources import FILE_COL, ROW_COL
 from .uniques import on_uniques
 
-_TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TEMPLATE_FIELD = re.compile(r"\{((?:raw\.)?[A-Za-z_][A-Za-z0-9_]*)\}")
 _SUBST = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
 
 
@@ -52,6 +52,9 @@ def _location(frame: pd.DataFrame, mask: pd.Series):
 
 
 def _need(frame, column, rule):
+    column = str(column)
+    if column.startswith("raw.") and column not in frame.columns:
+        column = column[4:]
     if column not in frame.columns:
         file = frame[FILE_COL].iloc[0] if FILE_COL in frame and len(frame) else rule.file
         raise RawDataError(f"column {column!r} (for {rule.variable}) is not in the raw data or assigned yet",
@@ -188,7 +191,7 @@ def iso_duration(minutes) -> str:
     if rem == 0:
         return f"{sign}P{days}D"
     hours, mins = divmod(m, 60)
-    text = f"PT{hours}H" + (f"{mins}M" if mins else "")
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{mins}M" if mins else "")
     return sign + text
 
 

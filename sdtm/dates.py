@@ -216,6 +216,13 @@ def iso_date_part(dtc: pd.Series) -> pd.Series:
     return pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce")
 
 
+def iso_datetime_part(dtc: pd.Series) -> pd.Series:
+    """--DTC values with at least hours and minutes as datetime64; anything less precise → NaT."""
+    text = dtc.fillna("").astype(str)
+    timed = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+    return pd.to_datetime(text.str.slice(0, 16).where(timed, None), format="%Y-%m-%dT%H:%M", errors="coerce")
+
+
 def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     """SDTM study day: date − reference + 1 on or after the reference, date − reference before; no day 0.
 

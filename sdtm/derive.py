@@ -53,14 +53,22 @@ def derive_study_day(frame, rule: Rule, ctx) -> pd.Series:
 
 
 def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
-    """--SEQ: 1..n within each subject, in the domain's key order (source order breaks ties)."""
+    """--SEQ: 1..n within each subject (or within ``by``), in the domain's key order (source order breaks ties)."""
     order = [k for k in ctx.current.sort if k != rule.variable and k in frame.columns]
-    by = [SUBJECT] if SUBJECT in frame.columns else []
+    if isinstance(rule.value, dict) and rule.value.get("by"):
+        by = list(rule.value["by"])
+        missing = [b for b in by if b not in frame.columns]
+        if missing:
+            raise SpecError(f"{rule.variable}: seq by {missing[0]} which is not assigned", file=rule.file,
+                            column=rule.variable)
+    else:
+        by = [SUBJECT] if SUBJECT in frame.columns else []
     work = frame[order].copy() if order else pd.DataFrame(index=frame.index)
     work["_pos"] = range(len(frame))
     sort_cols = list(dict.fromkeys(by + order)) + ["_pos"]
-    if by and SUBJECT not in work:
-        work[SUBJECT] = frame[SUBJECT]
+    for col in by:
+        if col not in work:
+            work[col] = frame[col]
     ordered = work.sort_values(sort_cols, kind="stable")
     seq = ordered.groupby(by, sort=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
                                                                               index=ordered.index)
@@ -80,6 +88,7 @@ def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
     if rule.value not in frame.columns:
         raise SpecError(f"{rule.variable} needs {rule.value} assigned first", file=rule.file, column=rule.variable)
     when = dates.iso_date_part(frame[rule.value])
+    when_dt = dates.iso_datetime_part(frame[rule.value])
     out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     for epoch in epochs:
         domain, var = split_ref(epoch.start)
@@ -87,8 +96,14 @@ def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
             start_text = frame[var]
         else:
             start_text = _lookup_by_subject(frame, _subject_frame(ctx, domain, [var], rule), var, rule)
-        start = dates.iso_date_part(start_text) + pd.to_timedelta(epoch.offset_days, unit="D")
-        out = out.where(~(when.notna() & start.notna() & (when >= start)), epoch.epoch)
+        shift = pd.to_timedelta(epoch.offset_days, unit="D")
+        start = dates.iso_date_part(start_text) + shift
+        after = when.notna() & start.notna() & (when >= start)
+        if epoch.offset_days == 0:               # same day: the clock decides when both have one
+            start_dt = dates.iso_datetime_part(start_text)
+            both = when_dt.notna() & start_dt.notna()
+            after = after.where(~both, when_dt >= start_dt)
+        out = out.where(~after, epoch.epoch)
     return out
 
 
@@ -96,6 +111,8 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
     """A per-subject value from another domain: min/max/first/last/count/any/one, optionally filtered."""
     spec = rule.value
     domain, value, fn = str(spec["domain"]).upper(), spec["value"], spec.get("fn", "one")
+    if spec.get("scope") == "study":
+        return _study_aggregate(frame, rule, ctx, domain, value, fn)
     other = _subject_frame(ctx, domain, [value], rule)
     if spec.get("where"):
         other = other[expressions.evaluate_mask(spec["where"], other)]
@@ -123,6 +140,35 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
     else:
         agg = vals.groupby(SUBJECT)[value].agg(fn)
     return _lookup_from_series(frame, agg)
+
+
+def _study_aggregate(frame, rule, ctx, domain, value, fn) -> pd.Series:
+    """One value for every record from the whole of another domain (e.g. TS SSTDTC = min DM.RFICDTC)."""
+    if domain not in ctx.domains or value not in ctx.domains[domain].columns:
+        raise SpecError(f"{rule.variable} needs {domain}.{value}", file=rule.file, column=rule.variable)
+    other = ctx.domains[domain]
+    if rule.value.get("where"):
+        other = other[expressions.evaluate_mask(rule.value["where"], other)]
+    vals = other[value]
+    text = vals.astype(str).str.strip()
+    vals = vals[vals.notna() & (text != "") & (text != "nan")]
+    if fn == "count":
+        result = float(len(vals))
+    elif vals.empty:
+        result = ""
+    elif fn in ("min", "first"):
+        result = vals.min()
+    elif fn in ("max", "last"):
+        result = vals.max()
+    elif fn == "any":
+        result = "Y"
+    else:
+        distinct = vals.unique()
+        if len(distinct) > 1:
+            raise SpecError(f"{rule.variable}: {domain}.{value} has several values", file=rule.file,
+                            column=rule.variable)
+        result = distinct[0]
+    return pd.Series([result] * len(frame), index=frame.index)
 
 
 def _lookup_from_series(frame, agg) -> pd.Series:

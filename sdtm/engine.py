@@ -47,6 +47,10 @@ def rule_references(rule: Rule) -> set[str]:
         refs |= {value["date"]} | ({value["time"]} if value.get("time") else set())
     elif kind == "elapsed":
         refs |= {value["start"], value["end"]}
+    elif kind == "function":
+        refs |= {v for v in (rule.get("args") or {}).values() if isinstance(v, str) and v.isidentifier()}
+    elif kind == "seq" and isinstance(value, dict):
+        refs |= set(value.get("by") or [])
     elif kind == "standardize":
         refs |= {value[k] for k in ("result", "unit", "test") if value.get(k)}
     elif kind == "baseline":
@@ -112,7 +116,7 @@ def domain_dependencies(spec: DomainSpec, phase2_vars: dict[str, set[str]]) -> s
             deps.add("DM")
         elif rule.kind == "baseline":
             deps.add(split_ref(rule.value.get("ref", "DM.RFXSTDTC"))[0])
-        elif rule.kind == "aggregate":
+        elif rule.kind == "aggregate" and str(rule.value["domain"]).upper() != spec.dataset:
             domain = str(rule.value["domain"]).upper()
             if rule.value["value"] in phase2_vars.get(domain, set()):
                 deps.add(domain)
@@ -279,6 +283,8 @@ class SdtmBuilder:
             work = load_source(source, self.study.raw_dir, self.study)
             for name in order:
                 rule = source.variables.get(name, spec.variables[name])
+                if name in work.columns and f"raw.{name}" not in work.columns:
+                    work[f"raw.{name}"] = work[name]      # keep the raw column reachable as raw.NAME
                 work[name] = evaluate_rule(rule, work, ctx)
             for i, supp in enumerate(spec.supp):
                 if supp.source and supp.source != source.name:

@@ -57,6 +57,15 @@ def _iso_hours(s):
     return _as_num(s).map(lambda h: iso_duration(None if pd.isna(h) else h * 60))
 
 
+def _add_days(s, days):
+    """Complete ISO 8601 dates shifted by whole days (time dropped); partial/blank → blank."""
+    text = _text(s)
+    dates = pd.to_datetime(text.str.slice(0, 10).where(text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")),
+                           format="%Y-%m-%d", errors="coerce")
+    shifted = dates + pd.to_timedelta(_as_num(days) if isinstance(days, pd.Series) else float(days), unit="D")
+    return shifted.dt.strftime("%Y-%m-%d").fillna("")
+
+
 FUNCTIONS = {
     "num": _as_num,
     "blank": _blank,
@@ -74,6 +83,7 @@ FUNCTIONS = {
     "matches": lambda s, pattern: _text(s).str.fullmatch(pattern).fillna(False),
     "latest": lambda *s: _extreme(s, "max"),
     "iso_hours": _iso_hours,
+    "add_days": _add_days,
     "earliest": lambda *s: _extreme(s, "min"),
 }
 
@@ -94,9 +104,11 @@ def parse(text: str) -> ast.Expression:
     for node in ast.walk(tree):
         allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
                    ast.Compare, ast.Name, ast.Load, ast.Constant, ast.Call, ast.List, ast.Tuple,
-                   ast.BinOp, ast.In, ast.NotIn, *(_COMPARE), *(_BINARY))
+                   ast.BinOp, ast.In, ast.NotIn, ast.Attribute, *(_COMPARE), *(_BINARY))
         if not isinstance(node, allowed):
             raise SpecError(f"expression uses unsupported syntax {type(node).__name__}", value=text)
+        if isinstance(node, ast.Attribute) and not (isinstance(node.value, ast.Name) and node.value.id == "raw"):
+            raise SpecError("only raw.COLUMN attribute references are allowed", value=text)
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 name = getattr(node.func, "id", "?")
@@ -109,7 +121,8 @@ def names(text: str) -> set[str]:
     """Column names an expression reads (used for dependency ordering)."""
     tree = parse(text)
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
+    raw_base = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in raw_base} - called
 
 
 def evaluate(text: str, frame: pd.DataFrame):
@@ -134,6 +147,16 @@ class _Evaluator:
     def visit(self, node):
         method = getattr(self, "visit_" + type(node).__name__)
         return method(node)
+
+    def visit_Attribute(self, node):
+        """``raw.X``: the raw column X even when a variable of the same name has been assigned."""
+        name = f"raw.{node.attr}"
+        if name not in self.frame.columns:
+            if node.attr in self.frame.columns:
+                return self.frame[node.attr]
+            raise SpecError(f"expression names raw column {node.attr} which is not in the raw data",
+                            column=node.attr, value=self.text)
+        return self.frame[name]
 
     def visit_Name(self, node):
         if node.id not in self.frame.columns:
@@ -200,12 +223,14 @@ class _Evaluator:
 
     @staticmethod
     def _align_types(left, right):
-        """Compare numbers with numbers and text with text, whatever the raw column dtype."""
-        if isinstance(left, (int, float)) and not isinstance(left, bool):
-            return left, _as_num(right)
-        if isinstance(right, (int, float)) and not isinstance(right, bool):
-            return _as_num(left), right
-        if isinstance(left, pd.Series) and pd.api.types.is_numeric_dtype(left) and not isinstance(right, pd.Series):
-            return left, right
+        """Compare numbers with numbers and text with text, whatever the raw column dtype.
+
+        A number literal or a numeric column on either side makes the comparison numeric.
+        """
+        def numeric(x):
+            return (isinstance(x, (int, float)) and not isinstance(x, bool)) or \
+                (isinstance(x, pd.Series) and pd.api.types.is_numeric_dtype(x) and x.dtype != bool)
+        if numeric(left) or numeric(right):
+            return _as_num(left), _as_num(right)
         return (_text(left) if isinstance(left, pd.Series) else left,
                 _text(right) if isinstance(right, pd.Series) else right)

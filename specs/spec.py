@@ -41,7 +41,7 @@ RULE_MODIFIERS = {
     "method_type", "origin_source", "dictionary",
 }
 DATETIME_KEYS = {"date", "time", "format", "time_format", "unknown"}
-AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order"}
+AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order", "scope"}
 AGGREGATE_FNS = {"min", "max", "first", "last", "count", "one", "any"}
 SPEC_KEYS = {"domain", "dataset", "label", "class", "structure", "keys", "sort", "sources", "variables", "supp",
              "standard", "comment", "depends_on", "working"}

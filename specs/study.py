@@ -63,8 +63,11 @@ class Study:
 
     def substitutions(self) -> dict[str, str]:
         """Values a spec can reference as ${study.KEY}."""
-        subs = {f"study.{k}": str(v) for k, v in self.identity.items()}
+        subs = {f"study.{k}": str(v).strip() for k, v in self.identity.items()}
         subs["study.id"] = self.id
+        subs["data_cutoff"] = self.data_cutoff or ""
+        subs["created"] = self.created
+        subs.update({f"standards.{k}": str(v) for k, v in self.standards.items()})
         return subs
 
 

@@ -169,3 +169,43 @@ def test_melt_transposes_one_row_to_many_tests(mini_study):
     assert vs.VISIT.unique().tolist() == ["SCREENING"] and vs.VISITNUM.unique().tolist() == [1.0]
     # 2025-01-04 vs RFSTDTC 2025-01-12 → -8
     assert s2.loc["DIABP", "VSDY"] == -8
+
+
+def test_seq_by_other_keys_and_study_level_aggregate(mini_study):
+    (mini_study / "study.yaml").write_text((mini_study / "study.yaml").read_text() + """
+trial_design:
+  ts:
+    - {TSPARMCD: TITLE, TSPARM: Trial Title, TSVAL: Mini study}
+    - {TSPARMCD: SPONSOR, TSPARM: Clinical Study Sponsor, TSVAL: Someone}
+    - {TSPARMCD: TITLE, TSPARM: Trial Title, TSVAL: Second title record}
+""")
+    write(mini_study / "specs" / "ts.yaml", """
+        domain: TS
+        keys: [STUDYID, TSPARMCD, TSSEQ]
+        sources:
+          ts: {table: ts}
+        variables:
+          STUDYID: {constant: "${study.id}"}
+          DOMAIN: TS
+          TSSEQ: {seq: {by: [TSPARMCD]}}
+          TSPARMCD: {from: TSPARMCD}
+          TSPARM: {from: TSPARM}
+          TSVAL: {from: TSVAL}
+    """)
+    ts = build(mini_study)["TS"].frame
+    assert ts[["TSPARMCD", "TSSEQ"]].values.tolist() == [["SPONSOR", 1.0], ["TITLE", 1.0], ["TITLE", 2.0]]
+
+
+def test_epoch_uses_the_clock_on_the_boundary_day(mini_study):
+    # FLU on 2025-01-05 is RFXSTDTC for subject 001; an AE that morning before the 10:00 dose is screening
+    _replace(mini_study / "raw" / "ex.csv", "01,001,FLU,30,05 JAN 2025", "01,001,FLU,30,05 JAN 2025")
+    _replace(mini_study / "specs" / "ex.yaml", "EXSTDTC: {datetime: {date: STDAT}}",
+             "EXSTDTC: {datetime: {date: STDAT, time: STTIM}}")
+    text = (mini_study / "raw" / "ex.csv").read_text().replace("DOSE,STDAT", "DOSE,STDAT,STTIM")
+    text = text.replace("10 JAN 2025\n", "10 JAN 2025,12:00\n").replace("05 JAN 2025\n", "05 JAN 2025,10:00\n")
+    text = text.replace("12 JAN 2025\n", "12 JAN 2025,12:00\n").replace("07 JAN 2025\n", "07 JAN 2025,10:00\n")
+    (mini_study / "raw" / "ex.csv").write_text(text)
+    _replace(mini_study / "raw" / "ae.csv", "01,002,headache,Headache,Nervous system disorders,05 JAN 2025,,",
+             "01,001,headache,Headache,Nervous system disorders,05 JAN 2025,09:15,")
+    ae = build(mini_study)["AE"].frame.set_index("AEDECOD")
+    assert ae.loc["Headache", "EPOCH"] == "SCREENING"

@@ -37,3 +37,18 @@ def test_unknown_column_is_named():
     with pytest.raises(SpecError) as err:
         evaluate("Z == 1", frame())
     assert err.value.column == "Z"
+
+
+def test_two_numeric_columns_compare_as_numbers():
+    df = pd.DataFrame({"V": ["10", "9", ""], "LO": ["9", "10", "1"]})
+    # as text "10" < "9"; as numbers 10 > 9
+    assert evaluate_mask("num(V) < num(LO)", df).tolist() == [False, True, False]
+
+
+def test_raw_reference_and_date_helpers():
+    df = pd.DataFrame({"raw.T": ["raw text"], "T": ["assigned"], "D": ["2025-02-28T10:00"]})
+    assert evaluate("raw.T", df).tolist() == ["raw text"]
+    assert evaluate("add_days(D, 1)", df).tolist() == ["2025-03-01"]      # 2025 is not a leap year
+    assert evaluate("iso_hours(num(H))", pd.DataFrame({"H": ["-0.5", "24", "1.5", "0"]})).tolist() == \
+        ["-PT30M", "P1D", "PT1H30M", "PT0H"]
+    assert names("raw.T == 'x' and D == ''") == {"D"}
