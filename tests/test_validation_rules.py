@@ -276,3 +276,17 @@ def test_unknown_codelist_in_subset_ct_is_not_judged():
     found = {f.value for f in _report(pkg).findings if f.rule_id.startswith("TF-CT")}
     assert "LEG" not in found or "ARM" not in found   # sanity: LOC values are real terms
     assert build is not None
+
+
+def test_instrument_tests_may_come_from_their_own_codelist():
+    """RS tests such as ECOG come from the instrument's codelist (ECOG TESTCD), not only ONCRTSCD."""
+    from trialforge.specs.ct import load_ct
+    from trialforge.validation.context import ValidationContext
+    from trialforge.validation.rules_core import ct_extensible
+    from test_validation_packages import SDTMIG
+    ct = load_ct()
+    ecog = next(t.value for t in ct.codelist("C101815").terms)        # a real ECOG TESTCD term
+    ctx = ValidationContext(datasets={}, ct=ct, standard=SDTMIG)
+    var = SDTMIG.variable("RS", "RSTESTCD")
+    flagged = ct_extensible(pd.Series([ecog, "NOTATEST"]), var, ctx)
+    assert flagged.tolist() == [False, True]

@@ -79,7 +79,8 @@ class ValidationContext:
         elif own is None:
             out = std
         else:
-            has_own_cl = bool(own.codelist or own.codelist_code)
+            has_own_cl = bool(own.codelist or own.codelist_code) and \
+                (own.codelist_code or own.codelist) not in (std.codelist_code, std.codelist)
             if not has_own_cl and std.role == "Result Qualifier":
                 # a result's codelist applies per test (value-level metadata), not to every record
                 std = replace(std, codelist=None, codelist_code=None)

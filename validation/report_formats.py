@@ -174,8 +174,7 @@ def _fixed_zip(data: bytes) -> bytes:
 
 def _strip_modified(xml: bytes) -> bytes:
     import re
-    return re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
-                  b'<dcterms:modified xsi:type="dcterms:W3CDTF">2000-01-01T00:00:00Z</dcterms:modified>', xml)
+    return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2000-01-01T00:00:00Z\g<2>", xml)
 
 
 # ---- JUnit XML ---------------------------------------------------------------------------------

@@ -53,10 +53,31 @@ def codelist_of(var, ctx):
     return cache[key]
 
 
-def _not_in_codelist(series, codelist):
+# Domains whose tests come from one codelist per instrument (ECOG TESTCD, ...), not only from the
+# codelist SDTMIG names for the variable: a term of any loaded instrument codelist is acceptable.
+INSTRUMENT_DOMAINS = ("RS", "QS", "FT")
+
+
+def allowed_values(var, codelist, ctx) -> frozenset:
+    name = var.name
+    if name[:2] in INSTRUMENT_DOMAINS and name[2:] in ("TESTCD", "TEST"):
+        key = ("instrument", name[2:], codelist.code)
+        cache = ctx._std_cache
+        if key not in cache:
+            suffix = name[2:]
+            extra = {t.value for cl in getattr(ctx.ct, "codelists", ())
+                     for t in cl.terms if (cl.short_name or "").replace(" ", "").endswith(suffix)
+                     and not (suffix == "TEST" and (cl.short_name or "").endswith("TESTCD"))}
+            cache[key] = frozenset(codelist.values | extra)
+        return cache[key]
+    return codelist.values
+
+
+def _not_in_codelist(series, codelist, var=None, ctx=None):
     if pd.api.types.is_numeric_dtype(series):
         return None
-    return per_value(series, lambda v: (v != "") & ~v.isin(codelist.values))
+    values = allowed_values(var, codelist, ctx) if var is not None else codelist.values
+    return per_value(series, lambda v: (v != "") & ~v.isin(values))
 
 
 @register("TF-CT-001", "error", "Variable value not found in non-extensible codelist", p21=("CT2001",),
@@ -65,7 +86,7 @@ def ct_non_extensible(series, var, ctx):
     codelist = codelist_of(var, ctx)
     if codelist is None or codelist.extensible:
         return None
-    return _not_in_codelist(series, codelist)
+    return _not_in_codelist(series, codelist, var, ctx)
 
 
 @register("TF-CT-002", "warning", "Variable value not found in extensible codelist", p21=("CT2002",),
@@ -74,7 +95,7 @@ def ct_extensible(series, var, ctx):
     codelist = codelist_of(var, ctx)
     if codelist is None or not codelist.extensible:
         return None
-    return _not_in_codelist(series, codelist)
+    return _not_in_codelist(series, codelist, var, ctx)
 
 
 # ---- ISO 8601 --------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def variable_label(dataset, ctx):
         if var.name not in dataset.frame.columns:
             continue
         std = ctx.standard_variable(dataset.name, var.name)
-        if std is None or not var.label or _norm(std.label) == _norm(var.label):
+        if std is None or not var.label or "{" in std.label or _norm(std.label) == _norm(var.label):
             continue
         if re.fullmatch(r"ANL[0-9]{2}F[LN]", var.name):   # ADaMIG lets producers extend these labels
             continue
@@ -152,8 +152,8 @@ def declared_length(dataset, ctx):
     for var in dataset.meta.variables:
         if var.type != "Char" or not var.length or var.name not in dataset.frame.columns or not len(dataset.frame):
             continue
-        _, values = ctx.unique(dataset, var.name)
-        longest = int(values.str.encode("utf-8").str.len().max() or 0)
+        prof = ctx.profile(dataset, var.name)
+        longest = int(prof.nbytes.max(initial=0))
         if var.length > max(longest, 1):
             said = f"its longest value is {longest}" if longest else "every value is missing"
             out.append(RULES["TF-STR-008"].finding(

@@ -1,0 +1,74 @@
+"""Time ``trialforge validate`` on real packages.
+
+    python benchmarks/validate_bench.py /work/shared/reference/cdiscpilot01/sdtm [more XPT folders ...]
+        [--repeat 3] [--ct FILE] [--cli]
+
+Each folder is read and validated in-process ``--repeat`` times (best time reported, as the machine
+is shared); ``--cli`` also times the whole command in a fresh interpreter (imports included).
+For the scaled example, build it first (synth to 1,000 / 10,000 subjects, then ``trialforge run``)
+and pass its ``out/sdtm`` folder. Prints datasets, rows, rules run, findings and seconds per stage.
+Reference: CDISC CORE takes about 150 s on the 18 pilot SDTM datasets on this 2-core machine.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CORE_PILOT_SECONDS = 150.0
+
+
+def bench_folder(folder: Path, *, repeat: int, ct_files) -> dict:
+    from trialforge.specs.ct import load_ct
+    from trialforge.validation.command import run_validation
+    best = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        _, report = run_validation(folder, ct_files=ct_files)
+        seconds = time.perf_counter() - start
+        best = seconds if best is None else min(best, seconds)
+    load_ct(list(ct_files) or None)
+    return {"folder": str(folder), "datasets": len(report.datasets), "rows": sum(report.datasets.values()),
+            "rules": report.rules_run, "findings": len(report.findings), "errors": report.count("error"),
+            "warnings": report.count("warning"), "notices": report.count("notice"), "seconds": best}
+
+
+def bench_cli(folder: Path, ct_files) -> float:
+    cmd = [sys.executable, "-c", "import sys; from trialforge.validation.command import validate_command; "
+           "validate_command(sys.argv[1:])", str(folder)] + [a for f in ct_files for a in ("--ct", str(f))]
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="+", type=Path, help="SDTM/ADaM XPT folders (first: the CDISC pilot SDTM)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ct", action="append", default=[], type=Path, help="NCI EVS CT file(s)")
+    parser.add_argument("--cli", action="store_true", help="also time the command end to end (fresh interpreter)")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    import trialforge.validation.command  # noqa: F401  (import cost reported separately)
+    print(f"import: {time.perf_counter() - t0:.2f} s")
+    print(f"{'folder':48} {'datasets':>8} {'rows':>9} {'rules':>5} {'findings':>8} {'seconds':>8} {'vs CORE':>8}")
+    from trialforge.errors import TrialforgeError
+    for folder in args.folders:
+        try:
+            r = bench_folder(folder, repeat=args.repeat, ct_files=args.ct)
+        except TrialforgeError as exc:
+            print(f"{str(folder)[-48:]:48} skipped: {exc.message}")
+            continue
+        speed = f"{CORE_PILOT_SECONDS / r['seconds']:.0f}x" if "cdiscpilot01/sdtm" in r["folder"] else ""
+        print(f"{r['folder'][-48:]:48} {r['datasets']:>8} {r['rows']:>9} {r['rules']:>5} {r['findings']:>8} "
+              f"{r['seconds']:>8.2f} {speed:>8}")
+        if args.cli:
+            print(f"{'  (CLI, fresh interpreter, imports included)':48} {'':>8} {'':>9} {'':>5} {'':>8} "
+                  f"{bench_cli(folder, args.ct):>8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
