@@ -66,34 +66,6 @@ def run(study_dir, out_dir):
     click.echo(f"wrote {len(result.written)} files to {result.out_dir}")
 
 
-@main.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--standard", type=click.Choice(["auto", "sdtmig-3.4", "adamig-1.3"]), default="auto")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error",
-              help="Lowest severity that makes the exit code 1.")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the JSON report here.")
-@click.option("--ct", "ct_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A controlled terminology file in NCI EVS text layout (repeatable).")
-def validate(folder, standard, fail_on, report_dir, ct_files):
-    """Validate a folder of SDTM or ADaM XPT files (any origin)."""
-    from .specs.ct import load_ct
-    from .submission.xpt import read_xpt_folder
-    from .validation.report import summary_lines, write_json
-    from .validation.runner import validate_datasets
-    datasets = read_xpt_folder(folder)
-    if not datasets:
-        raise TrialforgeError("no .xpt files in folder", file=folder)
-    scope = {"auto": None, "sdtmig-3.4": "SDTM", "adamig-1.3": "ADaM"}[standard]
-    report = validate_datasets(datasets, ct=load_ct(list(ct_files) or None), scope=scope)
-    for line in summary_lines(report, title=f"validate {folder}"):
-        click.echo(line)
-    if report_dir:
-        path = write_json(report, Path(report_dir) / "validation.json", package=str(folder))
-        click.echo(f"report: {path}")
-    sys.exit(EXIT_FINDINGS if report.at_or_above(fail_on) else EXIT_OK)
-
-
 def _wire(command_path: str, attr: str):
     """Commands that live with their layer (synth, adam, tables, verify)."""
     import importlib
@@ -101,7 +73,8 @@ def _wire(command_path: str, attr: str):
     main.add_command(getattr(module, attr))
 
 
-for _path, _attr in [(".synth.command", "synth_command"), (".adam.command", "adam_command"),
+for _path, _attr in [(".validation.command", "validate_command"),
+                     (".synth.command", "synth_command"), (".adam.command", "adam_command"),
                      (".tables.command", "tables_command"), (".submission.verify_command", "verify_command")]:
     _wire(_path, _attr)
 

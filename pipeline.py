@@ -17,12 +17,13 @@ from .sdtm.engine import build_sdtm
 from .specs.ct import load_ct
 from .specs.study import Study, load_study
 from .submission.xpt import write_xpt
-from .validation.report import write_json
+from .validation.report import write_reports
 from .validation.runner import validate_datasets
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEFAULT_STUDY = EXAMPLES / "cd70-cart"
 SDTM_IG, ADAM_IG = "SDTMIG 3.4", "ADaMIG 1.3"
+GATE = {"pandera": True}      # the gate runs column rules as pandera schemas built from the metadata
 
 
 @dataclass
@@ -97,12 +98,12 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, tables: bool = Tru
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
     sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
-    sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM")
+    sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
     adam = {}
     if not sdtm_report.has_errors:           # analyses are built only from SDTM that passed the gate
         adam, sdtm_extra = build_adam_stage(study, sdtm)
         if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
-            extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM")
+            extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)
             sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
             sdtm_report.datasets.update({k: len(v.frame) for k, v in sdtm_extra.items()})
             sdtm_report.findings = sdtm_report.sorted()
@@ -115,14 +116,13 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, tables: bool = Tru
     result.reports["sdtm"] = sdtm_report
     say("validate", "SDTM", len(sdtm_report.findings))
     if adam:
-        result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM")
+        result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
         say("validate", "ADaM", len(result.reports["adam"].findings))
     created = created_timestamp(study)
     info = study_info(study)
     with staged_folder(out_dir) as staging:
         for name, report in result.reports.items():
-            standard = SDTM_IG if name == "sdtm" else ADAM_IG
-            write_json(report, staging / "validation" / f"{name}-validation.json", package=name, standard=standard)
+            write_reports(report, staging / "validation" / name)
         if not result.has_errors:
             written = []
             for name, datasets, standard in (("sdtm", sdtm, SDTM_IG), ("adam", adam, ADAM_IG)):
