@@ -53,4 +53,3 @@ def age_in_years(frame: pd.DataFrame, birth: str, reference: str) -> pd.Series:
     years = r.dt.year - b.dt.year
     before_birthday = (r.dt.month < b.dt.month) | ((r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
     return (years - before_birthday.astype(int)).where(b.notna() & r.notna())
-from . import fn_design  # noqa: E402,F401  (trial-design spec functions)

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from trialforge.sdtm.engine import build_sdtm
-from trialforge.sdtm.fn_design import iso_date_shift
 from trialforge.specs.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,11 +318,3 @@ def test_sdtm_package_passes_the_validation_gate(sdtm):
     assert not errors, errors[:5]
     mine = {"TS", "TA", "TE", "TI", "TV", "SE", "DS", "IE", "MH", "CM"}
     assert mine <= set(report.datasets)
-
-
-# ---- iso_date_shift --------------------------------------------------------------------------------
-
-def test_iso_date_shift_hand_computed():
-    frame = pd.DataFrame({"D": ["2024-02-28T23:50", "2023-12-31", "2025-03", "", "2024-03-01"]})
-    assert list(iso_date_shift(frame, date="D", days=1)) == ["2024-02-29", "2024-01-01", "", "", "2024-03-02"]
-    assert list(iso_date_shift(frame, date="D", days=-1)) == ["2024-02-27", "2023-12-30", "", "", "2024-02-29"]
