@@ -47,6 +47,8 @@ class Codelist:
     short_name: str
     extensible: bool
     terms: tuple[Term, ...]
+    publishing_set: str | None = None   # "SDTM", "ADaM" ... from the file name; None when unknown
+    ct_version: str | None = None       # "SDTM CT 2022-09-30": the CT release the codelist came from
 
     @cached_property
     def values(self) -> frozenset[str]:
@@ -116,11 +118,15 @@ class Codelist:
 def merge_codelists(codelists: Iterable[Codelist]) -> Codelist:
     """One codelist holding the union of several (SDTMIG lists e.g. DSDECOD under three)."""
     lists = list(codelists)
+    sets = {c.publishing_set for c in lists}
+    versions = {c.ct_version for c in lists}
     return Codelist(code="; ".join(c.code for c in lists),
                     name=" / ".join(c.name or c.code for c in lists),
                     short_name="; ".join(c.short_name for c in lists if c.short_name),
                     extensible=any(c.extensible for c in lists),
-                    terms=tuple(t for c in lists for t in c.terms))
+                    terms=tuple(t for c in lists for t in c.terms),
+                    publishing_set=sets.pop() if len(sets) == 1 else None,
+                    ct_version=versions.pop() if len(versions) == 1 else None)
 
 
 class ControlledTerminology:
@@ -195,8 +201,12 @@ def read_ct_file(path: str | Path) -> list[Codelist]:
     orphans = sorted(set(terms) - set(heads))
     if orphans:
         raise SpecError("terms refer to a codelist without a codelist row", file=path, value=orphans[0])
+    version = _version_of(path)
+    match = _VERSION_RE.search(path.name)
+    publishing_set = _STANDARD_CASE[match.group(1).lower()] if match else None
     return [Codelist(code=code, name=head[3], short_name=head[4], extensible=head[2] == "Yes",
-                     terms=tuple(terms[code])) for code, head in heads.items()]
+                     terms=tuple(terms[code]), publishing_set=publishing_set,
+                     ct_version=version if match else None) for code, head in heads.items()]
 
 
 @lru_cache(maxsize=8)

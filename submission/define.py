@@ -9,13 +9,17 @@ the inputs only: CreationDateTime is the `created` argument, never the clock, el
 by rule, and OIDs are stable names (IG.DM, IT.DM.USUBJID, CL.NY, MT.AE.AESEQ, VL.LB.LBORRES,
 WC.LB.LBTESTCD.ALT, COM.DM, LF.DM).
 
-`extra` (until the metadata model carries these; all keys optional, variable keys "DS.VAR"):
-  methods        {"AE.AESEQ": "text"}                    MethodDef text (else origin_detail of Derived)
-  method_types   {"ADSL.TRTSDT": "Imputation"}           MethodDef Type (default Computation)
+Person-supplied facts come from the metadata model: VariableMeta.method / method_type (MethodDef),
+comment (CommentDef), crf_pages (PDFPageRef), origin_source (def:Origin Source), dictionary
+(ExternalCodeList); DatasetMeta.comment and keys. `extra` overrides them per variable (all keys
+optional, variable keys "DS.VAR"), for callers whose metadata lack a fact:
+  methods        {"AE.AESEQ": "text"}                    MethodDef text (else VariableMeta.method,
+                                                         else origin_detail of a Derived variable)
+  method_types   {"ADSL.TRTSDT": "Imputation"}           MethodDef Type (else method_type, else Computation)
   comments       {"DM": "text", "DM.RFSTDTC": "text"}   CommentDef for a dataset or variable
   pages          {"DM.SEX": "3 7"}                       aCRF pages of a Collected variable
-  origin_sources {"QS.QSORRES": "Subject"}              def:Origin Source (default by Type)
-  dictionaries   {"AE.AEDECOD": {"dictionary": "MedDRA", "version": "26.0"}}
+  origin_sources {"QS.QSORRES": "Subject"}              def:Origin Source (else origin_source, else by Type)
+  dictionaries   {"AE.AEDECOD": {"dictionary": "MedDRA", "version": "26.0"}}  (else dictionary)
 """
 from __future__ import annotations
 
@@ -132,6 +136,19 @@ def ct_standards(ct, default_set: str) -> list[tuple[str, str]]:
     return sorted(set(pairs), key=pairs.index)
 
 
+def _ct_oid(publishing_set: str, version: str) -> str:
+    return f"STD.CT.{publishing_set}.{version}"
+
+
+def _codelist_standard(codelist) -> tuple[str, str] | None:
+    """(PublishingSet, Version) of the CT release a codelist came from, when the CT reader knew it."""
+    text = getattr(codelist, "ct_version", None) if codelist is not None else None
+    match = _CT_VERSION_RE.search(str(text or ""))
+    if not match:
+        return None
+    return _PUBLISHING_SETS[match.group(1).lower()], match.group(2)
+
+
 def class_name(ds: Dataset) -> str:
     """def:Class Name of a dataset, from DatasetMeta.cls (SDTMIG/ADaMIG wording accepted)."""
     raw = (ds.meta.cls or "").strip().upper()
@@ -167,16 +184,57 @@ def origin_type(ds: Dataset, var: VariableMeta) -> str | None:
 
 
 def method_text(ds: Dataset, var: VariableMeta, extra: Mapping) -> str | None:
-    text = extra.get("methods", {}).get(_key(ds.name, var.name))
+    """MethodDef text: `extra["methods"]`, else VariableMeta.method, else a Derived origin_detail."""
+    text = extra.get("methods", {}).get(_key(ds.name, var.name)) or var.method
     if text:
-        return text
+        return str(text)
     if origin_type(ds, var) == "Derived" and var.origin_detail:
         return var.origin_detail
     return None
 
 
+_METHOD_TYPES = {"computation": "Computation", "imputation": "Imputation"}
+
+
+def method_type(ds: Dataset, var: VariableMeta, extra: Mapping) -> str:
+    """MethodDef Type (Define-XML 2.1: Computation or Imputation)."""
+    raw = extra.get("method_types", {}).get(_key(ds.name, var.name)) or var.method_type or "Computation"
+    found = _METHOD_TYPES.get(str(raw).strip().lower())
+    if found is None:
+        raise SpecError(f"{ds.name}.{var.name}: method type must be Computation or Imputation",
+                        column=var.name, value=raw)
+    return found
+
+
+def origin_source(ds: Dataset, var: VariableMeta, otype: str, extra: Mapping) -> str | None:
+    """def:Origin Source: `extra["origin_sources"]`, else VariableMeta.origin_source, else by Type."""
+    return (extra.get("origin_sources", {}).get(_key(ds.name, var.name)) or var.origin_source
+            or _DEFAULT_SOURCE.get(otype))
+
+
+def variable_comment(ds: Dataset, var: VariableMeta, extra: Mapping) -> str | None:
+    return extra.get("comments", {}).get(_key(ds.name, var.name)) or var.comment or None
+
+
+def dictionary_of(ds: Dataset, var: VariableMeta, extra: Mapping) -> tuple[str, str] | None:
+    """(dictionary, version) of an externally coded variable (MedDRA, WHODrug), or None."""
+    info = extra.get("dictionaries", {}).get(_key(ds.name, var.name))
+    if info:
+        return str(info["dictionary"]), str(info.get("version", "") or "")
+    if var.dictionary and var.dictionary[0]:
+        version = var.dictionary[1] if len(var.dictionary) > 1 else ""
+        return str(var.dictionary[0]), str(version or "")
+    return None
+
+
+def _dictionary_key(name: str) -> str:
+    return name.upper().replace(" ", "_")
+
+
 def _page_refs(ds: Dataset, var: VariableMeta, extra: Mapping) -> str | None:
     pages = extra.get("pages", {}).get(_key(ds.name, var.name))
+    if pages is None and var.crf_pages:
+        pages = " ".join(str(p) for p in var.crf_pages)
     if pages is None and var.origin_detail and re.fullmatch(r"\s*\d+(\s*[ ,]\s*\d+)*\s*", var.origin_detail):
         pages = var.origin_detail
     if pages is None:
@@ -248,22 +306,33 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     stds = _el(mdv, "def:Standards")
     _el(stds, "def:Standard", {"OID": ig_oid, "Name": std_name, "Type": "IG",
                                "Version": std_version, "Status": "Final"})
+    # CT standards: the define's own publishing set from each CT object, plus every CT release a
+    # referenced codelist says it came from (Codelist.ct_version, set by the CT reader).
+    usage = collect_usage(datasets, cts)
     ct_oids: list[str | None] = []
+    ct_pairs: list[tuple[str, str]] = []
     for one in cts:
-        oids = []
         pairs = ct_standards(one, set_name)
-        if set_name == "SDTM" and any(pub == "SDTM" for pub, _ in pairs):
-            pairs = [p for p in pairs if p[0] == "SDTM"]     # SDTM datasets use SDTM CT only
-        for pub, version in pairs:
-            oid = f"STD.CT.{pub}.{version}"
-            oids.append(oid)
-            if oid not in [s.get("OID") for s in stds]:
-                _el(stds, "def:Standard", {"OID": oid, "Name": "CDISC/NCI", "Type": "CT",
-                                           "PublishingSet": pub, "Version": version,
-                                           "Status": "Final"})
+        own = [p for p in pairs if p[0] == set_name]
+        if set_name == "SDTM" and own:
+            pairs = own                                  # SDTM datasets use SDTM CT only
+        ct_pairs += [p for p in pairs if p not in ct_pairs]
         # A CT object loaded from several files (SDTM + ADaM CT) does not say which file a
-        # codelist came from: its CodeLists then carry no def:StandardOID rather than a guess.
-        ct_oids.append(oids[0] if len(oids) == 1 else None)
+        # codelist came from unless its codelists carry ct_version; else no def:StandardOID.
+        ct_oids.append(_ct_oid(*pairs[0]) if len(pairs) == 1 else None)
+    codelist_std: dict[str, str | None] = {}
+    for key in sorted(usage):
+        codelist, index, _use = usage[key]
+        pair = _codelist_standard(codelist)
+        if pair is not None:
+            if pair not in ct_pairs:
+                ct_pairs.append(pair)
+            codelist_std[key] = _ct_oid(*pair)
+        else:
+            codelist_std[key] = ct_oids[index] if index is not None else None
+    for pub, version in ct_pairs:
+        _el(stds, "def:Standard", {"OID": _ct_oid(pub, version), "Name": "CDISC/NCI", "Type": "CT",
+                                   "PublishingSet": pub, "Version": version, "Status": "Final"})
 
     leaves: list[tuple[str, str, str]] = []          # (ID, href, title) of documents
     acrf = study.get("acrf")
@@ -279,17 +348,19 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
 
     # Gather everything first, then write in schema order.
     vlists = {ds.name: value_lists(ds) for ds in datasets}
-    usage = collect_usage(datasets, cts)
     codelists: dict[str, CodeListSpec] = {}
     for key in sorted(usage):
-        codelist, index, use = usage[key]
-        codelists[key] = build_codelist(key, codelist, use, ct_oids[index] if index is not None else None)
-    dictionaries = extra.get("dictionaries", {})
-    for ref, dict_info in sorted(dictionaries.items()):
-        name = str(dict_info["dictionary"])
-        key = name.upper().replace(" ", "_")
-        codelists.setdefault(key, CodeListSpec(codelist_oid(key), name, "text",
-                                               dictionary=name, version=str(dict_info.get("version", ""))))
+        codelist, _index, use = usage[key]
+        codelists[key] = build_codelist(key, codelist, use, codelist_std[key])
+    for ds in datasets:
+        for var in ds.meta.variables:
+            found = dictionary_of(ds, var, extra)
+            if found is None:
+                continue
+            name, version = found
+            key = _dictionary_key(name)
+            codelists.setdefault(key, CodeListSpec(codelist_oid(key), name, "text",
+                                                   dictionary=name, version=version))
 
     methods: dict[str, tuple[str, str, str]] = {}    # OID -> (name, type, text)
     comments: dict[str, str] = {}                    # OID -> text, only those referenced
@@ -367,8 +438,7 @@ def _method_oid(ds: Dataset, var: VariableMeta, extra: Mapping, methods: dict) -
     if not text:
         return None
     oid = f"MT.{ds.name}.{var.name}"
-    mtype = extra.get("method_types", {}).get(_key(ds.name, var.name), "Computation")
-    methods[oid] = (f"Algorithm to derive {ds.name}.{var.name}", mtype, text)
+    methods[oid] = (f"Algorithm to derive {ds.name}.{var.name}", method_type(ds, var, extra), text)
     return oid
 
 
@@ -419,22 +489,22 @@ def _item_def(mdv, ds: Dataset, var: VariableMeta, oid: str, attrs: ItemAttrs, l
               comments: dict, vlm: bool = False):
     key = _key(ds.name, var.name)
     comment_oid = None
-    if not vlm and extra.get("comments", {}).get(key):
+    text = None if vlm else variable_comment(ds, var, extra)
+    if text:
         comment_oid = f"COM.{key}"
-        comments[comment_oid] = extra["comments"][key]
+        comments[comment_oid] = text
     item = _el(mdv, "ItemDef", {
         "OID": oid, "Name": var.name, "DataType": attrs.data_type, "Length": attrs.length,
         "SignificantDigits": attrs.significant_digits, "SASFieldName": var.name,
         "def:DisplayFormat": attrs.display_format, "def:CommentOID": comment_oid})
     if label is not None:
         _description(item, label)
-    cl_key = _codelist_key_for(var, codelists, extra, key)
+    cl_key = _codelist_key_for(ds, var, codelists, extra)
     if cl_key is not None:
         _el(item, "CodeListRef", {"CodeListOID": codelists[cl_key].oid})
     otype = origin_type(ds, var)
     if otype is not None:
-        source = extra.get("origin_sources", {}).get(key, _DEFAULT_SOURCE.get(otype))
-        origin = _el(item, "def:Origin", {"Type": otype, "Source": source})
+        origin = _el(item, "def:Origin", {"Type": otype, "Source": origin_source(ds, var, otype, extra)})
         pages = _page_refs(ds, var, extra) if otype == "Collected" else None
         if otype in ("Predecessor", "Protocol", "Other") and var.origin_detail:
             _description(origin, var.origin_detail)
@@ -447,10 +517,10 @@ def _item_def(mdv, ds: Dataset, var: VariableMeta, oid: str, attrs: ItemAttrs, l
         _el(item, "def:ValueListRef", {"ValueListOID": vl.oid})
 
 
-def _codelist_key_for(var: VariableMeta, codelists: dict, extra: Mapping, key: str) -> str | None:
-    dict_info = extra.get("dictionaries", {}).get(key)
-    if dict_info:
-        return str(dict_info["dictionary"]).upper().replace(" ", "_")
+def _codelist_key_for(ds: Dataset, var: VariableMeta, codelists: dict, extra: Mapping) -> str | None:
+    found = dictionary_of(ds, var, extra)
+    if found is not None:
+        return _dictionary_key(found[0])
     if not (var.codelist or var.codelist_code):
         return None
     for cl_key, spec in codelists.items():

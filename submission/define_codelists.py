@@ -167,7 +167,9 @@ def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None) 
         entries = [e if e.decode is not None else
                    CodeListEntry(e.coded_value, _fallback_decode(by_value.get(e.coded_value), e),
                                  e.c_code, e.extended) for e in entries]
-    return CodeListSpec(codelist_oid(key), codelist.name, data_type, codelist.code or None,
+    # Some NCI EVS codelist rows leave the name blank; Define-XML needs one (minLength 1).
+    name = codelist.name or codelist.short_name or key
+    return CodeListSpec(codelist_oid(key), name, data_type, codelist.code or None,
                         standard_oid, entries)
 
 

@@ -621,3 +621,87 @@ def test_with_shipped_controlled_terminology(tmp_path):
     assert check_define_vs_data(path, sdtm_data()) == []
     assert sets == [("SDTM", "2022-09-30")]           # ADaM CT is not a standard of an SDTM define
     assert one(doc, "//odm:CodeList[@OID='CL.NY']").get(f"{{{NS['def']}}}StandardOID") == "STD.CT.SDTM.2022-09-30"
+
+
+# ------------------------------------------------------------------ facts from the metadata model
+def _with(ds: Dataset, **changes_by_var) -> Dataset:
+    """Copy of ds with VariableMeta fields replaced per variable: _with(d, SEX={"crf_pages": (3, 7)})."""
+    from dataclasses import replace
+    variables = [replace(v, **changes_by_var.get(v.name, {})) for v in ds.meta.variables]
+    return Dataset(ds.meta.with_variables(variables), ds.frame)
+
+
+def test_method_comment_pages_source_and_dictionary_from_variable_meta(tmp_path):
+    d = _with(dm(), SEX={"crf_pages": (3, 7), "origin_detail": None, "origin_source": "Subject"},
+              RFSTDTC={"method": "Date/time of the CAR-T infusion from EX", "method_type": "Imputation",
+                       "comment": "Infusion date is study day 1"})
+    a = _with(ae(), AEDECOD={"dictionary": ("MedDRA", "27.1")})
+    doc = xml(sdtm_define(tmp_path, datasets=[d, a]))
+    ref = one(doc, "//odm:ItemGroupDef[@Name='DM']/odm:ItemRef[@ItemOID='IT.DM.RFSTDTC']")
+    assert ref.get("MethodOID") == "MT.DM.RFSTDTC"
+    md = one(doc, "//odm:MethodDef[@OID='MT.DM.RFSTDTC']")
+    assert md.get("Type") == "Imputation"
+    assert md.findtext("odm:Description/odm:TranslatedText", namespaces=NS) == "Date/time of the CAR-T infusion from EX"
+    assert item(doc, "IT.DM.RFSTDTC").get(f"{{{NS['def']}}}CommentOID") == "COM.DM.RFSTDTC"
+    assert one(doc, "//def:CommentDef[@OID='COM.DM.RFSTDTC']").findtext(
+        "odm:Description/odm:TranslatedText", namespaces=NS) == "Infusion date is study day 1"
+    sex = one(doc, "//odm:ItemDef[@OID='IT.DM.SEX']/def:Origin")
+    assert sex.get("Source") == "Subject"
+    assert one(doc, "//odm:ItemDef[@OID='IT.DM.SEX']//def:PDFPageRef").get("PageRefs") == "3 7"
+    ext = one(doc, "//odm:CodeList[@OID='CL.MEDDRA']/odm:ExternalCodeList")
+    assert (ext.get("Dictionary"), ext.get("Version")) == ("MedDRA", "27.1")
+    assert one(doc, "//odm:ItemDef[@OID='IT.AE.AEDECOD']/odm:CodeListRef").get("CodeListOID") == "CL.MEDDRA"
+    if __import__("importlib").util.find_spec("defineutils"):
+        assert validate_define_xsd(tmp_path / "define.xml") == []
+
+
+def test_extra_overrides_variable_meta(tmp_path):
+    d = _with(dm(), RFSTDTC={"method": "from meta", "comment": "meta comment"},
+              SEX={"crf_pages": (3,), "origin_source": "Subject"})
+    doc = xml(sdtm_define(tmp_path, datasets=[d], extra={
+        "methods": {"DM.RFSTDTC": "from extra"}, "comments": {"DM.RFSTDTC": "extra comment"},
+        "pages": {"DM.SEX": "9"}, "origin_sources": {"DM.SEX": "Investigator"}}))
+    assert one(doc, "//odm:MethodDef[@OID='MT.DM.RFSTDTC']").findtext(
+        "odm:Description/odm:TranslatedText", namespaces=NS) == "from extra"
+    assert one(doc, "//def:CommentDef[@OID='COM.DM.RFSTDTC']").findtext(
+        "odm:Description/odm:TranslatedText", namespaces=NS) == "extra comment"
+    assert one(doc, "//odm:ItemDef[@OID='IT.DM.SEX']//def:PDFPageRef").get("PageRefs") == "9"
+    assert one(doc, "//odm:ItemDef[@OID='IT.DM.SEX']/def:Origin").get("Source") == "Investigator"
+
+
+def test_method_type_must_be_computation_or_imputation(tmp_path):
+    d = _with(dm(), RFSTDTC={"method": "x", "method_type": "Guess"})
+    with pytest.raises(SpecError, match="Computation or Imputation"):
+        sdtm_define(tmp_path, datasets=[d])
+
+
+def test_adam_define_with_shipped_ct_names_each_codelists_ct_release(tmp_path):
+    """One CT object loaded from the SDTM and the ADaM CT files: each CodeList points to the release
+    it came from (NY is SDTM CT, file sdtm-ct-2022-09-30-subset.tsv) and both are def:Standards."""
+    from trialforge.specs.ct import load_ct
+    path = write_define([adtte(), adsl()], tmp_path / "define.xml", study=STUDY, standard="ADaMIG 1.3",
+                        ct=load_ct(), created=CREATED)
+    doc = xml(path)
+    sets = sorted((s.get("OID"), s.get("PublishingSet"), s.get("Version"))
+                  for s in doc.xpath("//def:Standard[@Type='CT']", namespaces=NS))
+    assert sets == [("STD.CT.ADaM.2026-03-27", "ADaM", "2026-03-27"),
+                    ("STD.CT.SDTM.2022-09-30", "SDTM", "2022-09-30")]
+    assert one(doc, "//odm:CodeList[@OID='CL.NY']").get(f"{{{NS['def']}}}StandardOID") == "STD.CT.SDTM.2022-09-30"
+    assert one(doc, "//odm:CodeList[@OID='CL.PARAMCD']").get(f"{{{NS['def']}}}StandardOID") is None  # sponsor list
+    if __import__("importlib").util.find_spec("defineutils"):
+        assert validate_define_xsd(path) == []
+
+
+def test_ct_codelist_with_blank_name_is_named_by_its_code(tmp_path):
+    """NCI EVS leaves some codelist names blank (C142179 in SDTM CT 2022-09-30); the XSD needs one."""
+    from trialforge.specs.ct import load_ct
+    d = dm()
+    variables = list(d.meta.variables) + [V("ARMNRS", "Reason Arm and/or Actual Arm is Null", core="Exp",
+                                            codelist_code="C142179", origin="Assigned")]
+    frame = d.frame.assign(ARMNRS=["SCREEN FAILURE", ""])
+    path = write_define([Dataset(d.meta.with_variables(variables), frame)], tmp_path / "define.xml",
+                        study=STUDY, standard="SDTMIG 3.4", ct=load_ct(), created=CREATED)
+    cl = one(xml(path), "//odm:CodeList[@OID='CL.C142179']")
+    assert cl.get("Name") == "C142179"
+    if __import__("importlib").util.find_spec("defineutils"):
+        assert validate_define_xsd(path) == []
