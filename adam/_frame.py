@@ -65,7 +65,8 @@ def mask(frame: pd.DataFrame, condition: Filter, *, where: str = "filter") -> pd
         result = condition(frame)
     else:
         try:
-            result = frame.eval(condition, engine="python")
+            with np.errstate(invalid="ignore"):      # NaN comparisons are simply False
+                result = frame.eval(condition, engine="python")
         except Exception as exc:  # pandas raises many types for a bad expression
             raise SpecError(f"cannot evaluate {where} expression: {exc}", value=condition) from None
     if np.isscalar(result):

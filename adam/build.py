@@ -9,14 +9,14 @@ from trialforge.specs.metadata import Dataset
 
 from .config import AdamConfig, load_adam_config
 from .metadata import make_dataset
-from .recipes import adae, adrs, adsl, adtte, pk
+from .recipes import adae, adlb, adrs, adsl, adtte, pk
 from .recipes.sdtm_input import SdtmSource
 
 __all__ = ["build_adam", "load_adam_config"]
 
 
 def build_adam(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> dict[str, Dataset]:
-    """Build ADSL always, and ADAE / ADRS + ADTTE / ADPC + ADPP + PP when their SDTM domains exist.
+    """Build ADSL always, and ADAE / ADLB / ADRS + ADTTE / ADPC + ADPP + PP when their SDTM domains exist.
 
     ``sdtm`` maps domain names (any case) to Datasets or frames from any tool.
     """
@@ -26,6 +26,8 @@ def build_adam(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -
     out = {"ADSL": make_dataset("ADSL", adsl_frame, adsl.ORDER, labels)}
     if src.has("AE"):
         out["ADAE"] = make_dataset("ADAE", adae.build_adae(src, adsl_frame, config), adae.ORDER, labels)
+    if src.has("LB"):
+        out["ADLB"] = make_dataset("ADLB", adlb.build_adlb(src, adsl_frame, config), adlb.ORDER, labels)
     if src.has("RS"):
         out["ADRS"] = make_dataset("ADRS", adrs.build_adrs(src, adsl_frame, config), adrs.ORDER, labels)
         out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, config), adtte.ORDER, labels)

@@ -27,8 +27,10 @@ class ItemList:
         self.default = default or []
 
 
-MERGED_VAR = {"new_var": REQUIRED, "domain": REQUIRED, "value": REQUIRED, "filter": None, "order": [],
-              "mode": "first", "type": "Char", "label": None}
+MERGED_VAR = {"new_var": REQUIRED, "domain": REQUIRED, "value": None, "filter": None, "order": [],
+              "mode": "first", "type": "Char", "label": None, "date": None, "on_or_before": None,
+              "on_or_after": None, "after": None, "drop": False}
+TREATMENT = {"label": REQUIRED, "n": REQUIRED, "armcd": REQUIRED}
 DATE_SOURCE = {"domain": REQUIRED, "date": REQUIRED, "filter": None}
 AGE_GROUP = {"label": REQUIRED, "ge": None, "lt": None}
 
@@ -41,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
         "trt_planned": "ARM",
         "trt_actual": "ACTARM",
         "trt_order": [],
+        "treatments": ItemList(TREATMENT),
+        "eos_filter": "DSCAT == 'DISPOSITION EVENT'",
         "age_groups": ItemList(AGE_GROUP),
         "merged_vars": ItemList(MERGED_VAR),
         "populations": FREE,
@@ -76,6 +80,13 @@ DEFAULTS: dict[str, Any] = {
         "pfs": {"death_is_event": True, "censor_at_new_therapy": True, "max_gap_days": None,
                 "censor_no_baseline": False, "baseline_source": {"domain": "TU", "date": "TUDTC", "filter": None}},
         "dor": {"confirmed": True},
+    },
+    "adlb": {
+        "population": None,
+        "tests": [],
+        "baseline_flag": "LBLOBXFL",
+        "baseline_date": "TRTSDT",
+        "reference_date": "TRTSDT",
     },
     "pk": {
         "analyte": REQUIRED,
@@ -158,6 +169,12 @@ def _check_values(s: dict, file) -> None:
         ("adrs.ref_start_window", isinstance(s["adrs"]["ref_start_window"], int)
          and s["adrs"]["ref_start_window"] >= 0),
         ("adrs.max_nr_ne", isinstance(s["adrs"]["max_nr_ne"], int) and s["adrs"]["max_nr_ne"] >= 0),
+        ("adsl.treatments", all(isinstance(t["armcd"], list) and isinstance(t["n"], (int, float))
+                                 for t in s["adsl"]["treatments"])),
+        ("adsl.merged_vars", all((not any(m[k] for k in ("on_or_before", "on_or_after", "after")) or m["date"])
+                                 and m["mode"] in ("first", "last", "exists") and (m["value"] or m["mode"] == "exists")
+                                 for m in s["adsl"]["merged_vars"])),
+        ("adlb.tests", isinstance(s["adlb"]["tests"], list)),
         ("pk.intervals", all(isinstance(i, list) and len(i) == 2 and i[0] < i[1] for i in s["pk"]["intervals"])),
     ]
     for key, ok in checks:

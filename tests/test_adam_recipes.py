@@ -22,15 +22,20 @@ def sdtm():
     dm = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01", "CD70-02", "CD70-03"], "SUBJID": ["01", "02", "03"],
                        "SITEID": "S1", "AGE": [64, 70, 50], "AGEU": "YEARS", "SEX": ["F", "M", "M"],
                        "RACE": "WHITE", "ETHNIC": "NOT HISPANIC OR LATINO", "COUNTRY": "USA",
-                       "ARM": ["DL1", "DL1", ""], "ARMCD": ["DL1", "DL1", ""], "ACTARM": ["DL1", "DL1", ""],
-                       "ACTARMCD": ["DL1", "DL1", ""], "ARMNRS": [np.nan, "", "SCREEN FAILURE"],
+                       "ARM": ["DL1", "DL1", ""], "ARMCD": ["A-IV-DL1", "A-IV-DL1", ""], "ACTARM": ["DL1", "DL1", ""],
+                       "ACTARMCD": ["A-IV-DL1", "A-IV-DL1", ""], "ARMNRS": [np.nan, "", "SCREEN FAILURE"],
                        "RFICDTC": ["2023-01-02", "2023-01-03", "2023-01-04"], "DTHDTC": ["", "2023-03-01", np.nan],
                        "DTHFL": ["", "Y", ""]})
     suppdm = pd.DataFrame({"STUDYID": "CD70", "RDOMAIN": "DM", "USUBJID": ["CD70-01", "CD70-02"] * 4, "IDVAR": "",
                            "IDVARVAL": "", "QNAM": ["PART"] * 2 + ["DOSELVL"] * 2 + ["TUMTYPE"] * 2 + ["PRIORLN"] * 2,
                            "QLABEL": "x", "QVAL": ["A", "A", "DL1", "DL1", "RCC", "RCC", "2", "3"]})
-    mi = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01", "CD70-01"], "MISEQ": [1, 2],
-                       "MITESTCD": "CD70", "MISTRESC": ["1+", "3+"], "MIDTC": ["2022-12-01", "2023-01-05"]})
+    # CD70 IHC: an old biopsy (1+, 20 %) and a recent one (3+, 80 %): the latest of each detail counts
+    mi = pd.DataFrame({"STUDYID": "CD70", "USUBJID": "CD70-01", "MISEQ": [1, 2, 3, 4], "MITESTCD": "CD70",
+                       "MITSTDTL": ["STAINING INTENSITY", "PERCENT POSITIVE CELL"] * 2,
+                       "MISTRESC": ["1+", "20", "3+", "80"], "MISTRESN": [np.nan, 20, np.nan, 80],
+                       "MIDTC": ["2022-12-01", "2022-12-01", "2023-01-05", "2023-01-05"]})
+    tu = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01", "CD70-02"], "TUSEQ": [1, 1], "TULNKID": "T01",
+                       "TUTESTCD": "TUMIDENT", "TUSTRESC": "TARGET", "TUDTC": ["2023-01-04", "2023-01-05"]})
     ex = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01"] * 2 + ["CD70-02"] * 2,
                        "EXTRT": ["FLUDARABINE", "CD70 CAR-T CELLS"] * 2, "EXDOSE": [30, 1, 30, 1],
                        "EXROUTE": ["INTRAVENOUS"] * 4,
@@ -48,11 +53,12 @@ def sdtm():
     rs = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01"] * 4 + ["CD70-02"], "RSSEQ": [1, 2, 3, 4, 1],
                        "RSTESTCD": ["ECOG101", "OVRLRESP", "OVRLRESP", "OVRLRESP", "OVRLRESP"],
                        "RSCAT": ["ECOG", "RECIST 1.1", "RECIST 1.1", "RECIST 1.1", "RECIST 1.1"],
-                       "RSSTRESC": ["1", "PR", "PR", "PD", "SD"],
+                       "RSSTRESC": ["1", "PR", "PR", "PD", "SD"], "RSSTRESN": [1, np.nan, np.nan, np.nan, np.nan],
                        "RSDTC": ["2023-01-03", "2023-02-26", "2023-03-28", "2023-05-01", "2023-02-10"],
                        "VISIT": ["SCREENING", "WEEK 6", "WEEK 10", "WEEK 15", "WEEK 4"],
                        "VISITNUM": [1, 6, 10, 15, 4]})
     ds = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-02"], "DSSEQ": [1], "DSCAT": "DISPOSITION EVENT",
+                       "DSSCAT": "STUDY PARTICIPATION",
                        "DSDECOD": "DEATH", "DSTERM": "DISEASE PROGRESSION", "DSSTDTC": "2023-03-01"})
     pc = pd.DataFrame({"STUDYID": "CD70", "USUBJID": "CD70-01", "PCSEQ": [1, 2, 3, 4],
                        "PCTESTCD": "CD70CAR", "PCTEST": "CD70 CAR Transgene",
@@ -61,7 +67,7 @@ def sdtm():
                        "PCDTC": ["2023-01-15T09:00", "2023-01-16T10:00", "2023-01-22T10:00", "2023-01-29T10:00"],
                        "PCELTM": ["-PT1H", "P1D", "P7D", "P14D"], "PCTPT": ["PRE", "D2", "D8", "D15"],
                        "PCTPTNUM": [0, 1, 7, 14]})
-    return {"DM": dm, "SUPPDM": suppdm, "MI": mi, "EX": ex, "AE": ae, "SUPPAE": suppae, "RS": rs, "DS": ds, "PC": pc}
+    return {"DM": dm, "SUPPDM": suppdm, "MI": mi, "EX": ex, "AE": ae, "SUPPAE": suppae, "RS": rs, "DS": ds, "PC": pc, "TU": tu}
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +91,15 @@ def test_adsl(adam):
     meta = adam["ADSL"].meta
     assert meta.variable("TRTSDT").format == "DATE9." and meta.variable("TRTSDTM").format == "DATETIME20."
     assert adsl.loc["CD70-02", "PRIORLN"] == 3.0 and meta.variable("PRIORLN").type == "Num"
-    assert adsl.loc["CD70-01", "CD70IHC"] == "3+" and adsl.loc["CD70-01", "ECOGBL"] == "1"
-    assert adsl.loc["CD70-02", "ECOGBL"] == "" and meta.variable("PART").label == "Study Part"
+    assert adsl.loc["CD70-01", "CD70IHC"] == "3+" and adsl.loc["CD70-01", "CD70PCT"] == 80.0
+    # ECOG 1 on 01-03, before lymphodepletion (01-10): baseline; subject 2 has no ECOG
+    assert adsl.loc["CD70-01", "ECOGBL"] == 1.0 and np.isnan(adsl.loc["CD70-02", "ECOGBL"])
+    assert meta.variable("PART").label == "Study Part" and meta.variable("ECOGBL").type == "Num"
+    assert adsl.loc["CD70-01", "TRT01A"] == "DL1 IV" and adsl.loc["CD70-01", "TRT01AN"] == 1.0
+    # populations: both have a baseline target lesion and a post-infusion RECIST assessment → EFFFL;
+    # subject 2: no DLT, last known alive 02-10 = day 27 of the 28-day window → not DLT-evaluable
+    assert adsl["EFFFL"].tolist() == ["Y", "Y"] and adsl.loc["CD70-02", "DLTEVLFL"] == "N"
+    assert adsl["PKFL"].tolist() == ["Y", "N"] and "BLMEASFL" not in adsl.columns     # helper flags dropped
     assert adsl.loc["CD70-01", "ROUTE"] == "INTRAVENOUS"
 
 

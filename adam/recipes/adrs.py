@@ -38,7 +38,7 @@ def new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     keys = config.subject_keys
     spec = config["new_therapy"]
     if not spec["domain"] or not src.has(spec["domain"]):
-        return pd.DataFrame(columns=keys + ["NACTDT"])
+        return pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "NACTDT": pd.Series(dtype="float64")})
     data = src.get(spec["domain"])
     data = data.loc[mask(data, spec["filter"], where="new_therapy.filter")]
     d = derive_vars_dt(data[keys + [spec["date"]]], "NACT", spec["date"], highest_imputation="D")

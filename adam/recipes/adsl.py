@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trialforge.errors import SpecError
+
 from ..config import AdamConfig
 from .._frame import char, mask, num, stable_sort, yn
 from ..dates import derive_vars_dt, derive_vars_dtm
@@ -85,29 +87,81 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     if cfg["lymphodepletion_extrt"]:
         ld = exposure_dates(ex, list(cfg["lymphodepletion_extrt"]), keys)
         adsl = derive_vars_merged(adsl, ld, keys, {"LDSTDT": "SDT"}, name_add="EX")
-    treated = adsl["TRTSDT"].notna()
-    adsl["TRT01P"] = char(dm[cfg["trt_planned"]]).to_numpy()
-    adsl["TRT01A"] = np.where(treated, char(dm[cfg["trt_actual"]]).to_numpy(), "")
-    adsl["TRT01PN"] = _order_codes(adsl["TRT01P"], cfg["trt_order"])
-    adsl["TRT01AN"] = _order_codes(adsl["TRT01A"], cfg["trt_order"])
+    adsl = _treatments(adsl, dm.reset_index(drop=True), cfg)
 
     for item in cfg["merged_vars"]:
         adsl = _merged_var(adsl, src, item, keys)
 
     adsl = _death(adsl, dm.reset_index(drop=True), src, keys)
-    adsl = _disposition(adsl, src, keys)
+    adsl = _disposition(adsl, src, keys, cfg["eos_filter"])
     adsl = _last_alive(adsl, src, cfg["last_alive_sources"], keys)
 
     populations = {"ENRLFL": "USUBJID == USUBJID", "SAFFL": "TRTSDT == TRTSDT", **cfg["populations"]}
     for flag, expr in populations.items():
         adsl[flag] = yn(mask(adsl, expr, where=f"adsl.populations.{flag}"))
+    return adsl.drop(columns=[m["new_var"] for m in cfg["merged_vars"] if m["drop"]])
+
+
+def _treatments(adsl: pd.DataFrame, dm: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """TRT01P/TRT01A (+N): the spec's ``treatments`` groups arms by ARMCD / ACTARMCD (e.g. dose level x
+    route, pooling parts); without them the ``trt_planned``/``trt_actual`` DM variables are used as is,
+    numbered in ``trt_order``. TRT01A is blank for a subject never given the product."""
+    treated = adsl["TRTSDT"].notna().to_numpy()
+    if cfg["treatments"]:
+        label = {code: t["label"] for t in cfg["treatments"] for code in t["armcd"]}
+        number = {code: float(t["n"]) for t in cfg["treatments"] for code in t["armcd"]}
+        planned, actual = char(dm["ARMCD"]), char(dm["ACTARMCD"])
+        unknown = sorted(set(planned[planned != ""]) - set(label))
+        if unknown:
+            raise SpecError("ARMCD not in any ADaM spec treatment group", column="adsl.treatments",
+                            value=unknown[0])
+        adsl["TRT01P"] = planned.map(label).fillna("").to_numpy()
+        adsl["TRT01PN"] = planned.map(number).astype("float64").to_numpy()
+        adsl["TRT01A"] = np.where(treated, actual.map(label).fillna("").to_numpy(), "")
+        adsl["TRT01AN"] = np.where(treated, actual.map(number).astype("float64").to_numpy(), np.nan)
+        missing = treated & (adsl["TRT01A"].to_numpy() == "")
+        if missing.any():
+            raise SpecError("treated subject's ACTARMCD not in any ADaM spec treatment group",
+                            column="adsl.treatments", value=char(dm["ACTARMCD"]).to_numpy()[missing][0])
+        return adsl
+    adsl["TRT01P"] = char(dm[cfg["trt_planned"]]).to_numpy()
+    adsl["TRT01A"] = np.where(treated, char(dm[cfg["trt_actual"]]).to_numpy(), "")
+    adsl["TRT01PN"] = _order_codes(adsl["TRT01P"], cfg["trt_order"])
+    adsl["TRT01AN"] = _order_codes(adsl["TRT01A"], cfg["trt_order"])
     return adsl
 
 
+_DATE_RULES = {"on_or_before": np.less_equal, "on_or_after": np.greater_equal, "after": np.greater}
+
+
 def _merged_var(adsl, src, item, keys):
+    """One spec ``merged_vars`` item: the value of the first/last record (``mode``) meeting ``filter``,
+    or "Y"/"N" for whether such a record exists (``mode: exists``).
+
+    With ``date`` and ``on_or_before`` / ``on_or_after`` / ``after`` (an ADSL date) only records dated
+    accordingly count, e.g. baseline = last assessment on/before lymphodepletion start; a subject
+    without that ADSL date (not treated) keeps all its records for ``on_or_before`` and none otherwise.
+    """
     data = src.with_supp(item["domain"])
+    data = data.loc[mask(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")]
+    for rule, compare in _DATE_RULES.items():
+        if not item[rule]:
+            continue
+        data = derive_vars_dt(data, "_M", item["date"])
+        ref = num(data[keys].merge(adsl[keys + [item[rule]]], on=keys, how="left")[item[rule]]).to_numpy()
+        dt = data["_MDT"].to_numpy()
+        with np.errstate(invalid="ignore"):
+            keep = compare(dt, ref) & ~np.isnan(dt)
+        if rule == "on_or_before":
+            keep |= np.isnan(ref)
+        data = data.loc[keep]
+    if item["mode"] == "exists":
+        hit = data[keys].drop_duplicates().assign(_HIT=True)
+        found = adsl[keys].merge(hit, on=keys, how="left")["_HIT"].eq(True)
+        adsl[item["new_var"]] = yn(pd.Series(found.to_numpy(), index=adsl.index))
+        return adsl
     order = list(item["order"] or [])
-    picked = derive_vars_merged(adsl[keys], data, keys, {item["new_var"]: item["value"]}, filter_add=item["filter"],
+    picked = derive_vars_merged(adsl[keys], data, keys, {item["new_var"]: item["value"]}, filter_add=None,
                                 order=order, mode=item["mode"], name_add=item["domain"])
     value = picked[item["new_var"]]
     adsl[item["new_var"]] = num(value) if item["type"] == "Num" else char(value)
@@ -140,16 +194,16 @@ def _death(adsl, dm, src, keys):
     return adsl
 
 
-def _disposition(adsl, src, keys):
+def _disposition(adsl, src, keys, eos_filter):
+    """EOSSTT/DCSREAS from the last DS record meeting the spec's ``eos_filter`` (the study-participation
+    disposition): COMPLETED, else DISCONTINUED with the reason; no record = ONGOING."""
     adsl["EOSSTT"], adsl["DCSREAS"] = "ONGOING", ""
     if not src.has("DS"):
         return adsl
     ds = src.get("DS")
     if "DSCAT" not in ds.columns:
         return adsl
-    ev = ds.loc[char(ds["DSCAT"]) == "DISPOSITION EVENT"]
-    if "EPOCH" in ev.columns and (char(ev["EPOCH"]) != "").any():
-        ev = ev.loc[~char(ev["EPOCH"]).isin(["SCREENING"])]
+    ev = ds.loc[mask(ds, eos_filter, where="adsl.eos_filter")]
     picked = derive_vars_merged(adsl[keys], ev, keys, {"_D": "DSDECOD"}, order=["DSSTDTC"] if "DSSTDTC" in ev.columns
                                 else [], mode="last", name_add="DS")["_D"]
     picked = char(picked)

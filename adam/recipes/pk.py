@@ -4,7 +4,8 @@ Expects PC (USUBJID PCSEQ PCTESTCD PCTEST PCSTRESN PCSTRESC PCSTRESU PCLLOQ PCDT
 PCTPTNUM PCSPEC]) and ADSL's infusion datetime (TRTSDTM/TRTSDT). Time is in days from the infusion:
 AFRLT from the sample datetime, NFRLT from PCELTM (ISO 8601 duration, e.g. "P7D", "PT6H", "-PT1H").
 A sample is BLQ when PCSTRESC is one of the spec's ``blq_results``, starts with "<", or PCSTRESN < PCLLOQ.
-Pre-dose samples (AFRLT < 0) stay in ADPC but are not used for NCA.
+Pre-dose samples (AFRLT < 0) and samples not done (PCSTAT, ANL01FL blank) stay in ADPC but are not used
+for NCA.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from .sdtm_input import SdtmSource
 
 ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "TRTSDT", "TRTSDTM", "PKFL"]
 ADPC_ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + ["PARAMCD", "PARAM", "AVAL", "AVALC", "AVALU", "ALLOQ", "BLQFL",
-                                                   "ADT", "ADTM", "ADY", "AFRLT", "NFRLT", "ATPT", "ATPTN",
+                                                   "ANL01FL", "ADT", "ADTM", "ADY", "AFRLT", "NFRLT", "ATPT", "ATPTN",
                                                    "SRCDOM", "SRCVAR", "SRCSEQ"]
 ADPP_ORDER = ["STUDYID", "USUBJID"] + [v for v in ADSL_VARS if v not in ("TRTSDTM",)] + [
     "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "SRCDOM", "SRCVAR"]
@@ -73,6 +74,10 @@ def build_adpc(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     res = char(out["AVALC"]).str.upper()
     blq = res.isin([r.upper() for r in cfg["blq_results"]]) | res.str.startswith("<") | (out["AVAL"] < out["ALLOQ"])
     out["BLQFL"] = y_blank(blq)
+    # Samples not done (PCSTAT "NOT DONE") stay for traceability with AVAL missing; ANL01FL marks the
+    # records concentration summaries and NCA use: a result or a BLQ, and not a sample marked not done.
+    not_done = char(pc["PCSTAT"]).str.upper().eq("NOT DONE") if "PCSTAT" in pc.columns else False
+    out["ANL01FL"] = y_blank((out["AVAL"].notna() | blq) & ~not_done)
     out["ADT"], out["ADTM"] = pc["ADT"], pc["ADTM"]
     out = derive_vars_dy(out, "TRTSDT", {"ADY": "ADT"})
     by_time = (out["ADTM"] - num(out["TRTSDTM"])) / 86400.0
@@ -90,7 +95,7 @@ def _nca(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> tuple[pd
     cfg = config["pk"]
     keys = config.subject_keys
     pop = adsl.loc[mask(adsl, cfg["population"], where="pk.population"), keys]
-    used = adpc.merge(pop, on=keys).loc[lambda d: d["AFRLT"] >= 0]
+    used = adpc.merge(pop, on=keys).loc[lambda d: (d["AFRLT"] >= 0) & (d["ANL01FL"] == "Y")]
     intervals = [(float(a), float(b)) for a, b in cfg["intervals"]]
     rules = NcaRules(blq_between=cfg["blq_between"], blq_after=cfg["blq_after"], zero_at_dose=cfg["zero_at_dose"])
     return nca_by_subject(used, by_vars=keys, intervals=intervals, rules=rules), intervals
