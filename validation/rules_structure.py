@@ -294,8 +294,11 @@ def keys_unique(dataset, ctx):
     if not keys:
         return []
     dup = dataset.frame.duplicated(keys, keep="first")
+    if not dup.any():
+        return []
     message = f"Duplicate records for keys {', '.join(keys)}"
-    values = dataset.frame[keys].astype(str).agg("|".join, axis=1)
+    shown = dataset.frame.loc[dup, keys].astype(object)
+    values = shown.where(shown.notna(), "").astype(str).agg("|".join, axis=1)
     return findings_at(RULES["TF-KEY-001"], dataset, dup, values=values, message=message)
 
 
