@@ -2,9 +2,13 @@
 
 `out/manifest.json` records what went in (raw CRF exports, specs), how it was run (command, tool
 version, standards), what validation said, and what came out (every file under out/ except the
-manifest itself). Paths are relative to the output folder (inputs outside it read "../raw/dm.csv"),
-POSIX-style and sorted; the JSON has sorted keys and no timestamps, so the same run gives the
-same bytes. `verify_manifest` re-hashes everything and reports what was added, removed or changed.
+manifest itself). Output paths are relative to the output folder; input and spec paths are
+relative to `inputs_root` (the study folder: "raw/dm.csv", "specs/dm.yaml") when one is given,
+which is itself recorded relative to the output folder, else relative to the output folder
+("../raw/dm.csv"). Paths are POSIX-style and sorted; the JSON has sorted keys and no timestamps,
+so the same run gives the same bytes. `verify_manifest` re-hashes everything and reports what
+was added, removed or changed; a copied out/ can be checked against inputs elsewhere with
+`inputs_root=`.
 """
 from __future__ import annotations
 
@@ -72,21 +76,30 @@ def output_files(out_dir: Path) -> list[Path]:
 
 
 def build_manifest(out_dir, *, inputs: list[Path], specs: list[Path], command: list[str],
-                   tool_version: str, standards: Mapping, validation_summary: Mapping) -> dict:
-    """The manifest dict for the current state of `out_dir` (write outputs first)."""
+                   tool_version: str, standards: Mapping, validation_summary: Mapping,
+                   inputs_root=None) -> dict:
+    """The manifest dict for the current state of `out_dir` (write outputs first).
+
+    `inputs_root` (the study folder): inputs and specs are recorded relative to it, and it
+    relative to `out_dir`, so the entries read "raw/dm.csv" wherever out/ is.
+    """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ManifestError("output folder does not exist", file=out_dir)
-    return {
+    base = Path(inputs_root) if inputs_root is not None else out_dir
+    manifest = {
         "manifest_version": MANIFEST_VERSION,
         "tool": {"name": "trialforge", "version": str(tool_version)},
         "command": [str(c) for c in command],
         "standards": dict(standards),
         "validation": dict(validation_summary),
-        "inputs": _entries(inputs, out_dir),
-        "specs": _entries(specs, out_dir),
+        "inputs": _entries(inputs, base),
+        "specs": _entries(specs, base),
         "outputs": _entries(output_files(out_dir), out_dir),
     }
+    if inputs_root is not None:
+        manifest["inputs_root"] = _rel(base, out_dir)
+    return manifest
 
 
 def manifest_bytes(manifest: Mapping) -> bytes:
@@ -119,19 +132,27 @@ def read_manifest(out_dir) -> dict:
     return manifest
 
 
-def verify_manifest(out_dir) -> list[Change]:
+def verify_manifest(out_dir, inputs_root=None) -> list[Change]:
     """Differences between out_dir/manifest.json and the files now on disk ([] = all match).
 
     Inputs and specs can be removed or changed; outputs can also be added (a file under out_dir
-    the manifest does not list).
+    the manifest does not list). Inputs and specs are looked up under `inputs_root` when given,
+    else where the manifest's "inputs_root" points (relative to out_dir), else under out_dir.
     """
     out_dir = Path(out_dir)
     manifest = read_manifest(out_dir)
+    if inputs_root is not None:
+        input_base = Path(inputs_root)
+    elif isinstance(manifest.get("inputs_root"), str):
+        input_base = out_dir / manifest["inputs_root"]
+    else:
+        input_base = out_dir
     changes: list[Change] = []
     for section in SECTIONS:
         recorded = {e["path"]: e["sha256"] for e in manifest[section]}
+        base = out_dir if section == "outputs" else input_base
         for rel, expected in sorted(recorded.items()):
-            path = out_dir / rel
+            path = base / rel
             if not path.is_file():
                 changes.append(Change(section, rel, REMOVED, expected, None))
                 continue

@@ -12,10 +12,12 @@ from .manifest import ManifestError, verify_manifest
 
 @click.command("verify")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=str))
-def verify_command(out_dir: str) -> None:
+@click.option("--inputs", "inputs_root", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Study folder holding the raw inputs and specs (default: as recorded in the manifest).")
+def verify_command(out_dir: str, inputs_root: str | None) -> None:
     """Verify OUT_DIR's files against OUT_DIR/manifest.json (SHA-256)."""
     try:
-        changes = verify_manifest(out_dir)
+        changes = verify_manifest(out_dir, inputs_root=inputs_root)
     except ManifestError as exc:
         click.echo(f"error: {exc.message}", err=True)
         raise SystemExit(2)

@@ -106,3 +106,35 @@ def test_verify_command_exit_codes(tmp_path):
 
 def test_change_prints_readably():
     assert str(Change("outputs", "sdtm/ae.xpt", "changed")).split() == ["changed", "outputs", "sdtm/ae.xpt"]
+
+
+# ------------------------------------------------------------------ inputs relative to the study folder
+def make_rooted(root: Path, out: Path) -> dict:
+    manifest = build_manifest(out, inputs=[root / "raw" / "dm.csv", root / "raw" / "ae.csv"],
+                              specs=[root / "specs" / "dm.yaml"], command=["trialforge", "run"],
+                              tool_version="0.1.0", standards={}, validation_summary={}, inputs_root=root)
+    write_manifest(out, manifest)
+    return manifest
+
+
+def test_inputs_recorded_relative_to_the_study_folder(tmp_path):
+    root = study(tmp_path)
+    m = make_rooted(root, root / "out")
+    assert m["inputs_root"] == ".."
+    assert [e["path"] for e in m["inputs"]] == ["raw/ae.csv", "raw/dm.csv"]
+    assert [e["path"] for e in m["specs"]] == ["specs/dm.yaml"]
+    assert verify_manifest(root / "out") == []
+    (root / "raw" / "dm.csv").write_text("SUBJNO,SEX\n001,F\n")
+    assert [(c.section, c.path, c.kind) for c in verify_manifest(root / "out")] == [("inputs", "raw/dm.csv", "changed")]
+
+
+def test_copied_output_verifies_against_inputs_named_on_the_command_line(tmp_path):
+    root = study(tmp_path)
+    make_rooted(root, root / "out")
+    import shutil
+    elsewhere = tmp_path / "archive" / "deep" / "out"
+    shutil.copytree(root / "out", elsewhere)
+    assert {c.section for c in verify_manifest(elsewhere)} == {"inputs", "specs"}   # ../ is not the study
+    assert verify_manifest(elsewhere, inputs_root=root) == []
+    result = CliRunner().invoke(verify_command, [str(elsewhere), "--inputs", str(root)])
+    assert result.exit_code == 0, result.output
