@@ -108,7 +108,7 @@ def _adsl(rng) -> pd.DataFrame:
                                p=[0.6, 0.2, 0.2])
     df["CD70IHC"] = rng.choice(["1+", "2+", "3+"], n, p=[0.2, 0.4, 0.4])
     df["CD70PCT"] = rng.integers(10, 100, n).astype(float)
-    df["ECOGBL"] = rng.choice([0.0, 1.0], n, p=[0.55, 0.45])
+    df["ECOGBL"] = rng.choice(["0", "1"], n, p=[0.55, 0.45])
     df["PRIORLN"] = rng.integers(1, 6, n).astype(float)
     follow = rng.integers(60, 700, n).astype(float)
     df["LSTALVDT"] = np.where(treated, df["TRTSDT"] + follow, df["RFICDT"] + 10)
@@ -294,7 +294,7 @@ def _adlb(rng, adsl, adae) -> pd.DataFrame:
     rows = []
     for _, s in treated.iterrows():
         g = float(crs.get(s["USUBJID"], 0.0))
-        for code, base, unit in [("CRP", 5.0, "mg/L"), ("IL6", 4.0, "pg/mL"), ("FERRITIN", 300.0, "ug/L")]:
+        for code, base, unit in [("CRP", 5.0, "mg/L"), ("INTLK6", 4.0, "ng/L"), ("FERRITIN", 300.0, "ug/L")]:
             for day in [-1, 1, 3, 7, 14, 28]:
                 bump = (1 + 3 * g) * float(np.exp(-abs(day - 4) / 5)) if day > 0 else 0.0
                 rows.append(dict(USUBJID=s["USUBJID"], PARAMCD=code, ADY=float(day), AVALU=unit,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
-from . import fmt
+from . import fmt, labels
 from .km import kaplan_meier, quantile, survival_at
 from .result import Row, TableResult
 from .spec import (AEHierarchy, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
@@ -28,6 +28,8 @@ class Col:
     label: str
     n: int
     ids: pd.Index        # USUBJIDs in the column
+    span: str = ""       # spanning header text over adjacent columns ("" = none)
+    legend: str = ""
 
     @property
     def header(self) -> str:
@@ -57,6 +59,20 @@ def need(frame: pd.DataFrame, cols, *, output: str, dataset: str) -> None:
                         file=dataset, column=missing[0])
 
 
+def require_bds_records(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str,
+                        param_var: str = "PARAMCD") -> None:
+    """A parameter selection on a BDS dataset that matches no record at all is a spec/ADaM mismatch
+    (renamed PARAMCD, missing parameter), not an empty table: fail loudly. Event datasets (no PARAMCD)
+    may legitimately have no matching record (e.g. no ICANS)."""
+    if param_var not in frame.columns or not where or param_var not in where:
+        return
+    if len(query(frame, where, output=output, dataset=dataset)):
+        return
+    present = ", ".join(sorted(map(str, pd.unique(frame[param_var].dropna())))[:12])
+    raise SpecError(f"output {output}: no {dataset} records match the declared selection "
+                    f"(PARAMCD values present: {present})", file=dataset, column=param_var, value=where)
+
+
 class Context:
     """Population subjects, their columns, and access to population-restricted ADaM frames."""
 
@@ -80,15 +96,19 @@ class Context:
         if c.derive is not None:
             adsl[c.derive.name] = subject_values(self, c.derive.dataset, c.derive.var, c.derive.where,
                                                  c.derive.agg, c.derive.order_by, fill=c.derive.fill)
-        need(adsl, [c.var] + ([c.order] if c.order else []), output=self.output, dataset="ADSL")
+        templates = [t for t in (c.label, c.span, c.legend) if t]
+        need(adsl, [c.var] + ([c.order] if c.order else []) + [f for t in templates for f in labels.fields(t)],
+             output=self.output, dataset="ADSL")
         key = adsl[c.var].astype(object).where(~_blank(adsl[c.var]), None)
         adsl[COL] = key
         by = list(dict.fromkeys(([c.order] if c.order else []) + [c.var]))
-        values = adsl.loc[key.notna(), by].drop_duplicates(c.var).sort_values(by, kind="mergesort")
-        for v in values[c.var]:
+        first = adsl.loc[key.notna()].sort_values(by, kind="mergesort").drop_duplicates(c.var)
+        text = {name: (labels.render_frame(t, first) if t else pd.Series("", index=first.index))
+                for name, t in (("label", c.label), ("span", c.span), ("legend", c.legend))}
+        for i, v in zip(first.index, first[c.var]):
             ids = pd.Index(adsl.loc[key == v, KEY])
-            label = (c.labels or {}).get(v, str(v))
-            self.cols.append(Col(v, label, len(ids), ids))
+            label = (c.labels or {}).get(v) or text["label"][i] or str(v)
+            self.cols.append(Col(v, label, len(ids), ids, text["span"][i], text["legend"][i]))
         if key.isna().any():
             if c.fallback is None:
                 raise SpecError(f"output {self.output}: {int(key.isna().sum())} population subject(s) "
@@ -99,6 +119,12 @@ class Context:
         if c.total:
             self.cols.append(Col(None, c.total, len(adsl), pd.Index(adsl[KEY])))
         self.show_n = c.show_n
+
+    @property
+    def legend(self) -> str:
+        """Distinct legend texts in column order, as one footnote line ('' when none)."""
+        return "; ".join(dict.fromkeys(c.legend for c in self.cols if c.legend)) + \
+            ("." if any(c.legend for c in self.cols) else "")
 
     def data(self, name: str, where: str | None = None) -> pd.DataFrame:
         """Records of population subjects meeting `where`, with the column key attached.
@@ -116,10 +142,20 @@ class Context:
         return frame
 
     def header_rows(self, splits: tuple[Split, ...]) -> list[list[tuple[str, int]]]:
-        top = [(c.header if self.show_n else c.label, max(1, len(splits))) for c in self.cols]
+        width = max(1, len(splits))
+        top = [(c.header if self.show_n else c.label, width) for c in self.cols]
+        rows = [top]
+        if any(c.span for c in self.cols):
+            spans: list[tuple[str, int]] = []
+            for c in self.cols:          # merge runs of adjacent columns with the same span text
+                if spans and c.span and spans[-1][0] == c.span:
+                    spans[-1] = (c.span, spans[-1][1] + width)
+                else:
+                    spans.append((c.span, width))
+            rows = [spans, top]
         if len(splits) > 1:
-            return [top, [(s.label, 1) for _ in self.cols for s in splits]]
-        return [top]
+            rows.append([(s.label, 1) for _ in self.cols for s in splits])
+        return rows
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -139,6 +175,7 @@ def subject_values(ctx: Context, dataset: str, var: str, where: str | None, agg:
     frame = ctx.dataset(dataset)
     need(frame, [KEY, var, *order_by], output=ctx.output, dataset=dataset)
     recs = query(frame, where, output=ctx.output, dataset=dataset)
+    require_bds_records(frame, where, output=ctx.output, dataset=dataset)
     recs = recs[recs[KEY].isin(ctx.adsl[KEY]) & ~_blank(recs[var])]
     if agg is None:
         dup = recs[KEY].duplicated()
@@ -205,9 +242,14 @@ def block_categorical(b: Categorical, ctx, splits):
     levels = _ordered_levels(vals, b.levels)
     if b.only_levels:
         levels = [(v, lab) for v, lab in levels if v in dict(_pairs(b.levels))]
+    if b.case:
+        named = dict(_pairs(b.levels)) if b.levels is not None and hasattr(b.levels, "items") else {}
+        levels = [(v, lab if v in named else labels.render("{V:%s}" % b.case, {"V": lab})) for v, lab in levels]
     rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True)]
     for v, lab in levels:
         ids = ctx.adsl.loc[_eq(vals, v), KEY]
+        if not b.show_empty and ids.empty:
+            continue
         rows.append(Row(lab, [fmt.n_pct(n, c.n) for n, c in zip(_counts(ctx, ids), ctx.cols)], b.indent + 1))
     if b.missing_label is not None:
         miss = ctx.adsl.loc[vals.isna() & ctx.adsl[KEY].isin(in_scope), KEY]
@@ -252,16 +294,29 @@ STAT_LABELS["median_range"] = "Median (min, max)"
 def block_continuous(b: Continuous, ctx, splits):
     if b.per_record:
         recs = ctx.data(b.dataset, b.where)
+        require_bds_records(ctx.dataset(b.dataset), b.where, output=ctx.output, dataset=b.dataset)
         need(recs, [b.var], output=ctx.output, dataset=b.dataset)
         groups = [recs.loc[recs[KEY].isin(c.ids), b.var] for c in ctx.cols]
     else:
         vals = pd.to_numeric(subject_values(ctx, b.dataset, b.var, b.where, b.agg, b.order_by),
                              errors="coerce")
         groups = [vals[ctx.adsl[KEY].isin(c.ids).to_numpy()] for c in ctx.cols]
-    rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True)]
+    label = b.label + _unit_suffix(ctx, b) if b.unit_var else b.label
+    rows = [Row(label, [""] * len(ctx.cols), b.indent, header=True)]
     for stat in b.stats:
         rows.append(Row(STAT_LABELS[stat], [_stat_cells(g, stat, b.decimals) for g in groups], b.indent + 1))
     return rows
+
+
+def _unit_suffix(ctx: Context, b: Continuous) -> str:
+    """' (unit)' from the selected records; several units for one statistic is a spec error."""
+    recs = ctx.data(b.dataset, b.where)
+    need(recs, [b.unit_var], output=ctx.output, dataset=b.dataset)
+    units = sorted(set(recs.loc[~_blank(recs[b.unit_var]), b.unit_var].astype(str)))
+    if len(units) > 1:
+        raise SpecError(f"output {ctx.output}: {b.label} mixes units {', '.join(units)}",
+                        file=b.dataset, column=b.unit_var, value=b.where)
+    return f" ({units[0]})" if units else ""
 
 
 def block_binomial(b: Binomial, ctx, splits):
@@ -274,7 +329,10 @@ def block_binomial(b: Binomial, ctx, splits):
 
 
 def block_time_to_event(b: TimeToEvent, ctx, splits):
-    recs = ctx.data(b.dataset, f"{b.param_var} == {b.paramcd!r}")
+    sel = f"{b.param_var} == {b.paramcd!r}"
+    recs = ctx.data(b.dataset, sel)
+    require_bds_records(ctx.dataset(b.dataset), sel, output=ctx.output, dataset=b.dataset,
+                        param_var=b.param_var)
     need(recs, [b.time_var, b.cnsr_var], output=ctx.output, dataset=b.dataset)
     fits = [kaplan_meier(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int), b.alpha)
             for g in (recs[recs[KEY].isin(c.ids)] for c in ctx.cols)]
@@ -361,5 +419,6 @@ def compute_by_columns(spec, adam: dict) -> TableResult:
             raise SpecError(f"output {spec.id}: block {type(block).__name__} does not support column "
                             f"splits", value=bad[0])
         rows.extend(new)
+    foot = list(spec.footnotes) + ([ctx.legend] if ctx.legend else [])
     return TableResult(spec.id, spec.title, f"{spec.population.label}", ctx.header_rows(layout.splits),
-                       layout.stub_header, rows, list(spec.footnotes), spec.kind)
+                       layout.stub_header, rows, foot, spec.kind)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import fmt
+from . import fmt, labels
 from .engine import KEY, Context, need, query
+from ..errors import SpecError
 from .escalation import decide, mtd
 from .result import Row, TableResult
 from .spec import DoseEscalation, ParameterByGroup
@@ -15,13 +16,18 @@ def compute_dose_escalation(spec, adam: dict) -> TableResult:
     lay: DoseEscalation = spec.layout
     ctx = Context(spec.id, adam, spec.population, None)
     adsl = ctx.adsl
-    need(adsl, [lay.group_var, lay.group_order, lay.route_var, lay.dose_var], output=spec.id, dataset="ADSL")
+    templates = [lay.label, lay.route_label] + [t for _, t in lay.describe]
+    need(adsl, [lay.group_var, lay.group_order, lay.route_var, lay.dose_var]
+         + [f for t in templates for f in labels.fields(t)], output=spec.id, dataset="ADSL")
     evaluable = query(adsl, lay.evaluable_where, output=spec.id, dataset="ADSL")[KEY]
+    escalating = query(adsl, lay.escalation_where, output=spec.id, dataset="ADSL")[KEY]
     dlt = ctx.data(lay.adae, lay.dlt_where)
     dlt = dlt[dlt[KEY].isin(evaluable)]
     need(dlt, [lay.term_var, lay.grade_var], output=spec.id, dataset=lay.adae)
-    groups = (adsl[[lay.group_var, lay.group_order, lay.route_var, lay.dose_var]]
-              .drop_duplicates(lay.group_var).sort_values([lay.group_order], kind="mergesort"))
+    groups = adsl.sort_values([lay.group_order], kind="mergesort").drop_duplicates(lay.group_var)
+    groups = groups.assign(_label=labels.render_frame(lay.label, groups),
+                           _route=labels.render_frame(lay.route_label, groups),
+                           **{f"_d{i}": labels.render_frame(t, groups) for i, (_, t) in enumerate(lay.describe)})
     rows: list[Row] = []
     per_route: dict[str, list] = {}
     for _, g in groups.iterrows():   # loop over dose cohorts (a handful), not over data rows
@@ -31,16 +37,20 @@ def compute_dose_escalation(spec, adam: dict) -> TableResult:
         n_ev, n_dlt = len(ev), subj_dlt[KEY].nunique()
         worst = subj_dlt.groupby(lay.term_var)[lay.grade_var].max().sort_index()
         terms = "; ".join(f"{t} (Grade {int(gr)})" if pd.notna(gr) else str(t) for t, gr in worst.items())
-        decision = decide(n_ev, n_dlt)
-        per_route.setdefault(str(g[lay.route_var]), []).append((str(g[lay.dose_var]), n_ev, n_dlt))
-        rows.append(Row(str(g[lay.group_var]),
-                        [str(g[lay.route_var]), str(g[lay.dose_var]), str(len(ids)), str(n_ev),
-                         f"{n_dlt}/{n_ev}", terms or "-", decision]))
-    rows.append(Row("Maximum tolerated dose by route", [""] * 7, header=True))
+        if ids.isin(escalating).all():
+            decision = decide(n_ev, n_dlt)
+            per_route.setdefault(g["_route"], []).append((str(g[lay.dose_var]), n_ev, n_dlt))
+        else:
+            decision = lay.other_decision
+        rows.append(Row(g["_label"], [g[f"_d{i}"] for i in range(len(lay.describe))]
+                        + [str(len(ids)), str(n_ev), f"{n_dlt}/{n_ev}", terms or "-", decision]))
+    width = len(lay.describe) + 5
+    rows.append(Row("Maximum tolerated dose by route", [""] * width, header=True))
     for route, levels in per_route.items():
-        rows.append(Row(route, ["", "", "", "", "", "", mtd(levels)], indent=1))
-    header = [[("Route", 1), ("Dose level", 1), ("Treated", 1), ("DLT-evaluable", 1),
-               ("Subjects with DLT", 1), ("DLT (worst CTCAE grade)", 1), ("3+3 decision", 1)]]
+        rows.append(Row(route, [""] * (width - 1) + [mtd(levels)], indent=1))
+    header = [[(h, 1) for h, _ in lay.describe] + [
+        ("Treated", 1), ("DLT-evaluable", 1), ("Subjects with DLT", 1), ("DLT (worst CTCAE grade)", 1),
+        ("3+3 decision", 1)]]
     return TableResult(spec.id, spec.title, spec.population.label, header, "Cohort", rows,
                        list(spec.footnotes), spec.kind)
 
@@ -66,12 +76,18 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
     recs = ctx.data(lay.dataset, lay.where)
     need(recs, [lay.param_var, lay.value_var], output=spec.id, dataset=lay.dataset)
     adsl = ctx.adsl
-    groups = adsl[[lay.group_var, lay.group_order]].drop_duplicates(lay.group_var) \
-        .sort_values(lay.group_order, kind="mergesort")[lay.group_var].tolist()
+    if lay.group_label:
+        need(adsl, labels.fields(lay.group_label), output=spec.id, dataset="ADSL")
+    first = adsl.sort_values(lay.group_order, kind="mergesort").drop_duplicates(lay.group_var)
+    groups = first[lay.group_var].tolist()
+    names = dict(zip(groups, labels.render_frame(lay.group_label, first) if lay.group_label else map(str, groups)))
     stats = list(dict.fromkeys(s for p in lay.params for s in p.stats))
     rows: list[Row] = []
     for p in lay.params:
         prec = recs[recs[lay.param_var] == p.paramcd]
+        if prec.empty:
+            raise SpecError(f"output {spec.id}: {lay.dataset} has no records with {lay.param_var} = "
+                            f"{p.paramcd}", file=lay.dataset, column=lay.param_var, value=p.paramcd)
         unit = ""
         if lay.unit_var and lay.unit_var in prec and prec[lay.unit_var].notna().any():
             unit = f" ({sorted(set(prec[lay.unit_var].dropna().astype(str)))[0]})"
@@ -80,7 +96,7 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
             ids = adsl.loc[adsl[lay.group_var] == grp, KEY]
             vals = pd.to_numeric(prec.loc[prec[KEY].isin(ids), lay.value_var], errors="coerce")
             cells = [_param_stat(vals, s, p) if s in p.stats else "" for s in stats]
-            rows.append(Row(str(grp), cells, 1))
+            rows.append(Row(names[grp], cells, 1))
     header = [[(PARAM_STAT_LABELS[s], 1) for s in stats]]
     return TableResult(spec.id, spec.title, spec.population.label, header, "Parameter / dose level",
                        rows, list(spec.footnotes), spec.kind)

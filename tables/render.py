@@ -18,9 +18,18 @@ STUB_WIDTH = 3.2
 
 
 def _widths(res: TableResult) -> list[float]:
-    n = res.ncols
-    data_w = 1.0 if n <= 8 else 0.8
-    return [STUB_WIDTH if n <= 8 else 2.6] + [data_w] * n
+    """Relative column widths from the content: a free-text column (DLT terms) gets more room than
+    an 'n (%)' column; the stub gets what its longest label needs, within limits."""
+    def need(texts, lo, hi):
+        longest = max((len(t) for t in texts), default=0)
+        return min(max(0.085 * longest + 0.15, lo), hi)
+    head_words = [[w for t, span in h for w in [t] * span] for h in res.header[-1:]] or [[]]
+    cols = []
+    for j in range(res.ncols):
+        texts = [r.cells[j] for r in res.rows] + [max(head_words[0][j].split(), key=len, default="")]
+        cols.append(need(texts, 0.75, 2.8))
+    stub = need([r.label for r in res.rows], 1.8, 3.0)
+    return [stub] + cols
 
 
 def _titles(res: TableResult) -> list[str]:
@@ -37,7 +46,7 @@ def table_to_rtf(res: TableResult) -> str:
     df = pl.DataFrame(data, schema={c: pl.String for c in cols})
     headers = []
     for k, hrow in enumerate(res.header):
-        text = [res.stub_header if k == 0 else ""] + [t for t, _ in hrow]
+        text = [res.stub_header if k == 0 else ""] + [_head_rtf(t) for t, _ in hrow]
         w = [widths[0]]
         i = 1
         for _, span in hrow:
@@ -82,7 +91,10 @@ table.csr th{border-top:1px solid #000;border-bottom:1px solid #000;padding:4px 
  vertical-align:bottom;text-align:center}
 table.csr thead tr + tr th{border-top:none}
 table.csr td{padding:2px 8px;text-align:center;white-space:nowrap}
-table.csr td.stub,table.csr th.stub{text-align:left;white-space:normal;max-width:420px}
+table.csr td.stub,table.csr th.stub{text-align:left;white-space:normal;min-width:230px;max-width:420px}
+table.csr thead th{min-width:58px}
+table.csr td.wrap{white-space:normal;text-align:left;min-width:220px;max-width:380px}
+table.csr thead tr:not(:last-child) th:not(.stub):not(:empty){border-bottom:1px solid #000}
 table.csr tbody tr:last-child td{border-bottom:1px solid #000}
 table.csr tr.hdr td.stub{font-weight:bold}
 table.csr tbody tr:nth-child(even){background:#f6f8fa}
@@ -113,6 +125,19 @@ def _foot(footnotes: list[str]) -> str:
     return "<div class=\"foot\">" + "".join(f"<p>{html.escape(f)}</p>" for f in footnotes) + "</div>\n"
 
 
+N_BREAK = " (N="
+WRAP_AT = 36          # cells longer than this (free text such as DLT terms) wrap and align left
+
+
+def _head_html(text: str) -> str:
+    """Header text with '(N=x)' on its own line, so every column header breaks the same way."""
+    return "<br>".join(html.escape(part) for part in text.replace(N_BREAK, "\n(N=").split("\n"))
+
+
+def _head_rtf(text: str) -> str:
+    return text.replace(N_BREAK, "\\line (N=")
+
+
 def table_to_html(res: TableResult, links: dict[str, str]) -> str:
     head = []
     nh = len(res.header)
@@ -120,14 +145,15 @@ def table_to_html(res: TableResult, links: dict[str, str]) -> str:
         cells = []
         if k == 0:
             cells.append(f"<th class=\"stub\" rowspan=\"{nh}\">{html.escape(res.stub_header)}</th>")
-        cells += [f"<th colspan=\"{span}\">{html.escape(t)}</th>" if span > 1 else f"<th>{html.escape(t)}</th>"
+        cells += [f"<th colspan=\"{span}\">{_head_html(t)}</th>" if span > 1 else f"<th>{_head_html(t)}</th>"
                   for t, span in hrow]
         head.append("<tr>" + "".join(cells) + "</tr>")
     body = []
     for r in res.rows:
         cls = " class=\"hdr\"" if r.header else ""
         pad = f" style=\"padding-left:{8 + 18 * r.indent}px\"" if r.indent else ""
-        tds = "".join(f"<td>{html.escape(c)}</td>" for c in r.cells)
+        tds = "".join(f"<td class=\"wrap\">{html.escape(c)}</td>" if len(c) > WRAP_AT else f"<td>{html.escape(c)}</td>"
+                      for c in r.cells)
         body.append(f"<tr{cls}><td class=\"stub\"{pad}>{html.escape(r.label)}</td>{tds}</tr>")
     table = ("<table class=\"csr\">\n<thead>\n" + "\n".join(head) + "\n</thead>\n<tbody>\n"
              + "\n".join(body) + "\n</tbody>\n</table>\n")

@@ -38,8 +38,12 @@ class SubjectVar:
 class Columns:
     """Subjects go to one column by `var` (ordered by `order`), plus an optional Total column.
 
-    `labels` maps a value to its header text; `fallback` names the column for subjects whose `var` is
-    missing (e.g. enrolled but never treated). `derive` builds `var` first from another dataset.
+    `labels` maps a value to its header text; `label` is a template over ADSL variables (see
+    `labels.py`, e.g. "{DOSELVL}") used for values `labels` does not name; `span` is a template whose
+    text heads runs of adjacent columns (e.g. "Part {PART}: {ROUTE:title}"); `legend` is a template
+    whose distinct texts, in column order, become one footnote (e.g. "{DOSELVL} = {TRT01A:after=: }").
+    `fallback` names the column for subjects whose `var` is missing (e.g. enrolled but never treated).
+    `derive` builds `var` first from another dataset.
     """
 
     var: str = "TRT01A"
@@ -49,6 +53,9 @@ class Columns:
     fallback: str | None = None
     derive: SubjectVar | None = None
     show_n: bool = True
+    label: str | None = None
+    span: str | None = None
+    legend: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,9 @@ class Categorical:
     """Distribution of a per-subject value: one row per level, n (%) of the column N.
 
     `levels` fixes order and labels (value -> label); values outside it are listed after, sorted,
-    unless `only_levels`. A multi-record dataset must say how to reduce it with `agg`.
+    unless `only_levels`. A multi-record dataset must say how to reduce it with `agg`. `case` ("sentence",
+    "title") re-cases the labels of levels that `levels` does not name (CT values are upper case);
+    `show_empty=False` drops declared levels that no population subject has.
     """
 
     var: str
@@ -96,11 +105,17 @@ class Categorical:
     agg: str | None = None
     order_by: tuple[str, ...] = ()
     indent: int = 0
+    case: str | None = None
+    show_empty: bool = True          # False: declared levels nobody has are left out (long CT lists)
 
 
 @dataclass(frozen=True)
 class Continuous:
-    """Descriptive statistics of a numeric variable (per subject, or per record with per_record)."""
+    """Descriptive statistics of a numeric variable (per subject, or per record with per_record).
+
+    With `unit_var`, the unit of the selected records is appended to the label: "Peak CRP (mg/L)";
+    records in more than one unit are a spec error (convert in ADaM, never in the table).
+    """
 
     var: str
     label: str
@@ -112,6 +127,7 @@ class Continuous:
     stats: tuple[str, ...] = ("n", "mean_sd", "median", "q1_q3", "min_max")
     decimals: int = 1
     indent: int = 0
+    unit_var: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +189,13 @@ class ByColumns:
 
 @dataclass(frozen=True)
 class DoseEscalation:
-    """DLT evaluability, DLT counts and the 3+3 decision per dose level and route, then MTD per route."""
+    """DLT evaluability, DLT counts and the 3+3 decision per dose level and route, then MTD per route.
+
+    One row per cohort (`group_var`, ordered by `group_order`), labelled by the `label` template;
+    `describe` adds (header, template) columns before the counts. Only cohorts meeting
+    `escalation_where` (dose escalation) get a 3+3 decision and enter the MTD; the others (expansion)
+    show `other_decision`.
+    """
 
     adae: str = "ADAE"
     dlt_where: str = "DLTFL == 'Y'"
@@ -184,6 +206,11 @@ class DoseEscalation:
     dose_var: str = "DOSELVL"
     term_var: str = "AEDECOD"
     grade_var: str = "ATOXGRN"
+    label: str = "{TRT01A}"
+    route_label: str = "{ROUTE}"
+    describe: tuple[tuple[str, str], ...] = ()
+    escalation_where: str | None = None
+    other_decision: str = "Not part of dose escalation"
 
 
 @dataclass(frozen=True)
@@ -209,6 +236,7 @@ class ParameterByGroup:
     value_var: str = "AVAL"
     unit_var: str | None = "AVALU"
     where: str | None = None
+    group_label: str | None = None       # template over ADSL variables, e.g. "{ROUTE:title} {DOSELVL}"
 
 
 # ---------------------------------------------------------------- outputs
@@ -250,9 +278,10 @@ class KMPlot:
     group_var: str = "TRT01A"
     group_order: str | None = "TRT01AN"
     days_per_unit: float = 30.4375
-    unit: str = "Months"
+    unit: str = "months"
     tick_every: float = 3
     ylabel: str = "Probability"
+    group_label: str | None = None       # template over ADSL variables, e.g. "{ROUTE:title}"
 
 
 @dataclass(frozen=True)
@@ -265,7 +294,7 @@ class Waterfall:
     bor_dataset: str = "ADRS"
     bor_where: str = "PARAMCD == 'BOR'"
     bor_var: str = "AVALC"
-    label_var: str = "TRT01A"
+    bar_label: str | None = "{SUBJID}"   # template over ADSL variables for the x tick labels
 
 
 @dataclass(frozen=True)
@@ -280,7 +309,9 @@ class Swimmer:
     group_var: str = "TRT01A"
     group_order: str | None = "TRT01AN"
     days_per_unit: float = 30.4375
-    unit: str = "Months"
+    unit: str = "months"
+    group_label: str | None = None
+    subject_label: str = "{SUBJID}"
 
 
 @dataclass(frozen=True)
@@ -294,12 +325,14 @@ class Spider:
     group_var: str = "TRT01A"
     group_order: str | None = "TRT01AN"
     days_per_unit: float = 30.4375
-    unit: str = "Months"
+    unit: str = "months"
+    group_label: str | None = None
 
 
 @dataclass(frozen=True)
 class MeanConcentration:
-    """Mean (+/- SD) concentration over nominal time on a log scale, one line per group."""
+    """Mean (+/- SD) concentration over nominal time on a log scale, one line per group; with
+    `panel_var`, one panel per value (e.g. route) sharing the y axis."""
 
     dataset: str = "ADPC"
     where: str | None = None
@@ -310,3 +343,7 @@ class MeanConcentration:
     group_var: str = "TRT01A"
     group_order: str | None = "TRT01AN"
     xlabel: str = "Nominal time since infusion (days)"
+    group_label: str | None = None
+    panel_var: str | None = None
+    panel_label: str | None = None
+    xscale: str = "symlog"               # linear | symlog (days 0-28 and months 3-18 both legible)
