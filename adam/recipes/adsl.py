@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trialforge.errors import SpecError
+from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
 from .._frame import char, mask, num, stable_sort, yn
@@ -73,6 +73,10 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     keys = config.subject_keys
     dm = src.with_supp("DM")
     dm = dm.loc[mask(dm, cfg["subjects"], where="adsl.subjects")]
+    if dm.duplicated(keys).any():
+        dup = dm.loc[dm.duplicated(keys)].iloc[0]
+        raise DatasetReadError("DM has more than one record per subject", file="DM", column="USUBJID",
+                               value=dup["USUBJID"])
     adsl = dm[[c for c in DM_VARS if c in dm.columns]].copy().reset_index(drop=True)
     adsl["AGE"] = num(adsl["AGE"]) if "AGE" in adsl.columns else np.nan
     adsl["AGEGR1"], adsl["AGEGR1N"] = _age_groups(adsl["AGE"], cfg["age_groups"])

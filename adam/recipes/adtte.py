@@ -1,6 +1,7 @@
 """ADTTE: OS, PFS and DOR built with ``derive_param_tte`` from sources the spec configures.
 
-* OS: event death (ADSL DTHDT); censored at the last known alive date (ADSL LSTALVDT), else at start.
+* OS: event death (ADSL DTHDT, traced to the DS death record); censored at the last known alive date
+  (the record behind ADSL LSTALVDT: the latest of the spec's last_alive_sources and TRTEDT), else at start.
 * PFS (options in the spec's ``adtte.pfs``): event = first PD (RS OVR) or death; censored at the last
   adequate assessment (CR/PR/SD/NON-CR/NON-PD/PD) before the event. With ``censor_at_new_therapy``
   assessments and events on/after the first new anticancer therapy are ignored (censored at the last
@@ -42,7 +43,11 @@ def progression_frame(subjects: pd.DataFrame, ovr: pd.DataFrame, *, start: str, 
     ``ovr`` holds keys, ADT, AVALC, SRCSEQ. Returns STARTDT, PDDT/PDSEQ/PD_OK, DTHDT/DTH_OK,
     CNSDT/CNSSEQ/CNSDESC/CNSDOM.
     """
-    s = subjects[keys + [start, "DTHDT", "NACTDT", "HASBASE"]].rename(columns={start: "STARTDT"}).copy()
+    trace = [c for c in ("DTHDOM", "DTHVAR", "DTHSEQ") if c in subjects.columns]
+    s = subjects[keys + [start, "DTHDT", "NACTDT", "HASBASE"] + trace].rename(columns={start: "STARTDT"}).copy()
+    for col, default in (("DTHDOM", "ADSL"), ("DTHVAR", "DTHDT"), ("DTHSEQ", np.nan)):
+        if col not in s.columns:
+            s[col] = default
     a = ovr[keys + ["ADT", "AVALC", "SRCSEQ"]].merge(s[keys + ["STARTDT", "NACTDT"]], on=keys)
     a = a.loc[a["ADT"].notna() & (a["ADT"] > a["STARTDT"])]
     if censor_at_new_therapy:
@@ -87,13 +92,65 @@ def progression_sources(frame_name: str) -> tuple[list[EventSource], list[Censor
                     set_values_to={"EVNTDESC": "DISEASE PROGRESSION", "CNSDTDSC": "", "SRCDOM": "RS",
                                    "SRCVAR": "RSDTC"}),
         EventSource(frame_name, date="DTHDT", filter="DTH_OK",
-                    set_values_to={"EVNTDESC": "DEATH", "CNSDTDSC": "", "SRCDOM": "ADSL", "SRCVAR": "DTHDT",
-                                   "SRCSEQ": np.nan}),
+                    copy_vars={"SRCDOM": "DTHDOM", "SRCVAR": "DTHVAR", "SRCSEQ": "DTHSEQ"},
+                    set_values_to={"EVNTDESC": "DEATH", "CNSDTDSC": ""}),
     ]
     censors = [CensorSource(frame_name, date="CNSDT",
                             copy_vars={"SRCSEQ": "CNSSEQ", "EVNTDESC": "CNSDESC", "CNSDTDSC": "CNSDESC",
                                        "SRCDOM": "CNSDOM", "SRCVAR": "CNSVAR"})]
     return events, censors
+
+
+def death_trace(src: SdtmSource, adsl: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per subject with DTHDT: the record the death date traces to (DTHDOM/DTHVAR/DTHSEQ): the DS death
+    record (DSDECOD "DEATH") dated DTHDT when there is one, else ADSL.DTHDT itself."""
+    out = adsl.loc[num(adsl["DTHDT"]).notna(), keys + ["DTHDT"]].copy()
+    out["DTHDOM"], out["DTHVAR"], out["DTHSEQ"] = "ADSL", "DTHDT", np.nan
+    if src.has("DS") and {"DSDECOD", "DSSTDTC", "DSSEQ"} <= set(src.get("DS").columns):
+        ds = src.get("DS")
+        ds = derive_vars_dt(ds.loc[char(ds["DSDECOD"]) == "DEATH"], "_D", "DSSTDTC")
+        hit = out[keys + ["DTHDT"]].merge(ds[keys + ["_DDT", "DSSEQ"]], left_on=keys + ["DTHDT"],
+                                          right_on=keys + ["_DDT"]).drop_duplicates(keys)
+        out = out.merge(hit[keys + ["DSSEQ"]], on=keys, how="left")
+        found = out["DSSEQ"].notna()
+        out.loc[found, ["DTHDOM", "DTHVAR"]] = ["DS", "DSSTDTC"]
+        out["DTHSEQ"] = num(out["DSSEQ"])
+        out = out.drop(columns="DSSEQ")
+    return out.drop(columns="DTHDT")
+
+
+def overall_survival(src: SdtmSource, pop: pd.DataFrame, config: AdamConfig, start: str) -> pd.DataFrame:
+    """OS: death (traced by ``death_trace``) vs the latest date the subject was known alive.
+
+    The censoring sources are ADSL's LSTALVDT sources (spec ``adsl.last_alive_sources``) plus TRTEDT and the
+    start date, each a CensorSource over its own SDTM record, so the censoring date equals LSTALVDT and
+    SRCDOM/SRCVAR/SRCSEQ name the record it came from.
+    """
+    keys = config.subject_keys
+    sources = {"adsl": pop}
+    death = EventSource("adsl", date="DTHDT", copy_vars={"SRCDOM": "DTHDOM", "SRCVAR": "DTHVAR", "SRCSEQ": "DTHSEQ"},
+                        set_values_to={"EVNTDESC": "DEATH", "CNSDTDSC": ""})
+    alive_desc = {"EVNTDESC": "LAST KNOWN ALIVE DATE", "CNSDTDSC": "LAST KNOWN ALIVE DATE"}
+    censors = [CensorSource("adsl", date=start, set_values_to={
+                   "EVNTDESC": "START OF TREATMENT", "CNSDTDSC": "START OF TREATMENT", "SRCDOM": "ADSL",
+                   "SRCVAR": start, "SRCSEQ": np.nan}),
+               CensorSource("adsl", date="TRTEDT", set_values_to={**alive_desc, "SRCDOM": "ADSL", "SRCVAR": "TRTEDT",
+                                                                   "SRCSEQ": np.nan})]
+    for i, item in enumerate(config["adsl"]["last_alive_sources"]):
+        domain = item["domain"].upper()
+        if not src.has(domain):
+            continue
+        data = src.get(domain)
+        data = data.loc[mask(data, item["filter"], where=f"last_alive_sources {domain}")]
+        seq = f"{domain}SEQ"
+        data = derive_vars_dt(data, "_L", item["date"])
+        data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
+        name = f"alive{i}"
+        sources[name] = data
+        censors.append(CensorSource(name, date="_LDT", copy_vars={"SRCSEQ": "_SEQ"},
+                                    set_values_to={**alive_desc, "SRCDOM": domain, "SRCVAR": item["date"]}))
+    return derive_param_tte(pop, sources, start_date=start, event_conditions=[death], censor_conditions=censors,
+                            set_values_to={"PARAMCD": "OS"}, subject_keys=keys)
 
 
 def _has_baseline(src: SdtmSource, subjects: pd.DataFrame, start: str, config: AdamConfig) -> pd.Series:
@@ -115,17 +172,9 @@ def build_adtte(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.D
     start = cfg["start_date"]
     pop = adsl.loc[mask(adsl, cfg["population"], where="adtte.population") & num(adsl[start]).notna()].copy()
     params = []
+    pop = pop.merge(death_trace(src, pop, keys), on=keys, how="left")
     if "OS" in cfg["parameters"]:
-        death = EventSource("adsl", date="DTHDT", set_values_to={"EVNTDESC": "DEATH", "CNSDTDSC": "",
-                                                                  "SRCDOM": "ADSL", "SRCVAR": "DTHDT"})
-        alive = CensorSource("adsl", date="LSTALVDT", set_values_to={
-            "EVNTDESC": "LAST KNOWN ALIVE DATE", "CNSDTDSC": "LAST KNOWN ALIVE DATE", "SRCDOM": "ADSL",
-            "SRCVAR": "LSTALVDT"})
-        at_start = CensorSource("adsl", date=start, set_values_to={
-            "EVNTDESC": "START OF TREATMENT", "CNSDTDSC": "START OF TREATMENT", "SRCDOM": "ADSL", "SRCVAR": start})
-        params.append(derive_param_tte(pop, {"adsl": pop}, start_date=start, event_conditions=[death],
-                                       censor_conditions=[at_start, alive], set_values_to={"PARAMCD": "OS"},
-                                       subject_keys=keys))
+        params.append(overall_survival(src, pop, config, start))
     need_rs = {"PFS", "DOR"} & set(cfg["parameters"])
     if need_rs:
         nact = new_therapy_dates(src, config)
