@@ -24,6 +24,7 @@ optional, variable keys "DS.VAR"), for callers whose metadata lack a fact:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -401,7 +402,11 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                       codelists, vl_by_var.get(var.name), comments=comments)
         for vl in vlists[ds.name]:
             for item in vl.items:
-                _item_def(mdv, ds, vl.variable, item.item_oid, item.attrs, None, study, extra,
+                var = vl.variable
+                if item.origin and item.origin != var.origin:
+                    var = replace(var, origin=item.origin, origin_detail=None, crf_pages=(),
+                                  origin_source=None, method=None)
+                _item_def(mdv, ds, var, item.item_oid, item.attrs, None, study, extra,
                           codelists, None, comments=comments, vlm=True)
 
     # CodeList

@@ -4,7 +4,8 @@ A table of rules says which datasets get a ValueListDef, split by which variable
 result variables. Each distinct value of the split variable in the data becomes one
 WhereClauseDef (`<by> EQ <value>`) and, per result variable, one value-level ItemDef whose
 DataType/Length come from that slice of the data (LBORRES for ALT is float, for a urine colour
-text). Slices with no non-missing result are not described.
+text). Slices with no non-missing result are not described. SUPP-- slices also take their
+def:Origin from QORIG when every record of the slice says the same (CRF -> Collected).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class VlmRule:
     applies: Callable[[Dataset], bool]
     by: Callable[[Dataset], str]
     results: Callable[[Dataset], tuple[str, ...]]
+    origin_from: str | None = None      # a column holding each record's origin (SUPP-- QORIG)
 
 
 def _findings_prefix(ds: Dataset) -> str:
@@ -49,7 +51,7 @@ VLM_RULES: tuple[VlmRule, ...] = (
     VlmRule("SDTM findings by --TESTCD (LB, PC, TR, RS, VS ...)", _is_findings,
             lambda ds: f"{_findings_prefix(ds)}TESTCD",
             lambda ds: tuple(f"{_findings_prefix(ds)}{s}" for s in ("ORRES", "STRESC", "STRESN"))),
-    VlmRule("SUPP-- by QNAM", _is_supp, lambda ds: "QNAM", lambda ds: ("QVAL",)),
+    VlmRule("SUPP-- by QNAM", _is_supp, lambda ds: "QNAM", lambda ds: ("QVAL",), origin_from="QORIG"),
     VlmRule("ADaM BDS by PARAMCD", _is_bds, lambda ds: "PARAMCD", lambda ds: ("AVAL", "AVALC")),
 )
 
@@ -64,6 +66,7 @@ class ValueItem:
     value: str
     attrs: ItemAttrs
     mandatory: bool
+    origin: str | None = None           # Define-XML origin type of this slice, when the data say it
 
     @property
     def item_oid(self) -> str:
@@ -112,12 +115,24 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
                 slice_ = frame.loc[rows, result]
                 if _all_missing(slice_, var):
                     continue
+                origin = slice_origin(frame.loc[rows, rule.origin_from]) if rule.origin_from in frame.columns else None
                 items.append(ValueItem(ds.name, var, by, value, value_attrs(slice_, var),
-                                       var.core == "Req"))
+                                       var.core == "Req", origin))
             if items:
                 out.append(ValueList(ds.name, var, tuple(items)))
         break                                   # first matching rule only
     return out
+
+
+# QORIG wording (SDTMIG: CRF, ASSIGNED, DERIVED ...) -> Define-XML 2.1 origin type.
+_QORIG = {"crf": "Collected", "collected": "Collected", "edt": "Collected", "derived": "Derived",
+          "assigned": "Assigned", "protocol": "Protocol", "predecessor": "Predecessor"}
+
+
+def slice_origin(values: pd.Series) -> str | None:
+    """The origin type all records of a slice agree on, else None (then the parent's origin holds)."""
+    kinds = {_QORIG.get(v.strip().lower()) for v in present_text(values).unique()}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 
 
 def _all_missing(values: pd.Series, var: VariableMeta) -> bool:

@@ -705,3 +705,18 @@ def test_ct_codelist_with_blank_name_is_named_by_its_code(tmp_path):
     assert cl.get("Name") == "C142179"
     if __import__("importlib").util.find_spec("defineutils"):
         assert validate_define_xsd(path) == []
+
+
+def test_supp_value_level_origin_from_qorig(tmp_path):
+    s = _with(suppae(), QVAL={"origin": None, "origin_detail": None})
+    frame = pd.concat([s.frame, s.frame.assign(IDVARVAL="2", QNAM="AETOCI", QLABEL="Toci given",
+                                               QVAL="Y", QORIG="DERIVED")], ignore_index=True)
+    frame = pd.concat([frame, frame.iloc[[1]].assign(IDVARVAL="3", QORIG="CRF")], ignore_index=True)
+    doc = xml(sdtm_define(tmp_path, datasets=[Dataset(s.meta, frame)]))
+    crs = one(doc, "//odm:ItemDef[@OID='IT.SUPPAE.QVAL.AECRSGR']/def:Origin")
+    assert (crs.get("Type"), crs.get("Source")) == ("Collected", "Investigator")      # QORIG CRF
+    # AETOCI slice: one DERIVED and one CRF record -> no agreed origin, the parent has none either
+    assert doc.xpath("//odm:ItemDef[@OID='IT.SUPPAE.QVAL.AETOCI']/def:Origin", namespaces=NS) == []
+    assert doc.xpath("//odm:ItemDef[@OID='IT.SUPPAE.QVAL']/def:Origin", namespaces=NS) == []
+    if __import__("importlib").util.find_spec("defineutils"):
+        assert validate_define_xsd(tmp_path / "define.xml") == []

@@ -78,15 +78,22 @@ def test_define_validates_against_define_2_1_xsd(out, pkg):
     assert validate_define_xsd(out / pkg / "define.xml") == []
 
 
-def _validate_with_define(out: Path, pkg: str, tmp_path: Path) -> list[dict]:
-    """`trialforge validate OUT/pkg --define OUT/pkg/define.xml`, findings from its JSON report."""
-    report_dir = tmp_path / f"report-{pkg}"
-    result = CliRunner().invoke(validate_command, [
-        str(out / pkg), "--define", str(out / pkg / "define.xml"), "--report-dir", str(report_dir),
-        "--format", "json"])
-    assert result.exit_code in (0, 1), result.output
-    report = json.loads((report_dir / "validation.json").read_text(encoding="utf-8"))
-    return [f for f in report["findings"] if f["rule_id"].startswith("TF-DEF")]
+@pytest.fixture(scope="module")
+def define_findings(out, tmp_path_factory):
+    """pkg -> TF-DEF findings of `trialforge validate OUT/pkg --define OUT/pkg/define.xml` (JSON report)."""
+    cache: dict[str, list[dict]] = {}
+
+    def get(pkg: str) -> list[dict]:
+        if pkg not in cache:
+            report_dir = tmp_path_factory.mktemp(f"report-{pkg}")
+            result = CliRunner().invoke(validate_command, [
+                str(out / pkg), "--define", str(out / pkg / "define.xml"), "--report-dir", str(report_dir),
+                "--format", "json"])
+            assert result.exit_code in (0, 1), result.output
+            report = json.loads((report_dir / "validation.json").read_text(encoding="utf-8"))
+            cache[pkg] = [f for f in report["findings"] if f["rule_id"].startswith("TF-DEF")]
+        return cache[pkg]
+    return get
 
 
 # Derived variables whose writer gives no derivation text (TF-DEF-013). Owners: adam/metadata.py
@@ -96,8 +103,8 @@ KNOWN_NO_METHOD = "TF-DEF-013"
 
 
 @pytest.mark.parametrize("pkg", PACKAGES)
-def test_validate_define_finds_no_define_vs_data_mismatch(out, pkg, tmp_path):
-    findings = _validate_with_define(out, pkg, tmp_path)
+def test_validate_define_finds_no_define_vs_data_mismatch(define_findings, pkg):
+    findings = define_findings(pkg)
     serious = [(f["rule_id"], f["dataset"], f.get("variable"), f.get("value")) for f in findings
                if f["severity"] in ("error", "warning") and f["rule_id"] != KNOWN_NO_METHOD]
     assert serious == []
@@ -106,8 +113,8 @@ def test_validate_define_finds_no_define_vs_data_mismatch(out, pkg, tmp_path):
 @pytest.mark.xfail(reason="adam/metadata.py and sdtm/supp.py give Derived variables no method text "
                           "(VariableMeta.method); see docs/submission.md", strict=False)
 @pytest.mark.parametrize("pkg", PACKAGES)
-def test_every_derived_variable_has_a_method(out, pkg, tmp_path):
-    findings = _validate_with_define(out, pkg, tmp_path)
+def test_every_derived_variable_has_a_method(define_findings, pkg):
+    findings = define_findings(pkg)
     assert [(f["dataset"], f.get("variable")) for f in findings if f["rule_id"] == KNOWN_NO_METHOD] == []
 
 
