@@ -123,9 +123,7 @@ def _to_iso8601(date, time, *, fmt, time_fmt, unknown, where, rows):
     bad_day = day.notna() & ((day < 1) | (day > 31))
     _raise_if(bad_day & ~blank, text, "date has an invalid day", where, rows)
 
-    y = year.map(lambda v: f"{int(v):04d}" if pd.notna(v) else "")
-    m = month.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
-    d = day.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
+    y, m, d = _digits(year, 4), _digits(month, 2), _digits(day, 2)
     iso = y.copy()
     has_m = month.notna()
     iso = iso.where(~has_m, y + "-" + m)
@@ -151,14 +149,18 @@ def _append_time(iso, full, time, time_fmt, unknown, where, rows):
     second = _part(tparts, "second", unknown)
     _raise_if(((hour > 23) | (minute > 59) | (second > 59)).fillna(False) & ~tblank, ttext,
               "time is not a clock time", twhere, rows)
-    h = hour.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
-    mi = minute.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
-    s = second.map(lambda v: f"{int(v):02d}" if pd.notna(v) else "")
+    h, mi, s = _digits(hour, 2), _digits(minute, 2), _digits(second, 2)
     tiso = pd.Series("", index=iso.index, dtype=object)
     tiso = tiso.where(~hour.notna(), "T" + h)
     tiso = tiso.where(~(hour.notna() & minute.notna()), "T" + h + ":" + mi)
     tiso = tiso.where(~(hour.notna() & minute.notna() & second.notna()), "T" + h + ":" + mi + ":" + s)
     return iso.where(~(full & (tiso != "")), iso + tiso)
+
+
+def _digits(values: pd.Series, width: int) -> pd.Series:
+    """Whole numbers as zero-padded text, blank where missing (vectorised)."""
+    text = values.astype("Int64").astype(object).astype(str).str.zfill(width)
+    return text.where(values.notna(), "").astype(object)
 
 
 def _part(parts: pd.DataFrame, name: str, unknown) -> pd.Series:

@@ -124,6 +124,36 @@ def domain_dependencies(spec: DomainSpec, phase2_vars: dict[str, set[str]]) -> s
     return deps
 
 
+def referenced_domains(spec: DomainSpec) -> set[str]:
+    """Every other domain a spec reads (aggregates, reference dates, epochs), phase 1 or 2."""
+    found = set(spec.depends_on)
+    rules = list(spec.variables.values()) + [r for src in spec.sources for r in src.variables.values()]
+    for rule in rules:
+        if rule.kind == "aggregate":
+            found.add(str(rule.value["domain"]).upper())
+        elif rule.kind in ("study_day", "baseline"):
+            default = "DM.RFSTDTC" if rule.kind == "study_day" else "DM.RFXSTDTC"
+            ref = rule.get("ref") if rule.kind == "study_day" else rule.value.get("ref")
+            found.add(split_ref(ref or default)[0])
+        elif rule.kind == "epoch":
+            found.add("DM")
+    found.discard(spec.dataset)
+    return found
+
+
+def with_dependencies(specs: list[DomainSpec], wanted) -> list[DomainSpec]:
+    """The wanted domains plus, transitively, the domains they read (a subset build still works)."""
+    by_name = {s.dataset: s for s in specs}
+    keep, todo = set(), [str(w).upper() for w in wanted]
+    while todo:
+        name = todo.pop()
+        if name in keep or name not in by_name:
+            continue
+        keep.add(name)
+        todo.extend(referenced_domains(by_name[name]))
+    return [s for s in specs if s.dataset in keep]
+
+
 def standard_metadata(spec: DomainSpec, standard) -> DatasetMeta:
     """Dataset metadata: the SDTMIG domain (order, labels, types, core) narrowed to the spec's variables.
 
@@ -238,7 +268,7 @@ class SdtmBuilder:
                                                   else f"SDTMIG {study.standards['sdtmig']}")
         self.specs = specs if specs is not None else load_domain_specs(study.specs_dir)
         if study.domains:
-            self.specs = [s for s in self.specs if s.dataset in study.domains]
+            self.specs = with_dependencies(self.specs, study.domains)
         if not self.specs:
             raise SpecError("no domain specs found", file=study.specs_dir)
         self.progress = progress or (lambda *a: None)

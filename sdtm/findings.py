@@ -86,20 +86,20 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     result = _column(frame, spec["result"], rule)
     unit = _column(frame, spec["unit"], rule) if spec.get("unit") else pd.Series("", index=frame.index)
     test = _column(frame, spec["test"], rule) if spec.get("test") else pd.Series("*", index=frame.index)
-    target = test.map(table.standard_units).fillna(unit)
+    target = on_uniques(test, lambda u: u.map(table.standard_units)).fillna(unit).astype(object)
     target = target.where(unit != "", "")
-    pairs = pd.DataFrame({"test": test, "from": unit, "to": target})
-    uniq = pairs.drop_duplicates()
-    lookup = {}
-    for t, f, to in uniq.itertuples(index=False):
-        factor = table.factor(t, f, to) if f and to else (1.0, 0.0)
-        lookup[(t, f, to)] = factor
-    keys = list(zip(pairs["test"], pairs["from"], pairs["to"]))
+    # one factor lookup per distinct (test, from, to): a handful, whatever the row count
+    codes, triples = pd.factorize(pd.MultiIndex.from_arrays([test.astype(object), unit.astype(object), target]))
+    found = [table.factor(t, f, to) if f and to else (1.0, 0.0) for t, f, to in triples]
+    known = np.array([f is not None for f in found], dtype=bool)[codes]
+    factor = pd.Series(np.array([(f or (1.0, 0.0))[0] for f in found], dtype=float)[codes], index=frame.index)
+    offset = pd.Series(np.array([(f or (1.0, 0.0))[1] for f in found], dtype=float)[codes], index=frame.index)
     numeric = pd.to_numeric(result.where(result != ""), errors="coerce")
-    op = result.str.extract(_OPERATOR)
-    has_op = op[0].notna()
-    missing_factor = pd.Series([lookup[k] is None for k in keys], index=frame.index) & \
-        (numeric.notna() | has_op)
+    op = on_uniques(result, lambda u: u.str.extract(_OPERATOR)[0]), on_uniques(
+        result, lambda u: u.str.extract(_OPERATOR)[1])
+    op = pd.DataFrame({0: op[0], 1: op[1]}, index=frame.index)
+    has_op = op[0].notna() & (op[0].astype(object) != "")
+    missing_factor = pd.Series(~known, index=frame.index) & (numeric.notna() | has_op)
     if missing_factor.any():
         first = missing_factor.idxmax()
         raise RawDataError(f"no unit conversion from {unit[first]!r} to {target[first]!r} for test "
@@ -107,20 +107,18 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
                            file=frame.at[first, FILE_COL] if FILE_COL in frame else None,
                            column=spec.get("unit"), row=int(frame.at[first, ROW_COL]) if ROW_COL in frame else None,
                            value=unit[first])
-    factor = pd.Series([(lookup[k] or (1.0, 0.0))[0] for k in keys], index=frame.index)
-    offset = pd.Series([(lookup[k] or (1.0, 0.0))[1] for k in keys], index=frame.index)
     if spec["output"] == "u":
         return target.astype(object)
     converted = numeric * factor + offset
     if spec["output"] == "n":
         return converted.astype(float)
-    decimals = test.map(table.decimals)
+    decimals = on_uniques(test, lambda u: u.map(table.decimals)).astype(float)
     same = (factor == 1.0) & (offset == 0.0)
     text = format_number(converted, decimals)
     text = text.where(~(same & numeric.notna() & decimals.isna()), result)
     bound = pd.to_numeric(op[1], errors="coerce") * factor + offset
-    text = text.where(~has_op, op[0].fillna("") + format_number(bound, decimals))
-    return text.where(numeric.notna() | has_op, result.str.upper()).astype(object)
+    text = text.where(~has_op, op[0].astype(object).where(has_op, "") + format_number(bound, decimals))
+    return text.where(numeric.notna() | has_op, on_uniques(result, lambda u: u.str.upper())).astype(object)
 
 
 def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
