@@ -13,16 +13,17 @@ SAFETY = Population("Safety Analysis Set", "SAFFL == 'Y'")
 EFFICACY = Population("Efficacy Analysis Set", "EFFFL == 'Y'")
 PK = Population("PK Analysis Set", "PKFL == 'Y'")
 
-# Columns: one per actual cohort (TRT01A, ordered by TRT01AN) headed by its dose level, under a spanning
-# header per part and route, plus Total; the dose of each level is spelt out once in a footnote.
+# Columns: one per actual dose level x route (TRT01A, ordered by TRT01AN; Part A escalation and Part B
+# expansion pooled) headed by its dose level under a spanning route header, plus Total; the dose of each
+# level is spelt out once in a footnote (from ACTARM, "Part A Intravenous DL1: 1.0 x 10^6 CAR+ T cells/kg").
 COHORT_LABEL = "{DOSELVL}"
-COHORT_SPAN = "Part {PART}: {ROUTE:title}"
-DOSE_LEGEND = "{DOSELVL} = {TRT01A:after=: }"
+COHORT_SPAN = "{ROUTE:title}"
+DOSE_LEGEND = "{DOSELVL} = {ACTARM:after=: }"
 TRT = Columns(var="TRT01A", order="TRT01AN", total="Total", label=COHORT_LABEL, span=COHORT_SPAN,
               legend=DOSE_LEGEND)
 TRT_ENROLLED = Columns(var="TRT01A", order="TRT01AN", total="Total", fallback="Not treated", label=COHORT_LABEL,
                        span=COHORT_SPAN, legend=DOSE_LEGEND)
-COHORT_ROW = "Part {PART} {ROUTE:title} {DOSELVL}"      # row label where cohorts are rows
+COHORT_ROW = "{ROUTE:title} {DOSELVL}"                  # row label where cohorts are rows
 ROUTE_GROUP = "{ROUTE:title}"                           # figure groups: too few subjects per cohort for KM
 TEAE = "TRTEMFL == 'Y'"
 GRADE3 = "ATOXGRN >= 3"
@@ -81,7 +82,7 @@ TABLES: tuple[TableSpec, ...] = (
         Categorical("SEX", "Sex", levels={"F": "Female", "M": "Male"}),
         Categorical("RACE", "Race", levels=RACE_LEVELS, case="sentence", show_empty=False),
         Categorical("ETHNIC", "Ethnicity", levels=ETHNIC_LEVELS, case="sentence", show_empty=False),
-        Categorical("ECOGBL", "ECOG performance status at baseline", levels=["0", "1", "2"]),
+        Categorical("ECOGBL", "ECOG performance status at baseline", levels={0.0: "0", 1.0: "1", 2.0: "2"}),
     )), footnotes=(PCT_FOOT,)),
     TableSpec("14.1.3", "Baseline Disease Characteristics", SAFETY, ByColumns(columns=TRT, blocks=(
         Categorical("TUMTYPE", "Tumour type", case="sentence"),
@@ -146,14 +147,13 @@ TABLES: tuple[TableSpec, ...] = (
                          TEAE_FOOT, CTCAE_FOOT, PCT_FOOT)),
     TableSpec("14.3.1.3", "Dose-Limiting Toxicities and 3+3 Dose-Escalation Decisions", SAFETY,
               DoseEscalation(label=COHORT_ROW, route_label=ROUTE_GROUP,
-                             describe=(("Dose", "{TRT01A:after=: }"),),
-                             escalation_where="PART == 'A'",
-                             other_decision="Expansion (Part B): 3+3 not applied"),
+                             describe=(("Dose", "{ACTARM:after=: }"),), escalation_where="PART == 'A'"),
               requires=("ADSL", "ADAE"),
               footnotes=("3+3 rules: 0/3 escalate; 1/3 expand to 6; <=1/6 escalate; >=2/3 or >=2/6 "
                          "MTD exceeded (de-escalate).",
                          "DLT: events flagged DLTFL = 'Y' within the 28-day DLT window in DLT-evaluable subjects.",
-                         "MTD: highest dose level with <=1/6 DLT below a level that exceeded it; decisions per route.")),
+                         "MTD: highest dose level with <=1/6 DLT below a level that exceeded it; decisions per route.",
+                         "Part A (dose escalation) subjects only; Part B expansion subjects are not DLT-evaluable.")),
     TableSpec("14.3.1.4", "Cytokine Release Syndrome and ICANS by Maximum ASTCT Grade", SAFETY,
               ByColumns(columns=TRT, blocks=_crs_icans("CRSFL", "CRS") + _crs_icans("ICANSFL", "ICANS")),
               requires=("ADSL", "ADAE"),
@@ -196,7 +196,7 @@ FIGURES: tuple[FigureSpec, ...] = (
                           "Bars coloured by best overall response (RECIST 1.1).")),
     FigureSpec("14.2.1.4", "Swimmer Plot of Time on Study with Response Events", EFFICACY,
                Swimmer(group_var="ROUTE", group_order="TRT01AN", group_label=ROUTE_GROUP,
-                       subject_label="{SUBJID} Part {PART} {DOSELVL}"),
+                       subject_label="{SUBJID} {DOSELVL} (Part {PART})"),
                requires=("ADSL", "ADRS"),
                footnotes=("Bars: infusion to death or last date known alive, coloured by route.", MONTH_FOOT)),
     FigureSpec("14.2.1.5", "Spider Plot of Percent Change in Sum of Diameters over Time by Route", EFFICACY,
@@ -209,10 +209,12 @@ FIGURES: tuple[FigureSpec, ...] = (
                KMPlot("OS", group_var="ROUTE", group_order="TRT01AN", group_label=ROUTE_GROUP),
                requires=("ADSL", "ADTTE"), footnotes=(MONTH_FOOT,)),
     FigureSpec("14.2.3.1", "Mean (+/- SD) Transgene Concentration over Time by Dose Level (Log Scale)", PK,
-               MeanConcentration(group_var="DOSELVL", group_order="DOSELVL", group_label="{DOSELVL}",
-                                 panel_var="ROUTE", panel_label=ROUTE_GROUP),
+               MeanConcentration(where="ANL01FL == 'Y'", group_var="DOSELVL", group_order="DOSELVL",
+                                 group_label="{DOSELVL}", panel_var="ROUTE", panel_order="TRT01AN",
+                                 panel_label=ROUTE_GROUP),
                requires=("ADSL", "ADPC"),
                footnotes=("BLQ values set to missing for the mean; points with mean <= 0 not shown.",
-                          "One panel per route; Part A and Part B subjects at the same dose level pooled.",
+                          "One panel per route; Part A and Part B subjects at the same dose level pooled; "
+                          "analysed samples only (ANL01FL = 'Y').",
                           "Time axis linear to day 28, logarithmic after.")),
 )

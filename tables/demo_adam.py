@@ -108,7 +108,7 @@ def _adsl(rng) -> pd.DataFrame:
                                p=[0.6, 0.2, 0.2])
     df["CD70IHC"] = rng.choice(["1+", "2+", "3+"], n, p=[0.2, 0.4, 0.4])
     df["CD70PCT"] = rng.integers(10, 100, n).astype(float)
-    df["ECOGBL"] = rng.choice(["0", "1"], n, p=[0.55, 0.45])
+    df["ECOGBL"] = rng.choice([0.0, 1.0], n, p=[0.55, 0.45])
     df["PRIORLN"] = rng.integers(1, 6, n).astype(float)
     follow = rng.integers(60, 700, n).astype(float)
     df["LSTALVDT"] = np.where(treated, df["TRTSDT"] + follow, df["RFICDT"] + 10)
@@ -269,7 +269,7 @@ def _pk(rng, adsl):
             pc.append(dict(USUBJID=s["USUBJID"], PARAMCD="CD70CAR", PARAM="CD70 CAR transgene",
                            NFRLT=float(t), AFRLT=float(t), AVAL=0.0 if blq else round(conc, 1),
                            AVALU="copies/ug gDNA", BLQFL="Y" if blq else "", ATPT=f"DAY {t}"))
-    adpc = pd.DataFrame(pc)
+    adpc = pd.DataFrame(pc).assign(ANL01FL="Y")
     pp = []
     for uid, g in adpc.groupby("USUBJID", sort=True):
         g = g.sort_values("NFRLT")

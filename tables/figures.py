@@ -257,7 +257,7 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
     pc = pc.assign(v=vals.where(vals > 0))
     summ = pc.groupby(["_PANEL", GROUP, p.time_var])["v"].agg(["count", "mean", "std"]).reset_index()
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (summ[GROUP] == g).any()]
-    panels = [x for x in (_groups(ctx, p.panel_var, None, p.panel_label) if p.panel_var else [""])
+    panels = [x for x in (_groups(ctx, p.panel_var, p.panel_order, p.panel_label) if p.panel_var else [""])
               if (summ["_PANEL"] == x).any()]
     unit = str(pc[p.unit_var].dropna().iloc[0]) if p.unit_var in pc and pc[p.unit_var].notna().any() else ""
     fig, axes = plt.subplots(1, len(panels), figsize=(max(9, 3.6 * len(panels)), 4.8), sharey=True, squeeze=False)

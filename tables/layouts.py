@@ -15,12 +15,11 @@ from .stats import describe, geometric
 def compute_dose_escalation(spec, adam: dict) -> TableResult:
     lay: DoseEscalation = spec.layout
     ctx = Context(spec.id, adam, spec.population, None)
-    adsl = ctx.adsl
+    adsl = query(ctx.adsl, lay.escalation_where, output=spec.id, dataset="ADSL")   # escalation cohorts only
     templates = [lay.label, lay.route_label] + [t for _, t in lay.describe]
     need(adsl, [lay.group_var, lay.group_order, lay.route_var, lay.dose_var]
          + [f for t in templates for f in labels.fields(t)], output=spec.id, dataset="ADSL")
     evaluable = query(adsl, lay.evaluable_where, output=spec.id, dataset="ADSL")[KEY]
-    escalating = query(adsl, lay.escalation_where, output=spec.id, dataset="ADSL")[KEY]
     dlt = ctx.data(lay.adae, lay.dlt_where)
     dlt = dlt[dlt[KEY].isin(evaluable)]
     need(dlt, [lay.term_var, lay.grade_var], output=spec.id, dataset=lay.adae)
@@ -37,11 +36,8 @@ def compute_dose_escalation(spec, adam: dict) -> TableResult:
         n_ev, n_dlt = len(ev), subj_dlt[KEY].nunique()
         worst = subj_dlt.groupby(lay.term_var)[lay.grade_var].max().sort_index()
         terms = "; ".join(f"{t} (Grade {int(gr)})" if pd.notna(gr) else str(t) for t, gr in worst.items())
-        if ids.isin(escalating).all():
-            decision = decide(n_ev, n_dlt)
-            per_route.setdefault(g["_route"], []).append((str(g[lay.dose_var]), n_ev, n_dlt))
-        else:
-            decision = lay.other_decision
+        decision = decide(n_ev, n_dlt)
+        per_route.setdefault(g["_route"], []).append((str(g[lay.dose_var]), n_ev, n_dlt))
         rows.append(Row(g["_label"], [g[f"_d{i}"] for i in range(len(lay.describe))]
                         + [str(len(ids)), str(n_ev), f"{n_dlt}/{n_ev}", terms or "-", decision]))
     width = len(lay.describe) + 5

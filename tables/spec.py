@@ -192,9 +192,9 @@ class DoseEscalation:
     """DLT evaluability, DLT counts and the 3+3 decision per dose level and route, then MTD per route.
 
     One row per cohort (`group_var`, ordered by `group_order`), labelled by the `label` template;
-    `describe` adds (header, template) columns before the counts. Only cohorts meeting
-    `escalation_where` (dose escalation) get a 3+3 decision and enter the MTD; the others (expansion)
-    show `other_decision`.
+    `describe` adds (header, template) columns before the counts. Only subjects meeting
+    `escalation_where` (the dose-escalation part) are counted: expansion subjects pooled into the same
+    dose level and route are not part of the 3+3 decisions.
     """
 
     adae: str = "ADAE"
@@ -210,7 +210,6 @@ class DoseEscalation:
     route_label: str = "{ROUTE}"
     describe: tuple[tuple[str, str], ...] = ()
     escalation_where: str | None = None
-    other_decision: str = "Not part of dose escalation"
 
 
 @dataclass(frozen=True)
@@ -345,5 +344,6 @@ class MeanConcentration:
     xlabel: str = "Nominal time since infusion (days)"
     group_label: str | None = None
     panel_var: str | None = None
+    panel_order: str | None = None
     panel_label: str | None = None
     xscale: str = "symlog"               # linear | symlog (days 0-28 and months 3-18 both legible)
