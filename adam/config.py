@@ -84,7 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "adlb": {
         "population": None,
         "tests": [],
-        "baseline_flag": "LBLOBXFL",
+        "baseline_flag": None,          # e.g. LBLOBXFL; None = last non-missing on/before baseline_date
         "baseline_date": "TRTSDT",
         "reference_date": "TRTSDT",
     },

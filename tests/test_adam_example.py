@@ -181,3 +181,20 @@ def test_adpc_keeps_samples_not_done_out_of_analysis(built):
     assert (adpc.loc[not_done, "ANL01FL"] == "").all() and adpc.loc[not_done, "AVAL"].isna().all()
     assert (adpc.loc[~not_done, "ANL01FL"] == "Y").all()
     assert set(a["ADPP"]["PARAMCD"]) == {"CMAX", "TMAX", "CLST", "TLST", "AUC28D", "AUC90D"}
+
+
+def test_adrs_sumdiam_baseline_is_the_sum_of_target_lesions(built):
+    a, s = built["a"], built["s"]
+    adrs = a["ADRS"]
+    base = adrs.loc[(adrs["PARAMCD"] == "SUMDIAM") & (adrs["ABLFL"] == "Y")].set_index("USUBJID")
+    assert len(base) > 0 and base["AVAL"].notna().all()
+    tu, tr = s["TU"], s["TR"]
+    targets = tu.loc[tu["TUSTRESC"] == "TARGET", ["USUBJID", "TULNKID"]]
+    lesions = tr.loc[tr["TRTESTCD"].isin(["LDIAM", "LPERP"])].merge(
+        targets, left_on=["USUBJID", "TRLNKID"], right_on=["USUBJID", "TULNKID"])
+    lesions = lesions.assign(D=lesions["TRDTC"].map(sas))
+    for usubjid, row in base.iterrows():
+        day = lesions.loc[(lesions["USUBJID"] == usubjid) & (lesions["D"] == row["ADT"]), "TRSTRESN"]
+        assert row["AVAL"] == day.astype(float).sum() and row["ADY"] < 1, usubjid
+    post = adrs.loc[(adrs["PARAMCD"] == "SUMDIAM") & adrs["PCHG"].notna()]
+    assert np.allclose(post["PCHG"], (post["AVAL"] - post["BASE"]) / post["BASE"] * 100)

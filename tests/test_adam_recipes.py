@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from trialforge.adam.build import build_adam
 from trialforge.adam.config import adam_config_from_dict, load_adam_config
@@ -185,3 +186,39 @@ def test_unknown_spec_key_is_named(tmp_path):
     assert "prodcut" in str(err.value) and str(bad) in str(err.value)
     with pytest.raises(SpecError):
         adam_config_from_dict({"adsl": {}, "pk": {"analyte": "A"}})   # product_extrt is required
+
+
+def lb_frame():
+    """CRP for subject 1 (infusion 01-15, lymphodepletion 01-10): screening, pre-infusion (LOBXFL), two after."""
+    return pd.DataFrame({"STUDYID": "CD70", "USUBJID": "CD70-01", "LBSEQ": [1, 2, 3, 4], "LBTESTCD": "CRP",
+                         "LBTEST": "C Reactive Protein", "LBCAT": "CYTOKINES", "LBSTRESC": ["5", "8", "40", "20"],
+                         "LBSTRESN": [5.0, 8.0, 40.0, 20.0], "LBSTRESU": "mg/L", "LBSTNRLO": 0.0, "LBSTNRHI": 10.0,
+                         "LBNRIND": ["NORMAL", "NORMAL", "HIGH", "HIGH"], "LBLOBXFL": ["", "Y", "", ""],
+                         "LBDTC": ["2023-01-03", "2023-01-14", "2023-01-17", "2023-01-20"]})
+
+
+def test_adlb_baseline_from_lobxfl_and_change_after_it():
+    out = build_adam({**sdtm(), "LB": lb_frame()}, load_adam_config(SPEC))["ADLB"].frame
+    assert out["PARAM"].iloc[0] == "C Reactive Protein (mg/L)" and out["AVALU"].iloc[0] == "mg/L"
+    assert out["ABLFL"].tolist() == ["", "Y", "", ""] and out["BASE"].tolist() == [8.0] * 4
+    # 40 − 8 = 32 (+400 %), 20 − 8 = 12 (+150 %); screening and baseline records carry no change
+    assert out["CHG"].tolist()[2:] == [32.0, 12.0] and out["PCHG"].tolist()[2:] == [400.0, 150.0]
+    assert out["CHG"].iloc[:2].isna().all()
+    assert out["ADY"].tolist() == [-12.0, -1.0, 3.0, 6.0]           # from the 01-15 infusion, no day 0
+    assert out["BNRIND"].tolist() == ["NORMAL"] * 4 and out["SRCSEQ"].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_adlb_baseline_derived_on_or_before_a_chosen_date():
+    raw = yaml.safe_load(SPEC.read_text())
+    raw["adlb"] = {"baseline_date": "LDSTDT"}        # no baseline_flag: derive it
+    out = build_adam({**sdtm(), "LB": lb_frame()}, adam_config_from_dict(raw))["ADLB"].frame
+    # last value on/before lymphodepletion (01-10) is the screening 5.0
+    assert out["ABLFL"].tolist() == ["Y", "", "", ""] and out["CHG"].tolist()[1:] == [3.0, 35.0, 15.0]
+
+
+def test_unknown_arm_code_is_a_spec_error():
+    raw = yaml.safe_load(SPEC.read_text())
+    raw["adsl"]["treatments"] = [{"label": "DL2 IV", "n": 2, "armcd": ["A-IV-DL2"]}]
+    with pytest.raises(SpecError) as err:
+        build_adam(sdtm(), adam_config_from_dict(raw))
+    assert "A-IV-DL1" in str(err.value)

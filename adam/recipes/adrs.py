@@ -77,38 +77,54 @@ def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: p
 
 
 def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
-    """SUMDIAM per assessment: TR's own SUMDIAM rows, else the sum of target lesions' LDIAM (TU link)."""
+    """SUMDIAM per assessment date: the sum of the target lesions' diameters (RECIST 1.1: LDIAM, or LPERP
+    short axis for nodes; lesions linked TR.TRLNKID = TU.TULNKID with TUSTRESC "TARGET"), missing when a
+    target lesion has no measurement that day. The CRF's own SUMDIAM rows (often collected only after
+    baseline) fill dates without lesion data and give SRCSEQ. BASE/CHG/PCHG from the last sum on/before TRTSDT.
+    """
     keys = config.subject_keys
     if not src.has("TR"):
         return pd.DataFrame()
     tr = src.get("TR")
     tr = derive_vars_dt(tr, "A", "TRDTC", highest_imputation="n")
     code = char(tr["TRTESTCD"])
-    if (code == "SUMDIAM").any():
-        rows = tr.loc[code == "SUMDIAM"]
-        out = rows[keys].copy()
-        out["AVAL"], out["ADT"] = num(rows["TRSTRESN"]), rows["ADT"]
-        out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = "TR", "TRSTRESN", num(rows["TRSEQ"])
-        out["AVISIT"] = char(rows["VISIT"]) if "VISIT" in rows.columns else ""
-    else:
-        if not src.has("TU") or "TRLNKID" not in tr.columns:
-            return pd.DataFrame()
+    visit = char(tr["VISIT"]) if "VISIT" in tr.columns else pd.Series("", index=tr.index)
+    crf = tr.loc[code == "SUMDIAM", keys + ["ADT", "TRSEQ"]].assign(
+        _CRF=num(tr.loc[code == "SUMDIAM", "TRSTRESN"]), _V=visit[code == "SUMDIAM"])
+    crf = crf.drop_duplicates(keys + ["ADT"])
+    sums = pd.DataFrame(columns=keys + ["ADT", "_SUM", "_LV"])
+    if src.has("TU") and "TRLNKID" in tr.columns:
         tu = src.get("TU")
         targets = tu.loc[char(tu["TUSTRESC"]) == "TARGET", keys + ["TULNKID"]].drop_duplicates()
-        rows = tr.loc[code == "LDIAM"].merge(targets, left_on=keys + ["TRLNKID"], right_on=keys + ["TULNKID"])
-        if not len(rows):
-            return pd.DataFrame()
-        rows = rows.assign(_V=num(rows["TRSTRESN"]), AVISIT=char(rows["VISIT"]) if "VISIT" in rows.columns else "")
-        out = rows.groupby(keys + ["ADT"], as_index=False).agg(AVAL=("_V", "sum"), AVISIT=("AVISIT", "first"))
-        out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = "TR", "TRSTRESN", np.nan
+        n_target = targets.groupby(keys).size().rename("_N").reset_index()
+        lesions = tr.loc[code.isin(["LDIAM", "LPERP"])].assign(_LV=visit).merge(
+            targets, left_on=keys + ["TRLNKID"], right_on=keys + ["TULNKID"])
+        lesions = lesions.assign(_D=num(lesions["TRSTRESN"]))
+        if len(lesions):
+            sums = lesions.groupby(keys + ["ADT"], as_index=False).agg(
+                _SUM=("_D", "sum"), _M=("_D", "count"), _LV=("_LV", "first")).merge(n_target, on=keys)
+            sums["_SUM"] = sums["_SUM"].where(sums["_M"] == sums["_N"])
+            sums = sums[keys + ["ADT", "_SUM", "_LV"]]
+    out = sums.merge(crf, on=keys + ["ADT"], how="outer")
+    if not len(out):
+        return pd.DataFrame()
+    out["AVAL"] = num(out["_SUM"]).where(num(out["_SUM"]).notna(), num(out["_CRF"]))
+    out["AVISIT"] = char(out["_LV"]).where(char(out["_LV"]) != "", char(out["_V"]))
+    has_crf = num(out["TRSEQ"]).notna()
+    out["SRCDOM"] = np.where(has_crf, "TR", "")
+    out["SRCVAR"] = np.where(has_crf, "TRSTRESN", "")
+    out["SRCSEQ"] = num(out["TRSEQ"])
+    out = out.drop(columns=["_SUM", "_LV", "_CRF", "_V", "TRSEQ"]).loc[lambda d: d["ADT"].notna()]
     out["PARAMCD"] = "SUMDIAM"
     out["AVALU"] = "mm"
     out = out.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="inner")
+    out = out.sort_values(keys + ["ADT"], kind="mergesort").reset_index(drop=True)
     out = derive_vars_dy(out, "TRTSDT", {"ADY": "ADT"})
     out = derive_var_ablfl(out, keys, ref_date="TRTSDT")
     out = derive_var_base(out, keys)
     out = derive_var_chg(out)
     out = derive_var_pchg(out)
+    out.loc[out["ABLFL"] == "Y", ["CHG", "PCHG"]] = np.nan
     return out
 
 
