@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Screenshot every page of a built tables folder with headless Chromium (Debian package `chromium`).
 # Usage: scripts/screenshot_tables.sh [TABLES_DIR] [SHOTS_DIR]
-#   With no TABLES_DIR, builds the outputs from the demo ADaM into a temporary folder first.
+#   TABLES_DIR: a built tables folder (e.g. out/tables of `trialforge run`). Without it, the outputs of the
+#   cd70-cart example are built first (SDTM + ADaM in memory, as `trialforge tables examples/cd70-cart`).
+#   Every *.html page (index.html included) is saved as SHOTS_DIR/<page>.png (1280 px wide).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 py="${PYTHON:-/work/venv/bin/python}"
@@ -11,9 +13,11 @@ if [[ -z "$tables" ]]; then
   tables="$(mktemp -d)/tables"
   (cd "$here/.." && "$py" -c "
 import sys
-from trialforge.tables.demo_adam import make_adam
+from pathlib import Path
+from trialforge.tables.command import adam_from_study
 from trialforge.tables.build import build_tables
-build_tables(make_adam(), sys.argv[1])" "$tables")
+adam, study = adam_from_study(Path(sys.argv[2]))
+build_tables(adam, sys.argv[1], study=study)" "$tables" "$here/examples/cd70-cart")
 fi
 browser="$(command -v chromium || command -v chromium-browser || true)"
 [[ -n "$browser" ]] || { echo "chromium not found (apt-get install -y chromium)" >&2; exit 2; }

@@ -216,5 +216,5 @@ FIGURES: tuple[FigureSpec, ...] = (
                footnotes=("BLQ values set to missing for the mean; points with mean <= 0 not shown.",
                           "One panel per route; Part A and Part B subjects at the same dose level pooled; "
                           "analysed samples only (ANL01FL = 'Y').",
-                          "Time axis linear to day 28, logarithmic after.")),
+                          "Time axis linear to day 28, logarithmic after; pre-infusion samples not shown.")),
 )

@@ -255,6 +255,7 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
     if p.blq_var and p.blq_var in pc:
         vals = vals.where(pc[p.blq_var].astype(str) != "Y")
     pc = pc.assign(v=vals.where(vals > 0))
+    pc = pc[pd.to_numeric(pc[p.time_var], errors="coerce") >= 0]     # the post-infusion profile only
     summ = pc.groupby(["_PANEL", GROUP, p.time_var])["v"].agg(["count", "mean", "std"]).reset_index()
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (summ[GROUP] == g).any()]
     panels = [x for x in (_groups(ctx, p.panel_var, p.panel_order, p.panel_label) if p.panel_var else [""])
@@ -270,7 +271,8 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
                         color=PALETTE[i % len(PALETTE)], marker="o", ms=3, lw=1.3, capsize=2, label=g)
         ax.set_yscale("log")
         if p.xscale == "symlog":
-            ax.set_xscale("symlog", linthresh=28, linscale=1.5)
+            ax.set_xscale("symlog", linthresh=28, linscale=1.0)
+            ax.set_xlim(0, summ[p.time_var].max() * 1.15)
             ax.set_xticks([t for t in (0, 7, 14, 21, 28, 91, 183, 365) if t <= summ[p.time_var].max() * 1.05])
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_title(panel, fontsize=10)
