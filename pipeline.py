@@ -40,8 +40,9 @@ class RunResult:
 
 
 def created_timestamp(study: Study) -> datetime:
-    """The creation date written into files: from study.yaml, never the wall clock."""
-    return datetime.fromisoformat(study.created)
+    """The creation date written into files: study.yaml `created`, else SOURCE_DATE_EPOCH; never the clock."""
+    from .submission.created import creation_datetime
+    return datetime.fromisoformat(creation_datetime(study.raw.get("created")))
 
 
 def study_info(study: Study) -> dict:
@@ -49,7 +50,8 @@ def study_info(study: Study) -> dict:
     ident = study.identity
     return {"id": study.id, "name": str(ident.get("title", study.id)).strip(),
             "description": str(ident.get("title", study.id)).strip(), "protocol": str(ident.get("protocol", study.id)),
-            "originator": str(ident.get("sponsor", "")) or None, "created": study.created}
+            "originator": str(ident.get("sponsor", "")) or None,
+            "created": created_timestamp(study).isoformat()}
 
 
 def write_package(datasets: dict, folder: Path, *, created: datetime, progress=None) -> list[Path]:
@@ -137,7 +139,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, tables: bool = Tru
                 written += build_tables(adam, staging / "tables", study={"title": info["name"], "studyid": study.id})
                 say("tables", "CSR", len(written))
             result.written = written
-        _write_manifest(staging, study, result, command)
+        _write_manifest(staging, study, result, command, ct)
     result.written = [out_dir / p.relative_to(staging) for p in result.written]
     return result
 
@@ -147,13 +149,13 @@ def _write_define(datasets, path, info, standard, ct):
     return write_define(list(datasets.values()), path, study=info, standard=standard, ct=ct, created=info["created"])
 
 
-def _write_manifest(staging: Path, study: Study, result: RunResult, command):
+def _write_manifest(staging: Path, study: Study, result: RunResult, command, ct):
     from .submission.manifest import build_manifest, write_manifest
     raw, specs = input_files(study)
     summary = {name: {"errors": r.count("error"), "warnings": r.count("warning"), "notices": r.count("notice")}
                for name, r in sorted(result.reports.items())}
     manifest = build_manifest(staging, inputs=raw, specs=specs, command=list(command or ["trialforge", "run"]),
                               tool_version=__version__,
-                              standards={"sdtmig": "3.4", "adamig": "1.3", "ct": load_ct().version},
-                              validation_summary=summary)
+                              standards={"sdtmig": "3.4", "adamig": "1.3", "ct": ct.version},
+                              validation_summary=summary, inputs_root=study.root)
     write_manifest(staging, manifest)

@@ -12,6 +12,18 @@ from ..errors import SpecError
 from ..specs.metadata import Dataset, replace_var_meta
 
 SUPP_PREFIX = "_SUPP_"
+SUPP_ORIGINS = {
+    "STUDYID": {"origin": "Predecessor", "origin_detail": "Parent domain STUDYID"},
+    "USUBJID": {"origin": "Predecessor", "origin_detail": "Parent domain USUBJID"},
+    "RDOMAIN": {"origin": "Assigned"},
+    "IDVAR": {"origin": "Assigned"},
+    "IDVARVAL": {"origin": "Derived", "method": "Value of the IDVAR variable (--SEQ) of the parent record",
+                 "method_type": "Computation"},
+    "QNAM": {"origin": "Assigned"},
+    "QLABEL": {"origin": "Assigned"},
+    "QORIG": {"origin": "Assigned"},
+    "QEVAL": {"origin": "Assigned"},
+}
 
 
 def build_supp(spec, frame: pd.DataFrame, standard) -> Dataset | None:
@@ -49,9 +61,7 @@ def build_supp(spec, frame: pd.DataFrame, standard) -> Dataset | None:
     data["_num"] = pd.to_numeric(data["IDVARVAL"], errors="coerce")
     data = data.sort_values(["USUBJID", "IDVAR", "_num", "IDVARVAL", "QNAM"], kind="stable").drop(columns="_num")
     columns = [v.name for v in meta.variables]
-    variables = tuple(replace_var_meta(v, origin="Assigned" if v.name in ("RDOMAIN", "IDVAR", "QNAM", "QLABEL")
-                                       else ("Derived" if v.name == "IDVARVAL" else None))
-                      for v in meta.variables if v.name in columns)
+    variables = tuple(replace_var_meta(v, **SUPP_ORIGINS.get(v.name, {})) for v in meta.variables if v.name in columns)
     meta = meta.with_variables(variables)
     meta = type(meta)(**{**meta.__dict__, "keys": ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM")})
     return Dataset(meta, data[columns].reset_index(drop=True))
