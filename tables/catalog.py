@@ -178,7 +178,8 @@ TABLES: tuple[TableSpec, ...] = (
                                     agg="max", fill=0.0)),
                   blocks=tuple(Continuous("AVAL", f"Peak {lab}", dataset="ADLB",
                                           where=f"PARAMCD == '{code}' and ADY >= 1", agg="max",
-                                          stats=("n", "median_range"), decimals=1, unit_var="AVALU")
+                                          stats=("n", "median_range"), decimals=1, range_decimals=1,
+                                          unit_var="AVALU")
                                for code, lab in [("CRP", "C-reactive protein"), ("INTLK6", "Interleukin-6"),
                                                  ("FERRITIN", "Ferritin")])),
               requires=("ADSL", "ADAE", "ADLB"),

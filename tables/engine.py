@@ -274,18 +274,18 @@ STAT_LABELS = {"n": "n", "mean_sd": "Mean (SD)", "median": "Median", "q1_q3": "Q
                "min_max": "Min, Max"}
 
 
-def _stat_cells(values: pd.Series, stat: str, decimals: int) -> str:
+def _stat_cells(values: pd.Series, stat: str, decimals: int, range_decimals: int | None = None) -> str:
     d = describe(values)
     if stat == "n":
         return str(d.n)
     if d.n == 0:
         return fmt.MISSING
+    rd = max(decimals - 1, 0) if range_decimals is None else range_decimals
     return {"mean_sd": lambda: fmt.mean_sd(d.mean, d.sd, decimals),
             "median": lambda: fmt.num(d.median, decimals),
             "q1_q3": lambda: fmt.range_(d.q1, d.q3, decimals),
-            "min_max": lambda: fmt.range_(d.min, d.max, max(decimals - 1, 0)),
-            "median_range": lambda: fmt.median_range(d.median, d.min, d.max, decimals,
-                                                     max(decimals - 1, 0))}[stat]()
+            "min_max": lambda: fmt.range_(d.min, d.max, rd),
+            "median_range": lambda: fmt.median_range(d.median, d.min, d.max, decimals, rd)}[stat]()
 
 
 STAT_LABELS["median_range"] = "Median (min, max)"
@@ -304,7 +304,8 @@ def block_continuous(b: Continuous, ctx, splits):
     label = b.label + _unit_suffix(ctx, b) if b.unit_var else b.label
     rows = [Row(label, [""] * len(ctx.cols), b.indent, header=True)]
     for stat in b.stats:
-        rows.append(Row(STAT_LABELS[stat], [_stat_cells(g, stat, b.decimals) for g in groups], b.indent + 1))
+        cells = [_stat_cells(g, stat, b.decimals, b.range_decimals) for g in groups]
+        rows.append(Row(STAT_LABELS[stat], cells, b.indent + 1))
     return rows
 
 

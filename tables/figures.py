@@ -219,6 +219,10 @@ def draw_spider(p: Spider, ctx: Context):
     tr = _with_group(tr, ctx, p.group_var, p.group_label)
     tr = tr.assign(t=tr[p.day_var].clip(lower=0) / p.days_per_unit,
                    pchg=pd.to_numeric(tr[p.pchg_var], errors="coerce")).dropna(subset=["pchg"])
+    tr = tr[tr["t"] > 0]
+    # every line starts at baseline: 0% change at time 0 by definition
+    anchors = tr.drop_duplicates(KEY).assign(t=0.0, pchg=0.0)
+    tr = pd.concat([anchors, tr], ignore_index=True)
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
     fig, ax = plt.subplots(figsize=(9, 5))
     for i, g in enumerate(groups):

@@ -128,6 +128,7 @@ class Continuous:
     decimals: int = 1
     indent: int = 0
     unit_var: str | None = None
+    range_decimals: int | None = None      # min/max decimals; default one fewer than `decimals`
 
 
 @dataclass(frozen=True)
