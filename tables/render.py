@@ -94,7 +94,8 @@ table.csr td{padding:2px 8px;text-align:center;white-space:nowrap}
 table.csr td.stub,table.csr th.stub{text-align:left;white-space:normal;min-width:230px;max-width:420px}
 table.csr thead th{min-width:58px}
 table.csr td.wrap{white-space:normal;text-align:left;min-width:220px;max-width:380px}
-table.csr thead tr:not(:last-child) th:not(.stub):not(:empty){border-bottom:none;
+table.csr thead tr:not(:last-child) th:not(.stub){border-bottom:none}
+table.csr thead tr:not(:last-child) th:not(.stub):not(:empty){
  background:linear-gradient(#000,#000) center bottom/calc(100% - 14px) 1px no-repeat}
 table.csr tbody tr:last-child td{border-bottom:1px solid #000}
 table.csr tr.hdr td.stub{font-weight:bold}
