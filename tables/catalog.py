@@ -147,7 +147,8 @@ TABLES: tuple[TableSpec, ...] = (
                          TEAE_FOOT, CTCAE_FOOT, PCT_FOOT)),
     TableSpec("14.3.1.3", "Dose-Limiting Toxicities and 3+3 Dose-Escalation Decisions", SAFETY,
               DoseEscalation(label=COHORT_ROW, route_label=ROUTE_GROUP,
-                             describe=(("Dose", "{ACTARM:after=: }"),), escalation_where="PART == 'A'"),
+                             describe=(("Dose", "{ACTARM:after=: }"),), escalation_where="PART == 'A'",
+                             expansion_where="PART == 'B'"),
               requires=("ADSL", "ADAE"),
               footnotes=("3+3 rules: 0/3 escalate; 1/3 expand to 6; <=1/6 escalate; >=2/3 or >=2/6 "
                          "MTD exceeded (de-escalate).",

@@ -44,6 +44,16 @@ def compute_dose_escalation(spec, adam: dict) -> TableResult:
     rows.append(Row("Maximum tolerated dose by route", [""] * width, header=True))
     for route, levels in per_route.items():
         rows.append(Row(route, [""] * (width - 1) + [mtd(levels)], indent=1))
+    if lay.expansion_where:                # the dose level(s) the expansion part went on with, per route
+        exp = query(ctx.adsl, lay.expansion_where, output=spec.id, dataset="ADSL")
+        exp = exp.sort_values(lay.group_order, kind="mergesort").assign(
+            _route=lambda f: labels.render_frame(lay.route_label, f))
+        if len(exp):
+            rows.append(Row("Dose level expanded (recommended dose)", [""] * width, header=True))
+            for route, g in exp.groupby("_route", sort=False):
+                n = g.groupby(lay.dose_var, sort=False)[KEY].nunique()
+                text = "; ".join(f"{lvl} (N={k} treated)" for lvl, k in n.items())
+                rows.append(Row(route, [""] * (width - 1) + [text], indent=1))
     header = [[(h, 1) for h, _ in lay.describe] + [
         ("Treated", 1), ("DLT-evaluable", 1), ("Subjects with DLT", 1), ("DLT (worst CTCAE grade)", 1),
         ("3+3 decision", 1)]]

@@ -211,6 +211,7 @@ class DoseEscalation:
     route_label: str = "{ROUTE}"
     describe: tuple[tuple[str, str], ...] = ()
     escalation_where: str | None = None
+    expansion_where: str | None = None     # subjects of the expansion part: their dose level per route is listed
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,10 @@ def test_dlt_table_counts_and_3_plus_3_decisions_from_adae_and_adsl(adam, out):
     assert seen == saf["TRT01A"].nunique()
     mtd = {r["label"]: r["cells"][-1] for r in rows_after(doc, "Maximum tolerated dose by route")}
     assert set(mtd) == {r.title() for r in saf["ROUTE"]}
+    part_b = safety(adam)[safety(adam)["PART"] == "B"]
+    expanded = {r["label"]: r["cells"][-1] for r in rows_after(doc, "Dose level expanded (recommended dose)")}
+    assert expanded == {route.title(): "; ".join(f"{lvl} (N={len(x)} treated)" for lvl, x in g.groupby("DOSELVL"))
+                        for route, g in part_b.groupby("ROUTE")}
 
 
 def test_crs_by_maximum_astct_grade(adam, out):
