@@ -23,20 +23,22 @@ def build_adam(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -
     src = SdtmSource(sdtm)
     labels = {item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"] if item["label"]}
     adsl_frame = adsl.build_adsl(src, config)
-    out = {"ADSL": make_dataset("ADSL", adsl_frame, adsl.ORDER, labels)}
+    out = {"ADSL": make_dataset("ADSL", adsl_frame, adsl.ORDER, labels, config)}
     if src.has("AE"):
-        out["ADAE"] = make_dataset("ADAE", adae.build_adae(src, adsl_frame, config), adae.ORDER, labels)
+        out["ADAE"] = make_dataset("ADAE", adae.build_adae(src, adsl_frame, config), adae.ORDER, labels, config)
     if src.has("LB"):
-        out["ADLB"] = make_dataset("ADLB", adlb.build_adlb(src, adsl_frame, config), adlb.ORDER, labels)
+        out["ADLB"] = make_dataset("ADLB", adlb.build_adlb(src, adsl_frame, config), adlb.ORDER, labels, config)
     if src.has("RS"):
-        out["ADRS"] = make_dataset("ADRS", adrs.build_adrs(src, adsl_frame, config), adrs.ORDER, labels)
-        out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, config), adtte.ORDER, labels)
+        out["ADRS"] = make_dataset("ADRS", adrs.build_adrs(src, adsl_frame, config), adrs.ORDER, labels, config)
+        out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, config), adtte.ORDER, labels,
+                                    config)
     elif "OS" in config["adtte"]["parameters"]:
         cfg = AdamConfig({**config.sections, "adtte": {**config["adtte"], "parameters": ["OS"]}}, config.path)
-        out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, cfg), adtte.ORDER, labels)
+        out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, cfg), adtte.ORDER, labels, cfg)
     if src.has("PC"):
         adpc_frame = pk.build_adpc(src, adsl_frame, config)
-        out["ADPC"] = make_dataset("ADPC", adpc_frame.drop(columns="_SPEC"), pk.ADPC_ORDER, labels)
-        out["ADPP"] = make_dataset("ADPP", pk.build_adpp(adpc_frame, adsl_frame, config), pk.ADPP_ORDER, labels)
-        out["PP"] = make_dataset("PP", pk.build_pp(adpc_frame, adsl_frame, config), pk.PP_ORDER, labels)
+        out["ADPC"] = make_dataset("ADPC", adpc_frame.drop(columns="_SPEC"), pk.ADPC_ORDER, labels, config)
+        out["ADPP"] = make_dataset("ADPP", pk.build_adpp(adpc_frame, adsl_frame, config), pk.ADPP_ORDER, labels,
+                                   config)
+        out["PP"] = make_dataset("PP", pk.build_pp(adpc_frame, adsl_frame, config), pk.PP_ORDER, labels, config)
     return out

@@ -16,6 +16,8 @@ from trialforge.errors import SpecError
 from trialforge.specs.yamlio import load_yaml
 
 REQUIRED = object()
+# Hours in one PK time unit (pk.time_unit, pk.pp_auc_time_unit); the names are CDISC PKUNIT terms.
+HOURS_PER_UNIT = {"min": 1.0 / 60.0, "h": 1.0, "day": 24.0}
 FREE = object()
 
 
@@ -96,7 +98,8 @@ DEFAULTS: dict[str, Any] = {
         "blq_after": "exclude",
         "zero_at_dose": True,
         "blq_results": ["BLQ", "<LLOQ", "BQL", "NQ"],
-        "time_unit": "day",
+        "time_unit": "day",            # unit of AFRLT/NFRLT, TMAX/TLST and the ADPP AUC time axis
+        "pp_auc_time_unit": "h",       # SDTM PP AUC time unit (CDISC PKUNIT: h*DNA copies/ug, no day*...)
     },
 }
 
@@ -175,6 +178,8 @@ def _check_values(s: dict, file) -> None:
                                  and m["mode"] in ("first", "last", "exists") and (m["value"] or m["mode"] == "exists")
                                  for m in s["adsl"]["merged_vars"])),
         ("adlb.tests", isinstance(s["adlb"]["tests"], list)),
+        ("pk.time_unit", s["pk"]["time_unit"] in HOURS_PER_UNIT),
+        ("pk.pp_auc_time_unit", s["pk"]["pp_auc_time_unit"] in HOURS_PER_UNIT),
         ("pk.intervals", all(isinstance(i, list) and len(i) == 2 and i[0] < i[1] for i in s["pk"]["intervals"])),
     ]
     for key, ok in checks:

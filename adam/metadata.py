@@ -16,6 +16,9 @@ from trialforge.errors import SpecError
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
 from trialforge.specs.standards import load_standard
 
+from .config import AdamConfig
+from .origins import DERIVED, PREDECESSOR, Rule, variable_origins
+
 # Project labels for variables neither ADaMIG 1.3 nor the SDTMIG parent domain defines (≤ 40 characters).
 # Standard variables take their label from trialforge.specs.standards (see ``variable_label``).
 LABELS: dict[str, str] = {
@@ -81,15 +84,29 @@ def variable_label(dataset: str, variable: str) -> str | None:
     return meta.label if meta is not None and meta.label else LABELS.get(variable)
 
 
+def _origin_fields(rule: Rule | None) -> dict:
+    """VariableMeta origin fields of a rule (define.xml: Predecessor source, Derived MethodDef, Assigned comment)."""
+    if rule is None:
+        return {"origin": DERIVED}
+    if rule.origin == PREDECESSOR:
+        return {"origin": rule.origin, "origin_detail": rule.text}
+    if rule.origin == DERIVED:
+        return {"origin": rule.origin, "method": rule.text, "method_type": rule.method_type}
+    return {"origin": rule.origin, "comment": rule.text}
+
+
 def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
-                 extra_labels: Mapping[str, str] | None = None) -> Dataset:
+                 extra_labels: Mapping[str, str] | None = None, config: AdamConfig | None = None) -> Dataset:
     """Wrap a recipe frame as a Dataset: columns in ``order`` (then any others), metadata filled in.
 
-    Character columns get "" for missing, numeric ones float64 with NaN.
+    Character columns get "" for missing, numeric ones float64 with NaN. With the study's ``config`` every
+    variable gets its define.xml origin and derivation text from ``trialforge.adam.origins``; without it (or
+    for a variable no rule knows) the origin is "Derived" without a method.
     """
     labels = dict(extra_labels or {})
     cols = [c for c in order if c in frame.columns] + [c for c in frame.columns if c not in order]
     out = frame[cols].reset_index(drop=True).copy()
+    origins = variable_origins(name, cols, config) if config is not None else {}
     variables = []
     for col in cols:
         s = out[col]
@@ -105,7 +122,7 @@ def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
         if len(col) > 8 or len(label) > 40:
             raise SpecError(f"{name} variable name > 8 or label > 40 characters", column=col, value=label)
         variables.append(VariableMeta(name=col, label=label, type=NUM if numeric else CHAR,
-                                      format=_format(col, numeric), origin="Derived"))
+                                      format=_format(col, numeric), **_origin_fields(origins.get(col))))
     info = DATASETS[name]
     meta = DatasetMeta(name=name, label=info["label"], cls=info["cls"], structure=info["structure"],
                        keys=tuple(k for k in info["keys"] if k in cols), variables=tuple(variables),

@@ -16,7 +16,7 @@ import pandas as pd
 
 from trialforge.errors import DateFormatError
 
-from ..config import AdamConfig
+from ..config import HOURS_PER_UNIT, AdamConfig
 from .._frame import char, mask, num, y_blank
 from ..dates import derive_vars_dtm, derive_vars_dt, derive_vars_dy, sas_datetime_to_iso, sas_date_to_iso
 from ..nca import NcaRules, interval_key, nca_by_subject
@@ -127,20 +127,27 @@ def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> pd
 
 
 def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test: str = "") -> pd.DataFrame:
-    """SDTM PP: the NCA results as findings, PPTESTCD/PPTEST from CDISC CT (PKPARMCD/PKPARM)."""
+    """SDTM PP: the NCA results as findings, PPTESTCD/PPTEST from CDISC CT (PKPARMCD/PKPARM).
+
+    Units must be CDISC PKUNIT terms: TMAX/TLST stay in ``pk.time_unit`` ("day" is a PKUNIT term), AUCs are
+    converted to ``pk.pp_auc_time_unit`` (default "h": PKUNIT has "h*DNA copies/ug" but no "day*DNA copies/ug").
+    ADPP keeps the analysis time unit (days) the tables use.
+    """
     keys = config.subject_keys
     res, intervals = _nca(adpc, adsl, config)
     conc_unit = adpc["AVALU"].iloc[0] if len(adpc) else ""
     cat = adpc["PARAM"].iloc[0].split(" (")[0] if len(adpc) else ""
     spec = adpc.drop_duplicates(keys).set_index(keys)["_SPEC"] if len(adpc) else pd.Series(dtype=object)
-    tu = config["pk"]["time_unit"]
+    tu, auc_tu = config["pk"]["time_unit"], config["pk"]["pp_auc_time_unit"]
+    auc_factor = HOURS_PER_UNIT[tu] / HOURS_PER_UNIT[auc_tu]      # e.g. day*copies/ug → h*copies/ug: × 24
     rows = []
-    tests = [("CMAX", "CMAX", conc_unit, "", ""), ("TMAX", "TMAX", tu, "", ""), ("CLST", "CLST", conc_unit, "", ""),
-             ("TLST", "TLST", tu, "", "")]
-    tests += [("AUCINT", interval_key(a, b), f"{tu}*{conc_unit}", f"P{a:g}D", f"P{b:g}D") for a, b in intervals]
-    for code, col, unit, st, en in tests:
+    tests = [("CMAX", "CMAX", conc_unit, "", "", 1.0), ("TMAX", "TMAX", tu, "", "", 1.0),
+             ("CLST", "CLST", conc_unit, "", "", 1.0), ("TLST", "TLST", tu, "", "", 1.0)]
+    tests += [("AUCINT", interval_key(a, b), f"{auc_tu}*{conc_unit}", f"P{a:g}D", f"P{b:g}D", auc_factor)
+              for a, b in intervals]
+    for code, col, unit, st, en, factor in tests:
         part = res[keys].copy()
-        value = res[col].astype("float64")
+        value = res[col].astype("float64") * factor
         part["PPTESTCD"], part["PPTEST"] = code, PP_TESTS[code]
         part["PPSTRESN"] = value
         text = value.map(lambda v: "" if pd.isna(v) else f"{v:.6g}")

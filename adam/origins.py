@@ -1,0 +1,568 @@
+"""define.xml origin and derivation text of every ADaM variable (and SDTM PP), as data.
+
+Define-XML 2.1 / ADaMIG terms: a variable copied unchanged from SDTM or from ADSL is "Predecessor" with
+the source named ("DM.AGE", "ADSL.TRT01A", "SUPPDM.QVAL where QNAM = 'PART'"); a computed one is "Derived"
+with a method text a reviewer can follow (MethodDef, Type "Imputation" for dates that impute, else
+"Computation"); a constant the recipe or spec sets (PARAMCD, SRCDOM...) is "Assigned".
+
+Where a rule depends on the study's ADaM spec (TEAE window start, date imputation, analyte, BLQ rules),
+the text is a template filled from the spec (``origin_context``); spec-defined variables (``merged_vars``,
+``populations``, ``category_flags``) get their rule generated from their spec item. Lookup order for
+(dataset, variable): spec-generated rule, ``RULES[(dataset, variable)]``, the variables a recipe copies
+(``COPIED``: its SDTM parent's or ADSL's), ``RULES[("*", variable)]``. Texts describe the recipe code in
+adam/recipes/; change both together (tests/test_adam_metadata.py checks every Predecessor against the
+data and every Derived variable for a method).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from trialforge.specs.standards import load_standard
+
+from .config import HOURS_PER_UNIT, AdamConfig
+from .recipes import adae, adlb, adrs, adsl, adtte, pk
+
+PREDECESSOR, DERIVED, ASSIGNED = "Predecessor", "Derived", "Assigned"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One variable's origin. ``text``: the source for a Predecessor, the method for a Derived variable, a
+    comment for an Assigned one; ``{name}`` placeholders are filled from ``origin_context``."""
+
+    origin: str
+    text: str | None = None
+    method_type: str = "Computation"     # or "Imputation", or a "{placeholder}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A rule picked by a context value, for the few variables whose origin type depends on the spec."""
+
+    key: str
+    options: Mapping[object, Rule]
+
+
+def P(source: str) -> Rule:
+    return Rule(PREDECESSOR, source)
+
+
+def D(method: str, method_type: str = "Computation") -> Rule:
+    return Rule(DERIVED, method, method_type)
+
+
+def A(comment: str | None = None) -> Rule:
+    return Rule(ASSIGNED, comment)
+
+
+def _copies(source: str, names: Iterable[str]) -> dict[str, Rule]:
+    return {n: P(f"{source}.{n}") for n in names}
+
+
+# Variables each recipe copies unchanged from its SDTM parent or from ADSL (the recipes' own lists).
+COPIED: dict[str, dict[str, Rule]] = {
+    "ADSL": _copies("DM", adsl.DM_VARS),
+    "ADAE": {**_copies("AE", adae.AE_VARS + ["STUDYID", "USUBJID"]), **_copies("ADSL", adae.ADSL_VARS)},
+    "ADLB": {**_copies("LB", ["STUDYID", "USUBJID", "LBSEQ"]), **_copies("ADSL", adlb.ADSL_VARS)},
+    "ADRS": _copies("ADSL", ["STUDYID", "USUBJID"] + adrs.ADSL_VARS),
+    "ADTTE": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in adrs.ADSL_VARS if v != "TRTSDT"]),
+    "ADPC": {**_copies("PC", ["STUDYID", "USUBJID"]), **_copies("ADSL", pk.ADSL_VARS)},
+    "ADPP": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in pk.ADSL_VARS if v != "TRTSDTM"]),
+}
+
+_DY = "{date} - ADSL.{ref} + 1 when {date} >= {ref}, else {date} - {ref} (no day 0)"
+_DTF = ("Imputation level of {date}: 'D' = day imputed, 'M' = month and day imputed, 'Y' = year imputed, "
+        "blank = not imputed")
+
+
+def _dy(date: str, ref: str) -> Rule:
+    return D(_DY.format(date=date, ref=ref))
+
+
+RULES: dict[tuple[str, str], Rule | Choice] = {
+    # ---------------------------------------------------------------- ADSL
+    ("ADSL", "AGEGR1"): D("{agegr1}"),
+    ("ADSL", "AGEGR1N"): D("{agegr1n}"),
+    ("ADSL", "TRT01P"): Choice("trt_groups", {True: D("{trt01p}"), False: P("DM.{trt_planned}")}),
+    ("ADSL", "TRT01PN"): D("{trt01pn}"),
+    ("ADSL", "TRT01A"): D("{trt01a}"),
+    ("ADSL", "TRT01AN"): D("{trt01an}"),
+    ("ADSL", "RFICDT"): D("Date part of DM.RFICDTC (a partial date is not imputed: missing)"),
+    ("ADSL", "LDSTDT"): D("Date part of the earliest EX.EXSTDTC of the lymphodepletion doses given "
+                          "(EXTRT in {ld_trts}; EXDOSE > 0 or missing)"),
+    ("ADSL", "TRTSDT"): D("Date part of EX.EXSTDTC of the first {product} infusion given (EXTRT = '{product}', "
+                          "EXDOSE > 0 or missing; earliest EXSTDTC)"),
+    ("ADSL", "TRTSDTM"): D("EX.EXSTDTC of the first {product} infusion given (as TRTSDT) as a datetime; a missing "
+                           "time part is imputed as 00:00:00 (TRTSTMF)", "Imputation"),
+    ("ADSL", "TRTSTMF"): D("Time imputation level of TRTSDTM: 'H' = hour (and minutes, seconds) imputed, 'M' = "
+                           "minutes and seconds, 'S' = seconds, blank = not imputed"),
+    ("ADSL", "TRTEDT"): D("Date part of the latest EX.EXENDTC (EX.EXSTDTC when EXENDTC is blank) of the "
+                          "{product} records given (EXDOSE > 0 or missing)"),
+    ("ADSL", "TRTEDTM"): D("Latest EX.EXENDTC (EX.EXSTDTC when blank) of the {product} records given, as a "
+                           "datetime; a missing time part is imputed as 23:59:59", "Imputation"),
+    ("ADSL", "EOSSTT"): D("From the last DS record (by DSSTDTC) where {eos_filter}: 'COMPLETED' if DSDECOD = "
+                          "'COMPLETED', 'DISCONTINUED' for any other DSDECOD, 'ONGOING' when there is no such record"),
+    ("ADSL", "DCSREAS"): D("DS.DSDECOD of the record EOSSTT comes from when EOSSTT = 'DISCONTINUED', else blank"),
+    ("ADSL", "DTHDT"): D("{dthdt}", "Imputation"),
+    ("ADSL", "DTHDTF"): D(_DTF.format(date="DTHDT")),
+    ("ADSL", "DTHFL"): D("'Y' if DM.DTHFL = 'Y' or DTHDT is not missing, else blank"),
+    ("ADSL", "DTHCAUS"): D("DS.DSTERM of the first DS record (by DSSTDTC) with DSDECOD = 'DEATH'; when there is "
+                           "none, AE.AEDECOD of the first AE record with AEOUT = 'FATAL'; blank unless DTHFL = 'Y'"),
+    ("ADSL", "LSTALVDT"): D("{lstalvdt}"),
+    # ---------------------------------------------------------------- ADAE
+    ("ADAE", "TRTA"): P("ADSL.TRT01A"),
+    ("ADAE", "TRTAN"): P("ADSL.TRT01AN"),
+    ("ADAE", "ATOXGR"): P("AE.AETOXGR"),
+    ("ADAE", "ATOXGRN"): D("Numeric value of ATOXGR (AE.AETOXGR); missing when blank or not a number"),
+    ("ADAE", "ASTDT"): D("{astdt}", "{astdt_type}"),
+    ("ADAE", "ASTDTF"): D(_DTF.format(date="ASTDT")),
+    ("ADAE", "ASTDY"): _dy("ASTDT", "TRTSDT"),
+    ("ADAE", "AENDT"): D("{aendt}", "{aendt_type}"),
+    ("ADAE", "AENDTF"): D(_DTF.format(date="AENDT")),
+    ("ADAE", "AENDY"): _dy("AENDT", "TRTSDT"),
+    ("ADAE", "ADURN"): D("AENDT - ASTDT + 1 (days); missing when either date is missing"),
+    ("ADAE", "ADURU"): D("'DAYS' when ADURN is not missing, else blank"),
+    ("ADAE", "TRTEMFL"): D("{trtemfl}"),
+    ("ADAE", "ASTCTGR"): D("{astctgr}"),
+    ("ADAE", "ASTCTGRN"): D("Numeric value of ASTCTGR; missing when blank"),
+    ("ADAE", "DLTFL"): D("{dltfl}"),
+    ("ADAE", "AOCCFL"): D("'Y' on the first treatment-emergent record (TRTEMFL = 'Y') of each subject, ordered by "
+                          "ASTDT then AESEQ (missing ASTDT last); blank otherwise"),
+    ("ADAE", "AOCCSFL"): D("'Y' on the first treatment-emergent record (TRTEMFL = 'Y') of each subject and "
+                           "AEBODSYS, ordered by ASTDT then AESEQ (missing ASTDT last); blank otherwise"),
+    ("ADAE", "AOCCPFL"): D("'Y' on the first treatment-emergent record (TRTEMFL = 'Y') of each subject, AEBODSYS "
+                           "and AEDECOD, ordered by ASTDT then AESEQ (missing ASTDT last); blank otherwise"),
+    ("ADAE", "AOCCIFL"): D("'Y' on the treatment-emergent record (TRTEMFL = 'Y') with the highest ATOXGRN of each "
+                           "subject, AEBODSYS and AEDECOD (ties: earliest ASTDT, then AESEQ); blank otherwise"),
+    ("ADAE", "SRCDOM"): A("'AE'"),
+    ("ADAE", "SRCVAR"): A("'AEDECOD'"),
+    ("ADAE", "SRCSEQ"): P("AE.AESEQ"),
+    # ---------------------------------------------------------------- ADLB
+    ("ADLB", "PARCAT1"): P("LB.LBCAT"),
+    ("ADLB", "PARAMCD"): P("LB.LBTESTCD"),
+    ("ADLB", "PARAM"): D("LB.LBTEST followed by ' (' LB.LBSTRESU ')' when LBSTRESU is not blank"),
+    ("ADLB", "AVAL"): P("LB.LBSTRESN"),
+    ("ADLB", "AVALC"): D("LB.LBSTRESC when LB.LBSTRESN is missing, else blank"),
+    ("ADLB", "AVALU"): P("LB.LBSTRESU"),
+    ("ADLB", "ADT"): D("Date part of LB.LBDTC (a partial date is not imputed: missing)"),
+    ("ADLB", "ADY"): D(_DY.format(date="ADT", ref="{lb_ref}")),
+    ("ADLB", "AVISIT"): P("LB.VISIT"),
+    ("ADLB", "AVISITN"): P("LB.VISITNUM"),
+    ("ADLB", "ABLFL"): D("{lb_ablfl}"),
+    ("ADLB", "BASE"): D("AVAL of the baseline record (ABLFL = 'Y') of the same subject and PARAMCD"),
+    ("ADLB", "CHG"): D("AVAL - BASE on records dated after the baseline record (ADT > ADT of ABLFL = 'Y'); "
+                       "blank on and before the baseline record"),
+    ("ADLB", "PCHG"): D("100 * (AVAL - BASE) / BASE on the records CHG is computed for; missing when BASE is 0"),
+    ("ADLB", "ANRLO"): P("LB.LBSTNRLO"),
+    ("ADLB", "ANRHI"): P("LB.LBSTNRHI"),
+    ("ADLB", "ANRIND"): P("LB.LBNRIND"),
+    ("ADLB", "BNRIND"): D("ANRIND of the baseline record (ABLFL = 'Y') of the same subject and PARAMCD"),
+    ("ADLB", "SRCDOM"): A("'LB'"),
+    ("ADLB", "SRCVAR"): A("'LBSTRESN'"),
+    ("ADLB", "SRCSEQ"): P("LB.LBSEQ"),
+    # ---------------------------------------------------------------- ADRS
+    ("ADRS", "PARAMCD"): A("{adrs_params}"),
+    ("ADRS", "PARAM"): A("Text of PARAMCD: {adrs_param_text}"),
+    ("ADRS", "PARAMN"): A("Order of PARAMCD: {adrs_paramn}"),
+    ("ADRS", "AVALC"): D("{adrs_avalc}"),
+    ("ADRS", "AVAL"): D("OVR, BOR, CBOR: AVALC coded CR 1, PR 2, SD 3, NON-CR/NON-PD 4, PD 5, NE 6, MISSING 7 "
+                        "(ND: missing); RSP, CRSP, CB, CCB: 1 = 'Y', 0 = 'N'; SUMDIAM: {sumdiam}"),
+    ("ADRS", "AVALU"): A("'mm' for SUMDIAM, blank for the response parameters"),
+    ("ADRS", "ADT"): D("OVR: {rs_adt}; BOR, CBOR: ADT of the OVR record the response comes from; RSP, CRSP, CB, "
+                       "CCB: ADT of the BOR/CBOR record when AVALC = 'Y', else missing; SUMDIAM: date part of "
+                       "TR.TRDTC (a partial date is not imputed: missing)", "{rs_adt_type}"),
+    ("ADRS", "ADY"): _dy("ADT", "TRTSDT"),
+    ("ADRS", "AVISIT"): D("OVR: RS.VISIT; SUMDIAM: TR.VISIT of the target-lesion measurements that date (else "
+                          "of the CRF sum record); blank for the subject-level parameters"),
+    ("ADRS", "AVISITN"): D("OVR: RS.VISITNUM; missing for the other parameters"),
+    ("ADRS", "ABLFL"): D("SUMDIAM: 'Y' on the last record with AVAL not missing and ADT on or before ADSL.TRTSDT; "
+                         "blank otherwise and for the response parameters"),
+    ("ADRS", "BASE"): D("SUMDIAM: AVAL of the subject's baseline record (ABLFL = 'Y'); missing otherwise"),
+    ("ADRS", "CHG"): D("SUMDIAM: AVAL - BASE, blank on the baseline record; missing for other parameters"),
+    ("ADRS", "PCHG"): D("SUMDIAM: 100 * (AVAL - BASE) / BASE, blank on the baseline record and when BASE is 0"),
+    ("ADRS", "ANL01FL"): D("{adrs_anl01fl}"),
+    ("ADRS", "SRCDOM"): D("OVR: 'RS'; BOR, CBOR and RSP, CRSP, CB, CCB when 'Y': SRCDOM of the OVR record the "
+                          "response comes from; SUMDIAM: 'TR' when the date has a CRF sum record (TRTESTCD = "
+                          "'SUMDIAM'), else blank"),
+    ("ADRS", "SRCVAR"): D("OVR: 'RSSTRESC'; BOR, CBOR and RSP, CRSP, CB, CCB when 'Y': SRCVAR of the OVR record "
+                          "the response comes from; SUMDIAM: 'TRSTRESN' when the date has a CRF sum record"),
+    ("ADRS", "SRCSEQ"): D("OVR: RS.RSSEQ; BOR, CBOR and RSP, CRSP, CB, CCB when 'Y': SRCSEQ of the OVR record the "
+                          "response comes from; SUMDIAM: TR.TRSEQ of the CRF sum record of that date"),
+    # ---------------------------------------------------------------- ADTTE
+    ("ADTTE", "PARAMCD"): A("{tte_params}"),
+    ("ADTTE", "PARAM"): A("Text of PARAMCD: {tte_param_text}"),
+    ("ADTTE", "PARAMN"): A("Order of PARAMCD: {tte_paramn}"),
+    ("ADTTE", "AVAL"): D("ADT - STARTDT + 1 (days), for every PARAMCD ({tte_params})"),
+    ("ADTTE", "AVALU"): A("'DAYS'"),
+    ("ADTTE", "CNSR"): D("0 when ADT is an event (EVNTDESC 'DEATH' or 'DISEASE PROGRESSION'), 1 when censored"),
+    ("ADTTE", "STARTDT"): D("{tte_startdt}"),
+    ("ADTTE", "ADT"): D("{tte_adt}"),
+    ("ADTTE", "EVNTDESC"): D("OS: 'DEATH', or for censoring 'LAST KNOWN ALIVE DATE' / 'START OF TREATMENT'; PFS, "
+                             "DOR: 'DISEASE PROGRESSION' or 'DEATH', or for censoring the reason: 'LAST ADEQUATE "
+                             "ASSESSMENT', 'LAST ADEQUATE ASSESSMENT BEFORE NEW ANTICANCER THERAPY', 'NO ADEQUATE "
+                             "POST-BASELINE ASSESSMENT', 'NO BASELINE ASSESSMENT'"),
+    ("ADTTE", "CNSDTDSC"): D("The censoring reason (as EVNTDESC) on censored records (CNSR = 1); blank for events"),
+    ("ADTTE", "SRCDOM"): D("{tte_src} (domain)"),
+    ("ADTTE", "SRCVAR"): D("{tte_src} (date variable)"),
+    ("ADTTE", "SRCSEQ"): D("{tte_src} (--SEQ; missing for ADSL)"),
+    # ---------------------------------------------------------------- ADPC
+    ("ADPC", "PARAMCD"): P("PC.PCTESTCD"),
+    ("ADPC", "PARAM"): D("PC.PCTEST followed by ' (' PC.PCSTRESU ')' when PCSTRESU is not blank"),
+    ("ADPC", "AVAL"): P("PC.PCSTRESN"),
+    ("ADPC", "AVALC"): P("PC.PCSTRESC"),
+    ("ADPC", "AVALU"): P("PC.PCSTRESU"),
+    ("ADPC", "ALLOQ"): P("PC.PCLLOQ"),
+    ("ADPC", "BLQFL"): D("'Y' if PC.PCSTRESC is one of {blq_results} or starts with '<', or PCSTRESN < PCLLOQ; "
+                         "blank otherwise"),
+    ("ADPC", "ANL01FL"): D("'Y' if AVAL is not missing or BLQFL = 'Y', and PC.PCSTAT is not 'NOT DONE'; blank "
+                           "otherwise (records excluded from concentration summaries and NCA)"),
+    ("ADPC", "ADT"): D("Date part of PC.PCDTC (a partial date is not imputed: missing)"),
+    ("ADPC", "ADTM"): D("PC.PCDTC as a datetime; a missing time part is imputed as 00:00:00 (a partial date: "
+                        "missing)", "Imputation"),
+    ("ADPC", "ADY"): _dy("ADT", "TRTSDT"),
+    ("ADPC", "AFRLT"): D("(ADTM - ADSL.TRTSDTM) in {time_unit}s from the {product} infusion; when either datetime "
+                         "is missing, ADT - ADSL.TRTSDT"),
+    ("ADPC", "NFRLT"): D("PC.PCELTM (ISO 8601 duration from the infusion) in {time_unit}s"),
+    ("ADPC", "ATPT"): P("PC.PCTPT"),
+    ("ADPC", "ATPTN"): P("PC.PCTPTNUM"),
+    ("ADPC", "SRCDOM"): A("'PC'"),
+    ("ADPC", "SRCVAR"): A("'PCSTRESN'"),
+    ("ADPC", "SRCSEQ"): P("PC.PCSEQ"),
+    # ---------------------------------------------------------------- ADPP
+    ("ADPP", "PARAMCD"): A("{adpp_params}"),
+    ("ADPP", "PARAM"): A("Text of PARAMCD: {adpp_param_text}"),
+    ("ADPP", "PARAMN"): A("Order of PARAMCD: {adpp_paramn}"),
+    ("ADPP", "AVAL"): D("{nca}"),
+    ("ADPP", "AVALU"): D("CMAX, CLST: ADPC.AVALU; TMAX, TLST: '{time_unit}'; AUCs: '{time_unit}*' ADPC.AVALU"),
+    ("ADPP", "SRCDOM"): A("'ADPC'"),
+    ("ADPP", "SRCVAR"): A("'AVAL'"),
+    # ---------------------------------------------------------------- SDTM PP
+    ("PP", "STUDYID"): P("PC.STUDYID"),
+    ("PP", "DOMAIN"): A("'PP'"),
+    ("PP", "USUBJID"): P("PC.USUBJID"),
+    ("PP", "PPSEQ"): D("Sequence number within USUBJID, in the order CMAX, TMAX, CLST, TLST, AUCINT (by interval)"),
+    ("PP", "PPTESTCD"): A("CDISC CT PKPARMCD: CMAX, TMAX, CLST, TLST, AUCINT"),
+    ("PP", "PPTEST"): A("CDISC CT PKPARM of PPTESTCD"),
+    ("PP", "PPCAT"): D("PC.PCTEST of the analyte (PCTESTCD = '{analyte}')"),
+    ("PP", "PPORRES"): D("PPSTRESN as text with 6 significant digits; blank when missing"),
+    ("PP", "PPORRESU"): D("{pp_units}; blank when the result is missing"),
+    ("PP", "PPSTRESC"): D("PPSTRESN as text with 6 significant digits; blank when missing"),
+    ("PP", "PPSTRESN"): D("{nca}; AUCINT converted from {time_unit}*unit to {pp_auc_unit}*unit "
+                          "(x {pp_auc_factor:g})"),
+    ("PP", "PPSTRESU"): D("{pp_units}; blank when the result is missing"),
+    ("PP", "PPSTAT"): D("'NOT DONE' when PPSTRESN is missing, else blank"),
+    ("PP", "PPREASND"): D("When PPSTAT = 'NOT DONE': 'PROFILE DOES NOT COVER THE INTERVAL' for AUCINT, 'NO "
+                          "MEASURABLE CONCENTRATION' for the other parameters"),
+    ("PP", "PPSPEC"): D("PC.PCSPEC of the subject's earliest {analyte} sample in ADPC (by AFRLT)"),
+    ("PP", "PPRFTDTC"): D("ADSL.TRTSDTM (start of the {product} infusion) as ISO 8601 datetime, else ADSL.TRTSDT"),
+    ("PP", "PPSTINT"): D("AUCINT: start of the interval from the spec's pk.intervals as ISO 8601 duration from "
+                         "PPRFTDTC (e.g. 'P0D'); blank for other parameters"),
+    ("PP", "PPENINT"): D("AUCINT: end of the interval from the spec's pk.intervals as ISO 8601 duration from "
+                         "PPRFTDTC (e.g. 'P28D'); blank for other parameters"),
+}
+
+
+# ---------------------------------------------------------------- spec-dependent texts
+def readable(expr: str | None) -> str:
+    """A spec filter (pandas query) as define.xml text.
+
+    >>> readable("RSCAT == 'ECOG' and RSSTRESN == RSSTRESN")
+    "RSCAT = 'ECOG' and RSSTRESN is not missing"
+    """
+    if not expr:
+        return ""
+    text = re.sub(r"\b([A-Z][A-Z0-9_]*)\s*==\s*\1\b", r"\1 is not missing", expr)
+    text = re.sub(r"\b([A-Z][A-Z0-9_]*)\s*!=\s*\1\b", r"\1 is missing", text)
+    return re.sub(r"\s*==\s*", " = ", text)
+
+
+def source_name(domain: str, variable: str) -> str:
+    """'DM.AGE' for a standard variable of the domain, else the SUPP-- qualifier it comes from."""
+    domain = domain.upper()
+    if load_standard("SDTMIG 3.4").variable(domain, variable) is not None:
+        return f"{domain}.{variable}"
+    return f"SUPP{domain}.QVAL where QNAM = '{variable}'"
+
+
+_DAY_WORDS = {"first": "the first day of the month", "mid": "the 15th", "last": "the last day of the month"}
+_MONTH_WORDS = {"first": "January 1", "mid": "June 30", "last": "December 31"}
+
+
+def imputation_text(dtc: str, highest: str, rule: str, *, min_date: str | None = None,
+                    max_date: str | None = None) -> tuple[str, str]:
+    """(method text, method type) of ``derive_vars_dt`` with these arguments (adam/dates.py rules)."""
+    if highest == "n":
+        return f"Date part of {dtc} (a partial date is not imputed: missing)", "Computation"
+    day = _DAY_WORDS.get(rule, f"day {rule[3:]} (at most the last day of the month)")
+    month = _MONTH_WORDS.get(rule, f"month-day {rule}")
+    text = f"Date part of {dtc}; a missing day is imputed as {day}"
+    if highest in ("M", "Y"):
+        text += f", a missing month (and day) as {month}"
+    else:
+        text += "; a date without month is not imputed (missing)"
+    if highest == "Y" and (min_date or max_date):
+        text += f"; a missing year takes {min_date or max_date}"
+    else:
+        text += "; a date without year is missing"
+    if min_date:
+        text += (f"; an imputed date earlier than {min_date} becomes {min_date} when {min_date} lies in the "
+                 "range the partial date allows")
+    if max_date:
+        text += (f"; an imputed date later than {max_date} becomes {max_date} when {max_date} lies in the "
+                 "range the partial date allows")
+    return text, "Imputation"
+
+
+def _merged_var(item: dict) -> Rule:
+    """Rule of one ``adsl.merged_vars`` item (see adsl._merged_var)."""
+    dom, value = item["domain"].upper(), item["value"]
+    date_rules = {"on_or_before": "on or before", "on_or_after": "on or after", "after": "after"}
+    if item["mode"] != "exists" and dom == "DM" and not item["filter"] and not item["date"]:
+        src = source_name(dom, value)
+        if item["type"] == "Num" and src.startswith("SUPP"):
+            return D(f"Numeric value of {src}")
+        return P(src)
+    where = f" where {readable(item['filter'])}" if item["filter"] else ""
+    for key, words in date_rules.items():
+        if item[key]:
+            rest = "all records" if key == "on_or_before" else "no record"
+            where += (f"{' and' if where else ' with'} the date part of {dom}.{item['date']} {words} "
+                      f"ADSL.{item[key]} ({rest} for subjects without {item[key]})")
+    if item["mode"] == "exists":
+        return D(f"'Y' if the subject has at least one {dom} record{where}, else 'N'")
+    order = f" (ordered by {', '.join(item['order'])})" if item["order"] else ""
+    return D(f"{source_name(dom, value)} of the {item['mode']} {dom} record{order}{where}")
+
+
+def _population(flag: str, expr: str, helpers: Mapping[str, str], subjects: str) -> Rule:
+    text = f"'Y' if {readable(expr)}, else 'N'"
+    used = [h for h in helpers if re.search(rf"\b{h}\b", expr)]
+    if used:
+        text += "; where " + "; ".join(f"{h} = {helpers[h]}" for h in used)
+    if flag == "ENRLFL":
+        text += f" (ADSL holds the DM subjects where {readable(subjects)})"
+    return D(text)
+
+
+def _spec_rules(config: AdamConfig) -> dict[tuple[str, str], Rule]:
+    """Rules of the variables the spec itself defines (merged_vars, populations, category_flags)."""
+    cfg = config["adsl"]
+    rules: dict[tuple[str, str], Rule] = {}
+    helpers = {}
+    for item in cfg["merged_vars"]:
+        rule = _merged_var(item)
+        if item["drop"]:
+            helpers[item["new_var"]] = rule.text
+        rules[("ADSL", item["new_var"])] = rule
+    populations = {"ENRLFL": "USUBJID == USUBJID", "SAFFL": "TRTSDT == TRTSDT", **cfg["populations"]}
+    for flag, expr in populations.items():
+        rules[("ADSL", flag)] = _population(flag, expr, helpers, cfg["subjects"])
+    for flag, expr in config["adae"]["category_flags"].items():
+        rules[("ADAE", flag)] = D(f"'Y' if {readable(expr)}, else blank")
+    return rules
+
+
+def _params_text(params: Mapping[str, tuple]) -> dict[str, str]:
+    return {"codes": ", ".join(params), "text": "; ".join(f"{k} = '{v[0]}'" for k, v in params.items()),
+            "n": ", ".join(f"{k} = {v[1]}" for k, v in params.items())}
+
+
+def origin_context(config: AdamConfig) -> dict[str, object]:
+    """The spec-dependent phrases the RULES templates use."""
+    s, ae, rs, tte, lb, pkc = (config[k] for k in ("adsl", "adae", "adrs", "adtte", "adlb", "pk"))
+    ctx: dict[str, object] = {"product": s["product_extrt"], "trt_planned": s["trt_planned"],
+                              "ld_trts": "(" + ", ".join(f"'{t}'" for t in s["lymphodepletion_extrt"]) + ")",
+                              "eos_filter": readable(s["eos_filter"]), "time_unit": pkc["time_unit"],
+                              "analyte": pkc["analyte"], "lb_ref": lb["reference_date"]}
+    groups = s["age_groups"]
+    ctx["agegr1"] = "; ".join(
+        f"'{g['label']}' if " + " and ".join(([f"AGE >= {g['ge']}"] if g["ge"] is not None else [])
+                                             + ([f"AGE < {g['lt']}"] if g["lt"] is not None else []))
+        for g in groups) + " (first matching group; blank when AGE is missing)" if groups else \
+        "Blank: the ADaM spec defines no age groups"
+    ctx["agegr1n"] = ("Number of the AGEGR1 group in the spec's order: " +
+                      ", ".join(f"'{g['label']}' = {i}" for i, g in enumerate(groups, start=1))) if groups else \
+        "Missing: the ADaM spec defines no age groups"
+    ctx.update(_treatment_texts(s))
+    ctx["dthdt"] = imputation_text("DM.DTHDTC", "M", "first")[0]
+    sources = [f"{d['domain']}.{d['date']}" + (f" (where {readable(d['filter'])})" if d["filter"] else "")
+               for d in s["last_alive_sources"]]
+    ctx["lstalvdt"] = ("Latest of ADSL.TRTEDT and the complete dates (date part) of " + ", ".join(sources)
+                       if sources else "ADSL.TRTEDT")
+    si, ei = ae["start_imputation"], ae["end_imputation"]
+    ctx["astdt"], ctx["astdt_type"] = imputation_text(
+        "AE.AESTDTC", si["highest"], si["rule"], min_date="ADSL.TRTSDT" if si["rule"] == "first" else None)
+    ctx["aendt"], ctx["aendt_type"] = imputation_text(
+        "AE.AEENDTC", ei["highest"], ei["rule"], max_date="ADSL.DTHDT" if ei["rule"] == "last" else None)
+    te = ae["trtemfl"]
+    window = (f" and ASTDT <= ADSL.TRTEDT + {te['end_window_days']} days" if te["end_window_days"] is not None
+              else "")
+    ctx["trtemfl"] = (f"'Y' if ASTDT >= ADSL.{te['start']}{window}, or if ASTDT is missing and AENDT is missing "
+                      f"or >= ADSL.{te['start']}; blank otherwise and for subjects without ADSL.{te['start']} "
+                      "(dates compared at day level)")
+    grades = [f"SUPPAE.QVAL where QNAM = '{q}' on records with {f} = 'Y'" for f, q in ae["astct_grade"].items()]
+    ctx["astctgr"] = ("; ".join(grades) + "; blank otherwise") if grades else "Blank: no ASTCT grade in the spec"
+    dlt = ae["dlt"]
+    ctx["dltfl"] = (f"'Y' if {readable(dlt['filter'])} and ADSL.{dlt['window_start']} <= ASTDT < "
+                    f"ADSL.{dlt['window_start']} + {dlt['window_days']} days, else blank")
+    ctx.update(_adrs_texts(config))
+    ctx.update(_adtte_texts(config))
+    ctx["lb_ablfl"] = (f"'Y' if LB.{lb['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+                       if lb["baseline_flag"] else
+                       f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{lb['baseline_date']} "
+                       "per subject and PARAMCD, else blank")
+    ctx.update(_pk_texts(config))
+    return ctx
+
+
+def _treatment_texts(s: dict) -> dict[str, object]:
+    if s["treatments"]:
+        groups = "; ".join(f"'{t['label']}' = {', '.join(t['armcd'])}" for t in s["treatments"])
+        numbers = ", ".join(f"'{t['label']}' = {t['n']:g}" for t in s["treatments"])
+        return {"trt_groups": True,
+                "trt01p": f"Treatment group of DM.ARMCD as grouped in the ADaM spec: {groups}",
+                "trt01a": ("Treatment group of DM.ACTARMCD (same grouping as TRT01P); blank for subjects without "
+                           "TRTSDT (never given the product)"),
+                "trt01pn": f"Number of the TRT01P group in the ADaM spec: {numbers}",
+                "trt01an": "Number of the TRT01A group (as TRT01PN); missing when TRT01A is blank"}
+    order = ", ".join(s["trt_order"]) or "none"
+    return {"trt_groups": False,
+            "trt01a": f"DM.{s['trt_actual']}; blank for subjects without TRTSDT (never given the product)",
+            "trt01pn": f"Rank of TRT01P: the spec's trt_order ({order}), then other values alphabetically",
+            "trt01an": f"Rank of TRT01A: the spec's trt_order ({order}), then other values alphabetically"}
+
+
+def _new_therapy(config: AdamConfig) -> str:
+    nt = config["new_therapy"]
+    if not nt["domain"]:
+        return ""
+    where = f" where {readable(nt['filter'])}" if nt["filter"] else ""
+    return (f"the first new anticancer therapy ({nt['domain']}{where}; date part of {nt['domain']}.{nt['date']}, "
+            "a missing day imputed as the 1st)")
+
+
+def _adrs_texts(config: AdamConfig) -> dict[str, object]:
+    r = config["adrs"]
+    w, c, ref = r["ref_start_window"], r["ref_confirm"], r["reference_date"]
+    rs_adt, rs_type = imputation_text("RS.RSDTC", r["date_imputation"]["highest"], r["date_imputation"]["rule"])
+    nt = _new_therapy(config)
+    anl = [f"ADT on or after ADSL.{ref}"]
+    if r["exclude_after_pd"]:
+        anl.append("not after the subject's first PD")
+    if r["exclude_after_new_therapy"] and nt:
+        anl.append(f"before {nt}")
+    missing = "NE" if r["missing_as_ne"] else "MISSING"
+    sd = "at most 1 SD between" if r["accept_sd"] else "no SD between"
+    pop = f" (subjects with {readable(r['population'])})" if r["population"] else ""
+    bor = (f"BOR: best of the subject's OVR records with ANL01FL = 'Y' in the order CR, PR, SD, NON-CR/NON-PD, "
+           f"PD, NE, ND, where SD and NON-CR/NON-PD count only from {w} days after ADSL.{ref} (earlier: NE); "
+           f"the earliest date on ties; '{missing}' when there is none{pop}")
+    cbor = (f"CBOR: as BOR, but a CR counts only when confirmed by a CR at least {c} days later with only CR or "
+            f"NE between, a PR only when confirmed by a CR or PR at least {c} days later with only CR, PR, SD or "
+            f"NE between ({sd}, at most {r['max_nr_ne']} NE, no PR after a CR); an unconfirmed CR/PR counts as SD "
+            f"(NE before day {w})")
+    params = _params_text(adrs.PARAMS)
+    return {
+        "rs_adt": rs_adt, "rs_adt_type": rs_type,
+        "adrs_params": params["codes"], "adrs_param_text": params["text"], "adrs_paramn": params["n"],
+        "adrs_anl01fl": ("OVR: 'Y' for assessments with " + ", ".join(anl) + ", else blank; BOR, CBOR, RSP, CRSP, "
+                         "CB, CCB: 'Y'; SUMDIAM: blank"),
+        "adrs_avalc": (f"OVR: RS.RSSTRESC of the records where {readable(r['ovr_filter'])}; {bor}; {cbor}; "
+                       "RSP: 'Y' if BOR is CR or PR, else 'N'; CRSP: the same from CBOR; CB: 'Y' if BOR is CR, "
+                       "PR, SD or NON-CR/NON-PD, else 'N'; CCB: the same from CBOR; SUMDIAM: blank"),
+        "sumdiam": ("sum of TR.TRSTRESN of the LDIAM/LPERP measurements that date of the subject's target lesions "
+                    "(TU.TUSTRESC = 'TARGET', TR.TRLNKID = TU.TULNKID), only when every target lesion has a "
+                    "measurement; else TR.TRSTRESN of the CRF sum (TRTESTCD = 'SUMDIAM') of that date"),
+    }
+
+
+def _adtte_texts(config: AdamConfig) -> dict[str, object]:
+    t, s = config["adtte"], config["adsl"]
+    start, pfs = t["start_date"], t["pfs"]
+    nt = _new_therapy(config)
+    alive = ", ".join(f"{d['domain']}.{d['date']}" + (f" (where {readable(d['filter'])})" if d["filter"] else "")
+                      for d in s["last_alive_sources"])
+    os_text = (f"OS: ADSL.DTHDT when the subject died; else censored at the last known alive date, the latest of "
+               f"ADSL.{start}, ADSL.TRTEDT" + (f" and the complete dates of {alive}" if alive else "") +
+               " (as ADSL.LSTALVDT)")
+    events = "the first PD (RS OVR records, date part of RSDTC) after STARTDT"
+    if pfs["death_is_event"]:
+        events += " or death (ADSL.DTHDT on or after STARTDT), whichever is first"
+    rules = [f"event: {events}"]
+    if pfs["censor_at_new_therapy"] and nt:
+        rules.append(f"assessments and deaths on or after {nt} are ignored")
+    if pfs["max_gap_days"] is not None:
+        rules.append(f"an event more than {pfs['max_gap_days']:g} days after the last adequate assessment (or "
+                     "STARTDT) is not counted")
+    rules.append("no counted event: censored at the last adequate assessment (CR, PR, SD, NON-CR/NON-PD, PD) "
+                 "after STARTDT and before the event, or at STARTDT when there is none")
+    if pfs["censor_no_baseline"]:
+        rules.append(f"PFS only: no baseline tumour assessment ({pfs['baseline_source']['domain']}) on or before "
+                     "STARTDT: censored at STARTDT")
+    confirmed = "confirmed " if t["dor"]["confirmed"] else ""
+    params = _params_text({p: v for p, v in adtte.PARAMS.items() if p in t["parameters"]})
+    return {
+        "tte_params": params["codes"], "tte_param_text": params["text"], "tte_paramn": params["n"],
+        "tte_startdt": (f"OS, PFS: ADSL.{start}; DOR: ADT of the subject's first {confirmed}response (CR or PR, "
+                        "OVR records with ANL01FL = 'Y'; confirmation as for CBOR)"),
+        "tte_adt": (f"{os_text}. PFS (from ADSL.{start}) and DOR (from the first response): " + "; ".join(rules)
+                    + ". ADT is never earlier than STARTDT"),
+        "tte_src": ("The record ADT comes from: RS / RSDTC / RSSEQ for a PD or an assessment, DS / DSSTDTC / DSSEQ "
+                    "for a death recorded in DS (else ADSL / DTHDT), the last-alive source domain / date variable / "
+                    f"--SEQ for OS censoring, ADSL / {start} or ADSL / TRTEDT for censoring at those dates"),
+    }
+
+
+def _pk_texts(config: AdamConfig) -> dict[str, object]:
+    k = config["pk"]
+    tu = k["time_unit"]
+    between = {"missing": "dropped", "zero": "set to 0"}[k["blq_between"]]
+    after = {"exclude": "dropped", "zero": "set to 0"}[k["blq_after"]]
+    pop = f"subjects with {readable(k['population'])}, " if k["population"] else ""
+    nca = (f"Non-compartmental analysis per subject of the ADPC records ({pop}ANL01FL = 'Y', AFRLT >= 0), time = AFRLT "
+           f"({tu}s): BLQ samples before the first measurable concentration set to 0, between measurable "
+           f"concentrations {between}, after the last one {after}"
+           + ("; a point (0, 0) added at the dose when there is no sample at time 0" if k["zero_at_dose"] else "")
+           + "; CMAX = highest concentration, TMAX = its first time; CLST, TLST = last concentration > 0 and its "
+           "time; AUC over [start, end] (" + ", ".join(f"{a:g}-{b:g}" for a, b in k["intervals"]) + f" {tu}s) by "
+           "the linear-up/log-down trapezoidal rule, C(end) interpolated (linear when rising, log-linear when "
+           "falling), missing when the profile does not reach the end (no extrapolation)")
+    params = {"CMAX": "Max Conc", "TMAX": "Time of CMAX", "CLST": "Last Nonzero Conc",
+              "TLST": "Time of Last Nonzero Conc"}
+    params.update({f"AUC{b:g}D" if a == 0 else f"AUC{a:g}{b:g}": f"AUC from {a:g} to {b:g} days"
+                   for a, b in k["intervals"]})
+    codes = list(params)
+    return {
+        "nca": nca, "blq_results": "(" + ", ".join(f"'{r}'" for r in k["blq_results"]) + ")",
+        "pp_auc_unit": k["pp_auc_time_unit"],
+        "pp_auc_factor": HOURS_PER_UNIT[tu] / HOURS_PER_UNIT[k["pp_auc_time_unit"]],
+        "pp_units": (f"CMAX, CLST: PC.PCSTRESU; TMAX, TLST: '{tu}'; AUCINT: '{k['pp_auc_time_unit']}*' "
+                     "PC.PCSTRESU"),
+        "adpp_params": ", ".join(codes), "adpp_param_text": "; ".join(f"{c} = '{t}'" for c, t in params.items()),
+        "adpp_paramn": ", ".join(f"{c} = {i}" for i, c in enumerate(codes, start=1)),
+    }
+
+
+# ---------------------------------------------------------------- lookup
+class _Context(dict):
+    def __missing__(self, key):                 # a template names something the context lacks: a bug here
+        raise KeyError(f"origin template placeholder {{{key}}} has no value in origin_context")
+
+
+def variable_origins(dataset: str, variables: Iterable[str], config: AdamConfig) -> dict[str, Rule | None]:
+    """variable → filled Rule (None when no rule knows the variable: it stays Derived without a method)."""
+    ctx = _Context(origin_context(config))
+    spec = _spec_rules(config)
+    out: dict[str, Rule | None] = {}
+    for var in variables:
+        rule = (spec.get((dataset, var)) or RULES.get((dataset, var)) or COPIED.get(dataset, {}).get(var)
+                or RULES.get(("*", var)))
+        if isinstance(rule, Choice):
+            rule = rule.options[ctx[rule.key]]
+        if rule is not None:
+            rule = Rule(rule.origin, rule.text.format_map(ctx) if rule.text else None,
+                        rule.method_type.format_map(ctx))
+        out[var] = rule
+    return out
