@@ -96,9 +96,8 @@ def define_findings(out, tmp_path_factory):
     return get
 
 
-# Derived variables whose writer gives no derivation text (TF-DEF-013). Owners: adam/metadata.py
-# make_dataset (every ADaM variable and SDTM PP: origin "Derived", no method) and sdtm/supp.py
-# (IDVARVAL: "Derived", no method). The define writer does not invent method text.
+# Derived variables whose writer gives no derivation text (TF-DEF-013). Writers set VariableMeta.method
+# (adam/origins.py for ADaM and SDTM PP, sdtm/supp.py for IDVARVAL); the define writer does not invent it.
 KNOWN_NO_METHOD = "TF-DEF-013"
 
 
@@ -106,12 +105,10 @@ KNOWN_NO_METHOD = "TF-DEF-013"
 def test_validate_define_finds_no_define_vs_data_mismatch(define_findings, pkg):
     findings = define_findings(pkg)
     serious = [(f["rule_id"], f["dataset"], f.get("variable"), f.get("value")) for f in findings
-               if f["severity"] in ("error", "warning") and f["rule_id"] != KNOWN_NO_METHOD]
+               if f["severity"] in ("error", "warning")]
     assert serious == []
 
 
-@pytest.mark.xfail(reason="adam/metadata.py and sdtm/supp.py give Derived variables no method text "
-                          "(VariableMeta.method); see docs/submission.md", strict=False)
 @pytest.mark.parametrize("pkg", PACKAGES)
 def test_every_derived_variable_has_a_method(define_findings, pkg):
     findings = define_findings(pkg)
