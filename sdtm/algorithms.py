@@ -142,13 +142,13 @@ def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     if not table:
         raise SpecError("the spec maps visits but study.yaml declares no visits", file=ctx.study.config_file,
                         column=rule.variable)
-    key = raw.str.strip().str.upper()
+    key = on_uniques(raw, lambda u: u.str.strip().str.upper())
     known = key.isin(table.keys()) | (key == "")
     if not known.all():
         first, file, row = _location(frame, ~known)
         raise RawDataError("visit label is not in the study's visit schedule (study.yaml visits)",
                            file=file, column=rule.value, row=row, value=raw.at[first])
-    values = key.map(lambda k: getattr(table[k], attr) if k in table else None)
+    values = key.map({k: getattr(v, attr) for k, v in table.items()})
     if attr == "visit":
         return values.fillna("").astype(object)
     return pd.to_numeric(values, errors="coerce")
