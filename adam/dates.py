@@ -154,9 +154,13 @@ def _restrict(value: np.ndarray, parts: pd.DataFrame, bounds_dates: Sequence[pd.
               lower: bool) -> np.ndarray:
     """admiral min_dates/max_dates: clamp to reference dates that lie inside the partial date's range."""
     lo, hi = _bounds(parts)
-    unbounded = np.isnan(parts["Y"].to_numpy())
+    return _clamp_to_refs(value, lo, hi, np.isnan(parts["Y"].to_numpy()), bounds_dates, lower=lower)
+
+
+def _clamp_to_refs(value: np.ndarray, lo, hi, unbounded, refs, *, lower: bool) -> np.ndarray:
+    """Move an imputed value up (lower=True) or down to each reference inside the partial value's [lo, hi]."""
     value = value.copy()
-    for ref in bounds_dates:
+    for ref in refs:
         r = np.asarray(ref, dtype="float64")
         inside = ~np.isnan(r) & (unbounded | ((lo <= r) & (r <= hi)))
         if lower:
@@ -292,16 +296,7 @@ def _restrict_dtm(value, parts, refs, *, lower):
     s_hi = parts["s"].where(parts["m"].notna() & parts["h"].notna() & parts["D"].notna()).fillna(59).to_numpy()
     lo = lo_day * 86400.0 + h_lo * 3600 + m_lo * 60 + s_lo
     hi = hi_day * 86400.0 + h_hi * 3600 + m_hi * 60 + s_hi
-    unbounded = np.isnan(parts["Y"].to_numpy())
-    value = value.copy()
-    for ref in refs:
-        r = np.asarray(ref, dtype="float64")
-        inside = ~np.isnan(r) & (unbounded | ((lo <= r) & (r <= hi)))
-        if lower:
-            value = np.where(inside & (np.isnan(value) | (value < r)), r, value)
-        else:
-            value = np.where(inside & (np.isnan(value) | (value > r)), r, value)
-    return value
+    return _clamp_to_refs(value, lo, hi, np.isnan(parts["Y"].to_numpy()), refs, lower=lower)
 
 
 def derive_vars_dtm(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, highest_imputation: str = "h",

@@ -16,6 +16,7 @@ from ..errors import RawDataError, SpecError, TerminologyError
 from ..specs.spec import Rule
 from . import dates, expressions, functions
 from .sources import FILE_COL, ROW_COL
+from .findings import standardize
 from .uniques import on_uniques
 
 _TEMPLATE_FIELD = re.compile(r"\{((?:raw\.)?[A-Za-z_][A-Za-z0-9_]*)\}")
@@ -195,11 +196,6 @@ def iso_duration(minutes) -> str:
     return sign + text
 
 
-def _standardize(frame, rule, ctx):
-    from .findings import standardize
-    return standardize(frame, rule, ctx)
-
-
 PHASE1 = {
     "from": assign_no_ct,
     "constant": hardcode,
@@ -212,7 +208,7 @@ PHASE1 = {
     "visitdy": lambda f, r, c: assign_visit(f, r, c, "day"),
     "function": assign_function,
     "elapsed": assign_elapsed,
-    "standardize": _standardize,
+    "standardize": standardize,
 }
 
 

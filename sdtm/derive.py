@@ -10,6 +10,7 @@ import pandas as pd
 from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
+from .findings import derive_baseline_flag
 
 SUBJECT = "USUBJID"
 
@@ -175,15 +176,10 @@ def _lookup_from_series(frame, agg) -> pd.Series:
     return frame[SUBJECT].map(agg)
 
 
-def _baseline(frame, rule, ctx):
-    from .findings import derive_baseline_flag
-    return derive_baseline_flag(frame, rule, ctx)
-
-
 PHASE2 = {
     "study_day": derive_study_day,
     "seq": derive_seq,
     "epoch": derive_epoch,
     "aggregate": derive_aggregate,
-    "baseline": _baseline,
+    "baseline": derive_baseline_flag,
 }
