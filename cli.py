@@ -46,24 +46,85 @@ def main():
     """trialforge: raw CRF exports to a regulator-ready CDISC submission."""
 
 
-@main.command()
-@click.argument("study_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: STUDY_DIR/out, or ./out for the bundled example).")
-def run(study_dir, out_dir):
-    """Build the whole package for STUDY_DIR (default: the bundled CD70 CAR-T example)."""
+def _run_command(study_dir, out_dir, *, adam: bool, tables: bool, name: str):
     from .pipeline import DEFAULT_STUDY, run_study
     from .validation.report import summary_lines
-    click.echo(f"trialforge {__version__}: {study_dir or DEFAULT_STUDY}", err=True)
-    result = run_study(study_dir, out_dir=out_dir, progress=_progress,
-                       command=["trialforge", "run"] + ([str(study_dir)] if study_dir else []))
-    for name, report in result.reports.items():
-        for line in summary_lines(report, title=f"{name} validation"):
+    click.echo(f"trialforge {__version__} {name}: {study_dir or DEFAULT_STUDY}", err=True)
+    result = run_study(study_dir, out_dir=out_dir, progress=_progress, adam=adam, tables=tables,
+                       command=["trialforge", name] + ([str(study_dir)] if study_dir else []))
+    for package, report in result.reports.items():
+        for line in summary_lines(report, title=f"{package} validation"):
             click.echo(line)
     if result.has_errors:
         click.echo(f"validation errors: no datasets written; report in {result.out_dir / 'validation'}")
         sys.exit(EXIT_FINDINGS)
     click.echo(f"wrote {len(result.written)} files to {result.out_dir}")
+
+
+_STUDY_ARG = click.argument("study_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+_OUT_OPT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="Output folder (default: STUDY_DIR/out, or ./out for the bundled example).")
+
+
+@main.command()
+@_STUDY_ARG
+@_OUT_OPT
+def run(study_dir, out_dir):
+    """The whole job for STUDY_DIR (default: the bundled CD70 CAR-T example): SDTM, ADaM, package, tables."""
+    _run_command(study_dir, out_dir, adam=True, tables=True, name="run")
+
+
+@main.command()
+@_STUDY_ARG
+@_OUT_OPT
+def sdtm(study_dir, out_dir):
+    """SDTM only: map, gate and write out/sdtm (XPT, Dataset-JSON, define.xml) and the manifest."""
+    _run_command(study_dir, out_dir, adam=False, tables=False, name="sdtm")
+
+
+@main.command()
+@_STUDY_ARG
+@_OUT_OPT
+def define(study_dir, out_dir):
+    """The submission package without tables: SDTM + ADaM XPT, Dataset-JSON, define.xml 2.1, manifest."""
+    _run_command(study_dir, out_dir, adam=True, tables=False, name="define")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rows", default=5, show_default=True, help="How many records to show.")
+def xpt(path, rows):
+    """Show an XPT file's dataset and variable metadata and its first records (any SAS-written XPT)."""
+    from .submission.xpt import read_xpt
+    ds = read_xpt(path)
+    click.echo(f"{ds.meta.name}: {ds.meta.label!r}, {len(ds.frame)} records, {len(ds.meta.variables)} variables")
+    for v in ds.meta.variables:
+        click.echo(f"  {v.name:8} {v.type:4} {str(v.length or ''):>4} {v.format or '':12} {v.label}")
+    if rows:
+        click.echo(ds.frame.head(rows).to_string())
+
+
+@main.command()
+@click.argument("domain")
+@_STUDY_ARG
+def spec(domain, study_dir):
+    """Show how a domain is mapped: each variable's label, type, core, origin and rule (from its spec)."""
+    from .pipeline import DEFAULT_STUDY
+    from .sdtm.engine import standard_metadata
+    from .specs.spec import load_domain_specs
+    from .specs.standards import load_standard
+    from .specs.study import load_study
+    study = load_study(study_dir or DEFAULT_STUDY)
+    specs = {s.dataset: s for s in load_domain_specs(study.specs_dir)}
+    if domain.upper() not in specs:
+        raise TrialforgeError(f"no spec builds {domain.upper()}; specs: {', '.join(sorted(specs))}",
+                              file=study.specs_dir)
+    s = specs[domain.upper()]
+    meta = standard_metadata(s, load_standard("SDTMIG 3.4"))
+    click.echo(f"{meta.name}: {meta.label} ({meta.cls}); keys {', '.join(meta.keys)}; file {s.file}")
+    for v in meta.variables:
+        rule = s.variables[v.name]
+        click.echo(f"  {v.name:8} {v.type:4} {v.core:4} {v.origin or '':11} {rule.kind:11} {v.label}")
 
 
 def _wire(command_path: str, attr: str):

@@ -93,8 +93,14 @@ def input_files(study: Study) -> tuple[list[Path], list[Path]]:
     return raw, specs
 
 
-def run_study(study_dir=None, *, out_dir=None, progress=None, tables: bool = True, command=None) -> RunResult:
-    """Map, validate and write a study; all outputs appear together or not at all."""
+def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True, tables: bool = True,
+              command=None) -> RunResult:
+    """Map, validate and write a study; all outputs appear together or not at all.
+
+    ``adam=False`` stops after SDTM (``trialforge sdtm``); ``tables=False`` stops after the submission
+    package (``trialforge define``).
+    """
+    build_analysis = adam
     study = load_study(study_dir or DEFAULT_STUDY)
     out_dir = Path(out_dir) if out_dir else (Path("out").resolve() if study_dir is None else study.out_dir)
     ct = load_ct(list(study.ct_files) or None)
@@ -102,7 +108,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, tables: bool = Tru
     sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
     sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
     adam = {}
-    if not sdtm_report.has_errors:           # analyses are built only from SDTM that passed the gate
+    if build_analysis and not sdtm_report.has_errors:   # analyses are built only from SDTM that passed the gate
         adam, sdtm_extra = build_adam_stage(study, sdtm)
         if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
             extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)

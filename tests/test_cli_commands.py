@@ -1,0 +1,62 @@
+"""The smaller commands: sdtm, define, xpt, spec (the full run is in test_cli_e2e.py)."""
+from click.testing import CliRunner
+
+from trialforge.cli import main
+
+from conftest import write
+
+
+def _invoke(args):
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def _with_ts(mini_study):
+    """The mini study plus the trial summary record FDA requires (SSTDTC), so the gate can pass."""
+    (mini_study / "study.yaml").write_text((mini_study / "study.yaml").read_text() + """
+trial_design:
+  ts:
+    - {TSPARMCD: SSTDTC, TSPARM: Study Start Date, TSVAL: "2025-01-01"}
+""")
+    write(mini_study / "specs" / "ts.yaml", """
+        domain: TS
+        keys: [STUDYID, TSPARMCD, TSSEQ]
+        sources:
+          ts: {table: ts}
+        variables:
+          STUDYID: {constant: "${study.id}"}
+          DOMAIN: TS
+          TSSEQ: {seq: {by: [TSPARMCD]}}
+          TSPARMCD: {from: TSPARMCD}
+          TSPARM: {from: TSPARM}
+          TSVAL: {from: TSVAL}
+    """)
+    return mini_study
+
+
+def test_sdtm_command_writes_only_sdtm(mini_study, tmp_path):
+    out = tmp_path / "out"
+    result = _invoke(["sdtm", str(_with_ts(mini_study)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "sdtm").glob("*.xpt")) == \
+        ["ae.xpt", "dm.xpt", "ex.xpt", "suppae.xpt", "suppdm.xpt", "ts.xpt"]
+    assert (out / "sdtm" / "define.xml").is_file() and (out / "manifest.json").is_file()
+    assert not (out / "adam").exists() and not (out / "tables").exists()
+
+
+def test_gate_errors_exit_1_and_write_no_datasets(mini_study, tmp_path):
+    out = tmp_path / "out"
+    result = _invoke(["sdtm", str(mini_study), "--out", str(out)])      # no TS: FDA rejects the package
+    assert result.exit_code == 1 and "TF-TS-001" in result.output
+    assert not (out / "sdtm").exists() and (out / "validation").is_dir()
+
+
+def test_xpt_and_spec_show_metadata(mini_study, tmp_path):
+    out = tmp_path / "out"
+    _invoke(["sdtm", str(_with_ts(mini_study)), "--out", str(out)])
+    shown = _invoke(["xpt", str(out / "sdtm" / "ae.xpt"), "--rows", "1"])
+    assert shown.exit_code == 0 and "AE: 'Adverse Events', 3 records" in shown.output
+    assert "AESTDTC  Char" in shown.output
+    spec = _invoke(["spec", "AE", str(mini_study)])
+    assert spec.exit_code == 0 and "AESTDY   Num  Perm Derived     study_day" in spec.output
+    unknown = CliRunner().invoke(main, ["spec", "QS", str(mini_study)])
+    assert unknown.exit_code == 2 and "no spec builds QS" in unknown.output
