@@ -21,8 +21,29 @@ def _progress(stage, name, n):
     click.echo(f"  {stage:8} {name:10} {n:>8}", err=True)
 
 
+# Commands that live with their layer, imported only when used (tables pulls in matplotlib and scipy,
+# which would otherwise cost every command seconds of start-up).
+LAZY_COMMANDS = {
+    "validate": (".validation.command", "validate_command"),
+    "synth": (".synth.command", "synth_command"),
+    "adam": (".adam.command", "adam_command"),
+    "tables": (".tables.command", "tables_command"),
+    "verify": (".submission.verify_command", "verify_command"),
+}
+
+
 class Group(click.Group):
     """Turns TrialforgeError into one line and exit 2, and unexpected errors into a short report."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+            module_name, attr = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module_name, __package__), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
@@ -125,19 +146,6 @@ def spec(domain, study_dir):
     for v in meta.variables:
         rule = s.variables[v.name]
         click.echo(f"  {v.name:8} {v.type:4} {v.core:4} {v.origin or '':11} {rule.kind:11} {v.label}")
-
-
-def _wire(command_path: str, attr: str):
-    """Commands that live with their layer (synth, adam, tables, verify)."""
-    import importlib
-    module = importlib.import_module(command_path, __package__)
-    main.add_command(getattr(module, attr))
-
-
-for _path, _attr in [(".validation.command", "validate_command"),
-                     (".synth.command", "synth_command"), (".adam.command", "adam_command"),
-                     (".tables.command", "tables_command"), (".submission.verify_command", "verify_command")]:
-    _wire(_path, _attr)
 
 
 if __name__ == "__main__":
