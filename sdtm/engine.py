@@ -226,35 +226,32 @@ def _override(var: VariableMeta, rule: Rule) -> VariableMeta:
     return replace(var, **changes)
 
 
+def _where(v) -> str:
+    return f" where {v['where']}" if v.get("where") else ""
+
+
+# Derivation text per rule kind, for define.xml when the spec gives no `method:` (said from the rule itself).
+METHOD_TEXT = {
+    "seq": lambda r, v: "Sequence number 1..n within USUBJID in the order of the dataset keys",
+    "study_day": lambda r, v: (lambda ref: f"{v} minus {ref} plus 1 on or after {ref}, {v} minus {ref} before "
+                                           f"(no day 0)")(r.get("ref", "DM.RFSTDTC")),
+    "epoch": lambda r, v: f"Epoch of {v} from the subject's DM reference dates (study epochs)",
+    "aggregate": lambda r, v: f"{v.get('fn', 'one')} of {v['domain']}.{v['value']} per subject{_where(v)}",
+    "template": lambda r, v: f"Concatenation: {v}",
+    "expr": lambda r, v: f"Computed: {v}",
+    "when": lambda r, v: "Conditional: " + "; ".join(f"if {c}" for c, _ in v) + "; otherwise as specified",
+    "standardize": lambda r, v: f"{v['result']} converted to the standard unit of the test (unit table)",
+    "baseline": lambda r, v: f"Y on the last non-missing {v.get('value', v['date'])} on or before "
+                             f"{v.get('ref', 'DM.RFXSTDTC')}",
+    "elapsed": lambda r, v: f"ISO 8601 duration from {v['start']} to {v['end']}",
+    "function": lambda r, v: f"Function {v}",
+}
+
+
 def derived_method_text(rule: Rule) -> str:
-    """A readable derivation for define.xml when the spec gives none: said from the rule itself."""
-    v = rule.value
-    if rule.kind == "seq":
-        return "Sequence number 1..n within USUBJID in the order of the dataset keys"
-    if rule.kind == "study_day":
-        ref = rule.get("ref", "DM.RFSTDTC")
-        return f"{v} minus {ref} plus 1 on or after {ref}, {v} minus {ref} before (no day 0)"
-    if rule.kind == "epoch":
-        return f"Epoch of {v} from the subject's DM reference dates (study epochs)"
-    if rule.kind == "aggregate":
-        where = f" where {v['where']}" if v.get("where") else ""
-        return f"{v.get('fn', 'one')} of {v['domain']}.{v['value']} per subject{where}"
-    if rule.kind == "template":
-        return f"Concatenation: {v}"
-    if rule.kind == "expr":
-        return f"Computed: {v}"
-    if rule.kind == "when":
-        branches = "; ".join(f"if {c}" for c, _ in v)
-        return f"Conditional: {branches}; otherwise as specified"
-    if rule.kind == "standardize":
-        return f"{v['result']} converted to the standard unit of the test (unit table)"
-    if rule.kind == "baseline":
-        return f"Y on the last non-missing {v.get('value', v['date'])} on or before {v.get('ref', 'DM.RFXSTDTC')}"
-    if rule.kind == "elapsed":
-        return f"ISO 8601 duration from {v['start']} to {v['end']}"
-    if rule.kind == "function":
-        return f"Function {v}"
-    return f"Derived ({rule.kind})"
+    """A readable derivation for define.xml when the spec gives none."""
+    text = METHOD_TEXT.get(rule.kind)
+    return text(rule, rule.value) if text else f"Derived ({rule.kind})"
 
 
 class SdtmBuilder:

@@ -123,3 +123,27 @@ def mini_study(tmp_path) -> Path:
     write(root / "specs" / "ae.yaml", MINI_AE_SPEC)
     write(root / "specs" / "ex.yaml", MINI_EX_SPEC)
     return root
+
+
+TS_SPEC = """
+domain: TS
+keys: [STUDYID, TSPARMCD, TSSEQ]
+sources:
+  ts: {table: ts}
+variables:
+  STUDYID: {constant: "${study.id}"}
+  DOMAIN: TS
+  TSSEQ: {seq: {by: [TSPARMCD]}}
+  TSPARMCD: {from: TSPARMCD}
+  TSPARM: {from: TSPARM}
+  TSVAL: {from: TSVAL}
+"""
+
+
+def add_trial_summary(study: Path, records: str) -> Path:
+    """Give a test study a TS domain authored in study.yaml (``records``: YAML list items under trial_design.ts)."""
+    config = study / "study.yaml"
+    config.write_text(config.read_text() + "\ntrial_design:\n  ts:\n" + textwrap.indent(
+        textwrap.dedent(records).strip("\n"), "    ") + "\n")
+    write(study / "specs" / "ts.yaml", TS_SPEC)
+    return study

@@ -3,7 +3,7 @@ from click.testing import CliRunner
 
 from trialforge.cli import main
 
-from conftest import write
+from conftest import add_trial_summary
 
 
 def _invoke(args):
@@ -12,25 +12,9 @@ def _invoke(args):
 
 def _with_ts(mini_study):
     """The mini study plus the trial summary record FDA requires (SSTDTC), so the gate can pass."""
-    (mini_study / "study.yaml").write_text((mini_study / "study.yaml").read_text() + """
-trial_design:
-  ts:
-    - {TSPARMCD: SSTDTC, TSPARM: Study Start Date, TSVAL: "2025-01-01"}
-""")
-    write(mini_study / "specs" / "ts.yaml", """
-        domain: TS
-        keys: [STUDYID, TSPARMCD, TSSEQ]
-        sources:
-          ts: {table: ts}
-        variables:
-          STUDYID: {constant: "${study.id}"}
-          DOMAIN: TS
-          TSSEQ: {seq: {by: [TSPARMCD]}}
-          TSPARMCD: {from: TSPARMCD}
-          TSPARM: {from: TSPARM}
-          TSVAL: {from: TSVAL}
+    return add_trial_summary(mini_study, """
+        - {TSPARMCD: SSTDTC, TSPARM: Study Start Date, TSVAL: "2025-01-01"}
     """)
-    return mini_study
 
 
 def test_sdtm_command_writes_only_sdtm(mini_study, tmp_path):

@@ -7,7 +7,7 @@ from trialforge.sdtm.engine import build_sdtm, variable_order
 from trialforge.specs.spec import load_domain_spec
 from trialforge.specs.study import load_study
 
-from conftest import write
+from conftest import add_trial_summary, write
 
 
 def build(root):
@@ -172,25 +172,10 @@ def test_melt_transposes_one_row_to_many_tests(mini_study):
 
 
 def test_seq_by_other_keys_and_study_level_aggregate(mini_study):
-    (mini_study / "study.yaml").write_text((mini_study / "study.yaml").read_text() + """
-trial_design:
-  ts:
-    - {TSPARMCD: TITLE, TSPARM: Trial Title, TSVAL: Mini study}
-    - {TSPARMCD: SPONSOR, TSPARM: Clinical Study Sponsor, TSVAL: Someone}
-    - {TSPARMCD: TITLE, TSPARM: Trial Title, TSVAL: Second title record}
-""")
-    write(mini_study / "specs" / "ts.yaml", """
-        domain: TS
-        keys: [STUDYID, TSPARMCD, TSSEQ]
-        sources:
-          ts: {table: ts}
-        variables:
-          STUDYID: {constant: "${study.id}"}
-          DOMAIN: TS
-          TSSEQ: {seq: {by: [TSPARMCD]}}
-          TSPARMCD: {from: TSPARMCD}
-          TSPARM: {from: TSPARM}
-          TSVAL: {from: TSVAL}
+    add_trial_summary(mini_study, """
+        - {TSPARMCD: TITLE, TSPARM: Trial Title, TSVAL: Mini study}
+        - {TSPARMCD: SPONSOR, TSPARM: Clinical Study Sponsor, TSVAL: Someone}
+        - {TSPARMCD: TITLE, TSPARM: Trial Title, TSVAL: Second title record}
     """)
     ts = build(mini_study)["TS"].frame
     assert ts[["TSPARMCD", "TSSEQ"]].values.tolist() == [["SPONSOR", 1.0], ["TITLE", 1.0], ["TITLE", 2.0]]
