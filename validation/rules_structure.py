@@ -37,28 +37,27 @@ def _present(name: str, columns) -> bool:
     return any(rx.fullmatch(c) for c in columns)
 
 
-@register("TF-STR-001", "error", "Required variable not found", p21=("SD0056", "AD0047"),
-          publisher=("CG0014", "CG0313"), category="Presence")
-def required_present(dataset, ctx):
+def _missing_by_core(dataset, ctx, rule_id: str, core: str, word: str, is_present) -> list:
+    """One finding per standard variable of the given core status that the dataset lacks."""
     std = _std(dataset, ctx)
     if std is None:
         return []
     present = set(dataset.frame.columns)
-    rule = RULES["TF-STR-001"]
-    return [rule.finding(dataset.name, variable=v.name, message=f"Required variable {v.name} not found")
-            for v in std.variables if v.core == "Req" and not _present(v.name, present)]
+    rule = RULES[rule_id]
+    return [rule.finding(dataset.name, variable=v.name, message=f"{word} variable {v.name} not found")
+            for v in std.variables if v.core == core and not is_present(v.name, present)]
+
+
+@register("TF-STR-001", "error", "Required variable not found", p21=("SD0056", "AD0047"),
+          publisher=("CG0014", "CG0313"), category="Presence")
+def required_present(dataset, ctx):
+    return _missing_by_core(dataset, ctx, "TF-STR-001", "Req", "Required", _present)
 
 
 @register("TF-STR-002", "warning", "Expected variable not found", p21=("SD0057",), publisher=("CG0016",),
           scope=SDTM, category="Presence")
 def expected_present(dataset, ctx):
-    std = _std(dataset, ctx)
-    if std is None:
-        return []
-    present = set(dataset.frame.columns)
-    rule = RULES["TF-STR-002"]
-    return [rule.finding(dataset.name, variable=v.name, message=f"Expected variable {v.name} not found")
-            for v in std.variables if v.core == "Exp" and v.name not in present]
+    return _missing_by_core(dataset, ctx, "TF-STR-002", "Exp", "Expected", lambda name, present: name in present)
 
 
 @register("TF-STR-003", "warning", "Variable is in wrong order within domain", p21=("SD1079",),
