@@ -1,0 +1,5 @@
+"""`python -m trialforge`: the same command group as the `trialforge` script."""
+from trialforge.cli import main
+
+if __name__ == "__main__":
+    main()
