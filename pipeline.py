@@ -17,6 +17,7 @@ from .sdtm.engine import build_sdtm
 from .specs.ct import load_ct
 from .specs.study import Study, load_study
 from .submission.xpt import write_xpt
+from .validation.findings import Finding
 from .validation.report import write_reports
 from .validation.runner import validate_datasets
 
@@ -105,8 +106,12 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     out_dir = Path(out_dir) if out_dir else (Path("out").resolve() if study_dir is None else study.out_dir)
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
-    sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
+    notes: list = []
+    sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n))
     sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
+    if notes:                                # mapping warnings (e.g. a result that is not a number)
+        sdtm_report.extend(Finding(**n) for n in notes)
+        sdtm_report.findings = sdtm_report.sorted()
     adam = {}
     if build_analysis and not sdtm_report.has_errors:   # analyses are built only from SDTM that passed the gate
         adam, sdtm_extra = build_adam_stage(study, sdtm)

@@ -111,6 +111,7 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
         return target.astype(object)
     converted = numeric * factor + offset
     if spec["output"] == "n":
+        warn_not_numeric(frame, result, numeric.notna() | has_op, rule, ctx)
         return converted.astype(float)
     decimals = on_uniques(test, lambda u: u.map(table.decimals)).astype(float)
     same = (factor == 1.0) & (offset == 0.0)
@@ -119,6 +120,28 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     bound = pd.to_numeric(op[1], errors="coerce") * factor + offset
     text = text.where(~has_op, op[0].astype(object).where(has_op, "") + format_number(bound, decimals))
     return text.where(numeric.notna() | has_op, on_uniques(result, lambda u: u.str.upper())).astype(object)
+
+
+NOT_A_NUMBER = "TF-MAP-001"
+
+
+def warn_not_numeric(frame, result: pd.Series, numeric: pd.Series, rule, ctx) -> None:
+    """A result holding digits that still is no number ('5.18E+02 copies', '12,5') leaves --STRESN empty: warn per row.
+
+    Text results without digits (NEGATIVE, TRACE) are character results and stay quiet.
+    """
+    suspicious = ~numeric & (result != "") & on_uniques(result, lambda u: u.str.contains(r"[0-9]"))
+    if not suspicious.any() or not hasattr(ctx, "warn"):
+        return
+    files = frame[FILE_COL] if FILE_COL in frame else pd.Series(None, index=frame.index)
+    rows = frame[ROW_COL] if ROW_COL in frame else pd.Series(None, index=frame.index)
+    for i in suspicious[suspicious].index:
+        ctx.warn(NOT_A_NUMBER, rule.variable, f"result {spec_name(rule)} is not a number, so {rule.variable} is "
+                 f"empty; fix the raw value or map it", row=rows.at[i], value=result.at[i], file=files.at[i])
+
+
+def spec_name(rule) -> str:
+    return str(rule.value.get("result", "")) if isinstance(rule.value, dict) else ""
 
 
 def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
@@ -143,7 +166,8 @@ def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     work = frame.loc[eligible, by].copy()
     work["_when"] = when[eligible]
     work["_pos"] = np.arange(len(frame))[eligible.to_numpy()]
-    last = work.sort_values(by + ["_when", "_pos"], kind="stable").groupby(by, sort=False).tail(1).index
+    # dropna=False: a blank or missing `by` value is a group of its own, never a reason to drop the record
+    last = work.sort_values(by + ["_when", "_pos"], kind="stable").groupby(by, sort=False, dropna=False).tail(1).index
     out = pd.Series("", index=frame.index, dtype=object)
     out.loc[last] = "Y"
     return out

@@ -38,8 +38,13 @@ RULE_KINDS = {
 RULE_MODIFIERS = {
     "ct", "synonyms", "map", "unmapped", "default", "label", "length", "origin", "crf_page", "comment",
     "method", "type", "upper", "significant_digits", "format", "args", "else", "ref", "round",
-    "method_type", "origin_source", "dictionary",
+    "method_type", "origin_source", "dictionary", "date",
 }
+STANDARDIZE_KEYS = {"result", "unit", "test", "output", "table"}
+BASELINE_KEYS = {"by", "date", "value", "ref", "where"}
+ELAPSED_KEYS = {"start", "end"}
+WHEN_BRANCH_KEYS = {"if", "then"}
+UNMAPPED_POLICIES = ("error", "keep", "blank")
 DATETIME_KEYS = {"date", "time", "format", "time_format", "unknown"}
 AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order", "scope"}
 AGGREGATE_FNS = {"min", "max", "first", "last", "count", "one", "any"}
@@ -191,16 +196,20 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
     elif kind == "standardize":
         if not isinstance(value, dict) or not {"result", "output"} <= set(value):
             raise SpecError("standardize needs {result, unit, test, output: c|n|u}", file=file, column=variable)
-        check_keys(value, {"result", "unit", "test", "output", "table"}, file=file, context=f"{context} standardize")
+        check_keys(value, STANDARDIZE_KEYS, file=file, context=f"{context} standardize")
         if value["output"] not in ("c", "n", "u"):
             raise SpecError("standardize output must be c, n or u", file=file, column=variable, value=value["output"])
     elif kind == "baseline":
         if not isinstance(value, dict) or not {"date"} <= set(value):
             raise SpecError("baseline needs {date, by, value, ref}", file=file, column=variable)
-        check_keys(value, {"by", "date", "value", "ref", "where"}, file=file, context=f"{context} baseline")
+        check_keys(value, BASELINE_KEYS, file=file, context=f"{context} baseline")
     elif kind == "elapsed":
         if not isinstance(value, dict) or not {"start", "end"} <= set(value):
             raise SpecError("elapsed needs {start: VAR, end: VAR}", file=file, column=variable)
+        check_keys(value, ELAPSED_KEYS, file=file, context=f"{context} elapsed")
+    if "date" in options and kind not in ("visit", "visitnum"):
+        raise SpecError(f"{context}: date: (number unscheduled visits by date) only goes with visit or visitnum",
+                        file=file, column=variable, value="date")
     if "map" in options and not isinstance(options["map"], dict):
         raise SpecError("map must be a mapping of raw value to submission value", file=file, column=variable)
     if "synonyms" in options and not isinstance(options["synonyms"], dict):
@@ -255,10 +264,13 @@ def _parse_supp(i, raw, file) -> SuppSpec:
         raise SpecError(f"supp[{i}] needs qnam and qlabel", file=file)
     check_keys(raw, SUPP_KEYS, file=file, context=f"supp[{i}]")
     qnam = str(raw["qnam"])
-    rule_raw = {k: v for k, v in raw.items() if k in RULE_KINDS or k in RULE_MODIFIERS}
+    # `when:` text is the entry's condition; a `when:` list is the conditional rule kind
+    condition = raw.get("when") if isinstance(raw.get("when"), str) else None
+    rule_raw = {k: v for k, v in raw.items() if (k in RULE_KINDS or k in RULE_MODIFIERS)
+                and not (k == "when" and condition is not None)}
     rule = parse_rule(qnam, rule_raw, file=file, context=f"supp {qnam}")
     return SuppSpec(qnam=qnam, qlabel=str(raw["qlabel"]), rule=rule, qorig=str(raw.get("qorig", "CRF")),
-                    qeval=raw.get("qeval"), idvar=raw.get("idvar"), when=raw.get("when"), source=raw.get("source"))
+                    qeval=raw.get("qeval"), idvar=raw.get("idvar"), when=condition, source=raw.get("source"))
 
 
 def load_domain_spec(path) -> DomainSpec:
