@@ -445,10 +445,13 @@ class SdtmBuilder:
                 data[var.name] = pd.to_numeric(data[var.name], errors="coerce").astype(float)
             else:
                 data[var.name] = data[var.name].where(data[var.name].notna(), "").astype(str)
+        helpers = [k for k in spec.sort if k not in data.columns and k in spec.working and k in frame.columns]
+        for k in helpers:                       # a working variable may order the records
+            data[k] = frame[k]
         sort = [k for k in spec.sort if k in data.columns]
         if sort:
             data = data.sort_values(sort, kind="stable")
-        return Dataset(meta, data.reset_index(drop=True))
+        return Dataset(meta, data.drop(columns=helpers).reset_index(drop=True))
 
 
 def build_sdtm(study, *, notes: list | None = None, **kwargs) -> dict[str, Dataset]:

@@ -20,6 +20,8 @@ from . import expressions
 from .sources import FILE_COL, ROW_COL
 from .uniques import on_uniques
 
+UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
+CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
 _OPERATOR = re.compile(r"^\s*(<=|>=|<|>)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
 
@@ -40,12 +42,12 @@ class UnitTable:
 def load_unit_table(path: Path) -> UnitTable:
     """Read a unit table YAML: standard_units, decimals, conversions [{test?, from, to, factor, offset?}]."""
     data = load_yaml(path)
-    check_keys(data, {"standard_units", "decimals", "conversions"}, file=path, context="unit table")
+    check_keys(data, UNIT_TABLE_KEYS, file=path, context="unit table")
     factors = {}
     for i, c in enumerate(data.get("conversions") or []):
         if not isinstance(c, dict) or not {"from", "to", "factor"} <= set(c):
             raise SpecError(f"conversions[{i}] needs from, to and factor", file=path)
-        check_keys(c, {"test", "from", "to", "factor", "offset"}, file=path, context=f"conversions[{i}]")
+        check_keys(c, CONVERSION_KEYS, file=path, context=f"conversions[{i}]")
         factors[(str(c.get("test", "*")), str(c["from"]), str(c["to"]))] = (float(c["factor"]),
                                                                           float(c.get("offset", 0)))
     return UnitTable(str(path), {str(k): str(v) for k, v in (data.get("standard_units") or {}).items()},

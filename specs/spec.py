@@ -46,11 +46,11 @@ ELAPSED_KEYS = {"start", "end"}
 WHEN_BRANCH_KEYS = {"if", "then"}
 UNMAPPED_POLICIES = ("error", "keep", "blank")
 DATETIME_KEYS = {"date", "time", "format", "time_format", "unknown"}
-AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order", "scope"}
+AGGREGATE_KEYS = {"domain", "value", "fn", "where", "order", "scope"}
 AGGREGATE_FNS = {"min", "max", "first", "last", "count", "one", "any"}
 SPEC_KEYS = {"domain", "dataset", "label", "class", "structure", "keys", "sort", "sources", "variables", "supp",
              "standard", "comment", "depends_on", "working"}
-SOURCE_KEYS = {"file", "table", "filter", "joins", "melt", "variables", "sheet", "encoding", "dedupe"}
+SOURCE_KEYS = {"file", "table", "filter", "joins", "melt", "variables", "sheet", "encoding"}
 JOIN_KEYS = {"file", "on", "columns", "how", "filter", "prefix", "sheet"}
 MELT_KEYS = {"tests", "keep_blank", "columns"}
 MELT_TEST_KEYS = {"value", "set", "unit", "when"}
@@ -187,7 +187,7 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
         for i, branch in enumerate(value):
             if not isinstance(branch, dict) or "if" not in branch or "then" not in branch:
                 raise SpecError(f"when[{i}] needs if and then", file=file, column=variable)
-            check_keys(branch, {"if", "then"}, file=file, context=f"{context} when[{i}]")
+            check_keys(branch, WHEN_BRANCH_KEYS, file=file, context=f"{context} when[{i}]")
             branches.append((str(branch["if"]), parse_rule(variable, branch["then"], file=file,
                                                            context=f"{context} when[{i}].then")))
         value = tuple(branches)
