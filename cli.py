@@ -126,11 +126,28 @@ def xpt(path, rows):
 
 
 @main.command()
-@click.argument("domain")
+@click.argument("domain", required=False)
 @_STUDY_ARG
-def spec(domain, study_dir):
+@click.option("--excel", "excel", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the study's metadata as a Pinnacle 21 define spec workbook (OUT.xlsx).")
+@click.option("--to-yaml", "to_yaml", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Print the YAML specs a mapping workbook (sheets Mapping, Sources) describes.")
+def spec(domain, study_dir, excel, to_yaml):
     """Show how a domain is mapped: each variable's label, type, core, origin and rule (from its spec)."""
     from .pipeline import DEFAULT_STUDY
+    if to_yaml is not None:
+        from .spec_tools import mapping_yaml
+        click.echo(mapping_yaml(to_yaml, domain), nl=False)
+        return
+    if excel is not None:
+        from .spec_tools import write_study_workbook
+        from .specs.study import load_study
+        folder = study_dir or (Path(domain) if domain else None)      # `spec --excel OUT.xlsx STUDY_DIR`
+        path = write_study_workbook(load_study(folder or DEFAULT_STUDY), excel)
+        click.echo(f"wrote {path}")
+        return
+    if domain is None:
+        raise click.UsageError("give a DOMAIN, or --excel OUT.xlsx, or --to-yaml MAPPING.xlsx")
     from .sdtm.engine import standard_metadata
     from .specs.spec import load_domain_specs
     from .specs.standards import load_standard

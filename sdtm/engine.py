@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import SpecError
 from ..specs.ct import load_ct
 from ..specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
+from ..specs.define_workbook import apply_workbook, read_define_workbook
 from ..specs.model import merge_in_model_order, model_layout, model_variable
 from ..specs.spec import DomainSpec, Rule, load_domain_specs
 from ..specs.standards import load_standard
@@ -365,7 +366,9 @@ class SdtmBuilder:
         functions.load_plugins(study.plugins)
 
     def build(self) -> dict[str, Dataset]:
-        metas = {s.dataset: standard_metadata(s, self.standard) for s in self.specs}
+        workbook = read_define_workbook(self.study.define_spec) if getattr(self.study, "define_spec", None) else None
+        metas = {s.dataset: apply_workbook(standard_metadata(s, self.standard), workbook, spec_file=s.file)
+                 for s in self.specs}
         ctx = MappingContext(self.study, self.ct)
         self.notes = ctx.notes
         for s in self.specs:
@@ -397,10 +400,13 @@ class SdtmBuilder:
             if spec.supp:
                 supp = build_supp(spec, frames[spec.dataset], self.standard)
                 if supp is not None:
+                    supp.meta = apply_workbook(supp.meta, workbook, spec_file=spec.file)
+                    supp.frame = supp.frame[supp.meta.variable_names]
                     out[supp.name] = supp
                     self.progress(supp.name, len(supp.frame))
         relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard)
         if relrec is not None:
+            relrec.meta = apply_workbook(relrec.meta, workbook)
             out[relrec.name] = relrec
             self.progress(relrec.name, len(relrec.frame))
         return dict(sorted(out.items()))
