@@ -136,6 +136,9 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     with staged_folder(out_dir) as staging:
         for name, report in result.reports.items():
             write_reports(report, staging / "validation" / name)
+        if sdtm:                              # which CT release each codelist in use came from
+            from .specs.ct import write_codelist_releases
+            write_codelist_releases(staging / "validation" / "ct_releases.csv", ct, list(sdtm.values()))
         if not result.has_errors:
             written = []
             for name, datasets, standard in (("sdtm", sdtm, SDTM_IG), ("adam", adam, ADAM_IG)):

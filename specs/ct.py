@@ -358,3 +358,36 @@ def load_ct(paths: list | None = None) -> ControlledTerminology:
     if not items:
         raise SpecError("no controlled terminology file given")
     return _load(tuple(_as_source(p) for p in items))
+
+
+def codelist_releases(ct: ControlledTerminology, datasets) -> list[tuple[str, str, str, str]]:
+    """(dataset.variable, codelist C-code, codelist name, release) for every variable bound to a codelist.
+
+    The release is the file's (``SDTM CT 2022-09-30``, ``Sponsor CT 1.0``, ``Define spec x.xlsx``);
+    an NCI codelist a sponsor file extended names both. Unknown codelists say so.
+    """
+    rows = []
+    for ds in datasets:
+        for var in ds.meta.variables:
+            ref = var.codelist_code or var.codelist
+            if not ref or var.dictionary:
+                continue
+            try:
+                cl = ct.codelist(var.codelist or ref) if var.codelist else ct.codelist(ref)
+            except SpecError:
+                rows.append((f"{ds.name}.{var.name}", ref, "", "not in the loaded CT"))
+                continue
+            rows.append((f"{ds.name}.{var.name}", cl.code, cl.name, cl.ct_version or "unknown release"))
+    return rows
+
+
+def write_codelist_releases(path, ct: ControlledTerminology, datasets) -> Path:
+    """The run's CT report: which release each codelist in use came from (CSV, stable order)."""
+    import csv
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(["variable", "codelist", "name", "release"])
+        out.writerows(sorted(codelist_releases(ct, datasets)))
+    return path
