@@ -77,11 +77,12 @@ def _rule(row: _Row, file) -> dict:
     source = v.get("Source", "")
     if kind in DICT_KINDS:
         main, keys = DICT_KINDS[kind]
-        inner = {k: args.pop(k) for k in list(args) if k in keys}
-        if kind == "aggregate" and "." in source and "domain" not in inner:
-            inner["domain"], inner["value"] = source.split(".", 1)
+        inner = {}
+        if kind == "aggregate" and "." in source and "domain" not in args:
+            inner["domain"], inner["value"] = source.split(".", 1)      # Source EX.EXSTDTC
         elif source:
-            inner.setdefault(main, source)
+            inner[main] = source
+        inner.update({k: args.pop(k) for k in list(args) if k in keys})
         rule = {kind: inner}
     elif kind == "seq":
         rule = {"seq": True if not args.get("by") else {"by": args.pop("by")}}
