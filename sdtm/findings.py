@@ -118,7 +118,9 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     decimals = on_uniques(test, lambda u: u.map(table.decimals)).astype(float)
     same = (factor == 1.0) & (offset == 0.0)
     text = format_number(converted, decimals)
-    text = text.where(~(same & numeric.notna() & decimals.isna()), result)
+    # same unit and no rounding asked: the result as written, unless written in scientific notation (5.18E+02 -> 518)
+    plain = ~on_uniques(result, lambda u: u.str.contains("[eE]", regex=True))
+    text = text.where(~(same & numeric.notna() & decimals.isna() & plain), result)
     bound = pd.to_numeric(op[1], errors="coerce") * factor + offset
     text = text.where(~has_op, op[0].astype(object).where(has_op, "") + format_number(bound, decimals))
     return text.where(numeric.notna() | has_op, on_uniques(result, lambda u: u.str.upper())).astype(object)
