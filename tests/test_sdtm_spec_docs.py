@@ -16,7 +16,7 @@ KEY_SETS = {
     "aggregate fn": spec.AGGREGATE_FNS, "standardize": spec.STANDARDIZE_KEYS, "baseline": spec.BASELINE_KEYS,
     "elapsed": spec.ELAPSED_KEYS, "when branch": spec.WHEN_BRANCH_KEYS, "unmapped": set(spec.UNMAPPED_POLICIES),
     "study.yaml": study.STUDY_KEYS, "study identity": study.IDENTITY_KEYS, "visit": study.VISIT_KEYS,
-    "epoch": study.EPOCH_KEYS, "unit table": findings.UNIT_TABLE_KEYS, "conversion": findings.CONVERSION_KEYS,
+    "epoch": study.EPOCH_KEYS, "ct_files entry": study.CT_FILE_KEYS, "unit table": findings.UNIT_TABLE_KEYS, "conversion": findings.CONVERSION_KEYS,
     "relrec": relrec.RELREC_KEYS,
 }
 CASES = sorted((group, key) for group, keys in KEY_SETS.items() for key in keys)
