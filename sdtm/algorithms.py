@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import RawDataError, SpecError, TerminologyError
 from ..specs.spec import Rule
+from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, ROW_COL
 from .findings import standardize
@@ -68,8 +69,9 @@ def _need(frame, column, rule):
         column = column[4:]
     if column not in frame.columns:
         file = frame[FILE_COL].iloc[0] if FILE_COL in frame and len(frame) else rule.file
-        raise RawDataError(f"column {column!r} (for {rule.variable}) is not in the raw data or assigned yet",
-                           file=file, column=column)
+        hint = did_you_mean(column, [c for c in frame.columns if not c.startswith("_")])
+        raise RawDataError(f"column {column!r} (for {rule.variable}, spec {rule.file}) is not in the raw data or "
+                           f"assigned yet{hint}", file=file, column=column)
     return frame[column]
 
 
@@ -157,7 +159,9 @@ def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     known = key.isin(table.keys()) | (key == "")
     if not known.all():
         first, file, row = _location(frame, ~known)
-        raise RawDataError("visit label is not in the study's visit schedule (study.yaml visits)",
+        labels = sorted({label for v in ctx.study.visits for label in (v.visit, *v.raw)})
+        raise RawDataError(f"visit label is not in the study's visit schedule (study.yaml visits: "
+                           f"{', '.join(labels[:20])}{' ...' if len(labels) > 20 else ''})",
                            file=file, column=rule.value, row=row, value=raw.at[first])
     values = key.map({k: getattr(v, attr) for k, v in table.items()})
     if rule.get("date") and attr in ("visit", "visitnum"):
@@ -266,8 +270,15 @@ def evaluate_rule(rule: Rule, frame: pd.DataFrame, ctx: MappingContext) -> pd.Se
     algorithm = PHASE1.get(rule.kind) or derive.PHASE2.get(rule.kind)
     if algorithm is None:
         raise SpecError(f"rule kind {rule.kind} cannot be used here", file=rule.file, column=rule.variable)
-    values = algorithm(frame, rule, ctx)
-    return apply_modifiers(values, rule, frame, ctx)
+    try:
+        values = algorithm(frame, rule, ctx)
+        return apply_modifiers(values, rule, frame, ctx)
+    except SpecError as exc:
+        if exc.file is not None:
+            raise
+        # an expression or substitution problem: name the spec file and the variable it belongs to
+        raise SpecError(f"{rule.variable}: {exc.cause}", file=rule.file, column=exc.column or rule.variable,
+                        row=exc.row, value=exc.value) from None
 
 
 def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: MappingContext) -> pd.Series:
@@ -357,7 +368,9 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
     try:
         codelist = ctx.ct.codelist(rule.get("ct"))
     except SpecError as exc:
-        raise SpecError(exc.cause, file=rule.file, column=rule.variable, value=rule.get("ct")) from None
+        hint = did_you_mean(rule.get("ct"), [c.short_name for c in ctx.ct.codelists if c.short_name])
+        raise SpecError(f"{exc.cause}{hint}; ct: takes a codelist submission value (AESEV) or C-code (C66769)",
+                        file=rule.file, column=rule.variable, value=rule.get("ct")) from None
     synonyms = rule.get("synonyms") or {}
     text = values.where(values.notna(), "").astype(str)
     uniq = pd.Series(pd.unique(text), dtype=object)

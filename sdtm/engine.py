@@ -19,6 +19,7 @@ from ..specs.define_workbook import apply_workbook, read_define_workbook
 from ..specs.model import merge_in_model_order, model_layout, model_variable
 from ..specs.spec import DomainSpec, Rule, load_domain_specs
 from ..specs.standards import load_standard
+from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .algorithms import _TEMPLATE_FIELD, MappingContext, evaluate_rule
 from .derive import PHASE2, split_ref
@@ -187,8 +188,9 @@ def standard_metadata(spec: DomainSpec, standard) -> DatasetMeta:
             model_var = model_variable(spec.dataset, std.cls, name)
             if model_var is None:
                 where = "the SDTM model's" if model_layout(spec.dataset, std.cls) else "any"
+                hint = did_you_mean(name, known | {v.name for v in model_layout(spec.dataset, std.cls)})
                 raise SpecError(f"{name} is not an {standard.name} {spec.dataset} variable nor {where} "
-                                f"{std.cls or ''} class variable; map it to SUPP{spec.domain} (supp:) instead",
+                                f"{std.cls or ''} class variable{hint}; map it to SUPP{spec.domain} (supp:) instead",
                                 file=spec.file, column=name)
             extra.append(model_var)
         for v in merge_in_model_order(std.variables, extra, spec.dataset, std.cls):

@@ -224,7 +224,9 @@ class _Evaluator:
 
     def _column(self, name):
         if name not in self.frame.columns:
-            raise SpecError(f"expression names column {name} which is not available here",
+            from ..specs.yamlio import did_you_mean
+            hint = did_you_mean(name, [c for c in self.frame.columns if not str(c).startswith("_")])
+            raise SpecError(f"expression names column {name} which is not available here{hint}",
                             column=name, value=self.text)
         return self.frame[name]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from .yamlio import check_keys, load_yaml
+from .yamlio import check_keys, did_you_mean, load_yaml
 
 # kind -> what its value is (documentation and dispatch share this table)
 RULE_KINDS = {
@@ -158,8 +158,9 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
     kinds = [k for k in raw if k in RULE_KINDS]
     unknown = sorted(set(raw) - set(RULE_KINDS) - RULE_MODIFIERS)
     if unknown:
-        raise SpecError(f"unknown key {unknown[0]!r} in {context}; rule kinds: {', '.join(sorted(RULE_KINDS))}",
-                        file=file, column=variable, value=unknown[0])
+        hint = did_you_mean(unknown[0], set(RULE_KINDS) | RULE_MODIFIERS)
+        raise SpecError(f"unknown key {unknown[0]!r} in {context}{hint}; rule kinds: {', '.join(sorted(RULE_KINDS))}; "
+                        f"modifiers: {', '.join(sorted(RULE_MODIFIERS))}", file=file, column=variable, value=unknown[0])
     if len(kinds) != 1:
         how = "no rule kind" if not kinds else f"several rule kinds ({', '.join(kinds)})"
         raise SpecError(f"{context} has {how}; give exactly one of: {', '.join(sorted(RULE_KINDS))}",
