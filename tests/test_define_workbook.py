@@ -164,3 +164,19 @@ def test_workbook_variable_not_mapped_is_an_error(mini_study):
     with pytest.raises(SpecError) as err:
         build_sdtm(load_study(mini_study))
     assert err.value.value == "AEOUT" and "ae.yaml" in err.value.cause
+
+
+def test_spec_excel_command_is_byte_identical_on_rerun_and_reads_back(mini_study, tmp_path):
+    from click.testing import CliRunner
+    from trialforge.cli import main
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    for out in (first, second):
+        result = CliRunner().invoke(main, ["spec", "--excel", str(out), str(mini_study)])
+        assert result.exit_code == 0, result.output
+    assert first.read_bytes() == second.read_bytes()                     # no clock time in the file
+    book = read_define_workbook(first)
+    assert sorted(book.datasets) == ["AE", "DM", "EX", "SUPPAE", "SUPPDM"]
+    ae = book.datasets["AE"]
+    assert ae.variable("AESEQ").method == "Sequence number 1..n within USUBJID in the order of the dataset keys"
+    assert ae.variable("AESEV").codelist == "AESEV" and ae.variable("AESEV").codelist_code == "C66769"
+    assert ae.keys == ("STUDYID", "USUBJID", "AEDECOD", "AESTDTC")
