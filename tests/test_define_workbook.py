@@ -180,3 +180,26 @@ def test_spec_excel_command_is_byte_identical_on_rerun_and_reads_back(mini_study
     assert ae.variable("AESEQ").method == "Sequence number 1..n within USUBJID in the order of the dataset keys"
     assert ae.variable("AESEV").codelist == "AESEV" and ae.variable("AESEV").codelist_code == "C66769"
     assert ae.keys == ("STUDYID", "USUBJID", "AEDECOD", "AESTDTC")
+
+
+def test_stated_value_level_wins_in_define(tmp_path):
+    """A ValueLevel row (LBORRES where LBTESTCD EQ ALT: length 12, origin Derived) reaches the define's VLM."""
+    import dataclasses
+
+    import pandas as pd
+
+    from trialforge.specs.metadata import Dataset, DatasetMeta, ValueLevelMeta, VariableMeta
+    meta = DatasetMeta("LB", "Laboratory Test Results", cls="FINDINGS", keys=("STUDYID", "USUBJID"), variables=(
+        VariableMeta("STUDYID", "Study Identifier"), VariableMeta("USUBJID", "Unique Subject Identifier"),
+        VariableMeta("LBTESTCD", "Lab Test or Examination Short Name"),
+        VariableMeta("LBORRES", "Result or Finding in Original Units", origin="Collected")))
+    frame = pd.DataFrame({"STUDYID": ["S"] * 2, "USUBJID": ["S-1"] * 2, "LBTESTCD": ["ALT", "HGB"],
+                          "LBORRES": ["31", "12.5"]})
+    plain = value_lists(Dataset(meta, frame))[0].items
+    stated = ValueLevelMeta("LBORRES", (("LBTESTCD", "EQ", ("ALT",)),),
+                            VariableMeta("LBORRES", "", length=12, origin="Derived"), "WC.ALT")
+    items = value_lists(Dataset(dataclasses.replace(meta, value_level=(stated,)), frame))[0].items
+    alt = {i.value: i for i in items}["ALT"]
+    assert (alt.attrs.length, alt.origin) == (12, "Derived")
+    assert {i.value: i for i in plain}["ALT"].attrs.length == 2                  # what the data alone say
+    assert {i.value: i for i in items}["HGB"] == {i.value: i for i in plain}["HGB"]   # unstated slice unchanged
