@@ -49,10 +49,18 @@ def created_timestamp(study: Study) -> datetime:
 def study_info(study: Study) -> dict:
     """What define.xml and Dataset-JSON say about the study."""
     ident = study.identity
-    return {"id": study.id, "name": str(ident.get("title", study.id)).strip(),
+    info = {"id": study.id, "name": str(ident.get("title", study.id)).strip(),
             "description": str(ident.get("title", study.id)).strip(), "protocol": str(ident.get("protocol", study.id)),
             "originator": str(ident.get("sponsor", "")) or None,
             "created": created_timestamp(study).isoformat()}
+    if getattr(study, "define_spec", None):        # a define spec workbook's Study sheet wins
+        from .specs.define_workbook import read_define_workbook
+        stated = read_define_workbook(study.define_spec).study
+        for key, attribute in (("name", "StudyName"), ("description", "StudyDescription"),
+                               ("protocol", "ProtocolName")):
+            if stated.get(attribute):
+                info[key] = stated[attribute]
+    return info
 
 
 def write_package(datasets: dict, folder: Path, *, created: datetime, progress=None) -> list[Path]:

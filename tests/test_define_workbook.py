@@ -203,3 +203,18 @@ def test_stated_value_level_wins_in_define(tmp_path):
     assert (alt.attrs.length, alt.origin) == (12, "Derived")
     assert {i.value: i for i in plain}["ALT"].attrs.length == 2                  # what the data alone say
     assert {i.value: i for i in items}["HGB"] == {i.value: i for i in plain}["HGB"]   # unstated slice unchanged
+
+
+def test_study_sheet_names_the_study_in_define(mini_study):
+    from trialforge.pipeline import study_info
+    path = hand_written_workbook(mini_study / "specs" / "define-spec.xlsx")
+    book = openpyxl.load_workbook(path)
+    ws = book.create_sheet("Study", 0)
+    ws.append(["Attribute", "Value"])
+    ws.append(["StudyName", "MINI-01 Phase I"])
+    ws.append(["ProtocolName", "MINI-PROT-7"])
+    book.save(path)
+    config = mini_study / "study.yaml"
+    config.write_text(config.read_text() + "define_spec: specs/define-spec.xlsx\n")
+    info = study_info(load_study(mini_study))
+    assert (info["name"], info["protocol"], info["description"]) == ("MINI-01 Phase I", "MINI-PROT-7", "Mini study")
