@@ -159,6 +159,9 @@ def spec(domain, study_dir, excel, to_yaml):
                               file=study.specs_dir)
     s = specs[domain.upper()]
     meta = standard_metadata(s, load_standard("SDTMIG 3.4"))
+    if study.define_spec:                       # the define spec workbook's statements, as the run uses them
+        from .specs.define_workbook import apply_workbook, read_define_workbook
+        meta = apply_workbook(meta, read_define_workbook(study.define_spec), spec_file=s.file)
     click.echo(f"{meta.name}: {meta.label} ({meta.cls}); keys {', '.join(meta.keys)}; file {s.file}")
     for v in meta.variables:
         rule = s.variables[v.name]

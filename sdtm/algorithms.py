@@ -174,6 +174,9 @@ def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     return pd.to_numeric(values, errors="coerce")
 
 
+UNDATED_UNSCHEDULED = "TF-MAP-002"
+
+
 def number_unscheduled(frame, rule: Rule, ctx, visitnum: pd.Series, unscheduled: pd.Series, values: pd.Series,
                        attr: str) -> pd.Series:
     """Unscheduled visits get decimal VISITNUMs after the last scheduled visit on or before their date.
@@ -189,6 +192,11 @@ def number_unscheduled(frame, rule: Rule, ctx, visitnum: pd.Series, unscheduled:
     scheduled = ~unscheduled & number.notna() & day.notna()
     sched = pd.DataFrame({"s": subject[scheduled], "d": day[scheduled], "n": number[scheduled]})
     sched = sched.sort_values(["s", "d", "n"], kind="stable")
+    undated = unscheduled & day.isna()
+    if undated.any() and attr == "visitnum" and hasattr(ctx, "warn"):
+        first, file, row = _location(frame, undated)
+        ctx.warn(UNDATED_UNSCHEDULED, rule.variable, f"{int(undated.sum())} unscheduled visit record(s) have no complete "
+                 f"{rule.get('date')} and keep the schedule's number", row=row, value=visitnum.at[first], file=file)
     todo = unscheduled & day.notna()
     uns = pd.DataFrame({"s": subject[todo], "d": day[todo], "_i": frame.index[todo]}).sort_values(["d"], kind="stable")
     base = pd.merge_asof(uns, sched.sort_values("d", kind="stable"), on="d", by="s", direction="backward")

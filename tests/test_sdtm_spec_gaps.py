@@ -316,3 +316,29 @@ def test_bad_date_format_in_spec_names_variable(mini_study):
     with pytest.raises(SpecError) as err:
         build(mini_study)
     assert err.value.column == "AEENDTC" and err.value.value == "QQ" and "MM/DD/YYYY" in err.value.cause
+
+
+def test_unscheduled_visit_without_complete_date_keeps_its_number_with_a_warning(mini_study):
+    _replace(mini_study / "study.yaml", "visits:\n", "visits:\n  - {visit: UNSCHEDULED, visitnum: 99, "
+             "raw: [Unscheduled], unscheduled: true}\n")
+    write(mini_study / "raw" / "vs.csv", UNS_VS.replace("01,002,Unscheduled,01 JAN 2025,111",
+                                                        "01,002,Unscheduled,UN JAN 2025,111"))
+    write(mini_study / "specs" / "vs.yaml", """
+        domain: VS
+        keys: [STUDYID, USUBJID, VSTESTCD, VISITNUM, VSDTC]
+        sources: {vs: {file: vs.csv}}
+        variables:
+          STUDYID: {constant: "${study.id}"}
+          DOMAIN: VS
+          USUBJID: {template: "{STUDYID}-{SITE}-{PATNO}"}
+          VSSEQ: {seq: true}
+          VSTESTCD: SYSBP
+          VSTEST: Systolic Blood Pressure
+          VSORRES: {from: RES}
+          VISITNUM: {visitnum: VIS, date: VSDTC}
+          VSDTC: {datetime: {date: VSDAT}}
+    """)
+    notes = []
+    vs = build(mini_study, notes)["VS"].frame
+    assert vs.loc[vs.USUBJID == "MINI-01-01-002", "VISITNUM"].tolist() == [99.0]
+    assert [(n["rule_id"], n["variable"], n["row"]) for n in notes] == [("TF-MAP-002", "VISITNUM", 8)]
