@@ -342,3 +342,46 @@ def test_unscheduled_visit_without_complete_date_keeps_its_number_with_a_warning
     vs = build(mini_study, notes)["VS"].frame
     assert vs.loc[vs.USUBJID == "MINI-01-01-002", "VISITNUM"].tolist() == [99.0]
     assert [(n["rule_id"], n["variable"], n["row"]) for n in notes] == [("TF-MAP-002", "VISITNUM", 8)]
+
+
+# 10. (documented features) a working variable may order the records and --SEQ
+def test_working_variable_as_sort_key(mini_study):
+    _replace(mini_study / "specs" / "ae.yaml", "keys: [STUDYID, USUBJID, AEDECOD, AESTDTC]\n",
+             "keys: [STUDYID, USUBJID, AEDECOD, AESTDTC]\nsort: [STUDYID, USUBJID, SEVORD]\n"
+             "working:\n  SEVORD: {from: SEV, map: {Severe: 1, Moderate: 2, Mild: 3}}\n")
+    ae = build(mini_study)["AE"].frame
+    assert "SEVORD" not in ae.columns
+    assert ae[["USUBJID", "AESEV", "AESEQ"]].values.tolist() == [
+        ["MINI-01-01-001", "SEVERE", 1.0], ["MINI-01-01-001", "MILD", 2.0], ["MINI-01-01-002", "MODERATE", 1.0]]
+
+
+def test_unit_table_offset_converts_temperature(mini_study):
+    write(mini_study / "raw" / "vs.csv", """
+        SITE,PATNO,RES,UNIT,VSDAT
+        01,001,98.6,F,02 JAN 2025
+        01,001,37.5,C,03 JAN 2025
+    """)
+    write(mini_study / "specs" / "units.yaml", """
+        standard_units: {TEMP: C}
+        decimals: {TEMP: 1}
+        conversions:
+          - {test: TEMP, from: F, to: C, factor: 0.5555556, offset: -17.777778}
+    """)
+    write(mini_study / "specs" / "vs.yaml", """
+        domain: VS
+        keys: [STUDYID, USUBJID, VSDTC]
+        sources: {vs: {file: vs.csv}}
+        variables:
+          STUDYID: {constant: "${study.id}"}
+          DOMAIN: VS
+          USUBJID: {template: "{STUDYID}-{SITE}-{PATNO}"}
+          VSSEQ: {seq: true}
+          VSTESTCD: TEMP
+          VSTEST: Temperature
+          VSORRES: {from: RES}
+          VSORRESU: {from: UNIT}
+          VSSTRESC: {standardize: {result: VSORRES, unit: VSORRESU, test: VSTESTCD, output: c}}
+          VSDTC: {datetime: {date: VSDAT}}
+    """)
+    vs = build(mini_study)["VS"].frame
+    assert vs.VSSTRESC.tolist() == ["37.0", "37.5"]            # (98.6 - 32) * 5/9 = 37.0
