@@ -40,6 +40,7 @@ class Term:
     value: str
     synonyms: tuple[str, ...] = ()
     preferred_term: str = ""
+    extended: bool = False              # a sponsor term added to an extensible NCI codelist
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Codelist:
     terms: tuple[Term, ...]
     publishing_set: str | None = None   # "SDTM", "ADaM" ... from the file name; None when unknown
     ct_version: str | None = None       # "SDTM CT 2022-09-30": the CT release the codelist came from
+    release: str | None = None          # for reports: the file's release, "+ Sponsor CT 1.0" when extended
 
     @cached_property
     def values(self) -> frozenset[str]:
@@ -279,7 +281,7 @@ def read_ct_file(path: str | Path, release: str | None = None) -> list[Codelist]
     return [Codelist(code=code, name=head["Codelist Name"] or _name_from_preferred(head["NCI Preferred Term"]),
                      short_name=head["CDISC Submission Value"], extensible=head["Codelist Extensible (Yes/No)"] == "Yes",
                      terms=tuple(terms[code]), publishing_set=publishing_set,
-                     ct_version=version if known else None) for code, head in heads.items()]
+                     ct_version=version if known else None, release=version) for code, head in heads.items()]
 
 
 _WRAPPING = re.compile(r"^CDISC (?:SDTM|ADaM|SEND|CDASH|Protocol|Define-XML|Glossary) |\s+Terminology$", re.I)
@@ -296,13 +298,14 @@ def _as_source(item) -> CTSource:
 
 def _extend(base: Codelist, extra: Codelist, source: CTSource) -> Codelist:
     """A sponsor extension: the NCI codelist plus the sponsor's new terms (extensible codelists only)."""
-    new = tuple(t for t in extra.terms if t.value not in base.values)
+    new = tuple(replace(t, extended=True) for t in extra.terms if t.value not in base.values)
     if new and not base.extensible:
         raise SpecError(f"codelist {base.short_name or base.code} is not extensible; a sponsor file cannot add terms "
                         f"to it (give the sponsor list its own codelist code)", file=source.path,
                         value=f"{base.code} {new[0].value}")
-    version = base.ct_version if not new else "; ".join(v for v in (base.ct_version, extra.ct_version) if v)
-    return replace(base, terms=base.terms + new, ct_version=version or None)
+    if not new:
+        return base
+    return replace(base, terms=base.terms + new, release=f"{base.release or base.ct_version} + {extra.release}")
 
 
 @lru_cache(maxsize=8)
@@ -312,11 +315,14 @@ def _load(sources: tuple) -> ControlledTerminology:
         for cl in read_ct_file(source.path, source.release):
             if source.extends and cl.code in by_code:
                 by_code[cl.code] = _extend(by_code[cl.code], cl, source)
-            else:
-                by_code.pop(cl.code, None)          # the later file wins (and keeps its place last)
-                by_code[cl.code] = cl
+                continue
+            if source.extends:                      # a sponsor's own codelist: no CDISC release to cite
+                cl = replace(cl, ct_version=None, publishing_set=None)
+            by_code.pop(cl.code, None)              # the later file wins (and keeps its place last)
+            by_code[cl.code] = cl
     codelists = [_fill_name(cl) for cl in by_code.values()]
-    versions = [s.release or _version_of(s.path, _sheet_name(s.path)) for s in sources]
+    # the CDISC releases (sponsor extensions and define spec codelists are reported per codelist only)
+    versions = [s.release or _version_of(s.path, _sheet_name(s.path)) for s in sources if not s.extends]
     return ControlledTerminology(codelists, versions=versions)
 
 
@@ -377,7 +383,7 @@ def codelist_releases(ct: ControlledTerminology, datasets) -> list[tuple[str, st
             except SpecError:
                 rows.append((f"{ds.name}.{var.name}", ref, "", "not in the loaded CT"))
                 continue
-            rows.append((f"{ds.name}.{var.name}", cl.code, cl.name, cl.ct_version or "unknown release"))
+            rows.append((f"{ds.name}.{var.name}", cl.code, cl.name, cl.release or cl.ct_version or "unknown release"))
     return rows
 
 

@@ -224,7 +224,7 @@ def _codelists(look: _Lookups, file: str) -> tuple:
         code = first.get("NCI Codelist Code") or ref
         out.append(Codelist(code=code, name=first.get("Name", ""), short_name=ref,
                             extensible=first.get("Extensible", "").lower() == "yes" or not first.get("NCI Codelist Code"),
-                            terms=terms, publishing_set=None, ct_version=release))
+                            terms=terms, publishing_set=None, ct_version=None, release=release))
     return tuple(out)
 
 

@@ -88,14 +88,15 @@ def test_several_files_with_a_sponsor_extension(tmp_path):
     nci = write_excel(tmp_path / "SDTM Terminology.xlsx", RELEASE)
     sponsor = write_text(tmp_path / "sponsor.txt", SPONSOR)
     ct = load_ct([CTSource(nci), CTSource(sponsor, "Sponsor CT 1.0", extends=True)])
-    assert ct.version == "SDTM CT 2024-03-29; Sponsor CT 1.0"
+    assert ct.version == "SDTM CT 2024-03-29"                  # the CDISC release; sponsor lists are not CDISC CT
     route = ct.codelist("ROUTE")
     assert route.values == {"INTRAVENOUS", "INTRATUMORAL INJECTION"} and route.name == "Route of Administration Response"
     assert route.code_of("INTRATUMORAL INJECTION") == "S102"
-    assert route.ct_version == "SDTM CT 2024-03-29; Sponsor CT 1.0"
+    assert [t.extended for t in route.terms] == [False, True]      # define.xml marks it def:ExtendedValue
+    assert (route.ct_version, route.release) == ("SDTM CT 2024-03-29", "SDTM CT 2024-03-29 + Sponsor CT 1.0")
     dose = ct.codelist("DOSELVL")
-    assert (dose.code, dose.ct_version, dose.code_of("DL1")) == ("S100", "Sponsor CT 1.0", "S101")
-    assert ct.codelist("NY").ct_version == "SDTM CT 2024-03-29"
+    assert (dose.code, dose.ct_version, dose.release, dose.code_of("DL1")) == ("S100", None, "Sponsor CT 1.0", "S101")
+    assert ct.codelist("NY").release == "SDTM CT 2024-03-29"
 
 
 def test_a_sponsor_file_cannot_add_terms_to_a_non_extensible_codelist(tmp_path):

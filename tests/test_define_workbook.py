@@ -218,3 +218,27 @@ def test_study_sheet_names_the_study_in_define(mini_study):
     config.write_text(config.read_text() + "define_spec: specs/define-spec.xlsx\n")
     info = study_info(load_study(mini_study))
     assert (info["name"], info["protocol"], info["description"]) == ("MINI-01 Phase I", "MINI-PROT-7", "Mini study")
+
+
+def test_cd70_with_its_own_workbook_writes_identical_xpt_and_define(cd70, tmp_path):
+    import shutil
+    datasets, path = cd70
+    study_dir = tmp_path / "cd70"
+    shutil.copytree(CD70, study_dir, ignore=shutil.ignore_patterns("out"))
+    shutil.copy(path, study_dir / "specs" / "define-spec.xlsx")
+    (study_dir / "study.yaml").write_text((study_dir / "study.yaml").read_text()
+                                          + "\ndefine_spec: specs/define-spec.xlsx\n")
+    study = load_study(study_dir)
+    ct_with = load_ct(list(study.ct_files))
+    again = build_sdtm(study, ct=ct_with)
+    assert sorted(again) == sorted(datasets)
+    for name in datasets:
+        write_xpt(datasets[name], tmp_path / f"a_{name}.xpt")
+        write_xpt(again[name], tmp_path / f"b_{name}.xpt")
+        assert (tmp_path / f"a_{name}.xpt").read_bytes() == (tmp_path / f"b_{name}.xpt").read_bytes(), name
+    info = {"id": "CD70-CART-101", "name": "CD70", "created": "2025-10-15T00:00:00"}
+    a = write_define(list(datasets.values()), tmp_path / "a.xml", study=info, standard="SDTMIG 3.4",
+                     ct=load_ct(list(load_study(CD70).ct_files) or None), created=info["created"])
+    b = write_define(list(again.values()), tmp_path / "b.xml", study=info, standard="SDTMIG 3.4", ct=ct_with,
+                     created=info["created"])
+    assert a.read_bytes() == b.read_bytes()
