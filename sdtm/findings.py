@@ -88,7 +88,8 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     result = _column(frame, spec["result"], rule)
     unit = _column(frame, spec["unit"], rule) if spec.get("unit") else pd.Series("", index=frame.index)
     test = _column(frame, spec["test"], rule) if spec.get("test") else pd.Series("*", index=frame.index)
-    target = on_uniques(test, lambda u: u.map(table.standard_units)).fillna(unit).astype(object)
+    mapped = on_uniques(test, lambda u: u.map(table.standard_units)).astype(object)
+    target = mapped.where(mapped.notna(), unit).astype(object)
     target = target.where(unit != "", "")
     # one factor lookup per distinct (test, from, to): a handful, whatever the row count
     codes, triples = pd.factorize(pd.MultiIndex.from_arrays([test.astype(object), unit.astype(object), target]))
