@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import __version__
-from .outputs import staged_folder
+from .outputs import check_target, count_files, failed_path, staged_output
 from .sdtm.engine import build_sdtm
 from .specs.ct import load_ct
 from .specs.study import Study, load_study
@@ -32,7 +32,9 @@ class RunResult:
     sdtm: dict = field(default_factory=dict)
     adam: dict = field(default_factory=dict)
     reports: dict = field(default_factory=dict)     # "sdtm"/"adam" -> ValidationReport
-    written: list = field(default_factory=list)
+    written: list = field(default_factory=list)     # the datasets, define.xml, tables (paths in out_dir)
+    published: Path | None = None                   # where the run's folder went: out_dir, or out_dir.failed
+    files: int = 0                                  # every file now in the published folder
 
     @property
     def has_errors(self) -> bool:
@@ -103,6 +105,9 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     build_analysis = adam
     study = load_study(study_dir or DEFAULT_STUDY)
     out_dir = Path(out_dir) if out_dir else (Path("out").resolve() if study_dir is None else study.out_dir)
+    guard = protected_inputs(study)
+    check_target(out_dir, **guard)      # refuse a folder we may not replace before any work is done
+    check_target(failed_path(check_target(out_dir)))
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
     sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
@@ -128,7 +133,9 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
         say("validate", "ADaM", len(result.reports["adam"].findings))
     created = created_timestamp(study)
     info = study_info(study)
-    with staged_folder(out_dir) as staging:
+    with staged_output(out_dir, **guard) as stage:
+        staging = stage.path
+        stage.failed = result.has_errors
         for name, report in result.reports.items():
             write_reports(report, staging / "validation" / name)
         if not result.has_errors:
@@ -146,8 +153,16 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
                 say("tables", "CSR", len(written))
             result.written = written
         _write_manifest(staging, study, result, command, ct)
-    result.written = [out_dir / p.relative_to(staging) for p in result.written]
+    result.published = stage.destination
+    result.written = [stage.destination / p.relative_to(staging) for p in result.written]
+    result.files = count_files(stage.destination)
     return result
+
+
+def protected_inputs(study: Study) -> dict:
+    """What an output folder may not replace or enter: the study folder, its raw/ and specs/, CT files."""
+    return {"inputs": [study.root, study.config_file, *study.ct_files, *study.plugins],
+            "input_dirs": [study.raw_dir, study.specs_dir]}
 
 
 def _write_define(datasets, path, info, standard, ct):
