@@ -126,6 +126,8 @@ def _run_command(study_dir, out_dir, *, adam: bool, tables: bool, name: str):
     click.echo(f"trialforge {__version__} {name}: {study_dir or DEFAULT_STUDY}", err=True)
     result = run_study(study_dir, out_dir=out_dir, progress=_progress, adam=adam, tables=tables,
                        command=["trialforge", name] + ([str(study_dir)] if study_dir else []))
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     for package, report in result.reports.items():
         for line in summary_lines(report, title=f"{package} validation"):
             click.echo(line)

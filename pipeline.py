@@ -35,6 +35,7 @@ class RunResult:
     written: list = field(default_factory=list)     # the datasets, define.xml, tables (paths in out_dir)
     published: Path | None = None                   # where the run's folder went: out_dir, or out_dir.failed
     files: int = 0                                  # every file now in the published folder
+    warnings: list = field(default_factory=list)    # one line per value changed (study.yaml ascii: transliterate)
 
     @property
     def has_errors(self) -> bool:
@@ -111,10 +112,14 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
     sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
+    sdtm, changed = _to_ascii(study, sdtm)
     sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
     adam = {}
     if build_analysis and not sdtm_report.has_errors:   # analyses are built only from SDTM that passed the gate
         adam, sdtm_extra = build_adam_stage(study, sdtm)
+        adam, changed_adam = _to_ascii(study, adam)
+        sdtm_extra, changed_extra = _to_ascii(study, sdtm_extra)
+        changed += changed_extra + changed_adam
         if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
             extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)
             sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
@@ -125,7 +130,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
             say("sdtm", name, len(ds.frame))
         for name, ds in sorted(adam.items()):
             say("adam", name, len(ds.frame))
-    result = RunResult(out_dir=out_dir, sdtm=sdtm, adam=adam)
+    result = RunResult(out_dir=out_dir, sdtm=sdtm, adam=adam, warnings=[str(c) for c in changed])
     result.reports["sdtm"] = sdtm_report
     say("validate", "SDTM", len(sdtm_report.findings))
     if adam:
@@ -157,6 +162,14 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     result.written = [stage.destination / p.relative_to(staging) for p in result.written]
     result.files = count_files(stage.destination)
     return result
+
+
+def _to_ascii(study: Study, datasets: dict):
+    """study.yaml ``ascii: transliterate``: typographic characters to ASCII before the gate, else unchanged."""
+    if study.ascii != "transliterate" or not datasets:
+        return datasets, []
+    from .submission.ascii import transliterate_datasets
+    return transliterate_datasets(datasets)
 
 
 def protected_inputs(study: Study) -> dict:

@@ -8,7 +8,7 @@ from ..errors import SpecError
 from .yamlio import check_keys, load_yaml
 
 STUDY_KEYS = {"study", "standards", "folders", "visits", "epochs", "created", "data_cutoff", "ct_files",
-              "plugins", "domains", "trial_design", "adam", "tables"}
+              "plugins", "domains", "trial_design", "adam", "tables", "ascii"}
 IDENTITY_KEYS = {"id", "title", "protocol", "sponsor", "registry_id", "phase", "description", "indication"}
 VISIT_KEYS = {"visit", "visitnum", "raw", "day", "window", "unscheduled"}
 EPOCH_KEYS = {"epoch", "start", "offset_days"}
@@ -48,6 +48,7 @@ class Study:
     plugins: tuple[Path, ...]
     domains: tuple[str, ...] | None
     raw: dict = field(default_factory=dict)
+    ascii: str = "refuse"           # "transliterate": typographic characters -> ASCII, a warning per value
 
     @property
     def raw_dir(self) -> Path:
@@ -98,6 +99,10 @@ def load_study(root) -> Study:
         check_keys(e, EPOCH_KEYS, file=config, context=f"epochs[{i}]")
         epochs.append(Epoch(str(e["epoch"]), str(e["start"]), int(e.get("offset_days", 0))))
     created = str(data.get("created") or "2000-01-01T00:00:00")
+    ascii_mode = str(data.get("ascii", "refuse"))
+    if ascii_mode not in ("refuse", "transliterate"):
+        raise SpecError("ascii must be refuse (the default) or transliterate", file=config, column="ascii",
+                        value=data.get("ascii"))
     domains = data.get("domains")
     return Study(
         root=root, config_file=config, id=str(identity["id"]), identity=dict(identity),
@@ -107,5 +112,5 @@ def load_study(root) -> Study:
         ct_files=tuple(root / p for p in (data.get("ct_files") or [])),
         plugins=tuple(root / p for p in (data.get("plugins") or [])),
         domains=None if domains is None else tuple(str(d).upper() for d in domains),
-        raw=data,
+        raw=data, ascii=ascii_mode,
     )

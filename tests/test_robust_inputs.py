@@ -156,3 +156,49 @@ def test_validate_exits_2_naming_a_cut_xpt(tmp_path):
 
 def test_complete_xpt_still_reads_every_record(tmp_path):
     assert len(read_xpt(_xpt(tmp_path)).frame) == 245
+
+
+# ------------------------------------------------------------------ study.yaml ascii: transliterate
+
+def test_transliterate_spells_typographic_characters_in_ascii():
+    from trialforge.submission.ascii import transliterate
+    assert transliterate("Patient\u2019s \u201cbest\u201d response \u2013 see \u2026") == \
+        "Patient's \"best\" response - see ..."
+    assert transliterate("\u00b15 \u00b5g \u2014 \u2018a\u2019") == "+/-5 ug - 'a'"
+    assert transliterate("caf\u00e9 na\u00efve") == "cafe naive"
+    assert transliterate("\u65e5\u672c") == "\u65e5\u672c"               # no ASCII spelling: stays (refused later)
+
+
+def _study_with_quote(mini_study, mode=None):
+    from conftest import add_trial_summary
+    ae = mini_study / "raw" / "ae.csv"
+    ae.write_text(ae.read_text().replace("headache,Headache", "patient\u2019s headache,Headache"), encoding="utf-8")
+    if mode is not None:
+        cfg = mini_study / "study.yaml"
+        cfg.write_text(cfg.read_text() + f"ascii: {mode}\n")
+    return add_trial_summary(mini_study, """
+        - {TSPARMCD: SSTDTC, TSPARM: Study Start Date, TSVAL: "2025-01-01"}
+    """)
+
+
+def test_non_ascii_value_is_refused_and_named_by_default(mini_study, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sdtm", str(_study_with_quote(mini_study)), "--out", str(out)])
+    assert result.exit_code == 1 and "TF-XPT-002" in result.output and "patient\u2019s headache" in result.output
+    assert not out.exists()
+
+
+def test_ascii_transliterate_writes_ascii_and_warns_per_value(mini_study, tmp_path):
+    import pyreadstat
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sdtm", str(_study_with_quote(mini_study, "transliterate")), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: transliterated to ASCII: AE.AETERM 'patient\u2019s headache' -> \"patient's headache\" " \
+           "(1 record)" in result.output
+    ae, _ = pyreadstat.read_xport(str(out / "sdtm" / "ae.xpt"))
+    assert "patient's headache" in ae["AETERM"].tolist()
+
+
+def test_ascii_key_with_an_unknown_mode_is_a_spec_error(mini_study, tmp_path):
+    result = CliRunner().invoke(main, ["sdtm", str(_study_with_quote(mini_study, "yes")), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "study.yaml" in result.output and "column ascii" in result.output
