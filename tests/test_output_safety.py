@@ -260,26 +260,29 @@ def test_clean_leftovers_ignores_other_folders(tmp_path):
 
 
 CONCURRENT = """
-import sys
+import sys, time
 from pathlib import Path
 from trialforge.outputs import staged_folder
 with staged_folder(Path(sys.argv[1])) as stage:
     for i in range(40):
         (stage / f"f{i:02}.txt").write_text(sys.argv[2] * 1000)
+    while time.time() < float(sys.argv[3]):                    # spin: both runs finish at the same instant
+        pass
 """
 
 
 def test_concurrent_runs_on_one_folder_never_collide(tmp_path):
     env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
     target = tmp_path / "out"
-    for round_ in range(25):
-        procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(target), tag], env=env,
+    for round_ in range(12):
+        finish = f"{time.time() + 0.5:.3f}"
+        procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(target), tag, finish], env=env,
                                   stderr=subprocess.PIPE, text=True) for tag in "ab"]
         errors = [p.communicate()[1] for p in procs]
         assert [p.returncode for p in procs] == [0, 0], errors
         texts = {p.read_text() for p in target.glob("f*.txt")}
         assert len(list(target.glob("f*.txt"))) == 40 and len(texts) == 1, round_
-    assert _leftovers(tmp_path) == []
+        assert _leftovers(tmp_path) == [], round_
 
 
 # A run whose writing is slowed down, so a test can catch it with its staging folder half written.
