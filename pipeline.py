@@ -43,9 +43,18 @@ class RunResult:
 
 
 def created_timestamp(study: Study) -> datetime:
-    """The creation date written into files: study.yaml `created`, else SOURCE_DATE_EPOCH; never the clock."""
+    """The creation date written into files: study.yaml `created`, else SOURCE_DATE_EPOCH; never the clock.
+
+    A bad ``created:`` is named with its file and key (checked before any work, not after the mapping).
+    """
+    from .errors import SpecError
     from .submission.created import creation_datetime
-    return datetime.fromisoformat(creation_datetime(study.raw.get("created")))
+    try:
+        return datetime.fromisoformat(creation_datetime(study.raw.get("created")))
+    except SpecError as exc:
+        if exc.file is not None or study.raw.get("created") in (None, ""):
+            raise
+        raise SpecError(exc.cause, file=study.config_file, column="created", value=exc.value) from None
 
 
 def study_info(study: Study) -> dict:
@@ -109,6 +118,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     guard = protected_inputs(study)
     check_target(out_dir, **guard)      # refuse a folder we may not replace before any work is done
     check_target(failed_path(check_target(out_dir)))
+    created = created_timestamp(study)
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
     sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
@@ -136,7 +146,6 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     if adam:
         result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
         say("validate", "ADaM", len(result.reports["adam"].findings))
-    created = created_timestamp(study)
     info = study_info(study)
     with staged_output(out_dir, **guard) as stage:
         staging = stage.path

@@ -372,3 +372,11 @@ def test_help_shows_examples_output_layout_and_exit_codes():
     run = _invoke(["run", "--help"]).output
     for text in ("Examples:", "OUT/tables/index.html", "OUT.failed/", "130", "143", ".trialforge-output"):
         assert text in run, text
+
+
+def test_a_bad_created_date_is_named_before_any_work(study, tmp_path):
+    config = study / "study.yaml"
+    config.write_text(config.read_text().replace('created: "2026-01-31T00:00:00"', "created: 31/01/2026"))
+    result = _invoke(["sdtm", study, "--out", tmp_path / "out"])
+    assert result.exit_code == 2 and "  sdtm " not in result.output          # no dataset was mapped first
+    assert f"(file {config}, column created, value '31/01/2026')" in result.output.splitlines()[-1]
