@@ -202,3 +202,14 @@ def test_ascii_transliterate_writes_ascii_and_warns_per_value(mini_study, tmp_pa
 def test_ascii_key_with_an_unknown_mode_is_a_spec_error(mini_study, tmp_path):
     result = CliRunner().invoke(main, ["sdtm", str(_study_with_quote(mini_study, "yes")), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "study.yaml" in result.output and "column ascii" in result.output
+
+
+def test_validate_names_a_cut_xpt_beside_readable_ones_as_tf_io_001(tmp_path):
+    path = _xpt(tmp_path)
+    good = path.read_bytes()
+    meta = DatasetMeta("DM", "Demographics", variables=(VariableMeta("USUBJID", "Unique Subject Identifier", CHAR, 20),))
+    write_xpt(Dataset(meta, pd.DataFrame({"USUBJID": ["S-1"]})), path.parent / "dm.xpt")
+    path.write_bytes(good[:-43])
+    result = CliRunner().invoke(main, ["validate", str(path.parent)])
+    assert result.exit_code == 1
+    assert "TF-IO-001" in result.output and "truncated XPT file" in result.output
