@@ -40,6 +40,20 @@ def _raise_terminated(signum, frame):
     raise Interrupted(signum)
 
 
+# Examples shown under the help of the commands that live with their layer (``trialforge adam --help``).
+LAZY_EXAMPLES = {
+    "validate": ["trialforge validate out/sdtm",
+                 "trialforge validate pilot/sdtm --define pilot/sdtm/define.xml --report-dir /tmp/report",
+                 "trialforge validate out/adam --fail-on warning"],
+    "adam": ["trialforge adam path/to/study --out /tmp/adam",
+             "trialforge adam --sdtm out/sdtm --spec path/to/study/specs/adam.yaml --out /tmp/adam"],
+    "tables": ["trialforge tables path/to/study --out /tmp/tables",
+               "trialforge tables --adam out/adam --only 14.3.1 --out /tmp/tables"],
+    "verify": ["trialforge verify out", "trialforge verify /copy/of/out --inputs path/to/study"],
+    "synth": ["trialforge synth --subjects 50 --seed 1 --out /tmp/raw"],
+}
+
+
 class Group(click.Group):
     """Turns TrialforgeError and OS errors into one line and exit 2, signals into exit 130/143, and
     unexpected errors into a short report."""
@@ -51,7 +65,10 @@ class Group(click.Group):
         if name in LAZY_COMMANDS and name not in self.commands:
             import importlib
             module_name, attr = LAZY_COMMANDS[name]
-            self.add_command(getattr(importlib.import_module(module_name, __package__), attr), name)
+            command = getattr(importlib.import_module(module_name, __package__), attr)
+            if name in LAZY_EXAMPLES and not command.epilog and "Example" not in (command.help or ""):
+                command.epilog = "\b\nExamples:\n" + "\n".join(f"  {e}" for e in LAZY_EXAMPLES[name])
+            self.add_command(command, name)
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx, formatter):

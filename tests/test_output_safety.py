@@ -372,6 +372,8 @@ def test_help_shows_examples_output_layout_and_exit_codes():
     run = _invoke(["run", "--help"]).output
     for text in ("Examples:", "OUT/tables/index.html", "OUT.failed/", "130", "143", ".trialforge-output"):
         assert text in run, text
+    for command in ("sdtm", "define", "adam", "validate", "tables", "verify", "synth", "xpt", "spec"):
+        assert "Example" in _invoke([command, "--help"]).output, command
 
 
 def test_a_bad_created_date_is_named_before_any_work(study, tmp_path):
