@@ -2,8 +2,9 @@
 gate it like ``trialforge run`` and write XPT.
 
 ``--out DIR`` receives ``DIR/<dataset>.xpt`` for the ADaM datasets, ``DIR/sdtm/pp.xpt`` for the SDTM PP
-domain the NCA produces, and ``DIR/validation/{adam,sdtm}/`` reports. The folder is replaced all at once;
-when the gate finds errors only the reports are written and the command exits 1.
+domain the NCA produces, and ``DIR/validation/{adam,sdtm}/`` reports. The folder is replaced all at once and
+only when trialforge wrote it (or it is empty or absent; ``docs/outputs.md``); when the gate finds errors DIR is
+left as it was, the reports go to ``DIR.failed/`` and the command exits 1.
 """
 from __future__ import annotations
 
