@@ -36,6 +36,9 @@ LAZY_COMMANDS = {
 }
 
 
+_STOPPED = "stopped; nothing written to the output folder (an earlier output is left as it was)"
+
+
 def _raise_terminated(signum, frame):
     raise Interrupted(signum)
 
@@ -88,10 +91,10 @@ class Group(click.Group):
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
-            click.echo("interrupted: nothing written (an earlier output is left as it was)", err=True)
+            click.echo(f"interrupted by SIGINT: {_STOPPED}", err=True)
             sys.exit(128 + signal.SIGINT)
         except Interrupted as exc:
-            click.echo(f"{exc}: nothing written (an earlier output is left as it was)", err=True)
+            click.echo(f"{exc}: {_STOPPED}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
