@@ -1,5 +1,5 @@
 """Reading a raw CSV export safely: the encoding, the delimiter, the header and the quoting are checked
-before pandas sees the text, so a problem is named where it starts instead of where the parser trips.
+around the pandas parse, so a problem is named where it starts instead of where the parser trips.
 
 - encoding: a UTF-8 or UTF-16 byte-order mark wins; UTF-16 without a mark is recognised by its zero
   bytes; otherwise UTF-8, then Windows-1252 (the spec's ``encoding:`` overrides all of this);
@@ -27,9 +27,14 @@ _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """A raw CSV as a frame of text (no NA conversion) after the checks above; RawDataError otherwise."""
+    """A raw CSV as a frame of text (no NA conversion) after the checks above; RawDataError otherwise.
+
+    pandas reads a short row as blanks without a word, so every record's field count is checked first
+    (a comma count per line when the file has no quotes, else the csv module's C reader).
+    """
     text = decode_raw(path, encoding)
-    check_csv_text(text, path)
+    check_header(text, path)
+    check_records(text, path)
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
@@ -79,10 +84,9 @@ def decode_raw(path: Path, encoding: str | None = None) -> str:
                        file=path, row=_row_of(exc.object, exc.start), value=bad.decode("latin-1")) from None
 
 
-def check_csv_text(text: str, path: Path) -> None:
-    """Delimiter, duplicated header names and records whose field count differs from the header's."""
-    lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]     # as csv counts lines
-    header_line = next((line for line in lines if line.strip()), "")
+def check_header(text: str, path: Path) -> None:
+    """The delimiter (commas) and column names given once."""
+    header_line = next((line for line in io.StringIO(text, newline="") if line.strip()), "").rstrip("\r\n")
     if not header_line:
         return                              # empty: the caller reports it
     if "," not in header_line:
@@ -90,36 +94,62 @@ def check_csv_text(text: str, path: Path) -> None:
             if delim in header_line:
                 raise RawDataError(f"raw file is {name}-delimited; trialforge reads comma-separated CSV "
                                    "(save it again as CSV with commas)", file=path, row=1, value=header_line[:80])
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except (StopIteration, csv.Error):
+        return
+    seen: dict[str, int] = {}
+    for i, name in enumerate((h.strip() for h in header), start=1):
+        if name in seen:
+            raise RawDataError(f"column name appears twice in the header (columns {seen[name]} and {i})",
+                               file=path, column=name, row=1, value=name)
+        seen[name] = i
+
+
+def check_records(text: str, path: Path) -> None:
+    """Every record has the header's number of fields; a bad quote is named where it opens."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         return
     names = [h.strip() for h in header]
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names, start=1):
-        if name in seen:
-            raise RawDataError(f"column name appears twice in the header (columns {seen[name]} and {i})",
-                               file=path, column=name, row=1, value=name)
-        seen[name] = i
     width = len(header)
+    if '"' not in text:                     # no quoting: a record is a line, its fields are its commas + 1
+        lines = _lines(text)
+        counts = [line.count(",") + 1 if line else width for line in lines]
+        bad = next((i for i, n in enumerate(counts) if n != width), None)
+        if bad is not None:
+            raise RawDataError(f"row has {counts[bad]} fields, the header has {width}", file=path, row=bad + 1,
+                               value=lines[bad][:80])
+        return
     start = reader.line_num + 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            raise _quote_error(lines, start, path, names) from None
-        end = reader.line_num
-        if record and len(record) != width:
-            if end > start:                 # one record over several lines: a quote that opened too early
-                raise _quote_error(lines, start, path, names)
-            raise RawDataError(f"row has {len(record)} fields, the header has {width}", file=path, row=start,
-                               value=lines[start - 1][:80] if start - 1 < len(lines) else None)
-        if end > start and width >= 3 and _swallows_records(record, width):
-            raise _quote_error(lines, start, path, names)
-        start = end + 1
+    try:
+        for record in reader:               # tight loop: the C reader does the work, Python only compares
+            end = reader.line_num
+            if end != start or len(record) != width:
+                _check_record(record, start, end, width, text, path, names)
+            start = end + 1
+    except csv.Error:
+        raise _quote_error(_lines(text), start, path, names) from None
+
+
+def _lines(text: str) -> list[str]:
+    """The file's lines as the csv module counts them (a line ends at LF, CRLF or CR)."""
+    return [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
+
+
+def _check_record(record, start, end, width, text, path, names) -> None:
+    """A record over several lines or with the wrong number of fields: data, or a named error."""
+    wrong_width = bool(record) and len(record) != width
+    swallowed = end > start and width >= 3 and _swallows_records(record, width)
+    if not (wrong_width or swallowed):
+        return                              # a quoted value over several lines: data
+    lines = _lines(text)
+    if end > start:                         # one record over several lines: a quote that opened too early
+        raise _quote_error(lines, start, path, names)
+    raise RawDataError(f"row has {len(record)} fields, the header has {width}", file=path, row=start,
+                       value=lines[start - 1][:80] if start - 1 < len(lines) else None)
 
 
 def _swallows_records(record: list[str], width: int) -> bool:
