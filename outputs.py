@@ -149,7 +149,8 @@ def clean_leftovers(target: Path) -> list[Path]:
     Call with the target's lock held. Returns the folders removed or restored.
     """
     handled = []
-    for entry in sorted(target.parent.glob(f".{target.name}.*-*")):
+    prefix = f".{target.name}."
+    for entry in sorted(e for e in target.parent.iterdir() if e.name.startswith(prefix)):   # no glob: [ ] * in names
         m = _LEFTOVER.match(entry.name)
         if not m or m["name"] != target.name or not entry.is_dir() or entry.is_symlink():
             continue
