@@ -257,6 +257,10 @@ def test_clean_leftovers_ignores_other_folders(tmp_path):
     for name in (".out.staging-x", ".outer.staging-1", "out.staging-1", ".out.lock"):
         (tmp_path / name).mkdir()
     assert clean_leftovers(target) == []
+    odd = tmp_path / "o[1]*"                             # glob characters in the folder name
+    stale = tmp_path / f".o[1]*.staging-{_dead_pid()}"
+    stale.mkdir()
+    assert clean_leftovers(odd) == [stale] and not stale.exists()
 
 
 CONCURRENT = """
