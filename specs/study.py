@@ -8,7 +8,7 @@ from ..errors import SpecError
 from .yamlio import check_keys, load_yaml
 
 STUDY_KEYS = {"study", "standards", "folders", "visits", "epochs", "created", "data_cutoff", "ct_files",
-              "plugins", "domains", "trial_design", "adam", "tables", "define_spec"}
+              "plugins", "domains", "trial_design", "adam", "tables", "define_spec", "ascii"}
 CT_FILE_KEYS = {"file", "release", "extends"}
 IDENTITY_KEYS = {"id", "title", "protocol", "sponsor", "registry_id", "phase", "description", "indication"}
 VISIT_KEYS = {"visit", "visitnum", "raw", "day", "window", "unscheduled"}
@@ -45,11 +45,12 @@ class Study:
     data_cutoff: str | None
     visits: tuple[Visit, ...]
     epochs: tuple[Epoch, ...]
-    ct_files: tuple[Path, ...]
+    ct_files: tuple            # CTSource per pinned CT file (specs/ct.py)
     plugins: tuple[Path, ...]
     domains: tuple[str, ...] | None
     raw: dict = field(default_factory=dict)
     define_spec: Path | None = None  # a Pinnacle 21 define spec workbook overriding standard metadata
+    ascii: str = "refuse"           # "transliterate": typographic characters -> ASCII, a warning per value
 
     @property
     def raw_dir(self) -> Path:
@@ -105,6 +106,10 @@ def load_study(root) -> Study:
         define_spec = root / str(data["define_spec"])
         if not define_spec.is_file():
             raise SpecError("define_spec workbook not found", file=config, column="define_spec", value=str(define_spec))
+    ascii_mode = str(data.get("ascii", "refuse"))
+    if ascii_mode not in ("refuse", "transliterate"):
+        raise SpecError("ascii must be refuse (the default) or transliterate", file=config, column="ascii",
+                        value=data.get("ascii"))
     domains = data.get("domains")
     return Study(
         root=root, config_file=config, id=str(identity["id"]), identity=dict(identity),
@@ -114,7 +119,7 @@ def load_study(root) -> Study:
         ct_files=_ct_sources(root, config, data.get("ct_files") or [], define_spec),
         plugins=tuple(root / p for p in (data.get("plugins") or [])),
         domains=None if domains is None else tuple(str(d).upper() for d in domains),
-        raw=data, define_spec=define_spec,
+        raw=data, define_spec=define_spec, ascii=ascii_mode,
     )
 
 
