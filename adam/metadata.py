@@ -37,7 +37,8 @@ LABELS: dict[str, str] = {
 }
 
 # SDTM domain whose SDTMIG labels an ADaM dataset's copied variables (ETHNIC, ARMCD, AESEQ...) take.
-SDTM_PARENT = {"ADSL": "DM", "ADAE": "AE", "ADRS": "RS", "ADTTE": "DM", "ADPC": "PC", "ADPP": "PC", "ADLB": "LB"}
+SDTM_PARENT = {"ADSL": "DM", "ADAE": "AE", "ADRS": "RS", "ADTTE": "DM", "ADPC": "PC", "ADPP": "PC", "ADLB": "LB",
+               "ADEX": "EX"}
 
 DATASETS: dict[str, dict] = {
     "ADSL": {"label": "Subject-Level Analysis Dataset", "cls": "SUBJECT LEVEL ANALYSIS DATASET",
@@ -50,15 +51,20 @@ DATASETS: dict[str, dict] = {
              "structure": "One record per subject per parameter per analysis date",
              "keys": ("STUDYID", "USUBJID", "PARAMCD", "ADT")},
     "ADPC": {"label": "Pharmacokinetic Concentrations Analysis", "cls": "BASIC DATA STRUCTURE",
-             "structure": "One record per subject per analyte per sample", "keys": ("STUDYID", "USUBJID", "PARAMCD", "AFRLT")},
+             "structure": "One record per subject per analyte per specimen per sample",
+             "keys": ("STUDYID", "USUBJID", "PARCAT1", "PARAMCD", "AFRLT")},
     "ADLB": {"label": "Laboratory Analysis Dataset", "cls": "BASIC DATA STRUCTURE",
              "structure": "One record per subject per parameter per analysis date",
              "keys": ("STUDYID", "USUBJID", "PARAMCD", "ADT", "LBSEQ")},
     "ADPP": {"label": "Pharmacokinetic Parameters Analysis", "cls": "BASIC DATA STRUCTURE",
-             "structure": "One record per subject per PK parameter", "keys": ("STUDYID", "USUBJID", "PARAMCD")},
+             "structure": "One record per subject per analyte per specimen per PK parameter",
+             "keys": ("STUDYID", "USUBJID", "PARCAT2", "PARCAT1", "PARAMCD")},
+    "ADEX": {"label": "Exposure Analysis Dataset", "cls": "BASIC DATA STRUCTURE",
+             "structure": "One record per subject per exposure parameter", "keys": ("STUDYID", "USUBJID", "PARAMCD")},
     "PP": {"label": "Pharmacokinetics Parameters", "cls": "FINDINGS",
            "structure": "One record per PK parameter per time-concentration profile per subject",
-           "keys": ("STUDYID", "USUBJID", "PPTESTCD", "PPSTINT", "PPENINT"), "standard": "SDTMIG 3.4"},
+           "keys": ("STUDYID", "USUBJID", "PPCAT", "PPSPEC", "PPTESTCD", "PPSTINT", "PPENINT"),
+           "standard": "SDTMIG 3.4"},
 }
 
 

@@ -22,7 +22,7 @@ from typing import Iterable, Mapping
 from trialforge.specs.standards import load_standard
 
 from .config import HOURS_PER_UNIT, AdamConfig
-from .recipes import adae, adlb, adrs, adsl, adtte, pk
+from .recipes import adae, adex, adlb, adrs, adsl, adtte, pk
 
 PREDECESSOR, DERIVED, ASSIGNED = "Predecessor", "Derived", "Assigned"
 
@@ -70,6 +70,7 @@ COPIED: dict[str, dict[str, Rule]] = {
     "ADTTE": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in adrs.ADSL_VARS if v != "TRTSDT"]),
     "ADPC": {**_copies("PC", ["STUDYID", "USUBJID"]), **_copies("ADSL", pk.ADSL_VARS)},
     "ADPP": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in pk.ADSL_VARS if v != "TRTSDTM"]),
+    "ADEX": {**_copies("EX", ["STUDYID", "USUBJID"]), **_copies("ADSL", adex.ADSL_VARS)},
 }
 
 _DY = "{date} - ADSL.{ref} + 1 when {date} >= {ref}, else {date} - {ref} (no day 0)"
@@ -240,6 +241,17 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADPP", "AVALU"): D("CMAX, CLST: ADPC.AVALU; TMAX, TLST: '{time_unit}'; AUCs: '{time_unit}*' ADPC.AVALU"),
     ("ADPP", "SRCDOM"): A("'ADPC'"),
     ("ADPP", "SRCVAR"): A("'AVAL'"),
+    # ---------------------------------------------------------------- ADEX
+    ("ADEX", "PARAMCD"): A("{adex_params}"),
+    ("ADEX", "PARAM"): A("Text of PARAMCD: {adex_param_text}"),
+    ("ADEX", "PARAMN"): A("Order of PARAMCD as declared in the ADaM spec"),
+    ("ADEX", "AVAL"): D("{adex_aval}"),
+    ("ADEX", "AVALU"): D("The parameter's unit in the ADaM spec, else EX.EXDOSU of the subject's first record "
+                         "('/kg' added for doses per body weight)"),
+    ("ADEX", "ASTDT"): D("Date part of the earliest EX.EXSTDTC of the parameter's records"),
+    ("ADEX", "AENDT"): D("Date part of the latest EX.EXSTDTC of the parameter's records"),
+    ("ADEX", "SRCDOM"): A("'EX'"),
+    ("ADEX", "SRCVAR"): A("The EX variable the value comes from"),
     # ---------------------------------------------------------------- SDTM PP
     ("PP", "STUDYID"): P("PC.STUDYID"),
     ("PP", "DOMAIN"): A("'PP'"),
@@ -424,6 +436,7 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
                        f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{lb['baseline_date']} "
                        "per subject and PARAMCD, else blank")
     ctx.update(_pk_texts(config))
+    ctx.update(_adex_texts(config))
     return ctx
 
 
@@ -637,6 +650,49 @@ def _pk_texts(config: AdamConfig) -> dict[str, object]:
     }
 
 
+def _adex_texts(config: AdamConfig) -> dict[str, object]:
+    x = config["adex"]
+    if x is None:
+        return {"adex_params": "", "adex_param_text": "", "adex_aval": ""}
+    words = {"sum": "sum", "first": "first value", "last": "last value", "max": "highest value",
+             "count": "number of records"}
+    avals = []
+    for p in x["parameters"]:
+        where = f" where {readable(p['filter'])}" if p["filter"] else ""
+        text = f"{p['paramcd']}: {words[p['stat']]} of EX.{p['value']} of the EX records{where}"
+        if p["per_weight"]:
+            w = x["weight"]
+            text += (f", divided by the body weight ({w['domain']}.{w['value']} of the last record where "
+                     f"{readable(w['filter'])} on or before ADSL.{w['on_or_before']})")
+        avals.append(text)
+    return {"adex_params": ", ".join(p["paramcd"] for p in x["parameters"]),
+            "adex_param_text": "; ".join(f"{p['paramcd']} = '{p['param']}'" for p in x["parameters"]),
+            "adex_aval": "; ".join(avals)}
+
+
+def _bds_rule(dataset: str, var: str, item: dict, ctx: dict) -> Rule | None:
+    """A declared BDS dataset's variable: ADLB's rule with the domain's prefix, filled for that declaration."""
+    import re as _re
+    dom = item["domain"].upper()
+    lookup = "LBSEQ" if var == f"{dom}SEQ" else var
+    if var == "ANRIND" and item["anrind"] == "derive":
+        return D("'LOW' if AVAL < ANRLO, 'HIGH' if AVAL > ANRHI, else 'NORMAL' (blank when AVAL or both limits "
+                 "are missing)")
+    rule = RULES.get(("ADLB", lookup)) or COPIED["ADLB"].get(lookup) or RULES.get(("*", lookup))
+    if rule is None or isinstance(rule, Choice):
+        return rule
+    text = rule.text
+    if var == "ABLFL":
+        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+                if item["baseline_flag"] else
+                f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{item['baseline_date']} "
+                "per subject and PARAMCD, else blank")
+    if text:
+        text = text.replace("{lb_ref}", item["reference_date"])
+        text = _re.sub(r"\bLB(?=[A-Z.])", dom, text)
+    return Rule(rule.origin, text, rule.method_type)
+
+
 # ---------------------------------------------------------------- lookup
 class _Context(dict):
     def __missing__(self, key):                 # a template names something the context lacks: a bug here
@@ -647,10 +703,14 @@ def variable_origins(dataset: str, variables: Iterable[str], config: AdamConfig)
     """variable → filled Rule (None when no rule knows the variable: it stays Derived without a method)."""
     ctx = _Context(origin_context(config))
     spec = _spec_rules(config)
+    bds = {b["dataset"].upper(): b for b in config["bds"]}
     out: dict[str, Rule | None] = {}
     for var in variables:
-        rule = (spec.get((dataset, var)) or RULES.get((dataset, var)) or COPIED.get(dataset, {}).get(var)
-                or RULES.get(("*", var)))
+        if dataset in bds:
+            rule = _bds_rule(dataset, var, bds[dataset], ctx)
+        else:
+            rule = (spec.get((dataset, var)) or RULES.get((dataset, var)) or COPIED.get(dataset, {}).get(var)
+                    or RULES.get(("*", var)))
         if isinstance(rule, Choice):
             rule = rule.options[ctx[rule.key]]
         if rule is not None:
