@@ -216,7 +216,47 @@ def _merge(schema, given, where: str, file) -> Any:
         if schema is REQUIRED:
             raise SpecError(f"required key {where} is missing", file=file, column=where)
         return copy.deepcopy(schema)
+    _check_type(schema, given, where, file)
     return given
+
+
+# required keys that are not text (the others must be text)
+_REQUIRED_KINDS = {"adsl.treatments[].n": (int, float), "adsl.treatments[].armcd": (list,),
+                   "adsl.product_extrt": (str, list), "pk.intervals[].start": (int, float),
+                   "pk.intervals[].end": (int, float)}
+# keys whose value may be a name or a list of names, or true/false or a list (checked in _normalise)
+_SHORTHANDS = {"adsl.lymphodepletion_extrt", "pk.specimens", "adsl.zero_dose_counts", "adrs.landmarks[].responders"}
+
+
+def _check_type(default, given, where: str, file) -> None:
+    """A value of the wrong kind (text for a number, a word for true/false...) names the key."""
+    path = re_index(where)
+    if default is REQUIRED:
+        kinds = _REQUIRED_KINDS.get(path, (str,))
+        if not isinstance(given, kinds) or isinstance(given, bool):
+            raise SpecError(f"{where} has the wrong kind of value", file=file, column=where, value=given)
+        return
+    if default is None or path in _SHORTHANDS:
+        return
+    if isinstance(default, bool):
+        ok = isinstance(given, bool)
+    elif isinstance(default, (int, float)):
+        ok = isinstance(given, (int, float)) and not isinstance(given, bool)
+    elif isinstance(default, str):
+        ok = isinstance(given, str)
+    elif isinstance(default, list):
+        ok = isinstance(given, list)
+    else:
+        ok = True
+    if not ok:
+        kind = {bool: "true or false", int: "a number", float: "a number", str: "text", list: "a list"}[type(default)]
+        raise SpecError(f"{where} must be {kind}", file=file, column=where, value=given)
+
+
+def re_index(where: str) -> str:
+    """``a.b[3].c`` → ``a.b[].c`` (the schema path of a list item's key)."""
+    import re
+    return re.sub(r"\[\d+\]", "[]", where)
 
 
 def key_paths(schema=REQUIRED, prefix: str = "") -> list[str]:
