@@ -225,7 +225,8 @@ _REQUIRED_KINDS = {"adsl.treatments[].n": (int, float), "adsl.treatments[].armcd
                    "adsl.product_extrt": (str, list), "pk.intervals[].start": (int, float),
                    "pk.intervals[].end": (int, float)}
 # keys whose value may be a name or a list of names, or true/false or a list (checked in _normalise)
-_SHORTHANDS = {"adsl.lymphodepletion_extrt", "pk.specimens", "adsl.zero_dose_counts", "adrs.landmarks[].responders"}
+_SHORTHANDS = {"adsl.lymphodepletion_extrt", "pk.specimens", "adsl.zero_dose_counts",
+               "adrs.landmarks[].responders"}
 
 
 def _check_type(default, given, where: str, file) -> None:

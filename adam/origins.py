@@ -105,7 +105,8 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
                            "datetime; a missing time part is imputed as 23:59:59", "Imputation"),
     ("ADSL", "EOSSTT"): D("From the last DS record (by DSSTDTC) where {eos_filter}: 'COMPLETED' if DSDECOD = "
                           "'COMPLETED', 'DISCONTINUED' for any other DSDECOD, 'ONGOING' when there is no such record"),
-    ("ADSL", "DCSREAS"): D("DS.DSDECOD of the record EOSSTT comes from when EOSSTT = 'DISCONTINUED', else blank{dcs_sf}"),
+    ("ADSL", "DCSREAS"): D("DS.DSDECOD of the record EOSSTT comes from when EOSSTT = 'DISCONTINUED', else "
+                           "blank{dcs_sf}"),
     ("ADSL", "DTHDT"): D("{dthdt}", "Imputation"),
     ("ADSL", "DTHDTF"): D(_DTF.format(date="DTHDT")),
     ("ADSL", "DTHFL"): D("'Y' if DM.DTHFL = 'Y' or DTHDT is not missing, else blank"),
@@ -398,7 +399,8 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
     ctx: dict[str, object] = {"product": config["study"]["wording"]["product"],
                               "extrt": "(" + ", ".join(f"'{t}'" for t in s["product_extrt"]) + ")",
                               "dose_rule": dose_rule,
-                              "blank_end": ("a blank EXENDTC ends the record on its EXSTDTC" if s["blank_end"] == "start"
+                              "blank_end": ("a blank EXENDTC ends the record on its EXSTDTC"
+                                            if s["blank_end"] == "start"
                                             else "a record with a blank EXENDTC gives no end date"),
                               "trt_planned": s["trt_planned"],
                               "ld_trts": "(" + ", ".join(f"'{t}'" for t in s["lymphodepletion_extrt"]) + ")",

@@ -74,7 +74,8 @@ def main(argv=None):
     if args.one:
         print(json.dumps(one_size(args.one, args.seed)))
         return
-    print(f"{'subjects':>8} {'sdtm rows':>9} {'adam rows':>9} {'sdtm s':>7} {'adam s':>7} {'peakMB':>7}  per recipe (s)")
+    print(f"{'subjects':>8} {'sdtm rows':>9} {'adam rows':>9} {'sdtm s':>7} {'adam s':>7} {'peakMB':>7}  "
+          "per recipe (s)")
     for n in args.subjects:
         proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
                               capture_output=True, text=True, check=True)

@@ -145,3 +145,20 @@ def test_second_criterion_and_visit_landmark(built):
 def test_custom_dataset_function(built):
     assert built["ADCOUNT"].frame["AVAL"].tolist() == [3.0]
     assert built["ADCOUNT"].meta.label == "Subject Count"
+
+
+def test_plugin_module_registers_a_dataset(tmp_path):
+    (tmp_path / "adam_functions.py").write_text(
+        "import pandas as pd\n"
+        "from trialforge.adam.registry import register_dataset\n\n"
+        "@register_dataset('plugin_counts')\n"
+        "def counts(sdtm, adsl, config):\n"
+        "    return pd.DataFrame({'STUDYID': ['C'], 'USUBJID': ['C-1'], 'PARAMCD': ['NAE'], 'PARAM': ['x'],\n"
+        "                         'AVAL': [float(len(sdtm.get('EX')))]})\n")
+    spec = {"study": {"plugins": ["adam_functions.py"]}, "adsl": {"product_extrt": "CD7 CAR-T CELLS"},
+            "custom": [{"dataset": "ADPLUG", "function": "plugin_counts"}], "datasets": ["ADSL", "ADPLUG"]}
+    path = tmp_path / "adam.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    from trialforge.adam.config import load_adam_config
+    built = build_adam(sdtm(), load_adam_config(path))
+    assert sorted(built) == ["ADPLUG", "ADSL"] and built["ADPLUG"].frame["AVAL"].tolist() == [5.0]
