@@ -12,7 +12,8 @@ NOT_SHIPPED = ["tests", "tests.*", "benchmarks", "benchmarks.*", "scripts", "scr
 DATA = ["**/*.yaml", "**/*.yml", "**/*.csv", "**/*.tsv", "**/*.txt", "**/*.json", "**/*.xsl", "**/*.xsd",
         "**/*.css", "**/*.html"]
 
-EXAMPLES = ["examples/*/study.yaml", "examples/*/raw/**/*", "examples/*/specs/**/*"]   # not a local out/
+EXAMPLES = ["examples/*/*.yaml", "examples/*/*.md", "examples/*/raw/**/*", "examples/*/specs/**/*",
+            "examples/*/documents/**/*"]   # a study folder: study.yaml, tables.yaml, raw/, specs/; not a local out/
 
 SUBPACKAGES = sorted(find_packages(".", exclude=NOT_SHIPPED))
 
