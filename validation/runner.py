@@ -33,9 +33,10 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
                             define=define, options=options or {})
     report = ValidationReport(datasets={name: len(ds.frame) for name, ds in sorted(ctx.datasets.items())})
     only = set(ctx.options.get("only") or ())
-    dataset_rules = [r for r in rules_for(scope, "dataset") if not only or r.id in only]
-    study_rules = [r for r in rules_for(scope, "study") if not only or r.id in only]
-    column_rules = [r for r in rules_for(scope, "column") if not only or r.id in only]
+    version = ctx.options.get("ig_version") if scope != ADAM else None
+    dataset_rules = [r for r in rules_for(scope, "dataset", version) if not only or r.id in only]
+    study_rules = [r for r in rules_for(scope, "study", version) if not only or r.id in only]
+    column_rules = [r for r in rules_for(scope, "column", version) if not only or r.id in only]
     use_pandera = bool(ctx.options.get("pandera"))
     for name, ds in sorted(ctx.datasets.items()):
         if use_pandera:
