@@ -37,7 +37,7 @@ def test_conforming_package_exits_0_and_writes_every_format(sdtm_dir, tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["validation-junit.xml", "validation.html", "validation.json", "validation.xlsx"]
     doc = json.loads((tmp_path / "validation.json").read_text())
-    assert doc["summary"]["datasets"] == 12 and doc["findings"] == [] and doc["standard"] == "SDTMIG 3.4"
+    assert doc["summary"]["datasets"] == 14 and doc["findings"] == [] and doc["standard"] == "SDTMIG 3.4"
     suites = ElementTree.parse(tmp_path / "validation-junit.xml").getroot()
     assert suites.get("failures") == "0" and int(suites.get("tests")) > 100
 

@@ -16,7 +16,8 @@ from ..errors import TrialforgeError
 from .report import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-STANDARDS = {"sdtmig-3.4": "SDTM", "adamig-1.3": "ADaM"}
+STANDARDS = {"sdtmig-3.3": "SDTM", "sdtmig-3.4": "SDTM", "adamig-1.3": "ADaM"}
+IG_VERSION = {"sdtmig-3.3": "3.3", "sdtmig-3.4": "3.4"}   # rule applicability (Rule.since); metadata stays 3.4
 
 
 def run_validation(folder, *, standard: str = "auto", define=None, ct_files=(), options=None):
@@ -36,12 +37,14 @@ def run_validation(folder, *, standard: str = "auto", define=None, ct_files=(), 
     for i, (scope, datasets) in enumerate(sorted(groups.items(), key=lambda kv: kv[0] != "SDTM")):
         opts = dict(options or {})
         opts["unreadable"] = package.unreadable if i == 0 else []
+        if standard in IG_VERSION:
+            opts["ig_version"] = IG_VERSION[standard]
         reports.append(validate_datasets(datasets, ct=ct, scope=scope, define=define, options=opts))
     return package, merge_reports(reports)
 
 
 @click.command("validate")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--standard", type=click.Choice(["auto", *STANDARDS]), default="auto", show_default=True,
               help="Standard of the package; auto detects SDTM vs ADaM per dataset by name and structure.")
 @click.option("--define", "define", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -63,6 +66,9 @@ def validate_command(folder, standard, define, ct_files, fail_on, report_dir, fo
         for row in catalogue():
             click.echo(json.dumps(row, sort_keys=True))
         sys.exit(EXIT_OK)
+    if folder is None:
+        click.echo("error: FOLDER is required (or pass --list-rules)", err=True)
+        sys.exit(EXIT_USAGE)
     from .report import summary_lines, write_reports
     try:
         start = time.perf_counter()

@@ -166,7 +166,7 @@ def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
     counts = counts.sort_values(["k", "n", "v"], ascending=[True, False, True])
     usual = counts.drop_duplicates("k").set_index("k")["v"]
     bad = sel & group.isin(set(counts.loc[many, "k"])) & (v != group.map(usual))
-    return findings_at(rule, dataset, bad, variable=val, values=k + " -> " + v,
+    return findings_at(rule, dataset, bad, variable=val, values=lambda: k + " -> " + v,
                        message=f"{val} differs within {key}" + (f" (by {', '.join(within)})" if within else ""))
 
 

@@ -2,6 +2,7 @@
 formats and multiplicity, expected datasets, and package-level text and identifier checks."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .context import findings_at, text
@@ -88,7 +89,7 @@ def visit_label_matches_tv(ctx):
         vn, v = key_text(ds.frame["VISITNUM"]), text(ds.frame["VISIT"])
         expected = vn.map(label)
         bad = expected.notna() & (v != "") & (v != expected)
-        out += findings_at(RULES["TF-TV-003"], ds, bad, variable="VISIT", values=vn + " / " + v)
+        out += findings_at(RULES["TF-TV-003"], ds, bad, variable="VISIT", values=lambda: vn + " / " + v)
     return out
 
 
@@ -98,7 +99,7 @@ def visit_in_sv(ctx):
     sv = ctx.get("SV")
     if sv is None or not {"USUBJID", "VISITNUM"} <= set(sv.frame.columns):
         return []
-    known = set(text(sv.frame["USUBJID"]) + "\x1f" + key_text(sv.frame["VISITNUM"]))
+    known = pd.MultiIndex.from_arrays([text(sv.frame["USUBJID"]), key_text(sv.frame["VISITNUM"])]).unique()
     out = []
     for ds in ctx.datasets.values():
         name = ds.name.upper()
@@ -107,7 +108,8 @@ def visit_in_sv(ctx):
         f = ds.frame
         vn = key_text(f["VISITNUM"])
         stat = _col(f, f"{name[:2]}STAT")
-        bad = (vn != "") & (stat == "") & ~(text(f["USUBJID"]) + "\x1f" + vn).isin(known)
+        seen = pd.MultiIndex.from_arrays([text(f["USUBJID"]), vn]).isin(known)
+        bad = (vn != "") & (stat == "") & ~pd.Series(seen, index=f.index)
         out += findings_at(RULES["TF-TV-004"], ds, bad, variable="VISITNUM")
     return out
 
@@ -144,7 +146,7 @@ def element_pair_in_te(ctx):
             continue
         code, el = text(ds.frame["ETCD"]), text(ds.frame["ELEMENT"])
         bad = (code != "") & (code != "UNPLAN") & (el != "") & ~(code + "\x1f" + el).isin(known)
-        out += findings_at(RULES["TF-TE-003"], ds, bad, variable="ELEMENT", values=code + " / " + el)
+        out += findings_at(RULES["TF-TE-003"], ds, bad, variable="ELEMENT", values=lambda: code + " / " + el)
     return out
 
 
@@ -449,8 +451,8 @@ def unexpected_text(dataset, ctx):
         if col.startswith(("COVAL", "TSVAL")) or pd.api.types.is_numeric_dtype(dataset.frame[col]):
             continue
         prof = ctx.profile(dataset, col)
-        raw = pd.Series(prof.raw, dtype=object)
-        bad_value = (raw.str.startswith(" ") | raw.str.contains("[\r\n]", regex=True) | (raw.str.strip() == ".")).to_numpy()
+        bad_value = np.fromiter((v[:1] == " " or "\n" in v or "\r" in v or v.strip() == "." for v in prof.raw),
+                                dtype=bool, count=len(prof.raw))
         if bad_value.any():
             out += findings_at(RULES["TF-TXT-001"], dataset, pd.Series(prof.mask(bad_value), index=dataset.frame.index),
                                variable=col)

@@ -5,6 +5,7 @@ date never proves an order it cannot show.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .context import findings_at, text
@@ -25,12 +26,19 @@ def dm_value(ctx, dataset, var) -> pd.Series | None:
     if key not in ctx._std_cache:
         frame = dm.frame.drop_duplicates("USUBJID")
         ctx._std_cache[key] = pd.Series(text(frame[var]).to_numpy(), index=text(frame["USUBJID"]).to_numpy())
-    ref = ctx._std_cache[key]
-    return text(dataset.frame["USUBJID"]).map(ref).fillna("")
+    rec_key = ("dmref-records", dataset.name, var, id(dataset.frame))
+    if rec_key not in ctx._std_cache:
+        codes, subjects = pd.factorize(dataset.frame["USUBJID"], use_na_sentinel=True)
+        mapped = pd.Series(subjects, dtype=object).astype(str).str.strip().map(ctx._std_cache[key]).fillna("")
+        values = np.append(mapped.to_numpy(dtype=object), "")
+        ctx._std_cache[rec_key] = pd.Series(values[np.where(codes < 0, len(values) - 1, codes)],
+                                            index=dataset.frame.index, dtype=object)
+    return ctx._std_cache[rec_key]
 
 
 def _same_day(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a.str.len() >= 10) & (b.str.len() >= 10) & (a.str.slice(0, 10) == b.str.slice(0, 10))
+    da, db = complete_date(a), complete_date(b)
+    return da.notna() & (da == db)
 
 
 def _compare(a: pd.Series, b: pd.Series, mode: str) -> pd.Series:
@@ -87,12 +95,11 @@ def _date_order(row):
             rname = right
         else:
             rname = expand(right, dataset)
-            other = text(f[rname]) if rname in f else None
+            other = f[rname] if rname in f else None
         if other is None:
             return []
-        mine = text(f[lcol])
-        bad = _compare(mine, other, mode)
-        return findings_at(RULES[rid], dataset, bad, variable=lcol, values=mine + " vs " + other,
+        bad = _compare(f[lcol], other, mode)
+        return findings_at(RULES[rid], dataset, bad, variable=lcol, values=lambda: text(f[lcol]) + " vs " + text(other),
                            message=f"{lcol} is {'on or after' if mode == 'not_before' else mode} {rname}")
     register(rid, W, message, scope=SDTM, p21=p21, publisher=pub, category="Limit")(check)
 
@@ -133,11 +140,14 @@ def fatal_end_is_death(dataset, ctx):
     death = dm_value(ctx, dataset, "DTHDTC")
     if "AEOUT" not in f or death is None:
         return []
+    fatal = (text(f["AEOUT"]) == "FATAL") & (death != "")
+    if not fatal.any():
+        return []
     end = text(f["AEENDTC"]) if "AEENDTC" in f else pd.Series("", index=f.index)
     n = pd.concat([end.str.len(), death.str.len()], axis=1).min(axis=1).clip(upper=10)
     differs = (end == "") | pd.Series([a[:k] != b[:k] for a, b, k in zip(end, death, n)], index=f.index, dtype=bool)
-    bad = (text(f["AEOUT"]) == "FATAL") & (death != "") & differs
-    return findings_at(RULES["TF-AE-006"], dataset, bad, variable="AEENDTC", values=end + " vs DTHDTC " + death)
+    bad = fatal & differs
+    return findings_at(RULES["TF-AE-006"], dataset, bad, variable="AEENDTC", values=lambda: end + " vs DTHDTC " + death)
 
 
 @register("TF-DS-001", W, "DSSTDTC for DEATH record is not the same as DM.DTHDTC", p21=("SD1317",),
@@ -147,20 +157,28 @@ def death_record_date(dataset, ctx):
     death = dm_value(ctx, dataset, "DTHDTC")
     if "DSDECOD" not in f or "DSSTDTC" not in f or death is None:
         return []
+    dead = (text(f["DSDECOD"]) == "DEATH") & (death != "")
+    if not dead.any():
+        return []
     start = text(f["DSSTDTC"])
     n = pd.concat([start.str.len(), death.str.len()], axis=1).min(axis=1).clip(upper=10)
     differs = pd.Series([a[:k] != b[:k] for a, b, k in zip(start, death, n)], index=f.index, dtype=bool)
     bad = (text(f["DSDECOD"]) == "DEATH") & (death != "") & (start != "") & differs
-    return findings_at(RULES["TF-DS-001"], dataset, bad, variable="DSSTDTC", values=start + " vs DTHDTC " + death)
+    return findings_at(RULES["TF-DS-001"], dataset, bad, variable="DSSTDTC", values=lambda: start + " vs DTHDTC " + death)
 
 
 # ---- against the last disposition date ----------------------------------------------------------------
 
 def _last_disposition(ctx):
+    """Latest DSSTDTC of each subject's disposition events (DSCAT = DISPOSITION EVENT when DSCAT exists):
+    a subject still on study has no such end, so nothing is judged against a mere milestone."""
     ds = ctx.get("DS")
     if ds is None or "DSSTDTC" not in ds.frame or "USUBJID" not in ds.frame:
         return None
-    frame = pd.DataFrame({"U": text(ds.frame["USUBJID"]), "D": complete_date(ds.frame["DSSTDTC"])})
+    f = ds.frame
+    frame = pd.DataFrame({"U": text(f["USUBJID"]), "D": complete_date(f["DSSTDTC"])})
+    if "DSCAT" in f:
+        frame = frame[text(f["DSCAT"]) == "DISPOSITION EVENT"]
     return frame.dropna().groupby("U")["D"].max()
 
 

@@ -38,7 +38,7 @@ def stresn_equals_stresc(dataset, ctx):
     as_num = pd.to_numeric(c.where(num), errors="coerce")
     bad = num & n.notna() & ~pd.Series(np.isclose(as_num, n, rtol=1e-12, atol=0), index=c.index)
     return findings_at(RULES["TF-RES-001"], dataset, bad, variable=cols[1],
-                       values=c + " vs " + n.astype(str))
+                       values=lambda: c + " vs " + n.astype(str))
 
 
 @_rule("TF-RES-002", "--STRESN is populated when --STRESC value is not numeric", ("SD1448",), ("FDAB031",))
@@ -75,7 +75,7 @@ def stresc_equals_orres(dataset, ctx):
     both_num = on.notna() & sn.notna()
     differ = np.where(both_num, ~np.isclose(on.fillna(0), sn.fillna(0), rtol=1e-9), o != s)
     bad = same_unit & pd.Series(differ, index=f.index, dtype=bool)
-    return findings_at(RULES["TF-RES-004"], dataset, bad, variable=cols[2], values=o + " vs " + s)
+    return findings_at(RULES["TF-RES-004"], dataset, bad, variable=cols[2], values=lambda: o + " vs " + s)
 
 
 def _unit_expected(f, test, unit_col, result):
@@ -129,7 +129,7 @@ def range_order(dataset, ctx):
         return []
     lo, hi = number(dataset.frame[cols[0]]), number(dataset.frame[cols[1]])
     return findings_at(RULES["TF-RES-008"], dataset, hi < lo, variable=cols[1],
-                       values=lo.astype(str) + " > " + hi.astype(str))
+                       values=lambda: lo.astype(str) + " > " + hi.astype(str))
 
 
 def _orres_numeric_when(rid, range_suffix):
@@ -217,6 +217,11 @@ def orres_when_derived(dataset, ctx):
     return findings_at(RULES["TF-RES-016"], dataset, bad, variable=f"{p}ORRES")
 
 
+# variables that, beside --TESTCD, tell one measurement of a subject from another (SDTMIG 3.4)
+TEST_QUALIFIERS = ("CAT", "SCAT", "SPEC", "SPCCND", "METHOD", "POS", "TSTDTL", "TSTOPO", "TSTCND", "ANTREG", "BDAGNT",
+                   "TPTREF", "TPTNUM", "LOC", "LAT", "DIR", "LNKID", "EVAL")
+
+
 def _baseline_flags(dataset):
     p = _p(dataset)
     return [c for c in (f"{p}BLFL", f"{p}LOBXFL") if c in dataset.frame]
@@ -229,9 +234,7 @@ def _multiple_flags(rid, suffix):
         flag = f"{p}{suffix}"
         if flag not in f or f"{p}TESTCD" not in f or "USUBJID" not in f:
             return []
-        keys = ["USUBJID", f"{p}TESTCD"] + [c for c in (f"{p}CAT", f"{p}SCAT", f"{p}SPEC", f"{p}METHOD", f"{p}POS",
-                                                        f"{p}TPTREF", f"{p}TPTNUM", f"{p}LOC", f"{p}LNKID")
-                                            if c in f]
+        keys = ["USUBJID", f"{p}TESTCD"] + [p + c for c in TEST_QUALIFIERS if p + c in f]
         on = text(f[flag]) == "Y"
         sub = f.loc[on, keys].astype(object).where(f.loc[on, keys].notna(), "")
         dup = sub.duplicated(keep="first").reindex(f.index, fill_value=False)
@@ -295,7 +298,7 @@ def ie_results_agree(dataset, ctx):
         return []
     o, s = text(f["IEORRES"]), text(f["IESTRESC"])
     return findings_at(RULES["TF-RES-018"], dataset, (o != "") & (s != "") & (o != s), variable="IESTRESC",
-                       values=o + " vs " + s)
+                       values=lambda: o + " vs " + s)
 
 
 @_rule("TF-RES-019", "IESTRESC is not 'Y' when IECAT = 'EXCLUSION'", ("SD1045",), ("CG0175",))

@@ -164,7 +164,7 @@ ONE_TO_ONE = [
     ("TF-CON-019", W, "Inconsistent value for TSVALCD within TSVAL", ("SD1278",), ("CG0265",), "TSVAL", "TSVALCD",
      ("TSPARMCD",), ("TS",)),
     ("TF-CON-020", W, "Inconsistent value for Standard Units (--STRESU within --TESTCD)", ("SD0007",), ("FDAB030",),
-     "--TESTCD", "--STRESU", ("--CAT", "--SPEC", "--METHOD", "--POS")),
+     "--TESTCD", "--STRESU", ("--CAT", "--SPEC", "--METHOD", "--POS", "--TSTDTL", "--TSTOPO")),
     ("TF-CON-021", N, "Inconsistent value for ACTARM within ACTARMCD", ("SD1133",), ("FDAB009",), "ACTARMCD", "ACTARM",
      (), ("DM",)),
     ("TF-CON-022", N, "Inconsistent value for ACTARMCD within ACTARM", ("SD1134",), ("FDAB009",), "ACTARM", "ACTARMCD",

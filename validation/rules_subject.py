@@ -120,7 +120,7 @@ def actarmcd_is_armcd(dataset, ctx):
     if "ARMCD" not in f or "ACTARMCD" not in f:
         return []
     return findings_at(RULES["TF-ARM-012"], dataset, (a != "") & (b != "") & (a != b), variable="ACTARMCD",
-                       values=a + " -> " + b)
+                       values=lambda: a + " -> " + b)
 
 
 @_rule("TF-ARM-013", N, "ACTARM does not equal ARM", p21=("SD2237",), publisher=("FDAB025", "CG0119", "CG0122"))
@@ -130,7 +130,7 @@ def actarm_is_arm(dataset, ctx):
         return []
     a, b = _col(f, "ARM"), _col(f, "ACTARM")
     return findings_at(RULES["TF-ARM-013"], dataset, (a != "") & (b != "") & (a != b), variable="ACTARM",
-                       values=a + " -> " + b)
+                       values=lambda: a + " -> " + b)
 
 
 @_rule("TF-ARM-014", W, "Unexpected value for ARMCD variable (a reserved not-assigned code in TA)", p21=("SD1053",),
@@ -392,7 +392,7 @@ def epoch_present(dataset, ctx):
     date_col = next((c for c in (f"{name[:2]}STDTC", f"{name[:2]}DTC") if c in f), None)
     if date_col is None or "USUBJID" not in f:
         return []
-    dated = filled(f, date_col)
+    dated = text(f[date_col]).str.len() >= 10          # EPOCH is assigned from a complete date only
     from .rules_reference_dates import dm_value
     from .dates import after
     consent = dm_value(ctx, dataset, "RFICDTC")
@@ -452,7 +452,7 @@ def soc_is_bodsys(dataset, ctx):
                                              message=f"{soc} is absent, so {body} on {n} records cannot be "
                                                      f"shown to be the primary SOC")] if n else []
     b, s = text(f[body]), text(f[soc])
-    return findings_at(RULES["TF-DIC-001"], dataset, (b != "") & (b != s), variable=soc, values=b + " vs " + s)
+    return findings_at(RULES["TF-DIC-001"], dataset, (b != "") & (b != s), variable=soc, values=lambda: b + " vs " + s)
 
 
 @register("TF-DIC-002", W, "Not the same values for --SOCCD and --BDSYCD", p21=("SD1463",), publisher=("CG0037",),
