@@ -40,7 +40,30 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
+CATALOGUE_HEADING = "## The catalogue"
+
+
+def write_docs(root: Path) -> None:
+    """Rewrite the counts sentence in README.md and docs/validation.md and the docs' catalogue table."""
+    import re
+    sentence = re.compile(r"The rule catalogue holds \d+ rules; they implement \d+ of the \d+ Pinnacle 21 SDTM rule ids "
+                          r"and \d+ of the \d+ ADaM ids \(\d+ distinct\)")
+    for name in ("README.md", "docs/validation.md"):
+        path = root / name
+        text = sentence.sub(coverage_sentence(), path.read_text(encoding="utf-8"))
+        if name.startswith("docs"):
+            head, _, _ = text.partition(CATALOGUE_HEADING)
+            text = (head + CATALOGUE_HEADING + "\n\nGenerated from the registry (`python -m trialforge.validation."
+                    "catalogue_doc --write`; `trialforge validate --list-rules` prints it as JSON lines).\n\n"
+                    + markdown_table() + "\n")
+        path.write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(coverage_sentence())
-    print()
-    print(markdown_table())
+    import sys
+    if "--write" in sys.argv:
+        write_docs(Path(__file__).resolve().parents[1])
+    else:
+        print(coverage_sentence())
+        print()
+        print(markdown_table())

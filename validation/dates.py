@@ -156,3 +156,14 @@ def after(start: pd.Series, end: pd.Series) -> pd.Series:
         result |= greater
         undecided &= ~(greater | less)
     return pd.Series(result, index=start.index)
+
+
+def same_at_precision(start: pd.Series, end: pd.Series) -> pd.Series:
+    """True where both are plain ISO 8601 values that agree at their common precision
+    ("2014-01" and "2014-01-02": the start may be the same day)."""
+    a, b = components(start), components(end)
+    precision = np.minimum((~np.isnan(a)).cumprod(axis=1).sum(axis=1), (~np.isnan(b)).cumprod(axis=1).sum(axis=1))
+    equal = np.ones(len(a), dtype=bool)
+    for k in range(6):
+        equal &= (k >= precision) | (a[:, k] == b[:, k])
+    return pd.Series(equal & (precision > 0), index=start.index)

@@ -21,7 +21,8 @@ from .context import blank, findings_at, text
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
-NUMBER_RX = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"       # a plain decimal, no exponent, no "<"
+# a number as a result is written: plain decimal, no exponent, no "<", no leading zero ("08" is a code)
+NUMBER_RX = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)$"
 
 
 def _prefix(dataset) -> str:

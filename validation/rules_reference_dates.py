@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .context import findings_at, text
-from .dates import after, complete_date
+from .dates import after, complete_date, same_at_precision
 from .families import expand, filled, in_scope
 from .registry import RULES, SDTM, register
 
@@ -36,18 +36,13 @@ def dm_value(ctx, dataset, var) -> pd.Series | None:
     return ctx._std_cache[rec_key]
 
 
-def _same_day(a: pd.Series, b: pd.Series) -> pd.Series:
-    da, db = complete_date(a), complete_date(b)
-    return da.notna() & (da == db)
-
-
 def _compare(a: pd.Series, b: pd.Series, mode: str) -> pd.Series:
     if mode == "after":
         return after(a, b)
     if mode == "before":
         return after(b, a)
-    if mode == "not_before":                       # on or after
-        return after(a, b) | _same_day(a, b)
+    if mode == "not_before":                       # on or after (or the same at the precision given)
+        return after(a, b) | same_at_precision(a, b)
     raise ValueError(mode)
 
 
@@ -179,7 +174,15 @@ def _last_disposition(ctx):
     frame = pd.DataFrame({"U": text(f["USUBJID"]), "D": complete_date(f["DSSTDTC"])})
     if "DSCAT" in f:
         frame = frame[text(f["DSCAT"]) == "DISPOSITION EVENT"]
-    return frame.dropna().groupby("U")["D"].max()
+    last = frame.dropna().groupby("U")["D"].max()
+    dm = ctx.get("DM")
+    if dm is not None and {"USUBJID", "RFPENDTC"} <= set(dm.frame.columns):
+        # only a disposition that ends participation (on DM.RFPENDTC) closes the window; an epoch's
+        # disposition (end of treatment) is followed by follow-up events by design
+        end = pd.Series(complete_date(dm.frame["RFPENDTC"]).to_numpy(), index=text(dm.frame["USUBJID"]).to_numpy())
+        end = end[~end.index.duplicated()]
+        last = last[last.index.map(end).to_numpy() == last.to_numpy()]
+    return last
 
 
 def _after_disposition(rid, domain, var):

@@ -29,9 +29,13 @@ def _col(f, name):
     return text(f[name]) if name in f else pd.Series("", index=f.index)
 
 
-def assigned(f) -> pd.Series:
-    """Randomized / assigned: ARMCD populated and not a reserved not-assigned code."""
+def assigned(f, ctx=None) -> pd.Series:
+    """Randomized / assigned: ARMCD populated, and (before SDTMIG 3.3, which retired the reserved codes
+    in favour of a null arm with ARMNRS) not a reserved not-assigned code."""
     code = _col(f, "ARMCD").str.upper()
+    version = (ctx.options.get("ig_version") if ctx is not None else None) or "3.4"
+    if tuple(int(x) for x in version.split(".")) >= (3, 3):
+        return code != ""
     return (code != "") & ~code.isin(NOT_ASSIGNED)
 
 
@@ -176,7 +180,7 @@ def _treated(f, ctx):
 
 
 def _randomized(f, ctx):
-    return assigned(f)
+    return assigned(f, ctx)
 
 
 _status_rule("TF-DM-010", "RFSTDTC is not provided for a randomized subject", ("SD0087",), ("CG0146", "CG0532"),
@@ -206,7 +210,7 @@ def exposure_needs_arm(dataset, ctx):
     f = dataset.frame
     if "ARMCD" not in f:
         return []
-    bad = ~assigned(f) & _col(f, "USUBJID").isin(_exposed(ctx))
+    bad = ~assigned(f, ctx) & _col(f, "USUBJID").isin(_exposed(ctx))
     return findings_at(RULES["TF-DM-016"], dataset, bad, variable="ARMCD")
 
 
@@ -444,7 +448,9 @@ def soc_is_bodsys(dataset, ctx):
     p = dataset.name.upper()[:2]
     f = dataset.frame
     body, soc = f"{p}BODSYS", f"{p}SOC"
-    if body not in f or ctx.standard_variable(dataset.name, soc) is None or f"{p}DECOD" not in f:
+    from .rules_timing import model_variables
+    if body not in f or f"{p}DECOD" not in f or (ctx.standard_variable(dataset.name, soc) is None
+                                                 and soc not in model_variables(dataset, ctx)):
         return []
     if soc not in f:
         n = int(filled(f, body).sum())
