@@ -130,7 +130,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     info = study_info(study)
     with staged_folder(out_dir) as staging:
         for name, report in result.reports.items():
-            write_reports(report, staging / "validation" / name)
+            write_reports(report, staging / "validation" / name, package=f"{study.id} {name.upper()}")
         if not result.has_errors:
             written = []
             for name, datasets, standard in (("sdtm", sdtm, SDTM_IG), ("adam", adam, ADAM_IG)):
