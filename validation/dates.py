@@ -98,7 +98,21 @@ def duration_ok(values: pd.Series) -> pd.Series:
 
 def complete_date(values: pd.Series) -> pd.Series:
     """The YYYY-MM-DD part of values with a complete date, as datetime64; anything else NaT.
-    Parsed once per distinct value (a date column repeats its values many times)."""
+    Parsed once per distinct value (a date column repeats its values many times), once per column per run."""
+    from .context import _array_key
+    key, keep = _array_key(values)
+    key = ("date",) + key
+    hit = _COMPONENTS.get(key)
+    if hit is not None:
+        return hit[1]
+    out = _complete_date(values)
+    if len(_COMPONENTS) >= 256:
+        _COMPONENTS.pop(next(iter(_COMPONENTS)))
+    _COMPONENTS[key] = (keep, out)
+    return out
+
+
+def _complete_date(values: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     text = _text(pd.Series(uniques, dtype=object))
     full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -118,6 +132,25 @@ def study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
 _PARTS_RX = (r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2})(?::([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?)?)?)?)?$")
 
 
+_SLICES = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+
+
+def _parts(uniques) -> np.ndarray:
+    """(n, 6) float components of distinct values, with Arrow's compute kernels (RE2, slices, casts)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    arr = pa.array([str(v).strip() if v is not None and v == v else "" for v in uniques], type=pa.string())
+    valid = pc.match_substring_regex(arr, pattern=_PARTS_RX.replace("(?:", "(?:").replace("([0-9]", "(?:[0-9]"))
+    length = pc.utf8_length(arr)
+    cols = []
+    for start, stop in _SLICES:
+        piece = pc.utf8_slice_codeunits(arr, start, stop)
+        keep = pc.and_(valid, pc.greater_equal(length, stop))
+        cols.append(pc.cast(pc.if_else(keep, piece, pa.scalar(None, pa.string())), pa.float64())
+                    .to_numpy(zero_copy_only=False))
+    return np.column_stack(cols) if cols else np.empty((0, 6))
+
+
 def components(values: pd.Series) -> np.ndarray:
     """(year, month, day, hour, minute, second) of each value as floats, NaN past its precision; all NaN
     for anything that is not a plain ISO 8601 date/time. Parsed once per distinct value."""
@@ -127,9 +160,7 @@ def components(values: pd.Series) -> np.ndarray:
     if hit is not None:
         return hit[1]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parts = _text(pd.Series(uniques, dtype=object)).str.extract(_PARTS_RX)
-    table = np.vstack([parts.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float),
-                       np.full((1, 6), np.nan)])
+    table = np.vstack([_parts(uniques), np.full((1, 6), np.nan)])
     out = table[np.where(codes < 0, len(table) - 1, codes)]
     if len(_COMPONENTS) >= 256:
         _COMPONENTS.pop(next(iter(_COMPONENTS)))

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, text
+from .context import blank, findings_at, profile, text
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -40,12 +40,22 @@ def _rx(pattern: str) -> re.Pattern:
 
 
 def matches(pattern: str, dataset):
-    """(column, match) for every column whose name fully matches ``pattern``."""
-    rx = _rx(expand(pattern, dataset))
-    for col in dataset.frame.columns:
-        m = rx.fullmatch(str(col))
-        if m:
-            yield col, m
+    """(column, match) for every column whose name fully matches ``pattern`` (a few hundred table rules
+    ask this of every dataset, so the answer is kept per pattern and column list)."""
+    expanded = expand(pattern, dataset)
+    columns = dataset.frame.columns
+    key = (expanded, id(columns))
+    hit = _MATCHES.get(key)
+    if hit is None or hit[0] is not columns:
+        rx = _rx(expanded)
+        found = [(col, m) for col in columns for m in (rx.fullmatch(str(col)),) if m]
+        if len(_MATCHES) >= 20000:
+            _MATCHES.clear()
+        hit = _MATCHES[key] = (columns, found)
+    return iter(hit[1])
+
+
+_MATCHES: dict = {}
 
 
 def partner(match, template: str, dataset) -> str:
@@ -147,27 +157,34 @@ def variable_needs(rows, *, scope, category="Presence"):
 
 def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
     """Records whose ``val`` differs from the most common ``val`` of their (within..., key) group,
-    counting only records where both are populated."""
+    counting only records where both are populated. Works on the columns' distinct-value codes."""
     f = dataset.frame
     if key not in f or val not in f:
         return []
-    k, v = text(f[key]), text(f[val])
-    sel = (k != "") & (v != "")
-    group = k
+    kp, vp = profile(f[key]), profile(f[val])
+    kc, vc = kp.codes, vp.codes
+    sel = (kp.values.to_numpy()[kc] != "") & (vp.values.to_numpy()[vc] != "")
+    if not sel.any():
+        return []
+    parts = {"k": kc}
     for w in within:
         if w in f and w not in (key, val):
-            group = text(f[w]) + "\x1f" + group
-    g, vv = group[sel], v[sel]
-    if g.empty:
-        return []
-    counts = pd.DataFrame({"k": g, "v": vv}).value_counts().reset_index(name="n")
-    many = counts.groupby("k")["v"].transform("size") > 1
+            parts[w] = profile(f[w]).codes
+    pairs = pd.DataFrame({**parts, "v": vc})[sel]
+    gcols = [c for c in pairs.columns if c != "v"]
+    group = pairs.groupby(gcols, sort=False).ngroup()
+    counts = pd.DataFrame({"g": group.to_numpy(), "v": pairs["v"].to_numpy()}).value_counts().reset_index(name="n")
+    many = counts.groupby("g")["v"].transform("size") > 1
     if not many.any():
         return []
-    counts = counts.sort_values(["k", "n", "v"], ascending=[True, False, True])
-    usual = counts.drop_duplicates("k").set_index("k")["v"]
-    bad = sel & group.isin(set(counts.loc[many, "k"])) & (v != group.map(usual))
-    return findings_at(rule, dataset, bad, variable=val, values=lambda: k + " -> " + v,
+    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True])
+    usual = counts.drop_duplicates("g").set_index("g")["v"]
+    bad_groups = set(counts.loc[many, "g"])
+    g = group.to_numpy()
+    flag = np.isin(g, list(bad_groups)) & (pairs["v"].to_numpy() != usual.reindex(g).to_numpy())
+    bad = pd.Series(False, index=f.index)
+    bad.iloc[np.flatnonzero(sel)[flag]] = True
+    return findings_at(rule, dataset, bad, variable=val, values=lambda: text(f[key]) + " -> " + text(f[val]),
                        message=f"{val} differs within {key}" + (f" (by {', '.join(within)})" if within else ""))
 
 

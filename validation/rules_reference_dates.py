@@ -167,6 +167,12 @@ def death_record_date(dataset, ctx):
 def _last_disposition(ctx):
     """Latest DSSTDTC of each subject's disposition events (DSCAT = DISPOSITION EVENT when DSCAT exists):
     a subject still on study has no such end, so nothing is judged against a mere milestone."""
+    if ("lastds",) not in ctx._std_cache:
+        ctx._std_cache[("lastds",)] = _compute_last_disposition(ctx)
+    return ctx._std_cache[("lastds",)]
+
+
+def _compute_last_disposition(ctx):
     ds = ctx.get("DS")
     if ds is None or "DSSTDTC" not in ds.frame or "USUBJID" not in ds.frame:
         return None
