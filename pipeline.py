@@ -164,7 +164,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
         staging = stage.path
         stage.failed = result.has_errors
         for name, report in result.reports.items():
-            write_reports(report, staging / "validation" / name)
+            write_reports(report, staging / "validation" / name, package=f"{study.id} {name.upper()}")
         if sdtm:                              # which CT release each codelist in use came from
             from .specs.ct import write_codelist_releases
             write_codelist_releases(staging / "validation" / "ct_releases.csv", ct, list(sdtm.values()))

@@ -69,8 +69,9 @@ def build_ae_events(s: pd.DataFrame, lab_ae: pd.DataFrame, seed: int) -> pd.Data
     # fatal events behind AE deaths
     fd = s[s["death_cause"].eq(1) & s["infused"]]
     st = np.maximum(fd["death_rel"].to_numpy() - rng.integers(2, 11, len(fd)), 1)
-    parts.append(_events(fd["sid"], FATAL_PTS[fd["fatal_pt"].to_numpy()], st, np.nan, 5, rel_c=2, rel_l=1, p_ser=1.0,
-                         fatal=True))
+    # a fatal event ends on the day of death (the CRF's end date; SDTM AEENDTC = DM.DTHDTC)
+    parts.append(_events(fd["sid"], FATAL_PTS[fd["fatal_pt"].to_numpy()], st, fd["death_rel"].to_numpy(), 5, rel_c=2,
+                         rel_l=1, p_ser=1.0, fatal=True))
     ev = pd.concat(parts, ignore_index=True)
     ev["dlt"] = ev["dlt"].astype(bool)
     ev["fatal"] = ev["fatal"].astype(bool)
@@ -119,7 +120,7 @@ def build_ae_events(s: pd.DataFrame, lab_ae: pd.DataFrame, seed: int) -> pd.Data
     # partial dates only where they happen in reality: later events reported from outside records
     late = start > 28
     ev["st_prec"] = np.where(late & (rng.random(n) < 0.08), DAY_UNKNOWN, 0)
-    ev["en_prec"] = np.where((ev["end"].to_numpy() > 28) & (rng.random(n) < 0.06),
+    ev["en_prec"] = np.where((ev["end"].to_numpy() > 28) & (rng.random(n) < 0.06) & ~ev["fatal"].to_numpy(),
                              np.where(rng.random(n) < 0.15, MONTH_UNKNOWN, DAY_UNKNOWN), 0)
     ev["time"] = np.where(is_crs | is_icans | (ev["pt"] == "Infusion related reaction").to_numpy(),
                           np.round(rng.uniform(0, 24 * 60 - 1, n) / 5) * 5, np.nan)

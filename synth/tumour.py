@@ -237,7 +237,8 @@ def format_tr(s: pd.DataFrame, tr: pd.DataFrame) -> pd.DataFrame:
                                  "LESTYPE": tr["type"].to_numpy(), "METHOD": tr["method"].to_numpy(),
                                  "MEASTYPE": np.where(is_t, np.where(nodal, "Short axis", "Longest diameter"), ""),
                                  "DIAM": fmt_num(tr["diam"], 0), "DIAMU": np.where(is_t, "mm", ""),
-                                 "LESSTAT": tr["status"].to_numpy()})
+                                 "LESSTAT": tr["status"].to_numpy(),
+                                 "LESREASND": np.where(tr["status"] == "Not evaluated", "Lesion not imaged", "")})
 
 
 def format_rs(s: pd.DataFrame, rs: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "cd70-cart"
 RAW = EXAMPLE / "raw"
 CT_TSV = ROOT / "specs" / "ct" / "sdtm-ct-2022-09-30-subset.tsv"
-NEEDED = ["dm", "ex", "sv", "ds", "lb", "pc", "is"]  # LB/PC/IS and the domains they read (DM reads SV, EX, DS)
+NEEDED = ["dm", "ex", "sv", "ds", "ae", "cm", "lb", "pc", "is"]  # LB/PC/IS and the domains they read (DM: SV EX DS AE CM)
 
 # ---- this test's own reference tables (not the study's units.yaml) ---------------------------------
 # raw test name -> (LBTESTCD, LBTEST)

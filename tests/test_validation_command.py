@@ -37,7 +37,7 @@ def test_conforming_package_exits_0_and_writes_every_format(sdtm_dir, tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["validation-junit.xml", "validation.html", "validation.json", "validation.xlsx"]
     doc = json.loads((tmp_path / "validation.json").read_text())
-    assert doc["summary"]["datasets"] == 12 and doc["findings"] == [] and doc["standard"] == "SDTMIG 3.4"
+    assert doc["summary"]["datasets"] == 14 and doc["findings"] == [] and doc["standard"] == "SDTMIG 3.4"
     suites = ElementTree.parse(tmp_path / "validation-junit.xml").getroot()
     assert suites.get("failures") == "0" and int(suites.get("tests")) > 100
 
@@ -119,3 +119,48 @@ def test_list_rules_prints_the_catalogue():
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert result.exit_code == 0 and len(rows) >= 90
     assert {"rule_id", "severity", "scope", "p21", "publisher", "message"} <= set(rows[0])
+
+
+def test_core_json_report_follows_cores_fields(tmp_path):
+    pkg = sdtm_package()
+    frame = pkg.frame("AE").copy()
+    frame.loc[0, "USUBJID"] = "ST1-01-999"
+    pkg.set_frame("AE", frame)
+    folder = _write(pkg, tmp_path / "pkg")
+    result = run(folder, "--report-dir", tmp_path / "rep", "--format", "core-json")
+    doc = json.loads((tmp_path / "rep" / "validation-core.json").read_text())
+    assert list(doc) == ["Conformance_Details", "Dataset_Details", "Issue_Summary", "Issue_Details", "Rules_Report"]
+    assert doc["Conformance_Details"]["Standard"] == "SDTMIG" and doc["Conformance_Details"]["Version"] == "V3.4"
+    issue = next(i for i in doc["Issue_Details"] if i["core_id"] == "TF-REF-001")
+    assert {k: issue[k] for k in ("dataset", "USUBJID", "SEQ", "row", "variables", "values")} == \
+        {"dataset": "ae.xpt", "USUBJID": "ST1-01-999", "SEQ": "1", "row": 1, "variables": ["USUBJID"],
+         "values": ["ST1-01-999"]}
+    rule = next(r for r in doc["Rules_Report"] if r["core_id"] == "TF-REF-001")
+    assert rule["cdisc_rule_id"] == "CG0029" and result.exit_code == 1
+
+
+def test_compare_core_lists_what_each_tool_alone_reports(tmp_path):
+    pkg = sdtm_package()
+    frame = pkg.frame("AE").copy()
+    frame.loc[0, "USUBJID"] = "ST1-01-999"                 # trialforge TF-REF-001 (CG0029) flags this record
+    pkg.set_frame("AE", frame)
+    folder = _write(pkg, tmp_path / "pkg")
+    core = {"Issue_Details": [
+                {"core_id": "CORE-000001", "dataset": "ae.xpt", "USUBJID": "ST1-01-999", "SEQ": 1, "row": 1},
+                {"core_id": "CORE-000002", "dataset": "dm.xpt", "USUBJID": "ST1-01-001", "SEQ": "", "row": 1}],
+            "Rules_Report": [{"core_id": "CORE-000001", "cdisc_rule_id": "CG0029", "fda_rule_id": ""},
+                             {"core_id": "CORE-000002", "cdisc_rule_id": "CG9999", "fda_rule_id": ""}]}
+    core_path = tmp_path / "core.json"
+    core_path.write_text(json.dumps(core))
+    result = run(folder, "--compare-core", core_path, "--report-dir", tmp_path / "rep", "--format", "json")
+    diff = json.loads((tmp_path / "rep" / "core-comparison.json").read_text())
+    assert diff["only_in_core"] == [{"core_id": "CORE-000002", "dataset": "DM", "issues": 1}]
+    assert not [x for x in diff["only_in_trialforge"] if x["rule_id"] == "TF-REF-001"]
+    assert "only CORE        CORE-000002" in result.output
+
+
+def test_compare_core_rejects_a_file_that_is_not_a_core_report(tmp_path, sdtm_dir):
+    bad = tmp_path / "x.json"
+    bad.write_text("{}")
+    result = run(sdtm_dir, "--compare-core", bad)
+    assert result.exit_code == 2 and "not a CDISC CORE JSON report" in result.output

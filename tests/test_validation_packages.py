@@ -83,7 +83,8 @@ def _ts_rows() -> dict:
     codes, names = ct.codelist("TSPARMCD"), ct.codelist("TSPARM")
     name_of = {t.code: t.value for t in names.terms}
     values = {"SSTDTC": "2024-01-01", "SENDTC": "2024-06-01", "DCUTDTC": "2024-06-01", "STYPE": "INTERVENTIONAL",
-              "ADDON": "N", "TITLE": "A small study"}
+              "ADDON": "N", "TITLE": "A small study", "AGEMAX": "P65Y", "AGEMIN": "P18Y", "LENGTH": "P1Y",
+              "PLANSUB": "20", "RANDOM": "N", "ADAPT": "N", "NARMS": "1", "ACTSUB": "2"}
     params = sorted(set(TS_REQUIRED) | set(TS_INTERVENTIONAL) | {"SSTDTC"})
     return {"STUDYID": ["ST1"] * len(params), "DOMAIN": ["TS"] * len(params),
             "TSSEQ": [1] * len(params), "TSPARMCD": params,
@@ -106,16 +107,19 @@ def sdtm_package() -> Package:
                       "TAETORD": [1, 2], "ETCD": ["SCRN", "TRT"], "ELEMENT": ["Screening", "Treatment"],
                       "EPOCH": ["SCREENING", "TREATMENT"]})
     te = build("TE", {"STUDYID": ["ST1"] * 2, "DOMAIN": ["TE"] * 2, "ETCD": ["SCRN", "TRT"],
-                      "ELEMENT": ["Screening", "Treatment"], "TESTRL": ["Informed consent", "First dose"]})
+                      "ELEMENT": ["Screening", "Treatment"], "TESTRL": ["Informed consent", "First dose"],
+                      "TEENRL": ["First dose", "End of study"]})
     se = build("SE", {"STUDYID": ["ST1"] * 4, "DOMAIN": ["SE"] * 4, "USUBJID": [S1, S1, S2, S2],
                       "SESEQ": [1, 2, 1, 2], "ETCD": ["SCRN", "TRT"] * 2, "ELEMENT": ["Screening", "Treatment"] * 2,
                       "TAETORD": [1, 2, 1, 2], "EPOCH": ["SCREENING", "TREATMENT"] * 2,
                       "SESTDTC": ["2024-01-02", "2024-01-10", "2024-01-03", "2024-01-12"],
-                      "SEENDTC": ["2024-01-10", "2024-03-01", "2024-01-12", "2024-03-05"]})
+                      "SEENDTC": ["2024-01-10", "2024-03-01", "2024-01-12", "2024-03-05"],
+                      "SESTDY": [-8, 1, -9, 1], "SEENDY": [1, 52, 1, 54]})
     ae = build("AE", {
         "STUDYID": ["ST1"] * 2, "DOMAIN": ["AE"] * 2, "USUBJID": subj, "AESEQ": [1, 1],
         "AETERM": ["headache", "nausea"], "AEDECOD": ["Headache", "Nausea"],
         "AEBODSYS": ["Nervous system disorders", "Gastrointestinal disorders"], "AESEV": ["MILD", "MODERATE"],
+        "AESOC": ["Nervous system disorders", "Gastrointestinal disorders"], "AEBDSYCD": [10029205, 10017947],
         "AESER": ["N", "N"], "AEACN": ["DOSE NOT CHANGED"] * 2, "AEREL": ["NOT RELATED"] * 2,
         "AEOUT": ["RECOVERED/RESOLVED"] * 2, "AESDTH": ["N", "N"], "AESHOSP": ["N", "N"], "EPOCH": ["TREATMENT"] * 2,
         "AESTDTC": ["2024-01-15", "2024-01-20"], "AEENDTC": ["2024-01-20", "2024-01-25"],
@@ -142,7 +146,18 @@ def sdtm_package() -> Package:
     sv = build("SV", {"STUDYID": ["ST1"], "DOMAIN": ["SV"], "USUBJID": [S1], "VISITNUM": [1], "VISIT": ["DAY 1"],
                       "SVSTDTC": ["2024-01-10"], "SVENDTC": ["2024-01-10"],
                       "SVSTDY": [1], "SVENDY": [1]})
-    items = [dm, ta, te, se, ae, suppae, lb, relrec, ex, ts, tv, sv]
+    ds = build("DS", {"STUDYID": ["ST1"] * 4, "DOMAIN": ["DS"] * 4, "USUBJID": [S1, S1, S2, S2],
+                      "DSSEQ": [1, 2, 1, 2], "DSTERM": ["Informed consent obtained", "Completed"] * 2,
+                      "DSDECOD": ["INFORMED CONSENT OBTAINED", "COMPLETED"] * 2,
+                      "DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT"] * 2,
+                      "EPOCH": ["SCREENING", "TREATMENT"] * 2,
+                      "DSSTDTC": ["2024-01-02", "2024-03-01", "2024-01-03", "2024-03-05"],
+                      "DSSTDY": [-8, 52, -9, 54]})
+    vs = build("VS", {"STUDYID": ["ST1"], "DOMAIN": ["VS"], "USUBJID": [S1], "VSSEQ": [1], "VSTESTCD": ["PULSE"],
+                      "VSTEST": ["Pulse Rate"], "VSORRES": ["72"], "VSORRESU": ["beats/min"], "VSSTRESC": ["72"],
+                      "VSSTRESN": [72], "VSSTRESU": ["beats/min"], "VISITNUM": [1], "VISIT": ["DAY 1"],
+                      "EPOCH": ["TREATMENT"], "VSDTC": ["2024-01-10"], "VSDY": [1]})
+    items = [dm, ta, te, se, ae, suppae, lb, relrec, ex, ts, tv, sv, ds, vs]
     return Package({d.name: d for d in items}, "SDTM")
 
 
@@ -156,13 +171,15 @@ def adam_package() -> Package:
     adtte = build("ADTTE", {
         "STUDYID": ["ST1"] * 2, "USUBJID": subj, "AGE": [55, 61], "PARAMCD": ["OS", "OS"],
         "PARAM": ["Overall Survival (days)"] * 2, "AVAL": [100, 120], "STARTDT": [23385.0, 23387.0],
-        "ADT": [23484.0, 23506.0], "CNSR": [0, 1], "EVNTDESC": ["DEATH", ""], "CNSDTDSC": ["", "LAST CONTACT"]}, ADAMIG)
+        "ADT": [23484.0, 23506.0], "CNSR": [0, 1], "EVNTDESC": ["DEATH", ""], "CNSDTDSC": ["", "LAST CONTACT"],
+        "TRTA": ["Drug A"] * 2}, ADAMIG)
     adlb = build("ADLB", {
         "STUDYID": ["ST1"] * 4, "USUBJID": [S1, S1, S2, S2], "PARAMCD": ["ALT"] * 4,
         "PARAM": ["Alanine Aminotransferase (U/L)"] * 4, "AVISIT": ["BASELINE", "WEEK 2"] * 2,
         "AVISITN": [0, 2, 0, 2], "ADT": [23385.0, 23399.0, 23387.0, 23401.0], "ADY": [1, 15, 1, 15],
         "AVAL": [20, 30, 40, 30], "BASE": [20, 20, 40, 40], "CHG": [0, 10, 0, -10], "PCHG": [0, 50, 0, -25],
-        "ABLFL": ["Y", "", "Y", ""], "ANL01FL": ["Y"] * 4}, ADAMIG)
+        "ABLFL": ["Y", "", "Y", ""], "ANL01FL": ["Y"] * 4, "TRTA": ["Drug A"] * 4}, ADAMIG)
+    adsl = Dataset(replace(adsl.meta, label="Subject-Level Analysis Dataset"), adsl.frame)   # ADaMIG's name
     return Package({d.name: d for d in (adsl, adtte, adlb)}, "ADaM")
 
 

@@ -208,7 +208,8 @@ _CLEAN = {S: sdtm_package(), A: adam_package()}
 
 
 def test_every_rule_has_a_pair():
-    missing = sorted(set(RULES) - set(BREAK))
+    """Table rules get their pair in test_validation_families.py, every other rule here."""
+    missing = sorted(set(RULES) - set(BREAK) - TABLE_RULES)
     assert missing == [], f"rules without a violating/conforming test pair: {missing}"
     assert sorted(set(BREAK) - set(RULES)) == []
 
@@ -290,3 +291,240 @@ def test_instrument_tests_may_come_from_their_own_codelist():
     var = SDTMIG.variable("RS", "RSTESTCD")
     flagged = ct_extensible(pd.Series([ecog, "NOTATEST"]), var, ctx)
     assert flagged.tolist() == [False, True]
+
+
+# ---- the rules added for issue 16 that are not table rows (table rows: test_validation_families.py) ------
+
+def _new(pkg, name, cols, standard=None, **kw):
+    from test_validation_packages import ADAMIG
+    pkg.datasets[name] = build(name, cols, standard or (ADAMIG if pkg.scope == "ADaM" else
+                                                        __import__("test_validation_packages").SDTMIG), **kw)
+
+
+def _keep(pkg, name, mask_fn):
+    frame = pkg.frame(name)
+    pkg.set_frame(name, frame[mask_fn(frame)].reset_index(drop=True))
+
+
+_IE = {"STUDYID": ["ST1"], "DOMAIN": ["IE"], "USUBJID": [S1], "IESEQ": [1], "IETESTCD": ["IN01"],
+       "IETEST": ["Age >= 18"], "IECAT": ["INCLUSION"], "IEORRES": ["N"], "IESTRESC": ["N"]}
+_TI = {"STUDYID": ["ST1"], "DOMAIN": ["TI"], "IETESTCD": ["IN01"], "IETEST": ["Age >= 18"], "IECAT": ["INCLUSION"]}
+
+
+def _ie(pkg, **changes):
+    _new(pkg, "IE", {**_IE, **{k: [v] for k, v in changes.items()}}, add_expected=False)
+
+
+def _ie_ti(pkg, **changes):
+    _new(pkg, "TI", _TI, add_expected=False)
+    _ie(pkg, **changes)
+
+
+def _sdtm_subject(name, extra):
+    return lambda p: _new(p, name, {"STUDYID": ["ST1"], "DOMAIN": [name], "USUBJID": [S1], f"{name}SEQ": [1], **extra},
+                          add_expected=False)
+
+
+NAN = np.nan
+NEW_BREAK = {
+    "TF-AE-004": (S, lambda p: _set(p, "AE", 0, AEOUT="NOT RECOVERED/NOT RESOLVED")),
+    "TF-AE-005": (S, lambda p: _set(p, "AE", 0, AEENDTC="", AEENDY=NAN)),
+    "TF-AE-006": (S, lambda p: (_set(p, "DM", 0, DTHDTC="2024-01-25", DTHFL="Y"), _set(p, "AE", 0, AEOUT="FATAL"))),
+    "TF-AE-007": (S, lambda p: _set(p, "SUPPAE", 0, QNAM="AEOTHER")),
+    "TF-ARM-005": (S, lambda p: _set(p, "DM", 0, ARM="Drug B")),
+    "TF-ARM-006": (S, lambda p: _set(p, "DM", 0, ARMCD="SCRNFAIL", ARM="Screen Failure")),
+    "TF-ARM-007": (S, lambda p: _set(p, "DM", 0, ACTARMCD="NOTTRT", ACTARM="Not Treated")),
+    "TF-ARM-008": (S, lambda p: _set(p, "DM", 0, ACTARMCD="", ACTARM="")),
+    "TF-ARM-009": (S, lambda p: _set(p, "DM", 0, ARMCD="", ARM="")),
+    "TF-ARM-010": (S, lambda p: _add_column(p, "DM", "ARMNRS", ["SCREEN FAILURE", ""])),
+    "TF-ARM-011": (S, lambda p: _add_column(p, "DM", "ARMNRS", ["SCREEN FAILURE", ""])),
+    "TF-ARM-012": (S, lambda p: _set(p, "DM", 0, ACTARMCD="B")),
+    "TF-ARM-013": (S, lambda p: _set(p, "DM", 0, ACTARM="Drug B")),
+    "TF-ARM-014": (S, lambda p: _set(p, "TA", 0, ARMCD="SCRNFAIL")),
+    "TF-ARM-015": (S, lambda p: _dup_row(p, "TA", 0, ARMCD="B")),
+    "TF-BL-001": (S, lambda p: (_dup_row(p, "LB", 0, LBSEQ=3.0), _add_column(p, "LB", "LBBLFL", ["Y", "", "Y"]))),
+    "TF-BL-002": (S, lambda p: (_dup_row(p, "LB", 0, LBSEQ=3.0), _set(p, "LB", 0, LBLOBXFL="Y"),
+                                _set(p, "LB", 2, LBLOBXFL="Y"))),
+    "TF-BL-003": (S, lambda p: _set(p, "LB", 0, LBLOBXFL="Y", LBSTRESC="")),
+    "TF-BL-004": (S, lambda p: _set(p, "LB", 0, LBLOBXFL="Y", LBORRES="")),
+    "TF-BL-005": (S, lambda p: _set(p, "LB", 0, LBLOBXFL="Y", LBSTRESC="")),
+    "TF-CAT-001": (S, lambda p: (_set(p, "LB", 0, LBCAT="CHEMISTRY"), _add_column(p, "LB", "LBSCAT", ["CHEMISTRY", ""]))),
+    "TF-CO-001": (S, lambda p: _new(p, "CO", {"STUDYID": ["ST1"], "DOMAIN": ["CO"], "RDOMAIN": ["AE"], "USUBJID": [S1],
+                                              "COSEQ": [1], "IDVAR": ["AESEQ"], "IDVARVAL": ["1"], "COVAL": ["note"],
+                                              "CODTC": ["2024-01-16"]}, add_expected=False)),
+    "TF-DIC-001": (S, lambda p: _set(p, "AE", 0, AESOC="Cardiac disorders")),
+    "TF-DIC-002": (S, lambda p: _add_column(p, "AE", "AESOCCD", [10000000.0, 10017947.0], type_="Num")),
+    "TF-DM-010": (S, lambda p: _set(p, "DM", 0, RFSTDTC="")),
+    "TF-DM-011": (S, lambda p: _set(p, "DM", 0, RFENDTC="")),
+    "TF-DM-012": (S, lambda p: _set(p, "DM", 0, RFSTDTC="")),
+    "TF-DM-013": (S, lambda p: _set(p, "DM", 0, RFENDTC="")),
+    "TF-DM-014": (S, lambda p: _set(p, "DM", 0, RFXSTDTC="")),
+    "TF-DM-015": (S, lambda p: _keep(p, "EX", lambda f: f["USUBJID"] != S1)),
+    "TF-DM-016": (S, lambda p: _set(p, "DM", 0, ARMCD="")),
+    "TF-DM-017": (S, lambda p: _set(p, "DM", 0, ACTARMCD="")),
+    "TF-DM-018": (S, lambda p: (_set(p, "DM", 0, ACTARMCD="", RFXSTDTC=""), _keep(p, "EX", lambda f: f["USUBJID"] != S1))),
+    "TF-DM-019": (S, lambda p: _set(p, "DM", 1, SUBJID="001")),
+    "TF-DM-020": (S, lambda p: _set(p, "DM", 0, AGE=NAN)),
+    "TF-DM-021": (S, lambda p: _add_column(p, "DM", "AGETXT", ["18-65", ""])),
+    "TF-DM-022": (S, lambda p: _set(p, "DM", 0, AGE=NAN)),
+    "TF-DS-001": (S, lambda p: (_set(p, "DM", 0, DTHDTC="2024-03-02", DTHFL="Y"), _set(p, "DS", 1, DSDECOD="DEATH"))),
+    "TF-DS-002": (S, lambda p: _keep(p, "DS", lambda f: f["USUBJID"] == S1)),
+    "TF-DS-003": (S, lambda p: _set(p, "DS", 1, DSCAT="OTHER EVENT")),
+    "TF-DS-004": (S, lambda p: _set(p, "DS", 0, DSDECOD="OTHER")),
+    "TF-DS-005": (S, lambda p: _set(p, "DS", 1, DSDECOD="ADVERSE EVENT")),
+    "TF-DS-006": (S, lambda p: _dup_row(p, "DS", 1, DSSEQ=3.0)),
+    "TF-DS-110": (S, _sdtm_subject("PP", {"PPTESTCD": ["CMAX"], "PPTEST": ["Max Conc"]})),
+    "TF-DS-111": (S, _sdtm_subject("MS", {"MSTESTCD": ["MIC"], "MSTEST": ["MIC"]})),
+    "TF-DTH-001": (S, lambda p: _set(p, "AE", 0, AEOUT="FATAL")),
+    "TF-DTH-002": (S, lambda p: _set(p, "AE", 0, AESDTH="Y")),
+    "TF-DTH-003": (S, lambda p: _set(p, "DS", 1, DSDECOD="DEATH")),
+    "TF-DTH-004": (S, _sdtm_subject("SS", {"SSTESTCD": ["SURVSTAT"], "SSTEST": ["Survival Status"],
+                                           "SSORRES": ["DEAD"], "SSSTRESC": ["DEAD"]})),
+    "TF-DTH-005": (S, _sdtm_subject("DD", {"DDTESTCD": ["PRCDTH"], "DDTEST": ["Primary Cause of Death"]})),
+    "TF-DTH-006": (S, lambda p: _set(p, "DM", 0, DTHFL="Y", DTHDTC="2024-03-01")),
+    "TF-DY-004": (S, lambda p: _set(p, "LB", 0, LBDY=NAN)),
+    "TF-DY-005": (S, lambda p: _set(p, "AE", 0, AESTDY=NAN)),
+    "TF-DY-006": (S, lambda p: _set(p, "AE", 0, AEENDY=NAN)),
+    "TF-EP-003": (S, lambda p: _set(p, "AE", 0, EPOCH="")),
+    "TF-EX-002": (S, lambda p: _add_column(p, "EX", "EXDOSTXT", ["10 mg", ""])),
+    "TF-EX-003": (S, lambda p: _set(p, "EX", 0, EXTRT="PLACEBO")),
+    "TF-EX-004": (S, lambda p: _add_column(p, "EX", "EXVAMTU", ["mL", ""])),
+    "TF-ID-001": (S, lambda p: _set(p, "AE", 0, STUDYID="ST2")),
+    "TF-OCC-001": (S, lambda p: _add_column(p, "AE", "AEOCCUR", ["Y", ""])),
+    "TF-OCC-002": (S, lambda p: (_add_column(p, "AE", "AEPRESP", ["Y", ""]), _add_column(p, "AE", "AEOCCUR", ["", ""]))),
+    "TF-REL-003": (S, lambda p: _set(p, "RELREC", 0, USUBJID="", IDVARVAL="")),
+    "TF-RES-001": (S, lambda p: _set(p, "LB", 0, LBSTRESC="20.0001")),
+    "TF-RES-002": (S, lambda p: _set(p, "LB", 0, LBSTRESC="5.55422e+07")),
+    "TF-RES-003": (S, lambda p: _set(p, "LB", 0, LBSTRESN=NAN)),
+    "TF-RES-004": (S, lambda p: _set(p, "LB", 0, LBSTRESC="21", LBSTRESN=21.0)),
+    "TF-RES-005": (S, lambda p: (_dup_row(p, "LB", 0, LBSEQ=3.0), _set(p, "LB", 2, LBORRESU=""))),
+    "TF-RES-006": (S, lambda p: (_dup_row(p, "LB", 0, LBSEQ=3.0), _set(p, "LB", 2, LBSTRESU=""))),
+    "TF-RES-007": (S, lambda p: _set(p, "LB", 0, LBORRES="", LBSTRESC="", LBSTRESN=NAN, LBSTAT="NOT DONE")),
+    "TF-RES-008": (S, lambda p: _set(p, "LB", 0, LBSTNRLO=40.0, LBSTNRHI=10.0)),
+    "TF-RES-009": (S, lambda p: _set(p, "LB", 0, LBORRES="<20", LBORNRLO="10")),
+    "TF-RES-010": (S, lambda p: _set(p, "LB", 0, LBORRES="<20", LBORNRHI="40")),
+    "TF-RES-011": (S, lambda p: _set(p, "LB", 0, LBORRES="<20", LBSTNRLO=10.0)),
+    "TF-RES-012": (S, lambda p: _set(p, "LB", 0, LBORRES="<20", LBSTNRHI=40.0)),
+    "TF-RES-013": (S, lambda p: _set(p, "LB", 0, LBNRIND="HIGH", LBSTNRHI=40.0)),
+    "TF-RES-014": (S, lambda p: _set(p, "LB", 0, LBSTRESC="")),
+    "TF-RES-015": (S, lambda p: _set(p, "LB", 0, LBORRES="")),
+    "TF-RES-016": (S, lambda p: _add_column(p, "LB", "LBDRVFL", ["Y", ""])),
+    "TF-RES-017": (S, lambda p: (_add_column(p, "LB", "LBSTREFC", ["5", ""]),
+                                 _add_column(p, "LB", "LBSTREFN", [NAN, NAN], type_="Num"))),
+    "TF-RES-018": (S, lambda p: _ie(p, IESTRESC="Y")),
+    "TF-RES-019": (S, lambda p: _ie(p, IECAT="EXCLUSION", IETESTCD="EX01")),
+    "TF-RES-020": (S, lambda p: _ie(p, IEORRES="Y", IESTRESC="Y")),
+    "TF-RES-021": (S, lambda p: _add_column(p, "LB", "LBTOXGR", ["G2", ""])),
+    "TF-SE-001": (S, lambda p: _set(p, "SE", 0, ETCD="UNPLAN")),
+    "TF-SE-002": (S, lambda p: _set(p, "SE", 0, ETCD="UNPLAN")),
+    "TF-SE-003": (S, lambda p: _set(p, "SE", 0, TAETORD=2.0)),
+    "TF-STAT-002": (S, lambda p: _set(p, "LB", 0, LBSTAT="NOT DONE")),
+    "TF-STAT-003": (S, lambda p: _set(p, "LB", 0, LBSTAT="NOT DONE")),
+    "TF-STR-014": (S, _sdtm_subject("CM", {"CMTRT": ["ASPIRIN"]})),
+    "TF-SUPP-006": (S, lambda p: _new(p, "SUPPDM", {"STUDYID": ["ST1"], "RDOMAIN": ["DM"], "USUBJID": [S1],
+                                                    "IDVAR": [""], "IDVARVAL": [""], "QNAM": ["ITT"],
+                                                    "QLABEL": ["Intent to Treat"], "QVAL": ["Y"], "QORIG": ["Derived"],
+                                                    "QEVAL": [""]})),
+    "TF-SUPP-007": (S, lambda p: _set(p, "SUPPAE", 0, QORIG="ASSIGNED")),
+    "TF-SUPP-008": (S, lambda p: _new(p, "SUPPTS", {"STUDYID": ["ST1"], "RDOMAIN": ["TS"], "USUBJID": [""],
+                                                    "IDVAR": ["TSSEQ"], "IDVARVAL": ["1"], "QNAM": ["X"],
+                                                    "QLABEL": ["X"], "QVAL": ["Y"], "QORIG": ["Derived"],
+                                                    "QEVAL": [""]})),
+    "TF-TE-003": (S, lambda p: _set(p, "SE", 0, ELEMENT="Screen")),
+    "TF-TE-004": (S, lambda p: _set(p, "TE", 0, TEENRL="")),
+    "TF-TE-005": (S, lambda p: _set(p, "TE", 1, ELEMENT="Screening")),
+    "TF-TE-006": (S, lambda p: _dup_row(p, "TE", 0, ETCD="FU", ELEMENT="Follow-up")),
+    "TF-TE-007": (S, lambda p: (_set(p, "SE", 1, ETCD="SCRN"), _set(p, "SE", 3, ETCD="SCRN"))),
+    "TF-TI-001": (S, lambda p: _ie_ti(p, IETESTCD="IN02")),
+    "TF-TI-002": (S, lambda p: _ie_ti(p, IETEST="Age >= 21")),
+    "TF-TI-003": (S, lambda p: (_new(p, "TI", _TI, add_expected=False), _dup_row(p, "TI", 0))),
+    "TF-TIM-020": (S, lambda p: _set(p, "AE", 0, AESTDTC="2024-03-10")),
+    "TF-TIM-021": (S, lambda p: _set(p, "EX", 0, EXENDTC="2024-03-10")),
+    "TF-TIM-022": (S, lambda p: _set(p, "EX", 0, EXSTDTC="2024-03-10")),
+    "TF-TPT-001": (S, lambda p: _add_column(p, "LB", "LBRFTDTC", ["2024-01-10", ""])),
+    "TF-TS-030": (S, lambda p: _ts_set(p, "TITLE", TSVAL="UNK")),
+    "TF-TS-031": (S, lambda p: _ts_set(p, "TITLE", TSVALNF="XYZ")),
+    "TF-TS-032": (S, lambda p: _ts_set(p, "TITLE", TSVCDVER="1.0")),
+    "TF-TS-039": (S, lambda p: _ts_set(p, "HLTSUBJI", TSVAL="Y")),
+    "TF-TV-001": (S, lambda p: _set(p, "SV", 0, VISITNUM=2.0)),
+    "TF-TV-002": (S, lambda p: _set(p, "SV", 0, VISIT="DAY ONE")),
+    "TF-TV-003": (S, lambda p: _set(p, "LB", 0, VISIT="DAY ONE")),
+    "TF-TV-004": (S, lambda p: _set(p, "LB", 0, VISITNUM=2.0)),
+    "TF-TV-005": (S, lambda p: (_add_column(p, "SV", "SVUPDES", ["Unplanned"]),
+                                _add_column(p, "SV", "VISITDY", [1.0], type_="Num"))),
+    "TF-TV-006": (S, lambda p: _dup_row(p, "TV", 0)),
+    "TF-TXT-001": (S, lambda p: _set(p, "AE", 0, AETERM=" headache")),
+    # ADaM
+    "TF-ADC-001": (A, lambda p: _add_column(p, "ADSL", "SAFFN", [0.0, 1.0], type_="Num")),
+    "TF-ADC-002": (A, lambda p: _add_column(p, "ADLB", "R2BASE", [1.0, 9.0, 1.0, 0.75], type_="Num")),
+    "TF-ADC-003": (A, lambda p: (_add_column(p, "ADLB", "A1LO", [10.0] * 4, type_="Num"),
+                                 _add_column(p, "ADLB", "R2A1LO", [2.0, 5.0, 4.0, 3.0], type_="Num"))),
+    "TF-ADC-004": (A, lambda p: (_add_column(p, "ADLB", "A1HI", [40.0] * 4, type_="Num"),
+                                 _add_column(p, "ADLB", "R2A1HI", [0.5, 0.9, 1.0, 0.75], type_="Num"))),
+    "TF-ADC-005": (A, lambda p: (_set(p, "ADLB", 2, BASE=0.0), _add_column(p, "ADLB", "R2BASE", [1.0] * 4, type_="Num"))),
+    "TF-ADC-006": (A, lambda p: (_add_column(p, "ADLB", "A1LO", [0.0] * 4, type_="Num"),
+                                 _add_column(p, "ADLB", "R2A1LO", [1.0] * 4, type_="Num"))),
+    "TF-ADC-007": (A, lambda p: (_add_column(p, "ADLB", "A1HI", [0.0] * 4, type_="Num"),
+                                 _add_column(p, "ADLB", "R2A1HI", [1.0] * 4, type_="Num"))),
+    "TF-ADC-008": (A, lambda p: _set(p, "ADLB", 0, BASE=0.0)),
+    "TF-ADC-009": (A, lambda p: _set(p, "ADLB", 1, AVAL=NAN)),
+    "TF-ADC-010": (A, lambda p: _add_column(p, "ADLB", "BCHG", [0.0, 5.0, 0.0, 10.0], type_="Num")),
+    "TF-ADC-011": (A, lambda p: _add_column(p, "ADLB", "PBCHG", [0.0, 1.0, 0.0, 2.0], type_="Num")),
+    "TF-ADC-012": (A, lambda p: _set(p, "ADLB", 0, ABLFL="")),
+    "TF-ADC-013": (A, lambda p: (_add_column(p, "ADLB", "SPDEVID", ["D1"] * 4), _set(p, "ADLB", 1, ABLFL="Y"))),
+    "TF-ADC-014": (A, lambda p: (_add_column(p, "ADLB", "BTOXGR", ["1"] * 4), _add_column(p, "ADLB", "ATOXGR", ["2"] * 4))),
+    "TF-ADC-015": (A, lambda p: (_add_column(p, "ADLB", "BNRIND", ["NORMAL"] * 4),
+                                 _add_column(p, "ADLB", "ANRIND", ["HIGH"] * 4))),
+    "TF-ADC-016": (A, lambda p: (_add_column(p, "ADLB", "B1IND", ["NORMAL"] * 4),
+                                 _add_column(p, "ADLB", "A1IND", ["HIGH"] * 4))),
+    "TF-ADC-017": (A, lambda p: _add_column(p, "ADLB", "TRTEM1FL", ["Y"] * 4)),
+    "TF-ADC-018": (A, lambda p: _add_column(p, "ADLB", "ONTRT1FL", ["Y"] * 4)),
+    "TF-ADC-019": (A, lambda p: _add_column(p, "ADSL", "TR01EDT", [23400.0, 23411.0], type_="Num")),
+    "TF-ADO-001": (A, lambda p: (_add_column(p, "ADSL", "ASDY", [5.0, 1.0], type_="Num"),
+                                 _add_column(p, "ADSL", "AEDY", [1.0, 2.0], type_="Num"))),
+    "TF-ADO-002": (A, lambda p: (_add_column(p, "ADSL", "ASTDY", [5.0, 1.0], type_="Num"),
+                                 _add_column(p, "ADSL", "AENDY", [1.0, 2.0], type_="Num"))),
+    "TF-ADO-003": (A, lambda p: (_add_column(p, "ADSL", "ASTDTM", [5.0, 1.0], type_="Num"),
+                                 _add_column(p, "ADSL", "AENDTM", [1.0, 2.0], type_="Num"))),
+    "TF-ADO-004": (A, lambda p: (_add_column(p, "ADSL", "ASTM", [5.0, 1.0], type_="Num"),
+                                 _add_column(p, "ADSL", "AETM", [1.0, 2.0], type_="Num"))),
+    "TF-ADO-005": (A, lambda p: (_add_column(p, "ADSL", "ASDTM", [5.0, 1.0], type_="Num"),
+                                 _add_column(p, "ADSL", "AEDTM", [1.0, 2.0], type_="Num"))),
+    "TF-ADO-006": (A, lambda p: (_add_column(p, "ADSL", "DEVIPDT", [5.0, 1.0], type_="Num"),
+                                 _add_column(p, "ADSL", "DEVXPDT", [1.0, 2.0], type_="Num"))),
+    "TF-ADO-007": (A, lambda p: _set(p, "ADTTE", 0, ADT=23380.0)),
+    "TF-ADO-008": (A, lambda p: _add_column(p, "ADSL", "TRTSDTM", [23385 * 86400 + 3600.0, 23388 * 86400.0],
+                                            type_="Num")),
+    "TF-ADO-009": (A, lambda p: (_add_column(p, "ADSL", "ASTTM", [3600.0, 0.0], type_="Num"),
+                                 _add_column(p, "ADSL", "ASTDTM", [23385 * 86400 + 3600.0, 23387 * 86400 + 60.0],
+                                             type_="Num"))),
+    "TF-ADQ-025": (A, lambda p: _add_column(p, "ADSL", "RANDDT", [23380.0, NAN], type_="Num")),
+    "TF-ADS-001": (A, lambda p: _drop(p, "ADSL", "SAFFL", "ITTFL")),
+    "TF-ADS-002": (A, lambda p: p.set_frame("ADSL", p.frame("ADSL"), label="Subject Level Data")),
+    "TF-ADS-003": (A, lambda p: _drop(p, "ADTTE", "TRTA")),
+    "TF-ADS-004": (A, lambda p: _add_column(p, "ADLB", "ANL00FL", ["Y"] * 4)),
+    "TF-ADS-005": (A, lambda p: _add_column(p, "ADLB", "Anl1", ["Y"] * 4)),
+    "TF-ADS-006": (A, lambda p: _new(p, "ADAE", {"STUDYID": ["ST1"], "USUBJID": [S1], "AVAL": [1.0]})),
+    "TF-ADS-007": (A, lambda p: _add_column(p, "ADLB", "SMQ01NAM", ["X"] * 4)),
+    "TF-ADS-008": (A, lambda p: (_add_column(p, "ADLB", "APERIOD", [1.0] * 4, type_="Num"),
+                                 _drop(p, "ADSL", "TRT01P", "TRT01A"))),
+    "TF-ADS-009": (A, lambda p: _add_column(p, "ADLB", "APERIOD", [1.0] * 4, type_="Num")),
+    "TF-ADV-046": (A, lambda p: _add_column(p, "ADLB", "TRTPG1", ["G"] * 4)),
+}
+BREAK.update(NEW_BREAK)
+
+
+@pytest.mark.parametrize("rule_id", sorted(NEW_BREAK))
+def test_rule_pair_added(rule_id, clean_findings):
+    test_rule_pair(rule_id, clean_findings)
+
+
+def _table_rule_ids():
+    from trialforge.validation import rules_adam_tables as AT, rules_design as D, rules_reference_dates as RD
+    from trialforge.validation import rules_sdtm_tables as ST
+    rows = ST.MISSING_WHEN + ST.VARIABLE_NEEDS + ST.ONE_TO_ONE + ST.VALUES + RD.DATE_ORDER + D.TS_FORMATS + \
+        D.TS_CONDITIONAL + AT.PAIRS + AT.PRESENCE + AT.POPULATED + AT.VALUES + AT.LABELS
+    return {r[0] for r in rows} | {v[0] for v in D.TS_SINGLE.values()} | {r[0] for r in D.EXPECTED_DATASETS}
+
+
+TABLE_RULES = _table_rule_ids()

@@ -13,10 +13,11 @@ from pathlib import Path
 import click
 
 from ..errors import TrialforgeError
-from .report import FORMATS
+from .report import EXTRA_FORMATS, FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-STANDARDS = {"sdtmig-3.4": "SDTM", "adamig-1.3": "ADaM"}
+STANDARDS = {"sdtmig-3.3": "SDTM", "sdtmig-3.4": "SDTM", "adamig-1.3": "ADaM"}
+IG_VERSION = {"sdtmig-3.3": "3.3", "sdtmig-3.4": "3.4"}   # rule applicability (Rule.since); metadata stays 3.4
 
 
 def run_validation(folder, *, standard: str = "auto", define=None, ct_files=(), options=None):
@@ -36,12 +37,14 @@ def run_validation(folder, *, standard: str = "auto", define=None, ct_files=(), 
     for i, (scope, datasets) in enumerate(sorted(groups.items(), key=lambda kv: kv[0] != "SDTM")):
         opts = dict(options or {})
         opts["unreadable"] = package.unreadable if i == 0 else []
+        if standard in IG_VERSION:
+            opts["ig_version"] = IG_VERSION[standard]
         reports.append(validate_datasets(datasets, ct=ct, scope=scope, define=define, options=opts))
     return package, merge_reports(reports)
 
 
 @click.command("validate")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--standard", type=click.Choice(["auto", *STANDARDS]), default="auto", show_default=True,
               help="Standard of the package; auto detects SDTM vs ADaM per dataset by name and structure.")
 @click.option("--define", "define", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -52,18 +55,34 @@ def run_validation(folder, *, standard: str = "auto", define=None, ct_files=(), 
               help="Lowest severity that makes the exit code 1.")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write reports here (validation.json, .html, .xlsx, validation-junit.xml).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Report formats to write (repeatable; default: all).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS + EXTRA_FORMATS),
+              help="Report formats to write (repeatable; default: json, html, xlsx, junit). core-json follows "
+                   "CDISC CORE's JSON report fields.")
+@click.option("--compare-core", "compare_core", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="A CDISC CORE JSON report on the same package: list the findings one tool has "
+                                 "and the other lacks (written to core-comparison.json with --report-dir).")
 @click.option("--max-lines", type=int, default=30, show_default=True, help="Rule/dataset lines in the terminal summary.")
 @click.option("--list-rules", is_flag=True, help="Print the rule catalogue (JSON lines) and exit.")
-def validate_command(folder, standard, define, ct_files, fail_on, report_dir, formats, max_lines, list_rules):
+def validate_command(folder, standard, define, ct_files, fail_on, report_dir, formats, compare_core, max_lines,
+                     list_rules):
     """Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON, any origin)."""
     if list_rules:
         from .registry import catalogue
         for row in catalogue():
             click.echo(json.dumps(row, sort_keys=True))
         sys.exit(EXIT_OK)
+    if folder is None:
+        click.echo("error: FOLDER is required (or pass --list-rules)", err=True)
+        sys.exit(EXIT_USAGE)
     from .report import summary_lines, write_reports
+    core_doc = None
+    if compare_core is not None:           # a bad CORE report is a usage error before any work is done
+        from .core_report import read_core_report
+        try:
+            core_doc = read_core_report(compare_core)
+        except TrialforgeError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(EXIT_USAGE)
     try:
         start = time.perf_counter()
         package, report = run_validation(folder, standard=standard, define=define, ct_files=ct_files)
@@ -77,6 +96,16 @@ def validate_command(folder, standard, define, ct_files, fail_on, report_dir, fo
     if define is None and (Path(folder) / "define.xml").is_file():
         click.echo("note: define.xml found in the folder; pass --define to check it against the data", err=True)
     if report_dir:
-        for path in write_reports(report, report_dir, formats=formats or FORMATS, package=str(folder), fail_on=fail_on):
+        for path in write_reports(report, report_dir, formats=formats or FORMATS, package=str(folder), fail_on=fail_on,
+                                  sources=package.sources):
+            click.echo(f"report: {path}")
+    if core_doc is not None:
+        from .core_report import compare, comparison_lines
+        diff = compare(report, core_doc)
+        for line in comparison_lines(diff, max_lines):
+            click.echo(line)
+        if report_dir:
+            path = Path(report_dir) / "core-comparison.json"
+            path.write_text(json.dumps(diff, indent=1) + "\n", encoding="utf-8")
             click.echo(f"report: {path}")
     sys.exit(EXIT_FINDINGS if report.at_or_above(fail_on) else EXIT_OK)

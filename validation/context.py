@@ -129,10 +129,42 @@ class ColumnProfile:
         return np.asarray(per_value, dtype=bool)[self.codes]
 
 
+def _array_key(series: pd.Series):
+    """Identity of a column's data (pandas 3 hands out a new Series per ``frame[col]``, but the same
+    Arrow array, or a view of the same buffer), plus the object that keeps that data alive."""
+    values = series._values
+    if isinstance(values, np.ndarray):
+        info = values.__array_interface__
+        return ("np", info["data"][0], values.shape, info["strides"], values.dtype.str), \
+            (values.base if values.base is not None else values)
+    return ("ea", id(values), len(values)), values
+
+
+def clear_profiles() -> None:
+    """Forget every column profile (the runner starts each validation with a clean slate)."""
+    from .dates import _COMPONENTS
+    _PROFILES.clear()
+    _MEMO.clear()
+    _COMPONENTS.clear()
+
+
 def profile(series: pd.Series) -> ColumnProfile:
-    """Distinct-value view of a column (memoised for the column the rules are working on)."""
+    """Distinct-value view of a column, computed once per column per validation run: hundreds of rules
+    read the same columns, and factorising is the costly part."""
     if _MEMO and _MEMO[0] is series:       # column rules run one after another on the same Series
         return _MEMO[1]
+    key, keep = _array_key(series)
+    hit = _PROFILES.get(key)
+    if hit is not None:
+        return hit[1]
+    prof = _profile(series)
+    if len(_PROFILES) >= 1024:
+        _PROFILES.pop(next(iter(_PROFILES)))
+    _PROFILES[key] = (keep, prof)
+    return prof
+
+
+def _profile(series: pd.Series) -> ColumnProfile:
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if pd.api.types.is_numeric_dtype(series):
         raw = [_plain_text(v) for v in uniques]
@@ -156,6 +188,7 @@ def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
 
 _MEMO: list = []
+_PROFILES: dict = {}     # data identity -> (data kept alive, ColumnProfile)
 
 
 def _plain_text(v):
@@ -229,6 +262,8 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         index = pd.Index(mask_or_index)
     if len(index) == 0:
         return []
+    if callable(values):                   # built only when there is something to report
+        values = values()
     keys = record_keys(dataset, index)
     if values is None and variable is not None and variable in frame:
         values = frame.loc[index, variable]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 # complete or right-truncated date/datetime, or SDTMIG's unknown-month form 2003---15
@@ -96,10 +97,30 @@ def duration_ok(values: pd.Series) -> pd.Series:
 
 
 def complete_date(values: pd.Series) -> pd.Series:
-    """The YYYY-MM-DD part of values with a complete date, as datetime64; anything else NaT."""
-    text = _text(values)
+    """The YYYY-MM-DD part of values with a complete date, as datetime64; anything else NaT.
+    Parsed once per distinct value (a date column repeats its values many times), once per column per run."""
+    from .context import _array_key
+    key, keep = _array_key(values)
+    key = ("date",) + key
+    hit = _COMPONENTS.get(key)
+    if hit is not None:
+        return hit[1]
+    out = _complete_date(values)
+    if len(_COMPONENTS) >= 256:
+        _COMPONENTS.pop(next(iter(_COMPONENTS)))
+    _COMPONENTS[key] = (keep, out)
+    return out
+
+
+def _complete_date(values: pd.Series) -> pd.Series:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = _text(pd.Series(uniques, dtype=object))
     full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
-    return pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce")
+    parsed = pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce").to_numpy()
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    known = codes >= 0
+    out[known] = parsed.astype("datetime64[ns]")[codes[known]]
+    return pd.Series(out, index=values.index)
 
 
 def study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
@@ -108,21 +129,72 @@ def study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     return delta.where(delta < 0, delta + 1).astype(float)
 
 
+_PARTS_RX = (r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2})(?::([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?)?)?)?)?$")
+
+
+_SLICES = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+
+
+def _parts(uniques) -> np.ndarray:
+    """(n, 6) float components of distinct values, with Arrow's compute kernels (RE2, slices, casts)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    arr = pa.array([str(v).strip() if v is not None and v == v else "" for v in uniques], type=pa.string())
+    valid = pc.match_substring_regex(arr, pattern=_PARTS_RX.replace("(?:", "(?:").replace("([0-9]", "(?:[0-9]"))
+    length = pc.utf8_length(arr)
+    cols = []
+    for start, stop in _SLICES:
+        piece = pc.utf8_slice_codeunits(arr, start, stop)
+        keep = pc.and_(valid, pc.greater_equal(length, stop))
+        cols.append(pc.cast(pc.if_else(keep, piece, pa.scalar(None, pa.string())), pa.float64())
+                    .to_numpy(zero_copy_only=False))
+    return np.column_stack(cols) if cols else np.empty((0, 6))
+
+
+def components(values: pd.Series) -> np.ndarray:
+    """(year, month, day, hour, minute, second) of each value as floats, NaN past its precision; all NaN
+    for anything that is not a plain ISO 8601 date/time. Parsed once per distinct value."""
+    from .context import _array_key
+    key, keep = _array_key(values)
+    hit = _COMPONENTS.get(key)
+    if hit is not None:
+        return hit[1]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.vstack([_parts(uniques), np.full((1, 6), np.nan)])
+    out = table[np.where(codes < 0, len(table) - 1, codes)]
+    if len(_COMPONENTS) >= 256:
+        _COMPONENTS.pop(next(iter(_COMPONENTS)))
+    _COMPONENTS[key] = (keep, out)
+    return out
+
+
+_COMPONENTS: dict = {}   # data identity -> (data kept alive, components); cleared with the column profiles
+
+
 def after(start: pd.Series, end: pd.Series) -> pd.Series:
     """True where start is after end at their common precision (both valid ISO 8601, not intervals).
 
     "2012-03" vs "2012-03-15" compare on "2012-03" (equal: not after); so partial dates never
-    produce a finding they cannot prove.
+    produce a finding they cannot prove. Vectorised over (year, month, ..., second) components.
     """
-    a, b = _text(start), _text(end)
-    usable = a.str.match(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9:.]+)?)?)?$") & \
-        b.str.match(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9:.]+)?)?)?$")
-    n = pd.concat([a.str.len(), b.str.len()], axis=1).min(axis=1)
-    # comparing equal-length prefixes of ISO text is chronological comparison
-    out = pd.Series(False, index=start.index)
-    if usable.any():
-        idx = usable[usable].index
-        for length in n[idx].unique():
-            sel = idx[n[idx] == length]
-            out[sel] = a[sel].str.slice(0, int(length)) > b[sel].str.slice(0, int(length))
-    return out
+    a, b = components(start), components(end)
+    precision = np.minimum((~np.isnan(a)).cumprod(axis=1).sum(axis=1), (~np.isnan(b)).cumprod(axis=1).sum(axis=1))
+    result = np.zeros(len(a), dtype=bool)
+    undecided = np.ones(len(a), dtype=bool)
+    for k in range(6):
+        active = undecided & (k < precision)
+        greater, less = active & (a[:, k] > b[:, k]), active & (a[:, k] < b[:, k])
+        result |= greater
+        undecided &= ~(greater | less)
+    return pd.Series(result, index=start.index)
+
+
+def same_at_precision(start: pd.Series, end: pd.Series) -> pd.Series:
+    """True where both are plain ISO 8601 values that agree at their common precision
+    ("2014-01" and "2014-01-02": the start may be the same day)."""
+    a, b = components(start), components(end)
+    precision = np.minimum((~np.isnan(a)).cumprod(axis=1).sum(axis=1), (~np.isnan(b)).cumprod(axis=1).sum(axis=1))
+    equal = np.ones(len(a), dtype=bool)
+    for k in range(6):
+        equal &= (k >= precision) | (a[:, k] == b[:, k])
+    return pd.Series(equal & (precision > 0), index=start.index)

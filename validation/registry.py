@@ -32,6 +32,7 @@ class Rule:
     check: Callable | None = field(default=None, compare=False, repr=False)
     classes: tuple[str, ...] = ()    # observation classes / ADaM structures it targets (documentation)
     category: str = ""               # Presence / Format / Terminology / Consistency / Limit / Cross-reference
+    since: str | None = None         # first SDTMIG version the rule applies to (e.g. "3.3" for ARMNRS)
 
     def finding(self, dataset: str, **kw) -> Finding:
         message = kw.pop("message", None) or self.message
@@ -42,14 +43,14 @@ class Rule:
         return {"rule_id": self.id, "severity": self.severity, "scope": self.scope, "kind": self.kind,
                 "category": self.category, "classes": list(self.classes), "domains": list(self.domains),
                 "p21": list(self.p21), "publisher": list(self.publisher), "message": self.message,
-                "check": getattr(self.check, "__name__", "")}
+                "since": self.since or "", "check": getattr(self.check, "__name__", "")}
 
 
 RULES: dict[str, Rule] = {}
 
 
 def register(id: str, severity: str, message: str, *, scope: str = ANY, p21=(), publisher=(), domains=(),
-             kind: str = "dataset", classes=(), category: str = ""):
+             kind: str = "dataset", classes=(), category: str = "", since: str | None = None):
     """Decorator registering a check under a rule id (ids are unique)."""
     if severity not in SEVERITIES:
         raise ValueError(f"bad severity {severity} for {id}")
@@ -60,13 +61,23 @@ def register(id: str, severity: str, message: str, *, scope: str = ANY, p21=(), 
         if id in RULES:
             raise ValueError(f"rule {id} registered twice")
         RULES[id] = Rule(id, severity, message, scope, tuple(p21), tuple(publisher), tuple(domains), kind, fn,
-                         tuple(classes), category)
+                         tuple(classes), category, since)
         return fn
     return wrap
 
 
-def rules_for(scope: str, kind: str | None = None) -> list[Rule]:
-    return [r for r in RULES.values() if r.scope in (scope, ANY) and (kind is None or r.kind == kind)]
+def rules_for(scope: str, kind: str | None = None, ig_version: str | None = None) -> list[Rule]:
+    """Rules of a scope (and kind) that apply to the IG version (None = the newest)."""
+    return [r for r in RULES.values() if r.scope in (scope, ANY) and (kind is None or r.kind == kind)
+            and applies_to_version(r, ig_version)]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(".") if x.isdigit())
+
+
+def applies_to_version(rule: Rule, ig_version: str | None) -> bool:
+    return not (rule.since and ig_version) or _version(ig_version) >= _version(rule.since)
 
 
 def applies(rule: Rule, dataset_name: str) -> bool:

@@ -64,11 +64,12 @@ def summary_lines(report: ValidationReport, *, title: str = "validation", max_ru
     return lines
 
 
-FORMATS = ("json", "html", "xlsx", "junit")
+FORMATS = ("json", "html", "xlsx", "junit")          # written by default
+EXTRA_FORMATS = ("core-json",)                      # on request: CDISC CORE's JSON report layout
 
 
 def write_reports(report: ValidationReport, folder, *, formats=FORMATS, package: str = "", standard: str = "",
-                  fail_on: str = ERROR, stem: str = "validation") -> list[Path]:
+                  fail_on: str = ERROR, stem: str = "validation", sources: dict | None = None) -> list[Path]:
     """Write the requested formats into ``folder``: validation.json/.html/.xlsx and validation-junit.xml."""
     from .report_formats import write_excel, write_html, write_junit
     folder = Path(folder)
@@ -83,6 +84,10 @@ def write_reports(report: ValidationReport, folder, *, formats=FORMATS, package:
             written.append(write_excel(report, folder / f"{stem}.xlsx", package=package, standard=standard))
         elif fmt == "junit":
             written.append(write_junit(report, folder / f"{stem}-junit.xml", fail_on=fail_on, package=package))
+        elif fmt == "core-json":
+            from .core_report import write_core_json
+            written.append(write_core_json(report, folder / f"{stem}-core.json", package=package,
+                                           sources=sources))
         else:
             raise ValueError(f"unknown report format {fmt}")
     return written

@@ -14,11 +14,13 @@ REFERENCING = ("SUPP*", "RELREC", "CO")
 def key_text(series: pd.Series) -> pd.Series:
     """Values as IDVARVAL spells them: numbers without a trailing .0, text trimmed."""
     if pd.api.types.is_numeric_dtype(series):
-        num = series.astype(float)
-        whole = num.notna() & (num == np.floor(num.fillna(0)))
-        out = num.astype(str)
-        out[whole] = num[whole].astype("int64").astype(str)
-        return out.where(num.notna(), "")
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        num = pd.Series(uniques, dtype=float)
+        whole = num == np.floor(num)
+        shown = num.astype(str)
+        shown[whole] = num[whole].astype("int64").astype(str)
+        values = np.append(shown.to_numpy(dtype=object), "")
+        return pd.Series(values[np.where(codes < 0, len(values) - 1, codes)], index=series.index, dtype=object)
     return text(series)
 
 

@@ -72,10 +72,18 @@ def study_day_present(dataset, ctx):
         if not col.endswith("DTC"):
             continue
         day = col[:-3] + "DY"
-        if day not in dataset.frame.columns and ctx.standard_variable(dataset.name, day) is not None:
+        if day not in dataset.frame.columns and (ctx.standard_variable(dataset.name, day) is not None
+                                                 or day in model_variables(dataset, ctx)):
             out.append(RULES["TF-DY-003"].finding(dataset.name, variable=day, value=col,
                                                   message=f"{col} is present but {day} is not"))
     return out
+
+
+def model_variables(dataset, ctx) -> set:
+    """Variables the SDTM model gives the dataset's class (AEDY next to AEDTC, MHSOC next to MHBODSYS)."""
+    from .rules_structure import _model_variables
+    std = ctx.standard_dataset(dataset.name)
+    return (_model_variables(dataset, std) or set()) if std is not None else set()
 
 
 def _pairs(dataset, start_suffix, end_suffix):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..specs.ct import load_ct
 from ..specs.standards import load_standard
-from .context import ValidationContext, detect_scope
+from .context import ValidationContext, clear_profiles, detect_scope
 from .findings import ERROR, Finding, ValidationReport
 from .registry import ADAM, applies, load_all, rules_for
 from .schema import column_findings
@@ -26,6 +26,7 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
     those rules; ``{"unreadable": [(file, cause)]}`` feeds TF-IO-001.
     """
     load_all()
+    clear_profiles()
     scope = scope or detect_scope(datasets.keys())
     ctx = ValidationContext(datasets={k.upper(): v for k, v in datasets.items()},
                             ct=ct if ct is not None else load_ct(),
@@ -33,9 +34,10 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
                             define=define, options=options or {})
     report = ValidationReport(datasets={name: len(ds.frame) for name, ds in sorted(ctx.datasets.items())})
     only = set(ctx.options.get("only") or ())
-    dataset_rules = [r for r in rules_for(scope, "dataset") if not only or r.id in only]
-    study_rules = [r for r in rules_for(scope, "study") if not only or r.id in only]
-    column_rules = [r for r in rules_for(scope, "column") if not only or r.id in only]
+    version = ctx.options.get("ig_version") if scope != ADAM else None
+    dataset_rules = [r for r in rules_for(scope, "dataset", version) if not only or r.id in only]
+    study_rules = [r for r in rules_for(scope, "study", version) if not only or r.id in only]
+    column_rules = [r for r in rules_for(scope, "column", version) if not only or r.id in only]
     use_pandera = bool(ctx.options.get("pandera"))
     for name, ds in sorted(ctx.datasets.items()):
         if use_pandera:
