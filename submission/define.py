@@ -35,8 +35,11 @@ from trialforge.errors import SpecError
 from trialforge.specs.metadata import Dataset, VariableMeta
 
 from .define_attrs import ItemAttrs, item_attrs
-from .define_codelists import CodeListSpec, build_codelist, codelist_key, codelist_oid, collect_usage
-from .define_vlm import ValueItem, ValueList, value_lists
+from .define_adam_codelists import adam_candidates
+from .define_codelist_plan import CodelistPlan, plan_codelists
+from .define_codelists import CodeListSpec, build_codelist, codelist_oid
+from .define_html import STYLESHEET_NAME, stylesheet_instruction
+from .define_vlm import ValueList, value_lists
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -232,14 +235,19 @@ def _dictionary_key(name: str) -> str:
     return name.upper().replace(" ", "_")
 
 
-def _page_refs(ds: Dataset, var: VariableMeta, extra: Mapping) -> str | None:
-    pages = extra.get("pages", {}).get(_key(ds.name, var.name))
+def _page_refs(ds: Dataset, var: VariableMeta, extra: Mapping, page_key: str | None = None) -> str | None:
+    pages_map = extra.get("pages", {})
+    pages = pages_map.get(page_key) if page_key else None
+    if pages is None:
+        pages = pages_map.get(_key(ds.name, var.name))
     if pages is None and var.crf_pages:
         pages = " ".join(str(p) for p in var.crf_pages)
     if pages is None and var.origin_detail and re.fullmatch(r"\s*\d+(\s*[ ,]\s*\d+)*\s*", var.origin_detail):
         pages = var.origin_detail
     if pages is None:
         return None
+    if isinstance(pages, (list, tuple)):
+        pages = " ".join(str(p) for p in pages)
     return " ".join(re.split(r"[\s,]+", str(pages).strip()))
 
 
@@ -253,18 +261,24 @@ def _sorted_datasets(datasets: Sequence[Dataset]) -> list[Dataset]:
 
 # ---------------------------------------------------------------- the writer
 def write_define(datasets: Sequence[Dataset], path, *, study: Mapping, standard: str, ct,
-                 created: str, extra: Mapping | None = None) -> Path:
+                 created: str, extra: Mapping | None = None,
+                 stylesheet: str | None = STYLESHEET_NAME) -> Path:
     """Write define.xml (Define-XML 2.1.0) for `datasets` and return its path.
 
     `ct` is one ControlledTerminology or a sequence of them (e.g. ADaM CT + SDTM CT); each needs
     `.codelist(ref)` and `.version` and may carry `.publishing_set` ("SDTM", "ADaM"). `study` needs
     "id"; "name", "description", "protocol", "originator" and "acrf" (aCRF file name relative
-    to the define) are used when present. `created` is an ISO 8601 datetime.
+    to the define) are used when present. `created` is an ISO 8601 datetime. `stylesheet` is the
+    href of the xml-stylesheet instruction (None: no instruction); `define_html.ship_stylesheet`
+    puts the file beside the define.
     """
     root = build_define(datasets, study=study, standard=standard, ct=ct, created=created, extra=extra)
+    if stylesheet:
+        root.addprevious(stylesheet_instruction(stylesheet))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    path.write_bytes(etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
+                                    pretty_print=True))
     return path
 
 
@@ -309,7 +323,9 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                                "Version": std_version, "Status": "Final"})
     # CT standards: the define's own publishing set from each CT object, plus every CT release a
     # referenced codelist says it came from (Codelist.ct_version, set by the CT reader).
-    usage = collect_usage(datasets, cts)
+    vlists = {ds.name: value_lists(ds) for ds in datasets}
+    plan = _codelist_plan(datasets, cts, vlists, extra)
+    usage = plan.usage
     ct_oids: list[str | None] = []
     ct_pairs: list[tuple[str, str]] = []
     for one in cts:
@@ -331,6 +347,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
             codelist_std[key] = _ct_oid(*pair)
         else:
             codelist_std[key] = ct_oids[index] if index is not None else None
+    _check_created_after_ct(created, ct_pairs)
     for pub, version in ct_pairs:
         _el(stds, "def:Standard", {"OID": _ct_oid(pub, version), "Name": "CDISC/NCI", "Type": "CT",
                                    "PublishingSet": pub, "Version": version, "Status": "Final"})
@@ -338,21 +355,22 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     leaves: list[tuple[str, str, str]] = []          # (ID, href, title) of documents
     acrf = study.get("acrf")
     if acrf:
-        leaves.append(("LF.acrf", str(acrf), "Annotated CRF"))
+        leaves.append(("LF.acrf", str(acrf), str(study.get("acrf_title") or "Annotated CRF")))
         ac = _el(mdv, "def:AnnotatedCRF")
         _el(ac, "def:DocumentRef", {"leafID": "LF.acrf"})
     guide = study.get("reviewers_guide")
     if guide:
-        leaves.append(("LF.guide", str(guide), "Reviewer's Guide"))
+        leaves.append(("LF.guide", str(guide), str(study.get("reviewers_guide_title") or "Reviewer's Guide")))
         sd = _el(mdv, "def:SupplementalDoc")
         _el(sd, "def:DocumentRef", {"leafID": "LF.guide"})
 
     # Gather everything first, then write in schema order.
-    vlists = {ds.name: value_lists(ds) for ds in datasets}
     codelists: dict[str, CodeListSpec] = {}
     for key in sorted(usage):
         codelist, _index, use = usage[key]
-        codelists[key] = build_codelist(key, codelist, use, codelist_std[key])
+        spec = build_codelist(key, codelist, use, codelist_std[key], fallback_name=plan.first_label.get(key),
+                              sponsor_name=_sponsor_name(key, plan))
+        codelists[key] = spec
     for ds in datasets:
         for var in ds.meta.variables:
             found = dictionary_of(ds, var, extra)
@@ -398,16 +416,27 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
         for var in ds.meta.variables:
             values = ds.frame[var.name] if var.name in ds.frame.columns else pd.Series([], dtype=float)
             attrs = item_attrs(var, values)
+            vl = vl_by_var.get(var.name)
+            if var.origin is None and vl is not None:      # SUPP-- QVAL: the origins of its slices
+                var = replace(var, origin=_slice_origins(vl))
+            if var.origin is None:
+                var = replace(var, origin=_DEFAULT_ORIGIN.get(ds.name))
             _item_def(mdv, ds, var, f"IT.{ds.name}.{var.name}", attrs, var.label, study, extra,
-                      codelists, vl_by_var.get(var.name), comments=comments)
+                      codelists, vl, comments=comments,
+                      codelist_key=_dictionary_or(ds, var, extra, plan.variable.get((ds.name, var.name))))
         for vl in vlists[ds.name]:
             for item in vl.items:
                 var = vl.variable
-                if item.origin and item.origin != var.origin:
+                if var.origin is None:
+                    var = replace(var, origin=item.origin or _DEFAULT_ORIGIN.get(ds.name))
+                elif item.origin and item.origin != var.origin:
                     var = replace(var, origin=item.origin, origin_detail=None, crf_pages=(),
                                   origin_source=None, method=None)
-                _item_def(mdv, ds, var, item.item_oid, item.attrs, None, study, extra,
-                          codelists, None, comments=comments, vlm=True)
+                _item_def(mdv, ds, var, item.item_oid, item.attrs, item.label or vl.variable.label,
+                          study, extra, codelists, None, comments=comments, vlm=True,
+                          page_key=f"{ds.name}.{vl.variable.name}.{item.value}",
+                          codelist_key=_dictionary_or(ds, var, extra,
+                                                      plan.value.get((ds.name, vl.variable.name, item.value))))
 
     # CodeList
     for key in sorted(codelists, key=lambda k: codelists[k].oid):
@@ -491,7 +520,8 @@ def _item_group(mdv, ds: Dataset, std_name: str, purpose: str, ig_oid: str, extr
 
 def _item_def(mdv, ds: Dataset, var: VariableMeta, oid: str, attrs: ItemAttrs, label: str | None,
               study: Mapping, extra: Mapping, codelists: dict, vl: ValueList | None, *,
-              comments: dict, vlm: bool = False):
+              comments: dict, vlm: bool = False, codelist_key: str | None = None,
+              page_key: str | None = None):
     key = _key(ds.name, var.name)
     comment_oid = None
     text = None if vlm else variable_comment(ds, var, extra)
@@ -504,34 +534,76 @@ def _item_def(mdv, ds: Dataset, var: VariableMeta, oid: str, attrs: ItemAttrs, l
         "def:DisplayFormat": attrs.display_format, "def:CommentOID": comment_oid})
     if label is not None:
         _description(item, label)
-    cl_key = _codelist_key_for(ds, var, codelists, extra)
-    if cl_key is not None:
-        _el(item, "CodeListRef", {"CodeListOID": codelists[cl_key].oid})
-    otype = origin_type(ds, var)
-    if otype is not None:
-        origin = _el(item, "def:Origin", {"Type": otype, "Source": origin_source(ds, var, otype, extra)})
-        pages = _page_refs(ds, var, extra) if otype == "Collected" else None
-        if otype in ("Predecessor", "Protocol", "Other") and var.origin_detail:
-            _description(origin, var.origin_detail)
-        elif otype == "Collected" and var.origin_detail and pages is None:
-            _description(origin, var.origin_detail)
-        if pages and study.get("acrf"):
-            doc = _el(origin, "def:DocumentRef", {"leafID": "LF.acrf"})
-            _el(doc, "def:PDFPageRef", {"PageRefs": pages, "Type": "PhysicalRef"})
+    if codelist_key is not None and codelist_key in codelists:
+        _el(item, "CodeListRef", {"CodeListOID": codelists[codelist_key].oid})
+    for one in _origins(var):
+        _origin(item, ds, replace(var, origin=one), study, extra, page_key)
     if vl is not None:
         _el(item, "def:ValueListRef", {"ValueListOID": vl.oid})
 
 
-def _codelist_key_for(ds: Dataset, var: VariableMeta, codelists: dict, extra: Mapping) -> str | None:
+def _origins(var: VariableMeta) -> list[str]:
+    """Origin types of a variable; several (joined by '|') for a QVAL whose slices differ."""
+    return [o for o in (var.origin or "").split("|") if o]
+
+
+def _origin(item, ds: Dataset, var: VariableMeta, study: Mapping, extra: Mapping, page_key: str | None):
+    otype = origin_type(ds, var)
+    if otype is None:
+        return
+    origin = _el(item, "def:Origin", {"Type": otype, "Source": origin_source(ds, var, otype, extra)})
+    pages = _page_refs(ds, var, extra, page_key) if otype == "Collected" else None
+    if otype in ("Predecessor", "Protocol", "Other") and var.origin_detail:
+        _description(origin, var.origin_detail)
+    elif otype == "Collected" and var.origin_detail and pages is None:
+        _description(origin, var.origin_detail)
+    if pages and study.get("acrf"):
+        doc = _el(origin, "def:DocumentRef", {"leafID": "LF.acrf"})
+        _el(doc, "def:PDFPageRef", {"PageRefs": pages, "Type": "PhysicalRef"})
+
+
+# Origin of a variable whose metadata say none, by dataset: RELREC rows are written from relrec.yaml.
+_DEFAULT_ORIGIN = {"RELREC": "Assigned"}
+
+
+def _slice_origins(vl: ValueList) -> str | None:
+    """The distinct origin types of a value list's slices ('Collected|Derived'), in sorted order."""
+    kinds = sorted({kind for item in vl.items if item.origin for kind in item.origin.split("|")})
+    return "|".join(kinds) or None
+
+
+def _dictionary_or(ds: Dataset, var: VariableMeta, extra: Mapping, key: str | None) -> str | None:
     found = dictionary_of(ds, var, extra)
-    if found is not None:
-        return _dictionary_key(found[0])
-    if not (var.codelist or var.codelist_code):
-        return None
-    for cl_key, spec in codelists.items():
-        if cl_key in (var.codelist, var.codelist_code) or (spec.c_code and spec.c_code == var.codelist_code):
-            return cl_key
-    return None
+    return _dictionary_key(found[0]) if found is not None else key
+
+
+def _codelist_plan(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping, extra: Mapping) -> CodelistPlan:
+    """Codelist references of every variable and slice (define_codelist_plan); the candidates are
+    `extra["codelists"]` ("DS.VAR" / "DS.VAR.VALUE" -> refs, e.g. from the SDTM specs' `ct:`)
+    plus the ADaM rule table (define_adam_codelists)."""
+    candidates: dict[str, list[str]] = {k: list(v) for k, v in adam_candidates(datasets).items()}
+    for key, refs in (extra.get("codelists") or {}).items():
+        refs = [refs] if isinstance(refs, str) else list(refs)
+        candidates[key] = refs + [r for r in candidates.get(key, []) if r not in refs]
+    plan = plan_codelists(datasets, cts, vlists, candidates)
+    plan.drop_unused(lambda key: bool(build_codelist(key, plan.usage[key][0], plan.usage[key][2], None).entries))
+    return plan
+
+
+def _sponsor_name(key: str, plan: CodelistPlan) -> str:
+    """A sponsor list's name: the label of the variable it serves, with the dataset when per dataset."""
+    label = plan.first_label.get(key) or key
+    head = key.split(".")[0]
+    return f"{label} ({head})" if "." in key else label
+
+
+def _check_created_after_ct(created: str, ct_pairs: Sequence[tuple[str, str]]) -> None:
+    """A define cannot be created before a CT release it cites was published."""
+    for pub, version in ct_pairs:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", version) and created[:10] < version:
+            raise SpecError(f"define.xml CreationDateTime {created} is before the {pub} CT {version} it "
+                            f"cites; set study.yaml created on or after {version}", column="created",
+                            value=created)
 
 
 def _code_list(mdv, spec: CodeListSpec):

@@ -146,31 +146,46 @@ def codelist_oid(key: str) -> str:
     return "CL." + key.replace(" ", "_")
 
 
-def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None) -> CodeListSpec:
-    """One CodeListSpec following the module's term rule."""
+def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None,
+                   fallback_name: str | None = None, sponsor_name: str | None = None) -> CodeListSpec:
+    """One CodeListSpec following the module's term rule.
+
+    CT terms carry the C-code their release gives (a release that leaves a term's code blank,
+    as CT 2022-09-30 does for some terms, gives none: codes are never made up). A codelist whose
+    release leaves the name blank is named by its submission value, else by `fallback_name` (the
+    label of the first variable using it), never by its bare C-code.
+    """
     data_type = "text"
     if usage.numeric:
         data_type = "integer" if all(_is_int_text(v) for v in usage.values) else "float"
     if codelist is None:       # sponsor-defined codelist: the values used, sorted
-        entries = [CodeListEntry(v, usage.decodes.get(v)) for v in sorted(usage.values)]
-        return CodeListSpec(codelist_oid(key), key, data_type, entries=entries)
+        entries = [CodeListEntry(v, usage.decodes.get(v)) for v in sorted(usage.values, key=_sort_key)]
+        return CodeListSpec(codelist_oid(key), sponsor_name or key, data_type, entries=entries)
     terms = list(codelist.terms)
     extensible = _is_yes(codelist.extensible)
     list_all = not extensible and len(terms) <= FULL_LIST_MAX_TERMS
     by_value = {t.value: t for t in terms}
     entries = [CodeListEntry(t.value, usage.decodes.get(t.value), t.code or None)
-               for t in terms if list_all or t.value in usage.values]
+               for t in terms if t.value and (list_all or t.value in usage.values)]
     if extensible:
         entries += [CodeListEntry(v, usage.decodes.get(v), None, True)
-                    for v in sorted(usage.values - set(by_value))]
+                    for v in sorted(usage.values - set(by_value), key=_sort_key)]
     if any(e.decode is not None for e in entries):   # one decoded item -> every item decoded
         entries = [e if e.decode is not None else
                    CodeListEntry(e.coded_value, _fallback_decode(by_value.get(e.coded_value), e),
                                  e.c_code, e.extended) for e in entries]
     # Some NCI EVS codelist rows leave the name blank; Define-XML needs one (minLength 1).
-    name = codelist.name or codelist.short_name or key
+    name = codelist.name or codelist.short_name or fallback_name or key
     return CodeListSpec(codelist_oid(key), name, data_type, codelist.code or None,
                         standard_oid, entries)
+
+
+def _sort_key(value: str):
+    """Numbers in numeric order, then text."""
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
 
 
 def _fallback_decode(term, entry: CodeListEntry) -> str:

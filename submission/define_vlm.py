@@ -5,7 +5,7 @@ result variables. Each distinct value of the split variable in the data becomes 
 WhereClauseDef (`<by> EQ <value>`) and, per result variable, one value-level ItemDef whose
 DataType/Length come from that slice of the data (LBORRES for ALT is float, for a urine colour
 text). Slices with no non-missing result are not described. SUPP-- slices also take their
-def:Origin from QORIG when every record of the slice says the same (CRF -> Collected).
+def:Origin from QORIG (CRF -> Collected; a slice whose records differ lists each origin).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pandas as pd
 from trialforge.specs.metadata import Dataset, VariableMeta
 
 from .define_attrs import ItemAttrs, present_text, value_attrs
+from .define_codelists import decode_variable
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class ValueItem:
     attrs: ItemAttrs
     mandatory: bool
     origin: str | None = None           # Define-XML origin type of this slice, when the data say it
+    label: str | None = None            # what the slice is: the decode of the code (LBTEST, QLABEL, PARAM)
 
     @property
     def item_oid(self) -> str:
@@ -105,6 +107,7 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
             continue
         keys = present_text(frame[by])
         split_values = sorted(keys.unique().tolist())
+        labels = slice_labels(frame, by, keys)
         for result in rule.results(ds):
             var = ds.meta.variable(result)
             if var is None or result not in frame.columns:
@@ -117,11 +120,23 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
                     continue
                 origin = slice_origin(frame.loc[rows, rule.origin_from]) if rule.origin_from in frame.columns else None
                 items.append(ValueItem(ds.name, var, by, value, value_attrs(slice_, var),
-                                       var.core == "Req", origin))
+                                       var.core == "Req", origin, labels.get(value)))
             if items:
                 out.append(ValueList(ds.name, var, tuple(items)))
         break                                   # first matching rule only
     return out
+
+
+def slice_labels(frame: pd.DataFrame, by: str, keys: pd.Series) -> dict[str, str]:
+    """Code -> its decode in the paired column (LBTESTCD -> LBTEST, QNAM -> QLABEL, PARAMCD -> PARAM);
+    the first in sorted order when a code has several."""
+    partner = decode_variable(by, frame.columns)
+    if partner is None:
+        return {}
+    decodes = present_text(frame.loc[keys.index, partner])
+    pairs = pd.DataFrame({"c": keys.loc[decodes.index], "d": decodes}).sort_values(["c", "d"])
+    first = pairs.drop_duplicates("c")
+    return dict(zip(first["c"], first["d"]))
 
 
 # QORIG wording (SDTMIG: CRF, ASSIGNED, DERIVED ...) -> Define-XML 2.1 origin type.
@@ -130,9 +145,12 @@ _QORIG = {"crf": "Collected", "collected": "Collected", "edt": "Collected", "der
 
 
 def slice_origin(values: pd.Series) -> str | None:
-    """The origin type all records of a slice agree on, else None (then the parent's origin holds)."""
+    """The origin types of a slice's records ('Collected', or 'Collected|Derived' when they differ);
+    None when a QORIG is not an origin this table knows (then the parent's origin holds)."""
     kinds = {_QORIG.get(v.strip().lower()) for v in present_text(values).unique()}
-    return kinds.pop() if len(kinds) == 1 and None not in kinds else None
+    if not kinds or None in kinds:
+        return None
+    return "|".join(sorted(kinds))
 
 
 def _all_missing(values: pd.Series, var: VariableMeta) -> bool:
