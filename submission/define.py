@@ -36,6 +36,7 @@ from trialforge.specs.metadata import Dataset, VariableMeta
 
 from .define_attrs import ItemAttrs, item_attrs
 from .define_adam_codelists import adam_candidates
+from .define_arm import ARM_NS
 from .define_codelist_plan import CodelistPlan, plan_codelists
 from .define_codelists import CodeListSpec, build_codelist, codelist_oid
 from .define_html import STYLESHEET_NAME, stylesheet_instruction
@@ -262,7 +263,7 @@ def _sorted_datasets(datasets: Sequence[Dataset]) -> list[Dataset]:
 # ---------------------------------------------------------------- the writer
 def write_define(datasets: Sequence[Dataset], path, *, study: Mapping, standard: str, ct,
                  created: str, extra: Mapping | None = None,
-                 stylesheet: str | None = STYLESHEET_NAME) -> Path:
+                 stylesheet: str | None = STYLESHEET_NAME, arm: Sequence | None = None) -> Path:
     """Write define.xml (Define-XML 2.1.0) for `datasets` and return its path.
 
     `ct` is one ControlledTerminology or a sequence of them (e.g. ADaM CT + SDTM CT); each needs
@@ -272,7 +273,8 @@ def write_define(datasets: Sequence[Dataset], path, *, study: Mapping, standard:
     href of the xml-stylesheet instruction (None: no instruction); `define_html.ship_stylesheet`
     puts the file beside the define.
     """
-    root = build_define(datasets, study=study, standard=standard, ct=ct, created=created, extra=extra)
+    root = build_define(datasets, study=study, standard=standard, ct=ct, created=created, extra=extra,
+                        arm=arm)
     if stylesheet:
         root.addprevious(stylesheet_instruction(stylesheet))
     path = Path(path)
@@ -283,8 +285,8 @@ def write_define(datasets: Sequence[Dataset], path, *, study: Mapping, standard:
 
 
 def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, ct, created: str,
-                 extra: Mapping | None = None):
-    """The define.xml tree (see `write_define`)."""
+                 extra: Mapping | None = None, arm: Sequence | None = None):
+    """The define.xml tree (see `write_define`); `arm`: define_arm.ArmDisplay objects (ADaM)."""
     extra = dict(extra or {})
     if not _DATETIME_RE.match(created or ""):
         raise SpecError("created must be an ISO 8601 datetime like 2026-01-31T00:00:00", value=created)
@@ -296,7 +298,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     datasets = _sorted_datasets(datasets)
     study_id = str(study["id"])
 
-    root = etree.Element(_q("ODM"), nsmap=NSMAP)
+    root = etree.Element(_q("ODM"), nsmap={**NSMAP, "arm": ARM_NS} if arm else NSMAP)
     for key, value in (("FileType", "Snapshot"), ("FileOID", f"DEF.{study_id}.{std_name}.{std_version}"),
                        ("ODMVersion", "1.3.2"), ("CreationDateTime", created),
                        ("Originator", study.get("originator")), ("SourceSystem", "trialforge"),
@@ -394,7 +396,14 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                                            "Mandatory": "Yes" if item.mandatory else "No",
                                            "MethodOID": mt})
                 _el(ref, "def:WhereClauseRef", {"WhereClauseOID": item.where_oid})
+    arm_where = _arm_where_clauses(arm or (), datasets)
     written_wc = set()
+    for oid, checks in arm_where.values():
+        wc = _el(mdv, "def:WhereClauseDef", {"OID": oid})
+        for item_oid, comparator, values in checks:
+            rc = _el(wc, "RangeCheck", {"Comparator": comparator, "SoftHard": "Soft", "def:ItemOID": item_oid})
+            for value in values:
+                _el(rc, "CheckValue", text=value)
     for ds in datasets:
         for vl in vlists[ds.name]:
             for item in vl.items:
@@ -456,7 +465,83 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     # def:leaf (documents)
     for leaf_id, href, title in sorted(leaves):
         _leaf(mdv, leaf_id, href, title)
+    if arm:
+        _arm(mdv, arm, arm_where, {ds.name: set(ds.meta.variable_names) for ds in datasets})
     return root
+
+
+# ---------------------------------------------------------------- Analysis Results Metadata
+def _arm_q(tag: str) -> str:
+    return f"{{{ARM_NS}}}{tag}"
+
+
+def _arm_el(parent, tag: str, attrs: Mapping[str, object] | None = None, text: str | None = None):
+    node = etree.SubElement(parent, _arm_q(tag))
+    for key, value in (attrs or {}).items():
+        if value is not None:
+            node.set(key, str(value))
+    if text is not None:
+        node.text = text
+    return node
+
+
+def _merged(datasets) -> list:
+    """One AnalysisDataset per dataset: selections joined by 'and', variables united."""
+    from .define_arm import ArmDataset, _and
+    out: dict[str, ArmDataset] = {}
+    for d in datasets:
+        if d.name in out:
+            old = out[d.name]
+            d = ArmDataset(d.name, _and(old.where, d.where) if old.where != d.where else old.where,
+                           tuple(dict.fromkeys(old.variables + d.variables)))
+        out[d.name] = d
+    return list(out.values())
+
+
+def _arm_where_clauses(displays, datasets) -> dict:
+    """(display id, result index, dataset) -> (WhereClauseDef OID, [(ItemOID, comparator, values)])."""
+    from .define_arm import where_checks
+    names = {ds.name: set(ds.meta.variable_names) for ds in datasets}
+    out = {}
+    for display in displays:
+        for i, result in enumerate(display.results, start=1):
+            for d in _merged(result.datasets):
+                checks = where_checks(d.where)
+                if not checks or d.name not in names or any(v not in names[d.name] for v, _c, _vals in checks):
+                    continue
+                oid = f"WC.{display.id}.R{i}.{d.name}"
+                out[(display.id, i, d.name)] = (oid, [(f"IT.{d.name}.{v}", c, vals) for v, c, vals in checks])
+    return out
+
+
+def _arm(mdv, displays, where: Mapping, names: Mapping[str, set]):
+    root = _arm_el(mdv, "AnalysisResultDisplays")
+    for display in displays:
+        rd = _arm_el(root, "ResultDisplay", {"OID": display.oid, "Name": display.id})
+        _description(rd, display.title)
+        for i, result in enumerate(display.results, start=1):
+            pds = result.parameter_dataset
+            ar = _arm_el(rd, "AnalysisResult", {
+                "OID": f"AR.{display.id}.R{i}", "ParameterOID": f"IT.{pds}.PARAMCD" if pds else None,
+                "AnalysisReason": display.reason, "AnalysisPurpose": display.purpose})
+            _description(ar, result.description)
+            ads = _arm_el(ar, "AnalysisDatasets")
+            for d in _merged(result.datasets):
+                if d.name not in names:
+                    raise SpecError(f"analysis result {display.id} uses dataset {d.name}, which this define "
+                                    f"does not describe", value=d.name)
+                one = _arm_el(ads, "AnalysisDataset", {"ItemGroupOID": f"IG.{d.name}"})
+                clause = where.get((display.id, i, d.name))
+                if clause:
+                    _el(one, "def:WhereClauseRef", {"WhereClauseOID": clause[0]})
+                for var in d.variables:
+                    if var in names[d.name]:
+                        _arm_el(one, "AnalysisVariable", {"ItemOID": f"IT.{d.name}.{var}"})
+            doc = _arm_el(ar, "Documentation")
+            selection = "; ".join(f"{d.name} where {d.where}" for d in _merged(result.datasets) if d.where)
+            _description(doc, result.documentation + (f" Selection: {selection}." if selection else ""))
+            code = _arm_el(ar, "ProgrammingCode", {"Context": "trialforge command line"})
+            _arm_el(code, "Code", text=display.code)
 
 
 def _tool_version() -> str | None:
@@ -627,13 +712,11 @@ def _code_list(mdv, spec: CodeListSpec):
 
 
 # ---------------------------------------------------------------- rendering and schema validation
-def render_define_html(define_path, xsl_path, out) -> Path:
-    """Render define.xml to HTML with a stylesheet the user supplies (none is shipped)."""
-    transform = etree.XSLT(etree.parse(str(xsl_path)))
-    result = transform(etree.parse(str(define_path)))
-    out = Path(out)
-    out.write_bytes(bytes(result))
-    return out
+def render_define_html(define_path, xsl_path=None, out=None) -> Path:
+    """Render define.xml to HTML: the shipped define2-1.xsl unless `xsl_path` names another;
+    default output define.html beside the define (see define_html)."""
+    from .define_html import render_define_html as render
+    return render(define_path, out, xsl_path)
 
 
 def default_define_xsd() -> Path | None:
@@ -647,16 +730,28 @@ def default_define_xsd() -> Path | None:
     return xsd if xsd.exists() else None
 
 
+def default_arm_xsd() -> Path | None:
+    """The ARM 1.0 XSD (Define-XML 2.1 + arm: extension) shipped by `defineutils`, when installed."""
+    define = default_define_xsd()
+    if define is None:
+        return None
+    xsd = define.parent.parent / "cdisc-arm-1.0" / "arm1-0-0.xsd"
+    return xsd if xsd.exists() else None
+
+
 def validate_define_xsd(path, xsd_path=None) -> list[str]:
     """Schema errors of a define.xml ("line N: message"); [] when valid.
 
-    Uses `xsd_path`, else the XSD shipped by `defineutils` (a test/optional dependency).
+    Uses `xsd_path`, else the XSD shipped by `defineutils` (a test/optional dependency): the
+    Define-XML 2.1 schema, or the ARM 1.0 schema (which includes it) when the define carries
+    Analysis Results Metadata.
     """
-    xsd = Path(xsd_path) if xsd_path else default_define_xsd()
+    doc = etree.parse(str(path))
+    has_arm = bool(doc.getroot().xpath("//arm:AnalysisResultDisplays", namespaces={"arm": ARM_NS}))
+    xsd = Path(xsd_path) if xsd_path else (default_arm_xsd() if has_arm else default_define_xsd())
     if xsd is None:
         raise SpecError("no Define-XML 2.1 XSD: install defineutils or pass xsd_path")
     schema = etree.XMLSchema(etree.parse(str(xsd)))
-    doc = etree.parse(str(path))
     if schema.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]

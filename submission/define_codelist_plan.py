@@ -7,9 +7,9 @@ value-level metadata, the codelist goes on the slices, by rule:
 - a slice whose values are all numbers (value-level DataType integer/float) gets no codelist: numeric
   results never become terms;
 - a text slice gets the first candidate codelist that holds every value of the slice (candidates: the
-  slice's own from `candidates["DS.VAR.VALUE"]`, then the variable's own, then
-  `candidates["DS.VAR"]`, e.g. NY and ONCRSR named by the RS spec's branches), else the first
-  candidate (its extensions then follow the term rule of define_codelists); but a slice whose
+  slice's own from `candidates["DS.VAR.VALUE"]`, then the variable's own, then `candidates["DS.VAR"]`,
+  then the slice-only `candidates["DS.VAR.*"]`, e.g. NY and ONCRSR named by the RS spec's branches),
+  else the first candidate (its extensions then follow the term rule of define_codelists); but a slice whose
   would-be extensions carry a digit ("<1.5", "1:160") holds measurements and gets no codelist;
 - the variable itself references a codelist only when every described slice uses the same one.
 A variable without value-level metadata references its own codelist (or its first candidate) and
@@ -125,7 +125,8 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
                     slice_keys.append(None)
                     continue
                 own = [r for r in candidates.get(f"{ds.name}.{var.name}.{item.value}", ()) if r]
-                options = own + [r for r in refs if r not in own]
+                branch = [r for r in candidates.get(f"{ds.name}.{var.name}.*", ()) if r]
+                options = list(dict.fromkeys(own + refs + branch))
                 if not options:
                     slice_keys.append(None)
                     continue
