@@ -19,6 +19,7 @@ C-code, and the CodeList carries its codelist C-code.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -143,7 +144,8 @@ def codelist_key(var: VariableMeta, codelist) -> str:
 
 
 def codelist_oid(key: str) -> str:
-    return "CL." + key.replace(" ", "_")
+    """"NY" -> "CL.NY"; a merged list "NCOMPLT; PROTMLST" -> "CL.NCOMPLT_PROTMLST"."""
+    return "CL." + re.sub(r"[^A-Za-z0-9._-]+", "_", key)
 
 
 def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None,
@@ -176,8 +178,8 @@ def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None,
                                  e.c_code, e.extended) for e in entries]
     # Some NCI EVS codelist rows leave the name blank; Define-XML needs one (minLength 1).
     name = codelist.name or codelist.short_name or fallback_name or key
-    return CodeListSpec(codelist_oid(key), name, data_type, codelist.code or None,
-                        standard_oid, entries)
+    code = codelist.code if codelist.code and ";" not in codelist.code else None   # merged lists: no one code
+    return CodeListSpec(codelist_oid(key), name, data_type, code, standard_oid, entries)
 
 
 def _sort_key(value: str):

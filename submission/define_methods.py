@@ -112,7 +112,12 @@ def _value(rule, known: set[str]) -> str:
     """What one rule (a `then`/`else` branch or a whole rule) gives, as a phrase."""
     kind, value = rule.kind, rule.value
     if kind == "constant":
-        return "blank" if value in (None, "") else f"'{value}'"
+        if value in (None, ""):
+            return "blank"
+        text = str(value)
+        if text.startswith("${") and text.endswith("}") and text.count("${") == 1:
+            return f"the study.yaml value {text[2:-1]}"       # ${study.title} -> study.yaml study.title
+        return f"'{text}'"
     if kind == "from":
         text = say_expression(str(value), known)
         ct = rule.get("ct")
