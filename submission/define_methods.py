@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 from typing import Callable, Mapping
 
+# Columns the findings transposition (melt) generates: the value and unit of each test on the form.
+_GENERATED = {"_VALUE": "the result collected on the CRF", "_UNIT": "the unit collected on the CRF"}
 _OPS = {ast.Eq: "is", ast.NotEq: "is not", ast.Lt: "is less than", ast.LtE: "is at most",
         ast.Gt: "is greater than", ast.GtE: "is at least", ast.In: "is one of", ast.NotIn: "is not one of"}
 _ARITH = {ast.Add: "plus", ast.Sub: "minus", ast.Mult: "times", ast.Div: "divided by"}
@@ -54,6 +56,8 @@ class _Say(ast.NodeVisitor):
 
     def visit_Name(self, node):
         name = node.id[4:] if node.id.startswith("raw_") else node.id
+        if name in _GENERATED:
+            return _GENERATED[name]
         return name if name in self.known else f"the CRF field {name}"
 
     def visit_Attribute(self, node):        # DM.RFSTDTC, raw.AETERM
@@ -184,8 +188,22 @@ _SAY_KIND: dict[str, Callable] = {
 }
 
 
+def _working_notes(text: str, spec, known: set[str], depth: int = 2) -> list[str]:
+    """"X = ..." for each working (helper, not submitted) variable a text names, one level deep per call."""
+    import re
+    notes = []
+    for name in sorted(spec.working):
+        if re.search(rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])", text):
+            said = _value(spec.variables[name], known)
+            notes.append(f"{name} = {said}")
+            if depth > 1:
+                notes += [n for n in _working_notes(said, spec, known, depth - 1) if n not in notes]
+    return notes
+
+
 def method_texts(specs, dataset_variables: Mapping[str, set[str]] | None = None) -> dict[str, str]:
-    """"DS.VAR" -> plain-English method of every Derived spec variable without its own `method:`."""
+    """"DS.VAR" -> plain-English method of every Derived spec variable without its own `method:`;
+    helper (working) variables it uses are said after it ("; where PARTCD = ...")."""
     out = {}
     for spec in specs:
         known = set(dataset_variables.get(spec.dataset, ())) if dataset_variables else set(spec.variables)
@@ -193,5 +211,7 @@ def method_texts(specs, dataset_variables: Mapping[str, set[str]] | None = None)
         for name, rule in spec.variables.items():
             if name in spec.working or rule.get("method") or rule.origin != "Derived":
                 continue
-            out[f"{spec.dataset}.{name}"] = f"{name} = {_value(rule, known)}"
+            text = f"{name} = {_value(rule, known)}"
+            notes = [n for n in _working_notes(text, spec, known) if not n.startswith(f"{name} = ")]
+            out[f"{spec.dataset}.{name}"] = text + (f"; where {'; '.join(notes)}" if notes else "")
     return out
