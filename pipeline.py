@@ -153,7 +153,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
 def _write_define(datasets, folder, info, standard, ct, study, package):
     """define.xml with its stylesheet, define.html and documents (ADaM: with ARM of the key displays)."""
     from .submission.define_study import key_displays, write_define_bundle
-    arm = key_displays(study) if package == "adam" else None
+    arm = key_displays(study, datasets) if package == "adam" else None
     return write_define_bundle(datasets, folder, study=study, info=info, standard=standard, ct=ct,
                                package=package, arm=arm)
 

@@ -195,7 +195,8 @@ def analyses(spec) -> list[ArmResult]:
     blocks = getattr(layout, "blocks", None)
     blocks = list(blocks) if blocks is not None else [layout]
     columns = getattr(layout, "columns", None)
-    col_vars = tuple(v for v in (getattr(columns, "var", None),) if v)
+    columns = columns if isinstance(columns, (tuple, list)) else (columns,)      # one column set or several
+    col_vars = tuple(dict.fromkeys(v for c in columns for v in (getattr(c, "var", None),) if v))
     pop = ArmDataset(pop.name, pop.where, col_vars)
     out = []
     for block in blocks:

@@ -149,20 +149,31 @@ def write_define_bundle(datasets: Mapping, folder, *, study, info: Mapping, stan
     return written
 
 
-def table_specs(study) -> list:
-    """The study's tables and figures catalogue (the table spec objects ARM is built from)."""
-    from trialforge.tables import catalog
-    return list(catalog.TABLES) + list(catalog.FIGURES)
+def table_specs(study, adam: Mapping | None = None) -> list:
+    """The study's tables and figures catalogue (study.yaml `tables`, else the package default), the
+    table spec objects ARM is built from, with their `@{fact}` texts resolved against the ADaM data
+    and adam.yaml as the tables build resolves them (so ARM and the CSR say the same)."""
+    from trialforge.tables.catalogue import study_catalogue
+    catalogue = study_catalogue(study)
+    if adam is None:
+        return list(catalogue.outputs)
+    import yaml
+
+    from trialforge.tables.facts import Facts
+    spec = Path(study.specs_dir) / "adam.yaml"
+    config = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}) if spec.is_file() else {}
+    facts = Facts(dict(adam), config, catalogue.defs)
+    return [facts.apply(o) for o in catalogue.outputs]
 
 
-def key_displays(study) -> list:
+def key_displays(study, adam: Mapping | None = None) -> list:
     """ArmDisplays of the displays study.yaml `submission.arm` names (none: no ARM)."""
     from .define_arm import arm_displays
     cfg = submission_config(study).get("arm")
     if not cfg:
         return []
     try:
-        return arm_displays(table_specs(study), cfg)
+        return arm_displays(table_specs(study, adam), cfg)
     except SpecError as exc:
         raise SpecError(exc.cause, file=study.config_file, column=exc.column or "submission.arm",
                         value=exc.value) from None

@@ -248,7 +248,8 @@ def test_where_checks_read_conjunctions_only():
 
 
 def test_arm_config_naming_an_unknown_display_is_a_spec_error():
-    from trialforge.tables.catalog import TABLES
+    from trialforge.tables.catalogue import default_catalogue
+    TABLES = default_catalogue().tables
     with pytest.raises(SpecError, match="does not have"):
         arm_displays(TABLES, {"99.9": {}})
     with pytest.raises(SpecError, match="purpose must be one of"):
