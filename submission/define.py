@@ -3,8 +3,11 @@
 `write_define` builds one define.xml for one standard (SDTMIG 3.4 or ADaMIG 1.3) from
 `Dataset`s (metadata + frame), controlled terminology and study info. What the data decide
 (DataType, Length, SignificantDigits, codelist terms, value-level slices) is read from the data
-(see define_attrs, define_codelists, define_vlm); what only a person knows (method text, comments,
-CRF pages) comes from the metadata or the optional `extra` mapping. The bytes are a function of
+(see define_attrs, define_codelists, define_codelist_plan, define_vlm); what only a person knows
+(method text, comments, CRF pages) comes from the metadata or the optional `extra` mapping;
+ADaM codelists come from a rule table (define_adam_codelists) and Analysis Results Metadata from
+`arm` displays (define_arm). The file starts with an xml-stylesheet instruction for the shipped
+define2-1.xsl (define_html); define_study writes the whole bundle for a study folder. The bytes are a function of
 the inputs only: CreationDateTime is the `created` argument, never the clock, elements are ordered
 by rule, and OIDs are stable names (IG.DM, IT.DM.USUBJID, CL.NY, MT.AE.AESEQ, VL.LB.LBORRES,
 WC.LB.LBTESTCD.ALT, COM.DM, LF.DM).
@@ -20,6 +23,9 @@ optional, variable keys "DS.VAR"), for callers whose metadata lack a fact:
   pages          {"DM.SEX": "3 7"}                       aCRF pages of a Collected variable
   origin_sources {"QS.QSORRES": "Subject"}              def:Origin Source (else origin_source, else by Type)
   dictionaries   {"AE.AEDECOD": {"dictionary": "MedDRA", "version": "26.0"}}  (else dictionary)
+  codelists      {"RS.RSSTRESC.*": ["NY", "ONCRSR"], "SUPPAE.QVAL.AEDLT": ["NY"]}  codelist candidates
+                                                         (see define_codelist_plan)
+Pages may also be keyed "DS.VAR.VALUE" for one value-level slice ("SUPPAE.QVAL.AEDLT").
 """
 from __future__ import annotations
 

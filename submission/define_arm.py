@@ -15,7 +15,7 @@ block kind, so the catalogue's home (package module or study tables.yaml) does n
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from trialforge.errors import SpecError
@@ -48,7 +48,6 @@ class ArmDisplay:
     reason: str
     results: tuple[ArmResult, ...]
     code: str
-    oid_suffix: str = field(default="")
 
     @property
     def oid(self) -> str:

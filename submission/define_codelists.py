@@ -1,6 +1,7 @@
 """Codelists for define.xml: which terms to list, their NCI C-codes and decodes.
 
-Rule for which terms a CodeList lists (deterministic, data-driven):
+Rule for which terms a CodeList lists (deterministic, data-driven; which variables and slices
+reference which codelist is planned in define_codelist_plan):
 - every term actually used in the data by any variable (or value-level slice) that references
   the codelist;
 - plus, for a NON-extensible CT codelist of at most `FULL_LIST_MAX_TERMS` terms (NY, SEX,
@@ -21,12 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import pandas as pd
-
-from trialforge.errors import TrialforgeError
-from trialforge.specs.metadata import Dataset, VariableMeta
 
 from .define_attrs import present_text
 
@@ -86,61 +84,11 @@ def _code_text(values: pd.Series, numeric: bool) -> pd.Series:
     return present_text(values)
 
 
-def lookup_codelist(cts: Sequence, var: VariableMeta):
-    """(codelist, ct index) from the first CT that knows the variable's codelist, else (None, None)."""
-    refs = [r for r in (var.codelist_code, var.codelist) if r]
-    for index, ct in enumerate(cts):
-        for ref in refs:
-            try:
-                found = ct.codelist(ref)
-            except (KeyError, LookupError, ValueError, TrialforgeError):
-                found = None
-            if found is not None:
-                return found, index
-    return None, None
-
-
 @dataclass
 class _Usage:
     values: set = field(default_factory=set)
     decodes: dict = field(default_factory=dict)
     numeric: bool = False
-
-
-def collect_usage(datasets: Sequence[Dataset], cts: Sequence,
-                  extra_values: dict[str, set] | None = None) -> dict[str, tuple]:
-    """Map codelist ref -> (codelist or None, ct index, usage) over all datasets' variables."""
-    usage: dict[str, list] = {}
-    for ds in datasets:
-        frame = ds.frame
-        for var in ds.meta.variables:
-            if not (var.codelist or var.codelist_code):
-                continue
-            codelist, index = lookup_codelist(cts, var)
-            key = codelist_key(var, codelist)
-            slot = usage.setdefault(key, [codelist, index, _Usage(numeric=var.is_numeric)])
-            if var.name not in frame.columns:
-                continue
-            codes = _code_text(frame[var.name], var.is_numeric)
-            slot[2].values.update(codes.unique().tolist())
-            partner = decode_variable(var.name, frame.columns)
-            if partner is not None:
-                pairs = pd.DataFrame({"c": codes, "d": frame.loc[codes.index, partner].astype(str)})
-                pairs = pairs[pairs["d"].ne("") & frame.loc[codes.index, partner].notna()]
-                first = pairs.sort_values(["c", "d"]).drop_duplicates("c")
-                for c, d in zip(first["c"], first["d"]):
-                    slot[2].decodes.setdefault(c, d)
-    for key, values in (extra_values or {}).items():
-        if key in usage:
-            usage[key][2].values.update(values)
-    return {k: tuple(v) for k, v in usage.items()}
-
-
-def codelist_key(var: VariableMeta, codelist) -> str:
-    """Stable key and OID suffix: the CT submission value (NY, AESEV), else the spec's ref."""
-    if codelist is not None and getattr(codelist, "short_name", None):
-        return codelist.short_name
-    return var.codelist or var.codelist_code
 
 
 def codelist_oid(key: str) -> str:
