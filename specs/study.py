@@ -8,11 +8,11 @@ from ..errors import SpecError
 from .yamlio import check_keys, load_yaml
 
 STUDY_KEYS = {"study", "standards", "folders", "visits", "epochs", "created", "data_cutoff", "ct_files",
-              "plugins", "domains", "trial_design", "adam", "tables",
-              "submission"}   # submission: define.xml documents, aCRF pages, ARM displays (submission/define_study.py)
+              "plugins", "domains", "trial_design", "adam", "tables"}
 IDENTITY_KEYS = {"id", "title", "protocol", "sponsor", "registry_id", "phase", "description", "indication"}
 VISIT_KEYS = {"visit", "visitnum", "raw", "day", "window", "unscheduled"}
 EPOCH_KEYS = {"epoch", "start", "offset_days"}
+STUDY_KEYS |= {"submission"}   # define.xml documents, aCRF pages, ARM displays (submission/define_study.py)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from .define_arm import ARM_NS
 from .define_codelist_plan import CodelistPlan, plan_codelists
 from .define_codelists import CodeListSpec, build_codelist, codelist_oid
 from .define_html import STYLESHEET_NAME, stylesheet_instruction
-from .define_vlm import ValueList, value_lists
+from .define_vlm import ValueList, slice_labels, value_lists
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -440,6 +440,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                       codelists, vl, comments=comments,
                       codelist_key=_dictionary_or(ds, var, extra, plan.variable.get((ds.name, var.name))))
         for vl in vlists[ds.name]:
+            labels = slice_labels(ds.frame, vl.items[0].by) if vl.items else {}
             for item in vl.items:
                 var = vl.variable
                 if var.origin is None:
@@ -447,7 +448,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                 elif item.origin and item.origin != var.origin:
                     var = replace(var, origin=item.origin, origin_detail=None, crf_pages=(),
                                   origin_source=None, method=None)
-                _item_def(mdv, ds, var, item.item_oid, item.attrs, item.label or vl.variable.label,
+                _item_def(mdv, ds, var, item.item_oid, item.attrs, labels.get(item.value) or vl.variable.label,
                           study, extra, codelists, None, comments=comments, vlm=True,
                           page_key=f"{ds.name}.{vl.variable.name}.{item.value}",
                           codelist_key=_dictionary_or(ds, var, extra,

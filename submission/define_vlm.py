@@ -68,7 +68,6 @@ class ValueItem:
     attrs: ItemAttrs
     mandatory: bool
     origin: str | None = None           # Define-XML origin type of this slice, when the data say it
-    label: str | None = None            # what the slice is: the decode of the code (LBTEST, QLABEL, PARAM)
 
     @property
     def item_oid(self) -> str:
@@ -107,7 +106,6 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
             continue
         keys = present_text(frame[by])
         split_values = sorted(keys.unique().tolist())
-        labels = slice_labels(frame, by, keys)
         for result in rule.results(ds):
             var = ds.meta.variable(result)
             if var is None or result not in frame.columns:
@@ -120,23 +118,11 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
                     continue
                 origin = slice_origin(frame.loc[rows, rule.origin_from]) if rule.origin_from in frame.columns else None
                 items.append(ValueItem(ds.name, var, by, value, value_attrs(slice_, var),
-                                       var.core == "Req", origin, labels.get(value)))
+                                       var.core == "Req", origin))
             if items:
                 out.append(ValueList(ds.name, var, tuple(items)))
         break                                   # first matching rule only
     return out
-
-
-def slice_labels(frame: pd.DataFrame, by: str, keys: pd.Series) -> dict[str, str]:
-    """Code -> its decode in the paired column (LBTESTCD -> LBTEST, QNAM -> QLABEL, PARAMCD -> PARAM);
-    the first in sorted order when a code has several."""
-    partner = decode_variable(by, frame.columns)
-    if partner is None:
-        return {}
-    decodes = present_text(frame.loc[keys.index, partner])
-    pairs = pd.DataFrame({"c": keys.loc[decodes.index], "d": decodes}).sort_values(["c", "d"])
-    first = pairs.drop_duplicates("c")
-    return dict(zip(first["c"], first["d"]))
 
 
 # QORIG wording (SDTMIG: CRF, ASSIGNED, DERIVED ...) -> Define-XML 2.1 origin type.
@@ -157,3 +143,18 @@ def _all_missing(values: pd.Series, var: VariableMeta) -> bool:
     if var.is_numeric:
         return pd.to_numeric(values, errors="coerce").isna().all()
     return present_text(values).empty
+
+
+def slice_labels(frame: pd.DataFrame, by: str) -> dict[str, str]:
+    """Label of each value-level slice: code -> its decode in the paired column (LBTESTCD -> LBTEST,
+    QNAM -> QLABEL, PARAMCD -> PARAM); the first in sorted order when a code has several."""
+    if by not in frame.columns:
+        return {}
+    keys = present_text(frame[by])
+    partner = decode_variable(by, frame.columns)
+    if partner is None:
+        return {}
+    decodes = present_text(frame.loc[keys.index, partner])
+    pairs = pd.DataFrame({"c": keys.loc[decodes.index], "d": decodes}).sort_values(["c", "d"])
+    first = pairs.drop_duplicates("c")
+    return dict(zip(first["c"], first["d"]))
