@@ -522,6 +522,7 @@ def _arm_where_clauses(displays, datasets) -> dict:
 
 
 def _arm(mdv, displays, where: Mapping, names: Mapping[str, set]):
+    from .define_arm import said
     root = _arm_el(mdv, "AnalysisResultDisplays")
     for display in displays:
         rd = _arm_el(root, "ResultDisplay", {"OID": display.oid, "Name": display.id})
@@ -545,7 +546,7 @@ def _arm(mdv, displays, where: Mapping, names: Mapping[str, set]):
                     if var in names[d.name]:
                         _arm_el(one, "AnalysisVariable", {"ItemOID": f"IT.{d.name}.{var}"})
             doc = _arm_el(ar, "Documentation")
-            selection = "; ".join(f"{d.name} where {d.where}" for d in _merged(result.datasets) if d.where)
+            selection = "; ".join(f"{d.name} where {said(d.where)}" for d in _merged(result.datasets) if d.where)
             _description(doc, result.documentation + (f" Selection: {selection}." if selection else ""))
             code = _arm_el(ar, "ProgrammingCode", {"Context": "trialforge command line"})
             _arm_el(code, "Code", text=display.code)

@@ -102,6 +102,12 @@ def _names(text: str | None) -> list[str]:
     return list(dict.fromkeys(n.id for n in ast.walk(tree) if isinstance(n, ast.Name)))
 
 
+def said(where: str | None) -> str:
+    """A selection in words: "PARAMCD == 'RSP' and AVALC == 'Y'" -> "PARAMCD is 'RSP' and AVALC is 'Y'"."""
+    from .define_methods import say_expression
+    return say_expression(where, set(_names(where))) if where else ""
+
+
 def _and(*parts: str | None) -> str | None:
     kept = [p for p in parts if p]
     if not kept:
@@ -113,7 +119,7 @@ def _and(*parts: str | None) -> str | None:
 def _subjects_with(b, pop):
     return [ArmResult(f"{b.label}: number (%) of subjects", (pop, ArmDataset(b.dataset, b.where, ("USUBJID",))),
                       f"Number and percentage of subjects with at least one {b.dataset} record"
-                      + (f" where {b.where}" if b.where else "") + "; denominator: subjects in the column.")]
+                      + (f" where {said(b.where)}" if b.where else "") + "; denominator: subjects in the column.")]
 
 
 def _categorical(b, pop):
@@ -135,7 +141,7 @@ def _continuous(b, pop):
 
 def _binomial(b, pop):
     return [ArmResult(b.label, (pop, ArmDataset(b.dataset, b.where, tuple(_names(b.where)))),
-                      f"Number and percentage of subjects with a {b.dataset} record where {b.where}, with the "
+                      f"Number and percentage of subjects with a {b.dataset} record where {said(b.where)}, with the "
                       f"exact (Clopper-Pearson) {int(round((1 - b.alpha) * 100))}% confidence interval.",
                       b.dataset if "PARAMCD" in (b.where or "") else None)]
 
@@ -156,7 +162,7 @@ def _ae_hierarchy(b, pop):
     return [ArmResult("Subjects with events by " + " and ".join(variables),
                       (pop, ArmDataset(b.dataset, b.where, variables)),
                       f"Number and percentage of subjects with at least one {b.dataset} record"
-                      + (f" where {b.where}" if b.where else "") + f", by {' and '.join(variables)}; "
+                      + (f" where {said(b.where)}" if b.where else "") + f", by {' and '.join(variables)}; "
                       "a subject is counted once per term.")]
 
 
@@ -176,8 +182,8 @@ def _dose_escalation(b, pop):
     return [ArmResult("Dose-limiting toxicities by dose level and route",
                       (ArmDataset(pop.name, adsl_where, (b.group_var, b.route_var, "DLTEVLFL")),
                        ArmDataset(b.adae, b.dlt_where, (b.term_var, b.grade_var))),
-                      f"Number of subjects with a DLT ({b.adae} where {b.dlt_where}) among subjects where "
-                      f"{b.evaluable_where}, per {b.group_var} and {b.route_var}, with the 3+3 decision.")]
+                      f"Number of subjects with a DLT ({b.adae} where {said(b.dlt_where)}) among subjects where "
+                      f"{said(b.evaluable_where)}, per {b.group_var} and {b.route_var}, with the 3+3 decision.")]
 
 
 ADAPTERS: dict[str, Callable] = {

@@ -107,7 +107,7 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
 
     def holds(ref: str, values: set) -> bool:
         _key_, codelist, _index = resolve(ref)
-        return codelist is None or values <= set(codelist.values)
+        return codelist is None or values <= _terms(codelist)
 
     for ds in datasets:
         vl_by_var = {vl.variable.name: vl for vl in vlists.get(ds.name, [])}
@@ -145,7 +145,8 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
 
 
 def _terms(codelist) -> set:
-    return set(codelist.values) if codelist is not None else set()
+    """The submission values of a CT codelist (any object with .terms of .value)."""
+    return {t.value for t in codelist.terms} if codelist is not None else set()
 
 
 def _ref_of(key: str, resolved: Mapping[str, tuple]) -> str:

@@ -76,7 +76,7 @@ class _Say(ast.NodeVisitor):
 
     def visit_BoolOp(self, node):
         word = " and " if isinstance(node.op, ast.And) else " or "
-        return word.join(self.say(v) for v in node.values)
+        return word.join(f"({self.say(v)})" if isinstance(v, ast.BoolOp) else self.say(v) for v in node.values)
 
     def visit_UnaryOp(self, node):
         if isinstance(node.op, ast.Not):

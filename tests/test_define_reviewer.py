@@ -240,6 +240,12 @@ def test_when_rule_said_in_english():
         "when the CRF field EXCDAT is blank and AGE is at least 18; otherwise the number in AGE")
 
 
+def test_selection_said_in_words_keeps_grouping():
+    from trialforge.submission.define_arm import said
+    assert said("TRTEMFL == 'Y' and (AESDTH == 'Y' or ATOXGRN == 5)") == \
+        "TRTEMFL is 'Y' and (AESDTH is 'Y' or ATOXGRN is 5)"
+
+
 def test_where_checks_read_conjunctions_only():
     assert where_checks("PARAMCD == 'RSP' and AVALC == 'Y'") == [("PARAMCD", "EQ", ["RSP"]), ("AVALC", "EQ", ["Y"])]
     assert where_checks("ATOXGRN >= 3.0 and AEDECOD in ['A', 'B']") == [("ATOXGRN", "GE", ["3"]),
