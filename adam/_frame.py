@@ -16,11 +16,17 @@ Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
 
 
 def char(series: pd.Series) -> pd.Series:
-    """Text view of a column as object dtype: stripped, missing (NaN/None/blank) as ""."""
-    values = series.astype(object)
-    out = values.where(values.notna(), "")
-    out = out.map(lambda v: v.strip() if isinstance(v, str) else _num_text(v))
-    return pd.Series(out.to_numpy(dtype=object), index=series.index, name=series.name, dtype=object)
+    """Text view of a column as object dtype: stripped, missing (NaN/None/blank) as "".
+
+    Computed once per distinct value (columns repeat a lot), so large frames stay fast.
+
+    >>> char(pd.Series([" a", None, 2.0, float("nan"), 2.5])).tolist()
+    ['a', '', '2', '', '2.5']
+    """
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques] + [""], dtype=object)
+    out = table[codes] if len(codes) else np.array([], dtype=object)
+    return pd.Series(out, index=series.index, name=series.name, dtype=object)
 
 
 def _num_text(value) -> str:
@@ -73,6 +79,19 @@ def mask(frame: pd.DataFrame, condition: Filter, *, where: str = "filter") -> pd
         return pd.Series(bool(result), index=frame.index)
     result = pd.Series(result, index=frame.index)
     return result.astype("boolean").fillna(False).astype(bool)
+
+
+def names_in(expr: str | None) -> set[str]:
+    """Upper-case variable names an expression uses (quoted text left out).
+
+    >>> sorted(names_in("AEOUT == 'FATAL' and AESEQ > 1"))
+    ['AEOUT', 'AESEQ']
+    """
+    if not expr:
+        return set()
+    import re
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "", expr)
+    return set(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text)) - {"True", "False"}
 
 
 def yn(condition: pd.Series) -> pd.Series:

@@ -37,12 +37,18 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     [[2019, 2, -1, -1, -1, -1], [2019, -1, 7, -1, -1, -1], [2020, 3, 1, 10, 15, -1]]
     """
     text = char(dtc)
-    parts = text.str.extract(_ISO)
-    bad = parts.isna().all(axis=1) & (text != "") | ~text.str.match(_ISO)
+    codes, uniques = pd.factorize(text)            # parse each distinct text once, then spread
+    uniq = pd.Series(uniques, dtype=object)
+    parts = uniq.str.extract(_ISO) if len(uniq) else pd.DataFrame(columns=list("YMDhms"), dtype=object)
+
+    def first_row(bad_unique: pd.Series) -> int:
+        return int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad_unique.to_numpy())))[0])
+
+    bad = parts.isna().all(axis=1) & (uniq != "") | ~uniq.str.match(_ISO).fillna(False).astype(bool)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = first_row(bad)
         raise DateFormatError("not an ISO 8601 date/time", column=column, row=row + 1, value=text.iloc[row])
-    out = pd.DataFrame(index=dtc.index)
+    out = pd.DataFrame(index=uniq.index)
     for key in "YMDhms":
         out[key] = pd.to_numeric(parts[key].where(parts[key] != "-", None), errors="coerce").astype("float64")
     out["s"] = np.floor(out["s"])
@@ -54,9 +60,10 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     time_bad = (out["h"] > 23) | (out["m"] > 59) | (out["s"] > 59)
     bad = month_bad | day_bad | time_bad
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = first_row(bad)
         raise DateFormatError("impossible date/time", column=column, row=row + 1, value=text.iloc[row])
-    return out
+    return pd.DataFrame(out.to_numpy()[codes] if len(codes) else np.empty((0, 6)), index=dtc.index,
+                        columns=list("YMDhms"), dtype="float64")
 
 
 def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
@@ -212,6 +219,14 @@ def _apply_bounds(value, parts, no_year, level, rule, min_dates, max_dates, rest
     return value
 
 
+def _require_dtc(dataset: pd.DataFrame, dtc: str) -> None:
+    """A missing --DTC variable is a clear error naming the dataset (frame ``attrs["name"]``) and variable."""
+    if dtc not in dataset.columns:
+        from trialforge.errors import DatasetReadError
+        raise DatasetReadError("input lacks a date variable the ADaM derivation needs",
+                               file=dataset.attrs.get("name", "input dataset"), column=dtc)
+
+
 def derive_vars_dt(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, highest_imputation: str = "n",
                    date_imputation: str = "first", flag_imputation: bool = True,
                    min_dates: Sequence[str] = (), max_dates: Sequence[str] = ()) -> pd.DataFrame:
@@ -224,6 +239,7 @@ def derive_vars_dt(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, hig
     >>> out["ASTDT"].tolist(), out["ASTDTF"].tolist()
     ([21748.0, 21581.0, 21550.0, nan], ['', 'D', 'M', ''])
     """
+    _require_dtc(dataset, dtc)
     value, flag = impute_dtc_dt(dataset[dtc], highest_imputation=highest_imputation,
                                 date_imputation=date_imputation,
                                 min_dates=_ref_series(dataset, min_dates),
@@ -313,6 +329,7 @@ def derive_vars_dtm(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, hi
     >>> out["TRTSDTM"].tolist(), out["TRTSTMF"].tolist()
     ([1893492000.0, 1893456000.0], ['S', 'H'])
     """
+    _require_dtc(dataset, dtc)
     value, dtf, tmf = impute_dtc_dtm(dataset[dtc], highest_imputation=highest_imputation,
                                      date_imputation=date_imputation, time_imputation=time_imputation,
                                      min_dates=_ref_series(dataset, min_dates),
