@@ -175,7 +175,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
                     continue
                 written += write_package(datasets, staging / name, created=created, progress=say)
                 written += write_dataset_jsons(datasets, staging / name / "json", study=info, standard=standard)
-                written.append(_write_define(datasets, staging / name / "define.xml", info, standard, ct))
+                written += _write_define_bundle(datasets, staging / name, info, standard, ct, study, name)
                 say("define", name.upper(), len(datasets))
             if adam and tables:
                 from .tables.build import build_study_tables    # raises TablesFailed: out/ is left as it was
@@ -219,3 +219,11 @@ def _write_manifest(staging: Path, study: Study, result: RunResult, command, ct)
                               standards={"sdtmig": "3.4", "adamig": "1.3", "ct": ct.version},
                               validation_summary=summary, inputs_root=study.root)
     write_manifest(staging, manifest)
+
+
+def _write_define_bundle(datasets, folder, info, standard, ct, study, package):
+    """define.xml with its stylesheet, define.html and documents (ADaM: with ARM of the key displays)."""
+    from .submission.define_study import key_displays, write_define_bundle
+    arm = key_displays(study, datasets) if package == "adam" else None
+    return write_define_bundle(datasets, folder, study=study, info=info, standard=standard, ct=ct,
+                               package=package, arm=arm)

@@ -10,7 +10,7 @@ from setuptools import find_packages, setup
 NOT_SHIPPED = ["tests", "tests.*", "benchmarks", "benchmarks.*", "scripts", "scripts.*", "docs", "docs.*",
                "examples", "examples.*", "build", "build.*", "dist", "dist.*", "venv", "venv.*"]
 DATA = ["**/*.yaml", "**/*.yml", "**/*.csv", "**/*.tsv", "**/*.txt", "**/*.json", "**/*.xsl", "**/*.xsd",
-        "**/*.css", "**/*.html"]
+        "**/*.css", "**/*.html", "**/*.LICENSE", "**/LICENSE*"]
 
 EXAMPLES = ["examples/*/*.yaml", "examples/*/*.md", "examples/*/raw/**/*", "examples/*/specs/**/*",
             "examples/*/documents/**/*"]   # a study folder: study.yaml, tables.yaml, raw/, specs/; not a local out/

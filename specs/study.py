@@ -13,6 +13,7 @@ CT_FILE_KEYS = {"file", "release", "extends"}
 IDENTITY_KEYS = {"id", "title", "protocol", "sponsor", "registry_id", "phase", "description", "indication"}
 VISIT_KEYS = {"visit", "visitnum", "raw", "day", "window", "unscheduled"}
 EPOCH_KEYS = {"epoch", "start", "offset_days"}
+STUDY_KEYS |= {"submission"}   # define.xml documents, aCRF pages, ARM displays (submission/define_study.py)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,11 @@
 `write_define` builds one define.xml for one standard (SDTMIG 3.4 or ADaMIG 1.3) from
 `Dataset`s (metadata + frame), controlled terminology and study info. What the data decide
 (DataType, Length, SignificantDigits, codelist terms, value-level slices) is read from the data
-(see define_attrs, define_codelists, define_vlm); what only a person knows (method text, comments,
-CRF pages) comes from the metadata or the optional `extra` mapping. The bytes are a function of
+(see define_attrs, define_codelists, define_codelist_plan, define_vlm); what only a person knows
+(method text, comments, CRF pages) comes from the metadata or the optional `extra` mapping;
+ADaM codelists come from a rule table (define_adam_codelists) and Analysis Results Metadata from
+`arm` displays (define_arm). The file starts with an xml-stylesheet instruction for the shipped
+define2-1.xsl (define_html); define_study writes the whole bundle for a study folder. The bytes are a function of
 the inputs only: CreationDateTime is the `created` argument, never the clock, elements are ordered
 by rule, and OIDs are stable names (IG.DM, IT.DM.USUBJID, CL.NY, MT.AE.AESEQ, VL.LB.LBORRES,
 WC.LB.LBTESTCD.ALT, COM.DM, LF.DM).
@@ -20,6 +23,9 @@ optional, variable keys "DS.VAR"), for callers whose metadata lack a fact:
   pages          {"DM.SEX": "3 7"}                       aCRF pages of a Collected variable
   origin_sources {"QS.QSORRES": "Subject"}              def:Origin Source (else origin_source, else by Type)
   dictionaries   {"AE.AEDECOD": {"dictionary": "MedDRA", "version": "26.0"}}  (else dictionary)
+  codelists      {"RS.RSSTRESC.*": ["NY", "ONCRSR"], "SUPPAE.QVAL.AEDLT": ["NY"]}  codelist candidates
+                                                         (see define_codelist_plan)
+Pages may also be keyed "DS.VAR.VALUE" for one value-level slice ("SUPPAE.QVAL.AEDLT").
 """
 from __future__ import annotations
 
@@ -35,8 +41,12 @@ from trialforge.errors import SpecError
 from trialforge.specs.metadata import Dataset, VariableMeta
 
 from .define_attrs import ItemAttrs, item_attrs
-from .define_codelists import CodeListSpec, build_codelist, codelist_key, codelist_oid, collect_usage
-from .define_vlm import ValueItem, ValueList, value_lists
+from .define_adam_codelists import adam_candidates
+from .define_arm import ARM_NS
+from .define_codelist_plan import CodelistPlan, plan_codelists
+from .define_codelists import CodeListSpec, build_codelist, codelist_oid
+from .define_html import STYLESHEET_NAME, stylesheet_instruction
+from .define_vlm import ValueList, slice_labels, value_lists
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -232,14 +242,19 @@ def _dictionary_key(name: str) -> str:
     return name.upper().replace(" ", "_")
 
 
-def _page_refs(ds: Dataset, var: VariableMeta, extra: Mapping) -> str | None:
-    pages = extra.get("pages", {}).get(_key(ds.name, var.name))
+def _page_refs(ds: Dataset, var: VariableMeta, extra: Mapping, page_key: str | None = None) -> str | None:
+    pages_map = extra.get("pages", {})
+    pages = pages_map.get(page_key) if page_key else None
+    if pages is None:
+        pages = pages_map.get(_key(ds.name, var.name))
     if pages is None and var.crf_pages:
         pages = " ".join(str(p) for p in var.crf_pages)
     if pages is None and var.origin_detail and re.fullmatch(r"\s*\d+(\s*[ ,]\s*\d+)*\s*", var.origin_detail):
         pages = var.origin_detail
     if pages is None:
         return None
+    if isinstance(pages, (list, tuple)):
+        pages = " ".join(str(p) for p in pages)
     return " ".join(re.split(r"[\s,]+", str(pages).strip()))
 
 
@@ -253,24 +268,31 @@ def _sorted_datasets(datasets: Sequence[Dataset]) -> list[Dataset]:
 
 # ---------------------------------------------------------------- the writer
 def write_define(datasets: Sequence[Dataset], path, *, study: Mapping, standard: str, ct,
-                 created: str, extra: Mapping | None = None) -> Path:
+                 created: str, extra: Mapping | None = None,
+                 stylesheet: str | None = STYLESHEET_NAME, arm: Sequence | None = None) -> Path:
     """Write define.xml (Define-XML 2.1.0) for `datasets` and return its path.
 
     `ct` is one ControlledTerminology or a sequence of them (e.g. ADaM CT + SDTM CT); each needs
     `.codelist(ref)` and `.version` and may carry `.publishing_set` ("SDTM", "ADaM"). `study` needs
     "id"; "name", "description", "protocol", "originator" and "acrf" (aCRF file name relative
-    to the define) are used when present. `created` is an ISO 8601 datetime.
+    to the define) are used when present. `created` is an ISO 8601 datetime. `stylesheet` is the
+    href of the xml-stylesheet instruction (None: no instruction); `define_html.ship_stylesheet`
+    puts the file beside the define.
     """
-    root = build_define(datasets, study=study, standard=standard, ct=ct, created=created, extra=extra)
+    root = build_define(datasets, study=study, standard=standard, ct=ct, created=created, extra=extra,
+                        arm=arm)
+    if stylesheet:
+        root.addprevious(stylesheet_instruction(stylesheet))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    path.write_bytes(etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
+                                    pretty_print=True))
     return path
 
 
 def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, ct, created: str,
-                 extra: Mapping | None = None):
-    """The define.xml tree (see `write_define`)."""
+                 extra: Mapping | None = None, arm: Sequence | None = None):
+    """The define.xml tree (see `write_define`); `arm`: define_arm.ArmDisplay objects (ADaM)."""
     extra = dict(extra or {})
     if not _DATETIME_RE.match(created or ""):
         raise SpecError("created must be an ISO 8601 datetime like 2026-01-31T00:00:00", value=created)
@@ -282,7 +304,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     datasets = _sorted_datasets(datasets)
     study_id = str(study["id"])
 
-    root = etree.Element(_q("ODM"), nsmap=NSMAP)
+    root = etree.Element(_q("ODM"), nsmap={**NSMAP, "arm": ARM_NS} if arm else NSMAP)
     for key, value in (("FileType", "Snapshot"), ("FileOID", f"DEF.{study_id}.{std_name}.{std_version}"),
                        ("ODMVersion", "1.3.2"), ("CreationDateTime", created),
                        ("Originator", study.get("originator")), ("SourceSystem", "trialforge"),
@@ -309,7 +331,9 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                                "Version": std_version, "Status": "Final"})
     # CT standards: the define's own publishing set from each CT object, plus every CT release a
     # referenced codelist says it came from (Codelist.ct_version, set by the CT reader).
-    usage = collect_usage(datasets, cts)
+    vlists = {ds.name: value_lists(ds) for ds in datasets}
+    plan = _codelist_plan(datasets, cts, vlists, extra)
+    usage = plan.usage
     ct_oids: list[str | None] = []
     ct_pairs: list[tuple[str, str]] = []
     for one in cts:
@@ -331,6 +355,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
             codelist_std[key] = _ct_oid(*pair)
         else:
             codelist_std[key] = ct_oids[index] if index is not None else None
+    _check_created_after_ct(created, ct_pairs)
     for pub, version in ct_pairs:
         _el(stds, "def:Standard", {"OID": _ct_oid(pub, version), "Name": "CDISC/NCI", "Type": "CT",
                                    "PublishingSet": pub, "Version": version, "Status": "Final"})
@@ -338,21 +363,22 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     leaves: list[tuple[str, str, str]] = []          # (ID, href, title) of documents
     acrf = study.get("acrf")
     if acrf:
-        leaves.append(("LF.acrf", str(acrf), "Annotated CRF"))
+        leaves.append(("LF.acrf", str(acrf), str(study.get("acrf_title") or "Annotated CRF")))
         ac = _el(mdv, "def:AnnotatedCRF")
         _el(ac, "def:DocumentRef", {"leafID": "LF.acrf"})
     guide = study.get("reviewers_guide")
     if guide:
-        leaves.append(("LF.guide", str(guide), "Reviewer's Guide"))
+        leaves.append(("LF.guide", str(guide), str(study.get("reviewers_guide_title") or "Reviewer's Guide")))
         sd = _el(mdv, "def:SupplementalDoc")
         _el(sd, "def:DocumentRef", {"leafID": "LF.guide"})
 
     # Gather everything first, then write in schema order.
-    vlists = {ds.name: value_lists(ds) for ds in datasets}
     codelists: dict[str, CodeListSpec] = {}
     for key in sorted(usage):
         codelist, _index, use = usage[key]
-        codelists[key] = build_codelist(key, codelist, use, codelist_std[key])
+        spec = build_codelist(key, codelist, use, codelist_std[key], fallback_name=plan.first_label.get(key),
+                              sponsor_name=_sponsor_name(key, plan))
+        codelists[key] = spec
     for ds in datasets:
         for var in ds.meta.variables:
             found = dictionary_of(ds, var, extra)
@@ -376,7 +402,14 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                                            "Mandatory": "Yes" if item.mandatory else "No",
                                            "MethodOID": mt})
                 _el(ref, "def:WhereClauseRef", {"WhereClauseOID": item.where_oid})
+    arm_where = _arm_where_clauses(arm or (), datasets)
     written_wc = set()
+    for oid, checks in arm_where.values():
+        wc = _el(mdv, "def:WhereClauseDef", {"OID": oid})
+        for item_oid, comparator, values in checks:
+            rc = _el(wc, "RangeCheck", {"Comparator": comparator, "SoftHard": "Soft", "def:ItemOID": item_oid})
+            for value in values:
+                _el(rc, "CheckValue", text=value)
     for ds in datasets:
         for vl in vlists[ds.name]:
             for item in vl.items:
@@ -398,16 +431,28 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
         for var in ds.meta.variables:
             values = ds.frame[var.name] if var.name in ds.frame.columns else pd.Series([], dtype=float)
             attrs = item_attrs(var, values)
+            vl = vl_by_var.get(var.name)
+            if var.origin is None and vl is not None:      # SUPP-- QVAL: the origins of its slices
+                var = replace(var, origin=_slice_origins(vl))
+            if var.origin is None:
+                var = replace(var, origin=_DEFAULT_ORIGIN.get(ds.name))
             _item_def(mdv, ds, var, f"IT.{ds.name}.{var.name}", attrs, var.label, study, extra,
-                      codelists, vl_by_var.get(var.name), comments=comments)
+                      codelists, vl, comments=comments,
+                      codelist_key=_dictionary_or(ds, var, extra, plan.variable.get((ds.name, var.name))))
         for vl in vlists[ds.name]:
+            labels = slice_labels(ds.frame, vl.items[0].by) if vl.items else {}
             for item in vl.items:
                 var = vl.variable
-                if item.origin and item.origin != var.origin:
+                if var.origin is None:
+                    var = replace(var, origin=item.origin or _DEFAULT_ORIGIN.get(ds.name))
+                elif item.origin and item.origin != var.origin:
                     var = replace(var, origin=item.origin, origin_detail=None, crf_pages=(),
                                   origin_source=None, method=None)
-                _item_def(mdv, ds, var, item.item_oid, item.attrs, None, study, extra,
-                          codelists, None, comments=comments, vlm=True)
+                _item_def(mdv, ds, var, item.item_oid, item.attrs, labels.get(item.value) or vl.variable.label,
+                          study, extra, codelists, None, comments=comments, vlm=True,
+                          page_key=f"{ds.name}.{vl.variable.name}.{item.value}",
+                          codelist_key=_dictionary_or(ds, var, extra,
+                                                      plan.value.get((ds.name, vl.variable.name, item.value))))
 
     # CodeList
     for key in sorted(codelists, key=lambda k: codelists[k].oid):
@@ -427,7 +472,84 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     # def:leaf (documents)
     for leaf_id, href, title in sorted(leaves):
         _leaf(mdv, leaf_id, href, title)
+    if arm:
+        _arm(mdv, arm, arm_where, {ds.name: set(ds.meta.variable_names) for ds in datasets})
     return root
+
+
+# ---------------------------------------------------------------- Analysis Results Metadata
+def _arm_q(tag: str) -> str:
+    return f"{{{ARM_NS}}}{tag}"
+
+
+def _arm_el(parent, tag: str, attrs: Mapping[str, object] | None = None, text: str | None = None):
+    node = etree.SubElement(parent, _arm_q(tag))
+    for key, value in (attrs or {}).items():
+        if value is not None:
+            node.set(key, str(value))
+    if text is not None:
+        node.text = text
+    return node
+
+
+def _merged(datasets) -> list:
+    """One AnalysisDataset per dataset: selections joined by 'and', variables united."""
+    from .define_arm import ArmDataset, _and
+    out: dict[str, ArmDataset] = {}
+    for d in datasets:
+        if d.name in out:
+            old = out[d.name]
+            d = ArmDataset(d.name, _and(old.where, d.where) if old.where != d.where else old.where,
+                           tuple(dict.fromkeys(old.variables + d.variables)))
+        out[d.name] = d
+    return list(out.values())
+
+
+def _arm_where_clauses(displays, datasets) -> dict:
+    """(display id, result index, dataset) -> (WhereClauseDef OID, [(ItemOID, comparator, values)])."""
+    from .define_arm import where_checks
+    names = {ds.name: set(ds.meta.variable_names) for ds in datasets}
+    out = {}
+    for display in displays:
+        for i, result in enumerate(display.results, start=1):
+            for d in _merged(result.datasets):
+                checks = where_checks(d.where)
+                if not checks or d.name not in names or any(v not in names[d.name] for v, _c, _vals in checks):
+                    continue
+                oid = f"WC.{display.id}.R{i}.{d.name}"
+                out[(display.id, i, d.name)] = (oid, [(f"IT.{d.name}.{v}", c, vals) for v, c, vals in checks])
+    return out
+
+
+def _arm(mdv, displays, where: Mapping, names: Mapping[str, set]):
+    from .define_arm import said
+    root = _arm_el(mdv, "AnalysisResultDisplays")
+    for display in displays:
+        rd = _arm_el(root, "ResultDisplay", {"OID": display.oid, "Name": display.id})
+        _description(rd, display.title)
+        for i, result in enumerate(display.results, start=1):
+            pds = result.parameter_dataset
+            ar = _arm_el(rd, "AnalysisResult", {
+                "OID": f"AR.{display.id}.R{i}", "ParameterOID": f"IT.{pds}.PARAMCD" if pds else None,
+                "AnalysisReason": display.reason, "AnalysisPurpose": display.purpose})
+            _description(ar, result.description)
+            ads = _arm_el(ar, "AnalysisDatasets")
+            for d in _merged(result.datasets):
+                if d.name not in names:
+                    raise SpecError(f"analysis result {display.id} uses dataset {d.name}, which this define "
+                                    f"does not describe", value=d.name)
+                one = _arm_el(ads, "AnalysisDataset", {"ItemGroupOID": f"IG.{d.name}"})
+                clause = where.get((display.id, i, d.name))
+                if clause:
+                    _el(one, "def:WhereClauseRef", {"WhereClauseOID": clause[0]})
+                for var in d.variables:
+                    if var in names[d.name]:
+                        _arm_el(one, "AnalysisVariable", {"ItemOID": f"IT.{d.name}.{var}"})
+            doc = _arm_el(ar, "Documentation")
+            selection = "; ".join(f"{d.name} where {said(d.where)}" for d in _merged(result.datasets) if d.where)
+            _description(doc, result.documentation + (f" Selection: {selection}." if selection else ""))
+            code = _arm_el(ar, "ProgrammingCode", {"Context": "trialforge command line"})
+            _arm_el(code, "Code", text=display.code)
 
 
 def _tool_version() -> str | None:
@@ -491,7 +613,8 @@ def _item_group(mdv, ds: Dataset, std_name: str, purpose: str, ig_oid: str, extr
 
 def _item_def(mdv, ds: Dataset, var: VariableMeta, oid: str, attrs: ItemAttrs, label: str | None,
               study: Mapping, extra: Mapping, codelists: dict, vl: ValueList | None, *,
-              comments: dict, vlm: bool = False):
+              comments: dict, vlm: bool = False, codelist_key: str | None = None,
+              page_key: str | None = None):
     key = _key(ds.name, var.name)
     comment_oid = None
     text = None if vlm else variable_comment(ds, var, extra)
@@ -504,34 +627,76 @@ def _item_def(mdv, ds: Dataset, var: VariableMeta, oid: str, attrs: ItemAttrs, l
         "def:DisplayFormat": attrs.display_format, "def:CommentOID": comment_oid})
     if label is not None:
         _description(item, label)
-    cl_key = _codelist_key_for(ds, var, codelists, extra)
-    if cl_key is not None:
-        _el(item, "CodeListRef", {"CodeListOID": codelists[cl_key].oid})
-    otype = origin_type(ds, var)
-    if otype is not None:
-        origin = _el(item, "def:Origin", {"Type": otype, "Source": origin_source(ds, var, otype, extra)})
-        pages = _page_refs(ds, var, extra) if otype == "Collected" else None
-        if otype in ("Predecessor", "Protocol", "Other") and var.origin_detail:
-            _description(origin, var.origin_detail)
-        elif otype == "Collected" and var.origin_detail and pages is None:
-            _description(origin, var.origin_detail)
-        if pages and study.get("acrf"):
-            doc = _el(origin, "def:DocumentRef", {"leafID": "LF.acrf"})
-            _el(doc, "def:PDFPageRef", {"PageRefs": pages, "Type": "PhysicalRef"})
+    if codelist_key is not None and codelist_key in codelists:
+        _el(item, "CodeListRef", {"CodeListOID": codelists[codelist_key].oid})
+    for one in _origins(var):
+        _origin(item, ds, replace(var, origin=one), study, extra, page_key)
     if vl is not None:
         _el(item, "def:ValueListRef", {"ValueListOID": vl.oid})
 
 
-def _codelist_key_for(ds: Dataset, var: VariableMeta, codelists: dict, extra: Mapping) -> str | None:
+def _origins(var: VariableMeta) -> list[str]:
+    """Origin types of a variable; several (joined by '|') for a QVAL whose slices differ."""
+    return [o for o in (var.origin or "").split("|") if o]
+
+
+def _origin(item, ds: Dataset, var: VariableMeta, study: Mapping, extra: Mapping, page_key: str | None):
+    otype = origin_type(ds, var)
+    if otype is None:
+        return
+    origin = _el(item, "def:Origin", {"Type": otype, "Source": origin_source(ds, var, otype, extra)})
+    pages = _page_refs(ds, var, extra, page_key) if otype == "Collected" else None
+    if otype in ("Predecessor", "Protocol", "Other") and var.origin_detail:
+        _description(origin, var.origin_detail)
+    elif otype == "Collected" and var.origin_detail and pages is None:
+        _description(origin, var.origin_detail)
+    if pages and study.get("acrf"):
+        doc = _el(origin, "def:DocumentRef", {"leafID": "LF.acrf"})
+        _el(doc, "def:PDFPageRef", {"PageRefs": pages, "Type": "PhysicalRef"})
+
+
+# Origin of a variable whose metadata say none, by dataset: RELREC rows are written from relrec.yaml.
+_DEFAULT_ORIGIN = {"RELREC": "Assigned"}
+
+
+def _slice_origins(vl: ValueList) -> str | None:
+    """The distinct origin types of a value list's slices ('Collected|Derived'), in sorted order."""
+    kinds = sorted({kind for item in vl.items if item.origin for kind in item.origin.split("|")})
+    return "|".join(kinds) or None
+
+
+def _dictionary_or(ds: Dataset, var: VariableMeta, extra: Mapping, key: str | None) -> str | None:
     found = dictionary_of(ds, var, extra)
-    if found is not None:
-        return _dictionary_key(found[0])
-    if not (var.codelist or var.codelist_code):
-        return None
-    for cl_key, spec in codelists.items():
-        if cl_key in (var.codelist, var.codelist_code) or (spec.c_code and spec.c_code == var.codelist_code):
-            return cl_key
-    return None
+    return _dictionary_key(found[0]) if found is not None else key
+
+
+def _codelist_plan(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping, extra: Mapping) -> CodelistPlan:
+    """Codelist references of every variable and slice (define_codelist_plan); the candidates are
+    `extra["codelists"]` ("DS.VAR" / "DS.VAR.VALUE" -> refs, e.g. from the SDTM specs' `ct:`)
+    plus the ADaM rule table (define_adam_codelists)."""
+    candidates: dict[str, list[str]] = {k: list(v) for k, v in adam_candidates(datasets).items()}
+    for key, refs in (extra.get("codelists") or {}).items():
+        refs = [refs] if isinstance(refs, str) else list(refs)
+        candidates[key] = refs + [r for r in candidates.get(key, []) if r not in refs]
+    plan = plan_codelists(datasets, cts, vlists, candidates)
+    plan.drop_unused(lambda key: bool(build_codelist(key, plan.usage[key][0], plan.usage[key][2], None).entries))
+    return plan
+
+
+def _sponsor_name(key: str, plan: CodelistPlan) -> str:
+    """A sponsor list's name: the label of the variable it serves, with the dataset when per dataset."""
+    label = plan.first_label.get(key) or key
+    head = key.split(".")[0]
+    return f"{label} ({head})" if "." in key else label
+
+
+def _check_created_after_ct(created: str, ct_pairs: Sequence[tuple[str, str]]) -> None:
+    """A define cannot be created before a CT release it cites was published."""
+    for pub, version in ct_pairs:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", version) and created[:10] < version:
+            raise SpecError(f"define.xml CreationDateTime {created} is before the {pub} CT {version} it "
+                            f"cites; set study.yaml created on or after {version}", column="created",
+                            value=created)
 
 
 def _code_list(mdv, spec: CodeListSpec):
@@ -555,13 +720,11 @@ def _code_list(mdv, spec: CodeListSpec):
 
 
 # ---------------------------------------------------------------- rendering and schema validation
-def render_define_html(define_path, xsl_path, out) -> Path:
-    """Render define.xml to HTML with a stylesheet the user supplies (none is shipped)."""
-    transform = etree.XSLT(etree.parse(str(xsl_path)))
-    result = transform(etree.parse(str(define_path)))
-    out = Path(out)
-    out.write_bytes(bytes(result))
-    return out
+def render_define_html(define_path, xsl_path=None, out=None) -> Path:
+    """Render define.xml to HTML: the shipped define2-1.xsl unless `xsl_path` names another;
+    default output define.html beside the define (see define_html)."""
+    from .define_html import render_define_html as render
+    return render(define_path, out, xsl_path)
 
 
 def default_define_xsd() -> Path | None:
@@ -575,16 +738,28 @@ def default_define_xsd() -> Path | None:
     return xsd if xsd.exists() else None
 
 
+def default_arm_xsd() -> Path | None:
+    """The ARM 1.0 XSD (Define-XML 2.1 + arm: extension) shipped by `defineutils`, when installed."""
+    define = default_define_xsd()
+    if define is None:
+        return None
+    xsd = define.parent.parent / "cdisc-arm-1.0" / "arm1-0-0.xsd"
+    return xsd if xsd.exists() else None
+
+
 def validate_define_xsd(path, xsd_path=None) -> list[str]:
     """Schema errors of a define.xml ("line N: message"); [] when valid.
 
-    Uses `xsd_path`, else the XSD shipped by `defineutils` (a test/optional dependency).
+    Uses `xsd_path`, else the XSD shipped by `defineutils` (a test/optional dependency): the
+    Define-XML 2.1 schema, or the ARM 1.0 schema (which includes it) when the define carries
+    Analysis Results Metadata.
     """
-    xsd = Path(xsd_path) if xsd_path else default_define_xsd()
+    doc = etree.parse(str(path))
+    has_arm = bool(doc.getroot().xpath("//arm:AnalysisResultDisplays", namespaces={"arm": ARM_NS}))
+    xsd = Path(xsd_path) if xsd_path else (default_arm_xsd() if has_arm else default_define_xsd())
     if xsd is None:
         raise SpecError("no Define-XML 2.1 XSD: install defineutils or pass xsd_path")
     schema = etree.XMLSchema(etree.parse(str(xsd)))
-    doc = etree.parse(str(path))
     if schema.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]

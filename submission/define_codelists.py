@@ -1,6 +1,7 @@
 """Codelists for define.xml: which terms to list, their NCI C-codes and decodes.
 
-Rule for which terms a CodeList lists (deterministic, data-driven):
+Rule for which terms a CodeList lists (deterministic, data-driven; which variables and slices
+reference which codelist is planned in define_codelist_plan):
 - every term actually used in the data by any variable (or value-level slice) that references
   the codelist;
 - plus, for a NON-extensible CT codelist of at most `FULL_LIST_MAX_TERMS` terms (NY, SEX,
@@ -19,13 +20,11 @@ C-code, and the CodeList carries its codelist C-code.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import pandas as pd
-
-from trialforge.errors import TrialforgeError
-from trialforge.specs.metadata import Dataset, VariableMeta
 
 from .define_attrs import present_text
 
@@ -85,20 +84,6 @@ def _code_text(values: pd.Series, numeric: bool) -> pd.Series:
     return present_text(values)
 
 
-def lookup_codelist(cts: Sequence, var: VariableMeta):
-    """(codelist, ct index) from the first CT that knows the variable's codelist, else (None, None)."""
-    refs = [r for r in (var.codelist_code, var.codelist) if r]
-    for index, ct in enumerate(cts):
-        for ref in refs:
-            try:
-                found = ct.codelist(ref)
-            except (KeyError, LookupError, ValueError, TrialforgeError):
-                found = None
-            if found is not None:
-                return found, index
-    return None, None
-
-
 @dataclass
 class _Usage:
     values: set = field(default_factory=set)
@@ -106,54 +91,26 @@ class _Usage:
     numeric: bool = False
 
 
-def collect_usage(datasets: Sequence[Dataset], cts: Sequence,
-                  extra_values: dict[str, set] | None = None) -> dict[str, tuple]:
-    """Map codelist ref -> (codelist or None, ct index, usage) over all datasets' variables."""
-    usage: dict[str, list] = {}
-    for ds in datasets:
-        frame = ds.frame
-        for var in ds.meta.variables:
-            if not (var.codelist or var.codelist_code):
-                continue
-            codelist, index = lookup_codelist(cts, var)
-            key = codelist_key(var, codelist)
-            slot = usage.setdefault(key, [codelist, index, _Usage(numeric=var.is_numeric)])
-            if var.name not in frame.columns:
-                continue
-            codes = _code_text(frame[var.name], var.is_numeric)
-            slot[2].values.update(codes.unique().tolist())
-            partner = decode_variable(var.name, frame.columns)
-            if partner is not None:
-                pairs = pd.DataFrame({"c": codes, "d": frame.loc[codes.index, partner].astype(str)})
-                pairs = pairs[pairs["d"].ne("") & frame.loc[codes.index, partner].notna()]
-                first = pairs.sort_values(["c", "d"]).drop_duplicates("c")
-                for c, d in zip(first["c"], first["d"]):
-                    slot[2].decodes.setdefault(c, d)
-    for key, values in (extra_values or {}).items():
-        if key in usage:
-            usage[key][2].values.update(values)
-    return {k: tuple(v) for k, v in usage.items()}
-
-
-def codelist_key(var: VariableMeta, codelist) -> str:
-    """Stable key and OID suffix: the CT submission value (NY, AESEV), else the spec's ref."""
-    if codelist is not None and getattr(codelist, "short_name", None):
-        return codelist.short_name
-    return var.codelist or var.codelist_code
-
-
 def codelist_oid(key: str) -> str:
-    return "CL." + key.replace(" ", "_")
+    """"NY" -> "CL.NY"; a merged list "NCOMPLT; PROTMLST" -> "CL.NCOMPLT_PROTMLST"."""
+    return "CL." + re.sub(r"[^A-Za-z0-9._-]+", "_", key)
 
 
-def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None) -> CodeListSpec:
-    """One CodeListSpec following the module's term rule."""
+def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None,
+                   fallback_name: str | None = None, sponsor_name: str | None = None) -> CodeListSpec:
+    """One CodeListSpec following the module's term rule.
+
+    CT terms carry the C-code their release gives (a release that leaves a term's code blank,
+    as CT 2022-09-30 does for some terms, gives none: codes are never made up). A codelist whose
+    release leaves the name blank is named by its submission value, else by `fallback_name` (the
+    label of the first variable using it), never by its bare C-code.
+    """
     data_type = "text"
     if usage.numeric:
         data_type = "integer" if all(_is_int_text(v) for v in usage.values) else "float"
     if codelist is None:       # sponsor-defined codelist: the values used, sorted
-        entries = [CodeListEntry(v, usage.decodes.get(v)) for v in sorted(usage.values)]
-        return CodeListSpec(codelist_oid(key), key, data_type, entries=entries)
+        entries = [CodeListEntry(v, usage.decodes.get(v)) for v in sorted(usage.values, key=_sort_key)]
+        return CodeListSpec(codelist_oid(key), sponsor_name or key, data_type, entries=entries)
     terms = list(codelist.terms)
     extensible = _is_yes(codelist.extensible)
     list_all = not extensible and len(terms) <= FULL_LIST_MAX_TERMS
@@ -161,18 +118,26 @@ def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None) 
     # a sponsor term added to an NCI codelist is an extended value (no NCI code), as if the data alone had it
     entries = [CodeListEntry(t.value, usage.decodes.get(t.value), None if getattr(t, "extended", False)
                              else (t.code or None), getattr(t, "extended", False))
-               for t in terms if list_all or t.value in usage.values]
+               for t in terms if t.value and (list_all or t.value in usage.values)]
     if extensible:
         entries += [CodeListEntry(v, usage.decodes.get(v), None, True)
-                    for v in sorted(usage.values - set(by_value))]
+                    for v in sorted(usage.values - set(by_value), key=_sort_key)]
     if any(e.decode is not None for e in entries):   # one decoded item -> every item decoded
         entries = [e if e.decode is not None else
                    CodeListEntry(e.coded_value, _fallback_decode(by_value.get(e.coded_value), e),
                                  e.c_code, e.extended) for e in entries]
     # Some NCI EVS codelist rows leave the name blank; Define-XML needs one (minLength 1).
-    name = codelist.name or codelist.short_name or key
-    return CodeListSpec(codelist_oid(key), name, data_type, codelist.code or None,
-                        standard_oid, entries)
+    name = codelist.name or codelist.short_name or fallback_name or key
+    code = codelist.code if codelist.code and ";" not in codelist.code else None   # merged lists: no one code
+    return CodeListSpec(codelist_oid(key), name, data_type, code, standard_oid, entries)
+
+
+def _sort_key(value: str):
+    """Numbers in numeric order, then text."""
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
 
 
 def _fallback_decode(term, entry: CodeListEntry) -> str:

@@ -5,7 +5,7 @@ result variables. Each distinct value of the split variable in the data becomes 
 WhereClauseDef (`<by> EQ <value>`) and, per result variable, one value-level ItemDef whose
 DataType/Length come from that slice of the data (LBORRES for ALT is float, for a urine colour
 text). Slices with no non-missing result are not described. SUPP-- slices also take their
-def:Origin from QORIG when every record of the slice says the same (CRF -> Collected).
+def:Origin from QORIG (CRF -> Collected; a slice whose records differ lists each origin).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pandas as pd
 from trialforge.specs.metadata import Dataset, VariableMeta
 
 from .define_attrs import ItemAttrs, present_text, value_attrs
+from .define_codelists import decode_variable
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,30 @@ _QORIG = {"crf": "Collected", "collected": "Collected", "edt": "Collected", "der
 
 
 def slice_origin(values: pd.Series) -> str | None:
-    """The origin type all records of a slice agree on, else None (then the parent's origin holds)."""
+    """The origin types of a slice's records ('Collected', or 'Collected|Derived' when they differ);
+    None when a QORIG is not an origin this table knows (then the parent's origin holds)."""
     kinds = {_QORIG.get(v.strip().lower()) for v in present_text(values).unique()}
-    return kinds.pop() if len(kinds) == 1 and None not in kinds else None
+    if not kinds or None in kinds:
+        return None
+    return "|".join(sorted(kinds))
 
 
 def _all_missing(values: pd.Series, var: VariableMeta) -> bool:
     if var.is_numeric:
         return pd.to_numeric(values, errors="coerce").isna().all()
     return present_text(values).empty
+
+
+def slice_labels(frame: pd.DataFrame, by: str) -> dict[str, str]:
+    """Label of each value-level slice: code -> its decode in the paired column (LBTESTCD -> LBTEST,
+    QNAM -> QLABEL, PARAMCD -> PARAM); the first in sorted order when a code has several."""
+    if by not in frame.columns:
+        return {}
+    keys = present_text(frame[by])
+    partner = decode_variable(by, frame.columns)
+    if partner is None:
+        return {}
+    decodes = present_text(frame.loc[keys.index, partner])
+    pairs = pd.DataFrame({"c": keys.loc[decodes.index], "d": decodes}).sort_values(["c", "d"])
+    first = pairs.drop_duplicates("c")
+    return dict(zip(first["c"], first["d"]))

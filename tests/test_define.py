@@ -679,8 +679,9 @@ def test_adam_define_with_shipped_ct_names_each_codelists_ct_release(tmp_path):
     """One CT object loaded from the SDTM and the ADaM CT files: each CodeList points to the release
     it came from (NY is SDTM CT, file sdtm-ct-2022-09-30-subset.tsv) and both are def:Standards."""
     from trialforge.specs.ct import load_ct
+    # created after the ADaM CT release the define cites (2026-03-27): an earlier date is an error
     path = write_define([adtte(), adsl()], tmp_path / "define.xml", study=STUDY, standard="ADaMIG 1.3",
-                        ct=load_ct(), created=CREATED)
+                        ct=load_ct(), created="2026-04-01T00:00:00")
     doc = xml(path)
     sets = sorted((s.get("OID"), s.get("PublishingSet"), s.get("Version"))
                   for s in doc.xpath("//def:Standard[@Type='CT']", namespaces=NS))
@@ -717,8 +718,10 @@ def test_supp_value_level_origin_from_qorig(tmp_path):
     doc = xml(sdtm_define(tmp_path, datasets=[Dataset(s.meta, frame)]))
     crs = one(doc, "//odm:ItemDef[@OID='IT.SUPPAE.QVAL.AECRSGR']/def:Origin")
     assert (crs.get("Type"), crs.get("Source")) == ("Collected", "Investigator")      # QORIG CRF
-    # AETOCI slice: one DERIVED and one CRF record -> no agreed origin, the parent has none either
-    assert doc.xpath("//odm:ItemDef[@OID='IT.SUPPAE.QVAL.AETOCI']/def:Origin", namespaces=NS) == []
-    assert doc.xpath("//odm:ItemDef[@OID='IT.SUPPAE.QVAL']/def:Origin", namespaces=NS) == []
+    # AETOCI slice: one DERIVED and one CRF record -> both origins; the parent QVAL lists its slices'
+    def origins(oid):
+        return [o.get("Type") for o in doc.xpath(f"//odm:ItemDef[@OID='{oid}']/def:Origin", namespaces=NS)]
+    assert origins("IT.SUPPAE.QVAL.AETOCI") == ["Collected", "Derived"]
+    assert origins("IT.SUPPAE.QVAL") == ["Collected", "Derived"]
     if __import__("importlib").util.find_spec("defineutils"):
         assert validate_define_xsd(tmp_path / "define.xml") == []
