@@ -123,7 +123,7 @@ def sdtm():
 
 def test_sdtm_gate_has_no_errors(sdtm):
     expected = {"DM", "AE", "SUPPAE", "EX", "DS", "MH", "CM", "LB", "PC", "IS", "TU", "TR", "RS", "TS", "TA",
-                "TE", "TI", "TV", "SE", "RELREC"}
+                "TE", "TI", "TV", "SE", "RELREC", "VS"}
     assert expected <= set(sdtm)
     report = validate_datasets(sdtm, scope="SDTM")
     assert not report.has_errors, [f for f in report.findings if f.severity == "error"][:5]
