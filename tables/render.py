@@ -57,6 +57,7 @@ def _word_in(word: str, size: float) -> float:
 def _lines(text: str, width_in: float, size: float = 9) -> int:
     """Lines a cell needs at `width_in` (word wrap estimated with rtflite's font metrics)."""
     avail = max(width_in - CELL_PAD_IN, 0.3)
+    text = str(text)
     space = _word_in(" ", size)
     total = 0
     for part in str(text).replace("\\line ", "\n").split("\n"):
@@ -77,8 +78,9 @@ def _abs_widths(widths: list[float]) -> list[float]:
     return [TABLE_W * w / tot for w in widths]
 
 
-def _row_height(cells: list[str], widths_in: list[float]) -> float:
-    return max(_lines(c, w) for c, w in zip(cells, widths_in)) * LINE_PT
+def _row_height(cells: list[str], widths_in: list[float], indent: int = 0, bold: bool = False) -> float:
+    stub = widths_in[0] - indent * INDENT_TWIPS / 1440 - (0.1 * widths_in[0] if bold else 0)
+    return max(_lines(c, w) for c, w in zip(cells, [stub] + list(widths_in[1:]))) * LINE_PT
 
 
 def paginate(res: TableResult, widths: list[float], footnote_pt: float) -> list[list[int]]:
@@ -88,7 +90,7 @@ def paginate(res: TableResult, widths: list[float], footnote_pt: float) -> list[
     head_pt = sum(_row_height([res.stub_header if k == 0 else ""] + _expand_header(h), _span_widths(h, abs_w))
                   for k, h in enumerate(res.header))
     fixed = 3 * TITLE_PT + head_pt
-    heights = [_row_height([r.label] + r.cells, abs_w) for r in res.rows]
+    heights = [_row_height([r.label] + r.cells, abs_w, r.indent, r.header) for r in res.rows]
     pages: list[list[int]] = [[]]
     used = fixed
     for i, h in enumerate(heights):
@@ -138,7 +140,7 @@ def _ancestors(rows, i: int) -> list[int]:
 
 
 CONT = " (cont.)"
-FIGURE_SPACE = "\u2007"
+FIGURE_SPACE = "  "       # two spaces = one digit in Times/Liberation Serif (U+2007 is missing from many fonts)
 _NPCT = re.compile(r"^(\d+)(?: \((\d+\.\d+)\))?$")
 
 
@@ -170,10 +172,25 @@ def align_decimals(rows: list[Row], ncols: int) -> list[list[str]]:
             if not m:
                 continue
             n = FIGURE_SPACE * (wn - len(m.group(1))) + m.group(1)
-            pct = f" ({FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else \
-                (FIGURE_SPACE * (wp + 3) if wp else "")
+            pct = f" ({FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else ""
             c[j] = n + pct
     return cells
+
+
+def aligned_columns(res: TableResult) -> set[int]:
+    """Data columns whose cells are counts / 'n (%)' (decimal-aligned: left-justified after padding,
+    the block centred by a left indent)."""
+    out = set()
+    for j in range(res.ncols):
+        vals = [r.cells[j] for r in res.rows if r.cells[j]]
+        if len(vals) >= 2 and all(_NPCT.match(v) for v in vals):
+            out.add(j)
+    return out
+
+
+def _text_in(text: str, size: float = 9) -> float:
+    return sum(_word_in(w, size) for w in text.split(" ")) + \
+        _word_in(" ", size) * text.count(" ")
 
 
 def _running(page: dict, population: str, program: str):
@@ -231,10 +248,17 @@ def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes
                                            text_convert=[[False] * len(text)]))
     nrow = max(len(rows), 1)
     wrap = [j for j in range(res.ncols) if any(len(r.cells[j]) > WRAP_AT for r in res.rows)]
+    aligned = aligned_columns(res)
+    abs_w = _abs_widths(widths)
+    pad = [0] * res.ncols
+    for j in aligned:                       # centre the aligned block in the column
+        widest = max((_text_in(c[j]) for c in align_decimals(res.rows, res.ncols)), default=0)
+        pad[j] = max(0, int((abs_w[j + 1] - CELL_PAD_IN - widest) / 2 * 1440))
     body = rtf.RTFBody(
         col_rel_width=widths,
-        text_justification=[["l"] + ["l" if j in wrap else "c" for j in range(res.ncols)] for _ in range(nrow)],
-        text_indent_left=[[INDENT_TWIPS * r.indent] + [0] * res.ncols for r in rows] or None,
+        text_justification=[["l"] + ["l" if j in wrap or j in aligned else "c" for j in range(res.ncols)]
+                            for _ in range(nrow)],
+        text_indent_left=[[INDENT_TWIPS * r.indent] + pad for r in rows] or None,
         text_format=[["b" if r.header else ""] + [""] * res.ncols for r in rows] or None,
         text_convert=[[False] * (res.ncols + 1) for _ in range(nrow)],
     )
@@ -264,7 +288,9 @@ def join_rtf(docs: list[str]) -> str:
 
 
 def _ascii_rtf(text: str) -> str:
-    """Non-ASCII characters rtflite left as is (Latin-1: ×, µ, ±) as RTF Unicode escapes."""
+    """Non-ASCII characters rtflite left as is (Latin-1: ×, µ, ±) as RTF Unicode escapes; every table
+    row kept on one page (\\trkeep), so a wrapped row never splits across a page break."""
+    text = text.replace("\\trowd", "\\trowd\\trkeep")
     return "".join(ch if ord(ch) < 128 else f"\\uc1\\u{ord(ch)}*" for ch in text)
 
 
