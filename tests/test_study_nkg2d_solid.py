@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from trialforge.pipeline import build_adam_stage
 from trialforge.sdtm.engine import build_sdtm
 from trialforge.specs.study import load_study
 from trialforge.synth.command import synth_command
@@ -121,6 +122,12 @@ def sdtm():
     return build_sdtm(load_study(STUDY))
 
 
+@pytest.fixture(scope="module")
+def adam(sdtm):
+    datasets, _pp = build_adam_stage(load_study(STUDY), sdtm)
+    return datasets
+
+
 def test_sdtm_gate_has_no_errors(sdtm):
     expected = {"DM", "AE", "SUPPAE", "EX", "DS", "MH", "CM", "LB", "PC", "IS", "TU", "TR", "RS", "TS", "TA",
                 "TE", "TI", "TV", "SE", "RELREC", "VS"}
@@ -143,30 +150,37 @@ def _frame(sdtm, name):
     return sdtm[name].frame
 
 
-def test_time_to_return_to_baseline_of_one_subject_from_pc(sdtm):
+def test_time_to_return_to_baseline_of_one_subject_from_pc(sdtm, adam):
     """Subject 1003, NKG2D CAR transgene by qPCR. Baseline: the pre-lymphodepletion sample (BLQ).
     Peak at Day 7 (9.26E+03 copies/ug). The first later sample back at baseline (BLQ again) is the
-    Month 3 sample of 2023-09-27T08:05; the reference is the end of the infusion, 2023-06-26T11:20:
-    93 days minus 3 h 15 min = 92.8646 days, within the 6-month window."""
+    Month 3 sample of 2023-09-27T08:05. Times run from the start of the infusion (DM.RFSTDTC
+    2023-06-26T10:55, the ADaM's TRTSDTM): 93 days minus 2 h 50 min = 92.8819 days, within 6 months."""
     pc = _frame(sdtm, "PC")
-    p = pc[(pc["USUBJID"] == "KD025-NKG2D-101-1003") & (pc["PCTESTCD"] == "NKG2DCAR") & (pc["PCSTAT"] != "NOT DONE")]
-    p = p.assign(t=(pd.to_datetime(p["PCDTC"]) - pd.to_datetime(p["PCRFTDTC"])).dt.total_seconds() / 86400)
-    p = p.sort_values("t")
+    dm = _frame(sdtm, "DM").set_index("USUBJID")
+    subject = "KD025-NKG2D-101-1003"
+    start = pd.Timestamp(dm.loc[subject, "RFSTDTC"])
+    assert start == pd.Timestamp("2023-06-26T10:55")
+    p = pc[(pc["USUBJID"] == subject) & (pc["PCTESTCD"] == "NKG2DCAR") & (pc["PCSTAT"] != "NOT DONE")]
+    p = p.assign(t=(pd.to_datetime(p["PCDTC"]) - start).dt.total_seconds() / 86400).sort_values("t")
     base = p[p["t"] < 0].iloc[0]                   # pre-lymphodepletion sample
     assert base["PCTPT"] == "PRE-LD" and base["PCSTRESC"] == "BLQ"
     peak = p.loc[p["PCSTRESN"].idxmax()]
     assert (peak["VISIT"], peak["PCSTRESN"]) == ("DAY 7", 9260.0)
-    after = p[(p["t"] > peak["t"]) & (p["PCSTRESC"] == "BLQ")]
-    returned = after.iloc[0]
+    returned = p[(p["t"] > peak["t"]) & (p["PCSTRESC"] == "BLQ")].iloc[0]
     assert returned["PCDTC"] == "2023-09-27T08:05"
-    expected = (datetime(2023, 9, 27, 8, 5) - datetime(2023, 6, 26, 11, 20)).total_seconds() / 86400
-    assert returned["t"] == pytest.approx(expected) == pytest.approx(92.8646, abs=1e-4)
+    expected = (datetime(2023, 9, 27, 8, 5) - datetime(2023, 6, 26, 10, 55)).total_seconds() / 86400
+    assert returned["t"] == pytest.approx(expected) == pytest.approx(92.8819, abs=1e-4)
     assert returned["t"] <= 183                    # within 6 months of the infusion
-    # time to peak: Day 7 sample 2023-07-03T08:40, 6 days 21 h 20 min after the end of infusion
-    assert peak["t"] == pytest.approx(6 + 21 / 24 + 20 / 1440)
+    # time to peak: Day 7 sample 2023-07-03T08:40, 6 days 21 h 45 min after the start of the infusion
+    assert peak["t"] == pytest.approx(6 + 21 / 24 + 45 / 1440)
+    # the ADaM (declared pk.persistence / NCA) agrees
+    pp = adam["ADPP"].frame
+    mine = pp[(pp["USUBJID"] == subject) & (pp["PARCAT2"] == "NKG2DCAR")].set_index("PARAMCD")["AVAL"]
+    assert mine["TRTBL"] == pytest.approx(expected)
+    assert mine["TMAX"] == pytest.approx(peak["t"])
 
 
-def test_complete_response_rate_at_each_landmark_month_from_rs(sdtm):
+def test_complete_response_rate_at_each_landmark_month_from_rs(sdtm, adam):
     """CR rate at months 1, 2, 3, 6 and 12: subjects whose RECIST 1.1 overall response at that
     month's assessment is CR, over treated subjects with measurable disease at baseline (a target
     lesion in TU), as in the ORR population. Read off recist_response.csv by hand: 15 measurable
@@ -186,3 +200,23 @@ def test_complete_response_rate_at_each_landmark_month_from_rs(sdtm):
         rates[month] = (len(cr), len(measurable))
     assert len(measurable) == 15
     assert rates == {1: (0, 15), 2: (1, 15), 3: (3, 15), 6: (3, 15), 12: (2, 15)}
+    # the ADaM landmark parameters (adam.yaml adrs.landmarks) agree
+    rs_adam = adam["ADRS"].frame
+    for month, (n_cr, n) in rates.items():
+        lm = rs_adam[rs_adam["PARAMCD"] == f"CRM{month}"]
+        assert (int((lm["AVALC"] == "Y").sum()), len(lm)) == (n_cr, n), month
+
+
+def test_adam_gate_has_no_errors_and_every_endpoint_has_a_parameter(adam):
+    report = validate_datasets(adam, scope="ADaM")
+    assert not report.has_errors, [f for f in report.findings if f.severity == "error"][:5]
+    params = {name: set(ds.frame["PARAMCD"]) for name, ds in adam.items() if "PARAMCD" in ds.frame}
+    assert {"OS", "PFS", "DOR"} <= params["ADTTE"]
+    assert {"BOR", "RSP", "CRM1", "CRM2", "CRM3", "CRM6", "CRM12"} <= params["ADRS"]
+    assert {"TMAX", "TRTBL", "CMAX"} <= params["ADPP"]
+    assert {"FLUDOSE", "CYCDOSE", "CARTDKG"} <= params["ADEX"]
+    adae = adam["ADAE"].frame
+    assert {"TRTEMFL", "DLTFL", "CRSFL", "ICANSFL", "ASTCTGR"} <= set(adae.columns)
+    # DLTs only within the 3-month window after the infusion
+    dlt = adae[adae["DLTFL"] == "Y"]
+    assert len(dlt) and ((dlt["ASTDT"] - dlt["TRTSDT"]) <= 90).all()

@@ -72,14 +72,16 @@ CYTOKINE_EVENTS = ["ld_d5_arm_1", "infusion_d0_arm_1", "d1_arm_1", "d4_arm_1", "
                    "d14_arm_1", "m1_arm_1"]
 ADA_EVENTS = ["ld_d5_arm_1", "m1_arm_1", "m3_arm_1", "m6_arm_1", "m12_arm_1"]
 
-#: Cellular kinetics schedule: (event, vendor time-point label, nominal hours after the end of infusion, flow too)
+#: Cellular kinetics schedule: (event, vendor time-point label, nominal hours after the end of infusion,
+#: qPCR, flow). Kinetics are followed for 6 months (the endpoint's window); the Month 12 sample is for
+#: anti-CAR antibodies only.
 PK_SCHEDULE = [
-    ("ld_d5_arm_1", "PRE-LD", -120.0, True), ("infusion_d0_arm_1", "PRE-INF", -1.0, False),
-    ("infusion_d0_arm_1", "EOI+1H", 1.0, False), ("d1_arm_1", "D1", 24.0, False),
-    ("d4_arm_1", "D4", 96.0, True), ("d7_arm_1", "D7", 168.0, True), ("d10_arm_1", "D10", 240.0, True),
-    ("d14_arm_1", "D14", 336.0, True), ("d21_arm_1", "D21", 504.0, True), ("m1_arm_1", "D28", 672.0, True),
-    ("m2_arm_1", "M2", 1464.0, True), ("m3_arm_1", "M3", 2184.0, True), ("m4_arm_1", "M4", 2928.0, True),
-    ("m6_arm_1", "M6", 4392.0, True), ("m12_arm_1", "M12", 8760.0, False),
+    ("ld_d5_arm_1", "PRE-LD", -120.0, True, True), ("infusion_d0_arm_1", "PRE-INF", -1.0, True, False),
+    ("infusion_d0_arm_1", "EOI+1H", 1.0, True, False), ("d1_arm_1", "D1", 24.0, True, False),
+    ("d4_arm_1", "D4", 96.0, True, True), ("d7_arm_1", "D7", 168.0, True, True), ("d10_arm_1", "D10", 240.0, True, True),
+    ("d14_arm_1", "D14", 336.0, True, True), ("d21_arm_1", "D21", 504.0, True, True), ("m1_arm_1", "D28", 672.0, True, True),
+    ("m2_arm_1", "M2", 1464.0, True, True), ("m3_arm_1", "M3", 2184.0, True, True), ("m4_arm_1", "M4", 2928.0, True, True),
+    ("m6_arm_1", "M6", 4392.0, True, True), ("m12_arm_1", "M12", 8760.0, False, False),
 ]
 QPCR_LLOQ = 25.0      # transgene copies/ug genomic DNA
 FLOW_LLOQ = 0.2       # CAR+ T cells/uL

@@ -103,7 +103,8 @@ def pk_transfer(subjects: list[Subject]) -> pd.DataFrame:
         conc = _kinetics(s, rng)
         st, en = infusion_times(s)
         ratio = float(rng.uniform(0.004, 0.012))   # CAR+ T cells/uL per copy/ug
-        for ev, tpt, nom, flow in D.PK_SCHEDULE:
+        flow_rng = np.random.default_rng([s.i, 92])  # the flow assay's own variability
+        for ev, tpt, nom, qpcr, flow in D.PK_SCHEDULE:
             day = s.inf + D.EVENT_DAY[ev] + (int(rng.integers(-2, 3)) if D.EVENT_DAY[ev] >= 28 else 0)
             if not _alive_on(s, day):
                 continue
@@ -115,11 +116,12 @@ def pk_transfer(subjects: list[Subject]) -> pd.DataFrame:
             common = {"STUDY_CODE": D.STUDYID, "SUBJECT": s.rid, "TIMEPOINT": tpt, "NOMINAL_TIME_H": f"{nom:g}",
                       "COLLECTION_DTM": "" if lost else f"{iso(day)}T{hhmm(minute)}", "MATRIX": "WHOLE BLOOD",
                       "TITER": "", "SAMPLE_STATUS": "NOT RECEIVED" if lost else "ANALYSED"}
-            rows.append({**common, "SAMPLE_ID": sid + "Q", "ANALYTE": "NKG2D CAR transgene", "ASSAY": "qPCR",
-                         "RESULT": "" if lost else ("BQL" if c < D.QPCR_LLOQ else sci(c)), "RESULT_UNIT": "copies/ug gDNA",
-                         "LLOQ": f"{D.QPCR_LLOQ:g}"})
+            if qpcr:
+                rows.append({**common, "SAMPLE_ID": sid + "Q", "ANALYTE": "NKG2D CAR transgene", "ASSAY": "qPCR",
+                             "RESULT": "" if lost else ("BQL" if c < D.QPCR_LLOQ else sci(c)),
+                             "RESULT_UNIT": "copies/ug gDNA", "LLOQ": f"{D.QPCR_LLOQ:g}"})
             if flow:
-                cells = c * ratio
+                cells = c * ratio * float(np.exp(flow_rng.normal(0, 0.35)))
                 rows.append({**common, "SAMPLE_ID": sid + "F", "ANALYTE": "CAR+ T cells", "ASSAY": "Flow cytometry",
                              "RESULT": "" if lost else ("BQL" if cells < D.FLOW_LLOQ else sci(cells)),
                              "RESULT_UNIT": "cells/uL", "LLOQ": f"{D.FLOW_LLOQ:g}"})
