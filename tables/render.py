@@ -23,15 +23,28 @@ def _widths(res: TableResult) -> list[float]:
     """Relative column widths from the content: a free-text column (DLT terms) gets more room than
     an 'n (%)' column; the stub gets what its longest label needs, within limits."""
     def need(texts, lo, hi):
-        longest = max((len(t) for t in texts), default=0)
-        return min(max(0.085 * longest + 0.15, lo), hi)
+        widest = max((_text_in(t) for t in texts), default=0)
+        return min(max(widest + CELL_PAD_IN + 0.12, lo), hi)
     head_words = [[w for t, span in h for w in [t] * span] for h in res.header[-1:]] or [[]]
+    cells = align_decimals(res.rows, res.ncols)
     cols = []
     for j in range(res.ncols):
-        texts = [r.cells[j] for r in res.rows] + [max(head_words[0][j].split(), key=len, default="")]
-        cols.append(need(texts, 0.75, 2.8))
-    stub = need([r.label for r in res.rows], 1.8, 3.0)
-    return [stub] + cols
+        texts = [c[j] for c in cells] + [max(head_words[0][j].split(), key=len, default="")]
+        cols.append(need(texts, 0.6, 2.8))
+    stub = need([r.label for r in res.rows] + [res.stub_header], 1.5, 3.0)
+    widths = [stub] + cols
+    if sum(widths) <= TABLE_W:
+        return widths
+    # too wide: columns whose texts cannot wrap (no spaces: ids, dates, counts) keep their width; the
+    # free-text columns share what is left in proportion to their need
+    texts = [[r.label for r in res.rows]] + [[c[j] for c in cells] for j in range(res.ncols)]
+    rigid = [not any(" " in t.strip() for t in col) for col in texts]
+    fixed = sum(w for w, r in zip(widths, rigid) if r)
+    flex = sum(w for w, r in zip(widths, rigid) if not r)
+    if flex == 0 or fixed >= TABLE_W - 0.6 * sum(not r for r in rigid):
+        return widths                     # rtflite scales everything; nothing better to do
+    scale = (TABLE_W - fixed) / flex
+    return [w if r else max(w * scale, 0.6) for w, r in zip(widths, rigid)]
 
 
 def _titles(res: TableResult) -> list[str]:
@@ -42,7 +55,7 @@ def _titles(res: TableResult) -> list[str]:
 PAGE_W, PAGE_H = 11.0, 8.5
 MARGIN = [1.0, 1.0, 1.2, 1.0, 0.5, 0.5]          # left, right, top, bottom, header, footer
 TABLE_W = PAGE_W - MARGIN[0] - MARGIN[1]
-BODY_H_PT = (PAGE_H - MARGIN[2] - MARGIN[3]) * 72 * 0.92     # 8% slack for renderer differences
+BODY_H_PT = (PAGE_H - MARGIN[2] - MARGIN[3]) * 72 * 0.90     # 10% slack for renderer differences
 LINE_PT = 9 * 1.2 + 1.6                          # 9 pt text, 15 twips before and after
 TITLE_PT = 12 * 1.2 + 6.5
 CELL_PAD_IN = 0.16                               # gap + cell margins
@@ -51,7 +64,7 @@ CELL_PAD_IN = 0.16                               # gap + cell margins
 @functools.lru_cache(maxsize=20000)
 def _word_in(word: str, size: float) -> float:
     from rtflite.strwidth import get_string_width
-    return get_string_width(word, font=1, font_size=size)
+    return 1.06 * get_string_width(word.replace(NBSP, " "), font=1, font_size=size)   # 6% margin for renderers
 
 
 def _lines(text: str, width_in: float, size: float = 9) -> int:
@@ -140,7 +153,8 @@ def _ancestors(rows, i: int) -> list[int]:
 
 
 CONT = " (cont.)"
-FIGURE_SPACE = "  "       # two spaces = one digit in Times/Liberation Serif (U+2007 is missing from many fonts)
+NBSP = "\u00a0"
+FIGURE_SPACE = NBSP * 2   # two no-break spaces = one digit in Times/Liberation Serif (U+2007 is missing from many fonts)
 _NPCT = re.compile(r"^(\d+)(?: \((\d+\.\d+)\))?$")
 
 
@@ -158,12 +172,14 @@ def page_rows(res: TableResult, pages: list[list[int]]) -> list[list[Row]]:
     return out
 
 
-def align_decimals(rows: list[Row], ncols: int) -> list[list[str]]:
-    """Cells padded with figure spaces so that counts and percentages line up in a centred column."""
+def align_decimals(rows: list[Row], ncols: int, ref: list[Row] | None = None) -> list[list[str]]:
+    """Cells padded so that counts and percentages line up (widths from `ref`, the whole table, so
+    every page pads alike)."""
     cells = [list(r.cells) for r in rows]
+    ref_cells = [list(r.cells) for r in (ref if ref is not None else rows)]
     for j in range(ncols):
         parsed = [_NPCT.match(c[j]) for c in cells]
-        hits = [m for m in parsed if m]
+        hits = [m for m in (_NPCT.match(c[j]) for c in ref_cells) if m]
         if len(hits) < 2:
             continue
         wn = max(len(m.group(1)) for m in hits)
@@ -172,7 +188,7 @@ def align_decimals(rows: list[Row], ncols: int) -> list[list[str]]:
             if not m:
                 continue
             n = FIGURE_SPACE * (wn - len(m.group(1))) + m.group(1)
-            pct = f" ({FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else ""
+            pct = f"{NBSP}({FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else ""
             c[j] = n + pct
     return cells
 
@@ -230,7 +246,7 @@ def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
 
 def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes) -> str:
     cols = [f"c{i}" for i in range(res.ncols + 1)]
-    cells = align_decimals(rows, res.ncols)
+    cells = align_decimals(rows, res.ncols, res.rows)
     data = {cols[0]: [r.label for r in rows]}
     for j in range(res.ncols):
         data[cols[j + 1]] = [c[j] for c in cells]
@@ -271,7 +287,7 @@ def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes
 
 def join_rtf(docs: list[str]) -> str:
     """One RTF from per-page rtflite documents: the first keeps its preamble (fonts, running header
-    and footer, page setup); the others contribute their body, each after a page break."""
+    and footer, page setup); the others contribute their body, each starting a new page."""
     if len(docs) == 1:
         return docs[0]
     parts = []
@@ -282,7 +298,10 @@ def join_rtf(docs: list[str]) -> str:
         if k:
             cut = body.index("\\margl")
             body = body[body.index("\n", cut) + 1:]
-            parts.append("\\page\n")
+            # the page's first paragraph (its title) starts a new page: \pagebb is honoured by Word and
+            # LibreOffice alike, where a bare \page after a table is not
+            first = body.index("{\\pard")
+            body = body[:first] + "{\\pard\\pagebb" + body[first + len("{\\pard"):]
         parts.append(body)
     return "".join(parts) + "}\n"
 
