@@ -12,6 +12,7 @@ from ..errors import TrialforgeError
 
 STUDIES: dict[str, str] = {
     "cd70-cart": "trialforge.synth.generate",
+    "nkg2d-solid": "trialforge.synth.nkg2d_solid",
 }
 DEFAULT_STUDY = "cd70-cart"
 
