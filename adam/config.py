@@ -8,6 +8,7 @@ mappings are checked against their item schema.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ WEIGHT = {"domain": "VS", "filter": "VSTESTCD == 'WEIGHT'", "value": "VSSTRESN",
           "on_or_before": "TRTSDT"}
 PK_INTERVAL = {"start": REQUIRED, "end": REQUIRED, "paramcd": None, "param": None}
 PERSISTENCE = {"paramcd": REQUIRED, "param": REQUIRED, "rule": "baseline"}
+PK_PROFILE = {"analyte": REQUIRED, "specimen": None, "paramcd_suffix": None, "param_label": None}
 CUSTOM = {"dataset": REQUIRED, "function": REQUIRED, "label": None, "args": FREE}
 ADLB_DEFAULTS = {"population": None, "tests": [], "baseline_flag": None, "baseline_date": "TRTSDT",
                  "reference_date": "TRTSDT", "anrind": "copy"}
@@ -159,6 +161,10 @@ DEFAULTS: dict[str, Any] = {
         "time_unit": "day",            # unit of AFRLT/NFRLT, TMAX/TLST and the ADPP AUC time axis
         "pp_auc_time_unit": "h",       # SDTM PP AUC time unit (CDISC PKUNIT: h*DNA copies/ug, no day*...)
         "persistence": ItemList(PERSISTENCE),
+        # names of each analyte x specimen profile in ADPC/ADPP PARAMCD/PARAM (used when there are several)
+        "profiles": ItemList(PK_PROFILE),
+        "pp_tptref": "DOSE",           # SDTM PP PPTPTREF: text of the reference time point (PPRFTDTC)
+        "pp_significant_digits": 6,    # PPSTRESN rounded to this many significant digits; PPSTRESC/PPORRES = its text
     },
 }
 
@@ -468,6 +474,12 @@ def _check_values(s: dict, file) -> None:
         ("pk.pp_auc_time_unit", k["pp_auc_time_unit"] in HOURS_PER_UNIT, k["pp_auc_time_unit"]),
         ("pk.auc_method", k["auc_method"] in ("linear-up/log-down", "linear"), k["auc_method"]),
         ("pk.time", k["time"] in ("actual", "nominal"), k["time"]),
+        ("pk.pp_significant_digits", isinstance(k["pp_significant_digits"], int)
+         and not isinstance(k["pp_significant_digits"], bool) and 1 <= k["pp_significant_digits"] <= 15,
+         k["pp_significant_digits"]),
+        ("pk.profiles[].paramcd_suffix", all(p["paramcd_suffix"] is None or
+                                             re.fullmatch(r"[A-Z0-9]{1,4}", str(p["paramcd_suffix"]))
+                                             for p in k["profiles"]), None),
         ("pk.interval_tolerance", isinstance(k["interval_tolerance"], (int, float)) and k["interval_tolerance"] >= 0,
          k["interval_tolerance"]),
         ("pk.persistence[].rule", all(p["rule"] in ("baseline", "lloq") for p in k["persistence"]), None),

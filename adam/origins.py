@@ -261,16 +261,17 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("PP", "PPTESTCD"): A("CDISC CT PKPARMCD: CMAX, TMAX, CLST, TLST, AUCINT"),
     ("PP", "PPTEST"): A("CDISC CT PKPARM of PPTESTCD"),
     ("PP", "PPCAT"): D("PC.PCTEST of the profile's analyte (PCTESTCD in {analytes})"),
-    ("PP", "PPORRES"): D("PPSTRESN as text with 6 significant digits; blank when missing"),
+    ("PP", "PPORRES"): D("PPSTRESC (PPSTRESN as plain decimal text, no E-notation); blank when missing"),
     ("PP", "PPORRESU"): D("{pp_units}; blank when the result is missing"),
-    ("PP", "PPSTRESC"): D("PPSTRESN as text with 6 significant digits; blank when missing"),
+    ("PP", "PPSTRESC"): D("PPSTRESN as plain decimal text (no E-notation), the same digits; blank when missing"),
     ("PP", "PPSTRESN"): D("{nca}; AUCINT converted from {time_unit}*unit to {pp_auc_unit}*unit "
-                          "(x {pp_auc_factor:g})"),
+                          "(x {pp_auc_factor:g}), rounded to the spec's pk.pp_significant_digits significant digits"),
     ("PP", "PPSTRESU"): D("{pp_units}; blank when the result is missing"),
     ("PP", "PPSTAT"): D("'NOT DONE' when PPSTRESN is missing, else blank"),
     ("PP", "PPREASND"): D("When PPSTAT = 'NOT DONE': 'PROFILE DOES NOT COVER THE INTERVAL' for AUCINT, 'NO "
                           "MEASURABLE CONCENTRATION' for the other parameters"),
     ("PP", "PPSPEC"): D("PC.PCSPEC of the profile (one profile per subject, analyte and specimen)"),
+    ("PP", "PPTPTREF"): A("The spec's pk.pp_tptref when PPRFTDTC is populated, else blank"),
     ("PP", "PPRFTDTC"): D("ADSL.TRTSDTM (start of the {product}) as ISO 8601 datetime, else ADSL.TRTSDT"),
     ("PP", "PPSTINT"): D("AUCINT: start of the interval from the spec's pk.intervals as ISO 8601 duration from "
                          "PPRFTDTC (e.g. 'P0D'); blank for other parameters"),

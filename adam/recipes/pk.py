@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from trialforge.errors import DateFormatError
+from trialforge.errors import DateFormatError, RawDataError, SpecError
 
 from ..config import HOURS_PER_UNIT, AdamConfig
 from .._frame import char, mask, num, y_blank
@@ -35,7 +35,7 @@ PROFILE = ["_ANALYTE", "_SPEC"]          # a profile: subject keys + analyte + s
 UNIT_WORDS = {"day": "days", "h": "h", "min": "min"}
 UNIT_LETTER = {"day": "D", "h": "H", "min": "M"}
 PP_ORDER = ["STUDYID", "DOMAIN", "USUBJID", "PPSEQ", "PPTESTCD", "PPTEST", "PPCAT", "PPORRES", "PPORRESU",
-            "PPSTRESC", "PPSTRESN", "PPSTRESU", "PPSTAT", "PPREASND", "PPSPEC", "PPRFTDTC", "PPSTINT", "PPENINT"]
+            "PPSTRESC", "PPSTRESN", "PPSTRESU", "PPSTAT", "PPREASND", "PPSPEC", "PPTPTREF", "PPRFTDTC", "PPSTINT", "PPENINT"]
 # PKPARMCD / PKPARM (CDISC CT) for each NCA result
 PP_TESTS = {"CMAX": "Max Conc", "TMAX": "Time of CMAX", "CLST": "Last Nonzero Conc",
             "TLST": "Time of Last Nonzero Conc", "AUCINT": "AUC from T1 to T2"}
@@ -85,12 +85,13 @@ def build_adpc(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     out = pc[keys + [c for c in ADSL_VARS if c in pc.columns]].copy()
     spec = char(pc["PCSPEC"]) if "PCSPEC" in pc.columns else pd.Series("", index=pc.index)
     out["PARCAT1"] = spec
-    out["PARAMCD"] = char(pc["PCTESTCD"])
+    out["_SPEC"] = spec
+    out["_ANALYTE"] = char(pc["PCTESTCD"])
+    out["_TEST"] = char(pc["PCTEST"])
     unit = char(pc["PCSTRESU"]) if "PCSTRESU" in pc.columns else pd.Series("", index=pc.index)
-    out["PARAM"] = char(pc["PCTEST"]) + np.where(unit != "", " (" + unit + ")", "")
+    out["PARAMCD"], out["PARAM"], out["AVALU"] = _adpc_params(out, unit, config)
     out["AVAL"] = num(pc["PCSTRESN"])
     out["AVALC"] = char(pc["PCSTRESC"]) if "PCSTRESC" in pc.columns else ""
-    out["AVALU"] = unit
     out["ALLOQ"] = num(pc["PCLLOQ"]) if "PCLLOQ" in pc.columns else np.nan
     res = char(out["AVALC"]).str.upper()
     blq = res.isin([r.upper() for r in cfg["blq_results"]]) | res.str.startswith("<") | (out["AVAL"] < out["ALLOQ"])
@@ -110,10 +111,77 @@ def build_adpc(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     out["ATPT"] = char(pc["PCTPT"]) if "PCTPT" in pc.columns else ""
     out["ATPTN"] = num(pc["PCTPTNUM"]) if "PCTPTNUM" in pc.columns else np.nan
     out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = "PC", "PCSTRESN", num(pc["PCSEQ"]) if "PCSEQ" in pc else np.nan
-    out["_SPEC"] = spec
-    out["_ANALYTE"] = out["PARAMCD"]
-    out["_TEST"] = char(pc["PCTEST"])
     return out.sort_values(keys + ["AFRLT"], kind="mergesort").reset_index(drop=True)
+
+
+def profile_names(profiles: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
+    """One row per analyte x specimen profile (_ANALYTE, _SPEC, _TEST) with the PARAMCD suffix (_SUFFIX) and
+    PARAM qualifier (_LABEL) that keep PARAMCD/PARAM one-to-one (ADaMIG 1.3) when a study has several profiles.
+
+    Declared in ``pk.profiles`` ({analyte, specimen, paramcd_suffix, param_label}); otherwise, with several
+    profiles, the suffix is the profile's number (1, 2, ... in analyte, specimen order) and the qualifier
+    "<PCTEST> (<PCSPEC>)"; with one profile both are blank (PARAMCD/PARAM as the parameter's own name).
+
+    >>> p = pd.DataFrame({"_ANALYTE": ["B", "A"], "_SPEC": ["BLOOD", "BLOOD"], "_TEST": ["Bee", "Ay"]})
+    >>> cfg = AdamConfig({"pk": {"profiles": []}})
+    >>> profile_names(p, cfg)[["_ANALYTE", "_SUFFIX", "_LABEL"]].values.tolist()
+    [['A', '1', 'Ay (BLOOD)'], ['B', '2', 'Bee (BLOOD)']]
+    """
+    prof = profiles.drop_duplicates(PROFILE).sort_values(PROFILE, kind="mergesort").reset_index(drop=True)
+    several = len(prof) > 1
+    declared = config["pk"]["profiles"]
+    suffixes, labels = [], []
+    for i, (analyte, spec, test) in enumerate(zip(prof["_ANALYTE"], prof["_SPEC"], prof["_TEST"]), start=1):
+        item = next((p for p in declared if p["analyte"] == analyte and p["specimen"] in (None, spec)), {})
+        suffix, label = item.get("paramcd_suffix"), item.get("param_label")
+        suffixes.append(str(suffix) if suffix is not None else (str(i) if several else ""))
+        labels.append(str(label) if label is not None else
+                      ((f"{test} ({spec})" if spec else str(test)) if several else ""))
+    prof["_SUFFIX"], prof["_LABEL"] = suffixes, labels
+    for col, key in (("_SUFFIX", "paramcd_suffix"), ("_LABEL", "param_label")):
+        dup = prof[col].duplicated(keep=False)
+        if several and dup.any():
+            names = ", ".join(f"{a}/{s}" for a, s in zip(prof.loc[dup, "_ANALYTE"], prof.loc[dup, "_SPEC"]))
+            raise SpecError(f"PK profiles {names} would share PARAMCD/PARAM: declare a distinct "
+                            f"pk.profiles[].{key} for each", column=f"pk.profiles[].{key}",
+                            value=prof.loc[dup, col].iloc[0])
+    return prof
+
+
+def _paramcd(base: str, suffix: str, where: str) -> str:
+    code = base + suffix
+    if len(code) > 8:
+        raise SpecError(f"PARAMCD {code!r} is longer than 8 characters: declare a shorter {where} or "
+                        "pk.profiles[].paramcd_suffix", column="pk.profiles[].paramcd_suffix", value=code)
+    return code
+
+
+def _adpc_params(out: pd.DataFrame, unit: pd.Series, config: AdamConfig) -> tuple:
+    """PARAMCD, PARAM and AVALU of each ADPC record: one PARAMCD per analyte x specimen x unit.
+
+    PARAMCD is PCTESTCD (with the profile suffix when the analyte has several specimens); the unit is the
+    profile's non-null PCSTRESU, so samples not done (no unit in SDTM) keep the PARAM of their profile."""
+    if not len(out):
+        empty = pd.Series("", index=out.index, dtype=object)
+        return empty, empty, empty
+    names = profile_names(out[PROFILE + ["_TEST"]], config)
+    units = pd.DataFrame({"_ANALYTE": out["_ANALYTE"], "_SPEC": out["_SPEC"], "_U": unit}).loc[lambda d: d["_U"] != ""]
+    per = units.drop_duplicates()
+    clash = per.duplicated(PROFILE, keep=False)
+    if clash.any():
+        row = per.loc[clash].iloc[0]
+        raise RawDataError(f"PC analyte {row['_ANALYTE']} ({row['_SPEC']}) has more than one PCSTRESU; ADPC needs "
+                           "one standard unit per analyte and specimen", column="PCSTRESU", value=row["_U"])
+    names = names.merge(per, on=PROFILE, how="left")
+    names["_U"] = names["_U"].fillna("")
+    multi = names.groupby("_ANALYTE")["_SPEC"].transform("nunique") > 1
+    names["PARAMCD"] = [(_paramcd(a[:8 - len(s)], s, "PCTESTCD") if m else a)
+                        for a, s, m in zip(names["_ANALYTE"], names["_SUFFIX"], multi)]
+    base = np.where(multi, np.where(names["_LABEL"] != "", names["_LABEL"], names["_TEST"] + " (" + names["_SPEC"] + ")"),
+                    names["_TEST"])
+    names["PARAM"] = base + np.where(names["_U"] != "", " (" + names["_U"] + ")", "")
+    got = out[PROFILE].merge(names, on=PROFILE, how="left")
+    return (got["PARAMCD"].set_axis(out.index), got["PARAM"].set_axis(out.index), got["_U"].set_axis(out.index))
 
 
 def _time_col(config: AdamConfig) -> str:
@@ -183,20 +251,56 @@ def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> pd
     keys = config.subject_keys
     res, _ = _nca(adpc, adsl, config)
     res = res.merge(_profile_units(adpc, keys), on=keys + PROFILE, how="left")
+    names = profile_names(adpc[PROFILE + ["_TEST"]], config) if len(adpc) else None
+    if names is not None:
+        names["_PIDX"] = np.arange(len(names), dtype="float64")
+        res = res.merge(names[PROFILE + ["_SUFFIX", "_LABEL", "_PIDX"]], on=PROFILE, how="left")
     rows = []
     conc_unit = adpc["AVALU"].iloc[0] if len(adpc) else ""
-    for n, (code, label, unit, col) in enumerate(adpp_parameters(config, conc_unit), start=1):
+    params = adpp_parameters(config, conc_unit)
+    for n, (code, label, unit, col) in enumerate(params, start=1):
         part = res[keys].copy()
         part["PARCAT1"], part["PARCAT2"] = res["_SPEC"], res["_ANALYTE"]
-        part["PARAMCD"], part["PARAM"], part["PARAMN"] = code, label, float(n)
+        if names is not None and len(res):
+            part["PARAMCD"] = [_paramcd(code, s, "pk.intervals[].paramcd") for s in res["_SUFFIX"]]
+            part["PARAM"] = [f"{label}, {q}" if q else label for q in res["_LABEL"]]
+        else:
+            part["PARAMCD"], part["PARAM"] = code, label
+        # PARAMN one-to-one with PARAM too: the parameters of the second profile follow those of the first
+        part["PARAMN"] = (res["_PIDX"] * len(params) + n) if names is not None and len(res) else float(n)
         part["AVAL"] = res[col].astype("float64")
         part["AVALU"] = _unit_for(unit, conc_unit, res["AVALU"])
         rows.append(part)
     adpp = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=keys)
+    _one_to_one(adpp)
     adpp["SRCDOM"], adpp["SRCVAR"] = "ADPC", "AVAL"
     adpp = adpp.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDTM"]], on=keys,
                       how="left")
     return adpp.sort_values(keys + ["PARCAT2", "PARCAT1", "PARAMN"], kind="mergesort").reset_index(drop=True)
+
+
+def _one_to_one(adpp: pd.DataFrame) -> None:
+    """PARAMCD and PARAM are one-to-one (ADaMIG 1.3): two declared names that collide are a spec error."""
+    if not len(adpp) or "PARAMCD" not in adpp:
+        return
+    pairs = adpp[["PARAMCD", "PARAM"]].drop_duplicates()
+    for col in ("PARAMCD", "PARAM"):
+        dup = pairs[col].duplicated(keep=False)
+        if dup.any():
+            raise SpecError(f"ADPP {col} {pairs.loc[dup, col].iloc[0]!r} names two parameters: declare distinct "
+                            "pk.intervals[].paramcd/param, pk.persistence[].paramcd/param or "
+                            "pk.profiles[].paramcd_suffix/param_label", column="pk", value=pairs.loc[dup, col].iloc[0])
+
+
+def significant_text(values: pd.Series, digits: int) -> pd.Series:
+    """Numbers as plain decimal text rounded to ``digits`` significant digits (never E-notation); "" for missing.
+
+    >>> significant_text(pd.Series([1234567.0, 0.000123456789, 12.5, 0.0, np.nan]), 6).tolist()
+    ['1234570', '0.000123457', '12.5', '0', '']
+    """
+    return values.map(lambda v: "" if pd.isna(v) else
+                      np.format_float_positional(float(v), precision=digits, unique=False, fractional=False,
+                                                 trim="-"))
 
 
 def _unit_for(unit: str, conc_unit: str, profile_unit: pd.Series) -> pd.Series:
@@ -229,8 +333,8 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
         part = res[keys].copy()
         value = res[col].astype("float64") * factor
         part["PPTESTCD"], part["PPTEST"] = code, PP_TESTS[code]
-        part["PPSTRESN"] = value
-        text = value.map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
+        text = significant_text(value, config["pk"]["pp_significant_digits"])
+        part["PPSTRESN"] = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
         part["PPORRES"], part["PPSTRESC"] = text, text
         units = conc.map(lambda c: unit.format(c=c))
         part["PPORRESU"] = np.where(value.notna(), units, "")
@@ -249,6 +353,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
         iso = sas_datetime_to_iso(ref["TRTSDTM"])
         ref["PPRFTDTC"] = np.where(iso != "", iso, sas_date_to_iso(ref["TRTSDT"]))
         pp = pp.merge(ref[keys + ["PPRFTDTC"]], on=keys, how="left")
+        pp["PPTPTREF"] = np.where(char(pp["PPRFTDTC"]) != "", config["pk"]["pp_tptref"], "")
         order = {c: i for i, c in enumerate(["CMAX", "TMAX", "CLST", "TLST", "AUCINT"])}
         pp = pp.assign(_O=pp["PPTESTCD"].map(order)).sort_values(keys + ["_ANALYTE", "PPSPEC", "_O"],
                                                                  kind="mergesort")
