@@ -7,7 +7,10 @@ from it must be one of the intended ones listed here:
 * ADRS PARAM names the response criterion (issue #11 Build 1): "Best Overall Response (unconfirmed)" →
   "Best Overall Response (unconfirmed, RECIST 1.1)" etc. (PARAMCD, AVALC, AVAL, dates unchanged);
 * ADPC gains PARCAT1 (the specimen, PC.PCSPEC) and ADPP gains PARCAT1 (specimen) and PARCAT2 (analyte):
-  PK profiles are keyed by analyte and specimen (Build 5).
+  PK profiles are keyed by analyte and specimen (Build 5);
+* issue #16 (SDTM correctness of PK): PC samples NOT DONE carry no PCSTRESU/PCLLOQ, so ADPC ALLOQ is null on
+  those records only; SDTM PP gains PPTPTREF (pk.pp_tptref) and PPSTRESN is rounded to 6 significant digits
+  so that PPSTRESC/PPORRES (plain decimal text, no E-notation) are the same number.
 """
 import json
 from pathlib import Path
@@ -22,7 +25,7 @@ from trialforge.specs.study import load_study
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
 BEFORE = json.loads((Path(__file__).parent / "data" / "cd70_adam_fingerprint.json").read_text())
-NEW_COLUMNS = {"ADPC": ["PARCAT1"], "ADPP": ["PARCAT1", "PARCAT2"]}
+NEW_COLUMNS = {"ADPC": ["PARCAT1"], "ADPP": ["PARCAT1", "PARCAT2"], "PP": ["PPTPTREF"]}
 # The ADRS PARAM of each PARAMCD before → after (written by hand from the intended change).
 PARAM_NOW = {
     "OVR": "Overall Response by Investigator (RECIST 1.1)",
@@ -58,7 +61,8 @@ def test_same_values_except_the_intended_param_text(now):
     current = fingerprint(now)
     changed = [(name, col) for name, fp in BEFORE.items() if not name.startswith("_")
                for col, h in fp["hash"].items() if current[name]["hash"][col] != h]
-    assert changed == [("ADRS", "PARAM")]
+    assert changed == [("ADPC", "ALLOQ"), ("ADRS", "PARAM"), ("PP", "PPORRES"), ("PP", "PPSTRESC"),
+                       ("PP", "PPSTRESN")]
     # ... and PARAM changed exactly as intended: mapping the old text per PARAMCD gives the new column
     old = BEFORE["_params"]["ADRS"]
     assert set(old) == set(PARAM_NOW)
@@ -71,3 +75,24 @@ def test_new_pk_categories_hold_specimen_and_analyte(now):
     assert (now["ADPC"]["PARCAT1"] != "").all()
     assert set(now["ADPP"]["PARCAT1"]) <= set(now["ADPC"]["PARCAT1"])
     assert column_hash(now["ADPP"]["PARCAT2"]) == column_hash(now["ADPP"]["PARCAT2"].map(lambda _: "CD70CAR"))
+
+
+def test_alloq_changes_only_on_samples_not_done(now):
+    """Before: every CD70CAR sample had ALLOQ 50 (DNA copies/ug, pc.yaml); now the not-done ones are null."""
+    adpc = now["ADPC"]
+    gone = adpc["ALLOQ"].isna()
+    assert gone.sum() > 0
+    assert (adpc.loc[gone, "ANL01FL"] == "").all() and adpc.loc[gone, "AVAL"].isna().all()
+    assert (adpc.loc[gone, "AVALU"] == "DNA copies/ug").all()      # the unit is the profile's, not the record's
+    assert column_hash(adpc["ALLOQ"].fillna(50.0)) == BEFORE["ADPC"]["hash"]["ALLOQ"]
+
+
+def test_pp_text_is_the_number_and_the_same_six_digits_as_before(now):
+    pp = now["PP"]
+    six = pp["PPSTRESN"].map(lambda v: "" if v != v else f"{v:.6g}")   # the old PPSTRESC text
+    assert column_hash(six) == BEFORE["PP"]["hash"]["PPSTRESC"]
+    done = pp["PPSTRESC"] != ""
+    assert not pp["PPSTRESC"].str.contains("e", case=False).any()
+    assert (pp.loc[done, "PPSTRESC"].astype(float) == pp.loc[done, "PPSTRESN"]).all()
+    assert (pp["PPORRES"] == pp["PPSTRESC"]).all()
+    assert (pp["PPTPTREF"] == pp["PPRFTDTC"].map(lambda d: "CAR-T INFUSION" if d else "")).all()
