@@ -7,7 +7,10 @@ from it must be one of the intended ones listed here:
 * ADRS PARAM names the response criterion (issue #11 Build 1): "Best Overall Response (unconfirmed)" →
   "Best Overall Response (unconfirmed, RECIST 1.1)" etc. (PARAMCD, AVALC, AVAL, dates unchanged);
 * ADPC gains PARCAT1 (the specimen, PC.PCSPEC) and ADPP gains PARCAT1 (specimen) and PARCAT2 (analyte):
-  PK profiles are keyed by analyte and specimen (Build 5).
+  PK profiles are keyed by analyte and specimen (Build 5);
+* issue #16 fixed the example's raw data: an AE with outcome FATAL now ends on the day of death (AEENDTC was
+  blank), so ADAE AEENDTC/AENDT/AENDY/ADURN/ADURU change on those records only, and ADSL LSTALVDT (which
+  reads AE end dates) changes for those subjects.
 """
 import json
 from pathlib import Path
@@ -58,7 +61,8 @@ def test_same_values_except_the_intended_param_text(now):
     current = fingerprint(now)
     changed = [(name, col) for name, fp in BEFORE.items() if not name.startswith("_")
                for col, h in fp["hash"].items() if current[name]["hash"][col] != h]
-    assert changed == [("ADRS", "PARAM")]
+    assert changed == [("ADAE", c) for c in ("ADURN", "ADURU", "AEENDTC", "AENDT", "AENDY")] + \
+        [("ADRS", "PARAM"), ("ADSL", "LSTALVDT")]
     # ... and PARAM changed exactly as intended: mapping the old text per PARAMCD gives the new column
     old = BEFORE["_params"]["ADRS"]
     assert set(old) == set(PARAM_NOW)
@@ -71,3 +75,17 @@ def test_new_pk_categories_hold_specimen_and_analyte(now):
     assert (now["ADPC"]["PARCAT1"] != "").all()
     assert set(now["ADPP"]["PARCAT1"]) <= set(now["ADPC"]["PARCAT1"])
     assert column_hash(now["ADPP"]["PARCAT2"]) == column_hash(now["ADPP"]["PARCAT2"].map(lambda _: "CD70CAR"))
+
+
+def test_fatal_adverse_events_end_on_the_day_of_death(now):
+    """The intended ADAE/ADSL change above: fatal AEs end on DM.DTHDTC; duration and end day follow."""
+    import pandas as pd
+    ae, adsl = now["ADAE"], now["ADSL"]
+    fatal = ae[ae["AEOUT"] == "FATAL"]
+    assert len(fatal) > 0
+    death = adsl.set_index("USUBJID")["DTHDT"]
+    end = pd.to_datetime(fatal["AEENDTC"]).dt.normalize()
+    sas_epoch = pd.Timestamp("1960-01-01")
+    assert ((end - sas_epoch).dt.days.to_numpy() == fatal["USUBJID"].map(death).to_numpy()).all()
+    assert (fatal["ADURN"] == fatal["AENDT"] - fatal["ASTDT"] + 1).all()
+    assert (fatal["USUBJID"].map(adsl.set_index("USUBJID")["LSTALVDT"]) == fatal["AENDT"]).all()
