@@ -26,13 +26,21 @@ def _progress(stage, name, n):
 
 
 # Commands that live with their layer, imported only when used (tables pulls in matplotlib and scipy,
-# which would otherwise cost every command seconds of start-up).
+# which would otherwise cost every command seconds of start-up). Their one-line help is kept here too, so
+# `trialforge --help` lists them without importing them (a test keeps it equal to the command's own).
 LAZY_COMMANDS = {
     "validate": (".validation.command", "validate_command"),
     "synth": (".synth.command", "synth_command"),
     "adam": (".adam.command", "adam_command"),
     "tables": (".tables.command", "tables_command"),
     "verify": (".submission.verify_command", "verify_command"),
+}
+LAZY_SHORT_HELP = {
+    "validate": "Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON, any origin).",
+    "synth": "Generate a bundled study's raw CRF export (one CSV per form) at any size.",
+    "adam": "Build ADSL ADAE ADLB ADRS ADTTE ADPC ADPP (+ SDTM PP) from SDTM, gate them, write XPT.",
+    "tables": "Write CSR tables (RTF, HTML, JSON), listings and figures (PNG, SVG, RTF, HTML) with an index.html.",
+    "verify": "Verify OUT_DIR's files against OUT_DIR/manifest.json (SHA-256).",
 }
 
 
@@ -76,9 +84,12 @@ class Group(click.Group):
 
     def format_commands(self, ctx, formatter):
         """One row per command with its whole first sentence (click would cut it at the terminal width)."""
-        rows = [(name, cmd.get_short_help_str(limit=200))
-                for name in self.list_commands(ctx)
-                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_SHORT_HELP and name not in self.commands:     # listed without importing it
+                rows.append((name, LAZY_SHORT_HELP[name]))
+            elif (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=200)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

@@ -11,6 +11,9 @@ from it must be one of the intended ones listed here:
 * issue #16 (SDTM correctness of PK): PC samples NOT DONE carry no PCSTRESU/PCLLOQ, so ADPC ALLOQ is null on
   those records only; SDTM PP gains PPTPTREF (pk.pp_tptref) and PPSTRESN is rounded to 6 significant digits
   so that PPSTRESC/PPORRES (plain decimal text, no E-notation) are the same number.
+* issue #16 fixed the example's raw data: an AE with outcome FATAL now ends on the day of death (AEENDTC was
+  blank), so ADAE AEENDTC/AENDT/AENDY/ADURN/ADURU change on those records only, and ADSL LSTALVDT (which
+  reads AE end dates) changes for those subjects.
 """
 import json
 from pathlib import Path
@@ -61,8 +64,9 @@ def test_same_values_except_the_intended_param_text(now):
     current = fingerprint(now)
     changed = [(name, col) for name, fp in BEFORE.items() if not name.startswith("_")
                for col, h in fp["hash"].items() if current[name]["hash"][col] != h]
-    assert changed == [("ADPC", "ALLOQ"), ("ADRS", "PARAM"), ("PP", "PPORRES"), ("PP", "PPSTRESC"),
-                       ("PP", "PPSTRESN")]
+    assert changed == [("ADAE", c) for c in ("ADURN", "ADURU", "AEENDTC", "AENDT", "AENDY")] + \
+        [("ADPC", "ALLOQ"), ("ADRS", "PARAM"), ("ADSL", "LSTALVDT"), ("PP", "PPORRES"), ("PP", "PPSTRESC"),
+         ("PP", "PPSTRESN")]
     # ... and PARAM changed exactly as intended: mapping the old text per PARAMCD gives the new column
     old = BEFORE["_params"]["ADRS"]
     assert set(old) == set(PARAM_NOW)
@@ -96,3 +100,17 @@ def test_pp_text_is_the_number_and_the_same_six_digits_as_before(now):
     assert (pp.loc[done, "PPSTRESC"].astype(float) == pp.loc[done, "PPSTRESN"]).all()
     assert (pp["PPORRES"] == pp["PPSTRESC"]).all()
     assert (pp["PPTPTREF"] == pp["PPRFTDTC"].map(lambda d: "CAR-T INFUSION" if d else "")).all()
+
+
+def test_fatal_adverse_events_end_on_the_day_of_death(now):
+    """The intended ADAE/ADSL change above: fatal AEs end on DM.DTHDTC; duration and end day follow."""
+    import pandas as pd
+    ae, adsl = now["ADAE"], now["ADSL"]
+    fatal = ae[ae["AEOUT"] == "FATAL"]
+    assert len(fatal) > 0
+    death = adsl.set_index("USUBJID")["DTHDT"]
+    end = pd.to_datetime(fatal["AEENDTC"]).dt.normalize()
+    sas_epoch = pd.Timestamp("1960-01-01")
+    assert ((end - sas_epoch).dt.days.to_numpy() == fatal["USUBJID"].map(death).to_numpy()).all()
+    assert (fatal["ADURN"] == fatal["AENDT"] - fatal["ASTDT"] + 1).all()
+    assert (fatal["USUBJID"].map(adsl.set_index("USUBJID")["LSTALVDT"]) == fatal["AENDT"]).all()
