@@ -19,7 +19,11 @@ from .sdtm_input import SdtmSource
 
 DM_VARS = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "COUNTRY",
            "ARM", "ARMCD", "ACTARM", "ACTARMCD"]
-
+ORDER = DM_VARS[:4] + ["AGE", "AGEU", "AGEGR1", "AGEGR1N", "SEX", "RACE", "ETHNIC", "COUNTRY", "ARM", "ARMCD",
+                       "ACTARM", "ACTARMCD", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "ROUTE", "PART",
+                       "RFICDT", "LDSTDT", "TRTSDT", "TRTSDTM", "TRTSTMF", "TRTEDT", "TRTEDTM",
+                       "ENRLFL", "SAFFL", "DLTEVLFL", "EFFFL", "PKFL", "TUMTYPE", "CD70IHC", "CD70PCT", "ECOGBL",
+                       "PRIORLN", "EOSSTT", "DCSREAS", "DTHDT", "DTHDTF", "DTHFL", "DTHCAUS", "LSTALVDT"]
 
 
 def exposure_dates(ex: pd.DataFrame, treatments: list[str], keys: list[str], *, zero_dose_counts=False,
