@@ -37,25 +37,27 @@ def adpp(rows, pk):
 
 
 def test_plasma_and_urine_are_separate_profiles_and_auc_is_in_hours():
+    # two profiles (DRUG/PLASMA, DRUG/URINE): PARAMCD/PARAM one-to-one, so each gets its number as suffix
+    # (issue #16 design change: before, both were CMAX and only PARCAT1 told them apart)
     res, built = adpp(HOURS, {"time_unit": "h", "intervals": [[0, 4]]})
-    assert res[("PLASMA", "CMAX")] == 20.0 and res[("URINE", "CMAX")] == 5000.0    # never pooled
-    assert res[("PLASMA", "TMAX")] == 2.0                                              # hours
+    assert res[("PLASMA", "CMAX1")] == 20.0 and res[("URINE", "CMAX2")] == 5000.0    # never pooled
+    assert res[("PLASMA", "TMAX1")] == 2.0                                              # hours
     # plasma AUC0-4h, linear up to 2 h then log-down: 0→1 h (0+10)/2 = 5; 1→2 h (10+20)/2 = 15;
     # 2→4 h (20−10)/ln(20/10)·2 = 28.8539...
-    assert res[("PLASMA", "AUC4H")] == pytest.approx(5 + 15 + 10 / math.log(2) * 2, rel=1e-12)
+    assert res[("PLASMA", "AUC4H1")] == pytest.approx(5 + 15 + 10 / math.log(2) * 2, rel=1e-12)
     adpc = built["ADPC"].frame
     assert adpc.loc[adpc["PARCAT1"] == "URINE", "AFRLT"].tolist() == pytest.approx([1.0, 2.0, 4 + 10 / 60])
-    assert set(built["ADPP"].frame.loc[built["ADPP"].frame["PARAMCD"] == "AUC4H", "AVALU"]) == {"h*ng/mL"}
+    assert set(built["ADPP"].frame.loc[built["ADPP"].frame["PARAMCD"] == "AUC4H1", "AVALU"]) == {"h*ng/mL"}
     pp = built["PP"].frame
     auc = pp.loc[(pp["PPTESTCD"] == "AUCINT") & (pp["PPSPEC"] == "PLASMA")].iloc[0]
     assert (auc["PPSTINT"], auc["PPENINT"], auc["PPSTRESU"]) == ("PT0H", "PT4H", "h*ng/mL")
     # urine ends at 4 h 10 min: its AUC0-4h interpolates log-linearly at 4 h, so it exists too
-    assert not np.isnan(res[("URINE", "AUC4H")])
+    assert not np.isnan(res[("URINE", "AUC4H2")])
 
 
 def test_linear_auc_differs_from_log_down():
     res, _ = adpp(HOURS, {"time_unit": "h", "intervals": [[0, 4]], "auc_method": "linear"})
-    assert res[("PLASMA", "AUC4H")] == pytest.approx(5 + 15 + (20 + 10) / 2 * 2)         # 50
+    assert res[("PLASMA", "AUC4H1")] == pytest.approx(5 + 15 + (20 + 10) / 2 * 2)         # 50
 
 
 def test_nominal_times():

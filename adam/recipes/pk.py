@@ -130,14 +130,15 @@ def profile_names(profiles: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     prof = profiles.drop_duplicates(PROFILE).sort_values(PROFILE, kind="mergesort").reset_index(drop=True)
     several = len(prof) > 1
     declared = config["pk"]["profiles"]
-    suffixes, labels = [], []
+    suffixes, labels, declared_labels = [], [], []
     for i, (analyte, spec, test) in enumerate(zip(prof["_ANALYTE"], prof["_SPEC"], prof["_TEST"]), start=1):
         item = next((p for p in declared if p["analyte"] == analyte and p["specimen"] in (None, spec)), {})
         suffix, label = item.get("paramcd_suffix"), item.get("param_label")
         suffixes.append(str(suffix) if suffix is not None else (str(i) if several else ""))
+        declared_labels.append(label is not None)
         labels.append(str(label) if label is not None else
                       ((f"{test} ({spec})" if spec else str(test)) if several else ""))
-    prof["_SUFFIX"], prof["_LABEL"] = suffixes, labels
+    prof["_SUFFIX"], prof["_LABEL"], prof["_LABEL_DECLARED"] = suffixes, labels, declared_labels
     for col, key in (("_SUFFIX", "paramcd_suffix"), ("_LABEL", "param_label")):
         dup = prof[col].duplicated(keep=False)
         if several and dup.any():
@@ -177,7 +178,7 @@ def _adpc_params(out: pd.DataFrame, unit: pd.Series, config: AdamConfig) -> tupl
     multi = names.groupby("_ANALYTE")["_SPEC"].transform("nunique") > 1
     names["PARAMCD"] = [(_paramcd(a[:8 - len(s)], s, "PCTESTCD") if m else a)
                         for a, s, m in zip(names["_ANALYTE"], names["_SUFFIX"], multi)]
-    base = np.where(multi, np.where(names["_LABEL"] != "", names["_LABEL"], names["_TEST"] + " (" + names["_SPEC"] + ")"),
+    base = np.where(multi, np.where(names["_LABEL_DECLARED"], names["_LABEL"], names["_TEST"] + ", " + names["_SPEC"]),
                     names["_TEST"])
     names["PARAM"] = base + np.where(names["_U"] != "", " (" + names["_U"] + ")", "")
     got = out[PROFILE].merge(names, on=PROFILE, how="left")
