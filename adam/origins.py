@@ -210,11 +210,14 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADTTE", "SRCSEQ"): D("{tte_src} (--SEQ; missing for ADSL)"),
     # ---------------------------------------------------------------- ADPC
     ("ADPC", "PARCAT1"): P("PC.PCSPEC"),
-    ("ADPC", "PARAMCD"): P("PC.PCTESTCD"),
-    ("ADPC", "PARAM"): D("PC.PCTEST followed by ' (' PC.PCSTRESU ')' when PCSTRESU is not blank"),
+    ("ADPC", "PARAMCD"): D("PC.PCTESTCD; when one analyte has several specimens, followed by the profile's suffix "
+                           "(the spec's pk.profiles[].paramcd_suffix, else the profile's number)"),
+    ("ADPC", "PARAM"): D("PC.PCTEST (with ', ' PC.PCSPEC when the analyte has several specimens) followed by "
+                         "' (' AVALU ')' when AVALU is not blank"),
     ("ADPC", "AVAL"): P("PC.PCSTRESN"),
     ("ADPC", "AVALC"): P("PC.PCSTRESC"),
-    ("ADPC", "AVALU"): P("PC.PCSTRESU"),
+    ("ADPC", "AVALU"): D("The one non-blank PC.PCSTRESU of the profile (analyte x specimen), also on samples not "
+                         "done, which have no unit in PC; a profile with two units keeps each record's PC.PCSTRESU"),
     ("ADPC", "ALLOQ"): P("PC.PCLLOQ"),
     ("ADPC", "BLQFL"): D("'Y' if PC.PCSTRESC is one of {blq_results} or starts with '<', or PCSTRESN < PCLLOQ; "
                          "blank otherwise"),

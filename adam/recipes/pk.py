@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from trialforge.errors import DateFormatError, RawDataError, SpecError
+from trialforge.errors import DateFormatError, SpecError
 
 from ..config import HOURS_PER_UNIT, AdamConfig
 from .._frame import char, mask, num, y_blank
@@ -168,11 +168,8 @@ def _adpc_params(out: pd.DataFrame, unit: pd.Series, config: AdamConfig) -> tupl
     names = profile_names(out[PROFILE + ["_TEST"]], config)
     units = pd.DataFrame({"_ANALYTE": out["_ANALYTE"], "_SPEC": out["_SPEC"], "_U": unit}).loc[lambda d: d["_U"] != ""]
     per = units.drop_duplicates()
-    clash = per.duplicated(PROFILE, keep=False)
-    if clash.any():
-        row = per.loc[clash].iloc[0]
-        raise RawDataError(f"PC analyte {row['_ANALYTE']} ({row['_SPEC']}) has more than one PCSTRESU; ADPC needs "
-                           "one standard unit per analyte and specimen", column="PCSTRESU", value=row["_U"])
+    # a profile with two units is a data error the ADaM gate reports (TF-BDS-002): those records keep their own
+    per = per.loc[~per.duplicated(PROFILE, keep=False)]
     names = names.merge(per, on=PROFILE, how="left")
     names["_U"] = names["_U"].fillna("")
     multi = names.groupby("_ANALYTE")["_SPEC"].transform("nunique") > 1
@@ -181,8 +178,11 @@ def _adpc_params(out: pd.DataFrame, unit: pd.Series, config: AdamConfig) -> tupl
     base = np.where(multi, np.where(names["_LABEL_DECLARED"], names["_LABEL"], names["_TEST"] + ", " + names["_SPEC"]),
                     names["_TEST"])
     names["PARAM"] = base + np.where(names["_U"] != "", " (" + names["_U"] + ")", "")
-    got = out[PROFILE].merge(names, on=PROFILE, how="left")
-    return (got["PARAMCD"].set_axis(out.index), got["PARAM"].set_axis(out.index), got["_U"].set_axis(out.index))
+    got = out[PROFILE].merge(names, on=PROFILE, how="left").set_axis(out.index)
+    mixed = got["_U"] == ""
+    got.loc[mixed, "_U"] = unit.loc[mixed]
+    got.loc[mixed, "PARAM"] = got.loc[mixed, "PARAM"] + np.where(unit.loc[mixed] != "", " (" + unit.loc[mixed] + ")", "")
+    return got["PARAMCD"], got["PARAM"], got["_U"]
 
 
 def _time_col(config: AdamConfig) -> str:
