@@ -12,6 +12,7 @@ from ..errors import TrialforgeError
 
 STUDIES: dict[str, str] = {
     "cd70-cart": "trialforge.synth.generate",
+    "cd7-heme": "trialforge.synth.cd7_heme",
 }
 DEFAULT_STUDY = "cd70-cart"
 
