@@ -88,13 +88,13 @@ def priortx(s: Subject, rng) -> list[dict]:
     regimens = PRIOR_REGIMENS[s.disease]
     for line in range(1, s.prior_lines + 1):
         end = min(t + int(rng.integers(30, 150)), s.consent - 10)
+        if end <= t:
+            break
         out.append({**header(s, LOG, "Prior Anticancer Therapy", line, "Log Forms"), "PTLINE": str(line),
                     "PTREG": regimens[(line - 1) % len(regimens)],
                     "PTSTDAT_RAW": rave_date(t, int(rng.random() < 0.3)), "PTENDAT_RAW": rave_date(end, int(rng.random() < 0.3)),
                     "PTBESTRS": str(rng.choice(["CR", "PR", "NR", "Refractory"]))})
-        t = min(end + int(rng.integers(20, 200)), s.consent - 5)
-        if t <= end:
-            break
+        t = end + int(rng.integers(20, 200))
     return out
 
 

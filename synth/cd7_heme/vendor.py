@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .course import Subject
+from .course import VISITS, Subject
+
+NOMINAL_DAY = {label: rel for label, rel, _w in VISITS}
 from .rave import iso_date, iso_datetime, hhmm, sci, vendor_date
 
 PROTOCOL = "CD7HEME101"
@@ -123,7 +125,7 @@ def flow(s: Subject, seed: int) -> list[dict]:
         r = d - s.infusion
         pre = label == "Day 0"
         minutes = s.inf_start_min - 30 if pre else int(rng.integers(7 * 60, 9 * 60))
-        nominal = "-0.5" if pre else f"{max(r, 0) * 24:g}" if label not in ("Screening", "Day -5") else ""
+        nominal = "-0.5" if pre else (f"{NOMINAL_DAY[label] * 24:g}" if label in PK_VISITS else "")
         point = "PRE-INFUSION" if pre else ("POST-INFUSION" if nominal else "BASELINE")
         rows = []
         if label in PK_VISITS:
