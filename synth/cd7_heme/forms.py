@@ -117,7 +117,7 @@ def ld(s: Subject, rng) -> list[dict]:
 
 
 def cart(s: Subject, rng) -> list[dict]:
-    actual = s.level * float(rng.uniform(0.93, 1.05))
+    actual = round(s.level * float(rng.uniform(0.93, 1.05)), 2)
     return [{**header(s, "Day 0", "CD7 CAR-T Infusion"),
              "INFDAT_RAW": rave_date(s.infusion), "INFSTTIM": hhmm(s.inf_start_min), "INFENTIM": hhmm(s.inf_end_min),
              "PLANDOSE": f"{s.level:.1f}", "ACTDOSE": f"{actual:.2f}", "DOSEU": "x10^6 CAR+ cells/kg",

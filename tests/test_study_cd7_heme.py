@@ -1,0 +1,227 @@
+"""The bundled CD7 CAR-T haematology study (examples/cd7-heme): its raw export, its SDTM, and the
+endpoints recomputed from the SDTM independently of the ADaM code.
+
+Expected values are worked by hand from the bundled raw files (the RESP, CK_FLOW forms) or
+recomputed here with plain pandas/numpy: BOR under the haematological criterion (rank CR > CRi >
+MLFS > PR > NR; relapse and PD are not responses, no confirmation), the landmark response at months
+1, 3 and 6 (the assessment of that visit; no assessment = not in response), and AUC0-28d of the CAR
+transgene by the linear trapezoidal rule on nominal days (BLQ pre-infusion = 0).
+"""
+from __future__ import annotations
+
+import filecmp
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from trialforge.errors import TrialforgeError
+from trialforge.synth import cd7_heme
+from trialforge.synth.command import synth_command
+
+STUDY_DIR = Path(__file__).resolve().parents[1] / "examples" / "cd7-heme"
+RAW = STUDY_DIR / "raw"
+STUDYID = "CD7-HEME-101"
+
+# Worked by hand from examples/cd7-heme/raw/RESP.csv (one row per scheduled marrow assessment).
+EXPECTED_BOR = {"01-001": "CRi", "01-002": "PR", "01-003": "CR", "01-004": "CR", "01-006": "CR",
+                "01-007": "NR", "01-009": "CR", "01-010": "CR", "01-011": "CR"}
+# Response at the landmark visit: month 1 everyone assessed (01-007 NR); month 3 and 6: 01-002 had
+# progressed at month 2 and 01-007 left after NR, the other seven in CR/CRi.
+EXPECTED_ORR = {"MONTH 1": (8, 9), "MONTH 3": (7, 9), "MONTH 6": (7, 9)}
+
+RESPONSE = {"CR": 1, "CRi": 2, "MORPHOLOGIC LEUKEMIA-FREE STATE": 3, "PR": 4}   # lower = better
+RAW_DATE = re.compile(r"^(\d{2}|UN)/(\d{2}|UNK)/(\d{4})$")
+
+
+def read(folder: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def rave(text: str):
+    """A complete DD/MM/YYYY date, else None."""
+    if not text or text.startswith("UN") or "UNK" in text:
+        return None
+    d, m, y = text.split("/")
+    return date(int(y), int(m), int(d))
+
+
+# --- raw export ---------------------------------------------------------------------------------
+
+def test_bundled_raw_is_exactly_the_default_output(tmp_path):
+    paths = cd7_heme.generate(cd7_heme.DEFAULT_N, cd7_heme.DEFAULT_SEED, out_dir=tmp_path)
+    assert sorted(p.name for p in paths) == sorted(p.name for p in RAW.glob("*.csv"))
+    for p in paths:
+        assert filecmp.cmp(p, RAW / p.name, shallow=False), p.name
+
+
+def test_cli_synth_study_any_size_is_deterministic(tmp_path):
+    runner = CliRunner()
+    for out in ("a", "b"):
+        res = runner.invoke(synth_command, ["--study", "cd7-heme", "--subjects", "40", "--seed", "3",
+                                            "--out", str(tmp_path / out)])
+        assert res.exit_code == 0, res.output
+    for p in (tmp_path / "a").glob("*.csv"):
+        assert filecmp.cmp(p, tmp_path / "b" / p.name, shallow=False)
+    dm = read(tmp_path / "a", "DM")
+    assert len(dm) == 40 and dm.SUBJECT.is_unique
+    enr = read(tmp_path / "a", "ENR")
+    assert (enr.ENRYN == "0").sum() == round(40 * 2 / 11)
+
+
+def test_one_subject_and_bad_sizes(tmp_path):
+    assert len(read(Path(cd7_heme.generate(1, 1, out_dir=tmp_path)[0]).parent, "DM")) == 1
+    with pytest.raises(TrialforgeError):
+        cd7_heme.build_forms(0, 1)
+    with pytest.raises(TrialforgeError):
+        cd7_heme.build_forms(5, -1)
+
+
+def test_default_design_nine_treated_three_per_dose_level():
+    enr, cart = read(RAW, "ENR"), read(RAW, "CART")
+    assert len(enr) == 11 and (enr.ENRYN == "1").sum() == 9
+    assert sorted(cart.PLANDOSE.value_counts().items()) == [("0.5", 3), ("1.0", 3), ("2.0", 3)]
+    # dose per kg x weight = total cells (0.1 rounding)
+    total = cart.ACTDOSE.astype(float) * cart.WTINF.astype(float)
+    assert np.allclose(total, cart.TOTCELLS.astype(float), atol=0.051)
+
+
+def test_raw_shape_is_rave_like_with_vendor_transfers():
+    ae, mh, dm = read(RAW, "AE"), read(RAW, "MH"), read(RAW, "DM")
+    for col in ("SUBJECT", "SITENUMBER", "FOLDERNAME", "INSTANCENAME"):
+        assert col in ae.columns
+    dates = pd.concat([ae.AESTDAT_RAW, ae.AEENDAT_RAW, mh.MHSTDAT_RAW, dm.BRTHDAT_RAW])
+    dates = dates[dates != ""]
+    assert dates.str.match(RAW_DATE).all()
+    assert dates.str.startswith("UN/").any()                      # partial dates kept as collected
+    for col in ("AESER", "AEDLT", "AEONGO", "AETOCI"):
+        assert set(ae[col]) <= {"0", "1"}
+    lab, flow = read(RAW, "LAB_CENTRAL"), read(RAW, "CK_FLOW")
+    sci = re.compile(r"^\d\.\d{2}E[+-]\d{2}$")
+    assert lab.RESULT_VALUE.str.match(sci).all()
+    assert flow.RESULT[flow.RESULT != "BLQ"].str.match(sci).all()
+
+
+def test_clinical_course_is_coherent():
+    """consent < lymphodepletion < infusion; nothing after death; relapse ends assessments;
+    transplants follow a remission; subsequent therapy follows NR, relapse or PD."""
+    enr, ld, cart = read(RAW, "ENR"), read(RAW, "LD"), read(RAW, "CART")
+    dd, resp, hsct, subtx = read(RAW, "DD"), read(RAW, "RESP"), read(RAW, "HSCT"), read(RAW, "SUBTX")
+    ae, lab, flow = read(RAW, "AE"), read(RAW, "LAB_CENTRAL"), read(RAW, "CK_FLOW")
+    consent = {r.SUBJECT: rave(r.ICDAT_RAW) for r in enr.itertuples()}
+    ld_first = ld.assign(d=ld.LDDAT_RAW.map(rave)).groupby("SUBJECT").d.min()
+    infusion = {r.SUBJECT: rave(r.INFDAT_RAW) for r in cart.itertuples()}
+    death = {r.SUBJECT: rave(r.DTHDAT_RAW) for r in dd.itertuples()}
+    for subj, inf in infusion.items():
+        assert consent[subj] < ld_first[subj] < inf
+        assert (inf - ld_first[subj]).days == 5
+    for subj, dth in death.items():
+        assert all(d <= dth for d in ae[ae.SUBJECT == subj].AESTDAT_RAW.map(rave) if d)
+        assert all(date.fromisoformat(d) < dth for d in lab[lab.PATIENT_NO == subj].COLL_DATE)
+        assert all(date.fromisoformat(d[:10]) < dth for d in flow[flow.SUBJECT_ID == subj].DRAW_DTM)
+    for subj, rows in resp.groupby("SUBJECT"):
+        status = rows.OVRLRESP.tolist()
+        days = [rave(d) for d in rows.RSDAT_RAW]
+        assert days == sorted(days) and days[0] > infusion[subj]
+        ends = [i for i, s in enumerate(status) if s in ("Relapse", "Progressive disease", "No response (NR)")]
+        assert not ends or ends[0] == len(status) - 1                 # nothing assessed after it
+        if ends:
+            starts = [rave(d) for d in subtx[subtx.SUBJECT == subj].STSTDAT_RAW]
+            assert starts and min(starts) > days[-1]
+    for r in hsct.itertuples():
+        before = resp[(resp.SUBJECT == r.SUBJECT) & (resp.RSDAT_RAW.map(rave) < rave(r.HSCTDAT_RAW))]
+        assert before.OVRLRESP.str.contains(r"\((?:CR|CRi|MLFS)\)").any()
+        assert r.SUBJECT not in death or rave(r.HSCTDAT_RAW) < death[r.SUBJECT]
+
+
+# --- SDTM ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sdtm():
+    from trialforge.pipeline import GATE
+    from trialforge.sdtm.engine import build_sdtm
+    from trialforge.specs.ct import load_ct
+    from trialforge.specs.study import load_study
+    from trialforge.validation.runner import validate_datasets
+    ct = load_ct(None)
+    datasets = build_sdtm(load_study(STUDY_DIR), ct=ct)
+    report = validate_datasets(datasets, ct=ct, scope="SDTM", options=GATE)
+    return {name: ds.frame for name, ds in datasets.items()}, report
+
+
+def test_sdtm_gate_has_no_errors_and_expected_domains(sdtm):
+    frames, report = sdtm
+    assert not report.has_errors, [f for f in report.findings if f.severity == "error"][:5]
+    for name in ("DM", "AE", "SUPPAE", "EX", "DS", "MH", "CM", "LB", "PC", "IS", "RS", "PR", "SS",
+                 "TS", "TA", "TE", "TI", "TV", "SE"):
+        assert name in frames and len(frames[name]), name
+    dm = frames["DM"]
+    assert (dm.ARMNRS == "SCREEN FAILURE").sum() == 2 and (dm.ACTARMCD != "").sum() == 9
+
+
+def bor_from_rs(rs: pd.DataFrame) -> dict[str, str]:
+    """Best overall response per subject: best ranked response, else NR."""
+    ovr = rs[(rs.RSTESTCD == "OVRLRESP") & (rs.RSCAT == "PROTOCOL DEFINED RESPONSE CRITERIA")]
+    out = {}
+    for usubjid, rows in ovr.groupby("USUBJID"):
+        ranked = [RESPONSE[v] for v in rows.RSSTRESC if v in RESPONSE]
+        best = min(ranked) if ranked else None
+        out[usubjid] = {v: k for k, v in RESPONSE.items()}.get(best, "NR")
+    return out
+
+
+def test_bor_per_subject_from_sdtm(sdtm):
+    frames, _ = sdtm
+    bor = bor_from_rs(frames["RS"])
+    expected = {f"{STUDYID}-{k}": ("MORPHOLOGIC LEUKEMIA-FREE STATE" if v == "MLFS" else v)
+                for k, v in EXPECTED_BOR.items()}
+    assert bor == expected
+
+
+def landmark_orr(rs: pd.DataFrame, dm: pd.DataFrame, visit: str) -> tuple[int, int]:
+    treated = dm.loc[dm.ACTARMCD != "", "USUBJID"]
+    at = rs[(rs.RSTESTCD == "OVRLRESP") & (rs.VISIT == visit)]
+    responders = set(at.loc[at.RSSTRESC.isin(RESPONSE), "USUBJID"])
+    return len(responders & set(treated)), len(treated)
+
+
+@pytest.mark.parametrize("visit", sorted(EXPECTED_ORR))
+def test_landmark_orr_from_sdtm(sdtm, visit):
+    frames, _ = sdtm
+    assert landmark_orr(frames["RS"], frames["DM"], visit) == EXPECTED_ORR[visit]
+
+
+def auc_0_28_nominal(times_days, conc) -> float:
+    """Linear trapezoid from day 0 to day 28 (inclusive)."""
+    t, c = np.asarray(times_days, float), np.asarray(conc, float)
+    keep = (t >= 0) & (t <= 28)
+    t, c = t[keep], c[keep]
+    return float(np.sum((t[1:] - t[:-1]) * (c[1:] + c[:-1]) / 2))
+
+
+def test_auc_0_28_of_one_subject_by_hand(sdtm):
+    """01-001's CAR transgene AUC0-28d from SDTM PC equals the trapezoid of the vendor's raw results."""
+    frames, _ = sdtm
+    pc = frames["PC"]
+    one = pc[(pc.USUBJID == f"{STUDYID}-01-001") & (pc.PCTESTCD == "CD7CAR")].copy()
+    one["day"] = one.PCTPTNUM.astype(float).clip(lower=0) / 24
+    one["conc"] = one.PCSTRESN.astype(float).fillna(0.0)       # BLQ (pre-infusion) = 0
+    one = one.sort_values("day")
+    from_sdtm = auc_0_28_nominal(one.day, one.conc)
+
+    raw = read(RAW, "CK_FLOW")
+    raw = raw[(raw.SUBJECT_ID == "01-001") & (raw.ANALYTE == "CD7-CAR transgene")]
+    days = raw.NOMINAL_HOUR.astype(float).clip(lower=0) / 24
+    conc = pd.to_numeric(raw.RESULT, errors="coerce").fillna(0.0)
+    by_hand = 0.0
+    pts = sorted(zip(days, conc))
+    pts = [p for p in pts if p[0] <= 28]
+    for (t0, c0), (t1, c1) in zip(pts, pts[1:]):
+        by_hand += (t1 - t0) * (c0 + c1) / 2
+    assert list(one.day[one.day <= 28]) == [0, 1, 4, 7, 10, 14, 21, 28]
+    assert from_sdtm == pytest.approx(by_hand, rel=1e-9)
+    assert by_hand > 0
