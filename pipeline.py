@@ -141,8 +141,8 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
                 written.append(_write_define(datasets, staging / name / "define.xml", info, standard, ct))
                 say("define", name.upper(), len(datasets))
             if adam and tables:
-                from .tables.build import build_tables
-                written += build_tables(adam, staging / "tables", study={"title": info["name"], "studyid": study.id})
+                from .tables.build import build_study_tables    # raises TablesFailed: out/ is left as it was
+                written += build_study_tables(study, adam, staging / "tables", {"title": info["name"]})
                 say("tables", "CSR", len(written))
             result.written = written
         _write_manifest(staging, study, result, command, ct)

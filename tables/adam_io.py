@@ -19,7 +19,9 @@ def read_adam_folder(folder) -> dict[str, Dataset]:
     except ImportError:
         read_xpt_folder = None
     if read_xpt_folder is not None:
-        return {k.upper(): v for k, v in read_xpt_folder(folder).items()}
+        out = {k.upper(): v for k, v in read_xpt_folder(folder).items()}
+        _need_adsl(out, folder)
+        return out
     import pyreadstat
     out: dict[str, Dataset] = {}
     for path in sorted(folder.iterdir()):
@@ -34,7 +36,14 @@ def read_adam_folder(folder) -> dict[str, Dataset]:
                             _blank_to_missing(frame))
     if not out:
         raise DatasetReadError("no .xpt files in ADaM folder", file=folder)
+    _need_adsl(out, folder)
     return out
+
+
+def _need_adsl(datasets: dict, folder: Path) -> None:
+    if "ADSL" not in datasets:
+        raise DatasetReadError("ADaM folder has no adsl.xpt: every output needs the subject-level dataset",
+                               file=folder)
 
 
 def _blank_to_missing(frame: pd.DataFrame) -> pd.DataFrame:

@@ -3,28 +3,51 @@ and one index.html linking them all. Outputs whose datasets were not supplied ar
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import SpecError
-from . import catalog
-from .engine import compute_by_columns, frame_of
+from dataclasses import dataclass, field
+
+from ..errors import DatasetReadError, SpecError, TrialforgeError
+from .catalogue import Catalogue, default_catalogue
+from .engine import MissingVariable, compute_by_columns, frame_of
+from .facts import Facts
+from .typography import typeset, typeset_result
 from .figures import render_figure, save_figure
-from .layouts import compute_dose_escalation, compute_parameter_by_group
+from .layouts import (compute_dose_escalation, compute_listing, compute_parameter_by_group,
+                      compute_parameter_by_visit, compute_shift_table)
 from .render import figure_to_html, figure_to_rtf, index_html, table_to_html, table_to_rtf
-from .spec import ByColumns, DoseEscalation, FigureSpec, ParameterByGroup, TableSpec
+from .spec import (ByColumns, DoseEscalation, FigureSpec, Listing, ParameterByGroup, ParameterByVisit,
+                   ShiftTable, TableSpec)
 
 LAYOUTS = {ByColumns: compute_by_columns, DoseEscalation: compute_dose_escalation,
-           ParameterByGroup: compute_parameter_by_group}
+           ParameterByGroup: compute_parameter_by_group, Listing: compute_listing, ShiftTable: compute_shift_table,
+           ParameterByVisit: compute_parameter_by_visit}
 
 
-def compute_table(spec: TableSpec, adam: dict):
+class TablesFailed(TrialforgeError):
+    """One or more outputs could not be built; every other output was built and the failures are
+    listed by number and reason. The caller (run/tables) leaves the earlier output folder untouched."""
+
+
+@dataclass
+class BuildReport:
+    written: list = field(default_factory=list)
+    produced: list = field(default_factory=list)     # output labels ("Table 14.1.1")
+    skipped: list = field(default_factory=list)      # (label, reason): dataset or variable not supplied
+    failed: list = field(default_factory=list)       # (label, reason)
+
+
+def compute_table(spec: TableSpec, adam: dict, facts: Facts | None = None):
     try:
         fn = LAYOUTS[type(spec.layout)]
     except KeyError:
         raise SpecError(f"output {spec.id}: unknown layout {type(spec.layout).__name__}") from None
-    return fn(spec, adam)
+    if facts is not None:
+        spec = facts.apply(spec)
+    return typeset_result(fn(spec, adam))
 
 
 def _selected(spec, only) -> bool:
@@ -38,49 +61,99 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def select_outputs(catalogue: Catalogue, only) -> list:
+    """The outputs `only` names (ids or id prefixes); an id that matches nothing is a usage error."""
+    specs = [s for s in catalogue.outputs if _selected(s, only)]
+    for o in only or ():
+        if not any(_selected(s, [o]) for s in catalogue.outputs):
+            raise SpecError(f"--only {o}: no output with this number in the catalogue "
+                            f"({', '.join(catalogue.sources) or 'default'})", value=o)
+    return specs
+
+
 def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict | None = None,
-                 tables=None, figures=None) -> list[Path]:
+                 catalogue: Catalogue | None = None, adam_config: dict | None = None,
+                 report: BuildReport | None = None, tables=None, figures=None) -> list[Path]:
     """Write the selected outputs to `out_dir`; returns every file written (index.html last).
 
     `adam` maps dataset names (ADSL, ADAE, ...) to Dataset objects (or frames); `only` holds output ids
-    or id prefixes ("14.3.1" selects 14.3.1.x); `study` may carry "title"/"studyid" for the index.
+    or id prefixes ("14.3.1" selects 14.3.1.x); `study` may carry "title"/"studyid"/"protocol"/
+    "data_cutoff" for the index and the running header; `adam_config` is the study's adam.yaml as a
+    mapping (footnotes such as the TEAE window are generated from it). An output whose dataset or
+    variable is absent is listed as not produced; an output that fails is reported by number and
+    reason after every other output was built (TablesFailed).
     """
+    catalogue = catalogue or default_catalogue()
+    if tables is not None or figures is not None:      # explicit spec lists (tests, scripts)
+        keep = [o for o in catalogue.outputs if (o.kind != "Figure" and tables is None)
+                or (o.kind == "Figure" and figures is None)]
+        catalogue = Catalogue(keep + list(tables or []) + list(figures or []), catalogue.settings,
+                              catalogue.defs, catalogue.sources)
+    specs = select_outputs(catalogue, only)
+    adam = {k.upper(): v for k, v in adam.items()}
+    if "ADSL" not in adam:
+        raise DatasetReadError("no ADSL among the ADaM datasets: every table needs the subject-level "
+                               "dataset (adsl.xpt)", file="ADSL")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    adam = {k.upper(): v for k, v in adam.items()}
     study = study or {}
-    specs = [s for s in (tables if tables is not None else catalog.TABLES) if _selected(s, only)] + \
-            [s for s in (figures if figures is not None else catalog.FIGURES) if _selected(s, only)]
-    if only and not specs:
-        raise SpecError("no output matches --only", value=",".join(only))
-    specs.sort(key=lambda s: (s.kind != "Table", tuple(int(p) for p in s.id.split("."))))  # tables, then figures
-    written: list[Path] = []
+    facts = Facts(adam, adam_config, catalogue.defs)
+    page = page_settings(catalogue.settings, study, adam)
+    report = report if report is not None else BuildReport()
     entries: list[dict] = []
     for spec in specs:
+        label = f"{spec.kind} {spec.id}"
         missing = [d for d in spec.requires if d.upper() not in adam]
         entry = {"id": spec.id, "kind": spec.kind, "title": spec.title, "population": spec.population.label,
                  "files": {}}
+        entries.append(entry)
         if missing:
             entry["note"] = f"not produced: {', '.join(missing)} not supplied"
-            entries.append(entry)
+            report.skipped.append((label, entry["note"][14:]))
             continue
         stem = out / spec.stem
-        if isinstance(spec, TableSpec):
-            res = compute_table(spec, adam)
-            files = {"RTF": f"{spec.stem}.rtf", "JSON": f"{spec.stem}.json"}
-            written += [_write(stem.with_suffix(".rtf"), table_to_rtf(res)),
-                        _write(stem.with_suffix(".json"), res.to_json()),
-                        _write(stem.with_suffix(".html"), table_to_html(res, {"Index": "index.html", **files}))]
-        else:
-            written += _build_figure(spec, adam, stem)
-            files = {"PNG": f"{spec.stem}.png", "SVG": f"{spec.stem}.svg", "RTF": f"{spec.stem}.rtf",
-                     "JSON": f"{spec.stem}.json"}
+        here = {**page, "program": f"trialforge tables, output {spec.stem}",
+                "source": "ADaM " + ", ".join(d.upper() for d in spec.requires)}
+        try:
+            if isinstance(spec, TableSpec):
+                res = compute_table(spec, adam, facts)
+                files = {"RTF": f"{spec.stem}.rtf", "JSON": f"{spec.stem}.json"}
+                texts = [(".rtf", table_to_rtf(res, here)), (".json", res.to_json()),
+                         (".html", table_to_html(res, {"Index": "index.html", **files}))]
+                report.written += [_write(stem.with_suffix(ext), text) for ext, text in texts]
+            else:
+                report.written += _build_figure(_typeset_figure(facts.apply(spec)), adam, stem, here)
+                files = {"PNG": f"{spec.stem}.png", "SVG": f"{spec.stem}.svg", "RTF": f"{spec.stem}.rtf",
+                         "JSON": f"{spec.stem}.json"}
+        except MissingVariable as exc:
+            entry["note"] = f"not produced: {exc.cause.split(': ', 1)[-1]}"
+            report.skipped.append((label, entry["note"][14:]))
+            continue
+        except TrialforgeError as exc:
+            entry["note"] = f"failed: {exc.message}"
+            report.failed.append((label, exc.message))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one output's defect must not stop the others
+            if os.environ.get("TRIALFORGE_DEBUG"):
+                raise
+            entry["note"] = f"failed: internal error {type(exc).__name__}: {exc}"
+            report.failed.append((label, entry["note"][8:]))
+            continue
+        report.produced.append(label)
         entry["html"] = f"{spec.stem}.html"
         entry["files"] = {"HTML": entry["html"], **files}
-        entries.append(entry)
     title = study.get("title") or study.get("studyid") or _studyid(adam) or "Study"
-    written.append(_write(out / "index.html", index_html(str(title), entries)))
-    return written
+    report.written.append(_write(out / "index.html", index_html(str(title), entries)))
+    if report.failed:
+        lines = "; ".join(f"{lab}: {why}" for lab, why in report.failed)
+        raise TablesFailed(f"{len(report.failed)} of {len(specs)} outputs failed ({lines}); the other "
+                           f"outputs were built")
+    return report.written
+
+
+def _typeset_figure(spec: FigureSpec) -> FigureSpec:
+    import dataclasses
+    return dataclasses.replace(spec, title=typeset(spec.title), footnotes=tuple(typeset(f) for f in spec.footnotes))
 
 
 def _studyid(adam: dict) -> str | None:
@@ -91,15 +164,16 @@ def _studyid(adam: dict) -> str | None:
     return str(f["STUDYID"].iloc[0]) if "STUDYID" in f and len(f) else None
 
 
-def _build_figure(spec: FigureSpec, adam: dict, stem: Path) -> list[Path]:
+def _build_figure(spec: FigureSpec, adam: dict, stem: Path, page: dict) -> list[Path]:
     fig, data = render_figure(spec, adam)
     paths = save_figure(fig, stem)
     png = stem.with_suffix(".png")
     payload = {"id": spec.id, "kind": spec.kind, "title": spec.title, "population": spec.population.label,
-               "data": json.loads(_frame_json(data))}
+               "footnotes": list(spec.footnotes), "data": json.loads(_frame_json(data))}
     paths.append(_write(stem.with_suffix(".json"), json.dumps(payload, indent=1, ensure_ascii=False) + "\n"))
     paths.append(_write(stem.with_suffix(".rtf"), figure_to_rtf(spec.kind, spec.id, spec.title,
-                                                                 spec.population.label, png, list(spec.footnotes))))
+                                                                 spec.population.label, png,
+                                                                 list(spec.footnotes), page)))
     files = {"Index": "index.html", "PNG": png.name, "SVG": f"{stem.name}.svg", "RTF": f"{stem.name}.rtf",
              "JSON": f"{stem.name}.json"}
     paths.append(_write(stem.with_suffix(".html"), figure_to_html(spec.kind, spec.id, spec.title,
@@ -114,3 +188,30 @@ def _frame_json(df: pd.DataFrame) -> str:
         if pd.api.types.is_float_dtype(df[c]):
             df[c] = df[c].round(6)
     return df.to_json(orient="records", double_precision=10)
+
+
+def page_settings(settings: dict, study: dict, adam: dict) -> dict:
+    """Running header/footer texts: protocol, data cut-off, program and data source."""
+    return {"protocol": str(settings.get("protocol") or study.get("protocol") or study.get("studyid")
+                            or _studyid(adam) or ""),
+            "cutoff": str(settings.get("data_cutoff") or study.get("data_cutoff") or ""),
+            "program": str(settings.get("program") or "trialforge tables"),
+            "source": str(settings.get("source") or "ADaM")}
+
+
+def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None) -> list[Path]:
+    """The tables of a study folder: its catalogue (study.yaml `tables`), its adam.yaml for footnote
+    facts and its identity for the running header. Used by `run` and `tables STUDY_DIR`."""
+    from .catalogue import study_catalogue
+    adam_config = None
+    spec = Path(study.specs_dir) / "adam.yaml"
+    if spec.is_file():
+        import yaml
+        adam_config = yaml.safe_load(spec.read_text(encoding="utf-8")) or {}
+    info = dict(info or {})
+    info.setdefault("studyid", study.id)
+    info.setdefault("protocol", str(study.identity.get("protocol", study.id)))
+    if study.raw.get("data_cutoff"):
+        info.setdefault("data_cutoff", str(study.raw["data_cutoff"]))
+    return build_tables(adam, out_dir, only=only, study=info, catalogue=study_catalogue(study),
+                        adam_config=adam_config)

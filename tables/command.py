@@ -10,14 +10,15 @@ from pathlib import Path
 
 import click
 
-from ..errors import TrialforgeError
+from ..outputs import staged_folder
 from .adam_io import read_adam_folder
-from .build import build_tables
+from .build import build_study_tables, build_tables, select_outputs
+from .catalogue import default_catalogue, load_catalogue, study_catalogue
 
 
-def adam_from_study(study_dir: Path) -> tuple[dict, dict]:
-    """ADaM of a study folder built in memory with the pipeline's functions; returns (adam, study info)."""
-    from ..pipeline import build_adam_stage, study_info
+def adam_from_study(study_dir: Path):
+    """ADaM of a study folder built in memory with the pipeline's functions; returns (adam, study)."""
+    from ..pipeline import build_adam_stage
     from ..sdtm.engine import build_sdtm
     from ..specs.ct import load_ct
     from ..specs.study import load_study
@@ -27,28 +28,39 @@ def adam_from_study(study_dir: Path) -> tuple[dict, dict]:
     adam, _ = build_adam_stage(study, sdtm)
     if not adam:
         raise click.UsageError(f"{study_dir}: the study has no ADaM spec (specs/adam.yaml); pass --adam XPT_DIR")
-    info = study_info(study)
-    return adam, {"title": info["name"], "studyid": study.id}
+    return adam, study
 
 
 @click.command("tables")
 @click.argument("study_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--adam", "adam_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of ADaM XPT files (e.g. out/adam of a run).")
+              help="Folder of ADaM XPT files (e.g. out/adam of a run); needs adsl.xpt.")
+@click.option("--catalogue", "catalogue_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Output catalogue (tables.yaml) for --adam; default: the package default catalogue.")
 @click.option("--only", multiple=True, help="Output id or id prefix (e.g. 14.3.1); repeatable.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default STUDY_DIR/out/tables, or ./tables-out with --adam).")
-def tables_command(study_dir, adam_dir, only, out_dir):
-    """Write CSR tables (RTF, HTML, JSON) and figures (PNG, SVG, RTF, HTML) with an index.html."""
+def tables_command(study_dir, adam_dir, catalogue_file, only, out_dir):
+    """Write CSR tables (RTF, HTML, JSON), listings and figures (PNG, SVG, RTF, HTML) with an index.html.
+
+    Exit 2 on bad input (unknown --only number, no ADSL, a catalogue error) or when any output fails
+    (each failure is named; the other outputs are built, and an earlier output folder is kept).
+    """
     if (study_dir is None) == (adam_dir is None):
         raise click.UsageError("give either STUDY_DIR or --adam XPT_DIR")
-    try:
-        if adam_dir:
-            adam, study = read_adam_folder(adam_dir), {}
-        else:
-            adam, study = adam_from_study(study_dir)
-        out = out_dir or (study_dir / "out" / "tables" if study_dir else Path("tables-out"))
-        paths = build_tables(adam, out, only=list(only) or None, study=study)
-    except TrialforgeError as exc:
-        raise click.ClickException(str(exc)) from None
+    only = list(only) or None
+    if adam_dir:
+        adam = read_adam_folder(adam_dir)
+        catalogue = load_catalogue(catalogue_file) if catalogue_file else default_catalogue()
+        select_outputs(catalogue, only)                 # an unknown number fails before any work
+        out = out_dir or Path("tables-out")
+        with staged_folder(out) as staging:
+            paths = build_tables(adam, staging, only=only, catalogue=catalogue)
+    else:
+        from ..specs.study import load_study
+        select_outputs(study_catalogue(load_study(study_dir)), only)
+        adam, study = adam_from_study(study_dir)
+        out = out_dir or study.out_dir / "tables"
+        with staged_folder(out) as staging:
+            paths = build_study_tables(study, adam, staging, only=only)
     click.echo(f"wrote {len(paths)} files to {out} (open {out / 'index.html'})")

@@ -14,7 +14,7 @@ from ..errors import SpecError
 from . import fmt, labels
 from .km import kaplan_meier, quantile, survival_at
 from .result import Row, TableResult
-from .spec import (AEHierarchy, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
+from .spec import (AEHierarchy, Association, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
                    Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
 from .stats import clopper_pearson, describe
 
@@ -36,6 +36,11 @@ class Col:
         return f"{self.label} (N={self.n})"
 
 
+class MissingVariable(SpecError):
+    """An output names a variable its dataset does not have: the output is not produced (reported),
+    the others still are (a study without a study-specific variable drops only what uses it)."""
+
+
 def frame_of(obj) -> pd.DataFrame:
     """Accept a Dataset (frame + meta) or a bare frame."""
     return getattr(obj, "frame", obj)
@@ -48,14 +53,29 @@ def query(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str) 
     try:
         return frame.query(where, engine="python")
     except Exception as exc:  # noqa: BLE001 - re-raised with the spec location
+        if type(exc).__name__ == "UndefinedVariableError":
+            name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
+            raise MissingVariable(f"output {output}: {dataset} lacks variable {name}", file=dataset,
+                                  column=name) from None
         raise SpecError(f"output {output}: cannot apply filter to {dataset}: {exc}",
                         file=dataset, value=where) from None
+
+
+def query_eval(frame: pd.DataFrame, expr: str, *, output: str, dataset: str) -> pd.Series:
+    """Evaluate a declared expression; unknown variables are MissingVariable (the output is skipped)."""
+    try:
+        return frame.eval(expr, engine="python") if len(frame) else pd.Series([], dtype=float)
+    except Exception as exc:  # noqa: BLE001
+        if type(exc).__name__ == "UndefinedVariableError":
+            raise MissingVariable(f"output {output}: {dataset} lacks a variable of {expr!r}", file=dataset,
+                                  value=expr) from None
+        raise SpecError(f"output {output}: cannot compute {expr!r} on {dataset}: {exc}", file=dataset) from None
 
 
 def need(frame: pd.DataFrame, cols, *, output: str, dataset: str) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
-        raise SpecError(f"output {output}: {dataset} lacks variable(s) {', '.join(missing)}",
+        raise MissingVariable(f"output {output}: {dataset} lacks variable(s) {', '.join(missing)}",
                         file=dataset, column=missing[0])
 
 
@@ -91,11 +111,24 @@ class Context:
         except KeyError:
             raise SpecError(f"output {self.output}: dataset {name} was not supplied", file=name) from None
 
-    def _assign_columns(self, c: Columns) -> None:
+    def _assign_columns(self, c) -> None:
+        if isinstance(c, tuple):           # alternatives: the first whose variables all exist
+            for k, alt in enumerate(c):
+                try:
+                    return self._assign_columns(alt)
+                except MissingVariable:
+                    if k == len(c) - 1:
+                        raise
+                    self.cols = []
+            return None
         adsl = self.adsl
         if c.derive is not None:
-            adsl[c.derive.name] = subject_values(self, c.derive.dataset, c.derive.var, c.derive.where,
-                                                 c.derive.agg, c.derive.order_by, fill=c.derive.fill)
+            adsl[c.derive.name] = derived_values(self, c.derive)
+        if c.var is None:                  # the whole population in one column
+            self.cols.append(Col(None, c.total or "All subjects", len(adsl), pd.Index(adsl[KEY])))
+            adsl[COL] = "__all__"
+            self.show_n = c.show_n
+            return None
         templates = [t for t in (c.label, c.span, c.legend) if t]
         need(adsl, [c.var] + ([c.order] if c.order else []) + [f for t in templates for f in labels.fields(t)],
              output=self.output, dataset="ADSL")
@@ -160,6 +193,19 @@ class Context:
 
 def _blank(s: pd.Series) -> pd.Series:
     return s.isna() | (s.astype(str).str.strip() == "")
+
+
+def derived_values(ctx: Context, d) -> pd.Series:
+    """A SubjectVar per population subject, cut into labelled intervals when `bins` are given."""
+    vals = subject_values(ctx, d.dataset, d.var, d.where, d.agg, d.order_by, fill=d.fill)
+    if not d.bins:
+        return vals
+    edges = [-np.inf, *map(float, d.bins), np.inf]
+    if len(d.bin_labels) != len(edges) - 1:
+        raise SpecError(f"output {ctx.output}: {d.name} needs {len(edges) - 1} bin_labels for "
+                        f"{len(d.bins)} bins", column=d.name)
+    cut = pd.cut(pd.to_numeric(vals, errors="coerce"), edges, right=False, labels=list(d.bin_labels))
+    return cut.astype(object).where(cut.notna(), None)
 
 
 def subject_values(ctx: Context, dataset: str, var: str, where: str | None, agg: str | None,
@@ -292,6 +338,12 @@ STAT_LABELS["median_range"] = "Median (min, max)"
 
 
 def block_continuous(b: Continuous, ctx, splits):
+    if b.compute:                          # a derived value (e.g. days since infusion) computed in place
+        frame = ctx.dataset(b.dataset)
+        value = query_eval(frame, b.compute, output=ctx.output, dataset=b.dataset)
+        ctx.adam[b.dataset.upper()] = frame.assign(**{b.var: value})
+        if b.dataset.upper() == "ADSL":
+            ctx.adsl = ctx.adsl.assign(**{b.var: query_eval(ctx.adsl, b.compute, output=ctx.output, dataset="ADSL")})
     if b.per_record:
         recs = ctx.data(b.dataset, b.where)
         require_bds_records(ctx.dataset(b.dataset), b.where, output=ctx.output, dataset=b.dataset)
@@ -353,8 +405,8 @@ def block_time_to_event(b: TimeToEvent, ctx, splits):
         cells = []
         for f in fits:
             s, lo, hi = survival_at(f, lm) if f.n else (np.nan,) * 3
-            cells.append(fmt.MISSING if not f.n else
-                         fmt.est_ci(100 * s, 100 * lo, 100 * hi, decimals=1) if not np.isnan(s) else fmt.NE)
+            cells.append(fmt.MISSING if not f.n else fmt.NE if np.isnan(s) else
+                         fmt.num(0, 1) if s == 0 else fmt.est_ci(100 * s, 100 * lo, 100 * hi, decimals=1))
         rows.append(Row(f"Rate at {lm:g} {b.unit} ({conf}% CI), %", cells, b.indent + 1))
     return rows
 
@@ -368,13 +420,31 @@ def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
     need(frames[0], [b.term] + ([b.soc] if b.soc else []), output=ctx.output, dataset=b.dataset)
     ns = [c.n for c in ctx.cols]
 
+    if b.worst_var:
+        need(frames[0], [b.worst_var], output=ctx.output, dataset=b.dataset)
+        base_all = frames[0]
+
+        def cells(select) -> tuple[list[str], list[int]]:
+            sub = select(base_all)
+            worst = sub.groupby(KEY, as_index=False)[b.worst_var].max()
+            per_split = [[*_counts(ctx, query(worst, s.where, output=ctx.output, dataset=b.dataset)[KEY])]
+                         for s in (splits or (Split(""),))]
+            text = [[fmt.n_pct(x, n) for x, n in zip(cs, ns)] for cs in per_split]
+            return _interleave(text), per_split[b.sort_split]
+        frames = [base_all]
+        return _hierarchy_rows(b, frames, cells, 0)
+
     def cells(select) -> tuple[list[str], list[int]]:
         per_split = [[*_counts(ctx, select(f)[KEY])] for f in frames]
         text = [[fmt.n_pct(x, n) for x, n in zip(cs, ns)] for cs in per_split]
         return _interleave(text), per_split[b.sort_split]
 
+    return _hierarchy_rows(b, frames, cells, b.sort_split)
+
+
+def _hierarchy_rows(b: AEHierarchy, frames, cells, sort_split: int) -> list[Row]:
     rows = [Row(b.any_label, cells(lambda f: f)[0], 0)]
-    base = frames[b.sort_split]
+    base = frames[sort_split]
     sort_frame = base if len(base) else frames[0]
 
     union = pd.concat(frames)
@@ -399,7 +469,37 @@ def ranked_within(frame_all: pd.DataFrame, sort_frame: pd.DataFrame, var: str) -
     return sorted(terms, key=lambda t: (-freq[t], str(t)))
 
 
-BLOCKS = {Header: block_header, SubjectsWith: block_subjects_with, Categorical: block_categorical,
+def block_association(b: Association, ctx, splits):
+    """p-value of the declared test, in the last column; '-' when a group is empty."""
+    from scipy import stats as st
+    events = ctx.data(b.dataset, b.where)
+    has = ctx.adsl[KEY].isin(events[KEY])
+    p = float("nan")
+    if b.test == "wilcoxon":
+        if not b.value_var:
+            raise SpecError(f"output {ctx.output}: association test wilcoxon needs value_var", column="value_var")
+        need(ctx.adsl, [b.value_var], output=ctx.output, dataset="ADSL")
+        v = pd.to_numeric(ctx.adsl[b.value_var], errors="coerce")
+        x, y = v[has].dropna(), v[~has].dropna()
+        if len(x) and len(y):
+            p = float(st.mannwhitneyu(x, y, alternative="two-sided", method="auto").pvalue)
+    elif b.test == "fisher":
+        groups = [c for c in ctx.cols if c.key is not None]
+        if len(groups) != 2:
+            raise SpecError(f"output {ctx.output}: fisher needs exactly two columns besides Total",
+                            value=len(groups))
+        table = [[int(c.ids.isin(ctx.adsl.loc[has, KEY]).sum()), int((~c.ids.isin(ctx.adsl.loc[has, KEY])).sum())]
+                 for c in groups]
+        p = float(st.fisher_exact(table).pvalue)
+    else:
+        raise SpecError(f"output {ctx.output}: unknown association test {b.test!r} (wilcoxon, fisher)",
+                        value=b.test)
+    width = len(ctx.cols) * max(1, len(splits))
+    text = fmt.MISSING if np.isnan(p) else fmt.pvalue(p)
+    return [Row(b.label, [""] * (width - 1) + [text], b.indent)]
+
+
+BLOCKS = {Header: block_header, Association: block_association, SubjectsWith: block_subjects_with, Categorical: block_categorical,
           Continuous: block_continuous, Binomial: block_binomial, TimeToEvent: block_time_to_event,
           AEHierarchy: block_ae_hierarchy}
 

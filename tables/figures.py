@@ -18,7 +18,8 @@ from ..errors import SpecError  # noqa: E402
 from . import labels  # noqa: E402
 from .engine import KEY, Context, need, query  # noqa: E402
 from .km import at_risk, kaplan_meier  # noqa: E402
-from .spec import KMPlot, MeanConcentration, Spider, Swimmer, Waterfall  # noqa: E402
+from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,  # noqa: E402
+                   Waterfall)
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
            "#7f7f7f", "#bcbd22"]
@@ -288,7 +289,68 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
     return fig, summ.rename(columns={"_PANEL": "panel", GROUP: "group", p.time_var: "time"})
 
 
-DRAW = {KMPlot: draw_km, Waterfall: draw_waterfall, Swimmer: draw_swimmer, Spider: draw_spider,
+def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
+    """Each subject's concentrations over time (log y), one panel per group."""
+    pc = ctx.data(p.dataset, p.where)
+    need(pc, [p.time_var, p.value_var], output=ctx.output, dataset=p.dataset)
+    pc = _with_group(pc, ctx, p.group_var, p.group_label)
+    pc = pc.assign(v=pd.to_numeric(pc[p.value_var], errors="coerce"),
+                   t=pd.to_numeric(pc[p.time_var], errors="coerce"))
+    pc = pc[(pc["v"] > 0) & (pc["t"] >= 0)]
+    if pc.empty:
+        raise SpecError(f"output {ctx.output}: no positive {p.dataset} values to plot", file=p.dataset, value=p.where)
+    groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
+    ncol = min(4, len(groups))
+    nrow = -(-len(groups) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(10, 1.9 + 2.1 * nrow), sharey=True, sharex=True, squeeze=False)
+    unit = str(pc[p.unit_var].dropna().iloc[0]) if p.unit_var in pc and pc[p.unit_var].notna().any() else ""
+    for ax, g in zip(axes.flat, groups):
+        sub = pc[pc[GROUP] == g].sort_values([KEY, "t"], kind="mergesort")
+        for i, (sid, s) in enumerate(sub.groupby(KEY, sort=True)):
+            ax.plot(s["t"], s["v"], marker="o", ms=2, lw=0.9, color=PALETTE[i % len(PALETTE)])
+        ax.set_yscale("log")
+        ax.set_xscale("symlog", linthresh=28, linscale=1.0)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_title(f"{g} (n={sub[KEY].nunique()})", fontsize=9)
+        ax.grid(alpha=0.25)
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel(p.xlabel, fontsize=8)
+    for row in axes:
+        row[0].set_ylabel(f"Concentration ({unit})" if unit else "Concentration", fontsize=8)
+    fig.tight_layout()
+    data = pc[[KEY, GROUP, "t", "v"]].rename(columns={GROUP: "group", "t": "time", "v": "value"})
+    return fig, data.sort_values([KEY, "time"], kind="mergesort").reset_index(drop=True)
+
+
+def draw_strip(p: StripPlot, ctx: Context):
+    """A per-subject value by a per-subject group: points (deterministic offsets) and medians."""
+    from .engine import derived_values
+    need(ctx.adsl, [p.value_var], output=ctx.output, dataset="ADSL")
+    grp = derived_values(ctx, p.group)
+    data = pd.DataFrame({KEY: ctx.adsl[KEY].to_numpy(), "group": grp.to_numpy(),
+                         "value": pd.to_numeric(ctx.adsl[p.value_var], errors="coerce").to_numpy()}).dropna()
+    order = list((p.group_labels or {}).keys()) or sorted(pd.unique(data["group"]), key=str)
+    order = [g for g in order if (data["group"] == g).any()] +         sorted((g for g in pd.unique(data["group"]) if g not in order), key=str)
+    names = {g: (p.group_labels or {}).get(g, str(g)) for g in order}
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    for i, g in enumerate(order):
+        v = data.loc[data["group"] == g, "value"].sort_values().to_numpy()
+        off = (np.arange(v.size) - (v.size - 1) / 2) * (0.5 / max(v.size, 1))
+        ax.scatter(np.full(v.size, i) + off, v, s=18, color=PALETTE[i % len(PALETTE)], zorder=3)
+        if v.size:
+            ax.hlines(np.median(v), i - 0.3, i + 0.3, color="black", lw=1.5, zorder=4)
+    ax.set_xticks(range(len(order)), [f"{names[g]}\n(n={int((data['group'] == g).sum())})" for g in order])
+    ax.set_ylabel(p.ylabel or p.value_var)
+    ax.set_xlabel(p.xlabel)
+    ax.grid(axis="y", alpha=0.25)
+    fig.tight_layout()
+    data = data.assign(group=data["group"].map(lambda g: names.get(g, str(g))))
+    return fig, data.sort_values([KEY], kind="mergesort").reset_index(drop=True)
+
+
+DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot: draw_strip, Waterfall: draw_waterfall, Swimmer: draw_swimmer, Spider: draw_spider,
         MeanConcentration: draw_mean_concentration}
 
 

@@ -70,5 +70,10 @@ def median_range(med, lo, hi, decimals: int = 1, range_decimals: int | None = No
     return f"{num(med, decimals)} ({num(lo, rd)}, {num(hi, rd)})"
 
 
+def pvalue(p: float) -> str:
+    """p-values to 3 decimals, '<0.001' below."""
+    return "<0.001" if p < 0.0005 else num(p, 3)
+
+
 def _nan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))

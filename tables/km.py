@@ -77,9 +77,13 @@ def loglog_ci(surv, sigma, z):
 
 
 def survival_at(fit: KMFit, t: float) -> tuple[float, float, float]:
-    """S(t) with its CI; NaN when t lies beyond the largest observed time (not estimable)."""
-    if fit.n == 0 or t > fit.times.max():
+    """S(t) with its CI. Beyond the largest observed time S(t) is 0 when the curve reached 0 (the last
+    observation an event: the product-limit estimate stays 0), else not estimable (NaN)."""
+    if fit.n == 0:
         return float("nan"), float("nan"), float("nan")
+    if t > fit.times.max():
+        last = float(fit.table["surv"].iloc[-1])
+        return (0.0, float("nan"), float("nan")) if last == 0 else (float("nan"),) * 3
     row = fit.table[fit.table["time"] <= t].iloc[-1]
     return float(row["surv"]), float(row["lower"]), float(row["upper"])
 

@@ -68,7 +68,8 @@ def render_frame(template: str, frame: pd.DataFrame) -> pd.Series:
     names = list(dict.fromkeys(fields(template)))
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        raise SpecError(f"label template names unknown variable {missing[0]}", column=missing[0], value=template)
+        from .engine import MissingVariable
+        raise MissingVariable(f"label template names unknown variable {missing[0]}", column=missing[0], value=template)
     if not names:
         return pd.Series(template, index=frame.index, dtype=object)
     keys = frame[names].astype(object)

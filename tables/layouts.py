@@ -8,7 +8,7 @@ from .engine import KEY, Context, need, query
 from ..errors import SpecError
 from .escalation import decide, mtd
 from .result import Row, TableResult
-from .spec import DoseEscalation, ParameterByGroup
+from .spec import DoseEscalation, Listing, ParameterByGroup, ParameterByVisit, ParamStats, ShiftTable
 from .stats import describe, geometric
 
 
@@ -87,9 +87,13 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
     first = adsl.sort_values(lay.group_order, kind="mergesort").drop_duplicates(lay.group_var)
     groups = first[lay.group_var].tolist()
     names = dict(zip(groups, labels.render_frame(lay.group_label, first) if lay.group_label else map(str, groups)))
-    stats = list(dict.fromkeys(s for p in lay.params for s in p.stats))
+    params = lay.params or all_params(recs, lay.param_var, ParamStats("", "", stats=lay.stats, sig=None,
+                                                                        decimals=lay.decimals))
+    stats = list(dict.fromkeys(s for p in params for s in p.stats))
     rows: list[Row] = []
-    for p in lay.params:
+    short = False
+    adsl = adsl[adsl[lay.group_var].notna()]
+    for p in params:
         prec = recs[recs[lay.param_var] == p.paramcd]
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with {lay.param_var} = "
@@ -102,7 +106,147 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
             ids = adsl.loc[adsl[lay.group_var] == grp, KEY]
             vals = pd.to_numeric(prec.loc[prec[KEY].isin(ids), lay.value_var], errors="coerce")
             cells = [_param_stat(vals, s, p) if s in p.stats else "" for s in stats]
-            rows.append(Row(names[grp], cells, 1))
+            short |= int(vals.notna().sum()) < len(ids)
+            rows.append(Row(f"{names[grp]} (N={len(ids)})", cells, 1))
     header = [[(PARAM_STAT_LABELS[s], 1) for s in stats]]
-    return TableResult(spec.id, spec.title, spec.population.label, header, "Parameter / dose level",
-                       rows, list(spec.footnotes), spec.kind)
+    foot = list(spec.footnotes)
+    if short and "n" in stats:
+        foot.append("N: subjects in the group; n: subjects with a value for the parameter. n < N where the "
+                    "parameter could not be calculated for a subject (e.g. no sample covering the interval).")
+    return TableResult(spec.id, spec.title, spec.population.label, header, lay.stub_header,
+                       rows, foot, spec.kind)
+
+
+def all_params(recs: pd.DataFrame, param_var: str, template: ParamStats) -> tuple[ParamStats, ...]:
+    """Every parameter of a BDS dataset (PARAMN order when present), labelled by PARAM."""
+    cols = [c for c in (param_var, "PARAM", "PARAMN") if c in recs]
+    first = recs[cols].drop_duplicates(param_var)
+    if "PARAMN" in first:
+        first = first.sort_values(["PARAMN", param_var], kind="mergesort")
+    else:
+        first = first.sort_values(param_var, kind="mergesort")
+    return tuple(ParamStats(str(r[param_var]), str(r.get("PARAM", r[param_var])), template.stats, template.sig,
+                            template.decimals) for _, r in first.iterrows())
+
+
+# ---------------------------------------------------------------- population-total layouts
+def _total_header(spec, ctx) -> str:
+    return f"All subjects (N={len(ctx.adsl)})"
+
+
+def compute_shift_table(spec, adam: dict) -> TableResult:
+    """Baseline category x worst post-baseline category per parameter, n (%) of subjects assessed."""
+    lay: ShiftTable = spec.layout
+    ctx = Context(spec.id, adam, spec.population, None)
+    recs = ctx.data(lay.dataset)
+    need(recs, [lay.param_var if hasattr(lay, "param_var") else "PARAMCD", lay.baseline_var, lay.value_var],
+         output=spec.id, dataset=lay.dataset)
+    levels = dict(lay.levels or {"LOW": "Low", "NORMAL": "Normal", "HIGH": "High"})
+    target = "LOW" if lay.direction == "low" else "HIGH"
+    post_levels = [(k, v) for k, v in levels.items() if k in ("NORMAL", target)] or list(levels.items())
+    rows: list[Row] = []
+    for p in lay.params or all_params(recs[recs[lay.baseline_var].astype(str).str.strip() != ""], "PARAMCD",
+                                      ParamStats("", "")):
+        prec = recs[recs["PARAMCD"] == p.paramcd]
+        if prec.empty:
+            raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
+                            file=lay.dataset, column="PARAMCD", value=p.paramcd)
+        base = prec.dropna(subset=[lay.baseline_var])
+        base = base[base[lay.baseline_var].astype(str).str.strip() != ""].groupby(KEY)[lay.baseline_var].first()
+        post = query(prec, lay.post_where, output=spec.id, dataset=lay.dataset)
+        post = post[post[lay.value_var].astype(str).str.strip().isin(levels)]
+        worst = post.groupby(KEY)[lay.value_var].agg(lambda s: target if (s == target).any() else
+                                                     ("NORMAL" if (s == "NORMAL").any() else s.iloc[0]))
+        both = pd.DataFrame({"b": base, "w": worst}).dropna()
+        n = len(both)
+        rows.append(Row(f"{p.label} (n={n})", [""] * (len(post_levels) + 1), header=True))
+        for bk, blab in list(levels.items()):
+            sel = both[both["b"] == bk]
+            cells = [fmt.n_pct(int((sel["w"] == wk).sum()), n) for wk, _ in post_levels] + \
+                    [fmt.n_pct(len(sel), n)]
+            rows.append(Row(f"Baseline {blab.lower()}", cells, 1))
+    header = [[(f"Worst post-baseline: {lab.lower()}", 1) for _, lab in post_levels] + [("Total", 1)]]
+    foot = list(spec.footnotes) + [
+        f"Worst post-baseline: {target.lower()} if any post-baseline value was {target.lower()}. "
+        f"n = subjects with a baseline and at least one post-baseline value; percentages use n.",
+        f"Population: {_total_header(spec, ctx)}."]
+    return TableResult(spec.id, spec.title, spec.population.label, header, "Parameter / baseline category", rows, foot, spec.kind)
+
+
+def compute_parameter_by_visit(spec, adam: dict) -> TableResult:
+    """Descriptive statistics of each parameter at each analysis visit (population total)."""
+    from .engine import STAT_LABELS, _stat_cells
+    lay: ParameterByVisit = spec.layout
+    ctx = Context(spec.id, adam, spec.population, None)
+    recs = ctx.data(lay.dataset, lay.where)
+    need(recs, ["PARAMCD", lay.visit_var, lay.visit_order, lay.value_var], output=spec.id, dataset=lay.dataset)
+    rows: list[Row] = []
+    for p in lay.params or all_params(recs, "PARAMCD", ParamStats("", "")):
+        prec = recs[recs["PARAMCD"] == p.paramcd]
+        if prec.empty:
+            raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
+                            file=lay.dataset, column="PARAMCD", value=p.paramcd)
+        unit = ""
+        if lay.unit_var and lay.unit_var in prec:
+            units = sorted(set(prec[lay.unit_var].dropna().astype(str)) - {""})
+            if len(units) > 1:
+                raise SpecError(f"output {spec.id}: {p.paramcd} mixes units {', '.join(units)}",
+                                file=lay.dataset, column=lay.unit_var)
+            unit = f" ({units[0]})" if units else ""
+        rows.append(Row(p.label + unit, [""] * len(lay.stats), header=True))
+        visits = prec[[lay.visit_var, lay.visit_order]].drop_duplicates().sort_values(lay.visit_order, kind="mergesort")
+        for v in visits[lay.visit_var]:
+            vals = pd.to_numeric(prec.loc[prec[lay.visit_var] == v, lay.value_var], errors="coerce")
+            rows.append(Row(str(v).title() if str(v).isupper() else str(v),
+                            [_stat_cells(vals, s, lay.decimals) for s in lay.stats], 1))
+    header = [[(STAT_LABELS[s], 1) for s in lay.stats]]
+    foot = list(spec.footnotes) + [f"Population: {_total_header(spec, ctx)}."]
+    return TableResult(spec.id, spec.title, spec.population.label, header, "Parameter / visit", rows, foot,
+                       spec.kind)
+
+
+def compute_listing(spec, adam: dict) -> TableResult:
+    """One row per record, columns from label templates over the record and its subject's ADSL row."""
+    lay: Listing = spec.layout
+    ctx = Context(spec.id, adam, spec.population, None)
+    recs = ctx.data(lay.dataset, lay.where) if lay.dataset.upper() != "ADSL" else ctx.data("ADSL", lay.where)
+    if lay.dataset.upper() != "ADSL":
+        extra = [c for c in ctx.adsl.columns if c not in recs.columns or c == KEY]
+        recs = recs.merge(ctx.adsl[extra], on=KEY, how="left")
+    for name, expr in (lay.compute or {}).items():
+        try:
+            recs = recs.assign(**{name: recs.eval(expr, engine="python")}) if len(recs) else recs.assign(**{name: []})
+        except Exception as exc:  # noqa: BLE001
+            if type(exc).__name__ == "UndefinedVariableError":
+                from .engine import MissingVariable
+                raise MissingVariable(f"output {spec.id}: {exc}", file=lay.dataset, value=expr) from None
+            raise SpecError(f"output {spec.id}: cannot compute {name}: {exc}", file=lay.dataset, value=expr) from None
+    need(recs, list(lay.sort_by), output=spec.id, dataset=lay.dataset)
+    recs = recs.sort_values(list(lay.sort_by), kind="mergesort")
+    cols = []
+    for c in lay.columns:
+        need(recs, labels.fields(c.value), output=spec.id, dataset=lay.dataset)
+        view = recs.copy()
+        for f in labels.fields(c.value):
+            view[f] = _formatted(view[f], c.format)
+        cols.append(labels.render_frame(c.value, view) if len(view) else pd.Series([], dtype=object))
+    rows = [Row(str(a), [str(x) for x in rest]) for a, *rest in zip(*cols)] if len(recs) else \
+        [Row(lay.empty_text, [""] * (len(lay.columns) - 1))]
+    header = [[(c.label, 1) for c in lay.columns[1:]]]
+    return TableResult(spec.id, spec.title, spec.population.label, header, lay.columns[0].label, rows,
+                       list(spec.footnotes), spec.kind)
+
+
+def _formatted(s: pd.Series, how: str | None) -> pd.Series:
+    if how is None:
+        return s
+    if how == "date":
+        num = pd.to_numeric(s, errors="coerce")
+        d = pd.Timestamp("1960-01-01") + pd.to_timedelta(num, unit="D")
+        return d.dt.strftime("%Y-%m-%d").where(num.notna(), "")
+    if how == "int":
+        num = pd.to_numeric(s, errors="coerce")
+        return num.map(lambda v: "" if pd.isna(v) else str(int(round(v))))
+    if how == "num1":
+        return pd.to_numeric(s, errors="coerce").map(lambda v: "" if pd.isna(v) else fmt.num(v, 1))
+    raise SpecError(f"unknown listing format {how!r} (date, int, num1)", value=how)

@@ -5,13 +5,15 @@ the same numbers by construction; tests still parse both back and compare them.
 """
 from __future__ import annotations
 
+import functools
 import html
+import re
 from pathlib import Path
 
 import polars as pl
 import rtflite as rtf
 
-from .result import TableResult
+from .result import Row, TableResult
 
 INDENT_TWIPS = 200
 STUB_WIDTH = 3.2
@@ -36,13 +38,185 @@ def _titles(res: TableResult) -> list[str]:
     return [f"{res.kind} {res.id}", res.title, res.population]
 
 
-def table_to_rtf(res: TableResult) -> str:
-    """RTF text: landscape, titles, (multi-row) column headers with N, indented stub, footnotes."""
+# ---------------------------------------------------------------- page geometry (inches / points)
+PAGE_W, PAGE_H = 11.0, 8.5
+MARGIN = [1.0, 1.0, 1.2, 1.0, 0.5, 0.5]          # left, right, top, bottom, header, footer
+TABLE_W = PAGE_W - MARGIN[0] - MARGIN[1]
+BODY_H_PT = (PAGE_H - MARGIN[2] - MARGIN[3]) * 72 * 0.92     # 8% slack for renderer differences
+LINE_PT = 9 * 1.2 + 1.6                          # 9 pt text, 15 twips before and after
+TITLE_PT = 12 * 1.2 + 6.5
+CELL_PAD_IN = 0.16                               # gap + cell margins
+
+
+@functools.lru_cache(maxsize=20000)
+def _word_in(word: str, size: float) -> float:
+    from rtflite.strwidth import get_string_width
+    return get_string_width(word, font=1, font_size=size)
+
+
+def _lines(text: str, width_in: float, size: float = 9) -> int:
+    """Lines a cell needs at `width_in` (word wrap estimated with rtflite's font metrics)."""
+    avail = max(width_in - CELL_PAD_IN, 0.3)
+    space = _word_in(" ", size)
+    total = 0
+    for part in str(text).replace("\\line ", "\n").split("\n"):
+        used, n = 0.0, 1
+        for word in part.split(" "):
+            w = _word_in(word, size)
+            if used and used + space + w > avail:
+                n += 1
+                used = w
+            else:
+                used = used + space + w if used else w
+        total += n
+    return total
+
+
+def _abs_widths(widths: list[float]) -> list[float]:
+    tot = sum(widths)
+    return [TABLE_W * w / tot for w in widths]
+
+
+def _row_height(cells: list[str], widths_in: list[float]) -> float:
+    return max(_lines(c, w) for c, w in zip(cells, widths_in)) * LINE_PT
+
+
+def paginate(res: TableResult, widths: list[float], footnote_pt: float) -> list[list[int]]:
+    """Row indices per page. Each page carries titles and column headers; a page that starts inside a
+    group repeats the group's heading rows (marked "(cont.)"), whose height is budgeted too."""
+    abs_w = _abs_widths(widths)
+    head_pt = sum(_row_height([res.stub_header if k == 0 else ""] + _expand_header(h), _span_widths(h, abs_w))
+                  for k, h in enumerate(res.header))
+    fixed = 3 * TITLE_PT + head_pt
+    heights = [_row_height([r.label] + r.cells, abs_w) for r in res.rows]
+    pages: list[list[int]] = [[]]
+    used = fixed
+    for i, h in enumerate(heights):
+        cont = sum(heights[j] for j in _ancestors(res.rows, i)) if pages[-1] == [] and i else 0
+        if pages[-1] and used + h > BODY_H_PT:
+            pages.append([])
+            cont = sum(heights[j] for j in _ancestors(res.rows, i))
+            used = fixed + cont
+        pages[-1].append(i)
+        used += h
+    if used + footnote_pt > BODY_H_PT and len(pages[-1]) > 1:     # footnotes need room on the last page
+        last = pages[-1]
+        keep = len(last)
+        while keep > 1:
+            keep -= 1
+            if fixed + sum(heights[j] for j in last[:keep]) + footnote_pt <= BODY_H_PT:
+                break
+        pages[-1], tail = last[:keep], last[keep:]
+        pages.append(tail)
+    return pages
+
+
+def _expand_header(hrow) -> list[str]:
+    return [t.replace(N_BREAK, "\n(N=") for t, _ in hrow]
+
+
+def _span_widths(hrow, abs_w) -> list[float]:
+    out, i = [abs_w[0]], 1
+    for _, span in hrow:
+        out.append(sum(abs_w[i:i + span]))
+        i += span
+    return out
+
+
+def _ancestors(rows, i: int) -> list[int]:
+    """Rows that head row i's group: the nearest earlier row of each smaller indent that is a heading
+    (a header row, or any row directly followed by deeper-indented rows)."""
+    out, level = [], rows[i].indent
+    for j in range(i - 1, -1, -1):
+        if rows[j].indent < level:
+            if rows[j].header or rows[j + 1].indent > rows[j].indent:
+                out.append(j)
+            level = rows[j].indent
+            if level == 0:
+                break
+    return out[::-1]
+
+
+CONT = " (cont.)"
+FIGURE_SPACE = "\u2007"
+_NPCT = re.compile(r"^(\d+)(?: \((\d+\.\d+)\))?$")
+
+
+def page_rows(res: TableResult, pages: list[list[int]]) -> list[list[Row]]:
+    """The rows each page prints: continuation headings first (label + " (cont.)", no cells)."""
+    out = []
+    for k, idx in enumerate(pages):
+        rows = []
+        if k and idx and res.rows[idx[0]].indent > 0:
+            for j in _ancestors(res.rows, idx[0]):
+                r = res.rows[j]
+                rows.append(Row(r.label + CONT, [""] * len(r.cells), r.indent, header=True))
+        rows += [res.rows[i] for i in idx]
+        out.append(rows)
+    return out
+
+
+def align_decimals(rows: list[Row], ncols: int) -> list[list[str]]:
+    """Cells padded with figure spaces so that counts and percentages line up in a centred column."""
+    cells = [list(r.cells) for r in rows]
+    for j in range(ncols):
+        parsed = [_NPCT.match(c[j]) for c in cells]
+        hits = [m for m in parsed if m]
+        if len(hits) < 2:
+            continue
+        wn = max(len(m.group(1)) for m in hits)
+        wp = max((len(m.group(2)) for m in hits if m.group(2)), default=0)
+        for c, m in zip(cells, parsed):
+            if not m:
+                continue
+            n = FIGURE_SPACE * (wn - len(m.group(1))) + m.group(1)
+            pct = f" ({FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else \
+                (FIGURE_SPACE * (wp + 3) if wp else "")
+            c[j] = n + pct
+    return cells
+
+
+def _running(page: dict, population: str, program: str):
+    head = rtf.RTFPageHeader(
+        text=[f"Protocol: {page.get('protocol', '')}    Data cut-off: {page.get('cutoff') or 'not stated'}",
+              f"{population}    Page \\chpgn of {{\\field{{\\*\\fldinst NUMPAGES }}}}"],
+        text_justification=["l", "r"], text_font_size=[8, 8], text_convert=[False, False])
+    foot = rtf.RTFPageFooter(text=[f"Program: {program}    Data source: {page.get('source', 'ADaM')}"],
+                             text_justification=["l"], text_font_size=[8], text_convert=[False])
+    return head, foot
+
+
+def _rtf_page() -> "rtf.RTFPage":
+    return rtf.RTFPage(orientation="landscape", width=PAGE_W, height=PAGE_H, margin=MARGIN, col_width=TABLE_W,
+                       nrow=100000, page_title="all", page_footnote="last")
+
+
+def _titles_rtf(texts: list[str]):
+    return rtf.RTFTitle(text=texts, text_convert=[False], text_space_before=[40], text_space_after=[40])
+
+
+def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
+    """RTF text: pages cut by `paginate`, each with running header/footer, titles, the full column
+    header and its own rows' indent and bold; footnotes on the last page; decimal-aligned counts."""
+    page = page or {}
     widths = _widths(res)
+    abs_w = _abs_widths(widths)
+    foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in res.footnotes) + 6
+    pages = paginate(res, widths, foot_pt)
+    docs = []
+    head, foot = _running(page, res.population, page.get("program") or "trialforge tables")
+    for k, rows in enumerate(page_rows(res, pages)):
+        last = k == len(pages) - 1
+        docs.append(_table_page(res, rows, widths, head, foot, res.footnotes if last else []))
+    return _ascii_rtf(join_rtf(docs))
+
+
+def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes) -> str:
     cols = [f"c{i}" for i in range(res.ncols + 1)]
-    data = {cols[0]: [r.label for r in res.rows]}
+    cells = align_decimals(rows, res.ncols)
+    data = {cols[0]: [r.label for r in rows]}
     for j in range(res.ncols):
-        data[cols[j + 1]] = [r.cells[j] for r in res.rows]
+        data[cols[j + 1]] = [c[j] for c in cells]
     df = pl.DataFrame(data, schema={c: pl.String for c in cols})
     headers = []
     for k, hrow in enumerate(res.header):
@@ -55,31 +229,68 @@ def table_to_rtf(res: TableResult) -> str:
         headers.append(rtf.RTFColumnHeader(text=text, col_rel_width=w,
                                            text_justification=[["l"] + ["c"] * len(hrow)],
                                            text_convert=[[False] * len(text)]))
-    nrow = max(len(res.rows), 1)
+    nrow = max(len(rows), 1)
+    wrap = [j for j in range(res.ncols) if any(len(r.cells[j]) > WRAP_AT for r in res.rows)]
     body = rtf.RTFBody(
         col_rel_width=widths,
-        text_justification=[["l"] + ["c"] * res.ncols for _ in range(nrow)],
-        text_indent_left=[[INDENT_TWIPS * r.indent] + [0] * res.ncols for r in res.rows] or None,
-        text_format=[["b" if r.header else ""] + [""] * res.ncols for r in res.rows] or None,
+        text_justification=[["l"] + ["l" if j in wrap else "c" for j in range(res.ncols)] for _ in range(nrow)],
+        text_indent_left=[[INDENT_TWIPS * r.indent] + [0] * res.ncols for r in rows] or None,
+        text_format=[["b" if r.header else ""] + [""] * res.ncols for r in rows] or None,
         text_convert=[[False] * (res.ncols + 1) for _ in range(nrow)],
     )
     doc = rtf.RTFDocument(
-        df=df, rtf_page=rtf.RTFPage(orientation="landscape"),
-        rtf_title=rtf.RTFTitle(text=_titles(res), text_convert=[False]),
-        rtf_column_header=headers, rtf_body=body,
-        rtf_footnote=rtf.RTFFootnote(text=res.footnotes, text_convert=[False])
-        if res.footnotes else None)
+        df=df, rtf_page=_rtf_page(), rtf_page_header=head, rtf_page_footer=foot,
+        rtf_title=_titles_rtf(_titles(res)), rtf_column_header=headers, rtf_body=body,
+        rtf_footnote=rtf.RTFFootnote(text=list(footnotes), text_convert=[False]) if footnotes else None)
     return doc.rtf_encode()
 
 
-def figure_to_rtf(kind: str, fid: str, title: str, population: str, png: Path, footnotes: list[str]) -> str:
+def join_rtf(docs: list[str]) -> str:
+    """One RTF from per-page rtflite documents: the first keeps its preamble (fonts, running header
+    and footer, page setup); the others contribute their body, each after a page break."""
+    if len(docs) == 1:
+        return docs[0]
+    parts = []
+    for k, text in enumerate(docs):
+        body = text.rstrip()
+        assert body.endswith("}")
+        body = body[:-1]
+        if k:
+            cut = body.index("\\margl")
+            body = body[body.index("\n", cut) + 1:]
+            parts.append("\\page\n")
+        parts.append(body)
+    return "".join(parts) + "}\n"
+
+
+def _ascii_rtf(text: str) -> str:
+    """Non-ASCII characters rtflite left as is (Latin-1: ×, µ, ±) as RTF Unicode escapes."""
+    return "".join(ch if ord(ch) < 128 else f"\\uc1\\u{ord(ch)}*" for ch in text)
+
+
+def _png_size(png: Path) -> tuple[int, int]:
+    data = png.read_bytes()[:24]
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def figure_to_rtf(kind: str, fid: str, title: str, population: str, png: Path, footnotes: list[str],
+                  page: dict | None = None) -> str:
+    """One page: titles, the picture scaled to the room left, footnotes (as paragraphs, not a table)."""
+    page = page or {}
+    foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in footnotes) + 12
+    room_in = (BODY_H_PT - 3 * TITLE_PT - foot_pt) / 72 - 0.35
+    w_px, h_px = _png_size(png)
+    height = min(room_in, 5.4)
+    width = min(TABLE_W, height * w_px / h_px)
+    height = width * h_px / w_px
+    head, foot = _running(page, population, page.get("program") or "trialforge tables")
     doc = rtf.RTFDocument(
-        rtf_page=rtf.RTFPage(orientation="landscape"),
-        rtf_title=rtf.RTFTitle(text=[f"{kind} {fid}", title, population], text_convert=[False]),
-        rtf_figure=rtf.RTFFigure(figures=str(png), fig_width=8.0, fig_height=5.2),
+        rtf_page=_rtf_page(), rtf_page_header=head, rtf_page_footer=foot,
+        rtf_title=_titles_rtf([f"{kind} {fid}", title, population]),
+        rtf_figure=rtf.RTFFigure(figures=str(png), fig_width=round(width, 3), fig_height=round(height, 3)),
         rtf_footnote=rtf.RTFFootnote(text=footnotes, text_convert=[False], as_table=False)
         if footnotes else None)
-    return doc.rtf_encode()
+    return _ascii_rtf(doc.rtf_encode())
 
 
 CSS = """

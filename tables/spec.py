@@ -32,6 +32,8 @@ class SubjectVar:
     agg: str = "max"                 # max | min | first | last
     order_by: tuple[str, ...] = ()   # for first/last
     fill: object = None              # value for subjects with no record
+    bins: tuple[float, ...] = ()     # cut points: [a, b) intervals, labelled by `bin_labels`
+    bin_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Columns:
     `derive` builds `var` first from another dataset.
     """
 
-    var: str = "TRT01A"
+    var: str | None = "TRT01A"       # None: one column (the Total) for the whole population
     order: str | None = "TRT01AN"
     total: str | None = "Total"
     labels: Mapping[object, str] | None = None
@@ -129,6 +131,7 @@ class Continuous:
     indent: int = 0
     unit_var: str | None = None
     range_decimals: int | None = None      # min/max decimals; default one fewer than `decimals`
+    compute: str | None = None             # `var` is this expression over `dataset` (e.g. "ASTDT - TRTSDT")
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,25 @@ class AEHierarchy:
     term: str = "AEDECOD"
     any_label: str = "Subjects with at least one event"
     sort_split: int = 0
+    worst_var: str | None = None     # splits act on the subject's maximum of this per SOC/PT (worst grade)
+
+
+@dataclass(frozen=True)
+class Association:
+    """One row: the p-value of a test of association between an event and a per-subject value.
+
+    `test: wilcoxon` compares `value_var` (ADSL, numeric) between subjects with and without a record
+    meeting `where` in `dataset` (exact Wilcoxon rank-sum / Mann-Whitney when n is small); `fisher`
+    tests the event against the table's columns (two columns, Total excluded). The p-value is shown in
+    the last column.
+    """
+
+    label: str
+    dataset: str
+    where: str | None = None
+    value_var: str | None = None
+    test: str = "wilcoxon"
+    indent: int = 0
 
 
 # ---------------------------------------------------------------- layouts
@@ -230,7 +252,7 @@ class ParameterByGroup:
     """Rows: parameter x group; columns: statistics (PK parameter tables)."""
 
     dataset: str
-    params: tuple[ParamStats, ...]
+    params: tuple[ParamStats, ...] = ()  # empty: every parameter of the dataset (PARAM as label)
     group_var: str = "TRT01A"
     group_order: str = "TRT01AN"
     param_var: str = "PARAMCD"
@@ -238,6 +260,63 @@ class ParameterByGroup:
     unit_var: str | None = "AVALU"
     where: str | None = None
     group_label: str | None = None       # template over ADSL variables, e.g. "{ROUTE:title} {DOSELVL}"
+    stats: tuple[str, ...] = ("n", "mean", "sd", "median", "min", "max")   # for params not listed
+    decimals: int = 1
+    stub_header: str = "Parameter / group"
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """One listing column: `value` is a label template over the record and ADSL variables."""
+
+    label: str
+    value: str
+    format: str | None = None       # date (SAS date number -> YYYY-MM-DD) | int | num1
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Section 16.2 style listing: one row per record of `dataset` meeting `where`, sorted."""
+
+    dataset: str
+    columns: tuple[ListColumn, ...]
+    where: str | None = None
+    sort_by: tuple[str, ...] = ("USUBJID",)
+    compute: Mapping[str, str] | None = None     # NAME: pandas expression over the merged record
+    empty_text: str = "No records meet the criteria."
+
+
+@dataclass(frozen=True)
+class ShiftTable:
+    """Baseline reference-range category (rows) against the worst post-baseline category (columns).
+
+    Per parameter: subjects with a baseline and >= 1 post-baseline record meeting `post_where`;
+    `direction` low counts LOW if any post-baseline LOW, high counts HIGH if any HIGH."""
+
+    dataset: str = "ADLB"
+    params: tuple[ParamStats, ...] = ()
+    baseline_var: str = "BNRIND"
+    value_var: str = "ANRIND"
+    post_where: str | None = None
+    direction: str = "low"
+    levels: Mapping[str, str] | None = None     # category -> label, in order
+    columns: object = None                      # unused (population total)
+
+
+@dataclass(frozen=True)
+class ParameterByVisit:
+    """Rows: parameter x analysis visit; columns: descriptive statistics (population total)."""
+
+    dataset: str
+    params: tuple[ParamStats, ...] = ()
+    where: str | None = None
+    visit_var: str = "AVISIT"
+    visit_order: str = "AVISITN"
+    value_var: str = "AVAL"
+    unit_var: str | None = "AVALU"
+    stats: tuple[str, ...] = ("n", "mean_sd", "median", "min_max")
+    decimals: int = 1
+    columns: object = None
 
 
 # ---------------------------------------------------------------- outputs
@@ -249,11 +328,11 @@ class TableSpec:
     layout: object
     footnotes: tuple[str, ...] = ()
     requires: tuple[str, ...] = ("ADSL",)
-    kind: str = "Table"
+    kind: str = "Table"              # Table | Listing
 
     @property
     def stem(self) -> str:
-        return "t_" + self.id.replace(".", "_")
+        return ("l_" if self.kind == "Listing" else "t_") + self.id.replace(".", "_")
 
 
 @dataclass(frozen=True)
@@ -349,3 +428,55 @@ class MeanConcentration:
     panel_order: str | None = None
     panel_label: str | None = None
     xscale: str = "symlog"               # linear | symlog (days 0-28 and months 3-18 both legible)
+
+
+@dataclass(frozen=True)
+class IndividualProfiles:
+    """One line per subject (log scale), one panel per group: individual cellular kinetics."""
+
+    dataset: str = "ADPC"
+    where: str | None = None
+    time_var: str = "AFRLT"
+    value_var: str = "AVAL"
+    unit_var: str = "AVALU"
+    group_var: str = "TRT01A"
+    group_order: str | None = "TRT01AN"
+    group_label: str | None = None
+    xlabel: str = "Time since infusion (days)"
+
+
+@dataclass(frozen=True)
+class StripPlot:
+    """A per-subject ADSL value (y) by a per-subject group (x): points and the group median."""
+
+    value_var: str
+    group: SubjectVar
+    group_labels: Mapping[object, str] | None = None
+    ylabel: str = ""
+    xlabel: str = ""
+
+
+DATASET_FIELDS = ("dataset", "adae", "bor_dataset", "ovr_dataset")
+
+
+def datasets_of(obj) -> tuple[str, ...]:
+    """Datasets an output reads (ADSL first): walks the spec's fields named like a dataset."""
+    found = ["ADSL"]
+
+    def walk(o):
+        if isinstance(o, (list, tuple)):
+            for x in o:
+                walk(x)
+            return
+        if not hasattr(o, "__dataclass_fields__"):
+            return
+        for name in o.__dataclass_fields__:
+            v = getattr(o, name)
+            if name in DATASET_FIELDS and isinstance(v, str):
+                found.append(v.upper())
+            elif name == "tumour_datasets":
+                continue
+            else:
+                walk(v)
+    walk(obj)
+    return tuple(dict.fromkeys(found))

@@ -3,6 +3,8 @@ datasets, clear errors, label templates, spanning headers, determinism. Numbers 
 checked in test_tables_real.py."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 
 import numpy as np
@@ -10,8 +12,21 @@ import pytest
 
 from trialforge.errors import SpecError
 from trialforge.specs.metadata import Dataset
-from trialforge.tables import catalog, labels
-from trialforge.tables.build import build_tables, compute_table
+from trialforge.tables import labels
+from trialforge.tables.build import build_tables as _build_tables, compute_table
+from trialforge.tables.catalogue import load_catalogue
+
+_CAT = load_catalogue(Path(__file__).resolve().parents[1] / "examples" / "cd70-cart" / "tables.yaml")
+
+
+class catalog:  # the CD70 study catalogue (examples/cd70-cart/tables.yaml), as the old module exposed it
+    TABLES = tuple(o for o in _CAT.outputs if o.kind != "Figure")
+    FIGURES = tuple(_CAT.figures)
+
+
+def build_tables(*args, **kw):
+    kw.setdefault("catalogue", _CAT)
+    return _build_tables(*args, **kw)
 from trialforge.tables.demo_adam import make_adam
 from trialforge.tables.spec import (ByColumns, Categorical, Columns, Continuous, Population, SubjectsWith,
                                     TableSpec)
@@ -76,10 +91,16 @@ def test_only_selects_by_prefix_and_missing_dataset_is_listed(adam, tmp_path):
     assert "ADLB not supplied" in (tmp_path / "index.html").read_text()
 
 
-def test_unknown_variable_in_spec_is_a_spec_error(adam, tmp_path):
+def test_unknown_variable_in_spec_is_reported_and_the_output_not_produced(adam, tmp_path):
+    # Deliberate change (issue #17): an output naming a variable the ADaM lacks is not produced and is
+    # reported with the variable (index.html and the report); it no longer stops every other output.
+    from trialforge.tables.build import BuildReport
     bad = TableSpec("99.1", "Bad", SAFETY, ByColumns(blocks=(Categorical("NOSUCHVAR", "Nothing"),)))
-    with pytest.raises(SpecError, match="NOSUCHVAR"):
-        build_tables(adam, tmp_path, tables=[bad], figures=[])
+    report = BuildReport()
+    build_tables(adam, tmp_path, tables=[bad], figures=[], report=report)
+    assert report.skipped == [("Table 99.1", "ADSL lacks variable(s) NOSUCHVAR")]
+    assert not (tmp_path / "t_99_1.rtf").exists()
+    assert "NOSUCHVAR" in (tmp_path / "index.html").read_text()
 
 
 def test_bds_selection_matching_nothing_is_an_error(adam):
@@ -102,7 +123,8 @@ def test_mixed_units_in_one_statistic_are_an_error(adam):
 def test_waterfall_without_percent_change_is_an_error_not_an_empty_plot(adam, tmp_path):
     name = "ADTR" if "ADTR" in adam else "ADRS"          # where the demo keeps its tumour sums
     tr = adam[name].frame.assign(PCHG=np.nan)
-    with pytest.raises(SpecError, match="no PCHG"):
+    from trialforge.tables.build import TablesFailed      # one failure, named by number and reason
+    with pytest.raises(TablesFailed, match="Figure 14.2.1.3: .*no PCHG"):
         build_tables(with_frame(adam, name, tr), tmp_path, only=["14.2.1.3"], tables=[])
 
 

@@ -18,8 +18,21 @@ from scipy.stats import binomtest
 
 from trialforge.errors import SpecError
 from trialforge.specs.metadata import Dataset
-from trialforge.tables import catalog
-from trialforge.tables.build import build_tables
+from trialforge.tables.build import build_tables as _build_tables
+from trialforge.tables.catalogue import load_catalogue
+
+_CAT = load_catalogue(Path(__file__).resolve().parents[1] / "examples" / "cd70-cart" / "tables.yaml")
+
+
+class catalog:  # the CD70 study catalogue (examples/cd70-cart/tables.yaml), as the old module exposed it
+    TABLES = tuple(o for o in _CAT.outputs if o.kind != "Figure")
+    FIGURES = tuple(_CAT.figures)
+
+
+def build_tables(*args, **kw):
+    kw.setdefault("catalogue", _CAT)
+    return _build_tables(*args, **kw)
+
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
 
@@ -320,15 +333,26 @@ def test_cli_on_xpt_written_by_the_pipeline_matches_in_memory(adam, out, tmp_pat
         assert (tmp_path / "o" / f"{stem}.json").read_text() == (out / f"{stem}.json").read_text()
 
 
-def test_missing_adam_variable_is_a_clear_error(adam, tmp_path):
+def test_missing_adam_variable_drops_only_the_outputs_using_it(adam, out, tmp_path):
+    # Deliberate change (issue #17): a study without a study-specific ADSL variable loses only the
+    # outputs that read it; every other output is built exactly as before.
+    from trialforge.tables.build import BuildReport
     adsl = adam["ADSL"]
-    broken = dict(adam, ADSL=Dataset(adsl.meta, adsl.frame.drop(columns=["PRIORLN"])))
-    with pytest.raises(SpecError, match="ADSL lacks variable.*PRIORLN"):
-        build_tables(broken, tmp_path, only=["14.1.3"])
+    broken = dict(adam, ADSL=Dataset(adsl.meta, adsl.frame.drop(columns=["CD70PCT"])))
+    report = BuildReport()
+    build_tables(broken, tmp_path, report=report)
+    dropped = sorted(lab for lab, _ in report.skipped if "CD70PCT" in _)
+    assert dropped == ["Figure 14.2.4.1", "Table 14.1.3", "Table 14.2.4.1"]
+    assert not report.failed
+    for spec in catalog.TABLES:
+        if f"{spec.kind} {spec.id}" in dropped or not (out / f"{spec.stem}.json").exists():
+            continue
+        assert (tmp_path / f"{spec.stem}.json").read_text() == (out / f"{spec.stem}.json").read_text()
 
 
 def test_renamed_parameter_is_a_clear_error_not_an_empty_table(adam, tmp_path):
     tte = adam["ADTTE"]
     f = tte.frame.assign(PARAMCD=tte.frame["PARAMCD"].replace({"PFS": "PFSINV"}))
-    with pytest.raises(SpecError, match="no ADTTE records match"):
+    from trialforge.tables.build import TablesFailed
+    with pytest.raises(TablesFailed, match="Table 14.2.2.1: .*no ADTTE records match"):
         build_tables(dict(adam, ADTTE=Dataset(tte.meta, f)), tmp_path, only=["14.2.2.1"], figures=[])
