@@ -150,11 +150,11 @@ def sdtm():
     ct = load_ct(None)
     datasets = build_sdtm(load_study(STUDY_DIR), ct=ct)
     report = validate_datasets(datasets, ct=ct, scope="SDTM", options=GATE)
-    return {name: ds.frame for name, ds in datasets.items()}, report
+    return {name: ds.frame for name, ds in datasets.items()}, report, datasets
 
 
 def test_sdtm_gate_has_no_errors_and_expected_domains(sdtm):
-    frames, report = sdtm
+    frames, report, _ = sdtm
     assert not report.has_errors, [f for f in report.findings if f.severity == "error"][:5]
     for name in ("DM", "AE", "SUPPAE", "EX", "DS", "MH", "CM", "LB", "PC", "IS", "RS", "PR", "SS",
                  "TS", "TA", "TE", "TI", "TV", "SE"):
@@ -175,7 +175,7 @@ def bor_from_rs(rs: pd.DataFrame) -> dict[str, str]:
 
 
 def test_bor_per_subject_from_sdtm(sdtm):
-    frames, _ = sdtm
+    frames, _, _ = sdtm
     bor = bor_from_rs(frames["RS"])
     expected = {f"{STUDYID}-{k}": ("MORPHOLOGIC LEUKEMIA-FREE STATE" if v == "MLFS" else v)
                 for k, v in EXPECTED_BOR.items()}
@@ -191,7 +191,7 @@ def landmark_orr(rs: pd.DataFrame, dm: pd.DataFrame, visit: str) -> tuple[int, i
 
 @pytest.mark.parametrize("visit", sorted(EXPECTED_ORR))
 def test_landmark_orr_from_sdtm(sdtm, visit):
-    frames, _ = sdtm
+    frames, _, _ = sdtm
     assert landmark_orr(frames["RS"], frames["DM"], visit) == EXPECTED_ORR[visit]
 
 
@@ -205,7 +205,7 @@ def auc_0_28_nominal(times_days, conc) -> float:
 
 def test_auc_0_28_of_one_subject_by_hand(sdtm):
     """01-001's CAR transgene AUC0-28d from SDTM PC equals the trapezoid of the vendor's raw results."""
-    frames, _ = sdtm
+    frames, _, _ = sdtm
     pc = frames["PC"]
     one = pc[(pc.USUBJID == f"{STUDYID}-01-001") & (pc.PCTESTCD == "CD7CAR")].copy()
     one["day"] = one.PCTPTNUM.astype(float).clip(lower=0) / 24
@@ -225,3 +225,64 @@ def test_auc_0_28_of_one_subject_by_hand(sdtm):
     assert list(one.day[one.day <= 28]) == [0, 1, 4, 7, 10, 14, 21, 28]
     assert from_sdtm == pytest.approx(by_hand, rel=1e-9)
     assert by_hand > 0
+
+
+# --- ADaM checked against the SDTM recomputations above --------------------------------------------
+
+@pytest.fixture(scope="module")
+def adam(sdtm):
+    pytest.importorskip("trialforge.adam.criteria")          # the declarative ADaM of issue 11
+    from trialforge.pipeline import build_adam_stage
+    from trialforge.specs.study import load_study
+    datasets, _extra = build_adam_stage(load_study(STUDY_DIR), sdtm[2])
+    return {name: ds.frame for name, ds in datasets.items()}
+
+
+CRITERION_CODE = {"MORPHOLOGIC LEUKEMIA-FREE STATE": "MLFS"}
+
+
+def test_adrs_bor_equals_the_sdtm_recomputation(sdtm, adam):
+    bor = adam["ADRS"].query("PARAMCD == 'BOR'").set_index("USUBJID").AVALC.to_dict()
+    expected = {k: CRITERION_CODE.get(v, v) for k, v in bor_from_rs(sdtm[0]["RS"]).items()}
+    assert bor == expected
+
+
+@pytest.mark.parametrize("paramcd, visit", [("ORRM1", "MONTH 1"), ("ORRM3", "MONTH 3"), ("ORRM6", "MONTH 6")])
+def test_adrs_landmark_orr_equals_the_sdtm_recomputation(sdtm, adam, paramcd, visit):
+    rows = adam["ADRS"].query("PARAMCD == @paramcd")
+    assert (int((rows.AVALC == "Y").sum()), len(rows)) == landmark_orr(sdtm[0]["RS"], sdtm[0]["DM"], visit)
+    assert (int((rows.AVALC == "Y").sum()), len(rows)) == EXPECTED_ORR[visit]
+
+
+def test_adpp_auc_0_28_equals_the_trapezoid_by_hand(sdtm, adam):
+    pc = sdtm[0]["PC"]
+    one = pc[(pc.USUBJID == f"{STUDYID}-01-001") & (pc.PCTESTCD == "CD7CAR")]
+    day = one.PCTPTNUM.astype(float).clip(lower=0) / 24
+    by_hand = auc_0_28_nominal(day, one.PCSTRESN.astype(float).fillna(0.0))
+    pp = adam["ADPP"]
+    hit = pp[(pp.USUBJID == f"{STUDYID}-01-001") & pp.PARAMCD.str.startswith("AUC")
+             & (pp.filter(regex="^(PCTESTCD|PARCAT1|ANALYTE)$").eq("CD7CAR").any(axis=1))]
+    assert len(hit) == 1
+    assert float(hit.AVAL.iloc[0]) == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_adtte_os_and_transplant_censored_pfs_from_sdtm(sdtm, adam):
+    """OS: death date - infusion date + 1; PFS of a subject bridged to transplant without relapse before
+    it: censored at the last marrow assessment before the transplant."""
+    dm, rs, pr = sdtm[0]["DM"], sdtm[0]["RS"], sdtm[0]["PR"]
+    tte = adam["ADTTE"]
+    start = pd.to_datetime(dm.set_index("USUBJID").RFSTDTC.str[:10])
+    for usubjid, dth in dm.set_index("USUBJID").DTHDTC.items():
+        if not dth:
+            continue
+        os_row = tte[(tte.USUBJID == usubjid) & (tte.PARAMCD == "OS")].iloc[0]
+        assert os_row.CNSR == 0
+        assert os_row.AVAL == (pd.Timestamp(dth[:10]) - start[usubjid]).days + 1
+    for usubjid, hsct in pr.set_index("USUBJID").PRSTDTC.items():
+        before = rs[(rs.USUBJID == usubjid) & (rs.RSDTC < hsct)]
+        if before.RSSTRESC.isin(["RELAPSED DISEASE", "PD"]).any():
+            continue
+        last = pd.Timestamp(before.RSDTC.max()[:10])
+        pfs = tte[(tte.USUBJID == usubjid) & (tte.PARAMCD == "PFS")].iloc[0]
+        assert pfs.CNSR == 1
+        assert pfs.AVAL == (last - start[usubjid]).days + 1
