@@ -73,6 +73,24 @@ def test_cli_synth_study_any_size_is_deterministic(tmp_path):
     assert (enr.ENRYN == "0").sum() == round(40 * 2 / 11)
 
 
+def test_larger_study_stays_inside_the_data_cutoff():
+    """At any size every collected date is on or before the cut-off (2025-12-31) and each treated
+    subject is consented, lymphodepleted and infused in that order."""
+    forms = cd7_heme.build_forms(150, 2)
+    cutoff = date(2025, 12, 31)
+    for name, frame in forms.items():
+        for col in [c for c in frame.columns if c.endswith("_RAW")]:
+            full = [rave(v) for v in frame[col] if v]
+            assert all(d is None or d <= cutoff for d in full), (name, col)
+    assert all(date.fromisoformat(d) <= cutoff for d in forms["LAB_CENTRAL"].COLL_DATE)
+    first_ld = forms["LD"].assign(d=forms["LD"].LDDAT_RAW.map(rave)).groupby("SUBJECT").d.min()
+    consent = forms["ENR"].set_index("SUBJECT").ICDAT_RAW.map(rave)
+    infusion = forms["CART"].set_index("SUBJECT").INFDAT_RAW.map(rave)
+    assert len(infusion) == 150 - round(150 * 2 / 11)
+    assert (consent[infusion.index] < first_ld[infusion.index]).all()
+    assert (first_ld[infusion.index] < infusion).all()
+
+
 def test_one_subject_and_bad_sizes(tmp_path):
     assert len(read(Path(cd7_heme.generate(1, 1, out_dir=tmp_path)[0]).parent, "DM")) == 1
     with pytest.raises(TrialforgeError):

@@ -22,6 +22,7 @@ CUTOFF = day("2025-12-31")
 LEVELS = (0.5, 1.0, 2.0)          # x10^6 CAR+ cells/kg
 EXPANSION_LEVEL = 1.0
 SCREEN_FAIL_SHARE = 2 / 11
+ACCRUAL_DAYS = CUTOFF - 120 - FIRST_CONSENT     # consent to infusion takes at most ~50 days
 
 #: Scheduled visits: EDC folder name, protocol day relative to the infusion, +/- window (days).
 VISITS = [
@@ -111,12 +112,13 @@ def build_subjects(n: int, seed: int) -> list[Subject]:
     study_rng = np.random.default_rng([seed, 0])
     n_sf = int(round(n * SCREEN_FAIL_SHARE)) if n > 2 else 0
     sf = set(study_rng.choice(np.arange(1, n), size=n_sf, replace=False).tolist()) if n_sf else set()
-    gap = max(1, min(49, 600 // max(n, 1)))
+    # consent every ~7 weeks; larger studies accrue faster so the last infusion precedes the cut-off
+    gap = min(49.0, ACCRUAL_DAYS / max(n, 1))
     width = max(3, len(str(n)))
     subjects, treated = [], 0
     for i in range(n):
         rng = np.random.default_rng([seed, 1, i])
-        consent = FIRST_CONSENT + i * gap + int(rng.integers(0, max(1, gap // 3)))
+        consent = FIRST_CONSENT + int(i * gap) + int(rng.integers(0, max(1, int(gap // 3))))
         age = int(rng.integers(14, 66))
         birth = consent - age * 365 - int(rng.integers(1, 364))
         disease = str(rng.choice([d for d, _ in DISEASES], p=[p for _, p in DISEASES]))
