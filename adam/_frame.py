@@ -75,6 +75,19 @@ def mask(frame: pd.DataFrame, condition: Filter, *, where: str = "filter") -> pd
     return result.astype("boolean").fillna(False).astype(bool)
 
 
+def names_in(expr: str | None) -> set[str]:
+    """Upper-case variable names an expression uses (quoted text left out).
+
+    >>> sorted(names_in("AEOUT == 'FATAL' and AESEQ > 1"))
+    ['AEOUT', 'AESEQ']
+    """
+    if not expr:
+        return set()
+    import re
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "", expr)
+    return set(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text)) - {"True", "False"}
+
+
 def yn(condition: pd.Series) -> pd.Series:
     """'Y'/'N' flag from a boolean mask."""
     return pd.Series(np.where(condition.to_numpy(dtype=bool), "Y", "N"), index=condition.index, dtype=object)

@@ -1,10 +1,15 @@
-"""Entry point: SDTM datasets + the study's ADaM spec → ADaM datasets (and PP) as ``Dataset`` objects."""
+"""Entry point: SDTM datasets + the study's ADaM spec → ADaM datasets (and PP) as ``Dataset`` objects.
+
+Which datasets are built is data: the spec's ``datasets`` list, or (when it is null) every dataset whose SDTM
+input exists. ``bds`` entries and ``custom`` (registered function) datasets are built the same way.
+"""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import pandas as pd
 
+from trialforge.errors import SpecError
 from trialforge.specs.metadata import Dataset
 
 from .config import AdamConfig, load_adam_config
@@ -12,33 +17,94 @@ from .metadata import make_dataset
 from .recipes import adae, adlb, adrs, adsl, adtte, pk
 from .recipes.sdtm_input import SdtmSource
 
-__all__ = ["build_adam", "load_adam_config"]
+__all__ = ["build_adam", "load_adam_config", "planned_datasets"]
+
+# dataset → the SDTM domain it needs (None: always possible)
+INPUTS = {"ADSL": None, "ADAE": "AE", "ADLB": "LB", "ADRS": "RS", "ADTTE": None, "ADPC": "PC", "ADPP": "PC",
+          "PP": "PC", "ADEX": "EX"}
+
+
+def planned_datasets(src: SdtmSource, config: AdamConfig) -> list[str]:
+    """The datasets to build: the spec's list (each input must exist), else every one whose input exists."""
+    bds = {b["dataset"].upper(): b["domain"].upper() for b in config["bds"]}
+    custom = [c["dataset"].upper() for c in config["custom"]]
+    inputs = {**INPUTS, **bds}
+    if config["datasets"] is not None:
+        wanted = list(config["datasets"])
+        if "ADSL" not in wanted:
+            wanted.insert(0, "ADSL")
+        for name in wanted:
+            need = inputs.get(name)
+            if need and not src.has(need):
+                raise SpecError(f"datasets lists {name} but the SDTM domain it needs is missing", file=config.path,
+                                column="datasets", value=need)
+        return wanted
+    auto = [n for n, need in INPUTS.items() if n != "ADEX" and (need is None or src.has(need))]
+    if config["adex"] is not None and src.has("EX"):
+        auto.append("ADEX")
+    return auto + [n for n, d in bds.items() if src.has(d)] + custom
 
 
 def build_adam(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> dict[str, Dataset]:
-    """Build ADSL always, and ADAE / ADLB / ADRS + ADTTE / ADPC + ADPP + PP when their SDTM domains exist.
+    """Build the planned datasets (see ``planned_datasets``); ADSL always.
 
-    ``sdtm`` maps domain names (any case) to Datasets or frames from any tool.
+    ``sdtm`` maps domain names (any case) to Datasets or frames from any tool. A spec problem found while
+    building (a filter naming an unknown variable...) is a SpecError naming the spec file.
     """
+    try:
+        return _build(sdtm, config)
+    except SpecError as err:
+        if err.file is not None or config.path is None:
+            raise
+        raise SpecError(err.cause, file=config.path, column=err.column, row=err.row, value=err.value) from None
+
+
+def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> dict[str, Dataset]:
+    from .registry import custom_dataset, load_plugins
     src = SdtmSource(sdtm)
-    labels = {item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"] if item["label"]}
+    load_plugins(config)
+    wanted = planned_datasets(src, config)
+    labels = {item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"] + config["adsl"]["date_vars"]
+              if item["label"]}
+    labels.update({f: item["label"] for f, item in config["adae"]["category_flags"].items() if item["label"]})
     adsl_frame = adsl.build_adsl(src, config)
     out = {"ADSL": make_dataset("ADSL", adsl_frame, adsl.ORDER, labels, config)}
-    if src.has("AE"):
-        out["ADAE"] = make_dataset("ADAE", adae.build_adae(src, adsl_frame, config), adae.ORDER, labels, config)
-    if src.has("LB"):
+
+    def add(name: str, build: Callable[[], pd.DataFrame], order: list[str], **kw) -> None:
+        if name in wanted:
+            out[name] = make_dataset(name, build(), order, labels, config, **kw)
+
+    add("ADAE", lambda: adae.build_adae(src, adsl_frame, config), adae.ORDER)
+    if "ADLB" in wanted:
         out["ADLB"] = make_dataset("ADLB", adlb.build_adlb(src, adsl_frame, config), adlb.ORDER, labels, config)
-    if src.has("RS"):
+    if "ADRS" in wanted:
         out["ADRS"] = make_dataset("ADRS", adrs.build_adrs(src, adsl_frame, config), adrs.ORDER, labels, config)
-        out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, config), adtte.ORDER, labels,
-                                    config)
-    elif "OS" in config["adtte"]["parameters"]:
-        cfg = AdamConfig({**config.sections, "adtte": {**config["adtte"], "parameters": ["OS"]}}, config.path)
-        out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, cfg), adtte.ORDER, labels, cfg)
-    if src.has("PC"):
+    if "ADTTE" in wanted:
+        params = config["adtte"]["parameters"]
+        if not src.has("RS"):
+            params = [p for p in params if not adtte.needs_rs(p)]
+        if params:
+            out["ADTTE"] = make_dataset("ADTTE", adtte.build_adtte(src, adsl_frame, config, parameters=params),
+                                        adtte.ORDER, labels, config)
+    if {"ADPC", "ADPP", "PP"} & set(wanted):
         adpc_frame = pk.build_adpc(src, adsl_frame, config)
-        out["ADPC"] = make_dataset("ADPC", adpc_frame.drop(columns="_SPEC"), pk.ADPC_ORDER, labels, config)
-        out["ADPP"] = make_dataset("ADPP", pk.build_adpp(adpc_frame, adsl_frame, config), pk.ADPP_ORDER, labels,
-                                   config)
-        out["PP"] = make_dataset("PP", pk.build_pp(adpc_frame, adsl_frame, config), pk.PP_ORDER, labels, config)
+        add("ADPC", lambda: adpc_frame.drop(columns=[c for c in adpc_frame.columns if c.startswith("_")]),
+            pk.ADPC_ORDER)
+        add("ADPP", lambda: pk.build_adpp(adpc_frame, adsl_frame, config), pk.ADPP_ORDER)
+        add("PP", lambda: pk.build_pp(adpc_frame, adsl_frame, config), pk.PP_ORDER)
+    if "ADEX" in wanted:
+        from .recipes import adex
+        out["ADEX"] = make_dataset("ADEX", adex.build_adex(src, adsl_frame, config), adex.ORDER, labels, config)
+    for item in config["bds"]:
+        name = item["dataset"].upper()
+        if name in wanted:
+            out[name] = make_dataset(name, adlb.build_bds(src, adsl_frame, config, item), adlb.bds_order(item),
+                                     labels, config, dataset_label=item["label"] or f"{item['domain'].upper()} "
+                                     "Analysis Dataset", like="ADLB", parent=item["domain"].upper())
+    for item in config["custom"]:
+        name = item["dataset"].upper()
+        if name in wanted:
+            frame = custom_dataset(item, src, adsl_frame, config)
+            out[name] = make_dataset(name, frame, list(frame.columns), labels, config,
+                                     dataset_label=item["label"] or f"{name} Analysis Dataset", like=None)
     return out

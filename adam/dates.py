@@ -212,6 +212,14 @@ def _apply_bounds(value, parts, no_year, level, rule, min_dates, max_dates, rest
     return value
 
 
+def _require_dtc(dataset: pd.DataFrame, dtc: str) -> None:
+    """A missing --DTC variable is a clear error naming the dataset (frame ``attrs["name"]``) and variable."""
+    if dtc not in dataset.columns:
+        from trialforge.errors import DatasetReadError
+        raise DatasetReadError("input lacks a date variable the ADaM derivation needs",
+                               file=dataset.attrs.get("name", "input dataset"), column=dtc)
+
+
 def derive_vars_dt(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, highest_imputation: str = "n",
                    date_imputation: str = "first", flag_imputation: bool = True,
                    min_dates: Sequence[str] = (), max_dates: Sequence[str] = ()) -> pd.DataFrame:
@@ -224,6 +232,7 @@ def derive_vars_dt(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, hig
     >>> out["ASTDT"].tolist(), out["ASTDTF"].tolist()
     ([21748.0, 21581.0, 21550.0, nan], ['', 'D', 'M', ''])
     """
+    _require_dtc(dataset, dtc)
     value, flag = impute_dtc_dt(dataset[dtc], highest_imputation=highest_imputation,
                                 date_imputation=date_imputation,
                                 min_dates=_ref_series(dataset, min_dates),
@@ -313,6 +322,7 @@ def derive_vars_dtm(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, hi
     >>> out["TRTSDTM"].tolist(), out["TRTSTMF"].tolist()
     ([1893492000.0, 1893456000.0], ['S', 'H'])
     """
+    _require_dtc(dataset, dtc)
     value, dtf, tmf = impute_dtc_dtm(dataset[dtc], highest_imputation=highest_imputation,
                                      date_imputation=date_imputation, time_imputation=time_imputation,
                                      min_dates=_ref_series(dataset, min_dates),

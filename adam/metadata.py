@@ -37,7 +37,8 @@ LABELS: dict[str, str] = {
 }
 
 # SDTM domain whose SDTMIG labels an ADaM dataset's copied variables (ETHNIC, ARMCD, AESEQ...) take.
-SDTM_PARENT = {"ADSL": "DM", "ADAE": "AE", "ADRS": "RS", "ADTTE": "DM", "ADPC": "PC", "ADPP": "PC", "ADLB": "LB"}
+SDTM_PARENT = {"ADSL": "DM", "ADAE": "AE", "ADRS": "RS", "ADTTE": "DM", "ADPC": "PC", "ADPP": "PC", "ADLB": "LB",
+               "ADEX": "EX"}
 
 DATASETS: dict[str, dict] = {
     "ADSL": {"label": "Subject-Level Analysis Dataset", "cls": "SUBJECT LEVEL ANALYSIS DATASET",
@@ -50,15 +51,20 @@ DATASETS: dict[str, dict] = {
              "structure": "One record per subject per parameter per analysis date",
              "keys": ("STUDYID", "USUBJID", "PARAMCD", "ADT")},
     "ADPC": {"label": "Pharmacokinetic Concentrations Analysis", "cls": "BASIC DATA STRUCTURE",
-             "structure": "One record per subject per analyte per sample", "keys": ("STUDYID", "USUBJID", "PARAMCD", "AFRLT")},
+             "structure": "One record per subject per analyte per specimen per sample",
+             "keys": ("STUDYID", "USUBJID", "PARCAT1", "PARAMCD", "AFRLT")},
     "ADLB": {"label": "Laboratory Analysis Dataset", "cls": "BASIC DATA STRUCTURE",
              "structure": "One record per subject per parameter per analysis date",
              "keys": ("STUDYID", "USUBJID", "PARAMCD", "ADT", "LBSEQ")},
     "ADPP": {"label": "Pharmacokinetic Parameters Analysis", "cls": "BASIC DATA STRUCTURE",
-             "structure": "One record per subject per PK parameter", "keys": ("STUDYID", "USUBJID", "PARAMCD")},
+             "structure": "One record per subject per analyte per specimen per PK parameter",
+             "keys": ("STUDYID", "USUBJID", "PARCAT2", "PARCAT1", "PARAMCD")},
+    "ADEX": {"label": "Exposure Analysis Dataset", "cls": "BASIC DATA STRUCTURE",
+             "structure": "One record per subject per exposure parameter", "keys": ("STUDYID", "USUBJID", "PARAMCD")},
     "PP": {"label": "Pharmacokinetics Parameters", "cls": "FINDINGS",
            "structure": "One record per PK parameter per time-concentration profile per subject",
-           "keys": ("STUDYID", "USUBJID", "PPTESTCD", "PPSTINT", "PPENINT"), "standard": "SDTMIG 3.4"},
+           "keys": ("STUDYID", "USUBJID", "PPCAT", "PPSPEC", "PPTESTCD", "PPSTINT", "PPENINT"),
+           "standard": "SDTMIG 3.4"},
 }
 
 
@@ -72,13 +78,14 @@ def _format(name: str, numeric: bool) -> str | None:
     return None
 
 
-def variable_label(dataset: str, variable: str) -> str | None:
+def variable_label(dataset: str, variable: str, parent: str | None = None) -> str | None:
     """Standard label (ADaMIG 1.3 for AD* datasets, then the SDTMIG parent domain; SDTMIG for PP),
     else the project's ``LABELS``; None when nobody defines the variable."""
     if dataset.startswith("AD"):
         meta = load_standard("ADaMIG 1.3").variable(dataset, variable)
-        if meta is None and dataset in SDTM_PARENT:
-            meta = load_standard("SDTMIG 3.4").variable(SDTM_PARENT[dataset], variable)
+        parent = parent or SDTM_PARENT.get(dataset)
+        if meta is None and parent:
+            meta = load_standard("SDTMIG 3.4").variable(parent, variable)
     else:
         meta = load_standard("SDTMIG 3.4").variable(dataset, variable)
     return meta.label if meta is not None and meta.label else LABELS.get(variable)
@@ -95,8 +102,29 @@ def _origin_fields(rule: Rule | None) -> dict:
     return {"origin": rule.origin, "comment": rule.text}
 
 
+def dataset_info(name: str, config: AdamConfig | None = None, *, dataset_label: str | None = None,
+                 like: str | None = "same") -> dict:
+    """Label, class, structure and keys of a dataset: the table above, a declared dataset ``like`` a known
+    one (a ``bds`` entry is like ADLB), or a generic BDS; ``dataset_label`` overrides the label. ADRS takes
+    the response criterion's dataset label (``adrs.label`` overrides)."""
+    if like == "same" and name in DATASETS:
+        info = dict(DATASETS[name])
+    elif like and like in DATASETS:
+        info = {**DATASETS[like], "keys": tuple(k if k != "LBSEQ" else "SRCSEQ" for k in DATASETS[like]["keys"])}
+    else:
+        info = {"label": name, "cls": "BASIC DATA STRUCTURE", "structure": "One record per subject per parameter",
+                "keys": ("STUDYID", "USUBJID", "PARAMCD")}
+    if name == "ADRS" and config is not None:
+        from .recipes.adrs import criterion_uses
+        info["label"] = config["adrs"]["label"] or criterion_uses(config)[0]["crit"].dataset_label
+    if dataset_label:
+        info["label"] = dataset_label
+    return info
+
+
 def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
-                 extra_labels: Mapping[str, str] | None = None, config: AdamConfig | None = None) -> Dataset:
+                 extra_labels: Mapping[str, str] | None = None, config: AdamConfig | None = None, *,
+                 dataset_label: str | None = None, like: str | None = "same", parent: str | None = None) -> Dataset:
     """Wrap a recipe frame as a Dataset: columns in ``order`` (then any others), metadata filled in.
 
     Character columns get "" for missing, numeric ones float64 with NaN. With the study's ``config`` every
@@ -116,14 +144,14 @@ def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
         else:
             out[col] = pd.Series(np.where(s.isna(), "", s.astype(object)), dtype=object).map(
                 lambda v: v if isinstance(v, str) else str(v))
-        label = labels.get(col) or variable_label(name, col)
+        label = labels.get(col) or variable_label(name, col, parent)
         if label is None:
             raise SpecError(f"{name} variable has no label (add one in the ADaM spec)", column=col)
         if len(col) > 8 or len(label) > 40:
             raise SpecError(f"{name} variable name > 8 or label > 40 characters", column=col, value=label)
         variables.append(VariableMeta(name=col, label=label, type=NUM if numeric else CHAR,
                                       format=_format(col, numeric), **_origin_fields(origins.get(col))))
-    info = DATASETS[name]
+    info = dataset_info(name, config, dataset_label=dataset_label, like=like)
     meta = DatasetMeta(name=name, label=info["label"], cls=info["cls"], structure=info["structure"],
                        keys=tuple(k for k in info["keys"] if k in cols), variables=tuple(variables),
                        standard=info.get("standard", "ADaMIG 1.3"))

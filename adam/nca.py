@@ -11,11 +11,16 @@ infusion; one profile per subject. The rules, in the order they are applied:
    no sample at time 0 a point (0, 0) is added so AUC starts at the dose.
 4. Cmax / Tmax: the largest concentration and the first time it occurs (ties → earliest).
    Clast / Tlast: the last measurable (> 0) concentration and its time.
-5. AUC over [start, end] by the linear-up / log-down trapezoid rule: linear when the concentration
-   rises or stays, or when either end is 0; logarithmic ((C1 − C2) / ln(C1/C2) · Δt) when it falls.
+5. AUC over [start, end] by the linear-up / log-down trapezoid rule (``auc_method="linear-up/log-down"``):
+   linear when the concentration rises or stays, or when either end is 0; logarithmic
+   ((C1 − C2) / ln(C1/C2) · Δt) when it falls. ``auc_method="linear"``: linear trapezoids throughout.
 6. Partial AUC is reported only if the profile covers the interval end: a sample at the end, or samples
-   on both sides of it, in which case C(end) is interpolated (linear if rising, log-linear if falling).
-   A profile ending before the interval end gives a missing AUC (no extrapolation).
+   on both sides of it, in which case C(end) is interpolated (linear if rising or with the linear method,
+   log-linear if falling). Partial-interval rule: when the last sample lies before the interval end by at
+   most ``interval_tolerance`` time units (e.g. the day-27 sample of an AUC0-28d), the AUC runs to the last
+   sample and is reported for the interval; further away it is missing. Never extrapolated.
+7. Time is in whatever unit the caller gives (AFRLT or NFRLT in ``pk.time_unit``); AUC is in time unit ×
+   concentration unit.
 """
 from __future__ import annotations
 
@@ -37,8 +42,12 @@ class NcaRules:
     blq_between: str = "missing"   # "missing" | "zero"
     blq_after: str = "exclude"     # "exclude" | "zero"
     zero_at_dose: bool = True
+    auc_method: str = "linear-up/log-down"   # or "linear"
+    interval_tolerance: float = 0.0          # partial-interval rule (rule 6)
 
     def __post_init__(self):
+        if self.auc_method not in ("linear-up/log-down", "linear"):
+            raise SpecError("auc_method must be 'linear-up/log-down' or 'linear'", value=self.auc_method)
         if self.blq_between not in ("missing", "zero"):
             raise SpecError("blq_between must be 'missing' or 'zero'", value=self.blq_between)
         if self.blq_after not in ("exclude", "zero"):
@@ -83,28 +92,35 @@ def prepare_profile(time, conc, blq, rules: NcaRules = NcaRules()) -> tuple[np.n
     return t, c
 
 
-def _segment_auc(t1, c1, t2, c2) -> np.ndarray:
+def _segment_auc(t1, c1, t2, c2, log_down_ok: bool = True) -> np.ndarray:
     dt = t2 - t1
-    log_down = (c2 < c1) & (c1 > 0) & (c2 > 0)
+    log_down = (c2 < c1) & (c1 > 0) & (c2 > 0) & log_down_ok
     with np.errstate(divide="ignore", invalid="ignore"):
         logpart = (c1 - c2) / np.log(c1 / c2) * dt
     return np.where(log_down, logpart, (c1 + c2) / 2.0 * dt)
 
 
-def _interpolate(t1, c1, t2, c2, t):
-    if c2 < c1 and c1 > 0 and c2 > 0:
+def _interpolate(t1, c1, t2, c2, t, log_down_ok: bool = True):
+    if log_down_ok and c2 < c1 and c1 > 0 and c2 > 0:
         return float(np.exp(np.log(c1) + (np.log(c2) - np.log(c1)) * (t - t1) / (t2 - t1)))
     return float(c1 + (c2 - c1) * (t - t1) / (t2 - t1))
 
 
-def auc_interval(t: np.ndarray, c: np.ndarray, start: float, end: float) -> float:
-    """AUC over [start, end] by linear-up/log-down; NaN when the profile does not cover both ends.
+def auc_interval(t: np.ndarray, c: np.ndarray, start: float, end: float, *, method: str = "linear-up/log-down",
+                 tolerance: float = 0.0) -> float:
+    """AUC over [start, end] (linear-up/log-down or linear); NaN when the profile does not cover both ends
+    (an end at most ``tolerance`` after the last sample: AUC to the last sample).
 
     >>> round(auc_interval(np.array([0., 1., 2.]), np.array([0., 10., 5.]), 0, 2), 6)  # 5 + 5/ln2
     12.213475
+    >>> auc_interval(np.array([0., 1., 2.]), np.array([0., 10., 5.]), 0, 2, method="linear")  # 5 + 7.5
+    12.5
     """
     t = np.asarray(t, dtype="float64")
     c = np.asarray(c, dtype="float64")
+    log_ok = method != "linear"
+    if len(t) >= 2 and t[-1] < end <= t[-1] + tolerance:
+        end = float(t[-1])
     if len(t) < 2 or start < t[0] or end > t[-1] or end <= start:
         return float("nan")
     pts_t, pts_c = [], []
@@ -113,14 +129,14 @@ def auc_interval(t: np.ndarray, c: np.ndarray, start: float, end: float) -> floa
             continue
         j = int(np.searchsorted(t, bound))
         pts_t.append(bound)
-        pts_c.append(_interpolate(t[j - 1], c[j - 1], t[j], c[j], bound))
+        pts_c.append(_interpolate(t[j - 1], c[j - 1], t[j], c[j], bound, log_ok))
     tt = np.concatenate([t, pts_t])
     cc = np.concatenate([c, pts_c])
     order = np.argsort(tt, kind="mergesort")
     tt, cc = tt[order], cc[order]
     inside = (tt >= start) & (tt <= end)
     tt, cc = tt[inside], cc[inside]
-    return float(_segment_auc(tt[:-1], cc[:-1], tt[1:], cc[1:]).sum())
+    return float(_segment_auc(tt[:-1], cc[:-1], tt[1:], cc[1:], log_ok).sum())
 
 
 def nca_profile(time, conc, blq, *, intervals: Sequence[tuple[float, float]] = ((0.0, 28.0), (0.0, 90.0)),
@@ -139,8 +155,30 @@ def nca_profile(time, conc, blq, *, intervals: Sequence[tuple[float, float]] = (
         pos = np.flatnonzero(c > 0)
         out["CLST"], out["TLST"] = float(c[pos[-1]]), float(t[pos[-1]])
     for start, end in intervals:
-        out[interval_key(start, end)] = auc_interval(t, c, float(start), float(end))
+        out[interval_key(start, end)] = auc_interval(t, c, float(start), float(end), method=rules.auc_method,
+                                                     tolerance=rules.interval_tolerance)
     return out
+
+
+def return_time(time, conc, blq, *, baseline: float | None, after: float) -> float:
+    """First sample time after ``after`` (Tmax) at which the concentration is back to ``baseline`` or lower;
+    with no measurable baseline (None/NaN), the first BLQ sample. NaN when it never happens.
+
+    >>> return_time([0, 7, 14, 28, 56], [0, 900, 300, 60, 20], [True, False, False, False, False],
+    ...             baseline=50.0, after=7)
+    56.0
+    >>> return_time([0, 7, 14, 28], [0, 900, 300, np.nan], [True, False, False, True], baseline=None, after=7)
+    28.0
+    """
+    t = np.asarray(time, dtype="float64")
+    c = np.asarray(conc, dtype="float64")
+    b = np.asarray(blq, dtype=bool)
+    later = t > after
+    if baseline is None or np.isnan(baseline):
+        hit = later & b
+    else:
+        hit = later & (b | (c <= baseline))
+    return float(t[hit].min()) if hit.any() else float("nan")
 
 
 def interval_key(start: float, end: float) -> str:

@@ -22,7 +22,7 @@ from typing import Iterable, Mapping
 from trialforge.specs.standards import load_standard
 
 from .config import HOURS_PER_UNIT, AdamConfig
-from .recipes import adae, adlb, adrs, adsl, adtte, pk
+from .recipes import adae, adex, adlb, adrs, adsl, adtte, pk
 
 PREDECESSOR, DERIVED, ASSIGNED = "Predecessor", "Derived", "Assigned"
 
@@ -70,6 +70,7 @@ COPIED: dict[str, dict[str, Rule]] = {
     "ADTTE": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in adrs.ADSL_VARS if v != "TRTSDT"]),
     "ADPC": {**_copies("PC", ["STUDYID", "USUBJID"]), **_copies("ADSL", pk.ADSL_VARS)},
     "ADPP": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in pk.ADSL_VARS if v != "TRTSDTM"]),
+    "ADEX": {**_copies("EX", ["STUDYID", "USUBJID"]), **_copies("ADSL", adex.ADSL_VARS)},
 }
 
 _DY = "{date} - ADSL.{ref} + 1 when {date} >= {ref}, else {date} - {ref} (no day 0)"
@@ -91,15 +92,15 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADSL", "TRT01AN"): D("{trt01an}"),
     ("ADSL", "RFICDT"): D("Date part of DM.RFICDTC (a partial date is not imputed: missing)"),
     ("ADSL", "LDSTDT"): D("Date part of the earliest EX.EXSTDTC of the lymphodepletion doses given "
-                          "(EXTRT in {ld_trts}; EXDOSE > 0 or missing)"),
-    ("ADSL", "TRTSDT"): D("Date part of EX.EXSTDTC of the first {product} infusion given (EXTRT = '{product}', "
-                          "EXDOSE > 0 or missing; earliest EXSTDTC)"),
-    ("ADSL", "TRTSDTM"): D("EX.EXSTDTC of the first {product} infusion given (as TRTSDT) as a datetime; a missing "
+                          "(EXTRT in {ld_trts}; {dose_rule})"),
+    ("ADSL", "TRTSDT"): D("Date part of the earliest EX.EXSTDTC of the {product} records given (EXTRT in "
+                          "{extrt}; {dose_rule})"),
+    ("ADSL", "TRTSDTM"): D("EX.EXSTDTC of the first {product} record given (as TRTSDT) as a datetime; a missing "
                            "time part is imputed as 00:00:00 (TRTSTMF)", "Imputation"),
     ("ADSL", "TRTSTMF"): D("Time imputation level of TRTSDTM: 'H' = hour (and minutes, seconds) imputed, 'M' = "
                            "minutes and seconds, 'S' = seconds, blank = not imputed"),
     ("ADSL", "TRTEDT"): D("Date part of the latest EX.EXENDTC (EX.EXSTDTC when EXENDTC is blank) of the "
-                          "{product} records given (EXDOSE > 0 or missing)"),
+                          "{product} records given ({dose_rule}; {blank_end})"),
     ("ADSL", "TRTEDTM"): D("Latest EX.EXENDTC (EX.EXSTDTC when blank) of the {product} records given, as a "
                            "datetime; a missing time part is imputed as 23:59:59", "Imputation"),
     ("ADSL", "EOSSTT"): D("From the last DS record (by DSSTDTC) where {eos_filter}: 'COMPLETED' if DSDECOD = "
@@ -167,8 +168,7 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADRS", "PARAM"): A("Text of PARAMCD: {adrs_param_text}"),
     ("ADRS", "PARAMN"): A("Order of PARAMCD: {adrs_paramn}"),
     ("ADRS", "AVALC"): D("{adrs_avalc}"),
-    ("ADRS", "AVAL"): D("OVR, BOR, CBOR: AVALC coded CR 1, PR 2, SD 3, NON-CR/NON-PD 4, PD 5, NE 6, MISSING 7 "
-                        "(ND: missing); RSP, CRSP, CB, CCB: 1 = 'Y', 0 = 'N'; SUMDIAM: {sumdiam}"),
+    ("ADRS", "AVAL"): D("{adrs_aval}; SUMDIAM: {sumdiam}"),
     ("ADRS", "AVALU"): A("'mm' for SUMDIAM, blank for the response parameters"),
     ("ADRS", "ADT"): D("OVR: {rs_adt}; BOR, CBOR: ADT of the OVR record the response comes from; RSP, CRSP, CB, "
                        "CCB: ADT of the BOR/CBOR record when AVALC = 'Y', else missing; SUMDIAM: date part of "
@@ -196,7 +196,7 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADTTE", "PARAMN"): A("Order of PARAMCD: {tte_paramn}"),
     ("ADTTE", "AVAL"): D("ADT - STARTDT + 1 (days), for every PARAMCD ({tte_params})"),
     ("ADTTE", "AVALU"): A("'DAYS'"),
-    ("ADTTE", "CNSR"): D("0 when ADT is an event (EVNTDESC 'DEATH' or 'DISEASE PROGRESSION'), 1 when censored"),
+    ("ADTTE", "CNSR"): D("0 when ADT is an event of the parameter's declared event sources, 1 when censored"),
     ("ADTTE", "STARTDT"): D("{tte_startdt}"),
     ("ADTTE", "ADT"): D("{tte_adt}"),
     ("ADTTE", "EVNTDESC"): D("OS: 'DEATH', or for censoring 'LAST KNOWN ALIVE DATE' / 'START OF TREATMENT'; PFS, "
@@ -208,6 +208,7 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADTTE", "SRCVAR"): D("{tte_src} (date variable)"),
     ("ADTTE", "SRCSEQ"): D("{tte_src} (--SEQ; missing for ADSL)"),
     # ---------------------------------------------------------------- ADPC
+    ("ADPC", "PARCAT1"): P("PC.PCSPEC"),
     ("ADPC", "PARAMCD"): P("PC.PCTESTCD"),
     ("ADPC", "PARAM"): D("PC.PCTEST followed by ' (' PC.PCSTRESU ')' when PCSTRESU is not blank"),
     ("ADPC", "AVAL"): P("PC.PCSTRESN"),
@@ -222,7 +223,7 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADPC", "ADTM"): D("PC.PCDTC as a datetime; a missing time part is imputed as 00:00:00 (a partial date: "
                         "missing)", "Imputation"),
     ("ADPC", "ADY"): _dy("ADT", "TRTSDT"),
-    ("ADPC", "AFRLT"): D("(ADTM - ADSL.TRTSDTM) in {time_unit}s from the {product} infusion; when either datetime "
+    ("ADPC", "AFRLT"): D("(ADTM - ADSL.TRTSDTM) in {time_unit}s from the start of the {product}; when either datetime "
                          "is missing, ADT - ADSL.TRTSDT"),
     ("ADPC", "NFRLT"): D("PC.PCELTM (ISO 8601 duration from the infusion) in {time_unit}s"),
     ("ADPC", "ATPT"): P("PC.PCTPT"),
@@ -231,6 +232,8 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADPC", "SRCVAR"): A("'PCSTRESN'"),
     ("ADPC", "SRCSEQ"): P("PC.PCSEQ"),
     # ---------------------------------------------------------------- ADPP
+    ("ADPP", "PARCAT1"): D("ADPC.PARCAT1 (PC.PCSPEC, the specimen) of the profile the parameter comes from"),
+    ("ADPP", "PARCAT2"): D("ADPC.PARAMCD (PC.PCTESTCD, the analyte) of the profile the parameter comes from"),
     ("ADPP", "PARAMCD"): A("{adpp_params}"),
     ("ADPP", "PARAM"): A("Text of PARAMCD: {adpp_param_text}"),
     ("ADPP", "PARAMN"): A("Order of PARAMCD: {adpp_paramn}"),
@@ -238,6 +241,17 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADPP", "AVALU"): D("CMAX, CLST: ADPC.AVALU; TMAX, TLST: '{time_unit}'; AUCs: '{time_unit}*' ADPC.AVALU"),
     ("ADPP", "SRCDOM"): A("'ADPC'"),
     ("ADPP", "SRCVAR"): A("'AVAL'"),
+    # ---------------------------------------------------------------- ADEX
+    ("ADEX", "PARAMCD"): A("{adex_params}"),
+    ("ADEX", "PARAM"): A("Text of PARAMCD: {adex_param_text}"),
+    ("ADEX", "PARAMN"): A("Order of PARAMCD as declared in the ADaM spec"),
+    ("ADEX", "AVAL"): D("{adex_aval}"),
+    ("ADEX", "AVALU"): D("The parameter's unit in the ADaM spec, else EX.EXDOSU of the subject's first record "
+                         "('/kg' added for doses per body weight)"),
+    ("ADEX", "ASTDT"): D("Date part of the earliest EX.EXSTDTC of the parameter's records"),
+    ("ADEX", "AENDT"): D("Date part of the latest EX.EXSTDTC of the parameter's records"),
+    ("ADEX", "SRCDOM"): A("'EX'"),
+    ("ADEX", "SRCVAR"): A("The EX variable the value comes from"),
     # ---------------------------------------------------------------- SDTM PP
     ("PP", "STUDYID"): P("PC.STUDYID"),
     ("PP", "DOMAIN"): A("'PP'"),
@@ -245,7 +259,7 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("PP", "PPSEQ"): D("Sequence number within USUBJID, in the order CMAX, TMAX, CLST, TLST, AUCINT (by interval)"),
     ("PP", "PPTESTCD"): A("CDISC CT PKPARMCD: CMAX, TMAX, CLST, TLST, AUCINT"),
     ("PP", "PPTEST"): A("CDISC CT PKPARM of PPTESTCD"),
-    ("PP", "PPCAT"): D("PC.PCTEST of the analyte (PCTESTCD = '{analyte}')"),
+    ("PP", "PPCAT"): D("PC.PCTEST of the profile's analyte (PCTESTCD in {analytes})"),
     ("PP", "PPORRES"): D("PPSTRESN as text with 6 significant digits; blank when missing"),
     ("PP", "PPORRESU"): D("{pp_units}; blank when the result is missing"),
     ("PP", "PPSTRESC"): D("PPSTRESN as text with 6 significant digits; blank when missing"),
@@ -255,8 +269,8 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("PP", "PPSTAT"): D("'NOT DONE' when PPSTRESN is missing, else blank"),
     ("PP", "PPREASND"): D("When PPSTAT = 'NOT DONE': 'PROFILE DOES NOT COVER THE INTERVAL' for AUCINT, 'NO "
                           "MEASURABLE CONCENTRATION' for the other parameters"),
-    ("PP", "PPSPEC"): D("PC.PCSPEC of the subject's earliest {analyte} sample in ADPC (by AFRLT)"),
-    ("PP", "PPRFTDTC"): D("ADSL.TRTSDTM (start of the {product} infusion) as ISO 8601 datetime, else ADSL.TRTSDT"),
+    ("PP", "PPSPEC"): D("PC.PCSPEC of the profile (one profile per subject, analyte and specimen)"),
+    ("PP", "PPRFTDTC"): D("ADSL.TRTSDTM (start of the {product}) as ISO 8601 datetime, else ADSL.TRTSDT"),
     ("PP", "PPSTINT"): D("AUCINT: start of the interval from the spec's pk.intervals as ISO 8601 duration from "
                          "PPRFTDTC (e.g. 'P0D'); blank for other parameters"),
     ("PP", "PPENINT"): D("AUCINT: end of the interval from the spec's pk.intervals as ISO 8601 duration from "
@@ -359,8 +373,8 @@ def _spec_rules(config: AdamConfig) -> dict[tuple[str, str], Rule]:
     populations = {"ENRLFL": "USUBJID == USUBJID", "SAFFL": "TRTSDT == TRTSDT", **cfg["populations"]}
     for flag, expr in populations.items():
         rules[("ADSL", flag)] = _population(flag, expr, helpers, cfg["subjects"])
-    for flag, expr in config["adae"]["category_flags"].items():
-        rules[("ADAE", flag)] = D(f"'Y' if {readable(expr)}, else blank")
+    for flag, item in config["adae"]["category_flags"].items():
+        rules[("ADAE", flag)] = D(f"'Y' if {readable(item['filter'])}, else blank")
     return rules
 
 
@@ -372,10 +386,18 @@ def _params_text(params: Mapping[str, tuple]) -> dict[str, str]:
 def origin_context(config: AdamConfig) -> dict[str, object]:
     """The spec-dependent phrases the RULES templates use."""
     s, ae, rs, tte, lb, pkc = (config[k] for k in ("adsl", "adae", "adrs", "adtte", "adlb", "pk"))
-    ctx: dict[str, object] = {"product": s["product_extrt"], "trt_planned": s["trt_planned"],
+    zero = s["zero_dose_counts"]
+    dose_rule = "EXOCCUR not 'N'; EXDOSE > 0 or missing" + (
+        ", or 0" if zero is True else (f", or 0 for EXTRT in ({', '.join(repr(z) for z in zero)})" if zero else ""))
+    ctx: dict[str, object] = {"product": config["study"]["wording"]["product"],
+                              "extrt": "(" + ", ".join(f"'{t}'" for t in s["product_extrt"]) + ")",
+                              "dose_rule": dose_rule,
+                              "blank_end": ("a blank EXENDTC ends the record on its EXSTDTC" if s["blank_end"] == "start"
+                                            else "a record with a blank EXENDTC gives no end date"),
+                              "trt_planned": s["trt_planned"],
                               "ld_trts": "(" + ", ".join(f"'{t}'" for t in s["lymphodepletion_extrt"]) + ")",
                               "eos_filter": readable(s["eos_filter"]), "time_unit": pkc["time_unit"],
-                              "analyte": pkc["analyte"], "lb_ref": lb["reference_date"]}
+                              "analyte": ", ".join(pkc["analyte"]) or "any", "lb_ref": lb["reference_date"]}
     groups = s["age_groups"]
     ctx["agegr1"] = "; ".join(
         f"'{g['label']}' if " + " and ".join(([f"AGE >= {g['ge']}"] if g["ge"] is not None else [])
@@ -414,24 +436,29 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
                        f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{lb['baseline_date']} "
                        "per subject and PARAMCD, else blank")
     ctx.update(_pk_texts(config))
+    ctx.update(_adex_texts(config))
     return ctx
 
 
 def _treatment_texts(s: dict) -> dict[str, object]:
-    if s["treatments"]:
-        groups = "; ".join(f"'{t['label']}' = {', '.join(t['armcd'])}" for t in s["treatments"])
-        numbers = ", ".join(f"'{t['label']}' = {t['n']:g}" for t in s["treatments"])
-        return {"trt_groups": True,
-                "trt01p": f"Treatment group of DM.ARMCD as grouped in the ADaM spec: {groups}",
-                "trt01a": ("Treatment group of DM.ACTARMCD (same grouping as TRT01P); blank for subjects without "
-                           "TRTSDT (never given the product)"),
-                "trt01pn": f"Number of the TRT01P group in the ADaM spec: {numbers}",
-                "trt01an": "Number of the TRT01A group (as TRT01PN); missing when TRT01A is blank"}
+    groups = "; ".join(f"'{t['label']}' = {', '.join(t['armcd'])}" for t in s["treatments"])
+    numbers = ", ".join(f"'{t['label']}' = {t['n']:g}" for t in s["treatments"])
     order = ", ".join(s["trt_order"]) or "none"
+    untreated = {"": "blank", "planned": "TRT01P"}.get(s["untreated_trt01a"], f"'{s['untreated_trt01a']}'")
+    rest = (f"other values numbered after the groups in the spec's trt_order ({order}), then alphabetically"
+            if s["treatments"] else f"ranked in the spec's trt_order ({order}), then alphabetically")
+    if s["treatments"]:
+        return {"trt_groups": True,
+                "trt01p": (f"Treatment group of DM.ARMCD as grouped in the ADaM spec: {groups}; an ARMCD no group "
+                           f"lists: DM.{s['trt_planned']}"),
+                "trt01a": (f"Treatment group of DM.ACTARMCD (same grouping as TRT01P; else DM.{s['trt_actual']}); "
+                           f"{untreated} for subjects without TRTSDT (never given the product)"),
+                "trt01pn": f"Number of the TRT01P group in the ADaM spec: {numbers}; {rest}",
+                "trt01an": "Number of the TRT01A value (as TRT01PN); missing when TRT01A is blank"}
     return {"trt_groups": False,
-            "trt01a": f"DM.{s['trt_actual']}; blank for subjects without TRTSDT (never given the product)",
-            "trt01pn": f"Rank of TRT01P: the spec's trt_order ({order}), then other values alphabetically",
-            "trt01an": f"Rank of TRT01A: the spec's trt_order ({order}), then other values alphabetically"}
+            "trt01a": f"DM.{s['trt_actual']}; {untreated} for subjects without TRTSDT (never given the product)",
+            "trt01pn": f"Rank of TRT01P: {rest}",
+            "trt01an": f"Rank of TRT01A: {rest}"}
 
 
 def _new_therapy(config: AdamConfig) -> str:
@@ -443,75 +470,145 @@ def _new_therapy(config: AdamConfig) -> str:
             "a missing day imputed as the 1st)")
 
 
+def _codes(codes) -> str:
+    return ", ".join(codes) if codes else "none"
+
+
 def _adrs_texts(config: AdamConfig) -> dict[str, object]:
     r = config["adrs"]
-    w, c, ref = r["ref_start_window"], r["ref_confirm"], r["reference_date"]
+    ref = r["reference_date"]
     rs_adt, rs_type = imputation_text("RS.RSDTC", r["date_imputation"]["highest"], r["date_imputation"]["rule"])
     nt = _new_therapy(config)
     anl = [f"ADT on or after ADSL.{ref}"]
     if r["exclude_after_pd"]:
-        anl.append("not after the subject's first PD")
+        anl.append("not after the subject's first progression")
     if r["exclude_after_new_therapy"] and nt:
         anl.append(f"before {nt}")
-    missing = "NE" if r["missing_as_ne"] else "MISSING"
-    sd = "at most 1 SD between" if r["accept_sd"] else "no SD between"
-    pop = f" (subjects with {readable(r['population'])})" if r["population"] else ""
-    bor = (f"BOR: best of the subject's OVR records with ANL01FL = 'Y' in the order CR, PR, SD, NON-CR/NON-PD, "
-           f"PD, NE, ND, where SD and NON-CR/NON-PD count only from {w} days after ADSL.{ref} (earlier: NE); "
-           f"the earliest date on ties; '{missing}' when there is none{pop}")
-    cbor = (f"CBOR: as BOR, but a CR counts only when confirmed by a CR at least {c} days later with only CR or "
-            f"NE between, a PR only when confirmed by a CR or PR at least {c} days later with only CR, PR, SD or "
-            f"NE between ({sd}, at most {r['max_nr_ne']} NE, no PR after a CR); an unconfirmed CR/PR counts as SD "
-            f"(NE before day {w})")
-    params = _params_text(adrs.PARAMS)
+    uses = adrs.criterion_uses(config)
+    table = adrs.param_table(config)
+    avalc, aval = [], []
+    for use in uses:
+        c, sfx = use["crit"], use["suffix"]
+        coding = ", ".join(f"{x.code} {x.n:g}" for x in c.responses + (c.missing,) if x.n is not None)
+        aval.append(f"OVR{sfx}, BOR{sfx}" + (f", CBOR{sfx}" if use["has_confirmation"] else "")
+                    + f": AVALC coded {coding} (others missing)")
+    for lm in r["landmarks"]:
+        at = f"AVISIT = '{lm['visit']}'" if lm["visit"] is not None else (
+            f"ADY closest to {lm['day']} (window {lm['window'] or [0, 0]} days)")
+        text_lm = (f"{lm['paramcd']}: 'Y' if the OVR assessment (ANL01FL = 'Y') at {at} is one of "
+                   f"{lm['responders']}" + (" and confirmed" if lm["confirmed"] else "")
+                   + (" with no progression before it" if lm["no_prior_progression"] else "") + ", else 'N'")
+        avalc.append(text_lm)
     return {
         "rs_adt": rs_adt, "rs_adt_type": rs_type,
-        "adrs_params": params["codes"], "adrs_param_text": params["text"], "adrs_paramn": params["n"],
-        "adrs_anl01fl": ("OVR: 'Y' for assessments with " + ", ".join(anl) + ", else blank; BOR, CBOR, RSP, CRSP, "
-                         "CB, CCB: 'Y'; SUMDIAM: blank"),
-        "adrs_avalc": (f"OVR: RS.RSSTRESC of the records where {readable(r['ovr_filter'])}; {bor}; {cbor}; "
-                       "RSP: 'Y' if BOR is CR or PR, else 'N'; CRSP: the same from CBOR; CB: 'Y' if BOR is CR, "
-                       "PR, SD or NON-CR/NON-PD, else 'N'; CCB: the same from CBOR; SUMDIAM: blank"),
+        "adrs_params": ", ".join(table), "adrs_param_text": "; ".join(f"{k} = '{v[0]}'" for k, v in table.items()),
+        "adrs_paramn": ", ".join(f"{k} = {v[1]:g}" for k, v in table.items()),
+        "adrs_anl01fl": ("OVR: 'Y' for assessments with " + ", ".join(anl) + ", else blank; subject-level "
+                         "response and landmark parameters: 'Y'; SUMDIAM: blank"),
+        "adrs_avalc": "; ".join(_adrs_avalc_texts(config, uses) + avalc + ["SUMDIAM: blank"]),
+        "adrs_aval": "; ".join(aval + ["response flags (RSP, CB, landmarks): 1 = 'Y', 0 = 'N'"]),
         "sumdiam": ("sum of TR.TRSTRESN of the LDIAM/LPERP measurements that date of the subject's target lesions "
                     "(TU.TUSTRESC = 'TARGET', TR.TRLNKID = TU.TULNKID), only when every target lesion has a "
                     "measurement; else TR.TRSTRESN of the CRF sum (TRTESTCD = 'SUMDIAM') of that date"),
     }
 
 
-def _adtte_texts(config: AdamConfig) -> dict[str, object]:
-    t, s = config["adtte"], config["adsl"]
-    start, pfs = t["start_date"], t["pfs"]
-    nt = _new_therapy(config)
-    alive = ", ".join(f"{d['domain']}.{d['date']}" + (f" (where {readable(d['filter'])})" if d["filter"] else "")
-                      for d in s["last_alive_sources"])
-    os_text = (f"OS: ADSL.DTHDT when the subject died; else censored at the last known alive date, the latest of "
-               f"ADSL.{start}, ADSL.TRTEDT" + (f" and the complete dates of {alive}" if alive else "") +
-               " (as ADSL.LSTALVDT)")
-    events = "the first PD (RS OVR records, date part of RSDTC) after STARTDT"
-    if pfs["death_is_event"]:
-        events += " or death (ADSL.DTHDT on or after STARTDT), whichever is first"
-    rules = [f"event: {events}"]
-    if pfs["censor_at_new_therapy"] and nt:
-        rules.append(f"assessments and deaths on or after {nt} are ignored")
-    if pfs["max_gap_days"] is not None:
-        rules.append(f"an event more than {pfs['max_gap_days']:g} days after the last adequate assessment (or "
+def _adrs_avalc_texts(config: AdamConfig, uses: list[dict]) -> list[str]:
+    r = config["adrs"]
+    ref = r["reference_date"]
+    pop = f" (subjects with {readable(r['population'])})" if r["population"] else ""
+    out = []
+    for use in uses:
+        c, sfx, w = use["crit"], use["suffix"], use["window"]
+        missing = c.ne_code if r["missing_as_ne"] else c.missing.code
+        out.append(f"OVR{sfx}: RS.RSSTRESC as the {c.name} code, records where {readable(use['ovr_filter'])}")
+        out.append(f"BOR{sfx}: best of the subject's OVR{sfx} records with ANL01FL = 'Y' in the {c.name} order "
+                   f"{_codes(c.codes)}, where {_codes(c.codes_where('stable'))} count only from {w} days after "
+                   f"ADSL.{ref} (earlier: {c.ne_code}); the earliest date on ties; '{missing}' when there is none{pop}")
+        if use["has_confirmation"]:
+            conf = c.confirmation
+            gap = use["ref_confirm"] if use["ref_confirm"] is not None else conf.interval_days
+            ne = use["max_nr_ne"] if use["max_nr_ne"] is not None else conf.max_ne
+            stable = (1 if use["accept_sd"] else 0) if use["accept_sd"] is not None else conf.max_stable
+            rules = "; ".join(f"{code} only when confirmed by {_codes(rule.confirmed_by)} at least {gap} days later "
+                              f"with only {_codes(rule.between)} between"
+                              + (f" and no {code} after {_codes(rule.not_after)}" if rule.not_after else "")
+                              for code, rule in conf.rules.items())
+            out.append(f"CBOR{sfx}: as BOR{sfx}, but {rules} (at most {ne} not evaluable and {stable} stable "
+                       f"between); an unconfirmed response counts as {conf.unconfirmed_as or c.ne_code}")
+        resp, ben = _codes(c.codes_where("response")), _codes(c.codes_where("benefit"))
+        out.append(f"RSP{sfx}: 'Y' if BOR{sfx} is {resp}, else 'N'; CB{sfx}: 'Y' if BOR{sfx} is {ben}, else 'N'"
+                   + (f"; CRSP{sfx}, CCB{sfx}: the same from CBOR{sfx}" if use["has_confirmation"] else ""))
+    return out
+
+
+_SOURCE_TEXT = {
+    "death": "death (ADSL.DTHDT on or after STARTDT; traced to the DS death record)",
+    "progression": "the first OVR assessment after STARTDT with a progression response ({progression})",
+    "first_response": "the first OVR assessment (ANL01FL = 'Y') after STARTDT with a response ({responders})",
+    "new_therapy": "{new_therapy}",
+    "last_adequate_assessment": ("the last adequate assessment ({adequate}) after STARTDT and before the event, or "
+                                 "STARTDT when there is none"),
+    "last_alive": "the last known alive date (as ADSL.LSTALVDT: TRTEDT and {alive})",
+    "start": "STARTDT",
+}
+
+
+def tte_start_text(p: dict, config: AdamConfig) -> str:
+    """STARTDT of a declared parameter in words."""
+    if p["start"] != "first_response":
+        return f"ADSL.{p['start'] or config['adtte']['start_date']}"
+    c = adrs.use_for(config, p["criterion"], key="adtte")["crit"]
+    return (f"ADT of the first {'confirmed ' if p['confirmed'] and c.confirmation else ''}response "
+            f"({_codes(c.select(p['responders'] or 'response'))}, {c.name}; OVR records with ANL01FL = 'Y')")
+
+
+def tte_parameter_text(p: dict, config: AdamConfig) -> str:
+    """define.xml text of one declared ADTTE parameter, written from the same declaration the code runs."""
+    from .recipes.adtte import needs_rs
+    use = adrs.use_for(config, p["criterion"], key="adtte") if needs_rs(p) else None
+    c = use["crit"] if use else None
+    alive = ", ".join(f"{d['domain']}.{d['date']}" for d in config["adsl"]["last_alive_sources"]) or "no other source"
+    ctx = {"progression": _codes(c.codes_where("progression")) if c else "",
+           "responders": _codes(c.select(p["responders"] or "response")) if c else "",
+           "adequate": _codes(c.adequate) if c else "", "alive": alive,
+           "new_therapy": _new_therapy(config) or "new anticancer therapy (not collected)"}
+
+    def name(n: str) -> str:
+        if n in _SOURCE_TEXT:
+            return _SOURCE_TEXT[n].format(**ctx)
+        spec = config["adtte"]["sources"][n]
+        where = f" where {readable(spec['filter'])}" if spec["filter"] else ""
+        return f"{n} ({spec['domain']}.{spec['date']}{where})"
+
+    parts = [f"{p['paramcd']}: from {tte_start_text(p, config)}"]
+    if p["events"]:
+        parts.append("event = the earliest of " + "; ".join(name(e) for e in p["events"]))
+    if p["censor_at"]:
+        parts.append("follow-up ends at the first of " + "; ".join(name(e) for e in p["censor_at"])
+                     + " (later assessments and events ignored)")
+    if p["max_gap_days"] is not None:
+        parts.append(f"an event more than {p['max_gap_days']:g} days after the last adequate assessment (or "
                      "STARTDT) is not counted")
-    rules.append("no counted event: censored at the last adequate assessment (CR, PR, SD, NON-CR/NON-PD, PD) "
-                 "after STARTDT and before the event, or at STARTDT when there is none")
-    if pfs["censor_no_baseline"]:
-        rules.append(f"PFS only: no baseline tumour assessment ({pfs['baseline_source']['domain']}) on or before "
-                     "STARTDT: censored at STARTDT")
-    confirmed = "confirmed " if t["dor"]["confirmed"] else ""
-    params = _params_text({p: v for p, v in adtte.PARAMS.items() if p in t["parameters"]})
+    if p["censor_no_baseline"]:
+        parts.append(f"no baseline assessment ({config['adtte']['baseline_source']['domain']}): censored at STARTDT")
+    if p["censors"]:
+        parts.append("no counted event: censored at the latest of " + "; ".join(name(e) for e in p["censors"]))
+    return ", ".join(parts)
+
+
+def _adtte_texts(config: AdamConfig) -> dict[str, object]:
+    params = config["adtte"]["parameters"]
+    names = {p["paramcd"]: p["param"] or f"{p['paramcd']} (days)" for p in params}
     return {
-        "tte_params": params["codes"], "tte_param_text": params["text"], "tte_paramn": params["n"],
-        "tte_startdt": (f"OS, PFS: ADSL.{start}; DOR: ADT of the subject's first {confirmed}response (CR or PR, "
-                        "OVR records with ANL01FL = 'Y'; confirmation as for CBOR)"),
-        "tte_adt": (f"{os_text}. PFS (from ADSL.{start}) and DOR (from the first response): " + "; ".join(rules)
-                    + ". ADT is never earlier than STARTDT"),
-        "tte_src": ("The record ADT comes from: RS / RSDTC / RSSEQ for a PD or an assessment, DS / DSSTDTC / DSSEQ "
-                    "for a death recorded in DS (else ADSL / DTHDT), the last-alive source domain / date variable / "
-                    f"--SEQ for OS censoring, ADSL / {start} or ADSL / TRTEDT for censoring at those dates"),
+        "tte_params": ", ".join(names), "tte_param_text": "; ".join(f"{k} = '{v}'" for k, v in names.items()),
+        "tte_paramn": ", ".join(f"{k} = {i}" for i, k in enumerate(names, start=1)),
+        "tte_startdt": "; ".join(f"{p['paramcd']}: {tte_start_text(p, config)}" for p in params),
+        "tte_adt": ". ".join(tte_parameter_text(p, config) for p in params) + ". ADT is never earlier than STARTDT",
+        "tte_src": ("The record ADT comes from: RS / RSDTC / RSSEQ for an assessment, DS / DSSTDTC / DSSEQ "
+                    "for a death recorded in DS (else ADSL / DTHDT), the source domain / date variable / --SEQ "
+                    "of other sources (last-alive sources, new therapy, study sources), ADSL / the start date "
+                    "variable for censoring at an ADSL start date"),
     }
 
 
@@ -521,28 +618,79 @@ def _pk_texts(config: AdamConfig) -> dict[str, object]:
     between = {"missing": "dropped", "zero": "set to 0"}[k["blq_between"]]
     after = {"exclude": "dropped", "zero": "set to 0"}[k["blq_after"]]
     pop = f"subjects with {readable(k['population'])}, " if k["population"] else ""
-    nca = (f"Non-compartmental analysis per subject of the ADPC records ({pop}ANL01FL = 'Y', AFRLT >= 0), time = AFRLT "
-           f"({tu}s): BLQ samples before the first measurable concentration set to 0, between measurable "
-           f"concentrations {between}, after the last one {after}"
+    time = "AFRLT" if k["time"] == "actual" else "NFRLT"
+    method = ("the linear-up/log-down trapezoidal rule, C(end) interpolated (linear when rising, log-linear when "
+              "falling)" if k["auc_method"] != "linear" else "the linear trapezoidal rule, C(end) interpolated "
+              "linearly")
+    tol = (f"; when the last sample is at most {k['interval_tolerance']:g} {tu}s before the end, AUC runs to the "
+           "last sample" if k["interval_tolerance"] else "")
+    intervals = ", ".join(f"{i['start']:g}-{i['end']:g}" for i in k["intervals"])
+    nca = (f"Non-compartmental analysis per subject, analyte (PARCAT2) and specimen (PARCAT1) of the ADPC records "
+           f"({pop}ANL01FL = 'Y', {time} >= 0), time = {time} ({tu}s): BLQ samples before the first measurable "
+           f"concentration set to 0, between measurable concentrations {between}, after the last one {after}"
            + ("; a point (0, 0) added at the dose when there is no sample at time 0" if k["zero_at_dose"] else "")
            + "; CMAX = highest concentration, TMAX = its first time; CLST, TLST = last concentration > 0 and its "
-           "time; AUC over [start, end] (" + ", ".join(f"{a:g}-{b:g}" for a, b in k["intervals"]) + f" {tu}s) by "
-           "the linear-up/log-down trapezoidal rule, C(end) interpolated (linear when rising, log-linear when "
-           "falling), missing when the profile does not reach the end (no extrapolation)")
-    params = {"CMAX": "Max Conc", "TMAX": "Time of CMAX", "CLST": "Last Nonzero Conc",
-              "TLST": "Time of Last Nonzero Conc"}
-    params.update({f"AUC{b:g}D" if a == 0 else f"AUC{a:g}{b:g}": f"AUC from {a:g} to {b:g} days"
-                   for a, b in k["intervals"]})
-    codes = list(params)
+           f"time; AUC over [start, end] ({intervals} {tu}s) by {method}, missing when the profile does not reach "
+           f"the end (no extrapolation){tol}")
+    for item in k["persistence"]:
+        nca += (f"; {item['paramcd']}: first time after TMAX with a concentration at or below the last pre-dose "
+                "result (BLQ or no pre-dose result: the first BLQ sample)" if item["rule"] == "baseline" else
+                f"; {item['paramcd']}: first time after TMAX with a BLQ sample")
+    params = pk.adpp_parameters(config, "unit")
     return {
         "nca": nca, "blq_results": "(" + ", ".join(f"'{r}'" for r in k["blq_results"]) + ")",
         "pp_auc_unit": k["pp_auc_time_unit"],
         "pp_auc_factor": HOURS_PER_UNIT[tu] / HOURS_PER_UNIT[k["pp_auc_time_unit"]],
         "pp_units": (f"CMAX, CLST: PC.PCSTRESU; TMAX, TLST: '{tu}'; AUCINT: '{k['pp_auc_time_unit']}*' "
                      "PC.PCSTRESU"),
-        "adpp_params": ", ".join(codes), "adpp_param_text": "; ".join(f"{c} = '{t}'" for c, t in params.items()),
-        "adpp_paramn": ", ".join(f"{c} = {i}" for i, c in enumerate(codes, start=1)),
+        "adpp_params": ", ".join(p[0] for p in params),
+        "adpp_param_text": "; ".join(f"{p[0]} = '{p[1]}'" for p in params),
+        "adpp_paramn": ", ".join(f"{p[0]} = {i}" for i, p in enumerate(params, start=1)),
+        "analytes": ", ".join(k["analyte"]) or "every PCTESTCD",
     }
+
+
+def _adex_texts(config: AdamConfig) -> dict[str, object]:
+    x = config["adex"]
+    if x is None:
+        return {"adex_params": "", "adex_param_text": "", "adex_aval": ""}
+    words = {"sum": "sum", "first": "first value", "last": "last value", "max": "highest value",
+             "count": "number of records"}
+    avals = []
+    for p in x["parameters"]:
+        where = f" where {readable(p['filter'])}" if p["filter"] else ""
+        text = f"{p['paramcd']}: {words[p['stat']]} of EX.{p['value']} of the EX records{where}"
+        if p["per_weight"]:
+            w = x["weight"]
+            text += (f", divided by the body weight ({w['domain']}.{w['value']} of the last record where "
+                     f"{readable(w['filter'])} on or before ADSL.{w['on_or_before']})")
+        avals.append(text)
+    return {"adex_params": ", ".join(p["paramcd"] for p in x["parameters"]),
+            "adex_param_text": "; ".join(f"{p['paramcd']} = '{p['param']}'" for p in x["parameters"]),
+            "adex_aval": "; ".join(avals)}
+
+
+def _bds_rule(dataset: str, var: str, item: dict, ctx: dict) -> Rule | None:
+    """A declared BDS dataset's variable: ADLB's rule with the domain's prefix, filled for that declaration."""
+    import re as _re
+    dom = item["domain"].upper()
+    lookup = "LBSEQ" if var == f"{dom}SEQ" else var
+    if var == "ANRIND" and item["anrind"] == "derive":
+        return D("'LOW' if AVAL < ANRLO, 'HIGH' if AVAL > ANRHI, else 'NORMAL' (blank when AVAL or both limits "
+                 "are missing)")
+    rule = RULES.get(("ADLB", lookup)) or COPIED["ADLB"].get(lookup) or RULES.get(("*", lookup))
+    if rule is None or isinstance(rule, Choice):
+        return rule
+    text = rule.text
+    if var == "ABLFL":
+        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+                if item["baseline_flag"] else
+                f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{item['baseline_date']} "
+                "per subject and PARAMCD, else blank")
+    if text:
+        text = text.replace("{lb_ref}", item["reference_date"])
+        text = _re.sub(r"\bLB(?=[A-Z.])", dom, text)
+    return Rule(rule.origin, text, rule.method_type)
 
 
 # ---------------------------------------------------------------- lookup
@@ -555,10 +703,14 @@ def variable_origins(dataset: str, variables: Iterable[str], config: AdamConfig)
     """variable → filled Rule (None when no rule knows the variable: it stays Derived without a method)."""
     ctx = _Context(origin_context(config))
     spec = _spec_rules(config)
+    bds = {b["dataset"].upper(): b for b in config["bds"]}
     out: dict[str, Rule | None] = {}
     for var in variables:
-        rule = (spec.get((dataset, var)) or RULES.get((dataset, var)) or COPIED.get(dataset, {}).get(var)
-                or RULES.get(("*", var)))
+        if dataset in bds:
+            rule = _bds_rule(dataset, var, bds[dataset], ctx)
+        else:
+            rule = (spec.get((dataset, var)) or RULES.get((dataset, var)) or COPIED.get(dataset, {}).get(var)
+                    or RULES.get(("*", var)))
         if isinstance(rule, Choice):
             rule = rule.options[ctx[rule.key]]
         if rule is not None:

@@ -1,17 +1,19 @@
-"""RECIST 1.1 response parameters (admiralonco conventions) from per-visit overall responses.
+"""Response parameters (admiralonco conventions) from per-visit overall responses, under any criterion.
 
-The per-visit overall response (OVR) comes from RS (RSTESTCD "OVRLRESP"); these functions read an
-ADRS-like frame with subject keys, ``ADT`` (SAS date) and ``AVALC`` and add one record per subject:
+The per-visit overall response (OVR) comes from RS; these functions read an ADRS-like frame with subject
+keys, ``ADT`` (SAS date) and ``AVALC`` and add one record per subject:
 
 * best overall response (BOR, unconfirmed) — ``derive_param_bor``;
-* confirmed BOR — ``derive_param_confirmed_bor`` (admiralonco rules, see its docstring);
+* confirmed BOR — ``derive_param_confirmed_bor`` (the criterion's confirmation rules, see its docstring);
 * responders / clinical benefit (Y/N) — ``derive_param_response``.
 
-Order of responses, best first: CR, PR, SD, NON-CR/NON-PD, PD, NE, ND, MISSING.
-AVAL coding (admiralonco ``aval_resp``): CR 1, PR 2, SD 3, NON-CR/NON-PD 4, PD 5, NE 6, MISSING 7.
+The order of responses, their AVAL coding and which are responses, stable, progression or not evaluable
+come from a ``Criterion`` (``trialforge.adam.criteria``; default RECIST 1.1: CR, PR, SD, NON-CR/NON-PD, PD,
+NE, ND, then MISSING; AVAL CR 1, PR 2, SD 3, NON-CR/NON-PD 4, PD 5, NE 6, MISSING 7 as admiralonco).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -20,30 +22,34 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 
 from ._frame import Filter, char, mask, num, require
-
-RESPONSE_ORDER = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND", "MISSING")
-AVAL_RESP = {"CR": 1.0, "PR": 2.0, "SD": 3.0, "NON-CR/NON-PD": 4.0, "PD": 5.0, "NE": 6.0, "MISSING": 7.0}
-_RANK = {v: i for i, v in enumerate(RESPONSE_ORDER)}
+from .criteria import Criterion, load_criteria
 
 
-def aval_resp(avalc: pd.Series) -> pd.Series:
-    """Numeric coding of a response (NaN for values outside the coding, e.g. ND).
+@lru_cache(maxsize=1)
+def default_criterion() -> Criterion:
+    """RECIST 1.1 as shipped (the default of every function here)."""
+    return load_criteria()["RECIST 1.1"]
+
+
+def aval_resp(avalc: pd.Series, criterion: Criterion | None = None) -> pd.Series:
+    """Numeric coding of a response (NaN for values without one, e.g. ND).
 
     >>> aval_resp(pd.Series(["CR", "PD", "ND"])).tolist()
     [1.0, 5.0, nan]
     """
-    return char(avalc).map(AVAL_RESP).astype("float64")
+    return (criterion or default_criterion()).aval(char(avalc))
 
 
-def _source(dataset: pd.DataFrame, filter_source: Filter, keys: list[str]) -> pd.DataFrame:
+def _source(dataset: pd.DataFrame, filter_source: Filter, keys: list[str], criterion: Criterion) -> pd.DataFrame:
     require(dataset, keys + ["ADT", "AVALC"], "ADRS")
     src = dataset.loc[mask(dataset, filter_source, where="filter_source")].copy()
     src["AVALC"] = char(src["AVALC"])
     src["ADT"] = num(src["ADT"])
     src = src.loc[src["ADT"].notna()]
-    bad = ~src["AVALC"].isin(RESPONSE_ORDER[:-1])
+    bad = ~src["AVALC"].isin(criterion.codes)
     if bad.any():
-        raise DatasetReadError("overall response value outside RECIST 1.1 responses", file="ADRS", column="AVALC",
+        raise DatasetReadError(f"overall response value outside {criterion.name} responses "
+                               f"({', '.join(criterion.codes)})", file="ADRS", column="AVALC",
                                value=src.loc[bad, "AVALC"].iloc[0])
     dup = src.duplicated(keys + ["ADT"])
     if dup.any():
@@ -54,30 +60,38 @@ def _source(dataset: pd.DataFrame, filter_source: Filter, keys: list[str]) -> pd
 
 
 def _best(cands: pd.DataFrame, dataset_adsl: pd.DataFrame, keys: list[str], missing_as_ne: bool,
-          set_values_to: Mapping[str, object]) -> pd.DataFrame:
+          set_values_to: Mapping[str, object], criterion: Criterion) -> pd.DataFrame:
     """Best candidate per subject (rank, then earliest date); subjects without one get MISSING/NE."""
-    cands = cands.assign(_R=cands["AVALC"].map(_RANK)).sort_values(keys + ["_R", "ADT"], kind="mergesort")
+    cands = cands.assign(_R=criterion.rank(cands["AVALC"])).sort_values(keys + ["_R", "ADT"], kind="mergesort")
     best = cands.drop_duplicates(keys, keep="first").drop(columns="_R")
     subjects = dataset_adsl[keys].drop_duplicates()
     shared = [c for c in best.columns if c in dataset_adsl.columns and c not in keys]
     out = subjects.merge(best.drop(columns=shared, errors="ignore"), on=keys, how="left")
     missing = out["AVALC"].isna()
-    out["AVALC"] = out["AVALC"].where(~missing, "NE" if missing_as_ne else "MISSING")
-    out["AVAL"] = aval_resp(out["AVALC"])
+    out["AVALC"] = out["AVALC"].where(~missing, criterion.ne_code if missing_as_ne else criterion.missing.code)
+    out["AVAL"] = criterion.aval(out["AVALC"])
     for name, value in set_values_to.items():
         out[name] = value
     return out.reset_index(drop=True)
 
 
+def _window(criterion: Criterion, ref_start_window: int | None) -> int:
+    if ref_start_window is not None:
+        return ref_start_window
+    return criterion.min_stable_days or 0
+
+
 def derive_param_bor(dataset: pd.DataFrame, dataset_adsl: pd.DataFrame, *,
                      filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'", reference_date: str = "TRTSDT",
-                     ref_start_window: int = 42, missing_as_ne: bool = False,
+                     ref_start_window: int | None = None, missing_as_ne: bool = False,
                      set_values_to: Mapping[str, object] = {"PARAMCD": "BOR"},
-                     subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
+                     subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
+                     criterion: Criterion | None = None) -> pd.DataFrame:
     """Unconfirmed best overall response, one record per ADSL subject.
 
-    SD and NON-CR/NON-PD count only at least ``ref_start_window`` days after ``reference_date``
-    (earlier they count as NE); CR and PR count whenever they occur; the first date wins a tie.
+    Stable-type responses (SD, NON-CR/NON-PD) count only at least ``ref_start_window`` days (default: the
+    criterion's ``min_stable_days``) after ``reference_date`` (earlier they count as NE); other responses count
+    whenever they occur; the first date wins a tie.
 
     >>> adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "2"], "TRTSDT": [0.0, 0.0]})
     >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "1", "2"], "ADT": [30.0, 60.0, 20.0],
@@ -85,13 +99,14 @@ def derive_param_bor(dataset: pd.DataFrame, dataset_adsl: pd.DataFrame, *,
     >>> derive_param_bor(ovr, adsl, filter_source=None)[["USUBJID", "AVALC", "ADT"]].values.tolist()
     [['1', 'PD', 60.0], ['2', 'NE', 20.0]]
     """
+    crit = criterion or default_criterion()
     keys = list(subject_keys)
-    src = _source(dataset, filter_source, keys)
+    src = _source(dataset, filter_source, keys, crit)
     ref = _reference(src, dataset_adsl, keys, reference_date)
-    early = src["ADT"] < ref + ref_start_window
-    downgrade = early & src["AVALC"].isin(["SD", "NON-CR/NON-PD"])
-    cands = src.assign(AVALC=src["AVALC"].where(~downgrade, "NE"))
-    return _best(cands, dataset_adsl, keys, missing_as_ne, set_values_to)
+    early = src["ADT"] < ref + _window(crit, ref_start_window)
+    downgrade = early & src["AVALC"].isin(crit.codes_where("stable"))
+    cands = src.assign(AVALC=src["AVALC"].where(~downgrade, crit.ne_code))
+    return _best(cands, dataset_adsl, keys, missing_as_ne, set_values_to, crit)
 
 
 def _reference(src: pd.DataFrame, adsl: pd.DataFrame, keys: list[str], reference_date: str) -> pd.Series:
@@ -103,74 +118,96 @@ def _reference(src: pd.DataFrame, adsl: pd.DataFrame, keys: list[str], reference
 
 
 def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'",
-                        ref_confirm: int = 28, max_nr_ne: int = 1, accept_sd: bool = False,
-                        subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
-    """The assessments that are confirmed CR or PR (AVALC kept), by admiralonco's rules.
+                        ref_confirm: int | None = None, max_nr_ne: int | None = None, accept_sd: bool | None = None,
+                        subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
+                        criterion: Criterion | None = None) -> pd.DataFrame:
+    """The assessments that are confirmed responses (AVALC kept), by the criterion's confirmation rules.
 
-    CR is confirmed by a later CR at least ``ref_confirm`` days after it, with only CR/NE between and
-    at most ``max_nr_ne`` NE. PR is confirmed by a later CR or PR at least ``ref_confirm`` days after,
-    with only CR/PR/SD/NE between, at most ``max_nr_ne`` NE, at most one SD if ``accept_sd``
-    (else none), and no PR after a CR. "Between" runs up to the first qualifying confirmation.
+    RECIST 1.1 (admiralonco): CR is confirmed by a later CR at least ``ref_confirm`` days after it, with only
+    CR/NE between and at most ``max_nr_ne`` NE. PR is confirmed by a later CR or PR at least ``ref_confirm``
+    days after, with only CR/PR/SD/NE between, at most ``max_nr_ne`` NE, at most one SD if ``accept_sd``
+    (else none), and no PR after a CR. "Between" runs up to the first qualifying confirmation. ``None``
+    arguments take the criterion's values; a criterion without confirmation confirms nothing.
 
     >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": "1", "ADT": [50.0, 64.0, 85.0], "AVALC": ["CR", "NE", "CR"]})
     >>> confirmed_responses(ovr, filter_source=None)[["ADT", "AVALC"]].values.tolist()
     [[50.0, 'CR']]
     """
+    crit = criterion or default_criterion()
     keys = list(subject_keys)
-    src = _source(dataset, filter_source, keys).copy()
+    src = _source(dataset, filter_source, keys, crit).copy()
+    conf = crit.confirmation
+    if conf is None or not len(src):
+        return src.iloc[0:0]
+    interval = conf.interval_days if ref_confirm is None else ref_confirm
+    max_ne = conf.max_ne if max_nr_ne is None else max_nr_ne
+    max_stable = conf.max_stable if accept_sd is None else (1 if accept_sd else 0)
     src["_ID"] = np.arange(len(src))
     src["_POS"] = src.groupby(keys, sort=False).cumcount()
-    left = src.loc[src["AVALC"].isin(["CR", "PR"]), keys + ["_ID", "_POS", "ADT", "AVALC"]]
+    left = src.loc[src["AVALC"].isin(list(conf.rules)), keys + ["_ID", "_POS", "ADT", "AVALC"]]
     right = src[keys + ["_POS", "ADT", "AVALC"]].rename(columns={"_POS": "_POSJ", "ADT": "ADTJ", "AVALC": "AVALCJ"})
     pairs = left.merge(right, on=keys)
     pairs = pairs.loc[pairs["_POSJ"] > pairs["_POS"]]
-    far = pairs["ADTJ"] >= pairs["ADT"] + ref_confirm
-    confirmer = np.where(pairs["AVALC"] == "CR", pairs["AVALCJ"] == "CR", pairs["AVALCJ"].isin(["CR", "PR"])) & far
+    far = pairs["ADTJ"] >= pairs["ADT"] + interval
+    confirmer = np.zeros(len(pairs), dtype=bool)
+    allowed = np.zeros(len(pairs), dtype=bool)
+    blocker = np.zeros(len(pairs), dtype=bool)
+    for code, rule in conf.rules.items():
+        own = (pairs["AVALC"] == code).to_numpy()
+        confirmer |= own & pairs["AVALCJ"].isin(rule.confirmed_by).to_numpy()
+        allowed |= own & pairs["AVALCJ"].isin(rule.between + rule.confirmed_by).to_numpy()
+        blocker |= own & pairs["AVALCJ"].isin(rule.not_after).to_numpy()
+    confirmer &= far.to_numpy()
     first_conf = pairs.loc[confirmer].groupby("_ID")["_POSJ"].min()
-    pairs = pairs.assign(_CONF=pairs["_ID"].map(first_conf))
+    pairs = pairs.assign(_CONF=pairs["_ID"].map(first_conf), _OK=allowed, _BLK=blocker)
     window = pairs.loc[pairs["_CONF"].notna() & (pairs["_POSJ"] <= pairs["_CONF"])]
-    is_cr = window["AVALC"] == "CR"
-    allowed = np.where(is_cr, window["AVALCJ"].isin(["CR", "NE"]), window["AVALCJ"].isin(["CR", "PR", "SD", "NE"]))
-    w = window.assign(_BAD=~allowed, _NE=window["AVALCJ"] == "NE", _SD=window["AVALCJ"] == "SD",
-                      _CRD=window["ADTJ"].where(window["AVALCJ"] == "CR"),
-                      _PRD=window["ADTJ"].where(window["AVALCJ"] == "PR"))
+    w = window.assign(_BAD=~window["_OK"], _NE=window["AVALCJ"].isin(crit.codes_where("not_evaluable")),
+                      _SD=window["AVALCJ"].isin(crit.codes_where("stable")),
+                      _CRD=window["ADTJ"].where(window["_BLK"]),
+                      _PRD=window["ADTJ"].where(window["AVALCJ"] == window["AVALC"]))
     agg = w.groupby("_ID").agg(bad=("_BAD", "any"), ne=("_NE", "sum"), sd=("_SD", "sum"),
                                first_cr=("_CRD", "min"), last_pr=("_PRD", "max"))
     pr_after_cr = agg["first_cr"].notna() & agg["last_pr"].notna() & ~(agg["first_cr"] > agg["last_pr"])
-    ok = ~agg["bad"] & (agg["ne"] <= max_nr_ne) & (agg["sd"] <= (1 if accept_sd else 0)) & ~pr_after_cr
+    ok = ~agg["bad"] & (agg["ne"] <= max_ne) & (agg["sd"] <= max_stable) & ~pr_after_cr
     confirmed_ids = agg.index[ok]
     return src.loc[src["_ID"].isin(confirmed_ids)].drop(columns=["_ID", "_POS"])
 
 
 def derive_param_confirmed_bor(dataset: pd.DataFrame, dataset_adsl: pd.DataFrame, *,
                                filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'",
-                               reference_date: str = "TRTSDT", ref_start_window: int = 42, ref_confirm: int = 28,
-                               max_nr_ne: int = 1, accept_sd: bool = False, missing_as_ne: bool = False,
+                               reference_date: str = "TRTSDT", ref_start_window: int | None = None,
+                               ref_confirm: int | None = None, max_nr_ne: int | None = None,
+                               accept_sd: bool | None = None, missing_as_ne: bool = False,
                                set_values_to: Mapping[str, object] = {"PARAMCD": "CBOR"},
-                               subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
+                               subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
+                               criterion: Criterion | None = None) -> pd.DataFrame:
     """Confirmed best overall response, one record per ADSL subject (admiralonco rules).
 
-    Candidates: confirmed CR / PR (see ``confirmed_responses``); SD for any CR/PR/SD at least
-    ``ref_start_window`` days after ``reference_date``; NON-CR/NON-PD likewise; PD; NE for NE or for
-    CR/PR/SD/NON-CR/NON-PD earlier than the window; ND. Best rank wins, the first date on a tie.
+    Candidates: confirmed responses (see ``confirmed_responses``); an unconfirmed one counts as the
+    criterion's ``unconfirmed_as`` (SD) when at least ``ref_start_window`` days after ``reference_date``;
+    stable-type responses likewise; progression; NE for NE or for anything stable-type earlier than the
+    window; ND. Best rank wins, the first date on a tie.
 
     >>> adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1"], "TRTSDT": [0.0]})
     >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": "1", "ADT": [43.0, 70.0], "AVALC": ["PR", "PD"]})
     >>> derive_param_confirmed_bor(ovr, adsl, filter_source=None)[["AVALC", "ADT"]].values.tolist()
     [['SD', 43.0]]
     """
+    crit = criterion or default_criterion()
     keys = list(subject_keys)
-    src = _source(dataset, filter_source, keys)
+    src = _source(dataset, filter_source, keys, crit)
     ref = _reference(src, dataset_adsl, keys, reference_date)
     conf = confirmed_responses(src, filter_source=None, ref_confirm=ref_confirm, max_nr_ne=max_nr_ne,
-                               accept_sd=accept_sd, subject_keys=keys)
-    late = src["ADT"] >= ref + ref_start_window
+                               accept_sd=accept_sd, subject_keys=keys, criterion=crit)
+    late = src["ADT"] >= ref + _window(crit, ref_start_window)
     value = src["AVALC"].copy()
-    responding = value.isin(["CR", "PR"])
-    value = value.where(~(responding & ~src.index.isin(conf.index)), "SD")
-    value = value.where(~(value.isin(["SD", "NON-CR/NON-PD"]) & ~late & ~src.index.isin(conf.index)), "NE")
+    rules = list(crit.confirmation.rules) if crit.confirmation else []
+    unconfirmed_as = (crit.confirmation.unconfirmed_as if crit.confirmation else None) or crit.ne_code
+    is_conf = src.index.isin(conf.index)
+    value = value.where(~(value.isin(rules) & ~is_conf), unconfirmed_as)
+    value = value.where(~(value.isin(crit.codes_where("stable")) & ~late & ~is_conf), crit.ne_code)
     cands = src.assign(AVALC=value)
-    return _best(cands, dataset_adsl, keys, missing_as_ne, set_values_to)
+    return _best(cands, dataset_adsl, keys, missing_as_ne, set_values_to, crit)
 
 
 def derive_param_response(dataset_adsl: pd.DataFrame, bor: pd.DataFrame, *,
@@ -202,16 +239,20 @@ def derive_param_response(dataset_adsl: pd.DataFrame, bor: pd.DataFrame, *,
     return out.reset_index(drop=True)
 
 
-def first_response_date(dataset: pd.DataFrame, *, responses: Sequence[str] = ("CR", "PR"),
+def first_response_date(dataset: pd.DataFrame, *, responses: Sequence[str] | None = None,
                         filter_source: Filter = "PARAMCD == 'OVR' and ANL01FL == 'Y'",
-                        subject_keys: Sequence[str] = ("STUDYID", "USUBJID")) -> pd.DataFrame:
-    """Earliest assessment with a response per subject (keys, ADT, and the record's other columns).
+                        subject_keys: Sequence[str] = ("STUDYID", "USUBJID"),
+                        criterion: Criterion | None = None) -> pd.DataFrame:
+    """Earliest assessment with a response per subject (keys, ADT, and the record's other columns); a
+    response is any code of ``responses`` (default: every code the criterion flags as a response).
 
     >>> ovr = pd.DataFrame({"STUDYID": "S", "USUBJID": "1", "ADT": [30.0, 60.0], "AVALC": ["SD", "PR"]})
     >>> first_response_date(ovr, filter_source=None)["ADT"].tolist()
     [60.0]
     """
+    crit = criterion or default_criterion()
     keys = list(subject_keys)
-    src = _source(dataset, filter_source, keys)
-    hit = src.loc[src["AVALC"].isin(list(responses))]
+    src = _source(dataset, filter_source, keys, crit)
+    codes = list(responses) if responses is not None else list(crit.codes_where("response"))
+    hit = src.loc[src["AVALC"].isin(codes)]
     return hit.drop_duplicates(keys, keep="first").reset_index(drop=True)

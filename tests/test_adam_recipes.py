@@ -216,9 +216,11 @@ def test_adlb_baseline_derived_on_or_before_a_chosen_date():
     assert out["ABLFL"].tolist() == ["Y", "", "", ""] and out["CHG"].tolist()[1:] == [3.0, 35.0, 15.0]
 
 
-def test_unknown_arm_code_is_a_spec_error():
+def test_arm_code_no_group_lists_takes_its_dm_arm():
+    # Changed deliberately (issue #15): an ARMCD the spec's treatment groups do not list is no longer an
+    # error; TRT01P/TRT01A come from DM ARM/ACTARM ("DL1"), numbered after the highest group number (2 + 1).
     raw = yaml.safe_load(SPEC.read_text())
     raw["adsl"]["treatments"] = [{"label": "DL2 IV", "n": 2, "armcd": ["A-IV-DL2"]}]
-    with pytest.raises(SpecError) as err:
-        build_adam(sdtm(), adam_config_from_dict(raw))
-    assert "A-IV-DL1" in str(err.value)
+    adsl = build_adam(sdtm(), adam_config_from_dict(raw))["ADSL"].frame
+    assert adsl["TRT01P"].tolist() == ["DL1", "DL1"] and adsl["TRT01A"].tolist() == ["DL1", "DL1"]
+    assert adsl["TRT01PN"].tolist() == [3.0, 3.0] and adsl["TRT01AN"].tolist() == [3.0, 3.0]

@@ -48,8 +48,8 @@ def build_adae(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     adae["ATOXGR"] = char(adae["AETOXGR"]) if "AETOXGR" in adae.columns else ""
     adae = derive_var_grade_numeric(adae, "ATOXGR", "ATOXGRN")
     adae["ASTCTGR"] = ""
-    for flag, expr in cfg["category_flags"].items():
-        adae[flag] = y_blank(mask(adae, expr, where=f"adae.category_flags.{flag}"))
+    for flag, item in cfg["category_flags"].items():
+        adae[flag] = y_blank(mask(adae, item["filter"], where=f"adae.category_flags.{flag}"))
         qnam = cfg["astct_grade"].get(flag)
         if qnam and qnam in adae.columns:
             adae["ASTCTGR"] = np.where(adae[flag] == "Y", char(adae[qnam]), adae["ASTCTGR"])

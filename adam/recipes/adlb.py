@@ -1,9 +1,10 @@
-"""ADLB: laboratory BDS, one record per LB result (PARAMCD = LBTESTCD), with baseline and change.
+"""ADLB and any findings domain as a BDS dataset (ADIS, ADVS, cell counts...), declared in the spec.
 
-Expects LB (USUBJID LBSEQ LBTESTCD LBTEST LBCAT LBSTRESN LBSTRESC LBSTRESU LBSTNRLO LBSTNRHI LBNRIND LBDTC
-[VISIT VISITNUM LBLOBXFL]). Study choices (spec ``adlb``): which tests, the baseline rule (the SDTM
-last-observation-before-exposure flag, or the last non-missing value on/before an ADSL date) and the
-reference date for ADY (the CAR-T infusion, so "post-infusion" is ADY >= 1).
+One record per result (PARAMCD = --TESTCD), with baseline and change. Expects the findings domain with the
+SDTMIG --prefix variables (--SEQ --TESTCD --TEST --CAT --STRESN --STRESC --STRESU --STNRLO --STNRHI --NRIND
+--DTC [VISIT VISITNUM --LOBXFL]); missing optional ones are left blank. Study choices (``adlb`` / ``bds[]``):
+which tests, the record filter, the baseline rule (an SDTM flag such as LBLOBXFL, or the last non-missing
+value on/before an ADSL date), the ADY reference date, and whether ANRIND is copied or derived.
 """
 from __future__ import annotations
 
@@ -22,50 +23,85 @@ ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + [
     "BASE", "CHG", "PCHG", "ANRLO", "ANRHI", "ANRIND", "BNRIND", "LBSEQ", "SRCDOM", "SRCVAR", "SRCSEQ"]
 
 
+def bds_order(item: dict) -> list[str]:
+    """Column order of a declared BDS dataset (ADLB's, with the domain's --SEQ)."""
+    seq = f"{item['domain'].upper()}SEQ"
+    return [seq if c == "LBSEQ" else c for c in ORDER]
+
+
 def build_adlb(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
-    cfg = config["adlb"]
+    """ADLB: the ``adlb`` section is the BDS declaration of domain LB."""
+    return build_bds(src, adsl, config, {**config["adlb"], "dataset": "ADLB", "domain": "LB", "filter": None})
+
+
+def derive_anrind(aval: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
+    """LOW / HIGH / NORMAL from the reference range; blank when AVAL or both limits are missing.
+
+    >>> derive_anrind(pd.Series([1.0, 5.0, 9.0, np.nan]), pd.Series([2.0] * 4), pd.Series([8.0] * 4)).tolist()
+    ['LOW', 'NORMAL', 'HIGH', '']
+    """
+    known = aval.notna() & (lo.notna() | hi.notna())
+    out = np.select([known & (aval < lo), known & (aval > hi), known], ["LOW", "HIGH", "NORMAL"], "")
+    return pd.Series(out, index=aval.index, dtype=object)
+
+
+def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dict) -> pd.DataFrame:
+    """One declared findings → BDS dataset (``item`` is the ``adlb`` section or a ``bds`` entry)."""
     keys = config.subject_keys
-    lb = src.get("LB")
-    if cfg["tests"]:
-        lb = lb.loc[char(lb["LBTESTCD"]).isin(cfg["tests"])]
-    pop = adsl.loc[mask(adsl, cfg["population"], where="adlb.population"), keys + [
+    dom = item["domain"].upper()
+    where = "adlb" if item["dataset"].upper() == "ADLB" else f"bds {item['dataset']}"
+
+    def col(frame, var, default=""):
+        name = f"{dom}{var}"
+        return frame[name] if name in frame.columns else pd.Series(default, index=frame.index)
+
+    data = src.get(dom)
+    require(data, keys + [f"{dom}TESTCD", f"{dom}DTC"], dom)
+    data = data.loc[mask(data, item["filter"], where=f"{where}.filter")]
+    if item["tests"]:
+        data = data.loc[char(data[f"{dom}TESTCD"]).isin(item["tests"])]
+    pop = adsl.loc[mask(adsl, item["population"], where=f"{where}.population"), keys + [
         c for c in ADSL_VARS if c in adsl.columns]]
-    lb = lb.merge(pop, on=keys, how="inner")
-    lb = derive_vars_dt(lb, "A", "LBDTC", highest_imputation="n")
-    out = lb[keys + [c for c in ADSL_VARS if c in lb.columns]].copy()
-    out["PARCAT1"] = char(lb["LBCAT"]) if "LBCAT" in lb.columns else ""
-    out["PARAMCD"] = char(lb["LBTESTCD"])
-    unit = char(lb["LBSTRESU"]) if "LBSTRESU" in lb.columns else pd.Series("", index=lb.index)
-    out["PARAM"] = char(lb["LBTEST"]) + np.where(unit != "", " (" + unit + ")", "")
-    out["AVAL"] = num(lb["LBSTRESN"])
-    out["AVALC"] = np.where(out["AVAL"].isna(), char(lb["LBSTRESC"]), "") if "LBSTRESC" in lb.columns else ""
+    data = data.merge(pop, on=keys, how="inner")
+    data = derive_vars_dt(data, "A", f"{dom}DTC", highest_imputation="n")
+    out = data[keys + [c for c in ADSL_VARS if c in data.columns]].copy()
+    out["PARCAT1"] = char(col(data, "CAT"))
+    out["PARAMCD"] = char(data[f"{dom}TESTCD"])
+    unit = char(col(data, "STRESU"))
+    out["PARAM"] = char(col(data, "TEST")) + np.where(unit != "", " (" + unit + ")", "")
+    out["AVAL"] = num(col(data, "STRESN", np.nan))
+    out["AVALC"] = np.where(out["AVAL"].isna(), char(col(data, "STRESC")), "")
     out["AVALU"] = unit
-    out["ADT"] = lb["ADT"]
-    out["AVISIT"] = char(lb["VISIT"]) if "VISIT" in lb.columns else ""
-    out["AVISITN"] = num(lb["VISITNUM"]) if "VISITNUM" in lb.columns else np.nan
-    out["ANRLO"] = num(lb["LBSTNRLO"]) if "LBSTNRLO" in lb.columns else np.nan
-    out["ANRHI"] = num(lb["LBSTNRHI"]) if "LBSTNRHI" in lb.columns else np.nan
-    out["ANRIND"] = char(lb["LBNRIND"]) if "LBNRIND" in lb.columns else ""
-    out["LBSEQ"] = num(lb["LBSEQ"])
-    out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = "LB", "LBSTRESN", out["LBSEQ"]
-    out = derive_vars_dy(out, cfg["reference_date"], {"ADY": "ADT"})
-    by = keys + ["PARAMCD"]
-    flag = cfg["baseline_flag"]
-    if flag:
-        require(lb, [flag], "LB")
-        out["ABLFL"] = y_blank((char(lb[flag]) == "Y") & out["AVAL"].notna())
+    out["ADT"] = data["ADT"]
+    out["AVISIT"] = char(data["VISIT"]) if "VISIT" in data.columns else ""
+    out["AVISITN"] = num(data["VISITNUM"]) if "VISITNUM" in data.columns else np.nan
+    out["ANRLO"] = num(col(data, "STNRLO", np.nan))
+    out["ANRHI"] = num(col(data, "STNRHI", np.nan))
+    if item["anrind"] == "derive":
+        out["ANRIND"] = derive_anrind(out["AVAL"], out["ANRLO"], out["ANRHI"])
     else:
-        out = derive_var_ablfl(out.sort_values(by + ["ADT", "LBSEQ"], kind="mergesort"), by,
-                               ref_date=cfg["baseline_date"]).sort_index()
+        out["ANRIND"] = char(col(data, "NRIND"))
+    seq = f"{dom}SEQ"
+    out[seq] = num(col(data, "SEQ", np.nan))
+    out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = dom, f"{dom}STRESN", out[seq]
+    out = derive_vars_dy(out, item["reference_date"], {"ADY": "ADT"})
+    by = keys + ["PARAMCD"]
+    flag = item["baseline_flag"]
+    if flag:
+        require(data, [flag], dom)
+        out["ABLFL"] = y_blank((char(data[flag]) == "Y") & out["AVAL"].notna())
+    else:
+        out = derive_var_ablfl(out.sort_values(by + ["ADT", seq], kind="mergesort"), by,
+                               ref_date=item["baseline_date"]).sort_index()
     out = derive_var_base(out, by)
     out = derive_var_chg(out)
     out = derive_var_pchg(out)
     base_ind = out.loc[out["ABLFL"] == "Y", by + ["ANRIND"]]
-    out = derive_vars_merged(out, base_ind, by, {"BNRIND": "ANRIND"}, name_add="ADLB baseline records")
+    out = derive_vars_merged(out, base_ind, by, {"BNRIND": "ANRIND"}, name_add=f"{item['dataset']} baseline records")
     out["BNRIND"] = char(out["BNRIND"])
     base_dt = out.loc[out["ABLFL"] == "Y", by + ["ADT"]].rename(columns={"ADT": "_BDT"})
     out = out.merge(base_dt, on=by, how="left")
     not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
     out.loc[not_after, ["CHG", "PCHG"]] = np.nan
     out = out.drop(columns="_BDT")
-    return out.sort_values(keys + ["PARAMCD", "ADT", "LBSEQ"], kind="mergesort").reset_index(drop=True)
+    return out.sort_values(keys + ["PARAMCD", "ADT", seq], kind="mergesort").reset_index(drop=True)

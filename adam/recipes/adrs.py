@@ -1,36 +1,90 @@
-"""ADRS: per-visit overall response (OVR), BOR/CBOR, responders, clinical benefit, tumour sums.
+"""ADRS: per-visit overall response (OVR), BOR/CBOR, responders, clinical benefit, landmark responses and
+tumour sums, under the response criterion the spec picks (``adrs.criterion`` and ``adrs.more_criteria``).
 
 Expects RS (USUBJID RSSEQ RSTESTCD RSCAT RSSTRESC RSDTC VISIT VISITNUM; OVR rows selected by the spec's
-``ovr_filter``, default RSTESTCD "OVRLRESP" and RSCAT "RECIST 1.1"), optionally TR/TU for SUMDIAM, and
-optionally the domain holding new anticancer therapy (spec ``new_therapy``).
+``ovr_filter``), optionally TR/TU for SUMDIAM, and optionally the domain holding new anticancer therapy
+(spec ``new_therapy``).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from trialforge.errors import SpecError
+
 from ..config import AdamConfig
+from ..criteria import Criterion, get_criterion, load_criteria
 from .._frame import char, mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg
-from ..response import (aval_resp, derive_param_bor, derive_param_confirmed_bor, derive_param_response)
+from ..response import (confirmed_responses, derive_param_bor, derive_param_confirmed_bor,
+                        derive_param_response)
 from .sdtm_input import SdtmSource
 
 ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "TRTSDT", "EFFFL", "SAFFL"]
 ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + ["PARAMCD", "PARAM", "PARAMN", "AVALC", "AVAL", "AVALU", "ADT", "ADY",
                                               "AVISIT", "AVISITN", "ABLFL", "BASE", "CHG", "PCHG", "ANL01FL",
                                               "SRCDOM", "SRCVAR", "SRCSEQ"]
+# PARAM templates ({criterion} = the criterion's name) and PARAMN of the parameters every criterion gets.
 PARAMS = {
-    "OVR": ("Overall Response by Investigator (RECIST 1.1)", 1),
-    "BOR": ("Best Overall Response (unconfirmed)", 2),
-    "CBOR": ("Best Confirmed Overall Response", 3),
-    "RSP": ("Objective Response (unconfirmed)", 4),
-    "CRSP": ("Confirmed Objective Response", 5),
-    "CB": ("Clinical Benefit (unconfirmed BOR)", 6),
-    "CCB": ("Clinical Benefit (confirmed BOR)", 7),
+    "OVR": ("Overall Response by Investigator ({criterion})", 1),
+    "BOR": ("Best Overall Response (unconfirmed, {criterion})", 2),
+    "CBOR": ("Best Confirmed Overall Response ({criterion})", 3),
+    "RSP": ("Objective Response (unconfirmed, {criterion})", 4),
+    "CRSP": ("Confirmed Objective Response ({criterion})", 5),
+    "CB": ("Clinical Benefit (unconfirmed BOR, {criterion})", 6),
+    "CCB": ("Clinical Benefit (confirmed BOR, {criterion})", 7),
     "SUMDIAM": ("Sum of Diameters of Target Lesions (mm)", 8),
 }
-BENEFIT = ("CR", "PR", "SD", "NON-CR/NON-PD")
+
+
+def criteria_for(config: AdamConfig) -> dict[str, Criterion]:
+    """Shipped criteria plus the study's files (``study.criteria_files``, relative to the spec's folder)."""
+    from pathlib import Path
+    folder = Path(config.path).parent if config.path else None
+    files = [(folder / f if folder else Path(f)) for f in config["study"]["criteria_files"]]
+    if files:
+        return load_criteria(files=files)
+    return load_criteria(folder) if folder is not None else load_criteria()
+
+
+def criterion_uses(config: AdamConfig) -> list[dict]:
+    """The criteria ADRS builds: the primary one (suffix "") then ``more_criteria``, each with its Criterion
+    (worked out once per config)."""
+    cached = config.__dict__.get("_criterion_uses")
+    if cached is None:
+        cached = _criterion_uses(config)
+        object.__setattr__(config, "_criterion_uses", cached)
+    return cached
+
+
+def _criterion_uses(config: AdamConfig) -> list[dict]:
+    cfg = config["adrs"]
+    known = criteria_for(config)
+    primary = {k: cfg[k] for k in ("criterion", "ovr_filter", "ref_start_window", "ref_confirm", "max_nr_ne",
+                                   "accept_sd")}
+    uses = [{**primary, "suffix": "", "key": "adrs.criterion"}] + [
+        {**m, "key": f"adrs.more_criteria[{i}].criterion"} for i, m in enumerate(cfg["more_criteria"])]
+    for use in uses:
+        use["crit"] = get_criterion(known, use["criterion"], file=config.path, key=use["key"])
+        c = use["crit"].confirmation
+        use["confirm"] = dict(ref_confirm=use["ref_confirm"], max_nr_ne=use["max_nr_ne"], accept_sd=use["accept_sd"])
+        use["window"] = use["ref_start_window"] if use["ref_start_window"] is not None else (
+            use["crit"].min_stable_days or 0)
+        use["has_confirmation"] = c is not None and cfg["confirmed"]
+    return uses
+
+
+def use_for(config: AdamConfig, name: str | None, *, key: str) -> dict:
+    """The ADRS criterion use a landmark / TTE parameter names (default: the primary criterion)."""
+    uses = criterion_uses(config)
+    if name is None:
+        return uses[0]
+    for use in uses:
+        if name in (use["criterion"], use["suffix"]):
+            return use
+    raise SpecError("names a criterion ADRS does not use (adrs.criterion or adrs.more_criteria)",
+                    file=config.path, column=key, value=name)
 
 
 def new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
@@ -45,18 +99,24 @@ def new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     return d.groupby(keys, as_index=False)["NACTDT"].min()
 
 
-def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: pd.DataFrame) -> pd.DataFrame:
-    """OVR rows with ADT, ADY, AVISIT, AVAL coding, and ANL01FL (the assessments analyses use)."""
+def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: pd.DataFrame,
+                use: dict | None = None) -> pd.DataFrame:
+    """OVR rows with ADT, ADY, AVISIT, AVAL coding, and ANL01FL (the assessments analyses use).
+
+    RSSTRESC becomes the criterion's code (case and synonyms folded); a value the criterion does not know is
+    an error naming it."""
     cfg = config["adrs"]
+    use = use or criterion_uses(config)[0]
+    crit = use["crit"]
     keys = config.subject_keys
     rs = src.get("RS")
-    rs = rs.loc[mask(rs, cfg["ovr_filter"], where="adrs.ovr_filter")].copy()
+    rs = rs.loc[mask(rs, use["ovr_filter"], where=f"{use['key'].rsplit('.', 1)[0]}.ovr_filter")].copy()
     imp = cfg["date_imputation"]
     rs = derive_vars_dt(rs, "A", "RSDTC", highest_imputation=imp["highest"], date_imputation=imp["rule"])
     out = rs[keys].copy()
-    out["PARAMCD"] = "OVR"
-    out["AVALC"] = char(rs["RSSTRESC"])
-    out["AVAL"] = aval_resp(out["AVALC"])
+    out["PARAMCD"] = "OVR" + use["suffix"]
+    out["AVALC"] = crit.standardize(rs["RSSTRESC"]) if "RSSTRESC" in rs.columns else ""
+    out["AVAL"] = crit.aval(out["AVALC"])
     out["ADT"] = rs["ADT"]
     out["AVISIT"] = char(rs["VISIT"]) if "VISIT" in rs.columns else ""
     out["AVISITN"] = num(rs["VISITNUM"]) if "VISITNUM" in rs.columns else np.nan
@@ -65,14 +125,15 @@ def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: p
     out = derive_vars_dy(out, "TRTSDT", {"ADY": "ADT"})
     out = out.merge(nact, on=keys, how="left")
     ref = num(out[cfg["reference_date"]])
-    pd_dt = out.loc[out["AVALC"] == "PD"].groupby(keys)["ADT"].min().rename("_PDDT").reset_index()
+    progression = list(crit.codes_where("progression"))
+    pd_dt = out.loc[out["AVALC"].isin(progression)].groupby(keys)["ADT"].min().rename("_PDDT").reset_index()
     out = out.merge(pd_dt, on=keys, how="left")
-    use = out["ADT"].notna() & (out["ADT"] >= ref)
+    use_ = out["ADT"].notna() & (out["ADT"] >= ref)
     if cfg["exclude_after_pd"]:
-        use &= ~(out["ADT"] > out["_PDDT"])
+        use_ &= ~(out["ADT"] > out["_PDDT"])
     if cfg["exclude_after_new_therapy"]:
-        use &= ~(out["ADT"] >= num(out["NACTDT"]))
-    out["ANL01FL"] = y_blank(use)
+        use_ &= ~(out["ADT"] >= num(out["NACTDT"]))
+    out["ANL01FL"] = y_blank(use_)
     return out.drop(columns=["_PDDT", "NACTDT"]).sort_values(keys + ["ADT"], kind="mergesort").reset_index(drop=True)
 
 
@@ -128,26 +189,108 @@ def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> 
     return out
 
 
+def response_parameters(ovr: pd.DataFrame, pop: pd.DataFrame, config: AdamConfig, use: dict) -> list[pd.DataFrame]:
+    """BOR, RSP, CB (and CBOR, CRSP, CCB when the criterion confirms) of one criterion, one record per subject."""
+    cfg = config["adrs"]
+    keys = config.subject_keys
+    crit, sfx = use["crit"], use["suffix"]
+    common = dict(filter_source="ANL01FL == 'Y'", reference_date=cfg["reference_date"],
+                  ref_start_window=use["window"], missing_as_ne=cfg["missing_as_ne"], subject_keys=keys, criterion=crit)
+    pop_ovr = ovr.merge(pop[keys], on=keys)
+    bor = derive_param_bor(pop_ovr, pop, set_values_to={"PARAMCD": "BOR" + sfx}, **common)
+    out = [bor]
+    if use["has_confirmation"]:
+        cbor = derive_param_confirmed_bor(pop_ovr, pop, set_values_to={"PARAMCD": "CBOR" + sfx}, **use["confirm"],
+                                          **common)
+        out.append(cbor)
+    responders, benefit = crit.codes_where("response"), crit.codes_where("benefit")
+    out.append(derive_param_response(pop, bor, responses=responders, set_values_to={"PARAMCD": "RSP" + sfx},
+                                     subject_keys=keys))
+    if use["has_confirmation"]:
+        out.append(derive_param_response(pop, cbor, responses=responders, set_values_to={"PARAMCD": "CRSP" + sfx},
+                                         subject_keys=keys))
+    out.append(derive_param_response(pop, bor, responses=benefit, set_values_to={"PARAMCD": "CB" + sfx},
+                                     subject_keys=keys))
+    if use["has_confirmation"]:
+        out.append(derive_param_response(pop, cbor, responses=benefit, set_values_to={"PARAMCD": "CCB" + sfx},
+                                         subject_keys=keys))
+    return out
+
+
+def landmark_parameter(ovr: pd.DataFrame, pop: pd.DataFrame, config: AdamConfig, item: dict, use: dict,
+                       index: int) -> pd.DataFrame:
+    """Response status at a scheduled time (``adrs.landmarks`` item): Y when the landmark assessment's response
+    is one of ``responders`` (and no progression came before it, when ``no_prior_progression``), else N."""
+    keys = config.subject_keys
+    crit = use["crit"]
+    where = f"adrs.landmarks[{index}]"
+    codes = crit.select(item["responders"], where=f"{where}.responders", file=config.path)
+    used = ovr.loc[ovr["ANL01FL"] == "Y"].merge(pop[keys], on=keys)
+    if item["confirmed"]:
+        conf = confirmed_responses(used, filter_source=None, subject_keys=keys, criterion=crit, **use["confirm"])
+        is_conf = pd.Series(used.index.isin(conf.index), index=used.index)
+    else:
+        is_conf = pd.Series(True, index=used.index)
+    if item["visit"] is not None:
+        cand = used.loc[char(used["AVISIT"]) == str(item["visit"])].assign(_D=0.0)
+    else:
+        lo, hi = item["window"] or [0, 0]
+        dist = used["ADY"] - float(item["day"])
+        cand = used.loc[(dist >= lo) & (dist <= hi)].assign(_D=dist.abs())
+    cand = cand.sort_values(keys + ["_D", "ADT"], kind="mergesort").drop_duplicates(keys, keep="first")
+    hit = cand["AVALC"].isin(codes) & is_conf.reindex(cand.index).fillna(False).astype(bool)
+    if item["no_prior_progression"]:
+        prog = used.loc[used["AVALC"].isin(crit.codes_where("progression"))].groupby(keys)["ADT"].min()
+        prog = prog.rename("_PDDT").reset_index()
+        cand = cand.merge(prog, on=keys, how="left").set_index(cand.index)
+        hit &= ~(cand["_PDDT"] < cand["ADT"])
+    cand = cand.assign(_Y=hit)
+    out = pop[keys].drop_duplicates().merge(cand[keys + ["ADT", "AVISIT", "SRCDOM", "SRCVAR", "SRCSEQ", "_Y"]],
+                                            on=keys, how="left")
+    yes = out["_Y"].eq(True)
+    out["AVALC"] = np.where(yes, "Y", "N")
+    out["AVAL"] = yes.astype("float64")
+    out["AVISIT"] = char(out["AVISIT"])
+    out["PARAMCD"] = item["paramcd"]
+    return out.drop(columns="_Y")
+
+
+def param_table(config: AdamConfig) -> dict[str, tuple[str, float]]:
+    """PARAMCD → (PARAM, PARAMN) of every ADRS parameter the spec asks for."""
+    cfg = config["adrs"]
+    table: dict[str, tuple[str, float]] = {}
+    for i, use in enumerate(criterion_uses(config)):
+        for code, (text, n) in PARAMS.items():
+            if code == "SUMDIAM":
+                continue
+            if code in ("CBOR", "CRSP", "CCB") and not use["has_confirmation"]:
+                continue
+            table[code + use["suffix"]] = (text.format(criterion=use["crit"].name), float(n + 10 * i))
+    table["SUMDIAM"] = (PARAMS["SUMDIAM"][0], float(PARAMS["SUMDIAM"][1]))
+    for j, item in enumerate(cfg["landmarks"], start=1):
+        table[item["paramcd"]] = (item["param"], float(100 + j))
+    for code, text in cfg["param_labels"].items():
+        if code in table:
+            table[code] = (str(text), table[code][1])
+    return table
+
+
 def build_adrs(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adrs"]
     keys = config.subject_keys
     nact = new_therapy_dates(src, config)
-    ovr = ovr_records(src, adsl, config, nact)
     pop = adsl.loc[mask(adsl, cfg["population"], where="adrs.population")]
-    common = dict(filter_source="ANL01FL == 'Y'", reference_date=cfg["reference_date"],
-                  ref_start_window=cfg["ref_start_window"], missing_as_ne=cfg["missing_as_ne"], subject_keys=keys)
-    pop_ovr = ovr.merge(pop[keys], on=keys)
-    bor = derive_param_bor(pop_ovr, pop, set_values_to={"PARAMCD": "BOR"}, **common)
-    cbor = derive_param_confirmed_bor(pop_ovr, pop, ref_confirm=cfg["ref_confirm"], max_nr_ne=cfg["max_nr_ne"],
-                                      accept_sd=cfg["accept_sd"], set_values_to={"PARAMCD": "CBOR"}, **common)
-    derived = [bor, cbor,
-               derive_param_response(pop, bor, set_values_to={"PARAMCD": "RSP"}, subject_keys=keys),
-               derive_param_response(pop, cbor, set_values_to={"PARAMCD": "CRSP"}, subject_keys=keys),
-               derive_param_response(pop, bor, responses=BENEFIT, set_values_to={"PARAMCD": "CB"}, subject_keys=keys),
-               derive_param_response(pop, cbor, responses=BENEFIT, set_values_to={"PARAMCD": "CCB"},
-                                     subject_keys=keys)]
     adsl_cols = keys + [c for c in ADSL_VARS if c in adsl.columns]
-    parts = [ovr]
+    parts, derived = [], []
+    ovrs = {}
+    for use in criterion_uses(config):
+        ovr = ovr_records(src, adsl, config, nact, use)
+        ovrs[use["suffix"]] = ovr
+        parts.append(ovr)
+        derived += response_parameters(ovr, pop, config, use)
+    for i, item in enumerate(cfg["landmarks"]):
+        use = use_for(config, item["criterion"], key=f"adrs.landmarks[{i}].criterion")
+        derived.append(landmark_parameter(ovrs[use["suffix"]], pop, config, item, use, i))
     for d in derived:
         d = d[[c for c in d.columns if c not in ADSL_VARS or c in keys]].merge(adsl[adsl_cols], on=keys, how="left")
         d = derive_vars_dy(d, "TRTSDT", {"ADY": "ADT"})
@@ -158,7 +301,8 @@ def build_adrs(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         if len(sums):
             parts.append(sums)
     adrs = pd.concat(parts, ignore_index=True)
-    adrs["PARAM"] = adrs["PARAMCD"].map(lambda p: PARAMS[p][0])
-    adrs["PARAMN"] = adrs["PARAMCD"].map(lambda p: float(PARAMS[p][1]))
+    table = param_table(config)
+    adrs["PARAM"] = adrs["PARAMCD"].map(lambda p: table[p][0])
+    adrs["PARAMN"] = adrs["PARAMCD"].map(lambda p: table[p][1])
     keep = [c for c in ORDER if c in adrs.columns]
     return adrs[keep].sort_values(keys + ["PARAMN", "ADT"], kind="mergesort").reset_index(drop=True)

@@ -12,7 +12,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
-from .._frame import char, mask, num, stable_sort, yn
+from .._frame import char, mask, names_in, num, stable_sort, yn
 from ..dates import derive_vars_dt, derive_vars_dtm
 from ..derive import derive_var_max_date, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -26,21 +26,37 @@ ORDER = DM_VARS[:4] + ["AGE", "AGEU", "AGEGR1", "AGEGR1N", "SEX", "RACE", "ETHNI
                        "PRIORLN", "EOSSTT", "DCSREAS", "DTHDT", "DTHDTF", "DTHFL", "DTHCAUS", "LSTALVDT"]
 
 
-def exposure_dates(ex: pd.DataFrame, treatments: list[str], keys: list[str]) -> pd.DataFrame:
+def exposure_dates(ex: pd.DataFrame, treatments: list[str], keys: list[str], *, zero_dose_counts=False,
+                   blank_end: str = "start") -> pd.DataFrame:
     """First start (date, datetime, time flag) and last end date per subject for the given EXTRT values.
 
-    Only doses actually given count (EXDOSE > 0 where EXDOSE is present).
+    Doses count when given: EXOCCUR is not 'N', and EXDOSE > 0 or missing; EXDOSE 0 counts too when
+    ``zero_dose_counts`` is True or lists the record's EXTRT (placebo). A blank EXENDTC ends the record on
+    its EXSTDTC (``blank_end="start"``) or gives no end (``"ignore"``).
+
+    >>> ex = pd.DataFrame({"USUBJID": ["1", "2"], "EXTRT": ["PLACEBO", "DRUG"], "EXDOSE": [0.0, 5.0],
+    ...                    "EXSTDTC": ["2024-01-02", "2024-01-03"], "EXENDTC": ["", "2024-01-09"]})
+    >>> exposure_dates(ex, ["PLACEBO", "DRUG"], ["USUBJID"], zero_dose_counts=["PLACEBO"])["SDT"].tolist()
+    [23377.0, 23378.0]
     """
     rows = ex.loc[char(ex["EXTRT"]).str.upper().isin([t.upper() for t in treatments])].copy()
+    if "EXOCCUR" in rows.columns:
+        rows = rows.loc[char(rows["EXOCCUR"]).str.upper() != "N"]
     if "EXDOSE" in rows.columns:
         dose = num(rows["EXDOSE"])
-        rows = rows.loc[dose.isna() | (dose > 0)]
+        given = dose.isna() | (dose > 0)
+        if zero_dose_counts is True:
+            given |= dose == 0
+        elif zero_dose_counts:
+            given |= (dose == 0) & char(rows["EXTRT"]).str.upper().isin([t.upper() for t in zero_dose_counts])
+        rows = rows.loc[given]
     if not len(rows):
         return pd.DataFrame(columns=keys + ["SDT", "SDTM", "STMF", "EDT", "EDTM"])
     rows = derive_vars_dt(rows, "S", "EXSTDTC")
     rows = derive_vars_dtm(rows, "S", "EXSTDTC", highest_imputation="h", time_imputation="first")
     end_dtc = "EXENDTC" if "EXENDTC" in rows.columns else "EXSTDTC"
-    rows[end_dtc] = char(rows[end_dtc]).where(char(rows[end_dtc]) != "", char(rows["EXSTDTC"]))
+    if blank_end == "start":
+        rows[end_dtc] = char(rows[end_dtc]).where(char(rows[end_dtc]) != "", char(rows["EXSTDTC"]))
     rows = derive_vars_dt(rows, "E", end_dtc)
     rows = derive_vars_dtm(rows, "E", end_dtc, highest_imputation="h", time_imputation="last", flag_imputation="none")
     first = stable_sort(rows, ["SDTM", "SDT"]).drop_duplicates(keys, keep="first")[keys + ["SDT", "SDTM", "STMF"]]
@@ -85,19 +101,23 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
         adsl["RFICDT"] = derive_vars_dt(extra, "RFIC", "RFICDTC")["RFICDT"]
 
     ex = src.get("EX")
-    prod = exposure_dates(ex, [cfg["product_extrt"]], keys)
+    opts = dict(zero_dose_counts=cfg["zero_dose_counts"], blank_end=cfg["blank_end"])
+    prod = exposure_dates(ex, list(cfg["product_extrt"]), keys, **opts)
     adsl = derive_vars_merged(adsl, prod, keys, {"TRTSDT": "SDT", "TRTSDTM": "SDTM", "TRTSTMF": "STMF",
                                                   "TRTEDT": "EDT", "TRTEDTM": "EDTM"}, name_add="EX")
     if cfg["lymphodepletion_extrt"]:
-        ld = exposure_dates(ex, list(cfg["lymphodepletion_extrt"]), keys)
+        ld = exposure_dates(ex, list(cfg["lymphodepletion_extrt"]), keys, **opts)
         adsl = derive_vars_merged(adsl, ld, keys, {"LDSTDT": "SDT"}, name_add="EX")
     adsl = _treatments(adsl, dm.reset_index(drop=True), cfg)
 
     for item in cfg["merged_vars"]:
         adsl = _merged_var(adsl, src, item, keys)
+    for item in cfg["date_vars"]:
+        adsl = _date_var(adsl, src, item, keys)
 
-    adsl = _death(adsl, dm.reset_index(drop=True), src, keys)
+    adsl = _death(adsl, dm.reset_index(drop=True), src, keys, cfg["dthcaus_sources"])
     adsl = _disposition(adsl, src, keys, cfg["eos_filter"])
+    adsl = _screen_failures(adsl, dm.reset_index(drop=True), cfg["screen_failure"])
     adsl = _last_alive(adsl, src, cfg["last_alive_sources"], keys)
 
     populations = {"ENRLFL": "USUBJID == USUBJID", "SAFFL": "TRTSDT == TRTSDT", **cfg["populations"]}
@@ -107,31 +127,54 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
 
 
 def _treatments(adsl: pd.DataFrame, dm: pd.DataFrame, cfg: dict) -> pd.DataFrame:
-    """TRT01P/TRT01A (+N): the spec's ``treatments`` groups arms by ARMCD / ACTARMCD (e.g. dose level x
-    route, pooling parts); without them the ``trt_planned``/``trt_actual`` DM variables are used as is,
-    numbered in ``trt_order``. TRT01A is blank for a subject never given the product."""
+    """TRT01P/TRT01A (+N): the spec's ``treatments`` group arms by ARMCD / ACTARMCD (e.g. dose level x route,
+    pooling parts); an arm code no group lists takes the ``trt_planned``/``trt_actual`` DM value as is,
+    numbered in ``trt_order`` after the groups. TRT01A of a subject never given the product follows
+    ``untreated_trt01a`` (blank, the planned group, or a text)."""
     treated = adsl["TRTSDT"].notna().to_numpy()
-    if cfg["treatments"]:
-        label = {code: t["label"] for t in cfg["treatments"] for code in t["armcd"]}
-        number = {code: float(t["n"]) for t in cfg["treatments"] for code in t["armcd"]}
-        planned, actual = char(dm["ARMCD"]), char(dm["ACTARMCD"])
-        unknown = sorted(set(planned[planned != ""]) - set(label))
-        if unknown:
-            raise SpecError("ARMCD not in any ADaM spec treatment group", column="adsl.treatments",
-                            value=unknown[0])
-        adsl["TRT01P"] = planned.map(label).fillna("").to_numpy()
-        adsl["TRT01PN"] = planned.map(number).astype("float64").to_numpy()
-        adsl["TRT01A"] = np.where(treated, actual.map(label).fillna("").to_numpy(), "")
-        adsl["TRT01AN"] = np.where(treated, actual.map(number).astype("float64").to_numpy(), np.nan)
-        missing = treated & (adsl["TRT01A"].to_numpy() == "")
-        if missing.any():
-            raise SpecError("treated subject's ACTARMCD not in any ADaM spec treatment group",
-                            column="adsl.treatments", value=char(dm["ACTARMCD"]).to_numpy()[missing][0])
+    groups = cfg["treatments"]
+    label = {code: t["label"] for t in groups for code in t["armcd"]}
+    number = {code: float(t["n"]) for t in groups for code in t["armcd"]}
+    codes_p = char(dm["ARMCD"]) if "ARMCD" in dm.columns else pd.Series("", index=dm.index)
+    codes_a = char(dm["ACTARMCD"]) if "ACTARMCD" in dm.columns else pd.Series("", index=dm.index)
+    text_p = char(dm[cfg["trt_planned"]]) if cfg["trt_planned"] in dm.columns else pd.Series("", index=dm.index)
+    text_a = char(dm[cfg["trt_actual"]]) if cfg["trt_actual"] in dm.columns else pd.Series("", index=dm.index)
+    planned = codes_p.map(label).where(codes_p.isin(list(label)), text_p).fillna("")
+    actual = codes_a.map(label).where(codes_a.isin(list(label)), text_a).fillna("")
+    listed_labels = {t["label"]: float(t["n"]) for t in groups}
+    start = max(listed_labels.values(), default=0.0)
+    others = sorted(v for v in set(planned) | set(actual) if v and v not in listed_labels and v not in cfg["trt_order"])
+    numbering = {**listed_labels, **{v: start + i for i, v in enumerate(list(cfg["trt_order"]) + others, start=1)
+                                     if v not in listed_labels}}
+    adsl["TRT01P"] = planned.to_numpy()
+    adsl["TRT01PN"] = planned.map(numbering).astype("float64").to_numpy()
+    untreated = cfg["untreated_trt01a"]
+    fill = planned.to_numpy() if untreated == "planned" else np.full(len(planned), untreated or "", dtype=object)
+    adsl["TRT01A"] = np.where(treated, actual.to_numpy(), fill)
+    adsl["TRT01AN"] = pd.Series(adsl["TRT01A"]).map(numbering).astype("float64").to_numpy()
+    return adsl
+
+
+def _date_var(adsl, src, item, keys):
+    """One spec ``date_vars`` item: the first/last date (numeric) of the records meeting ``filter``."""
+    data = src.with_supp(item["domain"])
+    data = data.loc[mask(data, item["filter"], where=f"adsl.date_vars {item['new_var']} filter")]
+    imp = item["imputation"]
+    data = derive_vars_dt(data, "_D", item["date"], highest_imputation=imp["highest"], date_imputation=imp["rule"])
+    data = data.loc[data["_DDT"].notna()]
+    picked = derive_vars_merged(adsl[keys], data, keys, {item["new_var"]: "_DDT"}, order=["_DDT"] + list(item["order"]),
+                                mode=item["mode"], name_add=item["domain"])
+    adsl[item["new_var"]] = num(picked[item["new_var"]]).to_numpy()
+    return adsl
+
+
+def _screen_failures(adsl, dm, spec):
+    """EOSSTT/DCSREAS of screen failures when ADSL keeps them (``adsl.screen_failure``)."""
+    if spec is None:
         return adsl
-    adsl["TRT01P"] = char(dm[cfg["trt_planned"]]).to_numpy()
-    adsl["TRT01A"] = np.where(treated, char(dm[cfg["trt_actual"]]).to_numpy(), "")
-    adsl["TRT01PN"] = _order_codes(adsl["TRT01P"], cfg["trt_order"])
-    adsl["TRT01AN"] = _order_codes(adsl["TRT01A"], cfg["trt_order"])
+    hit = mask(dm, spec["filter"], where="adsl.screen_failure.filter").to_numpy()
+    adsl["EOSSTT"] = np.where(hit, spec["eosstt"], adsl["EOSSTT"])
+    adsl["DCSREAS"] = np.where(hit, spec["dcsreas"] or "", adsl["DCSREAS"])
     return adsl
 
 
@@ -172,29 +215,29 @@ def _merged_var(adsl, src, item, keys):
     return adsl
 
 
-def _death(adsl, dm, src, keys):
+def _death(adsl, dm, src, keys, cause_sources):
     if "DTHDTC" in dm.columns:
         d = derive_vars_dt(dm[keys + ["DTHDTC"]], "DTH", "DTHDTC", highest_imputation="M", date_imputation="first")
         adsl = derive_vars_merged(adsl, d, keys, ["DTHDT", "DTHDTF"], name_add="DM")
     else:
         adsl["DTHDT"], adsl["DTHDTF"] = np.nan, ""
     dthfl = char(dm["DTHFL"]).to_numpy() if "DTHFL" in dm.columns else np.full(len(dm), "")
-    dm_flag = pd.Series(dthfl, index=dm.index)
-    adsl["DTHFL"] = np.where((dm_flag.to_numpy() == "Y") | adsl["DTHDT"].notna().to_numpy(), "Y", "")
-    adsl["DTHCAUS"] = ""
-    if src.has("DS"):
-        ds = src.get("DS")
-        if {"DSDECOD", "DSTERM"} <= set(ds.columns):
-            death = ds.loc[char(ds["DSDECOD"]) == "DEATH"]
-            adsl = derive_vars_merged(adsl, death, keys, {"DTHCAUS": "DSTERM"}, order=["DSSTDTC"] if
-                                      "DSSTDTC" in death.columns else [], mode="first", name_add="DS")
-    if src.has("AE"):
-        ae = src.get("AE")
-        if {"AEOUT", "AEDECOD"} <= set(ae.columns):
-            fatal = ae.loc[char(ae["AEOUT"]) == "FATAL"]
-            alt = derive_vars_merged(adsl[keys], fatal, keys, {"_C": "AEDECOD"}, mode="first", name_add="AE")["_C"]
-            adsl["DTHCAUS"] = np.where(char(adsl["DTHCAUS"]) == "", char(alt), char(adsl["DTHCAUS"]))
-    adsl["DTHCAUS"] = np.where(adsl["DTHFL"] == "Y", char(adsl["DTHCAUS"]), "")
+    adsl["DTHFL"] = np.where((dthfl == "Y") | adsl["DTHDT"].notna().to_numpy(), "Y", "")
+    cause = pd.Series("", index=adsl.index, dtype=object)
+    for i, item in enumerate(cause_sources):          # the first source with a value wins
+        if not src.has(item["domain"]):
+            continue
+        data = src.with_supp(item["domain"])
+        needed = {item["value"]} | {c.lstrip("-") for c in item["order"]} | names_in(item["filter"])
+        if not needed <= set(data.columns):          # a source the study's SDTM cannot give is skipped
+            continue
+        data = data.loc[mask(data, item["filter"], where=f"adsl.dthcaus_sources[{i}].filter")]
+        data = data.loc[char(data[item["value"]]) != ""]
+        got = derive_vars_merged(adsl[keys], data, keys, {"_C": item["value"]}, order=list(item["order"]),
+                                 mode="first", name_add=item["domain"])["_C"]
+        got = pd.Series(char(got).to_numpy(), index=adsl.index)
+        cause = cause.where(cause != "", got)
+    adsl["DTHCAUS"] = np.where(adsl["DTHFL"] == "Y", cause.to_numpy(), "")
     return adsl
 
 

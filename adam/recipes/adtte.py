@@ -1,42 +1,52 @@
-"""ADTTE: OS, PFS and DOR built with ``derive_param_tte`` from sources the spec configures.
+"""ADTTE: any number of time-to-event parameters declared in the spec as event and censoring sources.
 
-* OS: event death (ADSL DTHDT, traced to the DS death record); censored at the last known alive date
-  (the record behind ADSL LSTALVDT: the latest of the spec's last_alive_sources and TRTEDT), else at start.
-* PFS (options in the spec's ``adtte.pfs``): event = first PD (RS OVR) or death; censored at the last
-  adequate assessment (CR/PR/SD/NON-CR/NON-PD/PD) before the event. With ``censor_at_new_therapy``
-  assessments and events on/after the first new anticancer therapy are ignored (censored at the last
-  adequate assessment before it). With ``max_gap_days`` an event more than that many days after the last
-  adequate assessment (or the start when there is none: two or more missed assessments) is not
-  counted: censored at that assessment. With ``censor_no_baseline`` a subject without a baseline tumour
-  assessment is censored at the start. No adequate post-baseline assessment and no event → censored at
-  the start date.
-* DOR: responders only (first confirmed CR/PR if ``dor.confirmed``, else first CR/PR), from that date to
-  PD or death, the same censoring rules as PFS.
+Each ``adtte.parameters`` item names its start (an ADSL date, or the first response), its event sources,
+its censoring sources and the sources that end follow-up (``censor_at``); ``declared_parameter`` turns the
+declaration into admiral ``EventSource``/``CensorSource`` objects over per-subject frames and calls
+``derive_param_tte``. Built-in sources (docs/adam_yaml.md): death, progression (the criterion's progression
+codes), first_response, new_therapy, last_adequate_assessment, last_alive, start; plus the spec's
+``adtte.sources`` (any domain and date, e.g. an allogeneic transplant).
+
+Rules shared by every parameter:
+* assessments (progression, first response, last adequate assessment) count only after STARTDT; other
+  sources on or after it;
+* ``censor_at``: the first date of those sources ends follow-up: assessments and events on or after it are
+  ignored, censoring at the last adequate assessment before it;
+* ``max_gap_days``: an event more than that many days after the last adequate assessment before it (or
+  STARTDT when there is none) is not counted;
+* ``censor_no_baseline``: without a baseline assessment (``adtte.baseline_source``) no event counts and the
+  last-adequate-assessment censoring is at STARTDT;
+* ``last_adequate_assessment`` censors at STARTDT when there is no adequate assessment.
+
+``progression_frame`` / ``progression_sources`` are the same PFS rules on a ready subject frame (kept for
+direct use in Python).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from trialforge.errors import SpecError
+
 from ..config import AdamConfig
 from .._frame import char, mask, num
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
-from .adrs import ADSL_VARS, new_therapy_dates, ovr_records
+from .adrs import ADSL_VARS, new_therapy_dates, ovr_records, use_for
 from .sdtm_input import SdtmSource
 
-ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")
+ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")      # RECIST 1.1 (progression_frame's default)
+ASSESSMENT_SOURCES = ("progression", "first_response", "last_adequate_assessment")
 ORDER = ["STUDYID", "USUBJID", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "SAFFL", "EFFFL",
          "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "CNSR", "STARTDT", "ADT", "EVNTDESC", "CNSDTDSC",
          "SRCDOM", "SRCVAR", "SRCSEQ"]
-PARAMS = {"OS": ("Overall Survival (days)", 1), "PFS": ("Progression-Free Survival (days)", 2),
-          "DOR": ("Duration of Response (days)", 3)}
 
 
 def progression_frame(subjects: pd.DataFrame, ovr: pd.DataFrame, *, start: str, keys: list[str],
                       death_is_event: bool = True, censor_at_new_therapy: bool = True,
-                      max_gap_days: float | None = None, censor_no_baseline: bool = False) -> pd.DataFrame:
+                      max_gap_days: float | None = None, censor_no_baseline: bool = False,
+                      progression: tuple = ("PD",), adequate: tuple = ADEQUATE) -> pd.DataFrame:
     """Per subject: the candidate PD/death events and the censoring date under the PFS rules.
 
     ``subjects`` holds keys, ``start``, DTHDT, NACTDT (new therapy, may be missing) and HASBASE (bool);
@@ -53,13 +63,13 @@ def progression_frame(subjects: pd.DataFrame, ovr: pd.DataFrame, *, start: str, 
     if censor_at_new_therapy:
         a = a.loc[~(a["ADT"] >= a["NACTDT"])]
     a = a.sort_values(keys + ["ADT"], kind="mergesort")
-    pd_first = a.loc[a["AVALC"] == "PD"].drop_duplicates(keys)[keys + ["ADT", "SRCSEQ"]]
+    pd_first = a.loc[a["AVALC"].isin(progression)].drop_duplicates(keys)[keys + ["ADT", "SRCSEQ"]]
     s = s.merge(pd_first.rename(columns={"ADT": "PDDT", "SRCSEQ": "PDSEQ"}), on=keys, how="left")
     dth_ok = s["DTHDT"].notna() & (s["DTHDT"] >= s["STARTDT"]) if death_is_event else pd.Series(False, index=s.index)
     if censor_at_new_therapy:
         dth_ok &= ~(s["DTHDT"] >= s["NACTDT"])
     s["EVDT"] = np.fmin(s["PDDT"], s["DTHDT"].where(dth_ok))
-    adequate = a.loc[a["AVALC"].isin(ADEQUATE)].merge(s[keys + ["EVDT"]], on=keys)
+    adequate = a.loc[a["AVALC"].isin(adequate)].merge(s[keys + ["EVDT"]], on=keys)
     adequate = adequate.loc[adequate["EVDT"].isna() | (adequate["ADT"] < adequate["EVDT"])]
     last = adequate.drop_duplicates(keys, keep="last")[keys + ["ADT", "SRCSEQ"]]
     s = s.merge(last.rename(columns={"ADT": "LAADT", "SRCSEQ": "LASEQ"}), on=keys, how="left")
@@ -119,97 +129,251 @@ def death_trace(src: SdtmSource, adsl: pd.DataFrame, keys: list[str]) -> pd.Data
     return out.drop(columns="DTHDT")
 
 
-def overall_survival(src: SdtmSource, pop: pd.DataFrame, config: AdamConfig, start: str) -> pd.DataFrame:
-    """OS: death (traced by ``death_trace``) vs the latest date the subject was known alive.
-
-    The censoring sources are ADSL's LSTALVDT sources (spec ``adsl.last_alive_sources``) plus TRTEDT and the
-    start date, each a CensorSource over its own SDTM record, so the censoring date equals LSTALVDT and
-    SRCDOM/SRCVAR/SRCSEQ name the record it came from.
-    """
+def _has_baseline(src: SdtmSource, subjects: pd.DataFrame, start: str, config: AdamConfig) -> np.ndarray:
     keys = config.subject_keys
-    sources = {"adsl": pop}
-    death = EventSource("adsl", date="DTHDT", copy_vars={"SRCDOM": "DTHDOM", "SRCVAR": "DTHVAR", "SRCSEQ": "DTHSEQ"},
-                        set_values_to={"EVNTDESC": "DEATH", "CNSDTDSC": ""})
-    alive_desc = {"EVNTDESC": "LAST KNOWN ALIVE DATE", "CNSDTDSC": "LAST KNOWN ALIVE DATE"}
-    censors = [CensorSource("adsl", date=start, set_values_to={
-                   "EVNTDESC": "START OF TREATMENT", "CNSDTDSC": "START OF TREATMENT", "SRCDOM": "ADSL",
-                   "SRCVAR": start, "SRCSEQ": np.nan}),
-               CensorSource("adsl", date="TRTEDT", set_values_to={**alive_desc, "SRCDOM": "ADSL", "SRCVAR": "TRTEDT",
-                                                                   "SRCSEQ": np.nan})]
-    for i, item in enumerate(config["adsl"]["last_alive_sources"]):
-        domain = item["domain"].upper()
-        if not src.has(domain):
-            continue
-        data = src.get(domain)
-        data = data.loc[mask(data, item["filter"], where=f"last_alive_sources {domain}")]
-        seq = f"{domain}SEQ"
-        data = derive_vars_dt(data, "_L", item["date"])
-        data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
-        name = f"alive{i}"
-        sources[name] = data
-        censors.append(CensorSource(name, date="_LDT", copy_vars={"SRCSEQ": "_SEQ"},
-                                    set_values_to={**alive_desc, "SRCDOM": domain, "SRCVAR": item["date"]}))
-    return derive_param_tte(pop, sources, start_date=start, event_conditions=[death], censor_conditions=censors,
-                            set_values_to={"PARAMCD": "OS"}, subject_keys=keys)
-
-
-def _has_baseline(src: SdtmSource, subjects: pd.DataFrame, start: str, config: AdamConfig) -> pd.Series:
-    keys = config.subject_keys
-    spec = config["adtte"]["pfs"]["baseline_source"]
+    spec = config["adtte"]["baseline_source"]
     if not src.has(spec["domain"]):
-        return pd.Series(True, index=subjects.index)
+        return np.ones(len(subjects), dtype=bool)
     data = src.get(spec["domain"])
-    data = data.loc[mask(data, spec["filter"], where="adtte.pfs.baseline_source.filter")]
+    data = data.loc[mask(data, spec["filter"], where="adtte.baseline_source.filter")]
     d = derive_vars_dt(data[keys + [spec["date"]]], "B", spec["date"], highest_imputation="n")
     d = d.merge(subjects[keys + [start]], on=keys)
     base = d.loc[d["BDT"] <= num(d[start]), keys].drop_duplicates().assign(_B=True)
     return subjects[keys].merge(base, on=keys, how="left")["_B"].fillna(False).astype(bool).to_numpy()
 
 
-def build_adtte(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
+_RECORD_COLS = ["DT", "SRCDOM", "SRCVAR", "SRCSEQ", "DESC"]
+
+
+class TteContext:
+    """What every declared parameter reads: population, SDTM, OVR records per criterion (built once)."""
+
+    def __init__(self, src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig):
+        self.src, self.adsl, self.config = src, adsl, config
+        self.keys = config.subject_keys
+        cfg = config["adtte"]
+        start = cfg["start_date"]
+        pop = adsl.loc[mask(adsl, cfg["population"], where="adtte.population") & num(adsl[start]).notna()].copy()
+        self.pop = pop.merge(death_trace(src, pop, self.keys), on=self.keys, how="left")
+        self._nact = None
+        self._ovr: dict[str, pd.DataFrame] = {}
+
+    @property
+    def nact(self) -> pd.DataFrame:
+        if self._nact is None:
+            self._nact = new_therapy_dates(self.src, self.config)
+        return self._nact
+
+    def ovr(self, use: dict) -> pd.DataFrame:
+        if use["suffix"] not in self._ovr:
+            self._ovr[use["suffix"]] = ovr_records(self.src, self.adsl, self.config, self.nact, use)
+        return self._ovr[use["suffix"]]
+
+    def records(self, name: str, p: dict, use: dict | None) -> pd.DataFrame:
+        """All candidate records of a dated source: keys, DT, SRCDOM, SRCVAR, SRCSEQ, DESC."""
+        keys = self.keys
+        if name == "death":
+            d = self.pop.loc[num(self.pop["DTHDT"]).notna()]
+            return pd.DataFrame({**{k: d[k] for k in keys}, "DT": num(d["DTHDT"]), "SRCDOM": d["DTHDOM"],
+                                 "SRCVAR": d["DTHVAR"], "SRCSEQ": num(d["DTHSEQ"]), "DESC": "DEATH"})
+        if name in ("progression", "first_response"):
+            ovr = self.ovr(use)
+            crit = use["crit"]
+            if name == "progression":
+                codes = crit.codes_where("progression")
+                rows = ovr.loc[ovr["AVALC"].isin(codes)]
+                first = codes[0] if codes else ""
+                desc = rows["AVALC"].map(lambda c: "DISEASE PROGRESSION" if c == first
+                                         else crit.response(c).label.upper())
+            else:
+                codes = crit.select(p["responders"] or "response", where=f"adtte.parameters[{p['paramcd']}]"
+                                    ".responders", file=self.config.path)
+                rows = ovr.loc[(ovr["ANL01FL"] == "Y") & ovr["AVALC"].isin(codes)]
+                desc = "RESPONSE"
+            return pd.DataFrame({**{k: rows[k] for k in keys}, "DT": rows["ADT"], "SRCDOM": "RS", "SRCVAR": "RSDTC",
+                                 "SRCSEQ": num(rows["SRCSEQ"]), "DESC": desc})
+        if name == "new_therapy":
+            spec = self.config["new_therapy"]
+            if not spec["domain"]:
+                return pd.DataFrame(columns=keys + _RECORD_COLS)
+            return self._domain_records(spec["domain"], spec["date"], spec["filter"], "D", "first",
+                                        "NEW ANTICANCER THERAPY", "new_therapy.filter")
+        if name in self.config["adtte"]["sources"]:
+            spec = self.config["adtte"]["sources"][name]
+            imp = spec["imputation"]
+            return self._domain_records(spec["domain"], spec["date"], spec["filter"], imp["highest"], imp["rule"],
+                                        spec["description"] or name.upper(), f"adtte.sources.{name}.filter")
+        raise SpecError("unknown time-to-event source", file=self.config.path, column="adtte.parameters", value=name)
+
+    def _domain_records(self, domain, date, filt, highest, rule, desc, where) -> pd.DataFrame:
+        keys = self.keys
+        if not self.src.has(domain):
+            return pd.DataFrame(columns=keys + _RECORD_COLS)
+        data = self.src.get(domain)
+        data = data.loc[mask(data, filt, where=where)]
+        if date not in data.columns:
+            raise SpecError(f"{domain} has no variable {date}", file=self.config.path, column=where, value=date)
+        d = derive_vars_dt(data, "_S", date, highest_imputation=highest, date_imputation=rule)
+        seq = f"{domain.upper()}SEQ"
+        return pd.DataFrame({**{k: d[k] for k in keys}, "DT": d["_SDT"], "SRCDOM": domain.upper(), "SRCVAR": date,
+                             "SRCSEQ": num(d[seq]) if seq in d.columns else np.nan, "DESC": desc})
+
+
+def _first(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict: bool, last: bool = False):
+    """The first (or last) record per subject after (strict) / on or after STARTDT and before CUTDT."""
+    r = records.merge(subj[keys + ["STARTDT", "CUTDT"]], on=keys)
+    r = r.loc[r["DT"].notna() & ((r["DT"] > r["STARTDT"]) if strict else (r["DT"] >= r["STARTDT"]))]
+    r = r.loc[~(r["DT"] >= r["CUTDT"])]
+    r = r.sort_values(keys + ["DT"], kind="mergesort")
+    return r.drop_duplicates(keys, keep="last" if last else "first")[keys + _RECORD_COLS]
+
+
+def needs_rs(p: dict) -> bool:
+    """Whether a declared parameter reads response assessments (RS)."""
+    names = set(p["events"]) | set(p["censors"]) | set(p["censor_at"])
+    return p["start"] == "first_response" or bool(names & set(ASSESSMENT_SOURCES))
+
+
+def _start(p: dict, ctx: TteContext, use: dict | None) -> pd.DataFrame:
+    """Subjects of the parameter with STARTDT and the record it traces to (STSDOM/STSVAR/STSSEQ)."""
+    keys, cfg = ctx.keys, ctx.config["adtte"]
+    subj = ctx.pop.copy()
+    if p["start"] == "first_response":
+        crit = use["crit"]
+        codes = crit.select(p["responders"] or "response", where=f"adtte.parameters[{p['paramcd']}].responders",
+                            file=ctx.config.path)
+        used = ctx.ovr(use)
+        used = used.loc[used["ANL01FL"] == "Y"]
+        if p["confirmed"] and crit.confirmation is not None:
+            conf = confirmed_responses(used, filter_source=None, subject_keys=keys, criterion=crit, **use["confirm"])
+            first = conf.loc[conf["AVALC"].isin(codes)].drop_duplicates(keys)
+        else:
+            first = first_response_date(used, responses=codes, filter_source=None, subject_keys=keys, criterion=crit)
+        first = first[keys + ["ADT", "SRCSEQ"]].rename(columns={"ADT": "STARTDT", "SRCSEQ": "STSSEQ"})
+        subj = subj.merge(first, on=keys).assign(STSDOM="RS", STSVAR="RSDTC")
+        return subj.loc[subj["STARTDT"].notna()].reset_index(drop=True)
+    var = p["start"] or cfg["start_date"]
+    if var not in subj.columns:
+        raise SpecError("start names no ADSL variable", file=ctx.config.path,
+                        column=f"adtte.parameters[{p['paramcd']}].start", value=var)
+    subj["STARTDT"] = num(subj[var])
+    subj["STSDOM"], subj["STSVAR"], subj["STSSEQ"] = "ADSL", var, np.nan
+    return subj.loc[subj["STARTDT"].notna()].reset_index(drop=True)
+
+
+def declared_parameter(p: dict, ctx: TteContext) -> pd.DataFrame:
+    """One ``adtte.parameters`` declaration → ADTTE records (see the module docstring for the rules)."""
+    keys = ctx.keys
+    use = use_for(ctx.config, p["criterion"], key=f"adtte.parameters[{p['paramcd']}].criterion") \
+        if needs_rs(p) else None
+    subj = _start(p, ctx, use)
+    subj["CUTDT"], subj["CUTDESC"] = np.nan, ""
+    for name in p["censor_at"]:             # the earliest date of these sources ends follow-up
+        recs = ctx.records(name, p, use)
+        first = recs.loc[recs["DT"].notna()].sort_values(keys + ["DT"], kind="mergesort").drop_duplicates(keys)
+        subj = subj.merge(first[keys + ["DT", "DESC"]], on=keys, how="left")
+        earlier = subj["DT"].notna() & ~(subj["DT"] >= subj["CUTDT"])
+        subj["CUTDT"] = subj["CUTDT"].where(~earlier, subj["DT"])
+        subj["CUTDESC"] = np.where(earlier, char(subj["DESC"]), subj["CUTDESC"])
+        subj = subj.drop(columns=["DT", "DESC"])
+    frames: dict[str, pd.DataFrame] = {"subj": subj}
+    ev_cols = []
+    for i, name in enumerate(p["events"]):
+        first = _first(ctx.records(name, p, use), subj, keys, strict=name in ASSESSMENT_SOURCES)
+        first = first.rename(columns={c: f"E{i}{c}" for c in _RECORD_COLS})
+        subj = subj.merge(first, on=keys, how="left")
+        ev_cols.append(i)
+    subj["EVDT"] = subj[[f"E{i}DT" for i in ev_cols]].min(axis=1) if ev_cols else np.nan
+    if use is not None:
+        crit = use["crit"]
+        assessed = ctx.ovr(use).loc[lambda d: d["AVALC"].isin(crit.adequate)]
+        assessed = pd.DataFrame({**{k: assessed[k] for k in keys}, "DT": assessed["ADT"], "SRCDOM": "RS",
+                                 "SRCVAR": "RSDTC", "SRCSEQ": num(assessed["SRCSEQ"]), "DESC": ""})
+        assessed = assessed.merge(subj[keys + ["EVDT"]], on=keys)
+        assessed = assessed.loc[assessed["EVDT"].isna() | (assessed["DT"] < assessed["EVDT"])].drop(columns="EVDT")
+        last = _first(assessed, subj, keys, strict=True, last=True)
+        subj = subj.merge(last[keys + ["DT", "SRCSEQ"]].rename(columns={"DT": "LAADT", "SRCSEQ": "LASEQ"}), on=keys,
+                          how="left")
+    else:
+        subj["LAADT"], subj["LASEQ"] = np.nan, np.nan
+    has_base = _has_baseline(ctx.src, subj, "STARTDT", ctx.config) if p["censor_no_baseline"] else \
+        np.ones(len(subj), dtype=bool)
+    anchor = subj["LAADT"].fillna(subj["STARTDT"])
+    for i in ev_cols:
+        ok = subj[f"E{i}DT"].notna() & has_base
+        if p["max_gap_days"] is not None:
+            ok &= ~(subj[f"E{i}DT"] - anchor > p["max_gap_days"])
+        subj[f"E{i}OK"] = ok
+    at_start = subj["LAADT"].isna() | ~has_base
+    subj["CNSDT"] = subj["LAADT"].where(~at_start, subj["STARTDT"])
+    subj["CNSSEQ"] = subj["LASEQ"].where(~at_start, subj["STSSEQ"])
+    subj["CNSDOM"] = np.where(at_start, subj["STSDOM"], "RS")
+    subj["CNSVAR"] = np.where(at_start, subj["STSVAR"], "RSDTC")
+    subj["CNSDESC"] = np.select(
+        [~has_base, at_start, subj["CUTDT"].notna()],
+        ["NO BASELINE ASSESSMENT", "NO ADEQUATE POST-BASELINE ASSESSMENT",
+         "LAST ADEQUATE ASSESSMENT BEFORE " + char(subj["CUTDESC"])], "LAST ADEQUATE ASSESSMENT")
+    frames["subj"] = subj
+    events = [EventSource("subj", date=f"E{i}DT", filter=f"E{i}OK",
+                          copy_vars={"SRCDOM": f"E{i}SRCDOM", "SRCVAR": f"E{i}SRCVAR", "SRCSEQ": f"E{i}SRCSEQ",
+                                     "EVNTDESC": f"E{i}DESC"}, set_values_to={"CNSDTDSC": ""}) for i in ev_cols]
+    censors = []
+    for j, name in enumerate(p["censors"]):
+        censors += _censor_sources(name, j, p, ctx, use, subj, frames)
+    out = derive_param_tte(subj, frames, start_date="STARTDT", event_conditions=events, censor_conditions=censors,
+                           set_values_to={"PARAMCD": p["paramcd"]}, subject_keys=keys)
+    return out
+
+
+def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
+    keys = ctx.keys
+    if name == "last_adequate_assessment":
+        if use is None:
+            raise SpecError("last_adequate_assessment needs response assessments (RS)", file=ctx.config.path,
+                            column=f"adtte.parameters[{p['paramcd']}].censors", value=name)
+        return [CensorSource("subj", date="CNSDT", copy_vars={"SRCSEQ": "CNSSEQ", "EVNTDESC": "CNSDESC",
+                                                              "CNSDTDSC": "CNSDESC", "SRCDOM": "CNSDOM",
+                                                              "SRCVAR": "CNSVAR"})]
+    if name == "start":
+        desc = {"EVNTDESC": "START OF TREATMENT", "CNSDTDSC": "START OF TREATMENT"}
+        return [CensorSource("subj", date="STARTDT", copy_vars={"SRCDOM": "STSDOM", "SRCVAR": "STSVAR",
+                                                                "SRCSEQ": "STSSEQ"}, set_values_to=desc)]
+    if name == "last_alive":
+        alive = {"EVNTDESC": "LAST KNOWN ALIVE DATE", "CNSDTDSC": "LAST KNOWN ALIVE DATE"}
+        out = [CensorSource("subj", date="TRTEDT", set_values_to={**alive, "SRCDOM": "ADSL", "SRCVAR": "TRTEDT",
+                                                                  "SRCSEQ": np.nan})]
+        for i, item in enumerate(ctx.config["adsl"]["last_alive_sources"]):
+            domain = item["domain"].upper()
+            if not ctx.src.has(domain):
+                continue
+            data = ctx.src.get(domain)
+            data = data.loc[mask(data, item["filter"], where=f"adsl.last_alive_sources[{i}].filter")]
+            seq = f"{domain}SEQ"
+            data = derive_vars_dt(data, "_L", item["date"])
+            data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
+            frames[f"alive{i}"] = data
+            out.append(CensorSource(f"alive{i}", date="_LDT", copy_vars={"SRCSEQ": "_SEQ"},
+                                    set_values_to={**alive, "SRCDOM": domain, "SRCVAR": item["date"]}))
+        return out
+    first = _first(ctx.records(name, p, use), subj, keys, strict=False)
+    frames[f"cns{j}"] = first
+    return [CensorSource(f"cns{j}", date="DT", copy_vars={"SRCDOM": "SRCDOM", "SRCVAR": "SRCVAR", "SRCSEQ": "SRCSEQ",
+                                                          "EVNTDESC": "DESC", "CNSDTDSC": "DESC"})]
+
+
+def build_adtte(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, *, parameters: list | None = None
+                ) -> pd.DataFrame:
     cfg = config["adtte"]
     keys = config.subject_keys
-    start = cfg["start_date"]
-    pop = adsl.loc[mask(adsl, cfg["population"], where="adtte.population") & num(adsl[start]).notna()].copy()
-    params = []
-    pop = pop.merge(death_trace(src, pop, keys), on=keys, how="left")
-    if "OS" in cfg["parameters"]:
-        params.append(overall_survival(src, pop, config, start))
-    need_rs = {"PFS", "DOR"} & set(cfg["parameters"])
-    if need_rs:
-        nact = new_therapy_dates(src, config)
-        ovr = ovr_records(src, adsl, config, nact)
-        pfs_cfg = cfg["pfs"]
-        subjects = pop.merge(nact, on=keys, how="left")
-        subjects["HASBASE"] = _has_baseline(src, subjects, start, config)
-        opts = dict(keys=keys, death_is_event=pfs_cfg["death_is_event"],
-                    censor_at_new_therapy=pfs_cfg["censor_at_new_therapy"], max_gap_days=pfs_cfg["max_gap_days"],
-                    censor_no_baseline=pfs_cfg["censor_no_baseline"])
-        if "PFS" in cfg["parameters"]:
-            frame = progression_frame(subjects, ovr, start=start, **opts)
-            events, censors = progression_sources("pfs")
-            params.append(derive_param_tte(frame, {"pfs": frame}, start_date="STARTDT", event_conditions=events,
-                                           censor_conditions=censors, set_values_to={"PARAMCD": "PFS"},
-                                           subject_keys=keys))
-        if "DOR" in cfg["parameters"]:
-            acfg = config["adrs"]
-            used = ovr.loc[ovr["ANL01FL"] == "Y"]
-            if cfg["dor"]["confirmed"]:
-                conf = confirmed_responses(used, filter_source=None, ref_confirm=acfg["ref_confirm"],
-                                           max_nr_ne=acfg["max_nr_ne"], accept_sd=acfg["accept_sd"], subject_keys=keys)
-                first = conf.drop_duplicates(keys)[keys + ["ADT"]]
-            else:
-                first = first_response_date(used, filter_source=None, subject_keys=keys)[keys + ["ADT"]]
-            resp = subjects.merge(first.rename(columns={"ADT": "RSPDT"}), on=keys)
-            resp = resp.loc[resp["RSPDT"].notna()]
-            frame = progression_frame(resp, ovr, start="RSPDT", **{**opts, "censor_no_baseline": False})
-            events, censors = progression_sources("dor")
-            params.append(derive_param_tte(frame, {"dor": frame}, start_date="STARTDT", event_conditions=events,
-                                           censor_conditions=censors, set_values_to={"PARAMCD": "DOR"},
-                                           subject_keys=keys))
-    adtte = pd.concat(params, ignore_index=True) if params else pd.DataFrame(columns=keys + ["PARAMCD"])
-    adtte["PARAM"] = adtte["PARAMCD"].map(lambda p: PARAMS[p][0])
-    adtte["PARAMN"] = adtte["PARAMCD"].map(lambda p: float(PARAMS[p][1]))
+    declared = cfg["parameters"] if parameters is None else parameters
+    ctx = TteContext(src, adsl, config)
+    params = [declared_parameter(p, ctx) for p in declared]
+    adtte = pd.concat(params, ignore_index=True) if params else pd.DataFrame(
+        columns=keys + ["PARAMCD", "CNSR", "EVNTDESC", "CNSDTDSC"])
+    names = {p["paramcd"]: (p["param"] or f"{p['paramcd']} (days)", float(i)) for i, p in
+             enumerate(cfg["parameters"], start=1)}
+    adtte["PARAM"] = adtte["PARAMCD"].map(lambda c: names[c][0])
+    adtte["PARAMN"] = adtte["PARAMCD"].map(lambda c: names[c][1])
     adtte["AVALU"] = "DAYS"
     adtte["EVNTDESC"] = char(adtte["EVNTDESC"])
     adtte["CNSDTDSC"] = np.where(adtte["CNSR"] == 1, char(adtte["CNSDTDSC"]), "")

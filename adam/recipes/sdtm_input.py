@@ -21,7 +21,9 @@ class SdtmSource:
         self._frames: dict[str, pd.DataFrame] = {}
         for name, ds in sdtm.items():
             frame = ds.frame if isinstance(ds, Dataset) else ds
-            self._frames[str(name).upper()] = normalize_sdtm(frame)
+            norm = normalize_sdtm(frame)
+            norm.attrs["name"] = str(name).upper()       # named in errors (e.g. a date variable missing)
+            self._frames[str(name).upper()] = norm
         self._with_supp: dict[str, pd.DataFrame] = {}
 
     def has(self, name: str) -> bool:
@@ -42,7 +44,9 @@ class SdtmSource:
         if name not in self._with_supp:
             parent = self.get(name)
             supp = self.get(f"SUPP{name}", required=False)
-            self._with_supp[name] = merge_supp(parent, supp, name) if len(supp) else parent
+            merged = merge_supp(parent, supp, name) if len(supp) else parent
+            merged.attrs["name"] = name
+            self._with_supp[name] = merged
         return self._with_supp[name]
 
 
