@@ -23,15 +23,28 @@ def _widths(res: TableResult) -> list[float]:
     """Relative column widths from the content: a free-text column (DLT terms) gets more room than
     an 'n (%)' column; the stub gets what its longest label needs, within limits."""
     def need(texts, lo, hi):
-        longest = max((len(t) for t in texts), default=0)
-        return min(max(0.085 * longest + 0.15, lo), hi)
+        widest = max((_text_in(t) for t in texts), default=0)
+        return min(max(widest + CELL_PAD_IN + 0.12, lo), hi)
     head_words = [[w for t, span in h for w in [t] * span] for h in res.header[-1:]] or [[]]
+    cells = align_decimals(res.rows, res.ncols)
     cols = []
     for j in range(res.ncols):
-        texts = [r.cells[j] for r in res.rows] + [max(head_words[0][j].split(), key=len, default="")]
-        cols.append(need(texts, 0.75, 2.8))
-    stub = need([r.label for r in res.rows], 1.8, 3.0)
-    return [stub] + cols
+        texts = [c[j] for c in cells] + [max(head_words[0][j].split(), key=len, default="")]
+        cols.append(need(texts, 0.6, 2.8))
+    stub = need([r.label for r in res.rows] + [res.stub_header], 1.5, 3.0)
+    widths = [stub] + cols
+    if sum(widths) <= TABLE_W:
+        return widths
+    # too wide: columns whose texts cannot wrap (no spaces: ids, dates, counts) keep their width; the
+    # free-text columns share what is left in proportion to their need
+    texts = [[r.label for r in res.rows]] + [[c[j] for c in cells] for j in range(res.ncols)]
+    rigid = [not any(" " in t.strip() for t in col) for col in texts]
+    fixed = sum(w for w, r in zip(widths, rigid) if r)
+    flex = sum(w for w, r in zip(widths, rigid) if not r)
+    if flex == 0 or fixed >= TABLE_W - 0.6 * sum(not r for r in rigid):
+        return widths                     # rtflite scales everything; nothing better to do
+    scale = (TABLE_W - fixed) / flex
+    return [w if r else max(w * scale, 0.6) for w, r in zip(widths, rigid)]
 
 
 def _titles(res: TableResult) -> list[str]:
@@ -42,7 +55,7 @@ def _titles(res: TableResult) -> list[str]:
 PAGE_W, PAGE_H = 11.0, 8.5
 MARGIN = [1.0, 1.0, 1.2, 1.0, 0.5, 0.5]          # left, right, top, bottom, header, footer
 TABLE_W = PAGE_W - MARGIN[0] - MARGIN[1]
-BODY_H_PT = (PAGE_H - MARGIN[2] - MARGIN[3]) * 72 * 0.92     # 8% slack for renderer differences
+BODY_H_PT = (PAGE_H - MARGIN[2] - MARGIN[3]) * 72 * 0.90     # 10% slack for renderer differences
 LINE_PT = 9 * 1.2 + 1.6                          # 9 pt text, 15 twips before and after
 TITLE_PT = 12 * 1.2 + 6.5
 CELL_PAD_IN = 0.16                               # gap + cell margins
@@ -51,12 +64,13 @@ CELL_PAD_IN = 0.16                               # gap + cell margins
 @functools.lru_cache(maxsize=20000)
 def _word_in(word: str, size: float) -> float:
     from rtflite.strwidth import get_string_width
-    return get_string_width(word, font=1, font_size=size)
+    return 1.06 * get_string_width(word.replace(NBSP, " "), font=1, font_size=size)   # 6% margin for renderers
 
 
 def _lines(text: str, width_in: float, size: float = 9) -> int:
     """Lines a cell needs at `width_in` (word wrap estimated with rtflite's font metrics)."""
     avail = max(width_in - CELL_PAD_IN, 0.3)
+    text = str(text)
     space = _word_in(" ", size)
     total = 0
     for part in str(text).replace("\\line ", "\n").split("\n"):
@@ -77,8 +91,9 @@ def _abs_widths(widths: list[float]) -> list[float]:
     return [TABLE_W * w / tot for w in widths]
 
 
-def _row_height(cells: list[str], widths_in: list[float]) -> float:
-    return max(_lines(c, w) for c, w in zip(cells, widths_in)) * LINE_PT
+def _row_height(cells: list[str], widths_in: list[float], indent: int = 0, bold: bool = False) -> float:
+    stub = widths_in[0] - indent * INDENT_TWIPS / 1440 - (0.1 * widths_in[0] if bold else 0)
+    return max(_lines(c, w) for c, w in zip(cells, [stub] + list(widths_in[1:]))) * LINE_PT
 
 
 def paginate(res: TableResult, widths: list[float], footnote_pt: float) -> list[list[int]]:
@@ -88,7 +103,7 @@ def paginate(res: TableResult, widths: list[float], footnote_pt: float) -> list[
     head_pt = sum(_row_height([res.stub_header if k == 0 else ""] + _expand_header(h), _span_widths(h, abs_w))
                   for k, h in enumerate(res.header))
     fixed = 3 * TITLE_PT + head_pt
-    heights = [_row_height([r.label] + r.cells, abs_w) for r in res.rows]
+    heights = [_row_height([r.label] + r.cells, abs_w, r.indent, r.header) for r in res.rows]
     pages: list[list[int]] = [[]]
     used = fixed
     for i, h in enumerate(heights):
@@ -138,7 +153,8 @@ def _ancestors(rows, i: int) -> list[int]:
 
 
 CONT = " (cont.)"
-FIGURE_SPACE = "\u2007"
+NBSP = "\u00a0"
+FIGURE_SPACE = NBSP * 2   # two no-break spaces = one digit in Times/Liberation Serif (U+2007 is missing from many fonts)
 _NPCT = re.compile(r"^(\d+)(?: \((\d+\.\d+)\))?$")
 
 
@@ -156,12 +172,14 @@ def page_rows(res: TableResult, pages: list[list[int]]) -> list[list[Row]]:
     return out
 
 
-def align_decimals(rows: list[Row], ncols: int) -> list[list[str]]:
-    """Cells padded with figure spaces so that counts and percentages line up in a centred column."""
+def align_decimals(rows: list[Row], ncols: int, ref: list[Row] | None = None) -> list[list[str]]:
+    """Cells padded so that counts and percentages line up (widths from `ref`, the whole table, so
+    every page pads alike)."""
     cells = [list(r.cells) for r in rows]
+    ref_cells = [list(r.cells) for r in (ref if ref is not None else rows)]
     for j in range(ncols):
         parsed = [_NPCT.match(c[j]) for c in cells]
-        hits = [m for m in parsed if m]
+        hits = [m for m in (_NPCT.match(c[j]) for c in ref_cells) if m]
         if len(hits) < 2:
             continue
         wn = max(len(m.group(1)) for m in hits)
@@ -170,10 +188,25 @@ def align_decimals(rows: list[Row], ncols: int) -> list[list[str]]:
             if not m:
                 continue
             n = FIGURE_SPACE * (wn - len(m.group(1))) + m.group(1)
-            pct = f" ({FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else \
-                (FIGURE_SPACE * (wp + 3) if wp else "")
+            pct = f"{NBSP}({FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else ""
             c[j] = n + pct
     return cells
+
+
+def aligned_columns(res: TableResult) -> set[int]:
+    """Data columns whose cells are counts / 'n (%)' (decimal-aligned: left-justified after padding,
+    the block centred by a left indent)."""
+    out = set()
+    for j in range(res.ncols):
+        vals = [r.cells[j] for r in res.rows if r.cells[j]]
+        if len(vals) >= 2 and all(_NPCT.match(v) for v in vals):
+            out.add(j)
+    return out
+
+
+def _text_in(text: str, size: float = 9) -> float:
+    return sum(_word_in(w, size) for w in text.split(" ")) + \
+        _word_in(" ", size) * text.count(" ")
 
 
 def _running(page: dict, population: str, program: str):
@@ -213,7 +246,7 @@ def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
 
 def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes) -> str:
     cols = [f"c{i}" for i in range(res.ncols + 1)]
-    cells = align_decimals(rows, res.ncols)
+    cells = align_decimals(rows, res.ncols, res.rows)
     data = {cols[0]: [r.label for r in rows]}
     for j in range(res.ncols):
         data[cols[j + 1]] = [c[j] for c in cells]
@@ -231,10 +264,17 @@ def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes
                                            text_convert=[[False] * len(text)]))
     nrow = max(len(rows), 1)
     wrap = [j for j in range(res.ncols) if any(len(r.cells[j]) > WRAP_AT for r in res.rows)]
+    aligned = aligned_columns(res)
+    abs_w = _abs_widths(widths)
+    pad = [0] * res.ncols
+    for j in aligned:                       # centre the aligned block in the column
+        widest = max((_text_in(c[j]) for c in align_decimals(res.rows, res.ncols)), default=0)
+        pad[j] = max(0, int((abs_w[j + 1] - CELL_PAD_IN - widest) / 2 * 1440))
     body = rtf.RTFBody(
         col_rel_width=widths,
-        text_justification=[["l"] + ["l" if j in wrap else "c" for j in range(res.ncols)] for _ in range(nrow)],
-        text_indent_left=[[INDENT_TWIPS * r.indent] + [0] * res.ncols for r in rows] or None,
+        text_justification=[["l"] + ["l" if j in wrap or j in aligned else "c" for j in range(res.ncols)]
+                            for _ in range(nrow)],
+        text_indent_left=[[INDENT_TWIPS * r.indent] + pad for r in rows] or None,
         text_format=[["b" if r.header else ""] + [""] * res.ncols for r in rows] or None,
         text_convert=[[False] * (res.ncols + 1) for _ in range(nrow)],
     )
@@ -247,7 +287,7 @@ def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes
 
 def join_rtf(docs: list[str]) -> str:
     """One RTF from per-page rtflite documents: the first keeps its preamble (fonts, running header
-    and footer, page setup); the others contribute their body, each after a page break."""
+    and footer, page setup); the others contribute their body, each starting a new page."""
     if len(docs) == 1:
         return docs[0]
     parts = []
@@ -258,13 +298,18 @@ def join_rtf(docs: list[str]) -> str:
         if k:
             cut = body.index("\\margl")
             body = body[body.index("\n", cut) + 1:]
-            parts.append("\\page\n")
+            # the page's first paragraph (its title) starts a new page: \pagebb is honoured by Word and
+            # LibreOffice alike, where a bare \page after a table is not
+            first = body.index("{\\pard")
+            body = body[:first] + "{\\pard\\pagebb" + body[first + len("{\\pard"):]
         parts.append(body)
     return "".join(parts) + "}\n"
 
 
 def _ascii_rtf(text: str) -> str:
-    """Non-ASCII characters rtflite left as is (Latin-1: ×, µ, ±) as RTF Unicode escapes."""
+    """Non-ASCII characters rtflite left as is (Latin-1: ×, µ, ±) as RTF Unicode escapes; every table
+    row kept on one page (\\trkeep), so a wrapped row never splits across a page break."""
+    text = text.replace("\\trowd", "\\trowd\\trkeep")
     return "".join(ch if ord(ch) < 128 else f"\\uc1\\u{ord(ch)}*" for ch in text)
 
 
