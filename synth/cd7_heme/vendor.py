@@ -37,7 +37,7 @@ CYTOKINES = [("CRP", "C-Reactive Protein", "CYTOKINES", "mg/L", 0, 10), ("IL6", 
 def lymphocytes(s: Subject, d: int, base: float) -> float:
     """Absolute lymphocytes (10^9/L) on day d: lymphodepleted, then CAR-T expansion, then recovery."""
     r = d - s.infusion
-    if r < -5:
+    if r <= -5:                         # day -5 samples are drawn before the first lymphodepletion dose
         return base
     if r <= 4:
         return 0.08 + 0.02 * (r + 5)
@@ -140,7 +140,9 @@ def flow(s: Subject, seed: int) -> list[dict]:
             frac = min(0.85, 0.15 + (d - s.hsct) / 200)
         else:
             car_frac = min(0.95, car_copies(s, d) * s.pk["cells_per_copy"] / max(lym_ul, 1))
-            frac = max(0.002, (1 - car_frac) * min(0.6, max(0.01, (r - 60) / 400))) if r > 0 else base_cd7 * 0.7
+            recovery = min(0.6, max(0.01, (r - 60) / 400))
+            early = base_cd7 * 0.7 * np.exp(-r / 2)      # CD7+ cells cleared over the first week
+            frac = max(0.002, (1 - car_frac) * max(recovery, early)) if r > 0 else base_cd7 * 0.7
         frac *= rng.lognormal(0, 0.1)
         rows += [("CD7+ cells", "Flow cytometry", lym_ul * frac, "cells/uL", 1.0),
                  ("CD7+ cells, % of lymphocytes", "Flow cytometry", min(99.0, 100 * frac), "%", None)]
