@@ -253,7 +253,9 @@ def adam(sdtm):
     from trialforge.pipeline import build_adam_stage
     from trialforge.specs.study import load_study
     datasets, _extra = build_adam_stage(load_study(STUDY_DIR), sdtm[2])
-    return {name: ds.frame for name, ds in datasets.items()}
+    frames = {name: ds.frame for name, ds in datasets.items()}
+    frames["_datasets"] = datasets
+    return frames
 
 
 CRITERION_CODE = {"MORPHOLOGIC LEUKEMIA-FREE STATE": "MLFS"}
@@ -279,7 +281,7 @@ def test_adpp_auc_0_28_equals_the_trapezoid_by_hand(sdtm, adam):
     by_hand = auc_0_28_nominal(day, one.PCSTRESN.astype(float).fillna(0.0))
     pp = adam["ADPP"]
     hit = pp[(pp.USUBJID == f"{STUDYID}-01-001") & pp.PARAMCD.str.startswith("AUC")
-             & (pp.filter(regex="^(PCTESTCD|PARCAT1|ANALYTE)$").eq("CD7CAR").any(axis=1))]
+             & (pp.filter(regex="^(PCTESTCD|PARCAT1|PARCAT2|ANALYTE)$").eq("CD7CAR").any(axis=1))]
     assert len(hit) == 1
     assert float(hit.AVAL.iloc[0]) == pytest.approx(by_hand, rel=1e-6)
 
@@ -304,3 +306,16 @@ def test_adtte_os_and_transplant_censored_pfs_from_sdtm(sdtm, adam):
         pfs = tte[(tte.USUBJID == usubjid) & (tte.PARAMCD == "PFS")].iloc[0]
         assert pfs.CNSR == 1
         assert pfs.AVAL == (last - start[usubjid]).days + 1
+
+
+def test_landmark_table_shows_the_sdtm_recomputation(sdtm, adam, tmp_path):
+    """T 14.2.1.6 (study catalogue) prints the landmark ORR recomputed from SDTM in its Total column."""
+    import json
+    from trialforge.specs.study import load_study
+    from trialforge.tables.build import build_study_tables
+    build_study_tables(load_study(STUDY_DIR), adam["_datasets"], tmp_path, only=["14.2.1.6"])
+    table = json.loads((tmp_path / "t_14_2_1_6.json").read_text(encoding="utf-8"))
+    total = {r["label"]: r["cells"][-1] for r in table["rows"]}
+    for month, visit in (("1", "MONTH 1"), ("3", "MONTH 3"), ("6", "MONTH 6")):
+        n, big_n = landmark_orr(sdtm[0]["RS"], sdtm[0]["DM"], visit)
+        assert total[f"Overall response at month {month}, n (%)"] == f"{n} ({100 * n / big_n:.1f})"
