@@ -16,11 +16,17 @@ Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
 
 
 def char(series: pd.Series) -> pd.Series:
-    """Text view of a column as object dtype: stripped, missing (NaN/None/blank) as ""."""
-    values = series.astype(object)
-    out = values.where(values.notna(), "")
-    out = out.map(lambda v: v.strip() if isinstance(v, str) else _num_text(v))
-    return pd.Series(out.to_numpy(dtype=object), index=series.index, name=series.name, dtype=object)
+    """Text view of a column as object dtype: stripped, missing (NaN/None/blank) as "".
+
+    Computed once per distinct value (columns repeat a lot), so large frames stay fast.
+
+    >>> char(pd.Series([" a", None, 2.0, float("nan"), 2.5])).tolist()
+    ['a', '', '2', '', '2.5']
+    """
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques] + [""], dtype=object)
+    out = table[codes] if len(codes) else np.array([], dtype=object)
+    return pd.Series(out, index=series.index, name=series.name, dtype=object)
 
 
 def _num_text(value) -> str:

@@ -67,6 +67,10 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
     labels = {item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"] + config["adsl"]["date_vars"]
               if item["label"]}
     labels.update({f: item["label"] for f, item in config["adae"]["category_flags"].items() if item["label"]})
+    ref = config["study"]["wording"]["reference"]
+    unit = {"day": "days", "h": "h", "min": "min"}[config["pk"]["time_unit"]]
+    labels.update({"AFRLT": f"Act Rel Time from {ref} ({unit})"[:40],
+                   "NFRLT": f"Nom Rel Time from {ref} ({unit})"[:40]})
     adsl_frame = adsl.build_adsl(src, config)
     out = {"ADSL": make_dataset("ADSL", adsl_frame, adsl.ORDER, labels, config)}
 

@@ -56,7 +56,7 @@ VALUE_SOURCE = {"domain": REQUIRED, "value": REQUIRED, "filter": None, "order": 
 AGE_GROUP = {"label": REQUIRED, "ge": None, "lt": None}
 CATEGORY_FLAG = {"filter": REQUIRED, "label": None}
 CRITERION_USE = {"criterion": REQUIRED, "ovr_filter": REQUIRED, "suffix": REQUIRED, "ref_start_window": None,
-                 "ref_confirm": None, "max_nr_ne": None, "accept_sd": None, "label": None}
+                 "ref_confirm": None, "max_nr_ne": None, "accept_sd": None}
 LANDMARK = {"paramcd": REQUIRED, "param": REQUIRED, "criterion": None, "visit": None, "day": None,
             "window": None, "responders": "response", "confirmed": False, "no_prior_progression": True}
 TTE_PARAM = {"paramcd": REQUIRED, "param": None, "criterion": None, "start": None, "responders": None,
@@ -216,7 +216,48 @@ def _merge(schema, given, where: str, file) -> Any:
         if schema is REQUIRED:
             raise SpecError(f"required key {where} is missing", file=file, column=where)
         return copy.deepcopy(schema)
+    _check_type(schema, given, where, file)
     return given
+
+
+# required keys that are not text (the others must be text)
+_REQUIRED_KINDS = {"adsl.treatments[].n": (int, float), "adsl.treatments[].armcd": (list,),
+                   "adsl.product_extrt": (str, list), "pk.intervals[].start": (int, float),
+                   "pk.intervals[].end": (int, float)}
+# keys whose value may be a name or a list of names, or true/false or a list (checked in _normalise)
+_SHORTHANDS = {"adsl.lymphodepletion_extrt", "pk.specimens", "adsl.zero_dose_counts",
+               "adrs.landmarks[].responders"}
+
+
+def _check_type(default, given, where: str, file) -> None:
+    """A value of the wrong kind (text for a number, a word for true/false...) names the key."""
+    path = re_index(where)
+    if default is REQUIRED:
+        kinds = _REQUIRED_KINDS.get(path, (str,))
+        if not isinstance(given, kinds) or isinstance(given, bool):
+            raise SpecError(f"{where} has the wrong kind of value", file=file, column=where, value=given)
+        return
+    if default is None or path in _SHORTHANDS:
+        return
+    if isinstance(default, bool):
+        ok = isinstance(given, bool)
+    elif isinstance(default, (int, float)):
+        ok = isinstance(given, (int, float)) and not isinstance(given, bool)
+    elif isinstance(default, str):
+        ok = isinstance(given, str)
+    elif isinstance(default, list):
+        ok = isinstance(given, list)
+    else:
+        ok = True
+    if not ok:
+        kind = {bool: "true or false", int: "a number", float: "a number", str: "text", list: "a list"}[type(default)]
+        raise SpecError(f"{where} must be {kind}", file=file, column=where, value=given)
+
+
+def re_index(where: str) -> str:
+    """``a.b[3].c`` → ``a.b[].c`` (the schema path of a list item's key)."""
+    import re
+    return re.sub(r"\[\d+\]", "[]", where)
 
 
 def key_paths(schema=REQUIRED, prefix: str = "") -> list[str]:
@@ -292,7 +333,38 @@ def adam_config_from_dict(data: dict, *, path=None) -> AdamConfig:
                                            for p in sections["adtte"]["parameters"]]
     _normalise(sections, path)
     _check_values(sections, path)
+    _check_criteria(sections, path)
     return AdamConfig(sections=sections, path=None if path is None else str(path))
+
+
+def _check_criteria(s: dict, file) -> None:
+    """Every criterion named exists (shipped or the study's files) and every responder selector fits it."""
+    from .criteria import get_criterion, load_criteria
+    folder = Path(file).parent if file is not None else None
+    files = [(folder / f if folder else Path(f)) for f in s["study"]["criteria_files"]]
+    known = load_criteria(files=files) if files else (load_criteria(folder) if folder else load_criteria())
+    r = s["adrs"]
+    uses = {"": get_criterion(known, r["criterion"], file=file, key="adrs.criterion")}
+    for i, m in enumerate(r["more_criteria"]):
+        uses[m["suffix"]] = uses[m["criterion"]] = get_criterion(known, m["criterion"], file=file,
+                                                                 key=f"adrs.more_criteria[{i}].criterion")
+    uses[r["criterion"]] = uses[""]
+
+    def pick(name, key):
+        if name is None:
+            return uses[""]
+        if name not in uses:
+            raise SpecError("names a criterion ADRS does not use (adrs.criterion or adrs.more_criteria)",
+                            file=file, column=key, value=name)
+        return uses[name]
+    for i, lm in enumerate(r["landmarks"]):
+        pick(lm["criterion"], f"adrs.landmarks[{i}].criterion").select(
+            lm["responders"], where=f"adrs.landmarks[{i}].responders", file=file)
+    for p in s["adtte"]["parameters"]:
+        key = f"adtte.parameters[{p['paramcd']}]"
+        crit = pick(p["criterion"], f"{key}.criterion")
+        if p["responders"] is not None:
+            crit.select(p["responders"], where=f"{key}.responders", file=file)
 
 
 def _names(value, where: str, file) -> list[str]:

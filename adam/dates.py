@@ -37,12 +37,18 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     [[2019, 2, -1, -1, -1, -1], [2019, -1, 7, -1, -1, -1], [2020, 3, 1, 10, 15, -1]]
     """
     text = char(dtc)
-    parts = text.str.extract(_ISO)
-    bad = parts.isna().all(axis=1) & (text != "") | ~text.str.match(_ISO)
+    codes, uniques = pd.factorize(text)            # parse each distinct text once, then spread
+    uniq = pd.Series(uniques, dtype=object)
+    parts = uniq.str.extract(_ISO) if len(uniq) else pd.DataFrame(columns=list("YMDhms"), dtype=object)
+
+    def first_row(bad_unique: pd.Series) -> int:
+        return int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad_unique.to_numpy())))[0])
+
+    bad = parts.isna().all(axis=1) & (uniq != "") | ~uniq.str.match(_ISO).fillna(False).astype(bool)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = first_row(bad)
         raise DateFormatError("not an ISO 8601 date/time", column=column, row=row + 1, value=text.iloc[row])
-    out = pd.DataFrame(index=dtc.index)
+    out = pd.DataFrame(index=uniq.index)
     for key in "YMDhms":
         out[key] = pd.to_numeric(parts[key].where(parts[key] != "-", None), errors="coerce").astype("float64")
     out["s"] = np.floor(out["s"])
@@ -54,9 +60,10 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     time_bad = (out["h"] > 23) | (out["m"] > 59) | (out["s"] > 59)
     bad = month_bad | day_bad | time_bad
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = first_row(bad)
         raise DateFormatError("impossible date/time", column=column, row=row + 1, value=text.iloc[row])
-    return out
+    return pd.DataFrame(out.to_numpy()[codes] if len(codes) else np.empty((0, 6)), index=dtc.index,
+                        columns=list("YMDhms"), dtype="float64")
 
 
 def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:

@@ -105,12 +105,12 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
                            "datetime; a missing time part is imputed as 23:59:59", "Imputation"),
     ("ADSL", "EOSSTT"): D("From the last DS record (by DSSTDTC) where {eos_filter}: 'COMPLETED' if DSDECOD = "
                           "'COMPLETED', 'DISCONTINUED' for any other DSDECOD, 'ONGOING' when there is no such record"),
-    ("ADSL", "DCSREAS"): D("DS.DSDECOD of the record EOSSTT comes from when EOSSTT = 'DISCONTINUED', else blank"),
+    ("ADSL", "DCSREAS"): D("DS.DSDECOD of the record EOSSTT comes from when EOSSTT = 'DISCONTINUED', else "
+                           "blank{dcs_sf}"),
     ("ADSL", "DTHDT"): D("{dthdt}", "Imputation"),
     ("ADSL", "DTHDTF"): D(_DTF.format(date="DTHDT")),
     ("ADSL", "DTHFL"): D("'Y' if DM.DTHFL = 'Y' or DTHDT is not missing, else blank"),
-    ("ADSL", "DTHCAUS"): D("DS.DSTERM of the first DS record (by DSSTDTC) with DSDECOD = 'DEATH'; when there is "
-                           "none, AE.AEDECOD of the first AE record with AEOUT = 'FATAL'; blank unless DTHFL = 'Y'"),
+    ("ADSL", "DTHCAUS"): D("{dthcaus}"),
     ("ADSL", "LSTALVDT"): D("{lstalvdt}"),
     # ---------------------------------------------------------------- ADAE
     ("ADAE", "TRTA"): P("ADSL.TRT01A"),
@@ -171,8 +171,9 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADRS", "AVAL"): D("{adrs_aval}; SUMDIAM: {sumdiam}"),
     ("ADRS", "AVALU"): A("'mm' for SUMDIAM, blank for the response parameters"),
     ("ADRS", "ADT"): D("OVR: {rs_adt}; BOR, CBOR: ADT of the OVR record the response comes from; RSP, CRSP, CB, "
-                       "CCB: ADT of the BOR/CBOR record when AVALC = 'Y', else missing; SUMDIAM: date part of "
-                       "TR.TRDTC (a partial date is not imputed: missing)", "{rs_adt_type}"),
+                       "CCB: ADT of the BOR/CBOR record when AVALC = 'Y', else missing; landmark parameters: ADT of "
+                       "the assessment used (missing when none); SUMDIAM: date part of TR.TRDTC (a partial date is "
+                       "not imputed: missing)", "{rs_adt_type}"),
     ("ADRS", "ADY"): _dy("ADT", "TRTSDT"),
     ("ADRS", "AVISIT"): D("OVR: RS.VISIT; SUMDIAM: TR.VISIT of the target-lesion measurements that date (else "
                           "of the CRF sum record); blank for the subject-level parameters"),
@@ -370,6 +371,12 @@ def _spec_rules(config: AdamConfig) -> dict[tuple[str, str], Rule]:
         if item["drop"]:
             helpers[item["new_var"]] = rule.text
         rules[("ADSL", item["new_var"])] = rule
+    for item in cfg["date_vars"]:
+        where = f" where {readable(item['filter'])}" if item["filter"] else ""
+        text, kind = imputation_text(f"{item['domain'].upper()}.{item['date']}", item["imputation"]["highest"],
+                                     item["imputation"]["rule"])
+        rules[("ADSL", item["new_var"])] = D(f"The {item['mode']} date of the {item['domain'].upper()} records{where}: "
+                                             + text[0].lower() + text[1:], kind)
     populations = {"ENRLFL": "USUBJID == USUBJID", "SAFFL": "TRTSDT == TRTSDT", **cfg["populations"]}
     for flag, expr in populations.items():
         rules[("ADSL", flag)] = _population(flag, expr, helpers, cfg["subjects"])
@@ -392,7 +399,8 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
     ctx: dict[str, object] = {"product": config["study"]["wording"]["product"],
                               "extrt": "(" + ", ".join(f"'{t}'" for t in s["product_extrt"]) + ")",
                               "dose_rule": dose_rule,
-                              "blank_end": ("a blank EXENDTC ends the record on its EXSTDTC" if s["blank_end"] == "start"
+                              "blank_end": ("a blank EXENDTC ends the record on its EXSTDTC"
+                                            if s["blank_end"] == "start"
                                             else "a record with a blank EXENDTC gives no end date"),
                               "trt_planned": s["trt_planned"],
                               "ld_trts": "(" + ", ".join(f"'{t}'" for t in s["lymphodepletion_extrt"]) + ")",
@@ -408,6 +416,13 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
                       ", ".join(f"'{g['label']}' = {i}" for i, g in enumerate(groups, start=1))) if groups else \
         "Missing: the ADaM spec defines no age groups"
     ctx.update(_treatment_texts(s))
+    causes = [f"{c['domain']}.{c['value']} of the first {c['domain']} record"
+              + (f" (by {', '.join(c['order'])})" if c["order"] else "")
+              + (f" where {readable(c['filter'])}" if c["filter"] else "") for c in s["dthcaus_sources"]]
+    ctx["dthcaus"] = ("; when there is none, ".join(causes) + "; blank unless DTHFL = 'Y'") if causes else "Blank"
+    sf = s["screen_failure"]
+    ctx["eos_sf"] = (f"; subjects where {readable(sf['filter'])}: '{sf['eosstt']}'" if sf else "")
+    ctx["dcs_sf"] = (f"; subjects where {readable(sf['filter'])}: '{sf['dcsreas']}'" if sf else "")
     ctx["dthdt"] = imputation_text("DM.DTHDTC", "M", "first")[0]
     sources = [f"{d['domain']}.{d['date']}" + (f" (where {readable(d['filter'])})" if d["filter"] else "")
                for d in s["last_alive_sources"]]

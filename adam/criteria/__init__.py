@@ -228,7 +228,8 @@ def criterion_from_dict(data: Mapping, *, file=None, base: Criterion | None = No
     """Validate one criterion mapping (``extends`` resolved by the caller through ``base_data``)."""
     where = f"criterion {data.get('name', '?')!r}" if isinstance(data, Mapping) else "criterion"
     _check_keys(data, CRITERION_KEYS, file, where)
-    merged = {**copy.deepcopy(dict(base_data or {})), **{k: v for k, v in data.items() if k not in ("extends", "flags")}}
+    own = {k: v for k, v in data.items() if k not in ("extends", "flags")}
+    merged = {**copy.deepcopy(dict(base_data or {})), **own}
     if not merged.get("name"):
         _fail("a criterion needs a name", file, "name")
     items = merged.get("responses")
