@@ -420,9 +420,9 @@ def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
     need(frames[0], [b.term] + ([b.soc] if b.soc else []), output=ctx.output, dataset=b.dataset)
     ns = [c.n for c in ctx.cols]
 
-    if b.worst_var:
-        need(frames[0], [b.worst_var], output=ctx.output, dataset=b.dataset)
-        base_all = frames[0]
+    if b.worst_var:                        # splits act on each subject's worst value per row, not on records
+        base_all = ctx.data(b.dataset, b.where)
+        need(base_all, [b.worst_var], output=ctx.output, dataset=b.dataset)
 
         def cells(select) -> tuple[list[str], list[int]]:
             sub = select(base_all)
