@@ -76,9 +76,10 @@ def mh(s: Subject, rng) -> list[dict]:
     return out
 
 
-PRIOR_REGIMENS = {"T-ALL": ["BFM-based induction", "Hyper-CVAD", "Nelarabine", "CAM (cyclophosphamide, cytarabine, 6-MP)",
-                            "Chidamide + venetoclax"],
-                  "T-LBL": ["Hyper-CVAD", "BFM-based induction", "CHOP", "Nelarabine", "GDP (gemcitabine, dexamethasone, cisplatin)"],
+PRIOR_REGIMENS = {"T-ALL": ["BFM-based induction", "Hyper-CVAD", "Nelarabine",
+                            "CAM (cyclophosphamide, cytarabine, 6-MP)", "Chidamide + venetoclax"],
+                  "T-LBL": ["Hyper-CVAD", "BFM-based induction", "CHOP", "Nelarabine",
+                            "GDP (gemcitabine, dexamethasone, cisplatin)"],
                   "AML": ["Daunorubicin + cytarabine (7+3)", "High-dose cytarabine", "Venetoclax + azacitidine",
                           "FLAG-IDA", "CLAG"]}
 
@@ -92,7 +93,8 @@ def priortx(s: Subject, rng) -> list[dict]:
             break
         out.append({**header(s, LOG, "Prior Anticancer Therapy", line, "Log Forms"), "PTLINE": str(line),
                     "PTREG": regimens[(line - 1) % len(regimens)],
-                    "PTSTDAT_RAW": rave_date(t, int(rng.random() < 0.3)), "PTENDAT_RAW": rave_date(end, int(rng.random() < 0.3)),
+                    "PTSTDAT_RAW": rave_date(t, int(rng.random() < 0.3)),
+                    "PTENDAT_RAW": rave_date(end, int(rng.random() < 0.3)),
                     "PTBESTRS": str(rng.choice(["CR", "PR", "NR", "Refractory"]))})
         t = end + int(rng.integers(20, 200))
     return out
@@ -148,7 +150,8 @@ def ae(s: Subject, aes: list[AE], rng) -> list[dict]:
                     "AESER": box(ser), "AESDTH": box(ser and e.fatal), "AESLIFE": box(ser and e.grade == 4),
                     "AESHOSP": box(ser and not e.fatal and e.grade < 4), "AESDISAB": "0", "AESCONG": "0",
                     "AESMIE": box(ser and e.grade == 4 and rng.random() < 0.3),
-                    "AEREL": REL_TEXT[e.rel], "AERELLD": REL_TEXT[min(e.rel, 2)] if e.start <= s.infusion + 14 else "Not related",
+                    "AEREL": REL_TEXT[e.rel],
+                    "AERELLD": REL_TEXT[min(e.rel, 2)] if e.start <= s.infusion + 14 else "Not related",
                     "AEACN": "Not applicable", "AEDLT": box(e.dlt), "AETOCI": box(e.tocilizumab),
                     "AESTER": box(e.steroid), "AEOUT": outcome})
     return out
@@ -231,5 +234,6 @@ def dd(s: Subject, rng) -> list[dict]:
 
 def surv(s: Subject, rng) -> list[dict]:
     return [{**header(s, "Survival Follow-up", "Survival Status", 1, f"Survival Follow-up ({k})"),
-             "SURVDAT_RAW": rave_date(d), "SURVSTAT": "Alive", "CONTMODE": str(rng.choice(["Telephone", "Clinic visit"]))}
+             "SURVDAT_RAW": rave_date(d), "SURVSTAT": "Alive",
+             "CONTMODE": str(rng.choice(["Telephone", "Clinic visit"]))}
             for k, d in enumerate(s.survival_contacts, 1)]

@@ -30,7 +30,8 @@ LAB_TESTS = [("WBC", "White Blood Cells", "HEMATOLOGY", "10^9/L", 3.5, 9.5),
              ("ALT", "ALT", "CHEMISTRY", "U/L", 7, 40), ("AST", "AST", "CHEMISTRY", "U/L", 13, 35),
              ("TBIL", "Bilirubin, Total", "CHEMISTRY", "umol/L", 3.4, 20.5),
              ("CREA", "Creatinine", "CHEMISTRY", "umol/L", 45, 104)]
-CYTOKINES = [("CRP", "C-Reactive Protein", "CYTOKINES", "mg/L", 0, 10), ("IL6", "Interleukin-6", "CYTOKINES", "pg/mL", 0, 7),
+CYTOKINES = [("CRP", "C-Reactive Protein", "CYTOKINES", "mg/L", 0, 10),
+             ("IL6", "Interleukin-6", "CYTOKINES", "pg/mL", 0, 7),
              ("FERR", "Ferritin", "CYTOKINES", "ng/mL", 15, 150)]
 
 
@@ -106,7 +107,8 @@ def lab(s: Subject, seed: int) -> list[dict]:
             out.append({"PROTOCOL": PROTOCOL, "SITE_NO": "01", "PATIENT_NO": s.subject, "VISIT_NAME": VISIT_CODE[label],
                         "COLL_DATE": iso_date(d), "COLL_TIME": hhmm(time), "ACCESSION": f"CL{s.index + 1:05d}{acc:03d}",
                         "PANEL": panel, "TEST_CODE": code, "TEST_NAME": name, "RESULT_VALUE": sci(v),
-                        "RESULT_UNITS": unit, "REF_LOW": sci(low) if low else "0", "REF_HIGH": sci(high), "ABN_FLAG": flag})
+                        "RESULT_UNITS": unit, "REF_LOW": sci(low) if low else "0", "REF_HIGH": sci(high),
+                        "ABN_FLAG": flag})
     return out
 
 
@@ -153,7 +155,8 @@ def flow(s: Subject, seed: int) -> list[dict]:
                         "VISIT_LABEL": VISIT_CODE[label], "TIMEPOINT": point, "NOMINAL_HOUR": nominal,
                         "DRAW_DTM": iso_datetime(d, minutes), "MATRIX": "PERIPHERAL BLOOD", "ANALYTE": analyte,
                         "METHOD": method, "RESULT": "BLQ" if below else sci(value), "UNIT": unit,
-                        "LLOQ": sci(lloq) if lloq is not None else "", "SAMPLE_STATUS": "ANALYSED", "REASON_NOT_DONE": ""})
+                        "LLOQ": sci(lloq) if lloq is not None else "", "SAMPLE_STATUS": "ANALYSED",
+                        "REASON_NOT_DONE": ""})
     return out
 
 
