@@ -37,10 +37,12 @@ def adam_from_study(study_dir: Path):
               help="Folder of ADaM XPT files (e.g. out/adam of a run); needs adsl.xpt.")
 @click.option("--catalogue", "catalogue_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Output catalogue (tables.yaml) for --adam; default: the package default catalogue.")
+@click.option("--adam-spec", "adam_spec", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The adam.yaml that derived --adam (footnotes such as the TEAE window are taken from it).")
 @click.option("--only", multiple=True, help="Output id or id prefix (e.g. 14.3.1); repeatable.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default STUDY_DIR/out/tables, or ./tables-out with --adam).")
-def tables_command(study_dir, adam_dir, catalogue_file, only, out_dir):
+def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir):
     """Write CSR tables (RTF, HTML, JSON), listings and figures (PNG, SVG, RTF, HTML) with an index.html.
 
     Exit 2 on bad input (unknown --only number, no ADSL, a catalogue error) or when any output fails
@@ -55,7 +57,11 @@ def tables_command(study_dir, adam_dir, catalogue_file, only, out_dir):
         select_outputs(catalogue, only)                 # an unknown number fails before any work
         out = out_dir or Path("tables-out")
         with staged_folder(out) as staging:
-            paths = build_tables(adam, staging, only=only, catalogue=catalogue)
+            config = None
+            if adam_spec:
+                from ..specs.yamlio import load_yaml
+                config = load_yaml(adam_spec)
+            paths = build_tables(adam, staging, only=only, catalogue=catalogue, adam_config=config)
     else:
         from ..specs.study import load_study
         select_outputs(study_catalogue(load_study(study_dir)), only)

@@ -97,7 +97,7 @@ class Facts:
             crit = self.criterion()
             flag = key.split(":", 1)[1]
             if crit is None:
-                return {"response": "responders", "benefit": "disease control"}.get(flag, flag)
+                return self._observed_codes(flag)
             return " + ".join(r.code for r in crit.responses if getattr(r, flag, False))
         if key.startswith("param:"):
             ds, _, code = key[6:].partition(".")
@@ -111,6 +111,21 @@ class Facts:
             ds, _, var = key[6:].partition(".")
             return self._var_label(ds, var) or var
         raise SpecError(f"unknown footnote fact @{{{key}}}", value=key)
+
+    def _observed_codes(self, flag: str) -> str:
+        """Without the criterion: the BOR codes of subjects the ADaM counted (RSP/CB = 'Y'), best first."""
+        rs = self._frame("ADRS")
+        param = {"response": "RSP", "benefit": "CB"}.get(flag)
+        neutral = {"response": "responders", "benefit": "disease control"}.get(flag, flag)
+        if rs is None or param is None or not {"PARAMCD", "AVALC", "USUBJID"} <= set(rs.columns):
+            return neutral
+        yes = rs.loc[(rs["PARAMCD"] == param) & (rs["AVALC"] == "Y"), "USUBJID"]
+        bor = rs[(rs["PARAMCD"] == "BOR") & rs["USUBJID"].isin(yes)]
+        if bor.empty:
+            return neutral
+        if "AVAL" in bor:
+            bor = bor.sort_values("AVAL", kind="mergesort")
+        return " + ".join(dict.fromkeys(bor["AVALC"].astype(str)))
 
     def levels(self) -> dict:
         """Response levels (code -> label) of the criterion in rank order; from the data when the

@@ -2,7 +2,7 @@
 
 An output is data, not a script: an id, titles, the analysis population, how subjects are split into
 columns, and a list of row blocks. Every dataset, variable and PARAMCD an output reads is named here
-(or in `catalog.py`, which instantiates these types), so a rename in ADaM is a one-line change.
+(or in a catalogue YAML that `catalogue.py` reads into these types), so a rename in ADaM is a one-line change.
 Shared code in `engine.py`, `layouts.py` and `figures.py` turns the specs into cells and pictures.
 """
 from __future__ import annotations
