@@ -54,3 +54,22 @@ class TerminologyError(RawDataError):
 
 class DatasetReadError(TrialforgeError):
     """An input dataset (XPT, Dataset-JSON) cannot be read."""
+
+
+class OutputFolderError(TrialforgeError):
+    """An output folder may not be used (not one trialforge wrote, overlaps the inputs) or cannot be
+    written (permissions, read-only file system, disk full)."""
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal (SIGINT or SIGTERM); the CLI exits 128 + the signal number.
+
+    A BaseException like KeyboardInterrupt so no ``except Exception`` swallows it on its way out, and
+    every ``finally``/staging clean-up runs.
+    """
+
+    def __init__(self, signum: int):
+        import signal
+        self.signum = signum
+        self.exit_code = 128 + int(signum)
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")

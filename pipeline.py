@@ -12,11 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 from . import __version__
-from .outputs import staged_folder
+from .outputs import check_target, count_files, failed_path, staged_output
 from .sdtm.engine import build_sdtm
 from .specs.ct import load_ct
 from .specs.study import Study, load_study
 from .submission.xpt import write_xpt
+from .validation.findings import Finding
 from .validation.report import write_reports
 from .validation.runner import validate_datasets
 
@@ -32,7 +33,10 @@ class RunResult:
     sdtm: dict = field(default_factory=dict)
     adam: dict = field(default_factory=dict)
     reports: dict = field(default_factory=dict)     # "sdtm"/"adam" -> ValidationReport
-    written: list = field(default_factory=list)
+    written: list = field(default_factory=list)     # the datasets, define.xml, tables (paths in out_dir)
+    published: Path | None = None                   # where the run's folder went: out_dir, or out_dir.failed
+    files: int = 0                                  # every file now in the published folder
+    warnings: list = field(default_factory=list)    # one line per value changed (study.yaml ascii: transliterate)
 
     @property
     def has_errors(self) -> bool:
@@ -40,18 +44,35 @@ class RunResult:
 
 
 def created_timestamp(study: Study) -> datetime:
-    """The creation date written into files: study.yaml `created`, else SOURCE_DATE_EPOCH; never the clock."""
+    """The creation date written into files: study.yaml `created`, else SOURCE_DATE_EPOCH; never the clock.
+
+    A bad ``created:`` is named with its file and key (checked before any work, not after the mapping).
+    """
+    from .errors import SpecError
     from .submission.created import creation_datetime
-    return datetime.fromisoformat(creation_datetime(study.raw.get("created")))
+    try:
+        return datetime.fromisoformat(creation_datetime(study.raw.get("created")))
+    except SpecError as exc:
+        if exc.file is not None or study.raw.get("created") in (None, ""):
+            raise
+        raise SpecError(exc.cause, file=study.config_file, column="created", value=exc.value) from None
 
 
 def study_info(study: Study) -> dict:
     """What define.xml and Dataset-JSON say about the study."""
     ident = study.identity
-    return {"id": study.id, "name": str(ident.get("title", study.id)).strip(),
+    info = {"id": study.id, "name": str(ident.get("title", study.id)).strip(),
             "description": str(ident.get("title", study.id)).strip(), "protocol": str(ident.get("protocol", study.id)),
             "originator": str(ident.get("sponsor", "")) or None,
             "created": created_timestamp(study).isoformat()}
+    if getattr(study, "define_spec", None):        # a define spec workbook's Study sheet wins
+        from .specs.define_workbook import read_define_workbook
+        stated = read_define_workbook(study.define_spec).study
+        for key, attribute in (("name", "StudyName"), ("description", "StudyDescription"),
+                               ("protocol", "ProtocolName")):
+            if stated.get(attribute):
+                info[key] = stated[attribute]
+    return info
 
 
 def write_package(datasets: dict, folder: Path, *, created: datetime, progress=None) -> list[Path]:
@@ -103,13 +124,25 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     build_analysis = adam
     study = load_study(study_dir or DEFAULT_STUDY)
     out_dir = Path(out_dir) if out_dir else (Path("out").resolve() if study_dir is None else study.out_dir)
+    guard = protected_inputs(study)
+    check_target(out_dir, **guard)      # refuse a folder we may not replace before any work is done
+    check_target(failed_path(check_target(out_dir)))
+    created = created_timestamp(study)
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
-    sdtm = build_sdtm(study, ct=ct, progress=lambda name, n: say("sdtm", name, n))
+    notes: list = []
+    sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n))
+    sdtm, changed = _to_ascii(study, sdtm)
     sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
+    if notes:                                # mapping warnings (e.g. a result that is not a number)
+        sdtm_report.extend(Finding(**n) for n in notes)
+        sdtm_report.findings = sdtm_report.sorted()
     adam = {}
     if build_analysis and not sdtm_report.has_errors:   # analyses are built only from SDTM that passed the gate
         adam, sdtm_extra = build_adam_stage(study, sdtm)
+        adam, changed_adam = _to_ascii(study, adam)
+        sdtm_extra, changed_extra = _to_ascii(study, sdtm_extra)
+        changed += changed_extra + changed_adam
         if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
             extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)
             sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
@@ -120,17 +153,21 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
             say("sdtm", name, len(ds.frame))
         for name, ds in sorted(adam.items()):
             say("adam", name, len(ds.frame))
-    result = RunResult(out_dir=out_dir, sdtm=sdtm, adam=adam)
+    result = RunResult(out_dir=out_dir, sdtm=sdtm, adam=adam, warnings=[str(c) for c in changed])
     result.reports["sdtm"] = sdtm_report
     say("validate", "SDTM", len(sdtm_report.findings))
     if adam:
         result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
         say("validate", "ADaM", len(result.reports["adam"].findings))
-    created = created_timestamp(study)
     info = study_info(study)
-    with staged_folder(out_dir) as staging:
+    with staged_output(out_dir, **guard) as stage:
+        staging = stage.path
+        stage.failed = result.has_errors
         for name, report in result.reports.items():
             write_reports(report, staging / "validation" / name)
+        if sdtm:                              # which CT release each codelist in use came from
+            from .specs.ct import write_codelist_releases
+            write_codelist_releases(staging / "validation" / "ct_releases.csv", ct, list(sdtm.values()))
         if not result.has_errors:
             written = []
             for name, datasets, standard in (("sdtm", sdtm, SDTM_IG), ("adam", adam, ADAM_IG)):
@@ -146,8 +183,25 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
                 say("tables", "CSR", len(written))
             result.written = written
         _write_manifest(staging, study, result, command, ct)
-    result.written = [out_dir / p.relative_to(staging) for p in result.written]
+    result.published = stage.destination
+    result.written = [stage.destination / p.relative_to(staging) for p in result.written]
+    result.files = count_files(stage.destination)
     return result
+
+
+def _to_ascii(study: Study, datasets: dict):
+    """study.yaml ``ascii: transliterate``: typographic characters to ASCII before the gate, else unchanged."""
+    if study.ascii != "transliterate" or not datasets:
+        return datasets, []
+    from .submission.ascii import transliterate_datasets
+    return transliterate_datasets(datasets)
+
+
+def protected_inputs(study: Study) -> dict:
+    """What an output folder may not replace or enter: the study folder, its raw/ and specs/, CT files."""
+    ct_paths = [getattr(c, "path", c) for c in study.ct_files]          # CTSource or a plain path
+    return {"inputs": [study.root, study.config_file, *ct_paths, *study.plugins],
+            "input_dirs": [study.raw_dir, study.specs_dir]}
 
 
 def _write_define(datasets, path, info, standard, ct):

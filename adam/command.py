@@ -2,8 +2,9 @@
 gate it like ``trialforge run`` and write XPT.
 
 ``--out DIR`` receives ``DIR/<dataset>.xpt`` for the ADaM datasets, ``DIR/sdtm/pp.xpt`` for the SDTM PP
-domain the NCA produces, and ``DIR/validation/{adam,sdtm}/`` reports. The folder is replaced all at once;
-when the gate finds errors only the reports are written and the command exits 1.
+domain the NCA produces, and ``DIR/validation/{adam,sdtm}/`` reports. The folder is replaced all at once and
+only when trialforge wrote it (or it is empty or absent; ``docs/outputs.md``); when the gate finds errors DIR is
+left as it was, the reports go to ``DIR.failed/`` and the command exits 1.
 """
 from __future__ import annotations
 
@@ -81,14 +82,18 @@ def gate_adam(run: AdamRun) -> AdamRun:
     return run
 
 
-def write_adam(run: AdamRun, out_dir: Path) -> list[Path]:
-    """Gate reports always; XPT files only when the gate found no errors (all-or-nothing folder swap)."""
-    from trialforge.outputs import staged_folder
+def write_adam(run: AdamRun, out_dir: Path, *, inputs=(), input_dirs=()) -> list[Path]:
+    """Gate reports always; XPT files only when the gate found no errors (all-or-nothing folder swap).
+
+    A run with gate errors leaves ``out_dir`` as it was and puts its reports in ``<out_dir>.failed``.
+    """
+    from trialforge.outputs import staged_output
     from trialforge.submission.xpt import write_xpt
     from trialforge.validation.report import write_reports
 
     written: list[Path] = []
-    with staged_folder(out_dir) as staging:
+    with staged_output(out_dir, inputs=inputs, input_dirs=input_dirs) as stage:
+        staging, stage.failed = stage.path, run.has_errors
         for name, report in sorted(run.reports.items()):
             write_reports(report, staging / "validation" / name)
         if not run.has_errors:
@@ -101,8 +106,7 @@ def write_adam(run: AdamRun, out_dir: Path) -> list[Path]:
                 path = staging / "sdtm" / f"{name.lower()}.xpt"
                 write_xpt(ds, path, created=run.created)
                 written.append(path)
-    out_dir = Path(out_dir).resolve()
-    return [out_dir / p.relative_to(staging) for p in written]
+    return [stage.destination / p.relative_to(staging) for p in written]
 
 
 @click.command("adam")
@@ -115,14 +119,20 @@ def write_adam(run: AdamRun, out_dir: Path) -> list[Path]:
               help="write the gated ADaM XPT files (and sdtm/pp.xpt, validation reports) here")
 def adam_command(study_dir, sdtm_dir, spec, out_dir):
     """Build ADSL ADAE ADLB ADRS ADTTE ADPC ADPP (+ SDTM PP) from SDTM, gate them, write XPT."""
+    guard = {"inputs": [p for p in (study_dir, spec) if p is not None], "input_dirs": [p for p in (sdtm_dir,) if p]}
+    if out_dir is not None:
+        from trialforge.outputs import check_target
+        check_target(out_dir, **guard)         # refuse before the work: not ours, or overlaps an input
     run = gate_adam(run_adam(study_dir, sdtm_dir, spec))     # TrialforgeError: the CLI group reports it
     for name, ds in sorted({**run.adam, **run.sdtm_extra}.items()):
         click.echo(f"{name}: {len(ds.frame)} records, {len(ds.meta.variables)} variables")
     for name, report in sorted(run.reports.items()):
         click.echo(f"validate {name}: {report.count('error')} errors, {report.count('warning')} warnings")
     if out_dir is not None:
-        paths = write_adam(run, out_dir)
-        click.echo(f"wrote {len(paths)} XPT files to {out_dir}" if paths else f"reports in {out_dir}/validation")
+        paths = write_adam(run, out_dir, **guard)
+        failed = Path(f"{Path(out_dir).resolve()}.failed")
+        click.echo(f"wrote {len(paths)} XPT files to {out_dir}" if not run.has_errors
+                   else f"nothing written to {out_dir}; reports in {failed / 'validation'}")
     if run.has_errors:
         for name, report in sorted(run.reports.items()):
             for f in [f for f in report.findings if f.severity == "error"][:10]:

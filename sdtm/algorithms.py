@@ -14,12 +14,13 @@ import pandas as pd
 
 from ..errors import RawDataError, SpecError, TerminologyError
 from ..specs.spec import Rule
+from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, ROW_COL
 from .findings import standardize
 from .uniques import on_uniques
 
-_TEMPLATE_FIELD = re.compile(r"\{((?:raw\.)?[A-Za-z_][A-Za-z0-9_]*)\}")
+_TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
 _SUBST = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
 
 
@@ -31,6 +32,16 @@ class MappingContext:
     ct: object                          # specs.ct.ControlledTerminology
     domains: dict = field(default_factory=dict)   # name -> frame built so far
     variable_types: dict = field(default_factory=dict)  # var -> "Char"/"Num"
+    notes: list = field(default_factory=list)     # mapping warnings (dicts in the validation Finding shape)
+    current: object = None                        # the DomainSpec being mapped
+
+    def warn(self, rule_id: str, variable: str, message: str, *, row=None, value=None, file=None) -> None:
+        """Record a warning the run reports beside validation findings (never silently dropped)."""
+        dataset = getattr(self.current, "dataset", "")
+        where = f" (file {file}, row {row})" if file else ""
+        self.notes.append({"rule_id": rule_id, "severity": "warning", "dataset": dataset, "variable": variable,
+                           "message": message + where, "row": None if row is None else int(row),
+                           "value": None if value is None else str(value)})
 
     def substitute(self, text):
         if not isinstance(text, str):
@@ -58,8 +69,9 @@ def _need(frame, column, rule):
         column = column[4:]
     if column not in frame.columns:
         file = frame[FILE_COL].iloc[0] if FILE_COL in frame and len(frame) else rule.file
-        raise RawDataError(f"column {column!r} (for {rule.variable}) is not in the raw data or assigned yet",
-                           file=file, column=column)
+        hint = did_you_mean(column, [c for c in frame.columns if not c.startswith("_")])
+        raise RawDataError(f"column {column!r} (for {rule.variable}, spec {rule.file}) is not in the raw data or "
+                           f"assigned yet{hint}", file=file, column=column)
     return frame[column]
 
 
@@ -147,12 +159,60 @@ def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     known = key.isin(table.keys()) | (key == "")
     if not known.all():
         first, file, row = _location(frame, ~known)
-        raise RawDataError("visit label is not in the study's visit schedule (study.yaml visits)",
+        labels = sorted({label for v in ctx.study.visits for label in (v.visit, *v.raw)})
+        raise RawDataError(f"visit label is not in the study's visit schedule (study.yaml visits: "
+                           f"{', '.join(labels[:20])}{' ...' if len(labels) > 20 else ''})",
                            file=file, column=rule.value, row=row, value=raw.at[first])
     values = key.map({k: getattr(v, attr) for k, v in table.items()})
+    if rule.get("date") and attr in ("visit", "visitnum"):
+        unscheduled = key.map({k: v.unscheduled for k, v in table.items()}).fillna(False).astype(bool)
+        if unscheduled.any():
+            return number_unscheduled(frame, rule, ctx, key.map({k: v.visitnum for k, v in table.items()}),
+                                      unscheduled, values, attr)
     if attr == "visit":
         return values.fillna("").astype(object)
     return pd.to_numeric(values, errors="coerce")
+
+
+UNDATED_UNSCHEDULED = "TF-MAP-002"
+
+
+def number_unscheduled(frame, rule: Rule, ctx, visitnum: pd.Series, unscheduled: pd.Series, values: pd.Series,
+                       attr: str) -> pd.Series:
+    """Unscheduled visits get decimal VISITNUMs after the last scheduled visit on or before their date.
+
+    SDTMIG: the first unscheduled visit after scheduled visit 3 is 3.01, the next (a later date) 3.02;
+    records of one subject on one date share the number. VISIT becomes the schedule's label plus the
+    number ("UNSCHEDULED 3.01"). A record without a complete date keeps the schedule's number.
+    """
+    from .dates import iso_date_part
+    subject = frame["USUBJID"] if "USUBJID" in frame.columns else pd.Series("", index=frame.index)
+    day = iso_date_part(_need(frame, rule.get("date"), rule))
+    number = pd.to_numeric(visitnum, errors="coerce").astype(float)
+    scheduled = ~unscheduled & number.notna() & day.notna()
+    sched = pd.DataFrame({"s": subject[scheduled], "d": day[scheduled], "n": number[scheduled]})
+    sched = sched.sort_values(["s", "d", "n"], kind="stable")
+    undated = unscheduled & day.isna()
+    if undated.any() and attr == "visitnum" and hasattr(ctx, "warn"):
+        first, file, row = _location(frame, undated)
+        ctx.warn(UNDATED_UNSCHEDULED, rule.variable, f"{int(undated.sum())} unscheduled visit record(s) have no complete "
+                 f"{rule.get('date')} and keep the schedule's number", row=row, value=visitnum.at[first], file=file)
+    todo = unscheduled & day.notna()
+    uns = pd.DataFrame({"s": subject[todo], "d": day[todo], "_i": frame.index[todo]}).sort_values(["d"], kind="stable")
+    base = pd.merge_asof(uns, sched.sort_values("d", kind="stable"), on="d", by="s", direction="backward")
+    base["n"] = base["n"].fillna(0.0).astype(float)
+    base["k"] = base.groupby(["s", "n"], sort=False)["d"].rank(method="dense").astype(int)
+    if (base["k"] > 99).any():
+        raise RawDataError("more than 99 unscheduled visits between two scheduled visits of a subject",
+                           file=rule.file, column=rule.variable)
+    numbered = pd.Series((base["n"] + base["k"] / 100).round(2).to_numpy(), index=base["_i"].to_numpy())
+    out_num = number.copy()
+    out_num.loc[numbered.index] = numbered
+    if attr == "visitnum":
+        return out_num
+    label = values.fillna("").astype(object)
+    label.loc[numbered.index] = label.loc[numbered.index] + " " + numbered.map(lambda n: f"{n:.2f}")
+    return label
 
 
 def assign_function(frame, rule: Rule, ctx) -> pd.Series:
@@ -218,8 +278,15 @@ def evaluate_rule(rule: Rule, frame: pd.DataFrame, ctx: MappingContext) -> pd.Se
     algorithm = PHASE1.get(rule.kind) or derive.PHASE2.get(rule.kind)
     if algorithm is None:
         raise SpecError(f"rule kind {rule.kind} cannot be used here", file=rule.file, column=rule.variable)
-    values = algorithm(frame, rule, ctx)
-    return apply_modifiers(values, rule, frame, ctx)
+    try:
+        values = algorithm(frame, rule, ctx)
+        return apply_modifiers(values, rule, frame, ctx)
+    except SpecError as exc:
+        if exc.file is not None:
+            raise
+        # an expression or substitution problem: name the spec file and the variable it belongs to
+        raise SpecError(f"{rule.variable}: {exc.cause}", file=rule.file, column=exc.column or rule.variable,
+                        row=exc.row, value=exc.value) from None
 
 
 def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: MappingContext) -> pd.Series:
@@ -242,7 +309,21 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
             values = values.round(int(rule.get("round")))
     else:
         values = on_uniques(values.where(values.notna(), "").astype(object), lambda u: u.map(_text_value))
+        if rule.get("round") is not None:
+            places = int(rule.get("round"))
+            values = on_uniques(values, lambda u: u.map(lambda v: _round_text(v, places)))
     return values
+
+
+def _round_text(text: str, places: int) -> str:
+    """A number written as text, rounded like its numeric twin ('43.333333' -> '43.33'); other text unchanged."""
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return text
+    if not np.isfinite(number) or not str(text).strip():
+        return text
+    return _text_value(round(number, places))
 
 
 def _text_value(v):
@@ -295,7 +376,9 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
     try:
         codelist = ctx.ct.codelist(rule.get("ct"))
     except SpecError as exc:
-        raise SpecError(exc.cause, file=rule.file, column=rule.variable, value=rule.get("ct")) from None
+        hint = did_you_mean(rule.get("ct"), [c.short_name for c in ctx.ct.codelists if c.short_name])
+        raise SpecError(f"{exc.cause}{hint}; ct: takes a codelist submission value (AESEV) or C-code (C66769)",
+                        file=rule.file, column=rule.variable, value=rule.get("ct")) from None
     synonyms = rule.get("synonyms") or {}
     text = values.where(values.notna(), "").astype(str)
     uniq = pd.Series(pd.unique(text), dtype=object)

@@ -92,6 +92,37 @@ def _more(hit: pd.Series) -> str:
 
 
 def _to_iso8601(date, time, *, fmt, time_fmt, unknown, where, rows):
+    if isinstance(fmt, (list, tuple)):
+        return _first_matching_format(date, time, formats=list(fmt), time_fmt=time_fmt, unknown=unknown,
+                                      where=where, rows=rows)
+    return _one_format(date, time, fmt=fmt, time_fmt=time_fmt, unknown=unknown, where=where, rows=rows)
+
+
+def _matches(text: pd.Series, fmt: str, unknown) -> pd.Series:
+    if fmt.upper() in ("ISO8601", "ISO 8601"):
+        return is_iso8601(text) & (text != "")
+    return text.str.upper().str.match(compile_pattern(fmt, tuple(u.upper() for u in unknown)).regex)
+
+
+def _first_matching_format(date, time, *, formats, time_fmt, unknown, where, rows):
+    """Several raw layouts in order (``[MM/DD/YYYY, YYYY]``): each value is read by the first layout it matches."""
+    if not formats:
+        raise SpecError("datetime format list is empty")
+    text = date.fillna("").astype(str).str.strip()
+    out = pd.Series("", index=date.index, dtype=object)
+    todo = text != ""
+    for fmt in formats:
+        hit = todo & _matches(text, str(fmt), unknown or ())
+        if hit.any():
+            out[hit] = _one_format(date[hit], None if time is None else time[hit], fmt=str(fmt), time_fmt=time_fmt,
+                                   unknown=unknown, where=where, rows=rows)
+        todo &= ~hit
+    _raise_if(todo, text, f"date matches none of the declared formats {', '.join(map(str, formats))}", where,
+              rows)
+    return out
+
+
+def _one_format(date, time, *, fmt, time_fmt, unknown, where, rows):
     unknown = tuple(u.upper() for u in (unknown or ()))
     where = where or {}
     text = date.fillna("").astype(str).str.strip()

@@ -71,7 +71,7 @@ def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
         if col not in work:
             work[col] = frame[col]
     ordered = work.sort_values(sort_cols, kind="stable")
-    seq = ordered.groupby(by, sort=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
+    seq = ordered.groupby(by, sort=False, dropna=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
                                                                               index=ordered.index)
     return seq.reindex(frame.index).astype(float)
 

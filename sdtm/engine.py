@@ -15,12 +15,15 @@ import pandas as pd
 from ..errors import SpecError
 from ..specs.ct import load_ct
 from ..specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
+from ..specs.define_workbook import apply_workbook, read_define_workbook
+from ..specs.model import merge_in_model_order, model_layout, model_variable
 from ..specs.spec import DomainSpec, Rule, load_domain_specs
 from ..specs.standards import load_standard
-from . import expressions, functions
-from .algorithms import MappingContext, evaluate_rule
+from ..specs.yamlio import did_you_mean
+from . import dates, expressions, functions
+from .algorithms import _TEMPLATE_FIELD, MappingContext, evaluate_rule
 from .derive import PHASE2, split_ref
-from .sources import INTERNAL, load_source
+from .sources import INTERNAL, SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
 
@@ -33,9 +36,10 @@ def rule_references(rule: Rule) -> set[str]:
     refs: set[str] = set()
     if kind in ("from", "visit", "visitnum", "visitdy", "study_day", "epoch"):
         refs.add(str(value))
+        if kind in ("visit", "visitnum") and rule.get("date"):
+            refs.add(str(rule.get("date")))
     elif kind == "template":
-        import re
-        refs |= set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", str(value)))
+        refs |= {f for f in _TEMPLATE_FIELD.findall(str(value)) if not f.startswith("raw.")}
     elif kind == "expr":
         refs |= expressions.names(str(value))
     elif kind == "when":
@@ -61,7 +65,13 @@ def rule_references(rule: Rule) -> set[str]:
 
 
 def _is_phase2(rule: Rule, phase2: set[str]) -> bool:
-    return rule.kind in PHASE2 or bool(rule_references(rule) & phase2)
+    """Phase 2: the kind needs whole domains, or the rule reads a phase-2 variable.
+
+    ``visit``/``visitnum`` with ``date:`` number unscheduled visits from the subject's other visits,
+    so they need the whole domain too.
+    """
+    whole_domain = rule.kind in ("visit", "visitnum") and bool(rule.get("date"))
+    return rule.kind in PHASE2 or whole_domain or bool(rule_references(rule) & phase2)
 
 
 def variable_order(spec: DomainSpec) -> tuple[list[str], list[str]]:
@@ -87,8 +97,11 @@ def variable_order(spec: DomainSpec) -> tuple[list[str], list[str]]:
     try:
         ordered = _stable_toposort(names, graph)
     except CycleError as exc:
-        raise SpecError(f"variables depend on each other in a cycle: {' -> '.join(exc.args[1])}",
-                        file=spec.file) from None
+        cycle = exc.args[1]
+        raise SpecError(f"variables depend on each other in a cycle: {' -> '.join(cycle)}. Inside a rule a name "
+                        f"means this domain's variable once the spec assigns it; if a raw column has the same name "
+                        f"as a variable (e.g. {cycle[-1]}), write raw.{cycle[-1]} for the raw column",
+                        file=spec.file, column=cycle[0]) from None
     return [n for n in ordered if n not in phase2], [n for n in ordered if n in phase2]
 
 
@@ -108,7 +121,7 @@ def _stable_toposort(names, graph):
 def domain_dependencies(spec: DomainSpec, phase2_vars: dict[str, set[str]]) -> set[str]:
     """Domains whose phase-2 results this domain's phase 2 reads."""
     deps = set(spec.depends_on)
-    for rule in spec.variables.values():
+    for rule in list(spec.variables.values()) + [s.rule for s in spec.supp]:
         if rule.kind == "study_day":
             domain, var = split_ref(rule.get("ref", "DM.RFSTDTC"))
             deps.add(domain)
@@ -127,7 +140,8 @@ def domain_dependencies(spec: DomainSpec, phase2_vars: dict[str, set[str]]) -> s
 def referenced_domains(spec: DomainSpec) -> set[str]:
     """Every other domain a spec reads (aggregates, reference dates, epochs), phase 1 or 2."""
     found = set(spec.depends_on)
-    rules = list(spec.variables.values()) + [r for src in spec.sources for r in src.variables.values()]
+    rules = list(spec.variables.values()) + [r for src in spec.sources for r in src.variables.values()] + \
+        [s.rule for s in spec.supp]
     for rule in rules:
         if rule.kind == "aggregate":
             found.add(str(rule.value["domain"]).upper())
@@ -167,11 +181,19 @@ def standard_metadata(spec: DomainSpec, standard) -> DatasetMeta:
     vars_out = []
     if std is not None:
         known = {v.name for v in std.variables}
+        extra = []
         for name in spec.output_variables:
-            if name not in known:
-                raise SpecError(f"{name} is not an {standard.name} {spec.dataset} variable; map it to SUPP{spec.domain} "
-                                f"(supp:) instead", file=spec.file, column=name)
-        for v in std.variables:
+            if name in known:
+                continue
+            model_var = model_variable(spec.dataset, std.cls, name)
+            if model_var is None:
+                where = "the SDTM model's" if model_layout(spec.dataset, std.cls) else "any"
+                hint = did_you_mean(name, known | {v.name for v in model_layout(spec.dataset, std.cls)})
+                raise SpecError(f"{name} is not an {standard.name} {spec.dataset} variable nor {where} "
+                                f"{std.cls or ''} class variable{hint}; map it to SUPP{spec.domain} (supp:) instead",
+                                file=spec.file, column=name)
+            extra.append(model_var)
+        for v in merge_in_model_order(std.variables, extra, spec.dataset, std.cls):
             if v.name in spec.variables:
                 vars_out.append(_override(v, spec.variables[v.name]))
         return DatasetMeta(name=spec.dataset, label=spec.label or std.label, cls=spec.cls or std.cls,
@@ -254,6 +276,80 @@ def derived_method_text(rule: Rule) -> str:
     return text(rule, rule.value) if text else f"Derived ({rule.kind})"
 
 
+def phase2_supp(spec: DomainSpec, phase2_vars: set[str]) -> frozenset:
+    """QNAMs whose values need the whole domain or other domains (computed after phase 2)."""
+    return frozenset(s.qnam for s in spec.supp
+                     if _is_phase2(s.rule, phase2_vars) or bool(s.when and expressions.names(s.when) & phase2_vars))
+
+
+def supp_values(supp, frame: pd.DataFrame, ctx) -> pd.Series:
+    """One SUPP entry's value per record: its rule, blanked outside its ``when`` and its ``source``."""
+    value = evaluate_rule(supp.rule, frame, ctx)
+    keep = pd.Series(True, index=frame.index)
+    if supp.when:
+        keep &= expressions.evaluate_mask(supp.when, frame)
+    if supp.source and SOURCE_COL in frame.columns:
+        keep &= frame[SOURCE_COL] == supp.source
+    return value.where(keep, "")
+
+
+def spec_expressions(spec: DomainSpec):
+    """(variable or key, expression text) for every expression a spec holds."""
+    def of_rule(rule: Rule):
+        if rule.kind == "expr":
+            yield rule.variable, str(rule.value)
+        elif rule.kind == "when":
+            for condition, then in rule.value:
+                yield rule.variable, condition
+                yield from of_rule(then)
+            if rule.get("else") is not None:
+                yield from of_rule(rule.get("else"))
+        elif rule.kind in ("aggregate", "baseline") and rule.value.get("where"):
+            yield rule.variable, str(rule.value["where"])
+    for rule in spec.variables.values():
+        yield from of_rule(rule)
+    for src in spec.sources:
+        if src.filter:
+            yield f"source {src.name} filter", str(src.filter)
+        for join in src.joins:
+            if join.filter:
+                yield f"source {src.name} join {join.file} filter", str(join.filter)
+        for test in (src.melt.tests if src.melt else ()):
+            if test.get("when"):
+                yield f"source {src.name} melt when", str(test["when"])
+        for rule in src.variables.values():
+            yield from of_rule(rule)
+    for supp in spec.supp:
+        yield from of_rule(supp.rule)
+        if supp.when:
+            yield f"supp {supp.qnam} when", str(supp.when)
+
+
+def check_expressions(spec: DomainSpec) -> None:
+    """Parse every expression and date layout before mapping: a mistake names the spec file, the variable
+    and the text, and says what would be valid."""
+    for where, text in spec_expressions(spec):
+        try:
+            expressions.parse(text)
+        except SpecError as exc:
+            raise SpecError(f"{where}: {exc.cause}", file=spec.file, column=where, value=text) from None
+    rules = list(spec.variables.values()) + [s.rule for s in spec.supp] + \
+        [r for src in spec.sources for r in src.variables.values()]
+    for rule in rules:
+        if rule.kind != "datetime":
+            continue
+        formats = rule.value.get("format", "DD MON YYYY")
+        for fmt in (formats if isinstance(formats, list) else [formats]):
+            if str(fmt).upper() in ("ISO8601", "ISO 8601"):
+                continue
+            try:
+                dates.compile_pattern(str(fmt), ())
+            except SpecError as exc:
+                raise SpecError(f"{rule.variable}: {exc.cause}; a format is built from YYYY, MM or MON, DD with "
+                                f"any separators (e.g. DD MON YYYY, MM/DD/YYYY, YYYY), or ISO8601",
+                                file=spec.file, column=rule.variable, value=str(fmt)) from None
+
+
 class SdtmBuilder:
     """Builds every domain a study's specs declare."""
 
@@ -272,14 +368,21 @@ class SdtmBuilder:
         functions.load_plugins(study.plugins)
 
     def build(self) -> dict[str, Dataset]:
-        metas = {s.dataset: standard_metadata(s, self.standard) for s in self.specs}
+        workbook = read_define_workbook(self.study.define_spec) if getattr(self.study, "define_spec", None) else None
+        metas = {s.dataset: apply_workbook(standard_metadata(s, self.standard), workbook, spec_file=s.file)
+                 for s in self.specs}
         ctx = MappingContext(self.study, self.ct)
+        self.notes = ctx.notes
+        for s in self.specs:
+            check_expressions(s)
         orders = {s.dataset: variable_order(s) for s in self.specs}
+        late_supps = {s.dataset: phase2_supp(s, set(orders[s.dataset][1])) for s in self.specs}
         frames = {}
         for spec in self.specs:
             ctx.current = spec
             ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
-            frames[spec.dataset] = self._phase1(spec, orders[spec.dataset][0], ctx)
+            frames[spec.dataset] = self._phase1(spec, orders[spec.dataset][0], ctx,
+                                                late_supp=late_supps[spec.dataset])
             ctx.domains[spec.dataset] = frames[spec.dataset]
         for spec in self._phase2_order(orders):
             ctx.current = spec
@@ -287,6 +390,9 @@ class SdtmBuilder:
             frame = frames[spec.dataset]
             for name in orders[spec.dataset][1]:
                 frame[name] = evaluate_rule(spec.variables[name], frame, ctx)
+            for supp in spec.supp:
+                if supp.qnam in late_supps[spec.dataset]:
+                    frame[SUPP_PREFIX + supp.qnam] = supp_values(supp, frame, ctx).fillna("")
             ctx.domains[spec.dataset] = frame
         out: dict[str, Dataset] = {}
         for spec in self.specs:
@@ -296,15 +402,18 @@ class SdtmBuilder:
             if spec.supp:
                 supp = build_supp(spec, frames[spec.dataset], self.standard)
                 if supp is not None:
+                    supp.meta = apply_workbook(supp.meta, workbook, spec_file=spec.file)
+                    supp.frame = supp.frame[supp.meta.variable_names]
                     out[supp.name] = supp
                     self.progress(supp.name, len(supp.frame))
         relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard)
         if relrec is not None:
+            relrec.meta = apply_workbook(relrec.meta, workbook)
             out[relrec.name] = relrec
             self.progress(relrec.name, len(relrec.frame))
         return dict(sorted(out.items()))
 
-    def _phase1(self, spec: DomainSpec, order: list[str], ctx) -> pd.DataFrame:
+    def _phase1(self, spec: DomainSpec, order: list[str], ctx, late_supp=frozenset()) -> pd.DataFrame:
         parts = []
         for source in spec.sources:
             work = load_source(source, self.study.raw_dir, self.study)
@@ -313,15 +422,12 @@ class SdtmBuilder:
                 if name in work.columns and f"raw.{name}" not in work.columns:
                     work[f"raw.{name}"] = work[name]      # keep the raw column reachable as raw.NAME
                 work[name] = evaluate_rule(rule, work, ctx)
-            for i, supp in enumerate(spec.supp):
+            for supp in spec.supp:
                 if supp.source and supp.source != source.name:
                     continue
-                if supp.rule.kind in PHASE2:
+                if supp.qnam in late_supp:
                     continue
-                value = evaluate_rule(supp.rule, work, ctx)
-                if supp.when:
-                    value = value.where(expressions.evaluate_mask(supp.when, work), "")
-                work[SUPP_PREFIX + supp.qnam] = value
+                work[SUPP_PREFIX + supp.qnam] = supp_values(supp, work, ctx)
             parts.append(work)
         frame = pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else parts[0]
         for col in frame.columns:
@@ -347,12 +453,22 @@ class SdtmBuilder:
                 data[var.name] = pd.to_numeric(data[var.name], errors="coerce").astype(float)
             else:
                 data[var.name] = data[var.name].where(data[var.name].notna(), "").astype(str)
+        helpers = [k for k in spec.sort if k not in data.columns and k in spec.working and k in frame.columns]
+        for k in helpers:                       # a working variable may order the records
+            data[k] = frame[k]
         sort = [k for k in spec.sort if k in data.columns]
         if sort:
             data = data.sort_values(sort, kind="stable")
-        return Dataset(meta, data.reset_index(drop=True))
+        return Dataset(meta, data.drop(columns=helpers).reset_index(drop=True))
 
 
-def build_sdtm(study, **kwargs) -> dict[str, Dataset]:
-    """Map a study's raw exports to SDTM datasets (including SUPP--), in memory."""
-    return SdtmBuilder(study, **kwargs).build()
+def build_sdtm(study, *, notes: list | None = None, **kwargs) -> dict[str, Dataset]:
+    """Map a study's raw exports to SDTM datasets (including SUPP--), in memory.
+
+    ``notes``, if given, receives the mapping warnings (dicts shaped like validation findings).
+    """
+    builder = SdtmBuilder(study, **kwargs)
+    out = builder.build()
+    if notes is not None:
+        notes.extend(builder.notes)
+    return out

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -94,41 +96,96 @@ _COMPARE = {
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
+_BACKTICK = re.compile(r"`([^`]+)`")
+_ALIAS = "_tf_q{}_"
+HINT = ("write comparisons with == != < <= > >=, combine with and/or/not, quote a column name holding dots or "
+        "spaces in backticks (`IT.AETERM`), and call only: " + ", ".join(sorted(FUNCTIONS)))
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A checked expression tree plus the column names that backticks stood for."""
+
+    tree: ast.Expression
+    aliases: dict
+
+
 @lru_cache(maxsize=512)
-def parse(text: str) -> ast.Expression:
-    """Parse and whitelist-check an expression once; raise SpecError naming the problem."""
+def parse(text: str) -> Parsed:
+    """Parse and whitelist-check an expression once; raise SpecError naming the problem.
+
+    A column whose name is not a Python identifier is quoted in backticks (`IT.AETERM`, `raw.`\
+    is allowed before it); an unquoted dotted name (IT.AETERM) is read as the dotted column too.
+    """
+    aliases: dict[str, str] = {}
+
+    def quote(m):
+        alias = _ALIAS.format(len(aliases))
+        aliases[alias] = m.group(1)
+        return alias
+    if str(text).count("`") % 2:
+        raise SpecError(f"cannot parse expression: a backtick-quoted column name is not closed; {HINT}", value=text)
+    source = _BACKTICK.sub(quote, str(text).strip())
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise SpecError(f"cannot parse expression: {exc.msg}", value=text) from None
+        raise SpecError(f"cannot parse expression: {exc.msg}; {HINT}", value=text) from None
     for node in ast.walk(tree):
         allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
                    ast.Compare, ast.Name, ast.Load, ast.Constant, ast.Call, ast.List, ast.Tuple,
                    ast.BinOp, ast.In, ast.NotIn, ast.Attribute, *(_COMPARE), *(_BINARY))
         if not isinstance(node, allowed):
-            raise SpecError(f"expression uses unsupported syntax {type(node).__name__}", value=text)
-        if isinstance(node, ast.Attribute) and not (isinstance(node.value, ast.Name) and node.value.id == "raw"):
-            raise SpecError("only raw.COLUMN attribute references are allowed", value=text)
+            raise SpecError(f"expression uses unsupported syntax {type(node).__name__}; {HINT}", value=text)
+        if isinstance(node, ast.Attribute) and _dotted(node, aliases) is None:
+            raise SpecError(f"only column names (raw.X, IT.AETERM) may be dotted; {HINT}", value=text)
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 name = getattr(node.func, "id", "?")
                 raise SpecError(f"unknown function {name}() in expression; known: {', '.join(sorted(FUNCTIONS))}",
                                 value=text)
-    return tree
+    return Parsed(tree, aliases)
+
+
+def _dotted(node, aliases) -> str | None:
+    """'IT.AETERM' for the attribute chain IT.AETERM (None if the chain holds anything but names)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(aliases.get(node.attr, node.attr))
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(aliases.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+def _column_refs(parsed: Parsed) -> list[tuple[str, bool]]:
+    """(column name, is raw.X) for every column reference, outermost attribute chains only."""
+    inner = set()
+    for n in ast.walk(parsed.tree):
+        if isinstance(n, ast.Attribute):
+            inner.add(id(n.value))
+    called = {id(n.func) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call)}
+    refs = []
+    for n in ast.walk(parsed.tree):
+        if id(n) in inner or id(n) in called:
+            continue
+        if isinstance(n, ast.Attribute):
+            name = _dotted(n, parsed.aliases)
+            refs.append((name[4:], True) if name.startswith("raw.") else (name, False))
+        elif isinstance(n, ast.Name):
+            refs.append((parsed.aliases.get(n.id, n.id), False))
+    return refs
 
 
 def names(text: str) -> set[str]:
-    """Column names an expression reads (used for dependency ordering)."""
-    tree = parse(text)
-    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    raw_base = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in raw_base} - called
+    """Column names an expression reads (used for dependency ordering); raw.X references are not variables."""
+    return {name for name, raw in _column_refs(parse(text)) if not raw}
 
 
 def evaluate(text: str, frame: pd.DataFrame):
     """Evaluate an expression over a frame; returns a Series aligned to the frame (or a scalar)."""
-    tree = parse(text)
-    return _Evaluator(frame, text).visit(tree.body)
+    parsed = parse(text)
+    return _Evaluator(frame, text, parsed.aliases).visit(parsed.tree.body)
 
 
 def evaluate_mask(text: str, frame: pd.DataFrame) -> pd.Series:
@@ -140,29 +197,38 @@ def evaluate_mask(text: str, frame: pd.DataFrame) -> pd.Series:
 
 
 class _Evaluator:
-    def __init__(self, frame: pd.DataFrame, text: str):
+    def __init__(self, frame: pd.DataFrame, text: str, aliases: dict):
         self.frame = frame
         self.text = text
+        self.aliases = aliases
 
     def visit(self, node):
         method = getattr(self, "visit_" + type(node).__name__)
         return method(node)
 
     def visit_Attribute(self, node):
-        """``raw.X``: the raw column X even when a variable of the same name has been assigned."""
-        name = f"raw.{node.attr}"
-        if name not in self.frame.columns:
-            if node.attr in self.frame.columns:
-                return self.frame[node.attr]
-            raise SpecError(f"expression names raw column {node.attr} which is not in the raw data",
-                            column=node.attr, value=self.text)
-        return self.frame[name]
+        """``raw.X``: the raw column X even when a variable of the same name has been assigned;
+        any other dotted chain (``IT.AETERM``) is one column whose name holds dots."""
+        name = _dotted(node, self.aliases)
+        if name.startswith("raw."):
+            if name in self.frame.columns:
+                return self.frame[name]
+            if name[4:] in self.frame.columns:
+                return self.frame[name[4:]]
+            raise SpecError(f"expression names raw column {name[4:]} which is not in the raw data",
+                            column=name[4:], value=self.text)
+        return self._column(name)
 
     def visit_Name(self, node):
-        if node.id not in self.frame.columns:
-            raise SpecError(f"expression names column {node.id} which is not available here",
-                            column=node.id, value=self.text)
-        return self.frame[node.id]
+        return self._column(self.aliases.get(node.id, node.id))
+
+    def _column(self, name):
+        if name not in self.frame.columns:
+            from ..specs.yamlio import did_you_mean
+            hint = did_you_mean(name, [c for c in self.frame.columns if not str(c).startswith("_")])
+            raise SpecError(f"expression names column {name} which is not available here{hint}",
+                            column=name, value=self.text)
+        return self.frame[name]
 
     def visit_Constant(self, node):
         return node.value

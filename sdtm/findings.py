@@ -20,6 +20,8 @@ from . import expressions
 from .sources import FILE_COL, ROW_COL
 from .uniques import on_uniques
 
+UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
+CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
 _OPERATOR = re.compile(r"^\s*(<=|>=|<|>)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
 
 
@@ -40,12 +42,12 @@ class UnitTable:
 def load_unit_table(path: Path) -> UnitTable:
     """Read a unit table YAML: standard_units, decimals, conversions [{test?, from, to, factor, offset?}]."""
     data = load_yaml(path)
-    check_keys(data, {"standard_units", "decimals", "conversions"}, file=path, context="unit table")
+    check_keys(data, UNIT_TABLE_KEYS, file=path, context="unit table")
     factors = {}
     for i, c in enumerate(data.get("conversions") or []):
         if not isinstance(c, dict) or not {"from", "to", "factor"} <= set(c):
             raise SpecError(f"conversions[{i}] needs from, to and factor", file=path)
-        check_keys(c, {"test", "from", "to", "factor", "offset"}, file=path, context=f"conversions[{i}]")
+        check_keys(c, CONVERSION_KEYS, file=path, context=f"conversions[{i}]")
         factors[(str(c.get("test", "*")), str(c["from"]), str(c["to"]))] = (float(c["factor"]),
                                                                           float(c.get("offset", 0)))
     return UnitTable(str(path), {str(k): str(v) for k, v in (data.get("standard_units") or {}).items()},
@@ -86,7 +88,8 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     result = _column(frame, spec["result"], rule)
     unit = _column(frame, spec["unit"], rule) if spec.get("unit") else pd.Series("", index=frame.index)
     test = _column(frame, spec["test"], rule) if spec.get("test") else pd.Series("*", index=frame.index)
-    target = on_uniques(test, lambda u: u.map(table.standard_units)).fillna(unit).astype(object)
+    mapped = on_uniques(test, lambda u: u.map(table.standard_units)).astype(object)
+    target = mapped.where(mapped.notna(), unit).astype(object)
     target = target.where(unit != "", "")
     # one factor lookup per distinct (test, from, to): a handful, whatever the row count
     codes, triples = pd.factorize(pd.MultiIndex.from_arrays([test.astype(object), unit.astype(object), target]))
@@ -111,14 +114,39 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
         return target.astype(object)
     converted = numeric * factor + offset
     if spec["output"] == "n":
+        warn_not_numeric(frame, result, numeric.notna() | has_op, rule, ctx)
         return converted.astype(float)
     decimals = on_uniques(test, lambda u: u.map(table.decimals)).astype(float)
     same = (factor == 1.0) & (offset == 0.0)
     text = format_number(converted, decimals)
-    text = text.where(~(same & numeric.notna() & decimals.isna()), result)
+    # same unit and no rounding asked: the result as written, unless written in scientific notation (5.18E+02 -> 518)
+    plain = ~on_uniques(result, lambda u: u.str.contains("[eE]", regex=True))
+    text = text.where(~(same & numeric.notna() & decimals.isna() & plain), result)
     bound = pd.to_numeric(op[1], errors="coerce") * factor + offset
     text = text.where(~has_op, op[0].astype(object).where(has_op, "") + format_number(bound, decimals))
     return text.where(numeric.notna() | has_op, on_uniques(result, lambda u: u.str.upper())).astype(object)
+
+
+NOT_A_NUMBER = "TF-MAP-001"
+
+
+def warn_not_numeric(frame, result: pd.Series, numeric: pd.Series, rule, ctx) -> None:
+    """A result holding digits that still is no number ('5.18E+02 copies', '12,5') leaves --STRESN empty: warn per row.
+
+    Text results without digits (NEGATIVE, TRACE) are character results and stay quiet.
+    """
+    suspicious = ~numeric & (result != "") & on_uniques(result, lambda u: u.str.contains(r"[0-9]"))
+    if not suspicious.any() or not hasattr(ctx, "warn"):
+        return
+    files = frame[FILE_COL] if FILE_COL in frame else pd.Series(None, index=frame.index)
+    rows = frame[ROW_COL] if ROW_COL in frame else pd.Series(None, index=frame.index)
+    for i in suspicious[suspicious].index:
+        ctx.warn(NOT_A_NUMBER, rule.variable, f"result {spec_name(rule)} is not a number, so {rule.variable} is "
+                 f"empty; fix the raw value or map it", row=rows.at[i], value=result.at[i], file=files.at[i])
+
+
+def spec_name(rule) -> str:
+    return str(rule.value.get("result", "")) if isinstance(rule.value, dict) else ""
 
 
 def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
@@ -143,7 +171,8 @@ def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     work = frame.loc[eligible, by].copy()
     work["_when"] = when[eligible]
     work["_pos"] = np.arange(len(frame))[eligible.to_numpy()]
-    last = work.sort_values(by + ["_when", "_pos"], kind="stable").groupby(by, sort=False).tail(1).index
+    # dropna=False: a blank or missing `by` value is a group of its own, never a reason to drop the record
+    last = work.sort_values(by + ["_when", "_pos"], kind="stable").groupby(by, sort=False, dropna=False).tail(1).index
     out = pd.Series("", index=frame.index, dtype=object)
     out.loc[last] = "Y"
     return out

@@ -13,6 +13,8 @@ from ..errors import SpecError
 from ..specs.metadata import Dataset
 from ..specs.yamlio import check_keys, load_yaml
 
+RELREC_KEYS = {"relid", "rdomain", "idvar", "reltype"}
+
 RELTYPES = ("ONE", "MANY")
 
 
@@ -26,7 +28,7 @@ def build_relrec(path: Path, study_id: str, datasets: dict, standard) -> Dataset
     for i, rel in enumerate(data.get("relrec") or []):
         if not isinstance(rel, dict) or not {"relid", "rdomain", "idvar", "reltype"} <= set(rel):
             raise SpecError(f"relrec[{i}] needs relid, rdomain, idvar and reltype", file=path)
-        check_keys(rel, {"relid", "rdomain", "idvar", "reltype"}, file=path, context=f"relrec[{i}]")
+        check_keys(rel, RELREC_KEYS, file=path, context=f"relrec[{i}]")
         rdomain, idvar = str(rel["rdomain"]).upper(), str(rel["idvar"]).upper()
         if rdomain not in datasets or idvar not in datasets[rdomain].frame.columns:
             raise SpecError(f"relrec[{i}]: {rdomain}.{idvar} does not exist", file=path, value=f"{rdomain}.{idvar}")

@@ -66,14 +66,9 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
 
 
 def _read_csv(path: Path, encoding):
-    encodings = [encoding] if encoding else ["utf-8-sig", "cp1252"]
-    last = None
-    for enc in encodings:
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
-        except UnicodeDecodeError as exc:
-            last = exc
-    raise RawDataError(f"cannot decode raw file ({last.reason})", file=path)
+    """Encoding, delimiter, header and quoting are checked in raw_csv; each problem is named there."""
+    from .raw_csv import read_csv_text
+    return read_csv_text(path, encoding)
 
 
 def require_columns(frame: pd.DataFrame, columns, *, file, context: str = "") -> None:

@@ -5,12 +5,15 @@ whole codelists copied from the NCI EVS file) plus the ADaM CT. A study may poin
 file instead. A codelist is addressed by its submission value ("NY", "AESEV") or C-code ("C66742").
 
 Layout: a codelist row has an empty "Codelist Code"; its terms follow with "Codelist Code" set.
-Some term C-codes (and some codelist names) are blank in the published file; they stay blank here.
+Some term C-codes are blank in the published file; they stay blank here. A blank codelist name is
+filled from the codelist's NCI preferred term, else from the SDTMIG variable label using it.
+A study pins any NCI EVS release (text, with or without the CDISC Definition column, or Excel) and
+may combine several files, including sponsor lists, in study.yaml ``ct_files`` (see CTSource).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -24,6 +27,7 @@ DEFAULT_CT_FILES = (CT_DIR / "sdtm-ct-2022-09-30-subset.tsv", CT_DIR / "adam-ct-
 HEADER = ("Code", "Codelist Code", "Codelist Extensible (Yes/No)", "Codelist Name",
           "CDISC Submission Value", "CDISC Synonym(s)", "NCI Preferred Term")
 _VERSION_RE = re.compile(r"(sdtm|adam|send|define-xml|protocol)[-_ ]ct[-_ ](\d{4}-\d{2}-\d{2})", re.I)
+_NCI_NAME_RE = re.compile(r"(sdtm|adam|send|define-xml|protocol)[-_ ]terminology[-_ ]?(\d{4}-\d{2}-\d{2})", re.I)
 _STANDARD_CASE = {"sdtm": "SDTM", "adam": "ADaM", "send": "SEND", "define-xml": "Define-XML",
                   "protocol": "Protocol"}
 
@@ -36,6 +40,7 @@ class Term:
     value: str
     synonyms: tuple[str, ...] = ()
     preferred_term: str = ""
+    extended: bool = False              # a sponsor term added to an extensible NCI codelist
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Codelist:
     terms: tuple[Term, ...]
     publishing_set: str | None = None   # "SDTM", "ADaM" ... from the file name; None when unknown
     ct_version: str | None = None       # "SDTM CT 2022-09-30": the CT release the codelist came from
+    release: str | None = None          # for reports: the file's release, "+ Sponsor CT 1.0" when extended
 
     @cached_property
     def values(self) -> frozenset[str]:
@@ -166,63 +172,228 @@ class ControlledTerminology:
         return found
 
 
-def _version_of(path: Path) -> str:
-    match = _VERSION_RE.search(path.name)
-    if not match:
-        return path.stem
-    return f"{_STANDARD_CASE[match.group(1).lower()]} CT {match.group(2)}"
+@dataclass(frozen=True)
+class CTSource:
+    """One CT file a study pins: an NCI EVS release (text or Excel) or a sponsor list.
+
+    ``release`` names it in reports ("SDTM CT 2024-03-29"; default from the file name or sheet);
+    ``extends: true`` adds its terms to codelists already loaded (a sponsor extension of an
+    extensible NCI codelist) instead of replacing them; new codelists are added either way.
+    """
+
+    path: Path
+    release: str | None = None
+    extends: bool = False
 
 
-def read_ct_file(path: str | Path) -> list[Codelist]:
-    """Parse one NCI EVS text file into codelists (order of the file)."""
-    path = Path(path)
+def _version_of(path: Path, sheet: str | None = None) -> str:
+    for text in (path.name, sheet or ""):
+        match = _VERSION_RE.search(text) or _NCI_NAME_RE.search(text)
+        if match:
+            return f"{_STANDARD_CASE[match.group(1).lower()]} CT {match.group(2)}"
+    return path.stem
+
+
+def _publishing_set(path: Path, sheet: str | None = None) -> str | None:
+    for text in (path.name, sheet or ""):
+        match = _VERSION_RE.search(text) or _NCI_NAME_RE.search(text)
+        if match:
+            return _STANDARD_CASE[match.group(1).lower()]
+    return None
+
+
+def _rows_from_text(path: Path) -> tuple[list[list[str]], None]:
     try:
         text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252")
     except OSError as exc:
         raise SpecError(f"cannot read controlled terminology file: {exc.strerror}", file=path)
-    lines = text.splitlines()
-    if not lines or tuple(lines[0].split("\t")) != HEADER:
-        raise SpecError("not an NCI EVS CT text file (unexpected header)", file=path, row=1)
+    return [line.split("\t") for line in text.splitlines()], None
+
+
+def _rows_from_excel(path: Path) -> tuple[list[list[str]], str | None]:
+    """NCI's Excel form: the first sheet whose first row is the CT header (the sheet name carries the date)."""
+    import openpyxl
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise SpecError(f"cannot read controlled terminology workbook: {str(exc).splitlines()[0]}", file=path)
+    try:
+        for sheet in book.worksheets:
+            rows = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+            if rows and "Codelist Code" in [c.strip() for c in rows[0]]:
+                return rows, sheet.title
+    finally:
+        book.close()
+    raise SpecError("no sheet with the NCI EVS CT header (Code, Codelist Code, ...)", file=path)
+
+
+def _columns(header: list[str], path: Path) -> dict[str, int]:
+    names = [h.strip() for h in header]
+    missing = [h for h in HEADER if h not in names]
+    if missing:
+        raise SpecError(f"not an NCI EVS CT file (header lacks {missing[0]!r}; expected the columns "
+                        f"{', '.join(HEADER)}, CDISC Definition optional)", file=path, row=1)
+    return {h: names.index(h) for h in HEADER}
+
+
+def read_ct_file(path: str | Path, release: str | None = None) -> list[Codelist]:
+    """Parse one NCI EVS file (text, tab-separated, with or without CDISC Definition; or Excel) into codelists.
+
+    A codelist row whose name is blank takes its name from its NCI preferred term (without the
+    "CDISC SDTM ... Terminology" wrapping), so define.xml never shows a bare C-code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError("cannot read controlled terminology file: file not found", file=path)
+    excel = path.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+    from .define_workbook import is_define_workbook, read_define_workbook
+    if excel and is_define_workbook(path):          # a define spec's Codelists sheet (sponsor codelists)
+        return list(read_define_workbook(path).codelists)
+    rows, sheet = _rows_from_excel(path) if excel else _rows_from_text(path)
+    if not rows:
+        raise SpecError("not an NCI EVS CT file (empty)", file=path, row=1)
+    col = _columns(rows[0], path)
+    width = len(rows[0])
     heads: dict[str, list[str]] = {}
     terms: dict[str, list[Term]] = {}
-    for lineno, line in enumerate(lines[1:], start=2):
-        if not line:
+    for lineno, cols in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in cols):
             continue
-        cols = line.split("\t")
-        if len(cols) != 7:
-            raise SpecError(f"expected 7 tab-separated columns, found {len(cols)}", file=path, row=lineno)
-        code, parent, ext, name, value, syns, pref = cols
+        if len(cols) != width and not excel:
+            raise SpecError(f"expected {width} tab-separated columns, found {len(cols)}", file=path, row=lineno)
+        get = {h: (cols[i].strip() if i < len(cols) else "") for h, i in col.items()}
+        code, parent = get["Code"], get["Codelist Code"]
         if parent == "":
-            heads[code] = cols
+            heads[code] = get
             terms.setdefault(code, [])
         else:
-            synonyms = tuple(s.strip() for s in syns.split(";") if s.strip())
-            terms.setdefault(parent, []).append(Term(code, value, synonyms, pref))
+            synonyms = tuple(s.strip() for s in get["CDISC Synonym(s)"].split(";") if s.strip())
+            terms.setdefault(parent, []).append(Term(code, get["CDISC Submission Value"], synonyms,
+                                                     get["NCI Preferred Term"]))
     orphans = sorted(set(terms) - set(heads))
     if orphans:
         raise SpecError("terms refer to a codelist without a codelist row", file=path, value=orphans[0])
-    version = _version_of(path)
-    match = _VERSION_RE.search(path.name)
-    publishing_set = _STANDARD_CASE[match.group(1).lower()] if match else None
-    return [Codelist(code=code, name=head[3], short_name=head[4], extensible=head[2] == "Yes",
+    version = release or _version_of(path, sheet)
+    publishing_set = _publishing_set(path, sheet)
+    known = release is not None or publishing_set is not None
+    return [Codelist(code=code, name=head["Codelist Name"] or _name_from_preferred(head["NCI Preferred Term"]),
+                     short_name=head["CDISC Submission Value"], extensible=head["Codelist Extensible (Yes/No)"] == "Yes",
                      terms=tuple(terms[code]), publishing_set=publishing_set,
-                     ct_version=version if match else None) for code, head in heads.items()]
+                     ct_version=version if known else None, release=version) for code, head in heads.items()]
+
+
+_WRAPPING = re.compile(r"^CDISC (?:SDTM|ADaM|SEND|CDASH|Protocol|Define-XML|Glossary) |\s+Terminology$", re.I)
+
+
+def _name_from_preferred(term: str) -> str:
+    """'CDISC SDTM Action Taken with Study Treatment Terminology' -> 'Action Taken with Study Treatment'."""
+    return _WRAPPING.sub("", _WRAPPING.sub("", term.strip())).strip()
+
+
+def _as_source(item) -> CTSource:
+    return item if isinstance(item, CTSource) else CTSource(Path(item).resolve())
+
+
+def _extend(base: Codelist, extra: Codelist, source: CTSource) -> Codelist:
+    """A sponsor extension: the NCI codelist plus the sponsor's new terms (extensible codelists only)."""
+    new = tuple(replace(t, extended=True) for t in extra.terms if t.value not in base.values)
+    if new and not base.extensible:
+        raise SpecError(f"codelist {base.short_name or base.code} is not extensible; a sponsor file cannot add terms "
+                        f"to it (give the sponsor list its own codelist code)", file=source.path,
+                        value=f"{base.code} {new[0].value}")
+    if not new:
+        return base
+    return replace(base, terms=base.terms + new, release=f"{base.release or base.ct_version} + {extra.release}")
 
 
 @lru_cache(maxsize=8)
-def _load(paths: tuple[Path, ...]) -> ControlledTerminology:
-    codelists: list[Codelist] = []
-    for path in paths:
-        codelists += read_ct_file(path)
-    return ControlledTerminology(codelists, versions=[_version_of(p) for p in paths])
+def _load(sources: tuple) -> ControlledTerminology:
+    by_code: dict[str, Codelist] = {}
+    for source in sources:
+        for cl in read_ct_file(source.path, source.release):
+            if source.extends and cl.code in by_code:
+                by_code[cl.code] = _extend(by_code[cl.code], cl, source)
+                continue
+            if source.extends:                      # a sponsor's own codelist: no CDISC release to cite
+                cl = replace(cl, ct_version=None, publishing_set=None)
+            by_code.pop(cl.code, None)              # the later file wins (and keeps its place last)
+            by_code[cl.code] = cl
+    codelists = [_fill_name(cl) for cl in by_code.values()]
+    # the CDISC releases (sponsor extensions and define spec codelists are reported per codelist only)
+    versions = [s.release or _version_of(s.path, _sheet_name(s.path)) for s in sources if not s.extends]
+    return ControlledTerminology(codelists, versions=versions)
 
 
-def load_ct(paths: list[str | Path] | None = None) -> ControlledTerminology:
+def _sheet_name(path: Path) -> str | None:
+    from .define_workbook import is_define_workbook
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".xls") or is_define_workbook(path):
+        return None
+    return _rows_from_excel(path)[1]
+
+
+@lru_cache(maxsize=1)
+def _standard_labels() -> dict[str, str]:
+    """C-code -> label of the first SDTMIG variable that uses the codelist (a last-resort codelist name)."""
+    import csv
+    out: dict[str, str] = {}
+    path = Path(__file__).resolve().parent / "standards" / "sdtmig-3.4-variables.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            for code in (c.strip() for c in row["codelist_code"].split(";")):
+                if code:
+                    out.setdefault(code, row["label"])
+    return out
+
+
+def _fill_name(cl: Codelist) -> Codelist:
+    """A codelist whose CT file gives neither name nor preferred term is named after the SDTMIG variable using it."""
+    if cl.name:
+        return cl
+    return replace(cl, name=_standard_labels().get(cl.code, cl.short_name or cl.code))
+
+
+def load_ct(paths: list | None = None) -> ControlledTerminology:
     """Controlled terminology from NCI EVS files; None = the shipped SDTM subset + ADaM CT (cached).
 
-    When files define the same codelist code, the later file wins.
+    Items are paths or CTSource entries. When files define the same codelist code, the later file
+    wins, unless it is marked ``extends`` (then its new terms are added).
     """
-    files = DEFAULT_CT_FILES if paths is None else tuple(Path(p).resolve() for p in paths)
-    if not files:
+    items = DEFAULT_CT_FILES if paths is None else tuple(paths)
+    if not items:
         raise SpecError("no controlled terminology file given")
-    return _load(tuple(files))
+    return _load(tuple(_as_source(p) for p in items))
+
+
+def codelist_releases(ct: ControlledTerminology, datasets) -> list[tuple[str, str, str, str]]:
+    """(dataset.variable, codelist C-code, codelist name, release) for every variable bound to a codelist.
+
+    The release is the file's (``SDTM CT 2022-09-30``, ``Sponsor CT 1.0``, ``Define spec x.xlsx``);
+    an NCI codelist a sponsor file extended names both. Unknown codelists say so.
+    """
+    rows = []
+    for ds in datasets:
+        for var in ds.meta.variables:
+            ref = var.codelist_code or var.codelist
+            if not ref or var.dictionary:
+                continue
+            try:
+                cl = ct.codelist(var.codelist or ref) if var.codelist else ct.codelist(ref)
+            except SpecError:
+                rows.append((f"{ds.name}.{var.name}", ref, "", "not in the loaded CT"))
+                continue
+            rows.append((f"{ds.name}.{var.name}", cl.code, cl.name, cl.release or cl.ct_version or "unknown release"))
+    return rows
+
+
+def write_codelist_releases(path, ct: ControlledTerminology, datasets) -> Path:
+    """The run's CT report: which release each codelist in use came from (CSV, stable order)."""
+    import csv
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(["variable", "codelist", "name", "release"])
+        out.writerows(sorted(codelist_releases(ct, datasets)))
+    return path

@@ -43,6 +43,17 @@ class VariableMeta:
 
 
 @dataclass(frozen=True)
+class ValueLevelMeta:
+    """Value-level metadata of one slice of a variable (define.xml ValueListDef item), e.g. LBORRES
+    where LBTESTCD EQ ALT. ``where`` is ((variable, comparator, (values...)), ...), all conditions ANDed."""
+
+    variable: str
+    where: tuple
+    meta: VariableMeta               # attributes of the slice (name = the parent variable)
+    where_id: str | None = None      # the workbook's WhereClauses ID, kept for round trips
+
+
+@dataclass(frozen=True)
 class DatasetMeta:
     """One dataset: name, label, class, keys and ordered variables."""
 
@@ -54,6 +65,7 @@ class DatasetMeta:
     variables: tuple[VariableMeta, ...] = ()
     standard: str = "SDTMIG 3.4"
     comment: str | None = None
+    value_level: tuple = ()                      # ValueLevelMeta rows from a define spec workbook
 
     def variable(self, name: str) -> VariableMeta | None:
         for var in self.variables:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from .yamlio import check_keys, load_yaml
+from .yamlio import check_keys, did_you_mean, load_yaml
 
 # kind -> what its value is (documentation and dispatch share this table)
 RULE_KINDS = {
@@ -38,14 +38,19 @@ RULE_KINDS = {
 RULE_MODIFIERS = {
     "ct", "synonyms", "map", "unmapped", "default", "label", "length", "origin", "crf_page", "comment",
     "method", "type", "upper", "significant_digits", "format", "args", "else", "ref", "round",
-    "method_type", "origin_source", "dictionary",
+    "method_type", "origin_source", "dictionary", "date",
 }
+STANDARDIZE_KEYS = {"result", "unit", "test", "output", "table"}
+BASELINE_KEYS = {"by", "date", "value", "ref", "where"}
+ELAPSED_KEYS = {"start", "end"}
+WHEN_BRANCH_KEYS = {"if", "then"}
+UNMAPPED_POLICIES = ("error", "keep", "blank")
 DATETIME_KEYS = {"date", "time", "format", "time_format", "unknown"}
-AGGREGATE_KEYS = {"domain", "value", "fn", "where", "by", "order", "scope"}
+AGGREGATE_KEYS = {"domain", "value", "fn", "where", "order", "scope"}
 AGGREGATE_FNS = {"min", "max", "first", "last", "count", "one", "any"}
 SPEC_KEYS = {"domain", "dataset", "label", "class", "structure", "keys", "sort", "sources", "variables", "supp",
              "standard", "comment", "depends_on", "working"}
-SOURCE_KEYS = {"file", "table", "filter", "joins", "melt", "variables", "sheet", "encoding", "dedupe"}
+SOURCE_KEYS = {"file", "table", "filter", "joins", "melt", "variables", "sheet", "encoding"}
 JOIN_KEYS = {"file", "on", "columns", "how", "filter", "prefix", "sheet"}
 MELT_KEYS = {"tests", "keep_blank", "columns"}
 MELT_TEST_KEYS = {"value", "set", "unit", "when"}
@@ -153,8 +158,9 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
     kinds = [k for k in raw if k in RULE_KINDS]
     unknown = sorted(set(raw) - set(RULE_KINDS) - RULE_MODIFIERS)
     if unknown:
-        raise SpecError(f"unknown key {unknown[0]!r} in {context}; rule kinds: {', '.join(sorted(RULE_KINDS))}",
-                        file=file, column=variable, value=unknown[0])
+        hint = did_you_mean(unknown[0], set(RULE_KINDS) | RULE_MODIFIERS)
+        raise SpecError(f"unknown key {unknown[0]!r} in {context}{hint}; rule kinds: {', '.join(sorted(RULE_KINDS))}; "
+                        f"modifiers: {', '.join(sorted(RULE_MODIFIERS))}", file=file, column=variable, value=unknown[0])
     if len(kinds) != 1:
         how = "no rule kind" if not kinds else f"several rule kinds ({', '.join(kinds)})"
         raise SpecError(f"{context} has {how}; give exactly one of: {', '.join(sorted(RULE_KINDS))}",
@@ -182,7 +188,7 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
         for i, branch in enumerate(value):
             if not isinstance(branch, dict) or "if" not in branch or "then" not in branch:
                 raise SpecError(f"when[{i}] needs if and then", file=file, column=variable)
-            check_keys(branch, {"if", "then"}, file=file, context=f"{context} when[{i}]")
+            check_keys(branch, WHEN_BRANCH_KEYS, file=file, context=f"{context} when[{i}]")
             branches.append((str(branch["if"]), parse_rule(variable, branch["then"], file=file,
                                                            context=f"{context} when[{i}].then")))
         value = tuple(branches)
@@ -191,16 +197,20 @@ def parse_rule(variable: str, raw, *, file, context: str | None = None) -> Rule:
     elif kind == "standardize":
         if not isinstance(value, dict) or not {"result", "output"} <= set(value):
             raise SpecError("standardize needs {result, unit, test, output: c|n|u}", file=file, column=variable)
-        check_keys(value, {"result", "unit", "test", "output", "table"}, file=file, context=f"{context} standardize")
+        check_keys(value, STANDARDIZE_KEYS, file=file, context=f"{context} standardize")
         if value["output"] not in ("c", "n", "u"):
             raise SpecError("standardize output must be c, n or u", file=file, column=variable, value=value["output"])
     elif kind == "baseline":
         if not isinstance(value, dict) or not {"date"} <= set(value):
             raise SpecError("baseline needs {date, by, value, ref}", file=file, column=variable)
-        check_keys(value, {"by", "date", "value", "ref", "where"}, file=file, context=f"{context} baseline")
+        check_keys(value, BASELINE_KEYS, file=file, context=f"{context} baseline")
     elif kind == "elapsed":
         if not isinstance(value, dict) or not {"start", "end"} <= set(value):
             raise SpecError("elapsed needs {start: VAR, end: VAR}", file=file, column=variable)
+        check_keys(value, ELAPSED_KEYS, file=file, context=f"{context} elapsed")
+    if "date" in options and kind not in ("visit", "visitnum"):
+        raise SpecError(f"{context}: date: (number unscheduled visits by date) only goes with visit or visitnum",
+                        file=file, column=variable, value="date")
     if "map" in options and not isinstance(options["map"], dict):
         raise SpecError("map must be a mapping of raw value to submission value", file=file, column=variable)
     if "synonyms" in options and not isinstance(options["synonyms"], dict):
@@ -255,10 +265,13 @@ def _parse_supp(i, raw, file) -> SuppSpec:
         raise SpecError(f"supp[{i}] needs qnam and qlabel", file=file)
     check_keys(raw, SUPP_KEYS, file=file, context=f"supp[{i}]")
     qnam = str(raw["qnam"])
-    rule_raw = {k: v for k, v in raw.items() if k in RULE_KINDS or k in RULE_MODIFIERS}
+    # `when:` text is the entry's condition; a `when:` list is the conditional rule kind
+    condition = raw.get("when") if isinstance(raw.get("when"), str) else None
+    rule_raw = {k: v for k, v in raw.items() if (k in RULE_KINDS or k in RULE_MODIFIERS)
+                and not (k == "when" and condition is not None)}
     rule = parse_rule(qnam, rule_raw, file=file, context=f"supp {qnam}")
     return SuppSpec(qnam=qnam, qlabel=str(raw["qlabel"]), rule=rule, qorig=str(raw.get("qorig", "CRF")),
-                    qeval=raw.get("qeval"), idvar=raw.get("idvar"), when=raw.get("when"), source=raw.get("source"))
+                    qeval=raw.get("qeval"), idvar=raw.get("idvar"), when=condition, source=raw.get("source"))
 
 
 def load_domain_spec(path) -> DomainSpec:

@@ -43,9 +43,16 @@ def load_yaml(path: Path) -> dict:
     return data
 
 
+def did_you_mean(word, choices) -> str:
+    """'; did you mean X?' for the closest choice (a typo's likely fix), else ''."""
+    import difflib
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=2, cutoff=0.75)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
 def check_keys(mapping: dict, allowed, *, file, context: str) -> None:
     """Reject unknown keys so a typo never silently does nothing."""
-    unknown = sorted(set(mapping) - set(allowed))
+    unknown = sorted(set(mapping) - set(allowed), key=str)
     if unknown:
-        raise SpecError(f"unknown key {unknown[0]!r} in {context}; allowed: {', '.join(sorted(allowed))}",
-                        file=file, value=unknown[0])
+        raise SpecError(f"unknown key {unknown[0]!r} in {context}{did_you_mean(unknown[0], allowed)}; allowed: "
+                        f"{', '.join(sorted(allowed))}", file=file, value=unknown[0])

@@ -158,7 +158,9 @@ def build_codelist(key: str, codelist, usage: _Usage, standard_oid: str | None) 
     extensible = _is_yes(codelist.extensible)
     list_all = not extensible and len(terms) <= FULL_LIST_MAX_TERMS
     by_value = {t.value: t for t in terms}
-    entries = [CodeListEntry(t.value, usage.decodes.get(t.value), t.code or None)
+    # a sponsor term added to an NCI codelist is an extended value (no NCI code), as if the data alone had it
+    entries = [CodeListEntry(t.value, usage.decodes.get(t.value), None if getattr(t, "extended", False)
+                             else (t.code or None), getattr(t, "extended", False))
                for t in terms if list_all or t.value in usage.values]
     if extensible:
         entries += [CodeListEntry(v, usage.decodes.get(v), None, True)

@@ -119,9 +119,28 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
                 items.append(ValueItem(ds.name, var, by, value, value_attrs(slice_, var),
                                        var.core == "Req", origin))
             if items:
-                out.append(ValueList(ds.name, var, tuple(items)))
+                out.append(ValueList(ds.name, var, tuple(stated_value_level(ds, item) for item in items)))
         break                                   # first matching rule only
     return out
+
+
+def stated_value_level(ds: Dataset, item: ValueItem) -> ValueItem:
+    """A slice as a define spec workbook states it (DatasetMeta.value_level): its length, significant
+    digits and origin win over what the data say; unstated attributes stay data-derived."""
+    for row in getattr(ds.meta, "value_level", ()):
+        if row.variable == item.variable.name and tuple(row.where) == ((item.by, "EQ", (item.value,)),):
+            stated = row.meta
+            attrs = item.attrs
+            if stated.length is not None or stated.significant_digits is not None:
+                from dataclasses import replace as _replace
+                attrs = _replace(attrs, length=stated.length if stated.length is not None else attrs.length,
+                                 significant_digits=stated.significant_digits if stated.significant_digits is not None
+                                 else attrs.significant_digits,
+                                 data_derived_length=attrs.data_derived_length and stated.length is None)
+            return ValueItem(item.dataset, item.variable, item.by, item.value, attrs,
+                             item.mandatory if stated.core is None else stated.core == "Req",
+                             stated.origin or item.origin)
+    return item
 
 
 # QORIG wording (SDTMIG: CRF, ASSIGNED, DERIVED ...) -> Define-XML 2.1 origin type.

@@ -95,6 +95,9 @@ class _Parser:
         version = next((v for v, k in _KINDS.items() if first.startswith(_PREFIX + k["library"])), None)
         if version is None:
             raise self.fail("not a SAS XPORT file (no library header record)")
+        if len(self.data) % lay.RECORD:
+            raise self.fail(f"truncated XPT file: {len(self.data)} bytes is not a whole number of "
+                            f"{lay.RECORD}-byte records (the file was cut short)")
         kinds = _KINDS[version]
         member = self.expect(3 * lay.RECORD, kinds["member"])
         try:
@@ -202,6 +205,10 @@ class _Parser:
             n -= 1
         if size < 0 or n * row_length > size:
             raise self.fail("truncated XPT file (observations cut short)")
+        rest = self.data[start + n * row_length:end]
+        if n_rows is None and rest.strip(b" "):
+            raise self.fail(f"truncated XPT file: the last observation is cut short after {n} complete "
+                            f"records ({len(rest)} of {row_length} bytes)")
         rows = np.frombuffer(self.data, dtype=np.uint8, count=n * row_length, offset=start)
         rows = rows.reshape(n, row_length)
         for v in variables:

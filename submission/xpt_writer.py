@@ -245,7 +245,8 @@ def _char_bytes(series: pd.Series, name: str, declared: int | None, where: _Wher
         non_ascii = (codes > 127).any(axis=1)
         if non_ascii.any():
             i = int(np.argmax(non_ascii))
-            raise where.error("non-ASCII character (XPT v5 allows ASCII only)", column=name,
+            raise where.error("non-ASCII character (XPT v5 allows ASCII only; study.yaml "
+                              "'ascii: transliterate' converts typographic characters)", column=name,
                               row=start + i + 1, value=str(text[i]))
         lengths = np.strings.str_len(text)
         limit = declared if declared is not None else lay.MAX_CHAR_LENGTH

@@ -73,8 +73,9 @@ def test_gate_errors_exit_one_and_write_only_reports(tmp_path):
     pyreadstat.write_xport(pc, str(folder / "pc.xpt"), file_format_version=5, table_name="PC")
     res = CliRunner().invoke(adam_command, ["--sdtm", str(folder), "--spec", str(SPEC), "--out", str(tmp_path / "o")])
     assert res.exit_code == 1 and "TF-BDS-002" in res.output
-    assert list((tmp_path / "o").glob("*.xpt")) == []
-    assert (tmp_path / "o" / "validation" / "adam" / "validation.json").is_file()
+    # issue 10: a failed run leaves --out alone and puts its reports beside it in o.failed/
+    assert not (tmp_path / "o").exists() and list((tmp_path / "o.failed").glob("*.xpt")) == []
+    assert (tmp_path / "o.failed" / "validation" / "adam" / "validation.json").is_file()
 
 
 def test_duplicate_dm_subject_is_a_named_error(tmp_path):

@@ -31,7 +31,10 @@ def test_gate_errors_exit_1_and_write_no_datasets(mini_study, tmp_path):
     out = tmp_path / "out"
     result = _invoke(["sdtm", str(mini_study), "--out", str(out)])      # no TS: FDA rejects the package
     assert result.exit_code == 1 and "TF-TS-001" in result.output
-    assert not (out / "sdtm").exists() and (out / "validation").is_dir()
+    # issue 10: a failed run's reports go beside the output folder (out.failed/), never into it
+    failed = tmp_path / "out.failed"
+    assert not out.exists() and not (failed / "sdtm").exists() and (failed / "validation").is_dir()
+    assert str(failed) in result.output
 
 
 def test_xpt_and_spec_show_metadata(mini_study, tmp_path):

@@ -24,7 +24,20 @@ def example_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("run1") / "out"
     result = _run(["run", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    RUN_OUTPUT.append(result.output)
     return out
+
+
+RUN_OUTPUT: list[str] = []
+
+
+def test_run_ends_pointing_to_tables_and_reports_with_the_true_file_count(example_out):
+    lines = RUN_OUTPUT[0].strip().splitlines()
+    on_disk = sum(1 for p in example_out.rglob("*") if p.is_file())
+    assert f"wrote {on_disk} files to {example_out}" in lines
+    assert lines[-3:] == [f"  tables:            {example_out / 'tables' / 'index.html'}",
+                          f"  validation report: {example_out / 'validation' / 'sdtm' / 'validation.html'}",
+                          f"  validation report: {example_out / 'validation' / 'adam' / 'validation.html'}"]
 
 
 def _digests(folder: Path) -> dict:

@@ -692,8 +692,10 @@ def test_adam_define_with_shipped_ct_names_each_codelists_ct_release(tmp_path):
         assert validate_define_xsd(path) == []
 
 
-def test_ct_codelist_with_blank_name_is_named_by_its_code(tmp_path):
-    """NCI EVS leaves some codelist names blank (C142179 in SDTM CT 2022-09-30); the XSD needs one."""
+def test_ct_codelist_with_blank_name_gets_a_name_not_its_code(tmp_path):
+    """NCI EVS leaves some codelist names blank (C142179 in SDTM CT 2022-09-30); the XSD needs one, and
+    issue #13 asks for a name rather than the bare C-code: the CT reader fills it (here from the SDTMIG
+    label of DM.ARMNRS, since the file gives no NCI preferred term either)."""
     from trialforge.specs.ct import load_ct
     d = dm()
     variables = list(d.meta.variables) + [V("ARMNRS", "Reason Arm and/or Actual Arm is Null", core="Exp",
@@ -702,7 +704,7 @@ def test_ct_codelist_with_blank_name_is_named_by_its_code(tmp_path):
     path = write_define([Dataset(d.meta.with_variables(variables), frame)], tmp_path / "define.xml",
                         study=STUDY, standard="SDTMIG 3.4", ct=load_ct(), created=CREATED)
     cl = one(xml(path), "//odm:CodeList[@OID='CL.C142179']")
-    assert cl.get("Name") == "C142179"
+    assert cl.get("Name") == "Reason Arm and/or Actual Arm is Null"
     if __import__("importlib").util.find_spec("defineutils"):
         assert validate_define_xsd(path) == []
 

@@ -1,0 +1,175 @@
+"""Reading a raw CSV export safely: the encoding, the delimiter, the header and the quoting are checked
+around the pandas parse, so a problem is named where it starts instead of where the parser trips.
+
+- encoding: a UTF-8 or UTF-16 byte-order mark wins; UTF-16 without a mark is recognised by its zero
+  bytes; otherwise UTF-8, then Windows-1252 (the spec's ``encoding:`` overrides all of this);
+- delimiter: trialforge reads comma-separated files; a header split by semicolons or tabs is named;
+- header: a column name given twice is named (pandas would silently rename the second "X.1");
+- quoting: every record must have as many fields as the header; a quote that never closes, or closes
+  only after swallowing whole lines of records, is reported at the row and column where it opens.
+
+Rows are line numbers in the file (header = row 1), like ``_ROW`` everywhere else.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import RawDataError
+
+FALLBACK = ("utf-8", "cp1252")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """A raw CSV as a frame of text (no NA conversion) after the checks above; RawDataError otherwise.
+
+    pandas reads a short row as blanks without a word, so every record's field count is checked first
+    (a comma count per line when the file has no quotes, else the csv module's C reader).
+    """
+    text = decode_raw(path, encoding)
+    check_header(text, path)
+    check_records(text, path)
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark or UTF-16's zero bytes announce, else None."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:4000]
+    if len(head) >= 4 and b"\0" in head:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            return "utf-16-le"
+        if even > len(head) // 4 and odd == 0:
+            return "utf-16-be"
+    return None
+
+
+def _row_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_raw(path: Path, encoding: str | None = None) -> str:
+    """The file's text; an undecodable byte is named with its row."""
+    data = Path(path).read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        raise RawDataError("raw file is an Excel workbook (zip), not CSV: give it the .xlsx extension", file=path)
+    encodings = [encoding] if encoding else [detect_encoding(data)] if detect_encoding(data) else list(FALLBACK)
+    error = None
+    for enc in encodings:
+        try:
+            text = data.decode(enc)
+        except LookupError:
+            raise RawDataError(f"unknown encoding {enc!r} in the spec", file=path, value=enc) from None
+        except UnicodeDecodeError as exc:
+            error = (enc, exc)
+            continue
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if "\0" in text:
+            raise RawDataError("raw file holds NUL characters: not a text CSV (or a wrong encoding:)",
+                               file=path, row=text.count("\n", 0, text.index("\0")) + 1)
+        return text
+    enc, exc = error
+    bad = exc.object[exc.start:exc.end]
+    raise RawDataError(f"cannot decode raw file as {enc} (byte {bad.hex(' ')}); set encoding: in the spec source",
+                       file=path, row=_row_of(exc.object, exc.start), value=bad.decode("latin-1")) from None
+
+
+def check_header(text: str, path: Path) -> None:
+    """The delimiter (commas) and column names given once."""
+    header_line = next((line for line in io.StringIO(text, newline="") if line.strip()), "").rstrip("\r\n")
+    if not header_line:
+        return                              # empty: the caller reports it
+    if "," not in header_line:
+        for delim, name in _OTHER_DELIMITERS.items():
+            if delim in header_line:
+                raise RawDataError(f"raw file is {name}-delimited; trialforge reads comma-separated CSV "
+                                   "(save it again as CSV with commas)", file=path, row=1, value=header_line[:80])
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except (StopIteration, csv.Error):
+        return
+    seen: dict[str, int] = {}
+    for i, name in enumerate((h.strip() for h in header), start=1):
+        if name in seen:
+            raise RawDataError(f"column name appears twice in the header (columns {seen[name]} and {i})",
+                               file=path, column=name, row=1, value=name)
+        seen[name] = i
+
+
+def check_records(text: str, path: Path) -> None:
+    """Every record has the header's number of fields; a bad quote is named where it opens."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return
+    names = [h.strip() for h in header]
+    width = len(header)
+    if '"' not in text:                     # no quoting: a record is a line, its fields are its commas + 1
+        lines = _lines(text)
+        counts = [line.count(",") + 1 if line else width for line in lines]
+        bad = next((i for i, n in enumerate(counts) if n != width), None)
+        if bad is not None:
+            raise RawDataError(f"row has {counts[bad]} fields, the header has {width}", file=path, row=bad + 1,
+                               value=lines[bad][:80])
+        return
+    start = reader.line_num + 1
+    try:
+        for record in reader:               # tight loop: the C reader does the work, Python only compares
+            end = reader.line_num
+            if end != start or len(record) != width:
+                _check_record(record, start, end, width, text, path, names)
+            start = end + 1
+    except csv.Error:
+        raise _quote_error(_lines(text), start, path, names) from None
+
+
+def _lines(text: str) -> list[str]:
+    """The file's lines as the csv module counts them (a line ends at LF, CRLF or CR)."""
+    return [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
+
+
+def _check_record(record, start, end, width, text, path, names) -> None:
+    """A record over several lines or with the wrong number of fields: data, or a named error."""
+    wrong_width = bool(record) and len(record) != width
+    swallowed = end > start and width >= 3 and _swallows_records(record, width)
+    if not (wrong_width or swallowed):
+        return                              # a quoted value over several lines: data
+    lines = _lines(text)
+    if end > start:                         # one record over several lines: a quote that opened too early
+        raise _quote_error(lines, start, path, names)
+    raise RawDataError(f"row has {len(record)} fields, the header has {width}", file=path, row=start,
+                       value=lines[start - 1][:80] if start - 1 < len(lines) else None)
+
+
+def _swallows_records(record: list[str], width: int) -> bool:
+    """A value over several lines that holds whole records (a line with the header's commas): a quote
+    opened by mistake and closed by another mistake lines later, which would silently merge rows."""
+    return any(part.count(",") >= width - 1 for value in record if "\n" in value
+               for part in value.split("\n")[1:])
+
+
+def _quote_error(lines: list[str], row: int, path: Path, names: list[str]) -> RawDataError:
+    """Name the column and value where an unbalanced quote opens on line ``row``."""
+    line = lines[row - 1] if 0 < row <= len(lines) else ""
+    field, in_quote, opened = 0, False, None
+    for i, ch in enumerate(line):
+        if ch == '"':
+            in_quote = not in_quote
+            opened = i if in_quote else None
+        elif ch == "," and not in_quote:
+            field += 1
+    column = names[field] if opened is not None and field < len(names) else None
+    value = line[opened:opened + 60] if opened is not None else line[:80]
+    return RawDataError("a quoted value opens here and does not close on this line (unbalanced quote)",
+                        file=path, column=column, row=row, value=value)
