@@ -263,7 +263,7 @@ def test_orr_dcr_and_exact_ci_against_scipy(adam, out):
     for col, g in cohort_columns(eff):
         b = bor.reindex(g["USUBJID"])
         for label, hits in (("Objective response rate (CR + PR), n (%)", ("CR", "PR")),
-                            ("Disease control rate (CR + PR + SD), n (%)", ("CR", "PR", "SD", "NON-CR/NON-PD"))):
+                            ("Disease control rate (CR + PR + SD + NON-CR/NON-PD), n (%)", ("CR", "PR", "SD", "NON-CR/NON-PD"))):
             x = int(b.isin(hits).sum())
             ci = binomtest(x, len(g)).proportion_ci(method="exact")
             assert cell(doc, label, col) == npct(x, len(g))

@@ -370,3 +370,42 @@ def test_a_failing_output_is_named_the_others_built_and_the_earlier_folder_kept(
     assert [f[0] for f in report.failed] == ["Table 14.3.4.1"]
     assert "Table 14.1.2" in report.produced and "Table 14.3.4.3" in report.produced
     assert sorted(p.name for p in target.iterdir()) == ["earlier.txt"]
+
+
+def _outputs_mentioning(var: str) -> set[str]:
+    """Outputs of the CD70 catalogue whose YAML (defs expanded) names `var`, read here from the files,
+    apart from the named column sets (those fall back to plain TRT01A columns)."""
+    import yaml
+    files, seen = [], []
+
+    def walk(path):
+        doc = yaml.safe_load(path.read_text())
+        for name in doc.get("include") or []:
+            walk(Path(__file__).resolve().parents[1] / "tables" / "catalogues" / f"{name}.yaml")
+        files.append(doc)
+    walk(EXAMPLE / "tables.yaml")
+    defs, outs = {}, {}
+    for doc in files:
+        defs.update(doc.get("defs") or {})
+        for o in doc.get("outputs") or []:
+            outs[(o.get("kind", "table"), str(o["id"]))] = o
+    hits = set()
+    for (kind, oid), o in outs.items():
+        text = yaml.safe_dump(o)
+        for _ in range(3):
+            text = re.sub(r"\$\{(\w+)\}", lambda m: str(defs[m.group(1)]), text)
+        if re.search(rf"\b{var}\b", text):
+            hits.add(f"{kind.title()} {oid}")
+    return hits
+
+
+def test_removing_dose_level_drops_only_the_outputs_that_name_it(adam, tmp_path):
+    adsl = adam["ADSL"]
+    data = dict(adam, ADSL=Dataset(adsl.meta, adsl.frame.drop(columns=["DOSELVL"])))
+    report = BuildReport()
+    build_tables(data, tmp_path, catalogue=study_catalogue_cd70(), report=report)
+    assert not report.failed
+    dropped = {lab for lab, why in report.skipped if "DOSELVL" in why}
+    assert dropped == _outputs_mentioning("DOSELVL") and dropped
+    demo = json.loads((tmp_path / "t_14_1_2.json").read_text())       # columns fell back to TRT01A values
+    assert demo["columns"][0].startswith(adsl.frame.sort_values("TRT01AN")["TRT01A"].dropna().iloc[0])
