@@ -160,3 +160,16 @@ def test_every_fact_a_shipped_block_uses_is_known(tmp_path):
         for key in set(re.findall(r"@\{([^}]+)\}", text)):
             Facts({}).value(key)            # raises SpecError for an unknown fact
         assert "${" not in text, block      # every ${DEF} a block uses has a default
+
+
+def test_index_titles_have_their_facts_filled_in(tmp_path):
+    from trialforge.tables.build import build_tables
+    from trialforge.tables.catalogue import load_catalogue
+    spec = tmp_path / "tables.yaml"
+    spec.write_text("catalogue: 1\ninclude: [default]\ndefs: {CRITERION: Hand criterion}\noutputs:\n"
+                    "  - id: '14.9.9'\n    title: Responders (@{criterion})\n    population: safety\n"
+                    "    columns: total\n    blocks:\n"
+                    "      - {type: subjects_with, label: Any subject, dataset: ADSL, where: \"SAFFL == 'Y'\"}\n")
+    build_tables(make_adam(), tmp_path / "out", catalogue=load_catalogue(spec), only=["14.9.9"])
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Responders (Hand criterion)" in index and "@{" not in index
