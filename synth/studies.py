@@ -13,6 +13,7 @@ from ..errors import TrialforgeError
 STUDIES: dict[str, str] = {
     "cd70-cart": "trialforge.synth.generate",
     "nkg2d-solid": "trialforge.synth.nkg2d_solid",
+    "cd7-heme": "trialforge.synth.cd7_heme",
 }
 DEFAULT_STUDY = "cd70-cart"
 

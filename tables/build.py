@@ -104,7 +104,8 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
     for spec in specs:
         label = f"{spec.kind} {spec.id}"
         missing = [d for d in spec.requires if d.upper() not in adam]
-        entry = {"id": spec.id, "kind": spec.kind, "title": spec.title, "population": spec.population.label,
+        entry = {"id": spec.id, "kind": spec.kind, "title": _safe_text(facts, spec.title),
+                 "population": spec.population.label,
                  "files": {}}
         entries.append(entry)
         if missing:
@@ -215,3 +216,12 @@ def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, onl
         info.setdefault("data_cutoff", str(study.raw["data_cutoff"]))
     return build_tables(adam, out_dir, only=only, study=info, catalogue=study_catalogue(study),
                         adam_config=adam_config)
+
+
+def _safe_text(facts: Facts, text: str) -> str:
+    """A title for the index with its @{facts} filled in; an unknown fact is the output's own failure, not
+    the index's, so the raw text stays there."""
+    try:
+        return facts.text(text)
+    except TrialforgeError:
+        return text

@@ -19,6 +19,8 @@ adsl:
   trt_order: [Placebo, Xanomeline]
   date_vars:
     - {new_var: RANDDT, domain: DS, date: DSSTDTC, filter: "DSDECOD == 'RANDOMIZED'", label: Date of Randomization}
+  populations:
+    RANDFL: "RANDDT == RANDDT"         # a randomized study carries RANDFL with RANDDT (ADaMIG; P21 AD0366B)
 pk: {}
 """
 IDS = [f"P-{i}" for i in range(1, 7)]

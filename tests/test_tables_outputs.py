@@ -145,3 +145,31 @@ def test_reruns_are_byte_identical_and_carry_no_timestamps(adam, tmp_path):
 def test_every_catalog_id_is_unique():
     ids = [(s.kind, s.id) for s in catalog.TABLES + catalog.FIGURES]
     assert len(ids) == len(set(ids))
+
+
+def test_every_fact_a_shipped_block_uses_is_known(tmp_path):
+    """A study including a shipped block alone must not fail on a footnote fact the block names (the dlt block
+    once named an undefined @{dlt_evaluable})."""
+    import re
+    from trialforge.tables.catalogue import SHIPPED, load_catalogue
+    from trialforge.tables.facts import Facts
+    for block in sorted(p.stem for p in SHIPPED.glob("*.yaml")):
+        spec = tmp_path / f"{block}.yaml"
+        spec.write_text(f"catalogue: 1\ninclude: [default, {block}]\n")      # blocks build on the default
+        text = repr(load_catalogue(spec))
+        for key in set(re.findall(r"@\{([^}]+)\}", text)):
+            Facts({}).value(key)            # raises SpecError for an unknown fact
+        assert "${" not in text, block      # every ${DEF} a block uses has a default
+
+
+def test_index_titles_have_their_facts_filled_in(tmp_path):
+    from trialforge.tables.build import build_tables
+    from trialforge.tables.catalogue import load_catalogue
+    spec = tmp_path / "tables.yaml"
+    spec.write_text("catalogue: 1\ninclude: [default]\ndefs: {CRITERION: Hand criterion}\noutputs:\n"
+                    "  - id: '14.9.9'\n    title: Responders (@{criterion})\n    population: safety\n"
+                    "    columns: total\n    blocks:\n"
+                    "      - {type: subjects_with, label: Any subject, dataset: ADSL, where: \"SAFFL == 'Y'\"}\n")
+    build_tables(make_adam(), tmp_path / "out", catalogue=load_catalogue(spec), only=["14.9.9"])
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Responders (Hand criterion)" in index and "@{" not in index

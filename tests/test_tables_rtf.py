@@ -356,9 +356,10 @@ def test_cli_adam_folder_without_adsl_exits_2(tmp_path, adam):
 
 def test_a_failing_output_is_named_the_others_built_and_the_earlier_folder_kept(adam, tmp_path):
     from trialforge.tables.build import TablesFailed
-    from trialforge.outputs import staged_folder
+    from trialforge.outputs import MARKER, MARKER_TEXT, staged_folder
     target = tmp_path / "tables"
     target.mkdir()
+    (target / MARKER).write_text(MARKER_TEXT)          # an earlier trialforge output (issue 10: only those are replaced)
     (target / "earlier.txt").write_text("earlier run")
     lb = adam["ADLB"]
     broken = dict(adam, ADLB=Dataset(lb.meta, lb.frame.assign(PARAMCD=lb.frame["PARAMCD"].replace({"CRP": "CRPX"}))))
@@ -369,7 +370,7 @@ def test_a_failing_output_is_named_the_others_built_and_the_earlier_folder_kept(
                          only=["14.3.4", "14.1.2"])
     assert [f[0] for f in report.failed] == ["Table 14.3.4.1"]
     assert "Table 14.1.2" in report.produced and "Table 14.3.4.3" in report.produced
-    assert sorted(p.name for p in target.iterdir()) == ["earlier.txt"]
+    assert sorted(p.name for p in target.iterdir()) == sorted([MARKER, "earlier.txt"])
 
 
 def _outputs_mentioning(var: str) -> set[str]:

@@ -528,3 +528,12 @@ def _table_rule_ids():
 
 
 TABLE_RULES = _table_rule_ids()
+
+
+def test_orres_in_scientific_notation_is_numeric_for_the_range_rules():
+    """SD1470-SD1473 flag a non-numeric ORRES beside a reference range; 1.52E+05 is a number as collected."""
+    from trialforge.validation.families import numeric_text
+    import pandas as pd
+    values = pd.Series(["1.52E+05", "2e-3", "15.3", "<20", "POSITIVE", "1.5E"])
+    assert numeric_text(values, scientific=True).tolist() == [True, True, True, False, False, False]
+    assert numeric_text(values).tolist() == [False, False, True, False, False, False]

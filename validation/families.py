@@ -69,8 +69,12 @@ def filled(frame, col) -> pd.Series:
     return ~blank(frame[col])
 
 
-def numeric_text(values: pd.Series) -> pd.Series:
-    return values.str.match(NUMBER_RX)
+SCIENTIFIC_RX = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def numeric_text(values: pd.Series, *, scientific: bool = False) -> pd.Series:
+    """Plain decimal text; ``scientific=True`` also accepts E-notation (a collected result such as 1.52E+05)."""
+    return values.str.match(SCIENTIFIC_RX if scientific else NUMBER_RX)
 
 
 def in_scope(dataset, domains) -> bool:

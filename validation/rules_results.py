@@ -139,7 +139,8 @@ def _orres_numeric_when(rid, range_suffix):
         if f"{p}ORRES" not in f or f"{p}{range_suffix}" not in f:
             return []
         o = text(f[f"{p}ORRES"])
-        bad = (o != "") & ~numeric_text(o) & filled(f, f"{p}{range_suffix}")
+        # a collected result in E-notation (1.52E+05, common in vendor transfers) is a number as collected
+        bad = (o != "") & ~numeric_text(o, scientific=True) & filled(f, f"{p}{range_suffix}")
         return findings_at(RULES[rid], dataset, bad, variable=f"{p}ORRES")
     return check
 
