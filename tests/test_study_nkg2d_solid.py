@@ -176,8 +176,9 @@ def test_time_to_return_to_baseline_of_one_subject_from_pc(sdtm, adam):
     # the ADaM (declared pk.persistence / NCA) agrees
     pp = adam["ADPP"].frame
     mine = pp[(pp["USUBJID"] == subject) & (pp["PARCAT2"] == "NKG2DCAR")].set_index("PARAMCD")["AVAL"]
-    assert mine["TRTBL"] == pytest.approx(expected)
-    assert mine["TMAX"] == pytest.approx(peak["t"])
+    # two profiles: the transgene's parameters carry the declared suffix TG (adam.yaml pk.profiles; issue #16)
+    assert mine["TRTBLTG"] == pytest.approx(expected)
+    assert mine["TMAXTG"] == pytest.approx(peak["t"])
 
 
 def test_complete_response_rate_at_each_landmark_month_from_rs(sdtm, adam):
@@ -213,7 +214,8 @@ def test_adam_gate_has_no_errors_and_every_endpoint_has_a_parameter(adam):
     params = {name: set(ds.frame["PARAMCD"]) for name, ds in adam.items() if "PARAMCD" in ds.frame}
     assert {"OS", "PFS", "DOR"} <= params["ADTTE"]
     assert {"BOR", "RSP", "CRM1", "CRM2", "CRM3", "CRM6", "CRM12"} <= params["ADRS"]
-    assert {"TMAX", "TRTBL", "CMAX"} <= params["ADPP"]
+    # one PARAMCD per analyte x specimen profile (issue #16): TG = transgene by qPCR, FC = CAR+ cells by flow
+    assert {f"{c}{s}" for c in ("TMAX", "TRTBL", "CMAX") for s in ("TG", "FC")} <= params["ADPP"]
     assert {"FLUDOSE", "CYCDOSE", "CARTDKG"} <= params["ADEX"]
     adae = adam["ADAE"].frame
     assert {"TRTEMFL", "DLTFL", "CRSFL", "ICANSFL", "ASTCTGR"} <= set(adae.columns)
