@@ -298,7 +298,8 @@ def test_pc_blq_convention_every_record(pc_matched):
     numeric = done & ~blq
     assert blq.any() and numeric.any() and (~done).any()
     lloq = pd.to_numeric(m["PCLLOQ_RAW"])
-    assert (m["PCLLOQ"] == lloq).all()
+    # no unit without a result (issue 16): samples not done have no PCLLOQ, whose unit is PCSTRESU
+    assert (m.loc[done, "PCLLOQ"] == lloq[done]).all() and m.loc[~done, "PCLLOQ"].isna().all()
     assert (m.loc[blq, "PCORRES"] == "BLQ").all() and (m.loc[blq, "PCSTRESC"] == "BLQ").all()
     assert m.loc[blq, "PCSTRESN"].isna().all()
     value = pd.to_numeric(m.loc[numeric, "PCORRES_RAW"])
@@ -308,8 +309,9 @@ def test_pc_blq_convention_every_record(pc_matched):
     nd = ~done
     assert (m.loc[nd, "PCSTAT"] == "NOT DONE").all() and (m.loc[nd, "PCREASND"] == m.loc[nd, "PCREASND_RAW"]).all()
     assert (m.loc[nd, ["PCORRES", "PCSTRESC", "PCORRESU"]] == "").all().all()
-    # PCSTRESU is the unit of PCLLOQ, one per test, whether the sample was done or not
-    assert m.groupby("PCTESTCD")["PCSTRESU"].nunique().eq(1).all() and (m["PCSTRESU"] != "").all()
+    # PCSTRESU is the unit of PCLLOQ, one per test; samples not done have neither (issue 16)
+    assert m[done].groupby("PCTESTCD")["PCSTRESU"].nunique().eq(1).all() and (m.loc[done, "PCSTRESU"] != "").all()
+    assert (m.loc[nd, "PCSTRESU"] == "").all()
     assert m.loc[nd, "PCSTRESN"].isna().all()
     assert (m.loc[done, "PCSTAT"] == "").all()
 
@@ -323,7 +325,7 @@ def test_pc_tests_units_specimen_method(pc_matched):
     done = m["PCSTAT_RAW"] == ""
     unit = np.where(qpcr, "DNA copies/ug", "10^6/L")
     assert (m.loc[done, "PCORRESU"] == unit[done.to_numpy()]).all()
-    assert (m["PCSTRESU"] == unit).all()
+    assert (m.loc[done, "PCSTRESU"] == unit[done.to_numpy()]).all() and (m.loc[~done, "PCSTRESU"] == "").all()
     assert (m["PCSPEC"] == "BLOOD").all()
     text = m[["PCTEST", "PCORRESU", "PCSTRESU", "PCTPT", "PCMETHOD"]].astype(str)
     assert text.map(str.isascii).all().all()
