@@ -203,7 +203,7 @@ _OUTPUT_CONTRACT = """
 @_STUDY_ARG
 @_OUT_OPT
 def run(study_dir, out_dir):
-    """The whole job for STUDY_DIR (default: the bundled CD70 CAR-T example): SDTM, ADaM, package, tables.
+    """The whole job for STUDY_DIR (default: the bundled example study, examples/cd70-cart): SDTM, ADaM, package, tables.
 
     \b
     Examples:
