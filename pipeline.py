@@ -7,6 +7,8 @@ so the terminal shows one line per dataset.
 from __future__ import annotations
 
 import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +110,22 @@ def build_adam_stage(study: Study, sdtm: dict):
     return adam, sdtm_extra
 
 
+@contextmanager
+def _timed(hook, stage: str):
+    """Report a stage's wall and CPU seconds to ``hook(stage, wall, cpu)``; nothing when hook is None.
+
+    Only the clock is read: the hook sees durations, never the data, so outputs cannot change.
+    """
+    if hook is None:
+        yield
+        return
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        hook(stage, time.perf_counter() - wall, time.process_time() - cpu)
+
+
 def input_files(study: Study) -> tuple[list[Path], list[Path]]:
     raw = sorted(p for p in study.raw_dir.rglob("*") if p.is_file())
     specs = sorted([study.config_file] + [p for p in study.specs_dir.rglob("*") if p.is_file()])
@@ -115,12 +133,15 @@ def input_files(study: Study) -> tuple[list[Path], list[Path]]:
 
 
 def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True, tables: bool = True,
-              command=None) -> RunResult:
+              command=None, stage_timer=None) -> RunResult:
     """Map, validate and write a study; all outputs appear together or not at all.
 
     ``adam=False`` stops after SDTM (``trialforge sdtm``); ``tables=False`` stops after the submission
-    package (``trialforge define``).
+    package (``trialforge define``). ``stage_timer(stage, wall_s, cpu_s)`` is called once per stage run
+    (sdtm, sdtm_gate, adam, adam_gate, reports, xpt, dataset_json, define, tables, manifest; xpt,
+    dataset_json and define once per package): the benchmark's view of the same code path.
     """
+    timed = lambda stage: _timed(stage_timer, stage)     # noqa: E731
     build_analysis = adam
     study = load_study(study_dir or DEFAULT_STUDY)
     out_dir = Path(out_dir) if out_dir else (Path("out").resolve() if study_dir is None else study.out_dir)
@@ -131,20 +152,24 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     ct = load_ct(list(study.ct_files) or None)
     say = progress or (lambda *a: None)
     notes: list = []
-    sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n))
-    sdtm, changed = _to_ascii(study, sdtm)
-    sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
+    with timed("sdtm"):
+        sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n))
+        sdtm, changed = _to_ascii(study, sdtm)
+    with timed("sdtm_gate"):
+        sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
     if notes:                                # mapping warnings (e.g. a result that is not a number)
         sdtm_report.extend(Finding(**n) for n in notes)
         sdtm_report.findings = sdtm_report.sorted()
     adam = {}
     if build_analysis and not sdtm_report.has_errors:   # analyses are built only from SDTM that passed the gate
-        adam, sdtm_extra = build_adam_stage(study, sdtm)
-        adam, changed_adam = _to_ascii(study, adam)
-        sdtm_extra, changed_extra = _to_ascii(study, sdtm_extra)
+        with timed("adam"):
+            adam, sdtm_extra = build_adam_stage(study, sdtm)
+            adam, changed_adam = _to_ascii(study, adam)
+            sdtm_extra, changed_extra = _to_ascii(study, sdtm_extra)
         changed += changed_extra + changed_adam
         if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
-            extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)
+            with timed("sdtm_gate"):
+                extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)
             sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
             sdtm_report.datasets.update({k: len(v.frame) for k, v in sdtm_extra.items()})
             sdtm_report.findings = sdtm_report.sorted()
@@ -157,32 +182,39 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     result.reports["sdtm"] = sdtm_report
     say("validate", "SDTM", len(sdtm_report.findings))
     if adam:
-        result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
+        with timed("adam_gate"):
+            result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
         say("validate", "ADaM", len(result.reports["adam"].findings))
     info = study_info(study)
     with staged_output(out_dir, **guard) as stage:
         staging = stage.path
         stage.failed = result.has_errors
-        for name, report in result.reports.items():
-            write_reports(report, staging / "validation" / name, package=f"{study.id} {name.upper()}")
-        if sdtm:                              # which CT release each codelist in use came from
-            from .specs.ct import write_codelist_releases
-            write_codelist_releases(staging / "validation" / "ct_releases.csv", ct, list(sdtm.values()))
+        with timed("reports"):
+            for name, report in result.reports.items():
+                write_reports(report, staging / "validation" / name, package=f"{study.id} {name.upper()}")
+            if sdtm:                              # which CT release each codelist in use came from
+                from .specs.ct import write_codelist_releases
+                write_codelist_releases(staging / "validation" / "ct_releases.csv", ct, list(sdtm.values()))
         if not result.has_errors:
             written = []
             for name, datasets, standard in (("sdtm", sdtm, SDTM_IG), ("adam", adam, ADAM_IG)):
                 if not datasets:
                     continue
-                written += write_package(datasets, staging / name, created=created, progress=say)
-                written += write_dataset_jsons(datasets, staging / name / "json", study=info, standard=standard)
-                written += _write_define_bundle(datasets, staging / name, info, standard, ct, study, name)
+                with timed("xpt"):
+                    written += write_package(datasets, staging / name, created=created, progress=say)
+                with timed("dataset_json"):
+                    written += write_dataset_jsons(datasets, staging / name / "json", study=info, standard=standard)
+                with timed("define"):
+                    written += _write_define_bundle(datasets, staging / name, info, standard, ct, study, name)
                 say("define", name.upper(), len(datasets))
             if adam and tables:
                 from .tables.build import build_study_tables    # raises TablesFailed: out/ is left as it was
-                written += build_study_tables(study, adam, staging / "tables", {"title": info["name"]})
+                with timed("tables"):
+                    written += build_study_tables(study, adam, staging / "tables", {"title": info["name"]})
                 say("tables", "CSR", len(written))
             result.written = written
-        _write_manifest(staging, study, result, command, ct)
+        with timed("manifest"):
+            _write_manifest(staging, study, result, command, ct)
     result.published = stage.destination
     result.written = [stage.destination / p.relative_to(staging) for p in result.written]
     result.files = count_files(stage.destination)

@@ -1,4 +1,4 @@
-"""CDISC Dataset-JSON v1.1 writer and reader (standard library json only).
+"""CDISC Dataset-JSON v1.1 writer and reader.
 
 Why our own instead of a dependency: the format is a small JSON document, and a submission
 writer must give byte-identical files on every rerun (fixed key order, fixed number formatting,
@@ -15,20 +15,30 @@ Mapping between a `Dataset` and Dataset-JSON columns (v1.1 dataType / targetData
 The reader inverts this: dates back to SAS numbers (days/seconds since 1960-01-01), every numeric
 column as float64, missing text as "", so a file read back equals the frame XPT would hold.
 OIDs follow define.xml (IG.DM, IT.DM.USUBJID, ST.<study>, MDV.<study>.<IG>.<version>).
+
+``write_dataset_json`` streams the rows in blocks: each column's distinct values are encoded once
+(``json_tokens``) and Arrow joins them into rows, so the file costs no Python per cell; its bytes
+equal ``serialise(dataset_json_document(...))``, the readable reference kept for callers and tests.
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from trialforge.errors import DatasetReadError, DateFormatError, SpecError
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
+
+from .arrow_text import longest_utf8
+from .json_tokens import NULL, cell_tokens, number_tokens, rows_bytes, string_tokens, take
 
 DATASET_JSON_VERSION = "1.1.0"
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -65,6 +75,9 @@ def _column_type(var: VariableMeta, values: pd.Series) -> tuple[str, str | None]
 
 
 def _text_length(values: pd.Series) -> int:
+    longest = longest_utf8(values)          # Arrow text: one kernel, no Python per cell
+    if longest is not None:
+        return longest or 1
     s = values[values.notna()].astype(str)
     s = s[s != ""]
     return 1 if s.empty else int(s.str.encode("utf-8").str.len().max())
@@ -92,10 +105,8 @@ def _temporal_text(ds: Dataset, var: VariableMeta, nums: pd.Series, data_type: s
         stamps = nums
     else:
         values = nums.astype(float)
-        if data_type == "date" and not (values.dropna() == np.floor(values.dropna())).all():
-            bad = values.dropna()[values.dropna() != np.floor(values.dropna())].iloc[0]
-            raise DateFormatError(f"{ds.name}.{var.name}: a SAS date must be a whole number of days",
-                                  column=var.name, value=bad)
+        if data_type == "date":
+            _check_whole_days(ds, var, values)
         unit = "D" if data_type == "date" else "s"
         stamps = SAS_EPOCH + pd.to_timedelta(values, unit=unit)
     if data_type == "date":
@@ -105,6 +116,14 @@ def _temporal_text(ds: Dataset, var: VariableMeta, nums: pd.Series, data_type: s
     else:
         text = stamps.dt.strftime("%H:%M:%S")
     return [None if pd.isna(v) else v for v in text.tolist()]
+
+
+def _check_whole_days(ds: Dataset, var: VariableMeta, values: pd.Series) -> None:
+    present = values.dropna()
+    if not (present == np.floor(present)).all():
+        bad = present[present != np.floor(present)].iloc[0]
+        raise DateFormatError(f"{ds.name}.{var.name}: a SAS date must be a whole number of days",
+                              column=var.name, value=bad)
 
 
 def _oids(ds: Dataset, study: Mapping, define_oid: str | None) -> tuple[str, str]:
@@ -120,6 +139,16 @@ def dataset_json_document(dataset: Dataset, *, study: Mapping, created: str,
                           define_oid: str | None = None, metadata_ref: str | None = "define.xml",
                           originator: str | None = None, tool_version: str | None = None) -> dict:
     """The Dataset-JSON document as a dict (keys in the order they are written)."""
+    doc, plan = _document_head(dataset, study=study, created=created, define_oid=define_oid,
+                               metadata_ref=metadata_ref, originator=originator, tool_version=tool_version)
+    data = [_json_values(dataset, var, data_type) for var, data_type in plan]
+    doc["rows"] = [list(r) for r in zip(*data)] if data else []
+    return doc
+
+
+def _document_head(dataset: Dataset, *, study: Mapping, created: str, define_oid: str | None,
+                   metadata_ref: str | None, originator: str | None, tool_version: str | None):
+    """(header + columns dict, [(variable, dataType)]): everything but the rows."""
     if not _DATETIME_RE.match(created or ""):
         raise SpecError("created must be an ISO 8601 datetime like 2026-01-31T00:00:00", value=created)
     if "id" not in study:
@@ -129,7 +158,7 @@ def dataset_json_document(dataset: Dataset, *, study: Mapping, created: str,
         raise SpecError(f"{dataset.name}: variables in metadata but not in the frame", column=missing[0])
     study_oid, mdv_oid = _oids(dataset, study, define_oid)
     keys = list(dataset.meta.keys)
-    columns, data = [], []
+    columns, plan = [], []
     for var in dataset.meta.variables:
         data_type, target = _column_type(var, dataset.frame[var.name])
         column = {"itemOID": f"IT.{dataset.name}.{var.name}", "name": var.name, "label": var.label,
@@ -138,8 +167,7 @@ def dataset_json_document(dataset: Dataset, *, study: Mapping, created: str,
                   "displayFormat": var.format if var.is_numeric else None,
                   "keySequence": keys.index(var.name) + 1 if var.name in keys else None}
         columns.append({k: column[k] for k in _COLUMN_KEYS if column[k] is not None})
-        data.append(_json_values(dataset, var, data_type))
-    rows = [list(r) for r in zip(*data)] if data else []
+        plan.append((var, data_type))
     version = tool_version if tool_version is not None else _tool_version()
     header = {
         "datasetJSONCreationDateTime": created, "datasetJSONVersion": DATASET_JSON_VERSION,
@@ -150,8 +178,7 @@ def dataset_json_document(dataset: Dataset, *, study: Mapping, created: str,
         "label": dataset.meta.label}
     doc = {k: header[k] for k in _HEADER_KEYS if header.get(k) is not None}
     doc["columns"] = columns
-    doc["rows"] = rows
-    return doc
+    return doc, plan
 
 
 def _tool_version() -> str | None:
@@ -166,8 +193,8 @@ def _dump(value) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def serialise(doc: dict) -> bytes:
-    """Deterministic bytes: header keys in fixed order, one column and one row per line."""
+def _head_text(doc: dict) -> list[str]:
+    """The lines before the rows: header keys in fixed order, one column per line."""
     lines = ["{"]
     for key, value in doc.items():
         if key in ("columns", "rows"):
@@ -177,6 +204,12 @@ def serialise(doc: dict) -> bytes:
     lines.append(",\n".join(_dump(c) for c in doc["columns"]))
     lines.append("],")
     lines.append('"rows":[')
+    return lines
+
+
+def serialise(doc: dict) -> bytes:
+    """Deterministic bytes: header keys in fixed order, one column and one row per line."""
+    lines = _head_text(doc)
     if doc["rows"]:
         lines.append(",\n".join(_dump(r) for r in doc["rows"]))
     lines.append("]")
@@ -189,13 +222,57 @@ def write_dataset_json(dataset: Dataset, path, *, study: Mapping, created: str,
                        originator: str | None = None, tool_version: str | None = None) -> Path:
     """Write one dataset as Dataset-JSON v1.1 (`created` is the ISO 8601 creation datetime;
     `define_oid` the define's MetaDataVersion OID, derived from the standard when omitted)."""
-    doc = dataset_json_document(dataset, study=study, created=created, define_oid=define_oid,
-                                metadata_ref=metadata_ref, originator=originator,
-                                tool_version=tool_version)
+    doc, plan = _document_head(dataset, study=study, created=created, define_oid=define_oid,
+                               metadata_ref=metadata_ref, originator=originator, tool_version=tool_version)
+    columns = [_column_tokens(dataset, var, data_type) for var, data_type in plan]   # raises before writing
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(serialise(doc))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(("\n".join(_head_text(doc)) + "\n").encode("utf-8"))
+            n = len(dataset.frame) if columns else 0
+            for start in range(0, n, ROWS_PER_BLOCK):
+                stop = min(n, start + ROWS_PER_BLOCK)
+                block = rows_bytes([take(codes, tokens, start, stop) for codes, tokens in columns])
+                out.write(block if stop < n else block[:-2])        # the last row has no ",\n"
+            out.write(b"\n]\n}\n" if n else b"]\n}\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
     return path
+
+
+#: Rows joined per block when streaming: bounds memory for million-row datasets.
+ROWS_PER_BLOCK = 100_000
+
+
+def _column_tokens(ds: Dataset, var: VariableMeta, data_type: str):
+    """(codes, tokens) of one column: the JSON text of each distinct value and each row's code.
+
+    Same values and the same checks as ``_json_values``, computed on distinct values."""
+    col = ds.frame[var.name]
+    if data_type == "string":
+        return string_tokens(col)
+    nums = pd.to_numeric(col, errors="coerce") if not pd.api.types.is_datetime64_any_dtype(col) else col
+    if data_type in ("date", "datetime", "time"):
+        if not pd.api.types.is_datetime64_any_dtype(nums) and data_type == "date":
+            _check_whole_days(ds, var, nums.astype(float))
+        codes, uniques = pd.factorize(nums)
+        text = _temporal_text(ds, var, pd.Series(uniques), data_type)
+        words = [NULL if v is None else _dump(v) for v in text] + [NULL]
+        return np.where(codes < 0, len(words) - 1, codes), pa.array(words, pa.string())
+    if np.isinf(nums.astype(float)).any():
+        raise SpecError(f"{ds.name}.{var.name}: infinite value cannot be written", column=var.name)
+    fast = number_tokens(nums, data_type == "integer")
+    if fast is not None:
+        return fast
+    return cell_tokens(_json_values(ds, var, data_type), _dump)
 
 
 # ------------------------------------------------------------------ reader

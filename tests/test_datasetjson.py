@@ -153,3 +153,67 @@ def test_errors_name_the_problem(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(DatasetReadError):
         read_dataset_json(bad)
+
+
+# ---- the streamed writer: its bytes equal json.dumps row by row, whatever the values -----------------
+
+def awkward() -> Dataset:
+    """Values that a column-wise encoder could get wrong: escapes, non-ASCII, -0.0, NaN, big integers,
+    an object column holding numbers, dates with missing values, and more rows than one block."""
+    meta = DatasetMeta("XX", "Awkward", "FINDINGS", "One record per row", ("USUBJID",), (
+        V("USUBJID", "Subject"), V("TXT", "Text"), V("OBJ", "Object text"),
+        V("XINT", "Whole", NUM), V("XDBL", "Fraction", NUM), V("XBIG", "Big whole", NUM),
+        V("XI64", "Int64", NUM, significant_digits=2),
+        V("ADT", "Date", NUM, format="DATE9."), V("ADTM", "Datetime", NUM, format="DATETIME20."),
+        V("ATM", "Time", NUM, format="TIME8.")), standard="ADaMIG 1.3")
+    n = 7
+    frame = pd.DataFrame({
+        "USUBJID": [f"S-{i}" for i in range(n)],
+        "TXT": pd.Series(['a "quote"', "back\\slash", "tab\there", "\u00e9\u2265\u2028", None, "", "line\nbreak"],
+                         dtype="str"),
+        "OBJ": pd.Series([1, 2.5, None, "x", float("nan"), True, "\u00fc"], dtype=object),
+        "XINT": [1.0, -0.0, np.nan, 3.0, 1e15, -2.0, 0.0],
+        "XDBL": [0.1 + 0.2, -0.0, np.nan, 1e-7, 1e22, 2.5, 1 / 3],
+        "XBIG": [2.0 ** 60, np.nan, 0.0, -(2.0 ** 53) - 2, 7.0, 8.0, 9.0],
+        "XI64": np.array([1, -5, 0, 2 ** 40, 3, 3, 3], dtype=np.int64),
+        "ADT": [23804.0, np.nan, -1.0, 0.0, 23804.0, 23811.0, np.nan],
+        "ADTM": [23804 * 86400.0 + 34200, np.nan, 0.0, 1.5, 86399.0, np.nan, 60.0],
+        "ATM": [0.0, 3600.0, np.nan, 86399.0, 59.0, 61.0, 3599.0]})
+    return Dataset(meta, frame)
+
+
+def _reference_bytes(ds: Dataset) -> bytes:
+    """The document the per-cell reference path builds, serialised with json.dumps row by row."""
+    from trialforge.submission.datasetjson import dataset_json_document, serialise
+    return serialise(dataset_json_document(ds, study=STUDY, created=CREATED, tool_version="0.1.0"))
+
+
+@pytest.mark.parametrize("block", [1, 3, 100_000])
+def test_streamed_file_equals_row_by_row_json(tmp_path, monkeypatch, block):
+    from trialforge.submission import datasetjson
+    monkeypatch.setattr(datasetjson, "ROWS_PER_BLOCK", block)
+    data = write(awkward(), tmp_path).read_bytes()
+    assert data == _reference_bytes(awkward())
+    rows = json.loads(data)["rows"]
+    assert rows[1][3] == 0 and rows[2][3] is None          # XINT: -0.0 is the integer 0, NaN is null
+    assert rows[0][5] == 2 ** 60                            # exact, not 1.152921504606847e18
+    row2 = next(line for line in data.decode().split("\n") if line.startswith('["S-1"'))
+    assert '"2.5",0,-0.0,null,-5.0,' in row2      # XINT -0.0 is 0, XDBL keeps the sign of zero, XI64 double
+    assert rows[3][1] == "\u00e9\u2265\u2028" and rows[4][1] == ""
+    assert [r[2] for r in rows] == ["1", "2.5", "", "x", "", "True", "\u00fc"]
+    assert [r[7] for r in rows][:4] == ["2025-03-04", None, "1959-12-31", "1960-01-01"]
+
+
+def test_streamed_file_without_rows_or_columns(tmp_path):
+    empty = awkward()
+    empty = Dataset(empty.meta, empty.frame.iloc[:0])
+    assert write(empty, tmp_path).read_bytes() == _reference_bytes(empty)
+    assert json.loads(write(empty, tmp_path).read_bytes())["rows"] == []
+
+
+def test_failed_write_leaves_no_file(tmp_path):
+    ds = adsl()
+    ds.frame.loc[0, "CRSDUR"] = np.inf
+    with pytest.raises(SpecError, match="infinite"):
+        write(ds, tmp_path)
+    assert list(tmp_path.iterdir()) == []
