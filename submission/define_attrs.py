@@ -6,15 +6,21 @@ time part and "date" otherwise, a numeric variable is "integer" when every value
 "float" otherwise (with SignificantDigits = most decimals used). Numeric SAS dates are integers
 with a def:DisplayFormat (DATE9., DATETIME20.). Metadata wins where it is explicit: a fixed
 `VariableMeta.length` or `significant_digits` is kept as declared.
+
+Every attribute is a function of the *set* of values (longest, any, all, most decimals), so each
+is computed on a column's distinct values (``distinct``): a few hundred values, not every row.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from trialforge.specs.metadata import VariableMeta
+
+from .arrow_text import longest_utf8
 
 TEXT, INTEGER, FLOAT, DATE, DATETIME, DURATION = (
     "text", "integer", "float", "date", "datetime", "durationDatetime")
@@ -37,6 +43,17 @@ class ItemAttrs:
     data_derived_length: bool = True
 
 
+def distinct(values: pd.Series) -> pd.Series:
+    """The distinct values of a text or numeric column (same dtype); other columns as given.
+
+    Object columns are left whole: their 1 and 1.0 hash alike but read differently as text.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind in "fiu"):
+        return pd.Series(values.unique(), dtype=dtype)
+    return values
+
+
 def present_text(values: pd.Series) -> pd.Series:
     """Non-missing character values as str (None, NaN and "" are missing, as in XPT)."""
     s = values[values.notna()].astype(str)
@@ -50,6 +67,9 @@ def present_numbers(values: pd.Series) -> pd.Series:
 
 def text_length(values: pd.Series) -> int:
     """Longest value in UTF-8 bytes (XPT and define Length count bytes); 1 for an empty column."""
+    longest = longest_utf8(values)          # Arrow text: one kernel over the column
+    if longest is not None:
+        return longest or 1
     s = present_text(values)
     if s.empty:
         return 1
@@ -58,7 +78,11 @@ def text_length(values: pd.Series) -> int:
 
 def _decimal_shape(value: float) -> tuple[int, int]:
     """(digits before the point, digits after) of a float's shortest 15-significant-digit form."""
-    d = Decimal(format(value, ".15g")).normalize()
+    text = format(value, ".15g")            # '%g' drops trailing zeros: the normalised form
+    if "e" not in text and "n" not in text:
+        whole, _, frac = text.lstrip("-").partition(".")
+        return len(whole), len(frac)
+    d = Decimal(text).normalize()
     decimals = max(0, -d.as_tuple().exponent)
     return len(str(int(abs(d)))), decimals
 
@@ -105,6 +129,7 @@ def iso_datetime_type(values: pd.Series) -> str:
 
 def item_attrs(var: VariableMeta, values: pd.Series) -> ItemAttrs:
     """DataType, Length, SignificantDigits and DisplayFormat of one variable from its data."""
+    values = distinct(values)
     if var.is_numeric:
         whole, digits, decimals = numeric_shape(values)
         if is_numeric_date_format(var.format):
@@ -127,6 +152,7 @@ def value_attrs(values: pd.Series, parent: VariableMeta) -> ItemAttrs:
     A character result whose every value reads as a number is typed integer/float (its Length
     stays the byte length the XPT column needs); otherwise the parent's rule applies.
     """
+    values = distinct(values)
     if parent.is_numeric:
         return item_attrs(parent, values)
     s = present_text(values)

@@ -26,6 +26,7 @@ import pandas as pd
 from trialforge.errors import TrialforgeError
 from trialforge.specs.metadata import Dataset, VariableMeta
 
+from .arrow_text import distinct_frame
 from .define_attrs import NUMERIC_TYPES, present_text
 from .define_codelists import _Usage, _code_text, decode_variable
 from .define_vlm import ValueList
@@ -86,18 +87,18 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
             resolved[ref] = (_key(ref, codelist), codelist, index)
         return resolved[ref]
 
-    def use(ref: str, var: VariableMeta, ds: Dataset, rows) -> str:
+    def use(ref: str, var: VariableMeta, ds: Dataset, part: pd.DataFrame | None) -> str:
+        """Record that `var` (its distinct values, `part`; None: the whole column) uses `ref`."""
         key, codelist, index = resolve(ref)
         slot = plan.usage.setdefault(key, [codelist, index, _Usage(numeric=var.is_numeric)])
         plan.first_label.setdefault(key, var.label)
-        frame = ds.frame
-        if var.name in frame.columns:
-            col = frame[var.name] if rows is None else frame.loc[rows, var.name]
-            codes = _code_text(col, var.is_numeric)
+        if var.name in ds.frame.columns:
+            if part is None:
+                part = _distinct_pairs(ds.frame, var.name)
+            codes = _code_text(part["v"], var.is_numeric)
             slot[2].values.update(codes.unique().tolist())
-            partner = decode_variable(var.name, frame.columns)
-            if partner is not None and not codes.empty:
-                decoded = frame.loc[codes.index, partner]
+            if "p" in part and not codes.empty:
+                decoded = part.loc[codes.index, "p"]
                 pairs = pd.DataFrame({"c": codes, "d": decoded.astype(str)})
                 pairs = pairs[pairs["d"].ne("") & decoded.notna()]
                 first = pairs.sort_values(["c", "d"]).drop_duplicates("c")
@@ -118,7 +119,8 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
                 if refs:
                     plan.variable[(ds.name, var.name)] = use(refs[0], var, ds, None)
                 continue
-            by_codes = present_text(ds.frame[vl.items[0].by]) if vl.items else pd.Series([], dtype=object)
+            slices = (_split_pairs(ds.frame, vl.items[0].by, var.name)
+                      if vl.items and var.name in ds.frame.columns else {})
             slice_keys = []
             for item in vl.items:
                 if item.attrs.data_type in NUMERIC_TYPES:
@@ -130,18 +132,44 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
                 if not options:
                     slice_keys.append(None)
                     continue
-                rows = by_codes.index[by_codes == item.value]
-                values = set(_code_text(ds.frame.loc[rows, var.name], var.is_numeric))
+                part = slices.get(item.value, _NO_ROWS)
+                values = set(_code_text(part["v"], var.is_numeric))
                 chosen = next((r for r in options if holds(r, values)), options[0])
                 if any(_DIGIT.search(v) for v in values - _terms(resolve(chosen)[1])):
                     slice_keys.append(None)         # a measurement ("<1.5", "1:160"), not a term
                     continue
-                key = use(chosen, var, ds, rows)
+                key = use(chosen, var, ds, part)
                 plan.value[(ds.name, var.name, item.value)] = key
                 slice_keys.append(key)
             if slice_keys and None not in slice_keys and len(set(slice_keys)) == 1:
                 plan.variable[(ds.name, var.name)] = use(_ref_of(slice_keys[0], resolved), var, ds, None)
     return plan
+
+
+_NO_ROWS = pd.DataFrame({"v": pd.Series([], dtype=object)})
+
+
+def _distinct_pairs(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The distinct (value "v", decode "p") pairs of a column and its decode partner, if it has one.
+
+    A codelist's terms and first decodes are functions of this set, so no work is done per row."""
+    partner = decode_variable(name, frame.columns)
+    columns = {"v": frame[name]}
+    if partner is not None:
+        columns["p"] = frame[partner]
+    return distinct_frame(**columns)
+
+
+def _split_pairs(frame: pd.DataFrame, by: str, name: str) -> dict:
+    """split value -> the distinct (value, decode) pairs of its records (see ``_distinct_pairs``)."""
+    if not frame.index.is_unique:           # records are taken by row label
+        frame = frame.reset_index(drop=True)
+    by_codes = present_text(frame[by])
+    partner = decode_variable(name, frame.columns)
+    columns = {"k": by_codes, "v": frame.loc[by_codes.index, name]}
+    if partner is not None:
+        columns["p"] = frame.loc[by_codes.index, partner]
+    return dict(iter(distinct_frame(**columns).groupby("k", sort=False)))
 
 
 def _terms(codelist) -> set:

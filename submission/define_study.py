@@ -161,7 +161,8 @@ def table_specs(study, adam: Mapping | None = None) -> list:
 
     from trialforge.tables.facts import Facts
     spec = Path(study.specs_dir) / "adam.yaml"
-    config = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}) if spec.is_file() else {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)          # libyaml when present: same document
+    config = (yaml.load(spec.read_text(encoding="utf-8"), Loader=loader) or {}) if spec.is_file() else {}
     facts = Facts(dict(adam), config, catalogue.defs)
     return [facts.apply(o) for o in catalogue.outputs]
 

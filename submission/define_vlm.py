@@ -16,6 +16,7 @@ import pandas as pd
 
 from trialforge.specs.metadata import Dataset, VariableMeta
 
+from .arrow_text import distinct_frame
 from .define_attrs import ItemAttrs, present_text, value_attrs
 from .define_codelists import decode_variable
 
@@ -97,6 +98,8 @@ def oid_part(value: str) -> str:
 def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[ValueList]:
     """The ValueLists of one dataset, in variable order, slices sorted by split value."""
     frame = ds.frame
+    if not frame.index.is_unique:           # slices are taken by row label
+        frame = frame.reset_index(drop=True)
     out: list[ValueList] = []
     for rule in rules:
         if not rule.applies(ds):
@@ -110,19 +113,33 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
             var = ds.meta.variable(result)
             if var is None or result not in frame.columns:
                 continue
+            slices = split_distinct(frame, keys, result, rule.origin_from)
             items = []
             for value in split_values:          # loop over distinct codes, not rows
-                rows = keys.index[keys == value]
-                slice_ = frame.loc[rows, result]
+                part = slices[value]
+                slice_ = part["r"]
                 if _all_missing(slice_, var):
                     continue
-                origin = slice_origin(frame.loc[rows, rule.origin_from]) if rule.origin_from in frame.columns else None
+                origin = slice_origin(part["o"]) if "o" in part else None
                 items.append(ValueItem(ds.name, var, by, value, value_attrs(slice_, var),
                                        var.core == "Req", origin))
             if items:
                 out.append(ValueList(ds.name, var, tuple(stated_value_level(ds, item) for item in items)))
         break                                   # first matching rule only
     return out
+
+
+def split_distinct(frame: pd.DataFrame, keys: pd.Series, result: str, other: str | None = None) -> dict:
+    """split value -> the distinct (result "r"[, other "o"]) rows of its records.
+
+    ``keys`` are the present split codes (index = the frame's rows). Slice attributes, missingness
+    and origins are functions of the set of values, so one de-duplication and one grouping replace
+    a comparison over every row per code.
+    """
+    columns = {"k": keys, "r": frame.loc[keys.index, result]}
+    if other is not None and other in frame.columns:
+        columns["o"] = frame.loc[keys.index, other]
+    return dict(iter(distinct_frame(**columns).groupby("k", sort=False)))
 
 
 def stated_value_level(ds: Dataset, item: ValueItem) -> ValueItem:
@@ -169,10 +186,12 @@ def slice_labels(frame: pd.DataFrame, by: str) -> dict[str, str]:
     QNAM -> QLABEL, PARAMCD -> PARAM); the first in sorted order when a code has several."""
     if by not in frame.columns:
         return {}
-    keys = present_text(frame[by])
     partner = decode_variable(by, frame.columns)
     if partner is None:
         return {}
+    frame = distinct_frame(c=frame[by], d=frame[partner])     # the first decode of a code is a set question
+    by, partner = "c", "d"
+    keys = present_text(frame[by])
     decodes = present_text(frame.loc[keys.index, partner])
     pairs = pd.DataFrame({"c": keys.loc[decodes.index], "d": decodes}).sort_values(["c", "d"])
     first = pairs.drop_duplicates("c")

@@ -1,0 +1,40 @@
+"""The writers' set-wise helpers (submission/arrow_text.py), against values worked out by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trialforge.submission.arrow_text import distinct_frame, first_positions, longest_utf8
+from trialforge.submission.define_attrs import item_attrs, text_length
+from trialforge.specs.metadata import NUM, VariableMeta
+
+
+def test_longest_utf8_counts_bytes_not_characters():
+    s = pd.Series(["ab", "\u00e9\u00e9\u00e9", None, ""], dtype="str")     # é is 2 bytes in UTF-8
+    assert longest_utf8(s) == 6
+    assert longest_utf8(pd.Series([None, ""], dtype="str")) == 0
+    assert longest_utf8(pd.Series([], dtype="str")) == 0
+    assert longest_utf8(pd.Series(["abc"], dtype=object)) is None            # not Arrow text
+    assert text_length(pd.Series([None, ""], dtype="str")) == 1             # define: 1 for an empty column
+
+
+def test_first_positions_of_distinct_rows_missing_values_alike():
+    a = pd.Series(["x", "y", "x", None, "x", None], dtype="str")
+    b = pd.Series([1.0, 1.0, 1.0, np.nan, 2.0, np.nan])
+    assert first_positions(a, b).tolist() == [0, 1, 3, 4]
+    assert first_positions(a).tolist() == [0, 1, 3]
+    assert first_positions(pd.Series([], dtype="str")).tolist() == []
+
+
+def test_distinct_frame_keeps_values_and_dtypes():
+    frame = distinct_frame(k=pd.Series(["a", "a", "b"], dtype="str"), v=pd.Series([np.nan, np.nan, 3.5]))
+    assert frame["k"].tolist() == ["a", "b"]
+    assert np.isnan(frame["v"][0]) and frame["v"][1] == 3.5
+    assert str(frame["k"].dtype) == "str" and frame["v"].dtype == np.float64
+
+
+def test_item_attrs_on_many_rows_equal_the_attrs_of_their_values():
+    """Computed on distinct values: 10,000 copies of three numbers read as the three numbers."""
+    var = VariableMeta("LBSTRESN", "Result", NUM)
+    attrs = item_attrs(var, pd.Series([12.25, -3.5, 100.0] * 10_000))
+    assert (attrs.data_type, attrs.length, attrs.significant_digits) == ("float", 5, 2)   # 100 + .25
