@@ -111,53 +111,80 @@ def write_html(report: ValidationReport, path, *, package: str = "", standard: s
 # ---- Excel -------------------------------------------------------------------------------------
 
 def write_excel(report: ValidationReport, path, *, package: str = "", standard: str = "") -> Path:
-    """Workbook in the layout reviewers know: Dataset Summary, Issue Summary, Details, Rules."""
+    """Workbook in the layout reviewers know: Dataset Summary, Issue Summary, Details, Rules.
+
+    openpyxl writes the workbook with each sheet's header row; when every value is plain text or a
+    whole number (``xlsx_rows.plain``, always so for findings) the data rows are written as text in
+    openpyxl's exact form, so 20,000 findings cost a fraction of a second and the bytes are the same.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    wb = Workbook()
-    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EC")
+    from .xlsx_rows import all_plain, rows_xml
 
-    def sheet(ws, header, rows, widths):
-        ws.append(header)
-        for cell in ws[1]:
-            cell.font, cell.fill = head_font, head_fill
-        for row in rows:
-            ws.append(list(row))
-        for i, w in enumerate(widths):
-            ws.column_dimensions[chr(65 + i)].width = w
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
-
-    ws = wb.active
-    ws.title = "Dataset Summary"
-    sheet(ws, ["Dataset", "Records", "Errors", "Warnings", "Notices"], dataset_counts(report), [12, 10, 8, 10, 8])
     by = Counter((f.dataset, f.rule_id, f.severity, f.message) for f in report.findings)
     issues = [(ds, rid, _p21(rid), msg, sev, n) for (ds, rid, sev, msg), n in
               sorted(by.items(), key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
-    sheet(wb.create_sheet("Issue Summary"), ["Dataset", "Rule ID", "Pinnacle 21 ID", "Message", "Severity", "Found"],
-          issues, [12, 12, 16, 70, 9, 8])
     details = [(f.dataset, f.rule_id, _p21(f.rule_id), f.message, f.severity, f.variable or "", f.usubjid or "",
                 f.seq or "", f.row or "", f.value or "") for f in report.sorted()]
-    sheet(wb.create_sheet("Details"), ["Dataset", "Rule ID", "Pinnacle 21 ID", "Message", "Severity", "Variable",
-                                       "USUBJID", "SEQ", "Row", "Value"], details, [10, 12, 14, 60, 9, 10, 16, 6, 7, 40])
     rules = [(r.id, ", ".join(r.p21), ", ".join(r.publisher), r.severity, r.scope, r.category, r.message)
              for r in sorted(RULES.values(), key=lambda r: r.id) if not report.rule_ids or r.id in report.rule_ids]
-    sheet(wb.create_sheet("Rules"), ["Rule ID", "Pinnacle 21 ID", "Publisher ID", "Severity", "Scope", "Category",
-                                     "Message"], rules, [12, 20, 20, 9, 7, 14, 70])
+    sheets = [
+        ("Dataset Summary", ["Dataset", "Records", "Errors", "Warnings", "Notices"], dataset_counts(report),
+         [12, 10, 8, 10, 8]),
+        ("Issue Summary", ["Dataset", "Rule ID", "Pinnacle 21 ID", "Message", "Severity", "Found"], issues,
+         [12, 12, 16, 70, 9, 8]),
+        ("Details", ["Dataset", "Rule ID", "Pinnacle 21 ID", "Message", "Severity", "Variable", "USUBJID", "SEQ",
+                     "Row", "Value"], details, [10, 12, 14, 60, 9, 10, 16, 6, 7, 40]),
+        ("Rules", ["Rule ID", "Pinnacle 21 ID", "Publisher ID", "Severity", "Scope", "Category", "Message"], rules,
+         [12, 20, 20, 9, 7, 14, 70]),
+    ]
+    as_text = all(all(len(row) == len(header) for row in rows) and all_plain(rows) for _t, header, rows, _w in sheets)
+
+    wb = Workbook()
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EC")
+    for i, (title, header, rows, widths) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet(title)
+        ws.title = title
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font, cell.fill = head_font, head_fill
+        if as_text:
+            if rows:            # an empty last cell: the sheet's dimension and filter span the rows to come
+                ws.cell(row=len(rows) + 1, column=len(header))
+        else:
+            for row in rows:
+                ws.append(list(row))
+        for j, w in enumerate(widths):
+            ws.column_dimensions[chr(65 + j)].width = w
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
     wb.properties.creator = "trialforge"
     wb.properties.title = f"Validation {package} {standard or report.standard}".strip()
     wb.properties.created = wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
     wb.save(buffer)
+    rows_of = {f"xl/worksheets/sheet{i}.xml": (rows, len(header))
+               for i, (_t, header, rows, _w) in enumerate(sheets, start=1)} if as_text else {}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_fixed_zip(buffer.getvalue()))
+    path.write_bytes(_fixed_zip(buffer.getvalue(), lambda name, xml: _with_rows(xml, *rows_of[name], rows_xml)
+                                if name in rows_of else xml))
     return path
 
 
-def _fixed_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry times so the workbook is byte-identical across runs."""
+def _with_rows(xml: bytes, rows, width: int, rows_xml) -> bytes:
+    """The sheet with its data rows after the header row (openpyxl wrote the header row only)."""
+    text = xml.decode("utf-8")
+    start = text.index("<sheetData>")
+    header_end = text.index("</row>", start) + len("</row>")
+    end = text.index("</sheetData>", header_end)
+    return (text[:header_end] + rows_xml(rows, 2, width) + text[end:]).encode("utf-8")
+
+
+def _fixed_zip(data: bytes, rewrite=None) -> bytes:
+    """Rewrite a zip with fixed entry times so the workbook is byte-identical across runs;
+    ``rewrite(name, bytes)`` may replace an entry's content on the way."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -168,6 +195,8 @@ def _fixed_zip(data: bytes) -> bytes:
             text = src.read(item.filename)
             if item.filename == "docProps/core.xml":
                 text = _strip_modified(text)
+            if rewrite is not None:
+                text = rewrite(item.filename, text)
             dst.writestr(info, text)
     return out.getvalue()
 
