@@ -15,9 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trialforge.specs.metadata import CHAR, NUM, Dataset
 from trialforge.submission import xpt_layout as lay
+from trialforge.submission.arrow_text import arrow_strings
 from trialforge.submission.xpt_ibm import ibm_unrepresentable, ieee_to_ibm
 from trialforge.submission.xpt_layout import XptWriteError
 
@@ -190,13 +193,19 @@ def _created(created: datetime | None) -> datetime:
 # --------------------------------------------------------------------------- observations
 
 def _observation_blocks(n: int, columns: list[_Column], row_length: int):
-    """Yield the observation bytes in blocks of rows, then the blank padding to 80."""
+    """Yield the observation bytes in blocks of rows, then the blank padding to 80.
+
+    A block is a record array with one fixed-width field per variable: each column is copied in
+    as whole values (one memcpy per cell, not per byte) and the block goes to the file as it is."""
+    layout = np.dtype({"names": [f"v{i}" for i in range(len(columns))],
+                       "formats": [f"V{col.length}" for col in columns],
+                       "offsets": [col.position for col in columns], "itemsize": row_length})
     for start in range(0, n, CHUNK_ROWS):
         stop = min(n, start + CHUNK_ROWS)
-        block = np.empty((stop - start, row_length), dtype=np.uint8)
-        for col in columns:
-            block[:, col.position:col.position + col.length] = col.encoded[start:stop]
-        yield block.tobytes()
+        block = np.empty(stop - start, dtype=layout)
+        for i, col in enumerate(columns):
+            block[f"v{i}"] = np.ascontiguousarray(col.encoded[start:stop]).view(f"V{col.length}").ravel()
+        yield memoryview(block).cast("B")
     yield b" " * (-(n * row_length) % lay.RECORD)
 
 
@@ -230,6 +239,9 @@ def _char_bytes(series: pd.Series, name: str, declared: int | None, where: _Wher
     code points *are* the bytes, so encoding is one ``astype(uint8)``.
     """
     n = len(series)
+    fast = _arrow_char_bytes(series, name, declared, where)
+    if fast is not None:
+        return fast
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
     if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
@@ -268,6 +280,53 @@ def _char_bytes(series: pd.Series, name: str, declared: int | None, where: _Wher
         start += len(block)
     out[out == 0] = 0x20            # fixed-width unicode pads with NUL; XPT pads with blanks
     return out
+
+
+def _arrow_char_bytes(series: pd.Series, name: str, declared: int | None, where: _Where) -> np.ndarray | None:
+    """``_char_bytes`` for Arrow text in Arrow's kernels (ASCII test, byte lengths, blank padding);
+    None when the column is not Arrow text or holds a NUL (numpy's text arrays treat NUL as padding:
+    that path keeps its exact bytes)."""
+    arr = arrow_strings(series)
+    if arr is None:
+        return None
+    arr = pc.fill_null(arr, "")
+    n = len(arr)
+    if n and not _text_bytes(arr).all():        # a NUL somewhere
+        return None
+    limit = declared if declared is not None else lay.MAX_CHAR_LENGTH
+    non_ascii = ~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False)
+    lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False)
+    too_long = lengths > limit
+    bad = np.flatnonzero(non_ascii | too_long)
+    if len(bad):                            # the first block with a problem; in it, non-ASCII first
+        start = bad[0] // CHUNK_ROWS * CHUNK_ROWS
+        block = slice(start, start + CHUNK_ROWS)
+        if non_ascii[block].any():
+            i = start + int(np.argmax(non_ascii[block]))
+            raise where.error("non-ASCII character (XPT v5 allows ASCII only; study.yaml "
+                              "'ascii: transliterate' converts typographic characters)", column=name,
+                              row=i + 1, value=arr[i].as_py())
+        i = start + int(np.argmax(too_long[block]))
+        what = f"the variable length {declared}" if declared is not None else \
+            f"{lay.MAX_CHAR_LENGTH} bytes (XPT v5 limit)"
+        raise where.error(f"value longer than {what}", column=name, row=i + 1, value=arr[i].as_py())
+    width = declared if declared is not None else max(1, int(lengths.max(initial=0)))
+    if n == 0:
+        return np.full((0, width), 0x20, dtype=np.uint8)
+    padded = pc.ascii_rpad(arr, width=width, padding=" ")        # checked ASCII: width bytes per value
+    offsets = np.frombuffer(padded.buffers()[1], dtype=np.int64 if pa.types.is_large_string(padded.type)
+                            else np.int32)
+    first = int(offsets[padded.offset])
+    data = np.frombuffer(padded.buffers()[2], dtype=np.uint8)[first:first + n * width]
+    return data.reshape(n, width)
+
+
+def _text_bytes(arr: pa.Array) -> np.ndarray:
+    """The bytes of every value of a (large) string array, back to back."""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+    start, stop = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
+    data = arr.buffers()[2]
+    return np.frombuffer(data, dtype=np.uint8)[start:stop] if data is not None else np.zeros(0, np.uint8)
 
 
 def _atomic_write(path: Path, head: bytes, blocks) -> None:

@@ -517,3 +517,41 @@ def test_trailing_blank_row_that_readers_would_drop_is_refused(tmp_path):
     frame["N"] = np.nan
     write_xpt(_with(frame, name="DM"), path)
     assert len(pyreadstat.read_xport(str(path))[0]) == 3
+
+
+# ---- Arrow text columns take a kernel path; its bytes and errors equal the object-column path -------
+
+def _text_dataset(values, dtype, length=None) -> Dataset:
+    meta = DatasetMeta("TX", "Text", variables=(VariableMeta("A", "A", CHAR, length=length),
+                                                VariableMeta("N", "N", NUM)))
+    return Dataset(meta, pd.DataFrame({"A": pd.Series(values, dtype=dtype), "N": np.arange(len(values), dtype=float)}))
+
+
+@pytest.mark.parametrize("length", [None, 12])
+def test_arrow_text_bytes_equal_object_text_bytes(tmp_path, monkeypatch, length):
+    values = ["abc", None, "", "  lead", "trail  ", "x" * 12, "a\x00b", "tab\tend"]
+    monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", 3)
+    a, b = tmp_path / "a.xpt", tmp_path / "b.xpt"
+    write_xpt(_text_dataset(values, "str", length), a)
+    write_xpt(_text_dataset(values, object, length), b)
+    assert a.read_bytes() == b.read_bytes()
+    write_xpt(_text_dataset(values[:6], "str", length), a)         # no NUL: the Arrow kernels write it
+    write_xpt(_text_dataset(values[:6], object, length), b)
+    assert a.read_bytes() == b.read_bytes()
+    assert read_xpt(a).frame["A"].tolist()[:3] == ["abc", "", ""]
+
+
+@pytest.mark.parametrize("values,length,cause,row", [
+    (["ok", "caf\u00e9", "y" * 30], 10, "non-ASCII", 2),      # same block: non-ASCII is named first
+    (["y" * 30, "ok", "caf\u00e9"], 10, "non-ASCII", 3),
+    (["ok", "ok", "y" * 30, "ok", "caf\u00e9"], 10, "longer than the variable length 10", 3),   # earlier block
+    (["ok", "z" * 201], None, "200 bytes", 2)])
+def test_arrow_text_errors_equal_object_text_errors(tmp_path, monkeypatch, values, length, cause, row):
+    monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", 3)
+    found = []
+    for dtype in ("str", object):
+        with pytest.raises(XptWriteError) as err:
+            write_xpt(_text_dataset(values, dtype, length), tmp_path / "x.xpt")
+        found.append((err.value.cause, err.value.row, err.value.value))
+    assert found[0] == found[1]
+    assert cause in found[0][0] and found[0][1] == row
