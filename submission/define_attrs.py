@@ -17,10 +17,11 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from trialforge.specs.metadata import VariableMeta
 
-from .arrow_text import longest_utf8
+from .arrow_text import arrow_strings, longest_utf8
 
 TEXT, INTEGER, FLOAT, DATE, DATETIME, DURATION = (
     "text", "integer", "float", "date", "datetime", "durationDatetime")
@@ -56,6 +57,10 @@ def distinct(values: pd.Series) -> pd.Series:
 
 def present_text(values: pd.Series) -> pd.Series:
     """Non-missing character values as str (None, NaN and "" are missing, as in XPT)."""
+    arr = arrow_strings(values)
+    if arr is not None:                 # Arrow text: one kernel, the same rows and labels
+        keep = pc.fill_null(pc.not_equal(arr, ""), False).to_numpy(zero_copy_only=False)
+        return values if keep.all() else values[keep]
     s = values[values.notna()].astype(str)
     return s[s != ""]
 
