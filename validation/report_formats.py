@@ -125,7 +125,8 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
     by = Counter((f.dataset, f.rule_id, f.severity, f.message) for f in report.findings)
     issues = [(ds, rid, _p21(rid), msg, sev, n) for (ds, rid, sev, msg), n in
               sorted(by.items(), key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
-    details = [(f.dataset, f.rule_id, _p21(f.rule_id), f.message, f.severity, f.variable or "", f.usubjid or "",
+    p21 = {rid: _p21(rid) for rid in {f.rule_id for f in report.findings}}
+    details = [(f.dataset, f.rule_id, p21[f.rule_id], f.message, f.severity, f.variable or "", f.usubjid or "",
                 f.seq or "", f.row or "", f.value or "") for f in report.sorted()]
     rules = [(r.id, ", ".join(r.p21), ", ".join(r.publisher), r.severity, r.scope, r.category, r.message)
              for r in sorted(RULES.values(), key=lambda r: r.id) if not report.rule_ids or r.id in report.rule_ids]
