@@ -10,6 +10,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     (sdtm, sdtm_gate, adam, adam_gate, reports, xpt, dataset_json, define, tables, manifest; xpt,
     dataset_json and define once per package): the benchmark's view of the same code path.
     """
-    timed = lambda stage: _timed(stage_timer, stage)     # noqa: E731
+    timed = partial(_timed, stage_timer)
     build_analysis = adam
     study = load_study(study_dir or DEFAULT_STUDY)
     out_dir = Path(out_dir) if out_dir else (Path("out").resolve() if study_dir is None else study.out_dir)
