@@ -24,10 +24,10 @@ def string_tokens(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """(codes, tokens) of a text column: missing (None, NaN, NA) as '""', others as JSON strings of str(v)."""
     arr = arrow_strings(col)
     if arr is not None:
-        encoded = pc.dictionary_encode(pc.fill_null(arr, ""))
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        encoded = pc.dictionary_encode(arr)             # a missing value gets a null code: '""' below
         words = encoded.dictionary.to_pylist()
-        return codes, pa.array([encode_basestring(w) for w in words], pa.string())
+        codes = pc.fill_null(encoded.indices, len(words)).to_numpy(zero_copy_only=False)
+        return codes, pa.array([encode_basestring(w) for w in words] + ['""'], pa.string())
     text = ["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v) for v in col.tolist()]
     codes, words = pd.factorize(pd.Series(text, dtype=object))
     return codes, pa.array([encode_basestring(w) for w in words], pa.string())
@@ -64,10 +64,22 @@ def take(codes: np.ndarray, tokens: pa.Array, start: int, stop: int) -> pa.Array
     return tokens.take(pa.array(codes[start:stop]))
 
 
+def framed(columns: list[tuple[np.ndarray, pa.Array]]) -> list[tuple[np.ndarray, pa.Array]]:
+    """The columns with "[" before every token of the first and "],\\n" after every token of the last:
+    the row's brackets cost one pass over the distinct values, not one over the rows."""
+    if not columns:
+        return columns
+    out = list(columns)
+    codes, tokens = out[0]
+    out[0] = (codes, pc.binary_join_element_wise("[", tokens, ""))
+    codes, tokens = out[-1]
+    out[-1] = (codes, pc.binary_join_element_wise(tokens, "],\n", ""))
+    return out
+
+
 def rows_bytes(columns: list[pa.Array]) -> memoryview:
-    """'[a,b,c],\\n' per row, back to back, as one buffer (every column the same length, >= 1 column)."""
-    inner = pc.binary_join_element_wise(*columns, ",") if len(columns) > 1 else columns[0]
-    rows = pc.binary_join_element_wise("[", inner, "],\n", "")
+    """'[a,b,c],\\n' per row, back to back, as one buffer, from ``framed`` columns (>= 1, same length)."""
+    rows = pc.binary_join_element_wise(*columns, ",") if len(columns) > 1 else columns[0]
     if isinstance(rows, pa.ChunkedArray):
         rows = rows.combine_chunks()
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32 if pa.types.is_string(rows.type) else np.int64)
