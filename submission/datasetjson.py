@@ -27,6 +27,7 @@ import math
 import os
 import re
 import tempfile
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Mapping
 
@@ -38,7 +39,7 @@ from trialforge.errors import DatasetReadError, DateFormatError, SpecError
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
 
 from .arrow_text import longest_utf8
-from .json_tokens import NULL, cell_tokens, number_tokens, rows_bytes, string_tokens, take
+from .json_tokens import NULL, cell_tokens, framed, number_tokens, rows_bytes, string_tokens, take
 
 DATASET_JSON_VERSION = "1.1.0"
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -224,7 +225,7 @@ def write_dataset_json(dataset: Dataset, path, *, study: Mapping, created: str,
     `define_oid` the define's MetaDataVersion OID, derived from the standard when omitted)."""
     doc, plan = _document_head(dataset, study=study, created=created, define_oid=define_oid,
                                metadata_ref=metadata_ref, originator=originator, tool_version=tool_version)
-    columns = [_column_tokens(dataset, var, data_type) for var, data_type in plan]   # raises before writing
+    columns = framed([_column_tokens(dataset, var, data_type) for var, data_type in plan])  # raises before writing
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -265,7 +266,7 @@ def _column_tokens(ds: Dataset, var: VariableMeta, data_type: str):
             _check_whole_days(ds, var, nums.astype(float))
         codes, uniques = pd.factorize(nums)
         text = _temporal_text(ds, var, pd.Series(uniques), data_type)
-        words = [NULL if v is None else _dump(v) for v in text] + [NULL]
+        words = [NULL if v is None else encode_basestring(v) for v in text] + [NULL]     # json.dumps of a str
         return np.where(codes < 0, len(words) - 1, codes), pa.array(words, pa.string())
     if np.isinf(nums.astype(float)).any():
         raise SpecError(f"{ds.name}.{var.name}: infinite value cannot be written", column=var.name)
