@@ -153,6 +153,8 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADLB", "AVISITN"): P("LB.VISITNUM"),
     ("ADLB", "ABLFL"): D("{lb_ablfl}"),
     ("ADLB", "BASE"): D("AVAL of the baseline record (ABLFL = 'Y') of the same subject and PARAMCD"),
+    ("ADLB", "BASEC"): D("AVALC of the baseline record (ABLFL = 'Y') of the same subject and PARAMCD for a "
+                         "character parameter (no record of the PARAMCD has AVAL); blank for numeric parameters"),
     ("ADLB", "CHG"): D("AVAL - BASE on records dated after the baseline record (ADT > ADT of ABLFL = 'Y'); "
                        "blank on and before the baseline record"),
     ("ADLB", "PCHG"): D("100 * (AVAL - BASE) / BASE on the records CHG is computed for; missing when BASE is 0"),
@@ -712,6 +714,10 @@ def _bds_rule(dataset: str, var: str, item: dict, ctx: dict) -> Rule | None:
     return Rule(rule.origin, text, rule.method_type)
 
 
+CHARACTER_BASELINE = ("; for a character parameter (no record of the PARAMCD has AVAL) the same rule with "
+                      "AVALC not blank in place of AVAL not missing")
+
+
 # ---------------------------------------------------------------- lookup
 class _Context(dict):
     def __missing__(self, key):                 # a template names something the context lacks: a bug here
@@ -724,6 +730,7 @@ def variable_origins(dataset: str, variables: Iterable[str], config: AdamConfig)
     spec = _spec_rules(config)
     bds = {b["dataset"].upper(): b for b in config["bds"]}
     out: dict[str, Rule | None] = {}
+    variables = list(variables)
     for var in variables:
         if dataset in bds:
             rule = _bds_rule(dataset, var, bds[dataset], ctx)
@@ -735,5 +742,7 @@ def variable_origins(dataset: str, variables: Iterable[str], config: AdamConfig)
         if rule is not None:
             rule = Rule(rule.origin, rule.text.format_map(ctx) if rule.text else None,
                         rule.method_type.format_map(ctx))
+            if var == "ABLFL" and "BASEC" in variables and (dataset == "ADLB" or dataset in bds):
+                rule = Rule(rule.origin, rule.text + CHARACTER_BASELINE, rule.method_type)
         out[var] = rule
     return out

@@ -162,3 +162,39 @@ def test_plugin_module_registers_a_dataset(tmp_path):
     from trialforge.adam.config import load_adam_config
     built = build_adam(sdtm(), load_adam_config(path))
     assert sorted(built) == ["ADPLUG", "ADSL"] and built["ADPLUG"].frame["AVAL"].tolist() == [5.0]
+
+
+def _with_ada(flag: bool):
+    """SDTM of ``sdtm()`` plus an anti-CAR antibody result POSITIVE/NEGATIVE (ISSTRESC only) for C-1."""
+    data = sdtm()
+    ada = pd.DataFrame({"STUDYID": "C", "USUBJID": "C-1", "ISSEQ": [4, 5, 6], "ISTESTCD": "ADA",
+                        "ISTEST": "Anti-CAR Antibody", "ISSTRESN": np.nan, "ISSTRESC": ["NEGATIVE", "", "POSITIVE"],
+                        "ISSTRESU": "", "ISSTNRLO": np.nan, "ISSTNRHI": np.nan,
+                        "ISDTC": ["2024-01-02", "2024-01-05", "2024-02-06"]})
+    data["IS"] = pd.concat([data["IS"], ada], ignore_index=True)
+    # the SDTM flag marks the 01-02 result of ADA and the 01-04 titer
+    data["IS"]["ISLOBXFL"] = ["Y", "", "", "Y", "", ""] if flag else ""
+    spec = {**SPEC, "bds": [{"dataset": "ADIS", "domain": "IS", "baseline_flag": "ISLOBXFL" if flag else None}],
+            "custom": []}
+    return build_adam(data, adam_config_from_dict(spec))["ADIS"]
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_character_parameter_baseline(flag):
+    ds = _with_ada(flag)
+    f = ds.frame
+    ada = f.loc[f["PARAMCD"] == "ADA"].set_index("ISSEQ")
+    # TRTSDT 2024-01-06: the last non-blank result on/before it is NEGATIVE of 01-02 (the 01-05 record is blank)
+    assert ada["ABLFL"].tolist() == ["Y", "", ""]
+    assert ada["BASEC"].tolist() == ["NEGATIVE"] * 3 and ada["AVALC"].tolist() == ["NEGATIVE", "", "POSITIVE"]
+    assert ada[["BASE", "CHG", "PCHG"]].isna().all().all()
+    titer = f.loc[f["PARAMCD"] == "ACARAB"]
+    assert titer["ABLFL"].tolist() == ["Y", "", ""] and titer["BASE"].tolist() == [1.0] * 3
+    assert titer["BASEC"].tolist() == [""] * 3 and titer["CHG"].tolist()[1:] == [39.0, 7.0]
+    assert ds.meta.variable("BASEC").label == "Baseline Value (C)"
+    assert "AVALC of the baseline record" in ds.meta.variable("BASEC").method
+    assert "character parameter" in ds.meta.variable("ABLFL").method
+
+
+def test_numeric_only_bds_has_no_basec(built):
+    assert "BASEC" not in built["ADIS"].frame.columns and "BASEC" not in built["ADLB"].frame.columns
