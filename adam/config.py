@@ -64,7 +64,7 @@ TTE_PARAM = {"paramcd": REQUIRED, "param": None, "criterion": None, "start": Non
              "confirmed": None, "events": [], "censors": [], "censor_at": [], "max_gap_days": None,
              "censor_no_baseline": False}
 TTE_SOURCE = {"domain": REQUIRED, "date": REQUIRED, "filter": None, "description": None,
-              "imputation": {"highest": "n", "rule": "first"}}
+              "imputation": {"highest": "n", "rule": "first"}, "censor_date": "last_assessment"}
 BDS = {"dataset": REQUIRED, "domain": REQUIRED, "label": None, "population": None, "filter": None, "tests": [],
        "baseline_flag": None, "baseline_date": "TRTSDT", "reference_date": "TRTSDT", "anrind": "copy"}
 ADEX_PARAM = {"paramcd": REQUIRED, "param": REQUIRED, "filter": None, "value": "EXDOSE", "unit": None,
@@ -461,6 +461,9 @@ def _check_values(s: dict, file) -> None:
          [p["paramcd"] for p in t["parameters"]]),
         ("adtte.parameters[].events", all(p["events"] or p["censors"] for p in t["parameters"]),
          [p["paramcd"] for p in t["parameters"] if not (p["events"] or p["censors"])]),
+        ("adtte.sources.*.censor_date", all(x["censor_date"] in ("last_assessment", "event_date")
+                                            for x in t["sources"].values()),
+         [x["censor_date"] for x in t["sources"].values()]),
         ("adtte.parameters[].start", all(p["start"] in (None, "first_response") or isinstance(p["start"], str)
                                          for p in t["parameters"]), None),
         ("adlb.tests", isinstance(s["adlb"]["tests"], list), s["adlb"]["tests"]),

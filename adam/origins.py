@@ -608,6 +608,10 @@ def tte_parameter_text(p: dict, config: AdamConfig) -> str:
     if p["censor_at"]:
         parts.append("follow-up ends at the first of " + "; ".join(name(e) for e in p["censor_at"])
                      + " (later assessments and events ignored)")
+        own = [n for n in p["censor_at"] if config["adtte"]["sources"].get(n, {}).get("censor_date") == "event_date"]
+        if own:
+            parts.append("when follow-up ends at " + " or ".join(own) + ", censored at that date (not at the last "
+                         "adequate assessment before it)")
     if p["max_gap_days"] is not None:
         parts.append(f"an event more than {p['max_gap_days']:g} days after the last adequate assessment (or "
                      "STARTDT) is not counted")
