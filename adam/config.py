@@ -82,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "study": {"subject_keys": ["STUDYID", "USUBJID"], "criteria_files": [], "plugins": [],
               "wording": {"product": "study treatment", "reference": "First Dose"}},
     "datasets": ANY,
+    "adsl_vars": FREE,                  # dataset (or "default") -> ADSL variables it carries (adam/adsl_vars.py)
     "custom": ItemList(CUSTOM),
     "adsl": {
         "subjects": "ARMNRS != 'SCREEN FAILURE'",
@@ -392,6 +393,7 @@ def _normalise(s: dict, file) -> None:
     s["pk"]["specimens"] = _names(s["pk"]["specimens"], "pk.specimens", file)
     if s["datasets"] is not None:
         s["datasets"] = [d.upper() for d in _names(s["datasets"], "datasets", file)]
+    s["adsl_vars"] = {(k if k == "default" else str(k).upper()): v for k, v in s["adsl_vars"].items()}
     zero = s["adsl"]["zero_dose_counts"]
     if not isinstance(zero, bool):
         s["adsl"]["zero_dose_counts"] = _names(zero, "adsl.zero_dose_counts", file)
@@ -433,6 +435,10 @@ def _check_values(s: dict, file) -> None:
         ("datasets", s["datasets"] is None or all(d in DATASET_NAMES or d in {b["dataset"] for b in s["bds"]}
                                                   or d in {c["dataset"] for c in s["custom"]} for d in s["datasets"]),
          s["datasets"]),
+        ("adsl_vars", all((k == "default" or k in DATASET_NAMES or k in {b["dataset"].upper() for b in s["bds"]})
+                          and k not in ("ADSL", "PP") for k in s["adsl_vars"]), sorted(s["adsl_vars"])),
+        ("adsl_vars", all(isinstance(v, list) and all(isinstance(n, str) for n in v)
+                          for v in s["adsl_vars"].values()), None),
         ("adsl.product_extrt", bool(a["product_extrt"]), a["product_extrt"]),
         ("adsl.blank_end", a["blank_end"] in ("start", "ignore"), a["blank_end"]),
         ("adsl.treatments", all(isinstance(x["armcd"], list) and isinstance(x["n"], (int, float))

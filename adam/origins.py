@@ -21,6 +21,7 @@ from typing import Iterable, Mapping
 
 from trialforge.specs.standards import load_standard
 
+from .adsl_vars import declared
 from .config import HOURS_PER_UNIT, AdamConfig
 from .recipes import adae, adex, adlb, adrs, adsl, adtte, pk
 
@@ -735,11 +736,14 @@ def variable_origins(dataset: str, variables: Iterable[str], config: AdamConfig)
     bds = {b["dataset"].upper(): b for b in config["bds"]}
     out: dict[str, Rule | None] = {}
     variables = list(variables)
+    custom = {c["dataset"].upper() for c in config["custom"]}
+    copied = set(declared(config, dataset)[0]) if dataset not in {"ADSL", "PP", *custom} else set()
     for var in variables:
         if dataset in bds:
-            rule = _bds_rule(dataset, var, bds[dataset], ctx)
+            rule = P(f"ADSL.{var}") if var in copied else _bds_rule(dataset, var, bds[dataset], ctx)
         else:
-            rule = (spec.get((dataset, var)) or RULES.get((dataset, var)) or COPIED.get(dataset, {}).get(var)
+            rule = (spec.get((dataset, var)) or RULES.get((dataset, var))
+                    or (P(f"ADSL.{var}") if var in copied else None) or COPIED.get(dataset, {}).get(var)
                     or RULES.get(("*", var)))
         if isinstance(rule, Choice):
             rule = rule.options[ctx[rule.key]]

@@ -19,7 +19,7 @@ from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
 
-ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "LDSTDT", "TRTSDT", "SAFFL"]
+ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "LDSTDT", "TRTSDT", "SAFFL"]
 ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + [
     "PARCAT1", "PARAMCD", "PARAM", "AVAL", "AVALC", "AVALU", "ADT", "ADTF", "ADY", "AVISIT", "AVISITN", "ABLFL",
     "BASE", "BASEC", "CHG", "PCHG", "ANRLO", "ANRHI", "ANRIND", "BNRIND", "LBSEQ", "SRCDOM", "SRCVAR", "SRCSEQ"]

@@ -39,7 +39,7 @@ from .sdtm_input import SdtmSource
 
 ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")      # RECIST 1.1 (progression_frame's default)
 ASSESSMENT_SOURCES = ("progression", "first_response", "last_adequate_assessment")
-ORDER = ["STUDYID", "USUBJID", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "SAFFL", "EFFFL",
+ORDER = ["STUDYID", "USUBJID", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "SAFFL", "EFFFL",
          "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "CNSR", "STARTDT", "ADT", "EVNTDESC", "CNSDTDSC",
          "SRCDOM", "SRCVAR", "SRCSEQ"]
 
