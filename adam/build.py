@@ -65,8 +65,9 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
     src = SdtmSource(sdtm)
     load_plugins(config)
     wanted = planned_datasets(src, config)
-    labels = {item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"] + config["adsl"]["date_vars"]
-              if item["label"]}
+    labels = {str(k).upper(): str(v) for k, v in config["study"]["labels"].items()}     # the study's own variables
+    labels.update({item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"]
+                   + config["adsl"]["date_vars"] if item["label"]})
     labels.update({f: item["label"] for f, item in config["adae"]["category_flags"].items() if item["label"]})
     ref = config["study"]["wording"]["reference"]
     unit = {"day": "days", "h": "h", "min": "min"}[config["pk"]["time_unit"]]

@@ -80,7 +80,7 @@ ADLB_DEFAULTS = {"population": None, "tests": [], "baseline_flag": None, "baseli
 
 DEFAULTS: dict[str, Any] = {
     "study": {"subject_keys": ["STUDYID", "USUBJID"], "criteria_files": [], "plugins": [],
-              "wording": {"product": "study treatment", "reference": "First Dose"}},
+              "wording": {"product": "study treatment", "reference": "First Dose"}, "labels": FREE},
     "datasets": ANY,
     "adsl_vars": FREE,                  # dataset (or "default") -> ADSL variables it carries (adam/adsl_vars.py)
     "custom": ItemList(CUSTOM),
@@ -439,6 +439,8 @@ def _check_values(s: dict, file) -> None:
                           and k not in ("ADSL", "PP") for k in s["adsl_vars"]), sorted(s["adsl_vars"])),
         ("adsl_vars", all(isinstance(v, list) and all(isinstance(n, str) for n in v)
                           for v in s["adsl_vars"].values()), None),
+        ("study.labels", all(isinstance(v, str) and v for v in s["study"]["labels"].values()),
+         s["study"]["labels"]),
         ("adsl.product_extrt", bool(a["product_extrt"]), a["product_extrt"]),
         ("adsl.blank_end", a["blank_end"] in ("start", "ignore"), a["blank_end"]),
         ("adsl.treatments", all(isinstance(x["armcd"], list) and isinstance(x["n"], (int, float))

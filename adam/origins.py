@@ -232,7 +232,7 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADPC", "ADY"): _dy("ADT", "TRTSDT"),
     ("ADPC", "AFRLT"): D("(ADTM - ADSL.TRTSDTM) in {time_unit}s from the start of the {product}; when either datetime "
                          "is missing, ADT - ADSL.TRTSDT"),
-    ("ADPC", "NFRLT"): D("PC.PCELTM (ISO 8601 duration from the infusion) in {time_unit}s"),
+    ("ADPC", "NFRLT"): D("PC.PCELTM (ISO 8601 duration from the {reference}) in {time_unit}s"),
     ("ADPC", "ATPT"): P("PC.PCTPT"),
     ("ADPC", "ATPTN"): P("PC.PCTPTNUM"),
     ("ADPC", "SRCDOM"): A("'PC'"),
@@ -404,6 +404,7 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
     dose_rule = "EXOCCUR not 'N'; EXDOSE > 0 or missing" + (
         ", or 0" if zero is True else (f", or 0 for EXTRT in ({', '.join(repr(z) for z in zero)})" if zero else ""))
     ctx: dict[str, object] = {"product": config["study"]["wording"]["product"],
+                              "reference": config["study"]["wording"]["reference"].lower(),
                               "extrt": "(" + ", ".join(f"'{t}'" for t in s["product_extrt"]) + ")",
                               "dose_rule": dose_rule,
                               "blank_end": ("a blank EXENDTC ends the record on its EXSTDTC"

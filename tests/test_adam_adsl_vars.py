@@ -30,7 +30,7 @@ def build(**adsl_vars):
     spec = {"adsl": {"product_extrt": "DRUG", "populations": {"EFFFL": "SAFFL == 'Y'"},
                      "merged_vars": [{"new_var": "DOSELVL", "domain": "DM", "value": "DOSELVL",
                                       "label": "Dose Level"}]},
-            "adsl_vars": adsl_vars, "pk": {}}
+            "study": {"labels": {"EFFFL": "Efficacy Population Flag"}}, "adsl_vars": adsl_vars, "pk": {}}
     return build_adam(sdtm(), adam_config_from_dict(spec))
 
 
