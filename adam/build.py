@@ -74,7 +74,7 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
     labels.update({"AFRLT": f"Act Rel Time from {ref} ({unit})"[:40],
                    "NFRLT": f"Nom Rel Time from {ref} ({unit})"[:40]})
     adsl_frame = adsl.build_adsl(src, config)
-    out = {"ADSL": make_dataset("ADSL", adsl_frame, adsl.ORDER, labels, config)}
+    out = {"ADSL": make_dataset("ADSL", adsl_frame, adsl.adsl_order(adsl_frame, config), labels, config)}
 
     def dataset(name: str, frame: pd.DataFrame, order: list[str], recipe_vars, **kw) -> Dataset:
         """The recipe's frame with the ADSL variables the spec declares for it (``adsl_vars``)."""

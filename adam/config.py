@@ -106,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
         "date_vars": ItemList(DATE_VAR),
         "populations": FREE,
         "last_alive_sources": ItemList(DATE_SOURCE),
+        "order": [],                    # ADSL column order (these first, then the standard order)
     },
     "adae": {
         "start_imputation": {"highest": "M", "rule": "first"},

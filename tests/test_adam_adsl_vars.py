@@ -78,3 +78,18 @@ def test_bad_declarations_name_the_key(decl):
     spec = {"adsl": {"product_extrt": "DRUG"}, "adsl_vars": decl, "pk": {}}
     with pytest.raises(SpecError, match="adsl_vars"):
         adam_config_from_dict(spec)
+
+
+def test_adsl_order_declared_first_then_standard():
+    spec = {"adsl": {"product_extrt": "DRUG", "order": ["STUDYID", "USUBJID", "DOSELVL", "TRT01A"],
+                     "merged_vars": [{"new_var": "DOSELVL", "domain": "DM", "value": "DOSELVL", "label": "Dose Level"}]},
+            "pk": {}}
+    cols = list(build_adam(sdtm(), adam_config_from_dict(spec))["ADSL"].frame.columns)
+    assert cols[:6] == ["STUDYID", "USUBJID", "DOSELVL", "TRT01A", "SUBJID", "SITEID"]
+    # without adsl.order the study variable follows the standard ones (after LSTALVDT)
+    del spec["adsl"]["order"]
+    cols = list(build_adam(sdtm(), adam_config_from_dict(spec))["ADSL"].frame.columns)
+    assert cols.index("DOSELVL") > cols.index("LSTALVDT")
+    spec["adsl"]["order"] = ["STUDYID", "PART"]
+    with pytest.raises(SpecError, match=r"adsl\.order"):
+        build_adam(sdtm(), adam_config_from_dict(spec))
