@@ -21,7 +21,7 @@ __all__ = ["build_adam", "load_adam_config", "planned_datasets"]
 
 # dataset → the SDTM domain it needs (None: always possible)
 INPUTS = {"ADSL": None, "ADAE": "AE", "ADLB": "LB", "ADRS": "RS", "ADTTE": None, "ADPC": "PC", "ADPP": "PC",
-          "PP": "PC", "ADEX": "EX"}
+          "PP": "PC", "ADEX": "EX", "ADCM": "CM"}
 
 
 def planned_datasets(src: SdtmSource, config: AdamConfig) -> list[str]:
@@ -39,9 +39,9 @@ def planned_datasets(src: SdtmSource, config: AdamConfig) -> list[str]:
                 raise SpecError(f"datasets lists {name} but the SDTM domain it needs is missing", file=config.path,
                                 column="datasets", value=need)
         return wanted
-    auto = [n for n, need in INPUTS.items() if n != "ADEX" and (need is None or src.has(need))]
-    if config["adex"] is not None and src.has("EX"):
-        auto.append("ADEX")
+    declared = {"ADEX": "adex", "ADCM": "adcm"}       # built only when their adam.yaml section is given
+    auto = [n for n, need in INPUTS.items() if n not in declared and (need is None or src.has(need))]
+    auto += [n for n, key in declared.items() if config[key] is not None and src.has(INPUTS[n])]
     return auto + [n for n, d in bds.items() if src.has(d)] + custom
 
 
@@ -67,6 +67,8 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
     labels = {item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"] + config["adsl"]["date_vars"]
               if item["label"]}
     labels.update({f: item["label"] for f, item in config["adae"]["category_flags"].items() if item["label"]})
+    if config["adcm"] is not None:
+        labels.update({f: item["label"] for f, item in config["adcm"]["category_flags"].items() if item["label"]})
     ref = config["study"]["wording"]["reference"]
     unit = {"day": "days", "h": "h", "min": "min"}[config["pk"]["time_unit"]]
     labels.update({"AFRLT": f"Act Rel Time from {ref} ({unit})"[:40],
@@ -99,6 +101,12 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
     if "ADEX" in wanted:
         from .recipes import adex
         out["ADEX"] = make_dataset("ADEX", adex.build_adex(src, adsl_frame, config), adex.ORDER, labels, config)
+    if "ADCM" in wanted:
+        from .recipes import adcm
+        if config["adcm"] is None:
+            raise SpecError("datasets lists ADCM but adam.yaml has no adcm section", file=config.path,
+                            column="adcm")
+        out["ADCM"] = make_dataset("ADCM", adcm.build_adcm(src, adsl_frame, config), adcm.ORDER, labels, config)
     for item in config["bds"]:
         name = item["dataset"].upper()
         if name in wanted:
