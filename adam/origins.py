@@ -481,7 +481,7 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
                     f"ADSL.{dlt['window_start']} + {dlt['window_days']} days, else blank")
     ctx.update(_adrs_texts(config))
     ctx.update(_adtte_texts(config))
-    ctx["lb_ablfl"] = (f"'Y' if LB.{lb['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+    ctx["lb_ablfl"] = (f"'Y' if LB.{lb['baseline_flag']} = 'Y' and AVAL or AVALC is not missing, else blank"
                        if lb["baseline_flag"] else
                        f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{lb['baseline_date']} "
                        "per subject and PARAMCD, else blank")
@@ -733,7 +733,7 @@ def _bds_rule(dataset: str, var: str, item: dict, ctx: dict) -> Rule | None:
         return rule
     text = rule.text
     if var == "ABLFL":
-        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL or AVALC is not missing, else blank"
                 if item["baseline_flag"] else
                 f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{item['baseline_date']} "
                 "per subject and PARAMCD, else blank")

@@ -89,7 +89,8 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     flag = item["baseline_flag"]
     if flag:
         require(data, [flag], dom)
-        out["ABLFL"] = y_blank((char(data[flag]) == "Y") & out["AVAL"].notna())
+        result = out["AVAL"].notna() | (char(out["AVALC"]) != "")       # a status (AVALC only) is a result too
+        out["ABLFL"] = y_blank((char(data[flag]).to_numpy() == "Y") & result.to_numpy())
     else:
         out = derive_var_ablfl(out.sort_values(by + ["ADT", seq], kind="mergesort"), by,
                                ref_date=item["baseline_date"]).sort_index()
