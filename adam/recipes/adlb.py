@@ -90,7 +90,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     if flag:
         require(data, [flag], dom)
         result = out["AVAL"].notna() | (char(out["AVALC"]) != "")       # a status (AVALC only) is a result too
-        out["ABLFL"] = y_blank((char(data[flag]).to_numpy() == "Y") & result.to_numpy())
+        out["ABLFL"] = y_blank(pd.Series((char(data[flag]) == "Y").to_numpy() & result.to_numpy(), index=out.index))
     else:
         out = derive_var_ablfl(out.sort_values(by + ["ADT", seq], kind="mergesort"), by,
                                ref_date=item["baseline_date"]).sort_index()
@@ -105,4 +105,10 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
     out.loc[not_after, ["CHG", "PCHG"]] = np.nan
     out = out.drop(columns="_BDT")
+    # a variable copied from an SDTM variable the domain does not have would be blank with a define.xml
+    # origin naming a variable that does not exist: left out instead
+    absent = {"PARCAT1": "CAT", "ANRLO": "STNRLO", "ANRHI": "STNRHI"}
+    if item["anrind"] == "copy":
+        absent.update({"ANRIND": "NRIND", "BNRIND": "NRIND"})
+    out = out.drop(columns=[v for v, s in absent.items() if f"{dom}{s}" not in data.columns])
     return out.sort_values(keys + ["PARAMCD", "ADT", seq], kind="mergesort").reset_index(drop=True)
