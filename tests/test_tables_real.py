@@ -349,6 +349,20 @@ def test_cli_on_xpt_written_by_the_pipeline_matches_in_memory(adam, out, tmp_pat
     assert res.exit_code == 0, res.output
     for stem in ("t_14_1_2", "t_14_3_1_3"):
         assert (tmp_path / "o" / f"{stem}.json").read_text() == (out / f"{stem}.json").read_text()
+    assert "not produced" not in res.output
+
+
+def test_cli_prints_each_output_not_produced(adam, tmp_path):
+    # issue #17: outputs not produced are named on the console (number, title, reason), not only in index.html
+    from click.testing import CliRunner
+    from trialforge.pipeline import write_package
+    from trialforge.tables.command import tables_command
+    write_package({k: v for k, v in adam.items() if k != "ADEX"}, tmp_path / "adam", created=datetime(2026, 1, 31))
+    res = CliRunner().invoke(tables_command, ["--adam", str(tmp_path / "adam"), "--only", "14.1",
+                                              "--out", str(tmp_path / "o"), "--catalogue", str(EXAMPLE / "tables.yaml")])
+    assert res.exit_code == 0, res.output
+    assert "not produced: Table 14.1.4 Study Treatment Exposure: ADEX not supplied\n" in res.output
+    assert res.output.count("not produced") == 1
 
 
 def test_missing_adam_variable_drops_only_the_outputs_using_it(adam, out, tmp_path):
