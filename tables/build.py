@@ -42,7 +42,7 @@ class BuildReport:
 
     def not_produced_lines(self) -> list[str]:
         """One console line per output not produced: number, title and reason."""
-        return [f"not produced: {label} {self.titles.get(label, '')}: {why}".replace("  ", " ")
+        return [f"not produced: {' '.join(filter(None, (label, self.titles.get(label))))}: {why}"
                 for label, why in self.skipped]
 
 
