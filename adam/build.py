@@ -22,7 +22,7 @@ __all__ = ["build_adam", "load_adam_config", "planned_datasets"]
 
 # dataset → the SDTM domain it needs (None: always possible)
 INPUTS = {"ADSL": None, "ADAE": "AE", "ADLB": "LB", "ADRS": "RS", "ADTTE": None, "ADPC": "PC", "ADPP": "PC",
-          "PP": "PC", "ADEX": "EX"}
+          "PP": "PC", "ADEX": "EX", "ADCM": "CM"}
 
 
 def planned_datasets(src: SdtmSource, config: AdamConfig) -> list[str]:
@@ -40,9 +40,9 @@ def planned_datasets(src: SdtmSource, config: AdamConfig) -> list[str]:
                 raise SpecError(f"datasets lists {name} but the SDTM domain it needs is missing", file=config.path,
                                 column="datasets", value=need)
         return wanted
-    auto = [n for n, need in INPUTS.items() if n != "ADEX" and (need is None or src.has(need))]
-    if config["adex"] is not None and src.has("EX"):
-        auto.append("ADEX")
+    declared = {"ADEX": "adex", "ADCM": "adcm"}       # built only when their adam.yaml section is given
+    auto = [n for n, need in INPUTS.items() if n not in declared and (need is None or src.has(need))]
+    auto += [n for n, key in declared.items() if config[key] is not None and src.has(INPUTS[n])]
     return auto + [n for n, d in bds.items() if src.has(d)] + custom
 
 
@@ -69,6 +69,8 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
     labels.update({item["new_var"]: item["label"] for item in config["adsl"]["merged_vars"]
                    + config["adsl"]["date_vars"] if item["label"]})
     labels.update({f: item["label"] for f, item in config["adae"]["category_flags"].items() if item["label"]})
+    if config["adcm"] is not None:
+        labels.update({f: item["label"] for f, item in config["adcm"]["category_flags"].items() if item["label"]})
     ref = config["study"]["wording"]["reference"]
     unit = {"day": "days", "h": "h", "min": "min"}[config["pk"]["time_unit"]]
     labels.update({"AFRLT": f"Act Rel Time from {ref} ({unit})"[:40],
@@ -107,6 +109,12 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
     if "ADEX" in wanted:
         from .recipes import adex
         out["ADEX"] = dataset("ADEX", adex.build_adex(src, adsl_frame, config), adex.ORDER, adex.ADSL_VARS)
+    if "ADCM" in wanted:
+        from .recipes import adcm
+        if config["adcm"] is None:
+            raise SpecError("datasets lists ADCM but adam.yaml has no adcm section", file=config.path,
+                            column="adcm")
+        out["ADCM"] = dataset("ADCM", adcm.build_adcm(src, adsl_frame, config), adcm.ORDER, adcm.ADSL_VARS)
     for item in config["bds"]:
         name = item["dataset"].upper()
         if name in wanted:

@@ -148,6 +148,11 @@ DEFAULTS: dict[str, Any] = {
     "bds": ItemList(BDS),
     "adex": Nullable({"population": None, "parameters": ItemList(ADEX_PARAM),
                       "weight": WEIGHT}),
+    "adcm": Nullable({"population": None, "filter": None,
+                      "start_imputation": {"highest": "M", "rule": "first"},
+                      "end_imputation": {"highest": "M", "rule": "last"},
+                      "reference_start": "TRTSDT", "reference_end": "TRTEDT", "end_window_days": None,
+                      "category_flags": FREE}),
     "pk": {
         "analyte": None,                # PCTESTCD value(s); null = every analyte
         "specimens": [],                # PCSPEC values; [] = every specimen (one profile per analyte x specimen)
@@ -290,7 +295,7 @@ def key_paths(schema=REQUIRED, prefix: str = "") -> list[str]:
 ENDPOINTS_FILE = Path(__file__).resolve().parent / "endpoints.yaml"
 TTE_BUILTIN_SOURCES = ("death", "progression", "first_response", "new_therapy", "last_adequate_assessment",
                        "last_alive", "start")
-DATASET_NAMES = ("ADSL", "ADAE", "ADLB", "ADRS", "ADTTE", "ADPC", "ADPP", "PP", "ADEX")
+DATASET_NAMES = ("ADSL", "ADAE", "ADLB", "ADRS", "ADTTE", "ADPC", "ADPP", "PP", "ADEX", "ADCM")
 
 
 def shipped_endpoints() -> dict[str, dict]:
@@ -413,12 +418,15 @@ def _normalise(s: dict, file) -> None:
                                                                                                  item["end"]])
         intervals.append(item)
     s["pk"]["intervals"] = intervals
-    flags = {}
-    for name, item in s["adae"]["category_flags"].items():
-        if isinstance(item, str):
-            item = {"filter": item, "label": None}
-        flags[name] = _merge(CATEGORY_FLAG, item, f"adae.category_flags.{name}", file)
-    s["adae"]["category_flags"] = flags
+    for section in ("adae", "adcm"):
+        if s[section] is None:
+            continue
+        flags = {}
+        for name, item in s[section]["category_flags"].items():
+            if isinstance(item, str):
+                item = {"filter": item, "label": None}
+            flags[name] = _merge(CATEGORY_FLAG, item, f"{section}.category_flags.{name}", file)
+        s[section]["category_flags"] = flags
 
 
 _IMPUTATION = ("n", "D", "M", "Y")
@@ -503,6 +511,16 @@ def _check_values(s: dict, file) -> None:
     if s["adex"] is not None:
         checks.append(("adex.parameters[].stat", all(p["stat"] in ("sum", "first", "last", "max", "count")
                                                       for p in s["adex"]["parameters"]), None))
+    if s["adcm"] is not None:
+        c = s["adcm"]
+        checks += [("adcm.start_imputation.highest", c["start_imputation"]["highest"] in _IMPUTATION,
+                    c["start_imputation"]["highest"]),
+                   ("adcm.end_imputation.highest", c["end_imputation"]["highest"] in _IMPUTATION,
+                    c["end_imputation"]["highest"]),
+                   ("adcm.end_window_days", c["end_window_days"] is None or _is_count(c["end_window_days"]),
+                    c["end_window_days"]),
+                   ("adcm.category_flags", all(re.fullmatch(r"[A-Z][A-Z0-9]{0,7}", n) for n in c["category_flags"]),
+                    list(c["category_flags"]))]
     for key, ok, value in checks:
         if not ok:
             raise SpecError(f"invalid value for {key}", file=file, column=key, value=value)

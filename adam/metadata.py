@@ -34,11 +34,12 @@ LABELS: dict[str, str] = {
     "AOCCPFL": "1st Occurrence of Preferred Term Flag", "AOCCIFL": "1st Max Sev./Int. Occurrence Flag",
     "AVALU": "Analysis Value Unit", "BLQFL": "Below Lower Limit of Quant. Flag",
     "ALLOQ": "Analysis Lower Limit of Quantitation", "RELTMU": "Relative Time Unit",
+    "PREFL": "Pre-treatment Flag", "FUPFL": "Follow-up Flag",
 }
 
 # SDTM domain whose SDTMIG labels an ADaM dataset's copied variables (ETHNIC, ARMCD, AESEQ...) take.
 SDTM_PARENT = {"ADSL": "DM", "ADAE": "AE", "ADRS": "RS", "ADTTE": "DM", "ADPC": "PC", "ADPP": "PC", "ADLB": "LB",
-               "ADEX": "EX"}
+               "ADEX": "EX", "ADCM": "CM"}
 
 DATASETS: dict[str, dict] = {
     "ADSL": {"label": "Subject-Level Analysis Dataset", "cls": "SUBJECT LEVEL ANALYSIS DATASET",
@@ -61,6 +62,8 @@ DATASETS: dict[str, dict] = {
              "keys": ("STUDYID", "USUBJID", "PARCAT2", "PARCAT1", "PARAMCD")},
     "ADEX": {"label": "Exposure Analysis Dataset", "cls": "BASIC DATA STRUCTURE",
              "structure": "One record per subject per exposure parameter", "keys": ("STUDYID", "USUBJID", "PARAMCD")},
+    "ADCM": {"label": "Concomitant Medications Analysis Dataset", "cls": "OCCURRENCE DATA STRUCTURE",
+             "structure": "One record per medication record", "keys": ("STUDYID", "USUBJID", "CMSEQ")},
     "PP": {"label": "Pharmacokinetics Parameters", "cls": "FINDINGS",
            "structure": "One record per PK parameter per time-concentration profile per subject",
            "keys": ("STUDYID", "USUBJID", "PPCAT", "PPSPEC", "PPTESTCD", "PPSTINT", "PPENINT"),

@@ -23,7 +23,7 @@ from trialforge.specs.standards import load_standard
 
 from .adsl_vars import declared
 from .config import HOURS_PER_UNIT, AdamConfig
-from .recipes import adae, adex, adlb, adrs, adsl, adtte, pk
+from .recipes import adae, adcm, adex, adlb, adrs, adsl, adtte, pk
 
 PREDECESSOR, DERIVED, ASSIGNED = "Predecessor", "Derived", "Assigned"
 
@@ -72,6 +72,7 @@ COPIED: dict[str, dict[str, Rule]] = {
     "ADPC": {**_copies("PC", ["STUDYID", "USUBJID"]), **_copies("ADSL", pk.ADSL_VARS)},
     "ADPP": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in pk.ADSL_VARS if v != "TRTSDTM"]),
     "ADEX": {**_copies("EX", ["STUDYID", "USUBJID"]), **_copies("ADSL", adex.ADSL_VARS)},
+    "ADCM": {**_copies("CM", adcm.CM_VARS + ["STUDYID", "USUBJID"]), **_copies("ADSL", adcm.ADSL_VARS)},
 }
 
 _DY = "{date} - ADSL.{ref} + 1 when {date} >= {ref}, else {date} - {ref} (no day 0)"
@@ -389,6 +390,36 @@ def _spec_rules(config: AdamConfig) -> dict[tuple[str, str], Rule]:
         rules[("ADSL", flag)] = _population(flag, expr, helpers, cfg["subjects"])
     for flag, item in config["adae"]["category_flags"].items():
         rules[("ADAE", flag)] = D(f"'Y' if {readable(item['filter'])}, else blank")
+    if config["adcm"] is not None:
+        rules.update(_adcm_rules(config["adcm"]))
+    return rules
+
+
+def _adcm_rules(c: dict) -> dict[tuple[str, str], Rule]:
+    """ADCM variables whose derivation the adcm section declares (imputation, timing window, groupings)."""
+    start, end, window = c["reference_start"], c["reference_end"], c["end_window_days"]
+    si, ei = c["start_imputation"], c["end_imputation"]
+    ast = imputation_text("CM.CMSTDTC", si["highest"], si["rule"],
+                          min_date=f"ADSL.{start}" if si["rule"] == "first" else None)
+    aen = imputation_text("CM.CMENDTC", ei["highest"], ei["rule"])
+    close = f"ADSL.{end} + {window} days (ADSL.{start} + {window} when {end} is missing)" if window is not None \
+        else None
+    on = (f"'Y' if the subject has ADSL.{start} and the medication was taken on or after it: AENDT missing or "
+          f">= ADSL.{start}" + (f", and ASTDT missing or <= {close}" if close else " (no end to the window)")
+          + "; blank otherwise")
+    rules = {
+        ("ADCM", "TRTA"): P("ADSL.TRT01A"), ("ADCM", "TRTAN"): P("ADSL.TRT01AN"),
+        ("ADCM", "ASTDT"): D(*ast), ("ADCM", "ASTDTF"): D(_DTF.format(date="ASTDT")),
+        ("ADCM", "AENDT"): D(*aen), ("ADCM", "AENDTF"): D(_DTF.format(date="AENDT")),
+        ("ADCM", "ASTDY"): _dy("ASTDT", start), ("ADCM", "AENDY"): _dy("AENDT", start),
+        ("ADCM", "PREFL"): D(f"'Y' if the subject has ADSL.{start} and ASTDT is missing or before it; blank "
+                             "otherwise"),
+        ("ADCM", "ONTRTFL"): D(on),
+        ("ADCM", "FUPFL"): D(f"'Y' if ASTDT > {close}; blank otherwise"),
+        ("ADCM", "SRCDOM"): A("'CM'"), ("ADCM", "SRCSEQ"): P("CM.CMSEQ"),
+    }
+    for flag, item in c["category_flags"].items():
+        rules[("ADCM", flag)] = D(f"'Y' if {readable(item['filter'])}, else blank")
     return rules
 
 
@@ -454,7 +485,7 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
                     f"ADSL.{dlt['window_start']} + {dlt['window_days']} days, else blank")
     ctx.update(_adrs_texts(config))
     ctx.update(_adtte_texts(config))
-    ctx["lb_ablfl"] = (f"'Y' if LB.{lb['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+    ctx["lb_ablfl"] = (f"'Y' if LB.{lb['baseline_flag']} = 'Y' and AVAL or AVALC is not missing, else blank"
                        if lb["baseline_flag"] else
                        f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{lb['baseline_date']} "
                        "per subject and PARAMCD, else blank")
@@ -710,7 +741,7 @@ def _bds_rule(dataset: str, var: str, item: dict, ctx: dict) -> Rule | None:
         return rule
     text = rule.text
     if var == "ABLFL":
-        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL or AVALC is not missing, else blank"
                 if item["baseline_flag"] else
                 f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{item['baseline_date']} "
                 "per subject and PARAMCD, else blank")

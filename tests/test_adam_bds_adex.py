@@ -198,3 +198,25 @@ def test_character_parameter_baseline(flag):
 
 def test_numeric_only_bds_has_no_basec(built):
     assert "BASEC" not in built["ADIS"].frame.columns and "BASEC" not in built["ADLB"].frame.columns
+
+
+def test_status_results_take_the_baseline_flag_and_absent_sdtm_variables_are_left_out():
+    """issue #17: an antibody status (ISSTRESC POSITIVE, no ISSTRESN) flagged ISLOBXFL is the baseline record;
+    PARCAT1/ANRLO/ANRHI/ANRIND/BNRIND are not built when IS has no ISCAT/ISSTNRLO/ISSTNRHI/ISNRIND."""
+    data = sdtm()
+    data["IS"] = pd.DataFrame({"STUDYID": "C", "USUBJID": "C-1", "ISSEQ": [1, 2, 3], "ISTESTCD": "ADA_BAB",
+                               "ISTEST": "Binding Antidrug Antibody", "ISSTRESC": ["POSITIVE", "NEGATIVE", "POSITIVE"],
+                               "ISSTRESN": np.nan, "ISLOBXFL": ["Y", "", ""], "VISIT": ["DAY -5", "DAY 28", "MONTH 3"],
+                               "ISDTC": ["2024-01-01", "2024-02-03", "2024-04-01"]})
+    spec = yaml.safe_load("""
+adsl: {product_extrt: CD7 CAR-T CELLS, subjects: ""}
+datasets: [ADSL, ADIS]
+bds:
+  - {dataset: ADIS, domain: IS, label: Anti-CAR Antibody Analysis Dataset, baseline_flag: ISLOBXFL}
+""")
+    adis = build_adam(data, adam_config_from_dict(spec))["ADIS"]
+    f = adis.frame
+    assert f["AVALC"].tolist() == ["POSITIVE", "NEGATIVE", "POSITIVE"] and f["AVAL"].isna().all()
+    assert f["ABLFL"].tolist() == ["Y", "", ""]
+    assert not {"PARCAT1", "ANRLO", "ANRHI", "ANRIND", "BNRIND"} & set(f.columns)
+    assert "AVALC is not missing" in adis.meta.variable("ABLFL").method

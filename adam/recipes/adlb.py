@@ -125,4 +125,10 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
     out.loc[not_after, ["CHG", "PCHG"]] = np.nan
     out = out.drop(columns="_BDT")
+    # a variable copied from an SDTM variable the domain does not have would be blank with a define.xml
+    # origin naming a variable that does not exist: left out instead
+    absent = {"PARCAT1": "CAT", "ANRLO": "STNRLO", "ANRHI": "STNRHI"}
+    if item["anrind"] == "copy":
+        absent.update({"ANRIND": "NRIND", "BNRIND": "NRIND"})
+    out = out.drop(columns=[v for v, s in absent.items() if f"{dom}{s}" not in data.columns])
     return out.sort_values(keys + ["PARAMCD", "ADT", seq], kind="mergesort").reset_index(drop=True)
