@@ -44,7 +44,7 @@ def test_standard_default():
     # ADaMIG core set present in ADSL, then the population flags ENRLFL, SAFFL and the spec's EFFFL
     expected = KEYS + ["SUBJID", "SITEID", "AGE", "SEX", "RACE", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN",
                        "TRTSDT", "TRTEDT", "ENRLFL", "SAFFL", "EFFFL"]
-    assert adsl_part(out["ADLB"], "PARCAT1") == expected
+    assert adsl_part(out["ADLB"], "PARAMCD") == expected
     assert adsl_part(out["ADAE"], "TRTA") == expected
     assert "DOSELVL" not in out["ADLB"].frame.columns and "LDSTDT" not in out["ADAE"].frame.columns
 
@@ -52,7 +52,7 @@ def test_standard_default():
 def test_declared_lists_in_their_order():
     out = build(ADLB=["DOSELVL", "TRT01A", "SAFFL"], default=["TRT01P", "DOSELVL"])
     lb = out["ADLB"]
-    assert adsl_part(lb, "PARCAT1") == KEYS + ["DOSELVL", "TRT01A", "SAFFL"]
+    assert adsl_part(lb, "PARAMCD") == KEYS + ["DOSELVL", "TRT01A", "SAFFL"]
     f = lb.frame.set_index("LBSEQ")
     assert f.loc[f["USUBJID"] == "S-2", "DOSELVL"].tolist() == ["DL2"]
     # TRTSDT was read for ADY and dropped: S-1's 01-20 result is day 19 from 01-02
