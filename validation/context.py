@@ -177,6 +177,27 @@ def _profile(series: pd.Series) -> ColumnProfile:
     return prof
 
 
+def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:
+    """One integer per record naming its combination of ``columns`` (raw values; missing is one value).
+
+    Key groupings (USUBJID+PARAMCD+BASETYPE ...) are asked by many rules; combining the columns'
+    distinct-value codes is a few integer operations instead of joining strings row by row.
+    """
+    columns = list(columns)
+    if not columns:
+        return np.zeros(len(frame), dtype=np.int64)
+    out = None
+    for col in columns:
+        prof = profile(frame[col])
+        codes = prof.codes.astype(np.int64, copy=False)
+        if out is None:
+            out = codes
+            continue
+        # both factors are dense (< number of records), so the product fits in int64
+        out = pd.factorize(out * len(prof.raw) + codes)[0].astype(np.int64, copy=False)
+    return out
+
+
 def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(codes, trimmed text of each distinct value): rules work on distinct values, then map back.
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import findings_at, group_codes, text
 from .families import close, filled, matches, missing_when, number, one_to_one, partner, value_rule, variable_needs
 from .registry import ADAM, RULES, register
 
@@ -518,10 +518,10 @@ def base_needs_baseline_record(dataset, ctx):
     if "ABLFL" not in f or "PARAMCD" not in f or "USUBJID" not in f:
         return []
     keys = [k for k in ("SPDEVID", "USUBJID", "PARAMCD", "BASETYPE") if k in f]
-    key = f[keys].astype(str).agg("\x1f".join, axis=1)
-    has_base = set(key[text(f["ABLFL"]) == "Y"])
+    key = group_codes(f, keys)
+    has_base = np.isin(key, np.unique(key[(text(f["ABLFL"]) == "Y").to_numpy()]))
     populated = filled(f, "BASE") | filled(f, "BASEC")
-    return findings_at(RULES["TF-ADC-012"], dataset, populated & ~key.isin(has_base), variable="BASE")
+    return findings_at(RULES["TF-ADC-012"], dataset, populated & ~has_base, variable="BASE")
 
 
 @_rule("TF-ADC-013", "Multiple baseline records exist for a unique SPDEVID, USUBJID, PARAMCD, BASETYPE", ("AD0696",))
