@@ -145,6 +145,7 @@ def clear_profiles() -> None:
     from .dates import _COMPONENTS
     _PROFILES.clear()
     _MEMO.clear()
+    _TEXTS.clear()
     _COMPONENTS.clear()
 
 
@@ -233,9 +234,38 @@ def blank(series: pd.Series) -> pd.Series:
 
 
 def text(series: pd.Series) -> pd.Series:
-    """Trimmed text of a column ("" for missing), whatever the dtype (object or pandas string)."""
-    codes, values = unique_text(series)
-    return pd.Series(values.to_numpy()[codes], index=series.index, dtype=object)
+    """Trimmed text of a column ("" for missing), whatever the dtype (object or pandas string).
+
+    The result remembers its distinct values (``distinct``), so string tests on it (numeric text,
+    patterns) run once per distinct value instead of once per record."""
+    prof = profile(series)
+    out = pd.Series(prof.values.to_numpy()[prof.codes], index=series.index, dtype=object)
+    if len(_TEXTS) >= 16:
+        _TEXTS.pop(next(iter(_TEXTS)))
+    _TEXTS[id(out)] = (out, prof)
+    return out
+
+
+def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """(codes, distinct values) of a Series ``text`` returned (and nobody changed since), else None."""
+    hit = _TEXTS.get(id(values))
+    if hit is None or hit[0] is not values:
+        return None
+    return hit[1].codes, hit[1].values
+
+
+def str_test(values: pd.Series, test) -> pd.Series:
+    """``test`` (a vectorised bool test over text) of every record, run on distinct values when
+    ``values`` came from ``text``; the same answer as ``test(values)``."""
+    seen = distinct(values)
+    if seen is None:
+        return test(values)
+    codes, uniques = seen
+    per_value = np.asarray(test(uniques), dtype=bool)
+    return pd.Series(per_value[codes], index=values.index)
+
+
+_TEXTS: dict = {}        # id of a text() result -> (that Series, its profile); the last few only
 
 
 def prefix(dataset: Dataset) -> str:

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, text
+from .context import blank, findings_at, profile, str_test, text
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -74,7 +74,8 @@ SCIENTIFIC_RX = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$
 
 def numeric_text(values: pd.Series, *, scientific: bool = False) -> pd.Series:
     """Plain decimal text; ``scientific=True`` also accepts E-notation (a collected result such as 1.52E+05)."""
-    return values.str.match(SCIENTIFIC_RX if scientific else NUMBER_RX)
+    rx = SCIENTIFIC_RX if scientific else NUMBER_RX
+    return str_test(values, lambda v: v.str.match(rx))
 
 
 def in_scope(dataset, domains) -> bool:

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, text
+from .context import blank, findings_at, profile, str_test, text
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -169,7 +169,7 @@ def paramcd_name(dataset, ctx):
     if "PARAMCD" not in dataset.frame:
         return []
     code = text(dataset.frame["PARAMCD"])
-    bad = (code != "") & ~code.str.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,7}")
+    bad = (code != "") & ~str_test(code, lambda v: v.str.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,7}"))
     return findings_at(RULES["TF-BDS-003"], dataset, bad, variable="PARAMCD")
 
 
