@@ -170,7 +170,7 @@ def _profile(series: pd.Series) -> ColumnProfile:
     if pd.api.types.is_numeric_dtype(series):
         raw = [_plain_text(v) for v in uniques]
     else:
-        raw = [v if isinstance(v, str) else str(v) for v in uniques]
+        raw = [v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)]
     raw.append("")
     values = pd.Series([v.strip() for v in raw], dtype=object)
     prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), values, raw)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import findings_at, profile, text
 from .registry import RULES, SDTM, register
 
 REFERENCING = ("SUPP*", "RELREC", "CO")
@@ -192,15 +192,27 @@ def _one_to_one(dataset, key, val, rule):
     f = dataset.frame
     if key not in f or val not in f:
         return []
-    k, v = text(f[key]), text(f[val])
-    sel = k != ""
-    counts = pd.DataFrame({"k": k[sel], "v": v[sel]}).value_counts().reset_index(name="n")
-    counts = counts.sort_values(["k", "n", "v"], ascending=[True, False, True])
-    many = counts.groupby("k")["v"].transform("size") > 1
+    kp, vp = profile(f[key]), profile(f[val])
+    key_values = kp.values.to_numpy()
+    group_of = pd.factorize(key_values)[0]                  # distinct raw value -> distinct trimmed text
+    value_of, texts = pd.factorize(vp.values.to_numpy())
+    rank = np.empty(len(texts), dtype=np.int64)             # text order breaks ties, as sorting the text did
+    rank[np.argsort(np.asarray(texts, dtype=object), kind="stable")] = np.arange(len(texts))
+    sel = (key_values != "")[kp.codes]
+    group = group_of[kp.codes][sel].astype(np.int64)
+    value = rank[value_of[vp.codes]][sel]
+    width = max(len(texts), 1)
+    pairs, counts = np.unique(group * width + value, return_counts=True)
+    pair_group, pair_value = pairs // width, pairs % width
+    many = np.bincount(pair_group) > 1
     if not many.any():
         return []
-    usual = counts.drop_duplicates("k").set_index("k")["v"]
-    bad = sel & k.isin(set(counts.loc[many, "k"])) & (v != k.map(usual))
+    order = np.lexsort((pair_value, -counts, pair_group))   # most frequent, then the lowest text
+    first = order[np.r_[True, pair_group[order][1:] != pair_group[order][:-1]]]
+    usual = np.empty(len(many), dtype=np.int64)
+    usual[pair_group[first]] = pair_value[first]
+    bad = pd.Series(False, index=f.index)
+    bad.iloc[np.flatnonzero(sel)[many[group] & (value != usual[group])]] = True
     return findings_at(rule, dataset, bad, variable=val,
                        message=f"{val} differs within {key} (most records use the other value)")
 
