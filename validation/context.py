@@ -187,15 +187,18 @@ def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:
     columns = list(columns)
     if not columns:
         return np.zeros(len(frame), dtype=np.int64)
-    out = None
+    out, bound = None, 1
     for col in columns:
         prof = profile(frame[col])
         codes = prof.codes.astype(np.int64, copy=False)
+        width = len(prof.raw)
         if out is None:
-            out = codes
+            out, bound = codes, width
             continue
-        # both factors are dense (< number of records), so the product fits in int64
-        out = pd.factorize(out * len(prof.raw) + codes)[0].astype(np.int64, copy=False)
+        if bound * width >= 2 ** 62:         # renumber densely (< number of records) before it could overflow
+            out = pd.factorize(out)[0].astype(np.int64, copy=False)
+            bound = len(out) + 1
+        out, bound = out * width + codes, bound * width
     return out
 
 

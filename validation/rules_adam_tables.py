@@ -4,6 +4,8 @@ variables, value sets, calculations and date order. ADaMIG templated names are r
 ((\\d\\d) for xx/zz, (\\d) for y/w)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -687,7 +689,10 @@ def numbered_names(dataset, ctx):
 @_rule("TF-ADS-005", "Illegal variable name: basic format is violated", ("AD0013",), category="Format")
 def adam_names(dataset, ctx):
     return [RULES["TF-ADS-005"].finding(dataset.name, variable=c, value=c) for c in dataset.frame.columns
-            if not pd.Series([str(c)]).str.fullmatch(r"[A-Z][A-Z0-9_]{0,7}").iloc[0]]
+            if not _ADAM_NAME.fullmatch(str(c))]
+
+
+_ADAM_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 
 
 @_rule("TF-ADS-006", "Variable present in dataset is prohibited for use in ADaM (AVAL/AVALC/PARAMCD in OCCDS)",
