@@ -361,6 +361,11 @@ class SdtmBuilder:
                                                   else f"SDTMIG {study.standards['sdtmig']}")
         self.specs = specs if specs is not None else load_domain_specs(study.specs_dir)
         if study.domains:
+            unknown = sorted(set(study.domains) - {s.dataset for s in self.specs})
+            if unknown:
+                raise SpecError(f"no spec builds {', '.join(unknown)} (asked for by domains / --only); specs build: "
+                                f"{', '.join(sorted(s.dataset for s in self.specs))}", file=study.specs_dir,
+                                value=unknown[0])
             self.specs = with_dependencies(self.specs, study.domains)
         if not self.specs:
             raise SpecError("no domain specs found", file=study.specs_dir)
@@ -406,7 +411,8 @@ class SdtmBuilder:
                     supp.frame = supp.frame[supp.meta.variable_names]
                     out[supp.name] = supp
                     self.progress(supp.name, len(supp.frame))
-        relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard)
+        relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard,
+                              subset=bool(self.study.domains))
         if relrec is not None:
             relrec.meta = apply_workbook(relrec.meta, workbook)
             out[relrec.name] = relrec
