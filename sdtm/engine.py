@@ -26,6 +26,7 @@ from .derive import PHASE2, split_ref
 from .sources import INTERNAL, SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
+from ..objstrings import object_strings
 
 SDTMIG = "SDTMIG 3.4"
 
@@ -382,23 +383,8 @@ class SdtmBuilder:
             check_expressions(s)
         orders = {s.dataset: variable_order(s) for s in self.specs}
         late_supps = {s.dataset: phase2_supp(s, set(orders[s.dataset][1])) for s in self.specs}
-        frames = {}
-        for spec in self.specs:
-            ctx.current = spec
-            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
-            frames[spec.dataset] = self._phase1(spec, orders[spec.dataset][0], ctx,
-                                                late_supp=late_supps[spec.dataset])
-            ctx.domains[spec.dataset] = frames[spec.dataset]
-        for spec in self._phase2_order(orders):
-            ctx.current = spec
-            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
-            frame = frames[spec.dataset]
-            for name in orders[spec.dataset][1]:
-                frame[name] = evaluate_rule(spec.variables[name], frame, ctx)
-            for supp in spec.supp:
-                if supp.qnam in late_supps[spec.dataset]:
-                    frame[SUPP_PREFIX + supp.qnam] = supp_values(supp, frame, ctx).fillna("")
-            ctx.domains[spec.dataset] = frame
+        with object_strings():                  # one string representation while mapping (objstrings.py)
+            frames = self._map(ctx, metas, orders, late_supps)
         out: dict[str, Dataset] = {}
         for spec in self.specs:
             dataset = self._finish(spec, frames[spec.dataset], metas[spec.dataset])
@@ -418,6 +404,27 @@ class SdtmBuilder:
             out[relrec.name] = relrec
             self.progress(relrec.name, len(relrec.frame))
         return dict(sorted(out.items()))
+
+    def _map(self, ctx, metas, orders, late_supps) -> dict[str, pd.DataFrame]:
+        """Phase 1 (every source of every domain), then phase 2 in domain dependency order."""
+        frames = {}
+        for spec in self.specs:
+            ctx.current = spec
+            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
+            frames[spec.dataset] = self._phase1(spec, orders[spec.dataset][0], ctx,
+                                                late_supp=late_supps[spec.dataset])
+            ctx.domains[spec.dataset] = frames[spec.dataset]
+        for spec in self._phase2_order(orders):
+            ctx.current = spec
+            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
+            frame = frames[spec.dataset]
+            for name in orders[spec.dataset][1]:
+                frame[name] = evaluate_rule(spec.variables[name], frame, ctx)
+            for supp in spec.supp:
+                if supp.qnam in late_supps[spec.dataset]:
+                    frame[SUPP_PREFIX + supp.qnam] = supp_values(supp, frame, ctx).fillna("")
+            ctx.domains[spec.dataset] = frame
+        return frames
 
     def _phase1(self, spec: DomainSpec, order: list[str], ctx, late_supp=frozenset()) -> pd.DataFrame:
         parts = []
