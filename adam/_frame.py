@@ -23,7 +23,8 @@ def char(series: pd.Series) -> pd.Series:
     >>> char(pd.Series([" a", None, 2.0, float("nan"), 2.5])).tolist()
     ['a', '', '2', '', '2.5']
     """
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    text_dtype = isinstance(series.dtype, pd.StringDtype)     # Arrow text factorizes in C, no object copy
+    codes, uniques = pd.factorize(series if text_dtype else series.astype(object), use_na_sentinel=True)
     table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques] + [""], dtype=object)
     out = table[codes] if len(codes) else np.array([], dtype=object)
     return pd.Series(out, index=series.index, name=series.name, dtype=object)

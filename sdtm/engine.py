@@ -464,8 +464,10 @@ class SdtmBuilder:
         for var in meta.variables:
             if var.type == NUM:
                 data[var.name] = pd.to_numeric(data[var.name], errors="coerce").astype(float)
-            else:
-                data[var.name] = data[var.name].where(data[var.name].notna(), "").astype(str)
+        chars = [var.name for var in meta.variables if var.type != NUM]
+        if chars:                               # all character columns in one frame operation
+            block = data[chars]
+            data[chars] = block.where(block.notna(), "").astype(str)
         helpers = [k for k in spec.sort if k not in data.columns and k in spec.working and k in frame.columns]
         for k in helpers:                       # a working variable may order the records
             data[k] = frame[k]
