@@ -68,11 +68,9 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
 
 
 def _numbers(part: pd.Series) -> np.ndarray:
-    """Date part texts ("2019", "07", "-" = not collected) as float, converted once per distinct text."""
-    codes, uniques = pd.factorize(part)
-    values = pd.Series(uniques, dtype=object)
-    values = pd.to_numeric(values.where(values != "-", None), errors="coerce").astype("float64").to_numpy()
-    return np.where(codes >= 0, values[np.maximum(codes, 0)] if len(values) else np.nan, np.nan)
+    """Date part texts ("2019", "07", "-" = not collected) of distinct --DTC values as float."""
+    # the pattern's groups hold digits (and a decimal point for seconds) or "-": float() reads them exactly
+    return np.array([float(v) if isinstance(v, str) and v != "-" else np.nan for v in part.tolist()], dtype="float64")
 
 
 def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
