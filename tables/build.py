@@ -38,6 +38,12 @@ class BuildReport:
     produced: list = field(default_factory=list)     # output labels ("Table 14.1.1")
     skipped: list = field(default_factory=list)      # (label, reason): dataset or variable not supplied
     failed: list = field(default_factory=list)       # (label, reason)
+    titles: dict = field(default_factory=dict)       # label -> title (for the console lines)
+
+    def not_produced_lines(self) -> list[str]:
+        """One console line per output not produced: number, title and reason."""
+        return [f"not produced: {' '.join(filter(None, (label, self.titles.get(label))))}: {why}"
+                for label, why in self.skipped]
 
 
 def compute_table(spec: TableSpec, adam: dict, facts: Facts | None = None):
@@ -108,6 +114,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
                  "population": spec.population.label,
                  "files": {}}
         entries.append(entry)
+        report.titles[label] = entry["title"]
         if missing:
             entry["note"] = f"not produced: {', '.join(missing)} not supplied"
             report.skipped.append((label, entry["note"][14:]))
@@ -200,9 +207,11 @@ def page_settings(settings: dict, study: dict, adam: dict) -> dict:
             "source": str(settings.get("source") or "ADaM")}
 
 
-def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None) -> list[Path]:
+def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None,
+                       report: BuildReport | None = None) -> list[Path]:
     """The tables of a study folder: its catalogue (study.yaml `tables`), its adam.yaml for footnote
-    facts and its identity for the running header. Used by `run` and `tables STUDY_DIR`."""
+    facts and its identity for the running header. Used by `run` and `tables STUDY_DIR`; `report`
+    collects what was produced and what was not (printed by the CLI)."""
     from .catalogue import study_catalogue
     adam_config = None
     spec = Path(study.specs_dir) / "adam.yaml"
@@ -215,7 +224,7 @@ def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, onl
     if study.raw.get("data_cutoff"):
         info.setdefault("data_cutoff", str(study.raw["data_cutoff"]))
     return build_tables(adam, out_dir, only=only, study=info, catalogue=study_catalogue(study),
-                        adam_config=adam_config)
+                        adam_config=adam_config, report=report)
 
 
 def _safe_text(facts: Facts, text: str) -> str:
