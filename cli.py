@@ -151,12 +151,12 @@ def main():
     """
 
 
-def _run_command(study_dir, out_dir, *, adam: bool, tables: bool, name: str):
+def _run_command(study_dir, out_dir, *, adam: bool, tables: bool, name: str, options=(), only=None):
     from .pipeline import DEFAULT_STUDY, run_study
     from .validation.report import summary_lines
     click.echo(f"trialforge {__version__} {name}: {study_dir or DEFAULT_STUDY}", err=True)
-    result = run_study(study_dir, out_dir=out_dir, progress=_progress, adam=adam, tables=tables,
-                       command=["trialforge", name] + ([str(study_dir)] if study_dir else []))
+    result = run_study(study_dir, out_dir=out_dir, progress=_progress, adam=adam, tables=tables, only=only,
+                       command=["trialforge", name] + ([str(study_dir)] if study_dir else []) + list(options))
     for line in result.warnings:
         click.echo(f"warning: {line}", err=True)
     for package, report in result.reports.items():
@@ -204,13 +204,17 @@ _OUTPUT_CONTRACT = """
 @main.command(short_help="The whole job: SDTM, ADaM, XPT, Dataset-JSON, define.xml, validation, CSR tables.")
 @_STUDY_ARG
 @_OUT_OPT
-def run(study_dir, out_dir):
+@click.option("--no-tables", "no_tables", is_flag=True,
+              help="Skip the CSR tables: SDTM + ADaM, gates, XPT, Dataset-JSON, define.xml and the manifest only "
+                   "(the quick edit-run loop; the same output as `trialforge define`).")
+def run(study_dir, out_dir, no_tables):
     """The whole job for STUDY_DIR (default: the bundled example study, examples/cd70-cart): SDTM, ADaM, package, tables.
 
     \b
     Examples:
       trialforge run                              # bundled example -> ./out
       trialforge run studies/abc --out /tmp/abc   # your study -> /tmp/abc
+      trialforge run studies/abc --no-tables      # quick: everything but the CSR tables
       trialforge verify /tmp/abc                  # recheck every checksum later
 
     \b
@@ -223,24 +227,36 @@ def run(study_dir, out_dir):
       OUT/manifest.json                     SHA-256 of inputs, specs and outputs
       OUT/.trialforge-output                marks the folder as trialforge's
     """
-    _run_command(study_dir, out_dir, adam=True, tables=True, name="run")
+    _run_command(study_dir, out_dir, adam=True, tables=not no_tables, name="run",
+                 options=["--no-tables"] if no_tables else [])
 
 
 run.help += _OUTPUT_CONTRACT
 
 
+def _domain_list(ctx, param, values):
+    """``--only AE --only LB`` or ``--only AE,LB``: upper-case domain names, in order, each once."""
+    names = [n.strip().upper() for v in values for n in v.split(",") if n.strip()]
+    return tuple(dict.fromkeys(names)) or None
+
+
 @main.command(short_help="SDTM only: map, gate and write OUT/sdtm (XPT, Dataset-JSON, define.xml).")
 @_STUDY_ARG
 @_OUT_OPT
-def sdtm(study_dir, out_dir):
+@click.option("--only", "only", multiple=True, metavar="DOMAIN[,DOMAIN]", callback=_domain_list,
+              help="Map only these domains plus the domains they read (e.g. DM for --DY and EPOCH); OUT then "
+                   "holds just those. Repeat or separate with commas; a domain no spec builds exits 2.")
+def sdtm(study_dir, out_dir, only):
     """SDTM only: map, gate and write out/sdtm (XPT, Dataset-JSON, define.xml) and the manifest.
 
     \b
     Examples:
       trialforge sdtm                             # bundled example -> ./out/sdtm
       trialforge sdtm studies/abc --out /tmp/abc
+      trialforge sdtm studies/abc --only AE       # the edit-run loop: AE (+ DM it reads) only
     """
-    _run_command(study_dir, out_dir, adam=False, tables=False, name="sdtm")
+    _run_command(study_dir, out_dir, adam=False, tables=False, name="sdtm", only=only,
+                 options=[f"--only={','.join(only)}"] if only else [])
 
 
 sdtm.help += _OUTPUT_CONTRACT

@@ -23,10 +23,18 @@ def char(series: pd.Series) -> pd.Series:
     >>> char(pd.Series([" a", None, 2.0, float("nan"), 2.5])).tolist()
     ['a', '', '2', '', '2.5']
     """
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    if len(series) <= _SMALL:               # a short column of text only: plain Python beats factorize's set-up
+        values = series.tolist()
+        if all(type(v) is str for v in values):
+            return pd.Series([v.strip() for v in values], index=series.index, name=series.name, dtype=object)
+    text_dtype = isinstance(series.dtype, pd.StringDtype)     # Arrow text factorizes in C, no object copy
+    codes, uniques = pd.factorize(series if text_dtype else series.astype(object), use_na_sentinel=True)
     table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques] + [""], dtype=object)
     out = table[codes] if len(codes) else np.array([], dtype=object)
     return pd.Series(out, index=series.index, name=series.name, dtype=object)
+
+
+_SMALL = 1000
 
 
 def _num_text(value) -> str:

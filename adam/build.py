@@ -10,6 +10,7 @@ from typing import Callable, Mapping
 import pandas as pd
 
 from trialforge.errors import SpecError
+from trialforge.objstrings import object_strings
 from trialforge.specs.metadata import Dataset
 
 from .adsl_vars import attach_adsl_vars
@@ -53,7 +54,8 @@ def build_adam(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -
     building (a filter naming an unknown variable...) is a SpecError naming the spec file.
     """
     try:
-        return _build(sdtm, config)
+        with object_strings():              # one string representation while deriving (objstrings.py)
+            return _build(sdtm, config)
     except SpecError as err:
         if err.file is not None or config.path is None:
             raise

@@ -44,13 +44,14 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     def first_row(bad_unique: pd.Series) -> int:
         return int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad_unique.to_numpy())))[0])
 
-    bad = parts.isna().all(axis=1) & (uniq != "") | ~uniq.str.match(_ISO).fillna(False).astype(bool)
+    # a text the pattern does not match extracts no part at all, so "no part and not blank" finds every bad one
+    bad = parts.isna().all(axis=1) & (uniq != "")
     if bad.any():
         row = first_row(bad)
         raise DateFormatError("not an ISO 8601 date/time", column=column, row=row + 1, value=text.iloc[row])
     out = pd.DataFrame(index=uniq.index)
     for key in "YMDhms":
-        out[key] = pd.to_numeric(parts[key].where(parts[key] != "-", None), errors="coerce").astype("float64")
+        out[key] = _numbers(parts[key])
     out["s"] = np.floor(out["s"])
     # Range checks: a month 13 or Feb 30 is a data error, not something to impute around.
     month_bad = out["M"].notna() & ~out["M"].between(1, 12)
@@ -64,6 +65,12 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
         raise DateFormatError("impossible date/time", column=column, row=row + 1, value=text.iloc[row])
     return pd.DataFrame(out.to_numpy()[codes] if len(codes) else np.empty((0, 6)), index=dtc.index,
                         columns=list("YMDhms"), dtype="float64")
+
+
+def _numbers(part: pd.Series) -> np.ndarray:
+    """Date part texts ("2019", "07", "-" = not collected) of distinct --DTC values as float."""
+    # the pattern's groups hold digits (and a decimal point for seconds) or "-": float() reads them exactly
+    return np.array([float(v) if isinstance(v, str) and v != "-" else np.nan for v in part.tolist()], dtype="float64")
 
 
 def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trialforge.errors import SpecError
+from trialforge.objstrings import TEXT_DTYPE
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
 from trialforge.specs.standards import load_standard
 
@@ -125,6 +126,18 @@ def dataset_info(name: str, config: AdamConfig | None = None, *, dataset_label: 
     return info
 
 
+def _text_column(s: pd.Series) -> pd.Series:
+    """A character column as text, missing as "": the dtype ``astype(str)`` gives (object when empty);
+    str() only where a value is not text already (a C-speed check first)."""
+    values = np.where(s.isna(), "", s.astype(object))
+    text = pd.Series(values, dtype=object)
+    if not len(text):
+        return text
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        text = text.map(lambda v: v if isinstance(v, str) else str(v))
+    return text.astype(TEXT_DTYPE)
+
+
 def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
                  extra_labels: Mapping[str, str] | None = None, config: AdamConfig | None = None, *,
                  dataset_label: str | None = None, like: str | None = "same", parent: str | None = None) -> Dataset:
@@ -145,8 +158,7 @@ def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
         if numeric:
             out[col] = s.astype("float64")
         else:
-            out[col] = pd.Series(np.where(s.isna(), "", s.astype(object)), dtype=object).map(
-                lambda v: v if isinstance(v, str) else str(v))
+            out[col] = _text_column(s)
         label = labels.get(col) or variable_label(name, col, parent)
         if label is None:
             raise SpecError(f"{name} variable has no label (add one in the ADaM spec)", column=col)

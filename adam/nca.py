@@ -197,11 +197,18 @@ def nca_by_subject(frame: pd.DataFrame, *, by_vars: Sequence[str], time: str = "
     [[10.0, 12.2135]]
     """
     rows = []
-    for key, grp in frame.groupby(list(by_vars), sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        blq_mask = grp[blq].astype(object).eq("Y").to_numpy()
-        res = nca_profile(num(grp[time]).to_numpy(), num(grp[conc]).to_numpy(), blq_mask, intervals=intervals,
-                          rules=rules)
+    # Columns to numpy once, then one slice per profile (groups in sorted key order, rows in frame order,
+    # missing keys dropped, as groupby(sort=True) iterates them): no pandas work inside the loop.
+    group = frame.groupby(list(by_vars), sort=True).ngroup().to_numpy(dtype="float64")
+    times, concs = num(frame[time]).to_numpy(), num(frame[conc]).to_numpy()
+    blqs = frame[blq].astype(object).eq("Y").to_numpy()
+    keys = [frame[c].to_numpy() for c in by_vars]
+    kept = np.flatnonzero(~np.isnan(group))
+    order = kept[np.argsort(group[kept], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0]) if len(order) else np.array([], dtype=int)
+    for idx in np.split(order, starts[1:]) if len(order) else []:
+        key = tuple(k[idx[0]] for k in keys)
+        res = nca_profile(times[idx], concs[idx], blqs[idx], intervals=intervals, rules=rules)
         rows.append({**dict(zip(by_vars, key)), **res})
     cols = list(by_vars) + ["CMAX", "TMAX", "CLST", "TLST"] + [interval_key(s, e) for s, e in intervals]
     return pd.DataFrame(rows, columns=cols)

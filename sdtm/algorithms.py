@@ -308,7 +308,11 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
         if rule.get("round") is not None:
             values = values.round(int(rule.get("round")))
     else:
-        values = on_uniques(values.where(values.notna(), "").astype(object), lambda u: u.map(_text_value))
+        text = values.where(values.notna(), "").astype(object)
+        if pd.api.types.infer_dtype(text.to_numpy(), skipna=False) == "string":    # all text already (C check)
+            values = text.rename(None)
+        else:
+            values = on_uniques(text, lambda u: u.map(_text_value))
         if rule.get("round") is not None:
             places = int(rule.get("round"))
             values = on_uniques(values, lambda u: u.map(lambda v: _round_text(v, places)))
@@ -381,10 +385,12 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
                         file=rule.file, column=rule.variable, value=rule.get("ct")) from None
     synonyms = rule.get("synonyms") or {}
     text = values.where(values.notna(), "").astype(str)
-    uniq = pd.Series(pd.unique(text), dtype=object)
+    codes, uniques = pd.factorize(text)             # decode each distinct value once, then take per row
+    uniq = pd.Series(uniques, dtype=object)
     mapped_u, unmapped_u = codelist.decode(uniq, synonyms=synonyms)
-    mapped = text.map(dict(zip(uniq, mapped_u.astype(object).where(mapped_u.notna(), None))))
-    unmapped_mask = text.map(dict(zip(uniq, unmapped_u.astype(bool)))).astype(bool)
+    mapped = pd.Series(np.asarray(mapped_u.astype(object).where(mapped_u.notna(), None), dtype=object)[codes],
+                       index=text.index, dtype=object)
+    unmapped_mask = pd.Series(unmapped_u.to_numpy(dtype=bool)[codes], index=text.index)
     policy = rule.get("unmapped", "error")
     if unmapped_mask.any():
         if policy == "error" or (policy == "keep" and not codelist.extensible):

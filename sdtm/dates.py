@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DateFormatError, SpecError
+from .uniques import on_distinct
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
@@ -205,7 +206,7 @@ _ISO_FULL_RX = re.compile(
     r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?)?$")
 
 
-def is_iso8601(values: pd.Series) -> pd.Series:
+def _is_iso8601(values: pd.Series) -> pd.Series:
     """True where a --DTC value is valid ISO 8601 (complete or right-truncated, or SDTMIG's '---DD').
 
     Blank counts as valid (missing); the calendar is checked for complete dates.
@@ -242,14 +243,14 @@ def _raise_if(bad: pd.Series, text: pd.Series, cause: str, where: dict, rows):
                           value=text.loc[first])
 
 
-def iso_date_part(dtc: pd.Series) -> pd.Series:
+def _iso_date_part(dtc: pd.Series) -> pd.Series:
     """The complete-date part (YYYY-MM-DD) of --DTC values as datetime64; partial dates → NaT."""
     text = dtc.fillna("").astype(str)
     full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
     return pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce")
 
 
-def iso_datetime_part(dtc: pd.Series) -> pd.Series:
+def _iso_datetime_part(dtc: pd.Series) -> pd.Series:
     """--DTC values with at least hours and minutes as datetime64; anything less precise → NaT."""
     text = dtc.fillna("").astype(str)
     timed = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
@@ -263,3 +264,18 @@ def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     """
     delta = (iso_date_part(dtc) - iso_date_part(ref_dtc)).dt.days
     return delta.where(delta < 0, delta + 1).astype("Float64").astype(float)
+
+
+def is_iso8601(values: pd.Series) -> pd.Series:
+    """True where a --DTC value is valid ISO 8601 (see ``_is_iso8601``); decided once per distinct value."""
+    return on_distinct(values, _is_iso8601)
+
+
+def iso_date_part(dtc: pd.Series) -> pd.Series:
+    """The complete-date part of --DTC values as datetime64 (see ``_iso_date_part``), once per distinct value."""
+    return on_distinct(dtc, _iso_date_part)
+
+
+def iso_datetime_part(dtc: pd.Series) -> pd.Series:
+    """--DTC values with hours and minutes as datetime64 (see ``_iso_datetime_part``), once per distinct value."""
+    return on_distinct(dtc, _iso_datetime_part)

@@ -31,7 +31,8 @@ def _lookup_by_subject(frame, other, column, rule) -> pd.Series:
     if SUBJECT not in frame.columns:
         raise SpecError(f"{rule.variable} needs USUBJID assigned in this domain", file=rule.file,
                         column=rule.variable)
-    table = other.drop_duplicates(SUBJECT).set_index(SUBJECT)[column]
+    slim = other[list(dict.fromkeys([SUBJECT, column]))]          # the two columns, not a copy of all of them
+    table = slim.drop_duplicates(SUBJECT).set_index(SUBJECT, drop=False)[column]
     return frame[SUBJECT].map(table)
 
 

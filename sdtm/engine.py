@@ -26,6 +26,7 @@ from .derive import PHASE2, split_ref
 from .sources import INTERNAL, SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
+from ..objstrings import object_strings
 
 SDTMIG = "SDTMIG 3.4"
 
@@ -361,6 +362,11 @@ class SdtmBuilder:
                                                   else f"SDTMIG {study.standards['sdtmig']}")
         self.specs = specs if specs is not None else load_domain_specs(study.specs_dir)
         if study.domains:
+            unknown = sorted(set(study.domains) - {s.dataset for s in self.specs})
+            if unknown:
+                raise SpecError(f"no spec builds {', '.join(unknown)} (asked for by domains / --only); specs build: "
+                                f"{', '.join(sorted(s.dataset for s in self.specs))}", file=study.specs_dir,
+                                value=unknown[0])
             self.specs = with_dependencies(self.specs, study.domains)
         if not self.specs:
             raise SpecError("no domain specs found", file=study.specs_dir)
@@ -377,6 +383,30 @@ class SdtmBuilder:
             check_expressions(s)
         orders = {s.dataset: variable_order(s) for s in self.specs}
         late_supps = {s.dataset: phase2_supp(s, set(orders[s.dataset][1])) for s in self.specs}
+        with object_strings():                  # one string representation while mapping (objstrings.py)
+            frames = self._map(ctx, metas, orders, late_supps)
+        out: dict[str, Dataset] = {}
+        for spec in self.specs:
+            dataset = self._finish(spec, frames[spec.dataset], metas[spec.dataset])
+            out[dataset.name] = dataset
+            self.progress(dataset.name, len(dataset.frame))
+            if spec.supp:
+                supp = build_supp(spec, frames[spec.dataset], self.standard)
+                if supp is not None:
+                    supp.meta = apply_workbook(supp.meta, workbook, spec_file=spec.file)
+                    supp.frame = supp.frame[supp.meta.variable_names]
+                    out[supp.name] = supp
+                    self.progress(supp.name, len(supp.frame))
+        relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard,
+                              subset=bool(self.study.domains))
+        if relrec is not None:
+            relrec.meta = apply_workbook(relrec.meta, workbook)
+            out[relrec.name] = relrec
+            self.progress(relrec.name, len(relrec.frame))
+        return dict(sorted(out.items()))
+
+    def _map(self, ctx, metas, orders, late_supps) -> dict[str, pd.DataFrame]:
+        """Phase 1 (every source of every domain), then phase 2 in domain dependency order."""
         frames = {}
         for spec in self.specs:
             ctx.current = spec
@@ -394,24 +424,7 @@ class SdtmBuilder:
                 if supp.qnam in late_supps[spec.dataset]:
                     frame[SUPP_PREFIX + supp.qnam] = supp_values(supp, frame, ctx).fillna("")
             ctx.domains[spec.dataset] = frame
-        out: dict[str, Dataset] = {}
-        for spec in self.specs:
-            dataset = self._finish(spec, frames[spec.dataset], metas[spec.dataset])
-            out[dataset.name] = dataset
-            self.progress(dataset.name, len(dataset.frame))
-            if spec.supp:
-                supp = build_supp(spec, frames[spec.dataset], self.standard)
-                if supp is not None:
-                    supp.meta = apply_workbook(supp.meta, workbook, spec_file=spec.file)
-                    supp.frame = supp.frame[supp.meta.variable_names]
-                    out[supp.name] = supp
-                    self.progress(supp.name, len(supp.frame))
-        relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard)
-        if relrec is not None:
-            relrec.meta = apply_workbook(relrec.meta, workbook)
-            out[relrec.name] = relrec
-            self.progress(relrec.name, len(relrec.frame))
-        return dict(sorted(out.items()))
+        return frames
 
     def _phase1(self, spec: DomainSpec, order: list[str], ctx, late_supp=frozenset()) -> pd.DataFrame:
         parts = []
@@ -451,8 +464,10 @@ class SdtmBuilder:
         for var in meta.variables:
             if var.type == NUM:
                 data[var.name] = pd.to_numeric(data[var.name], errors="coerce").astype(float)
-            else:
-                data[var.name] = data[var.name].where(data[var.name].notna(), "").astype(str)
+        chars = [var.name for var in meta.variables if var.type != NUM]
+        if chars:                               # all character columns in one frame operation
+            block = data[chars]
+            data[chars] = block.where(block.notna(), "").astype(str)
         helpers = [k for k in spec.sort if k not in data.columns and k in spec.working and k in frame.columns]
         for k in helpers:                       # a working variable may order the records
             data[k] = frame[k]

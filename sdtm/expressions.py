@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
+from .uniques import on_distinct
 
 
 def _as_num(s):
@@ -29,7 +30,7 @@ def _text(s):
 def _blank(s):
     if not isinstance(s, pd.Series):
         return s is None or (isinstance(s, str) and s.strip() == "")
-    return s.isna() | (s.astype(str).str.strip() == "")
+    return on_distinct(s, lambda u: u.isna() | (u.astype(str).str.strip() == ""))
 
 
 def _coalesce(*series):

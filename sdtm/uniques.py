@@ -34,3 +34,16 @@ def on_unique_pairs(first: pd.Series, second: pd.Series, fn) -> pd.Series:
     b = pd.Series(uniques.get_level_values(1), dtype=object)
     result = np.asarray(fn(a, b), dtype=object)
     return pd.Series(result[codes], index=first.index, dtype=object)
+
+
+def on_distinct(series: pd.Series, fn) -> pd.Series:
+    """``fn`` (a Series in, a Series out of any dtype) on the distinct values, taken back per row.
+
+    Unlike ``on_uniques`` the result keeps ``fn``'s dtype (datetimes, booleans, numbers) and missing
+    values are one more distinct value, so ``fn`` sees them exactly as it would on the whole column.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    if 2 * len(uniques) > len(series):
+        return fn(series)
+    result = fn(pd.Series(uniques, dtype=series.dtype, name=series.name))
+    return pd.Series(result.array.take(codes), index=series.index, name=result.name)

@@ -207,6 +207,14 @@ class TteContext:
         raise SpecError("unknown time-to-event source", file=self.config.path, column="adtte.parameters", value=name)
 
     def _domain_records(self, domain, date, filt, highest, rule, desc, where) -> pd.DataFrame:
+        """A source's records, built once per run: every parameter naming the source reads the same ones."""
+        cache = self.__dict__.setdefault("_records_cache", {})
+        key = (domain, date, filt if filt is None or isinstance(filt, str) else id(filt), highest, rule, desc, where)
+        if key not in cache:
+            cache[key] = self._build_domain_records(domain, date, filt, highest, rule, desc, where)
+        return cache[key].copy()
+
+    def _build_domain_records(self, domain, date, filt, highest, rule, desc, where) -> pd.DataFrame:
         keys = self.keys
         if not self.src.has(domain):
             return pd.DataFrame(columns=keys + _RECORD_COLS)
