@@ -45,7 +45,7 @@ def test_exit_zero_and_every_dataset_written(result):
     res, out = result
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.glob("*.xpt"))
-    assert names == ["adae.xpt", "adpc.xpt", "adpp.xpt", "adrs.xpt", "adsl.xpt", "adtte.xpt"]   # no LB given
+    assert names == ["adae.xpt", "adex.xpt", "adpc.xpt", "adpp.xpt", "adrs.xpt", "adsl.xpt", "adtte.xpt"]   # no LB or IS given; ADEX from EX (#17)
     assert (out / "sdtm" / "pp.xpt").is_file()
     assert (out / "validation" / "adam" / "validation.json").is_file()
 

@@ -40,7 +40,7 @@ def built():
 
 
 def test_run_builds_every_adam_dataset_and_pp(built):
-    assert set(built["adam"]) == {"ADSL", "ADAE", "ADLB", "ADRS", "ADTTE", "ADPC", "ADPP"}
+    assert set(built["adam"]) == {"ADSL", "ADAE", "ADLB", "ADRS", "ADTTE", "ADPC", "ADPP", "ADEX", "ADIS"}   # ADEX/ADIS declared since #17
     assert set(built["extra"]) == {"PP"}
     dm = built["s"]["DM"]
     enrolled = dm.loc[dm["ARMNRS"].fillna("") != "SCREEN FAILURE", "USUBJID"]

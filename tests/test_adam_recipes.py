@@ -49,8 +49,10 @@ def sdtm():
                        "AESTDTC": ["2023-01-08", "2023-01-11", "2023-01-20", "2023-02"],
                        "AEENDTC": ["2023-01-09", "2023-01-12", "2023-01-25", ""], "AETOXGR": ["1", "2", "3", "1"],
                        "AESER": ["N", "N", "Y", "N"]})
+    # the CD70 spec's TOCIFL/CORTFL read the SUPPAE qualifiers AETOCI/AESTER of its AE form
     suppae = pd.DataFrame({"STUDYID": "CD70", "RDOMAIN": "AE", "USUBJID": "CD70-01", "IDVAR": "AESEQ",
-                           "IDVARVAL": ["3", "3"], "QNAM": ["AECRSGR", "AEDLT"], "QVAL": ["2", "Y"]})
+                           "IDVARVAL": ["3", "3", "3", "3"], "QNAM": ["AECRSGR", "AEDLT", "AETOCI", "AESTER"],
+                           "QVAL": ["2", "Y", "Y", "N"]})
     rs = pd.DataFrame({"STUDYID": "CD70", "USUBJID": ["CD70-01"] * 4 + ["CD70-02"], "RSSEQ": [1, 2, 3, 4, 1],
                        "RSTESTCD": ["ECOG101", "OVRLRESP", "OVRLRESP", "OVRLRESP", "OVRLRESP"],
                        "RSCAT": ["ECOG", "RECIST 1.1", "RECIST 1.1", "RECIST 1.1", "RECIST 1.1"],
@@ -109,6 +111,8 @@ def test_adae(adam):
     # TEAE window from lymphodepletion (01-10): 01-08 no, 01-11 yes
     assert adae["TRTEMFL"].tolist() == ["", "Y", "Y", "Y"]
     assert adae.loc[3, "CRSFL"] == "Y" and adae.loc[3, "ASTCTGR"] == "2" and adae.loc[3, "ASTCTGRN"] == 2.0
+    # tocilizumab given for the CRS (AETOCI = Y), corticosteroids not (AESTER = N)
+    assert adae["TOCIFL"].tolist() == ["", "", "Y", ""] and adae["CORTFL"].tolist() == [""] * 4
     # CRS day 01-20 − infusion 01-15 = 5 < 28 days and AEDLT = Y
     assert adae.loc[3, "DLTFL"] == "Y" and adae.loc[2, "DLTFL"] == ""
     assert adae.loc[4, "ASTDT"] == sas(2023, 2, 1) and adae.loc[4, "ASTDTF"] == "D"
