@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,7 @@ class BuildReport:
     produced: list = field(default_factory=list)     # output labels ("Table 14.1.1")
     skipped: list = field(default_factory=list)      # (label, reason): dataset or variable not supplied
     failed: list = field(default_factory=list)       # (label, reason)
+    seconds: dict = field(default_factory=dict)      # label -> CPU seconds spent on that output
 
 
 def compute_table(spec: TableSpec, adam: dict, facts: Facts | None = None):
@@ -115,6 +117,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
         stem = out / spec.stem
         here = {**page, "program": f"trialforge tables, output {spec.stem}",
                 "source": "ADaM " + ", ".join(d.upper() for d in spec.requires)}
+        started = time.process_time()
         try:
             if isinstance(spec, TableSpec):
                 res = compute_table(spec, adam, facts)
@@ -127,6 +130,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
                 files = {"PNG": f"{spec.stem}.png", "SVG": f"{spec.stem}.svg", "RTF": f"{spec.stem}.rtf",
                          "JSON": f"{spec.stem}.json"}
         except MissingVariable as exc:
+            report.seconds[label] = time.process_time() - started
             entry["note"] = f"not produced: {exc.cause.split(': ', 1)[-1]}"
             report.skipped.append((label, entry["note"][14:]))
             continue
@@ -140,6 +144,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
             entry["note"] = f"failed: internal error {type(exc).__name__}: {exc}"
             report.failed.append((label, entry["note"][8:]))
             continue
+        report.seconds[label] = time.process_time() - started
         report.produced.append(label)
         entry["html"] = f"{spec.stem}.html"
         entry["files"] = {"HTML": entry["html"], **files}
@@ -200,7 +205,8 @@ def page_settings(settings: dict, study: dict, adam: dict) -> dict:
             "source": str(settings.get("source") or "ADaM")}
 
 
-def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None) -> list[Path]:
+def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None,
+                       report: BuildReport | None = None) -> list[Path]:
     """The tables of a study folder: its catalogue (study.yaml `tables`), its adam.yaml for footnote
     facts and its identity for the running header. Used by `run` and `tables STUDY_DIR`."""
     from .catalogue import study_catalogue
@@ -215,7 +221,7 @@ def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, onl
     if study.raw.get("data_cutoff"):
         info.setdefault("data_cutoff", str(study.raw["data_cutoff"]))
     return build_tables(adam, out_dir, only=only, study=info, catalogue=study_catalogue(study),
-                        adam_config=adam_config)
+                        adam_config=adam_config, report=report)
 
 
 def _safe_text(facts: Facts, text: str) -> str:
