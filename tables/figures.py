@@ -142,7 +142,7 @@ def _tumour(ctx: Context, datasets, where: str, pchg_var: str) -> pd.DataFrame:
                     value=where)
 
 
-def draw_waterfall(p: Waterfall, ctx: Context):
+def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
     tr = _tumour(ctx, p.tumour_datasets, p.tumour_where, p.pchg_var)
     best = tr.groupby(KEY)[p.pchg_var].min().dropna()
     bor = ctx.data(p.bor_dataset, p.bor_where).drop_duplicates(KEY).set_index(KEY)[p.bor_var]
@@ -151,6 +151,12 @@ def draw_waterfall(p: Waterfall, ctx: Context):
     df = df.reset_index().sort_values(["best_pchg", KEY], ascending=[False, True], kind="mergesort")
     df["label"] = labels.render_frame(p.bar_label, df.merge(ctx.adsl, on=KEY, how="left")).to_numpy() \
         if p.bar_label else df[KEY].str.split("-").str[-1]
+    top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
+    cuts = page_slices(len(df), p.per_page)
+    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top))
+
+
+def _waterfall_page(df: pd.DataFrame, top: float):
     fig, ax = plt.subplots(figsize=(9, 5.2))
     x = np.arange(len(df))
     ax.bar(x, df["best_pchg"], color=[BOR_COLOURS.get(b, "#777777") for b in df["bor"]],
@@ -162,7 +168,7 @@ def draw_waterfall(p: Waterfall, ctx: Context):
     ax.set_xticklabels(df["label"], rotation=90, fontsize=7)
     ax.set_xlabel("Subject")
     ax.set_ylabel("Best % change from baseline\nin sum of diameters")
-    ax.set_ylim(-105, max(60.0, float(df["best_pchg"].max()) + 10))
+    ax.set_ylim(-105, top)
     present = [b for b in BOR_COLOURS if b in set(df["bor"])]
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=BOR_COLOURS[b], edgecolor="#333333", linewidth=0.4)
                for b in present]
@@ -191,6 +197,15 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     adsl["g"] = adsl["group"].map({g: i for i, g in enumerate(groups)})
     adsl["ylabel"] = labels.render_frame(p.subject_label, adsl)
     adsl = adsl.sort_values(["g", "end", KEY], ascending=[False, True, True], kind="mergesort")
+    # row 0 is drawn at the bottom: page 1 holds the top rows of the whole plot
+    cuts = [slice(max(len(adsl) - c.stop, 0), len(adsl) - c.start) for c in page_slices(len(adsl), p.per_page)]
+    xmax = None
+    if len(cuts) > 1:                      # one time scale on every page
+        xmax = float(np.nanmax(adsl[["end", "resp", "pd", "death"]].to_numpy(dtype=float))) * 1.04
+    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax))
+
+
+def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | None):
     fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * len(adsl) + 1.6)))
     y = np.arange(len(adsl))
     colours = [PASTEL[int(i) % len(PASTEL)] for i in adsl["g"]]
@@ -201,7 +216,7 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     ax.set_yticks(y)
     ax.set_yticklabels(adsl["ylabel"], fontsize=7)
     ax.set_ylim(-0.7, len(adsl) - 0.3)
-    ax.set_xlim(0, None)
+    ax.set_xlim(0, xmax)
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("Subject")
     ax.grid(axis="x", alpha=0.25)
@@ -225,6 +240,17 @@ def draw_spider(p: Spider, ctx: Context):
     anchors = tr.drop_duplicates(KEY).assign(t=0.0, pchg=0.0)
     tr = pd.concat([anchors, tr], ignore_index=True)
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
+    subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
+    cuts = page_slices(len(subjects), p.per_page)
+    if len(cuts) == 1:
+        return Pages(1, lambda k: _spider_page(p, tr, groups, None))
+    ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
+    pad = 0.05 * (ylim[1] - ylim[0] or 1)
+    scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
+    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale))
+
+
+def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale):
     fig, ax = plt.subplots(figsize=(9, 5))
     for i, g in enumerate(groups):
         first = True
@@ -236,7 +262,9 @@ def draw_spider(p: Spider, ctx: Context):
     ax.axhline(20, color="#555555", lw=0.8, ls="--")
     ax.axhline(-30, color="#555555", lw=0.8, ls="--")
     ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlim(0, None)
+    ax.set_xlim(0, scale[0] if scale else None)
+    if scale:
+        ax.set_ylim(*scale[1])
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("% change from baseline in sum of diameters")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -300,6 +328,15 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     if pc.empty:
         raise SpecError(f"output {ctx.output}: no positive {p.dataset} values to plot", file=p.dataset, value=p.where)
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
+    subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
+    cuts = page_slices(len(subjects), p.per_page)
+    if len(cuts) == 1:
+        return Pages(1, lambda k: _profiles_page(p, pc, groups))
+    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups))
+
+
+def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list):
+    groups = [g for g in groups if (pc[GROUP] == g).any()]
     ncol = min(4, len(groups))
     nrow = -(-len(groups) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(10, 1.9 + 2.1 * nrow), sharey=True, sharex=True, squeeze=False)
@@ -354,12 +391,33 @@ DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot
         MeanConcentration: draw_mean_concentration}
 
 
-def render_figure(spec, adam: dict):
-    """Draw one FigureSpec; returns (figure, plotted data)."""
+class Pages:
+    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (figure, plotted data), so that
+    only one page's matplotlib figure is alive at a time."""
+
+    def __init__(self, count: int, draw):
+        self.count, self._draw = count, draw
+
+    def draw(self, k: int):
+        with plt.rc_context(STYLE):
+            return self._draw(k)
+
+
+def page_slices(n: int, per_page: int) -> list[slice]:
+    """Consecutive slices of at most `per_page` items; one (empty) page when there is nothing."""
+    return [slice(i, i + per_page) for i in range(0, max(n, 1), per_page)]
+
+
+def render_figure(spec, adam: dict) -> Pages:
+    """Prepare one FigureSpec: its data is computed now, each page is drawn by `Pages.draw(k)`.
+    Per-subject figures (waterfall, swimmer, spider, individual profiles) have one page per
+    `per_page` subjects; the others one page."""
     ctx = Context(spec.id, adam, spec.population, None)
     with plt.rc_context(STYLE):
-        fig, data = DRAW[type(spec.plot)](spec.plot, ctx)
-    return fig, data
+        got = DRAW[type(spec.plot)](spec.plot, ctx)
+    if isinstance(got, Pages):
+        return got
+    return Pages(1, lambda k: got)
 
 
 def save_figure(fig, stem_path) -> list:
