@@ -153,10 +153,11 @@ def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
         if p.bar_label else df[KEY].str.split("-").str[-1]
     top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
     cuts = page_slices(len(df), p.per_page)
-    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top))
+    fit = SharedLayout()
+    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top, fit))
 
 
-def _waterfall_page(df: pd.DataFrame, top: float):
+def _waterfall_page(df: pd.DataFrame, top: float, fit: SharedLayout):
     fig, ax = plt.subplots(figsize=(9, 5.2))
     x = np.arange(len(df))
     ax.bar(x, df["best_pchg"], color=[BOR_COLOURS.get(b, "#777777") for b in df["bor"]],
@@ -174,7 +175,7 @@ def _waterfall_page(df: pd.DataFrame, top: float):
                for b in present]
     ax.legend(handles, [BOR_NAMES.get(b, b) for b in present], title="Best overall response", frameon=False,
               fontsize=8, loc="upper right")
-    fig.tight_layout()
+    fit.fit(fig, "waterfall")
     return fig, df.rename(columns={KEY: "USUBJID"})
 
 
@@ -202,12 +203,15 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     xmax = None
     if len(cuts) > 1:                      # one time scale on every page
         xmax = float(np.nanmax(adsl[["end", "resp", "pd", "death"]].to_numpy(dtype=float))) * 1.04
-    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax))
+    rows = p.per_page if len(cuts) > 1 else len(adsl)     # pages of one size: same bar height on every page
+    fit = SharedLayout()
+    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, fit))
 
 
-def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | None):
-    fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * len(adsl) + 1.6)))
-    y = np.arange(len(adsl))
+def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | None, rows: int,
+                  fit: SharedLayout):
+    fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * rows + 1.6)))
+    y = np.arange(len(adsl)) + (rows - len(adsl))         # a short last page keeps its rows at the top
     colours = [PASTEL[int(i) % len(PASTEL)] for i in adsl["g"]]
     ax.barh(y, adsl["end"], color=colours, height=0.65, edgecolor="#666666", linewidth=0.4)
     ax.plot(adsl["resp"], y, "^", color="#006d2c", ms=7, label="First response (CR/PR)")
@@ -215,7 +219,7 @@ def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | No
     ax.plot(adsl["death"], y, "X", color="black", ms=7, label="Death")
     ax.set_yticks(y)
     ax.set_yticklabels(adsl["ylabel"], fontsize=7)
-    ax.set_ylim(-0.7, len(adsl) - 0.3)
+    ax.set_ylim(-0.7, rows - 0.3)
     ax.set_xlim(0, xmax)
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("Subject")
@@ -225,7 +229,7 @@ def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | No
                               linewidth=0.4) for i in range(len(groups))]
     names += groups
     ax.legend(handles, names, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
+    fit.fit(fig, "swimmer")
     data = adsl[[KEY, "group", "end", "resp", "pd", "death"]]
     return fig, data
 
@@ -242,15 +246,16 @@ def draw_spider(p: Spider, ctx: Context):
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
     subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
     cuts = page_slices(len(subjects), p.per_page)
+    fit = SharedLayout()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _spider_page(p, tr, groups, None))
+        return Pages(1, lambda k: _spider_page(p, tr, groups, None, fit))
     ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
     pad = 0.05 * (ylim[1] - ylim[0] or 1)
     scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
-    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale))
+    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale, fit))
 
 
-def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale):
+def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale, fit: SharedLayout):
     fig, ax = plt.subplots(figsize=(9, 5))
     for i, g in enumerate(groups):
         first = True
@@ -268,7 +273,7 @@ def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale):
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("% change from baseline in sum of diameters")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
+    fit.fit(fig, tuple(g for g in groups if (tr[GROUP] == g).any()))   # legend: the groups drawn
     data = tr[[KEY, GROUP, "t", "pchg"]].rename(columns={GROUP: "group"}).sort_values([KEY, "t"], kind="mergesort")
     return fig, data
 
@@ -330,12 +335,13 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
     subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
     cuts = page_slices(len(subjects), p.per_page)
+    fit = SharedLayout()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _profiles_page(p, pc, groups))
-    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups))
+        return Pages(1, lambda k: _profiles_page(p, pc, groups, fit))
+    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups, fit))
 
 
-def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list):
+def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list, fit: SharedLayout):
     groups = [g for g in groups if (pc[GROUP] == g).any()]
     ncol = min(4, len(groups))
     nrow = -(-len(groups) // ncol)
@@ -356,7 +362,7 @@ def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list):
         ax.set_xlabel(p.xlabel, fontsize=8)
     for row in axes:
         row[0].set_ylabel(f"Concentration ({unit})" if unit else "Concentration", fontsize=8)
-    fig.tight_layout()
+    fit.fit(fig, (nrow, ncol))
     data = pc[[KEY, GROUP, "t", "v"]].rename(columns={GROUP: "group", "t": "time", "v": "value"})
     return fig, data.sort_values([KEY, "time"], kind="mergesort").reset_index(drop=True)
 
@@ -389,6 +395,23 @@ def draw_strip(p: StripPlot, ctx: Context):
 
 DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot: draw_strip, Waterfall: draw_waterfall, Swimmer: draw_swimmer, Spider: draw_spider,
         MeanConcentration: draw_mean_concentration}
+
+
+class SharedLayout:
+    """Margins fitted once per page shape (tight_layout, which costs one more full draw) and reused by
+    every next page of that shape. A one-page figure is fitted exactly as before."""
+
+    def __init__(self):
+        self.pars: dict = {}
+
+    def fit(self, fig, shape) -> None:
+        got = self.pars.get(shape)
+        if got is not None:
+            fig.subplots_adjust(**got)
+            return
+        fig.tight_layout()
+        sp = fig.subplotpars
+        self.pars[shape] = {k: getattr(sp, k) for k in ("left", "right", "top", "bottom", "wspace", "hspace")}
 
 
 class Pages:
