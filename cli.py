@@ -172,6 +172,8 @@ def _run_command(study_dir, out_dir, *, adam: bool, tables: bool, name: str):
     click.echo(f"wrote {result.files} files to {result.out_dir}")
     if (result.published / "tables" / "index.html").is_file():
         click.echo(f"  tables:            {result.published / 'tables' / 'index.html'}")
+    for line in result.not_produced:
+        click.echo(f"  {line}")
     for path in reports:
         click.echo(f"  validation report: {path}")
 

@@ -64,7 +64,7 @@ TTE_PARAM = {"paramcd": REQUIRED, "param": None, "criterion": None, "start": Non
              "confirmed": None, "events": [], "censors": [], "censor_at": [], "max_gap_days": None,
              "censor_no_baseline": False}
 TTE_SOURCE = {"domain": REQUIRED, "date": REQUIRED, "filter": None, "description": None,
-              "imputation": {"highest": "n", "rule": "first"}}
+              "imputation": {"highest": "n", "rule": "first"}, "censor_date": "last_assessment"}
 BDS = {"dataset": REQUIRED, "domain": REQUIRED, "label": None, "population": None, "filter": None, "tests": [],
        "baseline_flag": None, "baseline_date": "TRTSDT", "reference_date": "TRTSDT", "anrind": "copy"}
 ADEX_PARAM = {"paramcd": REQUIRED, "param": REQUIRED, "filter": None, "value": "EXDOSE", "unit": None,
@@ -80,8 +80,9 @@ ADLB_DEFAULTS = {"population": None, "tests": [], "baseline_flag": None, "baseli
 
 DEFAULTS: dict[str, Any] = {
     "study": {"subject_keys": ["STUDYID", "USUBJID"], "criteria_files": [], "plugins": [],
-              "wording": {"product": "study treatment", "reference": "First Dose"}},
+              "wording": {"product": "study treatment", "reference": "First Dose"}, "labels": FREE},
     "datasets": ANY,
+    "adsl_vars": FREE,                  # dataset (or "default") -> ADSL variables it carries (adam/adsl_vars.py)
     "custom": ItemList(CUSTOM),
     "adsl": {
         "subjects": "ARMNRS != 'SCREEN FAILURE'",
@@ -105,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
         "date_vars": ItemList(DATE_VAR),
         "populations": FREE,
         "last_alive_sources": ItemList(DATE_SOURCE),
+        "order": [],                    # ADSL column order (these first, then the standard order)
     },
     "adae": {
         "start_imputation": {"highest": "M", "rule": "first"},
@@ -146,6 +148,11 @@ DEFAULTS: dict[str, Any] = {
     "bds": ItemList(BDS),
     "adex": Nullable({"population": None, "parameters": ItemList(ADEX_PARAM),
                       "weight": WEIGHT}),
+    "adcm": Nullable({"population": None, "filter": None,
+                      "start_imputation": {"highest": "M", "rule": "first"},
+                      "end_imputation": {"highest": "M", "rule": "last"},
+                      "reference_start": "TRTSDT", "reference_end": "TRTEDT", "end_window_days": None,
+                      "category_flags": FREE}),
     "pk": {
         "analyte": None,                # PCTESTCD value(s); null = every analyte
         "specimens": [],                # PCSPEC values; [] = every specimen (one profile per analyte x specimen)
@@ -288,7 +295,7 @@ def key_paths(schema=REQUIRED, prefix: str = "") -> list[str]:
 ENDPOINTS_FILE = Path(__file__).resolve().parent / "endpoints.yaml"
 TTE_BUILTIN_SOURCES = ("death", "progression", "first_response", "new_therapy", "last_adequate_assessment",
                        "last_alive", "start")
-DATASET_NAMES = ("ADSL", "ADAE", "ADLB", "ADRS", "ADTTE", "ADPC", "ADPP", "PP", "ADEX")
+DATASET_NAMES = ("ADSL", "ADAE", "ADLB", "ADRS", "ADTTE", "ADPC", "ADPP", "PP", "ADEX", "ADCM")
 
 
 def shipped_endpoints() -> dict[str, dict]:
@@ -392,6 +399,7 @@ def _normalise(s: dict, file) -> None:
     s["pk"]["specimens"] = _names(s["pk"]["specimens"], "pk.specimens", file)
     if s["datasets"] is not None:
         s["datasets"] = [d.upper() for d in _names(s["datasets"], "datasets", file)]
+    s["adsl_vars"] = {(k if k == "default" else str(k).upper()): v for k, v in s["adsl_vars"].items()}
     zero = s["adsl"]["zero_dose_counts"]
     if not isinstance(zero, bool):
         s["adsl"]["zero_dose_counts"] = _names(zero, "adsl.zero_dose_counts", file)
@@ -410,12 +418,15 @@ def _normalise(s: dict, file) -> None:
                                                                                                  item["end"]])
         intervals.append(item)
     s["pk"]["intervals"] = intervals
-    flags = {}
-    for name, item in s["adae"]["category_flags"].items():
-        if isinstance(item, str):
-            item = {"filter": item, "label": None}
-        flags[name] = _merge(CATEGORY_FLAG, item, f"adae.category_flags.{name}", file)
-    s["adae"]["category_flags"] = flags
+    for section in ("adae", "adcm"):
+        if s[section] is None:
+            continue
+        flags = {}
+        for name, item in s[section]["category_flags"].items():
+            if isinstance(item, str):
+                item = {"filter": item, "label": None}
+            flags[name] = _merge(CATEGORY_FLAG, item, f"{section}.category_flags.{name}", file)
+        s[section]["category_flags"] = flags
 
 
 _IMPUTATION = ("n", "D", "M", "Y")
@@ -433,6 +444,12 @@ def _check_values(s: dict, file) -> None:
         ("datasets", s["datasets"] is None or all(d in DATASET_NAMES or d in {b["dataset"] for b in s["bds"]}
                                                   or d in {c["dataset"] for c in s["custom"]} for d in s["datasets"]),
          s["datasets"]),
+        ("adsl_vars", all((k == "default" or k in DATASET_NAMES or k in {b["dataset"].upper() for b in s["bds"]})
+                          and k not in ("ADSL", "PP") for k in s["adsl_vars"]), sorted(s["adsl_vars"])),
+        ("adsl_vars", all(isinstance(v, list) and all(isinstance(n, str) for n in v)
+                          for v in s["adsl_vars"].values()), None),
+        ("study.labels", all(isinstance(v, str) and v for v in s["study"]["labels"].values()),
+         s["study"]["labels"]),
         ("adsl.product_extrt", bool(a["product_extrt"]), a["product_extrt"]),
         ("adsl.blank_end", a["blank_end"] in ("start", "ignore"), a["blank_end"]),
         ("adsl.treatments", all(isinstance(x["armcd"], list) and isinstance(x["n"], (int, float))
@@ -461,6 +478,9 @@ def _check_values(s: dict, file) -> None:
          [p["paramcd"] for p in t["parameters"]]),
         ("adtte.parameters[].events", all(p["events"] or p["censors"] for p in t["parameters"]),
          [p["paramcd"] for p in t["parameters"] if not (p["events"] or p["censors"])]),
+        ("adtte.sources.*.censor_date", all(x["censor_date"] in ("last_assessment", "event_date")
+                                            for x in t["sources"].values()),
+         [x["censor_date"] for x in t["sources"].values()]),
         ("adtte.parameters[].start", all(p["start"] in (None, "first_response") or isinstance(p["start"], str)
                                          for p in t["parameters"]), None),
         ("adlb.tests", isinstance(s["adlb"]["tests"], list), s["adlb"]["tests"]),
@@ -491,6 +511,16 @@ def _check_values(s: dict, file) -> None:
     if s["adex"] is not None:
         checks.append(("adex.parameters[].stat", all(p["stat"] in ("sum", "first", "last", "max", "count")
                                                       for p in s["adex"]["parameters"]), None))
+    if s["adcm"] is not None:
+        c = s["adcm"]
+        checks += [("adcm.start_imputation.highest", c["start_imputation"]["highest"] in _IMPUTATION,
+                    c["start_imputation"]["highest"]),
+                   ("adcm.end_imputation.highest", c["end_imputation"]["highest"] in _IMPUTATION,
+                    c["end_imputation"]["highest"]),
+                   ("adcm.end_window_days", c["end_window_days"] is None or _is_count(c["end_window_days"]),
+                    c["end_window_days"]),
+                   ("adcm.category_flags", all(re.fullmatch(r"[A-Z][A-Z0-9]{0,7}", n) for n in c["category_flags"]),
+                    list(c["category_flags"]))]
     for key, ok, value in checks:
         if not ok:
             raise SpecError(f"invalid value for {key}", file=file, column=key, value=value)

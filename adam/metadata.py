@@ -19,26 +19,27 @@ from trialforge.specs.standards import load_standard
 from .config import AdamConfig
 from .origins import DERIVED, PREDECESSOR, Rule, variable_origins
 
-# Project labels for variables neither ADaMIG 1.3 nor the SDTMIG parent domain defines (≤ 40 characters).
+# Labels of variables neither ADaMIG 1.3 nor the SDTMIG parent domain defines (≤ 40 characters): ADaMIG-named
+# variables the standards table lacks, and the variables the package's own adam.yaml keys build (LDSTDT from
+# adsl.lymphodepletion_extrt, DLTFL from adae.dlt, ASTCTGR from adae.astct_grade). A study's own variables
+# (population or category flags it names) take their label from its adam.yaml: study.labels or the item's label.
 # Standard variables take their label from trialforge.specs.standards (see ``variable_label``).
 LABELS: dict[str, str] = {
     "AGEGR1": "Pooled Age Group 1", "AGEGR1N": "Pooled Age Group 1 (N)",
-    "LDSTDT": "Lymphodepletion Start Date", "DLTEVLFL": "DLT Evaluable Population Flag",
-    "EFFFL": "Efficacy Population Flag", "PKFL": "Pharmacokinetic Population Flag",
+    "LDSTDT": "Lymphodepletion Start Date",
     "ADURN": "Analysis Duration (N)", "ADURU": "Analysis Duration Units",
-    "TRTEMFL": "Treatment Emergent Analysis Flag", "CRSFL": "Cytokine Release Syndrome Flag",
-    "ICANSFL": "ICANS Flag", "ASTCTGR": "ASTCT Consensus Grade",
+    "TRTEMFL": "Treatment Emergent Analysis Flag", "ASTCTGR": "ASTCT Consensus Grade",
     "ASTCTGRN": "ASTCT Consensus Grade (N)", "DLTFL": "Dose Limiting Toxicity Flag",
     "AOCCFL": "1st Occurrence within Subject Flag", "AOCCSFL": "1st Occurrence of SOC Flag",
     "AOCCPFL": "1st Occurrence of Preferred Term Flag", "AOCCIFL": "1st Max Sev./Int. Occurrence Flag",
-    "AVALU": "Analysis Value Unit", "AFRLT": "Act Rel Time from Infusion (days)",
-    "NFRLT": "Nom Rel Time from Infusion (days)", "BLQFL": "Below Lower Limit of Quant. Flag",
+    "AVALU": "Analysis Value Unit", "BLQFL": "Below Lower Limit of Quant. Flag",
     "ALLOQ": "Analysis Lower Limit of Quantitation", "RELTMU": "Relative Time Unit",
+    "PREFL": "Pre-treatment Flag", "FUPFL": "Follow-up Flag",
 }
 
 # SDTM domain whose SDTMIG labels an ADaM dataset's copied variables (ETHNIC, ARMCD, AESEQ...) take.
 SDTM_PARENT = {"ADSL": "DM", "ADAE": "AE", "ADRS": "RS", "ADTTE": "DM", "ADPC": "PC", "ADPP": "PC", "ADLB": "LB",
-               "ADEX": "EX"}
+               "ADEX": "EX", "ADCM": "CM"}
 
 DATASETS: dict[str, dict] = {
     "ADSL": {"label": "Subject-Level Analysis Dataset", "cls": "SUBJECT LEVEL ANALYSIS DATASET",
@@ -61,6 +62,8 @@ DATASETS: dict[str, dict] = {
              "keys": ("STUDYID", "USUBJID", "PARCAT2", "PARCAT1", "PARAMCD")},
     "ADEX": {"label": "Exposure Analysis Dataset", "cls": "BASIC DATA STRUCTURE",
              "structure": "One record per subject per exposure parameter", "keys": ("STUDYID", "USUBJID", "PARAMCD")},
+    "ADCM": {"label": "Concomitant Medications Analysis Dataset", "cls": "OCCURRENCE DATA STRUCTURE",
+             "structure": "One record per medication record", "keys": ("STUDYID", "USUBJID", "CMSEQ")},
     "PP": {"label": "Pharmacokinetics Parameters", "cls": "FINDINGS",
            "structure": "One record per PK parameter per time-concentration profile per subject",
            "keys": ("STUDYID", "USUBJID", "PPCAT", "PPSPEC", "PPTESTCD", "PPSTINT", "PPENINT"),

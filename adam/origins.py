@@ -21,8 +21,9 @@ from typing import Iterable, Mapping
 
 from trialforge.specs.standards import load_standard
 
+from .adsl_vars import declared
 from .config import HOURS_PER_UNIT, AdamConfig
-from .recipes import adae, adex, adlb, adrs, adsl, adtte, pk
+from .recipes import adae, adcm, adex, adlb, adrs, adsl, adtte, pk
 
 PREDECESSOR, DERIVED, ASSIGNED = "Predecessor", "Derived", "Assigned"
 
@@ -71,6 +72,7 @@ COPIED: dict[str, dict[str, Rule]] = {
     "ADPC": {**_copies("PC", ["STUDYID", "USUBJID"]), **_copies("ADSL", pk.ADSL_VARS)},
     "ADPP": _copies("ADSL", ["STUDYID", "USUBJID"] + [v for v in pk.ADSL_VARS if v != "TRTSDTM"]),
     "ADEX": {**_copies("EX", ["STUDYID", "USUBJID"]), **_copies("ADSL", adex.ADSL_VARS)},
+    "ADCM": {**_copies("CM", adcm.CM_VARS + ["STUDYID", "USUBJID"]), **_copies("ADSL", adcm.ADSL_VARS)},
 }
 
 _DY = "{date} - ADSL.{ref} + 1 when {date} >= {ref}, else {date} - {ref} (no day 0)"
@@ -153,6 +155,8 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADLB", "AVISITN"): P("LB.VISITNUM"),
     ("ADLB", "ABLFL"): D("{lb_ablfl}"),
     ("ADLB", "BASE"): D("AVAL of the baseline record (ABLFL = 'Y') of the same subject and PARAMCD"),
+    ("ADLB", "BASEC"): D("AVALC of the baseline record (ABLFL = 'Y') of the same subject and PARAMCD for a "
+                         "character parameter (no record of the PARAMCD has AVAL); blank for numeric parameters"),
     ("ADLB", "CHG"): D("AVAL - BASE on records dated after the baseline record (ADT > ADT of ABLFL = 'Y'); "
                        "blank on and before the baseline record"),
     ("ADLB", "PCHG"): D("100 * (AVAL - BASE) / BASE on the records CHG is computed for; missing when BASE is 0"),
@@ -229,7 +233,7 @@ RULES: dict[tuple[str, str], Rule | Choice] = {
     ("ADPC", "ADY"): _dy("ADT", "TRTSDT"),
     ("ADPC", "AFRLT"): D("(ADTM - ADSL.TRTSDTM) in {time_unit}s from the start of the {product}; when either datetime "
                          "is missing, ADT - ADSL.TRTSDT"),
-    ("ADPC", "NFRLT"): D("PC.PCELTM (ISO 8601 duration from the infusion) in {time_unit}s"),
+    ("ADPC", "NFRLT"): D("PC.PCELTM (ISO 8601 duration from the {reference}) in {time_unit}s"),
     ("ADPC", "ATPT"): P("PC.PCTPT"),
     ("ADPC", "ATPTN"): P("PC.PCTPTNUM"),
     ("ADPC", "SRCDOM"): A("'PC'"),
@@ -386,6 +390,36 @@ def _spec_rules(config: AdamConfig) -> dict[tuple[str, str], Rule]:
         rules[("ADSL", flag)] = _population(flag, expr, helpers, cfg["subjects"])
     for flag, item in config["adae"]["category_flags"].items():
         rules[("ADAE", flag)] = D(f"'Y' if {readable(item['filter'])}, else blank")
+    if config["adcm"] is not None:
+        rules.update(_adcm_rules(config["adcm"]))
+    return rules
+
+
+def _adcm_rules(c: dict) -> dict[tuple[str, str], Rule]:
+    """ADCM variables whose derivation the adcm section declares (imputation, timing window, groupings)."""
+    start, end, window = c["reference_start"], c["reference_end"], c["end_window_days"]
+    si, ei = c["start_imputation"], c["end_imputation"]
+    ast = imputation_text("CM.CMSTDTC", si["highest"], si["rule"],
+                          min_date=f"ADSL.{start}" if si["rule"] == "first" else None)
+    aen = imputation_text("CM.CMENDTC", ei["highest"], ei["rule"])
+    close = f"ADSL.{end} + {window} days (ADSL.{start} + {window} when {end} is missing)" if window is not None \
+        else None
+    on = (f"'Y' if the subject has ADSL.{start} and the medication was taken on or after it: AENDT missing or "
+          f">= ADSL.{start}" + (f", and ASTDT missing or <= {close}" if close else " (no end to the window)")
+          + "; blank otherwise")
+    rules = {
+        ("ADCM", "TRTA"): P("ADSL.TRT01A"), ("ADCM", "TRTAN"): P("ADSL.TRT01AN"),
+        ("ADCM", "ASTDT"): D(*ast), ("ADCM", "ASTDTF"): D(_DTF.format(date="ASTDT")),
+        ("ADCM", "AENDT"): D(*aen), ("ADCM", "AENDTF"): D(_DTF.format(date="AENDT")),
+        ("ADCM", "ASTDY"): _dy("ASTDT", start), ("ADCM", "AENDY"): _dy("AENDT", start),
+        ("ADCM", "PREFL"): D(f"'Y' if the subject has ADSL.{start} and ASTDT is missing or before it; blank "
+                             "otherwise"),
+        ("ADCM", "ONTRTFL"): D(on),
+        ("ADCM", "FUPFL"): D(f"'Y' if ASTDT > {close}; blank otherwise"),
+        ("ADCM", "SRCDOM"): A("'CM'"), ("ADCM", "SRCSEQ"): P("CM.CMSEQ"),
+    }
+    for flag, item in c["category_flags"].items():
+        rules[("ADCM", flag)] = D(f"'Y' if {readable(item['filter'])}, else blank")
     return rules
 
 
@@ -401,6 +435,7 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
     dose_rule = "EXOCCUR not 'N'; EXDOSE > 0 or missing" + (
         ", or 0" if zero is True else (f", or 0 for EXTRT in ({', '.join(repr(z) for z in zero)})" if zero else ""))
     ctx: dict[str, object] = {"product": config["study"]["wording"]["product"],
+                              "reference": config["study"]["wording"]["reference"].lower(),
                               "extrt": "(" + ", ".join(f"'{t}'" for t in s["product_extrt"]) + ")",
                               "dose_rule": dose_rule,
                               "blank_end": ("a blank EXENDTC ends the record on its EXSTDTC"
@@ -450,7 +485,7 @@ def origin_context(config: AdamConfig) -> dict[str, object]:
                     f"ADSL.{dlt['window_start']} + {dlt['window_days']} days, else blank")
     ctx.update(_adrs_texts(config))
     ctx.update(_adtte_texts(config))
-    ctx["lb_ablfl"] = (f"'Y' if LB.{lb['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+    ctx["lb_ablfl"] = (f"'Y' if LB.{lb['baseline_flag']} = 'Y' and AVAL or AVALC is not missing, else blank"
                        if lb["baseline_flag"] else
                        f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{lb['baseline_date']} "
                        "per subject and PARAMCD, else blank")
@@ -606,6 +641,10 @@ def tte_parameter_text(p: dict, config: AdamConfig) -> str:
     if p["censor_at"]:
         parts.append("follow-up ends at the first of " + "; ".join(name(e) for e in p["censor_at"])
                      + " (later assessments and events ignored)")
+        own = [n for n in p["censor_at"] if config["adtte"]["sources"].get(n, {}).get("censor_date") == "event_date"]
+        if own:
+            parts.append("when follow-up ends at " + " or ".join(own) + ", censored at that date (not at the last "
+                         "adequate assessment before it)")
     if p["max_gap_days"] is not None:
         parts.append(f"an event more than {p['max_gap_days']:g} days after the last adequate assessment (or "
                      "STARTDT) is not counted")
@@ -702,7 +741,7 @@ def _bds_rule(dataset: str, var: str, item: dict, ctx: dict) -> Rule | None:
         return rule
     text = rule.text
     if var == "ABLFL":
-        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL is not missing, else blank"
+        text = (f"'Y' if {dom}.{item['baseline_flag']} = 'Y' and AVAL or AVALC is not missing, else blank"
                 if item["baseline_flag"] else
                 f"'Y' on the last record with AVAL not missing and ADT on or before ADSL.{item['baseline_date']} "
                 "per subject and PARAMCD, else blank")
@@ -710,6 +749,10 @@ def _bds_rule(dataset: str, var: str, item: dict, ctx: dict) -> Rule | None:
         text = text.replace("{lb_ref}", item["reference_date"])
         text = _re.sub(r"\bLB(?=[A-Z.])", dom, text)
     return Rule(rule.origin, text, rule.method_type)
+
+
+CHARACTER_BASELINE = ("; for a character parameter (no record of the PARAMCD has AVAL) the same rule with "
+                      "AVALC not blank in place of AVAL not missing")
 
 
 # ---------------------------------------------------------------- lookup
@@ -724,16 +767,22 @@ def variable_origins(dataset: str, variables: Iterable[str], config: AdamConfig)
     spec = _spec_rules(config)
     bds = {b["dataset"].upper(): b for b in config["bds"]}
     out: dict[str, Rule | None] = {}
+    variables = list(variables)
+    custom = {c["dataset"].upper() for c in config["custom"]}
+    copied = set(declared(config, dataset)[0]) if dataset not in {"ADSL", "PP", *custom} else set()
     for var in variables:
         if dataset in bds:
-            rule = _bds_rule(dataset, var, bds[dataset], ctx)
+            rule = P(f"ADSL.{var}") if var in copied else _bds_rule(dataset, var, bds[dataset], ctx)
         else:
-            rule = (spec.get((dataset, var)) or RULES.get((dataset, var)) or COPIED.get(dataset, {}).get(var)
+            rule = (spec.get((dataset, var)) or RULES.get((dataset, var))
+                    or (P(f"ADSL.{var}") if var in copied else None) or COPIED.get(dataset, {}).get(var)
                     or RULES.get(("*", var)))
         if isinstance(rule, Choice):
             rule = rule.options[ctx[rule.key]]
         if rule is not None:
             rule = Rule(rule.origin, rule.text.format_map(ctx) if rule.text else None,
                         rule.method_type.format_map(ctx))
+            if var == "ABLFL" and "BASEC" in variables and (dataset == "ADLB" or dataset in bds):
+                rule = Rule(rule.origin, rule.text + CHARACTER_BASELINE, rule.method_type)
         out[var] = rule
     return out

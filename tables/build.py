@@ -40,6 +40,12 @@ class BuildReport:
     skipped: list = field(default_factory=list)      # (label, reason): dataset or variable not supplied
     failed: list = field(default_factory=list)       # (label, reason)
     seconds: dict = field(default_factory=dict)      # label -> CPU seconds spent on that output
+    titles: dict = field(default_factory=dict)       # label -> title (for the console lines)
+
+    def not_produced_lines(self) -> list[str]:
+        """One console line per output not produced: number, title and reason."""
+        return [f"not produced: {' '.join(filter(None, (label, self.titles.get(label))))}: {why}"
+                for label, why in self.skipped]
 
 
 def compute_table(spec: TableSpec, adam: dict, facts: Facts | None = None):
@@ -110,6 +116,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
                  "population": spec.population.label,
                  "files": {}}
         entries.append(entry)
+        report.titles[label] = entry["title"]
         if missing:
             entry["note"] = f"not produced: {', '.join(missing)} not supplied"
             report.skipped.append((label, entry["note"][14:]))
@@ -226,7 +233,8 @@ def page_settings(settings: dict, study: dict, adam: dict) -> dict:
 def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None,
                        report: BuildReport | None = None) -> list[Path]:
     """The tables of a study folder: its catalogue (study.yaml `tables`), its adam.yaml for footnote
-    facts and its identity for the running header. Used by `run` and `tables STUDY_DIR`."""
+    facts and its identity for the running header. Used by `run` and `tables STUDY_DIR`; `report`
+    collects what was produced and what was not (printed by the CLI)."""
     from .catalogue import study_catalogue
     adam_config = None
     spec = Path(study.specs_dir) / "adam.yaml"

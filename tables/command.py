@@ -12,7 +12,7 @@ import click
 
 from ..outputs import staged_folder
 from .adam_io import read_adam_folder
-from .build import build_study_tables, build_tables, select_outputs
+from .build import BuildReport, build_study_tables, build_tables, select_outputs
 from .catalogue import default_catalogue, load_catalogue, study_catalogue
 
 
@@ -51,6 +51,7 @@ def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir
     if (study_dir is None) == (adam_dir is None):
         raise click.UsageError("give either STUDY_DIR or --adam XPT_DIR")
     only = list(only) or None
+    report = BuildReport()
     if adam_dir:
         adam = read_adam_folder(adam_dir)
         catalogue = load_catalogue(catalogue_file) if catalogue_file else default_catalogue()
@@ -61,7 +62,8 @@ def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir
             if adam_spec:
                 from ..specs.yamlio import load_yaml
                 config = load_yaml(adam_spec)
-            paths = build_tables(adam, staging, only=only, catalogue=catalogue, adam_config=config)
+            paths = build_tables(adam, staging, only=only, catalogue=catalogue, adam_config=config,
+                                 report=report)
     else:
         from ..specs.study import load_study
         select_outputs(study_catalogue(load_study(study_dir)), only)
@@ -69,5 +71,7 @@ def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir
         out = out_dir or study.out_dir / "tables"
         from ..pipeline import protected_inputs
         with staged_folder(out, **protected_inputs(study)) as staging:     # never over raw/, specs/ or the study
-            paths = build_study_tables(study, adam, staging, only=only)
+            paths = build_study_tables(study, adam, staging, only=only, report=report)
+    for line in report.not_produced_lines():
+        click.echo(line)
     click.echo(f"wrote {len(paths)} files to {out} (open {out / 'index.html'})")

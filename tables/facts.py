@@ -1,7 +1,7 @@
 """Footnote and label facts taken from the configuration that derived the data, so text cannot
 contradict numbers: `@{name}` in any string of an output is replaced at build time.
 
-Facts: `teae_rule` (adam.yaml adae.trtemfl), `dlt_rule` (adae.dlt), `criterion` (catalogue def
+Facts: `teae_rule` (adam.yaml adae.trtemfl), `dlt_rule` (adae.dlt), `cm_window` (adcm on-treatment window), `criterion` (catalogue def
 CRITERION, else the criterion named in the ADRS OVR parameter), `responses:FLAG` (codes of the criterion
 with that flag, e.g. "CR + PR"), `param:DATASET.PARAMCD` (the PARAM text), `label:DATASET.VAR` (the
 variable label). A fact that cannot be resolved becomes a neutral statement, never a guess.
@@ -84,6 +84,13 @@ class Facts:
             days = self._cfg("adae", "trtemfl", "end_window_days")
             tail = f" and up to {days} days after the last dose" if days else ""
             return f"onset on or after the {label}{tail}"
+        if key == "cm_window":
+            start = self._cfg("adcm", "reference_start") or "TRTSDT"
+            label = (self._var_label("ADSL", start) or start).lower()
+            days, end = self._cfg("adcm", "end_window_days"), self._cfg("adcm", "reference_end") or "TRTEDT"
+            tail = f" and started up to {days} days after the {(self._var_label('ADSL', end) or end).lower()}" \
+                if days is not None else ""
+            return f"on or after the {label}{tail}"
         if key == "dlt_rule":
             days = self._cfg("adae", "dlt", "window_days")
             start = self._cfg("adae", "dlt", "window_start")

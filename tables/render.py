@@ -210,13 +210,39 @@ def _text_in(text: str, size: float = 9) -> float:
 
 
 def _running(page: dict, population: str, program: str):
-    head = rtf.RTFPageHeader(
-        text=[f"Protocol: {page.get('protocol', '')}    Data cut-off: {page.get('cutoff') or 'not stated'}",
-              f"{population}    Page \\chpgn of {{\\field{{\\*\\fldinst NUMPAGES }}}}"],
-        text_justification=["l", "r"], text_font_size=[8, 8], text_convert=[False, False])
+    """Running header (replaced by ``header_rtf`` after encoding) and footer of every page."""
+    head = rtf.RTFPageHeader(text=["running header"], text_convert=[False])    # placeholder for header_rtf
     foot = rtf.RTFPageFooter(text=[f"Program: {program}    Data source: {page.get('source', 'ADaM')}"],
                              text_justification=["l"], text_font_size=[8], text_convert=[False])
     return head, foot
+
+
+def header_rtf(page: dict, population: str) -> str:
+    """The CSR running header as two paragraphs with a right tab stop at the right margin: protocol on
+    the left and "Page x of y" on the right of the first line; population and data cut-off on the right
+    of the second. (rtflite joins header lines into one paragraph with one alignment.)"""
+    right = int(round((PAGE_W - MARGIN[0] - MARGIN[1]) * 1440))
+    para = f"{{\\pard\\plain\\hyphpar\\sb15\\sa15\\fi0\\li0\\ri0\\ql\\tqr\\tx{right}\\fs16"
+    return (f"{{\\header{para}{{\\f0 Protocol: {page.get('protocol', '')}}}\\tab{{\\f0 Page \\chpgn of "
+            f"{{\\field{{\\*\\fldinst NUMPAGES }}}}}}\\par}}"
+            f"{para}\\tab{{\\f0 {population}    Data cut-off: {page.get('cutoff') or 'not stated'}}}\\par}}}}")
+
+
+def set_header(text: str, header: str) -> str:
+    """``text`` with its ``{\\header ...}`` group replaced by ``header`` (the group found by brace depth)."""
+    start = text.index("{\\header")
+    depth, i = 0, start
+    while True:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += ch == "{"
+        depth -= ch == "}"
+        i += 1
+        if depth == 0:
+            break
+    return text[:start] + header + text[i:]
 
 
 def _rtf_page() -> "rtf.RTFPage":
@@ -244,7 +270,7 @@ def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
     for k, rows in enumerate(page_rows(res, pages)):
         last = k == len(pages) - 1
         docs.append(_table_page(res, rows, table, head, foot, res.footnotes if last else []))
-    return _ascii_rtf(join_rtf(docs))
+    return _ascii_rtf(set_header(join_rtf(docs), header_rtf(page, res.population)))
 
 
 class _TableFormat:
@@ -364,7 +390,7 @@ def figure_to_rtf(kind: str, fid: str, title: str, population: str, png: Path, f
         rtf_figure=rtf.RTFFigure(figures=str(png), fig_width=round(width, 3), fig_height=round(height, 3)),
         rtf_footnote=rtf.RTFFootnote(text=footnotes, text_convert=[False], as_table=False)
         if footnotes else None)
-    return _ascii_rtf(doc.rtf_encode())
+    return _ascii_rtf(set_header(doc.rtf_encode(), header_rtf(page, population)))
 
 
 CSS = """

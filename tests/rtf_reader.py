@@ -45,6 +45,38 @@ def running_header(text: str) -> str:
     return plain(m.group(1))[0] if m else ""
 
 
+def header_paragraphs(text: str) -> list[dict]:
+    """The running header's paragraphs: alignment (ql/qc/qr), right tab stops (twips) and the text left
+    and right of the first \\tab ("right" is None without a tab)."""
+    start = text.index("{\\header")
+    depth, i = 0, start
+    while True:                                   # the header group, by brace depth
+        if text[i] == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+        if depth == 0:
+            break
+    group = text[start + len("{\\header"):i - 1]
+    out = []
+    for para in re.findall(r"\{\\pard(.*?)\\par\}", group, flags=re.S):
+        props = re.match(r"((?:\\(?!tab(?![a-z]))[a-z]+-?\d*)*)", para).group(1)
+        parts = para[len(props):].split("\\tab", 1)
+        texts = [plain("".join(re.findall(r"\{\\f\d+ ?((?:[^{}]|\{[^{}]*\{[^{}]*\}\})*)\}", p)))[0]
+                 for p in parts]
+        out.append({"align": (re.findall(r"\\q([lrcj])(?![a-z])", props) or ["l"])[-1],
+                    "right_tabs": [int(x) for x in re.findall(r"\\tqr\\tx(\d+)", props)],
+                    "left": texts[0], "right": texts[1] if len(texts) > 1 else None})
+    return out
+
+
+def text_width_twips(text: str) -> int:
+    """Width between the margins, from the RTF's own page setup (\\paperw, \\margl, \\margr)."""
+    get = {k: int(re.search(rf"\\{k}(\d+)", text).group(1)) for k in ("paperw", "margl", "margr")}
+    return get["paperw"] - get["margl"] - get["margr"]
+
+
 def pages(text: str) -> list[Page]:
     body = text.split("\\margl", 1)[1]
     chunks = re.split(r"\{\\pard\\pagebb|\\page\b", body)

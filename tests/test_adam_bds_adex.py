@@ -162,3 +162,61 @@ def test_plugin_module_registers_a_dataset(tmp_path):
     from trialforge.adam.config import load_adam_config
     built = build_adam(sdtm(), load_adam_config(path))
     assert sorted(built) == ["ADPLUG", "ADSL"] and built["ADPLUG"].frame["AVAL"].tolist() == [5.0]
+
+
+def _with_ada(flag: bool):
+    """SDTM of ``sdtm()`` plus an anti-CAR antibody result POSITIVE/NEGATIVE (ISSTRESC only) for C-1."""
+    data = sdtm()
+    ada = pd.DataFrame({"STUDYID": "C", "USUBJID": "C-1", "ISSEQ": [4, 5, 6], "ISTESTCD": "ADA",
+                        "ISTEST": "Anti-CAR Antibody", "ISSTRESN": np.nan, "ISSTRESC": ["NEGATIVE", "", "POSITIVE"],
+                        "ISSTRESU": "", "ISSTNRLO": np.nan, "ISSTNRHI": np.nan,
+                        "ISDTC": ["2024-01-02", "2024-01-05", "2024-02-06"]})
+    data["IS"] = pd.concat([data["IS"], ada], ignore_index=True)
+    # the SDTM flag marks the 01-02 result of ADA and the 01-04 titer
+    data["IS"]["ISLOBXFL"] = ["Y", "", "", "Y", "", ""] if flag else ""
+    spec = {**SPEC, "bds": [{"dataset": "ADIS", "domain": "IS", "baseline_flag": "ISLOBXFL" if flag else None}],
+            "custom": []}
+    return build_adam(data, adam_config_from_dict(spec))["ADIS"]
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_character_parameter_baseline(flag):
+    ds = _with_ada(flag)
+    f = ds.frame
+    ada = f.loc[f["PARAMCD"] == "ADA"].set_index("ISSEQ")
+    # TRTSDT 2024-01-06: the last non-blank result on/before it is NEGATIVE of 01-02 (the 01-05 record is blank)
+    assert ada["ABLFL"].tolist() == ["Y", "", ""]
+    assert ada["BASEC"].tolist() == ["NEGATIVE"] * 3 and ada["AVALC"].tolist() == ["NEGATIVE", "", "POSITIVE"]
+    assert ada[["BASE", "CHG", "PCHG"]].isna().all().all()
+    titer = f.loc[f["PARAMCD"] == "ACARAB"]
+    assert titer["ABLFL"].tolist() == ["Y", "", ""] and titer["BASE"].tolist() == [1.0] * 3
+    assert titer["BASEC"].tolist() == [""] * 3 and titer["CHG"].tolist()[1:] == [39.0, 7.0]
+    assert ds.meta.variable("BASEC").label == "Baseline Value (C)"
+    assert "AVALC of the baseline record" in ds.meta.variable("BASEC").method
+    assert "character parameter" in ds.meta.variable("ABLFL").method
+
+
+def test_numeric_only_bds_has_no_basec(built):
+    assert "BASEC" not in built["ADIS"].frame.columns and "BASEC" not in built["ADLB"].frame.columns
+
+
+def test_status_results_take_the_baseline_flag_and_absent_sdtm_variables_are_left_out():
+    """issue #17: an antibody status (ISSTRESC POSITIVE, no ISSTRESN) flagged ISLOBXFL is the baseline record;
+    PARCAT1/ANRLO/ANRHI/ANRIND/BNRIND are not built when IS has no ISCAT/ISSTNRLO/ISSTNRHI/ISNRIND."""
+    data = sdtm()
+    data["IS"] = pd.DataFrame({"STUDYID": "C", "USUBJID": "C-1", "ISSEQ": [1, 2, 3], "ISTESTCD": "ADA_BAB",
+                               "ISTEST": "Binding Antidrug Antibody", "ISSTRESC": ["POSITIVE", "NEGATIVE", "POSITIVE"],
+                               "ISSTRESN": np.nan, "ISLOBXFL": ["Y", "", ""], "VISIT": ["DAY -5", "DAY 28", "MONTH 3"],
+                               "ISDTC": ["2024-01-01", "2024-02-03", "2024-04-01"]})
+    spec = yaml.safe_load("""
+adsl: {product_extrt: CD7 CAR-T CELLS, subjects: ""}
+datasets: [ADSL, ADIS]
+bds:
+  - {dataset: ADIS, domain: IS, label: Anti-CAR Antibody Analysis Dataset, baseline_flag: ISLOBXFL}
+""")
+    adis = build_adam(data, adam_config_from_dict(spec))["ADIS"]
+    f = adis.frame
+    assert f["AVALC"].tolist() == ["POSITIVE", "NEGATIVE", "POSITIVE"] and f["AVAL"].isna().all()
+    assert f["ABLFL"].tolist() == ["Y", "", ""]
+    assert not {"PARCAT1", "ANRLO", "ANRHI", "ANRIND", "BNRIND"} & set(f.columns)
+    assert "AVALC is not missing" in adis.meta.variable("ABLFL").method

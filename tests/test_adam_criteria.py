@@ -74,6 +74,20 @@ def test_flags_and_sets():
         leuk.standardize(pd.Series(["VGPR"]))
 
 
+@pytest.mark.parametrize("name", ["Acute leukemia", "ELN 2022 AML"])
+def test_leukaemia_sets_accept_ct_submission_values_and_spelled_out_names(name):
+    """CDISC CT C96785 (Oncology Response Assessment Result) values, e.g. RS mapped to CT by another tool."""
+    crit = CRITERIA[name]
+    given = ["MORPHOLOGIC LEUKEMIA-FREE STATE", "Morphologic CRi", "CR with incomplete hematologic recovery",
+             "CR WITH PARTIAL HEMATOLOGIC RECOVERY", "MORPHOLOGIC CR", "RELAPSED DISEASE FROM CR", "NO RESPONSE",
+             "Partial Remission", "NOT EVALUABLE"]
+    assert crit.standardize(pd.Series(given)).tolist() == [
+        "MLFS", "CRi", "CRi", "CRh", "CR", "RELAPSE", "NR", "PR", "NE"]
+    # MLFS collected as the CT submission value (ADRS OVR holds the standardized code) is a response (ORR)
+    ovr = crit.standardize(pd.Series(["NO RESPONSE", "MORPHOLOGIC LEUKEMIA-FREE STATE"])).tolist()
+    assert bor(name, list(zip([28, 56], ovr))) == ("MLFS", 56.0, "Y")
+
+
 def test_study_file_extends_and_overrides(tmp_path):
     (tmp_path / "criteria.yaml").write_text(
         "name: Study leukemia\nextends: Acute leukemia\nflags: {MLFS: {response: false}}\n"
@@ -90,6 +104,8 @@ def test_study_file_extends_and_overrides(tmp_path):
     ("name: X\nresponses: [{code: CR}]\nconfirmation: {interval_days: 28, rules: {PR: {confirmed_by: [CR]}}}\n",
      "confirmation.rules"),
     ("name: X\nresponses: [{code: CR}, {code: CR}]\n", "responses"),
+    ("name: X\nresponses: [{code: CR, synonyms: [REMISSION]}, {code: PR, synonyms: [remission]}]\n",
+     "responses.PR.synonyms"),
 ])
 def test_bad_study_criteria_name_the_key_and_file(tmp_path, text, key):
     path = tmp_path / "criteria.yaml"

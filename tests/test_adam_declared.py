@@ -141,3 +141,39 @@ def test_define_methods_come_from_the_declaration():
     assert "EFS: from ADSL.TRTSDT" in adt and "transplant (PR.PRSTDTC where PRTRT = 'ALLOGENEIC HSCT')" in adt
     assert "(PD, RELAPSE)" in adt
     assert built["ADRS"].meta.label == "Leukemia Response Analysis Dataset"
+
+
+def test_censoring_at_the_transplant_date_when_the_source_declares_it():
+    """``censor_date: event_date``: follow-up ends at the transplant AND the censoring is on its date."""
+    spec = yaml.safe_load(yaml.safe_dump(SPEC))
+    spec["adsl"]["last_alive_sources"] = [{"domain": "RS", "date": "RSDTC"}]
+    spec["adtte"]["sources"]["transplant"]["censor_date"] = "event_date"
+    spec["adtte"]["parameters"] = [
+        {"paramcd": "OS", "censor_at": ["transplant"]},
+        {"paramcd": "PFS", "censor_at": ["new_therapy", "transplant"]},
+        {"paramcd": "DOR", "censor_at": ["new_therapy", "transplant"]}]
+    built = build_adam(sdtm(), adam_config_from_dict(spec))
+    tte = built["ADTTE"].frame
+    pfs, dor, os_ = param(tte, "PFS"), param(tte, "DOR"), param(tte, "OS")
+    hsct = sas(date(2024, 3, 15))
+    # L-2: censored at the transplant 03-15 itself (not the 03-01 assessment), traced to PR
+    assert (pfs.loc["L-2", "CNSR"], pfs.loc["L-2", "ADT"], pfs.loc["L-2", "AVAL"]) == (
+        1.0, hsct, days(D0, date(2024, 3, 15)))
+    assert (pfs.loc["L-2", "CNSDTDSC"], pfs.loc["L-2", "SRCDOM"], pfs.loc["L-2", "SRCVAR"],
+            pfs.loc["L-2", "SRCSEQ"]) == ("ALLOGENEIC TRANSPLANT", "PR", "PRSTDTC", 1.0)
+    assert dor.loc["L-2", "AVAL"] == days(date(2024, 1, 29), date(2024, 3, 15))
+    # subjects without a transplant keep their events
+    assert (pfs.loc["L-1", "CNSR"], pfs.loc["L-1", "ADT"]) == (0.0, sas(date(2024, 5, 1)))
+    # OS: the last-alive date 04-20 (an RS record after the transplant) is cut; censored at 03-15
+    assert (os_.loc["L-2", "CNSR"], os_.loc["L-2", "ADT"], os_.loc["L-2", "CNSDTDSC"]) == (
+        1.0, hsct, "ALLOGENEIC TRANSPLANT")
+    assert (os_.loc["L-1", "CNSR"], os_.loc["L-1", "ADT"]) == (1.0, sas(date(2024, 5, 1)))
+    assert "censored at that date" in built["ADTTE"].meta.variable("ADT").method
+
+
+def test_censor_date_value_is_checked():
+    from trialforge.errors import SpecError
+    spec = yaml.safe_load(yaml.safe_dump(SPEC))
+    spec["adtte"]["sources"]["transplant"]["censor_date"] = "transplant_date"
+    with pytest.raises(SpecError, match="censor_date"):
+        adam_config_from_dict(spec)

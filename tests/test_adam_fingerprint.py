@@ -14,6 +14,9 @@ from it must be one of the intended ones listed here:
 * issue #16 fixed the example's raw data: an AE with outcome FATAL now ends on the day of death (AEENDTC was
   blank), so ADAE AEENDTC/AENDT/AENDY/ADURN/ADURU change on those records only, and ADSL LSTALVDT (which
   reads AE end dates) changes for those subjects.
+* issue #17: the example declares ADEX (exposure) and ADIS (anti-CAR antibodies), new datasets not in the
+  fingerprint, and ADAE gains the flags TOCIFL/CORTFL (tocilizumab / corticosteroids given for the AE, from
+  SUPPAE AETOCI/AESTER) that the CRS/ICANS management table counts.
 """
 import json
 from pathlib import Path
@@ -28,7 +31,8 @@ from trialforge.specs.study import load_study
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
 BEFORE = json.loads((Path(__file__).parent / "data" / "cd70_adam_fingerprint.json").read_text())
-NEW_COLUMNS = {"ADPC": ["PARCAT1"], "ADPP": ["PARCAT1", "PARCAT2"], "PP": ["PPTPTREF"]}
+NEW_COLUMNS = {"ADPC": ["PARCAT1"], "ADPP": ["PARCAT1", "PARCAT2"], "PP": ["PPTPTREF"], "ADAE": ["TOCIFL", "CORTFL"]}
+NEW_DATASETS = {"ADEX", "ADIS"}
 # The ADRS PARAM of each PARAMCD before → after (written by hand from the intended change).
 PARAM_NOW = {
     "OVR": "Overall Response by Investigator (RECIST 1.1)",
@@ -52,7 +56,7 @@ def now():
 
 def test_same_datasets_rows_and_columns(now):
     before = {k: v for k, v in BEFORE.items() if not k.startswith("_")}
-    assert sorted(now) == sorted(before)
+    assert sorted(now) == sorted(set(before) | NEW_DATASETS)
     for name, fp in before.items():
         assert len(now[name]) == fp["rows"], name
         added = [c for c in now[name].columns if c not in fp["columns"]]

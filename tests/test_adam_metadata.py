@@ -38,6 +38,9 @@ LINKS = {
     ("ADLB", "LB"): [("USUBJID", "USUBJID"), ("LBSEQ", "LBSEQ")],
     ("ADPC", "PC"): [("USUBJID", "USUBJID"), ("SRCSEQ", "PCSEQ")],
     ("PP", "PC"): [("USUBJID", "USUBJID")],            # subject-level identifiers only
+    ("ADEX", "EX"): [("USUBJID", "USUBJID")],          # subject-level identifiers only
+    ("ADIS", "IS"): [("USUBJID", "USUBJID"), ("ISSEQ", "ISSEQ")],
+    ("ADCM", "CM"): [("USUBJID", "USUBJID"), ("CMSEQ", "CMSEQ")],
 }
 # Equal to the same-named SDTM variable on this example, but the recipe does more than copy it.
 DERIVED_ALTHOUGH_EQUAL = {("ADSL", "DTHFL")}        # also "Y" when DTHDT exists without DM.DTHFL
@@ -126,6 +129,8 @@ def test_a_variable_equal_to_its_parent_record_is_a_predecessor(built):
     """The generic rule: same name and same values as the record's SDTM parent (or ADSL) → Predecessor."""
     sdtm, datasets = built["sdtm"], built["datasets"]
     for (name, dom), keys in LINKS.items():
+        if name not in datasets:                     # ADCM: not declared in this example
+            continue
         frame, src = datasets[name].frame, sdtm[dom]
         for col in frame.columns:
             if col not in src.columns or col in [a for a, _ in keys] or (name, col) in DERIVED_ALTHOUGH_EQUAL:

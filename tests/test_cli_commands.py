@@ -47,3 +47,17 @@ def test_xpt_and_spec_show_metadata(mini_study, tmp_path):
     assert spec.exit_code == 0 and "AESTDY   Num  Perm Derived     study_day" in spec.output
     unknown = CliRunner().invoke(main, ["spec", "QS", str(mini_study)])
     assert unknown.exit_code == 2 and "no spec builds QS" in unknown.output
+
+
+def test_run_prints_the_outputs_not_produced(monkeypatch, tmp_path):
+    """issue #17: `run` names each CSR output not produced (number, title, reason) on the console."""
+    from trialforge import pipeline
+    lines = ["not produced: Table 14.1.4 Study Treatment Exposure: ADEX not supplied",
+             "not produced: Table 14.3.5.1 Anti-CAR Antibodies: ADIS not supplied"]
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "index.html").write_text("<html></html>")
+    result = pipeline.RunResult(out_dir=tmp_path, published=tmp_path, not_produced=lines)
+    monkeypatch.setattr(pipeline, "run_study", lambda *a, **k: result)
+    res = _invoke(["run", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert [x.strip() for x in res.output.splitlines() if "not produced" in x] == lines

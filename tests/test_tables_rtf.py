@@ -68,6 +68,15 @@ def test_every_page_has_titles_column_header_and_page_x_of_y(out):
         header = R.running_header(text)
         assert "Page {PAGE} of {NUMPAGES}" in header and "CD70-CART-101" in header, doc["id"]
         assert doc["population"] in header and "Data cut-off: 2025-09-30" in header
+        # Deliberate change (issue #17): the header is two paragraphs with a right tab stop at the right
+        # margin: protocol left and "Page x of y" right on the first line; population and cut-off right
+        # on the second (it was one right-aligned paragraph).
+        margin = R.text_width_twips(text)
+        assert R.header_paragraphs(text) == [
+            {"align": "l", "right_tabs": [margin], "left": "Protocol: CD70-CART-101",
+             "right": "Page {PAGE} of {NUMPAGES}"},
+            {"align": "l", "right_tabs": [margin], "left": "",
+             "right": f"{doc['population']}    Data cut-off: 2025-09-30"}], doc["id"]
         want_head = [[doc["stub_header"] if k == 0 else ""] + [h["text"] for h in hrow]
                      for k, hrow in enumerate(doc["header"])]
         for n, page in enumerate(R.pages(text), start=1):
@@ -162,6 +171,15 @@ def test_libreoffice_renders_the_pages_we_cut_each_with_its_title(out, tmp_path)
                                   capture_output=True, text=True, check=True).stdout
             assert f"{kind} {oid}" in page, (n, k)
             assert re.search(rf"Page {k}\s*of\s*{npages}", page), (n, k)
+        # the running header as rendered: protocol at the left margin, "Page x of y" ending at the right one
+        box = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                             text=True, check=True).stdout
+        words = [(w, float(x0), float(x1)) for x0, x1, w in
+                 re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]+)<', box)]
+        width = float(re.search(r'<page width="([\d.]+)"', box).group(1))
+        assert abs(next(x0 for w, x0, _ in words if w == "Protocol:") - 72) < 3, n            # 1 in margin
+        ends = [x1 for w, _, x1 in words if w in (str(npages), f"of{npages}")]
+        assert any(abs(x1 - (width - 72)) < 3 for x1 in ends), (n, ends, width)
 
 
 # ------------------------------------------------------------------ footnotes from the configuration
@@ -270,7 +288,7 @@ def test_exposure_and_ada_shells_from_supplied_datasets(adam, tmp_path):
     adex = pd.DataFrame({"USUBJID": saf["USUBJID"], "PARAMCD": "CARTDOSE", "PARAM": "CAR-T cell dose (x10^6 cells/kg)",
                          "PARAMN": 1, "AVAL": dose, "AVALU": "10^6 cells/kg"})
     visits = ["BASELINE", "DAY 28", "MONTH 3"]
-    adis = pd.DataFrame([{"USUBJID": u, "PARAMCD": "ADA", "AVISIT": v, "AVISITN": k, "ABLFL": "Y" if k == 0 else "",
+    adis = pd.DataFrame([{"USUBJID": u, "PARAMCD": "ADA_BAB", "AVISIT": v, "AVISITN": k, "ABLFL": "Y" if k == 0 else "",
                           "ADY": -3 if k == 0 else 29 * k, "AVALC": "POSITIVE" if (i + k) % 4 == 0 else "NEGATIVE",
                           "AVAL": float((i + k) % 4 == 0)} for i, u in enumerate(saf["USUBJID"]) for k, v in enumerate(visits)])
     data = dict(adam, ADEX=adex, ADIS=adis)
@@ -298,11 +316,21 @@ def study_catalogue_cd70():
     return load_catalogue(EXAMPLE / "tables.yaml")
 
 
-def test_absent_datasets_are_reported_not_failed(out):
-    index = (out / "index.html").read_text()
-    for oid, ds in (("14.1.4", "ADEX"), ("14.3.1.5", "ADCM"), ("14.3.5.1", "ADIS")):
+def test_absent_datasets_are_reported_not_failed(study, adam, tmp_path):
+    # Deliberate change (issue #17): the example now builds ADEX and ADIS and takes CRS/ICANS management
+    # from ADAE, so the datasets are removed here to see outputs reported as not produced.
+    report = BuildReport()
+    build_study_tables(study, {k: v for k, v in adam.items() if k not in ("ADEX", "ADIS")}, tmp_path,
+                       only=["14.1.4", "14.3.5", "14.3.1.1"], report=report)
+    index = (tmp_path / "index.html").read_text()
+    for oid, ds in (("14.1.4", "ADEX"), ("14.3.5.1", "ADIS"), ("14.3.5.2", "ADIS")):
         assert re.search(rf"{re.escape(oid)}</td><td class=\"stub\">[^<]*<em>\(not produced: {ds} not supplied\)",
                          index), oid
+    assert report.produced == ["Table 14.3.1.1"] and not report.failed
+    assert report.not_produced_lines() == [
+        "not produced: Table 14.1.4 Study Treatment Exposure: ADEX not supplied",
+        "not produced: Table 14.3.5.1 Anti-CAR Antibody Positivity at Each Time Point: ADIS not supplied",
+        "not produced: Table 14.3.5.2 Subjects with Anti-CAR Antibodies: ADIS not supplied"]
 
 
 # ------------------------------------------------------------------ KM, catalogue, CLI

@@ -510,8 +510,19 @@ NEW_BREAK = {
                                  _drop(p, "ADSL", "TRT01P", "TRT01A"))),
     "TF-ADS-009": (A, lambda p: _add_column(p, "ADLB", "APERIOD", [1.0] * 4, type_="Num")),
     "TF-ADV-046": (A, lambda p: _add_column(p, "ADLB", "TRTPG1", ["G"] * 4)),
+    "TF-REL-004": (S, lambda p: add_findings_about(p, "VOMITING")),
 }
 BREAK.update(NEW_BREAK)
+
+
+def add_findings_about(pkg, faobj, *, relate=True):
+    """An FA record about subject 1's AE (AEDECOD Headache), related to it in RELREC by RELID R2."""
+    _new(pkg, "FA", {"STUDYID": ["ST1"], "DOMAIN": ["FA"], "USUBJID": [S1], "FASEQ": [1], "FATESTCD": ["SEV"],
+                     "FATEST": ["Severity/Intensity"], "FAOBJ": [faobj], "FAORRES": ["MILD"],
+                     "FASTRESC": ["MILD"], "FADTC": ["2024-01-15"]})
+    if relate:
+        _dup_row(pkg, "RELREC", 0, RDOMAIN="AE", IDVAR="AESEQ", IDVARVAL="1", RELID="R2")
+        _dup_row(pkg, "RELREC", 0, RDOMAIN="FA", IDVAR="FASEQ", IDVARVAL="1", RELID="R2")
 
 
 @pytest.mark.parametrize("rule_id", sorted(NEW_BREAK))

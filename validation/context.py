@@ -145,6 +145,7 @@ def clear_profiles() -> None:
     from .dates import _COMPONENTS
     _PROFILES.clear()
     _MEMO.clear()
+    _TEXTS.clear()
     _COMPONENTS.clear()
 
 
@@ -169,12 +170,36 @@ def _profile(series: pd.Series) -> ColumnProfile:
     if pd.api.types.is_numeric_dtype(series):
         raw = [_plain_text(v) for v in uniques]
     else:
-        raw = [v if isinstance(v, str) else str(v) for v in uniques]
+        raw = [v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)]
     raw.append("")
     values = pd.Series([v.strip() for v in raw], dtype=object)
     prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), values, raw)
     _MEMO[:] = [series, prof]
     return prof
+
+
+def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:
+    """One integer per record naming its combination of ``columns`` (raw values; missing is one value).
+
+    Key groupings (USUBJID+PARAMCD+BASETYPE ...) are asked by many rules; combining the columns'
+    distinct-value codes is a few integer operations instead of joining strings row by row.
+    """
+    columns = list(columns)
+    if not columns:
+        return np.zeros(len(frame), dtype=np.int64)
+    out, bound = None, 1
+    for col in columns:
+        prof = profile(frame[col])
+        codes = prof.codes.astype(np.int64, copy=False)
+        width = len(prof.raw)
+        if out is None:
+            out, bound = codes, width
+            continue
+        if bound * width >= 2 ** 62:         # renumber densely (< number of records) before it could overflow
+            out = pd.factorize(out)[0].astype(np.int64, copy=False)
+            bound = len(out) + 1
+        out, bound = out * width + codes, bound * width
+    return out
 
 
 def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -212,9 +237,38 @@ def blank(series: pd.Series) -> pd.Series:
 
 
 def text(series: pd.Series) -> pd.Series:
-    """Trimmed text of a column ("" for missing), whatever the dtype (object or pandas string)."""
-    codes, values = unique_text(series)
-    return pd.Series(values.to_numpy()[codes], index=series.index, dtype=object)
+    """Trimmed text of a column ("" for missing), whatever the dtype (object or pandas string).
+
+    The result remembers its distinct values (``distinct``), so string tests on it (numeric text,
+    patterns) run once per distinct value instead of once per record."""
+    prof = profile(series)
+    out = pd.Series(prof.values.to_numpy()[prof.codes], index=series.index, dtype=object)
+    if len(_TEXTS) >= 16:
+        _TEXTS.pop(next(iter(_TEXTS)))
+    _TEXTS[id(out)] = (out, prof)
+    return out
+
+
+def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """(codes, distinct values) of a Series ``text`` returned (and nobody changed since), else None."""
+    hit = _TEXTS.get(id(values))
+    if hit is None or hit[0] is not values:
+        return None
+    return hit[1].codes, hit[1].values
+
+
+def str_test(values: pd.Series, test) -> pd.Series:
+    """``test`` (a vectorised bool test over text) of every record, run on distinct values when
+    ``values`` came from ``text``; the same answer as ``test(values)``."""
+    seen = distinct(values)
+    if seen is None:
+        return test(values)
+    codes, uniques = seen
+    per_value = np.asarray(test(uniques), dtype=bool)
+    return pd.Series(per_value[codes], index=values.index)
+
+
+_TEXTS: dict = {}        # id of a text() result -> (that Series, its profile); the last few only
 
 
 def prefix(dataset: Dataset) -> str:

@@ -120,7 +120,7 @@ def compare(report: ValidationReport, core: dict) -> dict:
     for issue in _section(core, "Issue_Details") or []:
         cid = str(issue.get("core_id"))
         rec = _record(issue.get("dataset"), issue.get("USUBJID"), issue.get("SEQ"), issue.get("row"))
-        pids = core_rule_ids.get(cid, set())
+        pids = core_rule_ids.get(cid, set()) | {cid}       # a rule may carry the CORE id itself
         for pid in pids:
             core_by_id.setdefault(pid, set()).add(rec)
         if not any(_matches(rec, tf_by_id.get(pid, ())) for pid in pids):

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, text
+from .context import blank, findings_at, group_codes, profile, str_test, text
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -74,7 +74,8 @@ SCIENTIFIC_RX = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$
 
 def numeric_text(values: pd.Series, *, scientific: bool = False) -> pd.Series:
     """Plain decimal text; ``scientific=True`` also accepts E-notation (a collected result such as 1.52E+05)."""
-    return values.str.match(SCIENTIFIC_RX if scientific else NUMBER_RX)
+    rx = SCIENTIFIC_RX if scientific else NUMBER_RX
+    return str_test(values, lambda v: v.str.match(rx))
 
 
 def in_scope(dataset, domains) -> bool:
@@ -167,25 +168,25 @@ def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
         return []
     kp, vp = profile(f[key]), profile(f[val])
     kc, vc = kp.codes, vp.codes
-    sel = (kp.values.to_numpy()[kc] != "") & (vp.values.to_numpy()[vc] != "")
+    sel = (kp.values.to_numpy() != "")[kc] & (vp.values.to_numpy() != "")[vc]
     if not sel.any():
         return []
-    parts = {"k": kc}
-    for w in within:
-        if w in f and w not in (key, val):
-            parts[w] = profile(f[w]).codes
-    pairs = pd.DataFrame({**parts, "v": vc})[sel]
-    gcols = [c for c in pairs.columns if c != "v"]
-    group = pairs.groupby(gcols, sort=False).ngroup()
-    counts = pd.DataFrame({"g": group.to_numpy(), "v": pairs["v"].to_numpy()}).value_counts().reset_index(name="n")
-    many = counts.groupby("g")["v"].transform("size") > 1
+    # group = (within..., key) as one integer per selected record, pair = (group, value): all on codes
+    cols = [w for w in within if w in f and w not in (key, val)] + [key]
+    group = pd.factorize(group_codes(f, cols)[sel])[0].astype(np.int64)
+    value = vc[sel].astype(np.int64)
+    width = len(vp.raw)
+    pairs, counts = np.unique(group * width + value, return_counts=True)
+    pair_group, pair_value = pairs // width, pairs % width
+    many = np.bincount(pair_group) > 1                 # groups holding more than one distinct value
     if not many.any():
         return []
-    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True])
-    usual = counts.drop_duplicates("g").set_index("g")["v"]
-    bad_groups = set(counts.loc[many, "g"])
-    g = group.to_numpy()
-    flag = np.isin(g, list(bad_groups)) & (pairs["v"].to_numpy() != usual.reindex(g).to_numpy())
+    # the usual value of a group: the most frequent, ties to the lowest code (first seen)
+    order = np.lexsort((pair_value, -counts, pair_group))
+    first = order[np.r_[True, pair_group[order][1:] != pair_group[order][:-1]]]
+    usual = np.empty(len(many), dtype=np.int64)
+    usual[pair_group[first]] = pair_value[first]
+    flag = many[group] & (value != usual[group])
     bad = pd.Series(False, index=f.index)
     bad.iloc[np.flatnonzero(sel)[flag]] = True
     return findings_at(rule, dataset, bad, variable=val, values=lambda: text(f[key]) + " -> " + text(f[val]),

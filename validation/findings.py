@@ -7,6 +7,7 @@ can go straight to the record.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 ERROR = "error"
@@ -31,8 +32,8 @@ class Finding:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    @property
-    def sort_key(self):
+    @cached_property
+    def sort_key(self):           # reports sort the same findings several times
         return (_RANK.get(self.severity, 9), self.dataset, self.rule_id,
                 self.usubjid or "", _num_or_text(self.seq), self.row or 0, self.variable or "")
 

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, text
+from .context import blank, findings_at, profile, str_test, text
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -83,25 +83,46 @@ def adsl_copies_consistent(ctx):
     adsl = ctx.get("ADSL")
     if adsl is None or "USUBJID" not in adsl.frame:
         return []
-    base = adsl.frame.drop_duplicates("USUBJID").set_index("USUBJID")
+    frame = adsl.frame
+    first = np.flatnonzero(~frame.duplicated("USUBJID").to_numpy())
+    subjects = pd.Index(frame["USUBJID"].to_numpy()[first])
     out = []
     for ds in ctx.datasets.values():
         if _is_adsl(ds) or "USUBJID" not in ds.frame:
             continue
-        shared = [c for c in ds.frame.columns if c in base.columns and c not in ("STUDYID", "USUBJID")]
+        shared = [c for c in ds.frame.columns if c in frame.columns and c not in ("STUDYID", "USUBJID")]
+        if not shared:
+            continue
+        pos = subjects.get_indexer(ds.frame["USUBJID"])     # the subject's ADSL row, -1 when unknown
+        known = pos >= 0
         for col in shared:
-            ref = ds.frame["USUBJID"].map(base[col])
-            mine = ds.frame[col]
-            known = ds.frame["USUBJID"].isin(base.index)
-            if pd.api.types.is_numeric_dtype(mine) and pd.api.types.is_numeric_dtype(ref):
-                a, b = mine.astype(float), ref.astype(float)
-                bad = known & ~((a.isna() & b.isna()) | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
-            else:
-                bad = known & (text(mine) != text(ref))
-            out += findings_at(RULES["TF-ADSL-004"], ds, bad, variable=col,
-                               values=text(mine) + " (ADSL: " + text(ref) + ")",
-                               message=f"{col} differs from ADSL.{col} for the subject")
+            out += _adsl_copy_findings(ds, col, frame[col], first, pos, known)
     return out
+
+
+def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
+    """Records of ``ds`` whose ``col`` is not the ADSL value of their subject (compared on distinct
+    (value, ADSL value) pairs; the text of both is built only when something is reported)."""
+    mine = ds.frame[col]
+    mp, ap = profile(mine), profile(adsl_col)
+    ref_codes = np.where(known, ap.codes[first][pos], len(ap.raw) - 1)
+    if pd.api.types.is_numeric_dtype(mine) and pd.api.types.is_numeric_dtype(adsl_col):
+        a = mine.astype(float).to_numpy()
+        b = np.where(known, adsl_col.astype(float).to_numpy()[first][pos], np.nan)
+        bad = known & ~((np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
+    else:
+        width = len(ap.raw)
+        pairs, inverse = np.unique(mp.codes.astype(np.int64) * width + ref_codes, return_inverse=True)
+        differ = mp.values.to_numpy()[pairs // width] != ap.values.to_numpy()[pairs % width]
+        bad = known & differ[inverse.ravel()]
+    if not bad.any():
+        return []
+
+    def shown():
+        ref = pd.Series(ap.values.to_numpy()[ref_codes], index=mine.index, dtype=object)
+        return text(mine) + " (ADSL: " + ref + ")"
+    return findings_at(RULES["TF-ADSL-004"], ds, pd.Series(bad, index=mine.index), variable=col, values=shown,
+                       message=f"{col} differs from ADSL.{col} for the subject")
 
 
 @register("TF-ADSL-005", "error", "Subject-population flag value is null", p21=("AD0019", "AD0026"), scope=ADAM,
@@ -148,7 +169,7 @@ def paramcd_name(dataset, ctx):
     if "PARAMCD" not in dataset.frame:
         return []
     code = text(dataset.frame["PARAMCD"])
-    bad = (code != "") & ~code.str.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,7}")
+    bad = (code != "") & ~str_test(code, lambda v: v.str.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,7}"))
     return findings_at(RULES["TF-BDS-003"], dataset, bad, variable="PARAMCD")
 
 

@@ -4,10 +4,12 @@ variables, value sets, calculations and date order. ADaMIG templated names are r
 ((\\d\\d) for xx/zz, (\\d) for y/w)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import findings_at, group_codes, text
 from .families import close, filled, matches, missing_when, number, one_to_one, partner, value_rule, variable_needs
 from .registry import ADAM, RULES, register
 
@@ -518,10 +520,10 @@ def base_needs_baseline_record(dataset, ctx):
     if "ABLFL" not in f or "PARAMCD" not in f or "USUBJID" not in f:
         return []
     keys = [k for k in ("SPDEVID", "USUBJID", "PARAMCD", "BASETYPE") if k in f]
-    key = f[keys].astype(str).agg("\x1f".join, axis=1)
-    has_base = set(key[text(f["ABLFL"]) == "Y"])
+    key = group_codes(f, keys)
+    has_base = np.isin(key, np.unique(key[(text(f["ABLFL"]) == "Y").to_numpy()]))
     populated = filled(f, "BASE") | filled(f, "BASEC")
-    return findings_at(RULES["TF-ADC-012"], dataset, populated & ~key.isin(has_base), variable="BASE")
+    return findings_at(RULES["TF-ADC-012"], dataset, populated & ~has_base, variable="BASE")
 
 
 @_rule("TF-ADC-013", "Multiple baseline records exist for a unique SPDEVID, USUBJID, PARAMCD, BASETYPE", ("AD0696",))
@@ -687,7 +689,10 @@ def numbered_names(dataset, ctx):
 @_rule("TF-ADS-005", "Illegal variable name: basic format is violated", ("AD0013",), category="Format")
 def adam_names(dataset, ctx):
     return [RULES["TF-ADS-005"].finding(dataset.name, variable=c, value=c) for c in dataset.frame.columns
-            if not pd.Series([str(c)]).str.fullmatch(r"[A-Z][A-Z0-9_]{0,7}").iloc[0]]
+            if not _ADAM_NAME.fullmatch(str(c))]
+
+
+_ADAM_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 
 
 @_rule("TF-ADS-006", "Variable present in dataset is prohibited for use in ADaM (AVAL/AVALC/PARAMCD in OCCDS)",

@@ -1,11 +1,10 @@
 """Cross-dataset integrity: subjects in DM, SUPP-- and RELREC pointing at real parent records."""
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import findings_at, profile, text
 from .registry import RULES, SDTM, register
 
 REFERENCING = ("SUPP*", "RELREC", "CO")
@@ -193,15 +192,27 @@ def _one_to_one(dataset, key, val, rule):
     f = dataset.frame
     if key not in f or val not in f:
         return []
-    k, v = text(f[key]), text(f[val])
-    sel = k != ""
-    counts = pd.DataFrame({"k": k[sel], "v": v[sel]}).value_counts().reset_index(name="n")
-    counts = counts.sort_values(["k", "n", "v"], ascending=[True, False, True])
-    many = counts.groupby("k")["v"].transform("size") > 1
+    kp, vp = profile(f[key]), profile(f[val])
+    key_values = kp.values.to_numpy()
+    group_of = pd.factorize(key_values)[0]                  # distinct raw value -> distinct trimmed text
+    value_of, texts = pd.factorize(vp.values.to_numpy())
+    rank = np.empty(len(texts), dtype=np.int64)             # text order breaks ties, as sorting the text did
+    rank[np.argsort(np.asarray(texts, dtype=object), kind="stable")] = np.arange(len(texts))
+    sel = (key_values != "")[kp.codes]
+    group = group_of[kp.codes][sel].astype(np.int64)
+    value = rank[value_of[vp.codes]][sel]
+    width = max(len(texts), 1)
+    pairs, counts = np.unique(group * width + value, return_counts=True)
+    pair_group, pair_value = pairs // width, pairs % width
+    many = np.bincount(pair_group) > 1
     if not many.any():
         return []
-    usual = counts.drop_duplicates("k").set_index("k")["v"]
-    bad = sel & k.isin(set(counts.loc[many, "k"])) & (v != k.map(usual))
+    order = np.lexsort((pair_value, -counts, pair_group))   # most frequent, then the lowest text
+    first = order[np.r_[True, pair_group[order][1:] != pair_group[order][:-1]]]
+    usual = np.empty(len(many), dtype=np.int64)
+    usual[pair_group[first]] = pair_value[first]
+    bad = pd.Series(False, index=f.index)
+    bad.iloc[np.flatnonzero(sel)[many[group] & (value != usual[group])]] = True
     return findings_at(rule, dataset, bad, variable=val,
                        message=f"{val} differs within {key} (most records use the other value)")
 
@@ -233,3 +244,77 @@ def reltype_dataset_level(dataset, ctx):
     return findings_at(RULES["TF-REL-002"], dataset, (text(f["RELTYPE"]) != "") & level, variable="RELTYPE")
 
 
+
+
+@register("TF-REL-004", "warning", "Parent --DECOD (or --TERM/--TRT) differs from the --OBJ of the Findings About "
+          "record RELREC relates it to", publisher=("CORE-000767",), scope=SDTM, kind="study",
+          category="Cross-reference")
+def object_matches_parent(ctx):
+    """A Findings About record (FAOBJ, or any --OBJ) linked by RELREC to an Events/Interventions record is
+    about that record, so its --OBJ names the parent's --DECOD (its --TERM or --TRT when it has no
+    --DECOD). Compared without regard to case (FAOBJ is often upper case); reported on the parent record,
+    where CORE reports it."""
+    relrec = ctx.get("RELREC")
+    need = {"RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "RELID"}
+    if relrec is None or not need <= set(relrec.frame.columns):
+        return []
+    links = _resolve_links(ctx, relrec.frame)
+    if links.empty:
+        return []
+    objects = links[links["role"] == "object"]
+    parents = links[links["role"] == "parent"]
+    pairs = parents.merge(objects, on=["s", "r"], suffixes=("", "_obj"))
+    pairs = pairs[(pairs["name"] != "") & (pairs["name"].str.upper() != pairs["name_obj"].str.upper())]
+    out = []
+    for dataset, group in pairs.groupby("ds", sort=True):
+        ds = ctx.get(dataset)
+        group = group.drop_duplicates(["pos", "name_obj"]).sort_values(["pos", "name_obj"])
+        shown = group["var"] + "=" + group["name"] + ", " + group["var_obj"] + "=" + group["name_obj"]
+        for (var, obj), sub in group.groupby(["var", "var_obj"], sort=True):
+            out += findings_at(RULES["TF-REL-004"], ds, ds.frame.index[sub["pos"].to_numpy()], variable=var,
+                               values=list(shown[sub.index]),
+                               message=f"{var} of the parent record differs from {obj} of the Findings About "
+                                       f"record related to it in RELREC")
+    return out
+
+
+def _resolve_links(ctx, rel: pd.DataFrame) -> pd.DataFrame:
+    """RELREC record-level rows resolved to records: subject (s), RELID (r), dataset (ds), row position
+    (pos), role (object: has --OBJ; parent: has --DECOD/--TERM/--TRT), the variable and its value."""
+    work = pd.DataFrame({"s": text(rel["USUBJID"]), "r": text(rel["RELID"]), "rd": text(rel["RDOMAIN"]),
+                         "iv": text(rel["IDVAR"]), "val": text(rel["IDVARVAL"])})
+    work = work[(work["s"] != "") & (work["r"] != "") & (work["iv"] != "")]
+    rows = []
+    for (rdomain, idvar), group in work.groupby(["rd", "iv"], sort=True):
+        parent = ctx.get(rdomain)
+        if parent is None or idvar not in parent.frame or "USUBJID" not in parent.frame:
+            continue                                   # TF-REF-002/003 report these
+        f = parent.frame
+        p = rdomain.upper()[:2]
+        role, var = _object_or_parent(f, p)
+        if role is None:
+            continue
+        key = pd.Series(np.arange(len(f)), index=(text(f["USUBJID"]) + "\x1f" + key_text(f[idvar])).to_numpy())
+        key = key[~key.index.duplicated()]
+        pos = key.reindex((group["s"] + "\x1f" + group["val"]).to_numpy())
+        found = pos.notna().to_numpy()
+        names = text(f[var]).to_numpy()
+        take = pos.to_numpy()[found].astype(int)
+        rows.append(pd.DataFrame({"s": group["s"].to_numpy()[found], "r": group["r"].to_numpy()[found],
+                                  "ds": rdomain.upper(), "pos": take, "role": role, "var": var,
+                                  "name": names[take]}))
+    if not rows:
+        return pd.DataFrame(columns=["s", "r", "ds", "pos", "role", "var", "name"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def _object_or_parent(frame, p):
+    """('object', --OBJ) for a Findings About dataset, ('parent', the naming variable) for a dataset whose
+    records name a thing (--DECOD when populated anywhere, else --TERM, else --TRT), else (None, None)."""
+    if f"{p}OBJ" in frame:
+        return "object", f"{p}OBJ"
+    for suffix in ("DECOD", "TERM", "TRT"):
+        col = f"{p}{suffix}"
+        if col in frame and (text(frame[col]) != "").any():
+            return "parent", col
+    return None, None

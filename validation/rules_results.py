@@ -162,8 +162,9 @@ def nrind_vs_range(dataset, ctx):
     hi = number(f[f"{p}STNRHI"]) if f"{p}STNRHI" in f else pd.Series(np.nan, index=f.index)
     bad = ((ind == "HIGH") & (val <= hi)) | ((ind == "LOW") & (val >= lo)) | \
           ((ind == "NORMAL") & ((val < lo) | (val > hi)))
-    values = ind + " (" + val.astype(str) + " in " + lo.astype(str) + ".." + hi.astype(str) + ")"
-    return findings_at(RULES["TF-RES-013"], dataset, bad.fillna(False), variable=f"{p}NRIND", values=values)
+    return findings_at(RULES["TF-RES-013"], dataset, bad.fillna(False), variable=f"{p}NRIND",
+                       values=lambda: ind + " (" + val.astype(str) + " in " + lo.astype(str) + ".." + hi.astype(str)
+                       + ")")
 
 
 @_rule("TF-STAT-002", "--REASND is null when --STAT is 'NOT DONE'")

@@ -6,6 +6,7 @@ except where SDTMIG states a plain must.
 """
 from __future__ import annotations
 
+from .context import str_test
 from .families import filled, missing_when, numeric_text, one_to_one, value_rule, variable_needs
 from .registry import SDTM
 
@@ -173,7 +174,7 @@ ONE_TO_ONE = [
 
 
 def _equals(values):
-    return lambda v, s: v.str.upper().isin(values)
+    return lambda v, s: str_test(v, lambda u: u.str.upper().isin(values))
 
 
 def _numeric_text_of(v, s):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .context import findings_at, is_adam_dataset, seq_var, text
+from .context import findings_at, group_codes, is_adam_dataset, seq_var, text
 from .registry import ADAM, RULES, SDTM, register
 
 _TEMPLATE = re.compile(r"xx|zz|y|w|\*")
@@ -292,7 +292,7 @@ def keys_unique(dataset, ctx):
     keys = [k for k in dataset.meta.keys if k in dataset.frame.columns]
     if not keys:
         return []
-    dup = dataset.frame.duplicated(keys, keep="first")
+    dup = _duplicated(dataset.frame, keys)
     if not dup.any():
         return []
     message = f"Duplicate records for keys {', '.join(keys)}"
@@ -308,5 +308,10 @@ def duplicate_records(dataset, ctx):
     cols = [c for c in dataset.frame.columns if c != sv and not (is_adam_dataset(dataset) and c.endswith("SEQ"))]
     if not cols or len(dataset.frame) < 2:
         return []
-    dup = dataset.frame.duplicated(cols, keep="first")
+    dup = _duplicated(dataset.frame, cols)
     return findings_at(RULES["TF-KEY-002"], dataset, dup)
+
+
+def _duplicated(frame, cols) -> pd.Series:
+    """``frame.duplicated(cols)`` on the columns' distinct-value codes (shared with every other rule)."""
+    return pd.Series(pd.Index(group_codes(frame, cols)).duplicated(keep="first"), index=frame.index)

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from .context import findings_at, text
+from .context import findings_at, str_test, text
 from .dates import complete_date
 from .families import TRIAL_DESIGN, filled
 from .registry import RULES, SDTM, register
@@ -396,12 +396,12 @@ def epoch_present(dataset, ctx):
     date_col = next((c for c in (f"{name[:2]}STDTC", f"{name[:2]}DTC") if c in f), None)
     if date_col is None or "USUBJID" not in f:
         return []
-    dated = text(f[date_col]).str.len() >= 10          # EPOCH is assigned from a complete date only
+    dated = str_test(text(f[date_col]), lambda v: v.str.len() >= 10)   # EPOCH is assigned from a complete date only
     from .rules_reference_dates import dm_value
     from .dates import after
     consent = dm_value(ctx, dataset, "RFICDTC")
     if consent is not None:
-        dated &= ~after(consent, text(f[date_col]))          # not before consent
+        dated &= ~after(consent, f[date_col])          # not before consent (components trim, as text() does)
     if "EPOCH" not in f:
         n = int(dated.sum())
         if not n:

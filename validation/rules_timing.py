@@ -1,6 +1,7 @@
 """Timing rules: study days against DM.RFSTDTC, start before end, and EPOCH against the trial design."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .context import blank, findings_at, text
@@ -187,15 +188,22 @@ def epoch_matches_se(ctx):
         recs = recs[recs["DATE"].notna() & (recs["EPOCH"] != "")]
         if recs.empty:
             continue
-        pairs = recs.merge(elements, on="USUBJID", how="inner")
+        # records sharing subject, epoch and date share the answer: match each distinct triple once
+        keys = ["USUBJID", "EPOCH", "DATE"]
+        group = recs.groupby(keys, sort=False).ngroup().to_numpy()
+        distinct = recs[~recs.duplicated(keys)].assign(G=np.arange(group.max() + 1))
+        pairs = distinct.merge(elements, on="USUBJID", how="inner")
         inside = (pairs["DATE"] >= pairs["START"]) & (pairs["END"].isna() | (pairs["DATE"] <= pairs["END"]))
         pairs = pairs[inside]
-        matched = pairs.assign(ok=pairs["EPOCH"] == pairs["SE_EPOCH"]).groupby("POS")["ok"].any()
-        bad_pos = matched.index[~matched.to_numpy()]
+        matched = pairs.assign(ok=pairs["EPOCH"] == pairs["SE_EPOCH"]).groupby("G")["ok"].any()
+        bad_groups = matched.index[~matched.to_numpy()]
+        flagged = np.isin(group, bad_groups)
+        bad_pos = np.sort(recs["POS"].to_numpy()[flagged])
         if len(bad_pos):
-            expected = pairs[pairs["POS"].isin(bad_pos)].groupby("POS")["SE_EPOCH"].agg(
+            expected = pairs[pairs["G"].isin(bad_groups)].groupby("G")["SE_EPOCH"].agg(
                 lambda s: "/".join(sorted(set(s))))
-            values = [f"{frame['EPOCH'].iloc[p]} (SE: {expected[p]})" for p in bad_pos]
+            group_of = dict(zip(recs["POS"].to_numpy()[flagged], group[flagged]))
+            values = [f"{frame['EPOCH'].iloc[p]} (SE: {expected[group_of[p]]})" for p in bad_pos]
             out += findings_at(RULES["TF-EP-002"], ds, frame.index[bad_pos], variable="EPOCH", values=values,
                                message=f"EPOCH does not match the SE element on {date_col}")
     return out

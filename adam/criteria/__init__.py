@@ -250,6 +250,12 @@ def criterion_from_dict(data: Mapping, *, file=None, base: Criterion | None = No
     if len(set(codes)) != len(codes):
         _fail(f"{where}: a response code is listed twice", file, "responses",
               next(c for c in codes if codes.count(c) > 1))
+    owner: dict[str, str] = {}
+    for r in responses:                      # a code or synonym naming two responses would be ambiguous
+        for name in (r.code, *r.synonyms):
+            if owner.setdefault(name.upper(), r.code) != r.code:
+                _fail(f"{where}: {name!r} names both {owner[name.upper()]} and {r.code}", file,
+                      f"responses.{r.code}.synonyms", name)
     miss = merged.get("missing") or {"code": "MISSING", "label": "Missing"}
     missing = _response(miss, len(responses) + 1, file, "missing")
     sets = {}

@@ -16,7 +16,7 @@ from ..derive import (derive_var_extreme_flag, derive_var_grade_numeric, derive_
 from .sdtm_input import SdtmSource
 
 ADSL_VARS = ["SUBJID", "SITEID", "AGE", "AGEGR1", "AGEGR1N", "SEX", "RACE", "TRT01P", "TRT01PN", "TRT01A",
-             "TRT01AN", "DOSELVL", "PART", "LDSTDT", "TRTSDT", "TRTEDT", "DTHDT", "SAFFL", "DLTEVLFL"]
+             "TRT01AN", "LDSTDT", "TRTSDT", "TRTEDT", "DTHDT", "SAFFL", "DLTEVLFL"]
 AE_VARS = ["AESEQ", "AETERM", "AEDECOD", "AEHLT", "AEBODSYS", "AESOC", "AETOXGR", "AESER", "AESDTH", "AEOUT",
            "AEREL", "AEACN", "AESTDTC", "AEENDTC"]
 ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + ["TRTA", "TRTAN"] + AE_VARS[:-2] + [

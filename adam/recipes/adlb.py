@@ -4,7 +4,9 @@ One record per result (PARAMCD = --TESTCD), with baseline and change. Expects th
 SDTMIG --prefix variables (--SEQ --TESTCD --TEST --CAT --STRESN --STRESC --STRESU --STNRLO --STNRHI --NRIND
 --DTC [VISIT VISITNUM --LOBXFL]); missing optional ones are left blank. Study choices (``adlb`` / ``bds[]``):
 which tests, the record filter, the baseline rule (an SDTM flag such as LBLOBXFL, or the last non-missing
-value on/before an ADSL date), the ADY reference date, and whether ANRIND is copied or derived.
+value on/before an ADSL date), the ADY reference date, and whether ANRIND is copied or derived. A parameter
+with character results only (AVALC, no AVAL) gets its baseline from AVALC (BASEC) by the same rule; its
+CHG/PCHG stay missing.
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
 
-ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "LDSTDT", "TRTSDT", "SAFFL"]
+ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "LDSTDT", "TRTSDT", "SAFFL"]
 ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + [
     "PARCAT1", "PARAMCD", "PARAM", "AVAL", "AVALC", "AVALU", "ADT", "ADTF", "ADY", "AVISIT", "AVISITN", "ABLFL",
-    "BASE", "CHG", "PCHG", "ANRLO", "ANRHI", "ANRIND", "BNRIND", "LBSEQ", "SRCDOM", "SRCVAR", "SRCSEQ"]
+    "BASE", "BASEC", "CHG", "PCHG", "ANRLO", "ANRHI", "ANRIND", "BNRIND", "LBSEQ", "SRCDOM", "SRCVAR", "SRCSEQ"]
 
 
 def bds_order(item: dict) -> list[str]:
@@ -43,6 +45,19 @@ def derive_anrind(aval: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
     known = aval.notna() & (lo.notna() | hi.notna())
     out = np.select([known & (aval < lo), known & (aval > hi), known], ["LOW", "HIGH", "NORMAL"], "")
     return pd.Series(out, index=aval.index, dtype=object)
+
+
+def character_params(out: pd.DataFrame) -> np.ndarray:
+    """Records of a character parameter: a PARAMCD with no numeric result (AVAL) on any record, e.g. an
+    anti-drug antibody result POSITIVE / NEGATIVE. Its baseline is the last non-blank AVALC (BASEC);
+    a parameter with any AVAL keeps the numeric rule, so its AVALC-only records (e.g. '<0.5') never
+    become baseline.
+
+    >>> character_params(pd.DataFrame({"PARAMCD": ["ADA", "ADA", "HGB", "HGB"], "AVAL": [np.nan, np.nan, 1.0, np.nan]}))
+    array([ True,  True, False, False])
+    """
+    numeric = out["AVAL"].notna().groupby(out["PARAMCD"]).transform("any")
+    return ~numeric.to_numpy(dtype=bool)
 
 
 def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dict) -> pd.DataFrame:
@@ -86,14 +101,20 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = dom, f"{dom}STRESN", out[seq]
     out = derive_vars_dy(out, item["reference_date"], {"ADY": "ADT"})
     by = keys + ["PARAMCD"]
+    character = character_params(out)
+    out["_HASV"] = np.where(np.where(character, out["AVALC"] != "", out["AVAL"].notna()), 1.0, np.nan)
     flag = item["baseline_flag"]
     if flag:
         require(data, [flag], dom)
-        out["ABLFL"] = y_blank((char(data[flag]) == "Y") & out["AVAL"].notna())
+        out["ABLFL"] = y_blank((char(data[flag]) == "Y") & out["_HASV"].notna())
     else:
         out = derive_var_ablfl(out.sort_values(by + ["ADT", seq], kind="mergesort"), by,
-                               ref_date=item["baseline_date"]).sort_index()
+                               ref_date=item["baseline_date"], value="_HASV").sort_index()
+    out = out.drop(columns="_HASV")
     out = derive_var_base(out, by)
+    if character.any():                 # BASEC only where a parameter has character results alone
+        out = derive_var_base(out, by, source_var="AVALC", new_var="BASEC")
+        out["BASEC"] = np.where(character_params(out), char(out["BASEC"]), "")
     out = derive_var_chg(out)
     out = derive_var_pchg(out)
     base_ind = out.loc[out["ABLFL"] == "Y", by + ["ANRIND"]]
@@ -104,4 +125,10 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
     out.loc[not_after, ["CHG", "PCHG"]] = np.nan
     out = out.drop(columns="_BDT")
+    # a variable copied from an SDTM variable the domain does not have would be blank with a define.xml
+    # origin naming a variable that does not exist: left out instead
+    absent = {"PARCAT1": "CAT", "ANRLO": "STNRLO", "ANRHI": "STNRHI"}
+    if item["anrind"] == "copy":
+        absent.update({"ANRIND": "NRIND", "BNRIND": "NRIND"})
+    out = out.drop(columns=[v for v, s in absent.items() if f"{dom}{s}" not in data.columns])
     return out.sort_values(keys + ["PARAMCD", "ADT", seq], kind="mergesort").reset_index(drop=True)

@@ -21,7 +21,7 @@ from ..response import (confirmed_responses, derive_param_bor, derive_param_conf
                         derive_param_response)
 from .sdtm_input import SdtmSource
 
-ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "TRTSDT", "EFFFL", "SAFFL"]
+ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "TRTSDT", "EFFFL", "SAFFL"]
 ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + ["PARAMCD", "PARAM", "PARAMN", "AVALC", "AVAL", "AVALU", "ADT", "ADY",
                                               "AVISIT", "AVISITN", "ABLFL", "BASE", "CHG", "PCHG", "ANL01FL",
                                               "SRCDOM", "SRCVAR", "SRCSEQ"]

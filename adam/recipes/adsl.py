@@ -19,11 +19,22 @@ from .sdtm_input import SdtmSource
 
 DM_VARS = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "COUNTRY",
            "ARM", "ARMCD", "ACTARM", "ACTARMCD"]
+# Standard ADSL column order; the spec's adsl.order puts its variables first, the study's other variables
+# (merged_vars, date_vars, population flags) follow these in the order they are built.
 ORDER = DM_VARS[:4] + ["AGE", "AGEU", "AGEGR1", "AGEGR1N", "SEX", "RACE", "ETHNIC", "COUNTRY", "ARM", "ARMCD",
-                       "ACTARM", "ACTARMCD", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "ROUTE", "PART",
+                       "ACTARM", "ACTARMCD", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN",
                        "RFICDT", "LDSTDT", "TRTSDT", "TRTSDTM", "TRTSTMF", "TRTEDT", "TRTEDTM",
-                       "ENRLFL", "SAFFL", "DLTEVLFL", "EFFFL", "PKFL", "TUMTYPE", "CD70IHC", "CD70PCT", "ECOGBL",
-                       "PRIORLN", "EOSSTT", "DCSREAS", "DTHDT", "DTHDTF", "DTHFL", "DTHCAUS", "LSTALVDT"]
+                       "ENRLFL", "SAFFL", "EOSSTT", "DCSREAS", "DTHDT", "DTHDTF", "DTHFL", "DTHCAUS", "LSTALVDT"]
+
+
+def adsl_order(frame: pd.DataFrame, config: AdamConfig) -> list[str]:
+    """ADSL column order: the spec's ``adsl.order`` (each must be an ADSL variable), then ``ORDER``."""
+    declared = list(config["adsl"]["order"])
+    missing = [c for c in declared if c not in frame.columns]
+    if missing:
+        raise SpecError("adsl.order names a variable ADSL does not have", file=config.path, column="adsl.order",
+                        value=missing[0])
+    return declared + [c for c in ORDER if c not in declared]
 
 
 def exposure_dates(ex: pd.DataFrame, treatments: list[str], keys: list[str], *, zero_dose_counts=False,

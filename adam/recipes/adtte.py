@@ -10,8 +10,9 @@ codes), first_response, new_therapy, last_adequate_assessment, last_alive, start
 Rules shared by every parameter:
 * assessments (progression, first response, last adequate assessment) count only after STARTDT; other
   sources on or after it;
-* ``censor_at``: the first date of those sources ends follow-up: assessments and events on or after it are
-  ignored, censoring at the last adequate assessment before it;
+* ``censor_at``: the first date of those sources ends follow-up: assessments, events and censoring dates on
+  or after it are ignored, censoring at the last adequate assessment before it; a study source declared
+  ``censor_date: event_date`` censors at its own date instead (CNSDTDSC = its description, traced to it);
 * ``max_gap_days``: an event more than that many days after the last adequate assessment before it (or
   STARTDT when there is none) is not counted;
 * ``censor_no_baseline``: without a baseline assessment (``adtte.baseline_source``) no event counts and the
@@ -38,7 +39,7 @@ from .sdtm_input import SdtmSource
 
 ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")      # RECIST 1.1 (progression_frame's default)
 ASSESSMENT_SOURCES = ("progression", "first_response", "last_adequate_assessment")
-ORDER = ["STUDYID", "USUBJID", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "SAFFL", "EFFFL",
+ORDER = ["STUDYID", "USUBJID", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "SAFFL", "EFFFL",
          "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "CNSR", "STARTDT", "ADT", "EVNTDESC", "CNSDTDSC",
          "SRCDOM", "SRCVAR", "SRCSEQ"]
 
@@ -267,15 +268,21 @@ def declared_parameter(p: dict, ctx: TteContext) -> pd.DataFrame:
     use = use_for(ctx.config, p["criterion"], key=f"adtte.parameters[{p['paramcd']}].criterion") \
         if needs_rs(p) else None
     subj = _start(p, ctx, use)
-    subj["CUTDT"], subj["CUTDESC"] = np.nan, ""
+    subj["CUTDT"], subj["CUTDESC"], subj["CUTOWN"] = np.nan, "", False
+    subj["CUTDOM"], subj["CUTVAR"], subj["CUTSEQ"] = "", "", np.nan
+    sources = ctx.config["adtte"]["sources"]
     for name in p["censor_at"]:             # the earliest date of these sources ends follow-up
         recs = ctx.records(name, p, use)
         first = recs.loc[recs["DT"].notna()].sort_values(keys + ["DT"], kind="mergesort").drop_duplicates(keys)
-        subj = subj.merge(first[keys + ["DT", "DESC"]], on=keys, how="left")
+        subj = subj.merge(first[keys + _RECORD_COLS], on=keys, how="left")
         earlier = subj["DT"].notna() & ~(subj["DT"] >= subj["CUTDT"])
         subj["CUTDT"] = subj["CUTDT"].where(~earlier, subj["DT"])
         subj["CUTDESC"] = np.where(earlier, char(subj["DESC"]), subj["CUTDESC"])
-        subj = subj.drop(columns=["DT", "DESC"])
+        own = name in sources and sources[name]["censor_date"] == "event_date"
+        subj["CUTOWN"] = np.where(earlier, own, subj["CUTOWN"]).astype(bool)
+        for cut, col in (("CUTDOM", "SRCDOM"), ("CUTVAR", "SRCVAR"), ("CUTSEQ", "SRCSEQ")):
+            subj[cut] = subj[cut].where(~earlier, subj[col])
+        subj = subj.drop(columns=_RECORD_COLS)
     frames: dict[str, pd.DataFrame] = {"subj": subj}
     ev_cols = []
     for i, name in enumerate(p["events"]):
@@ -313,6 +320,14 @@ def declared_parameter(p: dict, ctx: TteContext) -> pd.DataFrame:
         [~has_base, at_start, subj["CUTDT"].notna()],
         ["NO BASELINE ASSESSMENT", "NO ADEQUATE POST-BASELINE ASSESSMENT",
          "LAST ADEQUATE ASSESSMENT BEFORE " + char(subj["CUTDESC"])], "LAST ADEQUATE ASSESSMENT")
+    own = (subj["CUTOWN"] & subj["CUTDT"].notna() & has_base).to_numpy(dtype=bool)
+    if own.any():                           # censor_date: event_date: censored at the cut source's own date
+        subj.loc[own, "CNSDT"] = subj.loc[own, "CUTDT"]
+        subj.loc[own, "CNSSEQ"] = subj.loc[own, "CUTSEQ"]
+        subj["CNSDOM"] = np.where(own, subj["CUTDOM"], subj["CNSDOM"])
+        subj["CNSVAR"] = np.where(own, subj["CUTVAR"], subj["CNSVAR"])
+        subj["CNSDESC"] = np.where(own, char(subj["CUTDESC"]), subj["CNSDESC"])
+    subj["OWNCUT"] = own
     frames["subj"] = subj
     events = [EventSource("subj", date=f"E{i}DT", filter=f"E{i}OK",
                           copy_vars={"SRCDOM": f"E{i}SRCDOM", "SRCVAR": f"E{i}SRCVAR", "SRCSEQ": f"E{i}SRCSEQ",
@@ -320,9 +335,14 @@ def declared_parameter(p: dict, ctx: TteContext) -> pd.DataFrame:
     censors = []
     for j, name in enumerate(p["censors"]):
         censors += _censor_sources(name, j, p, ctx, use, subj, frames)
+    if own.any() and "last_adequate_assessment" not in p["censors"]:
+        censors.append(CensorSource("subj", date="CNSDT", filter="OWNCUT", copy_vars=_CNS_COPY))
     out = derive_param_tte(subj, frames, start_date="STARTDT", event_conditions=events, censor_conditions=censors,
                            set_values_to={"PARAMCD": p["paramcd"]}, subject_keys=keys)
     return out
+
+
+_CNS_COPY = {"SRCSEQ": "CNSSEQ", "EVNTDESC": "CNSDESC", "CNSDTDSC": "CNSDESC", "SRCDOM": "CNSDOM", "SRCVAR": "CNSVAR"}
 
 
 def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
@@ -331,17 +351,16 @@ def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
         if use is None:
             raise SpecError("last_adequate_assessment needs response assessments (RS)", file=ctx.config.path,
                             column=f"adtte.parameters[{p['paramcd']}].censors", value=name)
-        return [CensorSource("subj", date="CNSDT", copy_vars={"SRCSEQ": "CNSSEQ", "EVNTDESC": "CNSDESC",
-                                                              "CNSDTDSC": "CNSDESC", "SRCDOM": "CNSDOM",
-                                                              "SRCVAR": "CNSVAR"})]
+        return [CensorSource("subj", date="CNSDT", copy_vars=_CNS_COPY)]
     if name == "start":
         desc = {"EVNTDESC": "START OF TREATMENT", "CNSDTDSC": "START OF TREATMENT"}
         return [CensorSource("subj", date="STARTDT", copy_vars={"SRCDOM": "STSDOM", "SRCVAR": "STSVAR",
                                                                 "SRCSEQ": "STSSEQ"}, set_values_to=desc)]
     if name == "last_alive":
         alive = {"EVNTDESC": "LAST KNOWN ALIVE DATE", "CNSDTDSC": "LAST KNOWN ALIVE DATE"}
-        out = [CensorSource("subj", date="TRTEDT", set_values_to={**alive, "SRCDOM": "ADSL", "SRCVAR": "TRTEDT",
-                                                                  "SRCSEQ": np.nan})]
+        subj["_TRTEDT"] = num(subj["TRTEDT"]).where(~(num(subj["TRTEDT"]) >= subj["CUTDT"]))   # follow-up cut
+        out = [CensorSource("subj", date="_TRTEDT", set_values_to={**alive, "SRCDOM": "ADSL", "SRCVAR": "TRTEDT",
+                                                                   "SRCSEQ": np.nan})]
         for i, item in enumerate(ctx.config["adsl"]["last_alive_sources"]):
             domain = item["domain"].upper()
             if not ctx.src.has(domain):
@@ -351,6 +370,8 @@ def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
             seq = f"{domain}SEQ"
             data = derive_vars_dt(data, "_L", item["date"])
             data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
+            data = data.merge(subj[keys + ["CUTDT"]], on=keys)
+            data = data.loc[~(data["_LDT"] >= data["CUTDT"])]
             frames[f"alive{i}"] = data
             out.append(CensorSource(f"alive{i}", date="_LDT", copy_vars={"SRCSEQ": "_SEQ"},
                                     set_values_to={**alive, "SRCDOM": domain, "SRCVAR": item["date"]}))

@@ -24,7 +24,7 @@ from ..dates import derive_vars_dtm, derive_vars_dt, derive_vars_dy, sas_datetim
 from ..nca import NcaRules, interval_key, nca_by_subject, return_time
 from .sdtm_input import SdtmSource
 
-ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "DOSELVL", "PART", "TRTSDT", "TRTSDTM", "PKFL"]
+ADSL_VARS = ["TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "TRTSDT", "TRTSDTM", "PKFL"]
 ADPC_ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + ["PARCAT1", "PARAMCD", "PARAM", "AVAL", "AVALC", "AVALU", "ALLOQ",
                                                    "BLQFL",
                                                    "ANL01FL", "ADT", "ADTM", "ADY", "AFRLT", "NFRLT", "ATPT", "ATPTN",

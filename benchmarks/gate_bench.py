@@ -1,0 +1,101 @@
+"""Time the validation gates of ``trialforge run`` (SDTM gate, PP gate, ADaM gate) on a study.
+
+    python benchmarks/gate_bench.py /tmp/base1k --cache /tmp/gates1k.pickle [--repeat 2] [--profile N]
+        [--reports FOLDER]
+
+The study's SDTM and ADaM are built once and kept in ``--cache`` (a pickle), so the gates can be timed
+again and again, and by two versions of the code back to back (run one with PYTHONPATH pointing at the
+other checkout). The gates are called exactly as ``pipeline.run_study`` calls them. CPU seconds are
+reported (the machine is shared; wall time is noise). ``--reports`` writes each gate's JSON report, so
+two versions can be compared byte for byte; ``--profile N`` prints the N costliest functions (cProfile).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+
+def build(study_dir: Path, cache: Path) -> dict:
+    """SDTM (incl. what the ADaM stage adds to it, PP) and ADaM of the study, as run_study builds them."""
+    if cache.is_file():
+        with cache.open("rb") as fh:
+            return pickle.load(fh)
+    from trialforge.pipeline import _to_ascii, build_adam_stage
+    from trialforge.sdtm.engine import build_sdtm
+    from trialforge.specs.ct import load_ct
+    from trialforge.specs.study import load_study
+    study = load_study(study_dir)
+    ct = load_ct(list(study.ct_files) or None)
+    sdtm, _ = _to_ascii(study, build_sdtm(study, ct=ct, notes=[]))
+    adam, extra = build_adam_stage(study, sdtm)
+    adam, _ = _to_ascii(study, adam)
+    extra, _ = _to_ascii(study, extra)
+    data = {"sdtm": sdtm, "extra": extra, "adam": adam, "ct_files": list(study.ct_files)}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with cache.open("wb") as fh:
+        pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return data
+
+
+def gates(data: dict, ct) -> dict:
+    """The three gate calls of run_study; returns name -> ValidationReport."""
+    from trialforge.pipeline import GATE
+    from trialforge.validation.runner import validate_datasets
+    sdtm = validate_datasets(data["sdtm"], ct=ct, scope="SDTM", options=GATE)
+    out = {"sdtm": sdtm}
+    if data["extra"]:
+        extra = validate_datasets({"DM": data["sdtm"]["DM"], **data["extra"]}, ct=ct, scope="SDTM", options=GATE)
+        sdtm.extend(f for f in extra.findings if f.dataset in data["extra"])
+        sdtm.datasets.update({k: len(v.frame) for k, v in data["extra"].items()})
+        sdtm.findings = sdtm.sorted()
+    if data["adam"]:
+        out["adam"] = validate_datasets(data["adam"], ct=ct, scope="ADaM", options=GATE)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("study", type=Path)
+    ap.add_argument("--cache", type=Path, required=True, help="pickle of the built SDTM/ADaM (made when absent)")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--profile", type=int, default=0, help="print the N costliest functions (cProfile)")
+    ap.add_argument("--reports", type=Path, help="write each gate's JSON report here")
+    args = ap.parse_args(argv)
+    from trialforge.specs.ct import load_ct
+    data = build(args.study, args.cache)
+    ct = load_ct(list(data["ct_files"]) or None)
+    rows = {k: sum(len(d.frame) for d in data[k].values()) for k in ("sdtm", "extra", "adam")}
+    print(f"rows: SDTM {rows['sdtm']}, PP etc. {rows['extra']}, ADaM {rows['adam']}")
+    best = None
+    for _ in range(args.repeat):
+        start = time.process_time()
+        reports = gates(data, ct)
+        seconds = time.process_time() - start
+        best = seconds if best is None else min(best, seconds)
+    for name, report in reports.items():
+        print(f"{name}: {len(report.findings)} findings, {report.rules_run} rules")
+    print(f"gates CPU: {best:.2f} s (best of {args.repeat})")
+    if args.reports:
+        from trialforge.validation.report import report_dict
+        args.reports.mkdir(parents=True, exist_ok=True)
+        for name, report in reports.items():
+            text = json.dumps(report_dict(report, package=name), indent=1, ensure_ascii=True) + "\n"
+            (args.reports / f"{name}.json").write_text(text, encoding="utf-8")
+            print(f"{name}.json sha256 {hashlib.sha256(text.encode()).hexdigest()[:16]}")
+    if args.profile:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        prof.runcall(gates, data, ct)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
