@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from .typography import typeset, typeset_result
 from .figures import render_figure, save_figure
 from .layouts import (compute_dose_escalation, compute_listing, compute_parameter_by_group,
                       compute_parameter_by_visit, compute_shift_table)
-from .render import figure_to_html, figure_to_rtf, index_html, table_to_html, table_to_rtf
+from .render import figure_to_html, figure_to_rtf, index_html, join_rtf, table_to_html, table_to_rtf
 from .spec import (ByColumns, DoseEscalation, FigureSpec, Listing, ParameterByGroup, ParameterByVisit,
                    ShiftTable, TableSpec)
 
@@ -38,6 +39,7 @@ class BuildReport:
     produced: list = field(default_factory=list)     # output labels ("Table 14.1.1")
     skipped: list = field(default_factory=list)      # (label, reason): dataset or variable not supplied
     failed: list = field(default_factory=list)       # (label, reason)
+    seconds: dict = field(default_factory=dict)      # label -> CPU seconds spent on that output
     titles: dict = field(default_factory=dict)       # label -> title (for the console lines)
 
     def not_produced_lines(self) -> list[str]:
@@ -122,6 +124,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
         stem = out / spec.stem
         here = {**page, "program": f"trialforge tables, output {spec.stem}",
                 "source": "ADaM " + ", ".join(d.upper() for d in spec.requires)}
+        started = time.process_time()
         try:
             if isinstance(spec, TableSpec):
                 res = compute_table(spec, adam, facts)
@@ -130,10 +133,10 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
                          (".html", table_to_html(res, {"Index": "index.html", **files}))]
                 report.written += [_write(stem.with_suffix(ext), text) for ext, text in texts]
             else:
-                report.written += _build_figure(_typeset_figure(facts.apply(spec)), adam, stem, here)
-                files = {"PNG": f"{spec.stem}.png", "SVG": f"{spec.stem}.svg", "RTF": f"{spec.stem}.rtf",
-                         "JSON": f"{spec.stem}.json"}
+                written, files = _build_figure(_typeset_figure(facts.apply(spec)), adam, stem, here)
+                report.written += written
         except MissingVariable as exc:
+            report.seconds[label] = time.process_time() - started
             entry["note"] = f"not produced: {exc.cause.split(': ', 1)[-1]}"
             report.skipped.append((label, entry["note"][14:]))
             continue
@@ -147,6 +150,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
             entry["note"] = f"failed: internal error {type(exc).__name__}: {exc}"
             report.failed.append((label, entry["note"][8:]))
             continue
+        report.seconds[label] = time.process_time() - started
         report.produced.append(label)
         entry["html"] = f"{spec.stem}.html"
         entry["files"] = {"HTML": entry["html"], **files}
@@ -172,22 +176,41 @@ def _studyid(adam: dict) -> str | None:
     return str(f["STUDYID"].iloc[0]) if "STUDYID" in f and len(f) else None
 
 
-def _build_figure(spec: FigureSpec, adam: dict, stem: Path, page: dict) -> list[Path]:
-    fig, data = render_figure(spec, adam)
-    paths = save_figure(fig, stem)
-    png = stem.with_suffix(".png")
+def _build_figure(spec: FigureSpec, adam: dict, stem: Path, page: dict) -> tuple[list[Path], dict]:
+    """PNG + SVG per page, one RTF (a page per figure page), one HTML and one JSON; returns the
+    files written and the index links. A figure of several pages ("page k of n", per-subject figures
+    capped at `per_page` subjects) names its pictures <stem>_p<k>."""
+    pages = render_figure(spec, adam)
+    n = pages.count
+    names = [stem.name] if n == 1 else [f"{stem.name}_p{k + 1:0{len(str(n))}d}" for k in range(n)]
+    paths, datas, rtfs = [], [], []
+    for k, name in enumerate(names):
+        fig, data = pages.draw(k)
+        pic = stem.with_name(name)
+        paths += save_figure(fig, pic)
+        datas.append(data if n == 1 else data.assign(page=k + 1))
+        fid = spec.id if n == 1 else f"{spec.id} (page {k + 1} of {n})"
+        rtfs.append(figure_to_rtf(spec.kind, fid, spec.title, spec.population.label, pic.with_suffix(".png"),
+                                  list(spec.footnotes), page))
+    data = datas[0] if n == 1 else pd.concat(datas, ignore_index=True)
     payload = {"id": spec.id, "kind": spec.kind, "title": spec.title, "population": spec.population.label,
                "footnotes": list(spec.footnotes), "data": json.loads(_frame_json(data))}
+    if n > 1:
+        payload["pages"] = n
     paths.append(_write(stem.with_suffix(".json"), json.dumps(payload, indent=1, ensure_ascii=False) + "\n"))
-    paths.append(_write(stem.with_suffix(".rtf"), figure_to_rtf(spec.kind, spec.id, spec.title,
-                                                                 spec.population.label, png,
-                                                                 list(spec.footnotes), page)))
-    files = {"Index": "index.html", "PNG": png.name, "SVG": f"{stem.name}.svg", "RTF": f"{stem.name}.rtf",
-             "JSON": f"{stem.name}.json"}
+    paths.append(_write(stem.with_suffix(".rtf"), join_rtf(rtfs)))
+    if n == 1:
+        pics = {"PNG": f"{names[0]}.png", "SVG": f"{names[0]}.svg"}
+    else:
+        pics = {f"{ext} {k + 1}": f"{name}.{ext.lower()}" for k, name in enumerate(names) for ext in ("PNG", "SVG")}
+    files = {**pics, "RTF": f"{stem.name}.rtf", "JSON": f"{stem.name}.json"}
+    svgs = [f"{name}.svg" for name in names]
     paths.append(_write(stem.with_suffix(".html"), figure_to_html(spec.kind, spec.id, spec.title,
-                                                                   spec.population.label, f"{stem.name}.svg",
-                                                                   list(spec.footnotes), files)))
-    return paths
+                                                                   spec.population.label,
+                                                                   svgs[0] if n == 1 else svgs,
+                                                                   list(spec.footnotes),
+                                                                   {"Index": "index.html", **files})))
+    return paths, files
 
 
 def _frame_json(df: pd.DataFrame) -> str:

@@ -418,55 +418,75 @@ def _ne(x) -> str:
 def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
     frames = _split_frames(ctx, b.dataset, b.where, splits)
     need(frames[0], [b.term] + ([b.soc] if b.soc else []), output=ctx.output, dataset=b.dataset)
-    ns = [c.n for c in ctx.cols]
+    member = _membership(ctx)
 
     if b.worst_var:                        # splits act on each subject's worst value per row, not on records
         base_all = ctx.data(b.dataset, b.where)
         need(base_all, [b.worst_var], output=ctx.output, dataset=b.dataset)
 
-        def cells(select) -> tuple[list[str], list[int]]:
-            sub = select(base_all)
-            worst = sub.groupby(KEY, as_index=False)[b.worst_var].max()
-            per_split = [[*_counts(ctx, query(worst, s.where, output=ctx.output, dataset=b.dataset)[KEY])]
-                         for s in (splits or (Split(""),))]
-            text = [[fmt.n_pct(x, n) for x, n in zip(cs, ns)] for cs in per_split]
-            return _interleave(text), per_split[b.sort_split]
-        frames = [base_all]
-        return _hierarchy_rows(b, frames, cells, 0)
+        def counts(level: list[str]) -> list[pd.DataFrame]:
+            worst = base_all.groupby(level + [KEY], as_index=False)[b.worst_var].max()
+            return [_group_counts(query(worst, s.where, output=ctx.output, dataset=b.dataset), level, member)
+                    for s in (splits or (Split(""),))]
+        return _hierarchy_rows(b, ctx, [base_all], counts, 0)
 
-    def cells(select) -> tuple[list[str], list[int]]:
-        per_split = [[*_counts(ctx, select(f)[KEY])] for f in frames]
-        text = [[fmt.n_pct(x, n) for x, n in zip(cs, ns)] for cs in per_split]
-        return _interleave(text), per_split[b.sort_split]
+    def counts(level: list[str]) -> list[pd.DataFrame]:
+        return [_group_counts(f, level, member) for f in frames]
 
-    return _hierarchy_rows(b, frames, cells, b.sort_split)
+    return _hierarchy_rows(b, ctx, frames, counts, b.sort_split)
 
 
-def _hierarchy_rows(b: AEHierarchy, frames, cells, sort_split: int) -> list[Row]:
-    rows = [Row(b.any_label, cells(lambda f: f)[0], 0)]
+def _membership(ctx: Context) -> pd.DataFrame:
+    """Subjects (index USUBJID) x columns: 1 where the subject is counted in the column (Total too)."""
+    keys = pd.Index(ctx.adsl[KEY])
+    return pd.DataFrame({j: keys.isin(c.ids).astype(np.int64) for j, c in enumerate(ctx.cols)}, index=keys)
+
+
+def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame) -> pd.DataFrame:
+    """Subjects with >= 1 record per group of `level` (rows; one row "" when level is empty), per column."""
+    subjects = frame[level + [KEY]].dropna(subset=level).drop_duplicates()
+    m = member.reindex(subjects[KEY].to_numpy()).fillna(0).astype(np.int64)
+    if not level:
+        return pd.DataFrame([m.sum().to_numpy()], index=[""], columns=member.columns)
+    m.index = pd.MultiIndex.from_frame(subjects[level]) if len(level) > 1 else pd.Index(subjects[level[0]])
+    return m.groupby(level=list(range(len(level))), sort=False).sum()
+
+
+def _hierarchy_rows(b: AEHierarchy, ctx, frames, counts, sort_split: int) -> list[Row]:
+    ns = [c.n for c in ctx.cols]
+
+    def text(tables: list[pd.DataFrame], key) -> list[str]:
+        per_split = []
+        for t in tables:
+            got = t.loc[key].to_numpy() if key in t.index else np.zeros(len(ns), dtype=np.int64)
+            per_split.append([fmt.n_pct(int(x), n) for x, n in zip(got, ns)])
+        return _interleave(per_split)
+
+    rows = [Row(b.any_label, text(counts([]), ""), 0)]
     base = frames[sort_split]
     sort_frame = base if len(base) else frames[0]
 
     union = pd.concat(frames)
     if b.soc:
+        by_soc, by_pt = counts([b.soc]), counts([b.soc, b.term])
+        pt_freq = sort_frame.groupby([b.soc, b.term])[KEY].nunique().to_dict()
+        pts_of = union.dropna(subset=[b.term]).groupby(b.soc, sort=False)[b.term].unique().to_dict()
         for soc in ranked_within(union, sort_frame, b.soc):
-            text, _ = cells(lambda f, s=soc: f[f[b.soc] == s])
-            rows.append(Row(str(soc), text, 0, header=False))
-            sub = union[union[b.soc] == soc]
-            for pt in ranked_within(sub, sort_frame[sort_frame[b.soc] == soc], b.term):
-                t2, _ = cells(lambda f, s=soc, p=pt: f[(f[b.soc] == s) & (f[b.term] == p)])
-                rows.append(Row(str(pt), t2, 1))
+            rows.append(Row(str(soc), text(by_soc, soc), 0, header=False))
+            terms = sorted(pts_of.get(soc, ()), key=str)
+            for pt in sorted(terms, key=lambda t: (-pt_freq.get((soc, t), 0), str(t))):
+                rows.append(Row(str(pt), text(by_pt, (soc, pt)), 1))
     else:
+        by_pt = counts([b.term])
         for pt in ranked_within(union, sort_frame, b.term):
-            t2, _ = cells(lambda f, p=pt: f[f[b.term] == p])
-            rows.append(Row(str(pt), t2, 1))
+            rows.append(Row(str(pt), text(by_pt, pt), 1))
     return rows
 
 
 def ranked_within(frame_all: pd.DataFrame, sort_frame: pd.DataFrame, var: str) -> list:
     terms = sorted(pd.unique(frame_all[var].dropna()), key=str)
-    freq = {t: sort_frame.loc[sort_frame[var] == t, KEY].nunique() for t in terms}
-    return sorted(terms, key=lambda t: (-freq[t], str(t)))
+    freq = sort_frame.groupby(var)[KEY].nunique().to_dict()
+    return sorted(terms, key=lambda t: (-freq.get(t, 0), str(t)))
 
 
 def block_association(b: Association, ctx, splits):

@@ -142,7 +142,7 @@ def _tumour(ctx: Context, datasets, where: str, pchg_var: str) -> pd.DataFrame:
                     value=where)
 
 
-def draw_waterfall(p: Waterfall, ctx: Context):
+def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
     tr = _tumour(ctx, p.tumour_datasets, p.tumour_where, p.pchg_var)
     best = tr.groupby(KEY)[p.pchg_var].min().dropna()
     bor = ctx.data(p.bor_dataset, p.bor_where).drop_duplicates(KEY).set_index(KEY)[p.bor_var]
@@ -151,6 +151,13 @@ def draw_waterfall(p: Waterfall, ctx: Context):
     df = df.reset_index().sort_values(["best_pchg", KEY], ascending=[False, True], kind="mergesort")
     df["label"] = labels.render_frame(p.bar_label, df.merge(ctx.adsl, on=KEY, how="left")).to_numpy() \
         if p.bar_label else df[KEY].str.split("-").str[-1]
+    top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
+    cuts = page_slices(len(df), p.per_page)
+    fit = SharedLayout()
+    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top, fit))
+
+
+def _waterfall_page(df: pd.DataFrame, top: float, fit: SharedLayout):
     fig, ax = plt.subplots(figsize=(9, 5.2))
     x = np.arange(len(df))
     ax.bar(x, df["best_pchg"], color=[BOR_COLOURS.get(b, "#777777") for b in df["bor"]],
@@ -162,13 +169,13 @@ def draw_waterfall(p: Waterfall, ctx: Context):
     ax.set_xticklabels(df["label"], rotation=90, fontsize=7)
     ax.set_xlabel("Subject")
     ax.set_ylabel("Best % change from baseline\nin sum of diameters")
-    ax.set_ylim(-105, max(60.0, float(df["best_pchg"].max()) + 10))
+    ax.set_ylim(-105, top)
     present = [b for b in BOR_COLOURS if b in set(df["bor"])]
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=BOR_COLOURS[b], edgecolor="#333333", linewidth=0.4)
                for b in present]
     ax.legend(handles, [BOR_NAMES.get(b, b) for b in present], title="Best overall response", frameon=False,
               fontsize=8, loc="upper right")
-    fig.tight_layout()
+    fit.fit(fig, "waterfall")
     return fig, df.rename(columns={KEY: "USUBJID"})
 
 
@@ -191,8 +198,20 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     adsl["g"] = adsl["group"].map({g: i for i, g in enumerate(groups)})
     adsl["ylabel"] = labels.render_frame(p.subject_label, adsl)
     adsl = adsl.sort_values(["g", "end", KEY], ascending=[False, True, True], kind="mergesort")
-    fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * len(adsl) + 1.6)))
-    y = np.arange(len(adsl))
+    # row 0 is drawn at the bottom: page 1 holds the top rows of the whole plot
+    cuts = [slice(max(len(adsl) - c.stop, 0), len(adsl) - c.start) for c in page_slices(len(adsl), p.per_page)]
+    xmax = None
+    if len(cuts) > 1:                      # one time scale on every page
+        xmax = float(np.nanmax(adsl[["end", "resp", "pd", "death"]].to_numpy(dtype=float))) * 1.04
+    rows = p.per_page if len(cuts) > 1 else len(adsl)     # pages of one size: same bar height on every page
+    fit = SharedLayout()
+    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, fit))
+
+
+def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | None, rows: int,
+                  fit: SharedLayout):
+    fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * rows + 1.6)))
+    y = np.arange(len(adsl)) + (rows - len(adsl))         # a short last page keeps its rows at the top
     colours = [PASTEL[int(i) % len(PASTEL)] for i in adsl["g"]]
     ax.barh(y, adsl["end"], color=colours, height=0.65, edgecolor="#666666", linewidth=0.4)
     ax.plot(adsl["resp"], y, "^", color="#006d2c", ms=7, label="First response (CR/PR)")
@@ -200,8 +219,8 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     ax.plot(adsl["death"], y, "X", color="black", ms=7, label="Death")
     ax.set_yticks(y)
     ax.set_yticklabels(adsl["ylabel"], fontsize=7)
-    ax.set_ylim(-0.7, len(adsl) - 0.3)
-    ax.set_xlim(0, None)
+    ax.set_ylim(-0.7, rows - 0.3)
+    ax.set_xlim(0, xmax)
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("Subject")
     ax.grid(axis="x", alpha=0.25)
@@ -210,7 +229,7 @@ def draw_swimmer(p: Swimmer, ctx: Context):
                               linewidth=0.4) for i in range(len(groups))]
     names += groups
     ax.legend(handles, names, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
+    fit.fit(fig, "swimmer")
     data = adsl[[KEY, "group", "end", "resp", "pd", "death"]]
     return fig, data
 
@@ -225,6 +244,18 @@ def draw_spider(p: Spider, ctx: Context):
     anchors = tr.drop_duplicates(KEY).assign(t=0.0, pchg=0.0)
     tr = pd.concat([anchors, tr], ignore_index=True)
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
+    subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
+    cuts = page_slices(len(subjects), p.per_page)
+    fit = SharedLayout()
+    if len(cuts) == 1:
+        return Pages(1, lambda k: _spider_page(p, tr, groups, None, fit))
+    ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
+    pad = 0.05 * (ylim[1] - ylim[0] or 1)
+    scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
+    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale, fit))
+
+
+def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale, fit: SharedLayout):
     fig, ax = plt.subplots(figsize=(9, 5))
     for i, g in enumerate(groups):
         first = True
@@ -236,11 +267,13 @@ def draw_spider(p: Spider, ctx: Context):
     ax.axhline(20, color="#555555", lw=0.8, ls="--")
     ax.axhline(-30, color="#555555", lw=0.8, ls="--")
     ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlim(0, None)
+    ax.set_xlim(0, scale[0] if scale else None)
+    if scale:
+        ax.set_ylim(*scale[1])
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("% change from baseline in sum of diameters")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
+    fit.fit(fig, tuple(g for g in groups if (tr[GROUP] == g).any()))   # legend: the groups drawn
     data = tr[[KEY, GROUP, "t", "pchg"]].rename(columns={GROUP: "group"}).sort_values([KEY, "t"], kind="mergesort")
     return fig, data
 
@@ -300,6 +333,16 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     if pc.empty:
         raise SpecError(f"output {ctx.output}: no positive {p.dataset} values to plot", file=p.dataset, value=p.where)
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
+    subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
+    cuts = page_slices(len(subjects), p.per_page)
+    fit = SharedLayout()
+    if len(cuts) == 1:
+        return Pages(1, lambda k: _profiles_page(p, pc, groups, fit))
+    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups, fit))
+
+
+def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list, fit: SharedLayout):
+    groups = [g for g in groups if (pc[GROUP] == g).any()]
     ncol = min(4, len(groups))
     nrow = -(-len(groups) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(10, 1.9 + 2.1 * nrow), sharey=True, sharex=True, squeeze=False)
@@ -319,7 +362,7 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
         ax.set_xlabel(p.xlabel, fontsize=8)
     for row in axes:
         row[0].set_ylabel(f"Concentration ({unit})" if unit else "Concentration", fontsize=8)
-    fig.tight_layout()
+    fit.fit(fig, (nrow, ncol))
     data = pc[[KEY, GROUP, "t", "v"]].rename(columns={GROUP: "group", "t": "time", "v": "value"})
     return fig, data.sort_values([KEY, "time"], kind="mergesort").reset_index(drop=True)
 
@@ -354,12 +397,50 @@ DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot
         MeanConcentration: draw_mean_concentration}
 
 
-def render_figure(spec, adam: dict):
-    """Draw one FigureSpec; returns (figure, plotted data)."""
+class SharedLayout:
+    """Margins fitted once per page shape (tight_layout, which costs one more full draw) and reused by
+    every next page of that shape. A one-page figure is fitted exactly as before."""
+
+    def __init__(self):
+        self.pars: dict = {}
+
+    def fit(self, fig, shape) -> None:
+        got = self.pars.get(shape)
+        if got is not None:
+            fig.subplots_adjust(**got)
+            return
+        fig.tight_layout()
+        sp = fig.subplotpars
+        self.pars[shape] = {k: getattr(sp, k) for k in ("left", "right", "top", "bottom", "wspace", "hspace")}
+
+
+class Pages:
+    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (figure, plotted data), so that
+    only one page's matplotlib figure is alive at a time."""
+
+    def __init__(self, count: int, draw):
+        self.count, self._draw = count, draw
+
+    def draw(self, k: int):
+        with plt.rc_context(STYLE):
+            return self._draw(k)
+
+
+def page_slices(n: int, per_page: int) -> list[slice]:
+    """Consecutive slices of at most `per_page` items; one (empty) page when there is nothing."""
+    return [slice(i, i + per_page) for i in range(0, max(n, 1), per_page)]
+
+
+def render_figure(spec, adam: dict) -> Pages:
+    """Prepare one FigureSpec: its data is computed now, each page is drawn by `Pages.draw(k)`.
+    Per-subject figures (waterfall, swimmer, spider, individual profiles) have one page per
+    `per_page` subjects; the others one page."""
     ctx = Context(spec.id, adam, spec.population, None)
     with plt.rc_context(STYLE):
-        fig, data = DRAW[type(spec.plot)](spec.plot, ctx)
-    return fig, data
+        got = DRAW[type(spec.plot)](spec.plot, ctx)
+    if isinstance(got, Pages):
+        return got
+    return Pages(1, lambda k: got)
 
 
 def save_figure(fig, stem_path) -> list:

@@ -134,6 +134,16 @@ def _total_header(spec, ctx) -> str:
     return f"All subjects (N={len(ctx.adsl)})"
 
 
+def _worst_category(post: pd.DataFrame, var: str, target: str) -> pd.Series:
+    """Per subject: `target` if any value is `target`, else NORMAL if any is, else the first value
+    (one grouped pass, not a Python function per subject)."""
+    by = post[KEY]
+    first = post.groupby(KEY)[var].first()
+    has_normal = (post[var] == "NORMAL").groupby(by).any()
+    has_target = (post[var] == target).groupby(by).any()
+    return first.where(~has_normal, "NORMAL").where(~has_target, target)
+
+
 def compute_shift_table(spec, adam: dict) -> TableResult:
     """Baseline category x worst post-baseline category per parameter, n (%) of subjects assessed."""
     lay: ShiftTable = spec.layout
@@ -155,8 +165,7 @@ def compute_shift_table(spec, adam: dict) -> TableResult:
         base = base[base[lay.baseline_var].astype(str).str.strip() != ""].groupby(KEY)[lay.baseline_var].first()
         post = query(prec, lay.post_where, output=spec.id, dataset=lay.dataset)
         post = post[post[lay.value_var].astype(str).str.strip().isin(levels)]
-        worst = post.groupby(KEY)[lay.value_var].agg(lambda s: target if (s == target).any() else
-                                                     ("NORMAL" if (s == "NORMAL").any() else s.iloc[0]))
+        worst = _worst_category(post, lay.value_var, target)
         both = pd.DataFrame({"b": base, "w": worst}).dropna()
         n = len(both)
         rows.append(Row(f"{p.label} (n={n})", [""] * (len(post_levels) + 1), header=True))

@@ -256,53 +256,75 @@ def _titles_rtf(texts: list[str]):
 
 def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
     """RTF text: pages cut by `paginate`, each with running header/footer, titles, the full column
-    header and its own rows' indent and bold; footnotes on the last page; decimal-aligned counts."""
+    header and its own rows' indent and bold; footnotes on the last page; decimal-aligned counts.
+
+    Everything that depends on the whole table (aligned cells, column kinds, padding) is computed once
+    here, not per page: a listing of thousands of rows has hundreds of pages."""
     page = page or {}
     widths = _widths(res)
-    abs_w = _abs_widths(widths)
     foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in res.footnotes) + 6
     pages = paginate(res, widths, foot_pt)
-    docs = []
     head, foot = _running(page, res.population, page.get("program") or "trialforge tables")
+    table = _TableFormat(res, widths)
+    docs = []
     for k, rows in enumerate(page_rows(res, pages)):
         last = k == len(pages) - 1
-        docs.append(_table_page(res, rows, widths, head, foot, res.footnotes if last else []))
+        docs.append(_table_page(res, rows, table, head, foot, res.footnotes if last else []))
     return _ascii_rtf(set_header(join_rtf(docs), header_rtf(page, res.population)))
 
 
-def _table_page(res: TableResult, rows: list[Row], widths, head, foot, footnotes) -> str:
+class _TableFormat:
+    """Per-table formatting shared by every page: decimal-aligned cells of each row, the column
+    headers, which columns wrap or are aligned, and the left padding that centres aligned blocks."""
+
+    def __init__(self, res: TableResult, widths: list[float]):
+        self.widths = widths
+        cells = align_decimals(res.rows, res.ncols)
+        self.cells = {id(r): c for r, c in zip(res.rows, cells)}
+        self.headers = []
+        for k, hrow in enumerate(res.header):
+            text = [res.stub_header if k == 0 else ""] + [_head_rtf(t) for t, _ in hrow]
+            w = [widths[0]]
+            i = 1
+            for _, span in hrow:
+                w.append(sum(widths[i:i + span]))
+                i += span
+            self.headers.append((text, w, len(hrow)))
+        wrap = [j for j in range(res.ncols) if any(len(r.cells[j]) > WRAP_AT for r in res.rows)]
+        aligned = aligned_columns(res)
+        abs_w = _abs_widths(widths)
+        self.pad = [0] * res.ncols
+        for j in aligned:                       # centre the aligned block in the column
+            widest = max((_text_in(c[j]) for c in cells), default=0)
+            self.pad[j] = max(0, int((abs_w[j + 1] - CELL_PAD_IN - widest) / 2 * 1440))
+        self.justify = ["l"] + ["l" if j in wrap or j in aligned else "c" for j in range(res.ncols)]
+
+    def row_cells(self, row: Row) -> list[str]:
+        """A row's aligned cells; a continuation heading (not a table row) has blank cells."""
+        got = self.cells.get(id(row))
+        return got if got is not None else list(row.cells)
+
+
+def _table_page(res: TableResult, rows: list[Row], table: _TableFormat, head, foot, footnotes) -> str:
+    widths = table.widths
     cols = [f"c{i}" for i in range(res.ncols + 1)]
-    cells = align_decimals(rows, res.ncols, res.rows)
+    cells = [table.row_cells(r) for r in rows]
     data = {cols[0]: [r.label for r in rows]}
     for j in range(res.ncols):
         data[cols[j + 1]] = [c[j] for c in cells]
     df = pl.DataFrame(data, schema={c: pl.String for c in cols})
-    headers = []
-    for k, hrow in enumerate(res.header):
-        text = [res.stub_header if k == 0 else ""] + [_head_rtf(t) for t, _ in hrow]
-        w = [widths[0]]
-        i = 1
-        for _, span in hrow:
-            w.append(sum(widths[i:i + span]))
-            i += span
-        headers.append(rtf.RTFColumnHeader(text=text, col_rel_width=w,
-                                           text_justification=[["l"] + ["c"] * len(hrow)],
-                                           text_convert=[[False] * len(text)]))
+    headers = [rtf.RTFColumnHeader(text=list(text), col_rel_width=list(w),
+                                   text_justification=[["l"] + ["c"] * n],
+                                   text_convert=[[False] * len(text)])
+               for text, w, n in table.headers]
     nrow = max(len(rows), 1)
-    wrap = [j for j in range(res.ncols) if any(len(r.cells[j]) > WRAP_AT for r in res.rows)]
-    aligned = aligned_columns(res)
-    abs_w = _abs_widths(widths)
-    pad = [0] * res.ncols
-    for j in aligned:                       # centre the aligned block in the column
-        widest = max((_text_in(c[j]) for c in align_decimals(res.rows, res.ncols)), default=0)
-        pad[j] = max(0, int((abs_w[j + 1] - CELL_PAD_IN - widest) / 2 * 1440))
+    pad = table.pad
     body = rtf.RTFBody(
         col_rel_width=widths,
-        text_justification=[["l"] + ["l" if j in wrap or j in aligned else "c" for j in range(res.ncols)]
-                            for _ in range(nrow)],
+        text_justification=[list(table.justify)],        # one row: rtflite repeats it for every row
         text_indent_left=[[INDENT_TWIPS * r.indent] + pad for r in rows] or None,
         text_format=[["b" if r.header else ""] + [""] * res.ncols for r in rows] or None,
-        text_convert=[[False] * (res.ncols + 1) for _ in range(nrow)],
+        text_convert=[[False] * (res.ncols + 1)],
     )
     doc = rtf.RTFDocument(
         df=df, rtf_page=_rtf_page(), rtf_page_header=head, rtf_page_footer=foot,
@@ -323,7 +345,9 @@ def join_rtf(docs: list[str]) -> str:
         body = body[:-1]
         if k:
             cut = body.index("\\margl")
-            body = body[body.index("\n", cut) + 1:]
+            eol = body.index("\n", cut)
+            title = body.find("{\\pard", cut, eol)     # a figure's title shares the page-setup line
+            body = body[title:] if title >= 0 else body[eol + 1:]
             # the page's first paragraph (its title) starts a new page: \pagebb is honoured by Word and
             # LibreOffice alike, where a bare \page after a table is not
             first = body.index("{\\pard")
@@ -336,7 +360,12 @@ def _ascii_rtf(text: str) -> str:
     """Non-ASCII characters rtflite left as is (Latin-1: ×, µ, ±) as RTF Unicode escapes; every table
     row kept on one page (\\trkeep), so a wrapped row never splits across a page break."""
     text = text.replace("\\trowd", "\\trowd\\trkeep")
-    return "".join(ch if ord(ch) < 128 else f"\\uc1\\u{ord(ch)}*" for ch in text)
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(lambda m: f"\\uc1\\u{ord(m.group())}*", text)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _png_size(png: Path) -> tuple[int, int]:
@@ -446,11 +475,17 @@ def table_to_html(res: TableResult, links: dict[str, str]) -> str:
     return _page(f"{res.kind} {res.id} {res.title}", content)
 
 
-def figure_to_html(kind: str, fid: str, title: str, population: str, image: str, footnotes: list[str],
+def figure_to_html(kind: str, fid: str, title: str, population: str, image, footnotes: list[str],
                    links: dict[str, str]) -> str:
-    content = (_nav(links) + _titles_html(kind, fid, title, population)
-               + f"<figure><img src=\"{html.escape(image)}\" alt=\"{html.escape(title)}\"></figure>\n"
-               + _foot(footnotes))
+    """One picture, or (a list) every page of a paged figure in order, each captioned "Page k of n"."""
+    if isinstance(image, str):
+        pictures = f"<figure><img src=\"{html.escape(image)}\" alt=\"{html.escape(title)}\"></figure>\n"
+    else:
+        n = len(image)
+        pictures = "".join(f"<figure><img src=\"{html.escape(src)}\" alt=\"{html.escape(title)}, page {k} of {n}\">"
+                           f"<figcaption>Page {k} of {n}</figcaption></figure>\n"
+                           for k, src in enumerate(image, 1))
+    content = _nav(links) + _titles_html(kind, fid, title, population) + pictures + _foot(footnotes)
     return _page(f"{kind} {fid} {title}", content)
 
 

@@ -351,6 +351,17 @@ class FigureSpec:
 
 
 # ---------------------------------------------------------------- figure kinds
+PER_PAGE = 50        # default cap of subjects per page of a per-subject figure (a study may declare its own)
+
+
+def _check_per_page(plot) -> None:
+    """A per-subject figure is cut into pages of at most `per_page` subjects (CSR practice: a swimmer
+    plot of 10,000 subjects is not one picture); the cap must be a whole number >= 1."""
+    n = plot.per_page
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise TypeError(f"per_page must be a whole number of subjects >= 1, not {n!r}")
+
+
 @dataclass(frozen=True)
 class KMPlot:
     paramcd: str
@@ -375,6 +386,10 @@ class Waterfall:
     bor_where: str = "PARAMCD == 'BOR'"
     bor_var: str = "AVALC"
     bar_label: str | None = "{SUBJID}"   # template over ADSL variables for the x tick labels
+    per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+
+    def __post_init__(self):
+        _check_per_page(self)
 
 
 @dataclass(frozen=True)
@@ -392,6 +407,10 @@ class Swimmer:
     unit: str = "months"
     group_label: str | None = None
     subject_label: str = "{SUBJID}"
+    per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+
+    def __post_init__(self):
+        _check_per_page(self)
 
 
 @dataclass(frozen=True)
@@ -407,6 +426,10 @@ class Spider:
     days_per_unit: float = 30.4375
     unit: str = "months"
     group_label: str | None = None
+    per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+
+    def __post_init__(self):
+        _check_per_page(self)
 
 
 @dataclass(frozen=True)
@@ -443,6 +466,10 @@ class IndividualProfiles:
     group_order: str | None = "TRT01AN"
     group_label: str | None = None
     xlabel: str = "Time since infusion (days)"
+    per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+
+    def __post_init__(self):
+        _check_per_page(self)
 
 
 @dataclass(frozen=True)
