@@ -94,6 +94,7 @@ def test_validate_names_each_seeded_defect(example_out, tmp_path):
         assert rule_id in result.output, rule_id
 
 
+@pytest.mark.slow
 def test_rerun_is_byte_identical(example_out, tmp_path):
     again = tmp_path / "out"
     assert _run(["run", "--out", str(again)]).exit_code == 0

@@ -365,6 +365,7 @@ def test_cli_prints_each_output_not_produced(adam, tmp_path):
     assert res.output.count("not produced") == 1
 
 
+@pytest.mark.slow
 def test_missing_adam_variable_drops_only_the_outputs_using_it(adam, out, tmp_path):
     # Deliberate change (issue #17): a study without a study-specific ADSL variable loses only the
     # outputs that read it; every other output is built exactly as before.

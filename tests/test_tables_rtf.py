@@ -428,6 +428,7 @@ def _outputs_mentioning(var: str) -> set[str]:
     return hits
 
 
+@pytest.mark.slow
 def test_removing_dose_level_drops_only_the_outputs_that_name_it(adam, tmp_path):
     adsl = adam["ADSL"]
     data = dict(adam, ADSL=Dataset(adsl.meta, adsl.frame.drop(columns=["DOSELVL"])))
