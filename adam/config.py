@@ -115,6 +115,7 @@ DEFAULTS: dict[str, Any] = {
         "dlt": {"window_start": "TRTSDT", "window_days": 28, "filter": None},
         "category_flags": FREE,
         "astct_grade": FREE,
+        "supp_qualifiers": [],          # SUPPAE QNAMs the CRF collects: blank when no record carries one
     },
     "new_therapy": {"domain": None, "date": None, "filter": None},
     "adrs": {
@@ -238,7 +239,7 @@ _REQUIRED_KINDS = {"adsl.treatments[].n": (int, float), "adsl.treatments[].armcd
                    "adsl.product_extrt": (str, list), "pk.intervals[].start": (int, float),
                    "pk.intervals[].end": (int, float)}
 # keys whose value may be a name or a list of names, or true/false or a list (checked in _normalise)
-_SHORTHANDS = {"adsl.lymphodepletion_extrt", "pk.specimens", "adsl.zero_dose_counts",
+_SHORTHANDS = {"adsl.lymphodepletion_extrt", "adae.supp_qualifiers", "pk.specimens", "adsl.zero_dose_counts",
                "adrs.landmarks[].responders"}
 
 
@@ -397,6 +398,8 @@ def _normalise(s: dict, file) -> None:
     s["adsl"]["lymphodepletion_extrt"] = _names(s["adsl"]["lymphodepletion_extrt"], "adsl.lymphodepletion_extrt", file)
     s["pk"]["analyte"] = _names(s["pk"]["analyte"], "pk.analyte", file)
     s["pk"]["specimens"] = _names(s["pk"]["specimens"], "pk.specimens", file)
+    s["adae"]["supp_qualifiers"] = [q.upper() for q in _names(s["adae"]["supp_qualifiers"],
+                                                              "adae.supp_qualifiers", file)]
     if s["datasets"] is not None:
         s["datasets"] = [d.upper() for d in _names(s["datasets"], "datasets", file)]
     s["adsl_vars"] = {(k if k == "default" else str(k).upper()): v for k, v in s["adsl_vars"].items()}

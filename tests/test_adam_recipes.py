@@ -228,3 +228,22 @@ def test_arm_code_no_group_lists_takes_its_dm_arm():
     adsl = build_adam(sdtm(), adam_config_from_dict(raw))["ADSL"].frame
     assert adsl["TRT01P"].tolist() == ["DL1", "DL1"] and adsl["TRT01A"].tolist() == ["DL1", "DL1"]
     assert adsl["TRT01PN"].tolist() == [3.0, 3.0] and adsl["TRT01AN"].tolist() == [3.0, 3.0]
+
+
+def test_declared_supp_qualifier_no_record_carries_is_blank_not_an_error():
+    """SUPPAE keeps only non-blank values: in a study where no AE was treated with tocilizumab, AETOCI is
+    absent from SUPPAE; the CD70 spec declares it in adae.supp_qualifiers, so TOCIFL is simply blank."""
+    data = sdtm()
+    data["SUPPAE"] = data["SUPPAE"][~data["SUPPAE"]["QNAM"].isin(["AETOCI", "AESTER"])]
+    adae = build_adam(data, load_adam_config(SPEC))["ADAE"].frame
+    assert adae["TOCIFL"].tolist() == [""] * 4 and adae["CORTFL"].tolist() == [""] * 4
+    assert adae.loc[adae["AESEQ"] == 3, "CRSFL"].tolist() == ["Y"]
+
+
+def test_an_undeclared_absent_variable_in_a_flag_filter_is_still_a_spec_error():
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    spec["adae"]["supp_qualifiers"] = []
+    data = sdtm()
+    data["SUPPAE"] = data["SUPPAE"][data["SUPPAE"]["QNAM"] != "AETOCI"]
+    with pytest.raises(SpecError, match="AETOCI"):
+        build_adam(data, adam_config_from_dict(spec, path=SPEC))

@@ -33,6 +33,10 @@ def build_adae(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     supp_cols = [c for c in ae.columns if c not in src.get("AE").columns]
     keep = keys + [c for c in AE_VARS if c in ae.columns and c not in keys] + supp_cols
     adae = ae[keep].copy()
+    for qnam in cfg["supp_qualifiers"]:     # SUPP-- holds only non-blank values: a qualifier no AE has is absent
+        if qnam not in adae.columns:
+            adae[qnam] = ""
+            supp_cols.append(qnam)          # read by filters, dropped with the other qualifiers
     adae = adae.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="inner")
     adae["TRTA"], adae["TRTAN"] = adae.get("TRT01A", ""), adae.get("TRT01AN", np.nan)
     si, ei = cfg["start_imputation"], cfg["end_imputation"]
