@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Mapping
@@ -39,6 +37,7 @@ from trialforge.errors import DatasetReadError, DateFormatError, SpecError
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
 
 from .arrow_text import longest_utf8
+from .atomic_file import write_atomically
 from .json_tokens import NULL, cell_tokens, framed, number_tokens, rows_bytes, string_tokens, take
 
 DATASET_JSON_VERSION = "1.1.0"
@@ -227,25 +226,16 @@ def write_dataset_json(dataset: Dataset, path, *, study: Mapping, created: str,
                                metadata_ref=metadata_ref, originator=originator, tool_version=tool_version)
     columns = framed([_column_tokens(dataset, var, data_type) for var, data_type in plan])  # raises before writing
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(("\n".join(_head_text(doc)) + "\n").encode("utf-8"))
-            n = len(dataset.frame) if columns else 0
-            for start in range(0, n, ROWS_PER_BLOCK):
-                stop = min(n, start + ROWS_PER_BLOCK)
-                block = rows_bytes([take(codes, tokens, start, stop) for codes, tokens in columns])
-                out.write(block if stop < n else block[:-2])        # the last row has no ",\n"
-            out.write(b"\n]\n}\n" if n else b"]\n}\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    n = len(dataset.frame) if columns else 0
+
+    def blocks():
+        for start in range(0, n, ROWS_PER_BLOCK):
+            stop = min(n, start + ROWS_PER_BLOCK)
+            block = rows_bytes([take(codes, tokens, start, stop) for codes, tokens in columns])
+            yield block if stop < n else block[:-2]          # the last row has no ",\n"
+        yield b"\n]\n}\n" if n else b"]\n}\n"
+
+    write_atomically(path, ("\n".join(_head_text(doc)) + "\n").encode("utf-8"), blocks())
     return path
 
 

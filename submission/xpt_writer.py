@@ -8,7 +8,6 @@ in the same folder and moved into place with ``os.replace``.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ import pyarrow.compute as pc
 from trialforge.specs.metadata import CHAR, NUM, Dataset
 from trialforge.submission import xpt_layout as lay
 from trialforge.submission.arrow_text import arrow_strings
+from trialforge.submission.atomic_file import write_atomically
 from trialforge.submission.xpt_ibm import ibm_unrepresentable, ieee_to_ibm
 from trialforge.submission.xpt_layout import XptWriteError
 
@@ -68,7 +68,7 @@ def write_xpt(dataset: Dataset, path, *, created: datetime | None = None) -> Non
             + lay.obs_header())
     row_length = sum(c.length for c in columns)
     _check_last_row_readable(columns, len(dataset.frame), row_length, where)
-    _atomic_write(path, head, _observation_blocks(len(dataset.frame), columns, row_length))
+    write_atomically(path, head, _observation_blocks(len(dataset.frame), columns, row_length))
 
 
 # --------------------------------------------------------------------------- metadata checks
@@ -327,22 +327,3 @@ def _text_bytes(arr: pa.Array) -> np.ndarray:
     start, stop = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
     data = arr.buffers()[2]
     return np.frombuffer(data, dtype=np.uint8)[start:stop] if data is not None else np.zeros(0, np.uint8)
-
-
-def _atomic_write(path: Path, head: bytes, blocks) -> None:
-    """Write to a temp file beside ``path`` and move it into place; no partial file on error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(head)
-            for block in blocks:
-                out.write(block)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
