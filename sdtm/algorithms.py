@@ -308,15 +308,30 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
         if rule.get("round") is not None:
             values = values.round(int(rule.get("round")))
     else:
-        text = values.where(values.notna(), "").astype(object)
-        if pd.api.types.infer_dtype(text.to_numpy(), skipna=False) == "string":    # all text already (C check)
-            values = text.rename(None)
-        else:
-            values = on_uniques(text, lambda u: u.map(_text_value))
+        values = as_text(values)
         if rule.get("round") is not None:
             places = int(rule.get("round"))
             values = on_uniques(values, lambda u: u.map(lambda v: _round_text(v, places)))
     return values
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """A character variable's values as Python str in an object Series (missing → ''), unnamed.
+
+    Text columns (the usual case) are checked in C and only their missing values replaced; anything
+    else (numbers, booleans) is written once per distinct value by ``_text_value``.
+    """
+    if values.dtype == object:
+        arr = values.to_numpy()
+        kind = pd.api.types.infer_dtype(arr, skipna=True)
+        if kind == "string" or kind == "empty":
+            missing = pd.isna(arr)
+            if missing.any():
+                arr = arr.copy()
+                arr[missing] = ""
+            return pd.Series(arr, index=values.index, dtype=object)
+    text = values.where(values.notna(), "").astype(object)
+    return on_uniques(text, lambda u: u.map(_text_value))
 
 
 def _round_text(text: str, places: int) -> str:
@@ -384,6 +399,10 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
         raise SpecError(f"{exc.cause}{hint}; ct: takes a codelist submission value (AESEV) or C-code (C66769)",
                         file=rule.file, column=rule.variable, value=rule.get("ct")) from None
     synonyms = rule.get("synonyms") or {}
+    policy = rule.get("unmapped", "error")
+    fast = _ct_distinct(values, codelist, synonyms, policy)
+    if fast is not None:
+        return fast
     text = values.where(values.notna(), "").astype(str)
     codes, uniques = pd.factorize(text)             # decode each distinct value once, then take per row
     uniq = pd.Series(uniques, dtype=object)
@@ -391,7 +410,6 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
     mapped = pd.Series(np.asarray(mapped_u.astype(object).where(mapped_u.notna(), None), dtype=object)[codes],
                        index=text.index, dtype=object)
     unmapped_mask = pd.Series(unmapped_u.to_numpy(dtype=bool)[codes], index=text.index)
-    policy = rule.get("unmapped", "error")
     if unmapped_mask.any():
         if policy == "error" or (policy == "keep" and not codelist.extensible):
             first, file, row = _location(frame, unmapped_mask)
@@ -401,3 +419,32 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
                 f"add a synonym in the spec", file=file, column=column, row=row, value=values.at[first])
         mapped = mapped.where(~unmapped_mask, values if policy == "keep" else "")
     return mapped.astype(object)
+
+
+def _ct_distinct(values: pd.Series, codelist, synonyms, policy) -> pd.Series | None:
+    """``assign_ct`` for a text column without pandas per call: decode the distinct texts once, take per row.
+
+    None (the caller's vectorised path decides and words the error) for non-text values or any
+    unmapped value that the policy does not blank or keep.
+    """
+    if values.dtype != object:
+        return None
+    arr = values.to_numpy()
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if kind not in ("string", "empty"):
+        return None
+    missing = pd.isna(arr)
+    texts = arr.copy()
+    texts[missing] = ""
+    texts = texts.tolist()
+    index = {}
+    codes = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.intp, count=len(texts))
+    uniq = pd.Series(list(index), dtype=object)
+    mapped_u, unmapped_u = codelist.decode(uniq, synonyms=synonyms)
+    unmapped = unmapped_u.to_numpy(dtype=bool)[codes]
+    if unmapped.any() and (policy == "error" or (policy == "keep" and not codelist.extensible)):
+        return None
+    mapped = np.asarray(mapped_u.astype(object).where(mapped_u.notna(), None), dtype=object)[codes]
+    if unmapped.any():
+        mapped[unmapped] = arr[unmapped] if policy == "keep" else ""
+    return pd.Series(mapped, index=values.index, dtype=object)
