@@ -401,9 +401,45 @@ def is_iso8601(values: pd.Series) -> pd.Series:
 
 def iso_date_part(dtc: pd.Series) -> pd.Series:
     """The complete-date part of --DTC values as datetime64 (see ``_iso_date_part``), once per distinct value."""
-    return on_distinct(dtc, _iso_date_part)
+    return _remembered(dtc, _iso_date_part, _DATE_PARTS)
 
 
 def iso_datetime_part(dtc: pd.Series) -> pd.Series:
     """--DTC values with hours and minutes as datetime64 (see ``_iso_datetime_part``), once per distinct value."""
-    return on_distinct(dtc, _iso_datetime_part)
+    return _remembered(dtc, _iso_datetime_part, _DATETIME_PARTS)
+
+
+# --DTC text -> datetime64[us] (NaT when not complete), shared by every domain of a run: the same
+# reference dates (DM.RFSTDTC ...) are read for --DY and EPOCH of every domain, so each text is parsed once.
+_DATE_PARTS: dict = {}
+_DATETIME_PARTS: dict = {}
+_MEMO_LIMIT = 1_000_000
+
+
+def _remembered(dtc: pd.Series, fn, memo: dict) -> pd.Series:
+    """``fn`` (a vectorised parser) on the texts not seen before; the rest from ``memo``.
+
+    The dtype is what ``fn`` gives on the whole column: microseconds when any value parses, else
+    seconds (pandas' inference); a text column only, anything else goes to ``on_distinct``.
+    """
+    arr = dtc.to_numpy() if dtc.dtype == object else None
+    if arr is None or pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
+        return on_distinct(dtc, fn)
+    missing = pd.isna(arr)
+    if missing.any():
+        arr = arr.copy()
+        arr[missing] = ""
+    texts = arr.tolist()
+    if len(memo) > _MEMO_LIMIT:
+        memo.clear()
+    new = [t for t in dict.fromkeys(texts) if t not in memo]
+    if new:
+        parsed = fn(pd.Series(new, dtype=object))
+        values = parsed.to_numpy()
+        if parsed.notna().any() and parsed.dtype != "datetime64[us]":
+            return on_distinct(dtc, fn)
+        memo.update(zip(new, values.astype("datetime64[us]")))
+    out = np.array([memo[t] for t in texts], dtype="datetime64[us]")
+    if not (out == out).any():                 # nothing parses: pandas infers seconds
+        out = out.astype("datetime64[s]")
+    return pd.Series(out, index=dtc.index, name=dtc.name)

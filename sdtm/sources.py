@@ -59,10 +59,18 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.fillna("").astype(str)
     for col in frame.columns:
-        frame[col] = on_uniques(frame[col], lambda u: u.str.strip()).astype(str)
+        frame[col] = _stripped(frame[col])
     frame[FILE_COL] = path.name
     frame[ROW_COL] = range(first_data_line, first_data_line + len(frame))
     return frame
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """A raw text column without outer blanks (Python's str.strip, as pandas' .str.strip on object text)."""
+    values = column.to_numpy()
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return pd.Series([v.strip() for v in values.tolist()], index=column.index, dtype=object).astype(str)
+    return on_uniques(column, lambda u: u.str.strip()).astype(str)
 
 
 def _read_csv(path: Path, encoding):
