@@ -18,7 +18,7 @@ from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, ROW_COL
 from .findings import standardize
-from .uniques import on_uniques
+from .uniques import on_uniques, text_array
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
 _SUBST = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
@@ -371,6 +371,9 @@ def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:
     mapping = rule.get("map") if mapping is None else mapping
     unmapped = unmapped or rule.get("unmapped", "error")
     table = {str(k).strip().upper(): ("" if v is None else v) for k, v in mapping.items()}
+    fast = _recode_distinct(values, table, unmapped)
+    if fast is not None:
+        return fast
     text = values.fillna("").astype(str)
     key = text.str.strip().str.upper()
     hit = key.isin(table.keys())
@@ -385,6 +388,26 @@ def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:
         if unmapped == "blank":
             out = out.where(~missing, "")
     return out.astype(object)
+
+
+def _recode_distinct(values: pd.Series, table: dict, unmapped: str) -> pd.Series | None:
+    """``recode`` of a text column by a text table, keyed once per distinct value; None leaves it (and any
+    error to word) to the vectorised path."""
+    texts = text_array(values)
+    if texts is None or not all(isinstance(v, str) for v in table.values()):
+        return None
+    codes, uniques = pd.factorize(texts)
+    keys = [u.strip().upper() for u in uniques.tolist()]
+    hit_u = np.array([k in table for k in keys] + [False], dtype=bool)
+    missing_u = np.array([k not in table and k != "" for k in keys] + [False], dtype=bool)
+    if unmapped == "error" and missing_u.any():
+        return None
+    out = values.to_numpy().copy()
+    hit = hit_u[codes]
+    out[hit] = np.array([table.get(k, "") for k in keys] + [""], dtype=object)[codes][hit]
+    if unmapped == "blank":
+        out[missing_u[codes]] = ""
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
@@ -427,19 +450,12 @@ def _ct_distinct(values: pd.Series, codelist, synonyms, policy) -> pd.Series | N
     None (the caller's vectorised path decides and words the error) for non-text values or any
     unmapped value that the policy does not blank or keep.
     """
-    if values.dtype != object:
+    texts = text_array(values)
+    if texts is None:
         return None
     arr = values.to_numpy()
-    kind = pd.api.types.infer_dtype(arr, skipna=True)
-    if kind not in ("string", "empty"):
-        return None
-    missing = pd.isna(arr)
-    texts = arr.copy()
-    texts[missing] = ""
-    texts = texts.tolist()
-    index = {}
-    codes = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.intp, count=len(texts))
-    uniq = pd.Series(list(index), dtype=object)
+    codes, uniques = pd.factorize(texts)
+    uniq = pd.Series(uniques, dtype=object)
     mapped_u, unmapped_u = codelist.decode(uniq, synonyms=synonyms)
     unmapped = unmapped_u.to_numpy(dtype=bool)[codes]
     if unmapped.any() and (policy == "error" or (policy == "keep" and not codelist.extensible)):

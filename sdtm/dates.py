@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DateFormatError, SpecError
-from .uniques import on_distinct
+from .uniques import factorize_rows, on_distinct, text_array
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
@@ -118,36 +118,25 @@ def _fast_iso8601(date: pd.Series, time, fmt, time_fmt, unknown) -> pd.Series | 
     except SpecError:
         return None
     unk_set = frozenset(unk)
-    dates = date.to_numpy(dtype=object)
-    times = time.to_numpy(dtype=object) if time is not None else None
-    cache: dict = {}
-    out = np.empty(len(dates), dtype=object)
+    dates = text_array(date)
+    times = text_array(time) if time is not None else None
+    if dates is None or (time is not None and times is None):
+        return None
     try:
         if times is None:
-            for i, d in enumerate(dates):
-                iso = cache.get(d)
-                if iso is None:
-                    iso = cache[d] = _iso_date(_as_text(d), pat, unk_set)[0]
-                out[i] = iso
+            codes, rows = factorize_rows(dates)
+            table = [_iso_date(d.strip(), pat, unk_set)[0] for (d,) in rows]
         else:
-            for i, key in enumerate(zip(dates, times)):
-                iso = cache.get(key)
-                if iso is None:
-                    text, full = _iso_date(_as_text(key[0]), pat, unk_set)
-                    clock = _iso_time(_as_text(key[1]), tpat, unk_set)
-                    iso = cache[key] = text + clock if full and clock else text
-                out[i] = iso
-    except (_Slow, TypeError):
+            codes, rows = factorize_rows(dates, times)
+            table = []
+            for d, t in rows:
+                text, full = _iso_date(d.strip(), pat, unk_set)
+                clock = _iso_time(t.strip(), tpat, unk_set)
+                table.append(text + clock if full and clock else text)
+    except _Slow:
         return None
+    out = np.array(table + [""], dtype=object)[codes] if len(codes) else np.array([], dtype=object)
     return pd.Series(out, index=date.index, dtype=object)
-
-
-def _as_text(value) -> str:
-    if isinstance(value, str):
-        return value.strip()
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    raise _Slow
 
 
 def _number(part, unknown) -> int | None:

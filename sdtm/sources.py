@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import RawDataError, SpecError
@@ -69,7 +70,9 @@ def _stripped(column: pd.Series) -> pd.Series:
     """A raw text column without outer blanks (Python's str.strip, as pandas' .str.strip on object text)."""
     values = column.to_numpy()
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
-        return pd.Series([v.strip() for v in values.tolist()], index=column.index, dtype=object).astype(str)
+        codes, uniques = pd.factorize(values)          # strip each distinct text once (C hashing per row)
+        stripped = np.array([u.strip() for u in uniques.tolist()] + [""], dtype=object)[codes]
+        return pd.Series(stripped, index=column.index, dtype=object).astype(str)
     return on_uniques(column, lambda u: u.str.strip()).astype(str)
 
 
