@@ -128,10 +128,15 @@ def _fast_iso8601(date: pd.Series, time, fmt, time_fmt, unknown) -> pd.Series | 
             table = [_iso_date(d.strip(), pat, unk_set)[0] for (d,) in rows]
         else:
             codes, rows = factorize_rows(dates, times)
-            table = []
+            table, date_of, time_of = [], {}, {}      # a date recurs with many times: parse each part once
             for d, t in rows:
-                text, full = _iso_date(d.strip(), pat, unk_set)
-                clock = _iso_time(t.strip(), tpat, unk_set)
+                parsed = date_of.get(d)
+                if parsed is None:
+                    parsed = date_of[d] = _iso_date(d.strip(), pat, unk_set)
+                clock = time_of.get(t)
+                if clock is None:
+                    clock = time_of[t] = _iso_time(t.strip(), tpat, unk_set)
+                text, full = parsed
                 table.append(text + clock if full and clock else text)
     except _Slow:
         return None

@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .uniques import factorize_rows, on_uniques
+from .uniques import factorize_rows, on_distinct, on_uniques, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
@@ -57,6 +57,11 @@ def load_unit_table(path: Path) -> UnitTable:
 def _column(frame, name, rule):
     if name not in frame.columns:
         raise SpecError(f"{rule.variable} needs {name} assigned first", file=rule.file, column=rule.variable)
+    texts = text_array(frame[name])
+    if texts is not None:                       # text: strip each distinct value once
+        codes, uniques = pd.factorize(texts)
+        stripped = np.array([u.strip() for u in uniques.tolist()] + [""], dtype=object)[codes]
+        return pd.Series(stripped, index=frame.index, dtype=object)
     return on_uniques(frame[name].where(frame[name].notna(), "").astype(str), lambda u: u.str.strip())
 
 
@@ -98,7 +103,7 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     known = np.array([f is not None for f in found], dtype=bool)[codes]
     factor = pd.Series(np.array([(f or (1.0, 0.0))[0] for f in found], dtype=float)[codes], index=frame.index)
     offset = pd.Series(np.array([(f or (1.0, 0.0))[1] for f in found], dtype=float)[codes], index=frame.index)
-    numeric = pd.to_numeric(result.where(result != ""), errors="coerce")
+    numeric = on_distinct(result.where(result != ""), lambda u: pd.to_numeric(u, errors="coerce"))
     op = on_uniques(result, lambda u: u.str.extract(_OPERATOR)[0]), on_uniques(
         result, lambda u: u.str.extract(_OPERATOR)[1])
     op = pd.DataFrame({0: op[0], 1: op[1]}, index=frame.index)
