@@ -233,6 +233,7 @@ def clear_profiles() -> None:
     _PROFILES.clear()
     _MEMO.clear()
     _TEXTS.clear()
+    _TEXT_OF.clear()
     _COMPONENTS.clear()
 
 
@@ -350,13 +351,27 @@ def text(series: pd.Series) -> pd.Series:
     """Trimmed text of a column ("" for missing), whatever the dtype (object or pandas string).
 
     The result remembers its distinct values (``distinct``), so string tests on it (numeric text,
-    patterns) run once per distinct value instead of once per record."""
+    patterns) run once per distinct value instead of once per record. The same Series is handed out
+    again for the same column while a dataset is being checked (rules only read it)."""
     prof = profile(series)
-    out = pd.Series(prof.values.to_numpy()[prof.codes], index=series.index, dtype=object)
-    if len(_TEXTS) >= 16:
-        _TEXTS.pop(next(iter(_TEXTS)))
-    _TEXTS[id(out)] = (out, prof)
+    out = _TEXT_OF.get(id(prof))
+    if out is None or out[0] is not prof or out[1].index is not series.index:
+        out = (prof, pd.Series(prof.values.to_numpy()[prof.codes], index=series.index, dtype=object))
+        _TEXT_OF[id(prof)] = out
+    out = out[1]
+    if id(out) not in _TEXTS:
+        if len(_TEXTS) >= 16:
+            _TEXTS.pop(next(iter(_TEXTS)))
+        _TEXTS[id(out)] = (out, prof)
     return out
+
+
+def forget_texts() -> None:
+    """Drop the text Series kept for reuse (the runner calls this between datasets to bound memory)."""
+    _TEXT_OF.clear()
+
+
+_TEXT_OF: dict = {}      # id(profile) -> (profile, its text Series): one per column while a dataset is checked
 
 
 def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
@@ -394,12 +409,13 @@ def seq_var(dataset: Dataset) -> str | None:
     return "ASEQ" if "ASEQ" in dataset.frame.columns else None
 
 
-def record_keys(dataset: Dataset, index) -> dict:
-    """USUBJID, --SEQ and 1-based row of the records at ``index`` (for Findings)."""
+def record_keys(dataset: Dataset, index, pos=None) -> dict:
+    """USUBJID, --SEQ and 1-based row of the records at ``index`` (for Findings); ``pos``: their
+    positions when the caller knows them."""
     frame = dataset.frame
     sv = seq_var(dataset)
-    rows = pd.Index(index)
-    pos = frame.index.get_indexer(rows)
+    if pos is None:
+        pos = frame.index.get_indexer(pd.Index(index))
     out = {"row": [int(p) + 1 for p in pos]}
     out["usubjid"] = (frame["USUBJID"].iloc[pos].astype(str).tolist() if "USUBJID" in frame else [None] * len(pos))
     if sv:
@@ -420,19 +436,35 @@ def _seq_text(value):
 def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=None, message=None):
     """One Finding per flagged record, with its keys and offending value."""
     frame = dataset.frame
+    where = frame.index
+    pos = None
     if isinstance(mask_or_index, pd.Series) and mask_or_index.dtype == bool:
-        index = frame.index[mask_or_index.reindex(frame.index, fill_value=False).to_numpy()]
+        if mask_or_index.index is where:   # aligned (the usual case): no reindexing, and most masks are empty
+            flags = mask_or_index.to_numpy()
+            if not flags.any():
+                return []
+            index = where[flags]
+            if where.is_unique:            # positions are the mask's (get_indexer would find the same)
+                pos = np.flatnonzero(flags)
+        else:
+            index = where[mask_or_index.reindex(where, fill_value=False).to_numpy()]
     else:
         index = pd.Index(mask_or_index)
     if len(index) == 0:
         return []
     if callable(values):                   # built only when there is something to report
         values = values()
-    keys = record_keys(dataset, index)
-    if values is None and variable is not None and variable in frame:
-        values = frame.loc[index, variable]
-    vals = [None] * len(index) if values is None else [_text(v) for v in pd.Series(values).reindex(index).tolist()] \
-        if isinstance(values, pd.Series) else [_text(v) for v in values]
+    keys = record_keys(dataset, index, pos)
+    if pos is not None and values is None and variable is not None and variable in frame:
+        vals = [_text(v) for v in frame[variable].iloc[pos].tolist()]
+    elif pos is not None and isinstance(values, pd.Series) and values.index is where:
+        vals = [_text(v) for v in values.iloc[pos].tolist()]
+    else:
+        if values is None and variable is not None and variable in frame:
+            values = frame.loc[index, variable]
+        vals = [None] * len(index) if values is None else \
+            [_text(v) for v in pd.Series(values).reindex(index).tolist()] \
+            if isinstance(values, pd.Series) else [_text(v) for v in values]
     return [rule.finding(dataset.name, variable=variable, usubjid=u, seq=s, row=r, value=v, message=message)
             for u, s, r, v in zip(keys["usubjid"], keys["seq"], keys["row"], vals)]
 
