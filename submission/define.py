@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -552,6 +553,7 @@ def _arm(mdv, displays, where: Mapping, names: Mapping[str, set]):
             _arm_el(code, "Code", text=display.code)
 
 
+@lru_cache(maxsize=1)
 def _tool_version() -> str | None:
     try:
         from importlib.metadata import version

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -106,12 +107,22 @@ def numeric_shape_of(nums: np.ndarray) -> tuple[bool, int, int]:
     if len(nums) == 0:
         return True, 1, 0
     whole = bool((nums == np.round(nums)).all())
-    if whole:
-        return True, max(len(str(int(v))) for v in np.abs(nums).tolist()), 0
-    shapes = [_decimal_shape(v) for v in np.unique(nums).tolist()]   # loop over distinct values only
-    decimals = max(d for _, d in shapes)
-    integer_digits = max(i for i, _ in shapes)
+    if whole:       # digits of int(|v|) never fall as |v| grows: the largest has the most
+        return True, len(str(int(np.abs(nums).max()))), 0
+    values = np.unique(nums).tolist()                   # distinct values only
+    joined = "\n".join(map(format, values, repeat(".15g")))   # as _decimal_shape reads them
+    if "e" in joined or "n" in joined:                  # an exponent form: read value by value
+        shapes = [_decimal_shape(v) for v in values]
+        decimals = max(d for _, d in shapes)
+        integer_digits = max(i for i, _ in shapes)
+    else:                                               # "-12.345" lines: digits around the point
+        decimals = max(map(len, _FRACTION.findall(joined)), default=0)
+        integer_digits = max(map(len, _WHOLE.findall(joined)))
     return False, integer_digits + decimals, decimals
+
+
+_FRACTION = re.compile(r"\.(\d*)")
+_WHOLE = re.compile(r"^-?(\d*)", re.MULTILINE)
 
 
 def is_numeric_date_format(fmt: str | None) -> bool:

@@ -37,8 +37,7 @@ class Distinct:
 
     @cached_property
     def texts(self) -> tuple[str, ...]:
-        texts = self._column.texts
-        return tuple(texts[i] for i in self._present.tolist())
+        return tuple(self._column.text_array[self._present])
 
     @cached_property
     def numbers(self) -> np.ndarray:
@@ -56,6 +55,23 @@ class Distinct:
         """Bytes of the longest present text (UTF-8); 0 when there is none."""
         lengths = self._column.lengths[self._present]
         return int(lengths.max()) if len(lengths) else 0
+
+
+class _WholeText:
+    """Readings of a whole Arrow text column: the longest value from one kernel over the rows; the
+    rest from the factorised column (`whole`), built only when asked (ISO 8601 and numeric columns)."""
+
+    def __init__(self, arr, whole):
+        self._arr, self._whole = arr, whole
+
+    @cached_property
+    def longest(self) -> int:
+        if len(self._arr) == 0:
+            return 0
+        return int(pc.max(pc.binary_length(self._arr)).as_py() or 0)     # "" is 0 bytes, nulls skipped
+
+    def __getattr__(self, name):                 # texts, numbers, text_numeric
+        return getattr(self._whole(), name)
 
 
 class Column:
@@ -103,6 +119,13 @@ class Column:
         text = present_text(self.uniques)
         for pos, value in zip(text.index.tolist(), text.astype(str).tolist()):
             out[pos] = value
+        return out
+
+    @cached_property
+    def text_array(self) -> np.ndarray:
+        """``texts`` as an object array (indexed by many positions at once)."""
+        out = np.empty(len(self.texts), dtype=object)
+        out[:] = self.texts
         return out
 
     @cached_property
@@ -158,6 +181,7 @@ class ColumnFacts:
         self.frame = frame
         self._columns: dict[str, Column] = {}
         self._whole: dict[str, Distinct] = {}
+        self._combinations: dict[tuple, np.ndarray] = {}
 
     def __contains__(self, name: str) -> bool:
         return name in self.frame.columns
@@ -172,12 +196,20 @@ class ColumnFacts:
         if name not in self.frame.columns:
             return Column(pd.Series([], dtype=float)).whole()
         if name not in self._whole:
-            self._whole[name] = self.column(name).whole()
+            arr = arrow_strings(self.frame[name]) if name not in self._columns else None
+            self._whole[name] = (self.column(name).whole() if arr is None
+                                 else _WholeText(arr, lambda: self.column(name).whole()))
         return self._whole[name]
 
     def combinations(self, names, present: str | None = None) -> np.ndarray:
         """The distinct code tuples (rows) of columns `names` over the rows where column `present`
         has a present text (None: every row); shape (k, len(names)), -1 for a missing value."""
+        key = (tuple(names), present)
+        if key not in self._combinations:
+            self._combinations[key] = self._combine(list(names), present)
+        return self._combinations[key]
+
+    def _combine(self, names: list[str], present: str | None) -> np.ndarray:
         codes = [self.column(n).codes for n in names]
         if present is not None:
             col = self.column(present)

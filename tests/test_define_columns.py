@@ -59,3 +59,10 @@ def test_slice_labels_take_the_first_decode_in_sorted_order():
     frame = pd.DataFrame({"LBTESTCD": pd.Series(["ALT", "ALT", "AST", "AST"], dtype="str"),
                           "LBTEST": pd.Series(["Alanine", "ALT test", None, "Aspartate"], dtype="str")})
     assert slice_labels(frame, "LBTESTCD") == {"ALT": "ALT test", "AST": "Aspartate"}
+
+
+def test_numeric_shape_of_counts_digits_around_the_point_and_exponent_forms():
+    from trialforge.submission.define_attrs import numeric_shape_of
+    assert numeric_shape_of(np.array([-1234.5, 0.125, 0.125])) == (False, 7, 3)   # 4 whole + 3 decimals
+    assert numeric_shape_of(np.array([1e-05, 2.5])) == (False, 6, 5)               # 1e-05 is 0.00001
+    assert numeric_shape_of(np.array([-120.0, 7.0])) == (True, 3, 0)
