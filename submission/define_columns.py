@@ -217,10 +217,12 @@ class ColumnFacts:
             codes = [c[keep] for c in codes]
         if not codes or len(codes[0]) == 0:
             return np.zeros((0, len(names)), dtype=np.int64)
-        key = None
-        for c in codes:
+        key = codes[0].astype(np.int64) + 1                     # missing (-1) -> 0
+        for i, c in enumerate(codes[1:], start=2):
             c = c.astype(np.int64) + 1
-            key = c if key is None else pd.factorize(key * (int(c.max()) + 1) + c)[0].astype(np.int64)
+            key = key * (int(c.max()) + 1) + c                   # < (rows + 1) ** 2: fits int64
+            if i < len(codes):                                   # keep it small for the next column
+                key = pd.factorize(key)[0].astype(np.int64)
         combo = pd.factorize(key)[0]
         row = np.empty(int(combo.max()) + 1, dtype=np.int64)
         row[combo] = np.arange(len(combo))       # any record of a combination: they hold the same codes
