@@ -13,7 +13,9 @@ from pathlib import Path
 import polars as pl
 import rtflite as rtf
 
+from . import rtf_table
 from .result import Row, TableResult
+from .rtf_metrics import string_width_in
 
 INDENT_TWIPS = 200
 STUB_WIDTH = 3.2
@@ -61,10 +63,9 @@ TITLE_PT = 12 * 1.2 + 6.5
 CELL_PAD_IN = 0.16                               # gap + cell margins
 
 
-@functools.lru_cache(maxsize=20000)
+@functools.lru_cache(maxsize=1 << 18)
 def _word_in(word: str, size: float) -> float:
-    from rtflite.strwidth import get_string_width
-    return 1.06 * get_string_width(word.replace(NBSP, " "), font=1, font_size=size)   # 6% margin for renderers
+    return 1.06 * string_width_in(word.replace(NBSP, " "), font=1, size=size)   # 6% margin for renderers
 
 
 def _lines(text: str, width_in: float, size: float = 9) -> int:
@@ -212,9 +213,13 @@ def _text_in(text: str, size: float = 9) -> float:
 def _running(page: dict, population: str, program: str):
     """Running header (replaced by ``header_rtf`` after encoding) and footer of every page."""
     head = rtf.RTFPageHeader(text=["running header"], text_convert=[False])    # placeholder for header_rtf
-    foot = rtf.RTFPageFooter(text=[f"Program: {program}    Data source: {page.get('source', 'ADaM')}"],
+    foot = rtf.RTFPageFooter(text=[_footer_text(page, program)],
                              text_justification=["l"], text_font_size=[8], text_convert=[False])
     return head, foot
+
+
+def _footer_text(page: dict, program: str) -> str:
+    return f"Program: {program}    Data source: {page.get('source', 'ADaM')}"
 
 
 def header_rtf(page: dict, population: str) -> str:
@@ -258,14 +263,42 @@ def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
     """RTF text: pages cut by `paginate`, each with running header/footer, titles, the full column
     header and its own rows' indent and bold; footnotes on the last page; decimal-aligned counts.
 
-    Everything that depends on the whole table (aligned cells, column kinds, padding) is computed once
-    here, not per page: a listing of thousands of rows has hundreds of pages."""
+    Everything that depends on the whole table (aligned cells, column kinds, padding, the RTF row
+    templates) is computed once here, not per page: a listing of thousands of rows has hundreds of
+    pages. The RTF is written by `rtf_table` (rtflite's bytes without its per-cell objects); a table
+    without body rows or columns goes through rtflite itself."""
     page = page or {}
     widths = _widths(res)
     foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in res.footnotes) + 6
     pages = paginate(res, widths, foot_pt)
-    head, foot = _running(page, res.population, page.get("program") or "trialforge tables")
     table = _TableFormat(res, widths)
+    if not res.rows or not res.ncols:
+        return _table_rtf_rtflite(res, page, table, pages)
+    program = page.get("program") or "trialforge tables"
+    writer = rtf_table.TableRtf(_titles(res), [(text, w) for text, w, _ in table.headers], widths,
+                                table.justify, TABLE_W)
+    texts = []
+    for k, rows in enumerate(page_rows(res, pages)):
+        body = [writer.row_cells([r.label] + table.row_cells(r), [INDENT_TWIPS * r.indent] + table.pad, r.header)
+                for r in rows]
+        last = k == len(pages) - 1
+        texts.append(writer.page(body, writer.footnote(res.footnotes) if last else "", first_page=k == 0))
+    pre = rtf_table.preamble(header_rtf(page, res.population), _footer_text(page, program),
+                             PAGE_W, PAGE_H, MARGIN)
+    return _ascii_rtf(rtf_table.document(pre, texts))
+
+
+def table_to_rtf_rtflite(res: TableResult, page: dict | None = None) -> str:
+    """`table_to_rtf` with every page encoded by rtflite (one RTFDocument per page, then joined):
+    the reference the direct writer is tested against."""
+    page = page or {}
+    widths = _widths(res)
+    foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in res.footnotes) + 6
+    return _table_rtf_rtflite(res, page, _TableFormat(res, widths), paginate(res, widths, foot_pt))
+
+
+def _table_rtf_rtflite(res: TableResult, page: dict, table: "_TableFormat", pages: list[list[int]]) -> str:
+    head, foot = _running(page, res.population, page.get("program") or "trialforge tables")
     docs = []
     for k, rows in enumerate(page_rows(res, pages)):
         last = k == len(pages) - 1
