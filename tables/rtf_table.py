@@ -15,16 +15,20 @@ What rtflite does for one page (``RTFDocument(...).rtf_encode()``), which this r
   bottom-aligned, no hyphenation; body rows: top-aligned, the page's first row with a single top
   border, the last with a double bottom border unless a footnote row follows (which then takes it);
 - text is not LaTeX-converted (``text_convert=False``); characters above Latin-1, and ±, become
-  ``\\uc1\\uN*`` (N negative from 32768), the rest stays for ``render._ascii_rtf``.
+  ``\\uc1\\uN*`` (N negative from 32768); ``render._ascii_rtf`` then escaped the other non-ASCII
+  characters and added ``\\trkeep`` to every row: ``text`` and ``ROW_START`` give that result directly.
 
 ``tests/test_tables_rtf_writer.py`` compares this writer's pages with rtflite's for hand-made tables.
 """
 from __future__ import annotations
 
+import functools
+
 TWIPS_PER_INCH = 1440
 BORDER = {"": "", "single": "\\brdrs", "double": "\\brdrdb"}
 JUSTIFY = {"l": "\\ql", "c": "\\qc", "r": "\\qr"}
-ROW_START = "\\trowd\\trgaph108\\trleft0\\trqc"        # cell height 0.15 in: gap = 216 / 2 twips
+# cell height 0.15 in: gap = 216 / 2 twips; \trkeep: render._ascii_rtf adds it to every row
+ROW_START = "\\trowd\\trkeep\\trgaph108\\trleft0\\trqc"
 ROW_END = "\\intbl\\row\\pard"
 BOLD = "\\b"
 
@@ -57,22 +61,27 @@ def cell_edges(rel_widths: list[float], total_in: float) -> list[int]:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def text(value) -> str:
-    """Cell/paragraph text as rtflite writes it with conversion off: characters beyond Latin-1 (and
-    ±) as ``\\uc1\\uN*``; the other Latin-1 characters stay (the caller's ASCII pass escapes them)."""
+    """Cell/paragraph text as it ends in the file: rtflite (conversion off) writes characters beyond
+    Latin-1, and ±, as ``\\uc1\\uN*`` (N negative from 32768); ``render._ascii_rtf`` then escapes the
+    other Latin-1 characters (N = code point) and adds ``\\trkeep`` after any ``\\trowd``."""
     s = "" if value is None else str(value)
+    if "\\trowd" in s:
+        s = s.replace("\\trowd", "\\trowd\\trkeep")
     if s.isascii():
         return s
     out = []
     for ch in s:
         o = ord(ch)
-        if o <= 255 and o != 177:
+        if o < 128:
             out.append(ch)
         else:
             out.append(f"\\uc1\\u{o - (0 if o < 32768 else 65536)}*")
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
 def paragraph_format(hyphenate: bool, before: int, after: int, left: int, justify: str) -> str:
     """``\\hyphpar``, spacing, indents (first 0, left, right 0) and justification, in rtflite's order."""
     return (("\\hyphpar" if hyphenate else "\\hyphpar0") + f"\\sb{before}\\sa{after}"

@@ -18,7 +18,7 @@ def _table(nrows_per_group: int = 3, footnotes=None) -> TableResult:
     rows = []
     for g in range(4):
         rows.append(Row(f"Group {g} ≥ 3 µg \"quoted\" {{braced}} back\\slash", ["", "", "", ""], 0, True))
-        rows.append(Row("Sub-heading ±", ["", "", "", ""], 1, True))
+        rows.append(Row("Sub-heading ± \\trowd literal", ["", "", "", ""], 1, True))
         for i in range(nrows_per_group):
             n = (i * 7 + g) % 23
             rows.append(Row(f"Term {g}.{i} – naïve ‘x’ \uff01", [
