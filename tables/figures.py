@@ -318,7 +318,7 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
         ax.grid(alpha=0.25, which="major")
         ax.legend(frameon=False, fontsize=8, loc="upper right")
     axes[0][0].set_ylabel(f"Mean (+SD) concentration ({unit})" if unit else "Mean (+SD) concentration")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig, summ.rename(columns={"_PANEL": "panel", GROUP: "group", p.time_var: "time"})
 
 
@@ -388,13 +388,21 @@ def draw_strip(p: StripPlot, ctx: Context):
     ax.set_ylabel(p.ylabel or p.value_var)
     ax.set_xlabel(p.xlabel)
     ax.grid(axis="y", alpha=0.25)
-    fig.tight_layout()
+    tight_layout(fig)
     data = data.assign(group=data["group"].map(lambda g: names.get(g, str(g))))
     return fig, data.sort_values([KEY], kind="mergesort").reset_index(drop=True)
 
 
 DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot: draw_strip, Waterfall: draw_waterfall, Swimmer: draw_swimmer, Spider: draw_spider,
         MeanConcentration: draw_mean_concentration}
+
+
+def tight_layout(fig) -> None:
+    """Fit the margins once, then leave the figure without a layout engine: `Figure.tight_layout`
+    leaves a placeholder engine behind, which makes every `savefig` run one more full (unrendered)
+    draw before the real one; the margins are already fixed, so that draw only costs time."""
+    fig.tight_layout()
+    fig.set_layout_engine(None)
 
 
 class SharedLayout:
@@ -409,7 +417,7 @@ class SharedLayout:
         if got is not None:
             fig.subplots_adjust(**got)
             return
-        fig.tight_layout()
+        tight_layout(fig)
         sp = fig.subplotpars
         self.pars[shape] = {k: getattr(sp, k) for k in ("left", "right", "top", "bottom", "wspace", "hspace")}
 
