@@ -31,7 +31,7 @@ def _adam(n: int | None, cache: Path):
     return folder, adam_of(folder, cache, "example" if n is None else f"cd70-{n}")
 
 
-def measure(n: int | None, cache: Path, repeat: int, profile: str | None):
+def measure(n: int | None, cache: Path, repeat: int, profile: str | None, only=None):
     """(total CPU s, {label: CPU s}, digest) of computing every table of the study, best of `repeat`."""
     import yaml
 
@@ -48,7 +48,7 @@ def measure(n: int | None, cache: Path, repeat: int, profile: str | None):
     spec_file = Path(study.specs_dir) / "adam.yaml"
     config = yaml.safe_load(spec_file.read_text(encoding="utf-8")) if spec_file.is_file() else None
     adam = {k.upper(): v for k, v in adam.items()}
-    specs = [s for s in select_outputs(cat, None) if isinstance(s, TableSpec)
+    specs = [s for s in select_outputs(cat, only) if isinstance(s, TableSpec)
              and all(d.upper() in adam for d in s.requires)]
     best = None
     for _ in range(repeat):
@@ -96,19 +96,22 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", help="cProfile of the last size")
     ap.add_argument("--baseline", help="a package checkout to time first, in a child process")
     ap.add_argument("--label", default="this")
+    ap.add_argument("--only", nargs="*", help="output ids or prefixes (as `trialforge tables --only`)")
     args = ap.parse_args(argv)
     if args.baseline:
         child = [sys.executable, __file__, "--cache", args.cache, "--top", str(args.top), "--repeat",
                  str(args.repeat), "--label", "baseline", "--digest"]
         if args.subjects:
             child += ["--subjects", *map(str, args.subjects)]
+        if args.only:
+            child += ["--only", *args.only]
         subprocess.run(child, check=True, env={**os.environ, "PYTHONPATH": args.baseline})
         args.digest = True
     import trialforge.tables.build  # noqa: F401 (import cost is not the computation's)
     sizes = args.subjects or [None]
     for k, n in enumerate(sizes):
         total, seconds, digest = measure(n, Path(args.cache), args.repeat,
-                                         args.profile if k == len(sizes) - 1 else None)
+                                         args.profile if k == len(sizes) - 1 else None, args.only)
         name = "example" if n is None else f"cd70-{n}"
         print(f"{args.label:<9} {name:<12} compute cpu {total:7.2f} s  {len(seconds)} tables"
               + (f"  digest {digest[:16]}" if args.digest else ""))

@@ -336,29 +336,36 @@ class Context:
             return frame[frame[KEY].isin(self.adsl[KEY])]
         return frame.iloc[got[0]]
 
-    def data(self, name: str, where: str | None = None, *more: str | None) -> pd.DataFrame:
+    def data(self, name: str, where: str | None = None, *more: str | None, columns=None) -> pd.DataFrame:
         """Records of population subjects meeting `where` (and every filter in `more`), with the column
-        key attached.
+        key attached; `columns`: only these of the dataset's variables (those it has), plus the key.
 
         The column key always comes from ADSL, never from treatment copies in the BDS/OCCDS."""
         if name.upper() == "ADSL":
+            if not where and not any(more):
+                return self.adsl
             keep = self.adsl_mask(where)
             for w in more:
                 keep = keep & self.adsl_mask(w)
-            return self.adsl if keep.all() and not where else self.adsl[keep]
+            return self.adsl[keep]
         frame = self.dataset(name)
         need(frame, [KEY], output=self.output, dataset=name)
         got = self.record_rows(name, where, *more)
+        if columns is not None:
+            wanted = {KEY, *columns}
+            cols = [j for j, c in enumerate(frame.columns) if c in wanted]
         if got is None:
             for w in (where, *more):
                 frame = query(frame, w, output=self.output, dataset=name)
             frame = frame[frame[KEY].isin(self.adsl[KEY])]
+            if columns is not None:
+                frame = frame.iloc[:, cols]
             if COL in self.adsl:
                 frame = frame.drop(columns=[COL], errors="ignore").merge(
                     self.adsl[[KEY, COL]], on=KEY, how="left", validate="many_to_one")
             return frame
         kept, rows = got
-        frame = frame.iloc[kept]
+        frame = frame.iloc[kept] if columns is None else frame.iloc[kept, cols]
         if COL in self.adsl:
             frame = frame.drop(columns=[COL], errors="ignore")
             frame = frame.assign(**{COL: self.adsl[COL].take(rows).set_axis(frame.index)})
@@ -444,8 +451,8 @@ def _counts(ctx: Context, ids) -> list[int]:
     return [int(c.ids.isin(ids).sum()) for c in ctx.cols]
 
 
-def _split_frames(ctx: Context, dataset: str, where: str | None, splits) -> list[pd.DataFrame]:
-    return [ctx.data(dataset, where, s.where) for s in (splits or (Split(""),))]
+def _split_frames(ctx: Context, dataset: str, where: str | None, splits, columns=None) -> list[pd.DataFrame]:
+    return [ctx.data(dataset, where, s.where, columns=columns) for s in (splits or (Split(""),))]
 
 
 def _split_counts(ctx: Context, dataset: str, where: str | None, splits) -> list[list[int]]:
@@ -647,12 +654,13 @@ def _ne(x) -> str:
 
 
 def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
-    frames = _split_frames(ctx, b.dataset, b.where, splits)
+    used = [v for v in (b.soc, b.term, b.worst_var) if v]
+    frames = _split_frames(ctx, b.dataset, b.where, splits, columns=used)
     need(frames[0], [b.term] + ([b.soc] if b.soc else []), output=ctx.output, dataset=b.dataset)
     member = _membership(ctx)
 
     if b.worst_var:                        # splits act on each subject's worst value per row, not on records
-        base_all = ctx.data(b.dataset, b.where)
+        base_all = ctx.data(b.dataset, b.where, columns=used)
         need(base_all, [b.worst_var], output=ctx.output, dataset=b.dataset)
 
         def counts(level: list[str]) -> list[pd.DataFrame]:

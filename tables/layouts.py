@@ -5,6 +5,7 @@ import pandas as pd
 
 from . import fmt, labels
 from .engine import KEY, Context, need, query
+from .tabledata import referenced_columns
 from ..errors import SpecError
 from .escalation import decide, mtd
 from .result import Row, TableResult
@@ -65,8 +66,8 @@ PARAM_STAT_LABELS = {"n": "n", "gmean": "Geo. mean", "gcv": "Geo. CV%", "mean": 
                      "median": "Median", "min": "Min", "max": "Max"}
 
 
-def _param_stat(values: pd.Series, stat: str, p) -> str:
-    d, g = describe(values), geometric(values)
+def _param_stat(values: pd.Series, stat: str, p, described=None) -> str:
+    d, g = described or (describe(values), geometric(values))
 
     def f(x):
         return fmt.sig(x, p.sig) if p.sig else fmt.num(x, p.decimals)
@@ -93,8 +94,9 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
     rows: list[Row] = []
     short = False
     adsl = adsl[adsl[lay.group_var].notna()]
+    by_param = _by_value(recs, lay.param_var)
     for p in params:
-        prec = recs[recs[lay.param_var] == p.paramcd]
+        prec = by_param(p.paramcd)
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with {lay.param_var} = "
                             f"{p.paramcd}", file=lay.dataset, column=lay.param_var, value=p.paramcd)
@@ -105,7 +107,8 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
         for grp in groups:
             ids = adsl.loc[adsl[lay.group_var] == grp, KEY]
             vals = pd.to_numeric(prec.loc[prec[KEY].isin(ids), lay.value_var], errors="coerce")
-            cells = [_param_stat(vals, s, p) if s in p.stats else "" for s in stats]
+            described = (describe(vals), geometric(vals))
+            cells = [_param_stat(vals, s, p, described) if s in p.stats else "" for s in stats]
             short |= int(vals.notna().sum()) < len(ids)
             rows.append(Row(f"{names[grp]} (N={len(ids)})", cells, 1))
     header = [[(PARAM_STAT_LABELS[s], 1) for s in stats]]
@@ -115,6 +118,17 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
                     "parameter could not be calculated for a subject (e.g. no sample covering the interval).")
     return TableResult(spec.id, spec.title, spec.population.label, header, lay.stub_header,
                        rows, foot, spec.kind)
+
+
+def _by_value(recs: pd.DataFrame, var: str):
+    """`lookup(v)` = the records whose `var` equals v (as `recs[recs[var] == v]`), grouped in one pass."""
+    at = recs.groupby(var, sort=False).indices if len(recs) else {}
+    none = recs.iloc[:0]
+
+    def lookup(v):
+        pos = at.get(v)
+        return none if pos is None else recs.iloc[pos]
+    return lookup
 
 
 def all_params(recs: pd.DataFrame, param_var: str, template: ParamStats) -> tuple[ParamStats, ...]:
@@ -148,16 +162,21 @@ def compute_shift_table(spec, adam: dict) -> TableResult:
     """Baseline category x worst post-baseline category per parameter, n (%) of subjects assessed."""
     lay: ShiftTable = spec.layout
     ctx = Context(spec.id, adam, spec.population, None)
-    recs = ctx.data(lay.dataset)
+    frame = ctx.dataset(lay.dataset)        # only the variables the table reads (a lab dataset is long)
+    post_cols = referenced_columns(frame, lay.post_where) if lay.post_where else []
+    used = ["PARAMCD", "PARAM", "PARAMN", getattr(lay, "param_var", "PARAMCD"), lay.baseline_var, lay.value_var,
+            *(frame.columns if post_cols is None else post_cols)]
+    recs = ctx.data(lay.dataset, columns=used)
     need(recs, [lay.param_var if hasattr(lay, "param_var") else "PARAMCD", lay.baseline_var, lay.value_var],
          output=spec.id, dataset=lay.dataset)
     levels = dict(lay.levels or {"LOW": "Low", "NORMAL": "Normal", "HIGH": "High"})
     target = "LOW" if lay.direction == "low" else "HIGH"
     post_levels = [(k, v) for k, v in levels.items() if k in ("NORMAL", target)] or list(levels.items())
     rows: list[Row] = []
+    by_param = _by_value(recs, "PARAMCD")
     for p in lay.params or all_params(recs[recs[lay.baseline_var].astype(str).str.strip() != ""], "PARAMCD",
                                       ParamStats("", "")):
-        prec = recs[recs["PARAMCD"] == p.paramcd]
+        prec = by_param(p.paramcd)
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
                             file=lay.dataset, column="PARAMCD", value=p.paramcd)
@@ -190,8 +209,9 @@ def compute_parameter_by_visit(spec, adam: dict) -> TableResult:
     recs = ctx.data(lay.dataset, lay.where)
     need(recs, ["PARAMCD", lay.visit_var, lay.visit_order, lay.value_var], output=spec.id, dataset=lay.dataset)
     rows: list[Row] = []
+    by_param = _by_value(recs, "PARAMCD")
     for p in lay.params or all_params(recs, "PARAMCD", ParamStats("", "")):
-        prec = recs[recs["PARAMCD"] == p.paramcd]
+        prec = by_param(p.paramcd)
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
                             file=lay.dataset, column="PARAMCD", value=p.paramcd)

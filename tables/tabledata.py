@@ -35,10 +35,24 @@ def referenced_columns(frame: pd.DataFrame, where: str) -> list | None:
 
 
 def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """String columns (pandas `str`, NaN for missing) as object columns holding the same Python str / NaN."""
-    conv = {c: object for c, t in frame.dtypes.items()
-            if isinstance(t, pd.StringDtype) and t.na_value is np.nan}
-    return frame.astype(conv) if conv else frame
+    """String columns (pandas `str`, NaN for missing) as object columns holding the same Python str / NaN.
+
+    Each distinct string becomes one Python object (factorised: a lab dataset has few distinct texts
+    in many rows), and the frame is built in one go so its object columns form one block."""
+    conv = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype) and t.na_value is np.nan]
+    if not conv or not frame.columns.is_unique:
+        return frame
+    cols = {}
+    for c in frame.columns:
+        s = frame[c]
+        if c in conv:
+            codes, uniques = pd.factorize(s)
+            values = np.append(np.asarray(uniques, dtype=object), np.nan)[codes]   # code -1 -> NaN
+            s = pd.Series(values, index=frame.index, dtype=object, name=c)
+        cols[c] = s
+    out = pd.DataFrame(cols, index=frame.index)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def restore_strings(frame: pd.DataFrame) -> pd.DataFrame:
