@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import fmt, labels
-from .engine import KEY, Context, need, query
+from .engine import KEY, Context, need, query, query_mask
 from .tabledata import referenced_columns
 from ..errors import SpecError
 from .escalation import decide, mtd
@@ -148,14 +148,19 @@ def _total_header(spec, ctx) -> str:
     return f"All subjects (N={len(ctx.adsl)})"
 
 
-def _worst_category(post: pd.DataFrame, var: str, target: str) -> pd.Series:
-    """Per subject: `target` if any value is `target`, else NORMAL if any is, else the first value
-    (one grouped pass, not a Python function per subject)."""
-    by = post[KEY]
-    first = post.groupby(KEY)[var].first()
-    has_normal = (post[var] == "NORMAL").groupby(by).any()
-    has_target = (post[var] == target).groupby(by).any()
+def _worst_category(post: pd.DataFrame, var: str, target: str, by=(KEY,)) -> pd.Series:
+    """Per subject (per `by` group): `target` if any value is `target`, else NORMAL if any is, else the
+    first value (one grouped pass, not a Python function per subject)."""
+    keys = [post[c] for c in by]
+    first = post.groupby(list(by))[var].first()
+    has_normal = (post[var] == "NORMAL").groupby(keys).any()
+    has_target = (post[var] == target).groupby(keys).any()
     return first.where(~has_normal, "NORMAL").where(~has_target, target)
+
+
+def _per_param(values: pd.Series) -> dict:
+    """A (PARAMCD, USUBJID)-indexed Series as {PARAMCD: Series indexed by USUBJID}."""
+    return {k: g.droplevel(0) for k, g in values.groupby(level=0, sort=False)} if len(values) else {}
 
 
 def compute_shift_table(spec, adam: dict) -> TableResult:
@@ -174,17 +179,20 @@ def compute_shift_table(spec, adam: dict) -> TableResult:
     post_levels = [(k, v) for k, v in levels.items() if k in ("NORMAL", target)] or list(levels.items())
     rows: list[Row] = []
     by_param = _by_value(recs, "PARAMCD")
-    for p in lay.params or all_params(recs[recs[lay.baseline_var].astype(str).str.strip() != ""], "PARAMCD",
-                                      ParamStats("", "")):
+    # every parameter in one grouped pass: baseline category and worst post-baseline category per subject
+    filled = (recs[lay.baseline_var].astype(str).str.strip() != "").to_numpy()
+    has_base = filled & recs[lay.baseline_var].notna().to_numpy()
+    base_all = _per_param(recs[has_base].groupby(["PARAMCD", KEY])[lay.baseline_var].first())
+    post_ok = query_mask(recs, lay.post_where, output=spec.id, dataset=lay.dataset) & \
+        recs[lay.value_var].astype(str).str.strip().isin(levels).to_numpy()
+    worst_all = _per_param(_worst_category(recs[post_ok], lay.value_var, target, by=("PARAMCD", KEY)))
+    empty = pd.Series([], dtype=object)
+    for p in lay.params or all_params(recs[filled], "PARAMCD", ParamStats("", "")):
         prec = by_param(p.paramcd)
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
                             file=lay.dataset, column="PARAMCD", value=p.paramcd)
-        base = prec.dropna(subset=[lay.baseline_var])
-        base = base[base[lay.baseline_var].astype(str).str.strip() != ""].groupby(KEY)[lay.baseline_var].first()
-        post = query(prec, lay.post_where, output=spec.id, dataset=lay.dataset)
-        post = post[post[lay.value_var].astype(str).str.strip().isin(levels)]
-        worst = _worst_category(post, lay.value_var, target)
+        base, worst = base_all.get(p.paramcd, empty), worst_all.get(p.paramcd, empty)
         both = pd.DataFrame({"b": base, "w": worst}).dropna()
         n = len(both)
         rows.append(Row(f"{p.label} (n={n})", [""] * (len(post_levels) + 1), header=True))
