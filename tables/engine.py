@@ -17,6 +17,7 @@ from .result import Row, TableResult
 from .spec import (AEHierarchy, Association, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
                    Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
 from .stats import clopper_pearson, describe
+from .filters import simple_mask
 from .tabledata import TableData, frame_of, referenced_columns, restore_strings
 
 COL = "_COL"
@@ -45,7 +46,11 @@ class MissingVariable(SpecError):
 def _query_positions(frame: pd.DataFrame, where: str, *, output: str, dataset: str) -> np.ndarray:
     """Row positions of `frame` meeting a declared filter; a filter naming an unknown variable is a spec
     error, not a traceback. Only the columns the filter names are handed to pandas (its python engine
-    builds a Series per column of the frame it is given)."""
+    builds a Series per column of the frame it is given); filters of the simple forms skip pandas'
+    expression machinery (`filters.simple_mask`, same operations)."""
+    mask = simple_mask(frame, where)
+    if mask is not None:
+        return np.flatnonzero(mask)
     cols = referenced_columns(frame, where)
     narrow = restore_strings(frame if cols is None else frame[cols]).reset_index(drop=True)
     try:
@@ -665,12 +670,12 @@ def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
 
         def counts(level: list[str]) -> list[pd.DataFrame]:
             worst = base_all.groupby(level + [KEY], as_index=False)[b.worst_var].max()
-            return [_group_counts(query(worst, s.where, output=ctx.output, dataset=b.dataset), level, member)
+            return [_group_counts(query(worst, s.where, output=ctx.output, dataset=b.dataset), level, member, ctx)
                     for s in (splits or (Split(""),))]
         return _hierarchy_rows(b, ctx, [base_all], counts, 0)
 
-    def counts(level: list[str]) -> list[pd.DataFrame]:
-        return [_group_counts(f, level, member) for f in frames]
+    def counts(level: list[str]) -> list[dict]:
+        return [_group_counts(f, level, member, ctx) for f in frames]
 
     return _hierarchy_rows(b, ctx, frames, counts, b.sort_split)
 
@@ -683,8 +688,48 @@ def _membership(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame({j: keys.isin(c.ids).astype(np.int64) for j, c in enumerate(ctx.cols)}, index=keys)
 
 
-def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame) -> pd.DataFrame:
-    """Subjects with >= 1 record per group of `level` (rows; one row "" when level is empty), per column."""
+def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame, ctx: Context | None = None) -> dict:
+    """Subjects with >= 1 record per group of `level`, per column: {group key (a value, a tuple of values
+    for several levels, "" when level is empty): counts per column}. Groups are codes and subjects are
+    ADSL rows (one numpy pass); without unique subject keys, a pandas grouping of the membership table."""
+    rows = ctx.adsl_rows(frame[KEY].to_numpy()) if ctx is not None else None
+    if rows is None:
+        table = _group_counts_frame(frame, level, member)
+        return dict(zip(table.index, table.to_numpy()))
+    ok = rows >= 0
+    code = np.zeros(len(frame), dtype=np.int64)
+    uniques = []
+    for v in level:                        # mixed-radix code over the levels; a missing level drops the record
+        c, u = pd.factorize(frame[v].to_numpy(dtype=object))
+        ok &= c >= 0
+        code = code * max(len(u), 1) + c
+        uniques.append(u)
+    if not level:
+        uniques_keys = {0: ""}
+    n_adsl = len(ctx.adsl)
+    pairs = np.unique(code[ok] * n_adsl + rows[ok])          # each (group, subject) once
+    groups, subjects = pairs // n_adsl, pairs % n_adsl
+    members = ctx._member[:, subjects].T.astype(np.int64)      # pairs x columns
+    out: dict = {}
+    present, first = np.unique(groups, return_index=True)
+    sums = np.add.reduceat(members, first, axis=0) if len(pairs) else np.zeros((0, len(ctx.cols)), np.int64)
+    for g, total in zip(present, sums):
+        if not level:
+            key = uniques_keys[int(g)]
+        else:
+            parts, rest = [], int(g)
+            for u in reversed(uniques):
+                parts.append(u[rest % max(len(u), 1)])
+                rest //= max(len(u), 1)
+            key = parts[0] if len(level) == 1 else tuple(reversed(parts))
+        out[key] = total
+    if not level and "" not in out:
+        out[""] = np.zeros(len(ctx.cols), dtype=np.int64)
+    return out
+
+
+def _group_counts_frame(frame: pd.DataFrame, level: list[str], member: pd.DataFrame) -> pd.DataFrame:
+    """The membership-table form of `_group_counts` (rows: groups; one row "" when level is empty)."""
     subjects = frame[level + [KEY]].dropna(subset=level).drop_duplicates()
     m = member.reindex(subjects[KEY].to_numpy()).fillna(0).astype(np.int64)
     if not level:
@@ -696,10 +741,11 @@ def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame) -
 def _hierarchy_rows(b: AEHierarchy, ctx, frames, counts, sort_split: int) -> list[Row]:
     ns = [c.n for c in ctx.cols]
 
-    def text(tables: list[pd.DataFrame], key) -> list[str]:
+    def text(tables: list[dict], key) -> list[str]:
         per_split = []
         for t in tables:
-            got = t.loc[key].to_numpy() if key in t.index else np.zeros(len(ns), dtype=np.int64)
+            got = t.get(key)
+            got = np.zeros(len(ns), dtype=np.int64) if got is None else got
             per_split.append([fmt.n_pct(int(x), n) for x, n in zip(got, ns)])
         return _interleave(per_split)
 

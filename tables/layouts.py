@@ -263,7 +263,7 @@ def compute_listing(spec, adam: dict) -> TableResult:
     cols = []
     for c in lay.columns:
         need(recs, labels.fields(c.value), output=spec.id, dataset=lay.dataset)
-        view = recs.copy()
+        view = recs[list(dict.fromkeys(labels.fields(c.value)))].copy()     # only what the cell shows
         for f in labels.fields(c.value):
             view[f] = _formatted(view[f], c.format)
         cols.append(labels.render_frame(c.value, view) if len(view) else pd.Series([], dtype=object))

@@ -51,6 +51,7 @@ def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
             s = pd.Series(values, index=frame.index, dtype=object, name=c)
         cols[c] = s
     out = pd.DataFrame(cols, index=frame.index)
+    out.columns = pd.Index(list(frame.columns), dtype=object)   # a str Index costs a pyarrow call per lookup
     out.attrs = dict(frame.attrs)
     return out
 
