@@ -147,3 +147,60 @@ def add_trial_summary(study: Path, records: str) -> Path:
         textwrap.dedent(records).strip("\n"), "    ") + "\n")
     write(study / "specs" / "ts.yaml", TS_SPEC)
     return study
+
+
+# ------------------------------------------------------------------ the bundled studies, built once
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+class ExampleBuild:
+    """One bundled study's SDTM and ADaM, built once per test session.
+
+    Several modules read the same example build; building it per module cost ~10 s each. Every access
+    hands out a deep copy of the datasets, so a test that changes a frame never leaks into another."""
+
+    def __init__(self, name: str):
+        from trialforge.pipeline import build_adam_stage
+        from trialforge.sdtm.engine import build_sdtm
+        from trialforge.specs.ct import load_ct
+        from trialforge.specs.study import load_study
+        self.study = load_study(EXAMPLES / name)
+        self.ct = load_ct(list(self.study.ct_files) or None)
+        self._sdtm = build_sdtm(self.study, ct=self.ct)
+        self._adam, self._extra = build_adam_stage(self.study, self._sdtm)
+
+    @staticmethod
+    def _copy(datasets: dict) -> dict:
+        import copy
+        return {k: copy.deepcopy(v) for k, v in datasets.items()}
+
+    def sdtm(self) -> dict:
+        return self._copy(self._sdtm)
+
+    def adam(self) -> dict:
+        return self._copy(self._adam)
+
+    def extra(self) -> dict:
+        return self._copy(self._extra)
+
+
+_EXAMPLE_BUILDS: dict[str, ExampleBuild] = {}
+
+
+@pytest.fixture(scope="session")
+def example_build():
+    """`example_build("cd70-cart")` -> ExampleBuild of that bundled study (built on first use)."""
+    def get(name: str = "cd70-cart") -> ExampleBuild:
+        if name not in _EXAMPLE_BUILDS:
+            _EXAMPLE_BUILDS[name] = ExampleBuild(name)
+        return _EXAMPLE_BUILDS[name]
+    return get
+
+
+@pytest.fixture(scope="session")
+def example_package(tmp_path_factory):
+    """The bundled example's submission package (`run --no-tables`), written once per session; read only."""
+    from trialforge.pipeline import run_study
+    folder = tmp_path_factory.mktemp("example_package") / "out"
+    run_study(None, out_dir=folder, tables=False)
+    return folder

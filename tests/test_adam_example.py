@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trialforge.pipeline import GATE, build_adam_stage
-from trialforge.sdtm.engine import build_sdtm
-from trialforge.specs.ct import load_ct
-from trialforge.specs.study import load_study
+from trialforge.pipeline import GATE
 from trialforge.validation.runner import validate_datasets
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
@@ -29,11 +26,9 @@ def sas(dtc) -> float:
 
 
 @pytest.fixture(scope="module")
-def built():
-    study = load_study(EXAMPLE)
-    ct = load_ct(list(study.ct_files) or None)
-    sdtm = build_sdtm(study, ct=ct)
-    adam, extra = build_adam_stage(study, sdtm)
+def built(example_build):
+    b = example_build("cd70-cart")
+    ct, sdtm, adam, extra = b.ct, b.sdtm(), b.adam(), b.extra()
     sdtm_frames = {k: v.frame for k, v in sdtm.items()}
     return {"sdtm": sdtm, "s": sdtm_frames, "adam": adam, "a": {k: v.frame for k, v in adam.items()},
             "extra": extra, "ct": ct}

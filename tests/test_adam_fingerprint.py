@@ -24,10 +24,6 @@ from pathlib import Path
 import pytest
 
 from adam_fingerprint import column_hash, fingerprint
-from trialforge.pipeline import build_adam_stage
-from trialforge.sdtm.engine import build_sdtm
-from trialforge.specs.ct import load_ct
-from trialforge.specs.study import load_study
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
 BEFORE = json.loads((Path(__file__).parent / "data" / "cd70_adam_fingerprint.json").read_text())
@@ -47,10 +43,9 @@ PARAM_NOW = {
 
 
 @pytest.fixture(scope="module")
-def now():
-    study = load_study(EXAMPLE)
-    sdtm = build_sdtm(study, ct=load_ct(list(study.ct_files) or None))
-    adam, extra = build_adam_stage(study, sdtm)
+def now(example_build):
+    b = example_build("cd70-cart")
+    adam, extra = b.adam(), b.extra()
     return {k: v.frame for k, v in {**adam, **extra}.items()}
 
 

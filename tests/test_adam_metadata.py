@@ -21,10 +21,6 @@ import pytest
 
 from trialforge.adam.config import AdamConfig, load_adam_config
 from trialforge.adam.origins import variable_origins
-from trialforge.pipeline import build_adam_stage
-from trialforge.sdtm.engine import build_sdtm
-from trialforge.specs.ct import load_ct
-from trialforge.specs.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "cd70-cart"
@@ -47,10 +43,9 @@ DERIVED_ALTHOUGH_EQUAL = {("ADSL", "DTHFL")}        # also "Y" when DTHDT exists
 
 
 @pytest.fixture(scope="module")
-def built():
-    study = load_study(EXAMPLE)
-    sdtm = build_sdtm(study, ct=load_ct(list(study.ct_files) or None))
-    adam, extra = build_adam_stage(study, sdtm)
+def built(example_build):
+    b = example_build("cd70-cart")
+    sdtm, adam, extra = b.sdtm(), b.adam(), b.extra()
     return {"sdtm": {k: v.frame for k, v in sdtm.items()}, "datasets": {**adam, **extra}}
 
 

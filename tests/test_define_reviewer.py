@@ -15,7 +15,6 @@ import pytest
 from lxml import etree
 
 from trialforge.errors import SpecError
-from trialforge.pipeline import run_study
 from trialforge.specs.spec import parse_rule
 from trialforge.submission.define import validate_define_xsd
 from trialforge.submission.define_arm import arm_displays, where_checks
@@ -29,10 +28,8 @@ RESULT_SUFFIXES = ("ORRES", "STRESC", "QVAL", "AVALC")
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reviewer") / "out"
-    run_study(None, out_dir=folder, tables=False)
-    return folder
+def out(example_package):
+    return example_package
 
 
 def _doc(out, pkg):

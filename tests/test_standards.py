@@ -6,7 +6,6 @@ skip when it is absent.
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -215,14 +214,16 @@ def test_occds_falls_back_to_sdtm_parent(adam, sdtm):
     assert adae.variable_names[:5] == ["STUDYID", "USUBJID", "SUBJID", "SITEID", "ASEQ"]
 
 
-def test_loads_fast():
+def test_standard_metadata_is_read_once_per_process():
+    """Load time is a benchmark figure, not a unit test: the promise is one parse per standard, then the cache."""
     from trialforge.specs import standards
 
     standards._load.cache_clear()
-    start = time.perf_counter()
-    load_standard("ADaMIG 1.3")
-    load_standard("SDTMIG 3.4")
-    assert time.perf_counter() - start < 1.0
+    first = load_standard("SDTMIG 3.4")
+    misses = standards._load.cache_info().misses
+    assert misses >= 1
+    assert load_standard("SDTMIG 3.4") is first
+    assert standards._load.cache_info().misses == misses
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="shared CDISC reference folder absent")

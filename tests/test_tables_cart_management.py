@@ -18,14 +18,9 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.slow
 
 
-def _build(name: str, tmp_path_factory):
-    from trialforge.pipeline import build_adam_stage
-    from trialforge.sdtm.engine import build_sdtm
-    from trialforge.specs.ct import load_ct
-    from trialforge.specs.study import load_study
-    study = load_study(EXAMPLES / name)
-    sdtm = build_sdtm(study, ct=load_ct(list(study.ct_files) or None))
-    adam = build_adam_stage(study, sdtm)[0]
+def _build(name: str, tmp_path_factory, example_build):
+    b = example_build(name)
+    study, sdtm, adam = b.study, b.sdtm(), b.adam()
     out = tmp_path_factory.mktemp(name)
     report = BuildReport()
     build_study_tables(study, adam, out, only=["14.1.4", "14.3.1.5", "14.3.5"], report=report)
@@ -34,13 +29,13 @@ def _build(name: str, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cd70(tmp_path_factory):
-    return _build("cd70-cart", tmp_path_factory)
+def cd70(tmp_path_factory, example_build):
+    return _build("cd70-cart", tmp_path_factory, example_build)
 
 
 @pytest.fixture(scope="module")
-def nkg2d(tmp_path_factory):
-    return _build("nkg2d-solid", tmp_path_factory)
+def nkg2d(tmp_path_factory, example_build):
+    return _build("nkg2d-solid", tmp_path_factory, example_build)
 
 
 # ------------------------------------------------------------------ independent helpers

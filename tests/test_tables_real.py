@@ -48,15 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="module")
-def adam() -> dict:
-    from trialforge.pipeline import build_adam_stage
-    from trialforge.sdtm.engine import build_sdtm
-    from trialforge.specs.ct import load_ct
-    from trialforge.specs.study import load_study
-    study = load_study(EXAMPLE)
-    sdtm = build_sdtm(study, ct=load_ct(list(study.ct_files) or None))
-    datasets, _ = build_adam_stage(study, sdtm)
-    return datasets
+def adam(example_build) -> dict:
+    return example_build("cd70-cart").adam()
 
 
 @pytest.fixture(scope="module")

@@ -36,12 +36,8 @@ def study():
 
 
 @pytest.fixture(scope="module")
-def adam(study) -> dict:
-    from trialforge.pipeline import build_adam_stage
-    from trialforge.sdtm.engine import build_sdtm
-    from trialforge.specs.ct import load_ct
-    sdtm = build_sdtm(study, ct=load_ct(list(study.ct_files) or None))
-    return build_adam_stage(study, sdtm)[0]
+def adam(example_build) -> dict:
+    return example_build("cd70-cart").adam()
 
 
 @pytest.fixture(scope="module")
