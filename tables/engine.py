@@ -133,6 +133,18 @@ class _Frames:
     def __setitem__(self, name, frame) -> None:
         self.own[name.upper()] = frame
 
+    def keys(self) -> list[str]:
+        return list(dict.fromkeys([*self.store.source, *self.own]))
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
 
 @dataclass
 class _Subjects:

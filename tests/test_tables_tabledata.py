@@ -118,3 +118,11 @@ def test_simple_filters_select_the_rows_pandas_query_selects(where):
 def test_other_filters_are_left_to_pandas(where):
     from trialforge.tables.filters import simple_mask
     assert simple_mask(_adam()["ADAE"], where) is None
+
+
+def test_context_datasets_read_like_a_mapping():
+    from trialforge.tables.engine import Context
+    ctx = Context("9.9", _adam(), SAFETY, None)
+    assert "adae" in ctx.adam and "ADEX" not in ctx.adam and ctx.adam.get("ADEX") is None
+    assert sorted(ctx.adam) == ["ADAE", "ADSL"] and len(ctx.adam.get("ADAE")) == 7
+    assert [k for k, _ in ctx.adam.items()] == ["ADSL", "ADAE"]
