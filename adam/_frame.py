@@ -80,13 +80,23 @@ def mask(frame: pd.DataFrame, condition: Filter, *, where: str = "filter") -> pd
     else:
         try:
             with np.errstate(invalid="ignore"):      # NaN comparisons are simply False
-                result = frame.eval(condition, engine="python")
+                result = _referenced(frame, condition).eval(condition, engine="python")
         except Exception as exc:  # pandas raises many types for a bad expression
             raise SpecError(f"cannot evaluate {where} expression: {exc}", value=condition) from None
     if np.isscalar(result):
         return pd.Series(bool(result), index=frame.index)
     result = pd.Series(result, index=frame.index)
     return result.astype("boolean").fillna(False).astype(bool)
+
+
+def _referenced(frame: pd.DataFrame, condition: str) -> pd.DataFrame:
+    """The columns whose names occur in the expression text (a superset of those it reads).
+
+    ``DataFrame.eval`` builds a resolver per column of the frame on every call, which made a filter on
+    a wide frame (ADSL) cost milliseconds; a column the text does not name cannot change the result.
+    """
+    used = [c for c in frame.columns if not isinstance(c, str) or c in condition]
+    return frame if len(used) == len(frame.columns) else frame[used]
 
 
 def names_in(expr: str | None) -> set[str]:

@@ -20,7 +20,8 @@ from trialforge.specs.metadata import Dataset
 from .build import build_adam
 from .config import load_adam_config
 
-GATE = {"pandera": True}      # same gate options as ``trialforge run``
+GATE: dict = {}   # as ``trialforge run`` (pipeline.GATE): column rules evaluated directly, the same findings as
+                  # through pandera (tests/test_validation_rules.py checks both paths on SDTM and ADaM)
 
 
 @dataclass

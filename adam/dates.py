@@ -15,6 +15,7 @@ as float so missing is NaN. Imputation follows admiral (``derive_vars_dt``/``der
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -37,6 +38,9 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     [[2019, 2, -1, -1, -1, -1], [2019, -1, 7, -1, -1, -1], [2020, 3, 1, 10, 15, -1]]
     """
     text = char(dtc)
+    fast = _parse_distinct(text)
+    if fast is not None:
+        return pd.DataFrame(fast, index=dtc.index, columns=list("YMDhms"), dtype="float64")
     codes, uniques = pd.factorize(text)            # parse each distinct text once, then spread
     uniq = pd.Series(uniques, dtype=object)
     parts = uniq.str.extract(_ISO) if len(uniq) else pd.DataFrame(columns=list("YMDhms"), dtype=object)
@@ -65,6 +69,67 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
         raise DateFormatError("impossible date/time", column=column, row=row + 1, value=text.iloc[row])
     return pd.DataFrame(out.to_numpy()[codes] if len(codes) else np.empty((0, 6)), index=dtc.index,
                         columns=list("YMDhms"), dtype="float64")
+
+
+_ISO_RX = re.compile(_ISO)
+_NO_PARTS = (np.nan,) * 6
+_PARSED: dict = {}          # text -> parts, shared by every call of a run (the same --DTC texts recur)
+
+
+def _parse_distinct(text: pd.Series) -> np.ndarray | None:
+    """``parse_dtc``'s numbers, one regex match per distinct text in plain Python (no pandas per call).
+
+    None when any text is malformed or impossible: the vectorised path then finds it and words the error.
+    """
+    index: dict = {}
+    table = []
+    codes = []
+    for t in text.tolist():
+        code = index.get(t)
+        if code is None:
+            parsed = _PARSED.get(t)
+            if parsed is None:
+                parsed = _parse_one(t)
+                if parsed is None:
+                    return None
+                if len(_PARSED) > 1_000_000:
+                    _PARSED.clear()
+                _PARSED[t] = parsed
+            code = index[t] = len(table)
+            table.append(parsed)
+        codes.append(code)
+    if not codes:
+        return np.empty((0, 6))
+    return np.array(table, dtype="float64")[np.array(codes, dtype=np.intp)]
+
+
+def _parse_one(t: str):
+    """(Y, M, D, h, m, s) floats of one ISO 8601 text (NaN = not collected), None if malformed or impossible."""
+    if t == "":
+        return _NO_PARTS
+    m = _ISO_RX.match(t)
+    if m is None:
+        return None
+    groups = m.groups()
+    if all(g is None for g in groups):
+        return None
+    y, mo, d, h, mi, sec = (float(g) if g is not None and g != "-" else np.nan for g in groups)
+    sec = float(np.floor(sec))
+    if mo == mo and not 1 <= mo <= 12:
+        return None
+    if d == d:
+        if d < 1 or d > 31:
+            return None
+        if mo == mo and y == y:
+            leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
+            if d > _DIM[int(mo) - 1] + (1 if int(mo) == 2 and leap else 0):
+                return None
+    if h > 23 or mi > 59 or sec > 59:
+        return None
+    return (y, mo, d, h, mi, sec)
+
+
+_DIM = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _numbers(part: pd.Series) -> np.ndarray:

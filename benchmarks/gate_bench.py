@@ -1,13 +1,26 @@
 """Time the validation gates of ``trialforge run`` (SDTM gate, PP gate, ADaM gate) on a study.
 
     python benchmarks/gate_bench.py /tmp/base1k --cache /tmp/gates1k.pickle [--repeat 2] [--profile N]
-        [--reports FOLDER]
+        [--reports FOLDER] [--rule-times N]
 
 The study's SDTM and ADaM are built once and kept in ``--cache`` (a pickle), so the gates can be timed
 again and again, and by two versions of the code back to back (run one with PYTHONPATH pointing at the
 other checkout). The gates are called exactly as ``pipeline.run_study`` calls them. CPU seconds are
 reported (the machine is shared; wall time is noise). ``--reports`` writes each gate's JSON report, so
-two versions can be compared byte for byte; ``--profile N`` prints the N costliest functions (cProfile).
+two versions can be compared byte for byte; ``--profile N`` prints the N costliest functions (cProfile);
+``--rule-times N`` prints the N costliest rules (CPU seconds summed over every dataset a rule ran on; the
+column rules of a dataset are one entry, TF-SCHEMA) and how much the cheap ones cost together.
+
+How issue 16's speed work was profiled (cProfile inflates pandas' many small calls, so a sampling profiler
+gave the proportions; py-spy is a development tool, not a dependency):
+
+    python benchmarks/gate_bench.py examples/cd70-cart --cache /tmp/gates_ex.pickle --rule-times 40
+    python benchmarks/gate_bench.py examples/cd70-cart --cache /tmp/gates_ex.pickle --profile 40
+    py-spy record -r 200 -f raw -o /tmp/gates.txt -- python benchmarks/gate_bench.py examples/cd70-cart \
+        --cache /tmp/gates_ex.pickle --repeat 3        # collapsed stacks: sum samples per function
+    # two versions back to back (CPU seconds; reports compared byte for byte):
+    PYTHONPATH=/tmp/base python benchmarks/gate_bench.py x --cache /tmp/gates_ex.pickle --reports /tmp/r_base
+    PYTHONPATH=.. python benchmarks/gate_bench.py x --cache /tmp/gates_ex.pickle --reports /tmp/r_new
 """
 from __future__ import annotations
 
@@ -58,6 +71,34 @@ def gates(data: dict, ct) -> dict:
     return out
 
 
+def rule_times(data: dict, ct, top: int) -> None:
+    """CPU seconds per rule id over one run of the gates (the runner's guard is timed per call)."""
+    from collections import Counter, defaultdict
+    from trialforge.validation import runner
+    seconds, calls = defaultdict(float), Counter()
+    guard = runner._guard
+
+    def timed(run, rule_id, dataset):
+        start = time.process_time()
+        try:
+            return guard(run, rule_id, dataset)
+        finally:
+            seconds[rule_id] += time.process_time() - start
+            calls[rule_id] += 1
+    runner._guard = timed
+    try:
+        gates(data, ct)
+    finally:
+        runner._guard = guard
+    ranked = sorted(seconds.items(), key=lambda kv: -kv[1])
+    print(f"rules: {sum(seconds.values()):.2f} s CPU in {sum(calls.values())} calls of {len(seconds)} rules")
+    for rule_id, sec in ranked[:top]:
+        print(f"  {rule_id:14} {sec * 1000:8.1f} ms  {calls[rule_id]:4} calls")
+    for limit in (0.001, 0.005, 0.02):
+        cheap = [sec for _, sec in ranked if sec < limit]
+        print(f"  {len(cheap)} rules under {limit * 1000:.0f} ms: {sum(cheap) * 1000:.0f} ms together")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("study", type=Path)
@@ -65,6 +106,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--profile", type=int, default=0, help="print the N costliest functions (cProfile)")
     ap.add_argument("--reports", type=Path, help="write each gate's JSON report here")
+    ap.add_argument("--rule-times", type=int, default=0, help="print the N costliest rules (CPU seconds)")
     args = ap.parse_args(argv)
     from trialforge.specs.ct import load_ct
     data = build(args.study, args.cache)
@@ -87,6 +129,8 @@ def main(argv=None) -> int:
             text = json.dumps(report_dict(report, package=name), indent=1, ensure_ascii=True) + "\n"
             (args.reports / f"{name}.json").write_text(text, encoding="utf-8")
             print(f"{name}.json sha256 {hashlib.sha256(text.encode()).hexdigest()[:16]}")
+    if args.rule_times:
+        rule_times(data, ct, args.rule_times)
     if args.profile:
         import cProfile
         import pstats

@@ -18,7 +18,7 @@ from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, ROW_COL
 from .findings import standardize
-from .uniques import on_uniques
+from .uniques import on_uniques, text_array
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
 _SUBST = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
@@ -308,15 +308,30 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
         if rule.get("round") is not None:
             values = values.round(int(rule.get("round")))
     else:
-        text = values.where(values.notna(), "").astype(object)
-        if pd.api.types.infer_dtype(text.to_numpy(), skipna=False) == "string":    # all text already (C check)
-            values = text.rename(None)
-        else:
-            values = on_uniques(text, lambda u: u.map(_text_value))
+        values = as_text(values)
         if rule.get("round") is not None:
             places = int(rule.get("round"))
             values = on_uniques(values, lambda u: u.map(lambda v: _round_text(v, places)))
     return values
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """A character variable's values as Python str in an object Series (missing → ''), unnamed.
+
+    Text columns (the usual case) are checked in C and only their missing values replaced; anything
+    else (numbers, booleans) is written once per distinct value by ``_text_value``.
+    """
+    if values.dtype == object:
+        arr = values.to_numpy()
+        kind = pd.api.types.infer_dtype(arr, skipna=True)
+        if kind == "string" or kind == "empty":
+            missing = pd.isna(arr)
+            if missing.any():
+                arr = arr.copy()
+                arr[missing] = ""
+            return pd.Series(arr, index=values.index, dtype=object)
+    text = values.where(values.notna(), "").astype(object)
+    return on_uniques(text, lambda u: u.map(_text_value))
 
 
 def _round_text(text: str, places: int) -> str:
@@ -356,6 +371,9 @@ def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:
     mapping = rule.get("map") if mapping is None else mapping
     unmapped = unmapped or rule.get("unmapped", "error")
     table = {str(k).strip().upper(): ("" if v is None else v) for k, v in mapping.items()}
+    fast = _recode_distinct(values, table, unmapped)
+    if fast is not None:
+        return fast
     text = values.fillna("").astype(str)
     key = text.str.strip().str.upper()
     hit = key.isin(table.keys())
@@ -372,6 +390,26 @@ def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:
     return out.astype(object)
 
 
+def _recode_distinct(values: pd.Series, table: dict, unmapped: str) -> pd.Series | None:
+    """``recode`` of a text column by a text table, keyed once per distinct value; None leaves it (and any
+    error to word) to the vectorised path."""
+    texts = text_array(values)
+    if texts is None or not all(isinstance(v, str) for v in table.values()):
+        return None
+    codes, uniques = pd.factorize(texts)
+    keys = [u.strip().upper() for u in uniques.tolist()]
+    hit_u = np.array([k in table for k in keys] + [False], dtype=bool)
+    missing_u = np.array([k not in table and k != "" for k in keys] + [False], dtype=bool)
+    if unmapped == "error" and missing_u.any():
+        return None
+    out = values.to_numpy().copy()
+    hit = hit_u[codes]
+    out[hit] = np.array([table.get(k, "") for k in keys] + [""], dtype=object)[codes][hit]
+    if unmapped == "blank":
+        out[missing_u[codes]] = ""
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
     """Raw value → CT submission value (sdtm.oak's assign_ct), study synonyms first; unmapped fails loudly.
 
@@ -384,6 +422,10 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
         raise SpecError(f"{exc.cause}{hint}; ct: takes a codelist submission value (AESEV) or C-code (C66769)",
                         file=rule.file, column=rule.variable, value=rule.get("ct")) from None
     synonyms = rule.get("synonyms") or {}
+    policy = rule.get("unmapped", "error")
+    fast = _ct_distinct(values, codelist, synonyms, policy)
+    if fast is not None:
+        return fast
     text = values.where(values.notna(), "").astype(str)
     codes, uniques = pd.factorize(text)             # decode each distinct value once, then take per row
     uniq = pd.Series(uniques, dtype=object)
@@ -391,7 +433,6 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
     mapped = pd.Series(np.asarray(mapped_u.astype(object).where(mapped_u.notna(), None), dtype=object)[codes],
                        index=text.index, dtype=object)
     unmapped_mask = pd.Series(unmapped_u.to_numpy(dtype=bool)[codes], index=text.index)
-    policy = rule.get("unmapped", "error")
     if unmapped_mask.any():
         if policy == "error" or (policy == "keep" and not codelist.extensible):
             first, file, row = _location(frame, unmapped_mask)
@@ -401,3 +442,25 @@ def assign_ct(values, rule: Rule, frame, ctx) -> pd.Series:
                 f"add a synonym in the spec", file=file, column=column, row=row, value=values.at[first])
         mapped = mapped.where(~unmapped_mask, values if policy == "keep" else "")
     return mapped.astype(object)
+
+
+def _ct_distinct(values: pd.Series, codelist, synonyms, policy) -> pd.Series | None:
+    """``assign_ct`` for a text column without pandas per call: decode the distinct texts once, take per row.
+
+    None (the caller's vectorised path decides and words the error) for non-text values or any
+    unmapped value that the policy does not blank or keep.
+    """
+    texts = text_array(values)
+    if texts is None:
+        return None
+    arr = values.to_numpy()
+    codes, uniques = pd.factorize(texts)
+    uniq = pd.Series(uniques, dtype=object)
+    mapped_u, unmapped_u = codelist.decode(uniq, synonyms=synonyms)
+    unmapped = unmapped_u.to_numpy(dtype=bool)[codes]
+    if unmapped.any() and (policy == "error" or (policy == "keep" and not codelist.extensible)):
+        return None
+    mapped = np.asarray(mapped_u.astype(object).where(mapped_u.notna(), None), dtype=object)[codes]
+    if unmapped.any():
+        mapped[unmapped] = arr[unmapped] if policy == "keep" else ""
+    return pd.Series(mapped, index=values.index, dtype=object)

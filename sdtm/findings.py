@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .uniques import on_uniques
+from .uniques import factorize_rows, on_uniques
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
@@ -92,7 +92,8 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     target = mapped.where(mapped.notna(), unit).astype(object)
     target = target.where(unit != "", "")
     # one factor lookup per distinct (test, from, to): a handful, whatever the row count
-    codes, triples = pd.factorize(pd.MultiIndex.from_arrays([test.astype(object), unit.astype(object), target]))
+    # each column factorized, then one integer key: a MultiIndex factorize cost ~1 s at 1,000 subjects
+    codes, triples = factorize_rows(*(s.to_numpy(dtype=object) for s in (test, unit, target)))
     found = [table.factor(t, f, to) if f and to else (1.0, 0.0) for t, f, to in triples]
     known = np.array([f is not None for f in found], dtype=bool)[codes]
     factor = pd.Series(np.array([(f or (1.0, 0.0))[0] for f in found], dtype=float)[codes], index=frame.index)

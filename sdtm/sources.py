@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import RawDataError, SpecError
@@ -59,10 +60,20 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.fillna("").astype(str)
     for col in frame.columns:
-        frame[col] = on_uniques(frame[col], lambda u: u.str.strip()).astype(str)
+        frame[col] = _stripped(frame[col])
     frame[FILE_COL] = path.name
     frame[ROW_COL] = range(first_data_line, first_data_line + len(frame))
     return frame
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """A raw text column without outer blanks (Python's str.strip, as pandas' .str.strip on object text)."""
+    values = column.to_numpy()
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes, uniques = pd.factorize(values)          # strip each distinct text once (C hashing per row)
+        stripped = np.array([u.strip() for u in uniques.tolist()] + [""], dtype=object)[codes]
+        return pd.Series(stripped, index=column.index, dtype=object).astype(str)
+    return on_uniques(column, lambda u: u.str.strip()).astype(str)
 
 
 def _read_csv(path: Path, encoding):

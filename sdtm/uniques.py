@@ -47,3 +47,37 @@ def on_distinct(series: pd.Series, fn) -> pd.Series:
         return fn(series)
     result = fn(pd.Series(uniques, dtype=series.dtype, name=series.name))
     return pd.Series(result.array.take(codes), index=series.index, name=result.name)
+
+
+def text_array(series: pd.Series) -> np.ndarray | None:
+    """An object column of text as a numpy array with missing values as ''; None if it holds anything else."""
+    if series.dtype != object:
+        return None
+    values = series.to_numpy()
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = ""
+    return values
+
+
+def factorize_rows(*arrays: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
+    """Codes of the distinct rows of several equally long arrays, and those rows as tuples (C hashing, no
+    per-row Python): each array is factorized, then the combined integer key."""
+    codes = np.zeros(len(arrays[0]), dtype=np.int64)
+    uniques = []
+    for values in arrays:
+        c, u = pd.factorize(values)
+        codes = codes * (len(u) + 1) + c
+        uniques.append(u)
+    row_codes, keys = pd.factorize(codes)
+    rows = []
+    for key in keys.tolist():
+        parts = []
+        for u in reversed(uniques):
+            key, i = divmod(key, len(u) + 1)
+            parts.append(u[i])
+        rows.append(tuple(reversed(parts)))
+    return row_codes, rows

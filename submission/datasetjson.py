@@ -38,7 +38,7 @@ from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableM
 
 from .arrow_text import longest_utf8
 from .atomic_file import write_atomically
-from .json_tokens import NULL, cell_tokens, framed, number_tokens, rows_bytes, string_tokens, take
+from .json_tokens import NULL, as_codes, cell_tokens, framed, number_tokens, rows_bytes, string_tokens, take
 
 DATASET_JSON_VERSION = "1.1.0"
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -257,7 +257,7 @@ def _column_tokens(ds: Dataset, var: VariableMeta, data_type: str):
         codes, uniques = pd.factorize(nums)
         text = _temporal_text(ds, var, pd.Series(uniques), data_type)
         words = [NULL if v is None else encode_basestring(v) for v in text] + [NULL]     # json.dumps of a str
-        return np.where(codes < 0, len(words) - 1, codes), pa.array(words, pa.string())
+        return as_codes(np.where(codes < 0, len(words) - 1, codes)), pa.array(words, pa.string())
     if np.isinf(nums.astype(float)).any():
         raise SpecError(f"{ds.name}.{var.name}: infinite value cannot be written", column=var.name)
     fast = number_tokens(nums, data_type == "integer")

@@ -31,20 +31,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
-import pandas as pd
 from lxml import etree
 
 from trialforge.errors import SpecError
 from trialforge.specs.metadata import Dataset, VariableMeta
 
-from .define_attrs import ItemAttrs, item_attrs
+from .define_attrs import ItemAttrs, attrs_of
 from .define_adam_codelists import adam_candidates
 from .define_arm import ARM_NS
 from .define_codelist_plan import CodelistPlan, plan_codelists
 from .define_codelists import CodeListSpec, build_codelist, codelist_oid
+from .define_columns import ColumnFacts
 from .define_html import STYLESHEET_NAME, stylesheet_instruction
 from .define_vlm import ValueList, slice_labels, value_lists
 
@@ -331,8 +332,9 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                                "Version": std_version, "Status": "Final"})
     # CT standards: the define's own publishing set from each CT object, plus every CT release a
     # referenced codelist says it came from (Codelist.ct_version, set by the CT reader).
-    vlists = {ds.name: value_lists(ds) for ds in datasets}
-    plan = _codelist_plan(datasets, cts, vlists, extra)
+    facts = {ds.name: ColumnFacts(ds.frame) for ds in datasets}     # each column factorised once
+    vlists = {ds.name: value_lists(ds, facts=facts[ds.name]) for ds in datasets}
+    plan = _codelist_plan(datasets, cts, vlists, extra, facts)
     usage = plan.usage
     ct_oids: list[str | None] = []
     ct_pairs: list[tuple[str, str]] = []
@@ -429,8 +431,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
     for ds in datasets:
         vl_by_var = {vl.variable.name: vl for vl in vlists[ds.name]}
         for var in ds.meta.variables:
-            values = ds.frame[var.name] if var.name in ds.frame.columns else pd.Series([], dtype=float)
-            attrs = item_attrs(var, values)
+            attrs = attrs_of(var, facts[ds.name].whole(var.name))
             vl = vl_by_var.get(var.name)
             if var.origin is None and vl is not None:      # SUPP-- QVAL: the origins of its slices
                 var = replace(var, origin=_slice_origins(vl))
@@ -440,7 +441,7 @@ def build_define(datasets: Sequence[Dataset], *, study: Mapping, standard: str, 
                       codelists, vl, comments=comments,
                       codelist_key=_dictionary_or(ds, var, extra, plan.variable.get((ds.name, var.name))))
         for vl in vlists[ds.name]:
-            labels = slice_labels(ds.frame, vl.items[0].by) if vl.items else {}
+            labels = slice_labels(ds.frame, vl.items[0].by, facts[ds.name]) if vl.items else {}
             for item in vl.items:
                 var = vl.variable
                 if var.origin is None:
@@ -552,6 +553,7 @@ def _arm(mdv, displays, where: Mapping, names: Mapping[str, set]):
             _arm_el(code, "Code", text=display.code)
 
 
+@lru_cache(maxsize=1)
 def _tool_version() -> str | None:
     try:
         from importlib.metadata import version
@@ -670,7 +672,8 @@ def _dictionary_or(ds: Dataset, var: VariableMeta, extra: Mapping, key: str | No
     return _dictionary_key(found[0]) if found is not None else key
 
 
-def _codelist_plan(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping, extra: Mapping) -> CodelistPlan:
+def _codelist_plan(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping, extra: Mapping,
+                   facts: Mapping | None = None) -> CodelistPlan:
     """Codelist references of every variable and slice (define_codelist_plan); the candidates are
     `extra["codelists"]` ("DS.VAR" / "DS.VAR.VALUE" -> refs, e.g. from the SDTM specs' `ct:`)
     plus the ADaM rule table (define_adam_codelists)."""
@@ -678,7 +681,7 @@ def _codelist_plan(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping, 
     for key, refs in (extra.get("codelists") or {}).items():
         refs = [refs] if isinstance(refs, str) else list(refs)
         candidates[key] = refs + [r for r in candidates.get(key, []) if r not in refs]
-    plan = plan_codelists(datasets, cts, vlists, candidates)
+    plan = plan_codelists(datasets, cts, vlists, candidates, facts)
     plan.drop_unused(lambda key: bool(build_codelist(key, plan.usage[key][0], plan.usage[key][2], None).entries))
     return plan
 

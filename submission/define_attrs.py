@@ -8,12 +8,17 @@ with a def:DisplayFormat (DATE9., DATETIME20.). Metadata wins where it is explic
 `VariableMeta.length` or `significant_digits` is kept as declared.
 
 Every attribute is a function of the *set* of values (longest, any, all, most decimals), so each
-is computed on a column's distinct values (``distinct``): a few hundred values, not every row.
+is computed on a column's distinct values: a few hundred values, not every row. The rules work on
+the readings of those values (`define_columns.Distinct`: present texts, numbers), which the define
+writer takes from one factorisation per column (`attrs_of`, `slice_attrs_of`); `item_attrs` and
+`value_attrs` answer the same for a Series.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -94,17 +99,30 @@ def _decimal_shape(value: float) -> tuple[int, int]:
 
 def numeric_shape(values: pd.Series) -> tuple[bool, int, int]:
     """(all whole, max digits incl. decimals, max decimals) of a numeric column."""
-    nums = present_numbers(values)
-    if nums.empty:
+    return numeric_shape_of(present_numbers(values).to_numpy(dtype=float))
+
+
+def numeric_shape_of(nums: np.ndarray) -> tuple[bool, int, int]:
+    """``numeric_shape`` of non-missing float values (any order, repeats allowed)."""
+    if len(nums) == 0:
         return True, 1, 0
-    whole = bool((nums == nums.round()).all())
-    if whole:
-        digits = nums.abs().map(lambda v: len(str(int(v)))).max()
-        return True, int(digits), 0
-    shapes = [_decimal_shape(v) for v in nums.unique()]   # loop over distinct values only
-    decimals = max(d for _, d in shapes)
-    integer_digits = max(i for i, _ in shapes)
+    whole = bool((nums == np.round(nums)).all())
+    if whole:       # digits of int(|v|) never fall as |v| grows: the largest has the most
+        return True, len(str(int(np.abs(nums).max()))), 0
+    values = np.unique(nums).tolist()                   # distinct values only
+    joined = "\n".join(map(format, values, repeat(".15g")))   # as _decimal_shape reads them
+    if "e" in joined or "n" in joined:                  # an exponent form: read value by value
+        shapes = [_decimal_shape(v) for v in values]
+        decimals = max(d for _, d in shapes)
+        integer_digits = max(i for i, _ in shapes)
+    else:                                               # "-12.345" lines: digits around the point
+        decimals = max(map(len, _FRACTION.findall(joined)), default=0)
+        integer_digits = max(map(len, _WHOLE.findall(joined)))
     return False, integer_digits + decimals, decimals
+
+
+_FRACTION = re.compile(r"\.(\d*)")
+_WHOLE = re.compile(r"^-?(\d*)", re.MULTILINE)
 
 
 def is_numeric_date_format(fmt: str | None) -> bool:
@@ -132,11 +150,20 @@ def iso_datetime_type(values: pd.Series) -> str:
     return DATE
 
 
+def _distinct_of(values: pd.Series):
+    from .define_columns import Column
+    return Column(values).whole()
+
+
 def item_attrs(var: VariableMeta, values: pd.Series) -> ItemAttrs:
     """DataType, Length, SignificantDigits and DisplayFormat of one variable from its data."""
-    values = distinct(values)
+    return attrs_of(var, _distinct_of(values))
+
+
+def attrs_of(var: VariableMeta, values) -> ItemAttrs:
+    """``item_attrs`` of the readings of a set of values (define_columns.Distinct)."""
     if var.is_numeric:
-        whole, digits, decimals = numeric_shape(values)
+        whole, digits, decimals = numeric_shape_of(values.numbers)
         if is_numeric_date_format(var.format):
             return ItemAttrs(INTEGER, var.length or digits, None, var.format, var.length is None)
         if var.significant_digits is not None or not whole:
@@ -145,10 +172,11 @@ def item_attrs(var: VariableMeta, values: pd.Series) -> ItemAttrs:
         return ItemAttrs(INTEGER, var.length or digits, None, var.format, var.length is None)
     kind = iso_kind(var.name)
     if kind == "iso_datetime":
-        return ItemAttrs(iso_datetime_type(values), None, None, None, False)
+        timed = not values.texts or any("T" in t for t in values.texts)
+        return ItemAttrs(DATETIME if timed else DATE, None, None, None, False)
     if kind == DURATION:
         return ItemAttrs(DURATION, None, None, None, False)
-    return ItemAttrs(TEXT, var.length or text_length(values), None, None, var.length is None)
+    return ItemAttrs(TEXT, var.length or values.longest or 1, None, None, var.length is None)
 
 
 def value_attrs(values: pd.Series, parent: VariableMeta) -> ItemAttrs:
@@ -157,16 +185,22 @@ def value_attrs(values: pd.Series, parent: VariableMeta) -> ItemAttrs:
     A character result whose every value reads as a number is typed integer/float (its Length
     stays the byte length the XPT column needs); otherwise the parent's rule applies.
     """
-    values = distinct(values)
+    return slice_attrs_of(_distinct_of(values), parent)
+
+
+_NOT_WHOLE = re.compile(r"[.eE]")
+_DECIMALS = re.compile(r"\.(\d*)$")
+
+
+def slice_attrs_of(values, parent: VariableMeta) -> ItemAttrs:
+    """``value_attrs`` of the readings of a slice's values (define_columns.Distinct)."""
     if parent.is_numeric:
-        return item_attrs(parent, values)
-    s = present_text(values)
-    nums = pd.to_numeric(s, errors="coerce")
-    if not s.empty and nums.notna().all():
-        whole = not s.str.contains(r"[.eE]", regex=True).any()
-        length = text_length(s)
-        if whole:
+        return attrs_of(parent, values)
+    texts = values.texts
+    if texts and all(values.text_numeric):
+        length = values.longest or 1
+        if not any(_NOT_WHOLE.search(t) for t in texts):
             return ItemAttrs(INTEGER, length, None, None, True)
-        decimals = int(s.str.extract(r"\.(\d*)$")[0].fillna("").str.len().max())
+        decimals = max(len(m.group(1)) if (m := _DECIMALS.search(t)) else 0 for t in texts)
         return ItemAttrs(FLOAT, length, decimals, None, True)
-    return item_attrs(parent, values)
+    return attrs_of(parent, values)

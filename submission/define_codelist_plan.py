@@ -21,14 +21,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from trialforge.errors import TrialforgeError
 from trialforge.specs.metadata import Dataset, VariableMeta
 
-from .arrow_text import distinct_frame
-from .define_attrs import NUMERIC_TYPES, present_text
-from .define_codelists import _Usage, _code_text, decode_variable
+from .define_attrs import NUMERIC_TYPES
+from .define_codelists import _Usage, decode_variable
+from .define_columns import ColumnFacts
 from .define_vlm import ValueList
 
 _DIGIT = re.compile(r"\d")
@@ -75,9 +76,12 @@ def _refs(var: VariableMeta, extra_refs: Sequence[str]) -> list[str]:
 
 
 def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[str, list[ValueList]],
-                   candidates: Mapping[str, Sequence[str]] | None = None) -> CodelistPlan:
-    """The plan for all datasets of one define (see the module rule)."""
+                   candidates: Mapping[str, Sequence[str]] | None = None,
+                   facts: Mapping[str, ColumnFacts] | None = None) -> CodelistPlan:
+    """The plan for all datasets of one define (see the module rule); ``facts``: dataset name ->
+    its factorised columns when the caller shares them (define_columns)."""
     candidates = candidates or {}
+    facts = dict(facts or {})
     plan = CodelistPlan()
     resolved: dict[str, tuple] = {}
 
@@ -87,23 +91,35 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
             resolved[ref] = (_key(ref, codelist), codelist, index)
         return resolved[ref]
 
-    def use(ref: str, var: VariableMeta, ds: Dataset, part: pd.DataFrame | None) -> str:
-        """Record that `var` (its distinct values, `part`; None: the whole column) uses `ref`."""
+    def facts_of(ds: Dataset) -> ColumnFacts:
+        if ds.name not in facts:
+            facts[ds.name] = ColumnFacts(ds.frame)
+        return facts[ds.name]
+
+    def use(ref: str, var: VariableMeta, ds: Dataset, rows: np.ndarray | None) -> str:
+        """Record that `var` uses `ref`: its distinct (value, decode) code pairs `rows` (None: the
+        whole column's), so the list sees their code texts and each code's first decode."""
         key, codelist, index = resolve(ref)
         slot = plan.usage.setdefault(key, [codelist, index, _Usage(numeric=var.is_numeric)])
         plan.first_label.setdefault(key, var.label)
         if var.name in ds.frame.columns:
-            if part is None:
-                part = _distinct_pairs(ds.frame, var.name)
-            codes = _code_text(part["v"], var.is_numeric)
-            slot[2].values.update(codes.unique().tolist())
-            if "p" in part and not codes.empty:
-                decoded = part.loc[codes.index, "p"]
-                pairs = pd.DataFrame({"c": codes, "d": decoded.astype(str)})
-                pairs = pairs[pairs["d"].ne("") & decoded.notna()]
-                first = pairs.sort_values(["c", "d"]).drop_duplicates("c")
-                for c, d in zip(first["c"], first["d"]):
-                    slot[2].decodes.setdefault(c, d)
+            f = facts_of(ds)
+            partner = decode_variable(var.name, ds.frame.columns)
+            if rows is None:
+                rows = f.combinations([var.name] + ([partner] if partner is not None else []))
+            texts = f.column(var.name).code_texts(var.is_numeric)
+            codes = [texts[i] for i in rows[:, 0].tolist() if i >= 0 and texts[i] is not None]
+            slot[2].values.update(codes)
+            if partner is not None and codes:
+                forms = f.column(partner).str_forms
+                first: dict[str, str] = {}
+                for v, p in rows[:, :2].tolist():
+                    if v < 0 or p < 0 or texts[v] is None or forms[p] == "":
+                        continue
+                    if texts[v] not in first or forms[p] < first[texts[v]]:
+                        first[texts[v]] = forms[p]
+                for c in sorted(first):
+                    slot[2].decodes.setdefault(c, first[c])
         return key
 
     def holds(ref: str, values: set) -> bool:
@@ -119,8 +135,9 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
                 if refs:
                     plan.variable[(ds.name, var.name)] = use(refs[0], var, ds, None)
                 continue
-            slices = (_split_pairs(ds.frame, vl.items[0].by, var.name)
+            slices = (_split_pairs(facts_of(ds), ds.frame, vl.items[0].by, var.name)
                       if vl.items and var.name in ds.frame.columns else {})
+            texts = facts_of(ds).column(var.name).code_texts(var.is_numeric) if var.name in ds.frame.columns else []
             slice_keys = []
             for item in vl.items:
                 if item.attrs.data_type in NUMERIC_TYPES:
@@ -133,7 +150,7 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
                     slice_keys.append(None)
                     continue
                 part = slices.get(item.value, _NO_ROWS)
-                values = set(_code_text(part["v"], var.is_numeric))
+                values = {texts[i] for i in part[:, 0].tolist() if i >= 0 and texts[i] is not None}
                 chosen = next((r for r in options if holds(r, values)), options[0])
                 if any(_DIGIT.search(v) for v in values - _terms(resolve(chosen)[1])):
                     slice_keys.append(None)         # a measurement ("<1.5", "1:160"), not a term
@@ -146,30 +163,14 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
     return plan
 
 
-_NO_ROWS = pd.DataFrame({"v": pd.Series([], dtype=object)})
+_NO_ROWS = np.zeros((0, 2), dtype=np.int64)
 
 
-def _distinct_pairs(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The distinct (value "v", decode "p") pairs of a column and its decode partner, if it has one.
-
-    A codelist's terms and first decodes are functions of this set, so no work is done per row."""
+def _split_pairs(facts: ColumnFacts, frame: pd.DataFrame, by: str, name: str) -> dict[str, np.ndarray]:
+    """split value -> the distinct (value, decode) code pairs of its records; a codelist's terms and
+    first decodes are functions of this set, so no work is done per row."""
     partner = decode_variable(name, frame.columns)
-    columns = {"v": frame[name]}
-    if partner is not None:
-        columns["p"] = frame[partner]
-    return distinct_frame(**columns)
-
-
-def _split_pairs(frame: pd.DataFrame, by: str, name: str) -> dict:
-    """split value -> the distinct (value, decode) pairs of its records (see ``_distinct_pairs``)."""
-    if not frame.index.is_unique:           # records are taken by row label
-        frame = frame.reset_index(drop=True)
-    by_codes = present_text(frame[by])
-    partner = decode_variable(name, frame.columns)
-    columns = {"k": by_codes, "v": frame.loc[by_codes.index, name]}
-    if partner is not None:
-        columns["p"] = frame.loc[by_codes.index, partner]
-    return dict(iter(distinct_frame(**columns).groupby("k", sort=False)))
+    return facts.groups(by, [name] + ([partner] if partner is not None else []))
 
 
 def _terms(codelist) -> set:

@@ -5,7 +5,8 @@ still runs XSLT shows the define as tables with links to each dataset's XPT (def
 are dropping XSLT, so the same stylesheet is also run here (lxml's libxslt) into define.html, a
 plain HTML page. The stylesheet is Lex Jansen's CDISC define2-1.xsl (MIT licence, shipped with its
 licence file as package data: `submission/stylesheet/`). The rendering is a function of the
-define.xml bytes only: same define, same define.html.
+define.xml bytes only: same define, same define.html. The shipped stylesheet is run with its OID
+look-ups indexed (define_xsl_keys): the same HTML bytes, about ten times faster.
 """
 from __future__ import annotations
 
@@ -43,8 +44,16 @@ _TRANSFORMS: dict[str, etree.XSLT] = {}
 def _transform(xsl_path: Path) -> etree.XSLT:
     key = str(xsl_path)
     if key not in _TRANSFORMS:                 # parsing the 190 kB stylesheet once per process
-        _TRANSFORMS[key] = etree.XSLT(etree.parse(key))
+        _TRANSFORMS[key] = etree.XSLT(_indexed(xsl_path) if xsl_path == STYLESHEET else etree.parse(key))
     return _TRANSFORMS[key]
+
+
+def _indexed(xsl_path: Path):
+    """The shipped stylesheet's tree with keyed look-ups (define_xsl_keys); another stylesheet is
+    run as given, since the rewrites rely on how define2-1.xsl defines its global sequences."""
+    from .define_xsl_keys import indexed_stylesheet
+    text, _rewritten = indexed_stylesheet(xsl_path.read_text(encoding="utf-8"))
+    return etree.fromstring(text.encode("utf-8"), base_url=str(xsl_path)).getroottree()
 
 
 def render_define_html(define_path, out=None, xsl_path=None) -> Path:

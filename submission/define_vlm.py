@@ -16,9 +16,9 @@ import pandas as pd
 
 from trialforge.specs.metadata import Dataset, VariableMeta
 
-from .arrow_text import distinct_frame
-from .define_attrs import ItemAttrs, present_text, value_attrs
+from .define_attrs import ItemAttrs, slice_attrs_of
 from .define_codelists import decode_variable
+from .define_columns import ColumnFacts
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,13 @@ def oid_part(value: str) -> str:
     return "_".join(str(value).split())
 
 
-def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[ValueList]:
-    """The ValueLists of one dataset, in variable order, slices sorted by split value."""
+def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES,
+                facts: ColumnFacts | None = None) -> list[ValueList]:
+    """The ValueLists of one dataset, in variable order, slices sorted by split value.
+
+    ``facts``: the dataset's factorised columns when the caller shares them (define_columns)."""
     frame = ds.frame
-    if not frame.index.is_unique:           # slices are taken by row label
-        frame = frame.reset_index(drop=True)
+    facts = facts if facts is not None else ColumnFacts(frame)
     out: list[ValueList] = []
     for rule in rules:
         if not rule.applies(ds):
@@ -107,39 +109,26 @@ def value_lists(ds: Dataset, rules: tuple[VlmRule, ...] = VLM_RULES) -> list[Val
         by = rule.by(ds)
         if by not in frame.columns:
             continue
-        keys = present_text(frame[by])
-        split_values = sorted(keys.unique().tolist())
+        split_values = sorted({t for t in facts.column(by).texts if t is not None})
         for result in rule.results(ds):
             var = ds.meta.variable(result)
             if var is None or result not in frame.columns:
                 continue
-            slices = split_distinct(frame, keys, result, rule.origin_from)
+            other = rule.origin_from if rule.origin_from and rule.origin_from in frame.columns else None
+            slices = facts.groups(by, [result] + ([other] if other else []))
             items = []
             for value in split_values:          # loop over distinct codes, not rows
-                part = slices[value]
-                slice_ = part["r"]
-                if _all_missing(slice_, var):
+                rows = slices[value]
+                readings = facts.column(result).distinct(rows[:, 0])
+                if _all_missing(readings, var):
                     continue
-                origin = slice_origin(part["o"]) if "o" in part else None
-                items.append(ValueItem(ds.name, var, by, value, value_attrs(slice_, var),
+                origin = slice_origin(facts.column(other).distinct(rows[:, 1]).texts) if other else None
+                items.append(ValueItem(ds.name, var, by, value, slice_attrs_of(readings, var),
                                        var.core == "Req", origin))
             if items:
                 out.append(ValueList(ds.name, var, tuple(stated_value_level(ds, item) for item in items)))
         break                                   # first matching rule only
     return out
-
-
-def split_distinct(frame: pd.DataFrame, keys: pd.Series, result: str, other: str | None = None) -> dict:
-    """split value -> the distinct (result "r"[, other "o"]) rows of its records.
-
-    ``keys`` are the present split codes (index = the frame's rows). Slice attributes, missingness
-    and origins are functions of the set of values, so one de-duplication and one grouping replace
-    a comparison over every row per code.
-    """
-    columns = {"k": keys, "r": frame.loc[keys.index, result]}
-    if other is not None and other in frame.columns:
-        columns["o"] = frame.loc[keys.index, other]
-    return dict(iter(distinct_frame(**columns).groupby("k", sort=False)))
 
 
 def stated_value_level(ds: Dataset, item: ValueItem) -> ValueItem:
@@ -166,22 +155,24 @@ _QORIG = {"crf": "Collected", "collected": "Collected", "edt": "Collected", "der
           "assigned": "Assigned", "protocol": "Protocol", "predecessor": "Predecessor"}
 
 
-def slice_origin(values: pd.Series) -> str | None:
-    """The origin types of a slice's records ('Collected', or 'Collected|Derived' when they differ);
-    None when a QORIG is not an origin this table knows (then the parent's origin holds)."""
-    kinds = {_QORIG.get(v.strip().lower()) for v in present_text(values).unique()}
+def slice_origin(texts) -> str | None:
+    """The origin types of a slice's records ('Collected', or 'Collected|Derived' when they differ),
+    from their present QORIG texts; None when a QORIG is not an origin this table knows (then the
+    parent's origin holds)."""
+    kinds = {_QORIG.get(v.strip().lower()) for v in texts}
     if not kinds or None in kinds:
         return None
     return "|".join(sorted(kinds))
 
 
-def _all_missing(values: pd.Series, var: VariableMeta) -> bool:
+def _all_missing(readings, var: VariableMeta) -> bool:
+    """No value of the slice is present (numeric: none reads as a number)."""
     if var.is_numeric:
-        return pd.to_numeric(values, errors="coerce").isna().all()
-    return present_text(values).empty
+        return len(readings.numbers) == 0
+    return not readings.texts
 
 
-def slice_labels(frame: pd.DataFrame, by: str) -> dict[str, str]:
+def slice_labels(frame: pd.DataFrame, by: str, facts: ColumnFacts | None = None) -> dict[str, str]:
     """Label of each value-level slice: code -> its decode in the paired column (LBTESTCD -> LBTEST,
     QNAM -> QLABEL, PARAMCD -> PARAM); the first in sorted order when a code has several."""
     if by not in frame.columns:
@@ -189,10 +180,13 @@ def slice_labels(frame: pd.DataFrame, by: str) -> dict[str, str]:
     partner = decode_variable(by, frame.columns)
     if partner is None:
         return {}
-    frame = distinct_frame(c=frame[by], d=frame[partner])     # the first decode of a code is a set question
-    by, partner = "c", "d"
-    keys = present_text(frame[by])
-    decodes = present_text(frame.loc[keys.index, partner])
-    pairs = pd.DataFrame({"c": keys.loc[decodes.index], "d": decodes}).sort_values(["c", "d"])
-    first = pairs.drop_duplicates("c")
-    return dict(zip(first["c"], first["d"]))
+    facts = facts if facts is not None else ColumnFacts(frame)
+    codes, decodes = facts.column(by).texts, facts.column(partner).texts
+    first: dict[str, str] = {}
+    for c, d in facts.combinations([by, partner]).tolist():     # the first decode of a code is a set question
+        if c < 0 or d < 0 or codes[c] is None or decodes[d] is None:
+            continue
+        code, decode = codes[c], decodes[d]
+        if code not in first or decode < first[code]:
+            first[code] = decode
+    return dict(sorted(first.items()))

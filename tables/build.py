@@ -191,14 +191,17 @@ def _build_figure(spec: FigureSpec, adam: dict, stem: Path, page: dict) -> tuple
     n = pages.count
     names = [stem.name] if n == 1 else [f"{stem.name}_p{k + 1:0{len(str(n))}d}" for k in range(n)]
     paths, datas, rtfs = [], [], []
-    for k, name in enumerate(names):
-        fig, data = pages.draw(k)
-        pic = stem.with_name(name)
-        paths += save_figure(fig, pic)
-        datas.append(data if n == 1 else data.assign(page=k + 1))
-        fid = spec.id if n == 1 else f"{spec.id} (page {k + 1} of {n})"
-        rtfs.append(figure_to_rtf(spec.kind, fid, spec.title, spec.population.label, pic.with_suffix(".png"),
-                                  list(spec.footnotes), page))
+    try:
+        for k, name in enumerate(names):
+            fig, data = pages.draw(k)
+            pic = stem.with_name(name)
+            paths += save_figure(fig, pic)
+            datas.append(data if n == 1 else data.assign(page=k + 1))
+            fid = spec.id if n == 1 else f"{spec.id} (page {k + 1} of {n})"
+            rtfs.append(figure_to_rtf(spec.kind, fid, spec.title, spec.population.label, pic.with_suffix(".png"),
+                                      list(spec.footnotes), page))
+    finally:
+        pages.close()
     data = datas[0] if n == 1 else pd.concat(datas, ignore_index=True)
     payload = {"id": spec.id, "kind": spec.kind, "title": spec.title, "population": spec.population.label,
                "footnotes": list(spec.footnotes), "data": json.loads(_frame_json(data))}

@@ -153,12 +153,12 @@ def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
         if p.bar_label else df[KEY].str.split("-").str[-1]
     top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
     cuts = page_slices(len(df), p.per_page)
-    fit = SharedLayout()
-    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top, fit))
+    sheets = Sheets()
+    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top, sheets), sheets)
 
 
-def _waterfall_page(df: pd.DataFrame, top: float, fit: SharedLayout):
-    fig, ax = plt.subplots(figsize=(9, 5.2))
+def _waterfall_page(df: pd.DataFrame, top: float, sheets: "Sheets"):
+    fig, ax = sheets.subplots(figsize=(9, 5.2))
     x = np.arange(len(df))
     ax.bar(x, df["best_pchg"], color=[BOR_COLOURS.get(b, "#777777") for b in df["bor"]],
            edgecolor="#333333", linewidth=0.4)
@@ -175,7 +175,7 @@ def _waterfall_page(df: pd.DataFrame, top: float, fit: SharedLayout):
                for b in present]
     ax.legend(handles, [BOR_NAMES.get(b, b) for b in present], title="Best overall response", frameon=False,
               fontsize=8, loc="upper right")
-    fit.fit(fig, "waterfall")
+    sheets.fit(fig, "waterfall")
     return fig, df.rename(columns={KEY: "USUBJID"})
 
 
@@ -204,13 +204,13 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     if len(cuts) > 1:                      # one time scale on every page
         xmax = float(np.nanmax(adsl[["end", "resp", "pd", "death"]].to_numpy(dtype=float))) * 1.04
     rows = p.per_page if len(cuts) > 1 else len(adsl)     # pages of one size: same bar height on every page
-    fit = SharedLayout()
-    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, fit))
+    sheets = Sheets()
+    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, sheets), sheets)
 
 
 def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | None, rows: int,
-                  fit: SharedLayout):
-    fig, ax = plt.subplots(figsize=(9, max(4.0, 0.24 * rows + 1.6)))
+                  sheets: "Sheets"):
+    fig, ax = sheets.subplots(figsize=(9, max(4.0, 0.24 * rows + 1.6)))
     y = np.arange(len(adsl)) + (rows - len(adsl))         # a short last page keeps its rows at the top
     colours = [PASTEL[int(i) % len(PASTEL)] for i in adsl["g"]]
     ax.barh(y, adsl["end"], color=colours, height=0.65, edgecolor="#666666", linewidth=0.4)
@@ -229,7 +229,7 @@ def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | No
                               linewidth=0.4) for i in range(len(groups))]
     names += groups
     ax.legend(handles, names, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fit.fit(fig, "swimmer")
+    sheets.fit(fig, "swimmer")
     data = adsl[[KEY, "group", "end", "resp", "pd", "death"]]
     return fig, data
 
@@ -246,22 +246,38 @@ def draw_spider(p: Spider, ctx: Context):
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
     subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
     cuts = page_slices(len(subjects), p.per_page)
-    fit = SharedLayout()
+    sheets = Sheets()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _spider_page(p, tr, groups, None, fit))
+        return Pages(1, lambda k: _spider_page(p, tr, groups, None, sheets), sheets)
     ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
     pad = 0.05 * (ylim[1] - ylim[0] or 1)
     scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
-    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale, fit))
+    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale, sheets),
+                 sheets)
 
 
-def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale, fit: SharedLayout):
-    fig, ax = plt.subplots(figsize=(9, 5))
+def _subject_rows(keys: np.ndarray, order: np.ndarray | None = None) -> list[np.ndarray]:
+    """Positions in `keys` of each subject's rows (subjects sorted; within a subject, in `order`, else in
+    the given order): what `groupby(KEY, sort=True)` yields, without building a frame per subject."""
+    if not len(keys):
+        return []
+    pos = np.arange(len(keys)) if order is None else order
+    pos = pos[np.argsort(keys[pos], kind="stable")]
+    ks = keys[pos]
+    return np.split(pos, np.flatnonzero(ks[1:] != ks[:-1]) + 1)
+
+
+def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale, sheets: "Sheets"):
+    fig, ax = sheets.subplots(figsize=(9, 5))
+    t_all, y_all, grp = tr["t"].to_numpy(dtype=float), tr["pchg"].to_numpy(dtype=float), tr[GROUP].to_numpy()
+    keys = tr[KEY].to_numpy()
     for i, g in enumerate(groups):
         first = True
-        for _, sub in tr[tr[GROUP] == g].groupby(KEY, sort=True):
-            sub = sub.sort_values("t")
-            ax.plot(sub["t"], sub["pchg"], "-o", color=PALETTE[i % len(PALETTE)], lw=1, ms=3, alpha=0.85,
+        mine = np.flatnonzero(grp == g)
+        for rows in _subject_rows(keys[mine]):
+            rows = mine[rows]
+            rows = rows[np.argsort(t_all[rows], kind="quicksort")]     # as sort_values("t") orders them
+            ax.plot(t_all[rows], y_all[rows], "-o", color=PALETTE[i % len(PALETTE)], lw=1, ms=3, alpha=0.85,
                     label=g if first else None)
             first = False
     ax.axhline(20, color="#555555", lw=0.8, ls="--")
@@ -273,7 +289,7 @@ def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale, fit: SharedLa
     ax.set_xlabel(f"Time since infusion ({p.unit})")
     ax.set_ylabel("% change from baseline in sum of diameters")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fit.fit(fig, tuple(g for g in groups if (tr[GROUP] == g).any()))   # legend: the groups drawn
+    sheets.fit(fig, tuple(g for g in groups if (tr[GROUP] == g).any()))   # legend: the groups drawn
     data = tr[[KEY, GROUP, "t", "pchg"]].rename(columns={GROUP: "group"}).sort_values([KEY, "t"], kind="mergesort")
     return fig, data
 
@@ -313,12 +329,12 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
             ax.set_xlim(0, summ[p.time_var].max() * 1.15)
             ax.set_xticks([t for t in (0, 7, 14, 21, 28, 91, 183, 365) if t <= summ[p.time_var].max() * 1.05])
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_title(panel, fontsize=10)
+        ax.set_title(panel, fontsize=10, y=1.0)     # as placed automatically; see _profiles_page
         ax.set_xlabel(p.xlabel)
         ax.grid(alpha=0.25, which="major")
         ax.legend(frameon=False, fontsize=8, loc="upper right")
     axes[0][0].set_ylabel(f"Mean (+SD) concentration ({unit})" if unit else "Mean (+SD) concentration")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig, summ.rename(columns={"_PANEL": "panel", GROUP: "group", p.time_var: "time"})
 
 
@@ -335,26 +351,32 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
     subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
     cuts = page_slices(len(subjects), p.per_page)
-    fit = SharedLayout()
+    sheets = Sheets()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _profiles_page(p, pc, groups, fit))
-    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups, fit))
+        return Pages(1, lambda k: _profiles_page(p, pc, groups, sheets), sheets)
+    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups, sheets),
+                 sheets)
 
 
-def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list, fit: SharedLayout):
-    groups = [g for g in groups if (pc[GROUP] == g).any()]
+def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list, sheets: "Sheets"):
+    grp = pc[GROUP].to_numpy()
+    groups = [g for g in groups if (grp == g).any()]
     ncol = min(4, len(groups))
     nrow = -(-len(groups) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(10, 1.9 + 2.1 * nrow), sharey=True, sharex=True, squeeze=False)
+    fig, axes = sheets.subplots(nrow, ncol, figsize=(10, 1.9 + 2.1 * nrow), sharey=True, sharex=True, squeeze=False)
     unit = str(pc[p.unit_var].dropna().iloc[0]) if p.unit_var in pc and pc[p.unit_var].notna().any() else ""
+    t_all, v_all, keys = pc["t"].to_numpy(dtype=float), pc["v"].to_numpy(dtype=float), pc[KEY].to_numpy()
     for ax, g in zip(axes.flat, groups):
-        sub = pc[pc[GROUP] == g].sort_values([KEY, "t"], kind="mergesort")
-        for i, (sid, s) in enumerate(sub.groupby(KEY, sort=True)):
-            ax.plot(s["t"], s["v"], marker="o", ms=2, lw=0.9, color=PALETTE[i % len(PALETTE)])
+        mine = np.flatnonzero(grp == g)
+        by_time = np.argsort(t_all[mine], kind="stable")      # within a subject: by time, then frame order
+        for i, rows in enumerate(_subject_rows(keys[mine], by_time)):
+            ax.plot(t_all[mine[rows]], v_all[mine[rows]], marker="o", ms=2, lw=0.9, color=PALETTE[i % len(PALETTE)])
         ax.set_yscale("log")
         ax.set_xscale("symlog", linthresh=28, linscale=1.0)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_title(f"{g} (n={sub[KEY].nunique()})", fontsize=9)
+        # y=1.0 is where matplotlib's automatic placement puts it (no top ticks, no offset text); fixing it
+        # spares a layout of every panel's y axis at each draw
+        ax.set_title(f"{g} (n={len(pd.unique(keys[mine]))})", fontsize=9, y=1.0)
         ax.grid(alpha=0.25)
     for ax in axes.flat[len(groups):]:
         ax.set_visible(False)
@@ -362,7 +384,7 @@ def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list, fit: S
         ax.set_xlabel(p.xlabel, fontsize=8)
     for row in axes:
         row[0].set_ylabel(f"Concentration ({unit})" if unit else "Concentration", fontsize=8)
-    fit.fit(fig, (nrow, ncol))
+    sheets.fit(fig, (nrow, ncol))
     data = pc[[KEY, GROUP, "t", "v"]].rename(columns={GROUP: "group", "t": "time", "v": "value"})
     return fig, data.sort_values([KEY, "time"], kind="mergesort").reset_index(drop=True)
 
@@ -388,7 +410,7 @@ def draw_strip(p: StripPlot, ctx: Context):
     ax.set_ylabel(p.ylabel or p.value_var)
     ax.set_xlabel(p.xlabel)
     ax.grid(axis="y", alpha=0.25)
-    fig.tight_layout()
+    tight_layout(fig)
     data = data.assign(group=data["group"].map(lambda g: names.get(g, str(g))))
     return fig, data.sort_values([KEY], kind="mergesort").reset_index(drop=True)
 
@@ -397,33 +419,98 @@ DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot
         MeanConcentration: draw_mean_concentration}
 
 
-class SharedLayout:
-    """Margins fitted once per page shape (tight_layout, which costs one more full draw) and reused by
-    every next page of that shape. A one-page figure is fitted exactly as before."""
+def tight_layout(fig) -> None:
+    """Fit the margins once, then leave the figure without a layout engine: `Figure.tight_layout`
+    leaves a placeholder engine behind, which makes every `savefig` run one more full (unrendered)
+    draw before the real one; the margins are already fixed, so that draw only costs time."""
+    fig.tight_layout()
+    fig.set_layout_engine(None)
+
+
+SUBPLOT_PARS = ("left", "right", "top", "bottom", "wspace", "hspace")
+
+
+class Sheets:
+    """The matplotlib figures of a paged figure, reused page after page.
+
+    A new figure costs its axes and every tick (a Tick is five artists; a per-subject axis has one per
+    subject) and a cold text-metrics cache; so each page shape (grid and size) gets one figure, and the
+    next page of that shape removes the previous page's data artists (lines, bars, collections, texts,
+    legend) and draws its own, in the same order a new figure would. Margins are fitted once per layout
+    key (tight_layout costs one more full draw) and reused by every next page of that key.
+    """
 
     def __init__(self):
+        self.figs: dict = {}
         self.pars: dict = {}
+
+    def subplots(self, nrows: int = 1, ncols: int = 1, *, figsize, **kw):
+        key = (nrows, ncols, tuple(figsize), tuple(sorted(kw.items())))
+        got = self.figs.get(key)
+        if got is None:
+            got = self.figs[key] = plt.subplots(nrows, ncols, figsize=figsize, **kw)
+        else:
+            for ax in np.ravel(got[1]):
+                _clear_axes(ax)
+        return got
 
     def fit(self, fig, shape) -> None:
         got = self.pars.get(shape)
         if got is not None:
             fig.subplots_adjust(**got)
             return
-        fig.tight_layout()
+        # a reused figure starts from the default margins, as a new one would (tick counts follow size)
+        fig.subplots_adjust(**{k: matplotlib.rcParams[f"figure.subplot.{k}"] for k in SUBPLOT_PARS})
+        tight_layout(fig)
         sp = fig.subplotpars
-        self.pars[shape] = {k: getattr(sp, k) for k in ("left", "right", "top", "bottom", "wspace", "hspace")}
+        self.pars[shape] = {k: getattr(sp, k) for k in SUBPLOT_PARS}
+
+    def close(self) -> None:
+        for fig, _ in self.figs.values():
+            plt.close(fig)
+        self.figs.clear()
+
+
+def _clear_axes(ax) -> None:
+    """Back to the state of new axes for what a page draws: no data artists or legend, data limits from
+    nothing, autoscaling on, linear scales, visible. Ticks and labels stay (each page sets its own)."""
+    for container in list(ax.containers):
+        container.remove()
+    for artist in [*ax.lines, *ax.patches, *ax.collections, *ax.texts, *ax.images]:
+        artist.remove()
+    if ax.legend_ is not None:
+        ax.legend_.remove()
+    ax.relim()
+    ax.set_autoscale_on(True)
+    # linear as new axes are: where the page sets a log scale after plotting, the order decides the margins
+    if ax.get_xscale() != "linear":
+        ax.set_xscale("linear")
+    if ax.get_yscale() != "linear":
+        ax.set_yscale("linear")
+    ax.set_visible(True)
 
 
 class Pages:
-    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (figure, plotted data), so that
-    only one page's matplotlib figure is alive at a time."""
+    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (figure, plotted data). The figure
+    a page returns is valid until the next `draw` (paged figures reuse it); `close()` releases them."""
 
-    def __init__(self, count: int, draw):
-        self.count, self._draw = count, draw
+    def __init__(self, count: int, draw, sheets: Sheets | None = None):
+        self.count, self._draw, self._sheets = count, draw, sheets
+        self._open: list = []
 
     def draw(self, k: int):
         with plt.rc_context(STYLE):
-            return self._draw(k)
+            fig, data = self._draw(k)
+        if self._sheets is None or not any(fig is f for f, _ in self._sheets.figs.values()):
+            self._open.append(fig)
+        return fig, data
+
+    def close(self) -> None:
+        for fig in self._open:
+            plt.close(fig)
+        self._open.clear()
+        if self._sheets is not None:
+            self._sheets.close()
 
 
 def page_slices(n: int, per_page: int) -> list[slice]:
@@ -444,12 +531,12 @@ def render_figure(spec, adam: dict) -> Pages:
 
 
 def save_figure(fig, stem_path) -> list:
-    """PNG and SVG without timestamps (SVG Date metadata off, fixed hash salt)."""
+    """PNG and SVG without timestamps (SVG Date metadata off, fixed hash salt). The figure stays open
+    (a paged figure draws its next page on it); `Pages.close` closes it."""
     out = []
     with plt.rc_context(STYLE):
         for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
             path = stem_path.with_suffix("." + ext)
             fig.savefig(path, dpi=120, metadata=meta)
             out.append(path)
-    plt.close(fig)
     return out

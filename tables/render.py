@@ -13,20 +13,23 @@ from pathlib import Path
 import polars as pl
 import rtflite as rtf
 
+from . import rtf_table
 from .result import Row, TableResult
+from .rtf_metrics import string_width_in
 
 INDENT_TWIPS = 200
 STUB_WIDTH = 3.2
 
 
-def _widths(res: TableResult) -> list[float]:
+def _widths(res: TableResult, cells: list[list[str]] | None = None) -> list[float]:
     """Relative column widths from the content: a free-text column (DLT terms) gets more room than
-    an 'n (%)' column; the stub gets what its longest label needs, within limits."""
+    an 'n (%)' column; the stub gets what its longest label needs, within limits. ``cells``: the
+    table's `align_decimals` cells when the caller has them."""
     def need(texts, lo, hi):
         widest = max((_text_in(t) for t in texts), default=0)
         return min(max(widest + CELL_PAD_IN + 0.12, lo), hi)
     head_words = [[w for t, span in h for w in [t] * span] for h in res.header[-1:]] or [[]]
-    cells = align_decimals(res.rows, res.ncols)
+    cells = align_decimals(res.rows, res.ncols) if cells is None else cells
     cols = []
     for j in range(res.ncols):
         texts = [c[j] for c in cells] + [max(head_words[0][j].split(), key=len, default="")]
@@ -61,14 +64,15 @@ TITLE_PT = 12 * 1.2 + 6.5
 CELL_PAD_IN = 0.16                               # gap + cell margins
 
 
-@functools.lru_cache(maxsize=20000)
+@functools.lru_cache(maxsize=1 << 18)
 def _word_in(word: str, size: float) -> float:
-    from rtflite.strwidth import get_string_width
-    return 1.06 * get_string_width(word.replace(NBSP, " "), font=1, font_size=size)   # 6% margin for renderers
+    return 1.06 * string_width_in(word.replace(NBSP, " "), font=1, size=size)   # 6% margin for renderers
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _lines(text: str, width_in: float, size: float = 9) -> int:
-    """Lines a cell needs at `width_in` (word wrap estimated with rtflite's font metrics)."""
+    """Lines a cell needs at `width_in` (word wrap estimated with rtflite's font metrics); cached,
+    as listings repeat values (grades, outcomes, dates) in every row."""
     avail = max(width_in - CELL_PAD_IN, 0.3)
     text = str(text)
     space = _word_in(" ", size)
@@ -142,6 +146,8 @@ def _ancestors(rows, i: int) -> list[int]:
     """Rows that head row i's group: the nearest earlier row of each smaller indent that is a heading
     (a header row, or any row directly followed by deeper-indented rows)."""
     out, level = [], rows[i].indent
+    if level == 0:                     # nothing heads a top-level row (listings: every row)
+        return out
     for j in range(i - 1, -1, -1):
         if rows[j].indent < level:
             if rows[j].header or rows[j + 1].indent > rows[j].indent:
@@ -176,10 +182,10 @@ def align_decimals(rows: list[Row], ncols: int, ref: list[Row] | None = None) ->
     """Cells padded so that counts and percentages line up (widths from `ref`, the whole table, so
     every page pads alike)."""
     cells = [list(r.cells) for r in rows]
-    ref_cells = [list(r.cells) for r in (ref if ref is not None else rows)]
+    ref_cells = [list(r.cells) for r in ref] if ref is not None else None
     for j in range(ncols):
         parsed = [_NPCT.match(c[j]) for c in cells]
-        hits = [m for m in (_NPCT.match(c[j]) for c in ref_cells) if m]
+        hits = [m for m in (parsed if ref_cells is None else (_NPCT.match(c[j]) for c in ref_cells)) if m]
         if len(hits) < 2:
             continue
         wn = max(len(m.group(1)) for m in hits)
@@ -204,6 +210,7 @@ def aligned_columns(res: TableResult) -> set[int]:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _text_in(text: str, size: float = 9) -> float:
     return sum(_word_in(w, size) for w in text.split(" ")) + \
         _word_in(" ", size) * text.count(" ")
@@ -212,9 +219,13 @@ def _text_in(text: str, size: float = 9) -> float:
 def _running(page: dict, population: str, program: str):
     """Running header (replaced by ``header_rtf`` after encoding) and footer of every page."""
     head = rtf.RTFPageHeader(text=["running header"], text_convert=[False])    # placeholder for header_rtf
-    foot = rtf.RTFPageFooter(text=[f"Program: {program}    Data source: {page.get('source', 'ADaM')}"],
+    foot = rtf.RTFPageFooter(text=[_footer_text(page, program)],
                              text_justification=["l"], text_font_size=[8], text_convert=[False])
     return head, foot
+
+
+def _footer_text(page: dict, program: str) -> str:
+    return f"Program: {program}    Data source: {page.get('source', 'ADaM')}"
 
 
 def header_rtf(page: dict, population: str) -> str:
@@ -258,14 +269,45 @@ def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
     """RTF text: pages cut by `paginate`, each with running header/footer, titles, the full column
     header and its own rows' indent and bold; footnotes on the last page; decimal-aligned counts.
 
-    Everything that depends on the whole table (aligned cells, column kinds, padding) is computed once
-    here, not per page: a listing of thousands of rows has hundreds of pages."""
+    Everything that depends on the whole table (aligned cells, column kinds, padding, the RTF row
+    templates) is computed once here, not per page: a listing of thousands of rows has hundreds of
+    pages. The RTF is written by `rtf_table` (rtflite's bytes without its per-cell objects); a table
+    without body rows or columns goes through rtflite itself."""
+    page = page or {}
+    cells = align_decimals(res.rows, res.ncols)
+    widths = _widths(res, cells)
+    foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in res.footnotes) + 6
+    pages = paginate(res, widths, foot_pt)
+    table = _TableFormat(res, widths, cells)
+    if not res.rows or not res.ncols:
+        return _table_rtf_rtflite(res, page, table, pages)
+    program = page.get("program") or "trialforge tables"
+    writer = rtf_table.TableRtf(_titles(res), [(text, w) for text, w, _ in table.headers], widths,
+                                table.justify, TABLE_W)
+    texts = []
+    for k, rows in enumerate(page_rows(res, pages)):
+        body = [writer.row_cells([r.label] + table.row_cells(r), [INDENT_TWIPS * r.indent] + table.pad, r.header)
+                for r in rows]
+        last = k == len(pages) - 1
+        texts.append(writer.page(body, writer.footnote(res.footnotes) if last else "", first_page=k == 0))
+    pre = rtf_table.preamble(header_rtf(page, res.population), _footer_text(page, program),
+                             PAGE_W, PAGE_H, MARGIN)
+    # the writer's texts are already as `_ascii_rtf` leaves them (\trkeep, \u escapes); the
+    # preamble's running header and footer get the same pass here
+    return rtf_table.document(_ascii_rtf(pre), texts)
+
+
+def table_to_rtf_rtflite(res: TableResult, page: dict | None = None) -> str:
+    """`table_to_rtf` with every page encoded by rtflite (one RTFDocument per page, then joined):
+    the reference the direct writer is tested against."""
     page = page or {}
     widths = _widths(res)
     foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in res.footnotes) + 6
-    pages = paginate(res, widths, foot_pt)
+    return _table_rtf_rtflite(res, page, _TableFormat(res, widths), paginate(res, widths, foot_pt))
+
+
+def _table_rtf_rtflite(res: TableResult, page: dict, table: "_TableFormat", pages: list[list[int]]) -> str:
     head, foot = _running(page, res.population, page.get("program") or "trialforge tables")
-    table = _TableFormat(res, widths)
     docs = []
     for k, rows in enumerate(page_rows(res, pages)):
         last = k == len(pages) - 1
@@ -277,9 +319,9 @@ class _TableFormat:
     """Per-table formatting shared by every page: decimal-aligned cells of each row, the column
     headers, which columns wrap or are aligned, and the left padding that centres aligned blocks."""
 
-    def __init__(self, res: TableResult, widths: list[float]):
+    def __init__(self, res: TableResult, widths: list[float], cells: list[list[str]] | None = None):
         self.widths = widths
-        cells = align_decimals(res.rows, res.ncols)
+        cells = align_decimals(res.rows, res.ncols) if cells is None else cells
         self.cells = {id(r): c for r, c in zip(res.rows, cells)}
         self.headers = []
         for k, hrow in enumerate(res.header):

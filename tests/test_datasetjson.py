@@ -217,3 +217,19 @@ def test_failed_write_leaves_no_file(tmp_path):
     with pytest.raises(SpecError, match="infinite"):
         write(ds, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_row_codes_are_int32_for_every_column_kind():
+    """Codes index a column's distinct values: int32, half of pandas' int64, for text, numbers, dates."""
+    from trialforge.submission.datasetjson import _column_tokens, _document_head
+    ds = awkward()
+    _doc, plan = _document_head(ds, study=STUDY, created=CREATED, define_oid=None, metadata_ref=None,
+                                originator=None, tool_version="0.1.0")
+    kinds = set()
+    for var, data_type in plan:
+        codes, tokens = _column_tokens(ds, var, data_type)
+        assert codes.dtype == np.int32, var.name
+        assert len(codes) == len(ds.frame) and codes.min() >= 0 and codes.max() < len(tokens)
+        kinds.add(data_type)
+    assert {"string", "integer", "double", "date"} <= kinds
+

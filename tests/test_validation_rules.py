@@ -250,6 +250,17 @@ def test_pandera_path_gives_the_same_findings():
     assert {f.rule_id for f in direct.findings} >= {"TF-CT-001", "TF-DT-001", "TF-VAL-001"}
 
 
+def test_pandera_path_gives_the_same_findings_on_adam():
+    """``trialforge adam`` and ``run`` gate ADaM through the direct path: pandera must agree there too."""
+    pkg = adam_package()
+    _set(pkg, "ADSL", 0, SEX="Male", AGEU="")
+    _set(pkg, "ADLB", 1, PARAMCD="")
+    direct = _report(pkg)
+    via = validate_datasets(pkg.datasets, scope="ADaM", options={"pandera": True})
+    assert sorted(f.as_dict().items() for f in via.findings) == sorted(f.as_dict().items() for f in direct.findings)
+    assert {f.rule_id for f in direct.findings} >= {"TF-CT-001", "TF-VAL-001"}
+
+
 def test_result_qualifier_codelists_are_value_level():
     """LBSTRESC's codelist applies per test (VLM), so numeric results are not CT findings."""
     pkg = sdtm_package()

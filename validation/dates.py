@@ -113,14 +113,23 @@ def complete_date(values: pd.Series) -> pd.Series:
 
 
 def _complete_date(values: pd.Series) -> pd.Series:
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = _text(pd.Series(uniques, dtype=object))
+    codes, text = _distinct(values)
     full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
     parsed = pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce").to_numpy()
-    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
-    known = codes >= 0
-    out[known] = parsed.astype("datetime64[ns]")[codes[known]]
-    return pd.Series(out, index=values.index)
+    table = np.append(parsed.astype("datetime64[ns]"), np.datetime64("NaT"))    # missing: the last entry
+    return pd.Series(table[np.where(codes < 0, len(table) - 1, codes)], index=values.index)
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes, trimmed text of each distinct value; -1 = missing): a text column's shared profile
+    (``context.profile``, factorised once per run for every rule), a numeric one factorised here."""
+    if not pd.api.types.is_numeric_dtype(values):
+        from .context import profile
+        prof = profile(values)
+        n = len(prof.raw) - 1                              # the profile's last entry stands for missing
+        return np.where(prof.codes == n, -1, prof.codes), prof.values.iloc[:n]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, _text(pd.Series(uniques, dtype=object))
 
 
 def study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
@@ -159,13 +168,41 @@ def components(values: pd.Series) -> np.ndarray:
     hit = _COMPONENTS.get(key)
     if hit is not None:
         return hit[1]
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.vstack([_parts(uniques), np.full((1, 6), np.nan)])
-    out = table[np.where(codes < 0, len(table) - 1, codes)]
+    codes, table = _component_table(values)
+    out = table[codes]
     if len(_COMPONENTS) >= 256:
         _COMPONENTS.pop(next(iter(_COMPONENTS)))
     _COMPONENTS[key] = (keep, out)
     return out
+
+
+def _component_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, components of each distinct value): missing is the last row (all NaN), codes never -1.
+    Kept per column for the run: a dozen date-order rules read the same --DTC columns."""
+    from .context import _array_key
+    key, keep = _array_key(values)
+    key = ("table",) + key
+    hit = _COMPONENTS.get(key)
+    if hit is not None:
+        return hit[1]
+    codes, text = _distinct(values)
+    table = np.vstack([_parts(text.tolist()), np.full((1, 6), np.nan)])
+    out = (np.where(codes < 0, len(table) - 1, codes).astype(np.int64, copy=False), table)
+    if len(_COMPONENTS) >= 256:
+        _COMPONENTS.pop(next(iter(_COMPONENTS)))
+    _COMPONENTS[key] = (keep, out)
+    return out
+
+
+def _pairs(start: pd.Series, end: pd.Series):
+    """The distinct (start, end) value pairs of two aligned columns: (inverse per record, start components,
+    end components, precision each pair shares). Rules compare pairs once, not records."""
+    ca, ta = _component_table(start)
+    cb, tb = _component_table(end)
+    pair_codes, pairs = pd.factorize(ca * len(tb) + cb)
+    a, b = ta[pairs // len(tb)], tb[pairs % len(tb)]
+    precision = np.minimum((~np.isnan(a)).cumprod(axis=1).sum(axis=1), (~np.isnan(b)).cumprod(axis=1).sum(axis=1))
+    return pair_codes, a, b, precision
 
 
 _COMPONENTS: dict = {}   # data identity -> (data kept alive, components); cleared with the column profiles
@@ -177,8 +214,7 @@ def after(start: pd.Series, end: pd.Series) -> pd.Series:
     "2012-03" vs "2012-03-15" compare on "2012-03" (equal: not after); so partial dates never
     produce a finding they cannot prove. Vectorised over (year, month, ..., second) components.
     """
-    a, b = components(start), components(end)
-    precision = np.minimum((~np.isnan(a)).cumprod(axis=1).sum(axis=1), (~np.isnan(b)).cumprod(axis=1).sum(axis=1))
+    codes, a, b, precision = _pairs(start, end)
     result = np.zeros(len(a), dtype=bool)
     undecided = np.ones(len(a), dtype=bool)
     for k in range(6):
@@ -186,15 +222,14 @@ def after(start: pd.Series, end: pd.Series) -> pd.Series:
         greater, less = active & (a[:, k] > b[:, k]), active & (a[:, k] < b[:, k])
         result |= greater
         undecided &= ~(greater | less)
-    return pd.Series(result, index=start.index)
+    return pd.Series(result[codes], index=start.index)
 
 
 def same_at_precision(start: pd.Series, end: pd.Series) -> pd.Series:
     """True where both are plain ISO 8601 values that agree at their common precision
     ("2014-01" and "2014-01-02": the start may be the same day)."""
-    a, b = components(start), components(end)
-    precision = np.minimum((~np.isnan(a)).cumprod(axis=1).sum(axis=1), (~np.isnan(b)).cumprod(axis=1).sum(axis=1))
+    codes, a, b, precision = _pairs(start, end)
     equal = np.ones(len(a), dtype=bool)
     for k in range(6):
         equal &= (k >= precision) | (a[:, k] == b[:, k])
-    return pd.Series(equal & (precision > 0), index=start.index)
+    return pd.Series((equal & (precision > 0))[codes], index=start.index)

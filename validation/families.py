@@ -109,8 +109,8 @@ def missing_when(rows, *, scope, category="Consistency"):
                 want = partner(m, target, dataset)
                 if want not in f:
                     continue
-                given = pd.concat([filled(f, c) for c in conds], axis=1).any(axis=1)
-                bad = given & ~filled(f, want)
+                given = np.logical_or.reduce([filled(f, c).to_numpy() for c in conds])
+                bad = pd.Series(given & ~filled(f, want).to_numpy(), index=f.index)
                 out += findings_at(RULES[rid], dataset, bad, variable=want,
                                    message=f"{want} is null while {'/'.join(c for c in conds if c in f)} is populated")
             return out
@@ -220,7 +220,9 @@ def one_to_one(rows, *, scope, category="Consistency"):
 # ---- values ---------------------------------------------------------------------------------------
 
 def value_rule(rows, *, scope, category="Consistency"):
-    """Rows: (id, severity, message, p21, publisher, variable, bad(values: text Series) -> mask, domains)."""
+    """Rows: (id, severity, message, p21, publisher, variable, bad(values: text Series) -> mask, domains).
+    ``bad`` is element-wise over trimmed text, so it runs once per distinct value of the column (its second
+    argument is None: a test that needed the raw records would not be a value rule)."""
     for row in rows:
         var, bad_fn, domains = row[5], row[6], row[7] if len(row) > 7 else ()
 
@@ -229,10 +231,11 @@ def value_rule(rows, *, scope, category="Consistency"):
                 return []
             out = []
             for col, _ in matches(var, dataset):
-                series = dataset.frame[col]
-                values = text(series)
-                bad = bad_fn(values, series) & (values != "")
-                out += findings_at(RULES[rid], dataset, bad, variable=col)
+                prof = profile(dataset.frame[col])
+                values = prof.values
+                flags = np.asarray(bad_fn(values, None) & (values != ""), dtype=bool)
+                if (flags & prof.present).any():
+                    out += findings_at(RULES[rid], dataset, dataset.frame.index[flags[prof.codes]], variable=col)
             return out
         _register(row, check, scope, category)
 

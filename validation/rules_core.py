@@ -1,7 +1,8 @@
 """Value-level conformance rules on one variable at a time (compiled into pandera checks).
 
-A column rule returns a boolean mask of failing values, or None when it does not apply to the
-variable; ``schema.py`` compiles the applicable ones into one pandera schema per dataset (check
+A column rule returns the failing values (a ``ValueMask``: the verdict per distinct value, which the
+direct path turns into records only where some fail; ``to_series()`` is the boolean mask), or None when it
+does not apply to the variable; ``schema.py`` compiles the applicable ones into one pandera schema per dataset (check
 name = rule id) and the runner evaluates the same functions directly on whole columns. ``var`` is
 ``ValidationContext.variable``: the standard's core/codelist merged with the package's own metadata.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .context import blank, per_value, profile
+from .context import ValueMask, profile, value_mask
 from .dates import duration_ok, iso8601_ok
 from .registry import ADAM, RULES, SDTM, register
 
@@ -21,7 +22,7 @@ from .registry import ADAM, RULES, SDTM, register
 def required_populated(series, var, ctx):
     if var.core != "Req":
         return None
-    return blank(series)
+    return value_mask(series, lambda v: v == "")     # missing (numeric too) or blank text: the "" entry
 
 
 @register("TF-VAL-002", "error", "Numeric variable holds a non-numeric value", p21=("SD0055",),
@@ -29,7 +30,7 @@ def required_populated(series, var, ctx):
 def numeric_type(series, var, ctx):
     if var.type != "Num" or pd.api.types.is_numeric_dtype(series):
         return None
-    return per_value(series, lambda v: (v != "") & pd.to_numeric(v.where(v != ""), errors="coerce").isna())
+    return value_mask(series, lambda v: (v != "") & pd.to_numeric(v.where(v != ""), errors="coerce").isna())
 
 
 # ---- controlled terminology ----------------------------------------------------------------------
@@ -77,7 +78,7 @@ def _not_in_codelist(series, codelist, var=None, ctx=None):
     if pd.api.types.is_numeric_dtype(series):
         return None
     values = allowed_values(var, codelist, ctx) if var is not None else codelist.values
-    return per_value(series, lambda v: (v != "") & ~v.isin(values))
+    return value_mask(series, lambda v: (v != "") & ~v.isin(values))
 
 
 @register("TF-CT-001", "error", "Variable value not found in non-extensible codelist", p21=("CT2001",),
@@ -105,7 +106,7 @@ def ct_extensible(series, var, ctx):
 def iso8601_value(series, var, ctx):
     if not (var.name.endswith("DTC") and var.type == "Char") or pd.api.types.is_numeric_dtype(series):
         return None
-    return ~per_value(series, iso8601_ok)
+    return ~value_mask(series, iso8601_ok)
 
 
 @register("TF-DT-006", "error", "Invalid ISO 8601 duration value for variable", p21=("SD1011",), scope=SDTM,
@@ -116,7 +117,7 @@ def iso8601_duration(series, var, ctx):
         return None
     if var.name.endswith("EVINTX"):      # free text ("LIFETIME") by design
         return None
-    return ~per_value(series, duration_ok)
+    return ~value_mask(series, duration_ok)
 
 
 # ---- XPT v5 value limits --------------------------------------------------------------------------
@@ -127,7 +128,7 @@ def value_length(series, var, ctx):
     if pd.api.types.is_numeric_dtype(series):
         return None
     prof = profile(series)
-    return pd.Series(prof.mask(prof.nbytes > 200), index=series.index)
+    return ValueMask(series, prof, prof.nbytes > 200)
 
 
 @register("TF-XPT-002", "error", "Non-ASCII or non-printable characters in variable", p21=("SD1029",),
@@ -136,7 +137,7 @@ def ascii_value(series, var, ctx):
     if pd.api.types.is_numeric_dtype(series):
         return None
     prof = profile(series)
-    return pd.Series(prof.mask(~prof.printable_ascii), index=series.index)
+    return ValueMask(series, prof, ~prof.printable_ascii)
 
 
 COLUMN_RULES = [r for r in RULES.values() if r.kind == "column"]

@@ -288,10 +288,24 @@ def _ts_format(row):
 
     @_rule(rid, W, message, p21=p21, publisher=pub, domains=("TS",), category="Format")
     def check(dataset, ctx):
-        p, v = _ts(dataset)
-        bad = (p == param) & (v != "") & ~valid(v).fillna(False).astype(bool)
-        return findings_at(RULES[rid], dataset, bad, variable="TSVAL")
+        params, values, _, v = _ts_arrays(dataset, ctx)
+        rows = np.flatnonzero((params == param) & (values != ""))
+        if not len(rows):                      # the parameter is absent: nothing to judge
+            return []
+        bad = rows[~valid(v.iloc[rows]).fillna(False).astype(bool).to_numpy()]
+        return findings_at(RULES[rid], dataset, dataset.frame.index[bad], variable="TSVAL")
     return check
+
+
+def _ts_arrays(dataset, ctx):
+    """TSPARMCD and TSVAL text as arrays (and Series), once per run: two dozen TS rules each look up one
+    parameter, which is a few microseconds on an array and a few pandas operations on a Series."""
+    key = ("ts-arrays", dataset.name, id(dataset.frame))
+    hit = ctx._std_cache.get(key)
+    if hit is None:
+        p, v = _ts(dataset)
+        hit = ctx._std_cache[key] = (p.to_numpy(dtype=object), v.to_numpy(dtype=object), p, v)
+    return hit
 
 
 for _row in TS_FORMATS:
@@ -306,9 +320,10 @@ def _ts_single(param, rid, p21):
     @_rule(rid, W, f"Multiple {param} records", p21=(p21,), publisher=("FDAB011",), domains=("TS",),
            category="Consistency")
     def check(dataset, ctx):
-        p, _ = _ts(dataset)
-        sel = p == param
-        return findings_at(RULES[rid], dataset, sel & sel.cumsum().gt(1), variable="TSPARMCD")
+        rows = np.flatnonzero(_ts_arrays(dataset, ctx)[0] == param)
+        if len(rows) < 2:
+            return []
+        return findings_at(RULES[rid], dataset, dataset.frame.index[rows[1:]], variable="TSPARMCD")
     return check
 
 

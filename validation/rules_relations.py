@@ -14,11 +14,18 @@ def key_text(series: pd.Series) -> pd.Series:
     """Values as IDVARVAL spells them: numbers without a trailing .0, text trimmed."""
     if pd.api.types.is_numeric_dtype(series):
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        num = pd.Series(uniques, dtype=float)
-        whole = num == np.floor(num)
-        shown = num.astype(str)
-        shown[whole] = num[whole].astype("int64").astype(str)
-        values = np.append(shown.to_numpy(dtype=object), "")
+        num = np.asarray(uniques, dtype=float)
+        if np.isfinite(num).all():         # per distinct value in plain Python (pandas' str of a float is str())
+            whole = (num == np.floor(num)).tolist()
+            ints = num.astype(np.int64).tolist()
+            shown = [str(i) if w else str(x) for x, i, w in zip(num.tolist(), ints, whole)]
+            values = np.array(shown + [""], dtype=object)
+        else:                              # infinities: pandas' own conversion (and its error)
+            num = pd.Series(num, dtype=float)
+            whole = num == np.floor(num)
+            shown = num.astype(str)
+            shown[whole] = num[whole].astype("int64").astype(str)
+            values = np.append(shown.to_numpy(dtype=object), "")
         return pd.Series(values[np.where(codes < 0, len(values) - 1, codes)], index=series.index, dtype=object)
     return text(series)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..specs.ct import load_ct
 from ..specs.standards import load_standard
-from .context import ValidationContext, clear_profiles, detect_scope
+from .context import ValidationContext, cached_columns, clear_profiles, detect_scope, forget_texts
 from .findings import ERROR, Finding, ValidationReport
 from .registry import ADAM, applies, load_all, rules_for
 from .schema import column_findings
@@ -28,7 +28,7 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
     load_all()
     clear_profiles()
     scope = scope or detect_scope(datasets.keys())
-    ctx = ValidationContext(datasets={k.upper(): v for k, v in datasets.items()},
+    ctx = ValidationContext(datasets={k.upper(): cached_columns(v) for k, v in datasets.items()},
                             ct=ct if ct is not None else load_ct(),
                             standard=standard or load_standard(STANDARD_FOR[scope]), scope=scope,
                             define=define, options=options or {})
@@ -48,8 +48,10 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
         for rule in dataset_rules:
             if applies(rule, name):
                 report.extend(_guard(lambda: rule.check(ds, ctx), rule.id, name))
+        forget_texts()
     for rule in study_rules:
         report.extend(_guard(lambda: rule.check(ctx), rule.id, "(study)"))
+    forget_texts()
     n_define = 0
     if define is not None:
         found, n_define = define_findings(define, ctx.datasets)

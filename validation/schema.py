@@ -12,7 +12,7 @@ import warnings
 
 import pandas as pd
 
-from .context import findings_at
+from .context import ValueMask, findings_at
 from .registry import RULES, applies, rules_for
 
 
@@ -27,7 +27,7 @@ def column_masks(dataset, ctx, rules=None):
         var = ctx.variable(dataset, name)
         if var is None:
             continue
-        series = ctx.column(dataset, name)
+        series = dataset.frame[name]          # profiled by the first rule that needs its distinct values
         for rule in rules:
             mask = rule.check(series, var, ctx)
             if mask is not None:
@@ -36,6 +36,8 @@ def column_masks(dataset, ctx, rules=None):
 
 def as_mask(mask) -> pd.Series:
     """A rule's result as a plain bool Series (missing = not failing)."""
+    if isinstance(mask, ValueMask):
+        return mask.to_series()
     if mask.dtype == bool:
         return mask
     return mask.astype("boolean").fillna(False).astype(bool)
@@ -44,7 +46,12 @@ def as_mask(mask) -> pd.Series:
 def column_findings(dataset, ctx, rules=None):
     """Findings of the column rules, evaluated directly on whole columns (the fast path)."""
     findings = []
+    index = dataset.frame.index
     for rule, name, mask in column_masks(dataset, ctx, rules):
+        if isinstance(mask, ValueMask):       # judged on distinct values; records built only for failures
+            if mask.any():
+                findings += findings_at(rule, dataset, index[mask.positions()], variable=name)
+            continue
         mask = as_mask(mask)
         if mask.any():
             findings += findings_at(rule, dataset, mask, variable=name)

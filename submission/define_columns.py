@@ -1,0 +1,242 @@
+"""A dataset's columns factorised once for define.xml: per row an int32 code, per distinct value its facts.
+
+Every data-derived fact of a define (DataType, Length, SignificantDigits, value-level slices, codelist
+terms and decodes, slice labels) is a function of a *set* of values, and every per-value reading
+(present text, number, code text) is element-wise. So each column is factorised once per define
+(`pd.factorize`, Arrow dictionary encoding for text), each reading is taken once per distinct value
+through the same pandas functions the Series path uses, and the questions per variable and per slice
+become index look-ups over a few hundred distinct values instead of pandas calls per variable.
+Profiles of the bundled study showed those calls, not the data, as the cost of the define.
+
+Object columns are not de-duplicated (1 and 1.0 hash alike but read differently as text): each row is
+its own value there, which is exact and only slower.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from .arrow_text import arrow_strings
+from .define_attrs import present_text
+
+
+class Distinct:
+    """The readings of a set of distinct values of one column (positions `idx` of its uniques):
+    present texts (None, NaN and "" are absent), numbers, the longest text in bytes; each taken
+    when first asked."""
+
+    def __init__(self, column: "Column", idx: np.ndarray):
+        self._column, self._idx = column, idx
+
+    @cached_property
+    def _present(self) -> np.ndarray:
+        return self._idx[self._column.present[self._idx]]
+
+    @cached_property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(self._column.text_array[self._present])
+
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        """Values that read as numbers (pd.to_numeric), as float, NaN dropped."""
+        nums = self._column.numbers[self._idx]
+        return nums[~np.isnan(nums)]
+
+    @property
+    def text_numeric(self) -> tuple[bool, ...]:
+        """Per present text (order of `texts`): it reads as a number."""
+        return tuple(self._column.text_numeric[self._present].tolist())
+
+    @property
+    def longest(self) -> int:
+        """Bytes of the longest present text (UTF-8); 0 when there is none."""
+        lengths = self._column.lengths[self._present]
+        return int(lengths.max()) if len(lengths) else 0
+
+
+class _WholeText:
+    """Readings of a whole Arrow text column: the longest value from one kernel over the rows; the
+    rest from the factorised column (`whole`), built only when asked (ISO 8601 and numeric columns)."""
+
+    def __init__(self, arr, whole):
+        self._arr, self._whole = arr, whole
+
+    @cached_property
+    def longest(self) -> int:
+        if len(self._arr) == 0:
+            return 0
+        return int(pc.max(pc.binary_length(self._arr)).as_py() or 0)     # "" is 0 bytes, nulls skipped
+
+    def __getattr__(self, name):                 # texts, numbers, text_numeric
+        return getattr(self._whole(), name)
+
+
+class Column:
+    """One column: `codes` (int32 per row, -1 missing) and readings per distinct value."""
+
+    def __init__(self, values: pd.Series):
+        self._dtype = values.dtype
+        self._code_texts: dict[bool, list[str | None]] = {}
+        arr = arrow_strings(values)
+        if arr is not None:                      # Arrow text: one dictionary encoding
+            encoded = arr.dictionary_encode()
+            self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+            self._dictionary = encoded.dictionary
+            present = pc.not_equal(self._dictionary, "").to_numpy(zero_copy_only=False)
+            self._uniques = None
+        else:
+            self._dictionary = None
+            if isinstance(self._dtype, np.dtype) and self._dtype.kind in "fiub":
+                codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+                self.codes, self._uniques = codes.astype(np.int32), pd.Series(uniques, dtype=self._dtype)
+            else:                                # object and others: every row its own value
+                self.codes = np.arange(len(values), dtype=np.int32)
+                self.codes[values.isna().to_numpy()] = -1
+                self._uniques = values.reset_index(drop=True)
+            present = np.zeros(len(self._uniques), dtype=bool)
+            if self._dictionary is None and isinstance(self._dtype, np.dtype) and self._dtype.kind in "fiub":
+                present[:] = True                # a non-missing number always reads as a text
+            else:
+                present[present_text(self._uniques).index.to_numpy()] = True
+        self.present = np.append(np.asarray(present, dtype=bool), False)     # [-1]: a missing value
+
+    @cached_property
+    def uniques(self) -> pd.Series:
+        """The distinct non-missing values, with the column's dtype."""
+        if self._uniques is None:
+            self._uniques = pd.Series(self._dictionary.to_pylist(), dtype=self._dtype)
+        return self._uniques
+
+    @cached_property
+    def texts(self) -> list[str | None]:
+        """Per distinct value: its present text (``present_text``), None when absent."""
+        if self._dictionary is not None:
+            return [t if t != "" else None for t in self._dictionary.to_pylist()]
+        out: list[str | None] = [None] * len(self.uniques)
+        text = present_text(self.uniques)
+        for pos, value in zip(text.index.tolist(), text.astype(str).tolist()):
+            out[pos] = value
+        return out
+
+    @cached_property
+    def text_array(self) -> np.ndarray:
+        """``texts`` as an object array (indexed by many positions at once)."""
+        out = np.empty(len(self.texts), dtype=object)
+        out[:] = self.texts
+        return out
+
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        """Per distinct value: its number (pd.to_numeric, errors="coerce"), NaN when it is not one."""
+        nums = pd.to_numeric(self.uniques, errors="coerce")
+        return np.asarray(nums.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+
+    @cached_property
+    def text_numeric(self) -> np.ndarray:
+        """Per distinct value: its present text reads as a number (pd.to_numeric of the text)."""
+        out = np.zeros(len(self.present) - 1, dtype=bool)
+        texts = present_text(self.uniques).astype(str)
+        if len(texts):
+            out[texts.index.to_numpy()] = pd.to_numeric(texts, errors="coerce").notna().to_numpy()
+        return out
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """Per distinct value: bytes of its present text in UTF-8 (0 when absent)."""
+        if self._dictionary is not None:
+            lengths = pc.binary_length(self._dictionary).to_numpy(zero_copy_only=False)
+            return np.asarray(lengths, dtype=np.int64)          # "" is 0 bytes: absent reads as 0
+        return np.array([len(t.encode("utf-8")) if t is not None else 0 for t in self.texts], dtype=np.int64)
+
+    @cached_property
+    def str_forms(self) -> list[str]:
+        """Per distinct value: ``astype(str)`` of it (the decode text of a paired variable)."""
+        return [str(v) for v in self.uniques.astype(str).tolist()]
+
+    def code_texts(self, numeric: bool) -> list[str | None]:
+        """Per distinct value: the text define.xml writes for it as a code (numeric 1.0 -> '1')."""
+        if not numeric:
+            return self.texts
+        if True not in self._code_texts:
+            self._code_texts[True] = [None if np.isnan(v) else (str(int(v)) if v.is_integer() else repr(v))
+                                      for v in self.numbers.tolist()]
+        return self._code_texts[True]
+
+    def distinct(self, positions) -> Distinct:
+        """The readings of the distinct values at `positions` (codes; -1 ignored)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return Distinct(self, np.unique(positions[positions >= 0]))
+
+    def whole(self) -> Distinct:
+        return Distinct(self, np.arange(len(self.present) - 1, dtype=np.int64))
+
+
+class ColumnFacts:
+    """The columns of one frame, each factorised on first use; combinations of columns by codes."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._columns: dict[str, Column] = {}
+        self._whole: dict[str, Distinct] = {}
+        self._combinations: dict[tuple, np.ndarray] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.frame.columns
+
+    def column(self, name: str) -> Column:
+        if name not in self._columns:
+            self._columns[name] = Column(self.frame[name])
+        return self._columns[name]
+
+    def whole(self, name: str) -> Distinct:
+        """Readings of every distinct value of a column (none: the column is absent)."""
+        if name not in self.frame.columns:
+            return Column(pd.Series([], dtype=float)).whole()
+        if name not in self._whole:
+            arr = arrow_strings(self.frame[name]) if name not in self._columns else None
+            self._whole[name] = (self.column(name).whole() if arr is None
+                                 else _WholeText(arr, lambda: self.column(name).whole()))
+        return self._whole[name]
+
+    def combinations(self, names, present: str | None = None) -> np.ndarray:
+        """The distinct code tuples (rows) of columns `names` over the rows where column `present`
+        has a present text (None: every row); shape (k, len(names)), -1 for a missing value."""
+        key = (tuple(names), present)
+        if key not in self._combinations:
+            self._combinations[key] = self._combine(list(names), present)
+        return self._combinations[key]
+
+    def _combine(self, names: list[str], present: str | None) -> np.ndarray:
+        codes = [self.column(n).codes for n in names]
+        if present is not None:
+            col = self.column(present)
+            keep = col.present[col.codes]
+            codes = [c[keep] for c in codes]
+        if not codes or len(codes[0]) == 0:
+            return np.zeros((0, len(names)), dtype=np.int64)
+        key = codes[0].astype(np.int64) + 1                     # missing (-1) -> 0
+        for i, c in enumerate(codes[1:], start=2):
+            c = c.astype(np.int64) + 1
+            key = key * (int(c.max()) + 1) + c                   # < (rows + 1) ** 2: fits int64
+            if i < len(codes):                                   # keep it small for the next column
+                key = pd.factorize(key)[0].astype(np.int64)
+        combo = pd.factorize(key)[0]
+        row = np.empty(int(combo.max()) + 1, dtype=np.int64)
+        row[combo] = np.arange(len(combo))       # any record of a combination: they hold the same codes
+        return np.stack([c[row] for c in codes], axis=1).astype(np.int64)
+
+    def groups(self, by: str, names) -> dict[str, np.ndarray]:
+        """Present text of `by` -> the distinct code tuples of `names` among its records."""
+        rows = self.combinations([by, *names], present=by)
+        texts = self.column(by).texts
+        order = np.argsort(rows[:, 0], kind="stable")
+        rows = rows[order]
+        codes, starts = np.unique(rows[:, 0], return_index=True)
+        out: dict[str, np.ndarray] = {}
+        for code, part in zip(codes.tolist(), np.split(rows[:, 1:], starts[1:])):
+            text = texts[code]          # object columns: several codes may read as one text
+            out[text] = np.concatenate([out[text], part]) if text in out else part
+        return out
