@@ -15,6 +15,7 @@ from ..errors import DatasetReadError, SpecError, TrialforgeError
 from .catalogue import Catalogue, default_catalogue
 from .engine import MissingVariable, compute_by_columns, frame_of
 from .facts import Facts
+from .tabledata import TableData
 from .typography import typeset, typeset_result
 from .figures import render_figure, save_figure
 from .layouts import (compute_dose_escalation, compute_listing, compute_parameter_by_group,
@@ -48,7 +49,12 @@ class BuildReport:
                 for label, why in self.skipped]
 
 
-def compute_table(spec: TableSpec, adam: dict, facts: Facts | None = None):
+def compute_table(spec: TableSpec, adam, facts: Facts | None = None):
+    """The cells of one table or listing. `adam` maps dataset names to datasets, or is the build's
+    `TableData` (prepared once and shared by every output of a build: filters, populations and columns
+    are then evaluated once)."""
+    if not isinstance(adam, TableData):
+        adam = TableData(adam)
     try:
         fn = LAYOUTS[type(spec.layout)]
     except KeyError:
@@ -108,6 +114,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
     facts = Facts(adam, adam_config, catalogue.defs)
     page = page_settings(catalogue.settings, study, adam)
     report = report if report is not None else BuildReport()
+    data = TableData(adam)                 # shared by the tables of this build (figures read `adam`)
     entries: list[dict] = []
     for spec in specs:
         label = f"{spec.kind} {spec.id}"
@@ -127,7 +134,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
         started = time.process_time()
         try:
             if isinstance(spec, TableSpec):
-                res = compute_table(spec, adam, facts)
+                res = compute_table(spec, data, facts)
                 files = {"RTF": f"{spec.stem}.rtf", "JSON": f"{spec.stem}.json"}
                 texts = [(".rtf", table_to_rtf(res, here)), (".json", res.to_json()),
                          (".html", table_to_html(res, {"Index": "index.html", **files}))]

@@ -17,6 +17,8 @@ from .result import Row, TableResult
 from .spec import (AEHierarchy, Association, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
                    Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
 from .stats import clopper_pearson, describe
+from .filters import simple_mask
+from .tabledata import TableData, frame_of, referenced_columns, restore_strings
 
 COL = "_COL"
 KEY = "USUBJID"
@@ -41,17 +43,18 @@ class MissingVariable(SpecError):
     the others still are (a study without a study-specific variable drops only what uses it)."""
 
 
-def frame_of(obj) -> pd.DataFrame:
-    """Accept a Dataset (frame + meta) or a bare frame."""
-    return getattr(obj, "frame", obj)
-
-
-def query(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str) -> pd.DataFrame:
-    """Apply a declared filter; a filter naming an unknown variable is a spec error, not a traceback."""
-    if not where:
-        return frame
+def _query_positions(frame: pd.DataFrame, where: str, *, output: str, dataset: str) -> np.ndarray:
+    """Row positions of `frame` meeting a declared filter; a filter naming an unknown variable is a spec
+    error, not a traceback. Only the columns the filter names are handed to pandas (its python engine
+    builds a Series per column of the frame it is given); filters of the simple forms skip pandas'
+    expression machinery (`filters.simple_mask`, same operations)."""
+    mask = simple_mask(frame, where)
+    if mask is not None:
+        return np.flatnonzero(mask)
+    cols = referenced_columns(frame, where)
+    narrow = restore_strings(frame if cols is None else frame[cols]).reset_index(drop=True)
     try:
-        return frame.query(where, engine="python")
+        return narrow.query(where, engine="python").index.to_numpy()
     except Exception as exc:  # noqa: BLE001 - re-raised with the spec location
         if type(exc).__name__ == "UndefinedVariableError":
             name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
@@ -61,10 +64,30 @@ def query(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str) 
                         file=dataset, value=where) from None
 
 
+def query_mask(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str) -> np.ndarray:
+    """Boolean array over the rows of `frame`: True where the declared filter holds."""
+    mask = np.zeros(len(frame), dtype=bool)
+    if not where:
+        mask[:] = True
+        return mask
+    mask[_query_positions(frame, where, output=output, dataset=dataset)] = True
+    return mask
+
+
+def query(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str) -> pd.DataFrame:
+    """Apply a declared filter (the rows `frame.query(where)` selects, in order)."""
+    if not where:
+        return frame
+    return frame.iloc[_query_positions(frame, where, output=output, dataset=dataset)]
+
+
 def query_eval(frame: pd.DataFrame, expr: str, *, output: str, dataset: str) -> pd.Series:
     """Evaluate a declared expression; unknown variables are MissingVariable (the output is skipped)."""
     try:
-        return frame.eval(expr, engine="python") if len(frame) else pd.Series([], dtype=float)
+        if not len(frame):
+            return pd.Series([], dtype=float)
+        cols = referenced_columns(frame, expr)
+        return restore_strings(frame if cols is None else frame[cols]).eval(expr, engine="python")
     except Exception as exc:  # noqa: BLE001
         if type(exc).__name__ == "UndefinedVariableError":
             raise MissingVariable(f"output {output}: {dataset} lacks a variable of {expr!r}", file=dataset,
@@ -80,36 +103,111 @@ def need(frame: pd.DataFrame, cols, *, output: str, dataset: str) -> None:
 
 
 def require_bds_records(frame: pd.DataFrame, where: str | None, *, output: str, dataset: str,
-                        param_var: str = "PARAMCD") -> None:
+                        param_var: str = "PARAMCD", mask: np.ndarray | None = None) -> None:
     """A parameter selection on a BDS dataset that matches no record at all is a spec/ADaM mismatch
     (renamed PARAMCD, missing parameter), not an empty table: fail loudly. Event datasets (no PARAMCD)
-    may legitimately have no matching record (e.g. no ICANS)."""
+    may legitimately have no matching record (e.g. no ICANS). `mask`: the filter, already evaluated."""
     if param_var not in frame.columns or not where or param_var not in where:
         return
-    if len(query(frame, where, output=output, dataset=dataset)):
+    if (mask.any() if mask is not None else len(query(frame, where, output=output, dataset=dataset))):
         return
     present = ", ".join(sorted(map(str, pd.unique(frame[param_var].dropna())))[:12])
     raise SpecError(f"output {output}: no {dataset} records match the declared selection "
                     f"(PARAMCD values present: {present})", file=dataset, column=param_var, value=where)
 
 
-class Context:
-    """Population subjects, their columns, and access to population-restricted ADaM frames."""
+class _Frames:
+    """The datasets an output reads: the build's shared frames, with this output's own replacements."""
 
-    def __init__(self, output: str, adam: dict, population: Population, columns: Columns | None):
+    def __init__(self, store: TableData):
+        self.store = store
+        self.own: dict[str, pd.DataFrame] = {}
+
+    def __contains__(self, name) -> bool:
+        return name.upper() in self.own or name.upper() in self.store
+
+    def __getitem__(self, name) -> pd.DataFrame:
+        name = name.upper()
+        return self.own[name] if name in self.own else self.store.frame(name)
+
+    def __setitem__(self, name, frame) -> None:
+        self.own[name.upper()] = frame
+
+    def keys(self) -> list[str]:
+        return list(dict.fromkeys([*self.store.source, *self.own]))
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+
+@dataclass
+class _Subjects:
+    """An output's population and columns, shared by every output with the same population and columns."""
+
+    adsl: pd.DataFrame
+    base_rows: np.ndarray        # row position of each population subject in the population dataset
+    cols: list
+    show_n: object
+    added: frozenset             # ADSL columns the tables added (column key, derived variables)
+    positions: tuple             # (ADSL keys or None, population-dataset row -> ADSL row, column members)
+
+
+class Context:
+    """Population subjects, their columns, and access to population-restricted ADaM frames.
+
+    `adam` is a mapping of datasets or the build's `TableData`: with the latter, filters, populations and
+    columns are evaluated once per build and shared by every output."""
+
+    def __init__(self, output: str, adam, population: Population, columns: Columns | None):
         self.output = output
-        self.adam = {k.upper(): frame_of(v) for k, v in adam.items()}
-        adsl = self.dataset(population.dataset)
-        self.adsl = query(adsl, population.where, output=output, dataset=population.dataset).copy()
+        self.store = adam if isinstance(adam, TableData) else TableData(adam, prepare=False)
+        self.adam = _Frames(self.store)
+        self.pop_name = population.dataset.upper()
+        self._changed: dict[str, set] = {}       # dataset -> columns this output computed into it
         self.cols: list[Col] = []
-        if columns is not None:
-            self._assign_columns(columns)
+        self._subjects_prepared = False
+        key = (repr(population), repr(columns))
+        got = self.store.contexts.get(key)
+        if got is None:
+            base = self.dataset(population.dataset)
+            self._base_rows = np.flatnonzero(self.store.mask(
+                population.dataset, population.where,
+                lambda f, w: query_mask(f, w, output=output, dataset=population.dataset)))
+            self.adsl = base.iloc[self._base_rows].copy()
+            self._added = set()
+            if columns is not None:
+                self._assign_columns(columns)
+            self._subjects_prepared = False      # derived columns may have prepared them half-way
+            self._prepare_subjects()
+            got = _Subjects(self.adsl, self._base_rows, list(self.cols), getattr(self, "show_n", None),
+                            frozenset(self._added), (self._keys, self._row_of_base, self._member))
+            self.store.contexts[key] = got
+        self.adsl = got.adsl.copy(deep=False)
+        self._base_rows = got.base_rows
+        self.cols = list(got.cols)
+        if got.show_n is not None:
+            self.show_n = got.show_n
+        self._added = set(got.added)
+        self._keys, self._row_of_base, self._member = got.positions
+        self._subjects_prepared = True
 
     def dataset(self, name: str) -> pd.DataFrame:
         try:
             return self.adam[name.upper()]
         except KeyError:
             raise SpecError(f"output {self.output}: dataset {name} was not supplied", file=name) from None
+
+    def replace_dataset(self, name: str, frame: pd.DataFrame, column: str) -> None:
+        """This output computed `column` into dataset `name` (same records): filters naming it read
+        the new frame; the others keep the shared masks."""
+        self.adam[name] = frame
+        self._changed.setdefault(name.upper(), set()).add(column)
 
     def _assign_columns(self, c) -> None:
         if isinstance(c, tuple):           # alternatives: the first whose variables all exist
@@ -124,6 +222,8 @@ class Context:
         adsl = self.adsl
         if c.derive is not None:
             adsl[c.derive.name] = derived_values(self, c.derive)
+            self._added.add(c.derive.name)
+        self._added.add(COL)
         if c.var is None:                  # the whole population in one column
             self.cols.append(Col(None, c.total or "All subjects", len(adsl), pd.Index(adsl[KEY])))
             adsl[COL] = "__all__"
@@ -159,19 +259,134 @@ class Context:
         return "; ".join(dict.fromkeys(c.legend for c in self.cols if c.legend)) + \
             ("." if any(c.legend for c in self.cols) else "")
 
-    def data(self, name: str, where: str | None = None) -> pd.DataFrame:
-        """Records of population subjects meeting `where`, with the column key attached.
+    # ------------------------------------------------------------ subjects as row positions
+    def _prepare_subjects(self) -> None:
+        """Row positions instead of USUBJID matching: `_row_of_base` maps a population-dataset row to
+        the subject's ADSL row here (-1: not in the population); `_member[j]` marks column j's rows."""
+        if self._subjects_prepared:
+            return
+        keys = pd.Index(self.adsl[KEY].to_numpy(dtype=object))
+        self._keys = keys if keys.is_unique else None
+        n_base = len(self.store.source[self.pop_name]) if self.pop_name in self.store else 0
+        self._row_of_base = np.full(n_base, -1, dtype=np.int64)
+        if self._keys is not None and len(self._base_rows) == len(self.adsl):
+            self._row_of_base[self._base_rows] = np.arange(len(self.adsl))
+        else:
+            self._keys = None
+        self._member = np.zeros((len(self.cols), len(self.adsl)), dtype=bool)
+        if self._keys is not None:
+            for j, c in enumerate(self.cols):
+                pos = self._keys.get_indexer(c.ids.to_numpy(dtype=object))
+                self._member[j, pos[pos >= 0]] = True
+        self._subjects_prepared = True
+
+    def adsl_rows(self, ids) -> np.ndarray | None:
+        """ADSL row here of each subject in `ids` (-1: not in the population); None when ADSL keys repeat."""
+        self._prepare_subjects()
+        if self._keys is None:
+            return None
+        return self._keys.get_indexer(np.asarray(ids, dtype=object))
+
+    def member(self, j: int) -> np.ndarray:
+        """Boolean over ctx.adsl rows: the subject is counted in column j."""
+        self._prepare_subjects()
+        return self._member[j]
+
+    def count_rows(self, rows: np.ndarray) -> list[int]:
+        """Distinct subjects per column among ADSL rows `rows` (repeats and -1 ignored)."""
+        self._prepare_subjects()
+        present = np.zeros(len(self.adsl), dtype=bool)
+        rows = np.asarray(rows, dtype=np.int64)
+        present[rows[rows >= 0]] = True
+        return [int(n) for n in (self._member & present).sum(axis=1)]
+
+    # ------------------------------------------------------------ filters
+    def _mask_on(self, name: str, frame: pd.DataFrame, where: str | None, local: set) -> np.ndarray:
+        """`where` over the rows of `frame` (the shared dataset `name`, or rows of it in order), from the
+        build's cached mask unless the filter names a column this output computed (`local`)."""
+        if not where:
+            return np.ones(len(frame), dtype=bool)
+        cols = referenced_columns(frame, where)
+        src = self.store.source.get(name.upper())
+        if src is None or cols is None or any(c in local or c not in src.columns for c in cols):
+            return query_mask(frame, where, output=self.output, dataset=name)
+        return self.store.mask(name, where, lambda f, w: query_mask(f, w, output=self.output, dataset=name))
+
+    def where_mask(self, name: str, where: str | None) -> np.ndarray:
+        """`where` over the records of dataset `name` as this output sees it."""
+        return self._mask_on(name, self.dataset(name), where, self._changed.get(name.upper(), set()))
+
+    def adsl_mask(self, where: str | None) -> np.ndarray:
+        """`where` over the population subjects (rows of ctx.adsl)."""
+        if not where:
+            return np.ones(len(self.adsl), dtype=bool)
+        local = self._added | self._changed.get(self.pop_name, set())
+        cols = referenced_columns(self.adsl, where)
+        if self.pop_name not in self.store or cols is None or any(c in local for c in cols):
+            return query_mask(self.adsl, where, output=self.output, dataset="ADSL")
+        return self._mask_on(self.pop_name, self.store.source[self.pop_name], where, local)[self._base_rows]
+
+    def record_rows(self, name: str, *wheres) -> tuple[np.ndarray, np.ndarray] | None:
+        """(records kept, their subjects' ADSL rows here): records of population subjects meeting every
+        `where`; None when subjects cannot be matched by position (repeated keys)."""
+        self._prepare_subjects()
+        if self._keys is None:
+            return None
+        pos = self.store.positions(name, self.pop_name)
+        if pos is None:
+            return None
+        rows = np.where(pos >= 0, self._row_of_base[np.maximum(pos, 0)], -1) if len(pos) else pos
+        keep = rows >= 0
+        for w in wheres:
+            if w:
+                keep &= self.where_mask(name, w)
+        return np.flatnonzero(keep), rows[keep]
+
+    def records(self, name: str, *wheres) -> pd.DataFrame:
+        """Records of population subjects meeting every `where` (the frame's own index, no column key)."""
+        frame = self.dataset(name)
+        need(frame, [KEY], output=self.output, dataset=name)
+        got = self.record_rows(name, *wheres)
+        if got is None:
+            for w in wheres:
+                frame = query(frame, w, output=self.output, dataset=name)
+            return frame[frame[KEY].isin(self.adsl[KEY])]
+        return frame.iloc[got[0]]
+
+    def data(self, name: str, where: str | None = None, *more: str | None, columns=None) -> pd.DataFrame:
+        """Records of population subjects meeting `where` (and every filter in `more`), with the column
+        key attached; `columns`: only these of the dataset's variables (those it has), plus the key.
 
         The column key always comes from ADSL, never from treatment copies in the BDS/OCCDS."""
         if name.upper() == "ADSL":
-            return query(self.adsl, where, output=self.output, dataset=name)
+            if not where and not any(more):
+                return self.adsl
+            keep = self.adsl_mask(where)
+            for w in more:
+                keep = keep & self.adsl_mask(w)
+            return self.adsl[keep]
         frame = self.dataset(name)
         need(frame, [KEY], output=self.output, dataset=name)
-        frame = query(frame, where, output=self.output, dataset=name)
-        frame = frame[frame[KEY].isin(self.adsl[KEY])]
+        got = self.record_rows(name, where, *more)
+        if columns is not None:
+            wanted = {KEY, *columns}
+            cols = [j for j, c in enumerate(frame.columns) if c in wanted]
+        if got is None:
+            for w in (where, *more):
+                frame = query(frame, w, output=self.output, dataset=name)
+            frame = frame[frame[KEY].isin(self.adsl[KEY])]
+            if columns is not None:
+                frame = frame.iloc[:, cols]
+            if COL in self.adsl:
+                frame = frame.drop(columns=[COL], errors="ignore").merge(
+                    self.adsl[[KEY, COL]], on=KEY, how="left", validate="many_to_one")
+            return frame
+        kept, rows = got
+        frame = frame.iloc[kept] if columns is None else frame.iloc[kept, cols]
         if COL in self.adsl:
-            frame = frame.drop(columns=[COL], errors="ignore").merge(
-                self.adsl[[KEY, COL]], on=KEY, how="left", validate="many_to_one")
+            frame = frame.drop(columns=[COL], errors="ignore")
+            frame = frame.assign(**{COL: self.adsl[COL].take(rows).set_axis(frame.index)})
+            frame = frame.reset_index(drop=True)
         return frame
 
     def header_rows(self, splits: tuple[Split, ...]) -> list[list[tuple[str, int]]]:
@@ -215,14 +430,14 @@ def subject_values(ctx: Context, dataset: str, var: str, where: str | None, agg:
         need(ctx.adsl, [var], output=ctx.output, dataset=dataset)
         vals = ctx.adsl[var].astype(object)
         if where:
-            kept = query(ctx.adsl, where, output=ctx.output, dataset=dataset).index
-            vals = vals.where(ctx.adsl.index.isin(kept), None)
+            vals = vals.where(ctx.adsl_mask(where), None)
         return vals
     frame = ctx.dataset(dataset)
     need(frame, [KEY, var, *order_by], output=ctx.output, dataset=dataset)
-    recs = query(frame, where, output=ctx.output, dataset=dataset)
-    require_bds_records(frame, where, output=ctx.output, dataset=dataset)
-    recs = recs[recs[KEY].isin(ctx.adsl[KEY]) & ~_blank(recs[var])]
+    mask = ctx.where_mask(dataset, where) if where else None
+    require_bds_records(frame, where, output=ctx.output, dataset=dataset, mask=mask)
+    recs = ctx.records(dataset, where)
+    recs = recs[~_blank(recs[var])]
     if agg is None:
         dup = recs[KEY].duplicated()
         if dup.any():
@@ -245,13 +460,32 @@ def subject_values(ctx: Context, dataset: str, var: str, where: str | None, agg:
 
 # ---------------------------------------------------------------- blocks
 def _counts(ctx: Context, ids) -> list[int]:
+    """Distinct subjects among `ids` (USUBJIDs) per column."""
+    rows = ctx.adsl_rows(pd.unique(pd.Series(ids, dtype=object)))
+    if rows is not None:
+        return ctx.count_rows(rows)
     ids = pd.Index(pd.unique(pd.Series(ids)))
     return [int(c.ids.isin(ids).sum()) for c in ctx.cols]
 
 
-def _split_frames(ctx: Context, dataset: str, where: str | None, splits) -> list[pd.DataFrame]:
-    base = ctx.data(dataset, where)
-    return [query(base, s.where, output=ctx.output, dataset=dataset) for s in (splits or (Split(""),))]
+def _split_frames(ctx: Context, dataset: str, where: str | None, splits, columns=None) -> list[pd.DataFrame]:
+    return [ctx.data(dataset, where, s.where, columns=columns) for s in (splits or (Split(""),))]
+
+
+def _split_counts(ctx: Context, dataset: str, where: str | None, splits) -> list[list[int]]:
+    """Subjects per column with >= 1 record meeting `where` and each split's filter."""
+    out = []
+    if ctx.adsl_rows([]) is None:          # repeated subject keys: match by value
+        return [_counts(ctx, f[KEY]) for f in _split_frames(ctx, dataset, where, splits)]
+    for s in splits or (Split(""),):
+        if dataset.upper() == "ADSL":
+            out.append(ctx.count_rows(np.flatnonzero(ctx.adsl_mask(where) & ctx.adsl_mask(s.where))))
+            continue
+        need(ctx.dataset(dataset), [KEY], output=ctx.output, dataset=dataset)
+        got = ctx.record_rows(dataset, where, s.where)
+        out.append(ctx.count_rows(got[1]) if got is not None else
+                   _counts(ctx, ctx.data(dataset, where, s.where)[KEY]))
+    return out
 
 
 def _interleave(per_split: list[list[str]]) -> list[str]:
@@ -265,8 +499,8 @@ def block_header(b: Header, ctx, splits):
 
 def block_subjects_with(b: SubjectsWith, ctx, splits):
     cells = []
-    for frame in _split_frames(ctx, b.dataset, b.where, splits):
-        cells.append([fmt.n_pct(n, c.n) for n, c in zip(_counts(ctx, frame[KEY]), ctx.cols)])
+    for counts in _split_counts(ctx, b.dataset, b.where, splits):
+        cells.append([fmt.n_pct(n, c.n) for n, c in zip(counts, ctx.cols)])
     return [Row(b.label, _interleave(cells), b.indent)]
 
 
@@ -282,9 +516,9 @@ def _ordered_levels(values: pd.Series, levels) -> list[tuple[object, str]]:
 def block_categorical(b: Categorical, ctx, splits):
     vals = subject_values(ctx, b.dataset, b.var, b.where, b.agg, b.order_by)
     vals = vals.astype(object).where(~_blank(vals.astype(object)), None)
-    in_scope = ctx.adsl[KEY]
+    in_scope = np.ones(len(ctx.adsl), dtype=bool)
     if b.where and b.dataset.upper() == "ADSL":
-        in_scope = query(ctx.adsl, b.where, output=ctx.output, dataset="ADSL")[KEY]
+        in_scope = ctx.adsl_mask(b.where)
     levels = _ordered_levels(vals, b.levels)
     if b.only_levels:
         levels = [(v, lab) for v, lab in levels if v in dict(_pairs(b.levels))]
@@ -293,16 +527,22 @@ def block_categorical(b: Categorical, ctx, splits):
         levels = [(v, lab if v in named else labels.render("{V:%s}" % b.case, {"V": lab})) for v, lab in levels]
     rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True)]
     for v, lab in levels:
-        ids = ctx.adsl.loc[_eq(vals, v), KEY]
-        if not b.show_empty and ids.empty:
+        hit = _eq(vals, v).to_numpy()
+        if not b.show_empty and not hit.any():
             continue
-        rows.append(Row(lab, [fmt.n_pct(n, c.n) for n, c in zip(_counts(ctx, ids), ctx.cols)], b.indent + 1))
+        rows.append(Row(lab, [fmt.n_pct(n, c.n) for n, c in zip(_subject_counts(ctx, hit), ctx.cols)],
+                        b.indent + 1))
     if b.missing_label is not None:
-        miss = ctx.adsl.loc[vals.isna() & ctx.adsl[KEY].isin(in_scope), KEY]
-        if len(miss):
-            rows.append(Row(b.missing_label, [fmt.n_pct(n, c.n) for n, c in zip(_counts(ctx, miss), ctx.cols)],
+        miss = vals.isna().to_numpy() & in_scope
+        if miss.any():
+            rows.append(Row(b.missing_label, [fmt.n_pct(n, c.n) for n, c in zip(_subject_counts(ctx, miss), ctx.cols)],
                             b.indent + 1))
     return rows
+
+
+def _subject_counts(ctx: Context, hit: np.ndarray) -> list[int]:
+    """Subjects per column among the ADSL rows where `hit` is True."""
+    return _counts(ctx, ctx.adsl[KEY].to_numpy()[hit])
 
 
 def _pairs(levels):
@@ -321,7 +561,11 @@ STAT_LABELS = {"n": "n", "mean_sd": "Mean (SD)", "median": "Median", "q1_q3": "Q
 
 
 def _stat_cells(values: pd.Series, stat: str, decimals: int, range_decimals: int | None = None) -> str:
-    d = describe(values)
+    return _stat_text(describe(values), stat, decimals, range_decimals)
+
+
+def _stat_text(d, stat: str, decimals: int, range_decimals: int | None = None) -> str:
+    """One statistic of a Descriptive as cell text."""
     if stat == "n":
         return str(d.n)
     if d.n == 0:
@@ -341,24 +585,36 @@ def block_continuous(b: Continuous, ctx, splits):
     if b.compute:                          # a derived value (e.g. days since infusion) computed in place
         frame = ctx.dataset(b.dataset)
         value = query_eval(frame, b.compute, output=ctx.output, dataset=b.dataset)
-        ctx.adam[b.dataset.upper()] = frame.assign(**{b.var: value})
+        ctx.replace_dataset(b.dataset, frame.assign(**{b.var: value}), b.var)
         if b.dataset.upper() == "ADSL":
             ctx.adsl = ctx.adsl.assign(**{b.var: query_eval(ctx.adsl, b.compute, output=ctx.output, dataset="ADSL")})
     if b.per_record:
         recs = ctx.data(b.dataset, b.where)
-        require_bds_records(ctx.dataset(b.dataset), b.where, output=ctx.output, dataset=b.dataset)
+        require_bds_records(ctx.dataset(b.dataset), b.where, output=ctx.output, dataset=b.dataset,
+                            mask=ctx.where_mask(b.dataset, b.where) if b.where else None)
         need(recs, [b.var], output=ctx.output, dataset=b.dataset)
-        groups = [recs.loc[recs[KEY].isin(c.ids), b.var] for c in ctx.cols]
+        groups = [recs.loc[in_column(ctx, recs, j), b.var] for j in range(len(ctx.cols))]
     else:
         vals = pd.to_numeric(subject_values(ctx, b.dataset, b.var, b.where, b.agg, b.order_by),
                              errors="coerce")
-        groups = [vals[ctx.adsl[KEY].isin(c.ids).to_numpy()] for c in ctx.cols]
+        groups = [vals[ctx.member(j) if ctx.adsl_rows([]) is not None else
+                       ctx.adsl[KEY].isin(c.ids).to_numpy()] for j, c in enumerate(ctx.cols)]
     label = b.label + _unit_suffix(ctx, b) if b.unit_var else b.label
     rows = [Row(label, [""] * len(ctx.cols), b.indent, header=True)]
+    described = [describe(g) for g in groups]
     for stat in b.stats:
-        cells = [_stat_cells(g, stat, b.decimals, b.range_decimals) for g in groups]
+        cells = [_stat_text(d, stat, b.decimals, b.range_decimals) for d in described]
         rows.append(Row(STAT_LABELS[stat], cells, b.indent + 1))
     return rows
+
+
+def in_column(ctx: Context, recs: pd.DataFrame, j: int) -> np.ndarray:
+    """Boolean over the records of population subjects: the record's subject is in column j."""
+    rows = ctx.adsl_rows(recs[KEY].to_numpy())
+    if rows is None:
+        return recs[KEY].isin(ctx.cols[j].ids).to_numpy()
+    return np.where(rows >= 0, ctx.member(j)[np.maximum(rows, 0)], False) if len(rows) else \
+        np.zeros(0, dtype=bool)
 
 
 def _unit_suffix(ctx: Context, b: Continuous) -> str:
@@ -373,8 +629,7 @@ def _unit_suffix(ctx: Context, b: Continuous) -> str:
 
 
 def block_binomial(b: Binomial, ctx, splits):
-    resp = ctx.data(b.dataset, b.where)
-    counts = _counts(ctx, resp[KEY])
+    counts = _split_counts(ctx, b.dataset, b.where, ())[0]
     ci = [clopper_pearson(x, c.n, b.alpha) for x, c in zip(counts, ctx.cols)]
     return [Row(b.label, [fmt.n_pct(x, c.n) for x, c in zip(counts, ctx.cols)], b.indent),
             Row(b.ci_label, [fmt.range_(100 * lo, 100 * hi, 1) if c.n else fmt.MISSING
@@ -385,10 +640,10 @@ def block_time_to_event(b: TimeToEvent, ctx, splits):
     sel = f"{b.param_var} == {b.paramcd!r}"
     recs = ctx.data(b.dataset, sel)
     require_bds_records(ctx.dataset(b.dataset), sel, output=ctx.output, dataset=b.dataset,
-                        param_var=b.param_var)
+                        param_var=b.param_var, mask=ctx.where_mask(b.dataset, sel))
     need(recs, [b.time_var, b.cnsr_var], output=ctx.output, dataset=b.dataset)
     fits = [kaplan_meier(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int), b.alpha)
-            for g in (recs[recs[KEY].isin(c.ids)] for c in ctx.cols)]
+            for g in (recs[in_column(ctx, recs, j)] for j in range(len(ctx.cols)))]
     conf = round(100 * (1 - b.alpha))
     rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True),
             Row("Subjects analysed, n", [str(f.n) for f in fits], b.indent + 1),
@@ -416,22 +671,23 @@ def _ne(x) -> str:
 
 
 def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
-    frames = _split_frames(ctx, b.dataset, b.where, splits)
+    used = [v for v in (b.soc, b.term, b.worst_var) if v]
+    frames = _split_frames(ctx, b.dataset, b.where, splits, columns=used)
     need(frames[0], [b.term] + ([b.soc] if b.soc else []), output=ctx.output, dataset=b.dataset)
     member = _membership(ctx)
 
     if b.worst_var:                        # splits act on each subject's worst value per row, not on records
-        base_all = ctx.data(b.dataset, b.where)
+        base_all = ctx.data(b.dataset, b.where, columns=used)
         need(base_all, [b.worst_var], output=ctx.output, dataset=b.dataset)
 
         def counts(level: list[str]) -> list[pd.DataFrame]:
             worst = base_all.groupby(level + [KEY], as_index=False)[b.worst_var].max()
-            return [_group_counts(query(worst, s.where, output=ctx.output, dataset=b.dataset), level, member)
+            return [_group_counts(query(worst, s.where, output=ctx.output, dataset=b.dataset), level, member, ctx)
                     for s in (splits or (Split(""),))]
         return _hierarchy_rows(b, ctx, [base_all], counts, 0)
 
-    def counts(level: list[str]) -> list[pd.DataFrame]:
-        return [_group_counts(f, level, member) for f in frames]
+    def counts(level: list[str]) -> list[dict]:
+        return [_group_counts(f, level, member, ctx) for f in frames]
 
     return _hierarchy_rows(b, ctx, frames, counts, b.sort_split)
 
@@ -439,11 +695,53 @@ def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
 def _membership(ctx: Context) -> pd.DataFrame:
     """Subjects (index USUBJID) x columns: 1 where the subject is counted in the column (Total too)."""
     keys = pd.Index(ctx.adsl[KEY])
+    if ctx.adsl_rows([]) is not None:
+        return pd.DataFrame({j: ctx.member(j).astype(np.int64) for j in range(len(ctx.cols))}, index=keys)
     return pd.DataFrame({j: keys.isin(c.ids).astype(np.int64) for j, c in enumerate(ctx.cols)}, index=keys)
 
 
-def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame) -> pd.DataFrame:
-    """Subjects with >= 1 record per group of `level` (rows; one row "" when level is empty), per column."""
+def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame, ctx: Context | None = None) -> dict:
+    """Subjects with >= 1 record per group of `level`, per column: {group key (a value, a tuple of values
+    for several levels, "" when level is empty): counts per column}. Groups are codes and subjects are
+    ADSL rows (one numpy pass); without unique subject keys, a pandas grouping of the membership table."""
+    rows = ctx.adsl_rows(frame[KEY].to_numpy()) if ctx is not None else None
+    if rows is None:
+        table = _group_counts_frame(frame, level, member)
+        return dict(zip(table.index, table.to_numpy()))
+    ok = rows >= 0
+    code = np.zeros(len(frame), dtype=np.int64)
+    uniques = []
+    for v in level:                        # mixed-radix code over the levels; a missing level drops the record
+        c, u = pd.factorize(frame[v].to_numpy(dtype=object))
+        ok &= c >= 0
+        code = code * max(len(u), 1) + c
+        uniques.append(u)
+    if not level:
+        uniques_keys = {0: ""}
+    n_adsl = len(ctx.adsl)
+    pairs = np.unique(code[ok] * n_adsl + rows[ok])          # each (group, subject) once
+    groups, subjects = pairs // n_adsl, pairs % n_adsl
+    members = ctx._member[:, subjects].T.astype(np.int64)      # pairs x columns
+    out: dict = {}
+    present, first = np.unique(groups, return_index=True)
+    sums = np.add.reduceat(members, first, axis=0) if len(pairs) else np.zeros((0, len(ctx.cols)), np.int64)
+    for g, total in zip(present, sums):
+        if not level:
+            key = uniques_keys[int(g)]
+        else:
+            parts, rest = [], int(g)
+            for u in reversed(uniques):
+                parts.append(u[rest % max(len(u), 1)])
+                rest //= max(len(u), 1)
+            key = parts[0] if len(level) == 1 else tuple(reversed(parts))
+        out[key] = total
+    if not level and "" not in out:
+        out[""] = np.zeros(len(ctx.cols), dtype=np.int64)
+    return out
+
+
+def _group_counts_frame(frame: pd.DataFrame, level: list[str], member: pd.DataFrame) -> pd.DataFrame:
+    """The membership-table form of `_group_counts` (rows: groups; one row "" when level is empty)."""
     subjects = frame[level + [KEY]].dropna(subset=level).drop_duplicates()
     m = member.reindex(subjects[KEY].to_numpy()).fillna(0).astype(np.int64)
     if not level:
@@ -455,10 +753,11 @@ def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame) -
 def _hierarchy_rows(b: AEHierarchy, ctx, frames, counts, sort_split: int) -> list[Row]:
     ns = [c.n for c in ctx.cols]
 
-    def text(tables: list[pd.DataFrame], key) -> list[str]:
+    def text(tables: list[dict], key) -> list[str]:
         per_split = []
         for t in tables:
-            got = t.loc[key].to_numpy() if key in t.index else np.zeros(len(ns), dtype=np.int64)
+            got = t.get(key)
+            got = np.zeros(len(ns), dtype=np.int64) if got is None else got
             per_split.append([fmt.n_pct(int(x), n) for x, n in zip(got, ns)])
         return _interleave(per_split)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 
 from . import fmt, labels
-from .engine import KEY, Context, need, query
+from .engine import KEY, Context, need, query, query_mask
+from .tabledata import referenced_columns
 from ..errors import SpecError
 from .escalation import decide, mtd
 from .result import Row, TableResult
@@ -65,8 +66,8 @@ PARAM_STAT_LABELS = {"n": "n", "gmean": "Geo. mean", "gcv": "Geo. CV%", "mean": 
                      "median": "Median", "min": "Min", "max": "Max"}
 
 
-def _param_stat(values: pd.Series, stat: str, p) -> str:
-    d, g = describe(values), geometric(values)
+def _param_stat(values: pd.Series, stat: str, p, described=None) -> str:
+    d, g = described or (describe(values), geometric(values))
 
     def f(x):
         return fmt.sig(x, p.sig) if p.sig else fmt.num(x, p.decimals)
@@ -93,8 +94,9 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
     rows: list[Row] = []
     short = False
     adsl = adsl[adsl[lay.group_var].notna()]
+    by_param = _by_value(recs, lay.param_var)
     for p in params:
-        prec = recs[recs[lay.param_var] == p.paramcd]
+        prec = by_param(p.paramcd)
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with {lay.param_var} = "
                             f"{p.paramcd}", file=lay.dataset, column=lay.param_var, value=p.paramcd)
@@ -105,7 +107,8 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
         for grp in groups:
             ids = adsl.loc[adsl[lay.group_var] == grp, KEY]
             vals = pd.to_numeric(prec.loc[prec[KEY].isin(ids), lay.value_var], errors="coerce")
-            cells = [_param_stat(vals, s, p) if s in p.stats else "" for s in stats]
+            described = (describe(vals), geometric(vals))
+            cells = [_param_stat(vals, s, p, described) if s in p.stats else "" for s in stats]
             short |= int(vals.notna().sum()) < len(ids)
             rows.append(Row(f"{names[grp]} (N={len(ids)})", cells, 1))
     header = [[(PARAM_STAT_LABELS[s], 1) for s in stats]]
@@ -115,6 +118,17 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
                     "parameter could not be calculated for a subject (e.g. no sample covering the interval).")
     return TableResult(spec.id, spec.title, spec.population.label, header, lay.stub_header,
                        rows, foot, spec.kind)
+
+
+def _by_value(recs: pd.DataFrame, var: str):
+    """`lookup(v)` = the records whose `var` equals v (as `recs[recs[var] == v]`), grouped in one pass."""
+    at = recs.groupby(var, sort=False).indices if len(recs) else {}
+    none = recs.iloc[:0]
+
+    def lookup(v):
+        pos = at.get(v)
+        return none if pos is None else recs.iloc[pos]
+    return lookup
 
 
 def all_params(recs: pd.DataFrame, param_var: str, template: ParamStats) -> tuple[ParamStats, ...]:
@@ -134,38 +148,51 @@ def _total_header(spec, ctx) -> str:
     return f"All subjects (N={len(ctx.adsl)})"
 
 
-def _worst_category(post: pd.DataFrame, var: str, target: str) -> pd.Series:
-    """Per subject: `target` if any value is `target`, else NORMAL if any is, else the first value
-    (one grouped pass, not a Python function per subject)."""
-    by = post[KEY]
-    first = post.groupby(KEY)[var].first()
-    has_normal = (post[var] == "NORMAL").groupby(by).any()
-    has_target = (post[var] == target).groupby(by).any()
+def _worst_category(post: pd.DataFrame, var: str, target: str, by=(KEY,)) -> pd.Series:
+    """Per subject (per `by` group): `target` if any value is `target`, else NORMAL if any is, else the
+    first value (one grouped pass, not a Python function per subject)."""
+    keys = [post[c] for c in by]
+    first = post.groupby(list(by))[var].first()
+    has_normal = (post[var] == "NORMAL").groupby(keys).any()
+    has_target = (post[var] == target).groupby(keys).any()
     return first.where(~has_normal, "NORMAL").where(~has_target, target)
+
+
+def _per_param(values: pd.Series) -> dict:
+    """A (PARAMCD, USUBJID)-indexed Series as {PARAMCD: Series indexed by USUBJID}."""
+    return {k: g.droplevel(0) for k, g in values.groupby(level=0, sort=False)} if len(values) else {}
 
 
 def compute_shift_table(spec, adam: dict) -> TableResult:
     """Baseline category x worst post-baseline category per parameter, n (%) of subjects assessed."""
     lay: ShiftTable = spec.layout
     ctx = Context(spec.id, adam, spec.population, None)
-    recs = ctx.data(lay.dataset)
+    frame = ctx.dataset(lay.dataset)        # only the variables the table reads (a lab dataset is long)
+    post_cols = referenced_columns(frame, lay.post_where) if lay.post_where else []
+    used = ["PARAMCD", "PARAM", "PARAMN", getattr(lay, "param_var", "PARAMCD"), lay.baseline_var, lay.value_var,
+            *(frame.columns if post_cols is None else post_cols)]
+    recs = ctx.data(lay.dataset, columns=used)
     need(recs, [lay.param_var if hasattr(lay, "param_var") else "PARAMCD", lay.baseline_var, lay.value_var],
          output=spec.id, dataset=lay.dataset)
     levels = dict(lay.levels or {"LOW": "Low", "NORMAL": "Normal", "HIGH": "High"})
     target = "LOW" if lay.direction == "low" else "HIGH"
     post_levels = [(k, v) for k, v in levels.items() if k in ("NORMAL", target)] or list(levels.items())
     rows: list[Row] = []
-    for p in lay.params or all_params(recs[recs[lay.baseline_var].astype(str).str.strip() != ""], "PARAMCD",
-                                      ParamStats("", "")):
-        prec = recs[recs["PARAMCD"] == p.paramcd]
+    by_param = _by_value(recs, "PARAMCD")
+    # every parameter in one grouped pass: baseline category and worst post-baseline category per subject
+    filled = (recs[lay.baseline_var].astype(str).str.strip() != "").to_numpy()
+    has_base = filled & recs[lay.baseline_var].notna().to_numpy()
+    base_all = _per_param(recs[has_base].groupby(["PARAMCD", KEY])[lay.baseline_var].first())
+    post_ok = query_mask(recs, lay.post_where, output=spec.id, dataset=lay.dataset) & \
+        recs[lay.value_var].astype(str).str.strip().isin(levels).to_numpy()
+    worst_all = _per_param(_worst_category(recs[post_ok], lay.value_var, target, by=("PARAMCD", KEY)))
+    empty = pd.Series([], dtype=object)
+    for p in lay.params or all_params(recs[filled], "PARAMCD", ParamStats("", "")):
+        prec = by_param(p.paramcd)
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
                             file=lay.dataset, column="PARAMCD", value=p.paramcd)
-        base = prec.dropna(subset=[lay.baseline_var])
-        base = base[base[lay.baseline_var].astype(str).str.strip() != ""].groupby(KEY)[lay.baseline_var].first()
-        post = query(prec, lay.post_where, output=spec.id, dataset=lay.dataset)
-        post = post[post[lay.value_var].astype(str).str.strip().isin(levels)]
-        worst = _worst_category(post, lay.value_var, target)
+        base, worst = base_all.get(p.paramcd, empty), worst_all.get(p.paramcd, empty)
         both = pd.DataFrame({"b": base, "w": worst}).dropna()
         n = len(both)
         rows.append(Row(f"{p.label} (n={n})", [""] * (len(post_levels) + 1), header=True))
@@ -190,8 +217,9 @@ def compute_parameter_by_visit(spec, adam: dict) -> TableResult:
     recs = ctx.data(lay.dataset, lay.where)
     need(recs, ["PARAMCD", lay.visit_var, lay.visit_order, lay.value_var], output=spec.id, dataset=lay.dataset)
     rows: list[Row] = []
+    by_param = _by_value(recs, "PARAMCD")
     for p in lay.params or all_params(recs, "PARAMCD", ParamStats("", "")):
-        prec = recs[recs["PARAMCD"] == p.paramcd]
+        prec = by_param(p.paramcd)
         if prec.empty:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
                             file=lay.dataset, column="PARAMCD", value=p.paramcd)
@@ -235,7 +263,7 @@ def compute_listing(spec, adam: dict) -> TableResult:
     cols = []
     for c in lay.columns:
         need(recs, labels.fields(c.value), output=spec.id, dataset=lay.dataset)
-        view = recs.copy()
+        view = recs[list(dict.fromkeys(labels.fields(c.value)))].copy()     # only what the cell shows
         for f in labels.fields(c.value):
             view[f] = _formatted(view[f], c.format)
         cols.append(labels.render_frame(c.value, view) if len(view) else pd.Series([], dtype=object))

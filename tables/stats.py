@@ -27,9 +27,17 @@ class Descriptive:
     q3: float
 
 
+def _finite_floats(values) -> np.ndarray:
+    """The non-missing values as float64, in order (a float array is used as it is)."""
+    raw = values.to_numpy() if isinstance(values, pd.Series) else values
+    if isinstance(raw, np.ndarray) and raw.dtype == np.float64:
+        return raw[~np.isnan(raw)]
+    return pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna().to_numpy()
+
+
 def describe(values) -> Descriptive:
     """Descriptive statistics; NaN for statistics that need more values than there are."""
-    x = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna().to_numpy()
+    x = _finite_floats(values)
     n = int(x.size)
     if n == 0:
         nan = float("nan")
@@ -62,7 +70,7 @@ class Geometric:
 
 def geometric(values) -> Geometric:
     """Geometric mean exp(mean(log x)) and geometric CV% = sqrt(exp(s^2) - 1) * 100, s = SD(log x)."""
-    x = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna().to_numpy()
+    x = _finite_floats(values)
     x = x[x > 0]
     n = int(x.size)
     if n == 0:

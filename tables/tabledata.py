@@ -1,0 +1,124 @@
+"""The ADaM of one tables build, prepared once and shared by every output.
+
+Why: each output used to re-filter the same datasets with the same `where` (pandas `query` builds a
+Series for every column of the frame per call), re-select its population and re-map subjects to
+columns; with pyarrow-backed strings every row selection is one pyarrow `take` per string column and
+every `isin` converts its values to pyarrow scalars one by one. Here each dataset's strings become
+plain object columns once (one consolidated block: a row selection is one numpy take), each distinct
+`where` is evaluated once per dataset (on the original frame, so filter semantics are unchanged) and
+kept as a boolean mask, and each record's subject is located once as a row position of the population
+dataset. Callers see pandas frames as before.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+KEY = "USUBJID"
+
+
+def frame_of(obj) -> pd.DataFrame:
+    """Accept a Dataset (frame + meta) or a bare frame."""
+    return getattr(obj, "frame", obj)
+
+
+def referenced_columns(frame: pd.DataFrame, where: str) -> list | None:
+    """The frame's columns a filter can read (every identifier that names one); None when the text uses
+    quoting or local references that a word scan cannot resolve (the whole frame is used then)."""
+    if "`" in where or "@" in where:
+        return None
+    names = set(IDENT.findall(where))
+    return [c for c in frame.columns if isinstance(c, str) and c in names]
+
+
+def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """String columns (pandas `str`, NaN for missing) as object columns holding the same Python str / NaN.
+
+    Each distinct string becomes one Python object (factorised: a lab dataset has few distinct texts
+    in many rows), and the frame is built in one go so its object columns form one block."""
+    conv = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype) and t.na_value is np.nan]
+    if not conv or not frame.columns.is_unique:
+        return frame
+    cols = {}
+    for c in frame.columns:
+        s = frame[c]
+        if c in conv:
+            codes, uniques = pd.factorize(s)
+            values = np.append(np.asarray(uniques, dtype=object), np.nan)[codes]   # code -1 -> NaN
+            s = pd.Series(values, index=frame.index, dtype=object, name=c)
+        cols[c] = s
+    out = pd.DataFrame(cols, index=frame.index)
+    out.columns = pd.Index(list(frame.columns), dtype=object)   # a str Index costs a pyarrow call per lookup
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def restore_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns that hold only strings (and missing values) back to pandas `str`, so a filter
+    evaluated on a prepared frame behaves as on the frame the ADaM build produced (e.g. `.str`
+    methods give False, not NaN, for missing values)."""
+    conv = {}
+    for c, t in frame.dtypes.items():
+        if t == object:
+            values = frame[c].to_numpy()
+            if len(values) and pd.api.types.infer_dtype(values, skipna=True) == "string":
+                conv[c] = "str"
+    return frame.astype(conv) if conv else frame
+
+
+class TableData:
+    """Datasets by upper-case name, with cached filter masks and subject positions.
+
+    `prepare=False` keeps the frames as given (figures read them directly; their outputs depend on
+    the frames' own dtypes)."""
+
+    def __init__(self, adam: dict, prepare: bool = True):
+        self.source = {k.upper(): frame_of(v) for k, v in adam.items()}
+        self.prepare = prepare
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._positions: dict[tuple, np.ndarray | None] = {}
+        self.contexts: dict[tuple, object] = {}      # (population, columns) -> prepared subjects/columns
+
+    def __contains__(self, name: str) -> bool:
+        return name.upper() in self.source
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The dataset as the tables compute on it (KeyError when not supplied)."""
+        name = name.upper()
+        got = self._frames.get(name)
+        if got is None:
+            src = self.source[name]
+            got = as_object_strings(src) if self.prepare else src
+            self._frames[name] = got
+        return got
+
+    def mask(self, name: str, where: str | None, evaluate) -> np.ndarray:
+        """Rows of the dataset meeting `where` (boolean array); `evaluate(frame, where)` applies the
+        filter to the original frame and raises the caller's error for a bad filter (not cached)."""
+        name = name.upper()
+        key = (name, where or "")
+        got = self._masks.get(key)
+        if got is None:
+            src = self.source[name]
+            got = np.ones(len(src), dtype=bool) if not where else evaluate(src, where)
+            got.flags.writeable = False
+            self._masks[key] = got
+        return got
+
+    def positions(self, name: str, base: str) -> np.ndarray | None:
+        """Per record of `name`, the row position of its subject in dataset `base` (-1: none); None
+        when `base` holds a subject more than once (callers then match by value)."""
+        key = (name.upper(), base.upper())
+        if key not in self._positions:
+            keys = pd.Index(self.source[key[1]][KEY].to_numpy(dtype=object))
+            if not keys.is_unique:
+                self._positions[key] = None
+            else:
+                pos = keys.get_indexer(self.source[key[0]][KEY].to_numpy(dtype=object))
+                pos.flags.writeable = False
+                self._positions[key] = pos
+        return self._positions[key]
