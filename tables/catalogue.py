@@ -99,9 +99,14 @@ def _id_key(oid: str) -> tuple:
     return tuple(int(p) if p.isdigit() else 0 for p in oid.split("."))
 
 
+# libyaml's parser when PyYAML has it: the same documents as yaml.safe_load (same resolvers), read
+# ~8x faster; the catalogue and its shipped includes are read on every run (ARM in define.xml too).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(path: Path) -> dict:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise SpecError(f"tables catalogue is not valid YAML: {str(exc).splitlines()[0]}", file=path) from None
     if not isinstance(doc, dict):
