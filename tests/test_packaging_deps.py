@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SHIPPED = {"tests", "benchmarks", "scripts", "docs", "examples", "build", "dist", ".venv", "venv"}
-IMPORT_TO_DIST = {"yaml": "pyyaml", "sklearn": "scikit-learn"}
+IMPORT_TO_DIST = {"yaml": "pyyaml", "sklearn": "scikit-learn", "PIL": "pillow"}
 
 
 def _imported_top_level_modules() -> dict[str, str]:
