@@ -151,11 +151,12 @@ def main():
     """
 
 
-def _run_command(study_dir, out_dir, *, adam: bool, tables: bool, name: str, options=(), only=None):
+def _run_command(study_dir, out_dir, *, adam: bool, tables: bool, name: str, options=(), only=None, jobs=None):
     from .pipeline import DEFAULT_STUDY, run_study
     from .validation.report import summary_lines
     click.echo(f"trialforge {__version__} {name}: {study_dir or DEFAULT_STUDY}", err=True)
-    result = run_study(study_dir, out_dir=out_dir, progress=_progress, adam=adam, tables=tables, only=only,
+    # --jobs is not recorded in the manifest's command: it changes no output byte
+    result = run_study(study_dir, out_dir=out_dir, progress=_progress, adam=adam, tables=tables, only=only, jobs=jobs,
                        command=["trialforge", name] + ([str(study_dir)] if study_dir else []) + list(options))
     for line in result.warnings:
         click.echo(f"warning: {line}", err=True)
@@ -184,6 +185,11 @@ _OUT_OPT = click.option("--out", "out_dir", type=click.Path(file_okay=False, pat
                              "Must be absent, empty or an earlier trialforge output; never the study folder, "
                              "a folder above it, or inside raw/ or specs/.")
 
+_JOBS_OPT = click.option("--jobs", "jobs", type=click.IntRange(min=0), default=None, metavar="N",
+                         help="Processes to use: the CSR tables and figures are built in N forked processes while "
+                              "the submission package is written. Default: TRIALFORGE_JOBS, else every available "
+                              "core; 1 = one process, step after step; 0 = every core. Outputs are identical.")
+
 _OUTPUT_CONTRACT = """
     \b
     Output folder safety:
@@ -207,7 +213,8 @@ _OUTPUT_CONTRACT = """
 @click.option("--no-tables", "no_tables", is_flag=True,
               help="Skip the CSR tables: SDTM + ADaM, gates, XPT, Dataset-JSON, define.xml and the manifest only "
                    "(the quick edit-run loop; the same output as `trialforge define`).")
-def run(study_dir, out_dir, no_tables):
+@_JOBS_OPT
+def run(study_dir, out_dir, no_tables, jobs):
     """The whole job for STUDY_DIR (default: the bundled example study, examples/cd70-cart): SDTM, ADaM, package, tables.
 
     \b
@@ -215,6 +222,7 @@ def run(study_dir, out_dir, no_tables):
       trialforge run                              # bundled example -> ./out
       trialforge run studies/abc --out /tmp/abc   # your study -> /tmp/abc
       trialforge run studies/abc --no-tables      # quick: everything but the CSR tables
+      trialforge run studies/abc --jobs 1         # one process (default: every core)
       trialforge verify /tmp/abc                  # recheck every checksum later
 
     \b
@@ -228,7 +236,7 @@ def run(study_dir, out_dir, no_tables):
       OUT/.trialforge-output                marks the folder as trialforge's
     """
     _run_command(study_dir, out_dir, adam=True, tables=not no_tables, name="run",
-                 options=["--no-tables"] if no_tables else [])
+                 options=["--no-tables"] if no_tables else [], jobs=jobs)
 
 
 run.help += _OUTPUT_CONTRACT

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -87,7 +88,7 @@ def select_outputs(catalogue: Catalogue, only) -> list:
 
 def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict | None = None,
                  catalogue: Catalogue | None = None, adam_config: dict | None = None,
-                 report: BuildReport | None = None, tables=None, figures=None) -> list[Path]:
+                 report: BuildReport | None = None, tables=None, figures=None, jobs: int = 1) -> list[Path]:
     """Write the selected outputs to `out_dir`; returns every file written (index.html last).
 
     `adam` maps dataset names (ADSL, ADAE, ...) to Dataset objects (or frames); `only` holds output ids
@@ -95,8 +96,23 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
     "data_cutoff" for the index and the running header; `adam_config` is the study's adam.yaml as a
     mapping (footnotes such as the TEAE window are generated from it). An output whose dataset or
     variable is absent is listed as not produced; an output that fails is reported by number and
-    reason after every other output was built (TablesFailed).
+    reason after every other output was built (TablesFailed). `jobs` > 1 builds the outputs in that many
+    forked processes (same files, byte for byte: each output depends only on its spec and the ADaM).
     """
+    build = start_tables(adam, out_dir, only=only, study=study, catalogue=catalogue, adam_config=adam_config,
+                         report=report, tables=tables, figures=figures, jobs=jobs)
+    try:
+        return build.finish()
+    finally:
+        build.close()
+
+
+def start_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict | None = None,
+                 catalogue: Catalogue | None = None, adam_config: dict | None = None,
+                 report: BuildReport | None = None, tables=None, figures=None, jobs: int = 1) -> "TablesBuild":
+    """`build_tables` in two steps: with `jobs` > 1 the workers start now and the caller may do other work
+    (the pipeline writes the submission package) before `finish()`; with `jobs` 1 all the work is done
+    by `finish()`. Always `close()` it (stops the workers on an error)."""
     catalogue = catalogue or default_catalogue()
     if tables is not None or figures is not None:      # explicit spec lists (tests, scripts)
         keep = [o for o in catalogue.outputs if (o.kind != "Figure" and tables is None)
@@ -116,6 +132,7 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
     report = report if report is not None else BuildReport()
     data = TableData(adam)                 # shared by the tables of this build (figures read `adam`)
     entries: list[dict] = []
+    todo: list = []                        # (spec, entry, label) of the outputs to build
     for spec in specs:
         label = f"{spec.kind} {spec.id}"
         missing = [d for d in spec.requires if d.upper() not in adam]
@@ -128,46 +145,108 @@ def build_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
             entry["note"] = f"not produced: {', '.join(missing)} not supplied"
             report.skipped.append((label, entry["note"][14:]))
             continue
-        stem = out / spec.stem
-        here = {**page, "program": f"trialforge tables, output {spec.stem}",
-                "source": "ADaM " + ", ".join(d.upper() for d in spec.requires)}
-        started = time.process_time()
-        try:
-            if isinstance(spec, TableSpec):
-                res = compute_table(spec, data, facts)
-                files = {"RTF": f"{spec.stem}.rtf", "JSON": f"{spec.stem}.json"}
-                texts = [(".rtf", table_to_rtf(res, here)), (".json", res.to_json()),
-                         (".html", table_to_html(res, {"Index": "index.html", **files}))]
-                report.written += [_write(stem.with_suffix(ext), text) for ext, text in texts]
-            else:
-                written, files = _build_figure(_typeset_figure(facts.apply(spec)), adam, stem, here)
-                report.written += written
-        except MissingVariable as exc:
-            report.seconds[label] = time.process_time() - started
-            entry["note"] = f"not produced: {exc.cause.split(': ', 1)[-1]}"
-            report.skipped.append((label, entry["note"][14:]))
-            continue
-        except TrialforgeError as exc:
-            entry["note"] = f"failed: {exc.message}"
-            report.failed.append((label, exc.message))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one output's defect must not stop the others
-            if os.environ.get("TRIALFORGE_DEBUG"):
-                raise
-            entry["note"] = f"failed: internal error {type(exc).__name__}: {exc}"
-            report.failed.append((label, entry["note"][8:]))
-            continue
-        report.seconds[label] = time.process_time() - started
-        report.produced.append(label)
-        entry["html"] = f"{spec.stem}.html"
-        entry["files"] = {"HTML": entry["html"], **files}
+        todo.append((spec, entry, label))
     title = study.get("title") or study.get("studyid") or _studyid(adam) or "Study"
-    report.written.append(_write(out / "index.html", index_html(str(title), entries)))
-    if report.failed:
-        lines = "; ".join(f"{lab}: {why}" for lab, why in report.failed)
-        raise TablesFailed(f"{len(report.failed)} of {len(specs)} outputs failed ({lines}); the other "
-                           f"outputs were built")
-    return report.written
+    one = partial(_build_output, facts=facts, data=data, adam=adam, out=out, page=page)
+    return TablesBuild(one, todo, entries, report, out, str(title), len(specs), jobs)
+
+
+@dataclass
+class Outcome:
+    """What building one output gave: its files, or why it was not produced or failed."""
+    status: str                                 # "produced", "skipped" or "failed"
+    written: list = field(default_factory=list)
+    files: dict = field(default_factory=dict)
+    note: str = ""
+    seconds: float | None = None
+
+
+def _build_output(spec, *, facts, data, adam, out, page) -> Outcome:
+    """One table, listing or figure into `out`; its failure is its own outcome, never the build's."""
+    stem = out / spec.stem
+    here = {**page, "program": f"trialforge tables, output {spec.stem}",
+            "source": "ADaM " + ", ".join(d.upper() for d in spec.requires)}
+    started = time.process_time()
+    try:
+        if isinstance(spec, TableSpec):
+            res = compute_table(spec, data, facts)
+            files = {"RTF": f"{spec.stem}.rtf", "JSON": f"{spec.stem}.json"}
+            texts = [(".rtf", table_to_rtf(res, here)), (".json", res.to_json()),
+                     (".html", table_to_html(res, {"Index": "index.html", **files}))]
+            written = [_write(stem.with_suffix(ext), text) for ext, text in texts]
+        else:
+            written, files = _build_figure(_typeset_figure(facts.apply(spec)), adam, stem, here)
+    except MissingVariable as exc:
+        return Outcome("skipped", note=f"not produced: {exc.cause.split(': ', 1)[-1]}",
+                       seconds=time.process_time() - started)
+    except TrialforgeError as exc:
+        return Outcome("failed", note=exc.message)
+    except Exception as exc:  # noqa: BLE001 - one output's defect must not stop the others
+        if os.environ.get("TRIALFORGE_DEBUG"):
+            raise
+        return Outcome("failed", note=f"internal error {type(exc).__name__}: {exc}")
+    return Outcome("produced", written=written, files=files, seconds=time.process_time() - started)
+
+
+class TablesBuild:
+    """The outputs of one build in progress (see `start_tables`)."""
+
+    def __init__(self, one, todo, entries, report, out, title, n_specs, jobs):
+        self.one, self.todo, self.entries, self.report = one, todo, entries, report
+        self.out, self.title, self.n_specs = out, title, n_specs
+        self.pool = None
+        if jobs > 1 and len(todo) > 1:
+            from ..jobs import ForkPool
+            _warm_tables(one.keywords["data"], [spec for spec, _, _ in todo])
+            # the costliest kind first (figures draw pages), catalogue order within a kind: fewer idle ends
+            order = sorted(range(len(todo)), key=lambda i: (todo[i][0].kind != "Figure", i))
+            self._order = order
+            self.pool = ForkPool(self._run, order, jobs)
+
+    def _run(self, i: int) -> Outcome:
+        return self.one(self.todo[i][0])
+
+    def finish(self) -> list[Path]:
+        """Gather (or, with one job, build) every output in catalogue order, write index.html; TablesFailed
+        when any output failed."""
+        if self.pool is not None:
+            got = dict(zip(self._order, self.pool.results()))
+            outcomes = [got[i] for i in range(len(self.todo))]
+        else:
+            outcomes = [self.one(spec) for spec, _, _ in self.todo]
+        report = self.report
+        for (spec, entry, label), outcome in zip(self.todo, outcomes):
+            if outcome.status == "skipped":
+                report.seconds[label] = outcome.seconds
+                entry["note"] = outcome.note
+                report.skipped.append((label, entry["note"][14:]))
+            elif outcome.status == "failed":
+                entry["note"] = f"failed: {outcome.note}"
+                report.failed.append((label, outcome.note))
+            else:
+                report.written += outcome.written
+                report.seconds[label] = outcome.seconds
+                report.produced.append(label)
+                entry["html"] = f"{spec.stem}.html"
+                entry["files"] = {"HTML": entry["html"], **outcome.files}
+        report.written.append(_write(self.out / "index.html", index_html(self.title, self.entries)))
+        if report.failed:
+            lines = "; ".join(f"{lab}: {why}" for lab, why in report.failed)
+            raise TablesFailed(f"{len(report.failed)} of {self.n_specs} outputs failed ({lines}); the other "
+                               f"outputs were built")
+        return report.written
+
+    def close(self) -> None:
+        """Stop and reap the workers (after an error elsewhere); nothing when they are done or never ran."""
+        if self.pool is not None:
+            self.pool.close()
+
+
+def _warm_tables(data: TableData, specs) -> None:
+    """Prepare the datasets the tables read once, before the workers fork, so they share one copy."""
+    for name in sorted({d.upper() for s in specs if isinstance(s, TableSpec) for d in s.requires}):
+        if name in data:
+            data.frame(name)
 
 
 def _typeset_figure(spec: FigureSpec) -> FigureSpec:
@@ -241,10 +320,20 @@ def page_settings(settings: dict, study: dict, adam: dict) -> dict:
 
 
 def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None,
-                       report: BuildReport | None = None) -> list[Path]:
+                       report: BuildReport | None = None, jobs: int = 1) -> list[Path]:
     """The tables of a study folder: its catalogue (study.yaml `tables`), its adam.yaml for footnote
     facts and its identity for the running header. Used by `run` and `tables STUDY_DIR`; `report`
     collects what was produced and what was not (printed by the CLI)."""
+    build = start_study_tables(study, adam, out_dir, info, only=only, report=report, jobs=jobs)
+    try:
+        return build.finish()
+    finally:
+        build.close()
+
+
+def start_study_tables(study, adam: dict, out_dir, info: dict | None = None, only=None,
+                       report: BuildReport | None = None, jobs: int = 1) -> TablesBuild:
+    """`build_study_tables` in two steps (see `start_tables`)."""
     from .catalogue import study_catalogue
     adam_config = None
     spec = Path(study.specs_dir) / "adam.yaml"
@@ -256,8 +345,8 @@ def build_study_tables(study, adam: dict, out_dir, info: dict | None = None, onl
     info.setdefault("protocol", str(study.identity.get("protocol", study.id)))
     if study.raw.get("data_cutoff"):
         info.setdefault("data_cutoff", str(study.raw["data_cutoff"]))
-    return build_tables(adam, out_dir, only=only, study=info, catalogue=study_catalogue(study),
-                        adam_config=adam_config, report=report)
+    return start_tables(adam, out_dir, only=only, study=info, catalogue=study_catalogue(study),
+                        adam_config=adam_config, report=report, jobs=jobs)
 
 
 def _safe_text(facts: Facts, text: str) -> str:

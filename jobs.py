@@ -1,0 +1,142 @@
+"""How many processes a run may use (``--jobs N`` / ``TRIALFORGE_JOBS``) and a small pool of forked workers.
+
+Why fork: the CSR outputs read ADaM frames the parent already holds; a forked worker sees them copy-on-write,
+without pickling gigabytes or rebuilding anything. Each task returns a small picklable result; the caller
+gathers the results in task order, so what is written never depends on which worker ran first.
+
+The workers ignore Ctrl-C (the parent stops them), die with the parent (Linux ``PR_SET_PDEATHSIG``) and
+are stopped and reaped by ``close()`` on any error, so no worker outlives a run.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+from itertools import count
+
+from .errors import TrialforgeError
+
+ENV = "TRIALFORGE_JOBS"
+
+
+class JobsError(TrialforgeError):
+    """``--jobs`` or ``TRIALFORGE_JOBS`` is not a whole number >= 0."""
+
+
+class WorkerStopped(TrialforgeError):
+    """A worker process ended without returning its result (killed, e.g. by the out-of-memory killer)."""
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform != "win32"
+
+
+def resolve_jobs(jobs=None) -> int:
+    """``jobs`` (from --jobs), else ``TRIALFORGE_JOBS``, else the available cores; 0 also means the cores.
+
+    1 runs everything in this process, in the order of earlier versions. Without fork (Windows) always 1.
+    """
+    source = "--jobs"
+    if jobs is None:
+        jobs = os.environ.get(ENV, "").strip() or None
+        source = ENV
+    if jobs is None:
+        n = available_cores()
+    else:
+        try:
+            n = int(str(jobs).strip())
+        except ValueError:
+            n = -1
+        if n < 0:
+            raise JobsError(f"{source}: expected a whole number of processes >= 1 (0 = every available core)",
+                            value=str(jobs))
+        n = n or available_cores()
+    return n if can_fork() else 1
+
+
+_TASKS: dict = {}           # pool token -> task function; a forked worker inherits the entry of its pool
+_TOKENS = count()
+
+
+def _call(token: int, item):
+    return _TASKS[token](item)
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: Ctrl-C is the parent's to handle, SIGTERM ends the worker, the parent's death too."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))    # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:        # the parent died before the line above took effect
+        os._exit(1)
+
+
+class ForkPool:
+    """``fn(item)`` for each item in up to ``jobs`` forked processes; ``results()`` in item order.
+
+    The workers are forked when the pool is made, so they see what the parent holds at that moment.
+    Python's cyclic collector is kept off the inherited objects (``gc.freeze``): walking them would
+    write to every page and turn the shared memory into copies.
+    """
+
+    def __init__(self, fn, items, jobs: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        self.items = list(items)
+        self.token = next(_TOKENS)
+        _TASKS[self.token] = fn
+        gc.collect()
+        gc.freeze()
+        try:
+            self._pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(self.items))),
+                                             mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_worker_start, initargs=(os.getpid(),))
+            # with fork, the first submit starts every worker before the pool's own thread exists
+            self._futures = [self._pool.submit(_call, self.token, item) for item in self.items]
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            gc.unfreeze()
+            _TASKS.pop(self.token, None)
+
+    def results(self) -> list:
+        """Every task's result in item order; a worker that died is one ``WorkerStopped`` line."""
+        from concurrent.futures.process import BrokenProcessPool
+        try:
+            return [f.result() for f in self._futures]
+        except BrokenProcessPool:
+            raise WorkerStopped("a worker process stopped before finishing its task (killed by a signal, "
+                                "e.g. out of memory; try --jobs 1)") from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers that still run and reap them all (idempotent)."""
+        pool = getattr(self, "_pool", None)
+        if pool is None:
+            return
+        self._pool = None
+        for f in getattr(self, "_futures", ()):
+            f.cancel()
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        if any(not f.done() for f in getattr(self, "_futures", ())):
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for p in procs:
+            p.join()

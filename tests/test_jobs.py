@@ -1,0 +1,194 @@
+"""--jobs / TRIALFORGE_JOBS: the CSR outputs built in forked workers give the same bytes as one process,
+a worker's failure is the same one-line error (exit 2, the earlier output kept) and no worker outlives a run."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from trialforge.errors import TrialforgeError
+from trialforge.specs.metadata import Dataset
+from trialforge.jobs import ENV, ForkPool, JobsError, WorkerStopped, resolve_jobs
+from trialforge.tables.build import TablesFailed, build_tables as _build_tables
+from trialforge.tables.catalogue import load_catalogue
+from trialforge.tables.demo_adam import make_adam
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
+SOME = ["14.1.2", "14.3.1.3", "14.2.2.1", "14.2.1.3", "14.2.1.4"]     # tables and figures of several layouts
+_CAT = load_catalogue(EXAMPLE / "tables.yaml")
+
+
+def build_tables(*args, **kw):
+    return _build_tables(*args, catalogue=_CAT, **kw)
+
+
+def _digests(folder: Path) -> dict:
+    """Every file under the folder by relative path -> SHA-256 (independent of how it was written)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def _children() -> list[int]:
+    """Processes whose parent is this one (from /proc: what the kernel says, not multiprocessing)."""
+    me = os.getpid()
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == me and stat[0] not in ("Z", "X"):
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.fixture(scope="module")
+def adam():
+    return make_adam()
+
+
+# ------------------------------------------------------------------------------------ how many jobs
+def test_jobs_come_from_the_option_then_the_environment_then_the_cores(monkeypatch):
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.delenv(ENV, raising=False)
+    assert resolve_jobs(None) == cores
+    assert resolve_jobs(3) == 3 and resolve_jobs(0) == cores
+    monkeypatch.setenv(ENV, "1")
+    assert resolve_jobs(None) == 1
+    assert resolve_jobs(2) == 2                    # the option wins over the environment
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "1.5"])
+def test_a_bad_jobs_value_is_one_line_naming_it(monkeypatch, value):
+    monkeypatch.setenv(ENV, value)
+    with pytest.raises(JobsError, match=f"{ENV}: expected a whole number") as err:
+        resolve_jobs(None)
+    assert isinstance(err.value, TrialforgeError) and repr(value) in err.value.message
+
+
+def test_a_bad_environment_value_stops_run_with_exit_2_before_any_work(monkeypatch, tmp_path):
+    from trialforge.cli import main
+    monkeypatch.setenv(ENV, "many")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("error: ")
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------------------------ the pool
+def _square_and_pid(x):
+    return x * x, os.getpid()
+
+
+def test_pool_returns_results_in_item_order_from_other_processes():
+    got = ForkPool(_square_and_pid, [5, 1, 4, 2, 3], 2).results()
+    assert [r for r, _ in got] == [25, 1, 16, 4, 9]
+    assert os.getpid() not in {pid for _, pid in got}
+    assert _children() == []
+
+
+def _boom(x):
+    if x == 3:
+        raise ValueError("three")
+    return x
+
+
+def test_a_task_error_reaches_the_parent_and_every_worker_is_reaped():
+    pool = ForkPool(_boom, [1, 2, 3, 4], 2)
+    with pytest.raises(ValueError, match="three"):
+        pool.results()
+    assert _children() == []
+
+
+def _killed(x):
+    if x == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def test_a_worker_killed_by_a_signal_is_one_trialforge_error_and_no_worker_is_left():
+    with pytest.raises(WorkerStopped, match="worker process stopped"):
+        ForkPool(_killed, [1, 2, 3], 2).results()
+    assert _children() == []
+
+
+def test_close_stops_workers_still_running():
+    import time
+    pool = ForkPool(time.sleep, [30, 30], 2)
+    started = time.perf_counter()
+    pool.close()
+    assert time.perf_counter() - started < 10 and _children() == []
+
+
+# ------------------------------------------------------------------------------------ tables
+def test_tables_in_two_processes_are_byte_identical_to_one(adam, tmp_path):
+    build_tables(adam, tmp_path / "one", only=SOME, jobs=1)
+    build_tables(adam, tmp_path / "two", only=SOME, jobs=2)
+    one, two = _digests(tmp_path / "one"), _digests(tmp_path / "two")
+    assert len(one) > 15 and any(k.endswith(".png") for k in one)
+    assert one == two
+    assert _children() == []
+
+
+def test_a_failing_output_in_a_worker_is_named_and_the_others_are_built(adam, tmp_path):
+    name = "ADTR" if "ADTR" in adam else "ADRS"
+    broken = dict(adam)
+    broken[name] = Dataset(adam[name].meta, adam[name].frame.assign(PCHG=np.nan))
+    with pytest.raises(TablesFailed, match=r"^1 of \d+ outputs failed \(Figure 14.2.1.3: .*no PCHG") as err:
+        build_tables(broken, tmp_path, only=SOME, jobs=2)
+    assert "\n" not in err.value.message
+    assert (tmp_path / "t_14_1_2.rtf").is_file() and (tmp_path / "f_14_2_1_4.png").is_file()
+    assert not list(tmp_path.glob("f_14_2_1_3*"))
+    assert _children() == []
+
+
+# ------------------------------------------------------------------------------------ whole runs
+def _copy_example(tmp_path: Path) -> Path:
+    study = tmp_path / "study"
+    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("out", "out.failed"))
+    return study
+
+
+@pytest.mark.slow
+def test_run_with_one_and_two_jobs_writes_the_same_folder(tmp_path):
+    from trialforge.cli import main
+    study = _copy_example(tmp_path)
+    for jobs in ("1", "2"):
+        result = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / jobs), "--jobs", jobs])
+        assert result.exit_code == 0, result.output
+    one, two = _digests(tmp_path / "1"), _digests(tmp_path / "2")
+    assert len(one) > 200 and "manifest.json" in one and "tables/index.html" in one
+    assert one == two
+    assert _children() == []
+
+
+@pytest.mark.slow
+def test_a_bad_catalogue_entry_failing_in_a_worker_exits_2_in_one_line_and_keeps_out(tmp_path):
+    from trialforge.cli import main
+    study = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".trialforge-output").write_text("earlier\n")
+    (out / "kept.txt").write_text("the earlier output\n")
+    before = _digests(out)
+    catalogue = study / "tables.yaml"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + """
+  - id: "99.1"
+    title: A table whose filter is not an expression
+    blocks:
+      - {type: subjects_with, label: Broken, dataset: ADSL, where: "SAFFL == == 'Y'"}
+""", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(study), "--out", str(out), "--jobs", "2"])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Table 99.1" in errors[0] and "Traceback" not in result.output
+    assert _digests(out) == before
+    assert not [p.name for p in tmp_path.iterdir() if ".staging-" in p.name or p.name == "out.failed"]
+    assert _children() == []
