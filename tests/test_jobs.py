@@ -192,3 +192,56 @@ def test_a_bad_catalogue_entry_failing_in_a_worker_exits_2_in_one_line_and_keeps
     assert _digests(out) == before
     assert not [p.name for p in tmp_path.iterdir() if ".staging-" in p.name or p.name == "out.failed"]
     assert _children() == []
+
+
+def _session(sid: int) -> list[int]:
+    """Processes still alive in session `sid` (the run and any worker it forked)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[3]) == sid and stat[0] not in ("Z", "X"):
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how,code", [("sigterm", 143), ("ctrl-c", 130), ("sigkill", -9)])
+def test_stopping_a_run_while_workers_build_tables_leaves_out_and_no_process(tmp_path, how, code):
+    import subprocess
+    import sys
+    import time
+    study = _copy_example(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".trialforge-output").write_text("earlier\n")
+    before = _digests(out)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen([sys.executable, "-m", "trialforge", "run", str(study), "--out", str(out), "--jobs", "2"],
+                            env={**os.environ, "PYTHONPATH": package_parent}, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tables = tmp_path / f".out.staging-{proc.pid}" / "tables"
+    deadline = time.monotonic() + 300
+    while not list(tables.glob("*.rtf")):              # workers are writing outputs
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run never reached the tables"
+        time.sleep(0.05)
+    if how == "sigterm":
+        proc.send_signal(signal.SIGTERM)                # the run only, as `kill PID` does
+    elif how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)              # the whole foreground group, as the terminal does
+    else:
+        proc.kill()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    if how != "sigkill":
+        assert "Traceback" not in err and "nothing written" in err.strip().splitlines()[-1]
+        assert not (tmp_path / f".out.staging-{proc.pid}").exists()
+    deadline = time.monotonic() + 10                     # workers die with the run (PR_SET_PDEATHSIG)
+    while _session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session(proc.pid) == []
+    assert _digests(out) == before
