@@ -171,6 +171,41 @@ class _TablesJob:
             self.build.close()
 
 
+def use_system_allocator() -> None:
+    """Arrow buffers from the C library's allocator (unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise).
+
+    Why: with Arrow's bundled mimalloc the freed buffers of one stage stayed resident; with the system
+    allocator (and ``release_freed_memory``) the 1,000-subject run peaked at 707 MB instead of 835 MB, with
+    the same CPU seconds. Process-wide, like the environment variable; it never changes data.
+    """
+    import os
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        import pyarrow as pa
+        pool = pa.system_memory_pool()
+        if pa.default_memory_pool().backend_name != pool.backend_name:
+            pa.set_memory_pool(pool)
+    except (ImportError, AttributeError, NotImplementedError):
+        pass
+
+
+def release_freed_memory() -> None:
+    """Give the memory freed by a finished stage back to the system (gc, then glibc ``malloc_trim``).
+
+    Why: the engines work on Python strings and temporary frames; once a stage ends, most of that heap is
+    free but stays mapped (measured at 1,000 subjects: ~170 MB after ADaM), so every later stage, and each
+    forked tables worker, starts from a larger footprint. Changes no data; a no-op where glibc is absent.
+    """
+    import gc
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def input_files(study: Study) -> tuple[list[Path], list[Path]]:
     raw = sorted(p for p in study.raw_dir.rglob("*") if p.is_file())
     specs = sorted([study.config_file] + [p for p in study.specs_dir.rglob("*") if p.is_file()])
@@ -193,6 +228,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     """
     from .jobs import resolve_jobs
     jobs = resolve_jobs(jobs)
+    use_system_allocator()
     timed = partial(_timed, stage_timer)
     build_analysis = adam
     study = load_study(study_dir or DEFAULT_STUDY)
@@ -209,10 +245,12 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     with timed("sdtm"):
         sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n))
         sdtm, changed = _to_ascii(study, sdtm)
+        release_freed_memory()
     with timed("sdtm_gate"):
         sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
         if study.domains:                    # a subset build gates what it built, not the domains it left out
             sdtm_report.findings = [f for f in sdtm_report.findings if not f.dataset or f.dataset in sdtm]
+        release_freed_memory()
     if notes:                                # mapping warnings (e.g. a result that is not a number)
         sdtm_report.extend(Finding(**n) for n in notes)
         sdtm_report.findings = sdtm_report.sorted()
@@ -222,6 +260,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
             adam, sdtm_extra = build_adam_stage(study, sdtm)
             adam, changed_adam = _to_ascii(study, adam)
             sdtm_extra, changed_extra = _to_ascii(study, sdtm_extra)
+            release_freed_memory()
         changed += changed_extra + changed_adam
         if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
             with timed("sdtm_gate"):
@@ -240,6 +279,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     if adam:
         with timed("adam_gate"):
             result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
+            release_freed_memory()
         say("validate", "ADaM", len(result.reports["adam"].findings))
     info = study_info(study)
     with staged_output(out_dir, **guard) as stage:
@@ -251,6 +291,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
             if sdtm:                              # which CT release each codelist in use came from
                 from .specs.ct import write_codelist_releases
                 write_codelist_releases(staging / "validation" / "ct_releases.csv", ct, list(sdtm.values()))
+            release_freed_memory()
         if not result.has_errors:
             written = []
             tables_job = _TablesJob(stage_timer, jobs) if adam and tables else None
@@ -268,6 +309,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
                     with timed("define"):
                         written += _write_define_bundle(datasets, staging / name, info, standard, ct, study, name)
                     say("define", name.upper(), len(datasets))
+                    release_freed_memory()
                 if tables_job:
                     if tables_job.build is None:
                         tables_job.start(study, adam, staging / "tables", info)

@@ -8,9 +8,16 @@ Then the baseline: ``pyreadstat.write_xport`` writes the same output frames (SDT
 text columns as plain object strings (converted before timing: Arrow strings slow pyreadstat 4-6x).
 The ratio is the whole job (run_study, wall seconds) over that baseline.
 
+``--jobs N`` is run_study's ``jobs`` (default: TRIALFORGE_JOBS, else every core; printed with the results).
+With more than one job the tables are built in forked workers while the package is written, so stages
+overlap: the tables' wall is its span from start to finish, the column "overlap" says how many of those
+seconds ran beside other stages, and CPU seconds include the workers'. Peak memory is given twice: the
+main process's peak RSS (as before) and the peak sum of PSS over the run's process tree (main process and
+workers, shared pages counted once), sampled every 0.25 s from outside: what the machine must hold.
+
     python benchmarks/pipeline_bench.py                       # 100, 1,000 and 10,000 subjects
     python benchmarks/pipeline_bench.py --subjects 100 300    # a quick look
-    python benchmarks/pipeline_bench.py --subjects 1000 --json results.json
+    python benchmarks/pipeline_bench.py --subjects 1000 --jobs 1 --json results.json
 """
 from __future__ import annotations
 
@@ -29,10 +36,28 @@ STAGES = ("sdtm", "sdtm_gate", "adam", "adam_gate", "reports", "xpt", "dataset_j
 
 
 def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
+    """Wall seconds, and CPU seconds of this process plus its reaped children (the tables workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), time.process_time() + children.ru_utime + children.ru_stime
 
 
-def one_size(n: int, seed: int | None) -> dict:
+def overlap(spans: dict, stage: str = "tables") -> float:
+    """Seconds of ``stage``'s span during which another stage ran (0 when the run had one job)."""
+    if stage not in spans:
+        return 0.0
+    total = 0.0
+    for a0, a1 in spans[stage]:
+        cuts = sorted((max(a0, b0), min(a1, b1)) for s, ivs in spans.items() if s != stage for b0, b1 in ivs
+                      if min(a1, b1) > max(a0, b0))
+        end = a0
+        for c0, c1 in cuts:                      # union of the other stages' intervals inside this span
+            if c1 > end:
+                total += c1 - max(c0, end)
+                end = c1
+    return total
+
+
+def one_size(n: int, seed: int | None, jobs: int | None = None) -> dict:
     """Run one size in this process and return its figures."""
     from trialforge.pipeline import DEFAULT_STUDY, run_study
     from trialforge.synth import generate
@@ -49,17 +74,22 @@ def one_size(n: int, seed: int | None) -> dict:
         w1, c1 = _clock()
         wall["synth"], cpu["synth"] = w1 - w0, c1 - c0
 
+        spans: dict = {}
+
         def stage_timer(stage: str, seconds: float, cpu_seconds: float) -> None:
             wall[stage] = wall.get(stage, 0.0) + seconds
             cpu[stage] = cpu.get(stage, 0.0) + cpu_seconds
+            now = time.perf_counter()
+            spans.setdefault(stage, []).append((now - seconds, now))
 
         w0, c0 = _clock()
-        result = run_study(work, out_dir=work / "out", stage_timer=stage_timer)
+        result = run_study(work, out_dir=work / "out", stage_timer=stage_timer, jobs=jobs)
         w1, c1 = _clock()
         wall["job"], cpu["job"] = w1 - w0, c1 - c0
+        wall["overlap"] = overlap(spans)
         peak_job = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         baseline_wall, baseline_cpu = pyreadstat_baseline({**result.sdtm, **result.adam}, work / "pyreadstat")
-        return {"subjects": n, "failed": result.has_errors,
+        return {"subjects": n, "failed": result.has_errors, "jobs": result.jobs,
                 "sdtm_rows": sum(len(ds.frame) for ds in result.sdtm.values()),
                 "adam_rows": sum(len(ds.frame) for ds in result.adam.values()),
                 "wall": wall, "cpu": cpu, "baseline_wall": baseline_wall, "baseline_cpu": baseline_cpu,
@@ -94,17 +124,68 @@ def pyreadstat_baseline(datasets: dict, folder: Path) -> tuple[float, float]:
 def markdown(results: list[dict], clock: str) -> list[str]:
     """One markdown table: a row per size, a column per stage (``clock``: "wall" or "cpu" seconds)."""
     stages = [s for s in STAGES if any(s in r[clock] for r in results)]
-    head = ["subjects", "SDTM rows", "ADaM rows", "synth", *stages, "whole job", "pyreadstat", "job/pyreadstat",
-            "peak RSS MB"]
+    if clock == "wall" and any(r["wall"].get("overlap") for r in results):
+        stages.append("overlap")                 # seconds of the tables' span spent beside other stages
+    head = ["subjects", "jobs", "SDTM rows", "ADaM rows", "synth", *stages, "whole job", "pyreadstat",
+            "job/pyreadstat", "peak RSS MB", "peak PSS tree MB"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         t = r[clock]
         base = r[f"baseline_{clock}"]
-        cells = [f"{r['subjects']:,}", f"{r['sdtm_rows']:,}", f"{r['adam_rows']:,}", f"{t['synth']:.1f}",
+        tree = r.get("peak_pss_tree_mb")
+        cells = [f"{r['subjects']:,}", str(r.get("jobs", "-")), f"{r['sdtm_rows']:,}", f"{r['adam_rows']:,}",
+                 f"{t['synth']:.1f}",
                  *(f"{t[s]:.2f}" if s in t else "-" for s in stages), f"{t['job']:.1f}" + (" (failed)" if r["failed"] else ""),
-                 f"{base:.2f}", f"{t['job'] / base:.1f}" if base else "-", f"{r['peak_rss_mb']:,.0f}"]
+                 f"{base:.2f}", f"{t['job'] / base:.1f}" if base else "-", f"{r['peak_rss_mb']:,.0f}",
+                 f"{tree:,.0f}" if tree else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc)."""
+    children: dict = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+    except OSError:
+        return 0
+
+
+def run_sampled(cmd: list) -> tuple[subprocess.CompletedProcess, float | None]:
+    """Run ``cmd``; meanwhile sample the PSS sum of its process tree; (result, peak MB or None off Linux)."""
+    import threading
+    peak = [0]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], sum(_pss_kb(p) for p in _tree(proc.pid)))
+            time.sleep(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if Path("/proc/self/smaps_rollup").exists():
+        sampler.start()
+    out, err = proc.communicate()
+    if sampler.is_alive() or sampler.ident is not None:
+        sampler.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), (peak[0] / 1024 or None)
 
 
 def main(argv=None):
@@ -112,19 +193,23 @@ def main(argv=None):
     parser.add_argument("--subjects", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--seed", type=int, default=None, help="synth seed (default: the bundled study's)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="run_study's jobs (default: TRIALFORGE_JOBS, else every available core)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(one_size(args.one, args.seed)))
+        print(json.dumps(one_size(args.one, args.seed, args.jobs)))
         return
     results = []
     for n in args.subjects:
         cmd = [sys.executable, __file__, "--one", str(n)] + (["--seed", str(args.seed)] if args.seed is not None else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        cmd += ["--jobs", str(args.jobs)] if args.jobs is not None else []
+        proc, peak_pss = run_sampled(cmd)
         if proc.returncode:
             sys.exit(f"{n} subjects failed:\n{proc.stderr[-3000:]}")
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(f"{n:,} subjects: whole job {results[-1]['wall']['job']:.1f} s wall, "
+        results[-1]["peak_pss_tree_mb"] = peak_pss
+        print(f"{n:,} subjects, jobs {results[-1]['jobs']}: whole job {results[-1]['wall']['job']:.1f} s wall, "
               f"{results[-1]['cpu']['job']:.1f} s CPU", file=sys.stderr)
     print("Wall seconds (whole job = run_study; baseline: pyreadstat.write_xport of the same frames, object strings)\n")
     print("\n".join(markdown(results, "wall")))

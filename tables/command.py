@@ -42,7 +42,10 @@ def adam_from_study(study_dir: Path):
 @click.option("--only", multiple=True, help="Output id or id prefix (e.g. 14.3.1); repeatable.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default STUDY_DIR/out/tables, or ./tables-out with --adam).")
-def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir):
+@click.option("--jobs", "jobs", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Build the outputs in N forked processes (default: TRIALFORGE_JOBS, else every available core; "
+                   "1 = one process). The files are identical.")
+def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir, jobs):
     """Write CSR tables (RTF, HTML, JSON), listings and figures (PNG, SVG, RTF, HTML) with an index.html.
 
     Exit 2 on bad input (unknown --only number, no ADSL, a catalogue error) or when any output fails
@@ -50,7 +53,9 @@ def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir
     """
     if (study_dir is None) == (adam_dir is None):
         raise click.UsageError("give either STUDY_DIR or --adam XPT_DIR")
+    from ..jobs import resolve_jobs
     only = list(only) or None
+    jobs = resolve_jobs(jobs)
     report = BuildReport()
     if adam_dir:
         adam = read_adam_folder(adam_dir)
@@ -63,7 +68,7 @@ def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir
                 from ..specs.yamlio import load_yaml
                 config = load_yaml(adam_spec)
             paths = build_tables(adam, staging, only=only, catalogue=catalogue, adam_config=config,
-                                 report=report)
+                                 report=report, jobs=jobs)
     else:
         from ..specs.study import load_study
         select_outputs(study_catalogue(load_study(study_dir)), only)
@@ -71,7 +76,7 @@ def tables_command(study_dir, adam_dir, catalogue_file, adam_spec, only, out_dir
         out = out_dir or study.out_dir / "tables"
         from ..pipeline import protected_inputs
         with staged_folder(out, **protected_inputs(study)) as staging:     # never over raw/, specs/ or the study
-            paths = build_study_tables(study, adam, staging, only=only, report=report)
+            paths = build_study_tables(study, adam, staging, only=only, report=report, jobs=jobs)
     for line in report.not_produced_lines():
         click.echo(line)
     click.echo(f"wrote {len(paths)} files to {out} (open {out / 'index.html'})")
