@@ -131,23 +131,38 @@ def is_adam_dataset(dataset: Dataset) -> bool:
     return name.startswith("AD") and "DOMAIN" not in dataset.frame.columns
 
 
-@dataclass
 class ColumnProfile:
-    """One column seen through its distinct values: codes map every record to its value."""
+    """One column seen through its distinct values: codes map every record to its value.
 
-    codes: np.ndarray
-    values: pd.Series            # trimmed text of each distinct value; the last entry is "" (missing)
-    raw: list                    # untrimmed text of each distinct value (XPT limits count every byte)
+    ``texts`` (numpy, object) is the trimmed text of each distinct value, the last entry "" standing for
+    missing; ``values`` is the same as a pandas Series, built only for rules that ask for one. Verdicts
+    several rules share (blank, ISO 8601 validity) are computed once per profile, on numpy arrays."""
+
+    __slots__ = ("codes", "texts", "raw", "_values", "_nbytes", "_ascii", "_present", "_blank", "_flags")
+
+    def __init__(self, codes: np.ndarray, texts: np.ndarray, raw: list):
+        self.codes = codes           # int64 per record, never -1 (missing is the last entry)
+        self.texts = texts
+        self.raw = raw               # untrimmed text of each distinct value (XPT limits count every byte)
+        self._values = self._nbytes = self._ascii = self._present = self._blank = None
+        self._flags = {}
+
+    @property
+    def values(self) -> pd.Series:
+        """Trimmed text of each distinct value as a pandas Series (the last entry is "": missing)."""
+        if self._values is None:
+            self._values = pd.Series(self.texts, dtype=object, copy=False)
+        return self._values
 
     @property
     def nbytes(self) -> np.ndarray:
-        if not hasattr(self, "_nbytes"):
+        if self._nbytes is None:
             self._nbytes = np.fromiter((len(v.encode("utf-8")) for v in self.raw), dtype=np.int64, count=len(self.raw))
         return self._nbytes
 
     @property
     def printable_ascii(self) -> np.ndarray:
-        if not hasattr(self, "_ascii"):
+        if self._ascii is None:
             self._ascii = np.fromiter((v.isascii() and v.isprintable() for v in self.raw), dtype=bool,
                                       count=len(self.raw))
         return self._ascii
@@ -155,9 +170,24 @@ class ColumnProfile:
     @property
     def present(self) -> np.ndarray:
         """Which distinct values occur (the missing entry may not)."""
-        if not hasattr(self, "_present"):
+        if self._present is None:
             self._present = np.bincount(self.codes, minlength=len(self.raw)) > 0
         return self._present
+
+    @property
+    def blank(self) -> np.ndarray:
+        """Which distinct values are missing or blank text (the trimmed text is "")."""
+        if self._blank is None:
+            self._blank = self.texts == ""
+        return self._blank
+
+    def flags(self, key, fn) -> np.ndarray:
+        """``fn(texts)`` as a bool array, computed once per profile for each ``key`` (rules that ask the
+        same question of a column share the answer)."""
+        out = self._flags.get(key)
+        if out is None:
+            out = self._flags[key] = np.asarray(fn(self.texts), dtype=bool)
+        return out
 
     def mask(self, per_value: np.ndarray) -> np.ndarray:
         return np.asarray(per_value, dtype=bool)[self.codes]
@@ -229,7 +259,8 @@ def _array_key(series: pd.Series):
 
 def clear_profiles() -> None:
     """Forget every column profile (the runner starts each validation with a clean slate)."""
-    from .dates import _COMPONENTS
+    from .dates import _COMPONENTS, _ISO_SEEN
+    _ISO_SEEN.clear()
     _PROFILES.clear()
     _MEMO.clear()
     _TEXTS.clear()
@@ -264,9 +295,10 @@ def _profile(series: pd.Series) -> ColumnProfile:
         else:
             raw = [v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)]
     raw.append("")
-    values = pd.Series(np.array([v.strip() for v in raw], dtype=object), dtype=object, copy=False)
+    texts = np.empty(len(raw), dtype=object)
+    texts[:] = [v.strip() for v in raw]
     codes = np.asarray(codes, dtype=np.int64)
-    prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), values, raw)
+    prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), texts, raw)
     _MEMO[:] = [series, prof]
     return prof
 

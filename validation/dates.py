@@ -34,6 +34,26 @@ def iso8601_ok(values: pd.Series, *, intervals: bool = True) -> pd.Series:
     return iso8601_ok_columnar(values, intervals=intervals)
 
 
+def iso8601_flags(texts: np.ndarray) -> np.ndarray:
+    """``iso8601_ok`` of a column's distinct trimmed texts (numpy, object) as a bool array. The same
+    date text recurs across columns and datasets, so each text is judged once per run (``_ISO_SEEN``)."""
+    if len(texts) > SMALL:
+        return iso8601_ok_columnar(pd.Series(texts, dtype=object)).to_numpy(dtype=bool)
+    seen = _ISO_SEEN
+    out = np.empty(len(texts), dtype=bool)
+    for i, v in enumerate(texts):
+        ok = seen.get(v)
+        if ok is None:
+            ok = seen[v] = _one_ok(v, True)
+        out[i] = ok
+    if len(seen) > 200_000:
+        seen.clear()
+    return out
+
+
+_ISO_SEEN: dict = {}     # trimmed text -> valid ISO 8601 (intervals allowed); cleared with the column profiles
+
+
 def _one_ok(text: str, intervals: bool) -> bool:
     if text == "":
         return True
