@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from pandas.core.internals import SingleBlockManager
 
 from ..specs.metadata import Dataset, VariableMeta
 from .registry import ADAM, SDTM
@@ -92,6 +93,20 @@ class ValidationContext:
         return out
 
 
+def series_of(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """``pd.Series(values, index=index)`` for a fresh 1-D numpy array the caller hands over (no copy).
+
+    pandas' constructor checks and copies its input (~50-100 us a call, whatever the length); rules build a
+    Series from a numpy verdict thousands of times per run, so they wrap the array in a block directly
+    (same dtype, same index object, name None). Anything else goes through the constructor."""
+    if type(values) is np.ndarray and values.ndim == 1 and values.dtype.kind in "biufO" \
+            and len(values) == len(index):
+        out = pd.Series._from_mgr(SingleBlockManager.from_array(values, index), [index])
+        object.__setattr__(out, "_name", None)
+        return out
+    return pd.Series(values, index=index, dtype=values.dtype if type(values) is np.ndarray else None)
+
+
 class ColumnCache(pd.DataFrame):
     """A read-only view of a dataset's frame that hands out the same Series for the same column.
 
@@ -104,6 +119,12 @@ class ColumnCache(pd.DataFrame):
     def _constructor(self):
         return pd.DataFrame
 
+    def _constructor_sliced_from_mgr(self, mgr, axes):
+        # what DataFrame does for itself; for a subclass pandas would wrap the Series once more (4x the cost)
+        ser = pd.Series._from_mgr(mgr, axes)
+        object.__setattr__(ser, "_name", None)
+        return ser
+
     def __getitem__(self, key):
         if isinstance(key, str):
             cache = self.__dict__.setdefault("_series", {})
@@ -115,8 +136,11 @@ class ColumnCache(pd.DataFrame):
 
 
 def cached_columns(dataset: Dataset) -> Dataset:
-    """The dataset with its frame wrapped in ``ColumnCache`` (the caller's Dataset is left as it was)."""
-    return Dataset(dataset.meta, ColumnCache(dataset.frame))
+    """The dataset with its frame wrapped in ``ColumnCache`` (the caller's Dataset is left as it was).
+
+    The wrapper shares the frame's block manager (no per-block shallow copy: rules never write)."""
+    frame = dataset.frame
+    return Dataset(dataset.meta, ColumnCache._from_mgr(frame._mgr, frame._mgr.axes))
 
 
 def detect_scope(names) -> str:
@@ -151,7 +175,7 @@ class ColumnProfile:
     def values(self) -> pd.Series:
         """Trimmed text of each distinct value as a pandas Series (the last entry is "": missing)."""
         if self._values is None:
-            self._values = pd.Series(self.texts, dtype=object, copy=False)
+            self._values = series_of(self.texts, pd.RangeIndex(len(self.texts)))
         return self._values
 
     @property
@@ -215,7 +239,7 @@ class ValueMask:
         return np.flatnonzero(self.flags[self.prof.codes])
 
     def to_series(self) -> pd.Series:
-        return pd.Series(self.flags[self.prof.codes], index=self.series.index)
+        return series_of(self.flags[self.prof.codes], self.series.index)
 
     # anything else behaves as the boolean Series (callers of a rule function outside the gate)
     def __getattr__(self, name):
@@ -259,8 +283,9 @@ def _array_key(series: pd.Series):
 
 def clear_profiles() -> None:
     """Forget every column profile (the runner starts each validation with a clean slate)."""
-    from .dates import _COMPONENTS, _ISO_SEEN
+    from .dates import _COMPONENTS, _ISO_SEEN, _SEEDS
     _ISO_SEEN.clear()
+    _SEEDS.clear()
     _PROFILES.clear()
     _MEMO.clear()
     _TEXTS.clear()
@@ -369,14 +394,23 @@ def per_value(series: pd.Series, fn) -> pd.Series:
     """Boolean mask of ``fn`` (a vectorised predicate over distinct trimmed text) for every record."""
     codes, values = unique_text(series)
     result = np.asarray(fn(values), dtype=bool)
-    return pd.Series(result[codes], index=series.index)
+    return series_of(result[codes], series.index)
 
 
 def blank(series: pd.Series) -> pd.Series:
     """Missing for a numeric column, missing or all-blank text for a character column."""
     if pd.api.types.is_numeric_dtype(series):
         return series.isna()
-    return per_value(series, lambda v: v == "")
+    prof = profile(series)
+    return series_of(prof.blank[prof.codes], series.index)
+
+
+def populated(series: pd.Series) -> pd.Series:
+    """``~blank(series)`` in one step (a fresh Series: callers may combine it in place)."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.notna()
+    prof = profile(series)
+    return series_of(~prof.blank[prof.codes], series.index)
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -388,7 +422,7 @@ def text(series: pd.Series) -> pd.Series:
     prof = profile(series)
     out = _TEXT_OF.get(id(prof))
     if out is None or out[0] is not prof or out[1].index is not series.index:
-        out = (prof, pd.Series(prof.values.to_numpy()[prof.codes], index=series.index, dtype=object))
+        out = (prof, series_of(prof.texts[prof.codes], series.index))
         _TEXT_OF[id(prof)] = out
     out = out[1]
     if id(out) not in _TEXTS:
@@ -422,7 +456,7 @@ def str_test(values: pd.Series, test) -> pd.Series:
         return test(values)
     codes, uniques = seen
     per_value = np.asarray(test(uniques), dtype=bool)
-    return pd.Series(per_value[codes], index=values.index)
+    return series_of(per_value[codes], values.index)
 
 
 _TEXTS: dict = {}        # id of a text() result -> (that Series, its profile); the last few only

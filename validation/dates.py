@@ -11,6 +11,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .context import series_of
+
 # complete or right-truncated date/datetime, or SDTMIG's unknown-month form 2003---15
 _DATETIME = (r"[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?)?"
              r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?|[0-9]{4}---[0-9]{2}|[0-9]{4}-[0-9]{2}-[0-9]{2}T-:[0-9]{2}")
@@ -133,11 +135,42 @@ def complete_date(values: pd.Series) -> pd.Series:
 
 
 def _complete_date(values: pd.Series) -> pd.Series:
+    seeded = _seeded(values)
+    if seeded is not None:
+        codes, memo = seeded
+        if "date" not in memo:
+            memo["date"] = _complete_dates_of(pd.Series(memo["texts"], dtype=object))
+        return pd.Series(memo["date"][codes], index=values.index)
     codes, text = _distinct(values)
+    table = np.append(_complete_dates_of(text), np.datetime64("NaT"))    # missing: the last entry
+    return pd.Series(table[np.where(codes < 0, len(table) - 1, codes)], index=values.index)
+
+
+def _complete_dates_of(text: pd.Series) -> np.ndarray:
+    """datetime64[ns] of each (trimmed) text that starts with a complete date, NaT otherwise."""
     full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
     parsed = pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce").to_numpy()
-    table = np.append(parsed.astype("datetime64[ns]"), np.datetime64("NaT"))    # missing: the last entry
-    return pd.Series(table[np.where(codes < 0, len(table) - 1, codes)], index=values.index)
+    return parsed.astype("datetime64[ns]")
+
+
+def seed(series: pd.Series, codes: np.ndarray, memo: dict) -> None:
+    """Declare ``series`` to be ``memo["texts"][codes]`` (trimmed texts, ``memo`` shared by every series built
+    from the same texts, e.g. a DM variable spread over each dataset's records): its complete dates and
+    ISO 8601 components are then computed once per text in ``memo``, not once per series."""
+    from .context import _array_key
+    key, keep = _array_key(series)
+    _SEEDS[key] = (keep, codes, memo)
+
+
+def _seeded(values: pd.Series):
+    from .context import _array_key
+    if not _SEEDS:
+        return None
+    hit = _SEEDS.get(_array_key(values)[0])
+    return None if hit is None else hit[1:]
+
+
+_SEEDS: dict = {}        # data identity -> (data kept alive, codes, memo); cleared with the column profiles
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -205,9 +238,16 @@ def _component_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     hit = _COMPONENTS.get(key)
     if hit is not None:
         return hit[1]
-    codes, text = _distinct(values)
-    table = np.vstack([_parts(text.tolist()), np.full((1, 6), np.nan)])
-    out = (np.where(codes < 0, len(table) - 1, codes).astype(np.int64, copy=False), table)
+    seeded = _seeded(values)
+    if seeded is not None:
+        codes, memo = seeded
+        if "parts" not in memo:
+            memo["parts"] = _parts(memo["texts"].tolist())
+        out = (codes, memo["parts"])
+    else:
+        codes, text = _distinct(values)
+        table = np.vstack([_parts(text.tolist()), np.full((1, 6), np.nan)])
+        out = (np.where(codes < 0, len(table) - 1, codes).astype(np.int64, copy=False), table)
     if len(_COMPONENTS) >= 256:
         _COMPONENTS.pop(next(iter(_COMPONENTS)))
     _COMPONENTS[key] = (keep, out)
@@ -242,7 +282,7 @@ def after(start: pd.Series, end: pd.Series) -> pd.Series:
         greater, less = active & (a[:, k] > b[:, k]), active & (a[:, k] < b[:, k])
         result |= greater
         undecided &= ~(greater | less)
-    return pd.Series(result[codes], index=start.index)
+    return series_of(result[codes], start.index)
 
 
 def same_at_precision(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -252,4 +292,4 @@ def same_at_precision(start: pd.Series, end: pd.Series) -> pd.Series:
     equal = np.ones(len(a), dtype=bool)
     for k in range(6):
         equal &= (k >= precision) | (a[:, k] == b[:, k])
-    return pd.Series((equal & (precision > 0))[codes], index=start.index)
+    return series_of((equal & (precision > 0))[codes], start.index)
