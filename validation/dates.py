@@ -40,7 +40,7 @@ def iso8601_flags(texts: np.ndarray) -> np.ndarray:
     """``iso8601_ok`` of a column's distinct trimmed texts (numpy, object) as a bool array. The same
     date text recurs across columns and datasets, so each text is judged once per run (``_ISO_SEEN``)."""
     if len(texts) > SMALL:
-        return iso8601_ok_columnar(pd.Series(texts, dtype=object)).to_numpy(dtype=bool)
+        return _columnar_flags(texts)
     seen = _ISO_SEEN
     out = np.empty(len(texts), dtype=bool)
     for i, v in enumerate(texts):
@@ -96,6 +96,51 @@ def iso8601_ok_columnar(values: pd.Series, *, intervals: bool = True) -> pd.Seri
             ok[slash] = good.astype(bool).to_numpy()
             return ok & (slash | _calendar_ok(text))
     return ok & _calendar_ok(text)
+
+
+def _columnar_flags(texts: np.ndarray) -> np.ndarray:
+    """``iso8601_ok_columnar`` of distinct trimmed texts, value by value (its verdict for a value never
+    depends on the others): the same answers without pandas' per-element regex extraction, and with the
+    date check still made by ``pd.to_datetime`` over every candidate at once."""
+    texts = [str(t).strip() for t in texts]
+    n = len(texts)
+    ok = np.zeros(n, dtype=bool)
+    checks: list[tuple[int, str]] = []      # (value, text whose calendar must be right)
+    for i, t in enumerate(texts):
+        if "/" in t:
+            if not INTERVAL_RX.match(t):
+                continue
+            first, second = t.split("/", 1)
+            if _clock_month_ok(first) and _clock_month_ok(second):
+                ok[i] = True
+                checks += [(i, first), (i, second)]
+        elif (t == "" or DATETIME_RX.match(t)) and _clock_month_ok(t):
+            ok[i] = True
+            checks.append((i, t))
+    dated = [(i, t[:10]) for i, t in checks if _ISO_DATE_RX.match(t)]
+    if dated:
+        parsed = pd.to_datetime(pd.Series([d for _, d in dated], dtype=object), format="%Y-%m-%d", errors="coerce")
+        for (i, _), bad in zip(dated, parsed.isna().to_numpy()):
+            if bad:
+                ok[i] = False
+    return ok
+
+
+def _clock_month_ok(t: str) -> bool:
+    """The month and clock half of ``_calendar_ok`` for one text (same patterns, same search)."""
+    m = _MONTH_RX.match(t)
+    if m is not None and not 1 <= int(m.group(1)) <= 12:
+        return False
+    c = _CLOCK_RX.search(t)
+    if c is not None:
+        hh, mm, ss = c.groups()
+        if int(hh) > 23 or (mm is not None and int(mm) > 59) or (ss is not None and int(ss) > 59):
+            return False
+    return True
+
+
+_ISO_DATE_RX = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_RX = re.compile(r"^[0-9]{4}-([0-9]{2})")
 
 
 def _calendar_ok(text: pd.Series) -> pd.Series:
