@@ -283,8 +283,9 @@ def _array_key(series: pd.Series):
 
 def clear_profiles() -> None:
     """Forget every column profile (the runner starts each validation with a clean slate)."""
-    from .dates import _COMPONENTS, _ISO_SEEN, _SEEDS
+    from .dates import _COMPONENTS, _ISO_SEEN, _PARTS_SEEN, _SEEDS
     _ISO_SEEN.clear()
+    _PARTS_SEEN.clear()
     _SEEDS.clear()
     _PROFILES.clear()
     _MEMO.clear()
@@ -516,6 +517,10 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
             index = where[mask_or_index.reindex(where, fill_value=False).to_numpy()]
     else:
         index = pd.Index(mask_or_index)
+        if len(index) and where.is_unique:   # labels to positions once (loc/reindex by label would find the same)
+            found = where.get_indexer(index)
+            if (found >= 0).all():
+                pos = found
     if len(index) == 0:
         return []
     if callable(values):                   # built only when there is something to report
@@ -531,8 +536,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         vals = [None] * len(index) if values is None else \
             [_text(v) for v in pd.Series(values).reindex(index).tolist()] \
             if isinstance(values, pd.Series) else [_text(v) for v in values]
-    return [rule.finding(dataset.name, variable=variable, usubjid=u, seq=s, row=r, value=v, message=message)
-            for u, s, r, v in zip(keys["usubjid"], keys["seq"], keys["row"], vals)]
+    return rule.findings(dataset.name, variable, message, keys["usubjid"], keys["seq"], keys["row"], vals)
 
 
 def _text(v):

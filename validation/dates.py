@@ -243,7 +243,38 @@ _SLICES = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
 
 
 def _parts(uniques) -> np.ndarray:
-    """(n, 6) float components of distinct values, with Arrow's compute kernels (RE2, slices, casts)."""
+    """(n, 6) float components of distinct values. A few thousand values are read one by one, each text
+    once per run (``_PARTS_SEEN``: the same dates recur across columns and datasets); more with Arrow's
+    compute kernels (RE2, slices, casts). Both read the same pattern and the same character slices."""
+    texts = [str(v).strip() if v is not None and v == v else "" for v in uniques]
+    if len(texts) > PARTS_SMALL:
+        return _parts_arrow(texts)
+    seen = _PARTS_SEEN
+    rows = []
+    for t in texts:
+        row = seen.get(t)
+        if row is None:
+            row = seen[t] = _parts_one(t)
+        rows.append(row)
+    if len(seen) > 200_000:
+        seen.clear()
+    return np.array(rows, dtype=float).reshape(len(rows), 6)
+
+
+PARTS_SMALL = 2000
+_PARTS_ONE_RX = re.compile(_PARTS_RX)
+_NO_PARTS = (np.nan,) * 6
+_PARTS_SEEN: dict = {}   # trimmed text -> its 6 components; cleared with the column profiles
+
+
+def _parts_one(t: str) -> tuple:
+    if not _PARTS_ONE_RX.search(t):
+        return _NO_PARTS
+    n = len(t)
+    return tuple(float(t[a:b]) if n >= b else np.nan for a, b in _SLICES)
+
+
+def _parts_arrow(uniques) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
     arr = pa.array([str(v).strip() if v is not None and v == v else "" for v in uniques], type=pa.string())
