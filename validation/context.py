@@ -484,12 +484,30 @@ def record_keys(dataset: Dataset, index, pos=None) -> dict:
     if pos is None:
         pos = frame.index.get_indexer(pd.Index(index))
     out = {"row": [int(p) + 1 for p in pos]}
-    out["usubjid"] = (frame["USUBJID"].iloc[pos].astype(str).tolist() if "USUBJID" in frame else [None] * len(pos))
-    if sv:
-        out["seq"] = [_seq_text(v) for v in frame[sv].iloc[pos].tolist()]
+    cached = isinstance(frame, ColumnCache)
+    if "USUBJID" not in frame:
+        out["usubjid"] = [None] * len(pos)
+    elif cached:        # every rule reporting on this dataset reads the same subjects: convert them once
+        subjects = _once(frame, "usubjid", lambda: frame["USUBJID"].astype(str).tolist())
+        out["usubjid"] = [subjects[p] for p in pos.tolist()]
     else:
+        out["usubjid"] = frame["USUBJID"].iloc[pos].astype(str).tolist()
+    if not sv:
         out["seq"] = [None] * len(pos)
+    elif cached:
+        seqs = _once(frame, "seq", lambda: [_seq_text(v) for v in frame[sv].tolist()])
+        out["seq"] = [seqs[p] for p in pos.tolist()]
+    else:
+        out["seq"] = [_seq_text(v) for v in frame[sv].iloc[pos].tolist()]
     return out
+
+
+def _once(frame: ColumnCache, key: str, make):
+    """A per-record list derived from a ColumnCache frame, built once per validation run."""
+    store = frame.__dict__.setdefault("_derived", {})
+    if key not in store:
+        store[key] = make()
+    return store[key]
 
 
 def _seq_text(value):
@@ -505,14 +523,16 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
     frame = dataset.frame
     where = frame.index
     pos = None
+    index = None
     if isinstance(mask_or_index, pd.Series) and mask_or_index.dtype == bool:
         if mask_or_index.index is where:   # aligned (the usual case): no reindexing, and most masks are empty
             flags = mask_or_index.to_numpy()
             if not flags.any():
                 return []
-            index = where[flags]
             if where.is_unique:            # positions are the mask's (get_indexer would find the same)
                 pos = np.flatnonzero(flags)
+            else:
+                index = where[flags]
         else:
             index = where[mask_or_index.reindex(where, fill_value=False).to_numpy()]
     else:
@@ -521,7 +541,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
             found = where.get_indexer(index)
             if (found >= 0).all():
                 pos = found
-    if len(index) == 0:
+    if (len(pos) if index is None else len(index)) == 0:
         return []
     if callable(values):                   # built only when there is something to report
         values = values()
@@ -531,6 +551,8 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
     elif pos is not None and isinstance(values, pd.Series) and values.index is where:
         vals = [_text(v) for v in values.iloc[pos].tolist()]
     else:
+        if index is None:
+            index = where[pos]
         if values is None and variable is not None and variable in frame:
             values = frame.loc[index, variable]
         vals = [None] * len(index) if values is None else \
