@@ -1,7 +1,10 @@
-"""CSR figures with matplotlib (Agg): KM with numbers at risk, waterfall, swimmer, spider, mean PK.
+"""CSR figures: KM with numbers at risk, waterfall, swimmer, spider, mean PK, individual PK profiles, strip.
 
-Each draw function returns the figure and the plotted numbers as a frame; the numbers go to JSON next
-to the picture so a test (or a reviewer) can check what was drawn without reading pixels.
+Each draw function returns the page and the plotted numbers as a frame; the numbers go to JSON next
+to the picture so a test (or a reviewer) can check what was drawn without reading pixels. The
+per-subject figures (waterfall, swimmer, spider, individual profiles; many pages at scale) are drawn on
+a `Canvas` by `figure_pages` (no matplotlib artists); KM, mean concentration and strip plots are still
+matplotlib figures (Agg).
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..errors import SpecError  # noqa: E402
-from . import labels  # noqa: E402
+from . import figure_pages, labels  # noqa: E402
+from .canvas import Canvas  # noqa: E402
 from .engine import KEY, Context, need, query  # noqa: E402
 from .km import at_risk, kaplan_meier  # noqa: E402
 from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,  # noqa: E402
@@ -153,30 +157,7 @@ def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
         if p.bar_label else df[KEY].str.split("-").str[-1]
     top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
     cuts = page_slices(len(df), p.per_page)
-    sheets = Sheets()
-    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top, sheets), sheets)
-
-
-def _waterfall_page(df: pd.DataFrame, top: float, sheets: "Sheets"):
-    fig, ax = sheets.subplots(figsize=(9, 5.2))
-    x = np.arange(len(df))
-    ax.bar(x, df["best_pchg"], color=[BOR_COLOURS.get(b, "#777777") for b in df["bor"]],
-           edgecolor="#333333", linewidth=0.4)
-    for y in (20, -30):
-        ax.axhline(y, color="#555555", lw=0.8, ls="--")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x)
-    ax.set_xticklabels(df["label"], rotation=90, fontsize=7)
-    ax.set_xlabel("Subject")
-    ax.set_ylabel("Best % change from baseline\nin sum of diameters")
-    ax.set_ylim(-105, top)
-    present = [b for b in BOR_COLOURS if b in set(df["bor"])]
-    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=BOR_COLOURS[b], edgecolor="#333333", linewidth=0.4)
-               for b in present]
-    ax.legend(handles, [BOR_NAMES.get(b, b) for b in present], title="Best overall response", frameon=False,
-              fontsize=8, loc="upper right")
-    sheets.fit(fig, "waterfall")
-    return fig, df.rename(columns={KEY: "USUBJID"})
+    return Pages(len(cuts), lambda k: figure_pages.waterfall_page(df.iloc[cuts[k]], top, KEY, BOR_COLOURS, BOR_NAMES))
 
 
 def draw_swimmer(p: Swimmer, ctx: Context):
@@ -204,34 +185,8 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     if len(cuts) > 1:                      # one time scale on every page
         xmax = float(np.nanmax(adsl[["end", "resp", "pd", "death"]].to_numpy(dtype=float))) * 1.04
     rows = p.per_page if len(cuts) > 1 else len(adsl)     # pages of one size: same bar height on every page
-    sheets = Sheets()
-    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, sheets), sheets)
-
-
-def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | None, rows: int,
-                  sheets: "Sheets"):
-    fig, ax = sheets.subplots(figsize=(9, max(4.0, 0.24 * rows + 1.6)))
-    y = np.arange(len(adsl)) + (rows - len(adsl))         # a short last page keeps its rows at the top
-    colours = [PASTEL[int(i) % len(PASTEL)] for i in adsl["g"]]
-    ax.barh(y, adsl["end"], color=colours, height=0.65, edgecolor="#666666", linewidth=0.4)
-    ax.plot(adsl["resp"], y, "^", color="#006d2c", ms=7, label="First response (CR/PR)")
-    ax.plot(adsl["pd"], y, "s", color="#cb181d", ms=6, label="Progression")
-    ax.plot(adsl["death"], y, "X", color="black", ms=7, label="Death")
-    ax.set_yticks(y)
-    ax.set_yticklabels(adsl["ylabel"], fontsize=7)
-    ax.set_ylim(-0.7, rows - 0.3)
-    ax.set_xlim(0, xmax)
-    ax.set_xlabel(f"Time since infusion ({p.unit})")
-    ax.set_ylabel("Subject")
-    ax.grid(axis="x", alpha=0.25)
-    handles, names = ax.get_legend_handles_labels()
-    handles += [plt.Rectangle((0, 0), 1, 1, facecolor=PASTEL[i % len(PASTEL)], edgecolor="#666666",
-                              linewidth=0.4) for i in range(len(groups))]
-    names += groups
-    ax.legend(handles, names, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    sheets.fit(fig, "swimmer")
-    data = adsl[[KEY, "group", "end", "resp", "pd", "death"]]
-    return fig, data
+    return Pages(len(cuts), lambda k: figure_pages.swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, KEY,
+                                                                PASTEL))
 
 
 def draw_spider(p: Spider, ctx: Context):
@@ -246,14 +201,12 @@ def draw_spider(p: Spider, ctx: Context):
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
     subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
     cuts = page_slices(len(subjects), p.per_page)
-    sheets = Sheets()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _spider_page(p, tr, groups, None, sheets), sheets)
+        return Pages(1, lambda k: _spider_page(p, tr, groups, None))
     ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
     pad = 0.05 * (ylim[1] - ylim[0] or 1)
     scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
-    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale, sheets),
-                 sheets)
+    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale))
 
 
 def _subject_rows(keys: np.ndarray, order: np.ndarray | None = None) -> list[np.ndarray]:
@@ -267,31 +220,8 @@ def _subject_rows(keys: np.ndarray, order: np.ndarray | None = None) -> list[np.
     return np.split(pos, np.flatnonzero(ks[1:] != ks[:-1]) + 1)
 
 
-def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale, sheets: "Sheets"):
-    fig, ax = sheets.subplots(figsize=(9, 5))
-    t_all, y_all, grp = tr["t"].to_numpy(dtype=float), tr["pchg"].to_numpy(dtype=float), tr[GROUP].to_numpy()
-    keys = tr[KEY].to_numpy()
-    for i, g in enumerate(groups):
-        first = True
-        mine = np.flatnonzero(grp == g)
-        for rows in _subject_rows(keys[mine]):
-            rows = mine[rows]
-            rows = rows[np.argsort(t_all[rows], kind="quicksort")]     # as sort_values("t") orders them
-            ax.plot(t_all[rows], y_all[rows], "-o", color=PALETTE[i % len(PALETTE)], lw=1, ms=3, alpha=0.85,
-                    label=g if first else None)
-            first = False
-    ax.axhline(20, color="#555555", lw=0.8, ls="--")
-    ax.axhline(-30, color="#555555", lw=0.8, ls="--")
-    ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlim(0, scale[0] if scale else None)
-    if scale:
-        ax.set_ylim(*scale[1])
-    ax.set_xlabel(f"Time since infusion ({p.unit})")
-    ax.set_ylabel("% change from baseline in sum of diameters")
-    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    sheets.fit(fig, tuple(g for g in groups if (tr[GROUP] == g).any()))   # legend: the groups drawn
-    data = tr[[KEY, GROUP, "t", "pchg"]].rename(columns={GROUP: "group"}).sort_values([KEY, "t"], kind="mergesort")
-    return fig, data
+def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale):
+    return figure_pages.spider_page(p, tr, groups, scale, KEY, GROUP, PALETTE, _subject_rows)
 
 
 def draw_mean_concentration(p: MeanConcentration, ctx: Context):
@@ -351,42 +281,13 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
     subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
     cuts = page_slices(len(subjects), p.per_page)
-    sheets = Sheets()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _profiles_page(p, pc, groups, sheets), sheets)
-    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups, sheets),
-                 sheets)
+        return Pages(1, lambda k: _profiles_page(p, pc, groups))
+    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups))
 
 
-def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list, sheets: "Sheets"):
-    grp = pc[GROUP].to_numpy()
-    groups = [g for g in groups if (grp == g).any()]
-    ncol = min(4, len(groups))
-    nrow = -(-len(groups) // ncol)
-    fig, axes = sheets.subplots(nrow, ncol, figsize=(10, 1.9 + 2.1 * nrow), sharey=True, sharex=True, squeeze=False)
-    unit = str(pc[p.unit_var].dropna().iloc[0]) if p.unit_var in pc and pc[p.unit_var].notna().any() else ""
-    t_all, v_all, keys = pc["t"].to_numpy(dtype=float), pc["v"].to_numpy(dtype=float), pc[KEY].to_numpy()
-    for ax, g in zip(axes.flat, groups):
-        mine = np.flatnonzero(grp == g)
-        by_time = np.argsort(t_all[mine], kind="stable")      # within a subject: by time, then frame order
-        for i, rows in enumerate(_subject_rows(keys[mine], by_time)):
-            ax.plot(t_all[mine[rows]], v_all[mine[rows]], marker="o", ms=2, lw=0.9, color=PALETTE[i % len(PALETTE)])
-        ax.set_yscale("log")
-        ax.set_xscale("symlog", linthresh=28, linscale=1.0)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        # y=1.0 is where matplotlib's automatic placement puts it (no top ticks, no offset text); fixing it
-        # spares a layout of every panel's y axis at each draw
-        ax.set_title(f"{g} (n={len(pd.unique(keys[mine]))})", fontsize=9, y=1.0)
-        ax.grid(alpha=0.25)
-    for ax in axes.flat[len(groups):]:
-        ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel(p.xlabel, fontsize=8)
-    for row in axes:
-        row[0].set_ylabel(f"Concentration ({unit})" if unit else "Concentration", fontsize=8)
-    sheets.fit(fig, (nrow, ncol))
-    data = pc[[KEY, GROUP, "t", "v"]].rename(columns={GROUP: "group", "t": "time", "v": "value"})
-    return fig, data.sort_values([KEY, "time"], kind="mergesort").reset_index(drop=True)
+def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list):
+    return figure_pages.profiles_page(p, pc, groups, KEY, GROUP, PALETTE, _subject_rows)
 
 
 def draw_strip(p: StripPlot, ctx: Context):
@@ -427,81 +328,19 @@ def tight_layout(fig) -> None:
     fig.set_layout_engine(None)
 
 
-SUBPLOT_PARS = ("left", "right", "top", "bottom", "wspace", "hspace")
-
-
-class Sheets:
-    """The matplotlib figures of a paged figure, reused page after page.
-
-    A new figure costs its axes and every tick (a Tick is five artists; a per-subject axis has one per
-    subject) and a cold text-metrics cache; so each page shape (grid and size) gets one figure, and the
-    next page of that shape removes the previous page's data artists (lines, bars, collections, texts,
-    legend) and draws its own, in the same order a new figure would. Margins are fitted once per layout
-    key (tight_layout costs one more full draw) and reused by every next page of that key.
-    """
-
-    def __init__(self):
-        self.figs: dict = {}
-        self.pars: dict = {}
-
-    def subplots(self, nrows: int = 1, ncols: int = 1, *, figsize, **kw):
-        key = (nrows, ncols, tuple(figsize), tuple(sorted(kw.items())))
-        got = self.figs.get(key)
-        if got is None:
-            got = self.figs[key] = plt.subplots(nrows, ncols, figsize=figsize, **kw)
-        else:
-            for ax in np.ravel(got[1]):
-                _clear_axes(ax)
-        return got
-
-    def fit(self, fig, shape) -> None:
-        got = self.pars.get(shape)
-        if got is not None:
-            fig.subplots_adjust(**got)
-            return
-        # a reused figure starts from the default margins, as a new one would (tick counts follow size)
-        fig.subplots_adjust(**{k: matplotlib.rcParams[f"figure.subplot.{k}"] for k in SUBPLOT_PARS})
-        tight_layout(fig)
-        sp = fig.subplotpars
-        self.pars[shape] = {k: getattr(sp, k) for k in SUBPLOT_PARS}
-
-    def close(self) -> None:
-        for fig, _ in self.figs.values():
-            plt.close(fig)
-        self.figs.clear()
-
-
-def _clear_axes(ax) -> None:
-    """Back to the state of new axes for what a page draws: no data artists or legend, data limits from
-    nothing, autoscaling on, linear scales, visible. Ticks and labels stay (each page sets its own)."""
-    for container in list(ax.containers):
-        container.remove()
-    for artist in [*ax.lines, *ax.patches, *ax.collections, *ax.texts, *ax.images]:
-        artist.remove()
-    if ax.legend_ is not None:
-        ax.legend_.remove()
-    ax.relim()
-    ax.set_autoscale_on(True)
-    # linear as new axes are: where the page sets a log scale after plotting, the order decides the margins
-    if ax.get_xscale() != "linear":
-        ax.set_xscale("linear")
-    if ax.get_yscale() != "linear":
-        ax.set_yscale("linear")
-    ax.set_visible(True)
-
-
 class Pages:
-    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (figure, plotted data). The figure
-    a page returns is valid until the next `draw` (paged figures reuse it); `close()` releases them."""
+    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (page, plotted data); a page is a
+    `Canvas` (per-subject figures) or a matplotlib Figure (the others), saved by `save_figure`.
+    `close()` releases the matplotlib figures."""
 
-    def __init__(self, count: int, draw, sheets: Sheets | None = None):
-        self.count, self._draw, self._sheets = count, draw, sheets
+    def __init__(self, count: int, draw):
+        self.count, self._draw = count, draw
         self._open: list = []
 
     def draw(self, k: int):
         with plt.rc_context(STYLE):
             fig, data = self._draw(k)
-        if self._sheets is None or not any(fig is f for f, _ in self._sheets.figs.values()):
+        if not isinstance(fig, Canvas):
             self._open.append(fig)
         return fig, data
 
@@ -509,8 +348,6 @@ class Pages:
         for fig in self._open:
             plt.close(fig)
         self._open.clear()
-        if self._sheets is not None:
-            self._sheets.close()
 
 
 def page_slices(n: int, per_page: int) -> list[slice]:
@@ -533,6 +370,8 @@ def render_figure(spec, adam: dict) -> Pages:
 def save_figure(fig, stem_path) -> list:
     """PNG and SVG without timestamps (SVG Date metadata off, fixed hash salt). The figure stays open
     (a paged figure draws its next page on it); `Pages.close` closes it."""
+    if isinstance(fig, Canvas):
+        return save_canvas(fig, stem_path)
     out = []
     with plt.rc_context(STYLE):
         for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
@@ -540,3 +379,13 @@ def save_figure(fig, stem_path) -> list:
             fig.savefig(path, dpi=120, metadata=meta)
             out.append(path)
     return out
+
+
+def save_canvas(canvas: Canvas, stem_path) -> list:
+    """PNG (Agg pixels, Pillow encoder, no text chunks) and SVG (written as text) of a canvas page."""
+    from .canvas_png import png_bytes
+    from .canvas_svg import svg_text
+    png, svg = stem_path.with_suffix(".png"), stem_path.with_suffix(".svg")
+    png.write_bytes(png_bytes(canvas))
+    svg.write_text(svg_text(canvas), encoding="utf-8")
+    return [png, svg]
