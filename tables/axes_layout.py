@@ -36,23 +36,24 @@ class Scale:
     linthresh: float = 28.0
     linscale: float = 1.0
 
+    def _tr(self):
+        got = self.__dict__.get("_trans")
+        if got is None:
+            got = self.__dict__["_trans"] = (LogTransform(10) if self.kind == "log" else
+                                             SymmetricalLogTransform(10, self.linthresh, self.linscale))
+        return got
+
     def fwd(self, v) -> np.ndarray:
         v = np.asarray(v, dtype=float)
-        if self.kind == "log":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return LogTransform(10).transform_non_affine(v.reshape(-1, 1)).reshape(v.shape)
-        if self.kind == "symlog":
-            tr = SymmetricalLogTransform(10, self.linthresh, self.linscale)
-            return tr.transform_non_affine(v.reshape(-1, 1)).reshape(v.shape)
-        return v
+        if self.kind == "linear":
+            return v
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._tr().transform_non_affine(v.reshape(-1, 1)).reshape(v.shape)
 
     def inv(self, u: float) -> float:
-        if self.kind == "log":
-            return float(10 ** u)
-        if self.kind == "symlog":
-            tr = SymmetricalLogTransform(10, self.linthresh, self.linscale).inverted()
-            return float(tr.transform_non_affine(np.array([[u]]))[0, 0])
-        return float(u)
+        if self.kind == "linear":
+            return float(u)
+        return float(self._tr().inverted().transform_non_affine(np.array([[u]], dtype=float))[0, 0])
 
 
 def autoscale(lo: float, hi: float, scale: Scale, sticky_lo: float | None = None,

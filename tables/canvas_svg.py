@@ -16,7 +16,7 @@ from matplotlib.colors import to_hex, to_rgba
 from matplotlib.markers import MarkerStyle
 from matplotlib.transforms import Affine2D
 
-from .canvas import FONT, Canvas, Markers, Polyline, Rects, Text, layout
+from .canvas import FONT, SUP_RAISE, SUP_SCALE, Canvas, Markers, Polyline, Rects, Text, layout
 
 
 def _n(v: float) -> str:
@@ -49,8 +49,8 @@ def _text_body(it: Text, line: str) -> str:
     if it.math:
         m = _POW.match(line)
         if m:
-            return (f"{escape(m.group(1))}<tspan style=\"font-size:{_n(it.size * 0.7)}px\" "
-                    f"dy=\"{_n(-it.size * 0.45)}\">{escape(m.group(2))}</tspan>")
+            return (f"{escape(m.group(1))}<tspan style=\"font-size:{_n(it.size * SUP_SCALE)}px\" "
+                    f"dy=\"{_n(-it.size * SUP_RAISE)}\">{escape(m.group(2))}</tspan>")
     return escape(line)
 
 
