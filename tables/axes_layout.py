@@ -321,8 +321,11 @@ def draw_legend(c: Canvas, x: float, y: float, entries: list, size: float = 8.0,
         hx = x + pad
         if e.kind == "rect":
             c.rects([hx], [mid - hh / 2], [hl], [hh], [e.colour], edge=e.edge, lw=e.lw)
-        if e.kind == "line":
+        if e.kind in ("line", "errorbar"):
             c.line([hx, hx + hl], [mid, mid], e.colour, e.lw, alpha=e.alpha)
+        if e.kind == "errorbar":          # matplotlib's errorbar handle: a capped bar through the marker
+            c.line([hx + hl / 2] * 2, [mid - hh / 2 - 1.0, mid + hh / 2 + 1.0], e.colour, e.lw, cap="butt")
+            c.markers([hx + hl / 2] * 2, [mid - hh / 2 - 1.0, mid + hh / 2 + 1.0], "_", 4.0, e.colour)
         if e.marker:
             c.markers([hx + hl / 2], [mid], e.marker, e.size, e.colour, alpha=e.alpha,
                       edge_lw=e.lw if e.marker == "|" else 1.0)

@@ -213,3 +213,72 @@ def profiles_page(p, pc: pd.DataFrame, groups: list, key: str, group: str, palet
         c.text((f.x0 + f.x1) / 2, f.y0 - TITLE_PAD, titles[k], size=9.0, ha="center", va="baseline")
     data = pc[[key, group, "t", "v"]].rename(columns={group: "group", "t": "time", "v": "value"})
     return c, data.sort_values([key, "time"], kind="mergesort").reset_index(drop=True)
+
+
+SYMLOG_TICKS = (0, 7, 14, 21, 28, 91, 183, 365)    # days: weekly to 28, then 3, 6 and 12 months
+
+
+def mean_concentration_page(p, summ: pd.DataFrame, groups: list, panels: list, unit: str, group: str,
+                            palette: list):
+    """Mean (+SD) concentration by nominal time, log y, one panel per `panels` value sharing the y axis;
+    a line per group with upward SD bars (capped), a legend per panel at its upper right."""
+    c = Canvas(max(9, 3.6 * len(panels)), 4.8)
+    w_pt, h_pt = c.size_pt
+    t_var = p.time_var
+    ys = Scale("log")
+    xs = Scale("symlog", 28.0, 1.0) if p.xscale == "symlog" else Scale()
+    series = []                                # per panel: [(group index, t, mean, sd)]
+    for panel in panels:
+        got = []
+        for i, g in enumerate(groups):
+            s = summ[(summ["_PANEL"] == panel) & (summ[group] == g) & (summ["mean"] > 0)]
+            if len(s):
+                got.append((i, g, s[t_var].to_numpy(dtype=float), s["mean"].to_numpy(dtype=float),
+                            s["std"].fillna(0).to_numpy(dtype=float)))
+        series.append(got)
+    tops = [m + sd for got in series for _, _, _, m, sd in got]
+    lows = [m for got in series for _, _, _, m, _ in got]
+    ylim = autoscale(float(np.min(np.concatenate(lows))), float(np.max(np.concatenate(tops))), ys)
+    t_max = float(summ[t_var].max())
+    fixed = None
+    if p.xscale == "symlog":
+        xlims = [(0.0, t_max * 1.15)] * len(panels)
+        fixed = [t for t in SYMLOG_TICKS if t <= t_max * 1.05]
+    else:
+        xlims = []
+        for got in series:
+            ts = np.concatenate([t for _, _, t, _, _ in got]) if got else np.array([0.0, 1.0])
+            xlims.append(autoscale(float(ts.min()), float(ts.max()), xs))
+    ylabel = f"Mean (+SD) concentration ({unit})" if unit else "Mean (+SD) concentration"
+    yt0 = ticks(*ylim, ys, 0.77 * h_pt, "y")
+    xt0 = ticks(*xlims[0], xs, 0.2 * w_pt, "x", fixed=fixed, fmt=_tick_fmt if p.xscale == "symlog" else None)
+    title_need = TITLE_PAD + line_metrics("lp", 10.0)[1]
+    right = line_metrics(xt0.labels[-1], 9.0)[0] / 2 if xt0.labels else 0.0
+    x0, y0, x1, y1 = _box(w_pt, h_pt, ylabel_need(yt0, ylabel), right, title_need, xlabel_need(xt0, p.xlabel))
+    gap = LAYOUT_PAD + 3.5 + right
+    n = len(panels)
+    pw = (x1 - x0 - gap * (n - 1)) / n
+    for k, (panel, got) in enumerate(zip(panels, series)):
+        f = Frame(x0 + k * (pw + gap), y0, x0 + k * (pw + gap) + pw, y1, xlims[k], ylim, xs, ys)
+        xt = f.xticks(fixed=fixed, fmt=_tick_fmt if p.xscale == "symlog" else None)
+        yt = f.yticks()
+        draw_grid(c, f, xt, yt)
+        draw_xaxis(c, f, xt, p.xlabel)
+        draw_yaxis(c, f, yt, ylabel if k == 0 else None, show_labels=k == 0)
+        entries = []
+        for i, g, t, m, sd in got:
+            colour = palette[i % len(palette)]
+            px, pm, ptop = f.px(t), f.py(m), f.py(m + sd)
+            for xx, a, b in zip(px, pm, ptop):
+                c.line([xx, xx], [a, b], colour, 1.3, clip=f.clip, cap="butt")
+            c.markers(px, pm, "_", 4.0, colour, clip=f.clip)
+            c.markers(px, ptop, "_", 4.0, colour, clip=f.clip)
+            c.line(px, pm, colour, 1.3, clip=f.clip)
+            c.markers(px, pm, "o", 3.0, colour, clip=f.clip)
+            entries.append(Entry(g, "errorbar", colour, lw=1.3, marker="o", size=3.0))
+        draw_spines(c, f)
+        c.text((f.x0 + f.x1) / 2, f.y0 - TITLE_PAD, panel, size=10.0, ha="center", va="baseline")
+        if entries:
+            lw_, _ = legend_size(entries, 8.0)
+            draw_legend(c, f.x1 - BORDER_AXES - lw_, f.y0 + BORDER_AXES, entries, 8.0)
+    return c

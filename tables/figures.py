@@ -245,26 +245,7 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
     panels = [x for x in (_groups(ctx, p.panel_var, p.panel_order, p.panel_label) if p.panel_var else [""])
               if (summ["_PANEL"] == x).any()]
     unit = str(pc[p.unit_var].dropna().iloc[0]) if p.unit_var in pc and pc[p.unit_var].notna().any() else ""
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(9, 3.6 * len(panels)), 4.8), sharey=True, squeeze=False)
-    for ax, panel in zip(axes[0], panels):
-        for i, g in enumerate(groups):
-            s = summ[(summ["_PANEL"] == panel) & (summ[GROUP] == g) & (summ["mean"] > 0)]
-            if s.empty:
-                continue
-            ax.errorbar(s[p.time_var], s["mean"], yerr=[np.zeros(len(s)), s["std"].fillna(0)],
-                        color=PALETTE[i % len(PALETTE)], marker="o", ms=3, lw=1.3, capsize=2, label=g)
-        ax.set_yscale("log")
-        if p.xscale == "symlog":
-            ax.set_xscale("symlog", linthresh=28, linscale=1.0)
-            ax.set_xlim(0, summ[p.time_var].max() * 1.15)
-            ax.set_xticks([t for t in (0, 7, 14, 21, 28, 91, 183, 365) if t <= summ[p.time_var].max() * 1.05])
-            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_title(panel, fontsize=10, y=1.0)     # as placed automatically; see _profiles_page
-        ax.set_xlabel(p.xlabel)
-        ax.grid(alpha=0.25, which="major")
-        ax.legend(frameon=False, fontsize=8, loc="upper right")
-    axes[0][0].set_ylabel(f"Mean (+SD) concentration ({unit})" if unit else "Mean (+SD) concentration")
-    tight_layout(fig)
+    fig = figure_pages.mean_concentration_page(p, summ, groups, panels, unit, GROUP, PALETTE)
     return fig, summ.rename(columns={"_PANEL": "panel", GROUP: "group", p.time_var: "time"})
 
 
