@@ -144,11 +144,11 @@ def _power(label: str) -> str:
 
 
 def label_width(t: Ticks, size: float = FONT_SIZE) -> float:
-    return max((line_metrics(s, size, "normal", t.math)[0] for s in t.labels if s), default=0.0)
+    return max((text_box(s, size, "normal", t.math)[0] for s in t.labels if s), default=0.0)
 
 
 def label_height(t: Ticks, size: float = FONT_SIZE) -> float:
-    return max((line_metrics(s, size, "normal", t.math)[1] for s in t.labels if s), default=0.0)
+    return max((text_box(s, size, "normal", t.math)[1] for s in t.labels if s), default=0.0)
 
 
 @dataclass

@@ -282,3 +282,79 @@ def mean_concentration_page(p, summ: pd.DataFrame, groups: list, panels: list, u
             lw_, _ = legend_size(entries, 8.0)
             draw_legend(c, f.x1 - BORDER_AXES - lw_, f.y0 + BORDER_AXES, entries, 8.0)
     return c
+
+
+def km_page(p, curves: list, grid: np.ndarray):
+    """Kaplan-Meier curves with censoring ticks and the numbers at risk under the time axis, at the
+    figure fractions the matplotlib version used (plot area 0.2-0.96 wide; the at-risk rows below)."""
+    n = len(curves)
+    c = Canvas(9, 5.6 + 0.22 * n)
+    w_pt, h_pt = c.size_pt
+    risk_h = 0.05 + 0.045 * n                  # share of the figure for the at-risk table
+    ax_bottom, ax_h = 0.03 + risk_h + 0.1, 0.84 - risk_h - 0.1
+    f = Frame(0.2 * w_pt, h_pt * (1 - ax_bottom - ax_h), 0.96 * w_pt, h_pt * (1 - ax_bottom),
+              (0.0, float(grid[-1])), (0.0, 1.03))
+    xt = f.xticks(fixed=grid)
+    yt = f.yticks()
+    draw_grid(c, f, xt, yt)
+    draw_xaxis(c, f, xt, f"Time ({p.unit})")
+    draw_yaxis(c, f, yt, p.ylabel)
+    entries = []
+    for g, colour, xs, ys, cx, cy, label, _ in curves:
+        sx = np.repeat(xs, 2)[1:]                  # steps-post: across at the old level, then down
+        sy = np.repeat(ys, 2)[:-1]
+        c.line(f.px(sx), f.py(sy), colour, 1.8, clip=f.clip)
+        c.markers(f.px(cx), f.py(cy), "|", 9.0, colour, edge_lw=1.5, clip=f.clip)
+        entries.append(Entry(label, "line", colour, lw=1.8))
+    entries.append(Entry("Censored", "marker", "#444444", lw=1.5, marker="|", size=9.0))
+    draw_spines(c, f)
+    lw_, _ = legend_size(entries, 8.0)
+    draw_legend(c, f.x1 - BORDER_AXES - lw_, f.y0 + BORDER_AXES, entries, 8.0, frame=True)
+    # numbers at risk: a row per group, the counts under the x ticks
+    r_top, r_bot = h_pt * (1 - 0.03 - risk_h), h_pt * (1 - 0.03)
+    rf = Frame(f.x0, r_top, f.x1, r_bot, f.xlim, (n - 0.5, -0.9))
+    row_y = lambda k: r_top + (k + 0.9) / (n - 0.5 + 0.9) * (r_bot - r_top)   # noqa: E731 (inverted axis)
+    c.text(rf.px(0.0), r_top, "Number at risk", size=8.0, weight="bold", ha="left", va="top")
+    for k, (g, colour, *_rest, counts) in enumerate(curves):
+        y = row_y(k)
+        c.text(rf.x0 - 14.0, y, g, size=8.0, ha="right", va="center_baseline", colour=colour)
+        for t, m in zip(grid, counts):
+            c.text(float(rf.px(t)), y, str(m), size=8.0, ha="center", va="center", colour=colour)
+    return c
+
+
+def strip_page(p, points: list, labels: list, palette: list):
+    """Points per group at deterministic offsets (in the group's colour) and a black median bar each;
+    `points` holds each group's sorted values."""
+    c = Canvas(8, 4.6)
+    w_pt, h_pt = c.size_pt
+    xs_all, ys_all = [-0.3 if points else 0.0], []
+    offsets = []
+    for i, v in enumerate(points):
+        off = (np.arange(v.size) - (v.size - 1) / 2) * (0.5 / max(v.size, 1))
+        offsets.append(i + off)
+        xs_all += list(i + off) + ([i - 0.3, i + 0.3] if v.size else [])
+        ys_all += list(v) + ([float(np.median(v))] if v.size else [])
+    xs_all.append(len(points) - 1 + 0.3)
+    xlim = autoscale(float(np.min(xs_all)), float(np.max(xs_all)), Scale())
+    ylim = autoscale(float(np.min(ys_all)), float(np.max(ys_all)), Scale()) if ys_all else (0.0, 1.0)
+    ylabel, xlabel = p.ylabel or p.value_var, p.xlabel
+    xt = ticks(*xlim, Scale(), 1.0, "x", fixed=np.arange(len(points), dtype=float))
+    xt.labels = list(labels)
+    yt0 = ticks(*ylim, Scale(), 0.77 * h_pt, "y")
+    x0, y0, x1, y1 = _box(w_pt, h_pt, ylabel_need(yt0, ylabel), 0.0, line_metrics("lp", 9.0)[1] / 2,
+                          xlabel_need(xt, xlabel))
+    f = Frame(x0, y0, x1, y1, xlim, ylim)
+    yt = f.yticks()
+    draw_grid(c, f, None, yt)
+    draw_xaxis(c, f, xt, xlabel)
+    draw_yaxis(c, f, yt, ylabel)
+    for i, (v, x) in enumerate(zip(points, offsets)):
+        c.markers(f.px(x), f.py(v), "o", float(np.sqrt(18.0)), palette[i % len(palette)],
+                  edge_lw=1.5, clip=f.clip)          # scatter: s=18 pt^2, edge lines.linewidth
+    for i, v in enumerate(points):
+        if v.size:
+            y = float(f.py(float(np.median(v))))
+            c.line(f.px([i - 0.3, i + 0.3]), [y, y], "black", 1.5, clip=f.clip, cap="butt")
+    draw_spines(c, f)
+    return c

@@ -1,28 +1,21 @@
 """CSR figures: KM with numbers at risk, waterfall, swimmer, spider, mean PK, individual PK profiles, strip.
 
 Each draw function returns the page and the plotted numbers as a frame; the numbers go to JSON next
-to the picture so a test (or a reviewer) can check what was drawn without reading pixels. The
-per-subject figures (waterfall, swimmer, spider, individual profiles; many pages at scale) are drawn on
-a `Canvas` by `figure_pages` (no matplotlib artists); KM, mean concentration and strip plots are still
-matplotlib figures (Agg).
+to the picture so a test (or a reviewer) can check what was drawn without reading pixels. Every page
+is drawn on a `Canvas` by `figure_pages` (primitives, no matplotlib Figure/Axes/Tick/Text artists) and
+saved as PNG and SVG by `save_figure`.
 """
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.lines  # noqa: E402,F401
-import matplotlib.ticker  # noqa: E402,F401
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..errors import SpecError  # noqa: E402
-from . import figure_pages, labels  # noqa: E402
-from .canvas import Canvas  # noqa: E402
-from .engine import KEY, Context, need, query  # noqa: E402
-from .km import at_risk, kaplan_meier  # noqa: E402
-from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,  # noqa: E402
+from ..errors import SpecError
+from . import figure_pages, labels
+from .canvas import Canvas
+from .engine import KEY, Context, need, query
+from .km import at_risk, kaplan_meier
+from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,
                    Waterfall)
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
@@ -35,10 +28,6 @@ BOR_NAMES = {"CR": "Complete response", "PR": "Partial response", "SD": "Stable 
              "NON-CR/NON-PD": "Non-CR/non-PD", "PD": "Progressive disease", "NE": "Not evaluable",
              "MISSING": "No assessment"}
 SAS_EPOCH = pd.Timestamp("1960-01-01")
-
-STYLE = {"svg.hashsalt": "trialforge", "svg.fonttype": "none", "font.family": "DejaVu Sans",
-         "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
-
 
 def as_days(s: pd.Series) -> pd.Series:
     """SAS date numbers pass through; dates/datetimes (as pyreadstat returns them) become SAS day numbers."""
@@ -83,11 +72,7 @@ def draw_km(p: KMPlot, ctx: Context):
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (recs[GROUP] == g).any()]
     tmax = float((recs["AVAL"] / p.days_per_unit).max())
     grid = np.arange(0, tmax + p.tick_every, p.tick_every)
-    fig = plt.figure(figsize=(9, 5.6 + 0.22 * len(groups)))
-    risk_h = 0.05 + 0.045 * len(groups)               # share of the figure for the at-risk table
-    ax = fig.add_axes([0.2, 0.03 + risk_h + 0.1, 0.76, 0.84 - risk_h - 0.1])
-    rax = fig.add_axes([0.2, 0.03, 0.76, risk_h], sharex=ax)
-    rows, risk_rows = [], []
+    rows, curves = [], []
     for i, g in enumerate(groups):
         sub = recs[recs[GROUP] == g]
         fit = kaplan_meier(sub["AVAL"] / p.days_per_unit, 1 - sub["CNSR"].astype(int))
@@ -95,38 +80,16 @@ def draw_km(p: KMPlot, ctx: Context):
         xs = np.r_[tab["time"].to_numpy(), fit.times.max()]
         ys = np.r_[tab["surv"].to_numpy(), tab["surv"].iloc[-1]]
         colour = PALETTE[i % len(PALETTE)]
-        ax.step(xs, ys, where="post", color=colour, lw=1.8, label=f"{g} (n={fit.n}, events={fit.n_events})")
         cens = fit.times[fit.events == 0]
         step_at = np.searchsorted(tab["time"].to_numpy(), cens, side="right") - 1
-        ax.plot(cens, tab["surv"].to_numpy()[step_at], "|", color=colour, ms=9, mew=1.5)
+        counts = at_risk(fit, grid)
+        curves.append((g, colour, xs, ys, cens, tab["surv"].to_numpy()[step_at],
+                       f"{g} (n={fit.n}, events={fit.n_events})", counts))
         rows += [{"group": g, "time": r.time, "surv": r.surv, "n_risk": r.n_risk} for r in tab.itertuples()]
-        risk_rows.append((g, colour, at_risk(fit, grid)))
-    ax.set_xlim(0, grid[-1])
-    ax.set_ylim(0, 1.03)
-    ax.set_xticks(grid)
-    ax.set_xlabel(f"Time ({p.unit})")
-    ax.set_ylabel(p.ylabel)
-    ax.grid(alpha=0.25)
-    handles, names = ax.get_legend_handles_labels()
-    handles.append(matplotlib.lines.Line2D([], [], color="#444444", marker="|", ls="", ms=9, mew=1.5))
-    names.append("Censored")
-    ax.legend(handles, names, loc="upper right", frameon=True, framealpha=0.95, edgecolor="#cccccc", fontsize=8)
-    # numbers at risk: one text row per group in its own axes, aligned with the x ticks
-    rax.set_ylim(len(groups) - 0.5, -0.9)
-    rax.set_yticks(range(len(groups)))
-    rax.set_yticklabels(groups, fontsize=8)
-    for tick, (_, colour, _) in zip(rax.get_yticklabels(), risk_rows):
-        tick.set_color(colour)
-    rax.tick_params(axis="both", length=0, labelbottom=False, pad=14)
-    for side in ("top", "right", "bottom", "left"):
-        rax.spines[side].set_visible(False)
-    rax.text(0, -0.9, "Number at risk", fontsize=8, fontweight="bold", va="top", ha="left",
-             transform=rax.transData)
-    for k, (g, colour, counts) in enumerate(risk_rows):
+    for g, _, _, _, _, _, _, counts in curves:
         for t, n in zip(grid, counts):
-            rax.text(t, k, str(n), fontsize=8, ha="center", va="center", color=colour)
             rows.append({"group": g, "time": float(t), "at_risk": n})
-    return fig, pd.DataFrame(rows)
+    return figure_pages.km_page(p, curves, grid), pd.DataFrame(rows)
 
 
 def _tumour(ctx: Context, datasets, where: str, pchg_var: str) -> pd.DataFrame:
@@ -281,18 +244,9 @@ def draw_strip(p: StripPlot, ctx: Context):
     order = list((p.group_labels or {}).keys()) or sorted(pd.unique(data["group"]), key=str)
     order = [g for g in order if (data["group"] == g).any()] +         sorted((g for g in pd.unique(data["group"]) if g not in order), key=str)
     names = {g: (p.group_labels or {}).get(g, str(g)) for g in order}
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    for i, g in enumerate(order):
-        v = data.loc[data["group"] == g, "value"].sort_values().to_numpy()
-        off = (np.arange(v.size) - (v.size - 1) / 2) * (0.5 / max(v.size, 1))
-        ax.scatter(np.full(v.size, i) + off, v, s=18, color=PALETTE[i % len(PALETTE)], zorder=3)
-        if v.size:
-            ax.hlines(np.median(v), i - 0.3, i + 0.3, color="black", lw=1.5, zorder=4)
-    ax.set_xticks(range(len(order)), [f"{names[g]}\n(n={int((data['group'] == g).sum())})" for g in order])
-    ax.set_ylabel(p.ylabel or p.value_var)
-    ax.set_xlabel(p.xlabel)
-    ax.grid(axis="y", alpha=0.25)
-    tight_layout(fig)
+    points = [data.loc[data["group"] == g, "value"].sort_values().to_numpy() for g in order]
+    fig = figure_pages.strip_page(p, points, [f"{names[g]}\n(n={int((data['group'] == g).sum())})" for g in order],
+                                  PALETTE)
     data = data.assign(group=data["group"].map(lambda g: names.get(g, str(g))))
     return fig, data.sort_values([KEY], kind="mergesort").reset_index(drop=True)
 
@@ -301,34 +255,19 @@ DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot
         MeanConcentration: draw_mean_concentration}
 
 
-def tight_layout(fig) -> None:
-    """Fit the margins once, then leave the figure without a layout engine: `Figure.tight_layout`
-    leaves a placeholder engine behind, which makes every `savefig` run one more full (unrendered)
-    draw before the real one; the margins are already fixed, so that draw only costs time."""
-    fig.tight_layout()
-    fig.set_layout_engine(None)
-
-
 class Pages:
-    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (page, plotted data); a page is a
-    `Canvas` (per-subject figures) or a matplotlib Figure (the others), saved by `save_figure`.
-    `close()` releases the matplotlib figures."""
+    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (Canvas, plotted data). Pages hold
+    no drawing state between calls (any page can be drawn alone, in any order); `close()` is kept for
+    callers that release pages when done."""
 
     def __init__(self, count: int, draw):
         self.count, self._draw = count, draw
-        self._open: list = []
 
     def draw(self, k: int):
-        with plt.rc_context(STYLE):
-            fig, data = self._draw(k)
-        if not isinstance(fig, Canvas):
-            self._open.append(fig)
-        return fig, data
+        return self._draw(k)
 
     def close(self) -> None:
-        for fig in self._open:
-            plt.close(fig)
-        self._open.clear()
+        """Nothing to release: a page is a list of primitives, not a matplotlib figure."""
 
 
 def page_slices(n: int, per_page: int) -> list[slice]:
@@ -341,25 +280,15 @@ def render_figure(spec, adam: dict) -> Pages:
     Per-subject figures (waterfall, swimmer, spider, individual profiles) have one page per
     `per_page` subjects; the others one page."""
     ctx = Context(spec.id, adam, spec.population, None)
-    with plt.rc_context(STYLE):
-        got = DRAW[type(spec.plot)](spec.plot, ctx)
+    got = DRAW[type(spec.plot)](spec.plot, ctx)
     if isinstance(got, Pages):
         return got
     return Pages(1, lambda k: got)
 
 
-def save_figure(fig, stem_path) -> list:
-    """PNG and SVG without timestamps (SVG Date metadata off, fixed hash salt). The figure stays open
-    (a paged figure draws its next page on it); `Pages.close` closes it."""
-    if isinstance(fig, Canvas):
-        return save_canvas(fig, stem_path)
-    out = []
-    with plt.rc_context(STYLE):
-        for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-            path = stem_path.with_suffix("." + ext)
-            fig.savefig(path, dpi=120, metadata=meta)
-            out.append(path)
-    return out
+def save_figure(fig: Canvas, stem_path) -> list:
+    """PNG and SVG of one page (`save_canvas`); the same page gives the same bytes."""
+    return save_canvas(fig, stem_path)
 
 
 def save_canvas(canvas: Canvas, stem_path) -> list:
