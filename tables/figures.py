@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import SpecError
 from . import figure_pages, labels
 from .canvas import Canvas
-from .engine import KEY, Context, need, query
+from .engine import KEY, Context, MissingVariable, need, query
 from .km import at_risk, kaplan_meier
 from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,
                    Waterfall)
@@ -38,6 +38,18 @@ def as_days(s: pd.Series) -> pd.Series:
 
 
 GROUP = "_GROUP"
+
+
+class TooManySubjects(MissingVariable):
+    """A per-subject figure with more subjects than its catalogue's `max_subjects`: not produced (listed in
+    index.html and on the console with the reason), as a missing variable is; the other outputs are built."""
+
+
+def _check_cap(p, n: int, ctx: Context) -> None:
+    cap = getattr(p, "max_subjects", None)
+    if cap is not None and n > cap:
+        raise TooManySubjects(f"output {ctx.output}: {n:,} subjects exceed max_subjects {cap:,} of this "
+                              f"per-subject figure", value=n)
 
 
 def _group_series(ctx: Context, var: str, template: str | None) -> pd.Series:
@@ -118,6 +130,7 @@ def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
     df = df.reset_index().sort_values(["best_pchg", KEY], ascending=[False, True], kind="mergesort")
     df["label"] = labels.render_frame(p.bar_label, df.merge(ctx.adsl, on=KEY, how="left")).to_numpy() \
         if p.bar_label else df[KEY].str.split("-").str[-1]
+    _check_cap(p, len(df), ctx)
     top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
     cuts = page_slices(len(df), p.per_page)
     return Pages(len(cuts), lambda k: figure_pages.waterfall_page(df.iloc[cuts[k]], top, KEY, BOR_COLOURS, BOR_NAMES))
@@ -127,6 +140,7 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     adsl = ctx.adsl.copy()
     need(adsl, [p.start_var, p.end_var, p.death_var, p.group_var] + labels.fields(p.subject_label),
          output=ctx.output, dataset="ADSL")
+    _check_cap(p, len(adsl), ctx)
     start = as_days(adsl[p.start_var])
     adsl["death"] = (as_days(adsl[p.death_var]) - start + 1) / p.days_per_unit
     # the bar runs to death when the subject died, else to the last date known alive
@@ -163,6 +177,7 @@ def draw_spider(p: Spider, ctx: Context):
     tr = pd.concat([anchors, tr], ignore_index=True)
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
     subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
+    _check_cap(p, len(subjects), ctx)
     cuts = page_slices(len(subjects), p.per_page)
     if len(cuts) == 1:
         return Pages(1, lambda k: _spider_page(p, tr, groups, None))
@@ -224,6 +239,7 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
         raise SpecError(f"output {ctx.output}: no positive {p.dataset} values to plot", file=p.dataset, value=p.where)
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
     subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
+    _check_cap(p, len(subjects), ctx)
     cuts = page_slices(len(subjects), p.per_page)
     if len(cuts) == 1:
         return Pages(1, lambda k: _profiles_page(p, pc, groups))
