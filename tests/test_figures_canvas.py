@@ -144,8 +144,9 @@ def _mpl_ticks(size_in, pos, lim, scale, axis, **kw):
             lo, hi = sorted(lim)
             got = [(float(t.get_loc()), t.label1.get_text()) for t in a.get_major_ticks()
                    if lo - 1e-9 * abs(hi - lo) <= t.get_loc() <= hi + 1e-9 * abs(hi - lo)]
+            minor = [float(v) for v in a.get_minorticklocs() if lo <= v <= hi]     # those drawn
             length = (ax.get_position().width * size_in[0] if axis == "x" else ax.get_position().height * size_in[1]) * 72
-        return got, length
+        return (got, minor) if kw.get("minor") is None and scale == "log" else got, length
     finally:
         plt.close(fig)
 
@@ -166,9 +167,10 @@ def test_linear_ticks_equal_matplotlib_axes_ticks(lim, axis, size, pos):
 
 @pytest.mark.parametrize("lim", [(40.0, 3e5), (0.5, 20.0), (12.0, 2e7)])
 def test_log_ticks_equal_matplotlib_axes_ticks(lim):
-    want, length = _mpl_ticks((3, 2.5), [0.2, 0.2, 0.7, 0.6], lim, "log", "y")
+    (want, minor), length = _mpl_ticks((3, 2.5), [0.2, 0.2, 0.7, 0.6], lim, "log", "y")
     got = al.ticks(*lim, al.Scale("log"), length, "y")
     assert [float(v) for v in got.major] == pytest.approx([v for v, _ in want])
+    assert [float(v) for v in got.minor] == pytest.approx(minor)
     assert [f"$\\mathdefault{{{s}}}$" for s in got.labels] == [s for _, s in want]
 
 
