@@ -11,6 +11,7 @@ axis labels, titles, an outside legend), with the padding of `tight_layout` (1.0
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from matplotlib import ticker
@@ -30,7 +31,7 @@ GRID_W = 0.8
 MARGIN = 0.05                 # axes.xmargin / ymargin
 
 
-@dataclass
+@dataclass(frozen=True)
 class Scale:
     kind: str = "linear"      # linear | log | symlog
     linthresh: float = 28.0
@@ -103,7 +104,20 @@ def _dummy(obj, lo, hi, space):
 
 
 def ticks(lo: float, hi: float, scale: Scale, length_pt: float, axis: str, fixed=None, fmt=None) -> Ticks:
-    """Major ticks with labels and minor ticks for the view [lo, hi] of an axis `length_pt` long."""
+    """Major ticks with labels and minor ticks for the view [lo, hi] of an axis `length_pt` long (the
+    panels of a page share limits and size: computed once for them)."""
+    if fixed is None:
+        got = _auto_ticks(float(lo), float(hi), scale, tick_space(length_pt, axis), axis, fmt)
+        return Ticks(got.major, list(got.labels), got.minor, got.math)
+    return _ticks(lo, hi, scale, length_pt, axis, fixed, fmt)
+
+
+@lru_cache(maxsize=256)
+def _auto_ticks(lo: float, hi: float, scale: Scale, space: int, axis: str, fmt) -> Ticks:
+    return _ticks(lo, hi, scale, (space + 0.5) * FONT_SIZE * (3 if axis == "x" else 2), axis, None, fmt)
+
+
+def _ticks(lo: float, hi: float, scale: Scale, length_pt: float, axis: str, fixed=None, fmt=None) -> Ticks:
     space = tick_space(length_pt, axis)
     if fixed is not None:
         major = _within(np.asarray(fixed, dtype=float), lo, hi, scale)
