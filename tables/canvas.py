@@ -94,6 +94,10 @@ class Canvas:
     def rects(self, x, y, w, h, faces, edge=None, lw=0.0, clip=None) -> None:
         x, y, w, h = (np.asarray(v, dtype=float) for v in (x, y, w, h))
         faces = list(faces) if not isinstance(faces, str) else [faces] * len(x)
+        keep = np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & np.isfinite(h)     # a missing value: no bar
+        if not keep.all():
+            x, y, w, h = x[keep], y[keep], w[keep], h[keep]
+            faces = [f for f, k in zip(faces, keep) if k]
         self.items.append(Rects(x, y, w, h, faces, edge, lw, clip))
 
     def line(self, x, y, colour, lw, dash=None, alpha=1.0, clip=None, cap=None) -> None:

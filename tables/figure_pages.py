@@ -1,7 +1,7 @@
-"""Pages of the per-subject figures (swimmer, waterfall, spider, individual profiles) drawn on a
-`Canvas` instead of a matplotlib Figure: the same content, colours, legend and page size, laid
-out once from measured text extents. `figures.py` prepares the data and pages; these functions
-draw one page each and return (canvas, plotted data).
+"""Pages of the CSR figures (swimmer, waterfall, spider, individual and mean PK profiles, KM, strip)
+drawn on a `Canvas` instead of a matplotlib Figure: the content, colours, legends, labels and page
+sizes of the matplotlib version, laid out once from measured text extents. `figures.py` prepares the
+data and the pages; each function here draws one page.
 """
 from __future__ import annotations
 

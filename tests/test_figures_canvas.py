@@ -312,3 +312,13 @@ def test_waterfall_svg_bars_grow_from_zero_by_the_best_change(tmp_path):
     assert len(zero_from_ups | zero_from_downs) == 1
     per_pct = [b[3] / abs(r["best_pchg"]) for b, r in zip(bars, recs) if abs(r["best_pchg"]) > 5]
     assert max(per_pct) - min(per_pct) < 0.02 * max(per_pct)
+
+
+def test_a_missing_value_draws_no_bar_in_either_back_end():
+    c = Canvas(1, 1)
+    c.rects([6.0, float("nan")], [6.0, 30.0], [30.0, 30.0], [12.0, 12.0], ["#ff0000", "#0000ff"])
+    root = etree.fromstring(svg_text(c).encode())
+    assert len(root.findall(f".//{SVG}g/{SVG}rect")) == 1
+    px = _pixels(c)
+    assert not ((px[..., 2] > 200) & (px[..., 0] < 50)).any()      # no blue pixel anywhere
+    assert tuple(px[20, 30]) == (255, 0, 0)
