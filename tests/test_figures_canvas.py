@@ -322,3 +322,15 @@ def test_a_missing_value_draws_no_bar_in_either_back_end():
     px = _pixels(c)
     assert not ((px[..., 2] > 200) & (px[..., 0] < 50)).any()      # no blue pixel anywhere
     assert tuple(px[20, 30]) == (255, 0, 0)
+
+
+def test_png_encoder_round_trips_through_pillow_and_writes_the_resolution():
+    from trialforge.tables.canvas_png import encode_png
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, size=(37, 53, 3), dtype=np.uint8)   # every filter difference wraps somewhere
+    png = encode_png(rgb, 120)
+    img = Image.open(io.BytesIO(png))
+    assert img.mode == "RGB" and img.size == (53, 37)
+    assert (np.asarray(img) == rgb).all()
+    assert img.info["dpi"] == pytest.approx((120, 120), abs=0.02)    # 4724 px/m
+    assert _chunks(png) == ["IHDR", "pHYs", "IDAT", "IEND"]
