@@ -108,7 +108,7 @@ class _Doc:
         th = math.radians(it.rotation)
         shift = {"left": 0.0, "center": 0.5, "right": 1.0}[it.ha]
         anchor = {"left": "start", "center": "middle", "right": "end"}[it.ha]
-        weight = "" if it.weight == "normal" else f"font-weight:{it.weight};"
+        weight = "" if it.weight == "normal" else f"{it.weight} "      # the CSS font shorthand: "bold 8px ..."
         fill = "" if _paint(it.colour)[0] == "#000000" else f" fill=\"{_paint(it.colour)[0]}\""
         for x, y, w, line in layout(it):
             ax, ay = x + shift * w * math.cos(th), y - shift * w * math.sin(th)

@@ -80,6 +80,7 @@ def test_svg_elements_carry_the_hand_computed_coordinates():
     c.markers([30.0, 60.0], [70.0, 80.0], "^", 7.0, "#006d2c")
     c.text(100.0, 120.0, "Subject & <1>", size=9.0, ha="center", va="top")
     c.text(20.0, 60.0, "Rotated", size=8.0, ha="right", va="center", rotation=90)
+    c.text(20.0, 130.0, "Number at risk", size=8.0, weight="bold", colour="#d62728")
     root = etree.fromstring(svg_text(c).encode())
     assert root.get("width") == "216pt" and root.get("height") == "144pt" and root.get("viewBox") == "0 0 216 144"
     rects = root.findall(f".//{SVG}g/{SVG}rect")
@@ -99,6 +100,8 @@ def test_svg_elements_carry_the_hand_computed_coordinates():
     assert texts[0].text == "Subject & <1>" and "text-anchor:middle" in texts[0].get("style")
     assert texts[0].get("x") == "100"                                   # centred at the anchor
     assert "rotate(-90" in texts[1].get("transform")
+    assert texts[2].get("style") == "font:bold 8px 'DejaVu Sans';text-anchor:start" and texts[2].get("fill") == "#d62728"
+    assert texts[0].get("style") == "font:9px 'DejaVu Sans';text-anchor:middle"
 
 
 def _mpl_text_box(x_pt, y_pt, s, size, ha, va, rotation, page=(3.0, 2.0)):
