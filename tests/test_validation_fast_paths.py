@@ -20,7 +20,9 @@ ISO_CASES = {
     "2020-00-10": False, "2019-12-31T23:59:59": True, "2019-12-31T24:00": False, "2019-06-01T10:61": False,
     "2019---15": True, "2019-01-01T-:30": True, "2020-01-01T10:00:00.5": True, "2020-1-01": False,
     "2020-01-01/2020-02-01": True, "2020-01-01/P1D": True, "P1D/2020-01-01": True, "2020-01-01/2020-02-30": False,
-    "2020-01-01/PT25H": False,   # the columnar check reads T25 as a clock hour in the duration part
+    # a duration's designators are not clock fields: PT25H (25 hours) is a valid duration, so the interval
+    # is valid whichever path judges it; T25 in a date/time part is an hour of 25, invalid
+    "2020-01-01/PT25H": True, "2020-01-01T25:00/P1D": False, "P1DT36H/2020-01-01": True,
     "FOO": False, "2020-01-01junk": False, "2020-01-01T10:00+01:00": True, "2020-01-01T10:00Z": True,
 }
 
@@ -113,3 +115,18 @@ def test_study_day_against_rfstdtc_per_subject():
 @pytest.mark.parametrize("seq, key", [("3", (0, 3.0, "")), (None, (1, 0.0, "")), ("A1", (1, 0.0, "A1"))])
 def test_sort_key_seq_part(seq, key):
     assert Finding("R", "error", "AE", "m", seq=seq).sort_key[4] == key
+
+
+def test_missing_usubjid_is_reported_not_a_crash():
+    """A record with no USUBJID is itself a finding; the report sorts it with the others (a float NaN
+    subject next to text subjects made sorting raise TypeError)."""
+    from trialforge.validation.runner import validate_datasets
+    clear_profiles()
+    ae = pd.DataFrame({"STUDYID": ["S"] * 3, "DOMAIN": ["AE"] * 3, "USUBJID": ["S-1", None, "S-2"],
+                       "AESEQ": [1.0, 1.0, 1.0], "AETERM": ["Headache", "Nausea", ""],
+                       "AEDECOD": ["Headache", "Nausea", "Rash"], "AESTDTC": ["2020-01-01", "2020-13-01", "x"]})
+    report = validate_datasets({"AE": _ds("AE", ae)}, scope="SDTM")
+    rows = [f for f in report.sorted() if f.row == 2]
+    assert rows, "the record without USUBJID has findings"
+    assert all(f.usubjid is None for f in rows)
+    assert {f.usubjid for f in report.sorted() if f.row in (1, 3)} <= {"S-1", "S-2", None}

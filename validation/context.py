@@ -488,10 +488,10 @@ def record_keys(dataset: Dataset, index, pos=None) -> dict:
     if "USUBJID" not in frame:
         out["usubjid"] = [None] * len(pos)
     elif cached:        # every rule reporting on this dataset reads the same subjects: convert them once
-        subjects = _once(frame, "usubjid", lambda: frame["USUBJID"].astype(str).tolist())
+        subjects = _once(frame, "usubjid", lambda: _subject_texts(frame["USUBJID"]))
         out["usubjid"] = [subjects[p] for p in pos.tolist()]
     else:
-        out["usubjid"] = frame["USUBJID"].iloc[pos].astype(str).tolist()
+        out["usubjid"] = _subject_texts(frame["USUBJID"].iloc[pos])
     if not sv:
         out["seq"] = [None] * len(pos)
     elif cached:
@@ -508,6 +508,13 @@ def _once(frame: ColumnCache, key: str, make):
     if key not in store:
         store[key] = make()
     return store[key]
+
+
+def _subject_texts(column: pd.Series) -> list:
+    """USUBJID as text per record; a missing one is None (not the float NaN, which no report can sort
+    next to text, nor the string "nan")."""
+    return [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
+            for v in column.tolist()]
 
 
 def _seq_text(value):

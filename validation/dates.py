@@ -92,7 +92,8 @@ def iso8601_ok_columnar(values: pd.Series, *, intervals: bool = True) -> pd.Seri
         slash = text.str.contains("/", regex=False)
         if slash.any():
             parts = text[slash].str.split("/", n=1, expand=True)
-            good = text[slash].str.match(INTERVAL_RX) & _calendar_ok(parts[0]) & _calendar_ok(parts[1])
+            good = (text[slash].str.match(INTERVAL_RX) & _part_calendar_ok(parts[0])
+                    & _part_calendar_ok(parts[1]))
             ok[slash] = good.astype(bool).to_numpy()
             return ok & (slash | _calendar_ok(text))
     return ok & _calendar_ok(text)
@@ -110,10 +111,11 @@ def _columnar_flags(texts: np.ndarray) -> np.ndarray:
         if "/" in t:
             if not INTERVAL_RX.match(t):
                 continue
-            first, second = t.split("/", 1)
-            if _clock_month_ok(first) and _clock_month_ok(second):
+            # a duration part (PT25H) has no calendar or clock: only the date/time parts are checked
+            parts = [p for p in t.split("/", 1) if not DURATION_RX.match(p)]
+            if all(_clock_month_ok(p) for p in parts):
                 ok[i] = True
-                checks += [(i, first), (i, second)]
+                checks += [(i, p) for p in parts]
         elif (t == "" or DATETIME_RX.match(t)) and _clock_month_ok(t):
             ok[i] = True
             checks.append((i, t))
@@ -124,6 +126,12 @@ def _columnar_flags(texts: np.ndarray) -> np.ndarray:
             if bad:
                 ok[i] = False
     return ok
+
+
+def _part_calendar_ok(part: pd.Series) -> pd.Series:
+    """An interval part's calendar: a duration (P1D, PT25H) has none to check."""
+    part = part.astype(str)
+    return part.str.match(DURATION_RX).astype(bool) | _calendar_ok(part)
 
 
 def _clock_month_ok(t: str) -> bool:
