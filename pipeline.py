@@ -137,9 +137,8 @@ class _TablesJob:
     CPU seconds of this process plus its workers."""
 
     def __init__(self, hook, jobs: int):
-        from .tables.build import BuildReport
         self.hook, self.jobs = hook, jobs
-        self.report = BuildReport()
+        self.report = None                  # tables.build (its plotting libraries) is imported when the stage starts
         self.build = None
         self.wall = self.cpu = 0.0
         self.began = None
@@ -150,8 +149,9 @@ class _TablesJob:
         return time.perf_counter(), time.process_time() + children.ru_utime + children.ru_stime
 
     def start(self, study, adam, folder, info) -> None:
-        from .tables.build import start_study_tables
         self.began = self._clock()
+        from .tables.build import BuildReport, start_study_tables
+        self.report = BuildReport()
         self.build = start_study_tables(study, adam, folder, {"title": info["name"]}, report=self.report,
                                         jobs=self.jobs)
         self.cpu += self._clock()[1] - self.began[1]
@@ -190,14 +190,23 @@ def use_system_allocator() -> None:
         pass
 
 
-def release_freed_memory() -> None:
+def release_freed_memory(*, gate: bool = False) -> None:
     """Give the memory freed by a finished stage back to the system (gc, then glibc ``malloc_trim``).
+
+    ``gate=True`` after a validation gate: the gate keeps a distinct-value profile of every column it read
+    (integer codes per row) until the next gate starts; the findings are made, so they are dropped here
+    rather than carried through the ADaM build, the run's memory peak.
 
     Why: the engines work on Python strings and temporary frames; once a stage ends, most of that heap is
     free but stays mapped (measured at 1,000 subjects: ~170 MB after ADaM), so every later stage, and each
     forked tables worker, starts from a larger footprint. Changes no data; a no-op where glibc is absent.
     """
     import gc
+    if gate:
+        from .validation import context
+        forget = getattr(context, "clear_profiles", None)
+        if forget is not None:
+            forget()
     gc.collect()
     try:
         import ctypes
@@ -250,7 +259,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
         sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
         if study.domains:                    # a subset build gates what it built, not the domains it left out
             sdtm_report.findings = [f for f in sdtm_report.findings if not f.dataset or f.dataset in sdtm]
-        release_freed_memory()
+        release_freed_memory(gate=True)
     if notes:                                # mapping warnings (e.g. a result that is not a number)
         sdtm_report.extend(Finding(**n) for n in notes)
         sdtm_report.findings = sdtm_report.sorted()
@@ -265,6 +274,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
         if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
             with timed("sdtm_gate"):
                 extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)
+                release_freed_memory(gate=True)
             sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
             sdtm_report.datasets.update({k: len(v.frame) for k, v in sdtm_extra.items()})
             sdtm_report.findings = sdtm_report.sorted()
@@ -279,7 +289,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     if adam:
         with timed("adam_gate"):
             result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
-            release_freed_memory()
+            release_freed_memory(gate=True)
         say("validate", "ADaM", len(result.reports["adam"].findings))
     info = study_info(study)
     with staged_output(out_dir, **guard) as stage:
