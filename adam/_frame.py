@@ -12,6 +12,8 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError, SpecError
 
+from ._filter import simple_mask
+
 Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
 
 
@@ -78,6 +80,9 @@ def mask(frame: pd.DataFrame, condition: Filter, *, where: str = "filter") -> pd
     if callable(condition):
         result = condition(frame)
     else:
+        fast = simple_mask(frame, condition)        # the common simple forms, same pandas operations
+        if fast is not None:
+            return pd.Series(fast, index=frame.index)
         try:
             with np.errstate(invalid="ignore"):      # NaN comparisons are simply False
                 result = _referenced(frame, condition).eval(condition, engine="python")

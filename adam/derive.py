@@ -12,6 +12,7 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError
 
+from ._join import join
 from ._frame import Filter, as_list, char, mask, num, require, stable_sort, y_blank
 
 DURATION_DIVISORS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
@@ -51,7 +52,7 @@ def derive_vars_merged(dataset: pd.DataFrame, dataset_add: pd.DataFrame, by_vars
     cols = {**{b: b for b in by_vars}, **{new: src for new, src in rename.items()}}
     piece = pd.DataFrame({new: add[src].to_numpy() for new, src in cols.items()})
     base = dataset.drop(columns=[c for c in rename if c in dataset.columns and c not in by_vars])
-    return base.merge(piece, on=by_vars, how="left", validate="many_to_one")
+    return join(base, piece, by_vars, "left", validate="many_to_one")
 
 
 def derive_var_trtemfl(dataset: pd.DataFrame, *, new_var: str = "TRTEMFL", start_date: str = "ASTDT",

@@ -21,6 +21,7 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError
 
+from ._join import join
 from ._frame import Filter, char, mask, num, require
 from .criteria import Criterion, load_criteria
 
@@ -66,7 +67,7 @@ def _best(cands: pd.DataFrame, dataset_adsl: pd.DataFrame, keys: list[str], miss
     best = cands.drop_duplicates(keys, keep="first").drop(columns="_R")
     subjects = dataset_adsl[keys].drop_duplicates()
     shared = [c for c in best.columns if c in dataset_adsl.columns and c not in keys]
-    out = subjects.merge(best.drop(columns=shared, errors="ignore"), on=keys, how="left")
+    out = join(subjects, best.drop(columns=shared, errors="ignore"), keys, "left")
     missing = out["AVALC"].isna()
     out["AVALC"] = out["AVALC"].where(~missing, criterion.ne_code if missing_as_ne else criterion.missing.code)
     out["AVAL"] = criterion.aval(out["AVALC"])
@@ -113,7 +114,7 @@ def _reference(src: pd.DataFrame, adsl: pd.DataFrame, keys: list[str], reference
     if reference_date in src.columns:
         return num(src[reference_date])
     require(adsl, keys + [reference_date], "ADSL")
-    ref = src[keys].merge(adsl[keys + [reference_date]].drop_duplicates(keys), on=keys, how="left")
+    ref = join(src[keys], adsl[keys + [reference_date]].drop_duplicates(keys), keys, "left")
     return pd.Series(num(ref[reference_date]).to_numpy(), index=src.index)
 
 
@@ -146,7 +147,7 @@ def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAM
     src["_POS"] = src.groupby(keys, sort=False).cumcount()
     left = src.loc[src["AVALC"].isin(list(conf.rules)), keys + ["_ID", "_POS", "ADT", "AVALC"]]
     right = src[keys + ["_POS", "ADT", "AVALC"]].rename(columns={"_POS": "_POSJ", "ADT": "ADTJ", "AVALC": "AVALCJ"})
-    pairs = left.merge(right, on=keys)
+    pairs = join(left, right, keys, "inner")
     pairs = pairs.loc[pairs["_POSJ"] > pairs["_POS"]]
     far = pairs["ADTJ"] >= pairs["ADT"] + interval
     confirmer = np.zeros(len(pairs), dtype=bool)
@@ -226,7 +227,7 @@ def derive_param_response(dataset_adsl: pd.DataFrame, bor: pd.DataFrame, *,
     """
     keys = list(subject_keys)
     src = bor.drop_duplicates(keys)
-    out = dataset_adsl[keys].drop_duplicates().merge(src, on=keys, how="left")
+    out = join(dataset_adsl[keys].drop_duplicates(), src, keys, "left")
     yes = char(out["AVALC"]).isin(list(responses))
     out["AVALC"] = np.where(yes, "Y", "N")
     out["AVAL"] = yes.astype("float64")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from trialforge.errors import SpecError
 
+from ._join import join
 from ._frame import Filter, mask, num, require
 
 
@@ -100,7 +101,7 @@ def derive_param_tte(dataset_adsl: pd.DataFrame, source_datasets: Mapping[str, p
     both = pd.concat(chosen, ignore_index=True).sort_values("_KIND", kind="mergesort")
     picked = both.drop_duplicates(keys, keep="first").drop(columns=["_RANK", "_KIND"])
     adsl = dataset_adsl[keys + [start_date]].drop_duplicates(keys)
-    out = adsl.merge(picked, on=keys, how="inner")
+    out = join(adsl, picked, keys, "inner")
     out = out.rename(columns={start_date: "STARTDT"}) if start_date != "STARTDT" else out
     out["STARTDT"] = num(out["STARTDT"])
     out["ADT"] = np.fmax(out["ADT"], out["STARTDT"]).where(out["STARTDT"].notna(), out["ADT"])
@@ -109,5 +110,5 @@ def derive_param_tte(dataset_adsl: pd.DataFrame, source_datasets: Mapping[str, p
         out[name] = value
     # keep ADSL order so reruns are byte-identical
     order = dataset_adsl[keys].drop_duplicates().reset_index(drop=True).reset_index().rename(columns={"index": "_O"})
-    out = out.merge(order, on=keys).sort_values("_O", kind="mergesort").drop(columns="_O")
+    out = join(out, order, keys, "inner").sort_values("_O", kind="mergesort").drop(columns="_O")
     return out.reset_index(drop=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import AdamConfig
+from .._join import join
 from .._frame import char, mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import (derive_var_extreme_flag, derive_var_grade_numeric, derive_var_trtemfl, derive_vars_duration,
@@ -37,7 +38,7 @@ def build_adae(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         if qnam not in adae.columns:
             adae[qnam] = ""
             supp_cols.append(qnam)          # read by filters, dropped with the other qualifiers
-    adae = adae.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="inner")
+    adae = join(adae, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "inner")
     adae["TRTA"], adae["TRTAN"] = adae.get("TRT01A", ""), adae.get("TRT01AN", np.nan)
     si, ei = cfg["start_imputation"], cfg["end_imputation"]
     adae = derive_vars_dt(adae, "AST", "AESTDTC", highest_imputation=si["highest"], date_imputation=si["rule"],

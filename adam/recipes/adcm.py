@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import AdamConfig
+from .._join import join
 from .._frame import mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from .sdtm_input import SdtmSource
@@ -59,7 +60,7 @@ def build_adcm(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     cm = cm[keys + [c for c in CM_VARS if c in cm.columns and c not in keys] + supp_cols]
     pop = adsl.loc[mask(adsl, cfg["population"], where="adcm.population")]
     refs = [c for c in (cfg["reference_start"], cfg["reference_end"]) if c not in ADSL_VARS]
-    adcm = cm.merge(pop[keys + [c for c in ADSL_VARS + refs if c in pop.columns]], on=keys, how="inner")
+    adcm = join(cm, pop[keys + [c for c in ADSL_VARS + refs if c in pop.columns]], keys, "inner")
     adcm["TRTA"], adcm["TRTAN"] = adcm.get("TRT01A", ""), adcm.get("TRT01AN", np.nan)
     si, ei = cfg["start_imputation"], cfg["end_imputation"]
     start_ref, end_ref = cfg["reference_start"], cfg["reference_end"]

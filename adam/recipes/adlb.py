@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import AdamConfig
+from .._join import join
 from .._frame import char, mask, num, require, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
@@ -77,7 +78,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
         data = data.loc[char(data[f"{dom}TESTCD"]).isin(item["tests"])]
     pop = adsl.loc[mask(adsl, item["population"], where=f"{where}.population"), keys + [
         c for c in ADSL_VARS if c in adsl.columns]]
-    data = data.merge(pop, on=keys, how="inner")
+    data = join(data, pop, keys, "inner")
     data = derive_vars_dt(data, "A", f"{dom}DTC", highest_imputation="n")
     out = data[keys + [c for c in ADSL_VARS if c in data.columns]].copy()
     out["PARCAT1"] = char(col(data, "CAT"))
@@ -121,7 +122,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     out = derive_vars_merged(out, base_ind, by, {"BNRIND": "ANRIND"}, name_add=f"{item['dataset']} baseline records")
     out["BNRIND"] = char(out["BNRIND"])
     base_dt = out.loc[out["ABLFL"] == "Y", by + ["ADT"]].rename(columns={"ADT": "_BDT"})
-    out = out.merge(base_dt, on=by, how="left")
+    out = join(out, base_dt, by, "left")
     not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
     out.loc[not_after, ["CHG", "PCHG"]] = np.nan
     out = out.drop(columns="_BDT")

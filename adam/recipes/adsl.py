@@ -12,6 +12,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
+from .._join import join
 from .._frame import char, mask, names_in, num, stable_sort, yn
 from ..dates import derive_vars_dt, derive_vars_dtm
 from ..derive import derive_var_max_date, derive_vars_merged
@@ -206,7 +207,7 @@ def _merged_var(adsl, src, item, keys):
         if not item[rule]:
             continue
         data = derive_vars_dt(data, "_M", item["date"])
-        ref = num(data[keys].merge(adsl[keys + [item[rule]]], on=keys, how="left")[item[rule]]).to_numpy()
+        ref = num(join(data[keys], adsl[keys + [item[rule]]], keys, "left")[item[rule]]).to_numpy()
         dt = data["_MDT"].to_numpy()
         with np.errstate(invalid="ignore"):
             keep = compare(dt, ref) & ~np.isnan(dt)
@@ -215,7 +216,7 @@ def _merged_var(adsl, src, item, keys):
         data = data.loc[keep]
     if item["mode"] == "exists":
         hit = data[keys].drop_duplicates().assign(_HIT=True)
-        found = adsl[keys].merge(hit, on=keys, how="left")["_HIT"].eq(True)
+        found = join(adsl[keys], hit, keys, "left")["_HIT"].eq(True)
         adsl[item["new_var"]] = yn(pd.Series(found.to_numpy(), index=adsl.index))
         return adsl
     order = list(item["order"] or [])

@@ -11,6 +11,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 from trialforge.specs.metadata import Dataset
 
+from .._join import join
 from .._frame import char, normalize_sdtm, num, _num_text
 
 
@@ -18,25 +19,30 @@ class SdtmSource:
     """The SDTM datasets a recipe reads, normalised once."""
 
     def __init__(self, sdtm: Mapping[str, Dataset | pd.DataFrame]):
+        # normalised on first use: a study's SDTM holds domains no ADaM recipe reads (TS, TI, SV...)
+        self._raw: dict[str, pd.DataFrame] = {str(name).upper(): ds.frame if isinstance(ds, Dataset) else ds
+                                              for name, ds in sdtm.items()}
         self._frames: dict[str, pd.DataFrame] = {}
-        for name, ds in sdtm.items():
-            frame = ds.frame if isinstance(ds, Dataset) else ds
-            norm = normalize_sdtm(frame)
-            norm.attrs["name"] = str(name).upper()       # named in errors (e.g. a date variable missing)
-            self._frames[str(name).upper()] = norm
         self._with_supp: dict[str, pd.DataFrame] = {}
 
     def has(self, name: str) -> bool:
-        return name.upper() in self._frames
+        return name.upper() in self._raw
+
+    def _normalised(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            norm = normalize_sdtm(self._raw[name])
+            norm.attrs["name"] = name               # named in errors (e.g. a date variable missing)
+            self._frames[name] = norm
+        return self._frames[name]
 
     def get(self, name: str, *, required: bool = True) -> pd.DataFrame:
         """The domain frame; a missing required domain is an error naming it."""
         name = name.upper()
-        if name not in self._frames:
+        if name not in self._raw:
             if required:
                 raise DatasetReadError("SDTM domain needed for ADaM is missing", file=name)
             return pd.DataFrame()
-        return self._frames[name]
+        return self._normalised(name)
 
     def with_supp(self, name: str) -> pd.DataFrame:
         """The domain with its SUPP-- qualifiers as extra columns (one per QNAM)."""
@@ -83,7 +89,7 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.Data
             on = ["USUBJID", "_IDV"]
         new_cols = [c for c in wide.columns if c not in on]
         out = out.drop(columns=[c for c in new_cols if c in out.columns])
-        out = out.merge(wide, on=on, how="left", validate="many_to_one")
+        out = join(out, wide, on, "left", validate="many_to_one")
         out = out.drop(columns=[c for c in ("_IDV",) if c in out.columns])
         for c in new_cols:
             out[c] = char(out[c])
