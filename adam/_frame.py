@@ -31,7 +31,10 @@ def char(series: pd.Series) -> pd.Series:
             return pd.Series([v.strip() for v in values], index=series.index, name=series.name, dtype=object)
     text_dtype = isinstance(series.dtype, pd.StringDtype)     # Arrow text factorizes in C, no object copy
     codes, uniques = pd.factorize(series if text_dtype else series.astype(object), use_na_sentinel=True)
-    table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques] + [""], dtype=object)
+    if text_dtype:                          # Arrow text: one conversion, not an Arrow scalar per value
+        uniques = uniques.to_numpy(dtype=object)
+    table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques.tolist()] + [""],
+                     dtype=object)
     out = table[codes] if len(codes) else np.array([], dtype=object)
     return pd.Series(out, index=series.index, name=series.name, dtype=object)
 

@@ -166,11 +166,21 @@ def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAM
                       _SD=window["AVALCJ"].isin(crit.codes_where("stable")),
                       _CRD=window["ADTJ"].where(window["_BLK"]),
                       _PRD=window["ADTJ"].where(window["AVALCJ"] == window["AVALC"]))
-    agg = w.groupby("_ID").agg(bad=("_BAD", "any"), ne=("_NE", "sum"), sd=("_SD", "sum"),
-                               first_cr=("_CRD", "min"), last_pr=("_PRD", "max"))
-    pr_after_cr = agg["first_cr"].notna() & agg["last_pr"].notna() & ~(agg["first_cr"] > agg["last_pr"])
-    ok = ~agg["bad"] & (agg["ne"] <= max_ne) & (agg["sd"] <= max_stable) & ~pr_after_cr
-    confirmed_ids = agg.index[ok]
+    # per candidate (_ID): any disallowed between, NE count, SD count, first CR-type date, last same-code
+    # date; numpy reductions by group (what groupby().agg(any, sum, sum, min, max) gives, without its set-up)
+    ids, group = np.unique(w["_ID"].to_numpy(), return_inverse=True)
+    bad = np.zeros(len(ids), dtype=bool)
+    np.logical_or.at(bad, group, w["_BAD"].to_numpy(dtype=bool))
+    ne = np.bincount(group, weights=w["_NE"].to_numpy(dtype=float), minlength=len(ids))
+    sd = np.bincount(group, weights=w["_SD"].to_numpy(dtype=float), minlength=len(ids))
+    first_cr = np.full(len(ids), np.nan)
+    np.fmin.at(first_cr, group, w["_CRD"].to_numpy(dtype=float))      # fmin/fmax skip NaN, as min/max do
+    last_pr = np.full(len(ids), np.nan)
+    np.fmax.at(last_pr, group, w["_PRD"].to_numpy(dtype=float))
+    with np.errstate(invalid="ignore"):
+        pr_after_cr = ~np.isnan(first_cr) & ~np.isnan(last_pr) & ~(first_cr > last_pr)
+        ok = ~bad & (ne <= max_ne) & (sd <= max_stable) & ~pr_after_cr
+    confirmed_ids = ids[ok]
     return src.loc[src["_ID"].isin(confirmed_ids)].drop(columns=["_ID", "_POS"])
 
 

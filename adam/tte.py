@@ -54,7 +54,9 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
                         value=source.dataset_name)
     data = datasets[source.dataset_name]
     require(data, list(subject_keys) + [source.date] + list(source.copy_vars.values()), source.dataset_name)
-    rows = data.loc[mask(data, source.filter, where=f"{source.dataset_name} filter")].copy()
+    used = list(dict.fromkeys([*subject_keys, source.date, *source.order, *source.copy_vars.values()]))
+    used = [c for c in used if c in data.columns]        # only what the pick reads (a narrow copy)
+    rows = data.loc[mask(data, source.filter, where=f"{source.dataset_name} filter"), used]
     rows["ADT"] = num(rows[source.date])
     rows = rows.loc[rows["ADT"].notna()]
     order = ["ADT"] + [c for c in source.order]

@@ -61,6 +61,20 @@ def character_params(out: pd.DataFrame) -> np.ndarray:
     return ~numeric.to_numpy(dtype=bool)
 
 
+def _param_text(test: pd.Series, unit: pd.Series) -> np.ndarray:
+    """PARAM = test name plus " (unit)" when there is a unit, once per distinct (test, unit) pair."""
+    t_codes, t_uniq = pd.factorize(test.to_numpy(dtype=object))
+    u_codes, u_uniq = pd.factorize(unit.to_numpy(dtype=object))
+    if not len(t_codes):
+        return np.array([], dtype=object)
+    pair_codes, pairs = pd.factorize(t_codes.astype(np.int64) * (len(u_uniq) + 1) + u_codes)
+    texts = []
+    for pair in pairs.tolist():
+        t, u = t_uniq[pair // (len(u_uniq) + 1)], u_uniq[pair % (len(u_uniq) + 1)]
+        texts.append(t + (" (" + u + ")" if u != "" else ""))
+    return np.array(texts, dtype=object)[pair_codes]
+
+
 def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dict) -> pd.DataFrame:
     """One declared findings → BDS dataset (``item`` is the ``adlb`` section or a ``bds`` entry)."""
     keys = config.subject_keys
@@ -84,7 +98,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     out["PARCAT1"] = char(col(data, "CAT"))
     out["PARAMCD"] = char(data[f"{dom}TESTCD"])
     unit = char(col(data, "STRESU"))
-    out["PARAM"] = char(col(data, "TEST")) + np.where(unit != "", " (" + unit + ")", "")
+    out["PARAM"] = _param_text(char(col(data, "TEST")), unit)
     out["AVAL"] = num(col(data, "STRESN", np.nan))
     out["AVALC"] = np.where(out["AVAL"].isna(), char(col(data, "STRESC")), "")
     out["AVALU"] = unit

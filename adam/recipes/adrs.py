@@ -100,6 +100,20 @@ def new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     return d.groupby(keys, as_index=False)["NACTDT"].min()
 
 
+def run_new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
+    """``new_therapy_dates`` worked out once per run (ADRS and ADTTE both read it)."""
+    return src.shared(new_therapy_dates, src, config)
+
+
+def run_ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, use: dict) -> pd.DataFrame:
+    """``ovr_records`` of a criterion use worked out once per run (ADRS and ADTTE both read them)."""
+    return src.shared(_ovr_records_of_run, src, adsl, config, use)
+
+
+def _ovr_records_of_run(src, adsl, config, use):
+    return ovr_records(src, adsl, config, run_new_therapy_dates(src, config), use)
+
+
 def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: pd.DataFrame,
                 use: dict | None = None) -> pd.DataFrame:
     """OVR rows with ADT, ADY, AVISIT, AVAL coding, and ANL01FL (the assessments analyses use).
@@ -278,13 +292,12 @@ def param_table(config: AdamConfig) -> dict[str, tuple[str, float]]:
 def build_adrs(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adrs"]
     keys = config.subject_keys
-    nact = new_therapy_dates(src, config)
     pop = adsl.loc[mask(adsl, cfg["population"], where="adrs.population")]
     adsl_cols = keys + [c for c in ADSL_VARS if c in adsl.columns]
     parts, derived = [], []
     ovrs = {}
     for use in criterion_uses(config):
-        ovr = ovr_records(src, adsl, config, nact, use)
+        ovr = run_ovr_records(src, adsl, config, use)
         ovrs[use["suffix"]] = ovr
         parts.append(ovr)
         derived += response_parameters(ovr, pop, config, use)

@@ -35,7 +35,7 @@ from .._frame import char, mask, num
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
-from .adrs import ADSL_VARS, new_therapy_dates, ovr_records, use_for
+from .adrs import ADSL_VARS, run_new_therapy_dates, run_ovr_records, use_for
 from .sdtm_input import SdtmSource
 
 ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")      # RECIST 1.1 (progression_frame's default)
@@ -155,7 +155,12 @@ class TteContext:
         self.keys = config.subject_keys
         cfg = config["adtte"]
         start = cfg["start_date"]
-        pop = adsl.loc[mask(adsl, cfg["population"], where="adtte.population") & num(adsl[start]).notna()].copy()
+        pop = adsl.loc[mask(adsl, cfg["population"], where="adtte.population") & num(adsl[start]).notna()]
+        # only the ADSL variables the parameters read (keys, start dates, death, treatment end): every
+        # per-parameter frame below is built from this one, so it stays narrow
+        read = set(self.keys) | {start, "DTHDT", "TRTEDT"} | {
+            p["start"] for p in cfg["parameters"] if p["start"] and p["start"] != "first_response"}
+        pop = pop[[c for c in pop.columns if c in read]].copy()
         self.pop = join(pop, death_trace(src, pop, self.keys), self.keys, "left")
         self._nact = None
         self._ovr: dict[str, pd.DataFrame] = {}
@@ -163,12 +168,12 @@ class TteContext:
     @property
     def nact(self) -> pd.DataFrame:
         if self._nact is None:
-            self._nact = new_therapy_dates(self.src, self.config)
+            self._nact = run_new_therapy_dates(self.src, self.config)
         return self._nact
 
     def ovr(self, use: dict) -> pd.DataFrame:
         if use["suffix"] not in self._ovr:
-            self._ovr[use["suffix"]] = ovr_records(self.src, self.adsl, self.config, self.nact, use)
+            self._ovr[use["suffix"]] = run_ovr_records(self.src, self.adsl, self.config, use)
         return self._ovr[use["suffix"]]
 
     def records(self, name: str, p: dict, use: dict | None) -> pd.DataFrame:

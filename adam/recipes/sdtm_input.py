@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
 from trialforge.errors import DatasetReadError
@@ -24,6 +25,17 @@ class SdtmSource:
                                               for name, ds in sdtm.items()}
         self._frames: dict[str, pd.DataFrame] = {}
         self._with_supp: dict[str, pd.DataFrame] = {}
+        self._shared: dict = {}
+
+    def shared(self, build, *inputs) -> pd.DataFrame:
+        """``build(*inputs)`` once per run for the same input objects (the OVR records ADRS and ADTTE both
+        read); each caller gets a shallow copy-on-write copy, so columns it adds stay its own."""
+        for got, result in self._shared.get(build, ()):
+            if len(got) == len(inputs) and all(a is b for a, b in zip(got, inputs)):
+                return result.copy(deep=False)
+        result = build(*inputs)
+        self._shared.setdefault(build, []).append((inputs, result))
+        return result.copy(deep=False)
 
     def has(self, name: str) -> bool:
         return name.upper() in self._raw
@@ -70,7 +82,7 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.Data
         if col not in supp.columns:
             raise DatasetReadError(f"SUPP{domain} lacks a required variable", file=f"SUPP{domain}", column=col)
         supp[col] = char(supp[col])
-    supp["IDVARVAL"] = supp["IDVARVAL"].map(_canonical)
+    supp["IDVARVAL"] = _canonical_text(supp["IDVARVAL"])
     for idvar, grp in supp.groupby("IDVAR", sort=True):
         if grp.duplicated(["USUBJID", "IDVARVAL", "QNAM"]).any():
             raise DatasetReadError("SUPP-- has the same QNAM twice for one parent record",
@@ -84,7 +96,7 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.Data
             if idvar not in out.columns:
                 raise DatasetReadError(f"SUPP{domain} IDVAR names a variable the parent lacks",
                                        file=f"SUPP{domain}", column="IDVAR", value=idvar)
-            out["_IDV"] = char(out[idvar]).map(_canonical)
+            out["_IDV"] = _canonical_text(char(out[idvar]))
             wide = wide.rename(columns={"IDVARVAL": "_IDV"})
             on = ["USUBJID", "_IDV"]
         new_cols = [c for c in wide.columns if c not in on]
@@ -94,6 +106,13 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.Data
         for c in new_cols:
             out[c] = char(out[c])
     return out
+
+
+def _canonical_text(text: pd.Series) -> pd.Series:
+    """``_canonical`` of each value of a ``char`` column, worked out once per distinct value."""
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    table = np.array([_canonical(v) for v in uniques.tolist()], dtype=object)
+    return pd.Series(table[codes] if len(codes) else np.array([], dtype=object), index=text.index, dtype=object)
 
 
 def _canonical(value: str) -> str:
