@@ -68,6 +68,17 @@ def normalize_sdtm(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
+def fresh(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` to add or set columns on without touching ``frame``: shallow where pandas copies on
+    write (pandas 3; pandas 2 with ``mode.copy_on_write``), so a derivation does not duplicate every column
+    of a large dataset just to add one; a deep copy otherwise."""
+    cow = _PANDAS_3 or pd.get_option("mode.copy_on_write") is True
+    return frame.copy(deep=not cow)
+
+
 def require(frame: pd.DataFrame, columns: Iterable[str], dataset: str) -> None:
     """Fail with the dataset and variable named when a derivation's input lacks a variable."""
     for col in columns:

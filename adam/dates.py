@@ -24,7 +24,7 @@ import pandas as pd
 
 from trialforge.errors import DateFormatError, SpecError
 
-from ._frame import char, num
+from ._frame import char, fresh, num
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 _LEVELS = {"Y": 6, "M": 5, "D": 4, "h": 3, "m": 2, "s": 1, "n": 0}
@@ -386,7 +386,7 @@ def derive_vars_dt(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, hig
                                 date_imputation=date_imputation,
                                 min_dates=_ref_series(dataset, min_dates),
                                 max_dates=_ref_series(dataset, max_dates), column=dtc)
-    out = dataset.copy()
+    out = fresh(dataset)
     out[f"{new_vars_prefix}DT"] = value
     if flag_imputation:
         out[f"{new_vars_prefix}DTF"] = flag
@@ -477,7 +477,7 @@ def derive_vars_dtm(dataset: pd.DataFrame, new_vars_prefix: str, dtc: str, *, hi
                                      min_dates=_ref_series(dataset, min_dates),
                                      max_dates=_ref_series(dataset, max_dates),
                                      ignore_seconds_flag=ignore_seconds_flag, column=dtc)
-    out = dataset.copy()
+    out = fresh(dataset)
     out[f"{new_vars_prefix}DTM"] = value
     date_flag = {"auto": _LEVELS[highest_imputation] >= _LEVELS["D"], "both": True, "date": True}.get(
         flag_imputation, False)
@@ -505,7 +505,7 @@ def derive_vars_dy(dataset: pd.DataFrame, reference_date: str, source_vars: dict
     >>> derive_vars_dy(df, "TRTSDT", {"ADY": "ADT"})["ADY"].tolist()
     [1.0, -1.0, 10.0]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     ref = num(out[reference_date])
     for new_var, source in source_vars.items():
         diff = num(out[source]) - ref

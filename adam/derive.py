@@ -13,7 +13,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 
 from ._join import join
-from ._frame import Filter, as_list, char, mask, num, require, stable_sort, y_blank
+from ._frame import Filter, as_list, char, fresh, mask, num, require, stable_sort, y_blank
 
 DURATION_DIVISORS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
@@ -70,7 +70,7 @@ def derive_var_trtemfl(dataset: pd.DataFrame, *, new_var: str = "TRTEMFL", start
     >>> derive_var_trtemfl(ae)["TRTEMFL"].tolist()
     ['', 'Y', 'Y', '']
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     st, en, trt = num(out[start_date]), num(out[end_date]), num(out[trt_start_date])
     started_after = st >= trt
     unknown_start = st.isna() & (en.isna() | (en >= trt))
@@ -91,7 +91,7 @@ def derive_vars_duration(dataset: pd.DataFrame, new_var: str, start_date: str, e
     >>> derive_vars_duration(df, "ADURN", "ASTDT", "AENDT", new_var_unit="ADURU")[["ADURN", "ADURU"]].values.tolist()
     [[1.0, 'DAYS'], [7.0, 'DAYS']]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     days = num(out[end_date]) - num(out[start_date]) + (1.0 if add_one else 0.0)
     out[new_var] = days / DURATION_DIVISORS[out_unit]
     if new_var_unit:
@@ -110,7 +110,7 @@ def derive_var_extreme_flag(dataset: pd.DataFrame, by_vars: Sequence[str], order
     >>> derive_var_extreme_flag(ae, ["USUBJID"], ["ASTDT", "AESEQ"], "AOCCFL")["AOCCFL"].tolist()
     ['', 'Y', '']
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     keep = mask(out, filter)
     cand = stable_sort(out.loc[keep], as_list(order))
     if by_vars:
@@ -140,7 +140,7 @@ def derive_var_chg(dataset: pd.DataFrame, *, new_var: str = "CHG", aval: str = "
     >>> derive_var_chg(pd.DataFrame({"AVAL": [40.0], "BASE": [50.0]}))["CHG"].tolist()
     [-10.0]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     out[new_var] = num(out[aval]) - num(out[base])
     return out
 
@@ -152,7 +152,7 @@ def derive_var_pchg(dataset: pd.DataFrame, *, new_var: str = "PCHG", aval: str =
     >>> derive_var_pchg(pd.DataFrame({"AVAL": [40.0, 1.0], "BASE": [50.0, 0.0]}))["PCHG"].tolist()
     [-20.0, nan]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     b = num(out[base])
     out[new_var] = (num(out[aval]) - b) / b.where(b != 0) * 100.0
     return out
@@ -176,7 +176,7 @@ def derive_var_grade_numeric(dataset: pd.DataFrame, source_var: str, new_var: st
     >>> derive_var_grade_numeric(pd.DataFrame({"ATOXGR": ["3", ""]}), "ATOXGR", "ATOXGRN")["ATOXGRN"].tolist()
     [3.0, nan]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     out[new_var] = num(char(out[source_var]))
     return out
 
@@ -191,7 +191,7 @@ def derive_var_max_date(dataset: pd.DataFrame, new_var: str, sources: Sequence[p
     [12.0, nan]
     """
     frames = [s[list(by_vars) + [date_var]] for s in sources if len(s)]
-    out = dataset.copy()
+    out = fresh(dataset)
     if not frames:
         out[new_var] = np.nan
         return out

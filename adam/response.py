@@ -22,7 +22,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 
 from ._join import join
-from ._frame import Filter, char, mask, num, require
+from ._frame import Filter, char, fresh, mask, num, require
 from .criteria import Criterion, load_criteria
 
 
@@ -43,7 +43,7 @@ def aval_resp(avalc: pd.Series, criterion: Criterion | None = None) -> pd.Series
 
 def _source(dataset: pd.DataFrame, filter_source: Filter, keys: list[str], criterion: Criterion) -> pd.DataFrame:
     require(dataset, keys + ["ADT", "AVALC"], "ADRS")
-    src = dataset.loc[mask(dataset, filter_source, where="filter_source")].copy()
+    src = fresh(dataset.loc[mask(dataset, filter_source, where="filter_source")])
     src["AVALC"] = char(src["AVALC"])
     src["ADT"] = num(src["ADT"])
     src = src.loc[src["ADT"].notna()]
@@ -136,7 +136,7 @@ def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAM
     """
     crit = criterion or default_criterion()
     keys = list(subject_keys)
-    src = _source(dataset, filter_source, keys, crit).copy()
+    src = fresh(_source(dataset, filter_source, keys, crit))
     conf = crit.confirmation
     if conf is None or not len(src):
         return src.iloc[0:0]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import mask, num, y_blank
+from .._frame import fresh, mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from .sdtm_input import SdtmSource
 
@@ -53,7 +53,7 @@ def timing_flags(start: pd.Series, end: pd.Series, ref_start: pd.Series, ref_end
 def build_adcm(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adcm"]
     keys = config.subject_keys
-    cm = src.with_supp("CM").copy()
+    cm = fresh(src.with_supp("CM"))
     cm = cm.loc[mask(cm, cfg["filter"], where="adcm.filter")]
     cm["CMSEQ"] = num(cm["CMSEQ"])
     supp_cols = [c for c in cm.columns if c not in src.get("CM").columns]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, mask, num, require, y_blank
+from .._frame import char, fresh, mask, num, require, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -94,7 +94,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
         c for c in ADSL_VARS if c in adsl.columns]]
     data = join(data, pop, keys, "inner")
     data = derive_vars_dt(data, "A", f"{dom}DTC", highest_imputation="n")
-    out = data[keys + [c for c in ADSL_VARS if c in data.columns]].copy()
+    out = fresh(data[keys + [c for c in ADSL_VARS if c in data.columns]])
     out["PARCAT1"] = char(col(data, "CAT"))
     out["PARAMCD"] = char(data[f"{dom}TESTCD"])
     unit = char(col(data, "STRESU"))

@@ -15,7 +15,7 @@ from trialforge.errors import SpecError
 from ..config import AdamConfig
 from ..criteria import Criterion, get_criterion, load_criteria
 from .._join import join
-from .._frame import char, mask, num, y_blank
+from .._frame import char, fresh, mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg
 from ..response import (confirmed_responses, derive_param_bor, derive_param_confirmed_bor,
@@ -125,10 +125,10 @@ def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: p
     crit = use["crit"]
     keys = config.subject_keys
     rs = src.get("RS")
-    rs = rs.loc[mask(rs, use["ovr_filter"], where=f"{use['key'].rsplit('.', 1)[0]}.ovr_filter")].copy()
+    rs = fresh(rs.loc[mask(rs, use["ovr_filter"], where=f"{use['key'].rsplit('.', 1)[0]}.ovr_filter")])
     imp = cfg["date_imputation"]
     rs = derive_vars_dt(rs, "A", "RSDTC", highest_imputation=imp["highest"], date_imputation=imp["rule"])
-    out = rs[keys].copy()
+    out = fresh(rs[keys])
     out["PARAMCD"] = "OVR" + use["suffix"]
     out["AVALC"] = crit.standardize(rs["RSSTRESC"]) if "RSSTRESC" in rs.columns else ""
     out["AVAL"] = crit.aval(out["AVALC"])

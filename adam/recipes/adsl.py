@@ -13,7 +13,7 @@ from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, mask, names_in, num, stable_sort, yn
+from .._frame import char, fresh, mask, names_in, num, stable_sort, yn
 from ..dates import derive_vars_dt, derive_vars_dtm
 from ..derive import derive_var_max_date, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -51,7 +51,7 @@ def exposure_dates(ex: pd.DataFrame, treatments: list[str], keys: list[str], *, 
     >>> exposure_dates(ex, ["PLACEBO", "DRUG"], ["USUBJID"], zero_dose_counts=["PLACEBO"])["SDT"].tolist()
     [23377.0, 23378.0]
     """
-    rows = ex.loc[char(ex["EXTRT"]).str.upper().isin([t.upper() for t in treatments])].copy()
+    rows = fresh(ex.loc[char(ex["EXTRT"]).str.upper().isin([t.upper() for t in treatments])])
     if "EXOCCUR" in rows.columns:
         rows = rows.loc[char(rows["EXOCCUR"]).str.upper() != "N"]
     if "EXDOSE" in rows.columns:
@@ -105,7 +105,7 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
         dup = dm.loc[dm.duplicated(keys)].iloc[0]
         raise DatasetReadError("DM has more than one record per subject", file="DM", column="USUBJID",
                                value=dup["USUBJID"])
-    adsl = dm[[c for c in DM_VARS if c in dm.columns]].copy().reset_index(drop=True)
+    adsl = fresh(dm[[c for c in DM_VARS if c in dm.columns]]).reset_index(drop=True)
     adsl["AGE"] = num(adsl["AGE"]) if "AGE" in adsl.columns else np.nan
     adsl["AGEGR1"], adsl["AGEGR1N"] = _age_groups(adsl["AGE"], cfg["age_groups"])
     extra = dm.reset_index(drop=True)

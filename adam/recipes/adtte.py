@@ -31,7 +31,7 @@ from trialforge.errors import SpecError
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, mask, num
+from .._frame import char, fresh, mask, num
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
@@ -56,7 +56,7 @@ def progression_frame(subjects: pd.DataFrame, ovr: pd.DataFrame, *, start: str, 
     CNSDT/CNSSEQ/CNSDESC/CNSDOM.
     """
     trace = [c for c in ("DTHDOM", "DTHVAR", "DTHSEQ") if c in subjects.columns]
-    s = subjects[keys + [start, "DTHDT", "NACTDT", "HASBASE"] + trace].rename(columns={start: "STARTDT"}).copy()
+    s = fresh(subjects[keys + [start, "DTHDT", "NACTDT", "HASBASE"] + trace].rename(columns={start: "STARTDT"}))
     for col, default in (("DTHDOM", "ADSL"), ("DTHVAR", "DTHDT"), ("DTHSEQ", np.nan)):
         if col not in s.columns:
             s[col] = default
@@ -116,7 +116,7 @@ def progression_sources(frame_name: str) -> tuple[list[EventSource], list[Censor
 def death_trace(src: SdtmSource, adsl: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per subject with DTHDT: the record the death date traces to (DTHDOM/DTHVAR/DTHSEQ): the DS death
     record (DSDECOD "DEATH") dated DTHDT when there is one, else ADSL.DTHDT itself."""
-    out = adsl.loc[num(adsl["DTHDT"]).notna(), keys + ["DTHDT"]].copy()
+    out = fresh(adsl.loc[num(adsl["DTHDT"]).notna(), keys + ["DTHDT"]])
     out["DTHDOM"], out["DTHVAR"], out["DTHSEQ"] = "ADSL", "DTHDT", np.nan
     if src.has("DS") and {"DSDECOD", "DSSTDTC", "DSSEQ"} <= set(src.get("DS").columns):
         ds = src.get("DS")
@@ -160,7 +160,7 @@ class TteContext:
         # per-parameter frame below is built from this one, so it stays narrow
         read = set(self.keys) | {start, "DTHDT", "TRTEDT"} | {
             p["start"] for p in cfg["parameters"] if p["start"] and p["start"] != "first_response"}
-        pop = pop[[c for c in pop.columns if c in read]].copy()
+        pop = fresh(pop[[c for c in pop.columns if c in read]])
         self.pop = join(pop, death_trace(src, pop, self.keys), self.keys, "left")
         self._nact = None
         self._ovr: dict[str, pd.DataFrame] = {}
@@ -218,7 +218,7 @@ class TteContext:
         key = (domain, date, filt if filt is None or isinstance(filt, str) else id(filt), highest, rule, desc, where)
         if key not in cache:
             cache[key] = self._build_domain_records(domain, date, filt, highest, rule, desc, where)
-        return cache[key].copy()
+        return fresh(cache[key])
 
     def _build_domain_records(self, domain, date, filt, highest, rule, desc, where) -> pd.DataFrame:
         keys = self.keys
@@ -252,7 +252,7 @@ def needs_rs(p: dict) -> bool:
 def _start(p: dict, ctx: TteContext, use: dict | None) -> pd.DataFrame:
     """Subjects of the parameter with STARTDT and the record it traces to (STSDOM/STSVAR/STSSEQ)."""
     keys, cfg = ctx.keys, ctx.config["adtte"]
-    subj = ctx.pop.copy()
+    subj = fresh(ctx.pop)
     if p["start"] == "first_response":
         crit = use["crit"]
         codes = crit.select(p["responders"] or "response", where=f"adtte.parameters[{p['paramcd']}].responders",

@@ -20,7 +20,7 @@ from trialforge.errors import DateFormatError, SpecError
 
 from ..config import HOURS_PER_UNIT, AdamConfig
 from .._join import join
-from .._frame import char, mask, num, y_blank
+from .._frame import char, fresh, mask, num, y_blank
 from ..dates import derive_vars_dtm, derive_vars_dt, derive_vars_dy, sas_datetime_to_iso, sas_date_to_iso
 from ..nca import NcaRules, interval_key, nca_by_subject, return_time
 from .sdtm_input import SdtmSource
@@ -79,11 +79,11 @@ def build_adpc(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         pc = pc.loc[char(pc["PCTESTCD"]).isin(cfg["analyte"])]
     if cfg["specimens"] and "PCSPEC" in pc.columns:
         pc = pc.loc[char(pc["PCSPEC"]).isin(cfg["specimens"])]
-    pc = pc.copy()
+    pc = fresh(pc)
     pc = join(pc, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "inner")
     pc = derive_vars_dtm(pc, "A", "PCDTC", highest_imputation="h", time_imputation="first", flag_imputation="none")
     pc = derive_vars_dt(pc, "A", "PCDTC", flag_imputation=False)
-    out = pc[keys + [c for c in ADSL_VARS if c in pc.columns]].copy()
+    out = fresh(pc[keys + [c for c in ADSL_VARS if c in pc.columns]])
     spec = char(pc["PCSPEC"]) if "PCSPEC" in pc.columns else pd.Series("", index=pc.index)
     out["PARCAT1"] = spec
     out["_SPEC"] = spec
@@ -261,7 +261,7 @@ def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> pd
     conc_unit = adpc["AVALU"].iloc[0] if len(adpc) else ""
     params = adpp_parameters(config, conc_unit)
     for n, (code, label, unit, col) in enumerate(params, start=1):
-        part = res[keys].copy()
+        part = fresh(res[keys])
         part["PARCAT1"], part["PARCAT2"] = res["_SPEC"], res["_ANALYTE"]
         if names is not None and len(res):
             part["PARAMCD"] = [_paramcd(code, s, "pk.intervals[].paramcd") for s in res["_SUFFIX"]]
@@ -331,7 +331,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
               for a, b in intervals]
     conc = res["AVALU"].fillna("")
     for code, col, unit, st, en, factor in tests:
-        part = res[keys].copy()
+        part = fresh(res[keys])
         value = res[col].astype("float64") * factor
         part["PPTESTCD"], part["PPTEST"] = code, PP_TESTS[code]
         text = significant_text(value, config["pk"]["pp_significant_digits"])
@@ -350,7 +350,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
     pp = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=keys)
     pp["DOMAIN"] = "PP"
     if len(pp):
-        ref = adsl[keys + ["TRTSDTM", "TRTSDT"]].copy()
+        ref = fresh(adsl[keys + ["TRTSDTM", "TRTSDT"]])
         iso = sas_datetime_to_iso(ref["TRTSDTM"])
         ref["PPRFTDTC"] = np.where(iso != "", iso, sas_date_to_iso(ref["TRTSDT"]))
         pp = join(pp, ref[keys + ["PPRFTDTC"]], keys, "left")

@@ -13,7 +13,7 @@ from trialforge.errors import DatasetReadError
 from trialforge.specs.metadata import Dataset
 
 from .._join import join
-from .._frame import char, normalize_sdtm, num, _num_text
+from .._frame import char, fresh, normalize_sdtm, num, _num_text
 
 
 class SdtmSource:
@@ -76,8 +76,8 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.Data
     >>> merge_supp(ae, supp, "AE")["AEDLT"].tolist()
     ['', 'Y']
     """
-    out = parent.copy()
-    supp = supp.copy()
+    out = fresh(parent)
+    supp = fresh(supp)
     for col in ("USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"):
         if col not in supp.columns:
             raise DatasetReadError(f"SUPP{domain} lacks a required variable", file=f"SUPP{domain}", column=col)
