@@ -170,6 +170,8 @@ def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
             raise SpecError(f"{name} variable name > 8 or label > 40 characters", column=col, value=label)
         variables.append(VariableMeta(name=col, label=label, type=NUM if numeric else CHAR,
                                       format=_format(col, numeric), **_origin_fields(origins.get(col))))
+    if len(frame):                          # arrays, not Series: nothing to align
+        columns = {c: s._values for c, s in columns.items()}
     out = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)), columns=cols)
     info = dataset_info(name, config, dataset_label=dataset_label, like=like)
     meta = DatasetMeta(name=name, label=info["label"], cls=info["cls"], structure=info["structure"],

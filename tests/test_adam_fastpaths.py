@@ -41,8 +41,10 @@ def _frames(n_left: int, n_right: int, unmatched: bool, seed: int = 1):
 def test_join_is_merge(n_left, n_right, unmatched, how):
     with object_strings():
         left, right = _frames(n_left, n_right, unmatched)
-        for on in (["USUBJID"], ["STUDYID", "USUBJID"]):
+        for on, narrow in itertools.product((["USUBJID"], ["STUDYID", "USUBJID"]), (False, True)):
             r = right if len(on) == 2 else right.drop(columns="STUDYID")
+            if narrow:                      # a few columns are taken one by one, more in one reindex
+                r = r[on + ["I", "B", "N"]]
             expected = left.merge(r, on=on, how=how)
             got = join(left, r, on, how)
             pd.testing.assert_frame_equal(got, expected, check_exact=True)
