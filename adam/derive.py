@@ -34,7 +34,7 @@ def derive_vars_merged(dataset: pd.DataFrame, dataset_add: pd.DataFrame, by_vars
     [72.0, nan]
     """
     by_vars = list(by_vars)
-    add = dataset_add.loc[mask(dataset_add, filter_add, where="filter_add")]
+    add = dataset_add if filter_add is None else dataset_add.loc[mask(dataset_add, filter_add, where="filter_add")]
     if new_vars is None:
         rename = {c: c for c in add.columns if c not in by_vars}
     elif isinstance(new_vars, Mapping):

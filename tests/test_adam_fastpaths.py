@@ -144,3 +144,23 @@ def test_fresh_copy_does_not_write_through():
     out["C"] = 1.0
     out.loc[0, "A"] = 99.0
     assert list(frame.columns) == ["A", "B"] and frame["A"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_tte_pick_by_position_is_sort_and_drop_duplicates(first):
+    """The first/last dated record per subject, picked by row position, is what sort + drop_duplicates keep
+    (ties on the date kept in input order; undated rows and rows outside the filter left out)."""
+    from trialforge.adam.tte import EventSource, _select
+    rng = np.random.default_rng(7)
+    n = 60
+    data = pd.DataFrame({"STUDYID": "S", "USUBJID": pd.Series(rng.choice(["1", "2", "3", "4"], n), dtype=object),
+                         "D": np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 8, n).astype(float)),
+                         "SEQ": np.arange(n, dtype=float), "OK": rng.random(n) < 0.7},
+                        index=pd.RangeIndex(100, 100 + n))
+    with object_strings():
+        src = EventSource("d", date="D", filter="OK", copy_vars={"SRCSEQ": "SEQ"})
+        got = _select(src, {"d": data}, ["STUDYID", "USUBJID"], first=first, rank=0)
+        rows = data.loc[data["OK"] & data["D"].notna()].sort_values("D", kind="mergesort")
+        rows = rows.drop_duplicates(["STUDYID", "USUBJID"], keep="first" if first else "last")
+    assert got["USUBJID"].tolist() == rows["USUBJID"].tolist()
+    assert got["ADT"].tolist() == rows["D"].tolist() and got["SRCSEQ"].tolist() == rows["SEQ"].tolist()
