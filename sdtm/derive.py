@@ -5,12 +5,14 @@ after every source of a domain has been mapped and unioned, so users never type 
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
+from .uniques import text_array
 
 SUBJECT = "USUBJID"
 
@@ -127,7 +129,7 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
         vals = vals.assign(_o=other.loc[vals.index, order_by]).sort_values([SUBJECT, "_o"], kind="stable")
         agg = vals.groupby(SUBJECT)[value].agg(fn)
     elif fn == "count":
-        counts = other.groupby(SUBJECT).size() if not spec.get("where") else vals.groupby(SUBJECT).size()
+        counts = other[[SUBJECT]].groupby(SUBJECT).size() if not spec.get("where") else vals.groupby(SUBJECT).size()
         return frame[SUBJECT].map(counts).fillna(0).astype(float)
     elif fn == "any":
         return frame[SUBJECT].isin(set(vals[SUBJECT])).map({True: "Y", False: ""}).astype(object)
@@ -140,8 +142,33 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
                             f"first/last)", file=rule.file, column=rule.variable, value=subj)
         agg = distinct.set_index(SUBJECT)[value]
     else:
-        agg = vals.groupby(SUBJECT)[value].agg(fn)
+        agg = _text_extreme(vals, value, fn)
+        if agg is None:
+            agg = vals.groupby(SUBJECT)[value].agg(fn)
     return _lookup_from_series(frame, agg)
+
+
+def _text_extreme(vals: pd.DataFrame, value: str, fn: str) -> pd.Series | None:
+    """Per-subject min/max of a text column without pandas' per-group Python fallback for object columns.
+
+    The distinct texts are ranked once (Python's string order, as ``min``/``max`` compare them), the
+    per-subject extreme rank is a C group reduction; None (the caller's groupby decides) for non-text.
+    """
+    if fn not in ("min", "max") or vals.empty:
+        return None
+    texts = text_array(vals[value])
+    subjects = vals[SUBJECT].to_numpy()
+    if texts is None or pd.isna(subjects).any():
+        return None
+    codes, uniques = pd.factorize(texts)
+    order = sorted(range(len(uniques)), key=uniques.__getitem__)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    subject_codes, subject_uniques = pd.factorize(subjects)
+    best = pd.Series(rank[codes]).groupby(subject_codes).agg(fn)
+    by_rank = np.asarray(uniques, dtype=object)[np.asarray(order, dtype=np.int64)]
+    return pd.Series(by_rank[best.to_numpy()], index=pd.Index(subject_uniques[best.index.to_numpy()], dtype=object),
+                     dtype=object)
 
 
 def _study_aggregate(frame, rule, ctx, domain, value, fn) -> pd.Series:

@@ -87,6 +87,41 @@ def format_number(values: pd.Series, decimals: pd.Series) -> pd.Series:
 
 def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     """--STRESC (c), --STRESN (n) or --STRESU (u) from the original result and unit."""
+    fast = _standardize_distinct(frame, rule, ctx)
+    return fast if fast is not None else _standardize(frame, rule, ctx)
+
+
+class _RowsNeeded(Exception):
+    """A per-row warning is due: the distinct path leaves the call to the per-row path."""
+
+
+def _standardize_distinct(frame: pd.DataFrame, rule, ctx) -> pd.Series | None:
+    """``standardize`` once per distinct (result, unit, test) row, taken back per row.
+
+    The value is a function of those three texts only; each distinct row is computed at its first
+    occurrence (its file and row name any error, the same first row the per-row path names). None (the
+    per-row path decides) for non-text columns, mostly distinct rows or a row that needs a warning.
+    """
+    spec = rule.value
+    names = list(dict.fromkeys(str(spec[k]) for k in ("result", "unit", "test") if spec.get(k)))
+    if any(n not in frame.columns for n in names) or FILE_COL not in frame or ROW_COL not in frame:
+        return None
+    arrays = [text_array(frame[n]) for n in names]
+    if any(a is None for a in arrays) or not len(frame):
+        return None
+    codes, rows = factorize_rows(*arrays)
+    if 2 * len(rows) > len(frame):
+        return None
+    first = np.unique(codes, return_index=True)[1]
+    sub = frame[names + [FILE_COL, ROW_COL]].iloc[first]
+    try:
+        values = _standardize(sub, rule, ctx, warn=False)
+    except _RowsNeeded:
+        return None
+    return pd.Series(values.array.take(codes), index=frame.index)
+
+
+def _standardize(frame: pd.DataFrame, rule, ctx, warn: bool = True) -> pd.Series:
     spec = rule.value
     table_name = spec.get("table", "units.yaml")
     table = load_unit_table((ctx.study.specs_dir / table_name).resolve())
@@ -120,7 +155,10 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
         return target.astype(object)
     converted = numeric * factor + offset
     if spec["output"] == "n":
-        warn_not_numeric(frame, result, numeric.notna() | has_op, rule, ctx)
+        if warn:
+            warn_not_numeric(frame, result, numeric.notna() | has_op, rule, ctx)
+        elif _suspicious(result, numeric.notna() | has_op).any():
+            raise _RowsNeeded
         return converted.astype(float)
     decimals = on_uniques(test, lambda u: u.map(table.decimals)).astype(float)
     same = (factor == 1.0) & (offset == 0.0)
@@ -141,7 +179,7 @@ def warn_not_numeric(frame, result: pd.Series, numeric: pd.Series, rule, ctx) ->
 
     Text results without digits (NEGATIVE, TRACE) are character results and stay quiet.
     """
-    suspicious = ~numeric & (result != "") & on_uniques(result, lambda u: u.str.contains(r"[0-9]"))
+    suspicious = _suspicious(result, numeric)
     if not suspicious.any() or not hasattr(ctx, "warn"):
         return
     files = frame[FILE_COL] if FILE_COL in frame else pd.Series(None, index=frame.index)
@@ -149,6 +187,11 @@ def warn_not_numeric(frame, result: pd.Series, numeric: pd.Series, rule, ctx) ->
     for i in suspicious[suspicious].index:
         ctx.warn(NOT_A_NUMBER, rule.variable, f"result {spec_name(rule)} is not a number, so {rule.variable} is "
                  f"empty; fix the raw value or map it", row=rows.at[i], value=result.at[i], file=files.at[i])
+
+
+def _suspicious(result: pd.Series, numeric: pd.Series) -> pd.Series:
+    """Results holding digits that are still no number."""
+    return ~numeric & (result != "") & on_uniques(result, lambda u: u.str.contains(r"[0-9]"))
 
 
 def spec_name(rule) -> str:
