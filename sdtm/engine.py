@@ -26,7 +26,7 @@ from .derive import PHASE2, split_ref
 from .sources import INTERNAL, SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
-from .working import WorkingFrame
+from .working import WorkingFrame, boundary_text
 from ..objstrings import object_strings
 
 SDTMIG = "SDTMIG 3.4"
@@ -469,8 +469,8 @@ class SdtmBuilder:
             values = frame[var.name]
             if var.type == NUM:
                 columns[var.name] = pd.to_numeric(values, errors="coerce").astype(float)
-            else:                               # the str dtype astype(str) gives at the public boundary
-                columns[var.name] = values.where(values.notna(), "").astype(str)
+                continue
+            columns[var.name] = boundary_text(values)
         helpers = {k: frame[k] for k in spec.sort if k not in columns and k in spec.working and k in frame.columns}
         sort = [k for k in spec.sort if k in columns or k in helpers]
         order = None

@@ -198,6 +198,31 @@ def spec_name(rule) -> str:
     return str(rule.value.get("result", "")) if isinstance(rule.value, dict) else ""
 
 
+def _on_or_before(when: pd.Series, ref: pd.Series) -> pd.Series:
+    """Complete dates with ``when`` on or before ``ref``, comparing times only when both have one.
+
+    Decided once per distinct (date, reference) pair of text; the vectorised form for anything else.
+    """
+    texts = text_array(when), text_array(ref)
+    if texts[0] is not None and texts[1] is not None and len(when):
+        codes, pairs = factorize_rows(*texts)
+        if 2 * len(pairs) <= len(when):
+            table = np.array([_pair_on_or_before(w, r) for w, r in pairs], dtype=bool)
+            return pd.Series(table[codes], index=when.index)
+    both_times = (when.str.len() >= 16) & (ref.str.len() >= 16)
+    cmp_when = when.where(both_times, when.str.slice(0, 10))
+    cmp_ref = ref.where(both_times, ref.str.slice(0, 10))
+    return (when.str.len() >= 10) & (ref.str.len() >= 10) & (cmp_when <= cmp_ref)
+
+
+def _pair_on_or_before(when: str, ref: str) -> bool:
+    if len(when) < 10 or len(ref) < 10:
+        return False
+    if len(when) >= 16 and len(ref) >= 16:
+        return when <= ref
+    return when[:10] <= ref[:10]
+
+
 def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     """'Y' on the last record with a result on/before the subject's reference date, per subject and test."""
     from .derive import _lookup_by_subject, _subject_frame, split_ref
@@ -210,10 +235,7 @@ def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
         ref = ref.fillna("").astype(str)
     when = _column(frame, spec["date"], rule)
     value = _column(frame, spec.get("value", spec["date"]), rule)
-    both_times = (when.str.len() >= 16) & (ref.str.len() >= 16)
-    cmp_when = when.where(both_times, when.str.slice(0, 10))
-    cmp_ref = ref.where(both_times, ref.str.slice(0, 10))
-    eligible = (value != "") & (when.str.len() >= 10) & (ref.str.len() >= 10) & (cmp_when <= cmp_ref)
+    eligible = (value != "") & _on_or_before(when, ref)
     if spec.get("where"):
         eligible &= expressions.evaluate_mask(spec["where"], frame)
     by = ["USUBJID"] + list(spec.get("by") or [])
