@@ -402,6 +402,8 @@ def as_text(values: pd.Series) -> pd.Series:
     """
     if values.dtype == object:
         arr = values.to_numpy()
+        if pd.api.types.infer_dtype(arr, skipna=False) == "string":     # text, nothing missing: one C pass
+            return pd.Series(arr, index=values.index, dtype=object)
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "string" or kind == "empty":
             missing = pd.isna(arr)

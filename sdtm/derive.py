@@ -12,7 +12,8 @@ from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
-from .uniques import text_array
+from .uniques import factorize_rows, text_array
+from .working import WorkingFrame
 
 SUBJECT = "USUBJID"
 
@@ -33,9 +34,23 @@ def _lookup_by_subject(frame, other, column, rule) -> pd.Series:
     if SUBJECT not in frame.columns:
         raise SpecError(f"{rule.variable} needs USUBJID assigned in this domain", file=rule.file,
                         column=rule.variable)
-    slim = other[list(dict.fromkeys([SUBJECT, column]))]          # the two columns, not a copy of all of them
-    table = slim.drop_duplicates(SUBJECT).set_index(SUBJECT, drop=False)[column]
+    key = (id(other), column)
+    cached = _SUBJECT_TABLES.get(key)
+    if cached is not None and cached[0] is other:
+        table = cached[1]
+    else:
+        slim = other[list(dict.fromkeys([SUBJECT, column]))]      # the two columns, not a copy of all of them
+        table = slim.drop_duplicates(SUBJECT).set_index(SUBJECT, drop=False)[column]
+        if isinstance(other, WorkingFrame):   # its columns never change once assigned: one table per build
+            if len(_SUBJECT_TABLES) > 256:
+                _SUBJECT_TABLES.clear()
+            _SUBJECT_TABLES[key] = (other, table)
     return frame[SUBJECT].map(table)
+
+
+# (working frame, column) -> subject table: DM's reference dates are read by --DY and EPOCH of every domain.
+# The frame itself is kept with its table, so its id cannot be reused by another frame while cached.
+_SUBJECT_TABLES: dict = {}
 
 
 def split_ref(ref: str, default_domain: str = "DM") -> tuple[str, str]:
@@ -43,12 +58,46 @@ def split_ref(ref: str, default_domain: str = "DM") -> tuple[str, str]:
     return tuple(ref.split(".", 1)) if "." in ref else (default_domain, ref)
 
 
+def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
+    """``fn`` (a frame in, a Series out) on the distinct rows of ``columns``, taken back per row.
+
+    For derivations whose value is a function of a few text columns (EPOCH and --DY of a subject's date):
+    a findings domain repeats each (subject, date) once per test. None (the caller computes on every
+    row) unless every column holds only text and at most half the rows are distinct.
+    """
+    arrays = []
+    for name in columns:
+        values = frame[name]
+        texts = values.to_numpy() if values.dtype == object else None
+        if texts is None or pd.api.types.infer_dtype(texts, skipna=False) != "string":
+            return None
+        arrays.append(texts)
+    if not len(frame):
+        return None
+    codes, rows = factorize_rows(*arrays)
+    if 2 * len(rows) > len(frame):
+        return None
+    first = np.unique(codes, return_index=True)[1]
+    result = fn(frame[list(columns)].iloc[first])
+    return pd.Series(result.array.take(codes), index=frame.index, name=result.name)
+
+
 def derive_study_day(frame, rule: Rule, ctx) -> pd.Series:
     """--DY = date − reference + 1 on/after the reference date, date − reference before (no day 0)."""
     domain, ref_var = split_ref(rule.get("ref", "DM.RFSTDTC"))
     if rule.value not in frame.columns:
         raise SpecError(f"{rule.variable} needs {rule.value} assigned first", file=rule.file, column=rule.variable)
-    if domain == ctx.current.domain and ref_var in frame.columns:
+    same = domain == ctx.current.domain and ref_var in frame.columns
+    if SUBJECT in frame.columns and not same:
+        fast = _per_distinct_rows(frame, list(dict.fromkeys([SUBJECT, rule.value])),
+                                  lambda rows: _study_day(rows, rule, ctx, domain, ref_var, same))
+        if fast is not None:
+            return fast
+    return _study_day(frame, rule, ctx, domain, ref_var, same)
+
+
+def _study_day(frame, rule: Rule, ctx, domain, ref_var, same) -> pd.Series:
+    if same:
         ref = frame[ref_var]
     else:
         other = _subject_frame(ctx, domain, [ref_var], rule)
@@ -91,6 +140,18 @@ def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
                         column=rule.variable)
     if rule.value not in frame.columns:
         raise SpecError(f"{rule.variable} needs {rule.value} assigned first", file=rule.file, column=rule.variable)
+    own = [var for domain, var in (split_ref(e.start) for e in epochs)
+           if domain == ctx.current.domain and var in frame.columns]
+    if SUBJECT in frame.columns:
+        fast = _per_distinct_rows(frame, list(dict.fromkeys([SUBJECT, rule.value, *own])),
+                                  lambda rows: _epoch(rows, rule, ctx))
+        if fast is not None:
+            return fast
+    return _epoch(frame, rule, ctx)
+
+
+def _epoch(frame, rule: Rule, ctx) -> pd.Series:
+    epochs = ctx.study.epochs
     when = dates.iso_date_part(frame[rule.value])
     when_dt = dates.iso_datetime_part(frame[rule.value])
     out = pd.Series([""] * len(frame), index=frame.index, dtype=object)

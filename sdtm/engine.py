@@ -22,7 +22,7 @@ from ..specs.standards import load_standard
 from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .algorithms import _TEMPLATE_FIELD, MappingContext, evaluate_rule
-from .derive import PHASE2, split_ref
+from .derive import _SUBJECT_TABLES, PHASE2, split_ref
 from .sources import INTERNAL, SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
@@ -385,7 +385,10 @@ class SdtmBuilder:
         orders = {s.dataset: variable_order(s) for s in self.specs}
         late_supps = {s.dataset: phase2_supp(s, set(orders[s.dataset][1])) for s in self.specs}
         with object_strings():                  # one string representation while mapping (objstrings.py)
-            frames = self._map(ctx, metas, orders, late_supps)
+            try:
+                frames = self._map(ctx, metas, orders, late_supps)
+            finally:
+                _SUBJECT_TABLES.clear()         # the working frames' lookup tables live for one build
         out: dict[str, Dataset] = {}
         for spec in self.specs:
             dataset = self._finish(spec, frames[spec.dataset], metas[spec.dataset])

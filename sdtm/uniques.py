@@ -54,6 +54,8 @@ def text_array(series: pd.Series) -> np.ndarray | None:
     if series.dtype != object:
         return None
     values = series.to_numpy()
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":     # text, nothing missing: one C pass
+        return values
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return None
     missing = pd.isna(values)
@@ -73,11 +75,8 @@ def factorize_rows(*arrays: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
         codes = codes * (len(u) + 1) + c
         uniques.append(u)
     row_codes, keys = pd.factorize(codes)
-    rows = []
-    for key in keys.tolist():
-        parts = []
-        for u in reversed(uniques):
-            key, i = divmod(key, len(u) + 1)
-            parts.append(u[i])
-        rows.append(tuple(reversed(parts)))
-    return row_codes, rows
+    columns = []
+    for u in reversed(uniques):                 # each distinct row's parts, decoded for all rows at once
+        keys, positions = np.divmod(keys, len(u) + 1)
+        columns.append(u[positions])
+    return row_codes, list(zip(*reversed(columns)))
