@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
-from .uniques import factorize_rows, text_array
+from .uniques import factorize_rows, stable_order, text_array
 from .working import WorkingFrame
 
 SUBJECT = "USUBJID"
@@ -122,7 +122,8 @@ def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
     for col in by:
         if col not in work:
             work[col] = frame[col]
-    ordered = work.sort_values(sort_cols, kind="stable")
+    positions = stable_order([work[c] for c in sort_cols])
+    ordered = work.iloc[positions] if positions is not None else work.sort_values(sort_cols, kind="stable")
     seq = ordered.groupby(by, sort=False, dropna=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
                                                                               index=ordered.index)
     return seq.reindex(frame.index).astype(float)

@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .uniques import factorize_rows, on_distinct, on_uniques, text_array
+from .uniques import factorize_rows, on_distinct, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
@@ -243,7 +243,10 @@ def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     work["_when"] = when[eligible]
     work["_pos"] = np.arange(len(frame))[eligible.to_numpy()]
     # dropna=False: a blank or missing `by` value is a group of its own, never a reason to drop the record
-    last = work.sort_values(by + ["_when", "_pos"], kind="stable").groupby(by, sort=False, dropna=False).tail(1).index
+    keys = by + ["_when", "_pos"]
+    positions = stable_order([work[c] for c in keys])
+    ordered = work.iloc[positions] if positions is not None else work.sort_values(keys, kind="stable")
+    last = ordered.groupby(by, sort=False, dropna=False).tail(1).index
     out = pd.Series("", index=frame.index, dtype=object)
     out.loc[last] = "Y"
     return out

@@ -28,7 +28,11 @@ def read_raw(path: Path, *, sheet=None, encoding=None) -> pd.DataFrame:
     if not path.is_file():
         raise RawDataError("raw file not found", file=path)
     stat = path.stat()
-    return _read_raw_cached(path, stat.st_mtime_ns, stat.st_size, sheet, encoding).copy()
+    return _read_raw_cached(path, stat.st_mtime_ns, stat.st_size, sheet, encoding).copy(deep=not _COPY_ON_WRITE)
+
+
+# pandas 3 copies a column when a frame sharing it writes to it, so the cached frame needs no deep copy per read
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
 @lru_cache(maxsize=64)

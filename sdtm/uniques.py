@@ -80,3 +80,27 @@ def factorize_rows(*arrays: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
         keys, positions = np.divmod(keys, len(u) + 1)
         columns.append(u[positions])
     return row_codes, list(zip(*reversed(columns)))
+
+
+def stable_order(columns: list[pd.Series]) -> np.ndarray | None:
+    """Row positions in the order ``DataFrame.sort_values(kind="stable")`` gives (missing values last).
+
+    pandas ranks each key through a Categorical and lexsorts the ranks; here each text or number column is
+    ranked from its distinct values (Python's string order, numeric order) without the Categorical, then
+    ``np.lexsort`` (stable). None (the caller sorts with pandas) for any other column.
+    """
+    keys = []
+    for column in columns:
+        values = column.to_numpy()
+        if column.dtype == object:
+            if pd.api.types.infer_dtype(values, skipna=False) != "string":
+                return None
+        elif column.dtype.kind not in "iuf":
+            return None
+        codes, uniques = pd.factorize(values)
+        rank = np.empty(len(uniques), dtype=np.int64)
+        rank[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
+        keys.append(np.where(codes >= 0, rank[np.maximum(codes, 0)], len(uniques)))
+    if not keys:
+        return None
+    return np.lexsort(keys[::-1])

@@ -125,3 +125,14 @@ def test_raw_csv_line_endings_and_short_rows(tmp_path: Path):
     with pytest.raises(RawDataError) as err:
         check_header(f"{name},B,{name}\n1,2,3\n", tmp_path / "x.csv")
     assert "appears twice in the header (columns 1 and 3)" in err.value.cause
+
+
+def test_stable_order_matches_a_hand_sorted_multi_key_order():
+    from trialforge.sdtm.uniques import stable_order
+    subject = pd.Series(["S2", "S1", "S2", "S1", "S1", "S10"], dtype=object)
+    visit = pd.Series([2.0, np.nan, 1.0, 1.0, 1.0, 0.5])                 # missing sorts last
+    test = pd.Series(["b", "a", "a", "b", "B", "a"], dtype=object)        # code point order: "B" < "a" < "b"
+    # by subject (S1 < S10 < S2), then visit, then test; rows 3 and 4 tie on subject and visit
+    assert stable_order([subject, visit, test]).tolist() == [4, 3, 1, 5, 2, 0]
+    assert stable_order([subject, visit]).tolist() == [3, 4, 1, 5, 2, 0]    # a full tie keeps row order
+    assert stable_order([pd.Series(["a", None], dtype=object)]) is None       # not all text: pandas sorts
