@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
-from .uniques import factorize_rows, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, factorize_rows, stable_order, text_array
 from .working import WorkingFrame
 
 SUBJECT = "USUBJID"
@@ -63,8 +63,10 @@ def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
 
     For derivations whose value is a function of a few text columns (EPOCH and --DY of a subject's date):
     a findings domain repeats each (subject, date) once per test. None (the caller computes on every
-    row) unless every column holds only text and at most half the rows are distinct.
+    row) for a small frame, a column holding anything but text, or more than half the rows distinct.
     """
+    if len(frame) < DISTINCT_ROWS_MIN:
+        return None
     arrays = []
     for name in columns:
         values = frame[name]

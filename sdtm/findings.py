@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .uniques import factorize_rows, on_distinct, on_uniques, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, factorize_rows, on_distinct, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
@@ -104,7 +104,8 @@ def _standardize_distinct(frame: pd.DataFrame, rule, ctx) -> pd.Series | None:
     """
     spec = rule.value
     names = list(dict.fromkeys(str(spec[k]) for k in ("result", "unit", "test") if spec.get(k)))
-    if any(n not in frame.columns for n in names) or FILE_COL not in frame or ROW_COL not in frame:
+    if len(frame) < DISTINCT_ROWS_MIN or any(n not in frame.columns for n in names) or FILE_COL not in frame \
+            or ROW_COL not in frame:
         return None
     arrays = [text_array(frame[n]) for n in names]
     if any(a is None for a in arrays) or not len(frame):

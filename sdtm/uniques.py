@@ -65,6 +65,10 @@ def text_array(series: pd.Series) -> np.ndarray | None:
     return values
 
 
+# below this many rows a distinct-row path costs more (factorize, sub-frame, take back) than it saves
+DISTINCT_ROWS_MIN = 5000
+
+
 def factorize_rows(*arrays: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
     """Codes of the distinct rows of several equally long arrays, and those rows as tuples (C hashing, no
     per-row Python): each array is factorized, then the combined integer key."""

@@ -17,6 +17,7 @@ from trialforge.sdtm.algorithms import MappingContext, assign_condition
 from trialforge.sdtm.derive import _text_extreme
 from trialforge.sdtm.findings import _on_or_before
 from trialforge.sdtm.raw_csv import check_header, check_records
+from trialforge.sdtm.uniques import factorize_rows
 from trialforge.sdtm.working import WorkingFrame, boundary_text
 from trialforge.specs.ct import load_ct
 from trialforge.specs.spec import Rule
@@ -136,3 +137,31 @@ def test_stable_order_matches_a_hand_sorted_multi_key_order():
     assert stable_order([subject, visit, test]).tolist() == [4, 3, 1, 5, 2, 0]
     assert stable_order([subject, visit]).tolist() == [3, 4, 1, 5, 2, 0]    # a full tie keeps row order
     assert stable_order([pd.Series(["a", None], dtype=object)]) is None       # not all text: pandas sorts
+
+
+def test_study_day_and_epoch_once_per_distinct_subject_and_date(monkeypatch):
+    from types import SimpleNamespace
+    from trialforge.sdtm import derive
+    monkeypatch.setattr(derive, "DISTINCT_ROWS_MIN", 0)                  # the distinct-row path on 16 rows
+    taken = []
+    monkeypatch.setattr(derive, "factorize_rows", lambda *a: taken.append(len(a)) or factorize_rows(*a))
+    dm = WorkingFrame.from_frame(pd.DataFrame({"USUBJID": ["S1", "S2"], "RFSTDTC": ["2025-03-10", "2025-01-01"],
+                                               "RFXENDTC": ["2025-03-20", "2025-01-05"]}, dtype=object))
+    frame = WorkingFrame.from_frame(pd.DataFrame({
+        "USUBJID": ["S1", "S1", "S1", "S2", "S2", "S1", "S1", "S2"] * 2,
+        "LBDTC": ["2025-03-09", "2025-03-10T08:00", "2025-03-09", "2024-12-31", "2025-01-07", "2025-03",
+                  "2025-03-09", "2024-12-31"] * 2}, dtype=object))
+    epochs = [SimpleNamespace(epoch="SCREENING", start="DM.RFSTDTC", offset_days=-30),
+              SimpleNamespace(epoch="TREATMENT", start="DM.RFSTDTC", offset_days=0),
+              SimpleNamespace(epoch="FOLLOW-UP", start="DM.RFXENDTC", offset_days=1)]
+    ctx = SimpleNamespace(domains={"DM": dm}, current=SimpleNamespace(domain="LB", sort=()),
+                          study=SimpleNamespace(epochs=epochs))
+    with object_strings():
+        days = derive.derive_study_day(frame, Rule(variable="LBDY", kind="study_day", value="LBDTC", options={},
+                                                   file="lb.yaml"), ctx)
+        epoch = derive.derive_epoch(frame, Rule(variable="EPOCH", kind="epoch", value="LBDTC", options={},
+                                                file="lb.yaml"), ctx)
+    assert [None if np.isnan(d) else d for d in days.tolist()] == [-1.0, 1.0, -1.0, -1.0, 7.0, None, -1.0, -1.0] * 2
+    assert days.dtype == np.float64 and taken == [2, 2]
+    assert epoch.tolist() == ["SCREENING", "TREATMENT", "SCREENING", "SCREENING", "FOLLOW-UP", "", "SCREENING",
+                              "SCREENING"] * 2
