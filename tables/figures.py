@@ -1,24 +1,21 @@
-"""CSR figures with matplotlib (Agg): KM with numbers at risk, waterfall, swimmer, spider, mean PK.
+"""CSR figures: KM with numbers at risk, waterfall, swimmer, spider, mean PK, individual PK profiles, strip.
 
-Each draw function returns the figure and the plotted numbers as a frame; the numbers go to JSON next
-to the picture so a test (or a reviewer) can check what was drawn without reading pixels.
+Each draw function returns the page and the plotted numbers as a frame; the numbers go to JSON next
+to the picture so a test (or a reviewer) can check what was drawn without reading pixels. Every page
+is drawn on a `Canvas` by `figure_pages` (primitives, no matplotlib Figure/Axes/Tick/Text artists) and
+saved as PNG and SVG by `save_figure`.
 """
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.lines  # noqa: E402,F401
-import matplotlib.ticker  # noqa: E402,F401
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..errors import SpecError  # noqa: E402
-from . import labels  # noqa: E402
-from .engine import KEY, Context, need, query  # noqa: E402
-from .km import at_risk, kaplan_meier  # noqa: E402
-from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,  # noqa: E402
+from ..errors import SpecError
+from . import figure_pages, labels
+from .canvas import Canvas
+from .engine import KEY, Context, MissingVariable, need, query
+from .km import at_risk, kaplan_meier
+from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,
                    Waterfall)
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
@@ -32,10 +29,6 @@ BOR_NAMES = {"CR": "Complete response", "PR": "Partial response", "SD": "Stable 
              "MISSING": "No assessment"}
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 
-STYLE = {"svg.hashsalt": "trialforge", "svg.fonttype": "none", "font.family": "DejaVu Sans",
-         "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
-
-
 def as_days(s: pd.Series) -> pd.Series:
     """SAS date numbers pass through; dates/datetimes (as pyreadstat returns them) become SAS day numbers."""
     if pd.api.types.is_numeric_dtype(s):
@@ -45,6 +38,18 @@ def as_days(s: pd.Series) -> pd.Series:
 
 
 GROUP = "_GROUP"
+
+
+class TooManySubjects(MissingVariable):
+    """A per-subject figure with more subjects than its catalogue's `max_subjects`: not produced (listed in
+    index.html and on the console with the reason), as a missing variable is; the other outputs are built."""
+
+
+def _check_cap(p, n: int, ctx: Context) -> None:
+    cap = getattr(p, "max_subjects", None)
+    if cap is not None and n > cap:
+        raise TooManySubjects(f"output {ctx.output}: {n:,} subjects exceed max_subjects {cap:,} of this "
+                              f"per-subject figure", value=n)
 
 
 def _group_series(ctx: Context, var: str, template: str | None) -> pd.Series:
@@ -79,11 +84,7 @@ def draw_km(p: KMPlot, ctx: Context):
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (recs[GROUP] == g).any()]
     tmax = float((recs["AVAL"] / p.days_per_unit).max())
     grid = np.arange(0, tmax + p.tick_every, p.tick_every)
-    fig = plt.figure(figsize=(9, 5.6 + 0.22 * len(groups)))
-    risk_h = 0.05 + 0.045 * len(groups)               # share of the figure for the at-risk table
-    ax = fig.add_axes([0.2, 0.03 + risk_h + 0.1, 0.76, 0.84 - risk_h - 0.1])
-    rax = fig.add_axes([0.2, 0.03, 0.76, risk_h], sharex=ax)
-    rows, risk_rows = [], []
+    rows, curves = [], []
     for i, g in enumerate(groups):
         sub = recs[recs[GROUP] == g]
         fit = kaplan_meier(sub["AVAL"] / p.days_per_unit, 1 - sub["CNSR"].astype(int))
@@ -91,38 +92,16 @@ def draw_km(p: KMPlot, ctx: Context):
         xs = np.r_[tab["time"].to_numpy(), fit.times.max()]
         ys = np.r_[tab["surv"].to_numpy(), tab["surv"].iloc[-1]]
         colour = PALETTE[i % len(PALETTE)]
-        ax.step(xs, ys, where="post", color=colour, lw=1.8, label=f"{g} (n={fit.n}, events={fit.n_events})")
         cens = fit.times[fit.events == 0]
         step_at = np.searchsorted(tab["time"].to_numpy(), cens, side="right") - 1
-        ax.plot(cens, tab["surv"].to_numpy()[step_at], "|", color=colour, ms=9, mew=1.5)
+        counts = at_risk(fit, grid)
+        curves.append((g, colour, xs, ys, cens, tab["surv"].to_numpy()[step_at],
+                       f"{g} (n={fit.n}, events={fit.n_events})", counts))
         rows += [{"group": g, "time": r.time, "surv": r.surv, "n_risk": r.n_risk} for r in tab.itertuples()]
-        risk_rows.append((g, colour, at_risk(fit, grid)))
-    ax.set_xlim(0, grid[-1])
-    ax.set_ylim(0, 1.03)
-    ax.set_xticks(grid)
-    ax.set_xlabel(f"Time ({p.unit})")
-    ax.set_ylabel(p.ylabel)
-    ax.grid(alpha=0.25)
-    handles, names = ax.get_legend_handles_labels()
-    handles.append(matplotlib.lines.Line2D([], [], color="#444444", marker="|", ls="", ms=9, mew=1.5))
-    names.append("Censored")
-    ax.legend(handles, names, loc="upper right", frameon=True, framealpha=0.95, edgecolor="#cccccc", fontsize=8)
-    # numbers at risk: one text row per group in its own axes, aligned with the x ticks
-    rax.set_ylim(len(groups) - 0.5, -0.9)
-    rax.set_yticks(range(len(groups)))
-    rax.set_yticklabels(groups, fontsize=8)
-    for tick, (_, colour, _) in zip(rax.get_yticklabels(), risk_rows):
-        tick.set_color(colour)
-    rax.tick_params(axis="both", length=0, labelbottom=False, pad=14)
-    for side in ("top", "right", "bottom", "left"):
-        rax.spines[side].set_visible(False)
-    rax.text(0, -0.9, "Number at risk", fontsize=8, fontweight="bold", va="top", ha="left",
-             transform=rax.transData)
-    for k, (g, colour, counts) in enumerate(risk_rows):
+    for g, _, _, _, _, _, _, counts in curves:
         for t, n in zip(grid, counts):
-            rax.text(t, k, str(n), fontsize=8, ha="center", va="center", color=colour)
             rows.append({"group": g, "time": float(t), "at_risk": n})
-    return fig, pd.DataFrame(rows)
+    return figure_pages.km_page(p, curves, grid), pd.DataFrame(rows)
 
 
 def _tumour(ctx: Context, datasets, where: str, pchg_var: str) -> pd.DataFrame:
@@ -151,38 +130,17 @@ def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
     df = df.reset_index().sort_values(["best_pchg", KEY], ascending=[False, True], kind="mergesort")
     df["label"] = labels.render_frame(p.bar_label, df.merge(ctx.adsl, on=KEY, how="left")).to_numpy() \
         if p.bar_label else df[KEY].str.split("-").str[-1]
+    _check_cap(p, len(df), ctx)
     top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
     cuts = page_slices(len(df), p.per_page)
-    sheets = Sheets()
-    return Pages(len(cuts), lambda k: _waterfall_page(df.iloc[cuts[k]], top, sheets), sheets)
-
-
-def _waterfall_page(df: pd.DataFrame, top: float, sheets: "Sheets"):
-    fig, ax = sheets.subplots(figsize=(9, 5.2))
-    x = np.arange(len(df))
-    ax.bar(x, df["best_pchg"], color=[BOR_COLOURS.get(b, "#777777") for b in df["bor"]],
-           edgecolor="#333333", linewidth=0.4)
-    for y in (20, -30):
-        ax.axhline(y, color="#555555", lw=0.8, ls="--")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x)
-    ax.set_xticklabels(df["label"], rotation=90, fontsize=7)
-    ax.set_xlabel("Subject")
-    ax.set_ylabel("Best % change from baseline\nin sum of diameters")
-    ax.set_ylim(-105, top)
-    present = [b for b in BOR_COLOURS if b in set(df["bor"])]
-    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=BOR_COLOURS[b], edgecolor="#333333", linewidth=0.4)
-               for b in present]
-    ax.legend(handles, [BOR_NAMES.get(b, b) for b in present], title="Best overall response", frameon=False,
-              fontsize=8, loc="upper right")
-    sheets.fit(fig, "waterfall")
-    return fig, df.rename(columns={KEY: "USUBJID"})
+    return Pages(len(cuts), lambda k: figure_pages.waterfall_page(df.iloc[cuts[k]], top, KEY, BOR_COLOURS, BOR_NAMES))
 
 
 def draw_swimmer(p: Swimmer, ctx: Context):
     adsl = ctx.adsl.copy()
     need(adsl, [p.start_var, p.end_var, p.death_var, p.group_var] + labels.fields(p.subject_label),
          output=ctx.output, dataset="ADSL")
+    _check_cap(p, len(adsl), ctx)
     start = as_days(adsl[p.start_var])
     adsl["death"] = (as_days(adsl[p.death_var]) - start + 1) / p.days_per_unit
     # the bar runs to death when the subject died, else to the last date known alive
@@ -204,34 +162,8 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     if len(cuts) > 1:                      # one time scale on every page
         xmax = float(np.nanmax(adsl[["end", "resp", "pd", "death"]].to_numpy(dtype=float))) * 1.04
     rows = p.per_page if len(cuts) > 1 else len(adsl)     # pages of one size: same bar height on every page
-    sheets = Sheets()
-    return Pages(len(cuts), lambda k: _swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, sheets), sheets)
-
-
-def _swimmer_page(p: Swimmer, adsl: pd.DataFrame, groups: list, xmax: float | None, rows: int,
-                  sheets: "Sheets"):
-    fig, ax = sheets.subplots(figsize=(9, max(4.0, 0.24 * rows + 1.6)))
-    y = np.arange(len(adsl)) + (rows - len(adsl))         # a short last page keeps its rows at the top
-    colours = [PASTEL[int(i) % len(PASTEL)] for i in adsl["g"]]
-    ax.barh(y, adsl["end"], color=colours, height=0.65, edgecolor="#666666", linewidth=0.4)
-    ax.plot(adsl["resp"], y, "^", color="#006d2c", ms=7, label="First response (CR/PR)")
-    ax.plot(adsl["pd"], y, "s", color="#cb181d", ms=6, label="Progression")
-    ax.plot(adsl["death"], y, "X", color="black", ms=7, label="Death")
-    ax.set_yticks(y)
-    ax.set_yticklabels(adsl["ylabel"], fontsize=7)
-    ax.set_ylim(-0.7, rows - 0.3)
-    ax.set_xlim(0, xmax)
-    ax.set_xlabel(f"Time since infusion ({p.unit})")
-    ax.set_ylabel("Subject")
-    ax.grid(axis="x", alpha=0.25)
-    handles, names = ax.get_legend_handles_labels()
-    handles += [plt.Rectangle((0, 0), 1, 1, facecolor=PASTEL[i % len(PASTEL)], edgecolor="#666666",
-                              linewidth=0.4) for i in range(len(groups))]
-    names += groups
-    ax.legend(handles, names, frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    sheets.fit(fig, "swimmer")
-    data = adsl[[KEY, "group", "end", "resp", "pd", "death"]]
-    return fig, data
+    return Pages(len(cuts), lambda k: figure_pages.swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, KEY,
+                                                                PASTEL))
 
 
 def draw_spider(p: Spider, ctx: Context):
@@ -245,15 +177,14 @@ def draw_spider(p: Spider, ctx: Context):
     tr = pd.concat([anchors, tr], ignore_index=True)
     groups = _groups(ctx, p.group_var, p.group_order, p.group_label)
     subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
+    _check_cap(p, len(subjects), ctx)
     cuts = page_slices(len(subjects), p.per_page)
-    sheets = Sheets()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _spider_page(p, tr, groups, None, sheets), sheets)
+        return Pages(1, lambda k: _spider_page(p, tr, groups, None))
     ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
     pad = 0.05 * (ylim[1] - ylim[0] or 1)
     scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
-    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale, sheets),
-                 sheets)
+    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale))
 
 
 def _subject_rows(keys: np.ndarray, order: np.ndarray | None = None) -> list[np.ndarray]:
@@ -267,31 +198,8 @@ def _subject_rows(keys: np.ndarray, order: np.ndarray | None = None) -> list[np.
     return np.split(pos, np.flatnonzero(ks[1:] != ks[:-1]) + 1)
 
 
-def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale, sheets: "Sheets"):
-    fig, ax = sheets.subplots(figsize=(9, 5))
-    t_all, y_all, grp = tr["t"].to_numpy(dtype=float), tr["pchg"].to_numpy(dtype=float), tr[GROUP].to_numpy()
-    keys = tr[KEY].to_numpy()
-    for i, g in enumerate(groups):
-        first = True
-        mine = np.flatnonzero(grp == g)
-        for rows in _subject_rows(keys[mine]):
-            rows = mine[rows]
-            rows = rows[np.argsort(t_all[rows], kind="quicksort")]     # as sort_values("t") orders them
-            ax.plot(t_all[rows], y_all[rows], "-o", color=PALETTE[i % len(PALETTE)], lw=1, ms=3, alpha=0.85,
-                    label=g if first else None)
-            first = False
-    ax.axhline(20, color="#555555", lw=0.8, ls="--")
-    ax.axhline(-30, color="#555555", lw=0.8, ls="--")
-    ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlim(0, scale[0] if scale else None)
-    if scale:
-        ax.set_ylim(*scale[1])
-    ax.set_xlabel(f"Time since infusion ({p.unit})")
-    ax.set_ylabel("% change from baseline in sum of diameters")
-    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    sheets.fit(fig, tuple(g for g in groups if (tr[GROUP] == g).any()))   # legend: the groups drawn
-    data = tr[[KEY, GROUP, "t", "pchg"]].rename(columns={GROUP: "group"}).sort_values([KEY, "t"], kind="mergesort")
-    return fig, data
+def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale):
+    return figure_pages.spider_page(p, tr, groups, scale, KEY, GROUP, PALETTE, _subject_rows)
 
 
 def draw_mean_concentration(p: MeanConcentration, ctx: Context):
@@ -315,26 +223,7 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
     panels = [x for x in (_groups(ctx, p.panel_var, p.panel_order, p.panel_label) if p.panel_var else [""])
               if (summ["_PANEL"] == x).any()]
     unit = str(pc[p.unit_var].dropna().iloc[0]) if p.unit_var in pc and pc[p.unit_var].notna().any() else ""
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(9, 3.6 * len(panels)), 4.8), sharey=True, squeeze=False)
-    for ax, panel in zip(axes[0], panels):
-        for i, g in enumerate(groups):
-            s = summ[(summ["_PANEL"] == panel) & (summ[GROUP] == g) & (summ["mean"] > 0)]
-            if s.empty:
-                continue
-            ax.errorbar(s[p.time_var], s["mean"], yerr=[np.zeros(len(s)), s["std"].fillna(0)],
-                        color=PALETTE[i % len(PALETTE)], marker="o", ms=3, lw=1.3, capsize=2, label=g)
-        ax.set_yscale("log")
-        if p.xscale == "symlog":
-            ax.set_xscale("symlog", linthresh=28, linscale=1.0)
-            ax.set_xlim(0, summ[p.time_var].max() * 1.15)
-            ax.set_xticks([t for t in (0, 7, 14, 21, 28, 91, 183, 365) if t <= summ[p.time_var].max() * 1.05])
-            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_title(panel, fontsize=10, y=1.0)     # as placed automatically; see _profiles_page
-        ax.set_xlabel(p.xlabel)
-        ax.grid(alpha=0.25, which="major")
-        ax.legend(frameon=False, fontsize=8, loc="upper right")
-    axes[0][0].set_ylabel(f"Mean (+SD) concentration ({unit})" if unit else "Mean (+SD) concentration")
-    tight_layout(fig)
+    fig = figure_pages.mean_concentration_page(p, summ, groups, panels, unit, GROUP, PALETTE)
     return fig, summ.rename(columns={"_PANEL": "panel", GROUP: "group", p.time_var: "time"})
 
 
@@ -350,43 +239,15 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
         raise SpecError(f"output {ctx.output}: no positive {p.dataset} values to plot", file=p.dataset, value=p.where)
     groups = [g for g in _groups(ctx, p.group_var, p.group_order, p.group_label) if (pc[GROUP] == g).any()]
     subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
+    _check_cap(p, len(subjects), ctx)
     cuts = page_slices(len(subjects), p.per_page)
-    sheets = Sheets()
     if len(cuts) == 1:
-        return Pages(1, lambda k: _profiles_page(p, pc, groups, sheets), sheets)
-    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups, sheets),
-                 sheets)
+        return Pages(1, lambda k: _profiles_page(p, pc, groups))
+    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups))
 
 
-def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list, sheets: "Sheets"):
-    grp = pc[GROUP].to_numpy()
-    groups = [g for g in groups if (grp == g).any()]
-    ncol = min(4, len(groups))
-    nrow = -(-len(groups) // ncol)
-    fig, axes = sheets.subplots(nrow, ncol, figsize=(10, 1.9 + 2.1 * nrow), sharey=True, sharex=True, squeeze=False)
-    unit = str(pc[p.unit_var].dropna().iloc[0]) if p.unit_var in pc and pc[p.unit_var].notna().any() else ""
-    t_all, v_all, keys = pc["t"].to_numpy(dtype=float), pc["v"].to_numpy(dtype=float), pc[KEY].to_numpy()
-    for ax, g in zip(axes.flat, groups):
-        mine = np.flatnonzero(grp == g)
-        by_time = np.argsort(t_all[mine], kind="stable")      # within a subject: by time, then frame order
-        for i, rows in enumerate(_subject_rows(keys[mine], by_time)):
-            ax.plot(t_all[mine[rows]], v_all[mine[rows]], marker="o", ms=2, lw=0.9, color=PALETTE[i % len(PALETTE)])
-        ax.set_yscale("log")
-        ax.set_xscale("symlog", linthresh=28, linscale=1.0)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        # y=1.0 is where matplotlib's automatic placement puts it (no top ticks, no offset text); fixing it
-        # spares a layout of every panel's y axis at each draw
-        ax.set_title(f"{g} (n={len(pd.unique(keys[mine]))})", fontsize=9, y=1.0)
-        ax.grid(alpha=0.25)
-    for ax in axes.flat[len(groups):]:
-        ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel(p.xlabel, fontsize=8)
-    for row in axes:
-        row[0].set_ylabel(f"Concentration ({unit})" if unit else "Concentration", fontsize=8)
-    sheets.fit(fig, (nrow, ncol))
-    data = pc[[KEY, GROUP, "t", "v"]].rename(columns={GROUP: "group", "t": "time", "v": "value"})
-    return fig, data.sort_values([KEY, "time"], kind="mergesort").reset_index(drop=True)
+def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list):
+    return figure_pages.profiles_page(p, pc, groups, KEY, GROUP, PALETTE, _subject_rows)
 
 
 def draw_strip(p: StripPlot, ctx: Context):
@@ -399,18 +260,9 @@ def draw_strip(p: StripPlot, ctx: Context):
     order = list((p.group_labels or {}).keys()) or sorted(pd.unique(data["group"]), key=str)
     order = [g for g in order if (data["group"] == g).any()] +         sorted((g for g in pd.unique(data["group"]) if g not in order), key=str)
     names = {g: (p.group_labels or {}).get(g, str(g)) for g in order}
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    for i, g in enumerate(order):
-        v = data.loc[data["group"] == g, "value"].sort_values().to_numpy()
-        off = (np.arange(v.size) - (v.size - 1) / 2) * (0.5 / max(v.size, 1))
-        ax.scatter(np.full(v.size, i) + off, v, s=18, color=PALETTE[i % len(PALETTE)], zorder=3)
-        if v.size:
-            ax.hlines(np.median(v), i - 0.3, i + 0.3, color="black", lw=1.5, zorder=4)
-    ax.set_xticks(range(len(order)), [f"{names[g]}\n(n={int((data['group'] == g).sum())})" for g in order])
-    ax.set_ylabel(p.ylabel or p.value_var)
-    ax.set_xlabel(p.xlabel)
-    ax.grid(axis="y", alpha=0.25)
-    tight_layout(fig)
+    points = [data.loc[data["group"] == g, "value"].sort_values().to_numpy() for g in order]
+    fig = figure_pages.strip_page(p, points, [f"{names[g]}\n(n={int((data['group'] == g).sum())})" for g in order],
+                                  PALETTE)
     data = data.assign(group=data["group"].map(lambda g: names.get(g, str(g))))
     return fig, data.sort_values([KEY], kind="mergesort").reset_index(drop=True)
 
@@ -419,98 +271,19 @@ DRAW = {KMPlot: draw_km, IndividualProfiles: draw_individual_profiles, StripPlot
         MeanConcentration: draw_mean_concentration}
 
 
-def tight_layout(fig) -> None:
-    """Fit the margins once, then leave the figure without a layout engine: `Figure.tight_layout`
-    leaves a placeholder engine behind, which makes every `savefig` run one more full (unrendered)
-    draw before the real one; the margins are already fixed, so that draw only costs time."""
-    fig.tight_layout()
-    fig.set_layout_engine(None)
-
-
-SUBPLOT_PARS = ("left", "right", "top", "bottom", "wspace", "hspace")
-
-
-class Sheets:
-    """The matplotlib figures of a paged figure, reused page after page.
-
-    A new figure costs its axes and every tick (a Tick is five artists; a per-subject axis has one per
-    subject) and a cold text-metrics cache; so each page shape (grid and size) gets one figure, and the
-    next page of that shape removes the previous page's data artists (lines, bars, collections, texts,
-    legend) and draws its own, in the same order a new figure would. Margins are fitted once per layout
-    key (tight_layout costs one more full draw) and reused by every next page of that key.
-    """
-
-    def __init__(self):
-        self.figs: dict = {}
-        self.pars: dict = {}
-
-    def subplots(self, nrows: int = 1, ncols: int = 1, *, figsize, **kw):
-        key = (nrows, ncols, tuple(figsize), tuple(sorted(kw.items())))
-        got = self.figs.get(key)
-        if got is None:
-            got = self.figs[key] = plt.subplots(nrows, ncols, figsize=figsize, **kw)
-        else:
-            for ax in np.ravel(got[1]):
-                _clear_axes(ax)
-        return got
-
-    def fit(self, fig, shape) -> None:
-        got = self.pars.get(shape)
-        if got is not None:
-            fig.subplots_adjust(**got)
-            return
-        # a reused figure starts from the default margins, as a new one would (tick counts follow size)
-        fig.subplots_adjust(**{k: matplotlib.rcParams[f"figure.subplot.{k}"] for k in SUBPLOT_PARS})
-        tight_layout(fig)
-        sp = fig.subplotpars
-        self.pars[shape] = {k: getattr(sp, k) for k in SUBPLOT_PARS}
-
-    def close(self) -> None:
-        for fig, _ in self.figs.values():
-            plt.close(fig)
-        self.figs.clear()
-
-
-def _clear_axes(ax) -> None:
-    """Back to the state of new axes for what a page draws: no data artists or legend, data limits from
-    nothing, autoscaling on, linear scales, visible. Ticks and labels stay (each page sets its own)."""
-    for container in list(ax.containers):
-        container.remove()
-    for artist in [*ax.lines, *ax.patches, *ax.collections, *ax.texts, *ax.images]:
-        artist.remove()
-    if ax.legend_ is not None:
-        ax.legend_.remove()
-    ax.relim()
-    ax.set_autoscale_on(True)
-    # linear as new axes are: where the page sets a log scale after plotting, the order decides the margins
-    if ax.get_xscale() != "linear":
-        ax.set_xscale("linear")
-    if ax.get_yscale() != "linear":
-        ax.set_yscale("linear")
-    ax.set_visible(True)
-
-
 class Pages:
-    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (figure, plotted data). The figure
-    a page returns is valid until the next `draw` (paged figures reuse it); `close()` releases them."""
+    """A figure of `count` pages, each drawn on demand by `draw(k)` -> (Canvas, plotted data). Pages hold
+    no drawing state between calls (any page can be drawn alone, in any order); `close()` is kept for
+    callers that release pages when done."""
 
-    def __init__(self, count: int, draw, sheets: Sheets | None = None):
-        self.count, self._draw, self._sheets = count, draw, sheets
-        self._open: list = []
+    def __init__(self, count: int, draw):
+        self.count, self._draw = count, draw
 
     def draw(self, k: int):
-        with plt.rc_context(STYLE):
-            fig, data = self._draw(k)
-        if self._sheets is None or not any(fig is f for f, _ in self._sheets.figs.values()):
-            self._open.append(fig)
-        return fig, data
+        return self._draw(k)
 
     def close(self) -> None:
-        for fig in self._open:
-            plt.close(fig)
-        self._open.clear()
-        if self._sheets is not None:
-            self._sheets.close()
+        """Nothing to release: a page is a list of primitives, not a matplotlib figure."""
 
 
 def page_slices(n: int, per_page: int) -> list[slice]:
@@ -523,20 +296,22 @@ def render_figure(spec, adam: dict) -> Pages:
     Per-subject figures (waterfall, swimmer, spider, individual profiles) have one page per
     `per_page` subjects; the others one page."""
     ctx = Context(spec.id, adam, spec.population, None)
-    with plt.rc_context(STYLE):
-        got = DRAW[type(spec.plot)](spec.plot, ctx)
+    got = DRAW[type(spec.plot)](spec.plot, ctx)
     if isinstance(got, Pages):
         return got
     return Pages(1, lambda k: got)
 
 
-def save_figure(fig, stem_path) -> list:
-    """PNG and SVG without timestamps (SVG Date metadata off, fixed hash salt). The figure stays open
-    (a paged figure draws its next page on it); `Pages.close` closes it."""
-    out = []
-    with plt.rc_context(STYLE):
-        for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-            path = stem_path.with_suffix("." + ext)
-            fig.savefig(path, dpi=120, metadata=meta)
-            out.append(path)
-    return out
+def save_figure(fig: Canvas, stem_path) -> list:
+    """PNG and SVG of one page (`save_canvas`); the same page gives the same bytes."""
+    return save_canvas(fig, stem_path)
+
+
+def save_canvas(canvas: Canvas, stem_path) -> list:
+    """PNG (Agg pixels, Pillow encoder, no text chunks) and SVG (written as text) of a canvas page."""
+    from .canvas_png import png_bytes
+    from .canvas_svg import svg_text
+    png, svg = stem_path.with_suffix(".png"), stem_path.with_suffix(".svg")
+    png.write_bytes(png_bytes(canvas))
+    svg.write_text(svg_text(canvas), encoding="utf-8")
+    return [png, svg]

@@ -356,10 +356,15 @@ PER_PAGE = 50        # default cap of subjects per page of a per-subject figure 
 
 def _check_per_page(plot) -> None:
     """A per-subject figure is cut into pages of at most `per_page` subjects (CSR practice: a swimmer
-    plot of 10,000 subjects is not one picture); the cap must be a whole number >= 1."""
+    plot of 10,000 subjects is not one picture); the cap must be a whole number >= 1. `max_subjects`
+    (optional) is the most subjects the study shows one by one: above it the figure is not produced
+    and says why (a CSR moves per-subject displays to listings at that size)."""
     n = plot.per_page
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise TypeError(f"per_page must be a whole number of subjects >= 1, not {n!r}")
+    m = plot.max_subjects
+    if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m < 1):
+        raise TypeError(f"max_subjects must be a whole number of subjects >= 1 (or absent), not {m!r}")
 
 
 @dataclass(frozen=True)
@@ -387,6 +392,7 @@ class Waterfall:
     bor_var: str = "AVALC"
     bar_label: str | None = "{SUBJID}"   # template over ADSL variables for the x tick labels
     per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+    max_subjects: int | None = None      # more subjects than this: not produced, with the reason (no cap)
 
     def __post_init__(self):
         _check_per_page(self)
@@ -408,6 +414,7 @@ class Swimmer:
     group_label: str | None = None
     subject_label: str = "{SUBJID}"
     per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+    max_subjects: int | None = None      # more subjects than this: not produced, with the reason (no cap)
 
     def __post_init__(self):
         _check_per_page(self)
@@ -427,6 +434,7 @@ class Spider:
     unit: str = "months"
     group_label: str | None = None
     per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+    max_subjects: int | None = None      # more subjects than this: not produced, with the reason (no cap)
 
     def __post_init__(self):
         _check_per_page(self)
@@ -467,6 +475,7 @@ class IndividualProfiles:
     group_label: str | None = None
     xlabel: str = "Time since infusion (days)"
     per_page: int = PER_PAGE             # subjects per figure page (pages numbered "page k of n")
+    max_subjects: int | None = None      # more subjects than this: not produced, with the reason (no cap)
 
     def __post_init__(self):
         _check_per_page(self)

@@ -102,3 +102,30 @@ def test_per_page_is_declared_in_the_catalogue(tmp_path):
         "  - {id: '9.9', kind: figure, title: Swimmer, plot: {type: swimmer, per_page: 40}}\n")
     fig = next(o for o in load_catalogue(tmp_path / "tables.yaml").figures if o.id == "9.9")
     assert fig.plot == Swimmer(per_page=40)
+
+
+def test_a_per_subject_figure_above_max_subjects_is_not_produced_and_says_why(adam, tmp_path):
+    from trialforge.tables.build import BuildReport
+    adsl = adam["ADSL"].frame
+    n_subjects = int((adsl["SAFFL"] == "Y").sum())              # the swimmer's population: safety
+    spec = next(o for o in CAT.figures if o.id == "14.2.1.4")
+    capped = dataclasses.replace(spec, plot=dataclasses.replace(spec.plot, max_subjects=n_subjects - 1))
+    report = BuildReport()
+    build_tables(adam, tmp_path, only=["14.2.1.4"], tables=[], figures=[capped], catalogue=CAT, report=report)
+    assert report.produced == [] and not list(tmp_path.glob("f_14_2_1_4*"))
+    reason = f"{n_subjects:,} subjects exceed max_subjects {n_subjects - 1:,} of this per-subject figure"
+    assert report.skipped == [("Figure 14.2.1.4", reason)]
+    assert reason in (tmp_path / "index.html").read_text()
+    # at the cap the figure is drawn as before
+    at_cap = dataclasses.replace(spec, plot=dataclasses.replace(spec.plot, max_subjects=n_subjects))
+    build_tables(adam, tmp_path / "at", only=["14.2.1.4"], tables=[], figures=[at_cap], catalogue=CAT)
+    assert (tmp_path / "at" / "f_14_2_1_4.png").exists()
+
+
+@pytest.mark.parametrize("bad", [0, -1, "all", 1.5, True])
+def test_max_subjects_must_be_a_positive_whole_number(tmp_path, bad):
+    (tmp_path / "tables.yaml").write_text(
+        "catalogue: 1\ninclude: [default]\noutputs:\n"
+        f"  - {{id: '9.9', kind: figure, title: Spider, plot: {{type: spider, max_subjects: {json.dumps(bad)}}}}}\n")
+    with pytest.raises(SpecError, match="max_subjects"):
+        load_catalogue(tmp_path / "tables.yaml")
