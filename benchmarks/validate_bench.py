@@ -3,7 +3,7 @@
     python benchmarks/validate_bench.py /work/shared/reference/cdiscpilot01/sdtm [more XPT folders ...]
         [--repeat 3] [--ct FILE] [--cli]
 
-Each folder is read and validated in-process ``--repeat`` times (best wall and best CPU seconds
+Each folder is read and validated in-process ``--repeat`` times (best and median wall and CPU seconds
 reported, as the machine is shared: CPU seconds are the steadier figure when other jobs run); ``--cli``
 also times the whole command ``--repeat`` times in a fresh interpreter (imports included).
 Two code versions back to back: run this script twice with PYTHONPATH pointing at each checkout.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -29,15 +30,16 @@ CORE_PILOT_SECONDS = 250.0      # the fastest CORE run of issue 16
 def bench_folder(folder: Path, *, repeat: int, ct_files) -> dict:
     from trialforge.specs.ct import load_ct
     from trialforge.validation.command import run_validation
-    best = cpu = None
+    walls, cpus = [], []
     for _ in range(repeat):
         start, start_cpu = time.perf_counter(), time.process_time()
         _, report = run_validation(folder, ct_files=ct_files)
-        seconds, used = time.perf_counter() - start, time.process_time() - start_cpu
-        best = seconds if best is None else min(best, seconds)
-        cpu = used if cpu is None else min(cpu, used)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - start_cpu)
     load_ct(list(ct_files) or None)
-    return {"cpu": cpu, "folder": str(folder), "datasets": len(report.datasets), "rows": sum(report.datasets.values()),
+    best, cpu = min(walls), min(cpus)
+    return {"cpu": cpu, "median": statistics.median(walls), "cpu_median": statistics.median(cpus),
+            "folder": str(folder), "datasets": len(report.datasets), "rows": sum(report.datasets.values()),
             "rules": report.rules_run, "findings": len(report.findings), "errors": report.count("error"),
             "warnings": report.count("warning"), "notices": report.count("notice"), "seconds": best}
 
@@ -64,7 +66,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     import trialforge.validation.command  # noqa: F401  (import cost reported separately)
     print(f"import: {time.perf_counter() - t0:.2f} s")
-    print(f"{'folder':48} {'datasets':>8} {'rows':>9} {'rules':>5} {'findings':>8} {'seconds':>8} {'CPU s':>8} {'vs CORE':>8}")
+    print(f"{'folder':48} {'datasets':>8} {'rows':>9} {'rules':>5} {'findings':>8} {'seconds':>8} {'CPU s':>8} {'vs CORE':>8}"
+          f" {'median s':>8} {'med CPU':>8}")
     from trialforge.errors import TrialforgeError
     for folder in args.folders:
         try:
@@ -74,12 +77,13 @@ def main(argv=None) -> int:
             continue
         speed = f"{CORE_PILOT_SECONDS / r['seconds']:.0f}x" if "cdiscpilot01/sdtm" in r["folder"] else ""
         print(f"{r['folder'][-48:]:48} {r['datasets']:>8} {r['rows']:>9} {r['rules']:>5} {r['findings']:>8} "
-              f"{r['seconds']:>8.2f} {r['cpu']:>8.2f} {speed:>8}")
+              f"{r['seconds']:>8.2f} {r['cpu']:>8.2f} {speed:>8} {r['median']:>8.2f} {r['cpu_median']:>8.2f}")
         if args.cli:
             runs = [bench_cli(folder, args.ct) for _ in range(args.repeat)]
             wall, cpu = min(w for w, _ in runs), min(c for _, c in runs)
             print(f"{'  (CLI, fresh interpreter, imports included)':48} {'':>8} {'':>9} {'':>5} {'':>8} "
-                  f"{wall:>8.2f} {cpu:>8.2f}")
+                  f"{wall:>8.2f} {cpu:>8.2f} {'':>8} {statistics.median(w for w, _ in runs):>8.2f} "
+                  f"{statistics.median(c for _, c in runs):>8.2f}")
     return 0
 
 

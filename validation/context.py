@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from pandas.core.internals import SingleBlockManager
 
 from ..specs.metadata import Dataset, VariableMeta
 from .registry import ADAM, SDTM
@@ -92,6 +93,20 @@ class ValidationContext:
         return out
 
 
+def series_of(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """``pd.Series(values, index=index)`` for a fresh 1-D numpy array the caller hands over (no copy).
+
+    pandas' constructor checks and copies its input (~50-100 us a call, whatever the length); rules build a
+    Series from a numpy verdict thousands of times per run, so they wrap the array in a block directly
+    (same dtype, same index object, name None). Anything else goes through the constructor."""
+    if type(values) is np.ndarray and values.ndim == 1 and values.dtype.kind in "biufO" \
+            and len(values) == len(index):
+        out = pd.Series._from_mgr(SingleBlockManager.from_array(values, index), [index])
+        object.__setattr__(out, "_name", None)
+        return out
+    return pd.Series(values, index=index, dtype=values.dtype if type(values) is np.ndarray else None)
+
+
 class ColumnCache(pd.DataFrame):
     """A read-only view of a dataset's frame that hands out the same Series for the same column.
 
@@ -104,6 +119,12 @@ class ColumnCache(pd.DataFrame):
     def _constructor(self):
         return pd.DataFrame
 
+    def _constructor_sliced_from_mgr(self, mgr, axes):
+        # what DataFrame does for itself; for a subclass pandas would wrap the Series once more (4x the cost)
+        ser = pd.Series._from_mgr(mgr, axes)
+        object.__setattr__(ser, "_name", None)
+        return ser
+
     def __getitem__(self, key):
         if isinstance(key, str):
             cache = self.__dict__.setdefault("_series", {})
@@ -115,8 +136,11 @@ class ColumnCache(pd.DataFrame):
 
 
 def cached_columns(dataset: Dataset) -> Dataset:
-    """The dataset with its frame wrapped in ``ColumnCache`` (the caller's Dataset is left as it was)."""
-    return Dataset(dataset.meta, ColumnCache(dataset.frame))
+    """The dataset with its frame wrapped in ``ColumnCache`` (the caller's Dataset is left as it was).
+
+    The wrapper shares the frame's block manager (no per-block shallow copy: rules never write)."""
+    frame = dataset.frame
+    return Dataset(dataset.meta, ColumnCache._from_mgr(frame._mgr, frame._mgr.axes))
 
 
 def detect_scope(names) -> str:
@@ -131,23 +155,38 @@ def is_adam_dataset(dataset: Dataset) -> bool:
     return name.startswith("AD") and "DOMAIN" not in dataset.frame.columns
 
 
-@dataclass
 class ColumnProfile:
-    """One column seen through its distinct values: codes map every record to its value."""
+    """One column seen through its distinct values: codes map every record to its value.
 
-    codes: np.ndarray
-    values: pd.Series            # trimmed text of each distinct value; the last entry is "" (missing)
-    raw: list                    # untrimmed text of each distinct value (XPT limits count every byte)
+    ``texts`` (numpy, object) is the trimmed text of each distinct value, the last entry "" standing for
+    missing; ``values`` is the same as a pandas Series, built only for rules that ask for one. Verdicts
+    several rules share (blank, ISO 8601 validity) are computed once per profile, on numpy arrays."""
+
+    __slots__ = ("codes", "texts", "raw", "_values", "_nbytes", "_ascii", "_present", "_blank", "_flags")
+
+    def __init__(self, codes: np.ndarray, texts: np.ndarray, raw: list):
+        self.codes = codes           # int64 per record, never -1 (missing is the last entry)
+        self.texts = texts
+        self.raw = raw               # untrimmed text of each distinct value (XPT limits count every byte)
+        self._values = self._nbytes = self._ascii = self._present = self._blank = None
+        self._flags = {}
+
+    @property
+    def values(self) -> pd.Series:
+        """Trimmed text of each distinct value as a pandas Series (the last entry is "": missing)."""
+        if self._values is None:
+            self._values = series_of(self.texts, pd.RangeIndex(len(self.texts)))
+        return self._values
 
     @property
     def nbytes(self) -> np.ndarray:
-        if not hasattr(self, "_nbytes"):
+        if self._nbytes is None:
             self._nbytes = np.fromiter((len(v.encode("utf-8")) for v in self.raw), dtype=np.int64, count=len(self.raw))
         return self._nbytes
 
     @property
     def printable_ascii(self) -> np.ndarray:
-        if not hasattr(self, "_ascii"):
+        if self._ascii is None:
             self._ascii = np.fromiter((v.isascii() and v.isprintable() for v in self.raw), dtype=bool,
                                       count=len(self.raw))
         return self._ascii
@@ -155,9 +194,24 @@ class ColumnProfile:
     @property
     def present(self) -> np.ndarray:
         """Which distinct values occur (the missing entry may not)."""
-        if not hasattr(self, "_present"):
+        if self._present is None:
             self._present = np.bincount(self.codes, minlength=len(self.raw)) > 0
         return self._present
+
+    @property
+    def blank(self) -> np.ndarray:
+        """Which distinct values are missing or blank text (the trimmed text is "")."""
+        if self._blank is None:
+            self._blank = self.texts == ""
+        return self._blank
+
+    def flags(self, key, fn) -> np.ndarray:
+        """``fn(texts)`` as a bool array, computed once per profile for each ``key`` (rules that ask the
+        same question of a column share the answer)."""
+        out = self._flags.get(key)
+        if out is None:
+            out = self._flags[key] = np.asarray(fn(self.texts), dtype=bool)
+        return out
 
     def mask(self, per_value: np.ndarray) -> np.ndarray:
         return np.asarray(per_value, dtype=bool)[self.codes]
@@ -185,7 +239,7 @@ class ValueMask:
         return np.flatnonzero(self.flags[self.prof.codes])
 
     def to_series(self) -> pd.Series:
-        return pd.Series(self.flags[self.prof.codes], index=self.series.index)
+        return series_of(self.flags[self.prof.codes], self.series.index)
 
     # anything else behaves as the boolean Series (callers of a rule function outside the gate)
     def __getattr__(self, name):
@@ -229,7 +283,10 @@ def _array_key(series: pd.Series):
 
 def clear_profiles() -> None:
     """Forget every column profile (the runner starts each validation with a clean slate)."""
-    from .dates import _COMPONENTS
+    from .dates import _COMPONENTS, _ISO_SEEN, _PARTS_SEEN, _SEEDS
+    _ISO_SEEN.clear()
+    _PARTS_SEEN.clear()
+    _SEEDS.clear()
     _PROFILES.clear()
     _MEMO.clear()
     _TEXTS.clear()
@@ -264,9 +321,10 @@ def _profile(series: pd.Series) -> ColumnProfile:
         else:
             raw = [v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)]
     raw.append("")
-    values = pd.Series(np.array([v.strip() for v in raw], dtype=object), dtype=object, copy=False)
+    texts = np.empty(len(raw), dtype=object)
+    texts[:] = [v.strip() for v in raw]
     codes = np.asarray(codes, dtype=np.int64)
-    prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), values, raw)
+    prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), texts, raw)
     _MEMO[:] = [series, prof]
     return prof
 
@@ -337,14 +395,23 @@ def per_value(series: pd.Series, fn) -> pd.Series:
     """Boolean mask of ``fn`` (a vectorised predicate over distinct trimmed text) for every record."""
     codes, values = unique_text(series)
     result = np.asarray(fn(values), dtype=bool)
-    return pd.Series(result[codes], index=series.index)
+    return series_of(result[codes], series.index)
 
 
 def blank(series: pd.Series) -> pd.Series:
     """Missing for a numeric column, missing or all-blank text for a character column."""
     if pd.api.types.is_numeric_dtype(series):
         return series.isna()
-    return per_value(series, lambda v: v == "")
+    prof = profile(series)
+    return series_of(prof.blank[prof.codes], series.index)
+
+
+def populated(series: pd.Series) -> pd.Series:
+    """``~blank(series)`` in one step (a fresh Series: callers may combine it in place)."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.notna()
+    prof = profile(series)
+    return series_of(~prof.blank[prof.codes], series.index)
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -356,7 +423,7 @@ def text(series: pd.Series) -> pd.Series:
     prof = profile(series)
     out = _TEXT_OF.get(id(prof))
     if out is None or out[0] is not prof or out[1].index is not series.index:
-        out = (prof, pd.Series(prof.values.to_numpy()[prof.codes], index=series.index, dtype=object))
+        out = (prof, series_of(prof.texts[prof.codes], series.index))
         _TEXT_OF[id(prof)] = out
     out = out[1]
     if id(out) not in _TEXTS:
@@ -390,7 +457,7 @@ def str_test(values: pd.Series, test) -> pd.Series:
         return test(values)
     codes, uniques = seen
     per_value = np.asarray(test(uniques), dtype=bool)
-    return pd.Series(per_value[codes], index=values.index)
+    return series_of(per_value[codes], values.index)
 
 
 _TEXTS: dict = {}        # id of a text() result -> (that Series, its profile); the last few only
@@ -417,12 +484,37 @@ def record_keys(dataset: Dataset, index, pos=None) -> dict:
     if pos is None:
         pos = frame.index.get_indexer(pd.Index(index))
     out = {"row": [int(p) + 1 for p in pos]}
-    out["usubjid"] = (frame["USUBJID"].iloc[pos].astype(str).tolist() if "USUBJID" in frame else [None] * len(pos))
-    if sv:
-        out["seq"] = [_seq_text(v) for v in frame[sv].iloc[pos].tolist()]
+    cached = isinstance(frame, ColumnCache)
+    if "USUBJID" not in frame:
+        out["usubjid"] = [None] * len(pos)
+    elif cached:        # every rule reporting on this dataset reads the same subjects: convert them once
+        subjects = _once(frame, "usubjid", lambda: _subject_texts(frame["USUBJID"]))
+        out["usubjid"] = [subjects[p] for p in pos.tolist()]
     else:
+        out["usubjid"] = _subject_texts(frame["USUBJID"].iloc[pos])
+    if not sv:
         out["seq"] = [None] * len(pos)
+    elif cached:
+        seqs = _once(frame, "seq", lambda: [_seq_text(v) for v in frame[sv].tolist()])
+        out["seq"] = [seqs[p] for p in pos.tolist()]
+    else:
+        out["seq"] = [_seq_text(v) for v in frame[sv].iloc[pos].tolist()]
     return out
+
+
+def _once(frame: ColumnCache, key: str, make):
+    """A per-record list derived from a ColumnCache frame, built once per validation run."""
+    store = frame.__dict__.setdefault("_derived", {})
+    if key not in store:
+        store[key] = make()
+    return store[key]
+
+
+def _subject_texts(column: pd.Series) -> list:
+    """USUBJID as text per record; a missing one is None (not the float NaN, which no report can sort
+    next to text, nor the string "nan")."""
+    return [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
+            for v in column.tolist()]
 
 
 def _seq_text(value):
@@ -438,19 +530,25 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
     frame = dataset.frame
     where = frame.index
     pos = None
+    index = None
     if isinstance(mask_or_index, pd.Series) and mask_or_index.dtype == bool:
         if mask_or_index.index is where:   # aligned (the usual case): no reindexing, and most masks are empty
             flags = mask_or_index.to_numpy()
             if not flags.any():
                 return []
-            index = where[flags]
             if where.is_unique:            # positions are the mask's (get_indexer would find the same)
                 pos = np.flatnonzero(flags)
+            else:
+                index = where[flags]
         else:
             index = where[mask_or_index.reindex(where, fill_value=False).to_numpy()]
     else:
         index = pd.Index(mask_or_index)
-    if len(index) == 0:
+        if len(index) and where.is_unique:   # labels to positions once (loc/reindex by label would find the same)
+            found = where.get_indexer(index)
+            if (found >= 0).all():
+                pos = found
+    if (len(pos) if index is None else len(index)) == 0:
         return []
     if callable(values):                   # built only when there is something to report
         values = values()
@@ -460,13 +558,14 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
     elif pos is not None and isinstance(values, pd.Series) and values.index is where:
         vals = [_text(v) for v in values.iloc[pos].tolist()]
     else:
+        if index is None:
+            index = where[pos]
         if values is None and variable is not None and variable in frame:
             values = frame.loc[index, variable]
         vals = [None] * len(index) if values is None else \
             [_text(v) for v in pd.Series(values).reindex(index).tolist()] \
             if isinstance(values, pd.Series) else [_text(v) for v in values]
-    return [rule.finding(dataset.name, variable=variable, usubjid=u, seq=s, row=r, value=v, message=message)
-            for u, s, r, v in zip(keys["usubjid"], keys["seq"], keys["row"], vals)]
+    return rule.findings(dataset.name, variable, message, keys["usubjid"], keys["seq"], keys["row"], vals)
 
 
 def _text(v):

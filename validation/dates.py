@@ -11,6 +11,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .context import series_of
+
 # complete or right-truncated date/datetime, or SDTMIG's unknown-month form 2003---15
 _DATETIME = (r"[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?)?"
              r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?|[0-9]{4}---[0-9]{2}|[0-9]{4}-[0-9]{2}-[0-9]{2}T-:[0-9]{2}")
@@ -32,6 +34,26 @@ def iso8601_ok(values: pd.Series, *, intervals: bool = True) -> pd.Series:
     if len(values) <= SMALL:
         return pd.Series([_one_ok(v, intervals) for v in _text(values)], index=values.index, dtype=bool)
     return iso8601_ok_columnar(values, intervals=intervals)
+
+
+def iso8601_flags(texts: np.ndarray) -> np.ndarray:
+    """``iso8601_ok`` of a column's distinct trimmed texts (numpy, object) as a bool array. The same
+    date text recurs across columns and datasets, so each text is judged once per run (``_ISO_SEEN``)."""
+    if len(texts) > SMALL:
+        return _columnar_flags(texts)
+    seen = _ISO_SEEN
+    out = np.empty(len(texts), dtype=bool)
+    for i, v in enumerate(texts):
+        ok = seen.get(v)
+        if ok is None:
+            ok = seen[v] = _one_ok(v, True)
+        out[i] = ok
+    if len(seen) > 200_000:
+        seen.clear()
+    return out
+
+
+_ISO_SEEN: dict = {}     # trimmed text -> valid ISO 8601 (intervals allowed); cleared with the column profiles
 
 
 def _one_ok(text: str, intervals: bool) -> bool:
@@ -70,10 +92,63 @@ def iso8601_ok_columnar(values: pd.Series, *, intervals: bool = True) -> pd.Seri
         slash = text.str.contains("/", regex=False)
         if slash.any():
             parts = text[slash].str.split("/", n=1, expand=True)
-            good = text[slash].str.match(INTERVAL_RX) & _calendar_ok(parts[0]) & _calendar_ok(parts[1])
+            good = (text[slash].str.match(INTERVAL_RX) & _part_calendar_ok(parts[0])
+                    & _part_calendar_ok(parts[1]))
             ok[slash] = good.astype(bool).to_numpy()
             return ok & (slash | _calendar_ok(text))
     return ok & _calendar_ok(text)
+
+
+def _columnar_flags(texts: np.ndarray) -> np.ndarray:
+    """``iso8601_ok_columnar`` of distinct trimmed texts, value by value (its verdict for a value never
+    depends on the others): the same answers without pandas' per-element regex extraction, and with the
+    date check still made by ``pd.to_datetime`` over every candidate at once."""
+    texts = [str(t).strip() for t in texts]
+    n = len(texts)
+    ok = np.zeros(n, dtype=bool)
+    checks: list[tuple[int, str]] = []      # (value, text whose calendar must be right)
+    for i, t in enumerate(texts):
+        if "/" in t:
+            if not INTERVAL_RX.match(t):
+                continue
+            # a duration part (PT25H) has no calendar or clock: only the date/time parts are checked
+            parts = [p for p in t.split("/", 1) if not DURATION_RX.match(p)]
+            if all(_clock_month_ok(p) for p in parts):
+                ok[i] = True
+                checks += [(i, p) for p in parts]
+        elif (t == "" or DATETIME_RX.match(t)) and _clock_month_ok(t):
+            ok[i] = True
+            checks.append((i, t))
+    dated = [(i, t[:10]) for i, t in checks if _ISO_DATE_RX.match(t)]
+    if dated:
+        parsed = pd.to_datetime(pd.Series([d for _, d in dated], dtype=object), format="%Y-%m-%d", errors="coerce")
+        for (i, _), bad in zip(dated, parsed.isna().to_numpy()):
+            if bad:
+                ok[i] = False
+    return ok
+
+
+def _part_calendar_ok(part: pd.Series) -> pd.Series:
+    """An interval part's calendar: a duration (P1D, PT25H) has none to check."""
+    part = part.astype(str)
+    return part.str.match(DURATION_RX).astype(bool) | _calendar_ok(part)
+
+
+def _clock_month_ok(t: str) -> bool:
+    """The month and clock half of ``_calendar_ok`` for one text (same patterns, same search)."""
+    m = _MONTH_RX.match(t)
+    if m is not None and not 1 <= int(m.group(1)) <= 12:
+        return False
+    c = _CLOCK_RX.search(t)
+    if c is not None:
+        hh, mm, ss = c.groups()
+        if int(hh) > 23 or (mm is not None and int(mm) > 59) or (ss is not None and int(ss) > 59):
+            return False
+    return True
+
+
+_ISO_DATE_RX = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_RX = re.compile(r"^[0-9]{4}-([0-9]{2})")
 
 
 def _calendar_ok(text: pd.Series) -> pd.Series:
@@ -113,11 +188,42 @@ def complete_date(values: pd.Series) -> pd.Series:
 
 
 def _complete_date(values: pd.Series) -> pd.Series:
+    seeded = _seeded(values)
+    if seeded is not None:
+        codes, memo = seeded
+        if "date" not in memo:
+            memo["date"] = _complete_dates_of(pd.Series(memo["texts"], dtype=object))
+        return pd.Series(memo["date"][codes], index=values.index)
     codes, text = _distinct(values)
+    table = np.append(_complete_dates_of(text), np.datetime64("NaT"))    # missing: the last entry
+    return pd.Series(table[np.where(codes < 0, len(table) - 1, codes)], index=values.index)
+
+
+def _complete_dates_of(text: pd.Series) -> np.ndarray:
+    """datetime64[ns] of each (trimmed) text that starts with a complete date, NaT otherwise."""
     full = text.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
     parsed = pd.to_datetime(text.str.slice(0, 10).where(full, None), format="%Y-%m-%d", errors="coerce").to_numpy()
-    table = np.append(parsed.astype("datetime64[ns]"), np.datetime64("NaT"))    # missing: the last entry
-    return pd.Series(table[np.where(codes < 0, len(table) - 1, codes)], index=values.index)
+    return parsed.astype("datetime64[ns]")
+
+
+def seed(series: pd.Series, codes: np.ndarray, memo: dict) -> None:
+    """Declare ``series`` to be ``memo["texts"][codes]`` (trimmed texts, ``memo`` shared by every series built
+    from the same texts, e.g. a DM variable spread over each dataset's records): its complete dates and
+    ISO 8601 components are then computed once per text in ``memo``, not once per series."""
+    from .context import _array_key
+    key, keep = _array_key(series)
+    _SEEDS[key] = (keep, codes, memo)
+
+
+def _seeded(values: pd.Series):
+    from .context import _array_key
+    if not _SEEDS:
+        return None
+    hit = _SEEDS.get(_array_key(values)[0])
+    return None if hit is None else hit[1:]
+
+
+_SEEDS: dict = {}        # data identity -> (data kept alive, codes, memo); cleared with the column profiles
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -145,7 +251,38 @@ _SLICES = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
 
 
 def _parts(uniques) -> np.ndarray:
-    """(n, 6) float components of distinct values, with Arrow's compute kernels (RE2, slices, casts)."""
+    """(n, 6) float components of distinct values. A few thousand values are read one by one, each text
+    once per run (``_PARTS_SEEN``: the same dates recur across columns and datasets); more with Arrow's
+    compute kernels (RE2, slices, casts). Both read the same pattern and the same character slices."""
+    texts = [str(v).strip() if v is not None and v == v else "" for v in uniques]
+    if len(texts) > PARTS_SMALL:
+        return _parts_arrow(texts)
+    seen = _PARTS_SEEN
+    rows = []
+    for t in texts:
+        row = seen.get(t)
+        if row is None:
+            row = seen[t] = _parts_one(t)
+        rows.append(row)
+    if len(seen) > 200_000:
+        seen.clear()
+    return np.array(rows, dtype=float).reshape(len(rows), 6)
+
+
+PARTS_SMALL = 2000
+_PARTS_ONE_RX = re.compile(_PARTS_RX)
+_NO_PARTS = (np.nan,) * 6
+_PARTS_SEEN: dict = {}   # trimmed text -> its 6 components; cleared with the column profiles
+
+
+def _parts_one(t: str) -> tuple:
+    if not _PARTS_ONE_RX.search(t):
+        return _NO_PARTS
+    n = len(t)
+    return tuple(float(t[a:b]) if n >= b else np.nan for a, b in _SLICES)
+
+
+def _parts_arrow(uniques) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
     arr = pa.array([str(v).strip() if v is not None and v == v else "" for v in uniques], type=pa.string())
@@ -185,9 +322,16 @@ def _component_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     hit = _COMPONENTS.get(key)
     if hit is not None:
         return hit[1]
-    codes, text = _distinct(values)
-    table = np.vstack([_parts(text.tolist()), np.full((1, 6), np.nan)])
-    out = (np.where(codes < 0, len(table) - 1, codes).astype(np.int64, copy=False), table)
+    seeded = _seeded(values)
+    if seeded is not None:
+        codes, memo = seeded
+        if "parts" not in memo:
+            memo["parts"] = _parts(memo["texts"].tolist())
+        out = (codes, memo["parts"])
+    else:
+        codes, text = _distinct(values)
+        table = np.vstack([_parts(text.tolist()), np.full((1, 6), np.nan)])
+        out = (np.where(codes < 0, len(table) - 1, codes).astype(np.int64, copy=False), table)
     if len(_COMPONENTS) >= 256:
         _COMPONENTS.pop(next(iter(_COMPONENTS)))
     _COMPONENTS[key] = (keep, out)
@@ -222,7 +366,7 @@ def after(start: pd.Series, end: pd.Series) -> pd.Series:
         greater, less = active & (a[:, k] > b[:, k]), active & (a[:, k] < b[:, k])
         result |= greater
         undecided &= ~(greater | less)
-    return pd.Series(result[codes], index=start.index)
+    return series_of(result[codes], start.index)
 
 
 def same_at_precision(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -232,4 +376,4 @@ def same_at_precision(start: pd.Series, end: pd.Series) -> pd.Series:
     equal = np.ones(len(a), dtype=bool)
     for k in range(6):
         equal &= (k >= precision) | (a[:, k] == b[:, k])
-    return pd.Series((equal & (precision > 0))[codes], index=start.index)
+    return series_of((equal & (precision > 0))[codes], start.index)

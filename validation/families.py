@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, group_codes, profile, str_test, text
+from .context import blank, findings_at, group_codes, populated, profile, str_test, text
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -66,7 +66,7 @@ def filled(frame, col) -> pd.Series:
     """Populated (not null, not blank) for a column; all False when the column is absent."""
     if col not in frame:
         return pd.Series(False, index=frame.index)
-    return ~blank(frame[col])
+    return populated(frame[col])
 
 
 SCIENTIFIC_RX = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"

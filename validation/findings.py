@@ -7,7 +7,6 @@ can go straight to the record.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from typing import Iterable
 
 ERROR = "error"
@@ -32,13 +31,29 @@ class Finding:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    @cached_property
-    def sort_key(self):           # reports sort the same findings several times
-        return (_RANK.get(self.severity, 9), self.dataset, self.rule_id,
-                self.usubjid or "", _num_or_text(self.seq), self.row or 0, self.variable or "")
+    @property
+    def sort_key(self):
+        """Report order: severity, dataset, rule, subject, --SEQ (numeric before text), row, variable."""
+        return _sort_key(self)
+
+
+def _sort_key(f: Finding):
+    """``Finding.sort_key``, kept in the instance once computed (reports sort the same findings several
+    times; a plain function and dict is a third of ``functools.cached_property``'s cost)."""
+    key = f.__dict__.get("_sort_key")
+    if key is None:
+        key = (_RANK.get(f.severity, 9), f.dataset, f.rule_id, f.usubjid or "", _num_or_text(f.seq),
+               f.row or 0, f.variable or "")
+        f.__dict__["_sort_key"] = key
+    return key
+
+
+_NO_SEQ = (1, 0.0, "")
 
 
 def _num_or_text(value):
+    if value is None:
+        return _NO_SEQ
     try:
         return (0, float(value), "")
     except (TypeError, ValueError):
@@ -59,7 +74,7 @@ class ValidationReport:
         self.findings.extend(findings)
 
     def sorted(self) -> list[Finding]:
-        return sorted(self.findings, key=lambda f: f.sort_key)
+        return sorted(self.findings, key=_sort_key)
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

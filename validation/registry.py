@@ -38,6 +38,19 @@ class Rule:
         message = kw.pop("message", None) or self.message
         return Finding(rule_id=self.id, severity=self.severity, dataset=dataset, message=message, **kw)
 
+    def findings(self, dataset: str, variable, message, usubjids, seqs, rows, values) -> list[Finding]:
+        """One Finding per record (``finding`` for each, built without the frozen dataclass's per-field
+        ``object.__setattr__``: a rule may report thousands of records)."""
+        message = message or self.message
+        new = object.__new__
+        out = []
+        for u, s, r, v in zip(usubjids, seqs, rows, values):
+            f = new(Finding)
+            f.__dict__.update(rule_id=self.id, severity=self.severity, dataset=dataset, message=message,
+                              variable=variable, usubjid=u, seq=s, row=r, value=v)
+            out.append(f)
+        return out
+
     def as_dict(self) -> dict:
         """The catalogue row (stable field names; the check itself is named by its function)."""
         return {"rule_id": self.id, "severity": self.severity, "scope": self.scope, "kind": self.kind,

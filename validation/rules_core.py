@@ -8,10 +8,11 @@ name = rule id) and the runner evaluates the same functions directly on whole co
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .context import ValueMask, profile, value_mask
-from .dates import duration_ok, iso8601_ok
+from .dates import duration_ok, iso8601_flags
 from .registry import ADAM, RULES, SDTM, register
 
 
@@ -22,7 +23,8 @@ from .registry import ADAM, RULES, SDTM, register
 def required_populated(series, var, ctx):
     if var.core != "Req":
         return None
-    return value_mask(series, lambda v: v == "")     # missing (numeric too) or blank text: the "" entry
+    prof = profile(series)
+    return ValueMask(series, prof, prof.blank)      # missing (numeric too) or blank text: the "" entry
 
 
 @register("TF-VAL-002", "error", "Numeric variable holds a non-numeric value", p21=("SD0055",),
@@ -78,7 +80,10 @@ def _not_in_codelist(series, codelist, var=None, ctx=None):
     if pd.api.types.is_numeric_dtype(series):
         return None
     values = allowed_values(var, codelist, ctx) if var is not None else codelist.values
-    return value_mask(series, lambda v: (v != "") & ~v.isin(values))
+    prof = profile(series)
+    texts = prof.texts
+    return ValueMask(series, prof, np.fromiter((v != "" and v not in values for v in texts), dtype=bool,
+                                               count=len(texts)))
 
 
 @register("TF-CT-001", "error", "Variable value not found in non-extensible codelist", p21=("CT2001",),
@@ -106,7 +111,8 @@ def ct_extensible(series, var, ctx):
 def iso8601_value(series, var, ctx):
     if not (var.name.endswith("DTC") and var.type == "Char") or pd.api.types.is_numeric_dtype(series):
         return None
-    return ~value_mask(series, iso8601_ok)
+    prof = profile(series)
+    return ValueMask(series, prof, ~prof.flags("iso8601", iso8601_flags))
 
 
 @register("TF-DT-006", "error", "Invalid ISO 8601 duration value for variable", p21=("SD1011",), scope=SDTM,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
-from .dates import after, complete_date, same_at_precision
+from .context import findings_at, profile, series_of, text
+from .dates import after, complete_date, same_at_precision, seed
 from .families import expand, filled, in_scope
 from .registry import RULES, SDTM, register
 
@@ -28,12 +28,43 @@ def dm_value(ctx, dataset, var) -> pd.Series | None:
         ctx._std_cache[key] = pd.Series(text(frame[var]).to_numpy(), index=text(frame["USUBJID"]).to_numpy())
     rec_key = ("dmref-records", dataset.name, var, id(dataset.frame))
     if rec_key not in ctx._std_cache:
-        codes, subjects = pd.factorize(dataset.frame["USUBJID"], use_na_sentinel=True)
-        mapped = pd.Series(subjects, dtype=object).astype(str).str.strip().map(ctx._std_cache[key]).fillna("")
-        values = np.append(mapped.to_numpy(dtype=object), "")
-        ctx._std_cache[rec_key] = pd.Series(values[np.where(codes < 0, len(values) - 1, codes)],
-                                            index=dataset.frame.index, dtype=object)
+        ref = ctx._std_cache[key]
+        subjects = dataset.frame["USUBJID"]
+        if ref.index.is_unique and _is_text(subjects):
+            # the subjects' shared profile (distinct trimmed USUBJIDs, the last entry standing for missing)
+            # points into DM's values, whose dates are parsed once for every dataset (``dates.seed``)
+            memo = _dm_texts(ctx, var, ref)
+            lookup, miss = memo["lookup"], len(memo["texts"]) - 1
+            prof = profile(subjects)
+            pos = np.fromiter((lookup.get(t, miss) for t in prof.texts[:-1].tolist()), dtype=np.int64,
+                              count=len(prof.texts) - 1)
+            codes = np.append(pos, miss)[prof.codes]
+            out = series_of(memo["texts"][codes], dataset.frame.index)
+            seed(out, codes, memo)
+            ctx._std_cache[rec_key] = out
+            return out
+        else:
+            codes, distinct = pd.factorize(subjects, use_na_sentinel=True)
+            mapped = pd.Series(distinct, dtype=object).astype(str).str.strip().map(ref).fillna("")
+            values = np.append(mapped.to_numpy(dtype=object), "")
+            codes = np.where(codes < 0, len(values) - 1, codes)
+        ctx._std_cache[rec_key] = pd.Series(values[codes], index=dataset.frame.index, dtype=object)
     return ctx._std_cache[rec_key]
+
+
+def _dm_texts(ctx, var, ref: pd.Series) -> dict:
+    """DM.var's trimmed texts (one per subject, "" last for a subject DM lacks) and subject -> position."""
+    key = ("dmref-texts", var)
+    if key not in ctx._std_cache:
+        texts = np.empty(len(ref) + 1, dtype=object)
+        texts[:] = ref.tolist() + [""]
+        ctx._std_cache[key] = {"texts": texts, "lookup": {s: i for i, s in enumerate(ref.index.tolist())}}
+    return ctx._std_cache[key]
+
+
+def _is_text(series: pd.Series) -> bool:
+    """A string column (object or pandas string): its profile's texts are ``astype(str).str.strip()``."""
+    return pd.api.types.is_string_dtype(series.dtype)
 
 
 def _compare(a: pd.Series, b: pd.Series, mode: str) -> pd.Series:

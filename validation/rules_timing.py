@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, text
+from .context import blank, findings_at, profile, text
 from .dates import after, complete_date, study_day
 from .registry import ADAM, ANY, RULES, SDTM, register
 
@@ -52,14 +52,40 @@ def study_day_consistent(ctx):
             if dtc not in frame:
                 continue
             if ref is None:
-                ref = frame["USUBJID"].map(ref_by_subject)
-            expected = study_day(frame[dtc], ref)
-            actual = frame[col]
+                ref = _subject_days(frame["USUBJID"], ref_by_subject)
+            expected = _study_days(_days(complete_date(frame[dtc])), ref)
+            actual = frame[col].to_numpy(dtype=float, na_value=np.nan)
             # a day is only wrong where both dates are complete; partial dates are TF-DY-00x's business
-            wrong = expected.notna() & actual.notna() & (actual != expected)
-            out += findings_at(RULES["TF-DY-002"], ds, wrong, variable=col,
-                               message=f"{col} is not the study day of {dtc} relative to DM.RFSTDTC")
+            wrong = ~np.isnan(expected) & ~np.isnan(actual) & (actual != expected)
+            if wrong.any():
+                out += findings_at(RULES["TF-DY-002"], ds, pd.Series(wrong, index=frame.index), variable=col,
+                                   message=f"{col} is not the study day of {dtc} relative to DM.RFSTDTC")
     return out
+
+
+NO_DAY = np.iinfo(np.int64).min       # a missing or partial date, as days
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """datetime64 dates (``complete_date``) as whole days since 1970 (int64), NaT as ``NO_DAY``."""
+    values = dates.to_numpy()
+    days = values.astype("datetime64[D]").view(np.int64)
+    return np.where(np.isnat(values), NO_DAY, days)
+
+
+def _subject_days(subjects: pd.Series, ref_by_subject: pd.Series) -> np.ndarray:
+    """DM.RFSTDTC of each record's subject as days (``NO_DAY`` when partial or unknown): the subjects'
+    distinct values are looked up once, as ``subjects.map(ref_by_subject)`` would."""
+    codes, uniques = pd.factorize(subjects, use_na_sentinel=False)
+    mapped = pd.Series(uniques).map(ref_by_subject)
+    return _days(complete_date(mapped))[codes]
+
+
+def _study_days(days: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """SDTM study day (no day 0) as float, NaN where either date is missing or partial."""
+    known = (days != NO_DAY) & (ref != NO_DAY)
+    delta = np.where(known, days - np.where(known, ref, 0), 0)
+    return np.where(known, np.where(delta < 0, delta, delta + 1), np.nan).astype(float)
 
 
 @register("TF-DY-003", "warning", "Missing --DY variable when --DTC variable is present",
@@ -168,11 +194,7 @@ def epoch_matches_se(ctx):
     se = ctx.get("SE")
     if se is None or not {"USUBJID", "EPOCH", "SESTDTC"} <= set(se.frame.columns):
         return []
-    sf = se.frame
-    elements = pd.DataFrame({"USUBJID": text(sf["USUBJID"]), "SE_EPOCH": text(sf["EPOCH"]),
-                             "START": complete_date(sf["SESTDTC"]),
-                             "END": complete_date(sf["SEENDTC"]) if "SEENDTC" in sf else pd.NaT})
-    elements = elements[elements["START"].notna()]
+    elements = _Elements(se.frame)
     out = []
     for ds in ctx.datasets.values():
         frame = ds.frame
@@ -183,27 +205,66 @@ def epoch_matches_se(ctx):
         date_col = next((c for c in (f"{p}STDTC", f"{p}DTC") if c in frame.columns), None)
         if date_col is None:
             continue
-        recs = pd.DataFrame({"USUBJID": text(frame["USUBJID"]), "EPOCH": text(frame["EPOCH"]),
-                             "DATE": complete_date(frame[date_col]), "POS": range(len(frame))})
-        recs = recs[recs["DATE"].notna() & (recs["EPOCH"] != "")]
-        if recs.empty:
+        subj = profile(frame["USUBJID"])
+        subject = np.array([elements.subject.get(t, -1) for t in subj.texts], dtype=np.int64)[subj.codes]
+        ep = profile(frame["EPOCH"])
+        date = _days(complete_date(frame[date_col]))
+        usable = (date != NO_DAY) & ~ep.blank[ep.codes] & (subject >= 0)
+        rows = np.flatnonzero(usable)
+        if not len(rows):
             continue
         # records sharing subject, epoch and date share the answer: match each distinct triple once
-        keys = ["USUBJID", "EPOCH", "DATE"]
-        group = recs.groupby(keys, sort=False).ngroup().to_numpy()
-        distinct = recs[~recs.duplicated(keys)].assign(G=np.arange(group.max() + 1))
-        pairs = distinct.merge(elements, on="USUBJID", how="inner")
-        inside = (pairs["DATE"] >= pairs["START"]) & (pairs["END"].isna() | (pairs["DATE"] <= pairs["END"]))
-        pairs = pairs[inside]
-        matched = pairs.assign(ok=pairs["EPOCH"] == pairs["SE_EPOCH"]).groupby("G")["ok"].any()
-        bad_groups = matched.index[~matched.to_numpy()]
-        flagged = np.isin(group, bad_groups)
-        bad_pos = np.sort(recs["POS"].to_numpy()[flagged])
+        c1 = pd.factorize(subject[rows] * len(ep.texts) + ep.codes[rows])[0]
+        c2, dates = pd.factorize(date[rows])
+        group, _ = pd.factorize(c1.astype(np.int64) * len(dates) + c2)
+        first = np.empty(group.max() + 1, dtype=np.int64)
+        first[group[::-1]] = rows[::-1]
+        covered, matched, owner, element = elements.match(subject[first], ep.texts[ep.codes[first]], date[first])
+        bad_group = covered & ~matched
+        flagged = bad_group[group]
+        bad_pos = rows[flagged]
         if len(bad_pos):
-            expected = pairs[pairs["G"].isin(bad_groups)].groupby("G")["SE_EPOCH"].agg(
-                lambda s: "/".join(sorted(set(s))))
-            group_of = dict(zip(recs["POS"].to_numpy()[flagged], group[flagged]))
-            values = [f"{frame['EPOCH'].iloc[p]} (SE: {expected[group_of[p]]})" for p in bad_pos]
+            seen: dict = {}
+            pick = bad_group[owner]
+            for g, e in zip(owner[pick].tolist(), elements.epoch[element[pick]].tolist()):
+                seen.setdefault(g, set()).add(e)
+            expected = {g: "/".join(sorted(epochs)) for g, epochs in seen.items()}
+            epochs = frame["EPOCH"].iloc[bad_pos].tolist()
+            values = [f"{e} (SE: {expected[g]})" for e, g in zip(epochs, group[flagged].tolist())]
             out += findings_at(RULES["TF-EP-002"], ds, frame.index[bad_pos], variable="EPOCH", values=values,
                                message=f"EPOCH does not match the SE element on {date_col}")
     return out
+
+
+class _Elements:
+    """SE elements with a complete start date, grouped by subject (trimmed USUBJID), for matching
+    (subject, epoch, date) triples against them with numpy instead of a merge per dataset."""
+
+    def __init__(self, sf: pd.DataFrame):
+        start = _days(complete_date(sf["SESTDTC"]))
+        end = _days(complete_date(sf["SEENDTC"])) if "SEENDTC" in sf else np.full(len(sf), NO_DAY)
+        subjects = text(sf["USUBJID"]).to_numpy(dtype=object)
+        epochs = text(sf["EPOCH"]).to_numpy(dtype=object)
+        keep = np.flatnonzero(start != NO_DAY)
+        self.subject: dict[str, int] = {}
+        sid = np.array([self.subject.setdefault(s, len(self.subject)) for s in subjects[keep]], dtype=np.int64)
+        order = np.argsort(sid, kind="stable")
+        keep, sid = keep[order], sid[order]
+        self.start, self.end, self.epoch = start[keep], end[keep], epochs[keep]
+        self.count = np.bincount(sid, minlength=len(self.subject))
+        self.first = np.cumsum(self.count) - self.count
+
+    def match(self, subject, epoch, date):
+        """Per triple: does some element of the subject cover the date (bounds inclusive, open end)? does a
+        covering one carry the epoch? And the (triple, element) pairs that cover, for the expected text."""
+        n = self.count[subject]
+        owner = np.repeat(np.arange(len(subject)), n)
+        offset = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
+        element = np.repeat(self.first[subject], n) + offset
+        d = date[owner]
+        end = self.end[element]
+        inside = (d >= self.start[element]) & ((end == NO_DAY) | (d <= end))
+        same = self.epoch[element] == epoch[owner]
+        covered = np.bincount(owner[inside], minlength=len(subject)) > 0
+        matched = np.bincount(owner[inside & same], minlength=len(subject)) > 0
+        return covered, matched, owner[inside], element[inside]
