@@ -12,6 +12,8 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError, SpecError
 
+from ._filter import simple_mask
+
 Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
 
 
@@ -29,7 +31,10 @@ def char(series: pd.Series) -> pd.Series:
             return pd.Series([v.strip() for v in values], index=series.index, name=series.name, dtype=object)
     text_dtype = isinstance(series.dtype, pd.StringDtype)     # Arrow text factorizes in C, no object copy
     codes, uniques = pd.factorize(series if text_dtype else series.astype(object), use_na_sentinel=True)
-    table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques] + [""], dtype=object)
+    if text_dtype:                          # Arrow text: one conversion, not an Arrow scalar per value
+        uniques = uniques.to_numpy(dtype=object)
+    table = np.array([v.strip() if isinstance(v, str) else _num_text(v) for v in uniques.tolist()] + [""],
+                     dtype=object)
     out = table[codes] if len(codes) else np.array([], dtype=object)
     return pd.Series(out, index=series.index, name=series.name, dtype=object)
 
@@ -63,6 +68,17 @@ def normalize_sdtm(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
+def fresh(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` to add or set columns on without touching ``frame``: shallow where pandas copies on
+    write (pandas 3; pandas 2 with ``mode.copy_on_write``), so a derivation does not duplicate every column
+    of a large dataset just to add one; a deep copy otherwise."""
+    cow = _PANDAS_3 or pd.get_option("mode.copy_on_write") is True
+    return frame.copy(deep=not cow)
+
+
 def require(frame: pd.DataFrame, columns: Iterable[str], dataset: str) -> None:
     """Fail with the dataset and variable named when a derivation's input lacks a variable."""
     for col in columns:
@@ -78,6 +94,9 @@ def mask(frame: pd.DataFrame, condition: Filter, *, where: str = "filter") -> pd
     if callable(condition):
         result = condition(frame)
     else:
+        fast = simple_mask(frame, condition)        # the common simple forms, same pandas operations
+        if fast is not None:
+            return pd.Series(fast, index=frame.index)
         try:
             with np.errstate(invalid="ignore"):      # NaN comparisons are simply False
                 result = _referenced(frame, condition).eval(condition, engine="python")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from trialforge.errors import SpecError
 
+from ._join import join
 from .config import AdamConfig
 
 # ADSL variables a BDS/OCCDS dataset carries when the spec declares nothing (those present in ADSL).
@@ -60,6 +61,6 @@ def attach_adsl_vars(dataset: str, frame: pd.DataFrame, order: list[str], adsl: 
     out = frame.drop(columns=drop)
     add = [c for c in wanted if c not in out.columns]
     if add:
-        out = out.merge(adsl[keys + add], on=keys, how="left", validate="many_to_one")
+        out = join(out, adsl[keys + add], keys, "left", validate="many_to_one")
     rest = [c for c in order if c not in keys and c not in wanted and c not in drop]
     return out, keys + wanted + rest

@@ -12,7 +12,8 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError
 
-from ._frame import Filter, as_list, char, mask, num, require, stable_sort, y_blank
+from ._join import join
+from ._frame import Filter, as_list, char, fresh, mask, num, require, stable_sort, y_blank
 
 DURATION_DIVISORS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
@@ -33,7 +34,7 @@ def derive_vars_merged(dataset: pd.DataFrame, dataset_add: pd.DataFrame, by_vars
     [72.0, nan]
     """
     by_vars = list(by_vars)
-    add = dataset_add.loc[mask(dataset_add, filter_add, where="filter_add")]
+    add = dataset_add if filter_add is None else dataset_add.loc[mask(dataset_add, filter_add, where="filter_add")]
     if new_vars is None:
         rename = {c: c for c in add.columns if c not in by_vars}
     elif isinstance(new_vars, Mapping):
@@ -51,7 +52,7 @@ def derive_vars_merged(dataset: pd.DataFrame, dataset_add: pd.DataFrame, by_vars
     cols = {**{b: b for b in by_vars}, **{new: src for new, src in rename.items()}}
     piece = pd.DataFrame({new: add[src].to_numpy() for new, src in cols.items()})
     base = dataset.drop(columns=[c for c in rename if c in dataset.columns and c not in by_vars])
-    return base.merge(piece, on=by_vars, how="left", validate="many_to_one")
+    return join(base, piece, by_vars, "left", validate="many_to_one")
 
 
 def derive_var_trtemfl(dataset: pd.DataFrame, *, new_var: str = "TRTEMFL", start_date: str = "ASTDT",
@@ -69,7 +70,7 @@ def derive_var_trtemfl(dataset: pd.DataFrame, *, new_var: str = "TRTEMFL", start
     >>> derive_var_trtemfl(ae)["TRTEMFL"].tolist()
     ['', 'Y', 'Y', '']
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     st, en, trt = num(out[start_date]), num(out[end_date]), num(out[trt_start_date])
     started_after = st >= trt
     unknown_start = st.isna() & (en.isna() | (en >= trt))
@@ -90,7 +91,7 @@ def derive_vars_duration(dataset: pd.DataFrame, new_var: str, start_date: str, e
     >>> derive_vars_duration(df, "ADURN", "ASTDT", "AENDT", new_var_unit="ADURU")[["ADURN", "ADURU"]].values.tolist()
     [[1.0, 'DAYS'], [7.0, 'DAYS']]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     days = num(out[end_date]) - num(out[start_date]) + (1.0 if add_one else 0.0)
     out[new_var] = days / DURATION_DIVISORS[out_unit]
     if new_var_unit:
@@ -109,7 +110,7 @@ def derive_var_extreme_flag(dataset: pd.DataFrame, by_vars: Sequence[str], order
     >>> derive_var_extreme_flag(ae, ["USUBJID"], ["ASTDT", "AESEQ"], "AOCCFL")["AOCCFL"].tolist()
     ['', 'Y', '']
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     keep = mask(out, filter)
     cand = stable_sort(out.loc[keep], as_list(order))
     if by_vars:
@@ -139,7 +140,7 @@ def derive_var_chg(dataset: pd.DataFrame, *, new_var: str = "CHG", aval: str = "
     >>> derive_var_chg(pd.DataFrame({"AVAL": [40.0], "BASE": [50.0]}))["CHG"].tolist()
     [-10.0]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     out[new_var] = num(out[aval]) - num(out[base])
     return out
 
@@ -151,7 +152,7 @@ def derive_var_pchg(dataset: pd.DataFrame, *, new_var: str = "PCHG", aval: str =
     >>> derive_var_pchg(pd.DataFrame({"AVAL": [40.0, 1.0], "BASE": [50.0, 0.0]}))["PCHG"].tolist()
     [-20.0, nan]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     b = num(out[base])
     out[new_var] = (num(out[aval]) - b) / b.where(b != 0) * 100.0
     return out
@@ -175,7 +176,7 @@ def derive_var_grade_numeric(dataset: pd.DataFrame, source_var: str, new_var: st
     >>> derive_var_grade_numeric(pd.DataFrame({"ATOXGR": ["3", ""]}), "ATOXGR", "ATOXGRN")["ATOXGRN"].tolist()
     [3.0, nan]
     """
-    out = dataset.copy()
+    out = fresh(dataset)
     out[new_var] = num(char(out[source_var]))
     return out
 
@@ -190,7 +191,7 @@ def derive_var_max_date(dataset: pd.DataFrame, new_var: str, sources: Sequence[p
     [12.0, nan]
     """
     frames = [s[list(by_vars) + [date_var]] for s in sources if len(s)]
-    out = dataset.copy()
+    out = fresh(dataset)
     if not frames:
         out[new_var] = np.nan
         return out

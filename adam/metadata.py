@@ -129,6 +129,10 @@ def dataset_info(name: str, config: AdamConfig | None = None, *, dataset_label: 
 def _text_column(s: pd.Series) -> pd.Series:
     """A character column as text, missing as "": the dtype ``astype(str)`` gives (object when empty);
     str() only where a value is not text already (a C-speed check first)."""
+    if s.dtype == object and len(s):
+        raw = s.to_numpy()
+        if pd.api.types.infer_dtype(raw, skipna=False) == "string":      # text only, nothing missing: as is
+            return pd.Series(raw, dtype=object).astype(TEXT_DTYPE)
     values = np.where(s.isna(), "", s.astype(object))
     text = pd.Series(values, dtype=object)
     if not len(text):
@@ -149,16 +153,16 @@ def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
     """
     labels = dict(extra_labels or {})
     cols = [c for c in order if c in frame.columns] + [c for c in frame.columns if c not in order]
-    out = frame[cols].reset_index(drop=True).copy()
     origins = variable_origins(name, cols, config) if config is not None else {}
     variables = []
+    columns = {}                            # built once into the frame (no per-column insertion)
     for col in cols:
-        s = out[col]
+        s = frame[col]
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         if numeric:
-            out[col] = s.astype("float64")
+            columns[col] = s.astype("float64").reset_index(drop=True)
         else:
-            out[col] = _text_column(s)
+            columns[col] = _text_column(s)
         label = labels.get(col) or variable_label(name, col, parent)
         if label is None:
             raise SpecError(f"{name} variable has no label (add one in the ADaM spec)", column=col)
@@ -166,6 +170,9 @@ def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
             raise SpecError(f"{name} variable name > 8 or label > 40 characters", column=col, value=label)
         variables.append(VariableMeta(name=col, label=label, type=NUM if numeric else CHAR,
                                       format=_format(col, numeric), **_origin_fields(origins.get(col))))
+    if len(frame):                          # arrays, not Series: nothing to align
+        columns = {c: s._values for c, s in columns.items()}
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)), columns=cols)
     info = dataset_info(name, config, dataset_label=dataset_label, like=like)
     meta = DatasetMeta(name=name, label=info["label"], cls=info["cls"], structure=info["structure"],
                        keys=tuple(k for k in info["keys"] if k in cols), variables=tuple(variables),

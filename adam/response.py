@@ -21,7 +21,8 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError
 
-from ._frame import Filter, char, mask, num, require
+from ._join import join
+from ._frame import Filter, char, fresh, mask, num, require
 from .criteria import Criterion, load_criteria
 
 
@@ -42,7 +43,7 @@ def aval_resp(avalc: pd.Series, criterion: Criterion | None = None) -> pd.Series
 
 def _source(dataset: pd.DataFrame, filter_source: Filter, keys: list[str], criterion: Criterion) -> pd.DataFrame:
     require(dataset, keys + ["ADT", "AVALC"], "ADRS")
-    src = dataset.loc[mask(dataset, filter_source, where="filter_source")].copy()
+    src = fresh(dataset.loc[mask(dataset, filter_source, where="filter_source")])
     src["AVALC"] = char(src["AVALC"])
     src["ADT"] = num(src["ADT"])
     src = src.loc[src["ADT"].notna()]
@@ -66,7 +67,7 @@ def _best(cands: pd.DataFrame, dataset_adsl: pd.DataFrame, keys: list[str], miss
     best = cands.drop_duplicates(keys, keep="first").drop(columns="_R")
     subjects = dataset_adsl[keys].drop_duplicates()
     shared = [c for c in best.columns if c in dataset_adsl.columns and c not in keys]
-    out = subjects.merge(best.drop(columns=shared, errors="ignore"), on=keys, how="left")
+    out = join(subjects, best.drop(columns=shared, errors="ignore"), keys, "left")
     missing = out["AVALC"].isna()
     out["AVALC"] = out["AVALC"].where(~missing, criterion.ne_code if missing_as_ne else criterion.missing.code)
     out["AVAL"] = criterion.aval(out["AVALC"])
@@ -113,7 +114,7 @@ def _reference(src: pd.DataFrame, adsl: pd.DataFrame, keys: list[str], reference
     if reference_date in src.columns:
         return num(src[reference_date])
     require(adsl, keys + [reference_date], "ADSL")
-    ref = src[keys].merge(adsl[keys + [reference_date]].drop_duplicates(keys), on=keys, how="left")
+    ref = join(src[keys], adsl[keys + [reference_date]].drop_duplicates(keys), keys, "left")
     return pd.Series(num(ref[reference_date]).to_numpy(), index=src.index)
 
 
@@ -135,7 +136,7 @@ def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAM
     """
     crit = criterion or default_criterion()
     keys = list(subject_keys)
-    src = _source(dataset, filter_source, keys, crit).copy()
+    src = fresh(_source(dataset, filter_source, keys, crit))
     conf = crit.confirmation
     if conf is None or not len(src):
         return src.iloc[0:0]
@@ -146,7 +147,7 @@ def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAM
     src["_POS"] = src.groupby(keys, sort=False).cumcount()
     left = src.loc[src["AVALC"].isin(list(conf.rules)), keys + ["_ID", "_POS", "ADT", "AVALC"]]
     right = src[keys + ["_POS", "ADT", "AVALC"]].rename(columns={"_POS": "_POSJ", "ADT": "ADTJ", "AVALC": "AVALCJ"})
-    pairs = left.merge(right, on=keys)
+    pairs = join(left, right, keys, "inner")
     pairs = pairs.loc[pairs["_POSJ"] > pairs["_POS"]]
     far = pairs["ADTJ"] >= pairs["ADT"] + interval
     confirmer = np.zeros(len(pairs), dtype=bool)
@@ -165,11 +166,21 @@ def confirmed_responses(dataset: pd.DataFrame, *, filter_source: Filter = "PARAM
                       _SD=window["AVALCJ"].isin(crit.codes_where("stable")),
                       _CRD=window["ADTJ"].where(window["_BLK"]),
                       _PRD=window["ADTJ"].where(window["AVALCJ"] == window["AVALC"]))
-    agg = w.groupby("_ID").agg(bad=("_BAD", "any"), ne=("_NE", "sum"), sd=("_SD", "sum"),
-                               first_cr=("_CRD", "min"), last_pr=("_PRD", "max"))
-    pr_after_cr = agg["first_cr"].notna() & agg["last_pr"].notna() & ~(agg["first_cr"] > agg["last_pr"])
-    ok = ~agg["bad"] & (agg["ne"] <= max_ne) & (agg["sd"] <= max_stable) & ~pr_after_cr
-    confirmed_ids = agg.index[ok]
+    # per candidate (_ID): any disallowed between, NE count, SD count, first CR-type date, last same-code
+    # date; numpy reductions by group (what groupby().agg(any, sum, sum, min, max) gives, without its set-up)
+    ids, group = np.unique(w["_ID"].to_numpy(), return_inverse=True)
+    bad = np.zeros(len(ids), dtype=bool)
+    np.logical_or.at(bad, group, w["_BAD"].to_numpy(dtype=bool))
+    ne = np.bincount(group, weights=w["_NE"].to_numpy(dtype=float), minlength=len(ids))
+    sd = np.bincount(group, weights=w["_SD"].to_numpy(dtype=float), minlength=len(ids))
+    first_cr = np.full(len(ids), np.nan)
+    np.fmin.at(first_cr, group, w["_CRD"].to_numpy(dtype=float))      # fmin/fmax skip NaN, as min/max do
+    last_pr = np.full(len(ids), np.nan)
+    np.fmax.at(last_pr, group, w["_PRD"].to_numpy(dtype=float))
+    with np.errstate(invalid="ignore"):
+        pr_after_cr = ~np.isnan(first_cr) & ~np.isnan(last_pr) & ~(first_cr > last_pr)
+        ok = ~bad & (ne <= max_ne) & (sd <= max_stable) & ~pr_after_cr
+    confirmed_ids = ids[ok]
     return src.loc[src["_ID"].isin(confirmed_ids)].drop(columns=["_ID", "_POS"])
 
 
@@ -226,7 +237,7 @@ def derive_param_response(dataset_adsl: pd.DataFrame, bor: pd.DataFrame, *,
     """
     keys = list(subject_keys)
     src = bor.drop_duplicates(keys)
-    out = dataset_adsl[keys].drop_duplicates().merge(src, on=keys, how="left")
+    out = join(dataset_adsl[keys].drop_duplicates(), src, keys, "left")
     yes = char(out["AVALC"]).isin(list(responses))
     out["AVALC"] = np.where(yes, "Y", "N")
     out["AVAL"] = yes.astype("float64")

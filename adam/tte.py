@@ -19,6 +19,7 @@ import pandas as pd
 
 from trialforge.errors import SpecError
 
+from ._join import join
 from ._frame import Filter, mask, num, require
 
 
@@ -53,12 +54,23 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
                         value=source.dataset_name)
     data = datasets[source.dataset_name]
     require(data, list(subject_keys) + [source.date] + list(source.copy_vars.values()), source.dataset_name)
-    rows = data.loc[mask(data, source.filter, where=f"{source.dataset_name} filter")].copy()
-    rows["ADT"] = num(rows[source.date])
-    rows = rows.loc[rows["ADT"].notna()]
-    order = ["ADT"] + [c for c in source.order]
-    rows = rows.sort_values(order, kind="mergesort")
-    rows = rows.drop_duplicates(list(subject_keys), keep="first" if first else "last")
+    used = list(dict.fromkeys([*subject_keys, source.date, *source.order, *source.copy_vars.values()]))
+    used = [c for c in used if c in data.columns]        # only what the pick reads (a narrow copy)
+    keep = mask(data, source.filter, where=f"{source.dataset_name} filter").to_numpy()
+    if not source.order:                    # by date alone: the pick by row position (no frame sort/dedup)
+        adt = num(data[source.date]).to_numpy()
+        pos = np.flatnonzero(keep & ~np.isnan(adt))
+        pos = pos[np.argsort(adt[pos], kind="stable")]
+        pos = pos[_one_per_key(data, list(subject_keys), pos, first)]
+        rows = data.iloc[pos][used]
+        rows["ADT"] = adt[pos]
+    else:
+        rows = data.loc[keep, used]
+        rows["ADT"] = num(rows[source.date])
+        rows = rows.loc[rows["ADT"].notna()]
+        order = ["ADT"] + [c for c in source.order]
+        rows = rows.sort_values(order, kind="mergesort")
+        rows = rows.drop_duplicates(list(subject_keys), keep="first" if first else "last")
     out = rows[list(subject_keys) + ["ADT"]].reset_index(drop=True)
     out["CNSR"] = float(source.censor)
     for new, src in source.copy_vars.items():
@@ -67,6 +79,21 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         out[name] = value
     out["_RANK"] = rank
     return out
+
+
+def _one_per_key(data: pd.DataFrame, keys: list[str], pos: np.ndarray, first: bool) -> np.ndarray:
+    """Indices into ``pos`` of the first (or last) row per key, in ``pos`` order: what
+    ``drop_duplicates(keys, keep=...)`` keeps (missing keys equal to each other, as there)."""
+    code = np.zeros(len(pos), dtype=np.int64)
+    for k in keys:
+        c, u = pd.factorize(data[k].to_numpy()[pos], use_na_sentinel=False)
+        code = code * (len(u) + 1) + c
+    if first:
+        _, idx = np.unique(code, return_index=True)
+    else:
+        _, ridx = np.unique(code[::-1], return_index=True)
+        idx = len(code) - 1 - ridx
+    return np.sort(idx)
 
 
 def derive_param_tte(dataset_adsl: pd.DataFrame, source_datasets: Mapping[str, pd.DataFrame], *,
@@ -100,7 +127,7 @@ def derive_param_tte(dataset_adsl: pd.DataFrame, source_datasets: Mapping[str, p
     both = pd.concat(chosen, ignore_index=True).sort_values("_KIND", kind="mergesort")
     picked = both.drop_duplicates(keys, keep="first").drop(columns=["_RANK", "_KIND"])
     adsl = dataset_adsl[keys + [start_date]].drop_duplicates(keys)
-    out = adsl.merge(picked, on=keys, how="inner")
+    out = join(adsl, picked, keys, "inner")
     out = out.rename(columns={start_date: "STARTDT"}) if start_date != "STARTDT" else out
     out["STARTDT"] = num(out["STARTDT"])
     out["ADT"] = np.fmax(out["ADT"], out["STARTDT"]).where(out["STARTDT"].notna(), out["ADT"])
@@ -109,5 +136,5 @@ def derive_param_tte(dataset_adsl: pd.DataFrame, source_datasets: Mapping[str, p
         out[name] = value
     # keep ADSL order so reruns are byte-identical
     order = dataset_adsl[keys].drop_duplicates().reset_index(drop=True).reset_index().rename(columns={"index": "_O"})
-    out = out.merge(order, on=keys).sort_values("_O", kind="mergesort").drop(columns="_O")
+    out = join(out, order, keys, "inner").sort_values("_O", kind="mergesort").drop(columns="_O")
     return out.reset_index(drop=True)

@@ -16,9 +16,10 @@ from ..errors import RawDataError, SpecError, TerminologyError
 from ..specs.spec import Rule
 from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
-from .sources import FILE_COL, ROW_COL
+from .sources import FILE_COL, INTERNAL, ROW_COL
 from .findings import standardize
 from .uniques import on_uniques, text_array
+from .working import WorkingFrame
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
 _SUBST = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
@@ -107,19 +108,97 @@ def assign_expr(frame, rule: Rule, ctx) -> pd.Series:
 
 
 def assign_condition(frame, rule: Rule, ctx) -> pd.Series:
-    """First matching branch wins (sdtm.oak's condition_add); rows matching none get ``else``."""
-    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    taken = pd.Series(False, index=frame.index)
-    for condition, then in rule.value:
-        mask = expressions.evaluate_mask(condition, frame) & ~taken
-        if mask.any():
-            out[mask] = evaluate_rule(then, frame[mask], ctx)
-        taken |= mask
+    """First matching branch wins (sdtm.oak's condition_add); rows matching none get ``else``.
+
+    Each branch is evaluated on its rows and only the columns it reads (``_branch_frame``), not on a
+    copy of the whole working frame, and its values are placed by position.
+    """
+    n = len(frame)
+    out = np.full(n, "", dtype=object)
+    taken = np.zeros(n, dtype=bool)
+    branches = [(condition, then) for condition, then in rule.value]
     otherwise = rule.get("else")
-    rest = ~taken
-    if otherwise is not None and rest.any():
-        out[rest] = evaluate_rule(otherwise, frame[rest], ctx)
-    return out
+    if otherwise is not None:
+        branches.append((None, otherwise))
+    for condition, then in branches:
+        if condition is None:
+            mask = ~taken
+        else:
+            mask = expressions.evaluate_mask(condition, frame).to_numpy(dtype=bool) & ~taken
+        if mask.any():
+            part = _branch_frame(frame, then, mask)
+            values = evaluate_rule(then, part, ctx)
+            if values.index.equals(part.index):
+                out[mask] = values.to_numpy(dtype=object)
+            else:                                   # a result not aligned to its rows: let pandas align it
+                series = pd.Series(out, index=frame.index, dtype=object)
+                series[pd.Series(mask, index=frame.index)] = values
+                out = series.to_numpy()
+        taken |= mask
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
+# kinds whose reads from the working frame are exactly ``_branch_reads`` (others get the whole frame)
+_NARROW_KINDS = {"constant", "from", "template", "expr", "datetime", "elapsed", "standardize", "when"}
+
+
+def _branch_frame(frame, rule: Rule, mask: np.ndarray) -> pd.DataFrame:
+    """The rows of one ``when`` branch with the columns its rule reads plus the row-location columns;
+    the whole frame's rows when the rule may read more (or names a column the frame lacks, so the
+    error and its hint are the usual ones)."""
+    reads = _branch_reads(rule)
+    if reads is None or isinstance(frame, WorkingFrame):     # a WorkingFrame takes columns only when read
+        return frame[mask]
+    columns = set(frame.columns)
+    keep = [c for c in INTERNAL if c in columns]
+    for variants in reads:
+        present = [c for c in variants if c in columns]
+        if not present:
+            return frame[mask]
+        keep.extend(present)
+    return frame.loc[mask, list(dict.fromkeys(keep))]
+
+
+def _read(name) -> tuple:
+    name = str(name)
+    return (name, name[4:]) if name.startswith("raw.") else (name,)
+
+
+def _branch_reads(rule: Rule) -> list[tuple] | None:
+    """Columns a rule reads, each as the names that may hold it (raw.X or X); None if not known."""
+    if rule.kind not in _NARROW_KINDS:
+        return None
+    value = rule.value
+    if rule.kind == "constant":
+        return []
+    if rule.kind == "from":
+        return [_read(value)]
+    if rule.kind == "template":
+        return [_read(f) for f in _TEMPLATE_FIELD.findall(_SUBST.sub("", str(value)))]
+    if rule.kind == "expr":
+        return _expression_reads(str(value))
+    if rule.kind == "datetime":
+        return [_read(value["date"])] + ([_read(value["time"])] if value.get("time") else [])
+    if rule.kind == "elapsed":
+        return [_read(value["start"]), _read(value["end"])]
+    if rule.kind == "standardize":
+        return [(str(value[k]),) for k in ("result", "unit", "test") if value.get(k)]
+    reads = []                                      # when: its conditions and every branch
+    for condition, then in value:
+        inner = _branch_reads(then)
+        if inner is None:
+            return None
+        reads += _expression_reads(condition) + inner
+    if rule.get("else") is not None:
+        inner = _branch_reads(rule.get("else"))
+        if inner is None:
+            return None
+        reads += inner
+    return reads
+
+
+def _expression_reads(text: str) -> list[tuple]:
+    return [(f"raw.{name}", name) if raw else (name,) for name, raw in expressions.column_refs(text)]
 
 
 def assign_datetime(frame, rule: Rule, ctx) -> pd.Series:
@@ -219,7 +298,7 @@ def assign_function(frame, rule: Rule, ctx) -> pd.Series:
     fn = functions.get(str(rule.value))
     args = rule.get("args") or {}
     try:
-        result = fn(frame, **args)
+        result = fn(frame.to_frame() if isinstance(frame, WorkingFrame) else frame, **args)
     except TypeError as exc:
         raise SpecError(f"function {rule.value} called with wrong arguments: {exc}", file=rule.file,
                         column=rule.variable) from None
@@ -323,6 +402,8 @@ def as_text(values: pd.Series) -> pd.Series:
     """
     if values.dtype == object:
         arr = values.to_numpy()
+        if pd.api.types.infer_dtype(arr, skipna=False) == "string":     # text, nothing missing: one C pass
+            return pd.Series(arr, index=values.index, dtype=object)
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "string" or kind == "empty":
             missing = pd.isna(arr)

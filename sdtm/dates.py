@@ -423,17 +423,19 @@ def _remembered(dtc: pd.Series, fn, memo: dict) -> pd.Series:
     if missing.any():
         arr = arr.copy()
         arr[missing] = ""
-    texts = arr.tolist()
+    codes, uniques = pd.factorize(arr)          # C hashing per row; Python only per distinct text
+    texts = uniques.tolist()
     if len(memo) > _MEMO_LIMIT:
         memo.clear()
-    new = [t for t in dict.fromkeys(texts) if t not in memo]
+    new = [t for t in texts if t not in memo]
     if new:
         parsed = fn(pd.Series(new, dtype=object))
         values = parsed.to_numpy()
         if parsed.notna().any() and parsed.dtype != "datetime64[us]":
             return on_distinct(dtc, fn)
         memo.update(zip(new, values.astype("datetime64[us]")))
-    out = np.array([memo[t] for t in texts], dtype="datetime64[us]")
+    out = np.array([memo[t] for t in texts], dtype="datetime64[us]")[codes] if len(codes) else \
+        np.array([], dtype="datetime64[us]")
     if not (out == out).any():                 # nothing parses: pandas infers seconds
         out = out.astype("datetime64[s]")
     return pd.Series(out, index=dtc.index, name=dtc.name)

@@ -5,12 +5,15 @@ after every source of a domain has been mapped and unioned, so users never type 
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
+from .uniques import DISTINCT_ROWS_MIN, factorize_rows, stable_order, text_array
+from .working import WorkingFrame
 
 SUBJECT = "USUBJID"
 
@@ -31,9 +34,23 @@ def _lookup_by_subject(frame, other, column, rule) -> pd.Series:
     if SUBJECT not in frame.columns:
         raise SpecError(f"{rule.variable} needs USUBJID assigned in this domain", file=rule.file,
                         column=rule.variable)
-    slim = other[list(dict.fromkeys([SUBJECT, column]))]          # the two columns, not a copy of all of them
-    table = slim.drop_duplicates(SUBJECT).set_index(SUBJECT, drop=False)[column]
+    key = (id(other), column)
+    cached = _SUBJECT_TABLES.get(key)
+    if cached is not None and cached[0] is other:
+        table = cached[1]
+    else:
+        slim = other[list(dict.fromkeys([SUBJECT, column]))]      # the two columns, not a copy of all of them
+        table = slim.drop_duplicates(SUBJECT).set_index(SUBJECT, drop=False)[column]
+        if isinstance(other, WorkingFrame):   # its columns never change once assigned: one table per build
+            if len(_SUBJECT_TABLES) > 256:
+                _SUBJECT_TABLES.clear()
+            _SUBJECT_TABLES[key] = (other, table)
     return frame[SUBJECT].map(table)
+
+
+# (working frame, column) -> subject table: DM's reference dates are read by --DY and EPOCH of every domain.
+# The frame itself is kept with its table, so its id cannot be reused by another frame while cached.
+_SUBJECT_TABLES: dict = {}
 
 
 def split_ref(ref: str, default_domain: str = "DM") -> tuple[str, str]:
@@ -41,12 +58,48 @@ def split_ref(ref: str, default_domain: str = "DM") -> tuple[str, str]:
     return tuple(ref.split(".", 1)) if "." in ref else (default_domain, ref)
 
 
+def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
+    """``fn`` (a frame in, a Series out) on the distinct rows of ``columns``, taken back per row.
+
+    For derivations whose value is a function of a few text columns (EPOCH and --DY of a subject's date):
+    a findings domain repeats each (subject, date) once per test. None (the caller computes on every
+    row) for a small frame, a column holding anything but text, or more than half the rows distinct.
+    """
+    if len(frame) < DISTINCT_ROWS_MIN:
+        return None
+    arrays = []
+    for name in columns:
+        values = frame[name]
+        texts = values.to_numpy() if values.dtype == object else None
+        if texts is None or pd.api.types.infer_dtype(texts, skipna=False) != "string":
+            return None
+        arrays.append(texts)
+    if not len(frame):
+        return None
+    codes, rows = factorize_rows(*arrays)
+    if 2 * len(rows) > len(frame):
+        return None
+    first = np.unique(codes, return_index=True)[1]
+    result = fn(frame[list(columns)].iloc[first])
+    return pd.Series(result.array.take(codes), index=frame.index, name=result.name)
+
+
 def derive_study_day(frame, rule: Rule, ctx) -> pd.Series:
     """--DY = date − reference + 1 on/after the reference date, date − reference before (no day 0)."""
     domain, ref_var = split_ref(rule.get("ref", "DM.RFSTDTC"))
     if rule.value not in frame.columns:
         raise SpecError(f"{rule.variable} needs {rule.value} assigned first", file=rule.file, column=rule.variable)
-    if domain == ctx.current.domain and ref_var in frame.columns:
+    same = domain == ctx.current.domain and ref_var in frame.columns
+    if SUBJECT in frame.columns and not same:
+        fast = _per_distinct_rows(frame, list(dict.fromkeys([SUBJECT, rule.value])),
+                                  lambda rows: _study_day(rows, rule, ctx, domain, ref_var, same))
+        if fast is not None:
+            return fast
+    return _study_day(frame, rule, ctx, domain, ref_var, same)
+
+
+def _study_day(frame, rule: Rule, ctx, domain, ref_var, same) -> pd.Series:
+    if same:
         ref = frame[ref_var]
     else:
         other = _subject_frame(ctx, domain, [ref_var], rule)
@@ -71,7 +124,8 @@ def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
     for col in by:
         if col not in work:
             work[col] = frame[col]
-    ordered = work.sort_values(sort_cols, kind="stable")
+    positions = stable_order([work[c] for c in sort_cols])
+    ordered = work.iloc[positions] if positions is not None else work.sort_values(sort_cols, kind="stable")
     seq = ordered.groupby(by, sort=False, dropna=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
                                                                               index=ordered.index)
     return seq.reindex(frame.index).astype(float)
@@ -89,6 +143,18 @@ def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
                         column=rule.variable)
     if rule.value not in frame.columns:
         raise SpecError(f"{rule.variable} needs {rule.value} assigned first", file=rule.file, column=rule.variable)
+    own = [var for domain, var in (split_ref(e.start) for e in epochs)
+           if domain == ctx.current.domain and var in frame.columns]
+    if SUBJECT in frame.columns:
+        fast = _per_distinct_rows(frame, list(dict.fromkeys([SUBJECT, rule.value, *own])),
+                                  lambda rows: _epoch(rows, rule, ctx))
+        if fast is not None:
+            return fast
+    return _epoch(frame, rule, ctx)
+
+
+def _epoch(frame, rule: Rule, ctx) -> pd.Series:
+    epochs = ctx.study.epochs
     when = dates.iso_date_part(frame[rule.value])
     when_dt = dates.iso_datetime_part(frame[rule.value])
     out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
@@ -127,7 +193,7 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
         vals = vals.assign(_o=other.loc[vals.index, order_by]).sort_values([SUBJECT, "_o"], kind="stable")
         agg = vals.groupby(SUBJECT)[value].agg(fn)
     elif fn == "count":
-        counts = other.groupby(SUBJECT).size() if not spec.get("where") else vals.groupby(SUBJECT).size()
+        counts = other[[SUBJECT]].groupby(SUBJECT).size() if not spec.get("where") else vals.groupby(SUBJECT).size()
         return frame[SUBJECT].map(counts).fillna(0).astype(float)
     elif fn == "any":
         return frame[SUBJECT].isin(set(vals[SUBJECT])).map({True: "Y", False: ""}).astype(object)
@@ -140,8 +206,33 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
                             f"first/last)", file=rule.file, column=rule.variable, value=subj)
         agg = distinct.set_index(SUBJECT)[value]
     else:
-        agg = vals.groupby(SUBJECT)[value].agg(fn)
+        agg = _text_extreme(vals, value, fn)
+        if agg is None:
+            agg = vals.groupby(SUBJECT)[value].agg(fn)
     return _lookup_from_series(frame, agg)
+
+
+def _text_extreme(vals: pd.DataFrame, value: str, fn: str) -> pd.Series | None:
+    """Per-subject min/max of a text column without pandas' per-group Python fallback for object columns.
+
+    The distinct texts are ranked once (Python's string order, as ``min``/``max`` compare them), the
+    per-subject extreme rank is a C group reduction; None (the caller's groupby decides) for non-text.
+    """
+    if fn not in ("min", "max") or vals.empty:
+        return None
+    texts = text_array(vals[value])
+    subjects = vals[SUBJECT].to_numpy()
+    if texts is None or pd.isna(subjects).any():
+        return None
+    codes, uniques = pd.factorize(texts)
+    order = sorted(range(len(uniques)), key=uniques.__getitem__)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    subject_codes, subject_uniques = pd.factorize(subjects)
+    best = pd.Series(rank[codes]).groupby(subject_codes).agg(fn)
+    by_rank = np.asarray(uniques, dtype=object)[np.asarray(order, dtype=np.int64)]
+    return pd.Series(by_rank[best.to_numpy()], index=pd.Index(subject_uniques[best.index.to_numpy()], dtype=object),
+                     dtype=object)
 
 
 def _study_aggregate(frame, rule, ctx, domain, value, fn) -> pd.Series:

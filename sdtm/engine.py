@@ -22,10 +22,11 @@ from ..specs.standards import load_standard
 from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .algorithms import _TEMPLATE_FIELD, MappingContext, evaluate_rule
-from .derive import PHASE2, split_ref
+from .derive import _SUBJECT_TABLES, PHASE2, split_ref
 from .sources import INTERNAL, SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
+from .working import WorkingFrame, boundary_text
 from ..objstrings import object_strings
 
 SDTMIG = "SDTMIG 3.4"
@@ -384,7 +385,10 @@ class SdtmBuilder:
         orders = {s.dataset: variable_order(s) for s in self.specs}
         late_supps = {s.dataset: phase2_supp(s, set(orders[s.dataset][1])) for s in self.specs}
         with object_strings():                  # one string representation while mapping (objstrings.py)
-            frames = self._map(ctx, metas, orders, late_supps)
+            try:
+                frames = self._map(ctx, metas, orders, late_supps)
+            finally:
+                _SUBJECT_TABLES.clear()         # the working frames' lookup tables live for one build
         out: dict[str, Dataset] = {}
         for spec in self.specs:
             dataset = self._finish(spec, frames[spec.dataset], metas[spec.dataset])
@@ -429,7 +433,7 @@ class SdtmBuilder:
     def _phase1(self, spec: DomainSpec, order: list[str], ctx, late_supp=frozenset()) -> pd.DataFrame:
         parts = []
         for source in spec.sources:
-            work = load_source(source, self.study.raw_dir, self.study)
+            work = WorkingFrame.from_frame(load_source(source, self.study.raw_dir, self.study))
             for name in order:
                 rule = source.variables.get(name, spec.variables[name])
                 if name in work.columns and f"raw.{name}" not in work.columns:
@@ -442,8 +446,11 @@ class SdtmBuilder:
                     continue
                 work[SUPP_PREFIX + supp.qnam] = supp_values(supp, work, ctx)
             parts.append(work)
-        frame = pd.concat(parts, ignore_index=True, sort=False) if len(parts) > 1 else parts[0]
-        for col in frame.columns:
+        if len(parts) > 1:                      # sources unioned as pandas unions them (dtypes, missing columns)
+            frame = WorkingFrame.from_frame(pd.concat([p.to_frame() for p in parts], ignore_index=True, sort=False))
+        else:
+            frame = parts[0]
+        for col in list(frame.columns):
             if col.startswith(SUPP_PREFIX):
                 frame[col] = frame[col].fillna("")
         return frame
@@ -458,23 +465,27 @@ class SdtmBuilder:
             raise SpecError(f"domains depend on each other in a cycle: {' -> '.join(exc.args[1])}") from None
         return [by_name[n] for n in names]
 
-    def _finish(self, spec: DomainSpec, frame: pd.DataFrame, meta: DatasetMeta) -> Dataset:
-        columns = meta.variable_names
-        data = frame[columns].copy()
+    def _finish(self, spec: DomainSpec, frame, meta: DatasetMeta) -> Dataset:
+        """The domain's DataFrame, built once: typed columns in metadata order, records in sort order."""
+        columns = {}
         for var in meta.variables:
+            values = frame[var.name]
             if var.type == NUM:
-                data[var.name] = pd.to_numeric(data[var.name], errors="coerce").astype(float)
-        chars = [var.name for var in meta.variables if var.type != NUM]
-        if chars:                               # all character columns in one frame operation
-            block = data[chars]
-            data[chars] = block.where(block.notna(), "").astype(str)
-        helpers = [k for k in spec.sort if k not in data.columns and k in spec.working and k in frame.columns]
-        for k in helpers:                       # a working variable may order the records
-            data[k] = frame[k]
-        sort = [k for k in spec.sort if k in data.columns]
-        if sort:
-            data = data.sort_values(sort, kind="stable")
-        return Dataset(meta, data.drop(columns=helpers).reset_index(drop=True))
+                columns[var.name] = pd.to_numeric(values, errors="coerce").astype(float)
+                continue
+            columns[var.name] = boundary_text(values)
+        helpers = {k: frame[k] for k in spec.sort if k not in columns and k in spec.working and k in frame.columns}
+        sort = [k for k in spec.sort if k in columns or k in helpers]
+        order = None
+        if sort:                                # a working variable may order the records
+            keys = pd.DataFrame({k: (columns[k] if k in columns else helpers[k]).reset_index(drop=True)
+                                 for k in sort})
+            order = keys.sort_values(sort, kind="stable").index.to_numpy()
+        arrays = {name: (values.array if order is None else values.array.take(order))
+                  for name, values in columns.items()}
+        data = pd.DataFrame(arrays, index=pd.RangeIndex(len(frame)))
+        data.columns = pd.Index(list(columns), dtype=object)
+        return Dataset(meta, data)
 
 
 def build_sdtm(study, *, notes: list | None = None, **kwargs) -> dict[str, Dataset]:

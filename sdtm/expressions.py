@@ -20,7 +20,12 @@ from .uniques import on_distinct
 
 
 def _as_num(s):
-    return pd.to_numeric(s, errors="coerce") if isinstance(s, pd.Series) else s
+    """Numbers from a column; a text column is converted once per distinct text (same dtype as whole)."""
+    if not isinstance(s, pd.Series):
+        return s
+    if s.dtype == object:
+        return on_distinct(s, lambda u: pd.to_numeric(u, errors="coerce"))
+    return pd.to_numeric(s, errors="coerce")
 
 
 def _text(s):
@@ -30,6 +35,8 @@ def _text(s):
 def _blank(s):
     if not isinstance(s, pd.Series):
         return s is None or (isinstance(s, str) and s.strip() == "")
+    if pd.api.types.is_numeric_dtype(s.dtype):     # a number is never blank text: only missing counts
+        return s.isna()
     return on_distinct(s, lambda u: u.isna() | (u.astype(str).str.strip() == ""))
 
 
@@ -176,6 +183,11 @@ def _column_refs(parsed: Parsed) -> list[tuple[str, bool]]:
         elif isinstance(n, ast.Name):
             refs.append((parsed.aliases.get(n.id, n.id), False))
     return refs
+
+
+def column_refs(text: str) -> list[tuple[str, bool]]:
+    """(column name, is raw.X) for every column an expression reads."""
+    return _column_refs(parse(text))
 
 
 def names(text: str) -> set[str]:

@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .uniques import factorize_rows, on_distinct, on_uniques, text_array
+from .uniques import DISTINCT_ROWS_MIN, factorize_rows, on_distinct, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
@@ -87,6 +87,42 @@ def format_number(values: pd.Series, decimals: pd.Series) -> pd.Series:
 
 def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     """--STRESC (c), --STRESN (n) or --STRESU (u) from the original result and unit."""
+    fast = _standardize_distinct(frame, rule, ctx)
+    return fast if fast is not None else _standardize(frame, rule, ctx)
+
+
+class _RowsNeeded(Exception):
+    """A per-row warning is due: the distinct path leaves the call to the per-row path."""
+
+
+def _standardize_distinct(frame: pd.DataFrame, rule, ctx) -> pd.Series | None:
+    """``standardize`` once per distinct (result, unit, test) row, taken back per row.
+
+    The value is a function of those three texts only; each distinct row is computed at its first
+    occurrence (its file and row name any error, the same first row the per-row path names). None (the
+    per-row path decides) for non-text columns, mostly distinct rows or a row that needs a warning.
+    """
+    spec = rule.value
+    names = list(dict.fromkeys(str(spec[k]) for k in ("result", "unit", "test") if spec.get(k)))
+    if len(frame) < DISTINCT_ROWS_MIN or any(n not in frame.columns for n in names) or FILE_COL not in frame \
+            or ROW_COL not in frame:
+        return None
+    arrays = [text_array(frame[n]) for n in names]
+    if any(a is None for a in arrays) or not len(frame):
+        return None
+    codes, rows = factorize_rows(*arrays)
+    if 2 * len(rows) > len(frame):
+        return None
+    first = np.unique(codes, return_index=True)[1]
+    sub = frame[names + [FILE_COL, ROW_COL]].iloc[first]
+    try:
+        values = _standardize(sub, rule, ctx, warn=False)
+    except _RowsNeeded:
+        return None
+    return pd.Series(values.array.take(codes), index=frame.index)
+
+
+def _standardize(frame: pd.DataFrame, rule, ctx, warn: bool = True) -> pd.Series:
     spec = rule.value
     table_name = spec.get("table", "units.yaml")
     table = load_unit_table((ctx.study.specs_dir / table_name).resolve())
@@ -120,7 +156,10 @@ def standardize(frame: pd.DataFrame, rule, ctx) -> pd.Series:
         return target.astype(object)
     converted = numeric * factor + offset
     if spec["output"] == "n":
-        warn_not_numeric(frame, result, numeric.notna() | has_op, rule, ctx)
+        if warn:
+            warn_not_numeric(frame, result, numeric.notna() | has_op, rule, ctx)
+        elif _suspicious(result, numeric.notna() | has_op).any():
+            raise _RowsNeeded
         return converted.astype(float)
     decimals = on_uniques(test, lambda u: u.map(table.decimals)).astype(float)
     same = (factor == 1.0) & (offset == 0.0)
@@ -141,7 +180,7 @@ def warn_not_numeric(frame, result: pd.Series, numeric: pd.Series, rule, ctx) ->
 
     Text results without digits (NEGATIVE, TRACE) are character results and stay quiet.
     """
-    suspicious = ~numeric & (result != "") & on_uniques(result, lambda u: u.str.contains(r"[0-9]"))
+    suspicious = _suspicious(result, numeric)
     if not suspicious.any() or not hasattr(ctx, "warn"):
         return
     files = frame[FILE_COL] if FILE_COL in frame else pd.Series(None, index=frame.index)
@@ -151,8 +190,38 @@ def warn_not_numeric(frame, result: pd.Series, numeric: pd.Series, rule, ctx) ->
                  f"empty; fix the raw value or map it", row=rows.at[i], value=result.at[i], file=files.at[i])
 
 
+def _suspicious(result: pd.Series, numeric: pd.Series) -> pd.Series:
+    """Results holding digits that are still no number."""
+    return ~numeric & (result != "") & on_uniques(result, lambda u: u.str.contains(r"[0-9]"))
+
+
 def spec_name(rule) -> str:
     return str(rule.value.get("result", "")) if isinstance(rule.value, dict) else ""
+
+
+def _on_or_before(when: pd.Series, ref: pd.Series) -> pd.Series:
+    """Complete dates with ``when`` on or before ``ref``, comparing times only when both have one.
+
+    Decided once per distinct (date, reference) pair of text; the vectorised form for anything else.
+    """
+    texts = text_array(when), text_array(ref)
+    if texts[0] is not None and texts[1] is not None and len(when):
+        codes, pairs = factorize_rows(*texts)
+        if 2 * len(pairs) <= len(when):
+            table = np.array([_pair_on_or_before(w, r) for w, r in pairs], dtype=bool)
+            return pd.Series(table[codes], index=when.index)
+    both_times = (when.str.len() >= 16) & (ref.str.len() >= 16)
+    cmp_when = when.where(both_times, when.str.slice(0, 10))
+    cmp_ref = ref.where(both_times, ref.str.slice(0, 10))
+    return (when.str.len() >= 10) & (ref.str.len() >= 10) & (cmp_when <= cmp_ref)
+
+
+def _pair_on_or_before(when: str, ref: str) -> bool:
+    if len(when) < 10 or len(ref) < 10:
+        return False
+    if len(when) >= 16 and len(ref) >= 16:
+        return when <= ref
+    return when[:10] <= ref[:10]
 
 
 def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
@@ -167,10 +236,7 @@ def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
         ref = ref.fillna("").astype(str)
     when = _column(frame, spec["date"], rule)
     value = _column(frame, spec.get("value", spec["date"]), rule)
-    both_times = (when.str.len() >= 16) & (ref.str.len() >= 16)
-    cmp_when = when.where(both_times, when.str.slice(0, 10))
-    cmp_ref = ref.where(both_times, ref.str.slice(0, 10))
-    eligible = (value != "") & (when.str.len() >= 10) & (ref.str.len() >= 10) & (cmp_when <= cmp_ref)
+    eligible = (value != "") & _on_or_before(when, ref)
     if spec.get("where"):
         eligible &= expressions.evaluate_mask(spec["where"], frame)
     by = ["USUBJID"] + list(spec.get("by") or [])
@@ -178,7 +244,10 @@ def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     work["_when"] = when[eligible]
     work["_pos"] = np.arange(len(frame))[eligible.to_numpy()]
     # dropna=False: a blank or missing `by` value is a group of its own, never a reason to drop the record
-    last = work.sort_values(by + ["_when", "_pos"], kind="stable").groupby(by, sort=False, dropna=False).tail(1).index
+    keys = by + ["_when", "_pos"]
+    positions = stable_order([work[c] for c in keys])
+    ordered = work.iloc[positions] if positions is not None else work.sort_values(keys, kind="stable")
+    last = ordered.groupby(by, sort=False, dropna=False).tail(1).index
     out = pd.Series("", index=frame.index, dtype=object)
     out.loc[last] = "Y"
     return out

@@ -84,9 +84,41 @@ def decode_raw(path: Path, encoding: str | None = None) -> str:
                        file=path, row=_row_of(exc.object, exc.start), value=bad.decode("latin-1")) from None
 
 
+_HEAD_LINES = 64
+
+
+def _head(text: str) -> str:
+    """The text up to the end of its first lines (all of it when shorter): the header is read from it
+    without copying a whole export into a StringIO."""
+    pos = -1
+    for _ in range(_HEAD_LINES):
+        pos = text.find("\n", pos + 1)
+        if pos < 0:
+            return text
+    return text[:pos + 1]
+
+
+def _first_record(text: str) -> list[str]:
+    """The csv module's first record (StopIteration / csv.Error as it raises them on the whole text)."""
+    head = _head(text)
+    if head is not text:
+        reader = csv.reader(io.StringIO(head, newline=""), strict=True)
+        try:
+            record = next(reader)
+            if reader.line_num < _HEAD_LINES:   # the record ended inside the head: the same on the whole text
+                return record
+        except (StopIteration, csv.Error):
+            pass
+    return next(csv.reader(io.StringIO(text, newline=""), strict=True))
+
+
 def check_header(text: str, path: Path) -> None:
     """The delimiter (commas) and column names given once."""
-    header_line = next((line for line in io.StringIO(text, newline="") if line.strip()), "").rstrip("\r\n")
+    head = _head(text)
+    header_line = next((line for line in io.StringIO(head, newline="") if line.strip()), None)
+    if header_line is None and head is not text:
+        header_line = next((line for line in io.StringIO(text, newline="") if line.strip()), None)
+    header_line = (header_line or "").rstrip("\r\n")
     if not header_line:
         return                              # empty: the caller reports it
     if "," not in header_line:
@@ -95,7 +127,7 @@ def check_header(text: str, path: Path) -> None:
                 raise RawDataError(f"raw file is {name}-delimited; trialforge reads comma-separated CSV "
                                    "(save it again as CSV with commas)", file=path, row=1, value=header_line[:80])
     try:
-        header = next(csv.reader(io.StringIO(text, newline=""), strict=True))
+        header = _first_record(text)
     except (StopIteration, csv.Error):
         return
     seen: dict[str, int] = {}
@@ -108,6 +140,19 @@ def check_header(text: str, path: Path) -> None:
 
 def check_records(text: str, path: Path) -> None:
     """Every record has the header's number of fields; a bad quote is named where it opens."""
+    if '"' not in text:                     # no quoting: a record is a line, its fields are its commas + 1
+        try:
+            header = _first_record(text)
+        except (StopIteration, csv.Error):
+            return
+        width = len(header)
+        lines = _unquoted_lines(text)
+        counts = [line.count(",") + 1 if line else width for line in lines]
+        bad = next((i for i, n in enumerate(counts) if n != width), None)
+        if bad is not None:
+            raise RawDataError(f"row has {counts[bad]} fields, the header has {width}", file=path, row=bad + 1,
+                               value=lines[bad][:80])
+        return
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -115,14 +160,6 @@ def check_records(text: str, path: Path) -> None:
         return
     names = [h.strip() for h in header]
     width = len(header)
-    if '"' not in text:                     # no quoting: a record is a line, its fields are its commas + 1
-        lines = _lines(text)
-        counts = [line.count(",") + 1 if line else width for line in lines]
-        bad = next((i for i, n in enumerate(counts) if n != width), None)
-        if bad is not None:
-            raise RawDataError(f"row has {counts[bad]} fields, the header has {width}", file=path, row=bad + 1,
-                               value=lines[bad][:80])
-        return
     start = reader.line_num + 1
     try:
         for record in reader:               # tight loop: the C reader does the work, Python only compares
@@ -132,6 +169,18 @@ def check_records(text: str, path: Path) -> None:
             start = end + 1
     except csv.Error:
         raise _quote_error(_lines(text), start, path, names) from None
+
+
+def _unquoted_lines(text: str) -> list[str]:
+    """``_lines`` by ``str.split`` when every line ends at LF or CRLF (the usual exports): the same lines."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:                   # a line ending at CR alone: the csv module's rules
+            return _lines(text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _lines(text: str) -> list[str]:

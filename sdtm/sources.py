@@ -28,7 +28,11 @@ def read_raw(path: Path, *, sheet=None, encoding=None) -> pd.DataFrame:
     if not path.is_file():
         raise RawDataError("raw file not found", file=path)
     stat = path.stat()
-    return _read_raw_cached(path, stat.st_mtime_ns, stat.st_size, sheet, encoding).copy()
+    return _read_raw_cached(path, stat.st_mtime_ns, stat.st_size, sheet, encoding).copy(deep=not _COPY_ON_WRITE)
+
+
+# pandas 3 copies a column when a frame sharing it writes to it, so the cached frame needs no deep copy per read
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
 @lru_cache(maxsize=64)
@@ -58,12 +62,19 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     if frame.shape[1] == 0:
         raise RawDataError("raw file is empty (no header row)", file=path)
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.fillna("").astype(str)
+    if not all(_all_text(frame[col]) for col in frame.columns):     # else filling and str() change nothing
+        frame = frame.fillna("").astype(str)
     for col in frame.columns:
         frame[col] = _stripped(frame[col])
     frame[FILE_COL] = path.name
     frame[ROW_COL] = range(first_data_line, first_data_line + len(frame))
     return frame
+
+
+def _all_text(column) -> bool:
+    """An object column holding only Python str (nothing missing)."""
+    return isinstance(column, pd.Series) and column.dtype == object and \
+        pd.api.types.infer_dtype(column.to_numpy(), skipna=False) == "string"
 
 
 def _stripped(column: pd.Series) -> pd.Series:

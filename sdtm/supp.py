@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import SpecError
 from ..specs.metadata import Dataset, replace_var_meta
+from .uniques import on_distinct
 
 SUPP_PREFIX = "_SUPP_"
 SUPP_ORIGINS = {
@@ -42,14 +43,14 @@ def build_supp(spec, frame: pd.DataFrame, standard) -> Dataset | None:
             raise SpecError("SUPP value could not be computed in the mapping phase", file=spec.file,
                             column=supp.qnam)
         values = frame[col].fillna("").astype(str)
-        keep = values.str.strip() != ""
+        keep = ~on_distinct(values, lambda u: u.str.strip() == "")        # mostly blank: decided per distinct text
         if not keep.any():
             continue
         part = frame.loc[keep]
         idvar = supp.idvar if supp.idvar is not None else ("" if spec.domain == "DM" else seq_var)
         if idvar and idvar not in frame:
             raise SpecError(f"IDVAR {idvar} is not a variable of {spec.domain}", file=spec.file, column=supp.qnam)
-        idvarval = part[idvar].map(_idvarval) if idvar else ""
+        idvarval = on_distinct(part[idvar], lambda u: u.map(_idvarval)) if idvar else ""   # --SEQ repeats per subject
         records.append(pd.DataFrame({
             "STUDYID": part["STUDYID"].astype(str), "RDOMAIN": spec.domain, "USUBJID": part["USUBJID"].astype(str),
             "IDVAR": idvar, "IDVARVAL": idvarval, "QNAM": supp.qnam, "QLABEL": supp.qlabel,

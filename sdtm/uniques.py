@@ -54,6 +54,8 @@ def text_array(series: pd.Series) -> np.ndarray | None:
     if series.dtype != object:
         return None
     values = series.to_numpy()
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":     # text, nothing missing: one C pass
+        return values
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return None
     missing = pd.isna(values)
@@ -61,6 +63,10 @@ def text_array(series: pd.Series) -> np.ndarray | None:
         values = values.copy()
         values[missing] = ""
     return values
+
+
+# below this many rows a distinct-row path costs more (factorize, sub-frame, take back) than it saves
+DISTINCT_ROWS_MIN = 5000
 
 
 def factorize_rows(*arrays: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
@@ -73,11 +79,32 @@ def factorize_rows(*arrays: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
         codes = codes * (len(u) + 1) + c
         uniques.append(u)
     row_codes, keys = pd.factorize(codes)
-    rows = []
-    for key in keys.tolist():
-        parts = []
-        for u in reversed(uniques):
-            key, i = divmod(key, len(u) + 1)
-            parts.append(u[i])
-        rows.append(tuple(reversed(parts)))
-    return row_codes, rows
+    columns = []
+    for u in reversed(uniques):                 # each distinct row's parts, decoded for all rows at once
+        keys, positions = np.divmod(keys, len(u) + 1)
+        columns.append(u[positions])
+    return row_codes, list(zip(*reversed(columns)))
+
+
+def stable_order(columns: list[pd.Series]) -> np.ndarray | None:
+    """Row positions in the order ``DataFrame.sort_values(kind="stable")`` gives (missing values last).
+
+    pandas ranks each key through a Categorical and lexsorts the ranks; here each text or number column is
+    ranked from its distinct values (Python's string order, numeric order) without the Categorical, then
+    ``np.lexsort`` (stable). None (the caller sorts with pandas) for any other column.
+    """
+    keys = []
+    for column in columns:
+        values = column.to_numpy()
+        if column.dtype == object:
+            if pd.api.types.infer_dtype(values, skipna=False) != "string":
+                return None
+        elif column.dtype.kind not in "iuf":
+            return None
+        codes, uniques = pd.factorize(values)
+        rank = np.empty(len(uniques), dtype=np.int64)
+        rank[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
+        keys.append(np.where(codes >= 0, rank[np.maximum(codes, 0)], len(uniques)))
+    if not keys:
+        return None
+    return np.lexsort(keys[::-1])

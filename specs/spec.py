@@ -274,10 +274,11 @@ def _parse_supp(i, raw, file) -> SuppSpec:
                     qeval=raw.get("qeval"), idvar=raw.get("idvar"), when=condition, source=raw.get("source"))
 
 
-def load_domain_spec(path) -> DomainSpec:
-    """Parse one domain spec file; every error names the file and the offending key."""
+def load_domain_spec(path, data: dict | None = None) -> DomainSpec:
+    """Parse one domain spec file (``data``: its YAML, when already read); every error names the file and
+    the offending key."""
     path = Path(path)
-    data = load_yaml(path)
+    data = load_yaml(path) if data is None else data
     file = str(path)
     check_keys(data, SPEC_KEYS, file=file, context="domain spec")
     if not data.get("domain"):
@@ -324,7 +325,7 @@ def load_domain_specs(folder) -> list[DomainSpec]:
     for path in sorted(folder.glob("*.yaml")):
         data = load_yaml(path)
         if "domain" in data and path.name != "relrec.yaml":
-            specs.append(load_domain_spec(path))
+            specs.append(load_domain_spec(path, data))       # the YAML read once, not again
     names = [s.dataset for s in specs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import AdamConfig
-from .._frame import char, mask, num, y_blank
+from .._join import join
+from .._frame import char, fresh, mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import (derive_var_extreme_flag, derive_var_grade_numeric, derive_var_trtemfl, derive_vars_duration,
                       derive_vars_merged)
@@ -28,16 +29,16 @@ ORDER = ["STUDYID", "USUBJID"] + ADSL_VARS + ["TRTA", "TRTAN"] + AE_VARS[:-2] + 
 def build_adae(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adae"]
     keys = config.subject_keys
-    ae = src.with_supp("AE").copy()
+    ae = fresh(src.with_supp("AE"))
     ae["AESEQ"] = num(ae["AESEQ"])
     supp_cols = [c for c in ae.columns if c not in src.get("AE").columns]
     keep = keys + [c for c in AE_VARS if c in ae.columns and c not in keys] + supp_cols
-    adae = ae[keep].copy()
+    adae = fresh(ae[keep])
     for qnam in cfg["supp_qualifiers"]:     # SUPP-- holds only non-blank values: a qualifier no AE has is absent
         if qnam not in adae.columns:
             adae[qnam] = ""
             supp_cols.append(qnam)          # read by filters, dropped with the other qualifiers
-    adae = adae.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="inner")
+    adae = join(adae, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "inner")
     adae["TRTA"], adae["TRTAN"] = adae.get("TRT01A", ""), adae.get("TRT01AN", np.nan)
     si, ei = cfg["start_imputation"], cfg["end_imputation"]
     adae = derive_vars_dt(adae, "AST", "AESTDTC", highest_imputation=si["highest"], date_imputation=si["rule"],

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import AdamConfig
-from .._frame import mask, num, y_blank
+from .._join import join
+from .._frame import fresh, mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from .sdtm_input import SdtmSource
 
@@ -52,14 +53,14 @@ def timing_flags(start: pd.Series, end: pd.Series, ref_start: pd.Series, ref_end
 def build_adcm(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adcm"]
     keys = config.subject_keys
-    cm = src.with_supp("CM").copy()
+    cm = fresh(src.with_supp("CM"))
     cm = cm.loc[mask(cm, cfg["filter"], where="adcm.filter")]
     cm["CMSEQ"] = num(cm["CMSEQ"])
     supp_cols = [c for c in cm.columns if c not in src.get("CM").columns]
     cm = cm[keys + [c for c in CM_VARS if c in cm.columns and c not in keys] + supp_cols]
     pop = adsl.loc[mask(adsl, cfg["population"], where="adcm.population")]
     refs = [c for c in (cfg["reference_start"], cfg["reference_end"]) if c not in ADSL_VARS]
-    adcm = cm.merge(pop[keys + [c for c in ADSL_VARS + refs if c in pop.columns]], on=keys, how="inner")
+    adcm = join(cm, pop[keys + [c for c in ADSL_VARS + refs if c in pop.columns]], keys, "inner")
     adcm["TRTA"], adcm["TRTAN"] = adcm.get("TRT01A", ""), adcm.get("TRT01AN", np.nan)
     si, ei = cfg["start_imputation"], cfg["end_imputation"]
     start_ref, end_ref = cfg["reference_start"], cfg["reference_end"]

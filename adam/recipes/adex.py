@@ -12,6 +12,7 @@ import pandas as pd
 from trialforge.errors import SpecError
 
 from ..config import AdamConfig
+from .._join import join
 from .._frame import char, mask, num, require
 from ..dates import derive_vars_dt
 from .sdtm_input import SdtmSource
@@ -32,11 +33,11 @@ def body_weight(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.S
     require(data, keys + [w["value"], w["date"]], w["domain"])
     data = data.loc[mask(data, w["filter"], where="adex.weight.filter")]
     data = derive_vars_dt(data, "_W", w["date"])
-    data = data.merge(adsl[keys + [w["on_or_before"]]], on=keys)
+    data = join(data, adsl[keys + [w["on_or_before"]]], keys, "inner")
     data = data.loc[data["_WDT"].notna() & ~(data["_WDT"] > num(data[w["on_or_before"]]))]
     data = data.assign(_V=num(data[w["value"]])).loc[lambda d: d["_V"].notna()]
     last = data.sort_values(keys + ["_WDT"], kind="mergesort").drop_duplicates(keys, keep="last")
-    return adsl[keys].merge(last[keys + ["_V"]], on=keys, how="left")["_V"]
+    return join(adsl[keys], last[keys + ["_V"]], keys, "left")["_V"]
 
 
 def build_adex(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
@@ -53,7 +54,7 @@ def build_adex(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
             require(rows, [item["value"]], "EX")
         rows = derive_vars_dt(rows, "_S", "EXSTDTC").assign(_V=num(rows[item["value"]]) if item["stat"] != "count"
                                                            else 1.0)
-        rows = rows.merge(pop[keys], on=keys)
+        rows = join(rows, pop[keys], keys, "inner")
         rows = rows.sort_values(keys + ["_SDT"], kind="mergesort")
         grouped = rows.groupby(keys, sort=False)
         agg = {"sum": "sum", "first": "first", "last": "last", "max": "max", "count": "sum"}[item["stat"]]
@@ -61,17 +62,17 @@ def build_adex(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         unit = item["unit"]
         if unit is None:
             units = grouped["EXDOSU"].first().reset_index() if "EXDOSU" in rows.columns else None
-            summary = summary.merge(units, on=keys, how="left") if units is not None else summary.assign(EXDOSU="")
+            summary = join(summary, units, keys, "left") if units is not None else summary.assign(EXDOSU="")
             summary["AVALU"] = char(summary["EXDOSU"]) if item["stat"] != "count" else ""
             summary = summary.drop(columns="EXDOSU")
         else:
             summary["AVALU"] = unit
-        out = pop[keys].merge(summary, on=keys, how="inner")
+        out = join(pop[keys], summary, keys, "inner")
         if item["per_weight"]:
             if weight is None:
                 weight = pd.concat([pop[keys].reset_index(drop=True), body_weight(src, pop, config).rename("_WT")],
                                    axis=1)
-            out = out.merge(weight, on=keys, how="left")
+            out = join(out, weight, keys, "left")
             out["AVAL"] = out["AVAL"] / out["_WT"].where(out["_WT"] > 0)
             out = out.drop(columns="_WT")
             if unit is None:
@@ -80,5 +81,5 @@ def build_adex(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         out["SRCDOM"], out["SRCVAR"] = "EX", item["value"] if item["stat"] != "count" else "EXSEQ"
         parts.append(out)
     adex = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keys + ["PARAMCD"])
-    adex = adex.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="left")
+    adex = join(adex, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "left")
     return adex.sort_values(keys + ["PARAMN"], kind="mergesort").reset_index(drop=True)

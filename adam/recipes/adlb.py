@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import AdamConfig
-from .._frame import char, mask, num, require, y_blank
+from .._join import join
+from .._frame import char, fresh, mask, num, require, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -60,6 +61,20 @@ def character_params(out: pd.DataFrame) -> np.ndarray:
     return ~numeric.to_numpy(dtype=bool)
 
 
+def _param_text(test: pd.Series, unit: pd.Series) -> np.ndarray:
+    """PARAM = test name plus " (unit)" when there is a unit, once per distinct (test, unit) pair."""
+    t_codes, t_uniq = pd.factorize(test.to_numpy(dtype=object))
+    u_codes, u_uniq = pd.factorize(unit.to_numpy(dtype=object))
+    if not len(t_codes):
+        return np.array([], dtype=object)
+    pair_codes, pairs = pd.factorize(t_codes.astype(np.int64) * (len(u_uniq) + 1) + u_codes)
+    texts = []
+    for pair in pairs.tolist():
+        t, u = t_uniq[pair // (len(u_uniq) + 1)], u_uniq[pair % (len(u_uniq) + 1)]
+        texts.append(t + (" (" + u + ")" if u != "" else ""))
+    return np.array(texts, dtype=object)[pair_codes]
+
+
 def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dict) -> pd.DataFrame:
     """One declared findings → BDS dataset (``item`` is the ``adlb`` section or a ``bds`` entry)."""
     keys = config.subject_keys
@@ -77,13 +92,13 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
         data = data.loc[char(data[f"{dom}TESTCD"]).isin(item["tests"])]
     pop = adsl.loc[mask(adsl, item["population"], where=f"{where}.population"), keys + [
         c for c in ADSL_VARS if c in adsl.columns]]
-    data = data.merge(pop, on=keys, how="inner")
+    data = join(data, pop, keys, "inner")
     data = derive_vars_dt(data, "A", f"{dom}DTC", highest_imputation="n")
-    out = data[keys + [c for c in ADSL_VARS if c in data.columns]].copy()
+    out = fresh(data[keys + [c for c in ADSL_VARS if c in data.columns]])
     out["PARCAT1"] = char(col(data, "CAT"))
     out["PARAMCD"] = char(data[f"{dom}TESTCD"])
     unit = char(col(data, "STRESU"))
-    out["PARAM"] = char(col(data, "TEST")) + np.where(unit != "", " (" + unit + ")", "")
+    out["PARAM"] = _param_text(char(col(data, "TEST")), unit)
     out["AVAL"] = num(col(data, "STRESN", np.nan))
     out["AVALC"] = np.where(out["AVAL"].isna(), char(col(data, "STRESC")), "")
     out["AVALU"] = unit
@@ -121,7 +136,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     out = derive_vars_merged(out, base_ind, by, {"BNRIND": "ANRIND"}, name_add=f"{item['dataset']} baseline records")
     out["BNRIND"] = char(out["BNRIND"])
     base_dt = out.loc[out["ABLFL"] == "Y", by + ["ADT"]].rename(columns={"ADT": "_BDT"})
-    out = out.merge(base_dt, on=by, how="left")
+    out = join(out, base_dt, by, "left")
     not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
     out.loc[not_after, ["CHG", "PCHG"]] = np.nan
     out = out.drop(columns="_BDT")

@@ -14,7 +14,8 @@ from trialforge.errors import SpecError
 
 from ..config import AdamConfig
 from ..criteria import Criterion, get_criterion, load_criteria
-from .._frame import char, mask, num, y_blank
+from .._join import join
+from .._frame import char, fresh, mask, num, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg
 from ..response import (confirmed_responses, derive_param_bor, derive_param_confirmed_bor,
@@ -99,6 +100,20 @@ def new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     return d.groupby(keys, as_index=False)["NACTDT"].min()
 
 
+def run_new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
+    """``new_therapy_dates`` worked out once per run (ADRS and ADTTE both read it)."""
+    return src.shared(new_therapy_dates, src, config)
+
+
+def run_ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, use: dict) -> pd.DataFrame:
+    """``ovr_records`` of a criterion use worked out once per run (ADRS and ADTTE both read them)."""
+    return src.shared(_ovr_records_of_run, src, adsl, config, use)
+
+
+def _ovr_records_of_run(src, adsl, config, use):
+    return ovr_records(src, adsl, config, run_new_therapy_dates(src, config), use)
+
+
 def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: pd.DataFrame,
                 use: dict | None = None) -> pd.DataFrame:
     """OVR rows with ADT, ADY, AVISIT, AVAL coding, and ANL01FL (the assessments analyses use).
@@ -110,10 +125,10 @@ def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: p
     crit = use["crit"]
     keys = config.subject_keys
     rs = src.get("RS")
-    rs = rs.loc[mask(rs, use["ovr_filter"], where=f"{use['key'].rsplit('.', 1)[0]}.ovr_filter")].copy()
+    rs = fresh(rs.loc[mask(rs, use["ovr_filter"], where=f"{use['key'].rsplit('.', 1)[0]}.ovr_filter")])
     imp = cfg["date_imputation"]
     rs = derive_vars_dt(rs, "A", "RSDTC", highest_imputation=imp["highest"], date_imputation=imp["rule"])
-    out = rs[keys].copy()
+    out = fresh(rs[keys])
     out["PARAMCD"] = "OVR" + use["suffix"]
     out["AVALC"] = crit.standardize(rs["RSSTRESC"]) if "RSSTRESC" in rs.columns else ""
     out["AVAL"] = crit.aval(out["AVALC"])
@@ -121,13 +136,13 @@ def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: p
     out["AVISIT"] = char(rs["VISIT"]) if "VISIT" in rs.columns else ""
     out["AVISITN"] = num(rs["VISITNUM"]) if "VISITNUM" in rs.columns else np.nan
     out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = "RS", "RSSTRESC", num(rs["RSSEQ"]) if "RSSEQ" in rs else np.nan
-    out = out.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="inner")
+    out = join(out, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "inner")
     out = derive_vars_dy(out, "TRTSDT", {"ADY": "ADT"})
-    out = out.merge(nact, on=keys, how="left")
+    out = join(out, nact, keys, "left")
     ref = num(out[cfg["reference_date"]])
     progression = list(crit.codes_where("progression"))
     pd_dt = out.loc[out["AVALC"].isin(progression)].groupby(keys)["ADT"].min().rename("_PDDT").reset_index()
-    out = out.merge(pd_dt, on=keys, how="left")
+    out = join(out, pd_dt, keys, "left")
     use_ = out["ADT"].notna() & (out["ADT"] >= ref)
     if cfg["exclude_after_pd"]:
         use_ &= ~(out["ADT"] > out["_PDDT"])
@@ -162,8 +177,8 @@ def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> 
             targets, left_on=keys + ["TRLNKID"], right_on=keys + ["TULNKID"])
         lesions = lesions.assign(_D=num(lesions["TRSTRESN"]))
         if len(lesions):
-            sums = lesions.groupby(keys + ["ADT"], as_index=False).agg(
-                _SUM=("_D", "sum"), _M=("_D", "count"), _LV=("_LV", "first")).merge(n_target, on=keys)
+            sums = join(lesions.groupby(keys + ["ADT"], as_index=False).agg(
+                _SUM=("_D", "sum"), _M=("_D", "count"), _LV=("_LV", "first")), n_target, keys, "inner")
             sums["_SUM"] = sums["_SUM"].where(sums["_M"] == sums["_N"])
             sums = sums[keys + ["ADT", "_SUM", "_LV"]]
     out = sums.merge(crf, on=keys + ["ADT"], how="outer")
@@ -178,7 +193,7 @@ def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> 
     out = out.drop(columns=["_SUM", "_LV", "_CRF", "_V", "TRSEQ"]).loc[lambda d: d["ADT"].notna()]
     out["PARAMCD"] = "SUMDIAM"
     out["AVALU"] = "mm"
-    out = out.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="inner")
+    out = join(out, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "inner")
     out = out.sort_values(keys + ["ADT"], kind="mergesort").reset_index(drop=True)
     out = derive_vars_dy(out, "TRTSDT", {"ADY": "ADT"})
     out = derive_var_ablfl(out, keys, ref_date="TRTSDT")
@@ -196,7 +211,7 @@ def response_parameters(ovr: pd.DataFrame, pop: pd.DataFrame, config: AdamConfig
     crit, sfx = use["crit"], use["suffix"]
     common = dict(filter_source="ANL01FL == 'Y'", reference_date=cfg["reference_date"],
                   ref_start_window=use["window"], missing_as_ne=cfg["missing_as_ne"], subject_keys=keys, criterion=crit)
-    pop_ovr = ovr.merge(pop[keys], on=keys)
+    pop_ovr = join(ovr, pop[keys], keys, "inner")
     bor = derive_param_bor(pop_ovr, pop, set_values_to={"PARAMCD": "BOR" + sfx}, **common)
     out = [bor]
     if use["has_confirmation"]:
@@ -225,7 +240,7 @@ def landmark_parameter(ovr: pd.DataFrame, pop: pd.DataFrame, config: AdamConfig,
     crit = use["crit"]
     where = f"adrs.landmarks[{index}]"
     codes = crit.select(item["responders"], where=f"{where}.responders", file=config.path)
-    used = ovr.loc[ovr["ANL01FL"] == "Y"].merge(pop[keys], on=keys)
+    used = join(ovr.loc[ovr["ANL01FL"] == "Y"], pop[keys], keys, "inner")
     if item["confirmed"]:
         conf = confirmed_responses(used, filter_source=None, subject_keys=keys, criterion=crit, **use["confirm"])
         is_conf = pd.Series(used.index.isin(conf.index), index=used.index)
@@ -242,11 +257,10 @@ def landmark_parameter(ovr: pd.DataFrame, pop: pd.DataFrame, config: AdamConfig,
     if item["no_prior_progression"]:
         prog = used.loc[used["AVALC"].isin(crit.codes_where("progression"))].groupby(keys)["ADT"].min()
         prog = prog.rename("_PDDT").reset_index()
-        cand = cand.merge(prog, on=keys, how="left").set_index(cand.index)
+        cand = join(cand, prog, keys, "left").set_index(cand.index)
         hit &= ~(cand["_PDDT"] < cand["ADT"])
     cand = cand.assign(_Y=hit)
-    out = pop[keys].drop_duplicates().merge(cand[keys + ["ADT", "AVISIT", "SRCDOM", "SRCVAR", "SRCSEQ", "_Y"]],
-                                            on=keys, how="left")
+    out = join(pop[keys].drop_duplicates(), cand[keys + ["ADT", "AVISIT", "SRCDOM", "SRCVAR", "SRCSEQ", "_Y"]], keys, "left")
     yes = out["_Y"].eq(True)
     out["AVALC"] = np.where(yes, "Y", "N")
     out["AVAL"] = yes.astype("float64")
@@ -278,13 +292,12 @@ def param_table(config: AdamConfig) -> dict[str, tuple[str, float]]:
 def build_adrs(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adrs"]
     keys = config.subject_keys
-    nact = new_therapy_dates(src, config)
     pop = adsl.loc[mask(adsl, cfg["population"], where="adrs.population")]
     adsl_cols = keys + [c for c in ADSL_VARS if c in adsl.columns]
     parts, derived = [], []
     ovrs = {}
     for use in criterion_uses(config):
-        ovr = ovr_records(src, adsl, config, nact, use)
+        ovr = run_ovr_records(src, adsl, config, use)
         ovrs[use["suffix"]] = ovr
         parts.append(ovr)
         derived += response_parameters(ovr, pop, config, use)
@@ -292,7 +305,7 @@ def build_adrs(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         use = use_for(config, item["criterion"], key=f"adrs.landmarks[{i}].criterion")
         derived.append(landmark_parameter(ovrs[use["suffix"]], pop, config, item, use, i))
     for d in derived:
-        d = d[[c for c in d.columns if c not in ADSL_VARS or c in keys]].merge(adsl[adsl_cols], on=keys, how="left")
+        d = join(d[[c for c in d.columns if c not in ADSL_VARS or c in keys]], adsl[adsl_cols], keys, "left")
         d = derive_vars_dy(d, "TRTSDT", {"ADY": "ADT"})
         d["ANL01FL"] = "Y"
         parts.append(d)

@@ -12,7 +12,8 @@ import pandas as pd
 from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
-from .._frame import char, mask, names_in, num, stable_sort, yn
+from .._join import join
+from .._frame import char, fresh, mask, names_in, num, stable_sort, yn
 from ..dates import derive_vars_dt, derive_vars_dtm
 from ..derive import derive_var_max_date, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -50,7 +51,7 @@ def exposure_dates(ex: pd.DataFrame, treatments: list[str], keys: list[str], *, 
     >>> exposure_dates(ex, ["PLACEBO", "DRUG"], ["USUBJID"], zero_dose_counts=["PLACEBO"])["SDT"].tolist()
     [23377.0, 23378.0]
     """
-    rows = ex.loc[char(ex["EXTRT"]).str.upper().isin([t.upper() for t in treatments])].copy()
+    rows = fresh(ex.loc[char(ex["EXTRT"]).str.upper().isin([t.upper() for t in treatments])])
     if "EXOCCUR" in rows.columns:
         rows = rows.loc[char(rows["EXOCCUR"]).str.upper() != "N"]
     if "EXDOSE" in rows.columns:
@@ -104,7 +105,7 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
         dup = dm.loc[dm.duplicated(keys)].iloc[0]
         raise DatasetReadError("DM has more than one record per subject", file="DM", column="USUBJID",
                                value=dup["USUBJID"])
-    adsl = dm[[c for c in DM_VARS if c in dm.columns]].copy().reset_index(drop=True)
+    adsl = fresh(dm[[c for c in DM_VARS if c in dm.columns]]).reset_index(drop=True)
     adsl["AGE"] = num(adsl["AGE"]) if "AGE" in adsl.columns else np.nan
     adsl["AGEGR1"], adsl["AGEGR1N"] = _age_groups(adsl["AGE"], cfg["age_groups"])
     extra = dm.reset_index(drop=True)
@@ -206,7 +207,7 @@ def _merged_var(adsl, src, item, keys):
         if not item[rule]:
             continue
         data = derive_vars_dt(data, "_M", item["date"])
-        ref = num(data[keys].merge(adsl[keys + [item[rule]]], on=keys, how="left")[item[rule]]).to_numpy()
+        ref = num(join(data[keys], adsl[keys + [item[rule]]], keys, "left")[item[rule]]).to_numpy()
         dt = data["_MDT"].to_numpy()
         with np.errstate(invalid="ignore"):
             keep = compare(dt, ref) & ~np.isnan(dt)
@@ -215,7 +216,7 @@ def _merged_var(adsl, src, item, keys):
         data = data.loc[keep]
     if item["mode"] == "exists":
         hit = data[keys].drop_duplicates().assign(_HIT=True)
-        found = adsl[keys].merge(hit, on=keys, how="left")["_HIT"].eq(True)
+        found = join(adsl[keys], hit, keys, "left")["_HIT"].eq(True)
         adsl[item["new_var"]] = yn(pd.Series(found.to_numpy(), index=adsl.index))
         return adsl
     order = list(item["order"] or [])

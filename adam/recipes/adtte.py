@@ -30,11 +30,12 @@ import pandas as pd
 from trialforge.errors import SpecError
 
 from ..config import AdamConfig
-from .._frame import char, mask, num
+from .._join import join
+from .._frame import char, fresh, mask, num
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
-from .adrs import ADSL_VARS, new_therapy_dates, ovr_records, use_for
+from .adrs import ADSL_VARS, run_new_therapy_dates, run_ovr_records, use_for
 from .sdtm_input import SdtmSource
 
 ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")      # RECIST 1.1 (progression_frame's default)
@@ -55,25 +56,25 @@ def progression_frame(subjects: pd.DataFrame, ovr: pd.DataFrame, *, start: str, 
     CNSDT/CNSSEQ/CNSDESC/CNSDOM.
     """
     trace = [c for c in ("DTHDOM", "DTHVAR", "DTHSEQ") if c in subjects.columns]
-    s = subjects[keys + [start, "DTHDT", "NACTDT", "HASBASE"] + trace].rename(columns={start: "STARTDT"}).copy()
+    s = fresh(subjects[keys + [start, "DTHDT", "NACTDT", "HASBASE"] + trace].rename(columns={start: "STARTDT"}))
     for col, default in (("DTHDOM", "ADSL"), ("DTHVAR", "DTHDT"), ("DTHSEQ", np.nan)):
         if col not in s.columns:
             s[col] = default
-    a = ovr[keys + ["ADT", "AVALC", "SRCSEQ"]].merge(s[keys + ["STARTDT", "NACTDT"]], on=keys)
+    a = join(ovr[keys + ["ADT", "AVALC", "SRCSEQ"]], s[keys + ["STARTDT", "NACTDT"]], keys, "inner")
     a = a.loc[a["ADT"].notna() & (a["ADT"] > a["STARTDT"])]
     if censor_at_new_therapy:
         a = a.loc[~(a["ADT"] >= a["NACTDT"])]
     a = a.sort_values(keys + ["ADT"], kind="mergesort")
     pd_first = a.loc[a["AVALC"].isin(progression)].drop_duplicates(keys)[keys + ["ADT", "SRCSEQ"]]
-    s = s.merge(pd_first.rename(columns={"ADT": "PDDT", "SRCSEQ": "PDSEQ"}), on=keys, how="left")
+    s = join(s, pd_first.rename(columns={"ADT": "PDDT", "SRCSEQ": "PDSEQ"}), keys, "left")
     dth_ok = s["DTHDT"].notna() & (s["DTHDT"] >= s["STARTDT"]) if death_is_event else pd.Series(False, index=s.index)
     if censor_at_new_therapy:
         dth_ok &= ~(s["DTHDT"] >= s["NACTDT"])
     s["EVDT"] = np.fmin(s["PDDT"], s["DTHDT"].where(dth_ok))
-    adequate = a.loc[a["AVALC"].isin(adequate)].merge(s[keys + ["EVDT"]], on=keys)
+    adequate = join(a.loc[a["AVALC"].isin(adequate)], s[keys + ["EVDT"]], keys, "inner")
     adequate = adequate.loc[adequate["EVDT"].isna() | (adequate["ADT"] < adequate["EVDT"])]
     last = adequate.drop_duplicates(keys, keep="last")[keys + ["ADT", "SRCSEQ"]]
-    s = s.merge(last.rename(columns={"ADT": "LAADT", "SRCSEQ": "LASEQ"}), on=keys, how="left")
+    s = join(s, last.rename(columns={"ADT": "LAADT", "SRCSEQ": "LASEQ"}), keys, "left")
     pd_ok = s["PDDT"].notna()
     if max_gap_days is not None:
         anchor = s["LAADT"].fillna(s["STARTDT"])
@@ -115,14 +116,14 @@ def progression_sources(frame_name: str) -> tuple[list[EventSource], list[Censor
 def death_trace(src: SdtmSource, adsl: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per subject with DTHDT: the record the death date traces to (DTHDOM/DTHVAR/DTHSEQ): the DS death
     record (DSDECOD "DEATH") dated DTHDT when there is one, else ADSL.DTHDT itself."""
-    out = adsl.loc[num(adsl["DTHDT"]).notna(), keys + ["DTHDT"]].copy()
+    out = fresh(adsl.loc[num(adsl["DTHDT"]).notna(), keys + ["DTHDT"]])
     out["DTHDOM"], out["DTHVAR"], out["DTHSEQ"] = "ADSL", "DTHDT", np.nan
     if src.has("DS") and {"DSDECOD", "DSSTDTC", "DSSEQ"} <= set(src.get("DS").columns):
         ds = src.get("DS")
         ds = derive_vars_dt(ds.loc[char(ds["DSDECOD"]) == "DEATH"], "_D", "DSSTDTC")
         hit = out[keys + ["DTHDT"]].merge(ds[keys + ["_DDT", "DSSEQ"]], left_on=keys + ["DTHDT"],
                                           right_on=keys + ["_DDT"]).drop_duplicates(keys)
-        out = out.merge(hit[keys + ["DSSEQ"]], on=keys, how="left")
+        out = join(out, hit[keys + ["DSSEQ"]], keys, "left")
         found = out["DSSEQ"].notna()
         out.loc[found, ["DTHDOM", "DTHVAR"]] = ["DS", "DSSTDTC"]
         out["DTHSEQ"] = num(out["DSSEQ"])
@@ -138,9 +139,9 @@ def _has_baseline(src: SdtmSource, subjects: pd.DataFrame, start: str, config: A
     data = src.get(spec["domain"])
     data = data.loc[mask(data, spec["filter"], where="adtte.baseline_source.filter")]
     d = derive_vars_dt(data[keys + [spec["date"]]], "B", spec["date"], highest_imputation="n")
-    d = d.merge(subjects[keys + [start]], on=keys)
+    d = join(d, subjects[keys + [start]], keys, "inner")
     base = d.loc[d["BDT"] <= num(d[start]), keys].drop_duplicates().assign(_B=True)
-    return subjects[keys].merge(base, on=keys, how="left")["_B"].fillna(False).astype(bool).to_numpy()
+    return join(subjects[keys], base, keys, "left")["_B"].fillna(False).astype(bool).to_numpy()
 
 
 _RECORD_COLS = ["DT", "SRCDOM", "SRCVAR", "SRCSEQ", "DESC"]
@@ -154,20 +155,25 @@ class TteContext:
         self.keys = config.subject_keys
         cfg = config["adtte"]
         start = cfg["start_date"]
-        pop = adsl.loc[mask(adsl, cfg["population"], where="adtte.population") & num(adsl[start]).notna()].copy()
-        self.pop = pop.merge(death_trace(src, pop, self.keys), on=self.keys, how="left")
+        pop = adsl.loc[mask(adsl, cfg["population"], where="adtte.population") & num(adsl[start]).notna()]
+        # only the ADSL variables the parameters read (keys, start dates, death, treatment end): every
+        # per-parameter frame below is built from this one, so it stays narrow
+        read = set(self.keys) | {start, "DTHDT", "TRTEDT"} | {
+            p["start"] for p in cfg["parameters"] if p["start"] and p["start"] != "first_response"}
+        pop = fresh(pop[[c for c in pop.columns if c in read]])
+        self.pop = join(pop, death_trace(src, pop, self.keys), self.keys, "left")
         self._nact = None
         self._ovr: dict[str, pd.DataFrame] = {}
 
     @property
     def nact(self) -> pd.DataFrame:
         if self._nact is None:
-            self._nact = new_therapy_dates(self.src, self.config)
+            self._nact = run_new_therapy_dates(self.src, self.config)
         return self._nact
 
     def ovr(self, use: dict) -> pd.DataFrame:
         if use["suffix"] not in self._ovr:
-            self._ovr[use["suffix"]] = ovr_records(self.src, self.adsl, self.config, self.nact, use)
+            self._ovr[use["suffix"]] = run_ovr_records(self.src, self.adsl, self.config, use)
         return self._ovr[use["suffix"]]
 
     def records(self, name: str, p: dict, use: dict | None) -> pd.DataFrame:
@@ -212,7 +218,7 @@ class TteContext:
         key = (domain, date, filt if filt is None or isinstance(filt, str) else id(filt), highest, rule, desc, where)
         if key not in cache:
             cache[key] = self._build_domain_records(domain, date, filt, highest, rule, desc, where)
-        return cache[key].copy()
+        return fresh(cache[key])
 
     def _build_domain_records(self, domain, date, filt, highest, rule, desc, where) -> pd.DataFrame:
         keys = self.keys
@@ -230,7 +236,7 @@ class TteContext:
 
 def _first(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict: bool, last: bool = False):
     """The first (or last) record per subject after (strict) / on or after STARTDT and before CUTDT."""
-    r = records.merge(subj[keys + ["STARTDT", "CUTDT"]], on=keys)
+    r = join(records, subj[keys + ["STARTDT", "CUTDT"]], keys, "inner")
     r = r.loc[r["DT"].notna() & ((r["DT"] > r["STARTDT"]) if strict else (r["DT"] >= r["STARTDT"]))]
     r = r.loc[~(r["DT"] >= r["CUTDT"])]
     r = r.sort_values(keys + ["DT"], kind="mergesort")
@@ -246,7 +252,7 @@ def needs_rs(p: dict) -> bool:
 def _start(p: dict, ctx: TteContext, use: dict | None) -> pd.DataFrame:
     """Subjects of the parameter with STARTDT and the record it traces to (STSDOM/STSVAR/STSSEQ)."""
     keys, cfg = ctx.keys, ctx.config["adtte"]
-    subj = ctx.pop.copy()
+    subj = fresh(ctx.pop)
     if p["start"] == "first_response":
         crit = use["crit"]
         codes = crit.select(p["responders"] or "response", where=f"adtte.parameters[{p['paramcd']}].responders",
@@ -259,7 +265,7 @@ def _start(p: dict, ctx: TteContext, use: dict | None) -> pd.DataFrame:
         else:
             first = first_response_date(used, responses=codes, filter_source=None, subject_keys=keys, criterion=crit)
         first = first[keys + ["ADT", "SRCSEQ"]].rename(columns={"ADT": "STARTDT", "SRCSEQ": "STSSEQ"})
-        subj = subj.merge(first, on=keys).assign(STSDOM="RS", STSVAR="RSDTC")
+        subj = join(subj, first, keys, "inner").assign(STSDOM="RS", STSVAR="RSDTC")
         return subj.loc[subj["STARTDT"].notna()].reset_index(drop=True)
     var = p["start"] or cfg["start_date"]
     if var not in subj.columns:
@@ -282,7 +288,7 @@ def declared_parameter(p: dict, ctx: TteContext) -> pd.DataFrame:
     for name in p["censor_at"]:             # the earliest date of these sources ends follow-up
         recs = ctx.records(name, p, use)
         first = recs.loc[recs["DT"].notna()].sort_values(keys + ["DT"], kind="mergesort").drop_duplicates(keys)
-        subj = subj.merge(first[keys + _RECORD_COLS], on=keys, how="left")
+        subj = join(subj, first[keys + _RECORD_COLS], keys, "left")
         earlier = subj["DT"].notna() & ~(subj["DT"] >= subj["CUTDT"])
         subj["CUTDT"] = subj["CUTDT"].where(~earlier, subj["DT"])
         subj["CUTDESC"] = np.where(earlier, char(subj["DESC"]), subj["CUTDESC"])
@@ -296,7 +302,7 @@ def declared_parameter(p: dict, ctx: TteContext) -> pd.DataFrame:
     for i, name in enumerate(p["events"]):
         first = _first(ctx.records(name, p, use), subj, keys, strict=name in ASSESSMENT_SOURCES)
         first = first.rename(columns={c: f"E{i}{c}" for c in _RECORD_COLS})
-        subj = subj.merge(first, on=keys, how="left")
+        subj = join(subj, first, keys, "left")
         ev_cols.append(i)
     subj["EVDT"] = subj[[f"E{i}DT" for i in ev_cols]].min(axis=1) if ev_cols else np.nan
     if use is not None:
@@ -304,11 +310,10 @@ def declared_parameter(p: dict, ctx: TteContext) -> pd.DataFrame:
         assessed = ctx.ovr(use).loc[lambda d: d["AVALC"].isin(crit.adequate)]
         assessed = pd.DataFrame({**{k: assessed[k] for k in keys}, "DT": assessed["ADT"], "SRCDOM": "RS",
                                  "SRCVAR": "RSDTC", "SRCSEQ": num(assessed["SRCSEQ"]), "DESC": ""})
-        assessed = assessed.merge(subj[keys + ["EVDT"]], on=keys)
+        assessed = join(assessed, subj[keys + ["EVDT"]], keys, "inner")
         assessed = assessed.loc[assessed["EVDT"].isna() | (assessed["DT"] < assessed["EVDT"])].drop(columns="EVDT")
         last = _first(assessed, subj, keys, strict=True, last=True)
-        subj = subj.merge(last[keys + ["DT", "SRCSEQ"]].rename(columns={"DT": "LAADT", "SRCSEQ": "LASEQ"}), on=keys,
-                          how="left")
+        subj = join(subj, last[keys + ["DT", "SRCSEQ"]].rename(columns={"DT": "LAADT", "SRCSEQ": "LASEQ"}), keys, "left")
     else:
         subj["LAADT"], subj["LASEQ"] = np.nan, np.nan
     has_base = _has_baseline(ctx.src, subj, "STARTDT", ctx.config) if p["censor_no_baseline"] else \
@@ -378,7 +383,7 @@ def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
             seq = f"{domain}SEQ"
             data = derive_vars_dt(data, "_L", item["date"])
             data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
-            data = data.merge(subj[keys + ["CUTDT"]], on=keys)
+            data = join(data, subj[keys + ["CUTDT"]], keys, "inner")
             data = data.loc[~(data["_LDT"] >= data["CUTDT"])]
             frames[f"alive{i}"] = data
             out.append(CensorSource(f"alive{i}", date="_LDT", copy_vars={"SRCSEQ": "_SEQ"},
@@ -407,7 +412,6 @@ def build_adtte(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, *, para
     adtte["EVNTDESC"] = char(adtte["EVNTDESC"])
     adtte["CNSDTDSC"] = np.where(adtte["CNSR"] == 1, char(adtte["CNSDTDSC"]), "")
     adtte["SRCSEQ"] = num(adtte["SRCSEQ"]) if "SRCSEQ" in adtte.columns else np.nan
-    adtte = adtte.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDT"]], on=keys,
-                        how="left")
+    adtte = join(adtte, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDT"]], keys, "left")
     keep = [c for c in ORDER if c in adtte.columns]
     return adtte[keep].sort_values(keys + ["PARAMN"], kind="mergesort").reset_index(drop=True)

@@ -19,7 +19,8 @@ import pandas as pd
 from trialforge.errors import DateFormatError, SpecError
 
 from ..config import HOURS_PER_UNIT, AdamConfig
-from .._frame import char, mask, num, y_blank
+from .._join import join
+from .._frame import char, fresh, mask, num, y_blank
 from ..dates import derive_vars_dtm, derive_vars_dt, derive_vars_dy, sas_datetime_to_iso, sas_date_to_iso
 from ..nca import NcaRules, interval_key, nca_by_subject, return_time
 from .sdtm_input import SdtmSource
@@ -78,11 +79,11 @@ def build_adpc(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         pc = pc.loc[char(pc["PCTESTCD"]).isin(cfg["analyte"])]
     if cfg["specimens"] and "PCSPEC" in pc.columns:
         pc = pc.loc[char(pc["PCSPEC"]).isin(cfg["specimens"])]
-    pc = pc.copy()
-    pc = pc.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], on=keys, how="inner")
+    pc = fresh(pc)
+    pc = join(pc, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "inner")
     pc = derive_vars_dtm(pc, "A", "PCDTC", highest_imputation="h", time_imputation="first", flag_imputation="none")
     pc = derive_vars_dt(pc, "A", "PCDTC", flag_imputation=False)
-    out = pc[keys + [c for c in ADSL_VARS if c in pc.columns]].copy()
+    out = fresh(pc[keys + [c for c in ADSL_VARS if c in pc.columns]])
     spec = char(pc["PCSPEC"]) if "PCSPEC" in pc.columns else pd.Series("", index=pc.index)
     out["PARCAT1"] = spec
     out["_SPEC"] = spec
@@ -170,7 +171,7 @@ def _adpc_params(out: pd.DataFrame, unit: pd.Series, config: AdamConfig) -> tupl
     per = units.drop_duplicates()
     # a profile with two units is a data error the ADaM gate reports (TF-BDS-002): those records keep their own
     per = per.loc[~per.duplicated(PROFILE, keep=False)]
-    names = names.merge(per, on=PROFILE, how="left")
+    names = join(names, per, PROFILE, "left")
     names["_U"] = names["_U"].fillna("")
     multi = names.groupby("_ANALYTE")["_SPEC"].transform("nunique") > 1
     names["PARAMCD"] = [(_paramcd(a[:8 - len(s)], s, "PCTESTCD") if m else a)
@@ -178,7 +179,7 @@ def _adpc_params(out: pd.DataFrame, unit: pd.Series, config: AdamConfig) -> tupl
     base = np.where(multi, np.where(names["_LABEL_DECLARED"], names["_LABEL"], names["_TEST"] + ", " + names["_SPEC"]),
                     names["_TEST"])
     names["PARAM"] = base + np.where(names["_U"] != "", " (" + names["_U"] + ")", "")
-    got = out[PROFILE].merge(names, on=PROFILE, how="left").set_axis(out.index)
+    got = join(out[PROFILE], names, PROFILE, "left").set_axis(out.index)
     mixed = got["_U"] == ""
     got.loc[mixed, "_U"] = unit.loc[mixed]
     got.loc[mixed, "PARAM"] = got.loc[mixed, "PARAM"] + np.where(unit.loc[mixed] != "", " (" + unit.loc[mixed] + ")", "")
@@ -194,13 +195,13 @@ def _nca(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> tuple[pd
     keys = config.subject_keys
     time = _time_col(config)
     pop = adsl.loc[mask(adsl, cfg["population"], where="pk.population"), keys]
-    used = adpc.merge(pop, on=keys).loc[lambda d: (d[time] >= 0) & (d["ANL01FL"] == "Y")]
+    used = join(adpc, pop, keys, "inner").loc[lambda d: (d[time] >= 0) & (d["ANL01FL"] == "Y")]
     intervals = [(float(i["start"]), float(i["end"])) for i in cfg["intervals"]]
     rules = NcaRules(blq_between=cfg["blq_between"], blq_after=cfg["blq_after"], zero_at_dose=cfg["zero_at_dose"],
                      auc_method=cfg["auc_method"], interval_tolerance=float(cfg["interval_tolerance"]))
     res = nca_by_subject(used, by_vars=keys + PROFILE, time=time, intervals=intervals, rules=rules)
     for item in cfg["persistence"]:
-        res[item["paramcd"]] = _persistence(adpc.merge(pop, on=keys), res, keys, time, item["rule"])
+        res[item["paramcd"]] = _persistence(join(adpc, pop, keys, "inner"), res, keys, time, item["rule"])
     return res, intervals
 
 
@@ -251,16 +252,16 @@ def _profile_units(adpc: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     keys = config.subject_keys
     res, _ = _nca(adpc, adsl, config)
-    res = res.merge(_profile_units(adpc, keys), on=keys + PROFILE, how="left")
+    res = join(res, _profile_units(adpc, keys), keys + PROFILE, "left")
     names = profile_names(adpc[PROFILE + ["_TEST"]], config) if len(adpc) else None
     if names is not None:
         names["_PIDX"] = np.arange(len(names), dtype="float64")
-        res = res.merge(names[PROFILE + ["_SUFFIX", "_LABEL", "_PIDX"]], on=PROFILE, how="left")
+        res = join(res, names[PROFILE + ["_SUFFIX", "_LABEL", "_PIDX"]], PROFILE, "left")
     rows = []
     conc_unit = adpc["AVALU"].iloc[0] if len(adpc) else ""
     params = adpp_parameters(config, conc_unit)
     for n, (code, label, unit, col) in enumerate(params, start=1):
-        part = res[keys].copy()
+        part = fresh(res[keys])
         part["PARCAT1"], part["PARCAT2"] = res["_SPEC"], res["_ANALYTE"]
         if names is not None and len(res):
             part["PARAMCD"] = [_paramcd(code, s, "pk.intervals[].paramcd") for s in res["_SUFFIX"]]
@@ -275,8 +276,7 @@ def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> pd
     adpp = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=keys)
     _one_to_one(adpp)
     adpp["SRCDOM"], adpp["SRCVAR"] = "ADPC", "AVAL"
-    adpp = adpp.merge(adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDTM"]], on=keys,
-                      how="left")
+    adpp = join(adpp, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDTM"]], keys, "left")
     return adpp.sort_values(keys + ["PARCAT2", "PARCAT1", "PARAMN"], kind="mergesort").reset_index(drop=True)
 
 
@@ -321,7 +321,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
     """
     keys = config.subject_keys
     res, intervals = _nca(adpc, adsl, config)
-    res = res.merge(_profile_units(adpc, keys), on=keys + PROFILE, how="left")
+    res = join(res, _profile_units(adpc, keys), keys + PROFILE, "left")
     tu, auc_tu = config["pk"]["time_unit"], config["pk"]["pp_auc_time_unit"]
     auc_factor = HOURS_PER_UNIT[tu] / HOURS_PER_UNIT[auc_tu]      # e.g. day*copies/ug → h*copies/ug: × 24
     rows = []
@@ -331,7 +331,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
               for a, b in intervals]
     conc = res["AVALU"].fillna("")
     for code, col, unit, st, en, factor in tests:
-        part = res[keys].copy()
+        part = fresh(res[keys])
         value = res[col].astype("float64") * factor
         part["PPTESTCD"], part["PPTEST"] = code, PP_TESTS[code]
         text = significant_text(value, config["pk"]["pp_significant_digits"])
@@ -350,10 +350,10 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
     pp = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=keys)
     pp["DOMAIN"] = "PP"
     if len(pp):
-        ref = adsl[keys + ["TRTSDTM", "TRTSDT"]].copy()
+        ref = fresh(adsl[keys + ["TRTSDTM", "TRTSDT"]])
         iso = sas_datetime_to_iso(ref["TRTSDTM"])
         ref["PPRFTDTC"] = np.where(iso != "", iso, sas_date_to_iso(ref["TRTSDT"]))
-        pp = pp.merge(ref[keys + ["PPRFTDTC"]], on=keys, how="left")
+        pp = join(pp, ref[keys + ["PPRFTDTC"]], keys, "left")
         pp["PPTPTREF"] = np.where(char(pp["PPRFTDTC"]) != "", config["pk"]["pp_tptref"], "")
         order = {c: i for i, c in enumerate(["CMAX", "TMAX", "CLST", "TLST", "AUCINT"])}
         pp = pp.assign(_O=pp["PPTESTCD"].map(order)).sort_values(keys + ["_ANALYTE", "PPSPEC", "_O"],

@@ -1,0 +1,162 @@
+"""A domain's working set while it is mapped: column name -> Series on one shared index, not a DataFrame.
+
+Profiles of the mapping showed the working DataFrame itself as a cost: every rule inserted a column
+(a block-manager insert that grows with the frame), and every ``when`` branch copied the whole frame to
+evaluate its rule on its rows. ``WorkingFrame`` keeps what the rules read and write in a dict: adding a
+column is a dict entry, and a row subset (``frame[mask]``) takes a column only when a rule reads it.
+It offers the part of the DataFrame interface the engine's algorithms use (``frame[name]``,
+``frame[[names]]`` -> DataFrame, ``frame[mask]``, ``.columns``, ``.index``, ``.at``, ``.loc``, ``len``),
+so every algorithm works on either; ``to_frame()`` gives the DataFrame (the domain is built into one
+DataFrame once, when it is finished).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..objstrings import TEXT_DTYPE
+
+
+class WorkingFrame:
+    """Columns of one domain (or of some of its rows) keyed by name, in insertion order."""
+
+    __slots__ = ("_cols", "index", "_parent", "_positions")
+
+    def __init__(self, columns: dict, index: pd.Index, parent: WorkingFrame | None = None,
+                 positions: np.ndarray | None = None):
+        self._cols = columns              # name -> Series, or None: not yet taken from the parent's rows
+        self.index = index
+        self._parent = parent
+        self._positions = positions
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> WorkingFrame:
+        if not frame.columns.is_unique:
+            raise ValueError("a working frame needs unique column names")
+        return cls({name: frame[name] for name in frame.columns}, frame.index)
+
+    # --- the DataFrame interface the algorithms use -------------------------------------------------
+    @property
+    def columns(self):
+        return self._cols.keys()
+
+    def __contains__(self, name) -> bool:
+        return name in self._cols
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def empty(self) -> bool:
+        return len(self.index) == 0 or not self._cols
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.index), len(self._cols)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self._column(key)
+        if isinstance(key, (list, pd.Index)):
+            return pd.DataFrame({name: self._column(name) for name in key}, index=self.index)
+        return self._rows(key)
+
+    def __setitem__(self, name: str, value) -> None:
+        if isinstance(value, pd.Series):
+            if value.index is not self.index and not value.index.equals(self.index):
+                value = value.reindex(self.index)
+            if value.name != name:
+                value = value.rename(name)
+        else:
+            value = pd.Series(value, index=self.index, name=name)
+        self._cols[name] = value
+
+    @property
+    def at(self):
+        return _At(self)
+
+    @property
+    def loc(self):
+        return _Loc(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The working set as a DataFrame (columns in insertion order)."""
+        return pd.DataFrame({name: self._column(name) for name in self._cols}, index=self.index)
+
+    def groupby(self, *args, **kwargs):
+        return self.to_frame().groupby(*args, **kwargs)
+
+    # --- internals ----------------------------------------------------------------------------------
+    def _column(self, name: str) -> pd.Series:
+        value = self._cols[name]
+        if value is None:                 # a column of the parent's rows, taken when first read
+            value = self._parent._column(name).take(self._positions)
+            self._cols[name] = value
+        return value
+
+    def _rows(self, mask) -> WorkingFrame:
+        """The rows where ``mask`` (aligned to this frame) is true; columns are taken when read."""
+        keep = np.asarray(mask, dtype=bool)
+        if len(keep) != len(self.index):
+            raise ValueError("a row mask must be as long as the working frame")
+        positions = np.flatnonzero(keep)
+        return WorkingFrame(dict.fromkeys(self._cols), self.index[positions], parent=self, positions=positions)
+
+
+class _At:
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame: WorkingFrame):
+        self._frame = frame
+
+    def __getitem__(self, key):
+        label, name = key
+        return self._frame[name].at[label]
+
+
+class _Loc:
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame: WorkingFrame):
+        self._frame = frame
+
+    def __getitem__(self, key):
+        rows, names = key if isinstance(key, tuple) else (key, None)
+        frame = self._frame
+        if _is_mask(rows):
+            part = frame._rows(rows)
+            return part if names is None else part[names]
+        if names is None:
+            return frame.to_frame().loc[rows]
+        if isinstance(names, str):
+            return frame[names].loc[rows]
+        return frame[list(names)].loc[rows]
+
+
+def _is_mask(rows) -> bool:
+    if isinstance(rows, (pd.Series, np.ndarray)):
+        return rows.dtype == bool
+    return False
+
+
+def boundary_text(values: pd.Series) -> pd.Series:
+    """A character column as ``values.where(values.notna(), "").astype(str)`` gives it at the public boundary.
+
+    A column of Python str (missing values aside) goes to Arrow directly when the boundary dtype is pandas'
+    Arrow-backed str: pandas' own path checks and copies every element first (``ensure_string_array``),
+    an identity for str values, and that was half the cost of finishing a domain.
+    """
+    if values.dtype == object and isinstance(TEXT_DTYPE, pd.StringDtype) and TEXT_DTYPE.storage == "pyarrow":
+        texts = values.to_numpy()
+        if pd.api.types.infer_dtype(texts, skipna=True) in ("string", "empty"):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+            from pandas.arrays import ArrowStringArray
+            try:
+                array = pa.array(texts, type=pa.large_string(), from_pandas=True)
+            except (pa.ArrowException, TypeError, ValueError):     # anything unusual: pandas' own path
+                return values.where(values.notna(), "").astype(str)
+            if array.null_count:
+                array = pc.fill_null(array, "")
+            return pd.Series(ArrowStringArray(array, dtype=TEXT_DTYPE), index=values.index)
+    return values.where(values.notna(), "").astype(str)

@@ -1,0 +1,167 @@
+"""The SDTM engine's working set and its distinct-value paths (issue 15): expected values written out by hand.
+
+Domains are mapped in a ``WorkingFrame`` (a dict of columns, row subsets taken lazily) and finished into
+one DataFrame; ``when`` branches run on their rows only; text min/max aggregates, baseline eligibility
+and unit standardisation work on distinct values. These tests check values, dtypes, alignment and
+that errors still name file, row and value.
+"""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialforge.errors import RawDataError, TerminologyError
+from trialforge.objstrings import TEXT_DTYPE, object_strings
+from trialforge.sdtm.algorithms import MappingContext, assign_condition
+from trialforge.sdtm.derive import _text_extreme
+from trialforge.sdtm.findings import _on_or_before
+from trialforge.sdtm.raw_csv import check_header, check_records
+from trialforge.sdtm.uniques import factorize_rows
+from trialforge.sdtm.working import WorkingFrame, boundary_text
+from trialforge.specs.ct import load_ct
+from trialforge.specs.spec import Rule
+
+
+def _frame():
+    return pd.DataFrame({"_FILE": ["ae.csv"] * 5, "_ROW": [2, 3, 4, 5, 6],
+                         "SEV": ["Mild", "Severe", "", "Mild", "Bad"], "N": [1.0, 2.0, np.nan, 4.0, 5.0]},
+                        index=[10, 11, 12, 13, 14])
+
+
+def test_working_frame_reads_writes_and_takes_rows_lazily():
+    with object_strings():
+        work = WorkingFrame.from_frame(_frame())
+        work["X"] = pd.Series(["e", "d", "c", "b", "a"], index=[14, 13, 12, 11, 10])   # aligned by label
+        assert work["X"].tolist() == ["a", "b", "c", "d", "e"] and work["X"].name == "X"
+        part = work[work["N"] > 1.5]
+        assert list(part.index) == [11, 13, 14] and list(part.columns) == ["_FILE", "_ROW", "SEV", "N", "X"]
+        assert part["SEV"].tolist() == ["Severe", "Mild", "Bad"] and part.at[13, "_ROW"] == 5
+        part["Y"] = "k"
+        assert part["Y"].tolist() == ["k"] * 3 and "Y" not in work
+        assert work.loc[work["SEV"] == "Mild", ["_ROW", "X"]].to_dict("list") == {"_ROW": [2, 5], "X": ["a", "d"]}
+        whole = work.to_frame()
+    assert list(whole.columns) == ["_FILE", "_ROW", "SEV", "N", "X"] and whole["N"].dtype == np.float64
+    assert len(work) == 5 and work.shape == (5, 5) and not work.empty
+
+
+class _Study:
+    @staticmethod
+    def substitutions():
+        return {}
+
+
+class _Ctx(MappingContext):
+    def __init__(self):
+        super().__init__(study=_Study(), ct=load_ct())
+
+
+def _when_rule():
+    then_ct = Rule(variable="AESEV", kind="from", value="SEV", options={"ct": "AESEV"}, file="ae.yaml")
+    return Rule(variable="AESEV", kind="when", value=[("N >= 4", then_ct), ("N >= 2", Rule(
+        variable="AESEV", kind="constant", value="MODERATE", options={}, file="ae.yaml"))],
+        options={"else": Rule(variable="AESEV", kind="constant", value="", options={}, file="ae.yaml")},
+        file="ae.yaml")
+
+
+def test_when_branches_on_a_working_frame_and_on_a_dataframe_agree():
+    frame = _frame()
+    frame.loc[14, "SEV"] = "Severe"
+    with object_strings():
+        on_frame = assign_condition(frame, _when_rule(), _Ctx())
+        on_work = assign_condition(WorkingFrame.from_frame(frame), _when_rule(), _Ctx())
+    expected = ["", "MODERATE", "", "MILD", "SEVERE"]
+    assert on_frame.tolist() == expected and on_work.tolist() == expected
+    assert list(on_work.index) == [10, 11, 12, 13, 14] and on_work.dtype == object
+
+
+def test_error_inside_a_when_branch_names_the_branch_row():
+    with object_strings():
+        for frame in (_frame(), WorkingFrame.from_frame(_frame())):
+            with pytest.raises(TerminologyError) as err:
+                assign_condition(frame, _when_rule(), _Ctx())
+            assert err.value.row == 6 and err.value.value == "Bad" and err.value.column == "SEV"
+
+
+def test_boundary_text_is_what_astype_str_gives():
+    text = boundary_text(pd.Series(["a", None, np.nan, "b"], dtype=object, index=[3, 4, 5, 6]))
+    assert text.tolist() == ["a", "", "", "b"] and text.dtype == TEXT_DTYPE and list(text.index) == [3, 4, 5, 6]
+    mixed = boundary_text(pd.Series(["a", 1.5, np.nan], dtype=object))        # not text: pandas' own path
+    assert mixed.tolist() == ["a", "1.5", ""] and mixed.dtype == TEXT_DTYPE
+    assert boundary_text(pd.Series([], dtype=object)).dtype == TEXT_DTYPE
+
+
+def test_text_min_and_max_per_subject():
+    vals = pd.DataFrame({"USUBJID": ["S2", "S1", "S2", "S1", "S3"],
+                         "EXSTDTC": ["2025-03-04", "2025-01-10T09:00", "2025-02-28", "2025-01-10", "2024-12-31"]},
+                        dtype=object)
+    low, high = _text_extreme(vals, "EXSTDTC", "min"), _text_extreme(vals, "EXSTDTC", "max")
+    assert low.to_dict() == {"S1": "2025-01-10", "S2": "2025-02-28", "S3": "2024-12-31"}
+    assert high.to_dict() == {"S1": "2025-01-10T09:00", "S2": "2025-03-04", "S3": "2024-12-31"}
+    assert _text_extreme(vals.assign(EXSTDTC=[1.0, 2.0, 3.0, 4.0, 5.0]), "EXSTDTC", "min") is None
+
+
+def test_on_or_before_compares_times_only_when_both_have_one():
+    when = pd.Series(["2025-03-04T10:00", "2025-03-04T10:00", "2025-03-04", "2025-03", "2025-03-05"] * 3,
+                     dtype=object)
+    ref = pd.Series(["2025-03-04T09:00", "2025-03-04", "2025-03-04T08:00", "2025-03-04", "2025-03-04"] * 3,
+                    dtype=object)
+    assert _on_or_before(when, ref).tolist() == [False, True, True, False, False] * 3
+
+
+def test_raw_csv_line_endings_and_short_rows(tmp_path: Path):
+    crlf = "A,B,C\r\n1,2,3\r\n4,5\r\n"
+    with pytest.raises(RawDataError) as err:
+        check_records(crlf, tmp_path / "x.csv")
+    assert err.value.row == 3 and err.value.value == "4,5" and "2 fields" in err.value.cause
+    check_records("A,B\r1,2\r3,4", tmp_path / "x.csv")                         # CR alone ends a line too
+    with pytest.raises(RawDataError) as err:
+        check_records("A,B\r1,2\r3\r", tmp_path / "x.csv")
+    assert err.value.row == 3
+    long_file = "\n" * 70 + "A;B\n1;2\n"                                     # header after the first 64 lines
+    with pytest.raises(RawDataError) as err:
+        check_header(long_file, tmp_path / "x.csv")
+    assert "semicolon" in err.value.cause
+    name = '"A\n' + "x\n" * 70 + '"'                                        # a quoted name over 71 lines, twice
+    with pytest.raises(RawDataError) as err:
+        check_header(f"{name},B,{name}\n1,2,3\n", tmp_path / "x.csv")
+    assert "appears twice in the header (columns 1 and 3)" in err.value.cause
+
+
+def test_stable_order_matches_a_hand_sorted_multi_key_order():
+    from trialforge.sdtm.uniques import stable_order
+    subject = pd.Series(["S2", "S1", "S2", "S1", "S1", "S10"], dtype=object)
+    visit = pd.Series([2.0, np.nan, 1.0, 1.0, 1.0, 0.5])                 # missing sorts last
+    test = pd.Series(["b", "a", "a", "b", "B", "a"], dtype=object)        # code point order: "B" < "a" < "b"
+    # by subject (S1 < S10 < S2), then visit, then test; rows 3 and 4 tie on subject and visit
+    assert stable_order([subject, visit, test]).tolist() == [4, 3, 1, 5, 2, 0]
+    assert stable_order([subject, visit]).tolist() == [3, 4, 1, 5, 2, 0]    # a full tie keeps row order
+    assert stable_order([pd.Series(["a", None], dtype=object)]) is None       # not all text: pandas sorts
+
+
+def test_study_day_and_epoch_once_per_distinct_subject_and_date(monkeypatch):
+    from types import SimpleNamespace
+    from trialforge.sdtm import derive
+    monkeypatch.setattr(derive, "DISTINCT_ROWS_MIN", 0)                  # the distinct-row path on 16 rows
+    taken = []
+    monkeypatch.setattr(derive, "factorize_rows", lambda *a: taken.append(len(a)) or factorize_rows(*a))
+    dm = WorkingFrame.from_frame(pd.DataFrame({"USUBJID": ["S1", "S2"], "RFSTDTC": ["2025-03-10", "2025-01-01"],
+                                               "RFXENDTC": ["2025-03-20", "2025-01-05"]}, dtype=object))
+    frame = WorkingFrame.from_frame(pd.DataFrame({
+        "USUBJID": ["S1", "S1", "S1", "S2", "S2", "S1", "S1", "S2"] * 2,
+        "LBDTC": ["2025-03-09", "2025-03-10T08:00", "2025-03-09", "2024-12-31", "2025-01-07", "2025-03",
+                  "2025-03-09", "2024-12-31"] * 2}, dtype=object))
+    epochs = [SimpleNamespace(epoch="SCREENING", start="DM.RFSTDTC", offset_days=-30),
+              SimpleNamespace(epoch="TREATMENT", start="DM.RFSTDTC", offset_days=0),
+              SimpleNamespace(epoch="FOLLOW-UP", start="DM.RFXENDTC", offset_days=1)]
+    ctx = SimpleNamespace(domains={"DM": dm}, current=SimpleNamespace(domain="LB", sort=()),
+                          study=SimpleNamespace(epochs=epochs))
+    with object_strings():
+        days = derive.derive_study_day(frame, Rule(variable="LBDY", kind="study_day", value="LBDTC", options={},
+                                                   file="lb.yaml"), ctx)
+        epoch = derive.derive_epoch(frame, Rule(variable="EPOCH", kind="epoch", value="LBDTC", options={},
+                                                file="lb.yaml"), ctx)
+    assert [None if np.isnan(d) else d for d in days.tolist()] == [-1.0, 1.0, -1.0, -1.0, 7.0, None, -1.0, -1.0] * 2
+    assert days.dtype == np.float64 and taken == [2, 2]
+    assert epoch.tolist() == ["SCREENING", "TREATMENT", "SCREENING", "SCREENING", "FOLLOW-UP", "", "SCREENING",
+                              "SCREENING"] * 2
