@@ -63,6 +63,39 @@ def resolve_jobs(jobs=None) -> int:
     return n if can_fork() else 1
 
 
+def _meminfo_kib(key: str) -> int | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _own_rss_kib() -> int | None:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def workers_for_memory(jobs: int, *, available_kib: int | None = None, rss_kib: int | None = None) -> int:
+    """At most ``jobs`` workers, and no more than the free memory can hold if each worker came to copy the
+    parent's whole resident set (the worst case of copy-on-write: Python's reference counts touch the pages
+    of every object a worker reads). 0 when not even one copy fits: build in this process instead.
+
+    A forked pool otherwise risks the out-of-memory killer on a large study: the run would stop with exit 2
+    and OUT untouched, but a run that cannot finish is no use. Unknown figures (not Linux) keep ``jobs``."""
+    available_kib = _meminfo_kib("MemAvailable") if available_kib is None else available_kib
+    rss_kib = _own_rss_kib() if rss_kib is None else rss_kib
+    if not available_kib or not rss_kib or jobs <= 1:
+        return jobs
+    return max(0, min(jobs, int(available_kib * 0.8) // rss_kib))
+
+
 _TASKS: dict = {}           # pool token -> task function; a forked worker inherits the entry of its pool
 _TOKENS = count()
 

@@ -196,6 +196,9 @@ class TablesBuild:
         self.out, self.title, self.n_specs = out, title, n_specs
         self.pool = None
         if jobs > 1 and len(todo) > 1:
+            from ..jobs import workers_for_memory
+            jobs = workers_for_memory(jobs)
+        if jobs > 1 and len(todo) > 1:
             from ..jobs import ForkPool
             _warm_tables(one.keywords["data"], [spec for spec, _, _ in todo])
             # the costliest kind first (figures draw pages), catalogue order within a kind: fewer idle ends

@@ -245,3 +245,18 @@ def test_stopping_a_run_while_workers_build_tables_leaves_out_and_no_process(tmp
         time.sleep(0.1)
     assert _session(proc.pid) == []
     assert _digests(out) == before
+
+
+@pytest.mark.parametrize("jobs, available, rss, expected", [
+    (2, 10_000_000, 3_000_000, 2),     # 80 % of 10 GB holds two copies of a 3 GB parent
+    (4, 10_000_000, 3_000_000, 2),     # ... but not four
+    (2, 4_000_000, 3_000_000, 1),      # 3.2 GB: one copy
+    (2, 2_000_000, 3_000_000, 0),      # not even one: build in the parent
+    (1, 1_000, 3_000_000, 1),          # one job never forks, whatever the memory
+    (2, None, 3_000_000, 2),           # unknown free memory (not Linux): as asked
+])
+def test_workers_for_memory_caps_the_pool_by_free_memory(jobs, available, rss, expected):
+    from trialforge.jobs import workers_for_memory
+    got = workers_for_memory(jobs, available_kib=available, rss_kib=rss) if available is not None else \
+        workers_for_memory(jobs, available_kib=0, rss_kib=rss)
+    assert got == expected
