@@ -12,7 +12,7 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError, SpecError
 
-from ._filter import simple_mask
+from ..simple_filter import simple_mask
 
 Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
 

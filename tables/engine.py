@@ -17,7 +17,7 @@ from .result import Row, TableResult
 from .spec import (AEHierarchy, Association, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
                    Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
 from .stats import clopper_pearson, describe
-from .filters import simple_mask
+from ..simple_filter import simple_mask
 from .tabledata import TableData, frame_of, referenced_columns, restore_strings
 
 COL = "_COL"
@@ -47,7 +47,7 @@ def _query_positions(frame: pd.DataFrame, where: str, *, output: str, dataset: s
     """Row positions of `frame` meeting a declared filter; a filter naming an unknown variable is a spec
     error, not a traceback. Only the columns the filter names are handed to pandas (its python engine
     builds a Series per column of the frame it is given); filters of the simple forms skip pandas'
-    expression machinery (`filters.simple_mask`, same operations)."""
+    expression machinery (`simple_filter.simple_mask`, same operations)."""
     mask = simple_mask(frame, where)
     if mask is not None:
         return np.flatnonzero(mask)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from trialforge.adam import dates
-from trialforge.adam._filter import simple_mask
+from trialforge.simple_filter import simple_mask
 from trialforge.adam._frame import fresh, mask
 from trialforge.adam._join import join
 from trialforge.objstrings import object_strings

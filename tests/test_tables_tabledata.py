@@ -105,7 +105,7 @@ def test_a_bad_filter_names_each_output():
     "AEDECOD not in ['RASH']", "AETOXGR >= 3 and AEDECOD == 'PYREXIA'", "AETOXGR < 2 or AETOXGR != AETOXGR",
     "not (AETOXGR > 2)", "ASTDT - 100 <= 2", "'PYREXIA' == AEDECOD", "AETOXGR > -1"])
 def test_simple_filters_select_the_rows_pandas_query_selects(where):
-    from trialforge.tables.filters import simple_mask
+    from trialforge.simple_filter import simple_mask
     f = _adam()["ADAE"]
     expected = f.reset_index(drop=True).query(where, engine="python").index.tolist()
     got = simple_mask(f, where)
@@ -116,7 +116,7 @@ def test_simple_filters_select_the_rows_pandas_query_selects(where):
                                    "`AEDECOD` == 'RASH'", "AETOXGR >> 'a'", "AEDECOD == ['RASH']",
                                    "AEDECOD in ('RASH',)"])
 def test_other_filters_are_left_to_pandas(where):
-    from trialforge.tables.filters import simple_mask
+    from trialforge.simple_filter import simple_mask
     assert simple_mask(_adam()["ADAE"], where) is None
 
 

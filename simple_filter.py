@@ -1,12 +1,13 @@
 """Spec filters of the common simple forms, evaluated with the same pandas operations ``DataFrame.eval`` uses.
 
-Why: ``DataFrame.eval(engine="python")`` costs milliseconds of parsing and resolver set-up per call, and an
-ADaM build evaluates about a hundred filters (populations, merged_vars, category flags, sources). The spec's
+Why: ``DataFrame.eval``/``query`` (engine="python") cost milliseconds of parsing and resolver set-up per call,
+and an ADaM build (populations, merged_vars, category flags, sources) and a tables build each evaluate about a
+hundred filters. The spec's
 filters are comparisons of a variable (or a difference of two) with literals, lists or another variable, a
 boolean column, joined by and/or/not. Those are evaluated here with the very Series operations pandas applies
 for them (``==``, ``<``, ..., ``isin`` for ``in``, ``&``, ``|``, ``~``), so the rows are the same; any other
-form, or any error, returns None and the caller falls back to ``eval`` (which also words the error).
-Copied from ``tables/filters.py`` (the layers do not import each other), plus a bare boolean column.
+form, or any error, returns None and the caller falls back to ``eval``/``query`` (which also words the error).
+Shared by ``adam/_frame.py`` and ``tables/engine.py``; it depends on pandas only, so neither layer imports the other.
 """
 from __future__ import annotations
 
