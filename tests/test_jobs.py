@@ -34,9 +34,9 @@ def _digests(folder: Path) -> dict:
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
-def _children() -> list[int]:
-    """Processes whose parent is this one (from /proc: what the kernel says, not multiprocessing)."""
-    me = os.getpid()
+def _live(field: int, value: int) -> list[int]:
+    """Live processes whose /proc stat field `field` (after the name: 1 = parent, 3 = session) is `value`:
+    what the kernel says, not multiprocessing."""
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -44,9 +44,14 @@ def _children() -> list[int]:
                 stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(stat[1]) == me and stat[0] not in ("Z", "X"):
+            if int(stat[field]) == value and stat[0] not in ("Z", "X"):
                 out.append(int(entry.name))
     return out
+
+
+def _children() -> list[int]:
+    """Processes whose parent is this one."""
+    return _live(1, os.getpid())
 
 
 @pytest.fixture(scope="module")
@@ -196,16 +201,7 @@ def test_a_bad_catalogue_entry_failing_in_a_worker_exits_2_in_one_line_and_keeps
 
 def _session(sid: int) -> list[int]:
     """Processes still alive in session `sid` (the run and any worker it forked)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[3]) == sid and stat[0] not in ("Z", "X"):
-                out.append(int(entry.name))
-    return out
+    return _live(3, sid)
 
 
 @pytest.mark.slow

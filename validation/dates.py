@@ -174,17 +174,7 @@ def duration_ok(values: pd.Series) -> pd.Series:
 def complete_date(values: pd.Series) -> pd.Series:
     """The YYYY-MM-DD part of values with a complete date, as datetime64; anything else NaT.
     Parsed once per distinct value (a date column repeats its values many times), once per column per run."""
-    from .context import _array_key
-    key, keep = _array_key(values)
-    key = ("date",) + key
-    hit = _COMPONENTS.get(key)
-    if hit is not None:
-        return hit[1]
-    out = _complete_date(values)
-    if len(_COMPONENTS) >= 256:
-        _COMPONENTS.pop(next(iter(_COMPONENTS)))
-    _COMPONENTS[key] = (keep, out)
-    return out
+    return _per_column("date", values, _complete_date)
 
 
 def _complete_date(values: pd.Series) -> pd.Series:
@@ -300,38 +290,40 @@ def _parts_arrow(uniques) -> np.ndarray:
 def components(values: pd.Series) -> np.ndarray:
     """(year, month, day, hour, minute, second) of each value as floats, NaN past its precision; all NaN
     for anything that is not a plain ISO 8601 date/time. Parsed once per distinct value."""
-    from .context import _array_key
-    key, keep = _array_key(values)
-    hit = _COMPONENTS.get(key)
-    if hit is not None:
-        return hit[1]
-    codes, table = _component_table(values)
-    out = table[codes]
-    if len(_COMPONENTS) >= 256:
-        _COMPONENTS.pop(next(iter(_COMPONENTS)))
-    _COMPONENTS[key] = (keep, out)
-    return out
+    def make(values):
+        codes, table = _component_table(values)
+        return table[codes]
+    return _per_column("components", values, make)
 
 
 def _component_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, components of each distinct value): missing is the last row (all NaN), codes never -1.
     Kept per column for the run: a dozen date-order rules read the same --DTC columns."""
-    from .context import _array_key
-    key, keep = _array_key(values)
-    key = ("table",) + key
-    hit = _COMPONENTS.get(key)
-    if hit is not None:
-        return hit[1]
+    return _per_column("table", values, _make_component_table)
+
+
+def _make_component_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     seeded = _seeded(values)
     if seeded is not None:
         codes, memo = seeded
         if "parts" not in memo:
             memo["parts"] = _parts(memo["texts"].tolist())
-        out = (codes, memo["parts"])
-    else:
-        codes, text = _distinct(values)
-        table = np.vstack([_parts(text.tolist()), np.full((1, 6), np.nan)])
-        out = (np.where(codes < 0, len(table) - 1, codes).astype(np.int64, copy=False), table)
+        return codes, memo["parts"]
+    codes, text = _distinct(values)
+    table = np.vstack([_parts(text.tolist()), np.full((1, 6), np.nan)])
+    return np.where(codes < 0, len(table) - 1, codes).astype(np.int64, copy=False), table
+
+
+def _per_column(kind: str, values: pd.Series, make):
+    """``make(values)``, kept for the run per column data (``_COMPONENTS``, at most 256 entries, oldest out):
+    the date rules read the same --DTC columns a dozen times."""
+    from .context import _array_key
+    key, keep = _array_key(values)
+    key = (kind,) + key
+    hit = _COMPONENTS.get(key)
+    if hit is not None:
+        return hit[1]
+    out = make(values)
     if len(_COMPONENTS) >= 256:
         _COMPONENTS.pop(next(iter(_COMPONENTS)))
     _COMPONENTS[key] = (keep, out)
