@@ -173,3 +173,120 @@ class ForkPool:
         pool.shutdown(wait=True, cancel_futures=True)
         for p in procs:
             p.join()
+
+
+def _rebuild_error(cls, args, state, note):
+    """An exception of ``cls`` as the worker raised it (``args`` and attributes), without calling ``__init__``:
+    a TrialforgeError subclass whose constructor takes other arguments still arrives whole."""
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    if note and hasattr(exc, "add_note"):
+        exc.add_note(note)
+    return exc
+
+
+def _portable_error(exc: BaseException):
+    """What a worker sends for its exception: the class, args and attributes, and its traceback as text
+    (a note on the parent's copy; TRIALFORGE_DEBUG shows it). A class or attribute that cannot be pickled
+    becomes a RuntimeError carrying the same text."""
+    import pickle
+    import traceback
+    note = "in the worker process:\n" + "".join(traceback.format_exception(exc))
+    payload = (type(exc), exc.args, dict(getattr(exc, "__dict__", {})), note)
+    try:
+        pickle.loads(pickle.dumps(payload))
+        return payload
+    except Exception:  # noqa: BLE001 - anything unpicklable is described, not lost
+        return (RuntimeError, (f"{type(exc).__name__}: {exc}",), {}, note)
+
+
+class ForkTask:
+    """``fn()`` in one process forked now; ``result()`` waits for it and returns its value or raises its error.
+
+    For a stage that runs beside the parent's own work (the SDTM gate while ADaM is derived, the SDTM package
+    while ADaM is gated): the worker sees the parent's data as it is at the fork, copy-on-write. The value
+    must be small and picklable; it is written to an unlinked temporary file, so the worker exits (and frees
+    its memory) as soon as it is done, whether or not the parent is ready to read. An exception in ``fn``
+    reaches the parent as the same class with the same message; a worker that ends without a result
+    (killed by a signal) is one ``WorkerStopped`` naming ``what``. Always ``close()`` (idempotent): it stops
+    and reaps a worker still running.
+    """
+
+    def __init__(self, fn, what: str):
+        import tempfile
+        self.what = what
+        self._file = tempfile.TemporaryFile(prefix="trialforge-task-")
+        self._done = False
+        self._value = self._error = None
+        parent = os.getpid()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:                                   # the worker: never returns into the caller
+            code = 1
+            try:
+                gc.freeze()                                 # no collector walks over the inherited objects
+                _worker_start(parent)
+                import pickle
+                try:
+                    payload = ("value", fn())
+                except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
+                    payload = ("error", _portable_error(exc))
+                try:
+                    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # noqa: BLE001
+                    data = pickle.dumps(("error", _portable_error(exc)))
+                self._file.write(data)
+                self._file.flush()
+                code = 0
+            finally:
+                os._exit(code)
+
+    def result(self):
+        """The task's value (waits for the worker); its exception is raised here."""
+        if not self._done:
+            self._wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def _wait(self) -> None:
+        import pickle
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = -1
+        self._done = True
+        try:
+            self._file.seek(0)
+            data = self._file.read()
+        finally:
+            self._file.close()
+        if status != 0 or not data:
+            how = (f"killed by signal {os.WTERMSIG(status)}" if status > 0 and os.WIFSIGNALED(status)
+                   else "ended without a result")
+            self._error = WorkerStopped(f"the worker process for {self.what} stopped before finishing ({how}, "
+                                        "e.g. out of memory; try --jobs 1)")
+            return
+        kind, got = pickle.loads(data)
+        if kind == "value":
+            self._value = got
+        else:
+            self._error = _rebuild_error(*got)
+
+    def close(self) -> None:
+        """Stop the worker if it still runs and reap it; its result, if any, is discarded."""
+        if self._done:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self._done = True
+        self._file.close()
+        self._error = WorkerStopped(f"the worker process for {self.what} was stopped")

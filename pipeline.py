@@ -255,87 +255,323 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
         sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n))
         sdtm, changed = _to_ascii(study, sdtm)
         release_freed_memory()
-    with timed("sdtm_gate"):
-        sdtm_report = validate_datasets(sdtm, ct=ct, scope="SDTM", options=GATE)
-        if study.domains:                    # a subset build gates what it built, not the domains it left out
-            sdtm_report.findings = [f for f in sdtm_report.findings if not f.dataset or f.dataset in sdtm]
+    run = _Run(study=study, ct=ct, created=created, say=say, timed=timed, hook=stage_timer, jobs=jobs,
+               guard=guard, out_dir=out_dir, command=command, tables=tables, analysis=build_analysis,
+               notes=notes, changed=changed)
+    if jobs > 1 and workers_for_memory_now(jobs):
+        return _run_overlapped(run, sdtm)
+    return _run_sequential(run, sdtm)
+
+
+@dataclass
+class _Run:
+    """What every step after the SDTM mapping needs (one run's settings and callbacks)."""
+    study: Study
+    ct: object
+    created: datetime
+    say: object
+    timed: object
+    hook: object
+    jobs: int
+    guard: dict
+    out_dir: Path
+    command: object
+    tables: bool
+    analysis: bool
+    notes: list
+    changed: list
+
+    def info(self) -> dict:
+        return study_info(self.study)
+
+
+def workers_for_memory_now(jobs: int) -> bool:
+    """True when free memory holds one more process beside this one (see ``jobs.workers_for_memory``)."""
+    from .jobs import can_fork, workers_for_memory
+    return can_fork() and workers_for_memory(jobs) >= 1
+
+
+def _gate_sdtm(run: _Run, sdtm: dict):
+    """The SDTM gate with the mapping notes (warnings such as a result that is not a number) added."""
+    with run.timed("sdtm_gate"):
+        report = validate_datasets(sdtm, ct=run.ct, scope="SDTM", options=GATE)
+        if run.study.domains:                # a subset build gates what it built, not the domains it left out
+            report.findings = [f for f in report.findings if not f.dataset or f.dataset in sdtm]
         release_freed_memory(gate=True)
-    if notes:                                # mapping warnings (e.g. a result that is not a number)
-        sdtm_report.extend(Finding(**n) for n in notes)
+    if run.notes:                            # mapping warnings (e.g. a result that is not a number)
+        report.extend(Finding(**n) for n in run.notes)
+        report.findings = report.sorted()
+    return report
+
+
+def _derive_adam(run: _Run, sdtm: dict):
+    """ADaM (and the SDTM the ADaM stage makes, PP) with ``ascii: transliterate`` applied: (adam, extra, changed)."""
+    with run.timed("adam"):
+        adam, sdtm_extra = build_adam_stage(run.study, sdtm)
+        adam, changed_adam = _to_ascii(run.study, adam)
+        sdtm_extra, changed_extra = _to_ascii(run.study, sdtm_extra)
+        release_freed_memory()
+    return adam, sdtm_extra, changed_extra + changed_adam
+
+
+def _gate_extra(run: _Run, sdtm: dict, sdtm_extra: dict):
+    """The gate of the SDTM made by the ADaM stage (PP), beside DM: its findings, or None when there is none."""
+    if not sdtm_extra:
+        return None
+    with run.timed("sdtm_gate"):
+        extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=run.ct, scope="SDTM", options=GATE)
+        release_freed_memory(gate=True)
+    return extra
+
+
+def _merge_extra(run: _Run, sdtm_report, sdtm: dict, sdtm_extra: dict, extra, adam: dict) -> None:
+    """Add the extra SDTM (PP) and its findings to the SDTM of the run, and say what was built."""
+    if extra is not None:
+        sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
+        sdtm_report.datasets.update({k: len(v.frame) for k, v in sdtm_extra.items()})
         sdtm_report.findings = sdtm_report.sorted()
-    adam = {}
-    if build_analysis and not sdtm_report.has_errors:   # analyses are built only from SDTM that passed the gate
-        with timed("adam"):
-            adam, sdtm_extra = build_adam_stage(study, sdtm)
-            adam, changed_adam = _to_ascii(study, adam)
-            sdtm_extra, changed_extra = _to_ascii(study, sdtm_extra)
-            release_freed_memory()
-        changed += changed_extra + changed_adam
-        if sdtm_extra:                       # SDTM produced by the ADaM stage (PP): gate it beside DM
-            with timed("sdtm_gate"):
-                extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=ct, scope="SDTM", options=GATE)
-                release_freed_memory(gate=True)
-            sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
-            sdtm_report.datasets.update({k: len(v.frame) for k, v in sdtm_extra.items()})
-            sdtm_report.findings = sdtm_report.sorted()
-        for name, ds in sorted(sdtm_extra.items()):
-            sdtm[name] = ds
-            say("sdtm", name, len(ds.frame))
-        for name, ds in sorted(adam.items()):
-            say("adam", name, len(ds.frame))
-    result = RunResult(out_dir=out_dir, sdtm=sdtm, adam=adam, warnings=[str(c) for c in changed], jobs=jobs)
-    result.reports["sdtm"] = sdtm_report
-    say("validate", "SDTM", len(sdtm_report.findings))
-    if adam:
-        with timed("adam_gate"):
-            result.reports["adam"] = validate_datasets(adam, ct=ct, scope="ADaM", options=GATE)
-            release_freed_memory(gate=True)
-        say("validate", "ADaM", len(result.reports["adam"].findings))
-    info = study_info(study)
-    with staged_output(out_dir, **guard) as stage:
-        staging = stage.path
-        stage.failed = result.has_errors
-        with timed("reports"):
-            for name, report in result.reports.items():
-                write_reports(report, staging / "validation" / name, package=f"{study.id} {name.upper()}")
-            if sdtm:                              # which CT release each codelist in use came from
-                from .specs.ct import write_codelist_releases
-                write_codelist_releases(staging / "validation" / "ct_releases.csv", ct, list(sdtm.values()))
-            release_freed_memory()
-        if not result.has_errors:
-            written = []
-            tables_job = _TablesJob(stage_timer, jobs) if adam and tables else None
-            try:
-                if tables_job and jobs > 1:      # the tables need ADaM only: built beside the package
-                    tables_job.start(study, adam, staging / "tables", info)
-                for name, datasets, standard in (("sdtm", sdtm, SDTM_IG), ("adam", adam, ADAM_IG)):
-                    if not datasets:
-                        continue
-                    with timed("xpt"):
-                        written += write_package(datasets, staging / name, created=created, progress=say)
-                    with timed("dataset_json"):
-                        written += write_dataset_jsons(datasets, staging / name / "json", study=info,
-                                                       standard=standard)
-                    with timed("define"):
-                        written += _write_define_bundle(datasets, staging / name, info, standard, ct, study, name)
-                    say("define", name.upper(), len(datasets))
-                    release_freed_memory()
-                if tables_job:
-                    if tables_job.build is None:
-                        tables_job.start(study, adam, staging / "tables", info)
-                    written += tables_job.finish()       # TablesFailed: out/ left as it was
-                    result.not_produced = tables_job.report.not_produced_lines()
-                    say("tables", "CSR", len(written))
-            finally:
-                if tables_job:
-                    tables_job.close()
-            result.written = written
-        with timed("manifest"):
-            _write_manifest(staging, study, result, command, ct)
+    for name, ds in sorted(sdtm_extra.items()):
+        sdtm[name] = ds
+        run.say("sdtm", name, len(ds.frame))
+    for name, ds in sorted(adam.items()):
+        run.say("adam", name, len(ds.frame))
+
+
+def _gate_adam(run: _Run, adam: dict):
+    with run.timed("adam_gate"):
+        report = validate_datasets(adam, ct=run.ct, scope="ADaM", options=GATE)
+        release_freed_memory(gate=True)
+    return report
+
+
+def _write_validation(run: _Run, staging: Path, result: RunResult, sdtm: dict) -> None:
+    with run.timed("reports"):
+        for name, report in result.reports.items():
+            write_reports(report, staging / "validation" / name, package=f"{run.study.id} {name.upper()}")
+        if sdtm:                              # which CT release each codelist in use came from
+            from .specs.ct import write_codelist_releases
+            write_codelist_releases(staging / "validation" / "ct_releases.csv", run.ct, list(sdtm.values()))
+        release_freed_memory()
+
+
+def _write_one_package(run: _Run, name: str, datasets: dict, staging: Path, info: dict, say) -> list:
+    """XPT, Dataset-JSON and the define bundle of one package (sdtm or adam) into ``staging/name``."""
+    standard = SDTM_IG if name == "sdtm" else ADAM_IG
+    written = []
+    with run.timed("xpt"):
+        written += write_package(datasets, staging / name, created=run.created, progress=say)
+    with run.timed("dataset_json"):
+        written += write_dataset_jsons(datasets, staging / name / "json", study=info, standard=standard)
+    with run.timed("define"):
+        written += _write_define_bundle(datasets, staging / name, info, standard, run.ct, run.study, name)
+    say("define", name.upper(), len(datasets))
+    release_freed_memory()
+    return written
+
+
+def _finish(run: _Run, staging: Path, result: RunResult) -> RunResult:
+    with run.timed("manifest"):
+        _write_manifest(staging, run.study, result, run.command, run.ct)
+    return result
+
+
+def _published(result: RunResult, stage, staging: Path) -> RunResult:
     result.published = stage.destination
     result.written = [stage.destination / p.relative_to(staging) for p in result.written]
     result.files = count_files(stage.destination)
     return result
+
+
+def _run_sequential(run: _Run, sdtm: dict) -> RunResult:
+    """Every step in this process, one after the other (``--jobs 1``, or no memory for a worker)."""
+    sdtm_report = _gate_sdtm(run, sdtm)
+    adam = {}
+    changed = list(run.changed)
+    if run.analysis and not sdtm_report.has_errors:   # analyses are built only from SDTM that passed the gate
+        adam, sdtm_extra, changed_adam = _derive_adam(run, sdtm)
+        changed += changed_adam
+        extra = _gate_extra(run, sdtm, sdtm_extra)
+        _merge_extra(run, sdtm_report, sdtm, sdtm_extra, extra, adam)
+    result = RunResult(out_dir=run.out_dir, sdtm=sdtm, adam=adam, warnings=[str(c) for c in changed], jobs=run.jobs)
+    result.reports["sdtm"] = sdtm_report
+    run.say("validate", "SDTM", len(sdtm_report.findings))
+    if adam:
+        result.reports["adam"] = _gate_adam(run, adam)
+        run.say("validate", "ADaM", len(result.reports["adam"].findings))
+    info = run.info()
+    with staged_output(run.out_dir, **run.guard) as stage:
+        staging = stage.path
+        stage.failed = result.has_errors
+        _write_validation(run, staging, result, sdtm)
+        if not result.has_errors:
+            written = []
+            tables_job = _TablesJob(run.hook, run.jobs) if adam and run.tables else None
+            try:
+                if tables_job and run.jobs > 1:      # the tables need ADaM only: built beside the package
+                    tables_job.start(run.study, adam, staging / "tables", info)
+                for name, datasets in (("sdtm", sdtm), ("adam", adam)):
+                    if datasets:
+                        written += _write_one_package(run, name, datasets, staging, info, run.say)
+                if tables_job:
+                    if tables_job.build is None:
+                        tables_job.start(run.study, adam, staging / "tables", info)
+                    written += tables_job.finish()       # TablesFailed: out/ left as it was
+                    result.not_produced = tables_job.report.not_produced_lines()
+                    run.say("tables", "CSR", len(written))
+            finally:
+                if tables_job:
+                    tables_job.close()
+            result.written = written
+        _finish(run, staging, result)
+    return _published(result, stage, staging)
+
+
+class _Attempt:
+    """A step run ahead of knowing whether the sequential order would run it: its value, or the exception
+    it raised, kept until that order is known (``get()`` raises it then)."""
+
+    def __init__(self, fn, *args):
+        try:
+            self.value, self.error = fn(*args), None
+        except Exception as exc:  # noqa: BLE001 - raised later, by get(), only if the sequential path would
+            self.value, self.error = None, exc
+
+    def get(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _in_worker(run: _Run, fn, *args):
+    """``fn(run, *args)`` in a forked worker: its stage timings and progress lines are recorded, returned
+    beside its value and replayed by the parent (``_replay``)."""
+    log: list = []
+    timed = partial(_timed, lambda stage, wall, cpu: log.append(("time", stage, wall, cpu)))
+    say = lambda *a: log.append(("say",) + a)     # noqa: E731
+    value = fn(replace(run, timed=timed, say=say, hook=None), *args)
+    return value, log
+
+
+def _replay(run: _Run, log: list) -> None:
+    for entry in log:
+        if entry[0] == "time":
+            if run.hook is not None:
+                run.hook(*entry[1:])
+        else:
+            run.say(*entry[1:])
+
+
+def _worker_package(run: _Run, sdtm: dict, staging: Path, info: dict) -> list:
+    return _write_one_package(run, "sdtm", sdtm, staging, info, run.say)
+
+
+def _run_overlapped(run: _Run, sdtm: dict) -> RunResult:
+    """The same steps on several cores, with the same result and files as ``_run_sequential``.
+
+    A forked worker runs the SDTM gate while this process derives ADaM (and gates the PP it makes), as if
+    the gate had passed; once ADaM exists, another worker writes the SDTM package and the tables workers
+    start, while this process gates ADaM. Each step's value or error is then taken in the sequential
+    order: when the SDTM gate finds errors, the ADaM work, its errors and the files written ahead are
+    discarded (the failed-run folder holds what the sequential run writes); any other error is the one
+    the sequential run would have raised first. Workers are stopped and reaped before the staging
+    folder is removed or published.
+    """
+    from .jobs import ForkTask
+    info = run.info()
+    tasks: list = []
+    tables_job = None
+    with staged_output(run.out_dir, **run.guard) as stage:
+        staging = stage.path
+        try:
+            gate = ForkTask(partial(_in_worker, run, _gate_sdtm, sdtm), "the SDTM gate")
+            tasks.append(gate)
+            adam = sdtm_extra = {}
+            derived = extra = adam_report = package = tables_start = None
+            if run.analysis:
+                derived = _Attempt(_derive_adam, run, sdtm)
+            if derived is not None and derived.error is None:
+                adam, sdtm_extra, _ = derived.value
+                full = dict(sdtm)
+                full.update(sorted(sdtm_extra.items()))
+                if workers_for_memory_now(run.jobs):
+                    package = ForkTask(partial(_in_worker, run, _worker_package, full, staging, info),
+                                       "the SDTM package")
+                    tasks.append(package)
+                if adam and run.tables:
+                    tables_job = _TablesJob(run.hook, run.jobs)
+                    tables_start = _Attempt(tables_job.start, run.study, adam, staging / "tables", info)
+                extra = _Attempt(_gate_extra, run, sdtm, sdtm_extra)
+                if adam:
+                    adam_report = _Attempt(_gate_adam, run, adam)
+            sdtm_report, log = gate.result()
+            _replay(run, log)
+            changed = list(run.changed)
+            if sdtm_report.has_errors or derived is None:        # as sequential: no ADaM from a failed gate
+                adam = {}
+                _discard(tasks, tables_job, staging)
+                tables_job = None
+            else:
+                adam, sdtm_extra, changed_adam = derived.get()
+                changed += changed_adam
+                _merge_extra(run, sdtm_report, sdtm, sdtm_extra, extra.get(), adam)
+            result = RunResult(out_dir=run.out_dir, sdtm=sdtm, adam=adam, warnings=[str(c) for c in changed],
+                               jobs=run.jobs)
+            result.reports["sdtm"] = sdtm_report
+            run.say("validate", "SDTM", len(sdtm_report.findings))
+            if adam:
+                result.reports["adam"] = adam_report.get()
+                run.say("validate", "ADaM", len(result.reports["adam"].findings))
+            stage.failed = result.has_errors
+            if result.has_errors:
+                _discard(tasks, tables_job, staging)
+                tables_job = None
+            _write_validation(run, staging, result, sdtm)
+            if not result.has_errors:
+                if tables_start is not None:
+                    tables_start.get()                # a catalogue that cannot start: raised where it would be
+                written = []
+                later: list = []                      # the ADaM package's lines, said after the SDTM package's
+                if package is None:
+                    written += _write_one_package(run, "sdtm", sdtm, staging, info, run.say)
+                if adam:
+                    try:
+                        adam_written = _write_one_package(run, "adam", adam, staging, info,
+                                                          lambda *a: later.append(a))
+                    except Exception:
+                        if package is not None:
+                            package.result()          # the SDTM package's error comes first, as in order
+                        raise
+                if package is not None:
+                    sdtm_written, log = package.result()
+                    _replay(run, log)
+                    written += sdtm_written
+                for line in later:
+                    run.say(*line)
+                if adam:
+                    written += adam_written
+                if tables_job:
+                    written += tables_job.finish()       # TablesFailed: out/ left as it was
+                    result.not_produced = tables_job.report.not_produced_lines()
+                    run.say("tables", "CSR", len(written))
+                result.written = written
+            _finish(run, staging, result)
+        finally:
+            for task in tasks:
+                task.close()
+            if tables_job is not None:
+                tables_job.close()
+    return _published(result, stage, staging)
+
+
+def _discard(tasks: list, tables_job, staging: Path) -> None:
+    """Stop the work done ahead (package and tables workers) and remove what it wrote."""
+    import shutil
+    for task in tasks:
+        task.close()
+    if tables_job is not None:
+        tables_job.close()
+    for name in ("sdtm", "adam", "tables"):
+        shutil.rmtree(staging / name, ignore_errors=True)
 
 
 def _to_ascii(study: Study, datasets: dict):
