@@ -243,6 +243,19 @@ class ForkTask:
             finally:
                 os._exit(code)
 
+    def done(self) -> bool:
+        """True when the worker has ended (its result is then ready without waiting)."""
+        if self._done:
+            return True
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.pid, -1
+        if pid == 0:
+            return False
+        self._collect(status)
+        return True
+
     def result(self):
         """The task's value (waits for the worker); its exception is raised here."""
         if not self._done:
@@ -252,11 +265,15 @@ class ForkTask:
         return self._value
 
     def _wait(self) -> None:
-        import pickle
         try:
             _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:
             status = -1
+        self._collect(status)
+
+    def _collect(self, status: int) -> None:
+        """Read the result of the reaped worker (``status`` from waitpid)."""
+        import pickle
         self._done = True
         try:
             self._file.seek(0)

@@ -468,39 +468,32 @@ def _worker_package(run: _Run, sdtm: dict, staging: Path, info: dict) -> list:
 def _run_overlapped(run: _Run, sdtm: dict) -> RunResult:
     """The same steps on several cores, with the same result and files as ``_run_sequential``.
 
-    A forked worker runs the SDTM gate while this process derives ADaM (and gates the PP it makes), as if
-    the gate had passed; once ADaM exists, another worker writes the SDTM package and the tables workers
-    start, while this process gates ADaM. Each step's value or error is then taken in the sequential
-    order: when the SDTM gate finds errors, the ADaM work, its errors and the files written ahead are
-    discarded (the failed-run folder holds what the sequential run writes); any other error is the one
-    the sequential run would have raised first. Workers are stopped and reaped before the staging
-    folder is removed or published.
+    A forked worker runs the SDTM gate while this process derives ADaM, gates the PP it makes and gates
+    ADaM, as if the SDTM gate had passed. The SDTM package (another worker) and the tables (their workers)
+    start once ADaM exists and a core is free for them: at once with more than two jobs or when the SDTM gate
+    is already done, else when both gates are known (then nothing is started that a failed gate throws away).
+    Each step's value or error is then taken in the sequential order: when a gate finds errors, the ADaM
+    work, its errors and any files written ahead are discarded (the failed-run folder holds what the
+    sequential run writes); any other error is the one the sequential run would have raised first.
+    Workers are stopped and reaped before the staging folder is removed or published.
     """
     from .jobs import ForkTask
     info = run.info()
-    tasks: list = []
-    tables_job = None
+    ahead = _Ahead(run, info)
     with staged_output(run.out_dir, **run.guard) as stage:
         staging = stage.path
+        ahead.staging = staging
         try:
-            gate = ForkTask(partial(_in_worker, run, _gate_sdtm, sdtm), "the SDTM gate")
-            tasks.append(gate)
+            gate = ahead.fork(partial(_in_worker, run, _gate_sdtm, sdtm), "the SDTM gate")
             adam = sdtm_extra = {}
-            derived = extra = adam_report = package = tables_start = None
+            derived = extra = adam_report = None
             if run.analysis:
                 derived = _Attempt(_derive_adam, run, sdtm)
             if derived is not None and derived.error is None:
                 adam, sdtm_extra, _ = derived.value
-                full = dict(sdtm)
-                full.update(sorted(sdtm_extra.items()))
-                if workers_for_memory_now(run.jobs):
-                    package = ForkTask(partial(_in_worker, run, _worker_package, full, staging, info),
-                                       "the SDTM package")
-                    tasks.append(package)
-                if adam and run.tables:
-                    tables_job = _TablesJob(run.hook, run.jobs)
-                    tables_start = _Attempt(tables_job.start, run.study, adam, staging / "tables", info)
                 extra = _Attempt(_gate_extra, run, sdtm, sdtm_extra)
+                if run.jobs > 2 or gate.done():
+                    ahead.launch(sdtm, sdtm_extra, adam)
                 if adam:
                     adam_report = _Attempt(_gate_adam, run, adam)
             sdtm_report, log = gate.result()
@@ -508,8 +501,7 @@ def _run_overlapped(run: _Run, sdtm: dict) -> RunResult:
             changed = list(run.changed)
             if sdtm_report.has_errors or derived is None:        # as sequential: no ADaM from a failed gate
                 adam = {}
-                _discard(tasks, tables_job, staging)
-                tables_job = None
+                ahead.discard()
             else:
                 adam, sdtm_extra, changed_adam = derived.get()
                 changed += changed_adam
@@ -523,55 +515,92 @@ def _run_overlapped(run: _Run, sdtm: dict) -> RunResult:
                 run.say("validate", "ADaM", len(result.reports["adam"].findings))
             stage.failed = result.has_errors
             if result.has_errors:
-                _discard(tasks, tables_job, staging)
-                tables_job = None
+                ahead.discard()
+            elif adam and not ahead.launched:
+                ahead.launch(sdtm, {}, adam)                    # the extra SDTM is in `sdtm` now
             _write_validation(run, staging, result, sdtm)
             if not result.has_errors:
-                if tables_start is not None:
-                    tables_start.get()                # a catalogue that cannot start: raised where it would be
-                written = []
-                later: list = []                      # the ADaM package's lines, said after the SDTM package's
-                if package is None:
-                    written += _write_one_package(run, "sdtm", sdtm, staging, info, run.say)
-                if adam:
-                    try:
-                        adam_written = _write_one_package(run, "adam", adam, staging, info,
-                                                          lambda *a: later.append(a))
-                    except Exception:
-                        if package is not None:
-                            package.result()          # the SDTM package's error comes first, as in order
-                        raise
-                if package is not None:
-                    sdtm_written, log = package.result()
-                    _replay(run, log)
-                    written += sdtm_written
-                for line in later:
-                    run.say(*line)
-                if adam:
-                    written += adam_written
-                if tables_job:
-                    written += tables_job.finish()       # TablesFailed: out/ left as it was
-                    result.not_produced = tables_job.report.not_produced_lines()
-                    run.say("tables", "CSR", len(written))
-                result.written = written
+                result.written = ahead.write_packages(sdtm, adam, result)
             _finish(run, staging, result)
         finally:
-            for task in tasks:
-                task.close()
-            if tables_job is not None:
-                tables_job.close()
+            ahead.close()
     return _published(result, stage, staging)
 
 
-def _discard(tasks: list, tables_job, staging: Path) -> None:
-    """Stop the work done ahead (package and tables workers) and remove what it wrote."""
-    import shutil
-    for task in tasks:
-        task.close()
-    if tables_job is not None:
-        tables_job.close()
-    for name in ("sdtm", "adam", "tables"):
-        shutil.rmtree(staging / name, ignore_errors=True)
+class _Ahead:
+    """The work a run with several jobs starts before its turn: the SDTM package in a worker and the
+    tables in theirs; stopped, reaped and its files removed by ``discard()`` when a gate fails."""
+
+    def __init__(self, run: _Run, info: dict):
+        self.run, self.info = run, info
+        self.staging = None
+        self.tasks: list = []
+        self.package = self.tables = self.tables_start = None
+        self.launched = False
+
+    def fork(self, fn, what: str):
+        from .jobs import ForkTask
+        task = ForkTask(fn, what)
+        self.tasks.append(task)
+        return task
+
+    def launch(self, sdtm: dict, sdtm_extra: dict, adam: dict) -> None:
+        """Start the SDTM package worker (when memory allows one more process) and the tables workers."""
+        run = self.run
+        self.launched = True
+        full = dict(sdtm)
+        full.update(sorted(sdtm_extra.items()))
+        if full and workers_for_memory_now(run.jobs):
+            self.package = self.fork(partial(_in_worker, run, _worker_package, full, self.staging, self.info),
+                                     "the SDTM package")
+        if adam and run.tables:
+            self.tables = _TablesJob(run.hook, run.jobs)
+            self.tables_start = _Attempt(self.tables.start, run.study, adam, self.staging / "tables", self.info)
+
+    def write_packages(self, sdtm: dict, adam: dict, result: RunResult) -> list:
+        """Both packages and the tables, in the sequential order of files, lines and errors."""
+        run, staging = self.run, self.staging
+        if self.tables_start is not None:
+            self.tables_start.get()                  # a catalogue that cannot start: raised where it would be
+        written: list = []
+        later: list = []                             # the ADaM package's lines, said after the SDTM package's
+        if self.package is None and sdtm:
+            written += _write_one_package(run, "sdtm", sdtm, staging, self.info, run.say)
+        adam_written = []
+        if adam:
+            try:
+                adam_written = _write_one_package(run, "adam", adam, staging, self.info,
+                                                  lambda *a: later.append(a))
+            except Exception:
+                if self.package is not None:
+                    self.package.result()            # the SDTM package's error comes first, as in order
+                raise
+        if self.package is not None:
+            sdtm_written, log = self.package.result()
+            _replay(run, log)
+            written += sdtm_written
+        for line in later:
+            run.say(*line)
+        written += adam_written
+        if self.tables is not None:
+            written += self.tables.finish()          # TablesFailed: out/ left as it was
+            result.not_produced = self.tables.report.not_produced_lines()
+            run.say("tables", "CSR", len(written))
+        return written
+
+    def discard(self) -> None:
+        """Stop the work done ahead and remove what it wrote (the failed-run folder is the sequential one)."""
+        import shutil
+        self.close()
+        self.package = self.tables = self.tables_start = None
+        for name in ("sdtm", "adam", "tables"):
+            shutil.rmtree(self.staging / name, ignore_errors=True)
+
+    def close(self) -> None:
+        for task in self.tasks:
+            task.close()
+        if self.tables is not None:
+            self.tables.close()
 
 
 def _to_ascii(study: Study, datasets: dict):
