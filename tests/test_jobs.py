@@ -256,3 +256,229 @@ def test_workers_for_memory_caps_the_pool_by_free_memory(jobs, available, rss, e
     got = workers_for_memory(jobs, available_kib=available, rss_kib=rss) if available is not None else \
         workers_for_memory(jobs, available_kib=0, rss_kib=rss)
     assert got == expected
+
+
+# ------------------------------------------------------------------------------------ one forked task
+def _pid():
+    return os.getpid()
+
+
+def test_a_forked_task_returns_its_value_from_another_process():
+    from trialforge.jobs import ForkTask
+    task = ForkTask(_pid, "a test")
+    try:
+        assert task.result() not in (os.getpid(), None)
+        assert task.done()
+    finally:
+        task.close()
+    assert _children() == []
+
+
+def _spec_error():
+    from trialforge.errors import SpecError
+    raise SpecError("no such rule", file="specs/ae.yaml", column="AETERM", value="X")
+
+
+def test_a_trialforge_error_in_a_task_arrives_as_the_same_error():
+    from trialforge.errors import SpecError
+    from trialforge.jobs import ForkTask
+    task = ForkTask(_spec_error, "a test")
+    with pytest.raises(SpecError) as err:
+        task.result()
+    task.close()
+    assert err.value.message == "no such rule (file specs/ae.yaml, column AETERM, value 'X')"
+    assert (err.value.file, err.value.column, err.value.value) == ("specs/ae.yaml", "AETERM", "X")
+    assert _children() == []
+
+
+def _unpicklable_error():
+    class Local(Exception):
+        pass
+    raise Local("made inside the worker")
+
+
+def test_an_error_that_cannot_be_pickled_arrives_as_its_text():
+    from trialforge.jobs import ForkTask
+    task = ForkTask(_unpicklable_error, "a test")
+    with pytest.raises(RuntimeError) as err:
+        task.result()
+    task.close()
+    assert str(err.value) == "Local: made inside the worker"
+    assert "in the worker process:" in err.value.__notes__[0] and "_unpicklable_error" in err.value.__notes__[0]
+
+
+def _kill_self():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_killed_task_is_one_worker_stopped_line_naming_it():
+    from trialforge.jobs import ForkTask
+    task = ForkTask(_kill_self, "the SDTM gate")
+    with pytest.raises(WorkerStopped) as err:
+        task.result()
+    task.close()
+    assert err.value.message.startswith("the worker process for the SDTM gate stopped before finishing "
+                                        "(killed by signal 9")
+    assert _children() == []
+
+
+def test_closing_a_task_stops_its_worker():
+    import time
+    from trialforge.jobs import ForkTask
+    task = ForkTask(partial_sleep, "a test")
+    assert not task.done()
+    started = time.perf_counter()
+    task.close()
+    assert time.perf_counter() - started < 10 and _children() == []
+    with pytest.raises(WorkerStopped):
+        task.result()
+
+
+def partial_sleep():
+    import time
+    time.sleep(30)
+
+
+# ------------------------------------------------------------------------------------ stages run ahead
+_TS = """
+        - {TSPARMCD: SSTDTC, TSPARM: Study Start Date, TSVAL: "2025-01-01"}
+"""
+_BAD_ADAM = "datasets: 5\n"        # load_adam_config: SpecError (required key adsl.product_extrt is missing)
+
+
+def _run_cli(study: Path, out: Path, jobs: str):
+    from trialforge.cli import main
+    return CliRunner().invoke(main, ["run", str(study), "--out", str(out), "--jobs", jobs])
+
+
+def _error_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("error:")]
+
+
+def _nothing_written(parent: Path) -> bool:
+    """No output, failed-run or staging folder beside OUT (two jobs enter the staging step earlier, so the
+    parent of OUT and the swap's lock file .out.lock may exist)."""
+    return not parent.exists() or not [p.name for p in parent.iterdir()
+                                       if p.name.startswith((".out", "out")) and p.name != ".out.lock"]
+
+
+def test_a_failed_gate_discards_the_adam_run_ahead_and_its_error(mini_study, tmp_path):
+    """The mini study fails the SDTM gate (no TS); its ADaM spec would raise. One job never derives ADaM;
+    two jobs derive it beside the gate and must throw the error away: the same failed-run folder."""
+    (mini_study / "specs" / "adam.yaml").write_text(_BAD_ADAM, encoding="utf-8")
+    folders = {}
+    for jobs in ("1", "2"):
+        result = _run_cli(mini_study, tmp_path / jobs / "out", jobs)
+        assert result.exit_code == 1, result.output
+        assert _error_lines(result.output) == []
+        folders[jobs] = _digests(tmp_path / jobs / "out.failed")
+        assert not (tmp_path / jobs / "out").exists()
+    assert folders["1"] == folders["2"]
+    assert sorted(folders["1"]) == [".trialforge-output", "manifest.json", "validation/ct_releases.csv",
+                                    "validation/sdtm/validation-junit.xml", "validation/sdtm/validation.html",
+                                    "validation/sdtm/validation.json", "validation/sdtm/validation.xlsx"]
+    assert _children() == []
+
+
+def test_an_adam_error_after_a_passed_gate_is_raised_with_both_job_counts(mini_study, tmp_path):
+    from conftest import add_trial_summary
+    add_trial_summary(mini_study, _TS)
+    (mini_study / "specs" / "adam.yaml").write_text(_BAD_ADAM, encoding="utf-8")
+    lines = {}
+    for jobs in ("1", "2"):
+        result = _run_cli(mini_study, tmp_path / jobs / "out", jobs)
+        assert result.exit_code == 2, result.output
+        lines[jobs] = _error_lines(result.output)
+        assert len(lines[jobs]) == 1 and "adsl.product_extrt" in lines[jobs][0]
+        assert _nothing_written(tmp_path / jobs)
+    assert lines["1"] == lines["2"]
+    assert _children() == []
+
+
+def _gate_that_fails(log: Path):
+    """A stand-in for validate_datasets that records the process it ran in and raises a TrialforgeError."""
+    def gate(*args, **kwargs):
+        from trialforge.errors import SpecError
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        raise SpecError("the gate cannot read its rules", file="rules.yaml", column="TF-X-001")
+    return gate
+
+
+def test_an_error_in_the_gate_worker_is_one_line_exit_2_and_no_output(mini_study, tmp_path, monkeypatch):
+    from conftest import add_trial_summary
+    import trialforge.pipeline as pipeline
+    add_trial_summary(mini_study, _TS)
+    log = tmp_path / "gate-pids.txt"
+    monkeypatch.setattr(pipeline, "validate_datasets", _gate_that_fails(log))
+    lines = {}
+    for jobs in ("1", "2"):
+        result = _run_cli(mini_study, tmp_path / jobs / "out", jobs)
+        assert result.exit_code == 2, result.output
+        lines[jobs] = _error_lines(result.output)
+        assert "Traceback" not in result.output and _nothing_written(tmp_path / jobs)
+    assert lines["1"] == lines["2"] == ["error: the gate cannot read its rules (file rules.yaml, column TF-X-001)"]
+    pids = log.read_text().split()
+    assert pids[0] == str(os.getpid()) and pids[1] != str(os.getpid())     # jobs 2: the gate ran in a worker
+    assert _children() == []
+
+
+def _gate_killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_gate_worker_killed_is_a_clear_error_exit_2_and_no_output(mini_study, tmp_path, monkeypatch):
+    import trialforge.pipeline as pipeline
+    monkeypatch.setattr(pipeline, "validate_datasets", _gate_killed)
+    result = _run_cli(mini_study, tmp_path / "out", "2")
+    assert result.exit_code == 2, result.output
+    assert _error_lines(result.output) == [
+        "error: the worker process for the SDTM gate stopped before finishing (killed by signal 9, e.g. out of "
+        "memory; try --jobs 1)"]
+    assert _nothing_written(tmp_path)
+    assert _children() == []
+
+
+def _broken_xpt(ds, path, **kwargs):
+    from trialforge.errors import RawDataError
+    raise RawDataError("value too long for XPT", file=path.name, column="AETERM")
+
+
+def test_an_error_in_the_package_worker_is_the_sequential_error(mini_study, tmp_path, monkeypatch):
+    from conftest import add_trial_summary
+    import trialforge.pipeline as pipeline
+    add_trial_summary(mini_study, _TS)
+    monkeypatch.setattr(pipeline, "write_xpt", _broken_xpt)
+    lines = {}
+    for jobs in ("1", "2"):
+        result = _run_cli(mini_study, tmp_path / jobs / "out", jobs)
+        assert result.exit_code == 2, result.output
+        lines[jobs] = _error_lines(result.output)
+        assert _nothing_written(tmp_path / jobs)
+    assert lines["1"] == lines["2"] == ["error: value too long for XPT (file ae.xpt, column AETERM)"]
+    assert _children() == []
+
+
+@pytest.mark.slow
+def test_a_failed_gate_of_the_example_gives_the_same_result_and_files_with_two_jobs(tmp_path):
+    """The bundled study without its TS spec fails the SDTM gate (TF-TS-001). Two jobs derive and gate ADaM
+    beside the gate (the stage timer shows it); the result and the failed-run folder are those of one job."""
+    from trialforge.pipeline import run_study
+    study = _copy_example(tmp_path)
+    (study / "specs" / "ts.yaml").unlink()
+    got = {}
+    for jobs in (1, 2):
+        stages = []
+        result = run_study(study, out_dir=tmp_path / str(jobs) / "out", jobs=jobs,
+                           stage_timer=lambda stage, wall, cpu: stages.append(stage))
+        assert result.has_errors and result.published == tmp_path / str(jobs) / "out.failed"
+        got[jobs] = (stages, result, _digests(result.published))
+    (stages1, one, files1), (stages2, two, files2) = got[1], got[2]
+    assert "adam" not in stages1 and "adam" in stages2           # two jobs did derive ADaM ahead
+    assert files1 == files2 and "validation/sdtm/validation.json" in files1
+    assert not any(k.startswith(("sdtm/", "adam/", "tables/", "validation/adam/")) for k in files2)
+    assert (sorted(one.sdtm), one.adam, sorted(one.reports), one.warnings, one.written, one.files) == \
+        (sorted(two.sdtm), two.adam, sorted(two.reports), two.warnings, two.written, two.files)
+    assert [f.rule_id for f in one.reports["sdtm"].findings] == [f.rule_id for f in two.reports["sdtm"].findings]
+    assert "TF-TS-001" in {f.rule_id for f in one.reports["sdtm"].errors}
+    assert _children() == []
