@@ -369,9 +369,9 @@ def _write_one_package(run: _Run, name: str, datasets: dict, staging: Path, info
     return written
 
 
-def _finish(run: _Run, staging: Path, result: RunResult) -> RunResult:
+def _finish(run: _Run, staging: Path, result: RunResult, digests=None) -> RunResult:
     with run.timed("manifest"):
-        _write_manifest(staging, run.study, result, run.command, run.ct)
+        _write_manifest(staging, run.study, result, run.command, run.ct, digests)
     return result
 
 
@@ -521,10 +521,23 @@ def _run_overlapped(run: _Run, sdtm: dict) -> RunResult:
             _write_validation(run, staging, result, sdtm)
             if not result.has_errors:
                 result.written = ahead.write_packages(sdtm, adam, result)
-            _finish(run, staging, result)
+            _finish(run, staging, result, ahead.digests)
         finally:
             ahead.close()
     return _published(result, stage, staging)
+
+
+def _validation_files(staging: Path) -> list:
+    return sorted(p for p in (staging / "validation").rglob("*") if p.is_file())
+
+
+def _hash_ahead(run: _Run, written: list) -> dict:
+    """SHA-256 of the inputs, specs and finished files for the manifest, taken while the tables workers
+    still run (this process would wait for them otherwise); reported under the manifest stage."""
+    from .submission.manifest import file_digests
+    with run.timed("manifest"):
+        raw, specs = input_files(run.study)
+        return file_digests([*raw, *specs, *written], threads=1)
 
 
 class _Ahead:
@@ -537,6 +550,7 @@ class _Ahead:
         self.tasks: list = []
         self.package = self.tables = self.tables_start = None
         self.launched = False
+        self.digests = None                          # files hashed for the manifest while the tables finish
 
     def fork(self, fn, what: str):
         from .jobs import ForkTask
@@ -583,6 +597,7 @@ class _Ahead:
             run.say(*line)
         written += adam_written
         if self.tables is not None:
+            self.digests = _hash_ahead(run, written + _validation_files(staging))   # while the tables finish
             written += self.tables.finish()          # TablesFailed: out/ left as it was
             result.not_produced = self.tables.report.not_produced_lines()
             run.say("tables", "CSR", len(written))
@@ -623,7 +638,7 @@ def _write_define(datasets, path, info, standard, ct):
     return write_define(list(datasets.values()), path, study=info, standard=standard, ct=ct, created=info["created"])
 
 
-def _write_manifest(staging: Path, study: Study, result: RunResult, command, ct):
+def _write_manifest(staging: Path, study: Study, result: RunResult, command, ct, digests=None):
     from .submission.manifest import build_manifest, write_manifest
     raw, specs = input_files(study)
     summary = {name: {"errors": r.count("error"), "warnings": r.count("warning"), "notices": r.count("notice")}
@@ -631,7 +646,7 @@ def _write_manifest(staging: Path, study: Study, result: RunResult, command, ct)
     manifest = build_manifest(staging, inputs=raw, specs=specs, command=list(command or ["trialforge", "run"]),
                               tool_version=__version__,
                               standards={"sdtmig": "3.4", "adamig": "1.3", "ct": ct.version},
-                              validation_summary=summary, inputs_root=study.root)
+                              validation_summary=summary, inputs_root=study.root, digests=digests)
     write_manifest(staging, manifest)
 
 

@@ -57,14 +57,34 @@ def _rel(path: Path, out_dir: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), out_dir.resolve())).as_posix()
 
 
-def _entries(paths: Iterable[Path], out_dir: Path) -> list[dict]:
-    entries = {}
+def file_digests(paths: Iterable[Path], threads: int = 2) -> dict[str, tuple[str, int]]:
+    """Resolved path -> (SHA-256, bytes) of each file, hashed by ``threads`` threads (hashlib releases the
+    GIL while it hashes, so two threads use two cores). What ``build_manifest(digests=...)`` takes: a run
+    hashes its inputs and finished package files while it waits for the tables, not after them."""
+    from concurrent.futures import ThreadPoolExecutor
+    paths = [Path(p) for p in paths]
     for p in paths:
-        p = Path(p)
         if not p.is_file():
             raise ManifestError("file to record in the manifest does not exist", file=p)
+
+    def one(p: Path):
+        return str(p.resolve()), (sha256_file(p), p.stat().st_size)
+    if threads <= 1 or len(paths) < 2:
+        return dict(map(one, paths))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return dict(pool.map(one, paths))
+
+
+def _entries(paths: Iterable[Path], out_dir: Path, digests: Mapping | None = None) -> list[dict]:
+    paths = [Path(p) for p in paths]
+    known = dict(digests or {})
+    todo = [p for p in paths if str(p.resolve()) not in known]
+    known.update(file_digests(todo))
+    entries = {}
+    for p in paths:
         rel = _rel(p, out_dir)
-        entries[rel] = {"path": rel, "sha256": sha256_file(p), "bytes": p.stat().st_size}
+        sha, size = known[str(p.resolve())]
+        entries[rel] = {"path": rel, "sha256": sha, "bytes": size}
     return [entries[k] for k in sorted(entries)]
 
 
@@ -77,11 +97,12 @@ def output_files(out_dir: Path) -> list[Path]:
 
 def build_manifest(out_dir, *, inputs: list[Path], specs: list[Path], command: list[str],
                    tool_version: str, standards: Mapping, validation_summary: Mapping,
-                   inputs_root=None) -> dict:
+                   inputs_root=None, digests: Mapping | None = None) -> dict:
     """The manifest dict for the current state of `out_dir` (write outputs first).
 
     `inputs_root` (the study folder): inputs and specs are recorded relative to it, and it
-    relative to `out_dir`, so the entries read "raw/dm.csv" wherever out/ is.
+    relative to `out_dir`, so the entries read "raw/dm.csv" wherever out/ is. `digests`
+    (``file_digests``): files already hashed since they were last written; the others are hashed here.
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -93,9 +114,9 @@ def build_manifest(out_dir, *, inputs: list[Path], specs: list[Path], command: l
         "command": [str(c) for c in command],
         "standards": dict(standards),
         "validation": dict(validation_summary),
-        "inputs": _entries(inputs, base),
-        "specs": _entries(specs, base),
-        "outputs": _entries(output_files(out_dir), out_dir),
+        "inputs": _entries(inputs, base, digests),
+        "specs": _entries(specs, base, digests),
+        "outputs": _entries(output_files(out_dir), out_dir, digests),
     }
     if inputs_root is not None:
         manifest["inputs_root"] = _rel(base, out_dir)

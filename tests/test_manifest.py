@@ -138,3 +138,36 @@ def test_copied_output_verifies_against_inputs_named_on_the_command_line(tmp_pat
     assert verify_manifest(elsewhere, inputs_root=root) == []
     result = CliRunner().invoke(verify_command, [str(elsewhere), "--inputs", str(root)])
     assert result.exit_code == 0, result.output
+
+
+ABC_SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"   # FIPS 180-2, "abc"
+
+
+def test_file_digests_hash_each_file_with_two_threads_as_one(tmp_path):
+    from trialforge.submission.manifest import file_digests
+    paths = []
+    for i in range(5):
+        paths.append(tmp_path / f"f{i}.txt")
+        paths[-1].write_bytes(b"abc")
+    (tmp_path / "empty").write_bytes(b"")
+    paths.append(tmp_path / "empty")
+    got = file_digests(paths, threads=2)
+    assert got == file_digests(paths, threads=1)
+    assert got[str(paths[0].resolve())] == (ABC_SHA256, 3)
+    assert got[str((tmp_path / "empty").resolve())] == (
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 0)
+    with pytest.raises(ManifestError, match="does not exist"):
+        file_digests([tmp_path / "missing"])
+
+
+def test_build_manifest_takes_digests_already_made_and_hashes_the_rest(tmp_path):
+    """A digest handed in is recorded as given (the file is not read again); the others are hashed."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").write_bytes(b"abc")
+    (out / "b.txt").write_bytes(b"abc")
+    given = {str((out / "a.txt").resolve()): ("0" * 64, 3)}
+    manifest = build_manifest(out, inputs=[], specs=[], command=["t"], tool_version="0", standards={},
+                              validation_summary={}, digests=given)
+    assert manifest["outputs"] == [{"path": "a.txt", "sha256": "0" * 64, "bytes": 3},
+                                   {"path": "b.txt", "sha256": ABC_SHA256, "bytes": 3}]
