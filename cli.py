@@ -186,9 +186,11 @@ _OUT_OPT = click.option("--out", "out_dir", type=click.Path(file_okay=False, pat
                              "a folder above it, or inside raw/ or specs/.")
 
 _JOBS_OPT = click.option("--jobs", "jobs", type=click.IntRange(min=0), default=None, metavar="N",
-                         help="Processes to use: the CSR tables and figures are built in N forked processes while "
-                              "the submission package is written. Default: TRIALFORGE_JOBS, else every available "
-                              "core; 1 = one process, step after step; 0 = every core. Outputs are identical.")
+                         help="Processes to use: the SDTM gate runs in a forked process while ADaM is derived, "
+                              "the SDTM package is written while ADaM is gated, and the CSR tables and figures are "
+                              "built in N forked processes beside the package. Default: TRIALFORGE_JOBS, else every "
+                              "available core; 1 = one process, step after step; 0 = every core. Outputs are "
+                              "identical.")
 
 _OUTPUT_CONTRACT = """
     \b
