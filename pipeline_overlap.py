@@ -150,15 +150,20 @@ class _Ahead:
         return task
 
     def launch(self, sdtm: dict, sdtm_extra: dict, adam: dict) -> None:
-        """Start the SDTM package worker (when memory allows one more process) and the tables workers."""
+        """Start the tables workers and, when a core is left for it, the SDTM package worker.
+
+        With tables on two cores, the tables workers and this process (reports, ADaM package) already keep
+        both cores busy: a package worker there added no speed but its own memory (1.2 GB PSS at 10,000
+        subjects), so it runs with more than two jobs, or when there are no tables (``--no-tables``)."""
         run = self.run
         self.launched = True
         full = dict(sdtm)
         full.update(sorted(sdtm_extra.items()))
-        if full and workers_for_memory_now(run.jobs):
+        with_tables = bool(adam and run.tables)
+        if full and (run.jobs > 2 or not with_tables) and workers_for_memory_now(run.jobs):
             self.package = self.fork(partial(_in_worker, run, _worker_package, full, self.staging, self.info),
                                      "the SDTM package")
-        if adam and run.tables:
+        if with_tables:
             self.tables = _TablesJob(run.hook, run.jobs)
             self.tables_start = _Attempt(self.tables.start, run.study, adam, self.staging / "tables", self.info)
 

@@ -441,20 +441,35 @@ def test_a_gate_worker_killed_is_a_clear_error_exit_2_and_no_output(mini_study, 
 
 def _broken_xpt(ds, path, **kwargs):
     from trialforge.errors import RawDataError
+    with open(path.parents[2] / f"xpt-{path.name}.pid", "a") as fh:      # beside the staging folder
+        fh.write(f"{os.getpid()}\n")
     raise RawDataError("value too long for XPT", file=path.name, column="AETERM")
 
 
-def test_an_error_in_the_package_worker_is_the_sequential_error(mini_study, tmp_path, monkeypatch):
-    from conftest import add_trial_summary
+@pytest.mark.slow
+def test_an_error_in_the_package_worker_is_the_sequential_error(tmp_path, monkeypatch):
+    """Every XPT fails. One job stops at the SDTM package's first dataset; two jobs write the SDTM package in
+    a worker (no tables: it has a core) while this process writes the ADaM package, whose error comes first
+    in time: the SDTM package's error must still be the one raised."""
     import trialforge.pipeline as pipeline
-    add_trial_summary(mini_study, _TS)
+    study = _copy_example(tmp_path)
     monkeypatch.setattr(pipeline, "write_xpt", _broken_xpt)
     lines = {}
     for jobs in ("1", "2"):
-        result = _run_cli(mini_study, tmp_path / jobs / "out", jobs)
+        from trialforge.cli import main
+        result = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / jobs / "out"), "--jobs", jobs,
+                                           "--no-tables"])
         assert result.exit_code == 2, result.output
         lines[jobs] = _error_lines(result.output)
         assert _nothing_written(tmp_path / jobs)
+        pids = {n.name: n.read_text().split() for n in (tmp_path / jobs).glob("xpt-*.pid")}
+        if jobs == "2":                  # ADaM's first XPT here, the SDTM package's in a worker
+            assert pids["xpt-ae.xpt.pid"] != [str(os.getpid())] and len(pids) == 2
+            assert [v for k, v in pids.items() if k != "xpt-ae.xpt.pid"] == [[str(os.getpid())]]
+        else:
+            assert pids == {"xpt-ae.xpt.pid": [str(os.getpid())]}
+        for n in (tmp_path / jobs).glob("xpt-*.pid"):
+            n.unlink()
     assert lines["1"] == lines["2"] == ["error: value too long for XPT (file ae.xpt, column AETERM)"]
     assert _children() == []
 
