@@ -9,9 +9,11 @@ text columns as plain object strings (converted before timing: Arrow strings slo
 The ratio is the whole job (run_study, wall seconds) over that baseline.
 
 ``--jobs N`` is run_study's ``jobs`` (default: TRIALFORGE_JOBS, else every core; printed with the results).
-With more than one job the tables are built in forked workers while the package is written, so stages
-overlap: the tables' wall is its span from start to finish, the column "overlap" says how many of those
-seconds ran beside other stages, and CPU seconds include the workers'. Peak memory is given twice: the
+With more than one job stages overlap (the SDTM gate in a worker beside the ADaM build, the tables in workers
+beside the package; docs/performance.md "Both cores"): a stage's wall is its own span, so the stage walls add up
+to more than the whole job; the column "overlap" says how many seconds of the tables' span ran beside other
+stages (a worker's stage is reported when its result is taken, so its span is placed then), and CPU seconds
+include the workers'. Peak memory is given twice: the
 main process's peak RSS (as before) and the peak sum of PSS over the run's process tree (main process and
 workers, shared pages counted once), sampled every 0.25 s from outside from synth to the end of run_study
 (not during the pyreadstat baseline that follows): what the machine must hold.
