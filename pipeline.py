@@ -230,7 +230,9 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     maps just those domains and the domains they read, e.g. DM for --DY and EPOCH (it replaces study.yaml's
     ``domains:``); a name no spec builds is a SpecError naming it. ``stage_timer(stage, wall_s, cpu_s)`` is
     called once per stage run (sdtm, sdtm_gate, adam, adam_gate, reports, xpt, dataset_json, define, tables,
-    manifest; xpt, dataset_json and define once per package): the benchmark's view of the same code path.
+    manifest; xpt, dataset_json and define once per package; with several jobs a worker's stages when its result
+    is taken, with the worker's CPU seconds, and manifest twice when the inputs are hashed while the tables
+    finish): the benchmark's view of the same code path.
     ``jobs`` (``--jobs``; None: ``TRIALFORGE_JOBS``, else every available core) > 1 runs the steps after the
     mapping over forked processes (``pipeline_overlap.run_overlapped``: the SDTM gate beside the ADaM build, the SDTM package
     and the CSR outputs, in that many workers, beside the ADaM gate and package); 1 runs every step here, one

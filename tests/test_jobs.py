@@ -497,3 +497,21 @@ def test_a_failed_gate_of_the_example_gives_the_same_result_and_files_with_two_j
     assert [f.rule_id for f in one.reports["sdtm"].findings] == [f.rule_id for f in two.reports["sdtm"].findings]
     assert "TF-TS-001" in {f.rule_id for f in one.reports["sdtm"].errors}
     assert _children() == []
+
+
+def test_each_stage_is_timed_as_with_one_job_and_the_gate_with_the_workers_cpu(mini_study, tmp_path):
+    """Two jobs report the same stages as one (the gate's from its worker, with the worker's CPU seconds)."""
+    from conftest import add_trial_summary
+    from trialforge.pipeline import run_study
+    add_trial_summary(mini_study, _TS)
+    seen = {}
+    for jobs in (1, 2):
+        stages = []
+        run_study(mini_study, out_dir=tmp_path / str(jobs), jobs=jobs,
+                  stage_timer=lambda stage, wall, cpu: stages.append((stage, wall, cpu)))
+        seen[jobs] = stages
+    assert sorted(s for s, _, _ in seen[1]) == sorted(s for s, _, _ in seen[2]) == sorted(
+        ["sdtm", "sdtm_gate", "adam", "reports", "xpt", "dataset_json", "define", "manifest"])   # adam: no spec, timed
+    gate = next((wall, cpu) for s, wall, cpu in seen[2] if s == "sdtm_gate")
+    assert 0 < gate[1] and 0 < gate[0]
+    assert _digests(tmp_path / "1") == _digests(tmp_path / "2")
