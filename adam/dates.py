@@ -38,10 +38,10 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     >>> parse_dtc(pd.Series(["2019-02", "2019---07", "2020-03-01T10:15"])).fillna(-1).astype(int).values.tolist()
     [[2019, 2, -1, -1, -1, -1], [2019, -1, 7, -1, -1, -1], [2020, 3, 1, 10, 15, -1]]
     """
-    text = char(dtc)
-    fast = _parse_distinct(text)
+    fast = _parse_distinct(dtc)
     if fast is not None:
         return pd.DataFrame(fast, index=dtc.index, columns=list("YMDhms"), dtype="float64")
+    text = char(dtc)
     codes, uniques = pd.factorize(text)            # parse each distinct text once, then spread
     uniq = pd.Series(uniques, dtype=object)
     parts = uniq.str.extract(_ISO) if len(uniq) else pd.DataFrame(columns=list("YMDhms"), dtype=object)
@@ -74,34 +74,94 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
 
 _ISO_RX = re.compile(_ISO)
 _NO_PARTS = (np.nan,) * 6
-_PARSED: dict = {}          # text -> parts, shared by every call of a run (the same --DTC texts recur)
 
 
 def _parse_distinct(text: pd.Series) -> np.ndarray | None:
-    """``parse_dtc``'s numbers, one regex match per distinct text in plain Python (no pandas per call).
+    """``parse_dtc``'s numbers, worked out once per distinct text (``_parse_texts``) and spread to the rows.
 
     None when any text is malformed or impossible: the vectorised path then finds it and words the error.
     """
-    index: dict = {}
-    table = []
-    codes = []
-    for t in text.tolist():
-        code = index.get(t)
-        if code is None:
-            parsed = _PARSED.get(t)
-            if parsed is None:
-                parsed = _parse_one(t)
-                if parsed is None:
-                    return None
-                if len(_PARSED) > 1_000_000:
-                    _PARSED.clear()
-                _PARSED[t] = parsed
-            code = index[t] = len(table)
-            table.append(parsed)
-        codes.append(code)
-    if not codes:
-        return np.empty((0, 6))
-    return np.array(table, dtype="float64")[np.array(codes, dtype=np.intp)]
+    codes, texts = _distinct_texts(text)
+    table = _parse_texts(texts)
+    if table is None:
+        return None
+    return table[codes] if len(codes) else np.empty((0, 6))
+
+
+def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes, texts): each row's index into ``texts``, the distinct values as ``char`` text (stripped, missing
+    as ""). Two values may give the same text ("a", " a"); each is worked out on its own, to the same result."""
+    raw = values.to_numpy(dtype=object) if isinstance(values.dtype, pd.StringDtype) or values.dtype == object \
+        else values.astype(object).to_numpy()
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    uniques = uniques.tolist()
+    if all(type(v) is str for v in uniques):
+        texts = [v.strip() for v in uniques]
+    else:
+        texts = char(pd.Series(uniques, dtype=object)).tolist()
+    if len(codes) and codes.min() < 0:      # missing: the extra text "" at the end
+        codes = np.where(codes < 0, len(texts), codes)
+        texts.append("")
+    return codes, texts
+
+
+# the complete forms of ISO 8601 text by length: the positions of each part's digits, then the separators
+_PART_SPANS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+_SEPARATORS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))
+_FORMS = {4: 1, 7: 2, 10: 3, 13: 4, 16: 5, 19: 6}       # length -> number of leading parts collected
+
+
+def _parse_texts(texts: list) -> np.ndarray | None:
+    """(Y, M, D, h, m, s) rows of distinct texts, NaN = not collected; None if one is malformed or impossible.
+
+    The complete forms ("2019", "2019-07", "2019-07-18", "2019-07-18T15", "2019-07-18T15:25",
+    "2019-07-18T15:25:09" in ASCII digits) are read with numpy on the character codes, all at once;
+    anything else (blank, "-" parts, fractions of a second, other digits) goes through ``_parse_one``, the
+    regex the vectorised path also uses, so every value is the one ``_parse_one`` gives.
+    """
+    n = len(texts)
+    out = np.full((n, 6), np.nan)
+    if not n:
+        return out
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=n)
+    chars = np.array(texts, dtype="U19").view(np.uint32).reshape(n, 19).astype(np.int64)
+    slow = np.ones(n, dtype=bool)
+    for length, parts in _FORMS.items():
+        rows = np.flatnonzero(lengths == length)
+        if not len(rows):
+            continue
+        c = chars[rows, :length]
+        ok = np.ones(len(rows), dtype=bool)
+        for pos, sep in _SEPARATORS:
+            if pos < length:
+                ok &= c[:, pos] == ord(sep)
+        values = []
+        for lo, hi in _PART_SPANS[:parts]:
+            digits = c[:, lo:hi] - 48
+            ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+            values.append((digits * 10 ** np.arange(hi - lo - 1, -1, -1)).sum(axis=1).astype("float64"))
+        got = np.column_stack(values + [np.full(len(rows), np.nan)] * (6 - parts))
+        ok &= _possible(got)
+        out[rows[ok]] = got[ok]
+        slow[rows[ok]] = False
+    for i in np.flatnonzero(slow).tolist():
+        parsed = _parse_one(texts[i])
+        if parsed is None:
+            return None
+        out[i] = parsed
+    return out
+
+
+def _possible(p: np.ndarray) -> np.ndarray:
+    """Rows of collected parts that name a real date/time (``_parse_one``'s range checks), NaN = not collected."""
+    y, mo, d, h, mi, sec = p.T
+    with np.errstate(invalid="ignore"):
+        ok = ~(mo < 1) & ~(mo > 12) & ~(d < 1) & ~(d > 31) & ~(h > 23) & ~(mi > 59) & ~(sec > 59)
+        month = np.where(ok & (mo == mo), mo, 1).astype(np.intp) - 1
+        leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+        dim = np.asarray(_DIM)[month] + ((month == 1) & leap)
+        ok &= ~(d > dim)
+    return ok
 
 
 def _parse_one(t: str):
@@ -282,20 +342,31 @@ def impute_dtc_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputat
     return value, flag
 
 
-_IMPUTED: dict = {}         # (text, level, rule) -> (SAS date, flag), shared by every call of a run
+_IMPUTED: dict = {}         # (text, level, rule) -> (SAS date, flag) of the texts that are not complete dates
 _EPOCH_ORDINAL = _date.toordinal(_date(1960, 1, 1))
 
 
 def _impute_distinct(dtc: pd.Series, level: int, rule: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """``impute_dtc_dt`` without min/max dates, worked out once per distinct text in plain Python (no pandas
-    per call: a derivation on a few dozen subjects paid milliseconds of Series set-up per date).
+    """``impute_dtc_dt`` without min/max dates, worked out once per distinct text (no pandas per call: a
+    derivation on a few dozen subjects paid milliseconds of Series set-up per date). Complete dates (year,
+    month and day collected) are converted with numpy all at once; partial ones in plain Python.
 
     None when a text is malformed, impossible or outside the proleptic calendar of ``datetime.date``: the
     vectorised path then finds it and words the error, so results and messages are the vectorised ones."""
     imp_month, imp_day, kind = _date_defaults(rule)
-    codes, uniques = pd.factorize(char(dtc).to_numpy())      # char: text only, never missing
-    values, flags = [], []
-    for t in uniques.tolist():
+    codes, texts = _distinct_texts(dtc)
+    parts = _parse_texts(texts)
+    if parts is None:
+        return None
+    if not len(codes):
+        return np.empty(0, dtype="float64"), np.empty(0, dtype=object)
+    y, m, d = parts[:, 0], parts[:, 1], parts[:, 2]
+    complete = ~(np.isnan(y) | np.isnan(m) | np.isnan(d)) & (y >= 1)
+    values = np.full(len(texts), np.nan)
+    values[complete] = _sas_days(y[complete], m[complete], d[complete])
+    flags = np.full(len(texts), "", dtype=object)
+    for i in np.flatnonzero(~complete).tolist():
+        t = texts[i]
         key = (t, level, kind, imp_month, imp_day)
         got = _IMPUTED.get(key)
         if got is None:
@@ -305,20 +376,15 @@ def _impute_distinct(dtc: pd.Series, level: int, rule: str) -> tuple[np.ndarray,
             if len(_IMPUTED) > 1_000_000:
                 _IMPUTED.clear()
             _IMPUTED[key] = got
-        values.append(got[0])
-        flags.append(got[1])
-    if not len(codes):
-        return np.empty(0, dtype="float64"), np.empty(0, dtype=object)
-    return np.array(values, dtype="float64")[codes], np.array(flags, dtype=object)[codes]
+        values[i], flags[i] = got
+    return values[codes], flags[codes]
 
 
 def _impute_one(t: str, level: int, imp_month: float, imp_day: float, kind: str):
     """(SAS date, flag) of one text by the rules of ``_impute_date_parts`` and ``_sas_days``."""
-    parsed = _PARSED.get(t)
+    parsed = _parse_one(t)
     if parsed is None:
-        parsed = _parse_one(t)
-        if parsed is None:
-            return None
+        return None
     y, m, d = parsed[0], parsed[1], parsed[2]
     no_year = y != y
     no_month = not no_year and m != m
