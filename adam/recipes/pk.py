@@ -249,9 +249,15 @@ def _profile_units(adpc: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return first[keys + PROFILE + ["AVALU", "_TEST"]]
 
 
-def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
+def nca_results(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> tuple[pd.DataFrame, list]:
+    """The NCA of every profile and the intervals: what ADPP and PP both report (worked out once by the build)."""
+    return _nca(adpc, adsl, config)
+
+
+def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, nca=None) -> pd.DataFrame:
+    """``nca``: ``nca_results`` of the same inputs when already worked out."""
     keys = config.subject_keys
-    res, _ = _nca(adpc, adsl, config)
+    res, _ = nca if nca is not None else _nca(adpc, adsl, config)
     res = join(res, _profile_units(adpc, keys), keys + PROFILE, "left")
     names = profile_names(adpc[PROFILE + ["_TEST"]], config) if len(adpc) else None
     if names is not None:
@@ -311,7 +317,7 @@ def _unit_for(unit: str, conc_unit: str, profile_unit: pd.Series) -> pd.Series:
     return pd.Series(unit, index=profile_unit.index)
 
 
-def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test: str = "") -> pd.DataFrame:
+def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test: str = "", nca=None) -> pd.DataFrame:
     """SDTM PP: the NCA results as findings, PPTESTCD/PPTEST from CDISC CT (PKPARMCD/PKPARM), one set per
     profile (PPCAT = analyte, PPSPEC = specimen).
 
@@ -320,7 +326,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
     copies/ug"). ADPP keeps the analysis time unit the tables use.
     """
     keys = config.subject_keys
-    res, intervals = _nca(adpc, adsl, config)
+    res, intervals = nca if nca is not None else _nca(adpc, adsl, config)
     res = join(res, _profile_units(adpc, keys), keys + PROFILE, "left")
     tu, auc_tu = config["pk"]["time_unit"], config["pk"]["pp_auc_time_unit"]
     auc_factor = HOURS_PER_UNIT[tu] / HOURS_PER_UNIT[auc_tu]      # e.g. day*copies/ug → h*copies/ug: × 24
