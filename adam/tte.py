@@ -62,8 +62,10 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         pos = np.flatnonzero(keep & ~np.isnan(adt))
         pos = pos[np.argsort(adt[pos], kind="stable")]
         pos = pos[_one_per_key(data, list(subject_keys), pos, first)]
-        rows = data.iloc[pos][used]
-        rows["ADT"] = adt[pos]
+        # the picked rows' columns taken one by one: no copy of a wide source frame's other columns
+        out = pd.DataFrame({k: _taken(data[k], pos) for k in subject_keys})
+        out["ADT"] = adt[pos]
+        return _finish(out, source, rank, {src: data[src].to_numpy()[pos] for src in source.copy_vars.values()})
     else:
         rows = data.loc[keep, used]
         rows["ADT"] = num(rows[source.date])
@@ -72,13 +74,24 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         rows = rows.sort_values(order, kind="mergesort")
         rows = rows.drop_duplicates(list(subject_keys), keep="first" if first else "last")
     out = rows[list(subject_keys) + ["ADT"]].reset_index(drop=True)
+    return _finish(out, source, rank, {src: rows[src].to_numpy() for src in source.copy_vars.values()})
+
+
+def _finish(out: pd.DataFrame, source: EventSource, rank: int, copied: dict) -> pd.DataFrame:
+    """The picked records (keys, ADT) with CNSR, the copied and set variables and the source's rank."""
     out["CNSR"] = float(source.censor)
     for new, src in source.copy_vars.items():
-        out[new] = rows[src].to_numpy()
+        out[new] = copied[src]
     for name, value in source.set_values_to.items():
         out[name] = value
     out["_RANK"] = rank
     return out
+
+
+def _taken(column: pd.Series, pos: np.ndarray) -> pd.Series:
+    """Rows ``pos`` of a column, its dtype kept (what ``iloc`` gives), on a fresh RangeIndex."""
+    values = column._values.take(pos)
+    return pd.Series(values, dtype=values.dtype, copy=False)
 
 
 def _one_per_key(data: pd.DataFrame, keys: list[str], pos: np.ndarray, first: bool) -> np.ndarray:
