@@ -51,15 +51,17 @@ def iso_duration_days(values: pd.Series, *, column: str = "--ELTM") -> pd.Series
     [7.0, 0.5, -0.0417, 1.25, nan]
     """
     text = char(values)
-    parts = text.str.extract(_DURATION)
-    bad = (text != "") & (~text.str.match(_DURATION) | (text.isin(["P", "-P", "PT", "-PT"])))
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))     # a few distinct times: each read once
+    distinct = pd.Series(uniques, dtype=object)
+    parts = distinct.str.extract(_DURATION)
+    bad = (distinct != "") & (~distinct.str.match(_DURATION) | (distinct.isin(["P", "-P", "PT", "-PT"])))
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad.to_numpy())))[0])
         raise DateFormatError("not an ISO 8601 duration", column=column, row=row + 1, value=text.iloc[row])
     f = parts.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").fillna(0.0)
     days = f.iloc[:, 0] * 7 + f.iloc[:, 1] + f.iloc[:, 2] / 24 + f.iloc[:, 3] / 1440 + f.iloc[:, 4] / 86400
-    days = days.where(parts[0] != "-", -days)
-    return days.where(text != "").astype("float64")
+    days = days.where(parts[0] != "-", -days).where(distinct != "").to_numpy(dtype="float64")
+    return pd.Series(days[codes] if len(codes) else np.empty(0), index=text.index, dtype="float64")
 
 
 def iso_offset(value: float, unit: str) -> str:
