@@ -109,6 +109,7 @@ def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list]:
 _PART_SPANS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
 _SEPARATORS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))
 _FORMS = {4: 1, 7: 2, 10: 3, 13: 4, 16: 5, 19: 6}       # length -> number of leading parts collected
+_FEW = 40
 
 
 def _parse_texts(texts: list) -> np.ndarray | None:
@@ -120,9 +121,10 @@ def _parse_texts(texts: list) -> np.ndarray | None:
     regex the vectorised path also uses, so every value is the one ``_parse_one`` gives.
     """
     n = len(texts)
+    if n <= _FEW:                           # a few texts: the regex beats numpy's set-up
+        rows = [_parse_one(t) for t in texts]
+        return None if any(r is None for r in rows) else np.array(rows, dtype="float64").reshape(n, 6)
     out = np.full((n, 6), np.nan)
-    if not n:
-        return out
     lengths = np.fromiter(map(len, texts), dtype=np.intp, count=n)
     chars = np.array(texts, dtype="U19").view(np.uint32).reshape(n, 19).astype(np.int64)
     slow = np.ones(n, dtype=bool)
@@ -470,20 +472,15 @@ def impute_dtc_dtm(dtc: pd.Series, *, highest_imputation: str = "h", date_imputa
     ([91859.0, 172799.0], ['', ''], ['S', 'H'])
     """
     level = _check_level(highest_imputation, "nsmhDMY")
+    if not min_dates and not max_dates:
+        fast = _impute_dtm_distinct(dtc, level, date_imputation, time_imputation, ignore_seconds_flag)
+        if fast is not None:
+            return tuple(pd.Series(v, index=dtc.index, dtype="float64" if i == 0 else object)
+                         for i, v in enumerate(fast))
     parts = parse_dtc(dtc, column=column)
     date_level = level if level >= _LEVELS["D"] else 0
     y, m, d, dtf, no_year = _impute_date_parts(parts, date_level, date_imputation)
-    rule = time_imputation.lower()
-    if rule == "first":
-        fill = (0.0, 0.0, 0.0)
-    elif rule == "last":
-        fill = (23.0, 59.0, 59.0)
-    else:
-        try:
-            fill = tuple(float(p) for p in time_imputation.split(":"))
-            assert len(fill) == 3
-        except (ValueError, AssertionError):
-            raise SpecError("time_imputation must be first, last or hh:mm:ss", value=time_imputation) from None
+    fill = _time_fill(time_imputation)
     h, mi, s = parts["h"].copy(), parts["m"].copy(), parts["s"].copy()
     date_imputed = dtf != ""
     # A missing hour imputes minutes and seconds too; once a part is missing the finer ones follow.
@@ -507,6 +504,100 @@ def impute_dtc_dtm(dtc: pd.Series, *, highest_imputation: str = "h", date_imputa
     dtf = dtf.where(value.notna(), "")
     tmf = tmf.where(value.notna(), "")
     return value, dtf, tmf
+
+
+def _time_fill(time_imputation: str) -> tuple[float, float, float]:
+    """(hour, minute, second) a missing time part is imputed with."""
+    rule = time_imputation.lower()
+    if rule == "first":
+        return (0.0, 0.0, 0.0)
+    if rule == "last":
+        return (23.0, 59.0, 59.0)
+    try:
+        fill = tuple(float(p) for p in time_imputation.split(":"))
+        assert len(fill) == 3
+    except (ValueError, AssertionError):
+        raise SpecError("time_imputation must be first, last or hh:mm:ss", value=time_imputation) from None
+    return fill
+
+
+def _impute_dtm_distinct(dtc: pd.Series, level: int, date_imputation: str, time_imputation: str,
+                         ignore_seconds_flag: bool):
+    """``impute_dtc_dtm`` without min/max dates per distinct text: texts with a complete date with numpy at once,
+    the others one by one in plain Python, by the rules of the vectorised path (same float operations).
+
+    None when a text is malformed, impossible or outside ``datetime.date``'s years, or a rule is not valid: the
+    vectorised path then raises the error it always raised, in the same order."""
+    try:
+        imp_month, imp_day, kind = _date_defaults(date_imputation)
+        fill = _time_fill(time_imputation)
+    except SpecError:
+        return None
+    codes, texts = _distinct_texts(dtc)
+    parts = _parse_texts(texts)
+    if parts is None:
+        return None
+    n = len(texts)
+    value = np.full(n, np.nan)
+    dtf = np.full(n, "", dtype=object)
+    tmf = np.full(n, "", dtype=object)
+    y, m, d, h, mi, s = parts.T
+    complete = ~(np.isnan(y) | np.isnan(m) | np.isnan(d)) & (y >= 1)
+    if complete.any():                      # no date imputation: the time rules only
+        hh, mm, ss = h[complete], mi[complete], s[complete]
+        miss_h = np.isnan(hh)
+        miss_m = miss_h | np.isnan(mm)
+        miss_s = miss_m | np.isnan(ss)
+        allowed = ((miss_h & (level >= _LEVELS["h"])) | (~miss_h & miss_m & (level >= _LEVELS["m"]))
+                   | (~miss_m & miss_s & (level >= _LEVELS["s"])) | ~miss_s)
+        days = _sas_days(y[complete], m[complete], d[complete])
+        got = (days * 86400.0 + np.where(miss_h, fill[0], hh) * 3600.0 + np.where(miss_m, fill[1], mm) * 60.0
+               + np.where(miss_s, fill[2], ss))
+        value[complete] = np.where(allowed, got, np.nan)
+        flags = np.where(miss_h, "H", np.where(miss_m, "M", np.where(miss_s, "" if ignore_seconds_flag else "S", "")))
+        tmf[complete] = np.where(allowed, flags, "").astype(object)
+    for i in np.flatnonzero(~complete).tolist():
+        got = _impute_dtm_one(tuple(parts[i].tolist()), level, imp_month, imp_day, kind, fill, ignore_seconds_flag)
+        if got is None:
+            return None
+        value[i], dtf[i], tmf[i] = got
+    return value[codes], dtf[codes], tmf[codes]
+
+
+def _impute_dtm_one(parsed, level: int, imp_month: float, imp_day: float, kind: str, fill, ignore_seconds_flag):
+    """(SAS datetime, --DTF, --TMF) of one text whose date is not complete, by the vectorised rules."""
+    y, m, d, h, mi, s = parsed
+    date_level = level if level >= _LEVELS["D"] else 0
+    no_year = y != y
+    no_month = not no_year and m != m
+    no_day = not no_year and not no_month and d != d
+    flag = ""
+    if no_day and date_level >= _LEVELS["D"]:
+        dim = _dim(y, m)
+        d = {"first": 1.0, "mid": 15.0, "last": dim, "fixed": min(imp_day, dim)}[kind]
+        flag = "D"
+    if no_month and date_level >= _LEVELS["M"]:
+        m = imp_month
+        d = min(imp_day, _dim(y, m))
+        flag = "M"
+    if no_year and date_level >= _LEVELS["Y"]:
+        flag = "Y"
+    if y != y or m != m or d != d:
+        return (np.nan, "", "")             # no date: the value is missing, so are both flags
+    if not 1 <= y <= 9999:
+        return None
+    days = float(_date(int(y), int(m), 1).toordinal() - _EPOCH_ORDINAL + int(d) - 1)
+    miss_h = h != h or flag != ""
+    miss_m = miss_h or mi != mi
+    miss_s = miss_m or s != s
+    allowed = ((miss_h and level >= _LEVELS["h"]) or (not miss_h and miss_m and level >= _LEVELS["m"])
+               or (not miss_m and miss_s and level >= _LEVELS["s"]) or not miss_s)
+    if not allowed:
+        return (np.nan, "", "")
+    value = (days * 86400.0 + (fill[0] if miss_h else h) * 3600.0 + (fill[1] if miss_m else mi) * 60.0
+             + (fill[2] if miss_s else s))
+    tmf = "H" if miss_h else "M" if miss_m else ("" if ignore_seconds_flag else "S") if miss_s else ""
+    return (value, flag, tmf)
 
 
 def _restrict_dtm(value, parts, refs, *, lower):

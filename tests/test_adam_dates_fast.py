@@ -26,7 +26,9 @@ BY_HAND = {
 
 
 def test_complete_and_partial_texts_by_hand():
-    got = dates._parse_texts(list(BY_HAND))
+    got = dates._parse_texts(list(BY_HAND))          # few texts: the regex path
+    np.testing.assert_array_equal(got, np.array(list(BY_HAND.values()), dtype="float64"))
+    got = dates._parse_texts(list(BY_HAND) * 5)[:len(BY_HAND)]     # many: the numpy path
     np.testing.assert_array_equal(got, np.array(list(BY_HAND.values()), dtype="float64"))
 
 
@@ -36,6 +38,8 @@ def test_complete_and_partial_texts_by_hand():
 def test_impossible_or_malformed_text_is_refused_like_the_regex(text):
     assert dates._parse_one(text) is None
     assert dates._parse_texts(["2019-01-01", text]) is None
+    many = [f"2019-01-{d:02d}" for d in range(1, 29)] + [f"2019-02-{d:02d}" for d in range(1, 29)]
+    assert dates._parse_texts(many + [text]) is None                # the numpy path refuses it too
 
 
 def test_fast_rows_equal_the_regex_rows():
@@ -63,3 +67,40 @@ def test_impossible_date_still_named_with_its_row():
     with pytest.raises(DateFormatError) as err:
         dates.parse_dtc(pd.Series(["2019-01-01", "", "2019-02-30"]), column="LBDTC")
     assert err.value.row == 3 and err.value.value == "2019-02-30"
+
+
+DTM_TEXTS = ["", "2019", "2019-02", "2020-02", "2019-02-28", "2020-02-29", "2019---07", "2019-07-18T15",
+             "2019-07-18T15:25", "2019-07-18T15:25:09", "2019-07-18T15:25:09.5", "2019-07-18T-:25", "--07-15",
+             "1959-12-31T23:59:59", "1960-01-01T00:00", "2019-07T10:00"]
+
+
+@pytest.mark.parametrize("level", list("nsmhDMY"))
+@pytest.mark.parametrize("date_rule,time_rule,ignore", [("first", "first", False), ("last", "last", True),
+                                                         ("mid", "12:30:00", False), ("06-15", "first", True)])
+def test_distinct_datetime_imputation_equals_the_vectorised_rules(level, date_rule, time_rule, ignore):
+    text = pd.Series(DTM_TEXTS * 2 + [None], index=range(100, 100 + 2 * len(DTM_TEXTS) + 1))
+    kw = dict(highest_imputation=level, date_imputation=date_rule, time_imputation=time_rule,
+              ignore_seconds_flag=ignore)
+    fast = dates.impute_dtc_dtm(text, **kw)
+    assert dates._impute_dtm_distinct(text, dates._LEVELS[level], date_rule, time_rule, ignore) is not None
+    # a missing reference date sends the call down the vectorised path and clamps nothing
+    slow = dates.impute_dtc_dtm(text, max_dates=[pd.Series(np.nan, index=text.index)], **kw)
+    for got, expected in zip(fast, slow):
+        pd.testing.assert_series_equal(got, expected, check_exact=True)
+
+
+def test_datetime_imputation_by_hand():
+    dtm, dtf, tmf = dates.impute_dtc_dtm(pd.Series(["2020-02", "2019-07-18T15", "2019-07-18T15:25:09"]),
+                                         highest_imputation="M", date_imputation="last", time_imputation="last")
+    day = lambda s: (date.fromisoformat(s) - date(1960, 1, 1)).days * 86400.0      # noqa: E731
+    assert dtm.tolist() == [day("2020-02-29") + 86399.0, day("2019-07-18") + 15 * 3600 + 59 * 60 + 59,
+                            day("2019-07-18") + 15 * 3600 + 25 * 60 + 9]
+    assert dtf.tolist() == ["D", "", ""] and tmf.tolist() == ["H", "M", ""]
+
+
+def test_bad_time_rule_and_bad_text_keep_their_errors():
+    from trialforge.errors import SpecError
+    with pytest.raises(DateFormatError):          # the data error first, as before
+        dates.impute_dtc_dtm(pd.Series(["2019-02-30"]), time_imputation="noon")
+    with pytest.raises(SpecError):
+        dates.impute_dtc_dtm(pd.Series(["2019-02-03"]), time_imputation="noon")
