@@ -663,11 +663,11 @@ def derive_vars_dy(dataset: pd.DataFrame, reference_date: str, source_vars: dict
     [1.0, -1.0, 10.0]
     """
     out = fresh(dataset)
-    ref = num(out[reference_date])
+    ref = num(out[reference_date]).to_numpy()
     for new_var, source in source_vars.items():
-        diff = num(out[source]) - ref
-        out[new_var] = diff + (diff >= 0).astype("float64")
-        out.loc[diff.isna(), new_var] = np.nan
+        diff = num(out[source]).to_numpy() - ref        # missing stays missing (NaN + 0)
+        with np.errstate(invalid="ignore"):
+            out[new_var] = diff + (diff >= 0).astype("float64")
     return out
 
 

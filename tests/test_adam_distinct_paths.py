@@ -43,3 +43,14 @@ def test_bad_duration_names_its_first_row():
     with pytest.raises(DateFormatError) as err:
         iso_duration_days(pd.Series(["P1D", "PT", "P2D", "PT"]), column="PCELTM")
     assert err.value.row == 2 and err.value.value == "PT" and err.value.column == "PCELTM"
+
+
+def test_study_day_by_hand_with_missing_dates():
+    from trialforge.adam.dates import derive_vars_dy
+    df = pd.DataFrame({"TRTSDT": [100.0, 100.0, np.nan, 100.0, 100.0], "ADT": [100.0, 99.0, 105.0, np.nan, 130.0],
+                       "AENDT": [101.0, 101.0, 101.0, 101.0, np.nan]}, index=[7, 3, 9, 1, 0])
+    out = derive_vars_dy(df, "TRTSDT", {"ADY": "ADT", "AENDY": "AENDT"})
+    assert out.index.tolist() == [7, 3, 9, 1, 0]
+    np.testing.assert_array_equal(out["ADY"].to_numpy(), [1.0, -1.0, np.nan, np.nan, 31.0])
+    np.testing.assert_array_equal(out["AENDY"].to_numpy(), [2.0, 2.0, np.nan, 2.0, np.nan])
+    assert "ADY" not in df.columns
