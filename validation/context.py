@@ -371,6 +371,28 @@ def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:
     return out
 
 
+def distinct_rows(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
+    """(combination per record, position of the first record of each combination) of ``columns``' raw values.
+
+    Why: a rule that compares several columns record by record (--ORRES vs --STRESC under the same unit)
+    gives the same verdict for every record holding the same values; LB's 100,000 records hold a few
+    thousand combinations, so a rule judges those and expands the verdict with ``verdict[combo]``."""
+    combo = pd.factorize(group_codes(frame, columns))[0].astype(np.int64, copy=False)
+    if not len(combo):
+        return combo, np.zeros(0, dtype=np.int64)
+    # factorize numbers combinations in order of first appearance: a record starts one when its number
+    # exceeds every number before it
+    seen = np.maximum.accumulate(combo)
+    first = np.flatnonzero(np.r_[True, combo[1:] > seen[:-1]])
+    return combo, first
+
+
+def texts_at(series: pd.Series, positions: np.ndarray) -> pd.Series:
+    """Trimmed text ("" for missing, as ``text``) of the records at ``positions``, on a fresh RangeIndex."""
+    prof = profile(series)
+    return series_of(prof.texts[prof.codes[positions]], pd.RangeIndex(len(positions)))
+
+
 def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(codes, trimmed text of each distinct value): rules work on distinct values, then map back.
 

@@ -160,7 +160,7 @@ def param_one_to_one(dataset, ctx):
     names_per_code = pd.DataFrame({"c": code, "n": name}).groupby("c")["n"].transform("nunique")
     codes_per_name = pd.DataFrame({"c": code, "n": name}).groupby("n")["c"].transform("nunique")
     bad = (names_per_code > 1) | (codes_per_name > 1)
-    return findings_at(RULES["TF-BDS-002"], dataset, bad, variable="PARAM", values=code + " / " + name)
+    return findings_at(RULES["TF-BDS-002"], dataset, bad, variable="PARAM", values=lambda: code + " / " + name)
 
 
 @register("TF-BDS-003", "error", "Illegal PARAMCD value (at most 8 characters, letter first, letters/digits/_)",
@@ -325,6 +325,6 @@ def start_after_end_numeric(dataset, ctx):
     out = []
     for s, e in pairs:
         a, b = pd.to_numeric(f[s], errors="coerce"), pd.to_numeric(f[e], errors="coerce")
-        out += findings_at(RULES["TF-AD-006"], dataset, a > b, variable=s, values=a.astype(str) + " > " + b.astype(str),
+        out += findings_at(RULES["TF-AD-006"], dataset, a > b, variable=s, values=lambda: a.astype(str) + " > " + b.astype(str),
                            message=f"{s} is after {e}")
     return out

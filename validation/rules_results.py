@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import distinct_rows, findings_at, profile, series_of, text, texts_at
 from .families import filled, in_scope, number, numeric_text
 from .registry import RULES, SDTM, register
 
@@ -33,12 +33,17 @@ def stresn_equals_stresc(dataset, ctx):
     cols = _cols(dataset, "STRESC", "STRESN")
     if not cols or not in_scope(dataset, ()):
         return []
-    c, n = text(dataset.frame[cols[0]]), number(dataset.frame[cols[1]])
-    num = numeric_text(c)
-    as_num = pd.to_numeric(c.where(num), errors="coerce")
-    bad = num & n.notna() & ~pd.Series(np.isclose(as_num, n, rtol=1e-12, atol=0), index=c.index)
-    return findings_at(RULES["TF-RES-001"], dataset, bad, variable=cols[1],
-                       values=lambda: c + " vs " + n.astype(str))
+    f = dataset.frame
+    n = number(f[cols[1]])
+    # --STRESC read as a number once per distinct value, then compared record by record
+    prof = profile(f[cols[0]])
+    texts = prof.values
+    num_v = numeric_text(texts).to_numpy(dtype=bool)
+    as_num = pd.to_numeric(texts.where(num_v), errors="coerce").to_numpy(dtype=float)[prof.codes]
+    nv = n.to_numpy(dtype=float, na_value=np.nan)
+    bad = num_v[prof.codes] & ~np.isnan(nv) & ~np.isclose(as_num, nv, rtol=1e-12, atol=0)
+    return findings_at(RULES["TF-RES-001"], dataset, series_of(bad, f.index), variable=cols[1],
+                       values=lambda: text(f[cols[0]]) + " vs " + n.astype(str))
 
 
 @_rule("TF-RES-002", "--STRESN is populated when --STRESC value is not numeric", ("SD1448",), ("FDAB031",))
@@ -68,14 +73,18 @@ def stresc_equals_orres(dataset, ctx):
     if not cols:
         return []
     f = dataset.frame
-    o, ou, s, su = (text(f[c]) for c in cols)
+    # judged once per distinct (ORRES, ORRESU, STRESC, STRESU), then expanded to the records
+    combo, first = distinct_rows(f, cols)
+    o, ou, s, su = (texts_at(f[c], first) for c in cols)
     same_unit = (ou != "") & (ou == su) & (o != "") & (s != "")
     on, sn = pd.to_numeric(o.where(numeric_text(o)), errors="coerce"), pd.to_numeric(s.where(numeric_text(s)),
                                                                                       errors="coerce")
     both_num = on.notna() & sn.notna()
     differ = np.where(both_num, ~np.isclose(on.fillna(0), sn.fillna(0), rtol=1e-9), o != s)
-    bad = same_unit & pd.Series(differ, index=f.index, dtype=bool)
-    return findings_at(RULES["TF-RES-004"], dataset, bad, variable=cols[2], values=lambda: o + " vs " + s)
+    verdict = (same_unit.to_numpy() & differ.astype(bool))[combo]
+    shown = (o + " vs " + s).to_numpy(dtype=object)
+    return findings_at(RULES["TF-RES-004"], dataset, series_of(verdict, f.index), variable=cols[2],
+                       values=lambda: series_of(shown[combo], f.index))
 
 
 def _unit_expected(f, test, unit_col, result):

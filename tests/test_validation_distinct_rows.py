@@ -1,0 +1,103 @@
+"""Rules judged once per distinct value (or combination of values) and expanded to the records.
+
+Issue 15's gate work evaluates TF-RES-004 on distinct (ORRES, ORRESU, STRESC, STRESU) combinations,
+TF-RES-001 on distinct --STRESC values and TF-CT-003 on distinct codes and names; each test states the
+records that must be flagged, worked out by hand from the rule's wording, including blanks, repeated
+combinations, leading/trailing spaces and values that are no CT term."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trialforge.specs.metadata import Dataset, DatasetMeta
+from trialforge.validation.context import clear_profiles, distinct_rows, texts_at
+from trialforge.validation.runner import validate_datasets
+
+NAN = float("nan")
+
+
+def _lb(**cols) -> dict:
+    n = len(next(iter(cols.values())))
+    frame = pd.DataFrame({"STUDYID": ["S"] * n, "DOMAIN": ["LB"] * n,
+                          "USUBJID": [f"S-{i // 2 + 1}" for i in range(n)],
+                          "LBSEQ": [float(i % 2 + 1) for i in range(n)], **cols})
+    return {"LB": Dataset(DatasetMeta(name="LB", label="Laboratory Test Results"), frame)}
+
+
+def _found(package, rule_id):
+    report = validate_datasets(package, scope="SDTM", options={"only": [rule_id]})
+    return [(f.row, f.variable, f.value) for f in report.findings if f.rule_id == rule_id]
+
+
+def test_distinct_rows_numbers_combinations_in_order_of_first_record():
+    clear_profiles()
+    frame = pd.DataFrame({"A": ["x", "y", "x", None, "x", None],
+                          "B": [1.0, 1.0, 1.0, NAN, 2.0, NAN]})
+    combo, first = distinct_rows(frame, ["A", "B"])
+    # (x,1) (y,1) (x,1) (-,-) (x,2) (-,-): four combinations, first seen at rows 0, 1, 3, 4
+    assert combo.tolist() == [0, 1, 0, 2, 3, 2]
+    assert first.tolist() == [0, 1, 3, 4]
+    assert texts_at(frame["A"], first).tolist() == ["x", "y", "", "x"]
+    assert texts_at(frame["B"], first).tolist() == ["1", "1", "", "2"]
+    empty = frame.iloc[:0]
+    combo, first = distinct_rows(empty, ["A", "B"])
+    assert len(combo) == 0 and len(first) == 0
+
+
+def test_stresc_vs_orres_same_unit_per_record():
+    clear_profiles()
+    package = _lb(
+        LBORRES=["5", "5", "5.0", "<5", "5", "", "7 ", "7", "abc", "abc"],
+        LBORRESU=["g/L", "g/L", "g/L", "g/L", "g/L", "g/L", "mg", "mg", "", ""],
+        LBSTRESC=["5", "6", "5", "5", "50", "5", "7", "8", "abd", "abc"],
+        LBSTRESU=["g/L", "g/L", "g/L", "g/L", "mg/L", "g/L", "mg", "mg", "", ""],
+        LBSTRESN=[5.0, 6.0, 5.0, 5.0, 50.0, 5.0, 7.0, 8.0, NAN, NAN],
+    )
+    # row 2: 5 vs 6 (same unit); row 3: 5.0 vs 5 is the same number; row 4: '<5' is text, differs from '5';
+    # row 5: other unit; row 6: blank ORRES; row 7: '7 ' trims to 7; row 8: 7 vs 8; rows 9-10: no unit
+    assert _found(package, "TF-RES-004") == [(2, "LBSTRESC", "5 vs 6"), (4, "LBSTRESC", "<5 vs 5"),
+                                             (8, "LBSTRESC", "7 vs 8")]
+
+
+def test_stresc_vs_orres_repeated_combination_flags_every_record():
+    clear_profiles()
+    package = _lb(LBORRES=["1", "2", "1", "2"], LBORRESU=["U"] * 4, LBSTRESC=["1", "3", "1", "3"],
+                  LBSTRESU=["U"] * 4)
+    assert _found(package, "TF-RES-004") == [(2, "LBSTRESC", "2 vs 3"), (4, "LBSTRESC", "2 vs 3")]
+
+
+def test_stresc_vs_orres_needs_all_four_variables():
+    clear_profiles()
+    package = _lb(LBORRES=["1"], LBORRESU=["U"], LBSTRESC=["2"])
+    assert _found(package, "TF-RES-004") == []
+
+
+def test_stresn_vs_stresc_digit_for_digit():
+    clear_profiles()
+    package = _lb(
+        LBSTRESC=["20", "20.0001", "20.0001", "1e3", "", "abc", " 7", "08", "3"],
+        LBSTRESN=[20.0, 20.0, 20.0, 1000.0, 5.0, 1.0, 7.0, 8.0, NAN],
+    )
+    # rows 2-3: 20.0001 is not 20; '1e3' and '08' are no plain decimals and 'abc'/'' no numbers (other
+    # rules); ' 7' trims to 7; row 9: STRESN missing is TF-RES-003's
+    assert _found(package, "TF-RES-001") == [(2, "LBSTRESN", "20.0001 vs 20.0"), (3, "LBSTRESN", "20.0001 vs 20.0")]
+
+
+def test_stresn_vs_stresc_text_stresn_column():
+    clear_profiles()
+    package = _lb(LBSTRESC=["4.5", "4.5"], LBSTRESN=["4.5", "4.6"])      # --STRESN read as text
+    assert _found(package, "TF-RES-001") == [(2, "LBSTRESN", "4.5 vs 4.6")]
+
+
+def test_paired_terms_compares_nci_codes_of_code_and_name():
+    clear_profiles()
+    # ALB/Albumin are C64431, GLUC/Glucose C105585 (bundled CT); XYZ is no term, blanks are no term
+    package = _lb(LBTESTCD=["ALB", "GLUC", "ALB", "XYZ", "", "GLUC", "GLUC"],
+                  LBTEST=["Albumin", "Albumin", "Albumin ", "Glucose", "Albumin", "Glucose", "Albumin"])
+    assert _found(package, "TF-CT-003") == [(2, "LBTEST", "GLUC / Albumin"), (7, "LBTEST", "GLUC / Albumin")]
+
+
+def test_paired_terms_without_the_name_variable():
+    clear_profiles()
+    assert _found(_lb(LBTESTCD=["ALB", "GLUC"]), "TF-CT-003") == []
+    assert np.array_equal(distinct_rows(pd.DataFrame({"A": [1, 1]}), ["A"])[0], [0, 0])
