@@ -101,3 +101,20 @@ def test_paired_terms_without_the_name_variable():
     clear_profiles()
     assert _found(_lb(LBTESTCD=["ALB", "GLUC"]), "TF-CT-003") == []
     assert np.array_equal(distinct_rows(pd.DataFrame({"A": [1, 1]}), ["A"])[0], [0, 0])
+
+
+def _domain_findings(name, values):
+    clear_profiles()
+    frame = pd.DataFrame({"STUDYID": ["S"] * len(values), "DOMAIN": values,
+                          "USUBJID": [f"S-{i}" for i in range(len(values))]})
+    package = {name: Dataset(DatasetMeta(name=name, label="x"), frame)}
+    return [(f.row, f.value) for f in validate_datasets(package, scope="SDTM", options={"only": ["TF-STR-006"]}).findings]
+
+
+def test_domain_value_per_distinct_value():
+    # a split dataset (QSCG) may carry its two-letter domain; blanks are another rule's; text is trimmed
+    assert _domain_findings("QSCG", ["QS", "QSCG", " QS ", "QX", "", None, "Q", "QX"]) == \
+        [(4, "QX"), (7, "Q"), (8, "QX")]
+    # a two-letter dataset needs exactly its name: the split allowance does not apply
+    assert _domain_findings("LB", ["LB", "L", "LBX", "lb"]) == [(2, "L"), (3, "LBX"), (4, "lb")]
+    assert _domain_findings("LB1", ["LB", "LB1", "LC"]) == [(3, "LC")]
