@@ -8,6 +8,7 @@ from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 
+from .collector import fewer_collections
 from .findings import ERROR, NOTICE, SEVERITIES, WARNING, Finding, ValidationReport
 from .registry import RULES
 
@@ -175,6 +176,12 @@ EXTRA_FORMATS = ("core-json",)                      # on request: CDISC CORE's J
 def write_reports(report: ValidationReport, folder, *, formats=FORMATS, package: str = "", standard: str = "",
                   fail_on: str = ERROR, stem: str = "validation", sources: dict | None = None) -> list[Path]:
     """Write the requested formats into ``folder``: validation.json/.html/.xlsx and validation-junit.xml."""
+    with fewer_collections():
+        return _write_reports(report, folder, formats=formats, package=package, standard=standard,
+                              fail_on=fail_on, stem=stem, sources=sources)
+
+
+def _write_reports(report, folder, *, formats, package, standard, fail_on, stem, sources) -> list[Path]:
     from .report_formats import write_excel, write_html, write_junit
     report = _sorted_once(report)
     folder = Path(folder)

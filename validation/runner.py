@@ -2,14 +2,13 @@
 and define.xml-vs-data checks when a define is given."""
 from __future__ import annotations
 
-import gc
 import importlib
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..specs.ct import load_ct
 from ..specs.standards import load_standard
+from .collector import fewer_collections
 from .context import ValidationContext, cached_columns, clear_profiles, detect_scope, forget_texts
 from .findings import ERROR, Finding, ValidationReport
 from .registry import ADAM, applies, load_all, rules_for
@@ -27,26 +26,8 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
     schema instead of the direct path (same findings, slower); ``{"only": [rule ids]}`` runs just
     those rules; ``{"unreadable": [(file, cause)]}`` feeds TF-IO-001.
     """
-    with _fewer_collections():
+    with fewer_collections():
         return _validate(datasets, ct=ct, standard=standard, scope=scope, define=define, options=options)
-
-
-@contextmanager
-def _fewer_collections(first_generation: int = 100_000):
-    """Run with the garbage collector's youngest generation collected every ``first_generation`` net
-    allocations instead of 700 (the threshold as it was is restored afterwards).
-
-    Why: rules allocate millions of short-lived objects (Series, index objects, findings) while the
-    process holds a hundred thousand long-lived ones (CT terms, standards metadata, the built study); the
-    default threshold kept re-scanning those: 13 % of the gate's CPU at 1,000 subjects. Collections still
-    run, so cyclic garbage stays bounded."""
-    old = gc.get_threshold()
-    if old[0]:                       # 0: the caller switched automatic collection off; leave it so
-        gc.set_threshold(max(old[0], first_generation), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _validate(datasets: dict, *, ct, standard, scope, define, options) -> ValidationReport:
