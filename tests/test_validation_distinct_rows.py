@@ -118,3 +118,56 @@ def test_domain_value_per_distinct_value():
     # a two-letter dataset needs exactly its name: the split allowance does not apply
     assert _domain_findings("LB", ["LB", "L", "LBX", "lb"]) == [(2, "L"), (3, "LBX"), (4, "lb")]
     assert _domain_findings("LB1", ["LB", "LB1", "LC"]) == [(3, "LC")]
+
+
+def _sdtm(**datasets):
+    out = {}
+    for name, cols in datasets.items():
+        frame = pd.DataFrame({"STUDYID": "S", "DOMAIN": name, **cols})
+        out[name] = Dataset(DatasetMeta(name=name, label=name), frame)
+    return out
+
+
+def _study_found(package, rule_id):
+    report = validate_datasets(package, scope="SDTM", options={"only": [rule_id]})
+    return [(f.dataset, f.row, f.value) for f in report.findings if f.rule_id == rule_id]
+
+
+def test_visit_label_against_tv_per_distinct_pair():
+    clear_profiles()
+    package = _sdtm(
+        TV={"VISITNUM": [1.0, 2.0], "VISIT": ["SCREENING", "WEEK 1"]},
+        LB={"USUBJID": ["S-1"] * 7, "VISITNUM": [1.0, 1.0, 2.0, 2.0, 3.0, NAN, 1.0],
+            "VISIT": ["SCREENING", "Screening", "WEEK 1", "", "WEEK 9", "X", "Screening"]})
+    # rows 2 and 7: TV calls visit 1 SCREENING; a blank VISIT, a visit TV lacks and no VISITNUM are not judged
+    assert _study_found(package, "TF-TV-003") == [("LB", 2, "1 / Screening"), ("LB", 7, "1 / Screening")]
+
+
+def test_visit_in_sv_per_distinct_subject_visit_status():
+    clear_profiles()
+    sv = {"USUBJID": ["S-1", "S-1", "S-2"], "VISITNUM": [1.0, 2.0, 1.0]}
+    package = _sdtm(SV=sv, LB={"USUBJID": ["S-1", "S-1", "S-2", "S-2", "S-3", "S-2", "S-1"],
+                               "VISITNUM": [1.0, 3.0, 2.0, 2.0, NAN, 1.0, 3.0],
+                               "LBSTAT": ["", "", "NOT DONE", "", "", "", ""]})
+    # S-1 visit 3 (rows 2, 7) and S-2 visit 2 (row 4) are not in SV; row 3 was not done, row 5 has no visit
+    assert _study_found(package, "TF-TV-004") == [("LB", 2, "3"), ("LB", 7, "3"), ("LB", 4, "2")]   # by subject
+    clear_profiles()
+    package = _sdtm(SV=sv, VS={"USUBJID": ["S-1", "S-2"], "VISITNUM": [2.0, 2.0]})     # no --STAT
+    assert _study_found(package, "TF-TV-004") == [("VS", 2, "2")]
+
+
+def test_orres_not_numeric_when_range_given():
+    clear_profiles()
+    package = _lb(LBORRES=["<5", "5", "1.5E+05", "", "abc", " <5 "], LBORNRLO=["1", "1", "1", "1", "", "2"])
+    # E-notation is a number as collected; a blank result and a record without a range are not judged
+    assert _found(package, "TF-RES-009") == [(1, "LBORRES", "<5"), (6, "LBORRES", " <5 ")]
+
+
+def test_key_text_spells_numbers_as_idvarval():
+    from trialforge.validation.rules_relations import key_text
+    clear_profiles()
+    s = pd.Series([1.0, 2.5, NAN, -0.0, 0.1, 3.0, 2.0 ** 62, 123456.789, 1e-7, 1e16])
+    assert key_text(s).tolist() == ["1", "2.5", "", "0", "0.1", "3", "4611686018427387904", "123456.789", "1e-07",
+                                    "10000000000000000"]
+    assert key_text(pd.Series([3, 4])).tolist() == ["3", "4"]
+    assert key_text(pd.Series([" a ", None], dtype=object)).tolist() == ["a", ""]

@@ -149,7 +149,7 @@ def _orres_numeric_when(rid, range_suffix):
             return []
         o = text(f[f"{p}ORRES"])
         # a collected result in E-notation (1.52E+05, common in vendor transfers) is a number as collected
-        bad = (o != "") & ~numeric_text(o, scientific=True) & filled(f, f"{p}{range_suffix}")
+        bad = filled(f, f"{p}ORRES") & ~numeric_text(o, scientific=True) & filled(f, f"{p}{range_suffix}")
         return findings_at(RULES[rid], dataset, bad, variable=f"{p}ORRES")
     return check
 
