@@ -171,3 +171,16 @@ def test_key_text_spells_numbers_as_idvarval():
                                     "10000000000000000"]
     assert key_text(pd.Series([3, 4])).tolist() == ["3", "4"]
     assert key_text(pd.Series([" a ", None], dtype=object)).tolist() == ["a", ""]
+
+
+def test_numeric_profile_spells_values_on_first_use():
+    from trialforge.validation.context import group_codes, profile
+    clear_profiles()
+    s = pd.Series([2.0, 0.5, NAN, 2.0, -3.0])
+    prof = profile(s)
+    assert prof.width == 4 and prof.codes.tolist() == [0, 1, 3, 0, 2]     # missing is the last entry
+    assert prof._texts is None                                             # not spelled yet
+    assert group_codes(pd.DataFrame({"A": s}), ["A"]).tolist() == [0, 1, 3, 0, 2]
+    assert prof._texts is None                                             # groupings need only the codes
+    assert prof.texts.tolist() == ["2", "0.5", "-3", ""] and prof.raw == ["2", "0.5", "-3", ""]
+    assert prof.present.tolist() == [True, True, True, True] and prof.blank.tolist() == [False, False, False, True]

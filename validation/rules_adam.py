@@ -105,13 +105,13 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
     (value, ADSL value) pairs; the text of both is built only when something is reported)."""
     mine = ds.frame[col]
     mp, ap = profile(mine), profile(adsl_col)
-    ref_codes = np.where(known, ap.codes[first][pos], len(ap.raw) - 1)
+    ref_codes = np.where(known, ap.codes[first][pos], ap.width - 1)
     if pd.api.types.is_numeric_dtype(mine) and pd.api.types.is_numeric_dtype(adsl_col):
         a = mine.astype(float).to_numpy()
         b = np.where(known, adsl_col.astype(float).to_numpy()[first][pos], np.nan)
         bad = known & ~((np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
     else:
-        width = len(ap.raw)
+        width = ap.width
         pairs, inverse = np.unique(mp.codes.astype(np.int64) * width + ref_codes, return_inverse=True)
         differ = mp.values.to_numpy()[pairs // width] != ap.values.to_numpy()[pairs % width]
         bad = known & differ[inverse.ravel()]
