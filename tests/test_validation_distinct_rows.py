@@ -184,3 +184,19 @@ def test_numeric_profile_spells_values_on_first_use():
     assert prof._texts is None                                             # groupings need only the codes
     assert prof.texts.tolist() == ["2", "0.5", "-3", ""] and prof.raw == ["2", "0.5", "-3", ""]
     assert prof.present.tolist() == [True, True, True, True] and prof.blank.tolist() == [False, False, False, True]
+
+
+def test_paramcd_param_one_to_one_on_trimmed_text():
+    clear_profiles()
+    frame = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1"] * 7, "PARAMCD": ["A", "A", "B", "B ", "C", "D", ""],
+                          "PARAM": ["Alpha", "Alpha", "Beta", "Beta", "Gamma", "Gamma", "Empty"],
+                          "AVAL": [1.0] * 7})
+    package = {"ADLB": Dataset(DatasetMeta(name="ADLB", label="x"), frame)}
+    found = [(f.row, f.value) for f in validate_datasets(package, scope="ADaM", options={"only": ["TF-BDS-002"]}).findings]
+    # 'B ' trims to B (one code, one name); Gamma has two codes, C and D; a blank code is one more code
+    assert found == [(5, "C / Gamma"), (6, "D / Gamma")]
+    clear_profiles()
+    frame = frame.assign(PARAM=["Alpha", "Alpha 2", "Beta", "Beta", "Gamma", "Delta", "Empty"])
+    package = {"ADLB": Dataset(DatasetMeta(name="ADLB", label="x"), frame)}
+    found = [(f.row, f.value) for f in validate_datasets(package, scope="ADaM", options={"only": ["TF-BDS-002"]}).findings]
+    assert found == [(1, "A / Alpha"), (2, "A / Alpha 2")]          # code A has two names

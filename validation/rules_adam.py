@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, str_test, text
+from .context import blank, findings_at, profile, series_of, str_test, text
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -156,11 +156,24 @@ def param_one_to_one(dataset, ctx):
     f = dataset.frame
     if "PARAMCD" not in f or "PARAM" not in f:
         return []
-    code, name = text(f["PARAMCD"]), text(f["PARAM"])
-    names_per_code = pd.DataFrame({"c": code, "n": name}).groupby("c")["n"].transform("nunique")
-    codes_per_name = pd.DataFrame({"c": code, "n": name}).groupby("n")["c"].transform("nunique")
-    bad = (names_per_code > 1) | (codes_per_name > 1)
-    return findings_at(RULES["TF-BDS-002"], dataset, bad, variable="PARAM", values=lambda: code + " / " + name)
+    # distinct trimmed texts as integers, then distinct (code, name) pairs: how many names each code has
+    # and how many codes each name has ("" counts as a value, as it does for text columns)
+    c, nc = _text_ids(f["PARAMCD"])
+    n, nn = _text_ids(f["PARAM"])
+    pairs = np.unique(c * nn + n)
+    names_per_code = np.bincount(pairs // nn, minlength=nc)
+    codes_per_name = np.bincount(pairs % nn, minlength=nn)
+    bad = (names_per_code[c] > 1) | (codes_per_name[n] > 1)
+    return findings_at(RULES["TF-BDS-002"], dataset, series_of(bad, f.index), variable="PARAM",
+                       values=lambda: text(f["PARAMCD"]) + " / " + text(f["PARAM"]))
+
+
+def _text_ids(series) -> tuple[np.ndarray, int]:
+    """(per record, an integer naming its trimmed text; how many distinct texts): two raw values that trim
+    to the same text get the same integer."""
+    prof = profile(series)
+    ids, uniques = pd.factorize(prof.texts)
+    return ids.astype(np.int64)[prof.codes], max(len(uniques), 1)
 
 
 @register("TF-BDS-003", "error", "Illegal PARAMCD value (at most 8 characters, letter first, letters/digits/_)",
