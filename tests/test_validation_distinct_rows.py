@@ -200,3 +200,24 @@ def test_paramcd_param_one_to_one_on_trimmed_text():
     package = {"ADLB": Dataset(DatasetMeta(name="ADLB", label="x"), frame)}
     found = [(f.row, f.value) for f in validate_datasets(package, scope="ADaM", options={"only": ["TF-BDS-002"]}).findings]
     assert found == [(1, "A / Alpha"), (2, "A / Alpha 2")]          # code A has two names
+
+
+def test_unit_missing_for_a_test_reported_with_units_elsewhere():
+    clear_profiles()
+    package = _lb(LBTESTCD=["ALB", "ALB", "ALB", "PH", "PH", "ALB"], LBORRES=["40", "41", "POS", "7.1", "7.2", "42"],
+                  LBORRESU=["g/L", "", "", "", "", " "])
+    # ALB carries a unit on row 1: rows 2 and 6 (blank after trimming) are numeric without one; row 3 is
+    # text; PH never has a unit
+    assert _found(package, "TF-RES-005") == [(2, "LBORRESU", ""), (6, "LBORRESU", " ")]
+    clear_profiles()
+    assert _found(_lb(LBTESTCD=["ALB"], LBORRES=["40"], LBORRESU=[""]), "TF-RES-005") == []
+
+
+def test_one_studyid_per_distinct_value():
+    clear_profiles()
+    package = _sdtm(DM={"USUBJID": ["S-1", "S-2", "S-3"]},
+                    AE={"USUBJID": ["S-1", "S-1", "S-2"], "AESEQ": [1.0, 2.0, 1.0]})
+    package["DM"].frame["STUDYID"] = ["S", "S", "T"]
+    package["AE"].frame["STUDYID"] = ["T", " S ", ""]
+    # the study's STUDYID is DM's most common one (S): T is another; ' S ' trims to S; blank is another rule's
+    assert _study_found(package, "TF-ID-001") == [("AE", 1, "T"), ("DM", 3, "T")]

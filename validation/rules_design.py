@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import distinct_rows, findings_at, series_of, text, texts_at
+from .context import distinct_rows, findings_at, profile, series_of, text, texts_at
 from .dates import DURATION_RX
 from .families import TRIAL_DESIGN, filled, numeric_text
 from .registry import RULES, SDTM, register
@@ -458,11 +458,13 @@ def one_studyid(ctx):
     main = text(dm.frame["STUDYID"]).mode()
     if main.empty:
         return []
-    out = []
+    out, usual = [], main.iloc[0]
     for ds in ctx.datasets.values():
         if "STUDYID" in ds.frame:
-            s = text(ds.frame["STUDYID"])
-            out += findings_at(RULES["TF-ID-001"], ds, (s != "") & (s != main.iloc[0]), variable="STUDYID")
+            prof = profile(ds.frame["STUDYID"])         # judged once per distinct value
+            texts = prof.texts
+            wrong = np.fromiter((v != "" and v != usual for v in texts), dtype=bool, count=len(texts))
+            out += findings_at(RULES["TF-ID-001"], ds, series_of(wrong[prof.codes], ds.frame.index), variable="STUDYID")
     return out
 
 

@@ -91,9 +91,14 @@ def _unit_expected(f, test, unit_col, result):
     """Numeric results of a test that carries a unit on some other record (unitless tests never fire)."""
     if test not in f:
         return pd.Series(False, index=f.index)
-    t, u = text(f[test]), text(f[unit_col]) if unit_col in f else pd.Series("", index=f.index)
-    with_unit = set(t[u != ""])
-    return numeric_text(result) & t.isin(with_unit) & (u == "")
+    # on distinct (test, unit) pairs: the tests reported with a unit somewhere, and which pairs lack one
+    cols = [test] + ([unit_col] if unit_col in f else [])
+    combo, first = distinct_rows(f, cols)
+    t = texts_at(f[test], first)
+    no_unit = (texts_at(f[unit_col], first) == "").to_numpy() if unit_col in f else np.ones(len(first), dtype=bool)
+    with_unit = set(t[~no_unit])
+    expected = (t.isin(with_unit).to_numpy() & no_unit)[combo]
+    return numeric_text(result) & series_of(expected, f.index)
 
 
 @_rule("TF-RES-005", "Missing value for --ORRESU when --ORRES is provided", ("SD0026",))
