@@ -221,3 +221,15 @@ def test_one_studyid_per_distinct_value():
     package["AE"].frame["STUDYID"] = ["T", " S ", ""]
     # the study's STUDYID is DM's most common one (S): T is another; ' S ' trims to S; blank is another rule's
     assert _study_found(package, "TF-ID-001") == [("AE", 1, "T"), ("DM", 3, "T")]
+
+
+def test_nrind_against_standard_range():
+    clear_profiles()
+    package = _lb(LBNRIND=["HIGH", "HIGH", "LOW", "LOW", "NORMAL", "NORMAL", "NORMAL", " HIGH", "", "HIGH"],
+                  LBSTRESN=[50.0, 30.0, 5.0, 15.0, 20.0, 45.0, NAN, 40.0, 99.0, 60.0],
+                  LBSTNRLO=[10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0],
+                  LBSTNRHI=[40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, NAN])
+    # row 2: HIGH but 30 <= 40; row 4: LOW but 15 >= 10; row 6: NORMAL but 45 > 40; row 8: ' HIGH' trims to
+    # HIGH and 40 is not above 40; a missing result or limit and a blank indicator are not judged
+    assert [r for r, *_ in _found(package, "TF-RES-013")] == [2, 4, 6, 8]
+    assert _found(package, "TF-RES-013")[0] == (2, "LBNRIND", "HIGH (30.0 in 10.0..40.0)")

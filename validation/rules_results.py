@@ -171,14 +171,17 @@ def nrind_vs_range(dataset, ctx):
     f = dataset.frame
     if f"{p}NRIND" not in f or f"{p}STRESN" not in f:
         return []
-    ind, val = text(f[f"{p}NRIND"]), number(f[f"{p}STRESN"])
+    val = number(f[f"{p}STRESN"])
     lo = number(f[f"{p}STNRLO"]) if f"{p}STNRLO" in f else pd.Series(np.nan, index=f.index)
     hi = number(f[f"{p}STNRHI"]) if f"{p}STNRHI" in f else pd.Series(np.nan, index=f.index)
-    bad = ((ind == "HIGH") & (val <= hi)) | ((ind == "LOW") & (val >= lo)) | \
-          ((ind == "NORMAL") & ((val < lo) | (val > hi)))
-    return findings_at(RULES["TF-RES-013"], dataset, bad.fillna(False), variable=f"{p}NRIND",
-                       values=lambda: ind + " (" + val.astype(str) + " in " + lo.astype(str) + ".." + hi.astype(str)
-                       + ")")
+    prof = profile(f[f"{p}NRIND"])            # the indicator read once per distinct value
+    high, low, normal = (np.asarray(prof.texts == word, dtype=bool)[prof.codes] for word in ("HIGH", "LOW", "NORMAL"))
+    v, lo_v, hi_v = (s.to_numpy(dtype=float, na_value=np.nan) for s in (val, lo, hi))
+    with np.errstate(invalid="ignore"):       # a missing number compares False, as pandas compares it
+        bad = (high & (v <= hi_v)) | (low & (v >= lo_v)) | (normal & ((v < lo_v) | (v > hi_v)))
+    return findings_at(RULES["TF-RES-013"], dataset, series_of(bad, f.index), variable=f"{p}NRIND",
+                       values=lambda: text(f[f"{p}NRIND"]) + " (" + val.astype(str) + " in " + lo.astype(str) + ".."
+                       + hi.astype(str) + ")")
 
 
 @_rule("TF-STAT-002", "--REASND is null when --STAT is 'NOT DONE'")
