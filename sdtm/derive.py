@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
-from .uniques import DISTINCT_ROWS_MIN, factorize_rows, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, stable_order, text_array
 from .working import WorkingFrame
 
 SUBJECT = "USUBJID"
@@ -76,10 +76,9 @@ def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
         arrays.append(texts)
     if not len(frame):
         return None
-    codes, rows = factorize_rows(*arrays)
-    if 2 * len(rows) > len(frame):
+    codes, first = distinct_rows(*arrays)
+    if 2 * len(first) > len(frame):
         return None
-    first = np.unique(codes, return_index=True)[1]
     result = fn(frame[list(columns)].iloc[first])
     return pd.Series(result.array.take(codes), index=frame.index, name=result.name)
 

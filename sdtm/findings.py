@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .uniques import DISTINCT_ROWS_MIN, factorize_rows, on_distinct, on_uniques, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize_rows, on_distinct, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
@@ -110,10 +110,9 @@ def _standardize_distinct(frame: pd.DataFrame, rule, ctx) -> pd.Series | None:
     arrays = [text_array(frame[n]) for n in names]
     if any(a is None for a in arrays) or not len(frame):
         return None
-    codes, rows = factorize_rows(*arrays)
-    if 2 * len(rows) > len(frame):
+    codes, first = distinct_rows(*arrays)
+    if 2 * len(first) > len(frame):
         return None
-    first = np.unique(codes, return_index=True)[1]
     sub = frame[names + [FILE_COL, ROW_COL]].iloc[first]
     try:
         values = _standardize(sub, rule, ctx, warn=False)

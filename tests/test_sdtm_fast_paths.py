@@ -1,0 +1,58 @@
+"""The SDTM engine's third round of fast paths (issue 15): distinct rows with missing values, the line-wise
+record check of quoted CSV exports, and finishing a domain (sort, boundary text). Expected values are
+written out by hand."""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialforge.errors import RawDataError
+from trialforge.sdtm.raw_csv import check_records
+from trialforge.sdtm.uniques import distinct_rows, factorize_rows
+
+
+def test_factorize_rows_takes_missing_values_as_values():
+    # used to raise IndexError: a missing value's code -1 broke the combined key
+    subject = np.array(["S1", None, "S1", np.nan, None, "S1"], dtype=object)
+    unit = np.array(["mg", "mg", "mg", "mg", "mg", "g"], dtype=object)
+    codes, rows = factorize_rows(subject, unit)
+    assert codes.tolist() == [0, 1, 0, 2, 1, 3]
+    assert rows[0] == ("S1", "mg") and rows[1] == (None, "mg") and rows[3] == ("S1", "g")
+    assert isinstance(rows[2][0], float) and np.isnan(rows[2][0]) and rows[2][1] == "mg"   # NaN is not None
+    codes, first = distinct_rows(np.array([np.nan, np.nan, "a"], dtype=object))
+    assert codes.tolist() == [0, 0, 1] and first.tolist() == [0, 2]
+
+
+def test_distinct_rows_of_many_columns_first_positions_and_no_overflow():
+    n = 2000
+    a = np.array([f"a{i % 1000}" for i in range(n)], dtype=object)      # 1,000 distinct values each: the old
+    b = np.array([f"b{i % 1000}" for i in range(n)], dtype=object)      # combined key grew as 1,001 ** columns
+    columns = [a, b, a, b, a, b, a]                                     # 1,001 ** 7 > 2 ** 63
+    codes, first = distinct_rows(*columns)
+    assert codes.tolist() == [i % 1000 for i in range(n)] and first.tolist() == list(range(1000))
+    codes, rows = factorize_rows(*columns)
+    assert len(rows) == 1000 and rows[7] == ("a7", "b7") * 3 + ("a7",)
+    assert distinct_rows(np.array([], dtype=object))[0].tolist() == []
+
+
+def test_quoted_export_checked_line_by_line_names_the_same_rows(tmp_path: Path):
+    path = tmp_path / "lb.csv"
+    good = 'A,B,C\n1,"x, y",3\n4,5,6\n"7","8 ""q""",9\n\n10,11,12\n'
+    check_records(good, path)                                          # quotes on one line each: fine
+    check_records('A,B,C\n1,"two\nlines",3\n4,5,6\n', path)            # a quoted value over two lines: data
+    with pytest.raises(RawDataError) as err:                            # a short row after quoted ones
+        check_records('A,B,C\n1,"x, y",3\n4,5\n6,7,8\n', path)
+    assert err.value.row == 3 and "2 fields" in err.value.cause and err.value.value == "4,5"
+    with pytest.raises(RawDataError) as err:                            # a quoted row with a field too many
+        check_records('A,B,C\n1,2,3\n"4",5,6,7\n', path)
+    assert err.value.row == 3 and "4 fields" in err.value.cause
+    with pytest.raises(RawDataError) as err:                            # a quote that never closes
+        check_records('A,B,C\n1,2,3\n4,"5,6\n7,8,9\n', path)
+    assert err.value.row == 3 and err.value.column == "B" and "unbalanced quote" in err.value.cause
+    with pytest.raises(RawDataError) as err:                            # text after a closing quote
+        check_records('A,B,C\n1,"2"x,3\n', path)
+    assert err.value.row == 2
+    with pytest.raises(RawDataError) as err:                            # a quote closed lines later swallows rows
+        check_records('A,B,C\n1,"2,3\n4,5,6\n7",8\n', path)
+    assert err.value.row == 2
