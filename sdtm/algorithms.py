@@ -403,7 +403,7 @@ def as_text(values: pd.Series) -> pd.Series:
     if values.dtype == object:
         arr = values.to_numpy()
         if pd.api.types.infer_dtype(arr, skipna=False) == "string":     # text, nothing missing: one C pass
-            return pd.Series(arr, index=values.index, dtype=object)
+            return values if values.name is None else values.rename(None)
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "string" or kind == "empty":
             missing = pd.isna(arr)
@@ -536,12 +536,20 @@ def _ct_distinct(values: pd.Series, codelist, synonyms, policy) -> pd.Series | N
         return None
     arr = values.to_numpy()
     codes, uniques = pd.factorize(texts)
-    uniq = pd.Series(uniques, dtype=object)
-    mapped_u, unmapped_u = codelist.decode(uniq, synonyms=synonyms)
-    unmapped = unmapped_u.to_numpy(dtype=bool)[codes]
+    decoded = codelist.decode_texts(uniques.tolist(), synonyms=synonyms)
+    if decoded is not None:                         # a few ASCII texts: plain lists, no Series per call
+        mapped_list, unmapped_list = decoded
+        mapped_u = np.empty(len(mapped_list), dtype=object)
+        mapped_u[:] = mapped_list
+        unmapped_u = np.array(unmapped_list, dtype=bool)
+    else:
+        mapped_s, unmapped_s = codelist.decode(pd.Series(uniques, dtype=object), synonyms=synonyms)
+        mapped_u = np.asarray(mapped_s.astype(object).where(mapped_s.notna(), None), dtype=object)
+        unmapped_u = unmapped_s.to_numpy(dtype=bool)
+    unmapped = unmapped_u[codes]
     if unmapped.any() and (policy == "error" or (policy == "keep" and not codelist.extensible)):
         return None
-    mapped = np.asarray(mapped_u.astype(object).where(mapped_u.notna(), None), dtype=object)[codes]
+    mapped = mapped_u[codes]
     if unmapped.any():
         mapped[unmapped] = arr[unmapped] if policy == "keep" else ""
     return pd.Series(mapped, index=values.index, dtype=object)

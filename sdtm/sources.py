@@ -82,7 +82,11 @@ def _stripped(column: pd.Series) -> pd.Series:
     values = column.to_numpy()
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
         codes, uniques = pd.factorize(values)          # strip each distinct text once (C hashing per row)
-        stripped = np.array([u.strip() for u in uniques.tolist()] + [""], dtype=object)[codes]
+        distinct = uniques.tolist()
+        stripped = [u.strip() for u in distinct]
+        if stripped == distinct:                         # nothing to strip (the usual export): the column as is
+            return column
+        stripped = np.array(stripped + [""], dtype=object)[codes]
         return pd.Series(stripped, index=column.index, dtype=object).astype(str)
     return on_uniques(column, lambda u: u.str.strip()).astype(str)
 

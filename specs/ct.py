@@ -102,12 +102,7 @@ class Codelist:
         values that found no term, so the caller can name them in a TerminologyError.
         A synonym pointing outside a non-extensible codelist is a spec error.
         """
-        study = {}
-        for raw, value in (synonyms or {}).items():
-            if not self.extensible and value not in self.values:
-                raise SpecError(f"synonym maps to a value that is not in non-extensible codelist "
-                                f"{self.short_name or self.code}", column=str(raw), value=value)
-            study[str(raw).strip().casefold()] = value
+        study = self._study_synonyms(synonyms)
         if len(series) <= _SMALL and all(isinstance(v, str) and v.isascii() for v in series.tolist()):
             return self._decode_ascii(series, study)
         text = series.astype("string").str.strip()
@@ -119,12 +114,37 @@ class Codelist:
         unmapped = (mapped.isna() & ~blank).astype(bool)
         return mapped, pd.Series(unmapped.to_numpy(), index=series.index, name=series.name)
 
+    def _study_synonyms(self, synonyms: Mapping[str, str] | None) -> dict[str, str]:
+        """Study synonyms keyed by trimmed, case-folded raw text; one pointing outside a non-extensible
+        codelist is a spec error."""
+        study = {}
+        for raw, value in (synonyms or {}).items():
+            if not self.extensible and value not in self.values:
+                raise SpecError(f"synonym maps to a value that is not in non-extensible codelist "
+                                f"{self.short_name or self.code}", column=str(raw), value=value)
+            study[str(raw).strip().casefold()] = value
+        return study
+
+    def decode_texts(self, texts: list, synonyms: Mapping[str, str] | None = None
+                     ) -> tuple[list, list[bool]] | None:
+        """``decode`` of a list of distinct texts as lists (submission value or None, unmapped flag), for the
+        engine's per-distinct-value path; None (use ``decode``) unless a few ASCII texts."""
+        study = self._study_synonyms(synonyms)
+        if len(texts) > _SMALL or not all(isinstance(v, str) and v.isascii() for v in texts):
+            return None
+        return self._decode_ascii_list(texts, study)
+
     def _decode_ascii(self, series: pd.Series, study: dict) -> tuple[pd.Series, pd.Series]:
         """``decode`` for a few ASCII texts (the distinct values of a column), in plain Python: the same rules
         without a dozen pandas string operations per call. ASCII keeps strip and casefold identical to the
         Arrow kernels (Python would also strip \\x1c-\\x1f)."""
+        mapped, unmapped = self._decode_ascii_list(series.tolist(), study)
+        return (pd.Series(mapped, index=series.index, name=series.name, dtype="string"),
+                pd.Series(unmapped, index=series.index, name=series.name, dtype=bool))
+
+    def _decode_ascii_list(self, texts: list, study: dict) -> tuple[list, list[bool]]:
         mapped, unmapped = [], []
-        for raw in series.tolist():
+        for raw in texts:
             text = raw.strip(_ASCII_BLANKS)
             folded = text.lower()
             value = study.get(folded)
@@ -134,8 +154,7 @@ class Codelist:
                 value = self._folded.get(folded)
             mapped.append(None if value is None else str(value))
             unmapped.append(value is None and text != "")
-        return (pd.Series(mapped, index=series.index, name=series.name, dtype="string"),
-                pd.Series(unmapped, index=series.index, name=series.name, dtype=bool))
+        return mapped, unmapped
 
     def __len__(self) -> int:
         return len(self.terms)

@@ -56,3 +56,14 @@ def test_quoted_export_checked_line_by_line_names_the_same_rows(tmp_path: Path):
     with pytest.raises(RawDataError) as err:                            # a quote closed lines later swallows rows
         check_records('A,B,C\n1,"2,3\n4,5,6\n7",8\n', path)
     assert err.value.row == 2
+
+
+def test_codelist_decode_texts_as_plain_lists():
+    from trialforge.specs.ct import load_ct
+    ny = load_ct().codelist("NY")
+    texts = ["Y", " yes ", "NOT APPLICABLE", "unk", "", "Maybe", "si"]
+    mapped, unmapped = ny.decode_texts(texts, synonyms={"Si": "Y"})
+    # study synonym first, then exact value, then case-folded value / synonym / NCI preferred term
+    assert mapped == ["Y", "Y", "NA", "U", None, None, "Y"]
+    assert unmapped == [False, False, False, False, False, True, False]
+    assert ny.decode_texts(["Sí"]) is None                              # not ASCII: the vectorised decode
