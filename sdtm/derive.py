@@ -154,24 +154,25 @@ def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
 
 def _epoch(frame, rule: Rule, ctx) -> pd.Series:
     epochs = ctx.study.epochs
-    when = dates.iso_date_part(frame[rule.value])
-    when_dt = dates.iso_datetime_part(frame[rule.value])
-    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    # numpy datetime64 from here on: a comparison with NaT is False, as pandas gives it, without a Series per step
+    when = dates.iso_date_part(frame[rule.value]).to_numpy()
+    when_dt = dates.iso_datetime_part(frame[rule.value]).to_numpy()
+    out = np.full(len(frame), "", dtype=object)
     for epoch in epochs:
         domain, var = split_ref(epoch.start)
         if domain == ctx.current.domain and var in frame.columns:
             start_text = frame[var]
         else:
             start_text = _lookup_by_subject(frame, _subject_frame(ctx, domain, [var], rule), var, rule)
-        shift = pd.to_timedelta(epoch.offset_days, unit="D")
-        start = dates.iso_date_part(start_text) + shift
-        after = when.notna() & start.notna() & (when >= start)
+        shift = pd.to_timedelta(epoch.offset_days, unit="D").to_timedelta64()
+        start = dates.iso_date_part(start_text).to_numpy() + shift
+        after = when >= start
         if epoch.offset_days == 0:               # same day: the clock decides when both have one
-            start_dt = dates.iso_datetime_part(start_text)
-            both = when_dt.notna() & start_dt.notna()
-            after = after.where(~both, when_dt >= start_dt)
-        out = out.where(~after, epoch.epoch)
-    return out
+            start_dt = dates.iso_datetime_part(start_text).to_numpy()
+            both = ~np.isnat(when_dt) & ~np.isnat(start_dt)
+            after = np.where(both, when_dt >= start_dt, after)
+        out[after] = epoch.epoch
+    return pd.Series(out, index=frame.index, dtype=object)
 
 
 def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
