@@ -67,3 +67,22 @@ def test_codelist_decode_texts_as_plain_lists():
     assert mapped == ["Y", "Y", "NA", "U", None, None, "Y"]
     assert unmapped == [False, False, False, False, False, True, False]
     assert ny.decode_texts(["Sí"]) is None                              # not ASCII: the vectorised decode
+
+
+def test_ct_text_file_rows_parsed_and_collector_state_restored(tmp_path: Path):
+    import gc
+    from trialforge.specs.ct import HEADER, load_ct
+    rows = ["\t".join(HEADER),
+            "\t".join(["C1", "", "Yes", "Sev", "SEV", "", "Severity Pref"]),
+            "\t".join(["C11", "C1", "", "", " MILD ", " Mild ;; Light ; ", "Mild Pref"]),
+            "\t\t\t \t\t\t",                                           # a blank row is skipped
+            "\t".join(["", "C1", "", "", "SEVERE", "Severe", ""]),     # blank C-code kept blank
+            "\t".join(["C12", "C1", "", "", "MODERATE", "  ", ""])]
+    path = tmp_path / "sponsor-ct.tsv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert gc.isenabled()
+    sev = load_ct([path]).codelist("SEV")
+    assert gc.isenabled()
+    assert sev.code == "C1" and sev.name == "Sev" and sev.extensible
+    assert [(t.code, t.value, t.synonyms, t.preferred_term) for t in sev.terms] == [
+        ("C11", "MILD", ("Mild", "Light"), "Mild Pref"), ("", "SEVERE", ("Severe",), ""), ("C12", "MODERATE", (), "")]
