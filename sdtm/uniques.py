@@ -127,6 +127,9 @@ def stable_order(columns: list[pd.Series]) -> np.ndarray | None:
         elif column.dtype.kind not in "iuf":
             return None
         codes, uniques = pd.factorize(values)
+        if not len(uniques):                    # all missing: one tie (indexing an empty rank would fail)
+            keys.append(np.zeros(len(values), dtype=np.int64))
+            continue
         rank = np.empty(len(uniques), dtype=np.int64)
         rank[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
         keys.append(np.where(codes >= 0, rank[np.maximum(codes, 0)], len(uniques)))

@@ -86,3 +86,40 @@ def test_ct_text_file_rows_parsed_and_collector_state_restored(tmp_path: Path):
     assert sev.code == "C1" and sev.name == "Sev" and sev.extensible
     assert [(t.code, t.value, t.synonyms, t.preferred_term) for t in sev.terms] == [
         ("C11", "MILD", ("Mild", "Light"), "Mild Pref"), ("", "SEVERE", ("Severe",), ""), ("C12", "MODERATE", (), "")]
+
+
+def test_supp_records_skip_blanks_and_sort_by_subject_then_numeric_seq_then_qnam():
+    from types import SimpleNamespace
+    from trialforge.objstrings import TEXT_DTYPE
+    from trialforge.sdtm.supp import build_supp
+    from trialforge.specs.spec import SuppSpec
+    from trialforge.specs.standards import load_standard
+    rule = SimpleNamespace(kind="from", value="X")
+    spec = SimpleNamespace(domain="AE", file="ae.yaml",
+                           supp=[SuppSpec("AETRTEM", "Treatment Emergent Flag", rule, qorig="Derived"),
+                                 SuppSpec("AEAPPR", "Approved", rule, qeval="INVESTIGATOR")])
+    frame = pd.DataFrame({"STUDYID": ["S"] * 4, "USUBJID": ["S-2", "S-1", "S-2", "S-1"],
+                          "AESEQ": [10.0, 1.0, 2.0, 2.5],
+                          "_SUPP_AETRTEM": ["Y", " ", "Y", "N"], "_SUPP_AEAPPR": ["", "A", "B", None]})
+    supp = build_supp(spec, frame, load_standard("SDTMIG 3.4"))
+    data = supp.frame
+    # blanks (" ", "", missing) give no record; S-1 before S-2, IDVARVAL 1 < 2.5 and 2 < 10 as numbers,
+    # QNAM order within one parent record (AEAPPR < AETRTEM)
+    assert data[["USUBJID", "IDVARVAL", "QNAM", "QVAL"]].values.tolist() == [
+        ["S-1", "1", "AEAPPR", "A"], ["S-1", "2.5", "AETRTEM", "N"],
+        ["S-2", "2", "AEAPPR", "B"], ["S-2", "2", "AETRTEM", "Y"], ["S-2", "10", "AETRTEM", "Y"]]
+    assert set(data["IDVAR"]) == {"AESEQ"} and set(data["RDOMAIN"]) == {"AE"}
+    assert data["QORIG"].tolist() == ["CRF", "Derived", "CRF", "Derived", "Derived"]
+    assert data["QEVAL"].tolist() == ["INVESTIGATOR", "", "INVESTIGATOR", "", ""]
+    assert all(data[c].dtype == TEXT_DTYPE for c in data.columns) and list(data.index) == [0, 1, 2, 3, 4]
+    dm = SimpleNamespace(domain="DM", file="dm.yaml", supp=[SuppSpec("RACEOTH", "Race, Other", rule)])
+    none = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "_SUPP_RACEOTH": [""]})
+    assert build_supp(dm, none, load_standard("SDTMIG 3.4")) is None
+    one = build_supp(dm, none.assign(_SUPP_RACEOTH=["Other"]), load_standard("SDTMIG 3.4")).frame
+    assert one[["IDVAR", "IDVARVAL", "QVAL"]].values.tolist() == [["", "", "Other"]]
+
+
+def test_stable_order_of_an_all_missing_number_column_is_one_tie():
+    from trialforge.sdtm.uniques import stable_order
+    order = stable_order([pd.Series(["b", "a", "b"], dtype=object), pd.Series([np.nan] * 3)])
+    assert order.tolist() == [1, 0, 2]                                   # used to raise IndexError
