@@ -123,3 +123,50 @@ def test_stable_order_of_an_all_missing_number_column_is_one_tie():
     from trialforge.sdtm.uniques import stable_order
     order = stable_order([pd.Series(["b", "a", "b"], dtype=object), pd.Series([np.nan] * 3)])
     assert order.tolist() == [1, 0, 2]                                   # used to raise IndexError
+
+
+def _standardize_rule(output):
+    from trialforge.specs.spec import Rule
+    return Rule(variable={"c": "LBSTRESC", "n": "LBSTRESN", "u": "LBSTRESU"}[output], kind="standardize",
+                value={"result": "RES", "unit": "UNIT", "test": "TEST", "output": output}, options={}, file="lb.yaml")
+
+
+def test_standardize_per_distinct_row_by_hand(tmp_path: Path):
+    from types import SimpleNamespace
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.findings import load_unit_table, standardize
+    (tmp_path / "units.yaml").write_text(
+        "standard_units: {BILI: umol/L, GLUC: mmol/L, HGB: g/L}\n"
+        "decimals: {BILI: 1}\n"
+        "conversions:\n"
+        "  - {test: BILI, from: mg/dL, to: umol/L, factor: 17.1}\n"
+        "  - {from: g/dL, to: g/L, factor: 10}\n", encoding="utf-8")
+    load_unit_table.cache_clear()
+    frame = pd.DataFrame({
+        "_FILE": ["lb.csv"] * 7, "_ROW": [2, 3, 4, 5, 6, 7, 8],
+        "TEST": ["BILI", "BILI", "HGB", "HGB", "XTEST", "BILI", "HGB"],
+        "RES": ["0.4", "<0.3", "13.5", "1.2E+01", "negative", "", " 13.5 "],
+        "UNIT": ["mg/dL", "mg/dL", "g/dL", "g/L", "", "mg/dL", "g/dL"]}, dtype=object)
+    notes = []
+    ctx = SimpleNamespace(study=SimpleNamespace(specs_dir=tmp_path),
+                          warn=lambda *a, **k: notes.append((a, k)))
+    with object_strings():
+        c = standardize(frame, _standardize_rule("c"), ctx)
+        n = standardize(frame, _standardize_rule("n"), ctx)
+        u = standardize(frame, _standardize_rule("u"), ctx)
+    # 0.4 x 17.1 = 6.84 -> 1 decimal "6.8"; "<0.3" keeps its operator: 0.3 x 17.1 = 5.13 -> "<5.1";
+    # 13.5 g/dL x 10 = 135 (6 significant digits: "135"); 1.2E+01 g/L is already g/L but in scientific
+    # notation -> "12"; a text result is upper-cased; a blank stays blank; outer blanks are stripped
+    assert c.tolist() == ["6.8", "<5.1", "135", "12", "NEGATIVE", "", "135"]
+    assert [None if np.isnan(v) else round(v, 9) for v in n.tolist()] == [6.84, None, 135.0, 12.0, None, None, 135.0]
+    assert u.tolist() == ["umol/L", "umol/L", "g/L", "g/L", "", "umol/L", "g/L"]
+    assert notes == []                                                  # "negative" holds no digit: no warning
+    bad = frame.assign(UNIT=["mg/dL", "mg/dL", "g/dL", "g/L", "", "mg/dL", "mg/L"])   # no HGB mg/L -> g/L
+    with object_strings(), pytest.raises(RawDataError) as err:
+        standardize(bad, _standardize_rule("c"), ctx)
+    assert err.value.row == 8 and err.value.value == "mg/L" and "'mg/L' to 'g/L'" in err.value.cause
+    odd = frame.assign(RES=["0.4", "12,5", "13.5", "12", "", "", "1"])  # digits but no number: warned per row
+    with object_strings():
+        standardize(odd, _standardize_rule("n"), ctx)
+    assert [k["row"] for _, k in notes] == [3] and notes[0][1]["value"] == "12,5"
+    load_unit_table.cache_clear()
