@@ -72,16 +72,26 @@ def _significant(v: float) -> str:
 
 def format_number(values: pd.Series, decimals: pd.Series) -> pd.Series:
     """Numbers as text: rounded to the test's decimals when given, else up to 6 significant digits."""
-    values = pd.to_numeric(values, errors="coerce").astype(float)
-    out = pd.Series("", index=values.index, dtype=object)
-    present = values.notna()
-    places = pd.to_numeric(decimals, errors="coerce").fillna(-1).astype(int)
-    for d in sorted(places[present].unique()):
-        mask = present & (places == d)
-        if d >= 0:
-            out[mask] = on_uniques(values[mask].round(d), lambda u, d=d: u.map(lambda v: f"{v:.{d}f}"))
+    numbers = np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
+    places = np.asarray(pd.to_numeric(decimals, errors="coerce"), dtype=float)
+    return pd.Series(_format_numbers(numbers, places), index=values.index, dtype=object)
+
+
+def _format_numbers(numbers: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """``format_number`` on arrays: per distinct number of decimals (missing -> significant digits), each
+    distinct (rounded) value written once, as pandas' ``round`` and a per-distinct-value map wrote it."""
+    out = np.full(len(numbers), "", dtype=object)
+    present = ~np.isnan(numbers)
+    places = np.where(np.isnan(places), -1, places).astype(int)
+    for d in sorted(set(places[present].tolist())):
+        rows = np.flatnonzero(present & (places == d))
+        values = np.round(numbers[rows], d) if d >= 0 else numbers[rows]
+        write = (lambda v, d=d: f"{v:.{d}f}") if d >= 0 else _significant
+        codes, uniques = pd.factorize(values)
+        if len(uniques) == len(values):
+            out[rows] = [write(v) for v in values.tolist()]
         else:
-            out[mask] = on_uniques(values[mask], lambda u: u.map(_significant))
+            out[rows] = np.array([write(v) for v in uniques.tolist()], dtype=object)[codes]
     return out
 
 
@@ -173,12 +183,12 @@ def _standardize(frame: pd.DataFrame, rule, ctx, warn: bool = True) -> pd.Series
         return pd.Series(converted[codes], index=frame.index, dtype=float)
     decimals = np.array([table.decimals.get(t, np.nan) for t in tests], dtype=float)
     same = (factor == 1.0) & (offset == 0.0)
-    text = format_number(pd.Series(converted), pd.Series(decimals)).to_numpy(dtype=object)
+    text = _format_numbers(converted, decimals)
     # same unit and no rounding asked: the result as written, unless written in scientific notation (5.18E+02 -> 518)
     plain = np.array([_EXPONENT.search(r) is None for r in results], dtype=bool)
     as_written = same & present & np.isnan(decimals) & plain
     bound = _numbers([m.group(2) if m is not None else None for m in matches]) * factor + offset
-    bound_text = format_number(pd.Series(bound), pd.Series(decimals)).to_numpy(dtype=object)
+    bound_text = _format_numbers(bound, decimals)
     out = [r if keep else t for r, t, keep in zip(results, text, as_written)]
     out = [m.group(1) + b if m is not None else o for o, m, b in zip(out, matches, bound_text)]
     out = [o if keep else r.upper() for o, r, keep in zip(out, results, present | has_op)]

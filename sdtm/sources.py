@@ -65,7 +65,10 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     if not all(_all_text(frame[col]) for col in frame.columns):     # else filling and str() change nothing
         frame = frame.fillna("").astype(str)
     for col in frame.columns:
-        frame[col] = _stripped(frame[col])
+        column = frame[col]
+        stripped = _stripped(column)
+        if stripped is not column:          # a column without outer blanks stays (no block insert per column)
+            frame[col] = stripped
     frame[FILE_COL] = path.name
     frame[ROW_COL] = range(first_data_line, first_data_line + len(frame))
     return frame

@@ -170,3 +170,13 @@ def test_standardize_per_distinct_row_by_hand(tmp_path: Path):
         standardize(odd, _standardize_rule("n"), ctx)
     assert [k["row"] for _, k in notes] == [3] and notes[0][1]["value"] == "12,5"
     load_unit_table.cache_clear()
+
+
+def test_format_number_rounds_half_to_even_and_writes_six_significant_digits():
+    from trialforge.sdtm.findings import format_number
+    values = pd.Series([2.5, 3.5, 1.005, 1234567.0, 0.1 + 0.2, np.nan, 2.5, 6.84], index=list("abcdefgh"))
+    decimals = pd.Series([0, 0, np.nan, np.nan, np.nan, 1, 0, 1], index=list("abcdefgh"))
+    # numpy's round: halves to even (2.5 -> 2, 3.5 -> 4); no decimals: 6 significant digits ("%.6g"),
+    # written in full when that would need an exponent; missing -> ""
+    assert format_number(values, decimals).tolist() == ["2", "4", "1.005", "1234567.0", "0.3", "", "2", "6.8"]
+    assert format_number(values, decimals).index.tolist() == list("abcdefgh")
