@@ -180,3 +180,20 @@ def test_format_number_rounds_half_to_even_and_writes_six_significant_digits():
     # written in full when that would need an exponent; missing -> ""
     assert format_number(values, decimals).tolist() == ["2", "4", "1.005", "1234567.0", "0.3", "", "2", "6.8"]
     assert format_number(values, decimals).index.tolist() == list("abcdefgh")
+
+
+def test_to_number_parses_each_text_and_names_the_first_bad_row():
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.algorithms import to_number
+    from trialforge.specs.spec import Rule
+    rule = Rule(variable="EXDOSE", kind="from", value="DOSE", options={}, file="ex.yaml")
+    frame = pd.DataFrame({"_FILE": ["ex.csv"] * 6, "_ROW": [2, 3, 4, 5, 6, 7]}, index=[5, 6, 7, 8, 9, 10])
+    with object_strings():
+        good = to_number(pd.Series([" 12 ", "", None, "1e3", "12", "-0.5"], index=frame.index, dtype=object),
+                         rule, frame)
+        assert [None if np.isnan(v) else v for v in good.tolist()] == [12.0, None, None, 1000.0, 12.0, -0.5]
+        assert good.dtype == np.float64 and good.index.tolist() == [5, 6, 7, 8, 9, 10]
+        with pytest.raises(RawDataError) as err:
+            to_number(pd.Series(["1", "2", "two", "3", "x", "two"], index=frame.index, dtype=object), rule, frame)
+    assert err.value.row == 4 and err.value.value == "two" and err.value.column == "DOSE"
+    assert "EXDOSE must be numeric" in err.value.cause
