@@ -197,3 +197,15 @@ def test_to_number_parses_each_text_and_names_the_first_bad_row():
             to_number(pd.Series(["1", "2", "two", "3", "x", "two"], index=frame.index, dtype=object), rule, frame)
     assert err.value.row == 4 and err.value.value == "two" and err.value.column == "DOSE"
     assert "EXDOSE must be numeric" in err.value.cause
+
+
+def test_expression_blank_and_comparisons_on_text_with_missing_values():
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.expressions import evaluate, evaluate_mask
+    frame = pd.DataFrame({"A": ["x", " ", None, "", "y", "x"], "N": [1.0, np.nan, 3.0, 4.0, 5.0, 6.0]})
+    frame["A"] = frame["A"].astype(object)
+    with object_strings():
+        assert evaluate("blank(A)", frame).tolist() == [False, True, True, True, False, False]
+        assert evaluate_mask("present(A) and A != 'y'", frame).tolist() == [True, False, False, False, False, True]
+        assert evaluate_mask("A == 'x' or N > 4", frame).tolist() == [True, False, False, False, True, True]
+        assert evaluate("upper(A) + '-'", frame).tolist() == ["X-", " -", "-", "-", "Y-", "X-"]
