@@ -117,6 +117,9 @@ def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
                             column=rule.variable)
     else:
         by = [SUBJECT] if SUBJECT in frame.columns else []
+    fast = _seq_by_sorted_runs(frame, by, order)
+    if fast is not None:
+        return fast
     work = frame[order].copy() if order else pd.DataFrame(index=frame.index)
     work["_pos"] = range(len(frame))
     sort_cols = list(dict.fromkeys(by + order)) + ["_pos"]
@@ -128,6 +131,28 @@ def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
     seq = ordered.groupby(by, sort=False, dropna=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
                                                                               index=ordered.index)
     return seq.reindex(frame.index).astype(float)
+
+
+def _seq_by_sorted_runs(frame, by: list[str], order: list[str]) -> pd.Series | None:
+    """--SEQ without a sorted frame and a groupby: the stable sort order of (by, keys) from numpy, then the
+    records of one ``by`` group are one run of that order and each record's number is its place in the run.
+    None (the pandas path) when a key is not plain text or numbers."""
+    n = len(frame)
+    keys = list(dict.fromkeys(by + order))
+    if not n or not keys:
+        return None
+    positions = stable_order([frame[c] for c in keys])    # stable: ties keep the source order
+    if positions is None:
+        return None
+    seq = np.empty(n, dtype=float)
+    if by:
+        codes = distinct_rows(*(frame[c].to_numpy() for c in by))[0][positions]
+        starts = np.concatenate(([True], codes[1:] != codes[:-1]))
+        run_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+        seq[positions] = np.arange(n) - run_start + 1
+    else:
+        seq[positions] = np.arange(1, n + 1)
+    return pd.Series(seq, index=frame.index)
 
 
 def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:

@@ -236,6 +236,23 @@ def _suspicious(result: pd.Series, numeric: pd.Series) -> pd.Series:
     return ~numeric & (result != "") & on_uniques(result, lambda u: u.str.contains(r"[0-9]"))
 
 
+def _last_per_group(frame, eligible: np.ndarray, by: list[str], when: pd.Series) -> pd.Series | None:
+    """'Y' on the last eligible record of each ``by`` group in (by, date, source) order, from numpy: in the
+    stable sort order a group is one run and its last record ends the run. None (the pandas path) when a
+    key is not plain text or numbers."""
+    rows = np.flatnonzero(eligible)
+    out = np.full(len(frame), "", dtype=object)
+    if len(rows):
+        arrays = [frame[c].to_numpy()[rows] for c in by] + [when.to_numpy()[rows]]
+        positions = stable_order([pd.Series(a, dtype=a.dtype) for a in arrays])    # stable: ties keep source order
+        if positions is None:
+            return None
+        codes = distinct_rows(*arrays[:-1])[0][positions]
+        ends = np.concatenate((codes[1:] != codes[:-1], [True]))
+        out[rows[positions[ends]]] = "Y"
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
 def spec_name(rule) -> str:
     return str(rule.value.get("result", "")) if isinstance(rule.value, dict) else ""
 
@@ -281,6 +298,9 @@ def derive_baseline_flag(frame: pd.DataFrame, rule, ctx) -> pd.Series:
     if spec.get("where"):
         eligible &= expressions.evaluate_mask(spec["where"], frame)
     by = ["USUBJID"] + list(spec.get("by") or [])
+    fast = _last_per_group(frame, eligible.to_numpy(dtype=bool), by, when)
+    if fast is not None:
+        return fast
     work = frame.loc[eligible, by].copy()
     work["_when"] = when[eligible]
     work["_pos"] = np.arange(len(frame))[eligible.to_numpy()]

@@ -209,3 +209,43 @@ def test_expression_blank_and_comparisons_on_text_with_missing_values():
         assert evaluate_mask("present(A) and A != 'y'", frame).tolist() == [True, False, False, False, False, True]
         assert evaluate_mask("A == 'x' or N > 4", frame).tolist() == [True, False, False, False, True, True]
         assert evaluate("upper(A) + '-'", frame).tolist() == ["X-", " -", "-", "-", "Y-", "X-"]
+
+
+def test_seq_numbers_records_per_subject_in_key_order_ties_in_source_order():
+    from types import SimpleNamespace
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.derive import derive_seq
+    from trialforge.specs.spec import Rule
+    frame = pd.DataFrame({"USUBJID": ["S2", "S1", "S2", "S1", "S1", "S2"],
+                          "LBTESTCD": ["HGB", "HGB", "ALT", "ALT", "ALT", "HGB"],
+                          "VISITNUM": [2.0, 1.0, 1.0, np.nan, 1.0, 1.0]}, index=[10, 11, 12, 13, 14, 15])
+    frame[["USUBJID", "LBTESTCD"]] = frame[["USUBJID", "LBTESTCD"]].astype(object)
+    ctx = SimpleNamespace(current=SimpleNamespace(sort=("USUBJID", "LBTESTCD", "VISITNUM", "LBSEQ")))
+    rule = Rule(variable="LBSEQ", kind="seq", value=True, options={}, file="lb.yaml")
+    with object_strings():
+        seq = derive_seq(frame, rule, ctx)
+    # S1: ALT/1 (row 14), ALT/missing (13, missing last), HGB/1 (11); S2: ALT/1 (12), HGB/1 (15), HGB/2 (10)
+    assert seq.to_dict() == {10: 3.0, 11: 3.0, 12: 1.0, 13: 2.0, 14: 1.0, 15: 2.0} and seq.dtype == np.float64
+
+
+def test_baseline_flag_last_result_on_or_before_reference_per_subject_and_test():
+    from types import SimpleNamespace
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.findings import derive_baseline_flag
+    from trialforge.specs.spec import Rule
+    frame = pd.DataFrame({
+        "USUBJID": ["S1", "S1", "S1", "S1", "S2", "S2", "S1"],
+        "LBTESTCD": ["HGB", "HGB", "HGB", "ALT", "HGB", "HGB", "HGB"],
+        "LBDTC": ["2025-01-01", "2025-01-05", "2025-01-09", "2025-01-02", "2025-02-01", "2025-02-01", "2025-01-05"],
+        "LBORRES": ["10", "11", "12", "", "9", "8", "13"],
+        "REF": ["2025-01-05", "2025-01-05", "2025-01-05", "2025-01-05", "2025-02-01", "2025-02-01", "2025-01-05"]},
+        dtype=object)
+    rule = Rule(variable="LBLOBXFL", kind="baseline",
+                value={"date": "LBDTC", "value": "LBORRES", "by": ["LBTESTCD"], "ref": "LB.REF"}, options={},
+                file="lb.yaml")
+    ctx = SimpleNamespace(current=SimpleNamespace(domain="LB"))
+    with object_strings():
+        flag = derive_baseline_flag(frame, rule, ctx)
+    # S1 HGB: rows 1 and 6 tie on the last date on/before the reference; the later source row wins;
+    # S1 ALT has no result; S2 HGB: two results on the reference day, the later row wins
+    assert flag.tolist() == ["", "", "", "", "", "Y", "Y"]
