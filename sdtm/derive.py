@@ -99,11 +99,41 @@ def derive_study_day(frame, rule: Rule, ctx) -> pd.Series:
 
 def _study_day(frame, rule: Rule, ctx, domain, ref_var, same) -> pd.Series:
     if same:
-        ref = frame[ref_var]
+        return dates.study_day(frame[rule.value], frame[ref_var])
+    ref = _subject_dates(frame, _subject_frame(ctx, domain, [ref_var], rule), ref_var, rule)[0]
+    when = dates.iso_date_part(frame[rule.value]).to_numpy()
+    delta = (when - ref) / np.timedelta64(1, "D")          # whole days (date parts); NaT -> NaN
+    return pd.Series(np.where(delta < 0, delta, delta + 1), index=frame.index, dtype=float)
+
+
+def _subject_dates(frame, other, column, rule) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: the complete date and the date-time (hours, minutes) of ``other``'s ``column`` for its subject,
+    as datetime64 (NaT where partial or the subject is not in ``other``).
+
+    Each subject's value is parsed once per build (DM's reference dates are read by --DY and EPOCH of every
+    domain), then taken per record by position: no Series map and no parse per call.
+    """
+    if SUBJECT not in frame.columns:
+        raise SpecError(f"{rule.variable} needs USUBJID assigned in this domain", file=rule.file,
+                        column=rule.variable)
+    key = ("dates", id(other), column)
+    cached = _SUBJECT_TABLES.get(key)
+    if cached is not None and cached[0] is other:
+        subjects, day, moment = cached[1]
     else:
-        other = _subject_frame(ctx, domain, [ref_var], rule)
-        ref = _lookup_by_subject(frame, other, ref_var, rule)
-    return dates.study_day(frame[rule.value], ref)
+        slim = other[list(dict.fromkeys([SUBJECT, column]))].drop_duplicates(SUBJECT)
+        subjects = pd.Index(slim[SUBJECT].to_numpy(), dtype=object)
+        texts = pd.Series(slim[column].to_numpy(), dtype=slim[column].dtype)
+        day = np.append(dates.iso_date_part(texts).to_numpy().astype("datetime64[us]"), np.datetime64("NaT", "us"))
+        moment = np.append(dates.iso_datetime_part(texts).to_numpy().astype("datetime64[us]"),
+                           np.datetime64("NaT", "us"))
+        if isinstance(other, WorkingFrame):     # its columns never change once assigned: one table per build
+            if len(_SUBJECT_TABLES) > 256:
+                _SUBJECT_TABLES.clear()
+            _SUBJECT_TABLES[key] = (other, (subjects, day, moment))
+    positions = subjects.get_indexer(frame[SUBJECT].to_numpy())
+    positions[positions < 0] = len(subjects)    # the trailing NaT
+    return day[positions], moment[positions]
 
 
 def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
@@ -186,14 +216,15 @@ def _epoch(frame, rule: Rule, ctx) -> pd.Series:
     for epoch in epochs:
         domain, var = split_ref(epoch.start)
         if domain == ctx.current.domain and var in frame.columns:
-            start_text = frame[var]
+            start_day = dates.iso_date_part(frame[var]).to_numpy()
+            start_moment = None
         else:
-            start_text = _lookup_by_subject(frame, _subject_frame(ctx, domain, [var], rule), var, rule)
+            start_day, start_moment = _subject_dates(frame, _subject_frame(ctx, domain, [var], rule), var, rule)
         shift = pd.to_timedelta(epoch.offset_days, unit="D").to_timedelta64()
-        start = dates.iso_date_part(start_text).to_numpy() + shift
+        start = start_day + shift
         after = when >= start
         if epoch.offset_days == 0:               # same day: the clock decides when both have one
-            start_dt = dates.iso_datetime_part(start_text).to_numpy()
+            start_dt = dates.iso_datetime_part(frame[var]).to_numpy() if start_moment is None else start_moment
             both = ~np.isnat(when_dt) & ~np.isnat(start_dt)
             after = np.where(both, when_dt >= start_dt, after)
         out[after] = epoch.epoch

@@ -249,3 +249,30 @@ def test_baseline_flag_last_result_on_or_before_reference_per_subject_and_test()
     # S1 HGB: rows 1 and 6 tie on the last date on/before the reference; the later source row wins;
     # S1 ALT has no result; S2 HGB: two results on the reference day, the later row wins
     assert flag.tolist() == ["", "", "", "", "", "Y", "Y"]
+
+
+def test_study_day_and_epoch_of_subjects_missing_from_dm_or_with_partial_reference():
+    from types import SimpleNamespace
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.derive import derive_epoch, derive_study_day
+    from trialforge.sdtm.working import WorkingFrame
+    from trialforge.specs.spec import Rule
+    dm = WorkingFrame.from_frame(pd.DataFrame({"USUBJID": ["S1", "S2", "S1"],
+                                               "RFSTDTC": ["2025-03-10T09:00", "2025-03", "2030-01-01"]},
+                                              dtype=object))
+    frame = WorkingFrame.from_frame(pd.DataFrame({
+        "USUBJID": ["S1", "S1", "S1", "S2", "S3"],
+        "AESTDTC": ["2025-03-09", "2025-03-10T08:00", "2025-03-12", "2025-03-12", "2025-03-12"]}, dtype=object))
+    epochs = [SimpleNamespace(epoch="SCREENING", start="DM.RFSTDTC", offset_days=-30),
+              SimpleNamespace(epoch="TREATMENT", start="DM.RFSTDTC", offset_days=0)]
+    ctx = SimpleNamespace(domains={"DM": dm}, current=SimpleNamespace(domain="AE", sort=()),
+                          study=SimpleNamespace(epochs=epochs))
+    with object_strings():
+        days = derive_study_day(frame, Rule(variable="AESTDY", kind="study_day", value="AESTDTC", options={},
+                                            file="ae.yaml"), ctx)
+        epoch = derive_epoch(frame, Rule(variable="EPOCH", kind="epoch", value="AESTDTC", options={},
+                                         file="ae.yaml"), ctx)
+    # S1's first DM record counts (2025-03-10 09:00); S2's reference is partial, S3 is not in DM: no day
+    assert [None if np.isnan(d) else d for d in days.tolist()] == [-1.0, 1.0, 3.0, None, None]
+    # the same day before 09:00 is still screening (the clock decides); no reference: no epoch
+    assert epoch.tolist() == ["SCREENING", "SCREENING", "TREATMENT", "", ""]
