@@ -276,3 +276,24 @@ def test_study_day_and_epoch_of_subjects_missing_from_dm_or_with_partial_referen
     assert [None if np.isnan(d) else d for d in days.tolist()] == [-1.0, 1.0, 3.0, None, None]
     # the same day before 09:00 is still screening (the clock decides); no reference: no epoch
     assert epoch.tolist() == ["SCREENING", "SCREENING", "TREATMENT", "", ""]
+
+
+def test_melt_one_row_per_test_in_raw_row_then_test_order():
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.sources import melt_findings
+    from trialforge.specs.spec import MeltSpec
+    frame = pd.DataFrame({"SUBJ": ["A", "B", "C"], "SYS": ["120", "", "130"], "DIA": ["80", "85", " "],
+                          "U": ["mmHg", "mmHg", "kPa"], "_FILE": ["vs.csv"] * 3, "_ROW": [2, 3, 4]}, dtype=object)
+    frame["_ROW"] = frame["_ROW"].astype(np.int64)
+    melt = MeltSpec(tests=({"value": "SYS", "unit": "U", "set": {"TESTCD": "SYSBP"}},
+                           {"value": "DIA", "unit": "mmHg", "set": {"TESTCD": "DIABP", "POS": "SITTING"},
+                            "when": "SUBJ != 'A'"}))
+    with object_strings():
+        out = melt_findings(frame, melt, file="vs.csv")
+    # blank results dropped (B's SYS, C's DIA " "); A's DIA excluded by its when; POS only set by the second
+    # test, so blank on the first test's records; rows ordered by raw row, then test
+    assert out[["SUBJ", "_VALUE", "_UNIT", "TESTCD", "POS", "_ROW"]].values.tolist() == [
+        ["A", "120", "mmHg", "SYSBP", "", 2], ["B", "85", "mmHg", "DIABP", "SITTING", 3],
+        ["C", "130", "kPa", "SYSBP", "", 4]]
+    assert list(out.columns) == ["SUBJ", "SYS", "DIA", "U", "_FILE", "_ROW", "_VALUE", "_UNIT", "TESTCD", "POS"]
+    assert out.index.tolist() == [0, 2, 1] and out["_ROW"].dtype == np.int64 and out["POS"].dtype == object
