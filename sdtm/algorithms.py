@@ -229,11 +229,15 @@ def _visit_table(ctx):
 
 def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     """VISIT / VISITNUM / VISITDY from the raw visit label via the study's visit schedule."""
-    raw = _need(frame, rule.value, rule).fillna("").astype(str)
     table = _visit_table(ctx)
     if not table:
         raise SpecError("the spec maps visits but study.yaml declares no visits", file=ctx.study.config_file,
                         column=rule.variable)
+    if not (rule.get("date") and attr in ("visit", "visitnum")):
+        fast = _visit_distinct(_need(frame, rule.value, rule), table, attr)
+        if fast is not None:
+            return fast
+    raw = _need(frame, rule.value, rule).fillna("").astype(str)
     key = on_uniques(raw, lambda u: u.str.strip().str.upper())
     known = key.isin(table.keys()) | (key == "")
     if not known.all():
@@ -251,6 +255,26 @@ def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     if attr == "visit":
         return values.fillna("").astype(object)
     return pd.to_numeric(values, errors="coerce")
+
+
+def _visit_distinct(raw: pd.Series, table: dict, attr: str) -> pd.Series | None:
+    """``assign_visit`` of a text column looked up once per distinct label (trimmed, upper-cased); None when a
+    label is not in the schedule, so the vectorised path names its row."""
+    texts = text_array(raw)
+    if texts is None:
+        return None
+    codes, uniques = pd.factorize(texts)
+    keys = [u.strip().upper() for u in uniques.tolist()]
+    if any(k not in table and k != "" for k in keys):
+        return None
+    found = [getattr(table[k], attr) if k in table else None for k in keys]
+    if attr == "visit":
+        labels = np.empty(len(found) + 1, dtype=object)
+        labels[:] = ["" if v is None else v for v in found] + [""]
+        return pd.Series(labels[codes], index=raw.index, dtype=object)
+    values = np.empty(len(found) + 1, dtype=object)
+    values[:] = found + [None]
+    return pd.to_numeric(pd.Series(values[codes], index=raw.index, dtype=object), errors="coerce")
 
 
 UNDATED_UNSCHEDULED = "TF-MAP-002"

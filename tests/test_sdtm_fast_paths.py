@@ -297,3 +297,25 @@ def test_melt_one_row_per_test_in_raw_row_then_test_order():
         ["C", "130", "kPa", "SYSBP", "", 4]]
     assert list(out.columns) == ["SUBJ", "SYS", "DIA", "U", "_FILE", "_ROW", "_VALUE", "_UNIT", "TESTCD", "POS"]
     assert out.index.tolist() == [0, 2, 1] and out["_ROW"].dtype == np.int64 and out["POS"].dtype == object
+
+
+def test_visit_labels_looked_up_trimmed_and_case_blind_unknown_named():
+    from types import SimpleNamespace
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.algorithms import assign_visit
+    from trialforge.specs.spec import Rule
+    visits = [SimpleNamespace(visit="SCREENING", raw=("Screen",), visitnum=1, day=-28, unscheduled=False),
+              SimpleNamespace(visit="WEEK 2", raw=(), visitnum=2.5, day=None, unscheduled=False)]
+    ctx = SimpleNamespace(study=SimpleNamespace(visits=visits, config_file="study.yaml"))
+    frame = pd.DataFrame({"_FILE": ["vs.csv"] * 5, "_ROW": [2, 3, 4, 5, 6],
+                          "V": [" screen", "Week 2", "", "SCREENING", None]}, dtype=object)
+    rule = Rule(variable="VISIT", kind="visit", value="V", options={}, file="vs.yaml")
+    with object_strings():
+        assert assign_visit(frame, rule, ctx, "visit").tolist() == ["SCREENING", "WEEK 2", "", "SCREENING", ""]
+        num = assign_visit(frame, rule, ctx, "visitnum")
+        day = assign_visit(frame, rule, ctx, "day")
+        assert [None if np.isnan(v) else v for v in num.tolist()] == [1.0, 2.5, None, 1.0, None]
+        assert [None if np.isnan(v) else v for v in day.tolist()] == [-28.0, None, None, -28.0, None]
+        with pytest.raises(RawDataError) as err:
+            assign_visit(frame.assign(V=["Screen", "Week 3", "Week 3", "", ""]), rule, ctx, "visit")
+    assert err.value.row == 3 and err.value.value == "Week 3" and "visit schedule" in err.value.cause
