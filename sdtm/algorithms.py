@@ -91,6 +91,13 @@ def assign_template(frame, rule: Rule, ctx) -> pd.Series:
     """Concatenate literal text and columns: '{STUDYID}-{SITENO}-{SUBJNO}'."""
     template = ctx.substitute(str(rule.value))
     pieces = _TEMPLATE_FIELD.split(template)
+    fields = [text_array(_need(frame, piece, rule)) if i % 2 else piece for i, piece in enumerate(pieces)]
+    if all(f is not None for f in fields):      # text fields: joined by numpy (str + str per record)
+        out = np.full(len(frame), "", dtype=object)
+        for field in fields:
+            if isinstance(field, np.ndarray) or field:
+                out = out + field
+        return pd.Series(out, index=frame.index, dtype=object)
     out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     for i, piece in enumerate(pieces):
         if i % 2:

@@ -319,3 +319,16 @@ def test_visit_labels_looked_up_trimmed_and_case_blind_unknown_named():
         with pytest.raises(RawDataError) as err:
             assign_visit(frame.assign(V=["Screen", "Week 3", "Week 3", "", ""]), rule, ctx, "visit")
     assert err.value.row == 3 and err.value.value == "Week 3" and "visit schedule" in err.value.cause
+
+
+def test_template_joins_text_fields_and_literals_missing_as_blank():
+    from types import SimpleNamespace
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.algorithms import assign_template
+    from trialforge.specs.spec import Rule
+    frame = pd.DataFrame({"STUDYID": ["S", "S", "S"], "SITE": ["01", None, "03"], "SUBJ": ["7", "8", ""]},
+                         dtype=object)
+    ctx = SimpleNamespace(substitute=lambda text: text)
+    rule = Rule(variable="USUBJID", kind="template", value="{STUDYID}-{SITE}-{SUBJ}/x", options={}, file="dm.yaml")
+    with object_strings():
+        assert assign_template(frame, rule, ctx).tolist() == ["S-01-7/x", "S--8/x", "S-03-/x"]
