@@ -94,9 +94,9 @@ def assign_template(frame, rule: Rule, ctx) -> pd.Series:
     fields = [text_array(_need(frame, piece, rule)) if i % 2 else piece for i, piece in enumerate(pieces)]
     if all(f is not None for f in fields):      # text fields: joined by numpy (str + str per record)
         out = np.full(len(frame), "", dtype=object)
-        for field in fields:
-            if isinstance(field, np.ndarray) or field:
-                out = out + field
+        for piece in fields:
+            if isinstance(piece, np.ndarray) or piece:
+                out = out + piece
         return pd.Series(out, index=frame.index, dtype=object)
     out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     for i, piece in enumerate(pieces):

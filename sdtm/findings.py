@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize_rows, on_distinct, on_uniques, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize_rows, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
