@@ -342,7 +342,8 @@ def start_study_tables(study, adam: dict, out_dir, info: dict | None = None, onl
     spec = Path(study.specs_dir) / "adam.yaml"
     if spec.is_file():
         import yaml
-        adam_config = yaml.safe_load(spec.read_text(encoding="utf-8")) or {}
+        from .catalogue import _SAFE_LOADER          # libyaml when present: same document, ~8x faster
+        adam_config = yaml.load(spec.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
     info = dict(info or {})
     info.setdefault("studyid", study.id)
     info.setdefault("protocol", str(study.identity.get("protocol", study.id)))

@@ -190,23 +190,25 @@ def png_bytes(canvas: Canvas) -> bytes:
     return encode_png(np.asarray(img), DPI)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+def _chunk(kind: bytes, data) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF))
 
 
 def encode_png(rgb: np.ndarray, dpi: int) -> bytes:
     """An 8-bit RGB PNG of `rgb` (rows x columns x 3): each row stored as its difference from the row
-    above (PNG filter 2, "up"; the first row from zeros), compressed as one zlib stream."""
+    above (PNG filter 2, "up"; the first row from zeros), compressed as one zlib stream. The filtered
+    rows are computed straight into the buffer zlib reads (no copies of the page in between)."""
     h, w, _ = rgb.shape
-    rows = rgb.reshape(h, w * 3)
-    up = rows.copy()
-    up[1:] -= rows[:-1]                                   # uint8: modulo 256, as the filter is defined
+    rows = np.ascontiguousarray(rgb).reshape(h, w * 3)
     raw = np.empty((h, w * 3 + 1), dtype=np.uint8)
     raw[:, 0] = 2
-    raw[:, 1:] = up
+    if h:
+        raw[0, 1:] = rows[0]
+        np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])   # uint8: modulo 256, as the filter is defined
     ppm = int(dpi / 0.0254 + 0.5)                         # pixels per metre, as Pillow writes pHYs
     return (b"\x89PNG\r\n\x1a\n"
             + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
-            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), PNG_COMPRESS))
+            + _chunk(b"IDAT", zlib.compress(raw, PNG_COMPRESS))
             + _chunk(b"IEND", b""))
