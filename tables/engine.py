@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import SpecError
 from . import fmt, labels
 from .km import kaplan_meier, quantile, survival_at
+from .rank_tests import wilcoxon_rank_sum_p
 from .result import Row, TableResult
 from .spec import (AEHierarchy, Association, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
                    Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
@@ -790,7 +791,6 @@ def ranked_within(frame_all: pd.DataFrame, sort_frame: pd.DataFrame, var: str) -
 
 def block_association(b: Association, ctx, splits):
     """p-value of the declared test, in the last column; '-' when a group is empty."""
-    from scipy import stats as st
     events = ctx.data(b.dataset, b.where)
     has = ctx.adsl[KEY].isin(events[KEY])
     p = float("nan")
@@ -801,7 +801,7 @@ def block_association(b: Association, ctx, splits):
         v = pd.to_numeric(ctx.adsl[b.value_var], errors="coerce")
         x, y = v[has].dropna(), v[~has].dropna()
         if len(x) and len(y):
-            p = float(st.mannwhitneyu(x, y, alternative="two-sided", method="auto").pvalue)
+            p = wilcoxon_rank_sum_p(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
     elif b.test == "fisher":
         groups = [c for c in ctx.cols if c.key is not None]
         if len(groups) != 2:
@@ -809,6 +809,7 @@ def block_association(b: Association, ctx, splits):
                             value=len(groups))
         table = [[int(c.ids.isin(ctx.adsl.loc[has, KEY]).sum()), int((~c.ids.isin(ctx.adsl.loc[has, KEY])).sum())]
                  for c in groups]
+        from scipy import stats as st          # imported only here: ~2 s, and no other output needs it
         p = float(st.fisher_exact(table).pvalue)
     else:
         raise SpecError(f"output {ctx.output}: unknown association test {b.test!r} (wilcoxon, fisher)",

@@ -1,4 +1,4 @@
-"""Render a TableResult (or a figure) to RTF with rtflite and to standalone HTML.
+"""Render a TableResult (or a figure) to RTF (the bytes rtflite encodes, written directly) and to standalone HTML.
 
 Both renderers read the same TableResult, and neither computes anything, so RTF and HTML show
 the same numbers by construction; tests still parse both back and compare them.
@@ -10,12 +10,22 @@ import html
 import re
 from pathlib import Path
 
-import polars as pl
-import rtflite as rtf
-
 from . import rtf_table
 from .result import Row, TableResult
 from .rtf_metrics import string_width_in
+
+
+class _Rtflite:
+    """rtflite, imported on first use: tables and figures are written directly (`rtf_table`); rtflite
+    encodes only a table without rows or columns and the reference renderings the tests compare with.
+    Its import (pydantic models, polars) costs ~0.5 s of CPU."""
+
+    def __getattr__(self, name):
+        import rtflite
+        return getattr(rtflite, name)
+
+
+rtf = _Rtflite()
 
 INDENT_TWIPS = 200
 STUB_WIDTH = 3.2
@@ -354,6 +364,7 @@ def _table_page(res: TableResult, rows: list[Row], table: _TableFormat, head, fo
     data = {cols[0]: [r.label for r in rows]}
     for j in range(res.ncols):
         data[cols[j + 1]] = [c[j] for c in cells]
+    import polars as pl
     df = pl.DataFrame(data, schema={c: pl.String for c in cols})
     headers = [rtf.RTFColumnHeader(text=list(text), col_rel_width=list(w),
                                    text_justification=[["l"] + ["c"] * n],
