@@ -286,6 +286,8 @@ class Context:
         self._prepare_subjects()
         if self._keys is None:
             return None
+        if not len(ids):                   # `adsl_rows([])`: the blocks' "are keys unique?" question
+            return np.empty(0, dtype=np.intp)
         return self._keys.get_indexer(np.asarray(ids, dtype=object))
 
     def member(self, j: int) -> np.ndarray:
@@ -408,7 +410,11 @@ class Context:
 
 
 def _blank(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype(str).str.strip() == "")
+    """Missing, or text that is empty after stripping: `s.isna() | (s.astype(str).str.strip() == "")`,
+    decided once per distinct value (a text column has few distinct values in many rows)."""
+    codes, uniques = pd.factorize(s)
+    blank = np.array([str(u).strip() == "" for u in uniques] + [True], dtype=bool)   # code -1: missing
+    return pd.Series(blank[codes], index=s.index)
 
 
 def derived_values(ctx: Context, d) -> pd.Series:
