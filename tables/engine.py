@@ -387,7 +387,8 @@ class Context:
         kept, rows = got
         frame = frame.iloc[kept] if columns is None else frame.iloc[kept, cols]
         if COL in self.adsl:
-            frame = frame.drop(columns=[COL], errors="ignore")
+            if COL in frame.columns:       # (dropping an absent column still builds a new frame)
+                frame = frame.drop(columns=[COL])
             frame = frame.assign(**{COL: self.adsl[COL].take(rows).set_axis(frame.index)})
             frame = frame.reset_index(drop=True)
         return frame
