@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 
 from . import fmt, labels
@@ -153,11 +154,16 @@ def _total_header(spec, ctx) -> str:
 def _worst_category(post: pd.DataFrame, var: str, target: str, by=(KEY,)) -> pd.Series:
     """Per subject (per `by` group): `target` if any value is `target`, else NORMAL if any is, else the
     first value (one grouped pass, not a Python function per subject)."""
-    keys = [post[c] for c in by]
-    first = post.groupby(list(by))[var].first()
-    has_normal = (post[var] == "NORMAL").groupby(keys).any()
-    has_target = (post[var] == target).groupby(keys).any()
-    return first.where(~has_normal, "NORMAL").where(~has_target, target)
+    grouped = post.groupby(list(by))
+    first = grouped[var].first()
+    number = grouped.ngroup().to_numpy(dtype=float)      # group of each row, in `first`'s order; NaN: no group
+    kept = ~np.isnan(number)
+    codes = number[kept].astype(np.intp)
+
+    def any_is(value) -> pd.Series:                      # the groups with a row equal to `value` (one grouping)
+        hit = (post[var] == value).to_numpy(dtype=bool)[kept]
+        return pd.Series(np.bincount(codes, weights=hit, minlength=len(first)) > 0, index=first.index)
+    return first.where(~any_is("NORMAL"), "NORMAL").where(~any_is(target), target)
 
 
 def _shift_counts(base: pd.Series, worst: pd.Series) -> tuple[dict, dict]:

@@ -31,3 +31,15 @@ def test_shift_counts_empty():
     empty = _series([])
     assert _shift_counts(empty, empty) == ({}, {})
     assert _shift_counts(_series([("ALT", "S1", "LOW")]), empty) == ({}, {})
+
+
+def test_worst_category_by_hand():
+    from trialforge.tables.layouts import _worst_category
+    post = pd.DataFrame({"PARAMCD": ["ALT", "ALT", "ALT", "ALT", "HGB", "HGB", "HGB", "ALT"],
+                         "USUBJID": ["S1", "S1", "S2", "S2", "S1", "S1", "S3", "S3"],
+                         "V": ["NORMAL", "HIGH", "LOW", "NORMAL", "LOW", None, "LOW", None]}, dtype=object)
+    got = _worst_category(post, "V", "HIGH", by=("PARAMCD", "USUBJID"))
+    # ALT/S1: any HIGH -> HIGH; ALT/S2: no HIGH, a NORMAL -> NORMAL; ALT/S3: only missing -> missing;
+    # HGB/S1: LOW (first non-missing); HGB/S3: LOW
+    assert got.index.tolist() == [("ALT", "S1"), ("ALT", "S2"), ("ALT", "S3"), ("HGB", "S1"), ("HGB", "S3")]
+    assert [None if pd.isna(v) else v for v in got.tolist()] == ["HIGH", "NORMAL", None, "LOW", "LOW"]
