@@ -36,7 +36,7 @@ def _page(opaque: bool):
 @pytest.mark.parametrize("opaque", [True, False])
 def test_text_in_agg_buffer_equals_text_on_rgb_copy(opaque):
     page, texts = _page(opaque)
-    before = np.array(np.asarray(page.r.buffer_rgba()))            # a copy, before any text
+    before = np.array(np.asarray(page.r))            # a copy, before any text
     assert (before[:, :, 3].min() == 255) == opaque
     ref = Image.fromarray(before, "RGBA").convert("RGB")
     pen = ImageDraw.Draw(ref)
@@ -46,3 +46,29 @@ def test_text_in_agg_buffer_equals_text_on_rgb_copy(opaque):
     assert got.shape == (page.h, page.w, 3)
     assert np.array_equal(got, np.asarray(ref))
     assert not np.array_equal(np.asarray(ref), before[:, :, :3])   # the texts did draw something
+
+
+def test_graphics_context_reads_as_matplotlibs():
+    """What Agg's renderer reads from a graphics context (attributes and getters) is the same from
+    canvas_png._GC as from matplotlib's GraphicsContextBase after the same calls."""
+    from matplotlib.backend_bases import GraphicsContextBase
+    from matplotlib.transforms import Bbox
+    read = ("_linewidth", "_alpha", "_forced_alpha", "_rgb", "_antialiased", "_capstyle", "_joinstyle", "_cliprect")
+    getters = ("get_dashes", "get_clip_path", "get_snap", "get_hatch_path", "get_hatch_color",
+               "get_hatch_linewidth", "get_sketch_params")
+    calls = [("set_linewidth", (0.8,)), ("set_joinstyle", ("miter",)), ("set_capstyle", ("projecting",)),
+             ("set_foreground", ((0.1, 0.2, 0.3, 0.4),), {"isRGBA": True}), ("set_antialiased", (True,)),
+             ("set_dashes", (0, [3.7, 1.6])), ("set_clip_rectangle", (Bbox.from_extents(1, 2, 30, 40),))]
+    for upto in range(len(calls) + 1):
+        ours, theirs = cp._GC(), GraphicsContextBase()
+        for name, args, *kw in calls[:upto]:
+            getattr(ours, name)(*args, **(kw[0] if kw else {}))
+            getattr(theirs, name)(*args, **(kw[0] if kw else {}))
+        for a in read:
+            assert repr(getattr(ours, a)) == repr(getattr(theirs, a)), a
+            assert type(getattr(ours, a)) is type(getattr(theirs, a)), a
+        for g in getters:
+            assert repr(getattr(ours, g)()) == repr(getattr(theirs, g)()), g
+    ours.set_foreground("#d62728")
+    theirs.set_foreground("#d62728")
+    assert ours._rgb == theirs._rgb
