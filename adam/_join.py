@@ -34,6 +34,24 @@ def _codes(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[np.n
     return lcode, rcode
 
 
+def _positions(lcode: np.ndarray, rcode: np.ndarray) -> np.ndarray | None:
+    """The right row of each left row (-1: none), None when a right key repeats. Codes are small non-negative
+    ints (products of distinct-value counts), so a look-up table replaces a hash index; very sparse codes
+    (many key columns) use the index."""
+    if not len(rcode):
+        return np.full(len(lcode), -1, dtype=np.intp)
+    top = int(max(lcode.max() if len(lcode) else 0, rcode.max())) + 1
+    if top > 4 * (len(lcode) + len(rcode)) + 1024:
+        if len(np.unique(rcode)) != len(rcode):
+            return None
+        return pd.Index(rcode).get_indexer(lcode)
+    if np.bincount(rcode, minlength=top).max() > 1:
+        return None
+    table = np.full(top, -1, dtype=np.intp)
+    table[rcode] = np.arange(len(rcode), dtype=np.intp)
+    return table[lcode]
+
+
 def join(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], how: str = "left",
          validate: str | None = None) -> pd.DataFrame:
     """``left.merge(right, on=on, how=how, validate=validate)`` for a right side unique per ``on`` (else
@@ -47,10 +65,9 @@ def join(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], how: str = 
     if keys is None:
         return left.merge(right, on=on, how=how, validate=validate)
     lcode, rcode = keys
-    if len(np.unique(rcode)) != len(rcode):
+    pos = _positions(lcode, rcode)
+    if pos is None:
         return left.merge(right, on=on, how=how, validate=validate)    # one-to-many: merge multiplies rows
-    index = pd.Index(rcode)
-    pos = index.get_indexer(lcode) if len(rcode) else np.full(len(lcode), -1, dtype=np.intp)
     if how == "inner":
         keep = pos >= 0
         if not keep.all():

@@ -5,6 +5,7 @@ input exists. ``bds`` entries and ``custom`` (registered function) datasets are 
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable, Mapping
 
 import pandas as pd
@@ -105,9 +106,11 @@ def _build(sdtm: Mapping[str, Dataset | pd.DataFrame], config: AdamConfig) -> di
         adpc_frame = pk.build_adpc(src, adsl_frame, config)
         add("ADPC", lambda: adpc_frame.drop(columns=[c for c in adpc_frame.columns if c.startswith("_")]),
             pk.ADPC_ORDER, pk.ADSL_VARS)
-        add("ADPP", lambda: pk.build_adpp(adpc_frame, adsl_frame, config), pk.ADPP_ORDER, pk.ADSL_VARS)
+        nca = functools.cache(lambda: pk.nca_results(adpc_frame, adsl_frame, config))     # ADPP and PP share it
+        add("ADPP", lambda: pk.build_adpp(adpc_frame, adsl_frame, config, nca=nca()), pk.ADPP_ORDER, pk.ADSL_VARS)
         if "PP" in wanted:                  # SDTM: no ADSL variables
-            out["PP"] = make_dataset("PP", pk.build_pp(adpc_frame, adsl_frame, config), pk.PP_ORDER, labels, config)
+            out["PP"] = make_dataset("PP", pk.build_pp(adpc_frame, adsl_frame, config, nca=nca()), pk.PP_ORDER,
+                                     labels, config)
     if "ADEX" in wanted:
         from .recipes import adex
         out["ADEX"] = dataset("ADEX", adex.build_adex(src, adsl_frame, config), adex.ORDER, adex.ADSL_VARS)

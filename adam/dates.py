@@ -38,10 +38,10 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
     >>> parse_dtc(pd.Series(["2019-02", "2019---07", "2020-03-01T10:15"])).fillna(-1).astype(int).values.tolist()
     [[2019, 2, -1, -1, -1, -1], [2019, -1, 7, -1, -1, -1], [2020, 3, 1, 10, 15, -1]]
     """
-    text = char(dtc)
-    fast = _parse_distinct(text)
+    fast = _parse_distinct(dtc)
     if fast is not None:
         return pd.DataFrame(fast, index=dtc.index, columns=list("YMDhms"), dtype="float64")
+    text = char(dtc)
     codes, uniques = pd.factorize(text)            # parse each distinct text once, then spread
     uniq = pd.Series(uniques, dtype=object)
     parts = uniq.str.extract(_ISO) if len(uniq) else pd.DataFrame(columns=list("YMDhms"), dtype=object)
@@ -74,34 +74,96 @@ def parse_dtc(dtc: pd.Series, *, column: str = "--DTC") -> pd.DataFrame:
 
 _ISO_RX = re.compile(_ISO)
 _NO_PARTS = (np.nan,) * 6
-_PARSED: dict = {}          # text -> parts, shared by every call of a run (the same --DTC texts recur)
 
 
 def _parse_distinct(text: pd.Series) -> np.ndarray | None:
-    """``parse_dtc``'s numbers, one regex match per distinct text in plain Python (no pandas per call).
+    """``parse_dtc``'s numbers, worked out once per distinct text (``_parse_texts``) and spread to the rows.
 
     None when any text is malformed or impossible: the vectorised path then finds it and words the error.
     """
-    index: dict = {}
-    table = []
-    codes = []
-    for t in text.tolist():
-        code = index.get(t)
-        if code is None:
-            parsed = _PARSED.get(t)
-            if parsed is None:
-                parsed = _parse_one(t)
-                if parsed is None:
-                    return None
-                if len(_PARSED) > 1_000_000:
-                    _PARSED.clear()
-                _PARSED[t] = parsed
-            code = index[t] = len(table)
-            table.append(parsed)
-        codes.append(code)
-    if not codes:
-        return np.empty((0, 6))
-    return np.array(table, dtype="float64")[np.array(codes, dtype=np.intp)]
+    codes, texts = _distinct_texts(text)
+    table = _parse_texts(texts)
+    if table is None:
+        return None
+    return table[codes] if len(codes) else np.empty((0, 6))
+
+
+def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes, texts): each row's index into ``texts``, the distinct values as ``char`` text (stripped, missing
+    as ""). Two values may give the same text ("a", " a"); each is worked out on its own, to the same result."""
+    raw = values.to_numpy(dtype=object) if isinstance(values.dtype, pd.StringDtype) or values.dtype == object \
+        else values.astype(object).to_numpy()
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    uniques = uniques.tolist()
+    if all(type(v) is str for v in uniques):
+        texts = [v.strip() for v in uniques]
+    else:
+        texts = char(pd.Series(uniques, dtype=object)).tolist()
+    if len(codes) and codes.min() < 0:      # missing: the extra text "" at the end
+        codes = np.where(codes < 0, len(texts), codes)
+        texts.append("")
+    return codes, texts
+
+
+# the complete forms of ISO 8601 text by length: the positions of each part's digits, then the separators
+_PART_SPANS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+_SEPARATORS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))
+_FORMS = {4: 1, 7: 2, 10: 3, 13: 4, 16: 5, 19: 6}       # length -> number of leading parts collected
+_FEW = 40
+
+
+def _parse_texts(texts: list) -> np.ndarray | None:
+    """(Y, M, D, h, m, s) rows of distinct texts, NaN = not collected; None if one is malformed or impossible.
+
+    The complete forms ("2019", "2019-07", "2019-07-18", "2019-07-18T15", "2019-07-18T15:25",
+    "2019-07-18T15:25:09" in ASCII digits) are read with numpy on the character codes, all at once;
+    anything else (blank, "-" parts, fractions of a second, other digits) goes through ``_parse_one``, the
+    regex the vectorised path also uses, so every value is the one ``_parse_one`` gives.
+    """
+    n = len(texts)
+    if n <= _FEW:                           # a few texts: the regex beats numpy's set-up
+        rows = [_parse_one(t) for t in texts]
+        return None if any(r is None for r in rows) else np.array(rows, dtype="float64").reshape(n, 6)
+    out = np.full((n, 6), np.nan)
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=n)
+    chars = np.array(texts, dtype="U19").view(np.uint32).reshape(n, 19).astype(np.int64)
+    slow = np.ones(n, dtype=bool)
+    for length, parts in _FORMS.items():
+        rows = np.flatnonzero(lengths == length)
+        if not len(rows):
+            continue
+        c = chars[rows, :length]
+        ok = np.ones(len(rows), dtype=bool)
+        for pos, sep in _SEPARATORS:
+            if pos < length:
+                ok &= c[:, pos] == ord(sep)
+        values = []
+        for lo, hi in _PART_SPANS[:parts]:
+            digits = c[:, lo:hi] - 48
+            ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+            values.append((digits * 10 ** np.arange(hi - lo - 1, -1, -1)).sum(axis=1).astype("float64"))
+        got = np.column_stack(values + [np.full(len(rows), np.nan)] * (6 - parts))
+        ok &= _possible(got)
+        out[rows[ok]] = got[ok]
+        slow[rows[ok]] = False
+    for i in np.flatnonzero(slow).tolist():
+        parsed = _parse_one(texts[i])
+        if parsed is None:
+            return None
+        out[i] = parsed
+    return out
+
+
+def _possible(p: np.ndarray) -> np.ndarray:
+    """Rows of collected parts that name a real date/time (``_parse_one``'s range checks), NaN = not collected."""
+    y, mo, d, h, mi, sec = p.T
+    with np.errstate(invalid="ignore"):
+        ok = ~(mo < 1) & ~(mo > 12) & ~(d < 1) & ~(d > 31) & ~(h > 23) & ~(mi > 59) & ~(sec > 59)
+        month = np.where(ok & (mo == mo), mo, 1).astype(np.intp) - 1
+        leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+        dim = np.asarray(_DIM)[month] + ((month == 1) & leap)
+        ok &= ~(d > dim)
+    return ok
 
 
 def _parse_one(t: str):
@@ -282,20 +344,31 @@ def impute_dtc_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputat
     return value, flag
 
 
-_IMPUTED: dict = {}         # (text, level, rule) -> (SAS date, flag), shared by every call of a run
+_IMPUTED: dict = {}         # (text, level, rule) -> (SAS date, flag) of the texts that are not complete dates
 _EPOCH_ORDINAL = _date.toordinal(_date(1960, 1, 1))
 
 
 def _impute_distinct(dtc: pd.Series, level: int, rule: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """``impute_dtc_dt`` without min/max dates, worked out once per distinct text in plain Python (no pandas
-    per call: a derivation on a few dozen subjects paid milliseconds of Series set-up per date).
+    """``impute_dtc_dt`` without min/max dates, worked out once per distinct text (no pandas per call: a
+    derivation on a few dozen subjects paid milliseconds of Series set-up per date). Complete dates (year,
+    month and day collected) are converted with numpy all at once; partial ones in plain Python.
 
     None when a text is malformed, impossible or outside the proleptic calendar of ``datetime.date``: the
     vectorised path then finds it and words the error, so results and messages are the vectorised ones."""
     imp_month, imp_day, kind = _date_defaults(rule)
-    codes, uniques = pd.factorize(char(dtc).to_numpy())      # char: text only, never missing
-    values, flags = [], []
-    for t in uniques.tolist():
+    codes, texts = _distinct_texts(dtc)
+    parts = _parse_texts(texts)
+    if parts is None:
+        return None
+    if not len(codes):
+        return np.empty(0, dtype="float64"), np.empty(0, dtype=object)
+    y, m, d = parts[:, 0], parts[:, 1], parts[:, 2]
+    complete = ~(np.isnan(y) | np.isnan(m) | np.isnan(d)) & (y >= 1)
+    values = np.full(len(texts), np.nan)
+    values[complete] = _sas_days(y[complete], m[complete], d[complete])
+    flags = np.full(len(texts), "", dtype=object)
+    for i in np.flatnonzero(~complete).tolist():
+        t = texts[i]
         key = (t, level, kind, imp_month, imp_day)
         got = _IMPUTED.get(key)
         if got is None:
@@ -305,20 +378,15 @@ def _impute_distinct(dtc: pd.Series, level: int, rule: str) -> tuple[np.ndarray,
             if len(_IMPUTED) > 1_000_000:
                 _IMPUTED.clear()
             _IMPUTED[key] = got
-        values.append(got[0])
-        flags.append(got[1])
-    if not len(codes):
-        return np.empty(0, dtype="float64"), np.empty(0, dtype=object)
-    return np.array(values, dtype="float64")[codes], np.array(flags, dtype=object)[codes]
+        values[i], flags[i] = got
+    return values[codes], flags[codes]
 
 
 def _impute_one(t: str, level: int, imp_month: float, imp_day: float, kind: str):
     """(SAS date, flag) of one text by the rules of ``_impute_date_parts`` and ``_sas_days``."""
-    parsed = _PARSED.get(t)
+    parsed = _parse_one(t)
     if parsed is None:
-        parsed = _parse_one(t)
-        if parsed is None:
-            return None
+        return None
     y, m, d = parsed[0], parsed[1], parsed[2]
     no_year = y != y
     no_month = not no_year and m != m
@@ -404,20 +472,15 @@ def impute_dtc_dtm(dtc: pd.Series, *, highest_imputation: str = "h", date_imputa
     ([91859.0, 172799.0], ['', ''], ['S', 'H'])
     """
     level = _check_level(highest_imputation, "nsmhDMY")
+    if not min_dates and not max_dates:
+        fast = _impute_dtm_distinct(dtc, level, date_imputation, time_imputation, ignore_seconds_flag)
+        if fast is not None:
+            return tuple(pd.Series(v, index=dtc.index, dtype="float64" if i == 0 else object)
+                         for i, v in enumerate(fast))
     parts = parse_dtc(dtc, column=column)
     date_level = level if level >= _LEVELS["D"] else 0
     y, m, d, dtf, no_year = _impute_date_parts(parts, date_level, date_imputation)
-    rule = time_imputation.lower()
-    if rule == "first":
-        fill = (0.0, 0.0, 0.0)
-    elif rule == "last":
-        fill = (23.0, 59.0, 59.0)
-    else:
-        try:
-            fill = tuple(float(p) for p in time_imputation.split(":"))
-            assert len(fill) == 3
-        except (ValueError, AssertionError):
-            raise SpecError("time_imputation must be first, last or hh:mm:ss", value=time_imputation) from None
+    fill = _time_fill(time_imputation)
     h, mi, s = parts["h"].copy(), parts["m"].copy(), parts["s"].copy()
     date_imputed = dtf != ""
     # A missing hour imputes minutes and seconds too; once a part is missing the finer ones follow.
@@ -441,6 +504,100 @@ def impute_dtc_dtm(dtc: pd.Series, *, highest_imputation: str = "h", date_imputa
     dtf = dtf.where(value.notna(), "")
     tmf = tmf.where(value.notna(), "")
     return value, dtf, tmf
+
+
+def _time_fill(time_imputation: str) -> tuple[float, float, float]:
+    """(hour, minute, second) a missing time part is imputed with."""
+    rule = time_imputation.lower()
+    if rule == "first":
+        return (0.0, 0.0, 0.0)
+    if rule == "last":
+        return (23.0, 59.0, 59.0)
+    try:
+        fill = tuple(float(p) for p in time_imputation.split(":"))
+        assert len(fill) == 3
+    except (ValueError, AssertionError):
+        raise SpecError("time_imputation must be first, last or hh:mm:ss", value=time_imputation) from None
+    return fill
+
+
+def _impute_dtm_distinct(dtc: pd.Series, level: int, date_imputation: str, time_imputation: str,
+                         ignore_seconds_flag: bool):
+    """``impute_dtc_dtm`` without min/max dates per distinct text: texts with a complete date with numpy at once,
+    the others one by one in plain Python, by the rules of the vectorised path (same float operations).
+
+    None when a text is malformed, impossible or outside ``datetime.date``'s years, or a rule is not valid: the
+    vectorised path then raises the error it always raised, in the same order."""
+    try:
+        imp_month, imp_day, kind = _date_defaults(date_imputation)
+        fill = _time_fill(time_imputation)
+    except SpecError:
+        return None
+    codes, texts = _distinct_texts(dtc)
+    parts = _parse_texts(texts)
+    if parts is None:
+        return None
+    n = len(texts)
+    value = np.full(n, np.nan)
+    dtf = np.full(n, "", dtype=object)
+    tmf = np.full(n, "", dtype=object)
+    y, m, d, h, mi, s = parts.T
+    complete = ~(np.isnan(y) | np.isnan(m) | np.isnan(d)) & (y >= 1)
+    if complete.any():                      # no date imputation: the time rules only
+        hh, mm, ss = h[complete], mi[complete], s[complete]
+        miss_h = np.isnan(hh)
+        miss_m = miss_h | np.isnan(mm)
+        miss_s = miss_m | np.isnan(ss)
+        allowed = ((miss_h & (level >= _LEVELS["h"])) | (~miss_h & miss_m & (level >= _LEVELS["m"]))
+                   | (~miss_m & miss_s & (level >= _LEVELS["s"])) | ~miss_s)
+        days = _sas_days(y[complete], m[complete], d[complete])
+        got = (days * 86400.0 + np.where(miss_h, fill[0], hh) * 3600.0 + np.where(miss_m, fill[1], mm) * 60.0
+               + np.where(miss_s, fill[2], ss))
+        value[complete] = np.where(allowed, got, np.nan)
+        flags = np.where(miss_h, "H", np.where(miss_m, "M", np.where(miss_s, "" if ignore_seconds_flag else "S", "")))
+        tmf[complete] = np.where(allowed, flags, "").astype(object)
+    for i in np.flatnonzero(~complete).tolist():
+        got = _impute_dtm_one(tuple(parts[i].tolist()), level, imp_month, imp_day, kind, fill, ignore_seconds_flag)
+        if got is None:
+            return None
+        value[i], dtf[i], tmf[i] = got
+    return value[codes], dtf[codes], tmf[codes]
+
+
+def _impute_dtm_one(parsed, level: int, imp_month: float, imp_day: float, kind: str, fill, ignore_seconds_flag):
+    """(SAS datetime, --DTF, --TMF) of one text whose date is not complete, by the vectorised rules."""
+    y, m, d, h, mi, s = parsed
+    date_level = level if level >= _LEVELS["D"] else 0
+    no_year = y != y
+    no_month = not no_year and m != m
+    no_day = not no_year and not no_month and d != d
+    flag = ""
+    if no_day and date_level >= _LEVELS["D"]:
+        dim = _dim(y, m)
+        d = {"first": 1.0, "mid": 15.0, "last": dim, "fixed": min(imp_day, dim)}[kind]
+        flag = "D"
+    if no_month and date_level >= _LEVELS["M"]:
+        m = imp_month
+        d = min(imp_day, _dim(y, m))
+        flag = "M"
+    if no_year and date_level >= _LEVELS["Y"]:
+        flag = "Y"
+    if y != y or m != m or d != d:
+        return (np.nan, "", "")             # no date: the value is missing, so are both flags
+    if not 1 <= y <= 9999:
+        return None
+    days = float(_date(int(y), int(m), 1).toordinal() - _EPOCH_ORDINAL + int(d) - 1)
+    miss_h = h != h or flag != ""
+    miss_m = miss_h or mi != mi
+    miss_s = miss_m or s != s
+    allowed = ((miss_h and level >= _LEVELS["h"]) or (not miss_h and miss_m and level >= _LEVELS["m"])
+               or (not miss_m and miss_s and level >= _LEVELS["s"]) or not miss_s)
+    if not allowed:
+        return (np.nan, "", "")
+    value = (days * 86400.0 + (fill[0] if miss_h else h) * 3600.0 + (fill[1] if miss_m else mi) * 60.0
+             + (fill[2] if miss_s else s))
+    tmf = "H" if miss_h else "M" if miss_m else ("" if ignore_seconds_flag else "S") if miss_s else ""
+    return (value, flag, tmf)
 
 
 def _restrict_dtm(value, parts, refs, *, lower):
@@ -506,11 +663,11 @@ def derive_vars_dy(dataset: pd.DataFrame, reference_date: str, source_vars: dict
     [1.0, -1.0, 10.0]
     """
     out = fresh(dataset)
-    ref = num(out[reference_date])
+    ref = num(out[reference_date]).to_numpy()
     for new_var, source in source_vars.items():
-        diff = num(out[source]) - ref
-        out[new_var] = diff + (diff >= 0).astype("float64")
-        out.loc[diff.isna(), new_var] = np.nan
+        diff = num(out[source]).to_numpy() - ref        # missing stays missing (NaN + 0)
+        with np.errstate(invalid="ignore"):
+            out[new_var] = diff + (diff >= 0).astype("float64")
     return out
 
 

@@ -195,7 +195,27 @@ def derive_var_max_date(dataset: pd.DataFrame, new_var: str, sources: Sequence[p
     if not frames:
         out[new_var] = np.nan
         return out
-    allx = pd.concat(frames, ignore_index=True)
-    allx[date_var] = num(allx[date_var])
-    best = allx.dropna(subset=[date_var]).groupby(list(by_vars), as_index=False)[date_var].max()
+    best = _latest_per_key(frames, list(by_vars), date_var)
     return derive_vars_merged(out, best, by_vars, {new_var: date_var}, name_add="last-date sources")
+
+
+def _latest_per_key(frames: list[pd.DataFrame], by_vars: list[str], date_var: str) -> pd.DataFrame:
+    """The latest non-missing ``date_var`` per key over the frames (keys with a missing value left out), one
+    row per key: ``concat(...).dropna().groupby(by_vars)[date_var].max()`` with numpy on the columns."""
+    dates = np.concatenate([num(f[date_var]).to_numpy() for f in frames])
+    dated = ~np.isnan(dates)
+    code = np.zeros(int(dated.sum()), dtype=np.int64)
+    ok = np.ones(len(code), dtype=bool)
+    uniques = []
+    for k in by_vars:
+        c, u = pd.factorize(np.concatenate([f[k].to_numpy(dtype=object) for f in frames])[dated],
+                            use_na_sentinel=True)
+        ok &= c >= 0
+        code = code * (len(u) + 1) + c
+        uniques.append((c, u))
+    code, dates = code[ok], dates[dated][ok]
+    keys, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    latest = np.full(len(keys), -np.inf)
+    np.maximum.at(latest, inverse.ravel(), dates)
+    rows = np.flatnonzero(ok)[first]
+    return pd.DataFrame({**{k: u[c[rows]] for k, (c, u) in zip(by_vars, uniques)}, date_var: latest})

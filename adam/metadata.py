@@ -132,14 +132,27 @@ def _text_column(s: pd.Series) -> pd.Series:
     if s.dtype == object and len(s):
         raw = s.to_numpy()
         if pd.api.types.infer_dtype(raw, skipna=False) == "string":      # text only, nothing missing: as is
-            return pd.Series(raw, dtype=object).astype(TEXT_DTYPE)
+            return _as_text_dtype(raw)
     values = np.where(s.isna(), "", s.astype(object))
     text = pd.Series(values, dtype=object)
     if not len(text):
         return text
     if pd.api.types.infer_dtype(values, skipna=False) != "string":
         text = text.map(lambda v: v if isinstance(v, str) else str(v))
-    return text.astype(TEXT_DTYPE)
+    return _as_text_dtype(text.to_numpy())
+
+
+_ARROW_TEXT = getattr(TEXT_DTYPE, "storage", None) == "pyarrow"
+
+
+def _as_text_dtype(strings: np.ndarray) -> pd.Series:
+    """An object array of str only as a ``TEXT_DTYPE`` Series. Arrow text is built by ``pyarrow.array`` straight
+    from the array: ``astype`` would first copy and re-check every value (``ensure_string_array``), which cost
+    as much again; the Arrow array (one large_string chunk) is the one ``astype`` builds."""
+    if _ARROW_TEXT:
+        import pyarrow as pa
+        return pd.Series(pd.arrays.ArrowStringArray(pa.array(strings, type=pa.large_string()), dtype=TEXT_DTYPE))
+    return pd.Series(strings, dtype=object).astype(TEXT_DTYPE)
 
 
 def make_dataset(name: str, frame: pd.DataFrame, order: list[str],

@@ -189,26 +189,154 @@ def interval_key(start: float, end: float) -> str:
 def nca_by_subject(frame: pd.DataFrame, *, by_vars: Sequence[str], time: str = "AFRLT", conc: str = "AVAL",
                    blq: str = "BLQFL", intervals: Sequence[tuple[float, float]] = ((0.0, 28.0), (0.0, 90.0)),
                    rules: NcaRules = NcaRules()) -> pd.DataFrame:
-    """nca_profile for each ``by_vars`` group (one row per profile; loops over profiles, not samples).
+    """nca_profile for each ``by_vars`` group (one row per profile), all profiles at once with numpy.
+
+    Profiles come in sorted key order with their rows in frame order, rows with a missing key dropped (as
+    groupby(sort=True) iterates them). Every value equals ``nca_profile`` of that profile's rows (the same
+    float operations element by element; each AUC summed over its own segments as ``nca_profile`` sums them):
+    a per-profile Python loop cost ~0.25 ms a profile, most of ADPP and PP.
 
     >>> pc = pd.DataFrame({"USUBJID": ["1"] * 3, "AFRLT": [0.0, 1.0, 2.0], "AVAL": [np.nan, 10.0, 5.0],
     ...                    "BLQFL": ["Y", "", ""]})
     >>> nca_by_subject(pc, by_vars=["USUBJID"], intervals=[(0, 2)])[["CMAX", "AUC0-2"]].round(4).values.tolist()
     [[10.0, 12.2135]]
     """
-    rows = []
-    # Columns to numpy once, then one slice per profile (groups in sorted key order, rows in frame order,
-    # missing keys dropped, as groupby(sort=True) iterates them): no pandas work inside the loop.
-    group = frame.groupby(list(by_vars), sort=True).ngroup().to_numpy(dtype="float64")
-    times, concs = num(frame[time]).to_numpy(), num(frame[conc]).to_numpy()
-    blqs = frame[blq].astype(object).eq("Y").to_numpy()
-    keys = [frame[c].to_numpy() for c in by_vars]
-    kept = np.flatnonzero(~np.isnan(group))
-    order = kept[np.argsort(group[kept], kind="stable")]
-    starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0]) if len(order) else np.array([], dtype=int)
-    for idx in np.split(order, starts[1:]) if len(order) else []:
-        key = tuple(k[idx[0]] for k in keys)
-        res = nca_profile(times[idx], concs[idx], blqs[idx], intervals=intervals, rules=rules)
-        rows.append({**dict(zip(by_vars, key)), **res})
     cols = list(by_vars) + ["CMAX", "TMAX", "CLST", "TLST"] + [interval_key(s, e) for s, e in intervals]
-    return pd.DataFrame(rows, columns=cols)
+    group = frame.groupby(list(by_vars), sort=True).ngroup().to_numpy(dtype="float64")
+    kept = np.flatnonzero(~np.isnan(group))
+    if not len(kept):
+        return pd.DataFrame([], columns=cols)
+    gid = group[kept].astype(np.intp)
+    n_groups = int(gid.max()) + 1
+    first_row = np.full(n_groups, len(group), dtype=np.intp)
+    np.minimum.at(first_row, gid, kept)                 # each profile's first row in frame order (its key)
+    t, c = _prepare_profiles(gid, num(frame[time]).to_numpy()[kept], num(frame[conc]).to_numpy()[kept],
+                             frame[blq].astype(object).eq("Y").to_numpy()[kept], n_groups, rules)
+    out = {col: frame[col].to_numpy()[first_row].tolist() for col in by_vars}
+    out.update(_peaks(*t, *c))
+    for start, end in intervals:
+        out[interval_key(start, end)] = _auc_intervals(t, c, float(start), float(end), rules.auc_method != "linear",
+                                                       rules.interval_tolerance)
+    return pd.DataFrame(out, columns=cols)
+
+
+def _prepare_profiles(gid, t, c, b, n_groups: int, rules: NcaRules):
+    """``prepare_profile`` of every profile: ((times, group starts, group lengths), (concentrations, ...)) with
+    each profile's points contiguous and sorted by time."""
+    keep = ~np.isnan(t) & (b | ~np.isnan(c))
+    idx = np.flatnonzero(keep)
+    idx = idx[np.argsort(t[idx], kind="stable")]
+    idx = idx[np.argsort(gid[idx], kind="stable")]      # by profile, then time, ties in frame order
+    g, t, c, b = gid[idx], t[idx], c[idx], b[idx]
+    pos = np.arange(len(t))
+    measurable = ~b & (c > 0)
+    first = np.full(n_groups, len(t), dtype=np.intp)
+    last = np.full(n_groups, -1, dtype=np.intp)
+    np.minimum.at(first, g[measurable], pos[measurable])
+    np.maximum.at(last, g[measurable], pos[measurable])
+    has = last[g] >= 0
+    before, after = b & has & (pos < first[g]), b & has & (pos > last[g])
+    between = b & has & (pos > first[g]) & (pos < last[g])
+    c = np.where(b & ~has, 0.0, c)
+    c = np.where(before, 0.0, c)
+    drop = np.zeros(len(t), dtype=bool)
+    if rules.blq_between == "missing":
+        drop |= between
+    else:
+        c = np.where(between, 0.0, c)
+    if rules.blq_after == "exclude":
+        drop |= after
+    else:
+        c = np.where(after, 0.0, c)
+    g, t, c = g[~drop], t[~drop], c[~drop]
+    lengths = np.bincount(g, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    if rules.zero_at_dose:                              # (0, 0) first where a profile is empty or starts later
+        first_t = np.full(n_groups, np.inf)
+        nonempty = lengths > 0
+        first_t[nonempty] = t[starts[nonempty]]
+        add = first_t > 0
+        shift = np.cumsum(add)                          # points added up to and including each profile
+        new_len = lengths + add
+        new_start = np.concatenate([[0], np.cumsum(new_len)[:-1]])
+        tt, cc = np.zeros(int(new_len.sum())), np.zeros(int(new_len.sum()))
+        dest = np.arange(len(t)) + shift[g]
+        tt[dest], cc[dest] = t, c
+        t, c, starts, lengths = tt, cc, new_start, new_len
+    return (t, starts, lengths), (c, starts, lengths)
+
+
+def _peaks(t, starts, lengths, c, _starts, _lengths) -> dict:
+    """CMAX/TMAX (first time of the largest concentration) and CLST/TLST (last positive) of every profile."""
+    n = len(starts)
+    g = np.repeat(np.arange(n), lengths)
+    pos = np.arange(len(t))
+    cmax = np.full(n, -np.inf)
+    np.maximum.at(cmax, g, c)
+    has = cmax > 0
+    at_max = np.full(n, len(t), dtype=np.intp)
+    hit = c == cmax[g]
+    np.minimum.at(at_max, g[hit], pos[hit])
+    last = np.full(n, -1, dtype=np.intp)
+    positive = c > 0
+    np.maximum.at(last, g[positive], pos[positive])
+    out = {k: np.full(n, np.nan) for k in ("CMAX", "TMAX", "CLST", "TLST")}
+    out["CMAX"][has], out["TMAX"][has] = c[at_max[has]], t[at_max[has]]
+    out["CLST"][has], out["TLST"][has] = c[last[has]], t[last[has]]
+    return out
+
+
+def _auc_intervals(tp, cp, start: float, end: float, log_ok: bool, tolerance: float) -> np.ndarray:
+    """``auc_interval`` of every profile over [start, end]: the profile's points inside, with C(start) and
+    C(end) interpolated where no sample falls on them, segment AUCs computed at once, summed per profile."""
+    t, starts, lengths = tp
+    c = cp[0]
+    n = len(starts)
+    out = np.full(n, np.nan)
+    last_i = starts + lengths - 1
+    has2 = lengths >= 2
+    t0 = np.where(has2, t[np.minimum(starts, len(t) - 1)], np.nan) if len(t) else np.full(n, np.nan)
+    tl = np.where(has2, t[np.maximum(last_i, 0)], np.nan) if len(t) else np.full(n, np.nan)
+    ends = np.where(has2 & (tl < end) & (end <= tl + tolerance), tl, end)
+    with np.errstate(invalid="ignore"):
+        ok = has2 & ~(start < t0) & ~(ends > tl) & ~(ends <= start)
+    groups = np.flatnonzero(ok)
+    if not len(groups):
+        return out
+    g = np.repeat(np.arange(n), lengths)
+    e_row = ends[g]
+    # per profile: first point >= start, one past the last point <= end, and whether a sample falls on each
+    lo = starts + np.bincount(g, weights=t < start, minlength=n).astype(np.intp)
+    hi = starts + np.bincount(g, weights=t <= e_row, minlength=n).astype(np.intp)
+    on_start = np.bincount(g, weights=t == start, minlength=n) > 0
+    on_end = np.bincount(g, weights=t == e_row, minlength=n) > 0
+    lo, hi, on_start, on_end, e = lo[groups], hi[groups], on_start[groups], on_end[groups], ends[groups]
+    c_start = _interpolate_at(t, c, lo, np.full(len(groups), start), log_ok)     # between lo - 1 and lo
+    c_end = _interpolate_at(t, c, hi, e, log_ok)                                  # between hi - 1 and hi
+    add_s, add_e = ~on_start, ~on_end
+    inner = hi - lo
+    m = inner + add_s + add_e                           # points of each profile inside [start, end]
+    offset = np.concatenate([[0], np.cumsum(m)[:-1]])
+    total = int(m.sum())
+    pt, pc = np.empty(total), np.empty(total)
+    src = np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner) + np.repeat(lo, inner)
+    dest = np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner) + np.repeat(offset + add_s, inner)
+    pt[dest], pc[dest] = t[src], c[src]
+    pt[offset[add_s]], pc[offset[add_s]] = start, c_start[add_s]
+    end_at = (offset + m - 1)[add_e]
+    pt[end_at], pc[end_at] = e[add_e], c_end[add_e]
+    seg = _segment_auc(pt[:-1], pc[:-1], pt[1:], pc[1:], log_ok)
+    out[groups] = [float(seg[a:b].sum()) for a, b in zip((offset).tolist(), (offset + m - 1).tolist())]
+    return out
+
+
+def _interpolate_at(t, c, j, at, log_ok: bool) -> np.ndarray:
+    """``_interpolate`` between points j - 1 and j of each row (NaN where j is not inside the arrays)."""
+    valid = (j >= 1) & (j < len(t))
+    jj = np.clip(j, 1, max(len(t) - 1, 1))
+    t1, c1, t2, c2 = t[jj - 1], c[jj - 1], t[jj], c[jj]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logv = np.exp(np.log(c1) + (np.log(c2) - np.log(c1)) * (at - t1) / (t2 - t1))
+        linv = c1 + (c2 - c1) * (at - t1) / (t2 - t1)
+    use_log = log_ok & (c2 < c1) & (c1 > 0) & (c2 > 0)
+    return np.where(valid, np.where(use_log, logv, linv), np.nan)

@@ -561,10 +561,18 @@ def _adrs_texts(config: AdamConfig) -> dict[str, object]:
                          "response and landmark parameters: 'Y'; SUMDIAM: blank"),
         "adrs_avalc": "; ".join(_adrs_avalc_texts(config, uses) + avalc + ["SUMDIAM: blank"]),
         "adrs_aval": "; ".join(aval + ["response flags (RSP, CB, landmarks): 1 = 'Y', 0 = 'N'"]),
-        "sumdiam": ("sum of TR.TRSTRESN of the LDIAM/LPERP measurements that date of the subject's target lesions "
-                    "(TU.TUSTRESC = 'TARGET', TR.TRLNKID = TU.TULNKID), only when every target lesion has a "
-                    "measurement; else TR.TRSTRESN of the CRF sum (TRTESTCD = 'SUMDIAM') of that date"),
+        "sumdiam": _sumdiam_text(uses[0]["crit"].target_sum if uses else None),
     }
+
+
+def _sumdiam_text(rule) -> str:
+    """The SUMDIAM method under the primary criterion's ``target_sum`` (its TR/TU codes)."""
+    if rule is None:
+        return "not derived (the response criterion does not sum target-lesion diameters)"
+    return (f"sum of TR.TRSTRESN of the {'/'.join(rule.lesion_tests)} measurements that date of the subject's "
+            f"target lesions (TU.TUSTRESC = '{rule.target_status}', TR.TRLNKID = TU.TULNKID), only when every "
+            f"target lesion has a measurement; else TR.TRSTRESN of the CRF sum (TRTESTCD = '{rule.sum_test}') "
+            "of that date")
 
 
 def _adrs_avalc_texts(config: AdamConfig, uses: list[dict]) -> list[str]:

@@ -62,8 +62,10 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         pos = np.flatnonzero(keep & ~np.isnan(adt))
         pos = pos[np.argsort(adt[pos], kind="stable")]
         pos = pos[_one_per_key(data, list(subject_keys), pos, first)]
-        rows = data.iloc[pos][used]
-        rows["ADT"] = adt[pos]
+        # the picked rows' columns taken one by one: no copy of a wide source frame's other columns
+        out = pd.DataFrame({k: _taken(data[k], pos) for k in subject_keys})
+        out["ADT"] = adt[pos]
+        return _finish(out, source, rank, {src: data[src].to_numpy()[pos] for src in source.copy_vars.values()})
     else:
         rows = data.loc[keep, used]
         rows["ADT"] = num(rows[source.date])
@@ -72,13 +74,24 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         rows = rows.sort_values(order, kind="mergesort")
         rows = rows.drop_duplicates(list(subject_keys), keep="first" if first else "last")
     out = rows[list(subject_keys) + ["ADT"]].reset_index(drop=True)
+    return _finish(out, source, rank, {src: rows[src].to_numpy() for src in source.copy_vars.values()})
+
+
+def _finish(out: pd.DataFrame, source: EventSource, rank: int, copied: dict) -> pd.DataFrame:
+    """The picked records (keys, ADT) with CNSR, the copied and set variables and the source's rank."""
     out["CNSR"] = float(source.censor)
     for new, src in source.copy_vars.items():
-        out[new] = rows[src].to_numpy()
+        out[new] = copied[src]
     for name, value in source.set_values_to.items():
         out[name] = value
     out["_RANK"] = rank
     return out
+
+
+def _taken(column: pd.Series, pos: np.ndarray) -> pd.Series:
+    """Rows ``pos`` of a column, its dtype kept (what ``iloc`` gives), on a fresh RangeIndex."""
+    values = column._values.take(pos)
+    return pd.Series(values, dtype=values.dtype, copy=False)
 
 
 def _one_per_key(data: pd.DataFrame, keys: list[str], pos: np.ndarray, first: bool) -> np.ndarray:
@@ -115,26 +128,43 @@ def derive_param_tte(dataset_adsl: pd.DataFrame, source_datasets: Mapping[str, p
     require(dataset_adsl, keys + [start_date], "ADSL")
     events = [_select(s, source_datasets, keys, first=True, rank=i) for i, s in enumerate(event_conditions)]
     censors = [_select(s, source_datasets, keys, first=False, rank=i) for i, s in enumerate(censor_conditions)]
-    chosen = []
-    if events:
-        ev = pd.concat(events, ignore_index=True).sort_values(["ADT", "_RANK"], kind="mergesort")
-        chosen.append(ev.drop_duplicates(keys, keep="first").assign(_KIND=0))
-    if censors:
-        cn = pd.concat(censors, ignore_index=True).sort_values(["ADT", "_RANK"], kind="mergesort")
-        chosen.append(cn.drop_duplicates(keys, keep="last").assign(_KIND=1))
-    if not chosen:
+    if not events and not censors:
         raise SpecError("a time-to-event parameter needs at least one event or censor source")
-    both = pd.concat(chosen, ignore_index=True).sort_values("_KIND", kind="mergesort")
-    picked = both.drop_duplicates(keys, keep="first").drop(columns=["_RANK", "_KIND"])
+    cand = pd.concat(events + censors, ignore_index=True)
+    picked = cand.iloc[_pick(cand, keys, n_event_rows=sum(len(e) for e in events))].drop(columns="_RANK")
     adsl = dataset_adsl[keys + [start_date]].drop_duplicates(keys)
-    out = join(adsl, picked, keys, "inner")
+    out = join(adsl, picked, keys, "inner")         # in ADSL order, so reruns are byte-identical
     out = out.rename(columns={start_date: "STARTDT"}) if start_date != "STARTDT" else out
     out["STARTDT"] = num(out["STARTDT"])
     out["ADT"] = np.fmax(out["ADT"], out["STARTDT"]).where(out["STARTDT"].notna(), out["ADT"])
     out["AVAL"] = out["ADT"] - out["STARTDT"] + 1.0
     for name, value in set_values_to.items():
         out[name] = value
-    # keep ADSL order so reruns are byte-identical
-    order = dataset_adsl[keys].drop_duplicates().reset_index(drop=True).reset_index().rename(columns={"index": "_O"})
-    out = join(out, order, keys, "inner").sort_values("_O", kind="mergesort").drop(columns="_O")
     return out.reset_index(drop=True)
+
+
+def _pick(cand: pd.DataFrame, keys: list[str], *, n_event_rows: int) -> np.ndarray:
+    """Row positions of ``cand`` (event rows first, then censor rows) chosen per subject: the earliest event
+    (a tie to the lower ``_RANK``, then the earlier row), else the latest censoring (a tie to the higher
+    ``_RANK``, then the later row): what sorting each part by ADT and ``_RANK`` and keeping the first event /
+    last censoring per key (missing keys equal) keeps. Numpy on the columns, no frame sorts."""
+    n = len(cand)
+    code = np.zeros(n, dtype=np.int64)
+    for k in keys:
+        c, u = pd.factorize(cand[k].to_numpy(), use_na_sentinel=False)
+        code = code * (len(u) + 1) + c
+    adt = cand["ADT"].to_numpy(dtype="float64")
+    rank = cand["_RANK"].to_numpy()
+    chosen = []
+    for lo, hi, first in ((0, n_event_rows, True), (n_event_rows, n, False)):
+        pos = np.arange(lo, hi)
+        pos = pos[np.argsort(rank[pos], kind="stable")]
+        pos = pos[np.argsort(adt[pos], kind="stable")]          # by ADT, then _RANK, ties in row order
+        if first:
+            _, idx = np.unique(code[pos], return_index=True)
+        else:
+            _, ridx = np.unique(code[pos][::-1], return_index=True)
+            idx = len(pos) - 1 - ridx
+        chosen.append(pos[idx])
+    events, censors = chosen
+    return np.concatenate([events, censors[~np.isin(code[censors], code[events])]])

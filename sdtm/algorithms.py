@@ -91,6 +91,13 @@ def assign_template(frame, rule: Rule, ctx) -> pd.Series:
     """Concatenate literal text and columns: '{STUDYID}-{SITENO}-{SUBJNO}'."""
     template = ctx.substitute(str(rule.value))
     pieces = _TEMPLATE_FIELD.split(template)
+    fields = [text_array(_need(frame, piece, rule)) if i % 2 else piece for i, piece in enumerate(pieces)]
+    if all(f is not None for f in fields):      # text fields: joined by numpy (str + str per record)
+        out = np.full(len(frame), "", dtype=object)
+        for piece in fields:
+            if isinstance(piece, np.ndarray) or piece:
+                out = out + piece
+        return pd.Series(out, index=frame.index, dtype=object)
     out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     for i, piece in enumerate(pieces):
         if i % 2:
@@ -229,11 +236,15 @@ def _visit_table(ctx):
 
 def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     """VISIT / VISITNUM / VISITDY from the raw visit label via the study's visit schedule."""
-    raw = _need(frame, rule.value, rule).fillna("").astype(str)
     table = _visit_table(ctx)
     if not table:
         raise SpecError("the spec maps visits but study.yaml declares no visits", file=ctx.study.config_file,
                         column=rule.variable)
+    if not (rule.get("date") and attr in ("visit", "visitnum")):
+        fast = _visit_distinct(_need(frame, rule.value, rule), table, attr)
+        if fast is not None:
+            return fast
+    raw = _need(frame, rule.value, rule).fillna("").astype(str)
     key = on_uniques(raw, lambda u: u.str.strip().str.upper())
     known = key.isin(table.keys()) | (key == "")
     if not known.all():
@@ -251,6 +262,26 @@ def assign_visit(frame, rule: Rule, ctx, attr: str) -> pd.Series:
     if attr == "visit":
         return values.fillna("").astype(object)
     return pd.to_numeric(values, errors="coerce")
+
+
+def _visit_distinct(raw: pd.Series, table: dict, attr: str) -> pd.Series | None:
+    """``assign_visit`` of a text column looked up once per distinct label (trimmed, upper-cased); None when a
+    label is not in the schedule, so the vectorised path names its row."""
+    texts = text_array(raw)
+    if texts is None:
+        return None
+    codes, uniques = pd.factorize(texts)
+    keys = [u.strip().upper() for u in uniques.tolist()]
+    if any(k not in table and k != "" for k in keys):
+        return None
+    found = [getattr(table[k], attr) if k in table else None for k in keys]
+    if attr == "visit":
+        labels = np.empty(len(found) + 1, dtype=object)
+        labels[:] = ["" if v is None else v for v in found] + [""]
+        return pd.Series(labels[codes], index=raw.index, dtype=object)
+    values = np.empty(len(found) + 1, dtype=object)
+    values[:] = found + [None]
+    return pd.to_numeric(pd.Series(values[codes], index=raw.index, dtype=object), errors="coerce")
 
 
 UNDATED_UNSCHEDULED = "TF-MAP-002"
@@ -403,7 +434,7 @@ def as_text(values: pd.Series) -> pd.Series:
     if values.dtype == object:
         arr = values.to_numpy()
         if pd.api.types.infer_dtype(arr, skipna=False) == "string":     # text, nothing missing: one C pass
-            return pd.Series(arr, index=values.index, dtype=object)
+            return values if values.name is None else values.rename(None)
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "string" or kind == "empty":
             missing = pd.isna(arr)
@@ -436,6 +467,9 @@ def to_number(values: pd.Series, rule: Rule, frame: pd.DataFrame) -> pd.Series:
     """Text → float; a non-blank value that is not a number is an error naming the row."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
+    fast = _numbers_distinct(values)
+    if fast is not None:
+        return fast
     text = values.where(values.notna(), "").astype(str).str.strip()
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
     bad = numbers.isna() & (text != "")
@@ -445,6 +479,22 @@ def to_number(values: pd.Series, rule: Rule, frame: pd.DataFrame) -> pd.Series:
         raise RawDataError(f"{rule.variable} must be numeric", file=file, column=column, row=row,
                            value=text.at[first])
     return numbers.astype(float)
+
+
+def _numbers_distinct(values: pd.Series) -> pd.Series | None:
+    """``to_number`` of a text column parsed once per distinct text (pandas' parse, outer blanks
+    stripped); None when a non-blank text is no number, so the vectorised path names its row."""
+    texts = text_array(values)
+    if texts is None:
+        return None
+    codes, uniques = pd.factorize(texts)
+    stripped = [u.strip() for u in uniques.tolist()]
+    candidates = np.empty(len(stripped), dtype=object)
+    candidates[:] = [t if t != "" else None for t in stripped]
+    numbers = np.asarray(pd.to_numeric(pd.Series(candidates, dtype=object), errors="coerce"), dtype=float)
+    if any(np.isnan(n) and t != "" for n, t in zip(numbers.tolist(), stripped)):
+        return None
+    return pd.Series(numbers[codes] if len(codes) else np.array([], dtype=float), index=values.index, dtype=float)
 
 
 def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:
@@ -536,12 +586,20 @@ def _ct_distinct(values: pd.Series, codelist, synonyms, policy) -> pd.Series | N
         return None
     arr = values.to_numpy()
     codes, uniques = pd.factorize(texts)
-    uniq = pd.Series(uniques, dtype=object)
-    mapped_u, unmapped_u = codelist.decode(uniq, synonyms=synonyms)
-    unmapped = unmapped_u.to_numpy(dtype=bool)[codes]
+    decoded = codelist.decode_texts(uniques.tolist(), synonyms=synonyms)
+    if decoded is not None:                         # a few ASCII texts: plain lists, no Series per call
+        mapped_list, unmapped_list = decoded
+        mapped_u = np.empty(len(mapped_list), dtype=object)
+        mapped_u[:] = mapped_list
+        unmapped_u = np.array(unmapped_list, dtype=bool)
+    else:
+        mapped_s, unmapped_s = codelist.decode(pd.Series(uniques, dtype=object), synonyms=synonyms)
+        mapped_u = np.asarray(mapped_s.astype(object).where(mapped_s.notna(), None), dtype=object)
+        unmapped_u = unmapped_s.to_numpy(dtype=bool)
+    unmapped = unmapped_u[codes]
     if unmapped.any() and (policy == "error" or (policy == "keep" and not codelist.extensible)):
         return None
-    mapped = np.asarray(mapped_u.astype(object).where(mapped_u.notna(), None), dtype=object)[codes]
+    mapped = mapped_u[codes]
     if unmapped.any():
         mapped[unmapped] = arr[unmapped] if policy == "keep" else ""
     return pd.Series(mapped, index=values.index, dtype=object)

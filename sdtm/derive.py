@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
-from .uniques import DISTINCT_ROWS_MIN, factorize_rows, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, stable_order, text_array
 from .working import WorkingFrame
 
 SUBJECT = "USUBJID"
@@ -76,10 +76,9 @@ def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
         arrays.append(texts)
     if not len(frame):
         return None
-    codes, rows = factorize_rows(*arrays)
-    if 2 * len(rows) > len(frame):
+    codes, first = distinct_rows(*arrays)
+    if 2 * len(first) > len(frame):
         return None
-    first = np.unique(codes, return_index=True)[1]
     result = fn(frame[list(columns)].iloc[first])
     return pd.Series(result.array.take(codes), index=frame.index, name=result.name)
 
@@ -100,11 +99,41 @@ def derive_study_day(frame, rule: Rule, ctx) -> pd.Series:
 
 def _study_day(frame, rule: Rule, ctx, domain, ref_var, same) -> pd.Series:
     if same:
-        ref = frame[ref_var]
+        return dates.study_day(frame[rule.value], frame[ref_var])
+    ref = _subject_dates(frame, _subject_frame(ctx, domain, [ref_var], rule), ref_var, rule)[0]
+    when = dates.iso_date_part(frame[rule.value]).to_numpy()
+    delta = (when - ref) / np.timedelta64(1, "D")          # whole days (date parts); NaT -> NaN
+    return pd.Series(np.where(delta < 0, delta, delta + 1), index=frame.index, dtype=float)
+
+
+def _subject_dates(frame, other, column, rule) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: the complete date and the date-time (hours, minutes) of ``other``'s ``column`` for its subject,
+    as datetime64 (NaT where partial or the subject is not in ``other``).
+
+    Each subject's value is parsed once per build (DM's reference dates are read by --DY and EPOCH of every
+    domain), then taken per record by position: no Series map and no parse per call.
+    """
+    if SUBJECT not in frame.columns:
+        raise SpecError(f"{rule.variable} needs USUBJID assigned in this domain", file=rule.file,
+                        column=rule.variable)
+    key = ("dates", id(other), column)
+    cached = _SUBJECT_TABLES.get(key)
+    if cached is not None and cached[0] is other:
+        subjects, day, moment = cached[1]
     else:
-        other = _subject_frame(ctx, domain, [ref_var], rule)
-        ref = _lookup_by_subject(frame, other, ref_var, rule)
-    return dates.study_day(frame[rule.value], ref)
+        slim = other[list(dict.fromkeys([SUBJECT, column]))].drop_duplicates(SUBJECT)
+        subjects = pd.Index(slim[SUBJECT].to_numpy(), dtype=object)
+        texts = pd.Series(slim[column].to_numpy(), dtype=slim[column].dtype)
+        day = np.append(dates.iso_date_part(texts).to_numpy().astype("datetime64[us]"), np.datetime64("NaT", "us"))
+        moment = np.append(dates.iso_datetime_part(texts).to_numpy().astype("datetime64[us]"),
+                           np.datetime64("NaT", "us"))
+        if isinstance(other, WorkingFrame):     # its columns never change once assigned: one table per build
+            if len(_SUBJECT_TABLES) > 256:
+                _SUBJECT_TABLES.clear()
+            _SUBJECT_TABLES[key] = (other, (subjects, day, moment))
+    positions = subjects.get_indexer(frame[SUBJECT].to_numpy())
+    positions[positions < 0] = len(subjects)    # the trailing NaT
+    return day[positions], moment[positions]
 
 
 def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
@@ -118,6 +147,9 @@ def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
                             column=rule.variable)
     else:
         by = [SUBJECT] if SUBJECT in frame.columns else []
+    fast = _seq_by_sorted_runs(frame, by, order)
+    if fast is not None:
+        return fast
     work = frame[order].copy() if order else pd.DataFrame(index=frame.index)
     work["_pos"] = range(len(frame))
     sort_cols = list(dict.fromkeys(by + order)) + ["_pos"]
@@ -129,6 +161,28 @@ def derive_seq(frame, rule: Rule, ctx) -> pd.Series:
     seq = ordered.groupby(by, sort=False, dropna=False).cumcount() + 1 if by else pd.Series(range(1, len(frame) + 1),
                                                                               index=ordered.index)
     return seq.reindex(frame.index).astype(float)
+
+
+def _seq_by_sorted_runs(frame, by: list[str], order: list[str]) -> pd.Series | None:
+    """--SEQ without a sorted frame and a groupby: the stable sort order of (by, keys) from numpy, then the
+    records of one ``by`` group are one run of that order and each record's number is its place in the run.
+    None (the pandas path) when a key is not plain text or numbers."""
+    n = len(frame)
+    keys = list(dict.fromkeys(by + order))
+    if not n or not keys:
+        return None
+    positions = stable_order([frame[c] for c in keys])    # stable: ties keep the source order
+    if positions is None:
+        return None
+    seq = np.empty(n, dtype=float)
+    if by:
+        codes = distinct_rows(*(frame[c].to_numpy() for c in by))[0][positions]
+        starts = np.concatenate(([True], codes[1:] != codes[:-1]))
+        run_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+        seq[positions] = np.arange(n) - run_start + 1
+    else:
+        seq[positions] = np.arange(1, n + 1)
+    return pd.Series(seq, index=frame.index)
 
 
 def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
@@ -155,24 +209,26 @@ def derive_epoch(frame, rule: Rule, ctx) -> pd.Series:
 
 def _epoch(frame, rule: Rule, ctx) -> pd.Series:
     epochs = ctx.study.epochs
-    when = dates.iso_date_part(frame[rule.value])
-    when_dt = dates.iso_datetime_part(frame[rule.value])
-    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    # numpy datetime64 from here on: a comparison with NaT is False, as pandas gives it, without a Series per step
+    when = dates.iso_date_part(frame[rule.value]).to_numpy()
+    when_dt = dates.iso_datetime_part(frame[rule.value]).to_numpy()
+    out = np.full(len(frame), "", dtype=object)
     for epoch in epochs:
         domain, var = split_ref(epoch.start)
         if domain == ctx.current.domain and var in frame.columns:
-            start_text = frame[var]
+            start_day = dates.iso_date_part(frame[var]).to_numpy()
+            start_moment = None
         else:
-            start_text = _lookup_by_subject(frame, _subject_frame(ctx, domain, [var], rule), var, rule)
-        shift = pd.to_timedelta(epoch.offset_days, unit="D")
-        start = dates.iso_date_part(start_text) + shift
-        after = when.notna() & start.notna() & (when >= start)
+            start_day, start_moment = _subject_dates(frame, _subject_frame(ctx, domain, [var], rule), var, rule)
+        shift = pd.to_timedelta(epoch.offset_days, unit="D").to_timedelta64()
+        start = start_day + shift
+        after = when >= start
         if epoch.offset_days == 0:               # same day: the clock decides when both have one
-            start_dt = dates.iso_datetime_part(start_text)
-            both = when_dt.notna() & start_dt.notna()
-            after = after.where(~both, when_dt >= start_dt)
-        out = out.where(~after, epoch.epoch)
-    return out
+            start_dt = dates.iso_datetime_part(frame[var]).to_numpy() if start_moment is None else start_moment
+            both = ~np.isnat(when_dt) & ~np.isnat(start_dt)
+            after = np.where(both, when_dt >= start_dt, after)
+        out[after] = epoch.epoch
+    return pd.Series(out, index=frame.index, dtype=object)
 
 
 def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:

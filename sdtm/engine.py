@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
@@ -26,7 +27,8 @@ from .derive import _SUBJECT_TABLES, PHASE2, split_ref
 from .sources import INTERNAL, SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
-from .working import WorkingFrame, boundary_text
+from .uniques import stable_order
+from .working import WorkingFrame, boundary_text, finished_text, text_to_boundary
 from ..objstrings import object_strings
 
 SDTMIG = "SDTMIG 3.4"
@@ -466,23 +468,37 @@ class SdtmBuilder:
         return [by_name[n] for n in names]
 
     def _finish(self, spec: DomainSpec, frame, meta: DatasetMeta) -> Dataset:
-        """The domain's DataFrame, built once: typed columns in metadata order, records in sort order."""
+        """The domain's DataFrame, built once: typed columns in metadata order, records in sort order.
+
+        Columns are ordered as numpy arrays (a pointer copy per cell) before text goes to the boundary
+        dtype: taking rows of Arrow strings copies their bytes, and was the larger part of finishing a domain.
+        """
         columns = {}
         for var in meta.variables:
             values = frame[var.name]
             if var.type == NUM:
-                columns[var.name] = pd.to_numeric(values, errors="coerce").astype(float)
+                columns[var.name] = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
                 continue
-            columns[var.name] = boundary_text(values)
+            texts = finished_text(values)
+            columns[var.name] = texts if texts is not None else boundary_text(values)
         helpers = {k: frame[k] for k in spec.sort if k not in columns and k in spec.working and k in frame.columns}
         sort = [k for k in spec.sort if k in columns or k in helpers]
         order = None
         if sort:                                # a working variable may order the records
-            keys = pd.DataFrame({k: (columns[k] if k in columns else helpers[k]).reset_index(drop=True)
-                                 for k in sort})
-            order = keys.sort_values(sort, kind="stable").index.to_numpy()
-        arrays = {name: (values.array if order is None else values.array.take(order))
-                  for name, values in columns.items()}
+            keys = [columns[k] if k in columns else helpers[k].to_numpy() for k in sort]
+            keys = [pd.Series(k, dtype=k.dtype) if isinstance(k, np.ndarray) else k.reset_index(drop=True)
+                    for k in keys]
+            order = stable_order(keys)
+            if order is None:
+                table = pd.DataFrame(dict(zip(sort, keys)))
+                order = table.sort_values(sort, kind="stable").index.to_numpy()
+        arrays = {}
+        for name, values in columns.items():
+            if isinstance(values, np.ndarray):
+                taken = values if order is None else values.take(order)
+                arrays[name] = taken if taken.dtype != object else text_to_boundary(taken)
+            else:
+                arrays[name] = values.array if order is None else values.array.take(order)
         data = pd.DataFrame(arrays, index=pd.RangeIndex(len(frame)))
         data.columns = pd.Index(list(columns), dtype=object)
         return Dataset(meta, data)

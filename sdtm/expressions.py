@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
-from .uniques import on_distinct
+from .uniques import on_distinct, text_array
 
 
 def _as_num(s):
@@ -29,7 +29,11 @@ def _as_num(s):
 
 
 def _text(s):
-    return s.fillna("").astype(str) if isinstance(s, pd.Series) else s
+    if not isinstance(s, pd.Series):
+        return s
+    if s.dtype == object and pd.api.types.infer_dtype(s.to_numpy(), skipna=False) == "string":
+        return s                                   # text, nothing missing: already what fillna/astype give
+    return s.fillna("").astype(str)
 
 
 def _blank(s):
@@ -37,6 +41,11 @@ def _blank(s):
         return s is None or (isinstance(s, str) and s.strip() == "")
     if pd.api.types.is_numeric_dtype(s.dtype):     # a number is never blank text: only missing counts
         return s.isna()
+    texts = text_array(s) if not isinstance(s.dtype, pd.StringDtype) else None
+    if texts is not None:                          # text (missing as ''): stripped once per distinct text
+        codes, uniques = pd.factorize(texts)
+        blank = np.array([u.strip() == "" for u in uniques.tolist()] + [True], dtype=bool)
+        return pd.Series(blank[codes], index=s.index, name=s.name)
     return on_distinct(s, lambda u: u.isna() | (u.astype(str).str.strip() == ""))
 
 
@@ -283,7 +292,7 @@ class _Evaluator:
             else:
                 l, r = self._align_types(left, right)
                 part = _COMPARE[type(op)](l, r)
-                if isinstance(part, pd.Series):
+                if isinstance(part, pd.Series) and part.dtype != bool:
                     part = part.fillna(False).astype(bool)
             result = part if result is None else (result & part)
             left = right

@@ -153,6 +153,8 @@ def check_records(text: str, path: Path) -> None:
             raise RawDataError(f"row has {counts[bad]} fields, the header has {width}", file=path, row=bad + 1,
                                value=lines[bad][:80])
         return
+    if _quoted_lines_each_one_record(text):
+        return
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -169,6 +171,37 @@ def check_records(text: str, path: Path) -> None:
             start = end + 1
     except csv.Error:
         raise _quote_error(_lines(text), start, path, names) from None
+
+
+def _quoted_lines_each_one_record(text: str) -> bool:
+    """True when every line is one whole record of the header's width: a line without quotes by its
+    commas, a line with quotes by the csv module on that line alone (strict: a quote left open is an error).
+
+    Then the csv module's pass over the whole text finds nothing either (each line ends outside quotes,
+    so the next starts a record); False sends the file to that pass, which names any problem. Most lines
+    of a quoted export hold no quote, so the C reader sees a few lines instead of the whole file.
+    """
+    try:
+        header = _first_record(text)
+    except (StopIteration, csv.Error):
+        return False
+    width = len(header)
+    lines = _unquoted_lines(text)
+    if not lines or "\r" in lines[0]:
+        return False
+    quoted = [line for line in lines[1:] if '"' in line]
+    if any(line.count(",") + 1 != width for line in lines[1:] if line and '"' not in line):
+        return False
+    try:
+        if next(csv.reader([lines[0]], strict=True)) != header:    # the header is its first line alone
+            return False
+        reader = csv.reader(quoted, strict=True)
+        for expected, record in enumerate(reader, start=1):
+            if reader.line_num != expected or len(record) != width:
+                return False
+    except (StopIteration, csv.Error):
+        return False
+    return True
 
 
 def _unquoted_lines(text: str) -> list[str]:

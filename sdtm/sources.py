@@ -65,7 +65,10 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     if not all(_all_text(frame[col]) for col in frame.columns):     # else filling and str() change nothing
         frame = frame.fillna("").astype(str)
     for col in frame.columns:
-        frame[col] = _stripped(frame[col])
+        column = frame[col]
+        stripped = _stripped(column)
+        if stripped is not column:          # a column without outer blanks stays (no block insert per column)
+            frame[col] = stripped
     frame[FILE_COL] = path.name
     frame[ROW_COL] = range(first_data_line, first_data_line + len(frame))
     return frame
@@ -82,7 +85,11 @@ def _stripped(column: pd.Series) -> pd.Series:
     values = column.to_numpy()
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
         codes, uniques = pd.factorize(values)          # strip each distinct text once (C hashing per row)
-        stripped = np.array([u.strip() for u in uniques.tolist()] + [""], dtype=object)[codes]
+        distinct = uniques.tolist()
+        stripped = [u.strip() for u in distinct]
+        if stripped == distinct:                         # nothing to strip (the usual export): the column as is
+            return column
+        stripped = np.array(stripped + [""], dtype=object)[codes]
         return pd.Series(stripped, index=column.index, dtype=object).astype(str)
     return on_uniques(column, lambda u: u.str.strip()).astype(str)
 
@@ -182,33 +189,77 @@ def melt_findings(frame: pd.DataFrame, melt: MeltSpec, *, file) -> pd.DataFrame:
 
     Each test names its result column, optionally a unit column, and the constants it sets (e.g.
     TESTCD, TEST, CAT). The result lands in ``_VALUE`` (and ``_UNIT``) unless ``columns`` renames them.
+    Records come in raw row order, then test order.
+
+    Built from numpy arrays (each test's row positions, each output column once) rather than a frame
+    copy, column inserts and a filter per test, a concat and a sort: the result is the frame those give.
     """
     value_col = melt.columns.get("value", MELT_VALUE)
     unit_col = melt.columns.get("unit", MELT_UNIT)
-    parts = []
-    for order, test in enumerate(melt.tests):
+    names = list(frame.columns)
+    source = {c: frame[c].to_numpy() for c in names}
+    n = len(frame)
+    blank_cache: dict[str, np.ndarray] = {}
+    parts = []                                  # (row positions, {column: values or scalar})
+    for test in melt.tests:
         require_columns(frame, [test["value"]], file=file, context=" (melt value)")
-        part = frame
+        rows = np.arange(n)
         if test.get("when"):
             _require_expr_columns(test["when"], frame, file, "melt when")
-            part = part[expressions.evaluate_mask(test["when"], part)]
-        part = part.copy()
-        part[value_col] = part[test["value"]]
+            rows = np.flatnonzero(expressions.evaluate_mask(test["when"], frame).to_numpy(dtype=bool))
+        if not melt.keep_blank:
+            blank = blank_cache.get(test["value"])
+            if blank is None:
+                blank = blank_cache[test["value"]] = _blank_texts(source[test["value"]])
+            rows = rows[~blank[rows]]
+        columns: dict = {value_col: source[test["value"]]}
         unit = test.get("unit")
         if unit is not None:
-            if unit in frame.columns:
-                part[unit_col] = part[unit]
-            else:
-                part[unit_col] = str(unit)
-        elif unit_col not in part:
-            part[unit_col] = ""
+            columns[unit_col] = source[unit] if unit in frame.columns else str(unit)
+        elif unit_col not in frame.columns:
+            columns[unit_col] = ""
         for col, val in (test.get("set") or {}).items():
-            part[col] = "" if val is None else str(val)
-        part["_MELT_ORDER"] = order
-        if not melt.keep_blank:
-            part = part[part[value_col].astype(str).str.strip() != ""]
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True) if parts else frame.iloc[0:0]
-    out = out.sort_values([ROW_COL, "_MELT_ORDER"], kind="stable").drop(columns=["_MELT_ORDER"])
+            columns[col] = "" if val is None else str(val)
+        parts.append((rows, columns))
+    if not parts:                               # a spec always names tests; nothing to transpose
+        return frame.iloc[0:0].copy()
+    order_names = list(names)                   # the frame's columns, then new ones as the tests add them
+    for _, columns in parts:
+        for col in columns:
+            if col not in order_names:
+                order_names.append(col)
     set_cols = sorted({c for t in melt.tests for c in (t.get("set") or {})})
-    return out.fillna({c: "" for c in set_cols + [unit_col]})
+    fill = set(set_cols) | {unit_col}
+    row_ids = np.concatenate([rows for rows, _ in parts])
+    test_ids = np.concatenate([np.full(len(rows), i) for i, (rows, _) in enumerate(parts)])
+    order = np.lexsort((test_ids, source[ROW_COL][row_ids]))       # stable: raw row, then test order
+    data = {}
+    for col in order_names:
+        pieces = []
+        for rows, columns in parts:
+            value = columns.get(col, source.get(col))
+            if value is None:                   # a column another test sets: blank (missing if not filled)
+                piece = np.full(len(rows), "" if col in fill else np.nan, dtype=object)
+            elif isinstance(value, np.ndarray):
+                piece = value[rows]
+            else:
+                piece = np.full(len(rows), value, dtype=object)
+            pieces.append(piece)
+        data[col] = _concat(pieces)[order]
+    return pd.DataFrame(data, index=pd.Index(order, dtype=np.int64), columns=order_names)
+
+
+def _blank_texts(values: np.ndarray) -> np.ndarray:
+    """Values whose text (``astype(str)``) is blank after stripping, decided once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    blank = np.array([str(u).strip() == "" if isinstance(u, str) else False for u in uniques.tolist()] + [False],
+                     dtype=bool)
+    return blank[codes]
+
+
+def _concat(pieces: list) -> np.ndarray:
+    """Pieces of one column joined as ``pd.concat`` joins them: one dtype, else objects."""
+    dtypes = {p.dtype for p in pieces}
+    if len(dtypes) == 1:
+        return np.concatenate(pieces)
+    return np.concatenate([p.astype(object) for p in pieces])

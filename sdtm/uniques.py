@@ -69,21 +69,46 @@ def text_array(series: pd.Series) -> np.ndarray | None:
 DISTINCT_ROWS_MIN = 5000
 
 
+def distinct_rows(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct rows of several equally long arrays (0, 1, ... in order of first appearance)
+    and the position of each distinct row's first occurrence.
+
+    Each array is factorized (C hashing; a missing value is one more distinct value), then the running
+    pair (codes so far, this array's codes) is factorized again, so the combined key never exceeds
+    rows x distinct values: no int64 overflow however many columns.
+    """
+    codes = None
+    for values in arrays:
+        c, width = _value_codes(values)
+        codes = c if codes is None else pd.factorize(codes * width + c)[0].astype(np.int64, copy=False)
+    if codes is None or not len(codes):
+        return np.zeros(0 if codes is None else len(codes), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    running = np.maximum.accumulate(codes)     # a code is new exactly where the running maximum steps up
+    first = np.flatnonzero(np.concatenate(([True], running[1:] != running[:-1])))
+    return codes, first
+
+
+def _value_codes(values) -> tuple[np.ndarray, int]:
+    """Codes of one array's values and how many codes there are; each kind of missing value (None, NaN,
+    pd.NA, NaT) is a value of its own, as a function of the row would tell them apart."""
+    c, u = pd.factorize(values)
+    c = c.astype(np.int64, copy=False)
+    missing = c < 0
+    if missing.any():
+        arr = np.asarray(values, dtype=object)
+        kinds, kind_names = pd.factorize(np.array([f"{type(v).__name__}:{v!r}" for v in arr[missing]], dtype=object))
+        c = c.copy()
+        c[missing] = len(u) + kinds
+        return pd.factorize(c)[0].astype(np.int64, copy=False), len(u) + len(kind_names)   # first-seen order
+    return c, max(len(u), 1)
+
+
 def factorize_rows(*arrays: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
     """Codes of the distinct rows of several equally long arrays, and those rows as tuples (C hashing, no
-    per-row Python): each array is factorized, then the combined integer key."""
-    codes = np.zeros(len(arrays[0]), dtype=np.int64)
-    uniques = []
-    for values in arrays:
-        c, u = pd.factorize(values)
-        codes = codes * (len(u) + 1) + c
-        uniques.append(u)
-    row_codes, keys = pd.factorize(codes)
-    columns = []
-    for u in reversed(uniques):                 # each distinct row's parts, decoded for all rows at once
-        keys, positions = np.divmod(keys, len(u) + 1)
-        columns.append(u[positions])
-    return row_codes, list(zip(*reversed(columns)))
+    per-row Python); missing values (None, NaN) are values like any other."""
+    codes, first = distinct_rows(*arrays)
+    columns = [np.asarray(values, dtype=object)[first] for values in arrays]
+    return codes, list(zip(*columns))
 
 
 def stable_order(columns: list[pd.Series]) -> np.ndarray | None:
@@ -102,6 +127,9 @@ def stable_order(columns: list[pd.Series]) -> np.ndarray | None:
         elif column.dtype.kind not in "iuf":
             return None
         codes, uniques = pd.factorize(values)
+        if not len(uniques):                    # all missing: one tie (indexing an empty rank would fail)
+            keys.append(np.zeros(len(values), dtype=np.int64))
+            continue
         rank = np.empty(len(uniques), dtype=np.int64)
         rank[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
         keys.append(np.where(codes >= 0, rank[np.maximum(codes, 0)], len(uniques)))

@@ -160,3 +160,34 @@ def boundary_text(values: pd.Series) -> pd.Series:
                 array = pc.fill_null(array, "")
             return pd.Series(ArrowStringArray(array, dtype=TEXT_DTYPE), index=values.index)
     return values.where(values.notna(), "").astype(str)
+
+
+def finished_text(values: pd.Series) -> np.ndarray | None:
+    """A character column as an object array of Python str, missing values as '' (what ``boundary_text``
+    holds, before it becomes the boundary dtype); None for a column holding anything but text."""
+    if values.dtype != object:
+        return None
+    texts = values.to_numpy()
+    if pd.api.types.infer_dtype(texts, skipna=False) == "string":     # text, nothing missing: one C pass
+        return texts
+    if pd.api.types.infer_dtype(texts, skipna=True) not in ("string", "empty"):
+        return None
+    missing = pd.isna(texts)
+    if missing.any():
+        texts = texts.copy()
+        texts[missing] = ""
+    return texts
+
+
+def text_to_boundary(texts: np.ndarray):
+    """An object array of Python str as the boundary's text array (Arrow-backed str on pandas 3)."""
+    if isinstance(TEXT_DTYPE, pd.StringDtype) and TEXT_DTYPE.storage == "pyarrow":
+        import pyarrow as pa
+        from pandas.arrays import ArrowStringArray
+        try:
+            return ArrowStringArray(pa.array(texts, type=pa.large_string(), from_pandas=True), dtype=TEXT_DTYPE)
+        except (pa.ArrowException, TypeError, ValueError):     # anything unusual: pandas' own path
+            pass
+    if TEXT_DTYPE == np.dtype(object):
+        return texts
+    return pd.Series(texts, dtype=object).astype(TEXT_DTYPE).array

@@ -17,7 +17,9 @@ import struct
 import zlib
 
 import numpy as np
-from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib import rcParams
+from matplotlib._enums import CapStyle, JoinStyle
+from matplotlib.backends._backend_agg import RendererAgg
 from matplotlib.colors import to_rgba
 from matplotlib.markers import MarkerStyle
 from matplotlib.path import Path
@@ -35,15 +37,80 @@ def _rgba(colour, alpha: float = 1.0):
     return (r, g, b, a * alpha)
 
 
+class _GC:
+    """The graphics context Agg's renderer reads: the attributes and getters of matplotlib's
+    `backend_bases.GraphicsContextBase`, with its defaults and setters' conversions (checked against it in
+    tests/test_tables_png_text.py). Why not that class: `matplotlib.backends.backend_agg` and
+    `backend_bases` (tools, widgets, text, patches) cost ~0.3 s of CPU to import on every run, and the
+    figures need Agg's C++ renderer only."""
+
+    def __init__(self):
+        self._alpha = 1.0
+        self._forced_alpha = False
+        self._antialiased = 1
+        self._capstyle = CapStyle("butt")
+        self._cliprect = None
+        self._dashes = 0, None
+        self._joinstyle = JoinStyle("round")
+        self._linewidth = 1
+        self._rgb = (0.0, 0.0, 0.0, 1.0)
+        self._hatch_linewidth = rcParams["hatch.linewidth"]
+
+    def set_clip_rectangle(self, rectangle) -> None:
+        self._cliprect = rectangle
+
+    def set_linewidth(self, w) -> None:
+        self._linewidth = float(w)
+
+    def set_joinstyle(self, js) -> None:
+        self._joinstyle = JoinStyle(js)
+
+    def set_capstyle(self, cs) -> None:
+        self._capstyle = CapStyle(cs)
+
+    def set_antialiased(self, b) -> None:
+        self._antialiased = int(bool(b))
+
+    def set_foreground(self, fg, isRGBA: bool = False) -> None:
+        self._rgb = fg if isRGBA else to_rgba(fg)
+
+    def set_dashes(self, dash_offset, dash_list) -> None:
+        self._dashes = dash_offset, dash_list
+
+    def get_dashes(self):
+        return self._dashes
+
+    def get_clip_path(self):
+        return None, None
+
+    def get_snap(self):
+        return None
+
+    def get_hatch_path(self):
+        return None
+
+    def get_hatch_color(self):
+        return None
+
+    def get_hatch_linewidth(self):
+        return self._hatch_linewidth
+
+    def get_sketch_params(self):
+        return None
+
+    def restore(self) -> None:
+        """Nothing to restore (GraphicsContextBase's is a no-op too)."""
+
+
 class _Page:
     def __init__(self, canvas: Canvas):
         self.k = DPI / 72.0
         self.w = int(round(canvas.width * DPI))
         self.h = int(round(canvas.height * DPI))
-        self.r = RendererAgg(self.w, self.h, DPI)
+        self.r = RendererAgg(self.w, self.h, DPI)       # Agg's C++ renderer (draw_path, draw_markers, buffer)
 
     def gc(self, clip=None):
-        gc = self.r.new_gc()
+        gc = _GC()
         if clip is not None:
             k, h = self.k, self.h
             gc.set_clip_rectangle(Bbox.from_extents(clip.x0 * k, h - clip.y1 * k, clip.x1 * k, h - clip.y0 * k))
@@ -87,7 +154,7 @@ class _Page:
         codes = np.full(len(verts), Path.LINETO, dtype=Path.code_type)
         starts = np.cumsum([0] + [len(p.x) for p in run[:-1]])
         codes[starts] = Path.MOVETO
-        self.r.draw_path(gc, Path(verts, codes), IdentityTransform())
+        self.r.draw_path(gc, Path(verts, codes), IdentityTransform(), None)
         gc.restore()
 
     def markers(self, run: list) -> None:
@@ -183,30 +250,52 @@ def png_bytes(canvas: Canvas) -> bytes:
             page.polylines(run)
         else:
             page.markers(run)
-    img = Image.frombuffer("RGBA", (page.w, page.h), page.r.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    pen = ImageDraw.Draw(img)
-    for it in texts:
-        _draw_text(img, pen, it)
-    return encode_png(np.asarray(img), DPI)
+    return encode_png(_rgb_with_text(page, texts), DPI)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+def _rgb_with_text(page: _Page, texts: list) -> np.ndarray:
+    """The page's pixels as RGB (rows x columns x 3) with `texts` drawn by Pillow.
+
+    Why not `convert("RGB")` first: that conversion and reading the RGB image back into numpy took
+    ~20 ms of a tall swimmer page. Agg's page is opaque (the white page patch, and blending over an
+    opaque pixel keeps alpha 255), and on an opaque RGBA image Pillow blends text into the colour
+    channels exactly as into an RGB image; so text is drawn straight into Agg's buffer and Pillow's
+    packer writes the RGB bytes in one pass. A page with any translucent pixel takes the RGB route."""
+    rgba = np.asarray(page.r)                            # (h, w, 4) over Agg's own memory, writable
+    img = Image.frombuffer("RGBA", (page.w, page.h), rgba, "raw", "RGBA", 0, 1)
+    if texts and rgba[:, :, 3].min() < 255:
+        img = img.convert("RGB")
+        pen = ImageDraw.Draw(img)
+        for it in texts:
+            _draw_text(img, pen, it)
+        return np.asarray(img)
+    if texts:
+        img.readonly = 0                                 # draw into the shared buffer, not into a copy
+        pen = ImageDraw.Draw(img)
+        for it in texts:
+            _draw_text(img, pen, it)
+    return np.frombuffer(img.tobytes("raw", "RGB"), dtype=np.uint8).reshape(page.h, page.w, 3)
+
+
+def _chunk(kind: bytes, data) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF))
 
 
 def encode_png(rgb: np.ndarray, dpi: int) -> bytes:
     """An 8-bit RGB PNG of `rgb` (rows x columns x 3): each row stored as its difference from the row
-    above (PNG filter 2, "up"; the first row from zeros), compressed as one zlib stream."""
+    above (PNG filter 2, "up"; the first row from zeros), compressed as one zlib stream. The filtered
+    rows are computed straight into the buffer zlib reads (no copies of the page in between)."""
     h, w, _ = rgb.shape
-    rows = rgb.reshape(h, w * 3)
-    up = rows.copy()
-    up[1:] -= rows[:-1]                                   # uint8: modulo 256, as the filter is defined
+    rows = np.ascontiguousarray(rgb).reshape(h, w * 3)
     raw = np.empty((h, w * 3 + 1), dtype=np.uint8)
     raw[:, 0] = 2
-    raw[:, 1:] = up
+    if h:
+        raw[0, 1:] = rows[0]
+        np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])   # uint8: modulo 256, as the filter is defined
     ppm = int(dpi / 0.0254 + 0.5)                         # pixels per metre, as Pillow writes pHYs
     return (b"\x89PNG\r\n\x1a\n"
             + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
-            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), PNG_COMPRESS))
+            + _chunk(b"IDAT", zlib.compress(raw, PNG_COMPRESS))
             + _chunk(b"IEND", b""))

@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import SpecError
 from . import fmt, labels
 from .km import kaplan_meier, quantile, survival_at
+from .rank_tests import wilcoxon_rank_sum_p
 from .result import Row, TableResult
 from .spec import (AEHierarchy, Association, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
                    Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
@@ -285,6 +286,8 @@ class Context:
         self._prepare_subjects()
         if self._keys is None:
             return None
+        if not len(ids):                   # `adsl_rows([])`: the blocks' "are keys unique?" question
+            return np.empty(0, dtype=np.intp)
         return self._keys.get_indexer(np.asarray(ids, dtype=object))
 
     def member(self, j: int) -> np.ndarray:
@@ -384,7 +387,8 @@ class Context:
         kept, rows = got
         frame = frame.iloc[kept] if columns is None else frame.iloc[kept, cols]
         if COL in self.adsl:
-            frame = frame.drop(columns=[COL], errors="ignore")
+            if COL in frame.columns:       # (dropping an absent column still builds a new frame)
+                frame = frame.drop(columns=[COL])
             frame = frame.assign(**{COL: self.adsl[COL].take(rows).set_axis(frame.index)})
             frame = frame.reset_index(drop=True)
         return frame
@@ -407,7 +411,11 @@ class Context:
 
 
 def _blank(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype(str).str.strip() == "")
+    """Missing, or text that is empty after stripping: `s.isna() | (s.astype(str).str.strip() == "")`,
+    decided once per distinct value (a text column has few distinct values in many rows)."""
+    codes, uniques = pd.factorize(s)
+    blank = np.array([str(u).strip() == "" for u in uniques] + [True], dtype=bool)   # code -1: missing
+    return pd.Series(blank[codes], index=s.index)
 
 
 def derived_values(ctx: Context, d) -> pd.Series:
@@ -790,7 +798,6 @@ def ranked_within(frame_all: pd.DataFrame, sort_frame: pd.DataFrame, var: str) -
 
 def block_association(b: Association, ctx, splits):
     """p-value of the declared test, in the last column; '-' when a group is empty."""
-    from scipy import stats as st
     events = ctx.data(b.dataset, b.where)
     has = ctx.adsl[KEY].isin(events[KEY])
     p = float("nan")
@@ -801,7 +808,7 @@ def block_association(b: Association, ctx, splits):
         v = pd.to_numeric(ctx.adsl[b.value_var], errors="coerce")
         x, y = v[has].dropna(), v[~has].dropna()
         if len(x) and len(y):
-            p = float(st.mannwhitneyu(x, y, alternative="two-sided", method="auto").pvalue)
+            p = wilcoxon_rank_sum_p(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
     elif b.test == "fisher":
         groups = [c for c in ctx.cols if c.key is not None]
         if len(groups) != 2:
@@ -809,6 +816,7 @@ def block_association(b: Association, ctx, splits):
                             value=len(groups))
         table = [[int(c.ids.isin(ctx.adsl.loc[has, KEY]).sum()), int((~c.ids.isin(ctx.adsl.loc[has, KEY])).sum())]
                  for c in groups]
+        from scipy import stats as st          # imported only here: ~2 s, and no other output needs it
         p = float(st.fisher_exact(table).pvalue)
     else:
         raise SpecError(f"output {ctx.output}: unknown association test {b.test!r} (wilcoxon, fisher)",

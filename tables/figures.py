@@ -70,7 +70,7 @@ def _groups(ctx: Context, var: str, order: str | None, template: str | None = No
     """Display groups in order of `order` (then `var`), first appearance wins when a template merges values."""
     need(ctx.adsl, [var] + ([order] if order else []), output=ctx.output, dataset="ADSL")
     by = list(dict.fromkeys(([order] if order else []) + [var]))
-    frame = ctx.adsl.assign(**{GROUP: _group_series(ctx, var, template)})
+    frame = ctx.adsl[by].assign(**{GROUP: _group_series(ctx, var, template)})   # sort the keys, not all of ADSL
     frame = frame[~frame[var].isna() & (frame[var].astype(str).str.strip() != "")]
     return list(dict.fromkeys(frame.sort_values(by, kind="mergesort")[GROUP]))
 
@@ -291,8 +291,9 @@ def page_slices(n: int, per_page: int) -> list[slice]:
     return [slice(i, i + per_page) for i in range(0, max(n, 1), per_page)]
 
 
-def render_figure(spec, adam: dict) -> Pages:
+def render_figure(spec, adam) -> Pages:
     """Prepare one FigureSpec: its data is computed now, each page is drawn by `Pages.draw(k)`.
+    `adam` maps names to datasets, or is a `TableData(adam, prepare=False)` shared by a build's figures.
     Per-subject figures (waterfall, swimmer, spider, individual profiles) have one page per
     `per_page` subjects; the others one page."""
     ctx = Context(spec.id, adam, spec.population, None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri     # the normal quantile (scipy.stats.norm.ppf) without scipy.stats
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def kaplan_meier(time, event, alpha: float = 0.05) -> KMFit:
     e = np.asarray(pd.Series(event).astype(float), dtype=float)
     keep = ~np.isnan(t) & ~np.isnan(e)
     t, e = t[keep], e[keep].astype(int)
-    z = norm.ppf(1 - alpha / 2)
+    z = ndtri(1 - alpha / 2)
     ev_times = np.unique(t[e == 1])
     n_risk = np.array([(t >= u).sum() for u in ev_times], dtype=float)
     d = np.array([((t == u) & (e == 1)).sum() for u in ev_times], dtype=float)
@@ -112,7 +112,7 @@ def quantile(fit: KMFit, p: float = 0.5) -> tuple[float, float, float]:
             est = float((times[first] + nxt) / 2) if not np.isnan(nxt) else float("nan")
         else:
             est = float(times[first])
-    z = norm.ppf(1 - fit.alpha / 2)
+    z = ndtri(1 - fit.alpha / 2)
     se = tab["se"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.log(-np.log(s))

@@ -72,10 +72,16 @@ def render_frame(template: str, frame: pd.DataFrame) -> pd.Series:
         raise MissingVariable(f"label template names unknown variable {missing[0]}", column=missing[0], value=template)
     if not names:
         return pd.Series(template, index=frame.index, dtype=object)
-    keys = frame[names].astype(object)
-    distinct = keys.drop_duplicates()
-    labels = {tuple(r): render(template, dict(zip(names, r))) for r in distinct.itertuples(index=False)}
-    return pd.Series([labels[tuple(r)] for r in keys.itertuples(index=False)], index=frame.index, dtype=object)
+    labels: dict = {}
+    out = []
+    # one label per distinct combination, rows read as object values column by column (no frame of
+    # the fields, no drop_duplicates, no itertuples: a listing renders thousands of rows per column)
+    for key in zip(*(frame[n].to_numpy(dtype=object) for n in names)):
+        got = labels.get(key)
+        if got is None:
+            got = labels[key] = render(template, dict(zip(names, key)))
+        out.append(got)
+    return pd.Series(out, index=frame.index, dtype=object)
 
 
 def _plain(v) -> str:

@@ -1,6 +1,9 @@
 """Layouts other than subjects-in-columns: the DLT/3+3 table and parameter-by-group tables."""
 from __future__ import annotations
 
+from collections import Counter
+
+import numpy as np
 import pandas as pd
 
 from . import fmt, labels
@@ -151,16 +154,29 @@ def _total_header(spec, ctx) -> str:
 def _worst_category(post: pd.DataFrame, var: str, target: str, by=(KEY,)) -> pd.Series:
     """Per subject (per `by` group): `target` if any value is `target`, else NORMAL if any is, else the
     first value (one grouped pass, not a Python function per subject)."""
-    keys = [post[c] for c in by]
-    first = post.groupby(list(by))[var].first()
-    has_normal = (post[var] == "NORMAL").groupby(keys).any()
-    has_target = (post[var] == target).groupby(keys).any()
-    return first.where(~has_normal, "NORMAL").where(~has_target, target)
+    grouped = post.groupby(list(by))
+    first = grouped[var].first()
+    number = grouped.ngroup().to_numpy(dtype=float)      # group of each row, in `first`'s order; NaN: no group
+    kept = ~np.isnan(number)
+    codes = number[kept].astype(np.intp)
+
+    def any_is(value) -> pd.Series:                      # the groups with a row equal to `value` (one grouping)
+        hit = (post[var] == value).to_numpy(dtype=bool)[kept]
+        return pd.Series(np.bincount(codes, weights=hit, minlength=len(first)) > 0, index=first.index)
+    return first.where(~any_is("NORMAL"), "NORMAL").where(~any_is(target), target)
 
 
-def _per_param(values: pd.Series) -> dict:
-    """A (PARAMCD, USUBJID)-indexed Series as {PARAMCD: Series indexed by USUBJID}."""
-    return {k: g.droplevel(0) for k, g in values.groupby(level=0, sort=False)} if len(values) else {}
+def _shift_counts(base: pd.Series, worst: pd.Series) -> tuple[dict, dict]:
+    """Subjects with both a baseline and a worst post-baseline category, from two (PARAMCD, USUBJID)-indexed
+    Series: n per PARAMCD, and counts per (PARAMCD, baseline) and per (PARAMCD, baseline, worst). One pass
+    over every parameter instead of a frame, a filter and a comparison per parameter and category."""
+    both = pd.DataFrame({"b": base, "w": worst}).dropna()
+    params = both.index.get_level_values(0).tolist() if len(both) else []
+    b, w = both["b"].tolist(), both["w"].tolist()
+    n = Counter(params)
+    cells = Counter(zip(params, b))
+    cells.update(zip(params, b, w))
+    return dict(n), dict(cells)
 
 
 def compute_shift_table(spec, adam: dict) -> TableResult:
@@ -178,28 +194,24 @@ def compute_shift_table(spec, adam: dict) -> TableResult:
     target = "LOW" if lay.direction == "low" else "HIGH"
     post_levels = [(k, v) for k, v in levels.items() if k in ("NORMAL", target)] or list(levels.items())
     rows: list[Row] = []
-    by_param = _by_value(recs, "PARAMCD")
+    present = set(recs.groupby("PARAMCD", sort=False).indices) if len(recs) else set()
     # every parameter in one grouped pass: baseline category and worst post-baseline category per subject
     filled = (recs[lay.baseline_var].astype(str).str.strip() != "").to_numpy()
     has_base = filled & recs[lay.baseline_var].notna().to_numpy()
-    base_all = _per_param(recs[has_base].groupby(["PARAMCD", KEY])[lay.baseline_var].first())
+    base_all = recs[has_base].groupby(["PARAMCD", KEY])[lay.baseline_var].first()
     post_ok = query_mask(recs, lay.post_where, output=spec.id, dataset=lay.dataset) & \
         recs[lay.value_var].astype(str).str.strip().isin(levels).to_numpy()
-    worst_all = _per_param(_worst_category(recs[post_ok], lay.value_var, target, by=("PARAMCD", KEY)))
-    empty = pd.Series([], dtype=object)
+    worst_all = _worst_category(recs[post_ok], lay.value_var, target, by=("PARAMCD", KEY))
+    n_of, cells_of = _shift_counts(base_all, worst_all)
     for p in lay.params or all_params(recs[filled], "PARAMCD", ParamStats("", "")):
-        prec = by_param(p.paramcd)
-        if prec.empty:
+        if p.paramcd not in present:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
                             file=lay.dataset, column="PARAMCD", value=p.paramcd)
-        base, worst = base_all.get(p.paramcd, empty), worst_all.get(p.paramcd, empty)
-        both = pd.DataFrame({"b": base, "w": worst}).dropna()
-        n = len(both)
+        n = n_of.get(p.paramcd, 0)
         rows.append(Row(f"{p.label} (n={n})", [""] * (len(post_levels) + 1), header=True))
         for bk, blab in list(levels.items()):
-            sel = both[both["b"] == bk]
-            cells = [fmt.n_pct(int((sel["w"] == wk).sum()), n) for wk, _ in post_levels] + \
-                    [fmt.n_pct(len(sel), n)]
+            cells = [fmt.n_pct(cells_of.get((p.paramcd, bk, wk), 0), n) for wk, _ in post_levels] + \
+                    [fmt.n_pct(cells_of.get((p.paramcd, bk), 0), n)]
             rows.append(Row(f"Baseline {blab.lower()}", cells, 1))
     header = [[(f"Worst post-baseline: {lab.lower()}", 1) for _, lab in post_levels] + [("Total", 1)]]
     foot = list(spec.footnotes) + [

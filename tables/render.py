@@ -1,4 +1,4 @@
-"""Render a TableResult (or a figure) to RTF with rtflite and to standalone HTML.
+"""Render a TableResult (or a figure) to RTF (the bytes rtflite encodes, written directly) and to standalone HTML.
 
 Both renderers read the same TableResult, and neither computes anything, so RTF and HTML show
 the same numbers by construction; tests still parse both back and compare them.
@@ -10,12 +10,22 @@ import html
 import re
 from pathlib import Path
 
-import polars as pl
-import rtflite as rtf
-
 from . import rtf_table
 from .result import Row, TableResult
 from .rtf_metrics import string_width_in
+
+
+class _Rtflite:
+    """rtflite, imported on first use: tables and figures are written directly (`rtf_table`); rtflite
+    encodes only a table without rows or columns and the reference renderings the tests compare with.
+    Its import (pydantic models, polars) costs ~0.5 s of CPU."""
+
+    def __getattr__(self, name):
+        import rtflite
+        return getattr(rtflite, name)
+
+
+rtf = _Rtflite()
 
 INDENT_TWIPS = 200
 STUB_WIDTH = 3.2
@@ -354,6 +364,7 @@ def _table_page(res: TableResult, rows: list[Row], table: _TableFormat, head, fo
     data = {cols[0]: [r.label for r in rows]}
     for j in range(res.ncols):
         data[cols[j + 1]] = [c[j] for c in cells]
+    import polars as pl
     df = pl.DataFrame(data, schema={c: pl.String for c in cols})
     headers = [rtf.RTFColumnHeader(text=list(text), col_rel_width=list(w),
                                    text_justification=[["l"] + ["c"] * n],
@@ -415,21 +426,46 @@ def _png_size(png: Path) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-def figure_to_rtf(kind: str, fid: str, title: str, population: str, png: Path, footnotes: list[str],
-                  page: dict | None = None) -> str:
-    """One page: titles, the picture scaled to the room left, footnotes (as paragraphs, not a table)."""
-    page = page or {}
+def _figure_box(png_px: tuple[int, int], footnotes: list[str]) -> tuple[float, float]:
+    """The picture's (width, height) in inches on the page: the room left by titles and footnotes,
+    at most 5.4 in high and the table width wide, the PNG's aspect kept; rounded as rtflite is given them."""
     foot_pt = sum(_lines(f, TABLE_W) * LINE_PT for f in footnotes) + 12
     room_in = (BODY_H_PT - 3 * TITLE_PT - foot_pt) / 72 - 0.35
-    w_px, h_px = _png_size(png)
+    w_px, h_px = png_px
     height = min(room_in, 5.4)
     width = min(TABLE_W, height * w_px / h_px)
     height = width * h_px / w_px
+    return round(width, 3), round(height, 3)
+
+
+def figure_to_rtf(kind: str, fid: str, title: str, population: str, png: Path, footnotes: list[str],
+                  page: dict | None = None) -> str:
+    """One page: titles, the picture scaled to the room left, footnotes (as paragraphs, not a table).
+
+    Written as strings (`rtf_table.figure_page`): the bytes rtflite's figure-only document gives
+    (`figure_to_rtf_rtflite`, compared in tests/test_tables_rtf_writer.py) without its pydantic objects,
+    second file read and per-line hex loop."""
+    page = page or {}
+    data = Path(png).read_bytes()
+    w_px, h_px = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    width, height = _figure_box((w_px, h_px), footnotes)
+    pre = rtf_table.figure_preamble(_ascii_rtf(header_rtf(page, population)),
+                                    _footer_text(page, page.get("program") or "trialforge tables"),
+                                    PAGE_W, PAGE_H, MARGIN)
+    return rtf_table.figure_page(pre, [f"{kind} {fid}", title, population], data, (w_px, h_px),
+                                 (width, height), footnotes)
+
+
+def figure_to_rtf_rtflite(kind: str, fid: str, title: str, population: str, png: Path, footnotes: list[str],
+                          page: dict | None = None) -> str:
+    """`figure_to_rtf` through rtflite's RTFDocument (the reference the direct writer is tested against)."""
+    page = page or {}
+    width, height = _figure_box(_png_size(png), footnotes)
     head, foot = _running(page, population, page.get("program") or "trialforge tables")
     doc = rtf.RTFDocument(
         rtf_page=_rtf_page(), rtf_page_header=head, rtf_page_footer=foot,
         rtf_title=_titles_rtf([f"{kind} {fid}", title, population]),
-        rtf_figure=rtf.RTFFigure(figures=str(png), fig_width=round(width, 3), fig_height=round(height, 3)),
+        rtf_figure=rtf.RTFFigure(figures=str(png), fig_width=width, fig_height=height),
         rtf_footnote=rtf.RTFFootnote(text=footnotes, text_convert=[False], as_table=False)
         if footnotes else None)
     return _ascii_rtf(set_header(doc.rtf_encode(), header_rtf(page, population)))

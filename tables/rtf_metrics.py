@@ -8,8 +8,10 @@ font object is loaded once per (font, size) and the width is the same expression
 from __future__ import annotations
 
 import functools
-import importlib.resources as pkg_resources
+import importlib.util
 import math
+import sys
+from pathlib import Path
 
 from PIL import ImageFont
 from PIL import __version__ as PILLOW_VERSION
@@ -22,11 +24,30 @@ _PILLOW_INT_SIZE = tuple(map(int, PILLOW_VERSION.split(".")[:2])) < (10, 0)
 def _font(font: int, size: float) -> ImageFont.FreeTypeFont:
     """The PIL font rtflite measures RTF font number ``font`` with (Times New Roman -> Liberation
     Serif), loaded once."""
-    import rtflite.fonts
-    from rtflite.fonts_mapping import FontMapping
-    name = FontMapping.get_font_number_to_name_mapping()[font]
-    path = pkg_resources.files(rtflite.fonts) / FontMapping.get_font_paths()[name]
+    mapping = _font_mapping()
+    name = mapping.get_font_number_to_name_mapping()[font]
+    path = _rtflite_dir() / "fonts" / mapping.get_font_paths()[name]
     return ImageFont.truetype(str(path), size=int(math.ceil(size)) if _PILLOW_INT_SIZE else size)
+
+
+def _rtflite_dir() -> Path:
+    """rtflite's package folder, found without importing the package."""
+    return Path(importlib.util.find_spec("rtflite").submodule_search_locations[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _font_mapping():
+    """rtflite's ``FontMapping`` (its module imports the standard library only), loaded from its file:
+    importing ``rtflite.fonts_mapping`` runs ``rtflite/__init__`` (pydantic models, polars; ~0.5 s of CPU)
+    although no table needs rtflite's objects any more. An rtflite already imported is used as it is."""
+    if "rtflite" in sys.modules:
+        from rtflite.fonts_mapping import FontMapping
+        return FontMapping
+    spec = importlib.util.spec_from_file_location("_trialforge_rtflite_fonts_mapping",
+                                                  _rtflite_dir() / "fonts_mapping.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FontMapping
 
 
 def string_width_in(text: str, font: int = 1, size: float = 9) -> float:

@@ -107,18 +107,47 @@ def row_defs(edges: list[int], top: str, bottom: str, valign: str) -> str:
 
 def preamble(header_group: str, footer_text: str, page_w: float, page_h: float, margin: list[float]) -> str:
     """Document start to the page setup: fonts, (empty) colour table, running header and footer."""
-    footer = (f"{{\\footer{{\\pard{paragraph_format(True, 15, 15, 0, 'l')}"
-              f"\\fs16{{\\f0 {text(footer_text)}}}\\par}}}}")
-    setup = (f"\\paperw{twip(page_w)}\\paperh{twip(page_h)}\\landscape \n"
-             f"\\margl{twip(margin[0])}\\margr{twip(margin[1])}\\margt{twip(margin[2])}"
-             f"\\margb{twip(margin[3])}\\headery{twip(margin[4])}\\footery{twip(margin[5])}")
-    return "\n".join(["{\\rtf1\\ansi\n\\deff0\\deflang1033", FONT_TABLE, "", "\n", header_group, footer, setup])
+    return "\n".join(["{\\rtf1\\ansi\n\\deff0\\deflang1033", FONT_TABLE, "", "\n", header_group,
+                      _footer_group(footer_text), _page_setup(page_w, page_h, margin)])
 
 
 def title_paragraph(titles: list[str], space: int = 40) -> str:
     """Centred 12 pt title lines in one paragraph joined by ``\\line`` (rtflite's method "line")."""
     runs = "\\line".join(f"\\fs24{{\\f0 {text(t)}}}" for t in titles)
     return f"{{\\pard{paragraph_format(True, space, space, 0, 'c')}{runs}\\par}}"
+
+
+def _footer_group(footer_text: str) -> str:
+    return f"{{\\footer{{\\pard{paragraph_format(True, 15, 15, 0, 'l')}\\fs16{{\\f0 {text(footer_text)}}}\\par}}}}"
+
+
+def _page_setup(page_w: float, page_h: float, margin: list[float]) -> str:
+    return (f"\\paperw{twip(page_w)}\\paperh{twip(page_h)}\\landscape \n"
+            f"\\margl{twip(margin[0])}\\margr{twip(margin[1])}\\margt{twip(margin[2])}"
+            f"\\margb{twip(margin[3])}\\headery{twip(margin[4])}\\footery{twip(margin[5])}")
+
+
+def figure_preamble(header_group: str, footer_text: str, page_w: float, page_h: float,
+                    margin: list[float]) -> str:
+    """A figure document's start to its page setup, as rtflite's figure-only document joins it (no
+    newlines between the parts, unlike a table's `preamble`). ``header_group`` is written as given."""
+    return ("{\\rtf1\\ansi\n\\deff0\\deflang1033" + FONT_TABLE + "\n" + header_group
+            + _footer_group(footer_text) + _page_setup(page_w, page_h, margin))
+
+
+def figure_page(preamble_text: str, titles: list[str], png: bytes, png_px: tuple[int, int],
+                size_in: tuple[float, float], footnotes: list[str]) -> str:
+    """One figure page as rtflite's figure-only document writes it: titles, the PNG as hex (80 digits a
+    line) scaled to `size_in` (inches, twips truncated as rtflite does), the footnotes as one paragraph."""
+    w_px, h_px = png_px
+    digits = png.hex("\n", -40)                       # 40 bytes (80 hex digits) a line, counted from the start
+    pict = (f"\\qc {{\\pict\\pngblip\\picw{w_px}\\pich{h_px}\\picwgoal{int(size_in[0] * TWIPS_PER_INCH)}"
+            f"\\pichgoal{int(size_in[1] * TWIPS_PER_INCH)} {digits}}}")
+    foot = ""
+    if footnotes:
+        joined = text("\\line ".join(footnotes))
+        foot = f"{{\\pard{paragraph_format(True, 15, 15, 0, 'l')}\\fs18{{\\f0 {joined}}}\\par}}"
+    return "".join([preamble_text, title_paragraph(titles), "\n", pict, "\\par ", foot, "\n\n}"])
 
 
 class TableRtf:

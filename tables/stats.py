@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy import special as _sp     # not scipy.stats: its import alone costs ~2 s of CPU
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,12 @@ def geometric(values) -> Geometric:
 
 
 def clopper_pearson(x: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) confidence interval for a binomial proportion, from beta quantiles."""
+    """Exact (Clopper-Pearson) confidence interval for a binomial proportion, from beta quantiles
+    (the inverse regularised incomplete beta function: what `scipy.stats.beta.ppf` evaluates)."""
     if n <= 0:
         return float("nan"), float("nan")
-    lower = 0.0 if x == 0 else float(_st.beta.ppf(alpha / 2, x, n - x + 1))
-    upper = 1.0 if x == n else float(_st.beta.ppf(1 - alpha / 2, x + 1, n - x))
+    lower = 0.0 if x == 0 else float(_sp.betaincinv(x, n - x + 1, alpha / 2))
+    upper = 1.0 if x == n else float(_sp.betaincinv(x + 1, n - x, 1 - alpha / 2))
     return lower, upper
 
 

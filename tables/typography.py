@@ -12,8 +12,8 @@ _UG = re.compile(r"(?<![A-Za-z])ug(?=/|\b)")
 
 
 def typeset(text: str) -> str:
-    if not text:
-        return text
+    if not text or not ("^" in text or "ug" in text or "=" in text or "+/-" in text):
+        return text            # nothing to set (most cells): every rule below needs one of these
     t = _POW.sub(lambda m: "×10" + m.group(1).translate(SUPER), text)
     t = _UG.sub("µg", t)
     return t.replace(">=", "≥").replace("<=", "≤").replace("+/-", "±")

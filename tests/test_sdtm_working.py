@@ -17,7 +17,7 @@ from trialforge.sdtm.algorithms import MappingContext, assign_condition
 from trialforge.sdtm.derive import _text_extreme
 from trialforge.sdtm.findings import _on_or_before
 from trialforge.sdtm.raw_csv import check_header, check_records
-from trialforge.sdtm.uniques import factorize_rows
+from trialforge.sdtm.uniques import distinct_rows, factorize_rows
 from trialforge.sdtm.working import WorkingFrame, boundary_text
 from trialforge.specs.ct import load_ct
 from trialforge.specs.spec import Rule
@@ -144,7 +144,7 @@ def test_study_day_and_epoch_once_per_distinct_subject_and_date(monkeypatch):
     from trialforge.sdtm import derive
     monkeypatch.setattr(derive, "DISTINCT_ROWS_MIN", 0)                  # the distinct-row path on 16 rows
     taken = []
-    monkeypatch.setattr(derive, "factorize_rows", lambda *a: taken.append(len(a)) or factorize_rows(*a))
+    monkeypatch.setattr(derive, "distinct_rows", lambda *a: taken.append(len(a)) or distinct_rows(*a))
     dm = WorkingFrame.from_frame(pd.DataFrame({"USUBJID": ["S1", "S2"], "RFSTDTC": ["2025-03-10", "2025-01-01"],
                                                "RFXENDTC": ["2025-03-20", "2025-01-05"]}, dtype=object))
     frame = WorkingFrame.from_frame(pd.DataFrame({

@@ -70,3 +70,33 @@ def test_string_width_equals_rtflite():
     for s in ["", "Term", "naïve ‘x’ \uff01", "12 (100.0)", "Wide WWWW iiii"]:
         for size in (8, 9, 12):
             assert string_width_in(s, 1, size) == get_string_width(s, font=1, font_size=size)
+
+
+def _png(path, w: int, h: int):
+    """A real PNG of w x h pixels (Pillow's encoder, so rtflite reads dimensions from an independent file)."""
+    from PIL import Image
+    Image.new("RGB", (w, h), (250, 20, 30)).save(path, format="PNG")
+    return path
+
+
+@pytest.mark.parametrize("footnotes", [
+    ["Dashed lines: +20% (progression) and \u221230% thresholds.", "Bars ≥ 5 µg ± 1 {b} \\x \"q\"."],
+    ["One long footnote that wraps " * 12],
+    []])
+@pytest.mark.parametrize("size", [(1080, 624), (1200, 480), (640, 1632), (7, 3)])
+def test_figure_writer_equals_rtflite(tmp_path, footnotes, size):
+    png = _png(tmp_path / "p.png", *size)
+    args = ("Figure", "14.2.1.3 (page 2 of 17)", "Waterfall ≥ plot µg {a} \\b", "Efficacy \u2013 Set ±",
+            png, footnotes, {**PAGE, "program": "prog ‘x’", "source": "ADaM ADSL, ADRS"})
+    direct = render.figure_to_rtf(*args)
+    assert direct == render.figure_to_rtf_rtflite(*args)
+    assert direct.isascii() and png.read_bytes().hex()[:80] in direct
+
+
+def test_figure_writer_builds_no_rtflite_objects(tmp_path, monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("rtflite object built on the direct path")
+    for name in ("RTFDocument", "RTFFigure", "RTFTitle", "RTFFootnote", "RTFPage", "RTFPageHeader"):
+        monkeypatch.setattr(render.rtf, name, refuse)
+    text = render.figure_to_rtf("Figure", "1", "T", "P", _png(tmp_path / "p.png", 30, 20), ["f"], PAGE)
+    assert "\\picw30\\pich20" in text

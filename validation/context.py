@@ -162,14 +162,30 @@ class ColumnProfile:
     missing; ``values`` is the same as a pandas Series, built only for rules that ask for one. Verdicts
     several rules share (blank, ISO 8601 validity) are computed once per profile, on numpy arrays."""
 
-    __slots__ = ("codes", "texts", "raw", "_values", "_nbytes", "_ascii", "_present", "_blank", "_flags")
+    __slots__ = ("codes", "width", "_texts", "_raw", "_make", "_values", "_nbytes", "_ascii", "_present", "_blank",
+                 "_flags")
 
-    def __init__(self, codes: np.ndarray, texts: np.ndarray, raw: list):
+    def __init__(self, codes: np.ndarray, texts: np.ndarray | None, raw: list | None, *, width: int | None = None,
+                 make=None):
         self.codes = codes           # int64 per record, never -1 (missing is the last entry)
-        self.texts = texts
-        self.raw = raw               # untrimmed text of each distinct value (XPT limits count every byte)
+        self.width = len(raw) if width is None else width      # distinct values + the missing entry
+        self._texts = texts
+        self._raw = raw              # untrimmed text of each distinct value (XPT limits count every byte)
+        self._make = make            # () -> (texts, raw) when they are built on first use (numeric columns)
         self._values = self._nbytes = self._ascii = self._present = self._blank = None
         self._flags = {}
+
+    @property
+    def texts(self) -> np.ndarray:
+        if self._texts is None:
+            self._texts, self._raw = self._make()
+        return self._texts
+
+    @property
+    def raw(self) -> list:
+        if self._raw is None:
+            self._texts, self._raw = self._make()
+        return self._raw
 
     @property
     def values(self) -> pd.Series:
@@ -195,7 +211,7 @@ class ColumnProfile:
     def present(self) -> np.ndarray:
         """Which distinct values occur (the missing entry may not)."""
         if self._present is None:
-            self._present = np.bincount(self.codes, minlength=len(self.raw)) > 0
+            self._present = np.bincount(self.codes, minlength=self.width) > 0
         return self._present
 
     @property
@@ -317,16 +333,28 @@ def _profile(series: pd.Series) -> ColumnProfile:
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         if pd.api.types.is_numeric_dtype(series):
-            raw = [_plain_text(v) for v in uniques]
-        else:
-            raw = [v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)]
-    raw.append("")
-    texts = np.empty(len(raw), dtype=object)
-    texts[:] = [v.strip() for v in raw]
+            # the text of numbers is built when a rule first reads it: key groupings (TF-KEY-002's every
+            # column) need only the codes, and spelling thousands of distinct results was half their cost
+            codes = np.asarray(codes, dtype=np.int64)
+            width = len(uniques) + 1
+            prof = ColumnProfile(np.where(codes < 0, width - 1, codes), None, None, width=width,
+                                 make=lambda: _texts_of([_plain_text(v) for v in uniques]))
+            _MEMO[:] = [series, prof]
+            return prof
+        raw = [v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)]
+    texts, raw = _texts_of(raw)
     codes = np.asarray(codes, dtype=np.int64)
     prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), texts, raw)
     _MEMO[:] = [series, prof]
     return prof
+
+
+def _texts_of(raw: list) -> tuple[np.ndarray, list]:
+    """(trimmed texts, raw texts) of distinct values, each with the missing entry "" appended."""
+    raw.append("")
+    texts = np.empty(len(raw), dtype=object)
+    texts[:] = [v.strip() for v in raw]
+    return texts, raw
 
 
 def _arrow_strings(series: pd.Series):
@@ -360,7 +388,7 @@ def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:
     for col in columns:
         prof = profile(frame[col])
         codes = prof.codes.astype(np.int64, copy=False)
-        width = len(prof.raw)
+        width = prof.width
         if out is None:
             out, bound = codes, width
             continue
@@ -369,6 +397,28 @@ def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:
             bound = len(out) + 1
         out, bound = out * width + codes, bound * width
     return out
+
+
+def distinct_rows(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
+    """(combination per record, position of the first record of each combination) of ``columns``' raw values.
+
+    Why: a rule that compares several columns record by record (--ORRES vs --STRESC under the same unit)
+    gives the same verdict for every record holding the same values; LB's 100,000 records hold a few
+    thousand combinations, so a rule judges those and expands the verdict with ``verdict[combo]``."""
+    combo = pd.factorize(group_codes(frame, columns))[0].astype(np.int64, copy=False)
+    if not len(combo):
+        return combo, np.zeros(0, dtype=np.int64)
+    # factorize numbers combinations in order of first appearance: a record starts one when its number
+    # exceeds every number before it
+    seen = np.maximum.accumulate(combo)
+    first = np.flatnonzero(np.r_[True, combo[1:] > seen[:-1]])
+    return combo, first
+
+
+def texts_at(series: pd.Series, positions: np.ndarray) -> pd.Series:
+    """Trimmed text ("" for missing, as ``text``) of the records at ``positions``, on a fresh RangeIndex."""
+    prof = profile(series)
+    return series_of(prof.texts[prof.codes[positions]], pd.RangeIndex(len(positions)))
 
 
 def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:

@@ -222,7 +222,7 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if not pd.api.types.is_numeric_dtype(values):
         from .context import profile
         prof = profile(values)
-        n = len(prof.raw) - 1                              # the profile's last entry stands for missing
+        n = prof.width - 1                              # the profile's last entry stands for missing
         return np.where(prof.codes == n, -1, prof.codes), prof.values.iloc[:n]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes, _text(pd.Series(uniques, dtype=object))

@@ -175,7 +175,7 @@ def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
     cols = [w for w in within if w in f and w not in (key, val)] + [key]
     group = pd.factorize(group_codes(f, cols)[sel])[0].astype(np.int64)
     value = vc[sel].astype(np.int64)
-    width = len(vp.raw)
+    width = vp.width
     pairs, counts = np.unique(group * width + value, return_counts=True)
     pair_group, pair_value = pairs // width, pairs % width
     many = np.bincount(pair_group) > 1                 # groups holding more than one distinct value

@@ -4,16 +4,20 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import fields
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 
+from .collector import fewer_collections
 from .findings import ERROR, NOTICE, SEVERITIES, WARNING, Finding, ValidationReport
 from .registry import RULES
 
 JSON_VERSION = 1
 
 
-def report_dict(report: ValidationReport, *, package: str = "", standard: str = "") -> dict:
-    """The JSON report: summary counts, rule counts, then every finding (stable order and field names)."""
+def report_dict(report: ValidationReport, *, package: str = "", standard: str = "", _findings: bool = True) -> dict:
+    """The JSON report: summary counts, rule counts, then every finding (stable order and field names;
+    ``_findings=False``: an empty list in their place, for ``report_json``)."""
     by_rule = Counter((f.rule_id, f.severity) for f in report.findings)
     return {
         "report_version": JSON_VERSION,
@@ -33,7 +37,7 @@ def report_dict(report: ValidationReport, *, package: str = "", standard: str = 
              "p21": list(RULES[rid].p21) if rid in RULES else []}
             for (rid, sev), n in sorted(by_rule.items(), key=lambda kv: (SEVERITIES.index(kv[0][1]), kv[0][0]))
         ],
-        "findings": [_finding_dict(f) for f in report.sorted()],
+        "findings": [_finding_dict(f) for f in report.sorted()] if _findings else [],
     }
 
 
@@ -56,16 +60,41 @@ def write_json(report: ValidationReport, path: Path, **kw) -> Path:
 
 def report_json(report: ValidationReport, **kw) -> str:
     """``json.dumps(report_dict(...), indent=1, ensure_ascii=True)`` and a newline, the findings written
-    by ``findings_json`` (json's indented encoder is pure Python: 20,000 findings took seconds)."""
-    doc = report_dict(report, **kw)
-    findings = doc["findings"]
-    doc["findings"] = []
+    by ``findings_text`` / ``findings_json`` (json's indented encoder is pure Python: 20,000 findings took
+    seconds)."""
+    doc = report_dict(report, _findings=False, **kw)
     text = json.dumps(doc, indent=1, ensure_ascii=True)
     tail = '"findings": []\n}'
-    if not findings or not text.endswith(tail):
-        doc["findings"] = findings
-        return json.dumps(doc, indent=1, ensure_ascii=True) + "\n"
-    return text[:-len(tail)] + '"findings": [\n' + findings_json(findings, indent=2) + "\n ]\n}\n"
+    order = report.sorted()
+    if not order or not text.endswith(tail):
+        return json.dumps(report_dict(report, **kw), indent=1, ensure_ascii=True) + "\n"
+    body = findings_text(order, indent=2)
+    if body is None:
+        body = findings_json([_finding_dict(f) for f in order], indent=2)
+    return text[:-len(tail)] + '"findings": [\n' + body + "\n ]\n}\n"
+
+
+_GET_FIELDS = attrgetter(*_FIELDS)
+_SIMPLE = {str, int, type(None)}
+
+
+def findings_text(findings, *, indent: int) -> str | None:
+    """``findings_json`` of plain ``Finding`` objects (text, whole numbers, None) without building a dict
+    per finding: each distinct value is encoded once and every finding laid out by one format string.
+    None when some finding is not that simple (the caller takes the general path)."""
+    if any(type(f) is not Finding for f in findings):
+        return None
+    rows = list(map(_GET_FIELDS, findings))
+    if not set(map(type, chain.from_iterable(rows))) <= _SIMPLE:
+        return None
+    from json.encoder import encode_basestring_ascii as text
+    encoded = {v: "null" if v is None else text(v) if type(v) is str else int.__repr__(v)
+               for v in set().union(*rows)}                  # str, int and None never collide as keys
+    pad, inner = " " * indent, " " * (indent + 1)
+    layout = (pad + "{{\n" + ",\n".join(f"{inner}{text(name)}: {{{i}}}" for i, name in enumerate(_FIELDS))
+              + "\n" + pad + "}}").format
+    value = encoded.__getitem__
+    return ",\n".join([layout(*map(value, row)) for row in rows])
 
 
 def findings_json(findings: list[dict], *, indent: int) -> str:
@@ -147,6 +176,12 @@ EXTRA_FORMATS = ("core-json",)                      # on request: CDISC CORE's J
 def write_reports(report: ValidationReport, folder, *, formats=FORMATS, package: str = "", standard: str = "",
                   fail_on: str = ERROR, stem: str = "validation", sources: dict | None = None) -> list[Path]:
     """Write the requested formats into ``folder``: validation.json/.html/.xlsx and validation-junit.xml."""
+    with fewer_collections():
+        return _write_reports(report, folder, formats=formats, package=package, standard=standard,
+                              fail_on=fail_on, stem=stem, sources=sources)
+
+
+def _write_reports(report, folder, *, formats, package, standard, fail_on, stem, sources) -> list[Path]:
     from .report_formats import write_excel, write_html, write_junit
     report = _sorted_once(report)
     folder = Path(folder)

@@ -61,7 +61,7 @@ document.querySelectorAll('details.g').forEach(d=>{const vis=[...d.querySelector
 
 def write_html(report: ValidationReport, path, *, package: str = "", standard: str = "") -> Path:
     """A page a person can browse: summary, then findings per dataset with the offending values."""
-    e = html.escape
+    e = _escaper()
     out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
            f"<title>trialforge validation: {e(package)}</title><style>{_CSS}</style><script>{_JS}</script></head><body>",
            "<h1>trialforge validation report</h1>",
@@ -106,6 +106,20 @@ def write_html(report: ValidationReport, path, *, package: str = "", standard: s
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out), encoding="utf-8")
     return path
+
+
+def _escaper():
+    """``html.escape``, each distinct text escaped once (a report repeats its subjects, variables and
+    messages thousands of times)."""
+    seen: dict = {}
+    escape = html.escape
+
+    def e(value):
+        out = seen.get(value)
+        if out is None:
+            out = seen[value] = escape(value)
+        return out
+    return e
 
 
 # ---- Excel -------------------------------------------------------------------------------------
@@ -220,13 +234,21 @@ def write_junit(report: ValidationReport, path, *, fail_on: str = ERROR, package
     suites = []
     names = [n for n, *_ in dataset_counts(report)]
     total_tests = total_fail = 0
+    rule_names: dict = {}                  # rid -> its quoted name attribute (the same in every suite)
     for name in names:
         cases, failures = [], 0
         ids = sorted(set(rule_ids) | {rid for (ds, rid) in groups if ds == name})
+        classname = f"classname={quoteattr('trialforge.' + name)} name="
         for rid in ids:
-            found = groups.get((name, rid), [])
+            found = groups.get((name, rid), ())
+            rule_name = rule_names.get(rid)
+            if rule_name is None:
+                rule_name = rule_names[rid] = quoteattr(rid + ' ' + _message(rid))
+            attrs = classname + rule_name
+            if not found:
+                cases.append(f"  <testcase {attrs}/>")
+                continue
             bad = [f for f in found if _RANK.get(f.severity, 9) <= limit]
-            attrs = f"classname={quoteattr('trialforge.' + name)} name={quoteattr(rid + ' ' + _message(rid))}"
             if bad:
                 failures += 1
                 body = "\n".join(_line(f) for f in bad[:200]) + (f"\n... {len(bad) - 200} more" if len(bad) > 200 else "")

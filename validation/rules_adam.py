@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, str_test, text
+from .context import blank, findings_at, profile, series_of, str_test, text
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -105,13 +105,13 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
     (value, ADSL value) pairs; the text of both is built only when something is reported)."""
     mine = ds.frame[col]
     mp, ap = profile(mine), profile(adsl_col)
-    ref_codes = np.where(known, ap.codes[first][pos], len(ap.raw) - 1)
+    ref_codes = np.where(known, ap.codes[first][pos], ap.width - 1)
     if pd.api.types.is_numeric_dtype(mine) and pd.api.types.is_numeric_dtype(adsl_col):
         a = mine.astype(float).to_numpy()
         b = np.where(known, adsl_col.astype(float).to_numpy()[first][pos], np.nan)
         bad = known & ~((np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
     else:
-        width = len(ap.raw)
+        width = ap.width
         pairs, inverse = np.unique(mp.codes.astype(np.int64) * width + ref_codes, return_inverse=True)
         differ = mp.values.to_numpy()[pairs // width] != ap.values.to_numpy()[pairs % width]
         bad = known & differ[inverse.ravel()]
@@ -156,11 +156,24 @@ def param_one_to_one(dataset, ctx):
     f = dataset.frame
     if "PARAMCD" not in f or "PARAM" not in f:
         return []
-    code, name = text(f["PARAMCD"]), text(f["PARAM"])
-    names_per_code = pd.DataFrame({"c": code, "n": name}).groupby("c")["n"].transform("nunique")
-    codes_per_name = pd.DataFrame({"c": code, "n": name}).groupby("n")["c"].transform("nunique")
-    bad = (names_per_code > 1) | (codes_per_name > 1)
-    return findings_at(RULES["TF-BDS-002"], dataset, bad, variable="PARAM", values=code + " / " + name)
+    # distinct trimmed texts as integers, then distinct (code, name) pairs: how many names each code has
+    # and how many codes each name has ("" counts as a value, as it does for text columns)
+    c, nc = _text_ids(f["PARAMCD"])
+    n, nn = _text_ids(f["PARAM"])
+    pairs = np.unique(c * nn + n)
+    names_per_code = np.bincount(pairs // nn, minlength=nc)
+    codes_per_name = np.bincount(pairs % nn, minlength=nn)
+    bad = (names_per_code[c] > 1) | (codes_per_name[n] > 1)
+    return findings_at(RULES["TF-BDS-002"], dataset, series_of(bad, f.index), variable="PARAM",
+                       values=lambda: text(f["PARAMCD"]) + " / " + text(f["PARAM"]))
+
+
+def _text_ids(series) -> tuple[np.ndarray, int]:
+    """(per record, an integer naming its trimmed text; how many distinct texts): two raw values that trim
+    to the same text get the same integer."""
+    prof = profile(series)
+    ids, uniques = pd.factorize(prof.texts)
+    return ids.astype(np.int64)[prof.codes], max(len(uniques), 1)
 
 
 @register("TF-BDS-003", "error", "Illegal PARAMCD value (at most 8 characters, letter first, letters/digits/_)",
@@ -325,6 +338,6 @@ def start_after_end_numeric(dataset, ctx):
     out = []
     for s, e in pairs:
         a, b = pd.to_numeric(f[s], errors="coerce"), pd.to_numeric(f[e], errors="coerce")
-        out += findings_at(RULES["TF-AD-006"], dataset, a > b, variable=s, values=a.astype(str) + " > " + b.astype(str),
+        out += findings_at(RULES["TF-AD-006"], dataset, a > b, variable=s, values=lambda: a.astype(str) + " > " + b.astype(str),
                            message=f"{s} is after {e}")
     return out

@@ -434,7 +434,7 @@ def flag_numeric_agrees(dataset, ctx):
             continue
         fl, n = text(f[col]), number(f[fn])
         bad = ((fl == "Y") & (n != 1)) | ((fl == "N") & (n != 0))
-        out += findings_at(RULES["TF-ADC-001"], dataset, bad, variable=fn, values=fl + " / " + n.astype(str))
+        out += findings_at(RULES["TF-ADC-001"], dataset, bad, variable=fn, values=lambda: fl + " / " + n.astype(str))
     return out
 
 
@@ -607,7 +607,7 @@ def _order(rid, start, end, message, p21, severity=W):
             if other in f:
                 a, b = number(f[col]), number(f[other])
                 out += findings_at(RULES[rid], dataset, a > b, variable=col,
-                                   values=a.astype(str) + " > " + b.astype(str), message=f"{col} is after {other}")
+                                   values=lambda: a.astype(str) + " > " + b.astype(str), message=f"{col} is after {other}")
         return out
     return check
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import distinct_rows, findings_at, profile, series_of, text, texts_at
 from .dates import DURATION_RX
 from .families import TRIAL_DESIGN, filled, numeric_text
 from .registry import RULES, SDTM, register
@@ -86,10 +86,15 @@ def visit_label_matches_tv(ctx):
     for ds in ctx.datasets.values():
         if ds.name.upper() in TRIAL_DESIGN + ("SV",) or not {"VISITNUM", "VISIT"} <= set(ds.frame.columns):
             continue
-        vn, v = key_text(ds.frame["VISITNUM"]), text(ds.frame["VISIT"])
+        f = ds.frame
+        # judged once per distinct (VISITNUM, VISIT) pair, then expanded to the records
+        combo, first = distinct_rows(f, ["VISITNUM", "VISIT"])
+        vn = pd.Series(key_text(f["VISITNUM"]).to_numpy()[first], dtype=object)
+        v = texts_at(f["VISIT"], first)
         expected = vn.map(label)
-        bad = expected.notna() & (v != "") & (v != expected)
-        out += findings_at(RULES["TF-TV-003"], ds, bad, variable="VISIT", values=lambda: vn + " / " + v)
+        wrong = (expected.notna() & (v != "") & (v != expected)).to_numpy(dtype=bool)
+        out += findings_at(RULES["TF-TV-003"], ds, series_of(wrong[combo], f.index), variable="VISIT",
+                           values=lambda: key_text(f["VISITNUM"]) + " / " + text(f["VISIT"]))
     return out
 
 
@@ -106,11 +111,14 @@ def visit_in_sv(ctx):
         if name in TRIAL_DESIGN + ("SV",) or not {"USUBJID", "VISITNUM"} <= set(ds.frame.columns):
             continue
         f = ds.frame
-        vn = key_text(f["VISITNUM"])
-        stat = _col(f, f"{name[:2]}STAT")
-        seen = pd.MultiIndex.from_arrays([text(f["USUBJID"]), vn]).isin(known)
-        bad = (vn != "") & (stat == "") & ~pd.Series(seen, index=f.index)
-        out += findings_at(RULES["TF-TV-004"], ds, bad, variable="VISITNUM")
+        # judged once per distinct (USUBJID, VISITNUM, --STAT), then expanded to the records
+        cols = ["USUBJID", "VISITNUM"] + ([f"{name[:2]}STAT"] if f"{name[:2]}STAT" in f else [])
+        combo, first = distinct_rows(f, cols)
+        vn = pd.Series(key_text(f["VISITNUM"]).to_numpy()[first], dtype=object)
+        stat = texts_at(f[cols[2]], first) if len(cols) > 2 else ""
+        seen = pd.MultiIndex.from_arrays([texts_at(f["USUBJID"], first), vn]).isin(known)
+        wrong = ((vn != "") & (stat == "") & ~pd.Series(seen)).to_numpy(dtype=bool)
+        out += findings_at(RULES["TF-TV-004"], ds, series_of(wrong[combo], f.index), variable="VISITNUM")
     return out
 
 
@@ -450,11 +458,13 @@ def one_studyid(ctx):
     main = text(dm.frame["STUDYID"]).mode()
     if main.empty:
         return []
-    out = []
+    out, usual = [], main.iloc[0]
     for ds in ctx.datasets.values():
         if "STUDYID" in ds.frame:
-            s = text(ds.frame["STUDYID"])
-            out += findings_at(RULES["TF-ID-001"], ds, (s != "") & (s != main.iloc[0]), variable="STUDYID")
+            prof = profile(ds.frame["STUDYID"])         # judged once per distinct value
+            texts = prof.texts
+            wrong = np.fromiter((v != "" and v != usual for v in texts), dtype=bool, count=len(texts))
+            out += findings_at(RULES["TF-ID-001"], ds, series_of(wrong[prof.codes], ds.frame.index), variable="STUDYID")
     return out
 
 

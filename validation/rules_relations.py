@@ -12,6 +12,10 @@ REFERENCING = ("SUPP*", "RELREC", "CO")
 
 def key_text(series: pd.Series) -> pd.Series:
     """Values as IDVARVAL spells them: numbers without a trailing .0, text trimmed."""
+    if series.dtype == np.float64 and _plain_floats(series):
+        # the column profile spells finite float64 values the same way (str(int(x)) when whole, else str(x),
+        # missing ""): ``text`` hands out that Series, built once per column and shared by every rule
+        return text(series)
     if pd.api.types.is_numeric_dtype(series):
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         num = np.asarray(uniques, dtype=float)
@@ -28,6 +32,13 @@ def key_text(series: pd.Series) -> pd.Series:
             values = np.append(shown.to_numpy(dtype=object), "")
         return pd.Series(values[np.where(codes < 0, len(values) - 1, codes)], index=series.index, dtype=object)
     return text(series)
+
+
+def _plain_floats(series: pd.Series) -> bool:
+    """Every value of a float64 column is missing or finite below 2**63 in magnitude (where the int64
+    spelling below is exact; infinities and larger values keep that path, and its error or overflow)."""
+    with np.errstate(invalid="ignore"):
+        return not (np.abs(series.to_numpy()) >= 2.0 ** 63).any()
 
 
 # ---- subjects --------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import distinct_rows, findings_at, profile, series_of, text, texts_at
 from .families import filled, in_scope, number, numeric_text
 from .registry import RULES, SDTM, register
 
@@ -33,12 +33,17 @@ def stresn_equals_stresc(dataset, ctx):
     cols = _cols(dataset, "STRESC", "STRESN")
     if not cols or not in_scope(dataset, ()):
         return []
-    c, n = text(dataset.frame[cols[0]]), number(dataset.frame[cols[1]])
-    num = numeric_text(c)
-    as_num = pd.to_numeric(c.where(num), errors="coerce")
-    bad = num & n.notna() & ~pd.Series(np.isclose(as_num, n, rtol=1e-12, atol=0), index=c.index)
-    return findings_at(RULES["TF-RES-001"], dataset, bad, variable=cols[1],
-                       values=lambda: c + " vs " + n.astype(str))
+    f = dataset.frame
+    n = number(f[cols[1]])
+    # --STRESC read as a number once per distinct value, then compared record by record
+    prof = profile(f[cols[0]])
+    texts = prof.values
+    num_v = numeric_text(texts).to_numpy(dtype=bool)
+    as_num = pd.to_numeric(texts.where(num_v), errors="coerce").to_numpy(dtype=float)[prof.codes]
+    nv = n.to_numpy(dtype=float, na_value=np.nan)
+    bad = num_v[prof.codes] & ~np.isnan(nv) & ~np.isclose(as_num, nv, rtol=1e-12, atol=0)
+    return findings_at(RULES["TF-RES-001"], dataset, series_of(bad, f.index), variable=cols[1],
+                       values=lambda: text(f[cols[0]]) + " vs " + n.astype(str))
 
 
 @_rule("TF-RES-002", "--STRESN is populated when --STRESC value is not numeric", ("SD1448",), ("FDAB031",))
@@ -68,23 +73,32 @@ def stresc_equals_orres(dataset, ctx):
     if not cols:
         return []
     f = dataset.frame
-    o, ou, s, su = (text(f[c]) for c in cols)
+    # judged once per distinct (ORRES, ORRESU, STRESC, STRESU), then expanded to the records
+    combo, first = distinct_rows(f, cols)
+    o, ou, s, su = (texts_at(f[c], first) for c in cols)
     same_unit = (ou != "") & (ou == su) & (o != "") & (s != "")
     on, sn = pd.to_numeric(o.where(numeric_text(o)), errors="coerce"), pd.to_numeric(s.where(numeric_text(s)),
                                                                                       errors="coerce")
     both_num = on.notna() & sn.notna()
     differ = np.where(both_num, ~np.isclose(on.fillna(0), sn.fillna(0), rtol=1e-9), o != s)
-    bad = same_unit & pd.Series(differ, index=f.index, dtype=bool)
-    return findings_at(RULES["TF-RES-004"], dataset, bad, variable=cols[2], values=lambda: o + " vs " + s)
+    verdict = (same_unit.to_numpy() & differ.astype(bool))[combo]
+    shown = (o + " vs " + s).to_numpy(dtype=object)
+    return findings_at(RULES["TF-RES-004"], dataset, series_of(verdict, f.index), variable=cols[2],
+                       values=lambda: series_of(shown[combo], f.index))
 
 
 def _unit_expected(f, test, unit_col, result):
     """Numeric results of a test that carries a unit on some other record (unitless tests never fire)."""
     if test not in f:
         return pd.Series(False, index=f.index)
-    t, u = text(f[test]), text(f[unit_col]) if unit_col in f else pd.Series("", index=f.index)
-    with_unit = set(t[u != ""])
-    return numeric_text(result) & t.isin(with_unit) & (u == "")
+    # on distinct (test, unit) pairs: the tests reported with a unit somewhere, and which pairs lack one
+    cols = [test] + ([unit_col] if unit_col in f else [])
+    combo, first = distinct_rows(f, cols)
+    t = texts_at(f[test], first)
+    no_unit = (texts_at(f[unit_col], first) == "").to_numpy() if unit_col in f else np.ones(len(first), dtype=bool)
+    with_unit = set(t[~no_unit])
+    expected = (t.isin(with_unit).to_numpy() & no_unit)[combo]
+    return numeric_text(result) & series_of(expected, f.index)
 
 
 @_rule("TF-RES-005", "Missing value for --ORRESU when --ORRES is provided", ("SD0026",))
@@ -140,7 +154,7 @@ def _orres_numeric_when(rid, range_suffix):
             return []
         o = text(f[f"{p}ORRES"])
         # a collected result in E-notation (1.52E+05, common in vendor transfers) is a number as collected
-        bad = (o != "") & ~numeric_text(o, scientific=True) & filled(f, f"{p}{range_suffix}")
+        bad = filled(f, f"{p}ORRES") & ~numeric_text(o, scientific=True) & filled(f, f"{p}{range_suffix}")
         return findings_at(RULES[rid], dataset, bad, variable=f"{p}ORRES")
     return check
 
@@ -157,14 +171,17 @@ def nrind_vs_range(dataset, ctx):
     f = dataset.frame
     if f"{p}NRIND" not in f or f"{p}STRESN" not in f:
         return []
-    ind, val = text(f[f"{p}NRIND"]), number(f[f"{p}STRESN"])
+    val = number(f[f"{p}STRESN"])
     lo = number(f[f"{p}STNRLO"]) if f"{p}STNRLO" in f else pd.Series(np.nan, index=f.index)
     hi = number(f[f"{p}STNRHI"]) if f"{p}STNRHI" in f else pd.Series(np.nan, index=f.index)
-    bad = ((ind == "HIGH") & (val <= hi)) | ((ind == "LOW") & (val >= lo)) | \
-          ((ind == "NORMAL") & ((val < lo) | (val > hi)))
-    return findings_at(RULES["TF-RES-013"], dataset, bad.fillna(False), variable=f"{p}NRIND",
-                       values=lambda: ind + " (" + val.astype(str) + " in " + lo.astype(str) + ".." + hi.astype(str)
-                       + ")")
+    prof = profile(f[f"{p}NRIND"])            # the indicator read once per distinct value
+    high, low, normal = (np.asarray(prof.texts == word, dtype=bool)[prof.codes] for word in ("HIGH", "LOW", "NORMAL"))
+    v, lo_v, hi_v = (s.to_numpy(dtype=float, na_value=np.nan) for s in (val, lo, hi))
+    with np.errstate(invalid="ignore"):       # a missing number compares False, as pandas compares it
+        bad = (high & (v <= hi_v)) | (low & (v >= lo_v)) | (normal & ((v < lo_v) | (v > hi_v)))
+    return findings_at(RULES["TF-RES-013"], dataset, series_of(bad, f.index), variable=f"{p}NRIND",
+                       values=lambda: text(f[f"{p}NRIND"]) + " (" + val.astype(str) + " in " + lo.astype(str) + ".."
+                       + hi.astype(str) + ")")
 
 
 @_rule("TF-STAT-002", "--REASND is null when --STAT is 'NOT DONE'")

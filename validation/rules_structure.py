@@ -8,9 +8,10 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, is_adam_dataset, seq_var, text
+from .context import findings_at, group_codes, is_adam_dataset, profile, seq_var, series_of, text
 from .registry import ADAM, RULES, SDTM, register
 
 _TEMPLATE = re.compile(r"xx|zz|y|w|\*")
@@ -128,9 +129,14 @@ def domain_value(dataset, ctx):
     if "DOMAIN" not in dataset.frame.columns:
         return []
     name = dataset.name.upper()
-    dom = text(dataset.frame["DOMAIN"])
-    # split datasets (QSCG, LB1) carry the two-letter domain; blanks are TF-VAL-001's
-    bad = (dom != "") & (dom != name) & ~((dom.str.len() == 2) & (name[:2] == dom) & (len(name) > 2))
+    prof = profile(dataset.frame["DOMAIN"])
+    # split datasets (QSCG, LB1) carry the two-letter domain; blanks are TF-VAL-001's (judged per distinct value)
+    split_ok = len(name) > 2
+    wrong = np.fromiter((d != "" and d != name and not (split_ok and len(d) == 2 and d == name[:2])
+                         for d in prof.texts), dtype=bool, count=len(prof.texts))
+    if not (wrong & prof.present).any():
+        return []
+    bad = series_of(wrong[prof.codes], dataset.frame.index)
     return findings_at(RULES["TF-STR-006"], dataset, bad, variable="DOMAIN",
                        message=f"DOMAIN does not match the dataset name {name}")
 

@@ -131,7 +131,7 @@ def start_after_end(dataset, ctx):
         if start.endswith("RFSTDTC") and start != "RFSTDTC":
             continue
         bad = after(dataset.frame[start], dataset.frame[end])
-        values = text(dataset.frame[start]) + " > " + text(dataset.frame[end])
+        values = (lambda start=start, end=end: text(dataset.frame[start]) + " > " + text(dataset.frame[end]))
         out += findings_at(RULES["TF-DT-002"], dataset, bad, variable=start, values=values,
                            message=f"{start} is after {end}")
     return out
@@ -145,7 +145,7 @@ def start_day_after_end_day(dataset, ctx):
         s, e = dataset.frame[start], dataset.frame[end]
         if not (pd.api.types.is_numeric_dtype(s) and pd.api.types.is_numeric_dtype(e)):
             continue
-        values = s.astype(str) + " > " + e.astype(str)
+        values = (lambda s=s, e=e: s.astype(str) + " > " + e.astype(str))     # built only when reported
         out += findings_at(RULES["TF-DT-003"], dataset, s > e, variable=start, values=values,
                            message=f"{start} is after {end}")
     return out
@@ -164,7 +164,7 @@ def collection_after_end(dataset, ctx):
     if dtc not in dataset.frame or end not in dataset.frame:
         return []
     bad = after(dataset.frame[dtc], dataset.frame[end])
-    values = text(dataset.frame[dtc]) + " > " + text(dataset.frame[end])
+    values = (lambda: text(dataset.frame[dtc]) + " > " + text(dataset.frame[end]))
     return findings_at(RULES["TF-DT-004"], dataset, bad, variable=dtc, values=values, message=f"{dtc} is after {end}")
 
 

@@ -2,9 +2,10 @@
 paired test code/name, adverse event seriousness, demographics."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .context import findings_at, text
+from .context import findings_at, profile, series_of, text
 from .dates import iso8601_ok
 from .registry import RULES, SDTM, register
 from .rules_core import codelist_of
@@ -60,7 +61,7 @@ def arm_pair_matches_ta(ctx):
             continue
         code, name = _col(dm.frame, code_var), _col(dm.frame, name_var)
         bad = (code != "") & code.isin(set(ta["ARMCD"])) & ~(code + "\x1f" + name).isin(known)
-        out += findings_at(RULES["TF-ARM-002"], dm, bad, variable=name_var, values=code + " / " + name,
+        out += findings_at(RULES["TF-ARM-002"], dm, bad, variable=name_var, values=lambda: code + " / " + name,
                            message=f"{name_var} is not the ARM that TA gives for this {code_var}")
     return out
 
@@ -84,7 +85,7 @@ def arm_pair_populated(dataset, ctx):
         if code_var in dataset.frame and name_var in dataset.frame:
             code, name = _col(dataset.frame, code_var), _col(dataset.frame, name_var)
             out += findings_at(RULES["TF-ARM-004"], dataset, (code == "") != (name == ""), variable=code_var,
-                               values=code + " / " + name)
+                               values=lambda: code + " / " + name)
     return out
 
 
@@ -208,7 +209,7 @@ def tsval_or_null_flavor(dataset, ctx):
         return []
     val, nf = _col(f, "TSVAL"), _col(f, "TSVALNF")
     return findings_at(RULES["TF-TS-005"], dataset, (val == "") == (nf == ""), variable="TSVAL",
-                       values=val + " / " + nf)
+                       values=lambda: val + " / " + nf)
 
 
 # ---- visits and tests -------------------------------------------------------------------------------
@@ -260,6 +261,7 @@ PAIRED = (("TESTCD", "TEST"), ("PARMCD", "PARM"))
 def paired_terms(dataset, ctx):
     """--TESTCD/--TEST (and TSPARMCD/TSPARM): both submission values must be the same NCI term."""
     out = []
+    ids: dict = {}
     for code_sfx, name_sfx in PAIRED:
         for code_var in [c for c in dataset.frame.columns if c.endswith(code_sfx)]:
             name_var = code_var[:-len(code_sfx)] + name_sfx
@@ -271,12 +273,23 @@ def paired_terms(dataset, ctx):
                 continue
             code_of_code = {t.value: t.code for t in ccl.terms if t.code}
             code_of_name = {t.value: t.code for t in ncl.terms if t.code}
-            c, n = _col(dataset.frame, code_var), _col(dataset.frame, name_var)
-            a, b = c.map(code_of_code), n.map(code_of_name)
-            bad = a.notna() & b.notna() & (a != b)
-            out += findings_at(RULES["TF-CT-003"], dataset, bad, variable=name_var, values=c + " / " + n,
+            # each distinct value's NCI code as a number (-1: not a term), compared record by record
+            f = dataset.frame
+            a, b = _term_ids(f[code_var], code_of_code, ids), _term_ids(f[name_var], code_of_name, ids)
+            bad = (a >= 0) & (b >= 0) & (a != b)
+            out += findings_at(RULES["TF-CT-003"], dataset, series_of(bad, f.index), variable=name_var,
+                               values=lambda: _col(f, code_var) + " / " + _col(f, name_var),
                                message=f"{code_var} and {name_var} are different CT terms")
     return out
+
+
+def _term_ids(series, code_of, ids: dict) -> np.ndarray:
+    """Per record, the NCI code of its (trimmed) value as a small integer (``ids`` numbers the codes), -1
+    when the value is no term of the codelist: looked up once per distinct value."""
+    prof = profile(series)
+    per_value = np.fromiter((-1 if (c := code_of.get(v)) is None else ids.setdefault(c, len(ids))
+                             for v in prof.texts), dtype=np.int64, count=len(prof.texts))
+    return per_value[prof.codes]
 
 
 # ---- events, findings and demographics ----------------------------------------------------------------
@@ -314,7 +327,7 @@ def fatal_outcome(dataset, ctx):
         return []
     sdth, out = _col(f, "AESDTH"), _col(f, "AEOUT")
     bad = ((out == "FATAL") & (sdth != "Y")) | ((sdth == "Y") & (out != "FATAL") & (out != ""))
-    return findings_at(RULES["TF-AE-003"], dataset, bad, variable="AEOUT", values=out + " / AESDTH=" + sdth)
+    return findings_at(RULES["TF-AE-003"], dataset, bad, variable="AEOUT", values=lambda: out + " / AESDTH=" + sdth)
 
 
 @register("TF-DM-003", "warning", "Negative or zero value for AGE", p21=("SD0084",), publisher=("FDAB040",),
@@ -333,7 +346,7 @@ def death_flag_date(dataset, ctx):
         return []
     fl, dt = _col(f, "DTHFL"), _col(f, "DTHDTC")
     return findings_at(RULES["TF-DM-004"], dataset, ((dt != "") & (fl != "Y")) | ((fl == "Y") & (dt == "")),
-                       variable="DTHFL", values=fl + " / " + dt)
+                       variable="DTHFL", values=lambda: fl + " / " + dt)
 
 
 @register("TF-STAT-001", "warning", "--ORRES value is populated when --STAT is 'NOT DONE'", p21=("SD1123",),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..specs.ct import load_ct
 from ..specs.standards import load_standard
+from .collector import fewer_collections
 from .context import ValidationContext, cached_columns, clear_profiles, detect_scope, forget_texts
 from .findings import ERROR, Finding, ValidationReport
 from .registry import ADAM, applies, load_all, rules_for
@@ -25,6 +26,11 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
     schema instead of the direct path (same findings, slower); ``{"only": [rule ids]}`` runs just
     those rules; ``{"unreadable": [(file, cause)]}`` feeds TF-IO-001.
     """
+    with fewer_collections():
+        return _validate(datasets, ct=ct, standard=standard, scope=scope, define=define, options=options)
+
+
+def _validate(datasets: dict, *, ct, standard, scope, define, options) -> ValidationReport:
     load_all()
     clear_profiles()
     scope = scope or detect_scope(datasets.keys())

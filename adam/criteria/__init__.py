@@ -28,7 +28,8 @@ FOLDER = Path(__file__).resolve().parent
 FLAGS = ("response", "benefit", "progression", "not_evaluable", "stable")
 RESPONSE_KEYS = {"code", "label", "n", "synonyms", *FLAGS}
 CRITERION_KEYS = {"name", "title", "reference", "dataset_label", "min_stable_days", "confirmation", "responses",
-                  "missing", "sets", "extends", "flags"}
+                  "missing", "sets", "extends", "flags", "target_sum"}
+TARGET_SUM_KEYS = {"lesion_tests", "sum_test", "target_status"}
 CONFIRMATION_KEYS = {"interval_days", "max_ne", "max_stable", "rules", "unconfirmed_as"}
 RULE_KEYS = {"confirmed_by", "between", "not_after"}
 
@@ -69,6 +70,17 @@ class Confirmation:
 
 
 @dataclass(frozen=True)
+class TargetSum:
+    """How ADRS SUMDIAM reads TR/TU under a criterion that sums target-lesion diameters (RECIST 1.1): the
+    TR.TRTESTCD codes of a target lesion's measurement, the TRTESTCD of the CRF's own sum record, and the
+    TU.TUSTRESC of a target lesion."""
+
+    lesion_tests: tuple[str, ...]
+    sum_test: str
+    target_status: str
+
+
+@dataclass(frozen=True)
 class Criterion:
     """A response criterion: ordered responses and the rules ADRS/ADTTE apply."""
 
@@ -81,6 +93,7 @@ class Criterion:
     confirmation: Confirmation | None = None
     missing: Response = Response("MISSING", "Missing", 999)
     sets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    target_sum: TargetSum | None = None     # None: the criterion does not sum lesion diameters (no SUMDIAM)
     source: str = ""
 
     @property
@@ -223,6 +236,20 @@ def _confirmation(data, codes: set, file, where: str) -> Confirmation | None:
                         max_stable=int(data.get("max_stable", 0)), rules=rules, unconfirmed_as=unconfirmed)
 
 
+def _target_sum(data, file) -> TargetSum | None:
+    if data is None:
+        return None
+    _check_keys(data, TARGET_SUM_KEYS, file, "target_sum")
+    tests = data.get("lesion_tests")
+    if not isinstance(tests, list) or not tests or not all(isinstance(t, str) and t.strip() for t in tests):
+        _fail("target_sum.lesion_tests must be a non-empty list of TRTESTCD codes", file, "target_sum.lesion_tests",
+              tests)
+    for key in ("sum_test", "target_status"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            _fail(f"target_sum.{key} must be a code", file, f"target_sum.{key}", data.get(key))
+    return TargetSum(tuple(t.strip() for t in tests), data["sum_test"].strip(), data["target_status"].strip())
+
+
 def criterion_from_dict(data: Mapping, *, file=None, base: Criterion | None = None,
                         base_data: Mapping | None = None) -> Criterion:
     """Validate one criterion mapping (``extends`` resolved by the caller through ``base_data``)."""
@@ -274,7 +301,8 @@ def criterion_from_dict(data: Mapping, *, file=None, base: Criterion | None = No
                      dataset_label=str(merged.get("dataset_label") or "Response Analysis Dataset"),
                      min_stable_days=stable_days,
                      confirmation=_confirmation(merged.get("confirmation"), set(codes), file, "confirmation"),
-                     missing=missing, sets=sets, source=str(file or ""))
+                     missing=missing, sets=sets, target_sum=_target_sum(merged.get("target_sum"), file),
+                     source=str(file or ""))
 
 
 @lru_cache(maxsize=64)

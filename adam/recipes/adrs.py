@@ -153,27 +153,31 @@ def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: p
 
 
 def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
-    """SUMDIAM per assessment date: the sum of the target lesions' diameters (RECIST 1.1: LDIAM, or LPERP
-    short axis for nodes; lesions linked TR.TRLNKID = TU.TULNKID with TUSTRESC "TARGET"), missing when a
-    target lesion has no measurement that day. The CRF's own SUMDIAM rows (often collected only after
-    baseline) fill dates without lesion data and give SRCSEQ. BASE/CHG/PCHG from the last sum on/before TRTSDT.
+    """SUMDIAM per assessment date: the sum of the target lesions' diameters (the primary criterion's
+    ``target_sum``: TR.TRTESTCD codes of a lesion's measurement, e.g. RECIST 1.1 LDIAM, or LPERP short axis
+    for nodes; lesions linked TR.TRLNKID = TU.TULNKID with the target TU.TUSTRESC), missing when a target
+    lesion has no measurement that day. The CRF's own sum rows (``target_sum.sum_test``, often collected only
+    after baseline) fill dates without lesion data and give SRCSEQ. BASE/CHG/PCHG from the last sum on/before
+    TRTSDT. None when the criterion does not sum diameters (no ``target_sum``).
     """
     keys = config.subject_keys
-    if not src.has("TR"):
+    rule = criterion_uses(config)[0]["crit"].target_sum
+    if not src.has("TR") or rule is None:
         return pd.DataFrame()
     tr = src.get("TR")
     tr = derive_vars_dt(tr, "A", "TRDTC", highest_imputation="n")
     code = char(tr["TRTESTCD"])
     visit = char(tr["VISIT"]) if "VISIT" in tr.columns else pd.Series("", index=tr.index)
-    crf = tr.loc[code == "SUMDIAM", keys + ["ADT", "TRSEQ"]].assign(
-        _CRF=num(tr.loc[code == "SUMDIAM", "TRSTRESN"]), _V=visit[code == "SUMDIAM"])
+    is_sum = code == rule.sum_test
+    crf = tr.loc[is_sum, keys + ["ADT", "TRSEQ"]].assign(_CRF=num(tr.loc[is_sum, "TRSTRESN"]), _V=visit[is_sum])
     crf = crf.drop_duplicates(keys + ["ADT"])
-    sums = pd.DataFrame(columns=keys + ["ADT", "_SUM", "_LV"])
+    sums = pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "ADT": pd.Series(dtype="float64"),
+                         "_SUM": pd.Series(dtype="float64"), "_LV": pd.Series(dtype=object)})   # typed: merged on ADT
     if src.has("TU") and "TRLNKID" in tr.columns:
         tu = src.get("TU")
-        targets = tu.loc[char(tu["TUSTRESC"]) == "TARGET", keys + ["TULNKID"]].drop_duplicates()
+        targets = tu.loc[char(tu["TUSTRESC"]) == rule.target_status, keys + ["TULNKID"]].drop_duplicates()
         n_target = targets.groupby(keys).size().rename("_N").reset_index()
-        lesions = tr.loc[code.isin(["LDIAM", "LPERP"])].assign(_LV=visit).merge(
+        lesions = tr.loc[code.isin(list(rule.lesion_tests))].assign(_LV=visit).merge(
             targets, left_on=keys + ["TRLNKID"], right_on=keys + ["TULNKID"])
         lesions = lesions.assign(_D=num(lesions["TRSTRESN"]))
         if len(lesions):

@@ -51,15 +51,17 @@ def iso_duration_days(values: pd.Series, *, column: str = "--ELTM") -> pd.Series
     [7.0, 0.5, -0.0417, 1.25, nan]
     """
     text = char(values)
-    parts = text.str.extract(_DURATION)
-    bad = (text != "") & (~text.str.match(_DURATION) | (text.isin(["P", "-P", "PT", "-PT"])))
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))     # a few distinct times: each read once
+    distinct = pd.Series(uniques, dtype=object)
+    parts = distinct.str.extract(_DURATION)
+    bad = (distinct != "") & (~distinct.str.match(_DURATION) | (distinct.isin(["P", "-P", "PT", "-PT"])))
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad.to_numpy())))[0])
         raise DateFormatError("not an ISO 8601 duration", column=column, row=row + 1, value=text.iloc[row])
     f = parts.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").fillna(0.0)
     days = f.iloc[:, 0] * 7 + f.iloc[:, 1] + f.iloc[:, 2] / 24 + f.iloc[:, 3] / 1440 + f.iloc[:, 4] / 86400
-    days = days.where(parts[0] != "-", -days)
-    return days.where(text != "").astype("float64")
+    days = days.where(parts[0] != "-", -days).where(distinct != "").to_numpy(dtype="float64")
+    return pd.Series(days[codes] if len(codes) else np.empty(0), index=text.index, dtype="float64")
 
 
 def iso_offset(value: float, unit: str) -> str:
@@ -249,9 +251,15 @@ def _profile_units(adpc: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return first[keys + PROFILE + ["AVALU", "_TEST"]]
 
 
-def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
+def nca_results(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig) -> tuple[pd.DataFrame, list]:
+    """The NCA of every profile and the intervals: what ADPP and PP both report (worked out once by the build)."""
+    return _nca(adpc, adsl, config)
+
+
+def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, nca=None) -> pd.DataFrame:
+    """``nca``: ``nca_results`` of the same inputs when already worked out."""
     keys = config.subject_keys
-    res, _ = _nca(adpc, adsl, config)
+    res, _ = nca if nca is not None else _nca(adpc, adsl, config)
     res = join(res, _profile_units(adpc, keys), keys + PROFILE, "left")
     names = profile_names(adpc[PROFILE + ["_TEST"]], config) if len(adpc) else None
     if names is not None:
@@ -311,7 +319,7 @@ def _unit_for(unit: str, conc_unit: str, profile_unit: pd.Series) -> pd.Series:
     return pd.Series(unit, index=profile_unit.index)
 
 
-def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test: str = "") -> pd.DataFrame:
+def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test: str = "", nca=None) -> pd.DataFrame:
     """SDTM PP: the NCA results as findings, PPTESTCD/PPTEST from CDISC CT (PKPARMCD/PKPARM), one set per
     profile (PPCAT = analyte, PPSPEC = specimen).
 
@@ -320,7 +328,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
     copies/ug"). ADPP keeps the analysis time unit the tables use.
     """
     keys = config.subject_keys
-    res, intervals = _nca(adpc, adsl, config)
+    res, intervals = nca if nca is not None else _nca(adpc, adsl, config)
     res = join(res, _profile_units(adpc, keys), keys + PROFILE, "left")
     tu, auc_tu = config["pk"]["time_unit"], config["pk"]["pp_auc_time_unit"]
     auc_factor = HOURS_PER_UNIT[tu] / HOURS_PER_UNIT[auc_tu]      # e.g. day*copies/ug → h*copies/ug: × 24

@@ -1,0 +1,74 @@
+"""Text drawn straight into Agg's RGBA buffer (canvas_png._rgb_with_text) against the route it replaces:
+the page converted to an RGB Pillow image first, then the same texts drawn on it. Same pixels, on an opaque
+page and on a translucent one (which takes the RGB route itself)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from trialforge.tables import canvas_png as cp
+from trialforge.tables.canvas import Canvas, Text
+
+
+def _page(opaque: bool):
+    c = Canvas(3.0, 2.0)
+    c.rects([10, 60], [10, 30], [80, 40], [50, 60], ["#1f77b4", "#fee08b"], edge="#000000", lw=0.8)
+    c.line([0, 200], [5, 140], "#d62728", 2.0, alpha=0.4)
+    c.markers([30, 90, 150], [40, 80, 120], "o", 6, "#2ca02c", alpha=0.7)
+    texts = [Text(20, 60, "Subject 101-0007 ≥ µg", 9, "#000000"),
+             Text(120, 100, "DL2\nIntravenous", 8, "#d62728", ha="center", va="center"),
+             Text(15, 130, "% change", 9, rotation=90, ha="center", va="bottom"),
+             Text(150, 30, "10^{3}", 8, math=True)]
+    page = cp._Page(c)
+    if opaque:                              # the white page patch png_bytes draws first
+        gc = page.gc()
+        gc.set_linewidth(0)
+        page.r.draw_path(gc, cp.Path([(0, 0), (page.w, 0), (page.w, page.h), (0, page.h), (0, 0)], closed=True),
+                         cp.IdentityTransform(), (1.0, 1.0, 1.0, 1.0))
+        gc.restore()
+    for it in c.items:
+        {cp.Rects: page.rects, cp.Polyline: lambda x: page.polylines([x]),
+         cp.Markers: lambda x: page.markers([x])}[type(it)](it)
+    return page, texts
+
+
+@pytest.mark.parametrize("opaque", [True, False])
+def test_text_in_agg_buffer_equals_text_on_rgb_copy(opaque):
+    page, texts = _page(opaque)
+    before = np.array(np.asarray(page.r))            # a copy, before any text
+    assert (before[:, :, 3].min() == 255) == opaque
+    ref = Image.fromarray(before, "RGBA").convert("RGB")
+    pen = ImageDraw.Draw(ref)
+    for it in texts:
+        cp._draw_text(ref, pen, it)
+    got = cp._rgb_with_text(page, texts)
+    assert got.shape == (page.h, page.w, 3)
+    assert np.array_equal(got, np.asarray(ref))
+    assert not np.array_equal(np.asarray(ref), before[:, :, :3])   # the texts did draw something
+
+
+def test_graphics_context_reads_as_matplotlibs():
+    """What Agg's renderer reads from a graphics context (attributes and getters) is the same from
+    canvas_png._GC as from matplotlib's GraphicsContextBase after the same calls."""
+    from matplotlib.backend_bases import GraphicsContextBase
+    from matplotlib.transforms import Bbox
+    read = ("_linewidth", "_alpha", "_forced_alpha", "_rgb", "_antialiased", "_capstyle", "_joinstyle", "_cliprect")
+    getters = ("get_dashes", "get_clip_path", "get_snap", "get_hatch_path", "get_hatch_color",
+               "get_hatch_linewidth", "get_sketch_params")
+    calls = [("set_linewidth", (0.8,)), ("set_joinstyle", ("miter",)), ("set_capstyle", ("projecting",)),
+             ("set_foreground", ((0.1, 0.2, 0.3, 0.4),), {"isRGBA": True}), ("set_antialiased", (True,)),
+             ("set_dashes", (0, [3.7, 1.6])), ("set_clip_rectangle", (Bbox.from_extents(1, 2, 30, 40),))]
+    for upto in range(len(calls) + 1):
+        ours, theirs = cp._GC(), GraphicsContextBase()
+        for name, args, *kw in calls[:upto]:
+            getattr(ours, name)(*args, **(kw[0] if kw else {}))
+            getattr(theirs, name)(*args, **(kw[0] if kw else {}))
+        for a in read:
+            assert repr(getattr(ours, a)) == repr(getattr(theirs, a)), a
+            assert type(getattr(ours, a)) is type(getattr(theirs, a)), a
+        for g in getters:
+            assert repr(getattr(ours, g)()) == repr(getattr(theirs, g)()), g
+    ours.set_foreground("#d62728")
+    theirs.set_foreground("#d62728")
+    assert ours._rgb == theirs._rgb
