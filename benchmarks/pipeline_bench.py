@@ -199,6 +199,7 @@ def run_sampled(cmd: list) -> tuple[subprocess.CompletedProcess, float | None]:
     out, err = proc.communicate()
     if sampler.is_alive() or sampler.ident is not None:
         sampler.join()
+    shutil.rmtree(done.parent, ignore_errors=True)           # the marker's temporary folder
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err), (peak[0] / 1024 or None)
 
 
