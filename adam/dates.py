@@ -388,6 +388,16 @@ def _impute_one(t: str, level: int, imp_month: float, imp_day: float, kind: str)
     if parsed is None:
         return None
     y, m, d = parsed[0], parsed[1], parsed[2]
+    m, d, flag = _impute_month_day(y, m, d, level, imp_month, imp_day, kind)
+    if y != y or m != m or d != d:
+        return (np.nan, "")
+    if not 1 <= y <= 9999:
+        return None
+    return (float(_date(int(y), int(m), 1).toordinal() - _EPOCH_ORDINAL + int(d) - 1), flag)
+
+
+def _impute_month_day(y, m, d, level: int, imp_month: float, imp_day: float, kind: str):
+    """(month, day, --DTF) of one parsed date after imputing the missing day or month its level allows."""
     no_year = y != y
     no_month = not no_year and m != m
     no_day = not no_year and not no_month and d != d
@@ -402,11 +412,7 @@ def _impute_one(t: str, level: int, imp_month: float, imp_day: float, kind: str)
         flag = "M"
     if no_year and level >= _LEVELS["Y"]:
         flag = "Y"
-    if y != y or m != m or d != d:
-        return (np.nan, "")
-    if not 1 <= y <= 9999:
-        return None
-    return (float(_date(int(y), int(m), 1).toordinal() - _EPOCH_ORDINAL + int(d) - 1), flag)
+    return m, d, flag
 
 
 def _dim(y: float, m: float) -> float:
@@ -568,20 +574,7 @@ def _impute_dtm_one(parsed, level: int, imp_month: float, imp_day: float, kind: 
     """(SAS datetime, --DTF, --TMF) of one text whose date is not complete, by the vectorised rules."""
     y, m, d, h, mi, s = parsed
     date_level = level if level >= _LEVELS["D"] else 0
-    no_year = y != y
-    no_month = not no_year and m != m
-    no_day = not no_year and not no_month and d != d
-    flag = ""
-    if no_day and date_level >= _LEVELS["D"]:
-        dim = _dim(y, m)
-        d = {"first": 1.0, "mid": 15.0, "last": dim, "fixed": min(imp_day, dim)}[kind]
-        flag = "D"
-    if no_month and date_level >= _LEVELS["M"]:
-        m = imp_month
-        d = min(imp_day, _dim(y, m))
-        flag = "M"
-    if no_year and date_level >= _LEVELS["Y"]:
-        flag = "Y"
+    m, d, flag = _impute_month_day(y, m, d, date_level, imp_month, imp_day, kind)
     if y != y or m != m or d != d:
         return (np.nan, "", "")             # no date: the value is missing, so are both flags
     if not 1 <= y <= 9999:

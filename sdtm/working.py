@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..objstrings import TEXT_DTYPE
+from .uniques import text_array
 
 
 class WorkingFrame:
@@ -165,18 +166,7 @@ def boundary_text(values: pd.Series) -> pd.Series:
 def finished_text(values: pd.Series) -> np.ndarray | None:
     """A character column as an object array of Python str, missing values as '' (what ``boundary_text``
     holds, before it becomes the boundary dtype); None for a column holding anything but text."""
-    if values.dtype != object:
-        return None
-    texts = values.to_numpy()
-    if pd.api.types.infer_dtype(texts, skipna=False) == "string":     # text, nothing missing: one C pass
-        return texts
-    if pd.api.types.infer_dtype(texts, skipna=True) not in ("string", "empty"):
-        return None
-    missing = pd.isna(texts)
-    if missing.any():
-        texts = texts.copy()
-        texts[missing] = ""
-    return texts
+    return text_array(values)
 
 
 def text_to_boundary(texts: np.ndarray):
