@@ -6,7 +6,6 @@ so the terminal shows one line per dataset.
 """
 from __future__ import annotations
 
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace

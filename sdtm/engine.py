@@ -24,7 +24,7 @@ from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .algorithms import _TEMPLATE_FIELD, MappingContext, evaluate_rule
 from .derive import _SUBJECT_TABLES, PHASE2, split_ref
-from .sources import INTERNAL, SOURCE_COL, load_source
+from .sources import SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
 from .uniques import stable_order

@@ -13,7 +13,7 @@ from trialforge.errors import DatasetReadError
 from trialforge.specs.metadata import Dataset
 
 from .._join import join
-from .._frame import char, fresh, normalize_sdtm, num, _num_text
+from .._frame import char, fresh, normalize_sdtm, _num_text
 
 
 class SdtmSource:
