@@ -54,6 +54,22 @@ class NcaRules:
             raise SpecError("blq_after must be 'exclude' or 'zero'", value=self.blq_after)
 
 
+def _apply_blq_rules(c: np.ndarray, before, between, after, rules: NcaRules) -> tuple[np.ndarray, np.ndarray]:
+    """Concentrations with BLQ samples set to zero, and the samples to drop, by the rules' BLQ positions
+    (before the first measurable: zero; between measurables: missing or zero; after the last: excluded or zero)."""
+    c = np.where(before, 0.0, c)
+    drop = np.zeros(len(c), dtype=bool)
+    if rules.blq_between == "missing":
+        drop |= between
+    else:
+        c = np.where(between, 0.0, c)
+    if rules.blq_after == "exclude":
+        drop |= after
+    else:
+        c = np.where(after, 0.0, c)
+    return c, drop
+
+
 def prepare_profile(time, conc, blq, rules: NcaRules = NcaRules()) -> tuple[np.ndarray, np.ndarray]:
     """Apply rules 1–3: the (time, concentration) points used for NCA, sorted by time.
 
@@ -76,16 +92,7 @@ def prepare_profile(time, conc, blq, rules: NcaRules = NcaRules()) -> tuple[np.n
         idx = np.arange(len(t))
         before, after = b & (idx < first), b & (idx > last)
         between = b & (idx > first) & (idx < last)
-        c = np.where(before, 0.0, c)
-        drop = np.zeros(len(t), dtype=bool)
-        if rules.blq_between == "missing":
-            drop |= between
-        else:
-            c = np.where(between, 0.0, c)
-        if rules.blq_after == "exclude":
-            drop |= after
-        else:
-            c = np.where(after, 0.0, c)
+        c, drop = _apply_blq_rules(c, before, between, after, rules)
         t, c = t[~drop], c[~drop]
     if rules.zero_at_dose and (len(t) == 0 or t[0] > 0):
         t, c = np.concatenate([[0.0], t]), np.concatenate([[0.0], c])
@@ -238,16 +245,7 @@ def _prepare_profiles(gid, t, c, b, n_groups: int, rules: NcaRules):
     before, after = b & has & (pos < first[g]), b & has & (pos > last[g])
     between = b & has & (pos > first[g]) & (pos < last[g])
     c = np.where(b & ~has, 0.0, c)
-    c = np.where(before, 0.0, c)
-    drop = np.zeros(len(t), dtype=bool)
-    if rules.blq_between == "missing":
-        drop |= between
-    else:
-        c = np.where(between, 0.0, c)
-    if rules.blq_after == "exclude":
-        drop |= after
-    else:
-        c = np.where(after, 0.0, c)
+    c, drop = _apply_blq_rules(c, before, between, after, rules)
     g, t, c = g[~drop], t[~drop], c[~drop]
     lengths = np.bincount(g, minlength=n_groups)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
