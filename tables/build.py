@@ -19,6 +19,7 @@ from .facts import Facts
 from .tabledata import TableData
 from .typography import typeset, typeset_result
 from .figures import render_figure, save_figure
+from .json_text import dumps_indent1
 from .layouts import (compute_dose_escalation, compute_listing, compute_parameter_by_group,
                       compute_parameter_by_visit, compute_shift_table)
 from .render import figure_to_html, figure_to_rtf, index_html, join_rtf, table_to_html, table_to_rtf
@@ -292,7 +293,7 @@ def _build_figure(spec: FigureSpec, adam, stem: Path, page: dict) -> tuple[list[
                "footnotes": list(spec.footnotes), "data": json.loads(_frame_json(data))}
     if n > 1:
         payload["pages"] = n
-    paths.append(_write(stem.with_suffix(".json"), json.dumps(payload, indent=1, ensure_ascii=False) + "\n"))
+    paths.append(_write(stem.with_suffix(".json"), dumps_indent1(payload) + "\n"))
     paths.append(_write(stem.with_suffix(".rtf"), join_rtf(rtfs)))
     if n == 1:
         pics = {"PNG": f"{names[0]}.png", "SVG": f"{names[0]}.svg"}

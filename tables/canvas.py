@@ -129,6 +129,14 @@ def power_parts(s: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=64)
+def marker_style(shape: str):
+    """matplotlib's MarkerStyle of a marker code, one per code (read only: its path, transform, join and cap
+    styles): making one per marker series cost more than drawing the series."""
+    from matplotlib.markers import MarkerStyle
+    return MarkerStyle(shape)
+
+
+@lru_cache(maxsize=64)
 def font(size: float, weight: str = "normal"):
     from matplotlib.font_manager import FontProperties
     return FontProperties(family=FONT, size=size, weight=weight)
@@ -189,7 +197,17 @@ def line_metrics(s: str, size: float, weight: str = "normal", math: bool = False
 
 def layout(t: Text) -> list[tuple[float, float, float, str]]:
     """Each line of `t` as (x, y, width, text): the baseline-left point of the line in page points,
-    placed as matplotlib 3.11 places a Text (rotated bounding box aligned at the anchor)."""
+    placed as matplotlib 3.11 places a Text (rotated bounding box aligned at the anchor). Remembered by
+    value: the PNG and the SVG of a page lay out the same texts."""
+    return _layout(t.x, t.y, t.s, t.size, t.ha, t.va, t.rotation, t.weight, t.math)
+
+
+@lru_cache(maxsize=8192)
+def _layout(x, y, s, size, ha, va, rotation, weight, math_) -> tuple:
+    return tuple(_place(Text(x, y, s, size, "#000000", ha, va, rotation, weight, math_)))
+
+
+def _place(t: Text) -> list[tuple[float, float, float, str]]:
     lines = t.s.split("\n")
     gap = font_vmetrics(t.size, t.weight)[2] if len(lines) > 1 else 0.0
     metrics = [line_metrics(line, t.size, t.weight, t.math, gap) for line in lines]

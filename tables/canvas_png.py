@@ -15,24 +15,33 @@ from __future__ import annotations
 
 import struct
 import zlib
+from functools import lru_cache
 
 import numpy as np
 from matplotlib import rcParams
 from matplotlib._enums import CapStyle, JoinStyle
 from matplotlib.backends._backend_agg import RendererAgg
 from matplotlib.colors import to_rgba
-from matplotlib.markers import MarkerStyle
 from matplotlib.path import Path
 from matplotlib.transforms import Affine2D, Bbox, IdentityTransform
 from PIL import Image, ImageDraw
 
 from .canvas import (DPI, SUP_RAISE, SUP_SCALE, Canvas, Markers, Polyline, Rects, Text, font_vmetrics, layout,
-                     pil_font, power_parts)
+                     marker_style, pil_font, power_parts)
 
 PNG_COMPRESS = 3               # zlib level: on a figure page as small as Pillow's level 6 with the up filter
 
 
 def _rgba(colour, alpha: float = 1.0):
+    try:
+        return _rgba_cached(colour, alpha)
+    except TypeError:                       # an unhashable colour (a list of channels)
+        return _rgba_cached.__wrapped__(colour, alpha)
+
+
+@lru_cache(maxsize=1024)
+def _rgba_cached(colour, alpha: float = 1.0):
+    """Remembered: a page converts a few colours thousands of times."""
     r, g, b, a = to_rgba(colour)
     return (r, g, b, a * alpha)
 
@@ -102,12 +111,33 @@ class _GC:
         """Nothing to restore (GraphicsContextBase's is a no-op too)."""
 
 
+_CODE_LINETO = Path.LINETO
+_RECT_CODES = np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], dtype=Path.code_type)
+_IDENTITY = IdentityTransform()
+
+
+def _path(verts: np.ndarray, codes: np.ndarray | None) -> Path:
+    """`Path(verts, codes)` for vertices already (n, 2) float64 and codes already `Path.code_type` (or None),
+    without the constructor's checks and conversions (a page makes thousands of paths): the same attributes
+    `Path.__init__` and its `_update_values` set, so Agg reads the same path (simplification included)."""
+    p = Path.__new__(Path)
+    p._vertices = verts
+    p._codes = codes
+    p._interpolation_steps = 1
+    p._simplify_threshold = threshold = rcParams["path.simplify_threshold"]
+    p._should_simplify = bool(threshold > 0 and rcParams["path.simplify"] and len(verts) >= 128
+                              and (codes is None or np.all(codes <= _CODE_LINETO)))
+    p._readonly = False
+    return p
+
+
 class _Page:
     def __init__(self, canvas: Canvas):
         self.k = DPI / 72.0
         self.w = int(round(canvas.width * DPI))
         self.h = int(round(canvas.height * DPI))
         self.r = RendererAgg(self.w, self.h, DPI)       # Agg's C++ renderer (draw_path, draw_markers, buffer)
+        self._gcs: dict = {}
 
     def gc(self, clip=None):
         gc = _GC()
@@ -116,9 +146,28 @@ class _Page:
             gc.set_clip_rectangle(Bbox.from_extents(clip.x0 * k, h - clip.y1 * k, clip.x1 * k, h - clip.y0 * k))
         return gc
 
+    def styled_gc(self, clip, lw, rgba, cap, join, dash=None) -> _GC:
+        """The graphics context of one line or marker style, made once per page (Agg only reads it)."""
+        key = (clip, lw, rgba, cap, join, dash)
+        gc = self._gcs.get(key)
+        if gc is None:
+            gc = self._gcs[key] = self.gc(clip)
+            gc.set_linewidth(lw)
+            gc.set_foreground(rgba, isRGBA=True)
+            gc.set_capstyle(cap)
+            gc.set_joinstyle(join)
+            gc.set_antialiased(True)
+            if dash:
+                gc.set_dashes(0, list(dash))
+        return gc
+
     def xy(self, x, y):
-        """Page points (y down) -> Agg display pixels (y up)."""
-        return np.column_stack([np.asarray(x) * self.k, self.h - np.asarray(y) * self.k])
+        """Page points (y down) -> Agg display pixels (y up), as an (n, 2) float64 array."""
+        x, y = np.asarray(x), np.asarray(y)
+        out = np.empty((len(x), 2))
+        np.multiply(x, self.k, out=out[:, 0])
+        out[:, 1] = self.h - y * self.k
+        return out
 
     def rects(self, it: Rects) -> None:
         gc = self.gc(it.clip)
@@ -130,49 +179,52 @@ class _Page:
         else:
             gc.set_foreground(_rgba(it.edge), isRGBA=True)
         k, h = self.k, self.h
-        for x, y, w, hh, face in zip(it.x, it.y, it.w, it.h, it.faces):
-            x0, x1 = x * k, (x + w) * k
-            y0, y1 = h - (y + hh) * k, h - y * k
-            path = Path([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
-                        [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY])
-            self.r.draw_path(gc, path, IdentityTransform(), None if face is None else _rgba(face))
+        x0s, x1s = it.x * k, (it.x + it.w) * k
+        y0s, y1s = h - (it.y + it.h) * k, h - it.y * k
+        corners = np.stack([x0s, y0s, x1s, y0s, x1s, y1s, x0s, y1s, x0s, y0s], axis=1).reshape(-1, 5, 2)
+        draw = self.r.draw_path
+        for verts, face in zip(corners, it.faces):
+            draw(gc, _path(verts, _RECT_CODES), _IDENTITY, None if face is None else _rgba(face))
         gc.restore()
 
     def polylines(self, run: list) -> None:
         """Polylines of one style as one path (MOVETO per line): one Agg call instead of one per line.
         Only opaque lines are joined (a translucent path would not darken where its lines cross)."""
         it = run[0]
-        gc = self.gc(it.clip)
-        gc.set_linewidth(it.lw)
-        gc.set_foreground(_rgba(it.colour, it.alpha), isRGBA=True)
-        gc.set_capstyle(it.cap)
-        gc.set_joinstyle("round")
-        gc.set_antialiased(True)
-        if it.dash:
-            gc.set_dashes(0, list(it.dash))
-        verts = self.xy(np.concatenate([p.x for p in run]), np.concatenate([p.y for p in run]))
-        codes = np.full(len(verts), Path.LINETO, dtype=Path.code_type)
-        starts = np.cumsum([0] + [len(p.x) for p in run[:-1]])
-        codes[starts] = Path.MOVETO
-        self.r.draw_path(gc, Path(verts, codes), IdentityTransform(), None)
-        gc.restore()
+        gc = self.styled_gc(it.clip, it.lw, _rgba(it.colour, it.alpha), it.cap, "round", it.dash)
+        if len(run) == 1:
+            verts = self.xy(it.x, it.y)
+            codes = np.full(len(verts), Path.LINETO, dtype=Path.code_type)
+            codes[0] = Path.MOVETO
+        else:
+            verts = self.xy(np.concatenate([p.x for p in run]), np.concatenate([p.y for p in run]))
+            codes = np.full(len(verts), Path.LINETO, dtype=Path.code_type)
+            starts = np.cumsum([0] + [len(p.x) for p in run[:-1]])
+            codes[starts] = Path.MOVETO
+        self.r.draw_path(gc, _path(verts, codes), _IDENTITY, None)
 
     def markers(self, run: list) -> None:
         """Markers of one style in one `draw_markers` call."""
         it = run[0]
-        style = MarkerStyle(it.shape)
-        gc = self.gc(it.clip)
-        gc.set_linewidth(it.edge_lw)
-        gc.set_foreground(_rgba(it.colour, it.alpha), isRGBA=True)
-        gc.set_joinstyle(style.get_joinstyle())
-        gc.set_capstyle(style.get_capstyle())
-        trans = style.get_transform() + Affine2D().scale(it.size * self.k)
-        face = _rgba(it.colour, it.alpha) if style.is_filled() else None
-        pts = self.xy(np.concatenate([m.x for m in run]), np.concatenate([m.y for m in run]))
-        self.r.draw_markers(gc, style.get_path(), trans, Path(pts), IdentityTransform(), face)
-        gc.restore()
+        style = marker_style(it.shape)
+        rgba = _rgba(it.colour, it.alpha)
+        gc = self.styled_gc(it.clip, it.edge_lw, rgba, style.get_capstyle(), style.get_joinstyle())
+        face = rgba if style.is_filled() else None
+        if len(run) == 1:
+            pts = self.xy(it.x, it.y)
+        else:
+            pts = self.xy(np.concatenate([m.x for m in run]), np.concatenate([m.y for m in run]))
+        self.r.draw_markers(gc, style.get_path(), _marker_transform(it.shape, it.size * self.k), _path(pts, None),
+                            _IDENTITY, face)
 
 
+@lru_cache(maxsize=256)
+def _marker_transform(shape: str, scale: float):
+    """The marker's own transform scaled to pixels, made once per shape and size."""
+    return marker_style(shape).get_transform() + Affine2D().scale(scale)
+
+
+@lru_cache(maxsize=1024)
 def _hex(colour) -> tuple:
     r, g, b, _ = to_rgba(colour)
     return (round(r * 255), round(g * 255), round(b * 255))

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from html import escape
 
 import numpy as np
 from matplotlib.colors import to_hex, to_rgba
-from matplotlib.markers import MarkerStyle
 from matplotlib.transforms import Affine2D
 
-from .canvas import FONT, SUP_RAISE, SUP_SCALE, Canvas, Markers, Polyline, Rects, Text, layout
+from .canvas import FONT, SUP_RAISE, SUP_SCALE, Canvas, Markers, Polyline, Rects, Text, layout, marker_style
 
 
 def _n(v: float) -> str:
@@ -24,8 +24,50 @@ def _n(v: float) -> str:
     return "0" if s in ("-0", "") else s
 
 
+_ZEROS = re.compile(r"\.?0+(?![\d.])")          # "10.50" -> "10.5", "3.00" -> "3" (a fraction's trailing zeros)
+_MINUS_ZERO = re.compile(r"(?<![\d.])-0(?![\d.])")
+
+
+def _ns(values) -> list[str]:
+    """`_n` of each value, from one formatted string: per-number Python calls were most of the SVG's time."""
+    if not len(values):
+        return []
+    text = " ".join(map("{:.2f}".format, np.asarray(values, dtype=float).tolist()))
+    return _MINUS_ZERO.sub("0", _ZEROS.sub("", text)).split(" ")
+
+
+def _coordinates(items: list) -> list[list[str]]:
+    """The `_n` texts of every coordinate array of a page's shapes, in drawing order (x, y of a polyline or
+    markers; x, y, w, h of rectangles), formatted in one `_ns` call: a page has thousands of short lines."""
+    arrays = []
+    for it in items:
+        kind = type(it)
+        if kind is Polyline or kind is Markers:
+            arrays += (it.x, it.y)
+        elif kind is Rects:
+            arrays += (it.x, it.y, it.w, it.h)
+    if not arrays:
+        return []
+    texts = _ns(np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays]))
+    out, i = [], 0
+    for a in arrays:
+        n = len(a)
+        out.append(texts[i:i + n])
+        i += n
+    return out
+
+
 def _paint(colour, alpha: float = 1.0) -> tuple[str, str]:
-    """(#rrggbb, opacity text or '') for an SVG fill or stroke."""
+    """(#rrggbb, opacity text or '') for an SVG fill or stroke (remembered: a page asks for a few colours
+    thousands of times)."""
+    try:
+        return _paint_cached(colour, alpha)
+    except TypeError:                       # an unhashable colour (a list of channels)
+        return _paint_cached.__wrapped__(colour, alpha)
+
+
+@lru_cache(maxsize=1024)
+def _paint_cached(colour, alpha: float = 1.0) -> tuple[str, str]:
     a = to_rgba(colour)[3] * alpha
     return to_hex(colour, keep_alpha=False), ("" if a >= 1 else _n(a) if a >= 0.01 else f"{a:.4f}")
 
@@ -56,6 +98,7 @@ def _text_body(it: Text, line: str) -> str:
 
 class _Doc:
     def __init__(self, canvas: Canvas):
+        self.nums = iter(_coordinates(canvas.items))
         self.out: list[str] = []
         self.clips: dict = {}
         self.shapes: dict = {}
@@ -74,20 +117,21 @@ class _Doc:
     def rects(self, it: Rects) -> None:
         edge = ";" + _stroke(it.edge, it.lw) + ";stroke-linejoin:miter" if it.edge is not None and it.lw > 0 else ""
         rows = []
-        for x, y, w, h, face in zip(it.x, it.y, it.w, it.h, it.faces):
+        nums = self.nums
+        for x, y, w, h, face in zip(next(nums), next(nums), next(nums), next(nums), it.faces):
             fill = "none" if face is None else _paint(face)[0]
-            rows.append(f"<rect x=\"{_n(x)}\" y=\"{_n(y)}\" width=\"{_n(w)}\" height=\"{_n(h)}\" "
+            rows.append(f"<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" "
                         f"style=\"fill:{fill}{edge}\"/>")
         self.out.append(f"<g{self.clip(it.clip)}>\n" + "\n".join(rows) + "\n</g>")
 
     def polyline(self, it: Polyline) -> None:
-        pts = " ".join(f"{_n(x)},{_n(y)}" for x, y in zip(it.x, it.y))
+        pts = " ".join([f"{x},{y}" for x, y in zip(next(self.nums), next(self.nums))])
         self.out.append(f"<polyline points=\"{pts}\" style=\"fill:none;"
                         f"{_stroke(it.colour, it.lw, it.alpha, it.cap, it.dash)};stroke-linejoin:round\""
                         f"{self.clip(it.clip)}/>")
 
     def markers(self, it: Markers) -> None:
-        style = MarkerStyle(it.shape)
+        style = marker_style(it.shape)
         key = (it.shape, it.size)
         mid = self.shapes.get(key)
         if mid is None:
@@ -100,7 +144,7 @@ class _Doc:
             self.defs.append(f"<path id=\"{mid}\" d=\"{' '.join(d)}\"/>")
         hexa, op = _paint(it.colour, it.alpha)
         fill = f"fill:{hexa}" + (f";fill-opacity:{op}" if op else "") if style.is_filled() else "fill:none"
-        uses = "\n".join(f"<use xlink:href=\"#{mid}\" x=\"{_n(x)}\" y=\"{_n(y)}\"/>" for x, y in zip(it.x, it.y))
+        uses = "\n".join([f"<use xlink:href=\"#{mid}\" x=\"{x}\" y=\"{y}\"/>" for x, y in zip(next(self.nums), next(self.nums))])
         self.out.append(f"<g style=\"{fill};{_stroke(it.colour, it.edge_lw, it.alpha)};"
                         f"stroke-linejoin:{style.get_joinstyle()}\"{self.clip(it.clip)}>\n{uses}\n</g>")
 

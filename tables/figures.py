@@ -184,7 +184,23 @@ def draw_spider(p: Spider, ctx: Context):
     ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
     pad = 0.05 * (ylim[1] - ylim[0] or 1)
     scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
-    return Pages(len(cuts), lambda k: _spider_page(p, tr[tr[KEY].isin(subjects[cuts[k]])], groups, scale))
+    rows = _rows_by_page(tr[KEY], subjects, p.per_page, len(cuts))
+    return Pages(len(cuts), lambda k: _spider_page(p, tr.take(rows[k]), groups, scale))
+
+
+def _rows_by_page(keys: pd.Series, subjects: list, per_page: int, pages: int) -> list[np.ndarray]:
+    """Per page, the positions (in frame order) of the rows whose subject is among that page's subjects
+    (`subjects[k * per_page:(k + 1) * per_page]`): `frame[keys.isin(those)]` for every page, from one look-up
+    of the keys instead of one pass over the frame per page (quadratic in the subjects)."""
+    where = pd.Index(subjects)
+    if not where.is_unique:                 # never from the figures (unique by construction): the plain way
+        return [np.flatnonzero(keys.isin(subjects[k * per_page:(k + 1) * per_page]).to_numpy())
+                for k in range(pages)]
+    idx = where.get_indexer(pd.Index(keys))
+    page = np.where(idx >= 0, idx // per_page, pages)
+    order = np.argsort(page, kind="stable")
+    bounds = np.searchsorted(page[order], np.arange(pages + 1))
+    return [order[bounds[k]:bounds[k + 1]] for k in range(pages)]
 
 
 def _subject_rows(keys: np.ndarray, order: np.ndarray | None = None) -> list[np.ndarray]:
@@ -243,7 +259,8 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     cuts = page_slices(len(subjects), p.per_page)
     if len(cuts) == 1:
         return Pages(1, lambda k: _profiles_page(p, pc, groups))
-    return Pages(len(cuts), lambda k: _profiles_page(p, pc[pc[KEY].isin(subjects[cuts[k]])], groups))
+    rows = _rows_by_page(pc[KEY], subjects, p.per_page, len(cuts))
+    return Pages(len(cuts), lambda k: _profiles_page(p, pc.take(rows[k]), groups))
 
 
 def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list):

@@ -1,0 +1,110 @@
+"""The tables stage's fast paths give what the plain ways they replace give (the plain way is the reference,
+computed here): indented JSON, SVG numbers, Agg paths, and the rows of each page of a per-subject figure."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialforge.tables.json_text import dumps_indent1
+
+
+def _ref(obj) -> str:
+    return json.dumps(obj, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("obj", [
+    [], {}, [{}], [{}, {}], "s", 3, 1e300, 1e-7, -0.0, None, True,
+    [{"a": 1}, {"a": float("nan")}],
+    [{"a": 1}, {"b": 1}],                                   # different keys: not records
+    [{"a": 1, "b": 2}, {"b": 1, "a": 2}],                   # same keys, other order
+    {"x": [1, 2.5, -0.0, float("inf"), -float("inf"), None, True, False, "é\n\"\\ \u2028 \x01", [], {}]},
+    [[1, [2, {}]]], ("a", "b"), {1: 2}, {None: 1},
+    [{"a": [1, 2]}, {"a": [3]}], [{"a": ["x", "y"]}, {"a": []}, {"a": ["z"]}],
+    [{"a": True, "b": None}, {"a": 1, "b": "x"}, {"a": 2.5, "b": "é"}],
+    [{"a": np.float64(1.5)}, {"a": 2.0}],                   # a float subclass: the standard encoder's text
+    [{"a": [{"b": []}], "c": {}}, {"a": [], "c": {"d": [1]}}],
+    {"rows": [{"label": "L", "indent": 0, "header": False, "cells": ["1 (2.0)", "", "x\ty"]}] * 3,
+     "footnotes": []},
+])
+def test_indented_json_is_the_standard_librarys(obj):
+    assert dumps_indent1(obj) == _ref(obj)
+
+
+def test_indented_json_of_a_random_records_list():
+    rng = np.random.default_rng(7)
+    vals = [None, True, False, 0, -3, 2 ** 70, 0.1, -0.0, 1e-12, 123456.789, float("nan"), "a", "ä\"b", ""]
+    for n in (1, 2, 50):
+        recs = [{k: vals[rng.integers(len(vals))] for k in ("USUBJID", "t", "v", "group")} for _ in range(n)]
+        assert dumps_indent1(recs) == _ref(recs)
+        doc = {"id": "1", "data": recs, "pages": 2}
+        assert dumps_indent1(doc) == _ref(doc)
+
+
+def test_svg_numbers_in_bulk_are_the_single_formatter():
+    from trialforge.tables.canvas_svg import _n, _ns
+    values = np.array([0.0, -0.0, -0.004, 0.004, 0.005, -0.005, 0.015, 1.0, 10.0, 100.0, 100.5, 1000.25, -10.0,
+                       -0.5, 0.105, 12345678.9, 1e-9, -1e-9, 2.675, 1.005, 99.995, -99.995, 0.1, 20.0, 300.01])
+    rng = np.random.default_rng(3)
+    values = np.r_[values, rng.normal(0, 500, 2000), np.round(rng.normal(0, 50, 500), 2)]
+    assert _ns(values) == [_n(v) for v in values]
+    assert _ns(np.array([])) == []
+
+
+def test_svg_coordinates_of_a_page_follow_the_drawing_order():
+    from trialforge.tables.canvas import Canvas, Text
+    from trialforge.tables.canvas_svg import _coordinates, _n
+    c = Canvas(2, 1)
+    c.line([0, 1.5, 3], [2, 2.25, -1], "red", 1.0)
+    c.text(1, 1, "x")
+    c.rects([1, 2], [3, 4], [5, 6], [7, 8.125], ["red", None])
+    c.markers([0.333], [9.999], "o", 3.0, "blue")
+    got = _coordinates(c.items)
+    want = [[_n(v) for v in arr] for it in c.items if type(it) is not Text
+            for arr in ((it.x, it.y, it.w, it.h) if hasattr(it, "w") else (it.x, it.y))]
+    assert got == want
+
+
+@pytest.mark.parametrize("n", [2, 5, 127, 128, 300])
+@pytest.mark.parametrize("closed", [False, True])
+def test_fast_paths_carry_what_path_init_sets(n, closed):
+    from matplotlib.path import Path
+    from trialforge.tables.canvas_png import _path
+    rng = np.random.default_rng(n)
+    verts = rng.normal(size=(n, 2))
+    codes = np.full(n, Path.LINETO, dtype=Path.code_type)
+    codes[0] = Path.MOVETO
+    if closed:
+        codes[-1] = Path.CLOSEPOLY
+    for c in (codes, None):
+        ours, ref = _path(verts, c), Path(verts, c)
+        assert vars(ours).keys() == vars(ref).keys()
+        for k in vars(ref):
+            a, b = getattr(ours, k), getattr(ref, k)
+            assert (np.array_equal(a, b) if isinstance(b, np.ndarray) else a == b), k
+
+
+def test_page_pixels_map_as_column_stack():
+    from trialforge.tables.canvas import Canvas
+    from trialforge.tables.canvas_png import _Page
+    page = _Page(Canvas(3, 2))
+    x, y = np.array([0.0, 1.3, 7.77, 215.999]), np.array([3.0, 0.1, 99.5, 143.9])
+    ref = np.column_stack([x * page.k, page.h - y * page.k])
+    assert np.array_equal(page.xy(x, y), ref)
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 10])
+def test_rows_by_page_are_the_isin_rows(per_page):
+    from trialforge.tables.figures import _rows_by_page
+    rng = np.random.default_rng(per_page)
+    ids = [f"S-{i:03d}" for i in range(17)]
+    keys = pd.Series(rng.choice(ids + ["OTHER"], size=200), dtype="string")
+    subjects = sorted(set(ids) - {"S-004"}, reverse=True)
+    pages = math.ceil(len(subjects) / per_page)
+    got = _rows_by_page(keys, subjects, per_page, pages)
+    for k in range(pages):
+        want = np.flatnonzero(keys.isin(subjects[k * per_page:(k + 1) * per_page]).to_numpy())
+        assert np.array_equal(got[k], want)
