@@ -179,6 +179,7 @@ def draw_spider(p: Spider, ctx: Context):
     subjects = [sid for g in groups for sid in sorted(pd.unique(tr.loc[tr[GROUP] == g, KEY]))]
     _check_cap(p, len(subjects), ctx)
     cuts = page_slices(len(subjects), p.per_page)
+    tr = tr[[KEY, GROUP, "t", "pchg"]]          # what a page reads: each page takes only these columns
     if len(cuts) == 1:
         return Pages(1, lambda k: _spider_page(p, tr, groups, None))
     ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
@@ -257,6 +258,8 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     subjects = [sid for g in groups for sid in sorted(pd.unique(pc.loc[pc[GROUP] == g, KEY]))]
     _check_cap(p, len(subjects), ctx)
     cuts = page_slices(len(subjects), p.per_page)
+    # what a page reads (the unit's column when there is one): each page takes only these columns
+    pc = pc[list(dict.fromkeys([KEY, GROUP, "t", "v"] + ([p.unit_var] if p.unit_var in pc else [])))]
     if len(cuts) == 1:
         return Pages(1, lambda k: _profiles_page(p, pc, groups))
     rows = _rows_by_page(pc[KEY], subjects, p.per_page, len(cuts))

@@ -529,6 +529,10 @@ def _head_rtf(text: str) -> str:
     return text.replace(N_BREAK, "\\line (N=")
 
 
+def _td(c: str) -> str:
+    return f"<td class=\"wrap\">{html.escape(c)}</td>" if len(c) > WRAP_AT else f"<td>{html.escape(c)}</td>"
+
+
 def table_to_html(res: TableResult, links: dict[str, str]) -> str:
     head = []
     nh = len(res.header)
@@ -540,11 +544,11 @@ def table_to_html(res: TableResult, links: dict[str, str]) -> str:
                   for t, span in hrow]
         head.append("<tr>" + "".join(cells) + "</tr>")
     body = []
+    td: dict[str, str] = {}            # each distinct cell text escaped once (listings repeat their values)
     for r in res.rows:
         cls = " class=\"hdr\"" if r.header else ""
         pad = f" style=\"padding-left:{8 + 18 * r.indent}px\"" if r.indent else ""
-        tds = "".join(f"<td class=\"wrap\">{html.escape(c)}</td>" if len(c) > WRAP_AT else f"<td>{html.escape(c)}</td>"
-                      for c in r.cells)
+        tds = "".join([td.get(c) or td.setdefault(c, _td(c)) for c in r.cells])
         body.append(f"<tr{cls}><td class=\"stub\"{pad}>{html.escape(r.label)}</td>{tds}</tr>")
     table = ("<table class=\"csr\">\n<thead>\n" + "\n".join(head) + "\n</thead>\n<tbody>\n"
              + "\n".join(body) + "\n</tbody>\n</table>\n")

@@ -157,6 +157,7 @@ class TableRtf:
     def __init__(self, titles: list[str], headers: list[tuple[list[str], list[float]]],
                  widths: list[float], justify: list[str], total_in: float):
         self.title = title_paragraph(titles)
+        self._cells: dict = {}
         self.edges = cell_edges(widths, total_in)
         self.justify = justify
         self.total_in = total_in
@@ -175,11 +176,17 @@ class TableRtf:
                      for first in (False, True) for last in (False, True)}
 
     def row_cells(self, cells: list[str], indents: list[int], bold: bool) -> str:
-        """The cell paragraphs of one body row (stub bold for headings)."""
+        """The cell paragraphs of one body row (stub bold for headings). Each distinct (column, indent, bold,
+        text) is written once per table: a listing repeats its values (grades, outcomes, dates) row after row."""
         out = []
+        memo = self._cells
         for j, (c, li) in enumerate(zip(cells, indents)):
-            fmt = paragraph_format(False, 15, 15, li, self.justify[j])
-            out.append(cell_text(fmt, text(c), bold=bold and j == 0))
+            b = bold and j == 0
+            key = (j, li, b, c)
+            got = memo.get(key)
+            if got is None:
+                got = memo[key] = cell_text(paragraph_format(False, 15, 15, li, self.justify[j]), text(c), bold=b)
+            out.append(got)
         return "\n".join(out)
 
     def footnote(self, footnotes: list[str]) -> str:
