@@ -90,6 +90,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.one:                                   # a child of --baseline: one build, one line of figures
         folder, label, out = Path(args.one[0]), args.one[1], Path(args.one[2])
+        import trialforge.adam  # noqa: F401  (a run has it imported: the footnote facts read its criteria)
         import trialforge.tables.build  # noqa: F401
         import trialforge.tables.canvas_png  # noqa: F401  (lazy imports of the stage are not timed)
         import trialforge.tables.figures  # noqa: F401
@@ -99,6 +100,7 @@ def main(argv=None) -> int:
         return 0
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
+    import trialforge.adam  # noqa: F401  (a run has it imported: the footnote facts read its criteria)
     import trialforge.tables.build  # noqa: F401  (import cost is not the stage's)
     import trialforge.tables.figures  # noqa: F401
     runs = [(Path(d), Path(d).name) for d in args.study_dir]

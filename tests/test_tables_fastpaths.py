@@ -108,3 +108,42 @@ def test_rows_by_page_are_the_isin_rows(per_page):
     for k in range(pages):
         want = np.flatnonzero(keys.isin(subjects[k * per_page:(k + 1) * per_page]).to_numpy())
         assert np.array_equal(got[k], want)
+
+
+def _join_rtf_reference(docs):
+    """join_rtf as it was written before (a copy of each page's text per step)."""
+    if len(docs) == 1:
+        return docs[0]
+    parts = []
+    for k, text in enumerate(docs):
+        body = text.rstrip()
+        assert body.endswith("}")
+        body = body[:-1]
+        if k:
+            cut = body.index("\\margl")
+            eol = body.index("\n", cut)
+            title = body.find("{\\pard", cut, eol)
+            body = body[title:] if title >= 0 else body[eol + 1:]
+            first = body.index("{\\pard")
+            body = body[:first] + "{\\pard\\pagebb" + body[first + len("{\\pard"):]
+        parts.append(body)
+    return "".join(parts) + "}\n"
+
+
+def test_join_rtf_is_the_copying_join(tmp_path):
+    from trialforge.tables.canvas_png import encode_png
+    from trialforge.tables.render import figure_to_rtf, join_rtf
+    png = tmp_path / "p.png"
+    png.write_bytes(encode_png(np.full((30, 40, 3), 200, dtype=np.uint8), 120))
+    page = {"protocol": "P-1", "cutoff": "2024-01-01"}
+    docs = [figure_to_rtf("Figure", f"14.{k}", f"Title µ {k}", "Safety", png, [f"Note {k}"] if k % 2 else [], page)
+            for k in range(4)]
+    docs[1] += "\n \n"                               # trailing whitespace is dropped as rstrip drops it
+    for n in (1, 2, 4):
+        assert join_rtf(docs[:n]) == _join_rtf_reference(docs[:n])
+    # a page whose first paragraph is not on the page-setup line (here: its footnote's)
+    other = docs[3]
+    cut = other.index("\\margl")
+    eol = other.index("\n", cut)
+    moved = other[:eol] .replace("{\\pard", "{\\par_d") + other[eol:]
+    assert join_rtf([docs[0], moved]) == _join_rtf_reference([docs[0], moved])
