@@ -36,7 +36,7 @@ def _widths(res: TableResult, cells: list[list[str]] | None = None) -> list[floa
     an 'n (%)' column; the stub gets what its longest label needs, within limits. ``cells``: the
     table's `align_decimals` cells when the caller has them."""
     def need(texts, lo, hi):
-        widest = max((_text_in(t) for t in texts), default=0)
+        widest = max(map(_text_in, set(texts)), default=0)           # each distinct text measured once
         return min(max(widest + CELL_PAD_IN + 0.12, lo), hi)
     head_words = [[w for t, span in h for w in [t] * span] for h in res.header[-1:]] or [[]]
     cells = align_decimals(res.rows, res.ncols) if cells is None else cells
@@ -110,6 +110,21 @@ def _row_height(cells: list[str], widths_in: list[float], indent: int = 0, bold:
     return max(_lines(c, w) for c, w in zip(cells, [stub] + list(widths_in[1:]))) * LINE_PT
 
 
+def _row_heights(rows: list[Row], abs_w: list[float]) -> list[float]:
+    """`_row_height` of every body row, a column at a time: each distinct text of a column is measured once
+    (a listing repeats its values), and a row's height is the most lines any of its cells needs."""
+    ncols = len(abs_w) - 1
+    if any(len(r.cells) != ncols for r in rows):
+        return [_row_height([r.label] + r.cells, abs_w, r.indent, r.header) for r in rows]
+    w0 = abs_w[0]
+    lines = [_lines(r.label, w0 - r.indent * INDENT_TWIPS / 1440 - (0.1 * w0 if r.header else 0)) for r in rows]
+    for j in range(ncols):
+        col = [r.cells[j] for r in rows]
+        need = {c: _lines(c, abs_w[j + 1]) for c in set(col)}
+        lines = list(map(max, lines, map(need.__getitem__, col)))
+    return [n * LINE_PT for n in lines]
+
+
 def paginate(res: TableResult, widths: list[float], footnote_pt: float) -> list[list[int]]:
     """Row indices per page. Each page carries titles and column headers; a page that starts inside a
     group repeats the group's heading rows (marked "(cont.)"), whose height is budgeted too."""
@@ -117,7 +132,7 @@ def paginate(res: TableResult, widths: list[float], footnote_pt: float) -> list[
     head_pt = sum(_row_height([res.stub_header if k == 0 else ""] + _expand_header(h), _span_widths(h, abs_w))
                   for k, h in enumerate(res.header))
     fixed = 3 * TITLE_PT + head_pt
-    heights = [_row_height([r.label] + r.cells, abs_w, r.indent, r.header) for r in res.rows]
+    heights = _row_heights(res.rows, abs_w)
     pages: list[list[int]] = [[]]
     used = fixed
     for i, h in enumerate(heights):
@@ -194,7 +209,9 @@ def align_decimals(rows: list[Row], ncols: int, ref: list[Row] | None = None) ->
     cells = [list(r.cells) for r in rows]
     ref_cells = [list(r.cells) for r in ref] if ref is not None else None
     for j in range(ncols):
-        parsed = [_NPCT.match(c[j]) for c in cells]
+        col = [c[j] for c in cells]
+        match = {v: _NPCT.match(v) for v in set(col)}           # each distinct text parsed once
+        parsed = list(map(match.__getitem__, col))
         hits = [m for m in (parsed if ref_cells is None else (_NPCT.match(c[j]) for c in ref_cells)) if m]
         if len(hits) < 2:
             continue
@@ -347,7 +364,7 @@ class _TableFormat:
         abs_w = _abs_widths(widths)
         self.pad = [0] * res.ncols
         for j in aligned:                       # centre the aligned block in the column
-            widest = max((_text_in(c[j]) for c in cells), default=0)
+            widest = max(map(_text_in, {c[j] for c in cells}), default=0)
             self.pad[j] = max(0, int((abs_w[j + 1] - CELL_PAD_IN - widest) / 2 * 1440))
         self.justify = ["l"] + ["l" if j in wrap or j in aligned else "c" for j in range(res.ncols)]
 

@@ -24,6 +24,10 @@ def typeset_result(res: TableResult) -> TableResult:
     res.population = typeset(res.population)
     res.stub_header = typeset(res.stub_header)
     res.header = [[(typeset(t), s) for t, s in h] for h in res.header]
-    res.rows = [Row(typeset(r.label), [typeset(c) for c in r.cells], r.indent, r.header) for r in res.rows]
+    done: dict = {}                    # each distinct cell text set once (listings repeat their values)
+
+    def cells(values: list) -> list:
+        return [done[c] if c in done else done.setdefault(c, typeset(c)) for c in values]
+    res.rows = [Row(typeset(r.label), cells(r.cells), r.indent, r.header) for r in res.rows]
     res.footnotes = [typeset(f) for f in res.footnotes]
     return res

@@ -147,3 +147,34 @@ def test_join_rtf_is_the_copying_join(tmp_path):
     eol = other.index("\n", cut)
     moved = other[:eol] .replace("{\\pard", "{\\par_d") + other[eol:]
     assert join_rtf([docs[0], moved]) == _join_rtf_reference([docs[0], moved])
+
+
+def _rows_for_heights():
+    from trialforge.tables.result import Row
+    texts = ["1 (2.5)", "Lymphocyte count decreased (Decreased lymphocyte count)", "2023-07-25", "",
+             "Not recovered/not resolved", "12 (100.0)", "a " * 40, "x\\line y"]
+    rng = np.random.default_rng(11)
+    return [Row(f"CD70-{i:03d}" if i % 5 else "A long heading label that wraps over the stub " * (i % 3),
+                [texts[k] for k in rng.integers(len(texts), size=4)], indent=int(i % 3), header=i % 7 == 0)
+            for i in range(60)]
+
+
+def test_row_heights_by_column_are_each_rows_height():
+    from trialforge.tables.render import _row_height, _row_heights
+    rows = _rows_for_heights()
+    for abs_w in ([2.0, 1.0, 1.5, 0.9, 3.6], [1.6, 0.7, 0.7, 0.7, 0.7]):
+        assert _row_heights(rows, abs_w) == [_row_height([r.label] + r.cells, abs_w, r.indent, r.header)
+                                             for r in rows]
+    rows[3].cells = rows[3].cells[:2]                 # a ragged row: the per-row way, as before
+    abs_w = [2.0, 1.0, 1.5, 0.9, 3.6]
+    assert _row_heights(rows, abs_w) == [_row_height([r.label] + r.cells, abs_w, r.indent, r.header) for r in rows]
+
+
+def test_typeset_result_sets_each_cell_as_typeset_does():
+    from trialforge.tables.result import Row, TableResult
+    from trialforge.tables.typography import typeset, typeset_result
+    cells = ["x 10^6", "ug/mL", ">= 3", "+/-", "", "plain", "x 10^6", "<=2 ug"]
+    rows = [Row(f"r{i}", cells[i % 3:] + cells[:i % 3]) for i in range(12)]
+    want = [[typeset(c) for c in r.cells] for r in rows]
+    res = typeset_result(TableResult("1", "t", "p", [[("a", 1)] * len(cells)], "s", rows))
+    assert [r.cells for r in res.rows] == want
