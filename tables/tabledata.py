@@ -42,6 +42,9 @@ def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
     conv = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype) and t.na_value is np.nan]
     if not conv or not frame.columns.is_unique:
         return frame
+    got = _object_strings_in_blocks(frame, conv)
+    if got is not None:
+        return got
     cols = {}
     for c in frame.columns:
         s = frame[c]
@@ -52,6 +55,40 @@ def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
         cols[c] = s
     out = pd.DataFrame(cols, index=frame.index)
     out.columns = pd.Index(list(frame.columns), dtype=object)   # a str Index costs a pyarrow call per lookup
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def _object_strings_in_blocks(frame: pd.DataFrame, conv: list) -> pd.DataFrame | None:
+    """`as_object_strings` built as blocks: the strings' objects written straight into one 2-D object block
+    and the other columns stacked by dtype (copies, as the frame constructor's consolidation made), then
+    one `create_dataframe_from_blocks`: the Series per column and the consolidation pass cost as much as
+    the factorising. None when a column is of a kind this does not place (the constructor is used)."""
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:                                  # pandas before 3.0
+        return None
+    dtypes = frame.dtypes
+    others: dict = {}
+    for i, (c, t) in enumerate(dtypes.items()):
+        if c in conv:
+            continue
+        if not (isinstance(t, np.dtype) and t.kind in "fiub"):
+            return None
+        others.setdefault(t, []).append(i)
+    n = len(frame)
+    place = {c: i for i, c in enumerate(frame.columns)}
+    strings = np.empty((len(conv), n), dtype=object)
+    for k, c in enumerate(conv):
+        codes, uniques = pd.factorize(frame[c])
+        np.take(np.append(np.asarray(uniques, dtype=object), np.nan), codes, out=strings[k])   # -1 -> NaN
+    blocks = [(strings, np.array([place[c] for c in conv], dtype=np.intp))]
+    for t, where in others.items():
+        values = np.empty((len(where), n), dtype=t)
+        for k, i in enumerate(where):
+            values[k] = frame.iloc[:, i].to_numpy()
+        blocks.append((values, np.array(where, dtype=np.intp)))
+    out = create_dataframe_from_blocks(blocks, index=frame.index, columns=pd.Index(list(frame.columns), dtype=object))
     out.attrs = dict(frame.attrs)
     return out
 

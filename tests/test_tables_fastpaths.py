@@ -178,3 +178,38 @@ def test_typeset_result_sets_each_cell_as_typeset_does():
     want = [[typeset(c) for c in r.cells] for r in rows]
     res = typeset_result(TableResult("1", "t", "p", [[("a", 1)] * len(cells)], "s", rows))
     assert [r.cells for r in res.rows] == want
+
+
+def _object_strings_reference(frame):
+    """as_object_strings by the frame constructor (the way it was built before the block path)."""
+    conv = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype) and t.na_value is np.nan]
+    cols = {}
+    for c in frame.columns:
+        s = frame[c]
+        if c in conv:
+            codes, uniques = pd.factorize(s)
+            s = pd.Series(np.append(np.asarray(uniques, dtype=object), np.nan)[codes], index=frame.index,
+                          dtype=object, name=c)
+        cols[c] = s
+    out = pd.DataFrame(cols, index=frame.index)
+    out.columns = pd.Index(list(frame.columns), dtype=object)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def test_object_strings_in_blocks_are_the_constructors_frame():
+    from trialforge.tables.tabledata import as_object_strings
+    f = pd.DataFrame({"USUBJID": pd.Series(["a", None, "b", "a"], dtype="str"), "AVAL": [1.0, np.nan, 3.0, 4.0],
+                      "N": [1, 2, 3, 4], "FL": pd.Series(["Y", "Y", None, ""], dtype="str"), "B": [True, False, True, True],
+                      "X": [0.5, 1.5, 2.5, 3.5]}, index=[10, 11, 12, 13])
+    f.attrs["label"] = "test"
+    got, want = as_object_strings(f), _object_strings_reference(f)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert list(got.dtypes) == list(want.dtypes) and got.columns.dtype == want.columns.dtype
+    assert got.attrs == want.attrs
+    assert got["USUBJID"].iloc[1] is not None and np.isnan(got["USUBJID"].iloc[1])
+    got.iloc[0, 1] = 99.0                             # the new frame owns its values
+    assert f.iloc[0, 1] == 1.0
+    # a column of another kind (datetime): the constructor's way, same frame
+    g = f.assign(D=pd.to_datetime(["2024-01-01"] * 4))
+    pd.testing.assert_frame_equal(as_object_strings(g), _object_strings_reference(g), check_exact=True)
