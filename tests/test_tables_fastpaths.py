@@ -213,3 +213,13 @@ def test_object_strings_in_blocks_are_the_constructors_frame():
     # a column of another kind (datetime): the constructor's way, same frame
     g = f.assign(D=pd.to_datetime(["2024-01-01"] * 4))
     pd.testing.assert_frame_equal(as_object_strings(g), _object_strings_reference(g), check_exact=True)
+
+
+def test_png_of_a_strided_rgb_view_is_the_packed_pictures():
+    from trialforge.tables.canvas_png import encode_png
+    rng = np.random.default_rng(5)
+    for h, w in ((1, 1), (2, 3), (37, 53)):
+        rgba = rng.integers(0, 256, size=(h, w, 4), dtype=np.uint8)
+        view = rgba[:, :, :3]
+        assert h * w == 1 or not view.flags.c_contiguous
+        assert encode_png(view, 120) == encode_png(np.ascontiguousarray(view), 120)
