@@ -223,3 +223,13 @@ def test_png_of_a_strided_rgb_view_is_the_packed_pictures():
         view = rgba[:, :, :3]
         assert h * w == 1 or not view.flags.c_contiguous
         assert encode_png(view, 120) == encode_png(np.ascontiguousarray(view), 120)
+
+
+def test_subjects_by_group_are_the_pandas_selection():
+    from trialforge.tables.figures import GROUP, KEY, _subjects_by_group
+    rng = np.random.default_rng(2)
+    f = pd.DataFrame({KEY: pd.Series(rng.choice([f"S-{i}" for i in range(30)], 300), dtype="str"),
+                      GROUP: pd.Series(rng.choice(["DL1", "DL2", "DL 3", None], 300), dtype="str")})
+    groups = ["DL2", "DL1", "DL 3", "absent"]
+    want = [sid for g in groups for sid in sorted(pd.unique(f.loc[f[GROUP] == g, KEY]))]
+    assert _subjects_by_group(f, groups) == want
