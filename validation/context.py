@@ -299,8 +299,9 @@ def _array_key(series: pd.Series):
 
 def clear_profiles() -> None:
     """Forget every column profile (the runner starts each validation with a clean slate)."""
-    from .dates import _COMPONENTS, _ISO_SEEN, _PARTS_SEEN, _SEEDS
+    from .dates import _COLUMNAR_SEEN, _COMPONENTS, _ISO_SEEN, _PARTS_SEEN, _SEEDS
     _ISO_SEEN.clear()
+    _COLUMNAR_SEEN.clear()
     _PARTS_SEEN.clear()
     _SEEDS.clear()
     _PROFILES.clear()
@@ -371,8 +372,50 @@ def _arrow_strings(series: pd.Series):
         return None
     array = data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
     encoded = pc.dictionary_encode(array)
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    indices = encoded.indices
+    codes = indices.to_numpy() if indices.null_count == 0 else indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return codes, encoded.dictionary.to_pylist()
+
+
+def plain_ascii_text(series: pd.Series, limit: int = 200) -> bool:
+    """True when ``series`` is an Arrow text column whose every value is printable ASCII (bytes 0x20-0x7E) of at
+    most ``limit`` bytes, read from Arrow's value buffers without building the column's profile; False when
+    that cannot be told so cheaply (another kind of column, or some value that needs looking at).
+
+    Why: TF-XPT-001/002 ask this of every text column, and were the only rules that profiled many of them
+    (the profile's dictionary encoding is the costly part); a column that passes here cannot fail either."""
+    data = getattr(series._values, "_pa_array", None)
+    if data is None:
+        return False
+    import pyarrow as pa
+    if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return False
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        _, offsets, values = chunk.buffers()
+        if offsets is None:
+            return False
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        ends = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if len(ends) != len(chunk) + 1:
+            return False
+        if int(np.diff(ends).max()) > limit:     # a null's slot is empty; any longer one is looked at properly
+            return False
+        if values is None or ends[-1] == ends[0]:
+            continue
+        body = np.frombuffer(values, dtype=np.uint8)[int(ends[0]):int(ends[-1])]
+        if int(body.min()) < 0x20 or int(body.max()) > 0x7E:
+            return False
+    return True
+
+
+def is_profiled(series: pd.Series) -> bool:
+    """Whether ``profile(series)`` is already known (no rule pays for a profile it merely checks for)."""
+    if _MEMO and _MEMO[0] is series:
+        return True
+    return _array_key(series)[0] in _PROFILES
 
 
 def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:

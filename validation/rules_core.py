@@ -64,16 +64,23 @@ INSTRUMENT_DOMAINS = ("RS", "QS", "FT")
 def allowed_values(var, codelist, ctx) -> frozenset:
     name = var.name
     if name[:2] in INSTRUMENT_DOMAINS and name[2:] in ("TESTCD", "TEST"):
-        key = ("instrument", name[2:], codelist.code)
-        cache = ctx._std_cache
-        if key not in cache:
+        key = (id(ctx.ct), name[2:], codelist.code)
+        hit = _INSTRUMENT_VALUES.get(key)
+        if hit is None or hit[0] is not ctx.ct or hit[1] is not codelist:
             suffix = name[2:]
             extra = {t.value for cl in getattr(ctx.ct, "codelists", ())
                      for t in cl.terms if (cl.short_name or "").replace(" ", "").endswith(suffix)
                      and not (suffix == "TEST" and (cl.short_name or "").endswith("TESTCD"))}
-            cache[key] = frozenset(codelist.values | extra)
-        return cache[key]
+            if len(_INSTRUMENT_VALUES) >= 64:
+                _INSTRUMENT_VALUES.clear()
+            hit = _INSTRUMENT_VALUES[key] = (ctx.ct, codelist, frozenset(codelist.values | extra))
+        return hit[2]
     return codelist.values
+
+
+# (id of the CT, TEST/TESTCD, codelist code) -> (that CT, the codelist, allowed values): every gate and
+# validation run of a process reads the same loaded CT, and gathering the instrument terms walks all of it
+_INSTRUMENT_VALUES: dict = {}
 
 
 def _not_in_codelist(series, codelist, var=None, ctx=None):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, is_adam_dataset, profile, seq_var, series_of, text
+from .context import findings_at, group_codes, is_adam_dataset, is_profiled, profile, seq_var, series_of, text
 from .registry import ADAM, RULES, SDTM, register
 
 _TEMPLATE = re.compile(r"xx|zz|y|w|\*")
@@ -314,8 +314,20 @@ def duplicate_records(dataset, ctx):
     cols = [c for c in dataset.frame.columns if c != sv and not (is_adam_dataset(dataset) and c.endswith("SEQ"))]
     if not cols or len(dataset.frame) < 2:
         return []
+    if _distinct_by_profiled(dataset.frame, cols):
+        return []
     dup = _duplicated(dataset.frame, cols)
     return findings_at(RULES["TF-KEY-002"], dataset, dup)
+
+
+def _distinct_by_profiled(frame, cols) -> bool:
+    """True when the columns among ``cols`` that other rules have already profiled tell every record apart:
+    then no two records can be identical in all of ``cols`` (USUBJID, a test code and a date usually do),
+    and the other columns need no profile of their own. False means "not known": look at every column."""
+    known = [c for c in cols if is_profiled(frame[c])]
+    if not known:
+        return False
+    return bool(pd.Index(group_codes(frame, known)).is_unique)
 
 
 def _duplicated(frame, cols) -> pd.Series:
