@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import ValueMask, profile, value_mask
+from .context import ValueMask, numeric, profile, value_mask
 from .dates import duration_ok, iso8601_flags
 from .registry import ADAM, RULES, SDTM, register
 
@@ -30,7 +30,7 @@ def required_populated(series, var, ctx):
 @register("TF-VAL-002", "error", "Numeric variable holds a non-numeric value", p21=("SD0055",),
           publisher=("CG0012",), kind="column", category="Format")
 def numeric_type(series, var, ctx):
-    if var.type != "Num" or pd.api.types.is_numeric_dtype(series):
+    if var.type != "Num" or numeric(series):
         return None
     return value_mask(series, lambda v: (v != "") & pd.to_numeric(v.where(v != ""), errors="coerce").isna())
 
@@ -84,7 +84,7 @@ _INSTRUMENT_VALUES: dict = {}
 
 
 def _not_in_codelist(series, codelist, var=None, ctx=None):
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return None
     values = allowed_values(var, codelist, ctx) if var is not None else codelist.values
     prof = profile(series)
@@ -116,7 +116,7 @@ def ct_extensible(series, var, ctx):
 @register("TF-DT-001", "error", "Invalid ISO 8601 value for variable", p21=("SD0003",), scope=SDTM, kind="column",
           category="Format")
 def iso8601_value(series, var, ctx):
-    if not (var.name.endswith("DTC") and var.type == "Char") or pd.api.types.is_numeric_dtype(series):
+    if not (var.name.endswith("DTC") and var.type == "Char") or numeric(series):
         return None
     prof = profile(series)
     return ValueMask(series, prof, ~prof.flags("iso8601", iso8601_flags))
@@ -126,7 +126,7 @@ def iso8601_value(series, var, ctx):
           kind="column", category="Format")
 def iso8601_duration(series, var, ctx):
     if not (var.name.endswith(("DUR", "ELTM", "EVLINT", "EVINTX")) and len(var.name) > 3) \
-            or var.type != "Char" or pd.api.types.is_numeric_dtype(series):
+            or var.type != "Char" or numeric(series):
         return None
     if var.name.endswith("EVINTX"):      # free text ("LIFETIME") by design
         return None
@@ -138,7 +138,7 @@ def iso8601_duration(series, var, ctx):
 @register("TF-XPT-001", "error", "Character value longer than 200 bytes (XPT v5 limit)", kind="column",
           publisher=("FDAB018",), category="Limit")
 def value_length(series, var, ctx):
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return None
     prof = profile(series)
     return ValueMask(series, prof, prof.nbytes > 200)
@@ -147,7 +147,7 @@ def value_length(series, var, ctx):
 @register("TF-XPT-002", "error", "Non-ASCII or non-printable characters in variable", p21=("SD1029",),
           kind="column", category="Format")
 def ascii_value(series, var, ctx):
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return None
     prof = profile(series)
     return ValueMask(series, prof, ~prof.printable_ascii)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import distinct_rows, findings_at, profile, series_of, text, texts_at
+from .context import distinct_rows, findings_at, numeric, plain_unpadded_text, profile, series_of, text, texts_at
 from .dates import DURATION_RX
 from .families import TRIAL_DESIGN, filled, numeric_text
 from .registry import RULES, SDTM, register
@@ -473,7 +473,9 @@ def one_studyid(ctx):
 def unexpected_text(dataset, ctx):
     out = []
     for col in dataset.frame.columns:
-        if col.startswith(("COVAL", "TSVAL")) or pd.api.types.is_numeric_dtype(dataset.frame[col]):
+        if col.startswith(("COVAL", "TSVAL")) or numeric(dataset.frame[col]):
+            continue
+        if plain_unpadded_text(dataset.frame[col]):      # its bytes show no value could be reported
             continue
         prof = ctx.profile(dataset, col)
         bad_value = np.fromiter((v[:1] == " " or "\n" in v or "\r" in v or v.strip() == "." for v in prof.raw),

@@ -296,7 +296,7 @@ def seq_unique(dataset, ctx):
           category="Consistency")
 def keys_unique(dataset, ctx):
     keys = [k for k in dataset.meta.keys if k in dataset.frame.columns]
-    if not keys:
+    if not keys or _distinct_by_profiled(dataset.frame, keys):
         return []
     dup = _duplicated(dataset.frame, keys)
     if not dup.any():
