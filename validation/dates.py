@@ -212,15 +212,32 @@ def complete_date(values: pd.Series) -> pd.Series:
 
 
 def _complete_date(values: pd.Series) -> pd.Series:
+    codes, table = date_table(values)
+    return pd.Series(table[codes], index=values.index)
+
+
+def has_complete_date(values: pd.Series) -> np.ndarray:
+    """``complete_date(values).notna()`` as a bool array, from the same per-distinct-value table (no
+    datetime per record)."""
+    codes, table = date_table(values)
+    return (~np.isnat(table))[codes]
+
+
+def date_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, complete date of each distinct value, NaT last for missing), kept per column for the run."""
+    return _per_column("date-table", values, _make_date_table)
+
+
+def _make_date_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     seeded = _seeded(values)
     if seeded is not None:
         codes, memo = seeded
         if "date" not in memo:
             memo["date"] = _complete_dates_of(pd.Series(memo["texts"], dtype=object))
-        return pd.Series(memo["date"][codes], index=values.index)
+        return codes, memo["date"]
     codes, text = _distinct(values)
     table = np.append(_complete_dates_of(text), np.datetime64("NaT"))    # missing: the last entry
-    return pd.Series(table[np.where(codes < 0, len(table) - 1, codes)], index=values.index)
+    return np.where(codes < 0, len(table) - 1, codes), table
 
 
 def _complete_dates_of(text: pd.Series) -> np.ndarray:
