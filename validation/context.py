@@ -468,11 +468,14 @@ def _read_byte_facts(series: pd.Series) -> tuple[bool, bool]:
         if values is None or last == first:
             continue
         body = np.frombuffer(values, dtype=np.uint8, count=last - first, offset=first)
-        if (body - np.uint8(0x20)).max() > 0x5E:    # below 0x20 wraps round to 0xE0 and up; above 0x7E
+        if body.max() > 0x7E or body.min() < 0x20:
             return False, True
         if not lead:
-            firsts = body[(ends[:-1] - first)[sizes > 0]]
-            lead = bool(((firsts == 0x20) | (firsts == 0x2E)).any())
+            starts = ends[:-1][sizes > 0]
+            if first:
+                starts = starts - first
+            firsts = body[starts]
+            lead = bool((firsts == 0x20).any() or (firsts == 0x2E).any())
     return True, lead
 
 

@@ -324,10 +324,22 @@ def _distinct_by_profiled(frame, cols) -> bool:
     """True when the columns among ``cols`` that other rules have already profiled tell every record apart:
     then no two records can be identical in all of ``cols`` (USUBJID, a test code and a date usually do),
     and the other columns need no profile of their own. False means "not known": look at every column."""
-    known = [c for c in cols if is_profiled(frame[c])]
-    if not known:
-        return False
-    return bool(pd.Index(group_codes(frame, known)).is_unique)
+    known = [profile(frame[c]) for c in cols if is_profiled(frame[c])]
+    n = len(frame)
+    # the columns with most distinct values first; the combination is tested once it could tell n records
+    # apart, and again after each further column, until it does (a few columns usually suffice)
+    out, bound = None, 1
+    for prof in sorted(known, key=lambda p: -p.width):
+        codes = prof.codes.astype(np.int64, copy=False)
+        if out is None:
+            out, bound = codes, prof.width
+        else:
+            if bound * prof.width >= 2 ** 62:          # renumber densely before the product could overflow
+                out, bound = pd.factorize(out)[0].astype(np.int64, copy=False), n + 1
+            out, bound = out * prof.width + codes, bound * prof.width
+        if bound >= n and pd.Index(out).is_unique:
+            return True
+    return False
 
 
 def _duplicated(frame, cols) -> pd.Series:
