@@ -34,6 +34,15 @@ def key_text(series: pd.Series) -> pd.Series:
     return text(series)
 
 
+def key_text_distinct(series: pd.Series):
+    """(codes, texts) with ``key_text(series)`` equal to ``texts[codes]`` (the column's profile) when key_text
+    is the profile's text (a text column, or float64 of plain numbers); None otherwise."""
+    if (series.dtype == np.float64 and _plain_floats(series)) or not pd.api.types.is_numeric_dtype(series):
+        prof = profile(series)
+        return prof.codes, prof.texts
+    return None
+
+
 def _plain_floats(series: pd.Series) -> bool:
     """Every value of a float64 column is missing or finite below 2**63 in magnitude (where the int64
     spelling below is exact; infinities and larger values keep that path, and its error or overflow)."""
