@@ -185,3 +185,34 @@ def test_record_keys_same_with_and_without_the_per_dataset_lists():
     everything = np.arange(n)
     assert record_keys(cached, frame.index, everything)["usubjid"][11] is None   # builds the per-dataset lists
     assert record_keys(cached, frame.index[pos], pos) == want          # and reads them
+
+
+def test_literal_table_patterns_match_as_the_regex_does():
+    import re
+
+    import pytest
+
+    from trialforge.validation import families
+    frame = pd.DataFrame({"LBTESTCD": ["A"], "LBTEST": ["a"], "LBTESTCDX": ["b"]})
+    ds = Dataset(DatasetMeta(name="LB", label="LB"), frame)
+    found = list(families.matches("--TESTCD", ds))
+    assert [c for c, _ in found] == [c for c in frame.columns if re.fullmatch("LBTESTCD", c)] == ["LBTESTCD"]
+    m = found[0][1]
+    real = re.fullmatch("LBTESTCD", "LBTESTCD")
+    for template in ("--TEST", "LBSTRESC", ""):
+        assert families.partner(m, template, ds) == real.expand(families.expand(template, ds))
+    with pytest.raises(re.error):                    # a group reference fails as the real match fails
+        families.partner(m, r"A\1LO", ds)
+
+
+def test_visitnum_not_in_tv_per_distinct_visit():
+    tv = pd.DataFrame({"STUDYID": ["S"] * 2, "DOMAIN": ["TV"] * 2, "VISITNUM": [1.0, 2.0], "VISIT": ["V1", "V2"]})
+    sv = pd.DataFrame({"STUDYID": ["S"] * 3, "DOMAIN": ["SV"] * 3, "USUBJID": ["S-1"] * 3,
+                       "VISITNUM": [1.0, 2.5, 99.0], "VISIT": ["V1", "X", "UNSCHED"],
+                       "SVUPDES": ["", "", "unplanned"]})
+    lb = pd.DataFrame({"STUDYID": ["S"] * 6, "DOMAIN": ["LB"] * 6, "USUBJID": ["S-1"] * 6,
+                       "LBSEQ": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "VISITNUM": [1.0, 3.0, 99.0, np.nan, 3.0, 2.0]})
+    # LB: 3 is neither in TV nor an unplanned SV visit (twice); 99 is unplanned; missing is not judged.
+    # SV: 2.5 is planned (no SVUPDES) and not in TV; 99 has SVUPDES
+    got = _found(_pkg({"TV": tv, "SV": sv, "LB": lb}), "TF-TV-001")
+    assert [(d, r, x) for d, r, _v, x in got] == [("LB", 2, "3"), ("LB", 5, "3"), ("SV", 2, "2.5")]
