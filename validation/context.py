@@ -93,6 +93,22 @@ class ValidationContext:
         return out
 
 
+def numeric(series: pd.Series) -> bool:
+    """``pd.api.types.is_numeric_dtype(series)``, answered once per dtype (the column rules ask it of every
+    column several times: ~5 us a call, the same answer for every column of a dtype)."""
+    dtype = series.dtype
+    try:
+        hit = _NUMERIC.get(dtype)
+    except TypeError:                    # an unhashable dtype: ask pandas each time
+        return pd.api.types.is_numeric_dtype(series)
+    if hit is None:
+        hit = _NUMERIC[dtype] = bool(pd.api.types.is_numeric_dtype(dtype))
+    return hit
+
+
+_NUMERIC: dict = {}
+
+
 def series_of(values: np.ndarray, index: pd.Index) -> pd.Series:
     """``pd.Series(values, index=index)`` for a fresh 1-D numpy array the caller hands over (no copy).
 
@@ -130,9 +146,21 @@ class ColumnCache(pd.DataFrame):
             cache = self.__dict__.setdefault("_series", {})
             hit = cache.get(key)
             if hit is None:
-                hit = cache[key] = super().__getitem__(key)
+                hit = cache[key] = self._column(key)
             return hit
         return super().__getitem__(key)
+
+    def _column(self, key: str) -> pd.Series:
+        """``DataFrame.__getitem__`` of one column name, by the steps it takes for a unique flat column index
+        (``_get_item`` -> ``_ixs``) without its checks of the key's kind (~40 % of a column's first read)."""
+        columns = self.columns
+        if isinstance(columns, pd.MultiIndex) or not columns.is_unique:
+            return super().__getitem__(key)
+        loc = columns.get_loc(key)
+        mgr = self._mgr.iget(loc)
+        ser = pd.Series._from_mgr(mgr, mgr.axes)
+        object.__setattr__(ser, "_name", columns[loc])
+        return ser.__finalize__(self)
 
 
 def cached_columns(dataset: Dataset) -> Dataset:
@@ -299,8 +327,10 @@ def _array_key(series: pd.Series):
 
 def clear_profiles() -> None:
     """Forget every column profile (the runner starts each validation with a clean slate)."""
-    from .dates import _COMPONENTS, _ISO_SEEN, _PARTS_SEEN, _SEEDS
+    from .dates import _COLUMNAR_SEEN, _COMPONENTS, _ISO_SEEN, _PARTS_SEEN, _SEEDS
     _ISO_SEEN.clear()
+    _COLUMNAR_SEEN.clear()
+    _BYTE_FACTS.clear()
     _PARTS_SEEN.clear()
     _SEEDS.clear()
     _PROFILES.clear()
@@ -332,7 +362,7 @@ def _profile(series: pd.Series) -> ColumnProfile:
         codes, raw = arrow
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        if pd.api.types.is_numeric_dtype(series):
+        if numeric(series):
             # the text of numbers is built when a rule first reads it: key groupings (TF-KEY-002's every
             # column) need only the codes, and spelling thousands of distinct results was half their cost
             codes = np.asarray(codes, dtype=np.int64)
@@ -371,8 +401,97 @@ def _arrow_strings(series: pd.Series):
         return None
     array = data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
     encoded = pc.dictionary_encode(array)
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    indices = encoded.indices
+    codes = indices.to_numpy() if indices.null_count == 0 else indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return codes, encoded.dictionary.to_pylist()
+
+
+def plain_ascii_text(series: pd.Series, limit: int = 200) -> bool:
+    """True when ``series`` is an Arrow text column whose every value is printable ASCII (bytes 0x20-0x7E) of at
+    most ``limit`` (200) bytes, read from Arrow's value buffers without building the column's profile; False
+    when that cannot be told so cheaply (another kind of column, or some value that needs looking at).
+
+    Why: TF-XPT-001/002 ask this of every text column, and were the only rules that profiled many of them
+    (the profile's dictionary encoding is the costly part); a column that passes here cannot fail either."""
+    return limit == 200 and _byte_facts(series)[0]
+
+
+def plain_unpadded_text(series: pd.Series) -> bool:
+    """``plain_ascii_text`` and no value starts with a space or a "." (TF-TXT-001 cannot fail on it: no line
+    break, no leading space, and "." alone would start with one of them)."""
+    plain, lead = _byte_facts(series)
+    return plain and not lead
+
+
+def _byte_facts(series: pd.Series) -> tuple[bool, bool]:
+    """(plain printable ASCII of <= 200 bytes, some value starts with " " or "."), once per column per run.
+
+    A short column is not read (the answer is "not known"): reading its buffers costs a few dozen numpy calls,
+    about what its profile costs, and a later rule often needs the profile anyway."""
+    if len(series) < BYTE_FACTS_MIN_ROWS:
+        return False, True
+    key, keep = _array_key(series)
+    hit = _BYTE_FACTS.get(key)
+    if hit is None:
+        if len(_BYTE_FACTS) >= 1024:
+            _BYTE_FACTS.pop(next(iter(_BYTE_FACTS)))
+        hit = _BYTE_FACTS[key] = (keep, _read_byte_facts(series))
+    return hit[1]
+
+
+BYTE_FACTS_MIN_ROWS = 2000
+_BYTE_FACTS: dict = {}   # data identity -> (data kept alive, facts); cleared with the column profiles
+
+
+def _read_byte_facts(series: pd.Series) -> tuple[bool, bool]:
+    data = getattr(series._values, "_pa_array", None)
+    if data is None:
+        return False, True
+    if not _OFFSET_WIDTH:
+        _OFFSET_WIDTH.update(_offset_widths())
+    width = _OFFSET_WIDTH.get(data.type.id)
+    if width is None:
+        return False, True
+    lead = False
+    for chunk in (data.chunks if hasattr(data, "chunks") else (data,)):
+        n = len(chunk)
+        if not n:
+            continue
+        _, offsets, values = chunk.buffers()
+        if offsets is None:
+            return False, True
+        ends = np.frombuffer(offsets, dtype=width, count=n + 1, offset=chunk.offset * width().itemsize)
+        sizes = ends[1:] - ends[:-1]
+        if sizes.max() > 200:                # a null's slot is empty; any longer one is looked at properly
+            return False, True
+        first, last = int(ends[0]), int(ends[-1])
+        if values is None or last == first:
+            continue
+        body = np.frombuffer(values, dtype=np.uint8, count=last - first, offset=first)
+        if body.max() > 0x7E or body.min() < 0x20:
+            return False, True
+        if not lead:
+            starts = ends[:-1][sizes > 0]
+            if first:
+                starts = starts - first
+            firsts = body[starts]
+            lead = bool((firsts == 0x20).any() or (firsts == 0x2E).any())
+    return True, lead
+
+
+def _offset_widths() -> dict:
+    import pyarrow as pa
+    return {pa.string().id: np.int32, pa.large_string().id: np.int64}
+
+
+_OFFSET_WIDTH: dict = {}
+
+
+def is_profiled(series: pd.Series) -> bool:
+    """Whether ``profile(series)`` is already known (no rule pays for a profile it merely checks for)."""
+    if _MEMO and _MEMO[0] is series:
+        return True
+    return _array_key(series)[0] in _PROFILES
 
 
 def group_codes(frame: pd.DataFrame, columns) -> np.ndarray:
@@ -448,9 +567,17 @@ def per_value(series: pd.Series, fn) -> pd.Series:
     return series_of(result[codes], series.index)
 
 
+def unknown_subjects(subjects: pd.Series, known: set) -> pd.Series:
+    """Records whose trimmed USUBJID is not blank and not in ``known``: ``~text(s).isin(known) & (text(s) != "")``
+    judged once per distinct subject (a findings dataset holds a hundred records per subject)."""
+    prof = profile(subjects)
+    bad = np.fromiter((t != "" and t not in known for t in prof.texts.tolist()), dtype=bool, count=len(prof.texts))
+    return series_of(bad[prof.codes], subjects.index)
+
+
 def blank(series: pd.Series) -> pd.Series:
     """Missing for a numeric column, missing or all-blank text for a character column."""
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return series.isna()
     prof = profile(series)
     return series_of(prof.blank[prof.codes], series.index)
@@ -458,7 +585,7 @@ def blank(series: pd.Series) -> pd.Series:
 
 def populated(series: pd.Series) -> pd.Series:
     """``~blank(series)`` in one step (a fresh Series: callers may combine it in place)."""
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return series.notna()
     prof = profile(series)
     return series_of(~prof.blank[prof.codes], series.index)
@@ -534,7 +661,10 @@ def record_keys(dataset: Dataset, index, pos=None) -> dict:
     if pos is None:
         pos = frame.index.get_indexer(pd.Index(index))
     out = {"row": [int(p) + 1 for p in pos]}
-    cached = isinstance(frame, ColumnCache)
+    # a run's findings on a dataset share one per-record conversion of its keys, worth building once a report
+    # names more than a few of its records (one rule reporting 16 of LB's 137,000 converts just those 16)
+    cached = isinstance(frame, ColumnCache) and (len(pos) * 64 >= len(frame)
+                                                  or "_derived" in frame.__dict__)
     if "USUBJID" not in frame:
         out["usubjid"] = [None] * len(pos)
     elif cached:        # every rule reporting on this dataset reads the same subjects: convert them once

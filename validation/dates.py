@@ -107,7 +107,18 @@ def _columnar_flags(texts: np.ndarray) -> np.ndarray:
     n = len(texts)
     ok = np.zeros(n, dtype=bool)
     checks: list[tuple[int, str]] = []      # (value, text whose calendar must be right)
+    seen, simple = _COLUMNAR_SEEN, _SIMPLE_RX.fullmatch
+    fresh: list[tuple[int, str]] = []        # (value, text) judged here, remembered for the run below
     for i, t in enumerate(texts):
+        known = seen.get(t)
+        if known is not None:
+            ok[i] = known
+            continue
+        fresh.append((i, t))
+        m = simple(t)
+        if m is not None and 1700 <= int(m.group(1)) <= 2200:
+            ok[i] = _simple_ok(*m.groups())
+            continue
         if "/" in t:
             if not INTERVAL_RX.match(t):
                 continue
@@ -125,7 +136,30 @@ def _columnar_flags(texts: np.ndarray) -> np.ndarray:
         for (i, _), bad in zip(dated, parsed.isna().to_numpy()):
             if bad:
                 ok[i] = False
+    if len(seen) > 400_000:
+        seen.clear()
+    for i, t in fresh:
+        seen[t] = bool(ok[i])
     return ok
+
+
+# The common shape of a large --DTC column: a complete date, perhaps with hours and minutes (and seconds).
+# For it the columnar verdict is month 1-12, a real day (pd.to_datetime agrees with datetime.date for years
+# well inside its range), hour <= 23, minute and second <= 59: judged here without the general patterns.
+_SIMPLE_RX = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?")
+_COLUMNAR_SEEN: dict = {}    # trimmed text -> verdict of ``_columnar_flags``; cleared with the column profiles
+
+
+def _simple_ok(year, month, day, hh, mm, ss) -> bool:
+    if not 1 <= int(month) <= 12:
+        return False
+    if hh is not None and (int(hh) > 23 or int(mm) > 59 or (ss is not None and int(ss) > 59)):
+        return False
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
 
 
 def _part_calendar_ok(part: pd.Series) -> pd.Series:
@@ -178,15 +212,32 @@ def complete_date(values: pd.Series) -> pd.Series:
 
 
 def _complete_date(values: pd.Series) -> pd.Series:
+    codes, table = date_table(values)
+    return pd.Series(table[codes], index=values.index)
+
+
+def has_complete_date(values: pd.Series) -> np.ndarray:
+    """``complete_date(values).notna()`` as a bool array, from the same per-distinct-value table (no
+    datetime per record)."""
+    codes, table = date_table(values)
+    return (~np.isnat(table))[codes]
+
+
+def date_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, complete date of each distinct value, NaT last for missing), kept per column for the run."""
+    return _per_column("date-table", values, _make_date_table)
+
+
+def _make_date_table(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     seeded = _seeded(values)
     if seeded is not None:
         codes, memo = seeded
         if "date" not in memo:
             memo["date"] = _complete_dates_of(pd.Series(memo["texts"], dtype=object))
-        return pd.Series(memo["date"][codes], index=values.index)
+        return codes, memo["date"]
     codes, text = _distinct(values)
     table = np.append(_complete_dates_of(text), np.datetime64("NaT"))    # missing: the last entry
-    return pd.Series(table[np.where(codes < 0, len(table) - 1, codes)], index=values.index)
+    return np.where(codes < 0, len(table) - 1, codes), table
 
 
 def _complete_dates_of(text: pd.Series) -> np.ndarray:

@@ -47,8 +47,11 @@ def matches(pattern: str, dataset):
     key = (expanded, id(columns))
     hit = _MATCHES.get(key)
     if hit is None or hit[0] is not columns:
-        rx = _rx(expanded)
-        found = [(col, m) for col in columns for m in (rx.fullmatch(str(col)),) if m]
+        if _is_literal(expanded):            # most table rows name one variable: no pattern to compile
+            found = [(col, _Literal(expanded)) for col in columns if str(col) == expanded]
+        else:
+            rx = _rx(expanded)
+            found = [(col, m) for col in columns for m in (rx.fullmatch(str(col)),) if m]
         if len(_MATCHES) >= 20000:
             _MATCHES.clear()
         hit = _MATCHES[key] = (columns, found)
@@ -56,6 +59,28 @@ def matches(pattern: str, dataset):
 
 
 _MATCHES: dict = {}
+
+
+@lru_cache(maxsize=4096)
+def _is_literal(pattern: str) -> bool:
+    return re.escape(pattern) == pattern
+
+
+class _Literal:
+    """The match of a pattern without regex syntax (the column name itself). Callers only ``expand`` a partner
+    template with it, which is the template itself unless it holds a backslash (then the real match answers,
+    group references and their errors included). Why: compiling some 800 such names per process also pushed
+    other patterns out of ``re``'s cache of 512."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def expand(self, template: str) -> str:
+        if "\\" in template:
+            return _rx(self.name).fullmatch(self.name).expand(template)
+        return template
 
 
 def partner(match, template: str, dataset) -> str:

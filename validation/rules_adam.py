@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, series_of, str_test, text
+from .context import blank, findings_at, profile, series_of, str_test, text, unknown_subjects
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -70,8 +70,7 @@ def subjects_in_adsl(ctx):
     for ds in ctx.datasets.values():
         if _is_adsl(ds) or "USUBJID" not in ds.frame:
             continue
-        subj = text(ds.frame["USUBJID"])
-        out += findings_at(RULES["TF-ADSL-003"], ds, (subj != "") & ~subj.isin(known), variable="USUBJID")
+        out += findings_at(RULES["TF-ADSL-003"], ds, unknown_subjects(ds.frame["USUBJID"], known), variable="USUBJID")
     return out
 
 
@@ -112,9 +111,9 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
         bad = known & ~((np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
     else:
         width = ap.width
-        pairs, inverse = np.unique(mp.codes.astype(np.int64) * width + ref_codes, return_inverse=True)
-        differ = mp.values.to_numpy()[pairs // width] != ap.values.to_numpy()[pairs % width]
-        bad = known & differ[inverse.ravel()]
+        inverse, pairs = pd.factorize(mp.codes.astype(np.int64) * width + ref_codes)
+        differ = mp.texts[pairs // width] != ap.texts[pairs % width]
+        bad = known & differ[inverse]
     if not bad.any():
         return []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import ValueMask, profile, value_mask
+from .context import ValueMask, numeric, profile, value_mask
 from .dates import duration_ok, iso8601_flags
 from .registry import ADAM, RULES, SDTM, register
 
@@ -30,7 +30,7 @@ def required_populated(series, var, ctx):
 @register("TF-VAL-002", "error", "Numeric variable holds a non-numeric value", p21=("SD0055",),
           publisher=("CG0012",), kind="column", category="Format")
 def numeric_type(series, var, ctx):
-    if var.type != "Num" or pd.api.types.is_numeric_dtype(series):
+    if var.type != "Num" or numeric(series):
         return None
     return value_mask(series, lambda v: (v != "") & pd.to_numeric(v.where(v != ""), errors="coerce").isna())
 
@@ -64,20 +64,27 @@ INSTRUMENT_DOMAINS = ("RS", "QS", "FT")
 def allowed_values(var, codelist, ctx) -> frozenset:
     name = var.name
     if name[:2] in INSTRUMENT_DOMAINS and name[2:] in ("TESTCD", "TEST"):
-        key = ("instrument", name[2:], codelist.code)
-        cache = ctx._std_cache
-        if key not in cache:
+        key = (id(ctx.ct), name[2:], codelist.code)
+        hit = _INSTRUMENT_VALUES.get(key)
+        if hit is None or hit[0] is not ctx.ct or hit[1] is not codelist:
             suffix = name[2:]
             extra = {t.value for cl in getattr(ctx.ct, "codelists", ())
                      for t in cl.terms if (cl.short_name or "").replace(" ", "").endswith(suffix)
                      and not (suffix == "TEST" and (cl.short_name or "").endswith("TESTCD"))}
-            cache[key] = frozenset(codelist.values | extra)
-        return cache[key]
+            if len(_INSTRUMENT_VALUES) >= 64:
+                _INSTRUMENT_VALUES.clear()
+            hit = _INSTRUMENT_VALUES[key] = (ctx.ct, codelist, frozenset(codelist.values | extra))
+        return hit[2]
     return codelist.values
 
 
+# (id of the CT, TEST/TESTCD, codelist code) -> (that CT, the codelist, allowed values): every gate and
+# validation run of a process reads the same loaded CT, and gathering the instrument terms walks all of it
+_INSTRUMENT_VALUES: dict = {}
+
+
 def _not_in_codelist(series, codelist, var=None, ctx=None):
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return None
     values = allowed_values(var, codelist, ctx) if var is not None else codelist.values
     prof = profile(series)
@@ -109,7 +116,7 @@ def ct_extensible(series, var, ctx):
 @register("TF-DT-001", "error", "Invalid ISO 8601 value for variable", p21=("SD0003",), scope=SDTM, kind="column",
           category="Format")
 def iso8601_value(series, var, ctx):
-    if not (var.name.endswith("DTC") and var.type == "Char") or pd.api.types.is_numeric_dtype(series):
+    if not (var.name.endswith("DTC") and var.type == "Char") or numeric(series):
         return None
     prof = profile(series)
     return ValueMask(series, prof, ~prof.flags("iso8601", iso8601_flags))
@@ -119,7 +126,7 @@ def iso8601_value(series, var, ctx):
           kind="column", category="Format")
 def iso8601_duration(series, var, ctx):
     if not (var.name.endswith(("DUR", "ELTM", "EVLINT", "EVINTX")) and len(var.name) > 3) \
-            or var.type != "Char" or pd.api.types.is_numeric_dtype(series):
+            or var.type != "Char" or numeric(series):
         return None
     if var.name.endswith("EVINTX"):      # free text ("LIFETIME") by design
         return None
@@ -131,7 +138,7 @@ def iso8601_duration(series, var, ctx):
 @register("TF-XPT-001", "error", "Character value longer than 200 bytes (XPT v5 limit)", kind="column",
           publisher=("FDAB018",), category="Limit")
 def value_length(series, var, ctx):
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return None
     prof = profile(series)
     return ValueMask(series, prof, prof.nbytes > 200)
@@ -140,7 +147,7 @@ def value_length(series, var, ctx):
 @register("TF-XPT-002", "error", "Non-ASCII or non-printable characters in variable", p21=("SD1029",),
           kind="column", category="Format")
 def ascii_value(series, var, ctx):
-    if pd.api.types.is_numeric_dtype(series):
+    if numeric(series):
         return None
     prof = profile(series)
     return ValueMask(series, prof, ~prof.printable_ascii)

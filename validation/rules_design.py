@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import distinct_rows, findings_at, profile, series_of, text, texts_at
+from .context import distinct_rows, findings_at, numeric, plain_unpadded_text, profile, series_of, text, texts_at
 from .dates import DURATION_RX
 from .families import TRIAL_DESIGN, filled, numeric_text
 from .registry import RULES, SDTM, register
-from .rules_relations import key_text
+from .rules_relations import key_text, key_text_distinct
 
 E, W, N = "error", "warning", "notice"
 
@@ -50,9 +50,16 @@ def visitnum_in_tv(ctx):
     for ds in ctx.datasets.values():
         if ds.name.upper() in TRIAL_DESIGN or "VISITNUM" not in ds.frame or "USUBJID" not in ds.frame:
             continue
-        vn = key_text(ds.frame["VISITNUM"])
-        bad = (vn != "") & ~vn.isin(known) & ~vn.isin(unplanned) & _planned(ds.frame)
-        out += findings_at(RULES["TF-TV-001"], ds, bad, variable="VISITNUM")
+        distinct = key_text_distinct(ds.frame["VISITNUM"])
+        if distinct is None:
+            vn = key_text(ds.frame["VISITNUM"])
+            unknown = (vn != "") & ~vn.isin(known) & ~vn.isin(unplanned)
+        else:                                # judged once per distinct VISITNUM
+            codes, texts = distinct
+            per = np.fromiter((t != "" and t not in known and t not in unplanned for t in texts.tolist()),
+                              dtype=bool, count=len(texts))
+            unknown = series_of(per[codes], ds.frame.index)
+        out += findings_at(RULES["TF-TV-001"], ds, unknown & _planned(ds.frame), variable="VISITNUM")
     return out
 
 
@@ -473,7 +480,9 @@ def one_studyid(ctx):
 def unexpected_text(dataset, ctx):
     out = []
     for col in dataset.frame.columns:
-        if col.startswith(("COVAL", "TSVAL")) or pd.api.types.is_numeric_dtype(dataset.frame[col]):
+        if col.startswith(("COVAL", "TSVAL")) or numeric(dataset.frame[col]):
+            continue
+        if plain_unpadded_text(dataset.frame[col]):      # its bytes show no value could be reported
             continue
         prof = ctx.profile(dataset, col)
         bad_value = np.fromiter((v[:1] == " " or "\n" in v or "\r" in v or v.strip() == "." for v in prof.raw),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, profile, text
+from .context import distinct_rows, findings_at, profile, series_of, text, texts_at, unknown_subjects
 from .registry import RULES, SDTM, register
 
 REFERENCING = ("SUPP*", "RELREC", "CO")
@@ -34,6 +34,15 @@ def key_text(series: pd.Series) -> pd.Series:
     return text(series)
 
 
+def key_text_distinct(series: pd.Series):
+    """(codes, texts) with ``key_text(series)`` equal to ``texts[codes]`` (the column's profile) when key_text
+    is the profile's text (a text column, or float64 of plain numbers); None otherwise."""
+    if (series.dtype == np.float64 and _plain_floats(series)) or not pd.api.types.is_numeric_dtype(series):
+        prof = profile(series)
+        return prof.codes, prof.texts
+    return None
+
+
 def _plain_floats(series: pd.Series) -> bool:
     """Every value of a float64 column is missing or finite below 2**63 in magnitude (where the int64
     spelling below is exact; infinities and larger values keep that path, and its error or overflow)."""
@@ -54,9 +63,9 @@ def subjects_in_dm(ctx):
     for ds in ctx.datasets.values():
         if ds.name == "DM" or "USUBJID" not in ds.frame:
             continue
-        subj = text(ds.frame["USUBJID"])
-        out += findings_at(RULES["TF-REF-001"], ds, ~subj.isin(known) & (subj != ""), variable="USUBJID")
+        out += findings_at(RULES["TF-REF-001"], ds, unknown_subjects(ds.frame["USUBJID"], known), variable="USUBJID")
     return out
+
 
 
 @register("TF-DM-001", "error", "Duplicate USUBJID in DM", p21=("SD0083",), publisher=("CG0151",), scope=SDTM,
@@ -123,34 +132,56 @@ def idvar_valid(ctx):
           publisher=("CG0371",), scope=SDTM, kind="study", category="Cross-reference")
 def parent_record_exists(ctx):
     """SUPP--/CO/RELREC rows must point at a real record: USUBJID + IDVAR=IDVARVAL in RDOMAIN,
-    or just the subject when IDVAR is blank (subject-level qualifiers such as SUPPDM)."""
+    or just the subject when IDVAR is blank (subject-level qualifiers such as SUPPDM).
+
+    Judged once per distinct (RDOMAIN, USUBJID, IDVAR, IDVARVAL) against each parent's distinct
+    (USUBJID, IDVAR value) pairs (the parent's records repeat them: LB's 137,000 records, not its pairs)."""
     out = []
+    parents: dict = {}
     for ds in _referencing(ctx):
         f = ds.frame
-        rd = text(f["RDOMAIN"])
-        subj = text(f["USUBJID"]) if "USUBJID" in f else pd.Series("", index=f.index)
-        idvar = text(f["IDVAR"]) if "IDVAR" in f else pd.Series("", index=f.index)
-        idval = text(f["IDVARVAL"]) if "IDVARVAL" in f else pd.Series("", index=f.index)
-        bad = pd.Series(False, index=f.index)
-        work = pd.DataFrame({"RD": rd, "SUBJ": subj, "IDVAR": idvar, "IDVAL": idval})
-        work = work[(work["RD"] != "") & (work["SUBJ"] != "")]   # RELREC dataset-level rows have no subject
-        for (rdomain, var), group in work.groupby(["RD", "IDVAR"]):
-            parent = ctx.get(rdomain)
-            if parent is None or "USUBJID" not in parent.frame:
+        cols = [c for c in ("RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL") if c in f]
+        combo, first = distinct_rows(f, cols)
+        rd, subj, idvar, idval = (texts_at(f[c], first).tolist() if c in f else [""] * len(first)
+                                  for c in ("RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL"))
+        wrong = np.zeros(len(first), dtype=bool)
+        for i, (r, s, var, val) in enumerate(zip(rd, subj, idvar, idval)):
+            if r == "" or s == "":                 # RELREC dataset-level rows have no subject
                 continue
-            psubj = text(parent.frame["USUBJID"])
-            if var == "":
-                found = group["SUBJ"].isin(set(psubj))
-            elif var in parent.frame.columns:
-                keys = set(psubj + "\x1f" + key_text(parent.frame[var]))
-                found = (group["SUBJ"] + "\x1f" + group["IDVAL"]).isin(keys)
-            else:
-                continue                      # TF-REF-003 reports the IDVAR itself
-            bad[group.index[~found.to_numpy()]] = True
-        values = rd + "." + idvar + "=" + idval
-        out += findings_at(RULES["TF-REF-004"], ds, bad, variable="IDVARVAL", values=values,
-                           message="no parent record matches RDOMAIN/USUBJID/IDVAR/IDVARVAL")
+            keys = parents.get((r, var))
+            if keys is None:
+                keys = parents[(r, var)] = _parent_keys(ctx, r, var)
+            if keys is False:                      # no such parent, or TF-REF-003 reports the IDVAR itself
+                continue
+            wrong[i] = (s if var == "" else s + "\x1f" + val) not in keys
+        if not wrong.any():
+            continue
+
+        def values(f=f):
+            rd_, idvar_, idval_ = (text(f[c]) if c in f else pd.Series("", index=f.index)
+                                   for c in ("RDOMAIN", "IDVAR", "IDVARVAL"))
+            return rd_ + "." + idvar_ + "=" + idval_
+        out += findings_at(RULES["TF-REF-004"], ds, series_of(wrong[combo], f.index), variable="IDVARVAL",
+                           values=values, message="no parent record matches RDOMAIN/USUBJID/IDVAR/IDVARVAL")
     return out
+
+
+def _parent_keys(ctx, rdomain: str, var: str):
+    """The parent's subjects (``var`` blank) or its "USUBJID\x1fvalue" keys (values as ``key_text`` spells
+    them); False when the parent or the variable is absent (nothing judged)."""
+    parent = ctx.get(rdomain)
+    if parent is None or "USUBJID" not in parent.frame:
+        return False
+    pf = parent.frame
+    if var == "":
+        prof = profile(pf["USUBJID"])
+        return set(prof.texts[prof.present].tolist())
+    if var not in pf.columns:
+        return False
+    key = key_text(pf[var])
+    _, first = distinct_rows(pf, ["USUBJID", var])
+    subjects = texts_at(pf["USUBJID"], first).tolist()
+    return {s + "\x1f" + k for s, k in zip(subjects, key.to_numpy()[first].tolist())}
 
 
 # ---- SUPP-- --------------------------------------------------------------------------------------

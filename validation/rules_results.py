@@ -254,12 +254,33 @@ def _multiple_flags(rid, suffix):
         if flag not in f or f"{p}TESTCD" not in f or "USUBJID" not in f:
             return []
         keys = ["USUBJID", f"{p}TESTCD"] + [p + c for c in TEST_QUALIFIERS if p + c in f]
-        on = text(f[flag]) == "Y"
-        sub = f.loc[on, keys].astype(object).where(f.loc[on, keys].notna(), "")
-        dup = sub.duplicated(keep="first").reindex(f.index, fill_value=False)
-        return findings_at(RULES[rid], dataset, dup, variable=flag,
+        prof = profile(f[flag])
+        on = np.flatnonzero((prof.texts == "Y")[prof.codes])
+        if len(on) < 2:
+            return []
+        dup = np.zeros(len(f), dtype=bool)
+        dup[on[pd.Index(_subset_codes(f, keys, on)).duplicated(keep="first")]] = True
+        return findings_at(RULES[rid], dataset, series_of(dup, f.index), variable=flag,
                            message=f"more than one {flag} = Y record for the subject and test")
     return check
+
+
+def _subset_codes(frame, keys, rows: np.ndarray) -> np.ndarray:
+    """One integer per record at ``rows`` naming its combination of ``keys``, missing and "" counted as one
+    value (``frame.loc[rows, keys].astype(object).where(notna, "").duplicated()`` finds the same repeats)."""
+    out, bound = np.zeros(len(rows), dtype=np.int64), 1
+    for col in keys:
+        series = frame[col]
+        codes, uniques = pd.factorize(series.take(rows), use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        empty = [i for i, v in enumerate(uniques) if isinstance(v, str) and v == ""] \
+            if not pd.api.types.is_numeric_dtype(series) else []
+        codes = np.where(codes < 0, empty[0] if empty else len(uniques), codes)
+        width = len(uniques) + 1
+        if bound * width >= 2 ** 62:
+            out, bound = pd.factorize(out)[0].astype(np.int64), len(out) + 1
+        out, bound = out * width + codes, bound * width
+    return out
 
 
 _rule("TF-BL-001", "Multiple BASELINE records for the same test", ("SD1439",), ("FDAB026",))(

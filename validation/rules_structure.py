@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, is_adam_dataset, profile, seq_var, series_of, text
+from .context import findings_at, group_codes, is_adam_dataset, is_profiled, profile, seq_var, series_of, text
 from .registry import ADAM, RULES, SDTM, register
 
 _TEMPLATE = re.compile(r"xx|zz|y|w|\*")
@@ -296,7 +296,7 @@ def seq_unique(dataset, ctx):
           category="Consistency")
 def keys_unique(dataset, ctx):
     keys = [k for k in dataset.meta.keys if k in dataset.frame.columns]
-    if not keys:
+    if not keys or _distinct_by_profiled(dataset.frame, keys):
         return []
     dup = _duplicated(dataset.frame, keys)
     if not dup.any():
@@ -314,8 +314,32 @@ def duplicate_records(dataset, ctx):
     cols = [c for c in dataset.frame.columns if c != sv and not (is_adam_dataset(dataset) and c.endswith("SEQ"))]
     if not cols or len(dataset.frame) < 2:
         return []
+    if _distinct_by_profiled(dataset.frame, cols):
+        return []
     dup = _duplicated(dataset.frame, cols)
     return findings_at(RULES["TF-KEY-002"], dataset, dup)
+
+
+def _distinct_by_profiled(frame, cols) -> bool:
+    """True when the columns among ``cols`` that other rules have already profiled tell every record apart:
+    then no two records can be identical in all of ``cols`` (USUBJID, a test code and a date usually do),
+    and the other columns need no profile of their own. False means "not known": look at every column."""
+    known = [profile(frame[c]) for c in cols if is_profiled(frame[c])]
+    n = len(frame)
+    # the columns with most distinct values first; the combination is tested once it could tell n records
+    # apart, and again after each further column, until it does (a few columns usually suffice)
+    out, bound = None, 1
+    for prof in sorted(known, key=lambda p: -p.width):
+        codes = prof.codes.astype(np.int64, copy=False)
+        if out is None:
+            out, bound = codes, prof.width
+        else:
+            if bound * prof.width >= 2 ** 62:          # renumber densely before the product could overflow
+                out, bound = pd.factorize(out)[0].astype(np.int64, copy=False), n + 1
+            out, bound = out * prof.width + codes, bound * prof.width
+        if bound >= n and pd.Index(out).is_unique:
+            return True
+    return False
 
 
 def _duplicated(frame, cols) -> pd.Series:

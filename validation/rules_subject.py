@@ -7,8 +7,8 @@ import re
 
 import pandas as pd
 
-from .context import findings_at, str_test, text
-from .dates import complete_date
+from .context import findings_at, populated, series_of, str_test, text
+from .dates import has_complete_date
 from .families import TRIAL_DESIGN, filled
 from .registry import RULES, SDTM, register
 
@@ -426,8 +426,8 @@ def _day_populated(rid, dtc_sfx, dy_sfx):
         ref = dm_value(ctx, dataset, "RFSTDTC")
         if ref is None:
             return []
-        computable = complete_date(f[dtc]).notna() & complete_date(ref).notna()
-        return findings_at(RULES[rid], dataset, computable & ~filled(f, dy), variable=dy,
+        bad = has_complete_date(f[dtc]) & has_complete_date(ref) & ~populated(f[dy]).to_numpy()
+        return findings_at(RULES[rid], dataset, series_of(bad, f.index), variable=dy,
                            message=f"{dy} is null although {dtc} and RFSTDTC are complete dates")
     return check
 

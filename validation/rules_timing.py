@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .context import blank, findings_at, profile, text
-from .dates import after, complete_date, study_day
+from .dates import after, complete_date, date_table, study_day
 from .registry import ADAM, ANY, RULES, SDTM, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -53,7 +53,7 @@ def study_day_consistent(ctx):
                 continue
             if ref is None:
                 ref = _subject_days(frame["USUBJID"], ref_by_subject)
-            expected = _study_days(_days(complete_date(frame[dtc])), ref)
+            expected = _study_days(record_days(frame[dtc]), ref)
             actual = frame[col].to_numpy(dtype=float, na_value=np.nan)
             # a day is only wrong where both dates are complete; partial dates are TF-DY-00x's business
             wrong = ~np.isnan(expected) & ~np.isnan(actual) & (actual != expected)
@@ -66,9 +66,18 @@ def study_day_consistent(ctx):
 NO_DAY = np.iinfo(np.int64).min       # a missing or partial date, as days
 
 
+def record_days(values: pd.Series) -> np.ndarray:
+    """``_days(complete_date(values))``, converted once per distinct value and spread to the records."""
+    codes, table = date_table(values)
+    return _days_of(table)[codes]
+
+
 def _days(dates: pd.Series) -> np.ndarray:
     """datetime64 dates (``complete_date``) as whole days since 1970 (int64), NaT as ``NO_DAY``."""
-    values = dates.to_numpy()
+    return _days_of(dates.to_numpy())
+
+
+def _days_of(values: np.ndarray) -> np.ndarray:
     days = values.astype("datetime64[D]").view(np.int64)
     return np.where(np.isnat(values), NO_DAY, days)
 
@@ -208,7 +217,7 @@ def epoch_matches_se(ctx):
         subj = profile(frame["USUBJID"])
         subject = np.array([elements.subject.get(t, -1) for t in subj.texts], dtype=np.int64)[subj.codes]
         ep = profile(frame["EPOCH"])
-        date = _days(complete_date(frame[date_col]))
+        date = record_days(frame[date_col])
         usable = (date != NO_DAY) & ~ep.blank[ep.codes] & (subject >= 0)
         rows = np.flatnonzero(usable)
         if not len(rows):

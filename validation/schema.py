@@ -12,7 +12,7 @@ import warnings
 
 import pandas as pd
 
-from .context import ValueMask, findings_at
+from .context import ValueMask, findings_at, plain_ascii_text
 from .registry import RULES, applies, rules_for
 
 
@@ -34,6 +34,29 @@ def column_masks(dataset, ctx, rules=None):
                 yield rule, name, mask
 
 
+def _column_masks_cleared(dataset, ctx, rules=None):
+    """``column_masks`` without the byte-level rules on columns whose bytes are plain (see column_findings)."""
+    from .rules_core import ascii_value, value_length
+    byte_rules = (value_length, ascii_value)
+    rules = [r for r in (rules if rules is not None else _column_rules(dataset, ctx)) if applies(r, dataset.name)]
+    frame = dataset.frame
+    for name in frame.columns:
+        var = ctx.variable(dataset, name)
+        if var is None:
+            continue
+        series = frame[name]
+        plain = None
+        for rule in rules:
+            if rule.check in byte_rules:
+                if plain is None:
+                    plain = plain_ascii_text(series)
+                if plain:
+                    continue
+            mask = rule.check(series, var, ctx)
+            if mask is not None:
+                yield rule, name, mask
+
+
 def as_mask(mask) -> pd.Series:
     """A rule's result as a plain bool Series (missing = not failing)."""
     if isinstance(mask, ValueMask):
@@ -44,10 +67,14 @@ def as_mask(mask) -> pd.Series:
 
 
 def column_findings(dataset, ctx, rules=None):
-    """Findings of the column rules, evaluated directly on whole columns (the fast path)."""
+    """Findings of the column rules, evaluated directly on whole columns (the fast path).
+
+    Same findings as ``column_masks`` gives, in the same order; the byte-level rules (TF-XPT-001 length,
+    TF-XPT-002 printable ASCII) are skipped on a text column ``plain_ascii_text`` clears from Arrow's buffers,
+    where neither can fail (so no profile is built for a column no other rule reads)."""
     findings = []
     index = dataset.frame.index
-    for rule, name, mask in column_masks(dataset, ctx, rules):
+    for rule, name, mask in _column_masks_cleared(dataset, ctx, rules):
         if isinstance(mask, ValueMask):       # judged on distinct values; records built only for failures
             if mask.any():
                 findings += findings_at(rule, dataset, index[mask.positions()], variable=name)
