@@ -9,6 +9,7 @@ non-key names, duplicate right keys, missing key values, differing key dtypes) g
 """
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -25,13 +26,25 @@ def _codes(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[np.n
         a, b = left[col], right[col]
         if not isinstance(a, pd.Series) or not isinstance(b, pd.Series) or a.dtype != b.dtype:
             return None
-        codes, uniques = pd.factorize(np.concatenate([a.to_numpy(), b.to_numpy()]), use_na_sentinel=True)
+        a, b = a.to_numpy(), b.to_numpy()
+        if _one_value(a, b):
+            continue                        # one value on both sides (STUDYID): the column changes no code
+        codes, uniques = pd.factorize(np.concatenate([a, b]), use_na_sentinel=True)
         if len(codes) and codes.min() < 0:
             return None                     # merge matches missing keys to missing keys: leave it to merge
         k = max(len(uniques), 1)
         lcode = lcode * k + codes[:n]
         rcode = rcode * k + codes[n:]
     return lcode, rcode
+
+
+def _one_value(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether both key arrays hold one and the same non-missing text (a study identifier): checked by
+    comparison, cheaper than factorising the column. Anything else (numbers, missing values) says False."""
+    if not len(a) or not len(b) or a.dtype != object or type(b[0]) is not str:
+        return False
+    first = b[0]
+    return bool((b == first).all() and (a == first).all())
 
 
 def _positions(lcode: np.ndarray, rcode: np.ndarray) -> np.ndarray | None:
@@ -50,6 +63,17 @@ def _positions(lcode: np.ndarray, rcode: np.ndarray) -> np.ndarray | None:
     table = np.full(top, -1, dtype=np.intp)
     table[rcode] = np.arange(len(rcode), dtype=np.intp)
     return table[lcode]
+
+
+def _infers_str() -> bool:
+    """Whether a frame built from object text would turn it into Arrow text (pandas 3 outside
+    ``objstrings.object_strings``)."""
+    try:
+        with warnings.catch_warnings():     # the option is deprecated (read here, never set)
+            warnings.simplefilter("ignore")
+            return bool(pd.get_option("future.infer_string"))
+    except (KeyError, pd.errors.OptionError):
+        return False
 
 
 def join(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], how: str = "left",
@@ -81,8 +105,9 @@ def join(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], how: str = 
         # happens, as in merge. A few columns: taken one by one; more: all blocks in one reindex (cheaper)
         if len(extra) <= 4:
             taken = {c: take(right[c]._values, pos, allow_fill=True) for c in extra}
-            part = pd.DataFrame({c: pd.Series(v, index=base.index, dtype=v.dtype, copy=False)    # no str inference
-                                 for c, v in taken.items()}, index=base.index)
+            if _infers_str():               # Series with their own dtype: no str inference from object text
+                taken = {c: pd.Series(v, index=base.index, dtype=v.dtype, copy=False) for c, v in taken.items()}
+            part = pd.DataFrame(taken, index=base.index, copy=False)
         else:
             part = right[extra].reset_index(drop=True).reindex(pos).set_axis(base.index)
         out = pd.concat([base, part], axis=1)

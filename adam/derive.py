@@ -13,7 +13,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 
 from ._join import join
-from ._frame import Filter, as_list, char, fresh, mask, num, require, stable_sort, y_blank
+from ._frame import Filter, as_list, char, fresh, mask, num, require, rows_where, stable_sort, y_blank
 
 DURATION_DIVISORS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
@@ -34,7 +34,7 @@ def derive_vars_merged(dataset: pd.DataFrame, dataset_add: pd.DataFrame, by_vars
     [72.0, nan]
     """
     by_vars = list(by_vars)
-    add = dataset_add if filter_add is None else dataset_add.loc[mask(dataset_add, filter_add, where="filter_add")]
+    add = dataset_add if filter_add is None else rows_where(dataset_add, filter_add, where="filter_add")
     if new_vars is None:
         rename = {c: c for c in add.columns if c not in by_vars}
     elif isinstance(new_vars, Mapping):

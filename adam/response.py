@@ -22,7 +22,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 
 from ._join import join
-from ._frame import Filter, char, fresh, mask, num, require
+from ._frame import Filter, char, fresh, mask, num, require, sort_rows
 from .criteria import Criterion, load_criteria
 
 
@@ -57,7 +57,7 @@ def _source(dataset: pd.DataFrame, filter_source: Filter, keys: list[str], crite
         row = src.loc[dup].iloc[0]
         raise DatasetReadError("more than one overall response per subject and date (filter one evaluator)",
                                file="ADRS", column="ADT", value=" ".join(str(row[k]) for k in keys))
-    return src.sort_values(keys + ["ADT"], kind="mergesort")
+    return sort_rows(src, keys + ["ADT"])
 
 
 def _best(cands: pd.DataFrame, dataset_adsl: pd.DataFrame, keys: list[str], missing_as_ne: bool,

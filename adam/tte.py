@@ -20,7 +20,7 @@ import pandas as pd
 from trialforge.errors import SpecError
 
 from ._join import join
-from ._frame import Filter, mask, num, require
+from ._frame import Filter, mask, num, require, sort_rows
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         rows["ADT"] = num(rows[source.date])
         rows = rows.loc[rows["ADT"].notna()]
         order = ["ADT"] + [c for c in source.order]
-        rows = rows.sort_values(order, kind="mergesort")
+        rows = sort_rows(rows, order)
         rows = rows.drop_duplicates(list(subject_keys), keep="first" if first else "last")
     out = rows[list(subject_keys) + ["ADT"]].reset_index(drop=True)
     return _finish(out, source, rank, {src: rows[src].to_numpy() for src in source.copy_vars.values()})

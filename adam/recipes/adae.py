@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, num, y_blank
+from .._frame import char, fresh, mask, num, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import (derive_var_extreme_flag, derive_var_grade_numeric, derive_var_trtemfl, derive_vars_duration,
                       derive_vars_merged)
@@ -73,4 +73,4 @@ def build_adae(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
                                    "AOCCIFL", filter=te_rows)
     adae["SRCDOM"], adae["SRCVAR"], adae["SRCSEQ"] = "AE", "AEDECOD", adae["AESEQ"]
     adae = adae.drop(columns=[c for c in supp_cols if c not in ORDER])
-    return adae.sort_values(keys + ["AESEQ"], kind="mergesort").reset_index(drop=True)
+    return sort_rows(adae, keys + ["AESEQ"]).reset_index(drop=True)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import fresh, mask, num, y_blank
+from .._frame import fresh, mask, num, rows_where, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from .sdtm_input import SdtmSource
 
@@ -54,11 +54,11 @@ def build_adcm(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     cfg = config["adcm"]
     keys = config.subject_keys
     cm = fresh(src.with_supp("CM"))
-    cm = cm.loc[mask(cm, cfg["filter"], where="adcm.filter")]
+    cm = rows_where(cm, cfg["filter"], where="adcm.filter")
     cm["CMSEQ"] = num(cm["CMSEQ"])
     supp_cols = [c for c in cm.columns if c not in src.get("CM").columns]
     cm = cm[keys + [c for c in CM_VARS if c in cm.columns and c not in keys] + supp_cols]
-    pop = adsl.loc[mask(adsl, cfg["population"], where="adcm.population")]
+    pop = rows_where(adsl, cfg["population"], where="adcm.population")
     refs = [c for c in (cfg["reference_start"], cfg["reference_end"]) if c not in ADSL_VARS]
     adcm = join(cm, pop[keys + [c for c in ADSL_VARS + refs if c in pop.columns]], keys, "inner")
     adcm["TRTA"], adcm["TRTAN"] = adcm.get("TRT01A", ""), adcm.get("TRT01AN", np.nan)
@@ -77,4 +77,4 @@ def build_adcm(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     adcm["SRCDOM"], adcm["SRCSEQ"] = "CM", adcm["CMSEQ"]
     drop = [c for c in supp_cols if c not in ORDER] + [c for c in refs if c not in ORDER]
     adcm = adcm.drop(columns=drop)
-    return adcm.sort_values(keys + ["CMSEQ"], kind="mergesort").reset_index(drop=True)
+    return sort_rows(adcm, keys + ["CMSEQ"]).reset_index(drop=True)

@@ -13,7 +13,7 @@ from trialforge.errors import SpecError
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, mask, num, require
+from .._frame import char, num, require, rows_where, sort_rows
 from ..dates import derive_vars_dt
 from .sdtm_input import SdtmSource
 
@@ -31,12 +31,12 @@ def body_weight(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.S
                         column="adex.weight.domain", value=w["domain"])
     data = src.get(w["domain"])
     require(data, keys + [w["value"], w["date"]], w["domain"])
-    data = data.loc[mask(data, w["filter"], where="adex.weight.filter")]
+    data = rows_where(data, w["filter"], where="adex.weight.filter")
     data = derive_vars_dt(data, "_W", w["date"])
     data = join(data, adsl[keys + [w["on_or_before"]]], keys, "inner")
     data = data.loc[data["_WDT"].notna() & ~(data["_WDT"] > num(data[w["on_or_before"]]))]
     data = data.assign(_V=num(data[w["value"]])).loc[lambda d: d["_V"].notna()]
-    last = data.sort_values(keys + ["_WDT"], kind="mergesort").drop_duplicates(keys, keep="last")
+    last = sort_rows(data, keys + ["_WDT"]).drop_duplicates(keys, keep="last")
     return join(adsl[keys], last[keys + ["_V"]], keys, "left")["_V"]
 
 
@@ -44,18 +44,18 @@ def build_adex(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     cfg = config["adex"]
     keys = config.subject_keys
     ex = src.get("EX")
-    pop = adsl.loc[mask(adsl, cfg["population"], where="adex.population")]
+    pop = rows_where(adsl, cfg["population"], where="adex.population")
     weight = None
     parts = []
     for n, item in enumerate(cfg["parameters"], start=1):
         where = f"adex.parameters[{n - 1}]"
-        rows = ex.loc[mask(ex, item["filter"], where=f"{where}.filter")]
+        rows = rows_where(ex, item["filter"], where=f"{where}.filter")
         if item["stat"] != "count":
             require(rows, [item["value"]], "EX")
         rows = derive_vars_dt(rows, "_S", "EXSTDTC").assign(_V=num(rows[item["value"]]) if item["stat"] != "count"
                                                            else 1.0)
         rows = join(rows, pop[keys], keys, "inner")
-        rows = rows.sort_values(keys + ["_SDT"], kind="mergesort")
+        rows = sort_rows(rows, keys + ["_SDT"])
         grouped = rows.groupby(keys, sort=False)
         agg = {"sum": "sum", "first": "first", "last": "last", "max": "max", "count": "sum"}[item["stat"]]
         summary = grouped.agg(AVAL=("_V", agg), ASTDT=("_SDT", "min"), AENDT=("_SDT", "max")).reset_index()
@@ -82,4 +82,4 @@ def build_adex(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
         parts.append(out)
     adex = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keys + ["PARAMCD"])
     adex = join(adex, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "left")
-    return adex.sort_values(keys + ["PARAMN"], kind="mergesort").reset_index(drop=True)
+    return sort_rows(adex, keys + ["PARAMN"]).reset_index(drop=True)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, num, require, y_blank
+from .._frame import char, fresh, mask, num, require, rows_where, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -75,6 +75,10 @@ def _param_text(test: pd.Series, unit: pd.Series) -> np.ndarray:
     return np.array(texts, dtype=object)[pair_codes]
 
 
+# the --variables build_bds reads (with the subject keys, VISIT, VISITNUM and the baseline flag)
+_READ = ("TESTCD", "DTC", "CAT", "TEST", "STRESU", "STRESN", "STRESC", "STNRLO", "STNRHI", "NRIND", "SEQ")
+
+
 def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dict) -> pd.DataFrame:
     """One declared findings → BDS dataset (``item`` is the ``adlb`` section or a ``bds`` entry)."""
     keys = config.subject_keys
@@ -87,11 +91,14 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
 
     data = src.get(dom)
     require(data, keys + [f"{dom}TESTCD", f"{dom}DTC"], dom)
-    data = data.loc[mask(data, item["filter"], where=f"{where}.filter")]
+    data = rows_where(data, item["filter"], where=f"{where}.filter")
     if item["tests"]:
         data = data.loc[char(data[f"{dom}TESTCD"]).isin(item["tests"])]
     pop = adsl.loc[mask(adsl, item["population"], where=f"{where}.population"), keys + [
         c for c in ADSL_VARS if c in adsl.columns]]
+    have = set(data.columns)                # the domain's variables (which BDS variables exist, below)
+    read = keys + [f"{dom}{v}" for v in _READ] + ["VISIT", "VISITNUM", item["baseline_flag"]] + list(pop.columns)
+    data = data[[c for c in dict.fromkeys(read) if c and c in have]]      # the join copies only these
     data = join(data, pop, keys, "inner")
     data = derive_vars_dt(data, "A", f"{dom}DTC", highest_imputation="n")
     out = fresh(data[keys + [c for c in ADSL_VARS if c in data.columns]])
@@ -123,7 +130,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
         require(data, [flag], dom)
         out["ABLFL"] = y_blank((char(data[flag]) == "Y") & out["_HASV"].notna())
     else:
-        out = derive_var_ablfl(out.sort_values(by + ["ADT", seq], kind="mergesort"), by,
+        out = derive_var_ablfl(sort_rows(out, by + ["ADT", seq]), by,
                                ref_date=item["baseline_date"], value="_HASV").sort_index()
     out = out.drop(columns="_HASV")
     out = derive_var_base(out, by)
@@ -145,5 +152,5 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     absent = {"PARCAT1": "CAT", "ANRLO": "STNRLO", "ANRHI": "STNRHI"}
     if item["anrind"] == "copy":
         absent.update({"ANRIND": "NRIND", "BNRIND": "NRIND"})
-    out = out.drop(columns=[v for v, s in absent.items() if f"{dom}{s}" not in data.columns])
-    return out.sort_values(keys + ["PARAMCD", "ADT", seq], kind="mergesort").reset_index(drop=True)
+    out = out.drop(columns=[v for v, s in absent.items() if f"{dom}{s}" not in have])
+    return sort_rows(out, keys + ["PARAMCD", "ADT", seq]).reset_index(drop=True)

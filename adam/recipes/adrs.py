@@ -15,7 +15,7 @@ from trialforge.errors import SpecError
 from ..config import AdamConfig
 from ..criteria import Criterion, get_criterion, load_criteria
 from .._join import join
-from .._frame import char, fresh, mask, num, y_blank
+from .._frame import char, fresh, mask, num, rows_where, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg
 from ..response import (confirmed_responses, derive_param_bor, derive_param_confirmed_bor,
@@ -95,7 +95,7 @@ def new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     if not spec["domain"] or not src.has(spec["domain"]):
         return pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "NACTDT": pd.Series(dtype="float64")})
     data = src.get(spec["domain"])
-    data = data.loc[mask(data, spec["filter"], where="new_therapy.filter")]
+    data = rows_where(data, spec["filter"], where="new_therapy.filter")
     d = derive_vars_dt(data[keys + [spec["date"]]], "NACT", spec["date"], highest_imputation="D")
     return d.groupby(keys, as_index=False)["NACTDT"].min()
 
@@ -198,7 +198,7 @@ def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> 
     out["PARAMCD"] = "SUMDIAM"
     out["AVALU"] = "mm"
     out = join(out, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns]], keys, "inner")
-    out = out.sort_values(keys + ["ADT"], kind="mergesort").reset_index(drop=True)
+    out = sort_rows(out, keys + ["ADT"]).reset_index(drop=True)
     out = derive_vars_dy(out, "TRTSDT", {"ADY": "ADT"})
     out = derive_var_ablfl(out, keys, ref_date="TRTSDT")
     out = derive_var_base(out, keys)
@@ -256,7 +256,7 @@ def landmark_parameter(ovr: pd.DataFrame, pop: pd.DataFrame, config: AdamConfig,
         lo, hi = item["window"] or [0, 0]
         dist = used["ADY"] - float(item["day"])
         cand = used.loc[(dist >= lo) & (dist <= hi)].assign(_D=dist.abs())
-    cand = cand.sort_values(keys + ["_D", "ADT"], kind="mergesort").drop_duplicates(keys, keep="first")
+    cand = sort_rows(cand, keys + ["_D", "ADT"]).drop_duplicates(keys, keep="first")
     hit = cand["AVALC"].isin(codes) & is_conf.reindex(cand.index).fillna(False).astype(bool)
     if item["no_prior_progression"]:
         prog = used.loc[used["AVALC"].isin(crit.codes_where("progression"))].groupby(keys)["ADT"].min()
@@ -296,7 +296,7 @@ def param_table(config: AdamConfig) -> dict[str, tuple[str, float]]:
 def build_adrs(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adrs"]
     keys = config.subject_keys
-    pop = adsl.loc[mask(adsl, cfg["population"], where="adrs.population")]
+    pop = rows_where(adsl, cfg["population"], where="adrs.population")
     adsl_cols = keys + [c for c in ADSL_VARS if c in adsl.columns]
     parts, derived = [], []
     ovrs = {}
@@ -322,4 +322,4 @@ def build_adrs(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     adrs["PARAM"] = adrs["PARAMCD"].map(lambda p: table[p][0])
     adrs["PARAMN"] = adrs["PARAMCD"].map(lambda p: table[p][1])
     keep = [c for c in ORDER if c in adrs.columns]
-    return adrs[keep].sort_values(keys + ["PARAMN", "ADT"], kind="mergesort").reset_index(drop=True)
+    return sort_rows(adrs[keep], keys + ["PARAMN", "ADT"]).reset_index(drop=True)

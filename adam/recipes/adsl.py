@@ -13,7 +13,7 @@ from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, names_in, num, stable_sort, yn
+from .._frame import char, fresh, mask, names_in, num, rows_where, sort_spec, stable_sort, yn
 from ..dates import derive_vars_dt, derive_vars_dtm
 from ..derive import derive_var_max_date, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -100,7 +100,7 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adsl"]
     keys = config.subject_keys
     dm = src.with_supp("DM")
-    dm = dm.loc[mask(dm, cfg["subjects"], where="adsl.subjects")]
+    dm = rows_where(dm, cfg["subjects"], where="adsl.subjects")
     if dm.duplicated(keys).any():
         dup = dm.loc[dm.duplicated(keys)].iloc[0]
         raise DatasetReadError("DM has more than one record per subject", file="DM", column="USUBJID",
@@ -170,7 +170,7 @@ def _treatments(adsl: pd.DataFrame, dm: pd.DataFrame, cfg: dict) -> pd.DataFrame
 def _date_var(adsl, src, item, keys):
     """One spec ``date_vars`` item: the first/last date (numeric) of the records meeting ``filter``."""
     data = src.with_supp(item["domain"])
-    data = data.loc[mask(data, item["filter"], where=f"adsl.date_vars {item['new_var']} filter")]
+    data = rows_where(data, item["filter"], where=f"adsl.date_vars {item['new_var']} filter")
     imp = item["imputation"]
     data = derive_vars_dt(data, "_D", item["date"], highest_imputation=imp["highest"], date_imputation=imp["rule"])
     data = data.loc[data["_DDT"].notna()]
@@ -202,7 +202,9 @@ def _merged_var(adsl, src, item, keys):
     without that ADSL date (not treated) keeps all its records for ``on_or_before`` and none otherwise.
     """
     data = src.with_supp(item["domain"])
-    data = data.loc[mask(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")]
+    data = rows_where(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")
+    read = keys + [item["value"], item["date"]] + sort_spec(list(item["order"] or []))[0]
+    data = data[[c for c in dict.fromkeys(read) if c and c in data.columns]]     # only what the pick reads
     for rule, compare in _DATE_RULES.items():
         if not item[rule]:
             continue
@@ -243,7 +245,7 @@ def _death(adsl, dm, src, keys, cause_sources):
         needed = {item["value"]} | {c.lstrip("-") for c in item["order"]} | names_in(item["filter"])
         if not needed <= set(data.columns):          # a source the study's SDTM cannot give is skipped
             continue
-        data = data.loc[mask(data, item["filter"], where=f"adsl.dthcaus_sources[{i}].filter")]
+        data = rows_where(data, item["filter"], where=f"adsl.dthcaus_sources[{i}].filter")
         data = data.loc[char(data[item["value"]]) != ""]
         got = derive_vars_merged(adsl[keys], data, keys, {"_C": item["value"]}, order=list(item["order"]),
                                  mode="first", name_add=item["domain"])["_C"]
@@ -262,7 +264,7 @@ def _disposition(adsl, src, keys, eos_filter):
     ds = src.get("DS")
     if "DSCAT" not in ds.columns:
         return adsl
-    ev = ds.loc[mask(ds, eos_filter, where="adsl.eos_filter")]
+    ev = rows_where(ds, eos_filter, where="adsl.eos_filter")
     picked = derive_vars_merged(adsl[keys], ev, keys, {"_D": "DSDECOD"}, order=["DSSTDTC"] if "DSSTDTC" in ev.columns
                                 else [], mode="last", name_add="DS")["_D"]
     picked = char(picked)
@@ -277,7 +279,7 @@ def _last_alive(adsl, src, sources, keys):
         if not src.has(s["domain"]):
             continue
         data = src.get(s["domain"])
-        data = data.loc[mask(data, s["filter"], where=f"last_alive_sources {s['domain']}")]
+        data = rows_where(data, s["filter"], where=f"last_alive_sources {s['domain']}")
         if not len(data):
             continue
         d = derive_vars_dt(data[keys + [s["date"]]], "", s["date"])

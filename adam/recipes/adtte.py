@@ -31,7 +31,7 @@ from trialforge.errors import SpecError
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, num
+from .._frame import char, fresh, mask, num, rows_where, sort_rows
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
@@ -64,7 +64,7 @@ def progression_frame(subjects: pd.DataFrame, ovr: pd.DataFrame, *, start: str, 
     a = a.loc[a["ADT"].notna() & (a["ADT"] > a["STARTDT"])]
     if censor_at_new_therapy:
         a = a.loc[~(a["ADT"] >= a["NACTDT"])]
-    a = a.sort_values(keys + ["ADT"], kind="mergesort")
+    a = sort_rows(a, keys + ["ADT"])
     pd_first = a.loc[a["AVALC"].isin(progression)].drop_duplicates(keys)[keys + ["ADT", "SRCSEQ"]]
     s = join(s, pd_first.rename(columns={"ADT": "PDDT", "SRCSEQ": "PDSEQ"}), keys, "left")
     dth_ok = s["DTHDT"].notna() & (s["DTHDT"] >= s["STARTDT"]) if death_is_event else pd.Series(False, index=s.index)
@@ -137,7 +137,7 @@ def _has_baseline(src: SdtmSource, subjects: pd.DataFrame, start: str, config: A
     if not src.has(spec["domain"]):
         return np.ones(len(subjects), dtype=bool)
     data = src.get(spec["domain"])
-    data = data.loc[mask(data, spec["filter"], where="adtte.baseline_source.filter")]
+    data = rows_where(data, spec["filter"], where="adtte.baseline_source.filter")
     d = derive_vars_dt(data[keys + [spec["date"]]], "B", spec["date"], highest_imputation="n")
     d = join(d, subjects[keys + [start]], keys, "inner")
     base = d.loc[d["BDT"] <= num(d[start]), keys].drop_duplicates().assign(_B=True)
@@ -225,13 +225,20 @@ class TteContext:
         if not self.src.has(domain):
             return pd.DataFrame(columns=keys + _RECORD_COLS)
         data = self.src.get(domain)
-        data = data.loc[mask(data, filt, where=where)]
+        data = rows_where(data, filt, where=where)
         if date not in data.columns:
             raise SpecError(f"{domain} has no variable {date}", file=self.config.path, column=where, value=date)
-        d = derive_vars_dt(data, "_S", date, highest_imputation=highest, date_imputation=rule)
         seq = f"{domain.upper()}SEQ"
+        d = derive_vars_dt(_columns(data, keys + [date, seq]), "_S", date, highest_imputation=highest,
+                           date_imputation=rule)
         return pd.DataFrame({**{k: d[k] for k in keys}, "DT": d["_SDT"], "SRCDOM": domain.upper(), "SRCVAR": date,
                              "SRCSEQ": num(d[seq]) if seq in d.columns else np.nan, "DESC": desc})
+
+
+def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The named columns ``frame`` has (a source reads a few of a domain's): later steps copy, join and filter
+    only these."""
+    return frame[[c for c in dict.fromkeys(names) if c in frame.columns]]
 
 
 def _first(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict: bool, last: bool = False):
@@ -239,7 +246,7 @@ def _first(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict
     r = join(records, subj[keys + ["STARTDT", "CUTDT"]], keys, "inner")
     r = r.loc[r["DT"].notna() & ((r["DT"] > r["STARTDT"]) if strict else (r["DT"] >= r["STARTDT"]))]
     r = r.loc[~(r["DT"] >= r["CUTDT"])]
-    r = r.sort_values(keys + ["DT"], kind="mergesort")
+    r = sort_rows(r, keys + ["DT"])
     return r.drop_duplicates(keys, keep="last" if last else "first")[keys + _RECORD_COLS]
 
 
@@ -379,9 +386,9 @@ def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
             if not ctx.src.has(domain):
                 continue
             data = ctx.src.get(domain)
-            data = data.loc[mask(data, item["filter"], where=f"adsl.last_alive_sources[{i}].filter")]
+            data = rows_where(data, item["filter"], where=f"adsl.last_alive_sources[{i}].filter")
             seq = f"{domain}SEQ"
-            data = derive_vars_dt(data, "_L", item["date"])
+            data = derive_vars_dt(_columns(data, keys + [item["date"], seq]), "_L", item["date"])
             data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
             data = join(data, subj[keys + ["CUTDT"]], keys, "inner")
             data = data.loc[~(data["_LDT"] >= data["CUTDT"])]
@@ -414,4 +421,4 @@ def build_adtte(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, *, para
     adtte["SRCSEQ"] = num(adtte["SRCSEQ"]) if "SRCSEQ" in adtte.columns else np.nan
     adtte = join(adtte, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDT"]], keys, "left")
     keep = [c for c in ORDER if c in adtte.columns]
-    return adtte[keep].sort_values(keys + ["PARAMN"], kind="mergesort").reset_index(drop=True)
+    return sort_rows(adtte[keep], keys + ["PARAMN"]).reset_index(drop=True)

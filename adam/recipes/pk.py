@@ -20,7 +20,7 @@ from trialforge.errors import DateFormatError, SpecError
 
 from ..config import HOURS_PER_UNIT, AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, num, y_blank
+from .._frame import char, fresh, mask, num, sort_rows, y_blank
 from ..dates import derive_vars_dtm, derive_vars_dt, derive_vars_dy, sas_datetime_to_iso, sas_date_to_iso
 from ..nca import NcaRules, interval_key, nca_by_subject, return_time
 from .sdtm_input import SdtmSource
@@ -114,7 +114,7 @@ def build_adpc(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.Da
     out["ATPT"] = char(pc["PCTPT"]) if "PCTPT" in pc.columns else ""
     out["ATPTN"] = num(pc["PCTPTNUM"]) if "PCTPTNUM" in pc.columns else np.nan
     out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = "PC", "PCSTRESN", num(pc["PCSEQ"]) if "PCSEQ" in pc else np.nan
-    return out.sort_values(keys + ["AFRLT"], kind="mergesort").reset_index(drop=True)
+    return sort_rows(out, keys + ["AFRLT"]).reset_index(drop=True)
 
 
 def profile_names(profiles: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
@@ -285,7 +285,7 @@ def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, nca=N
     _one_to_one(adpp)
     adpp["SRCDOM"], adpp["SRCVAR"] = "ADPC", "AVAL"
     adpp = join(adpp, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDTM"]], keys, "left")
-    return adpp.sort_values(keys + ["PARCAT2", "PARCAT1", "PARAMN"], kind="mergesort").reset_index(drop=True)
+    return sort_rows(adpp, keys + ["PARCAT2", "PARCAT1", "PARAMN"]).reset_index(drop=True)
 
 
 def _one_to_one(adpp: pd.DataFrame) -> None:
