@@ -34,6 +34,19 @@ class _Attempt:
         return self.value
 
 
+class _Forked:
+    """A step running in a forked worker (``_in_worker``), read like an ``_Attempt``: ``get()`` waits,
+    replays its stage timings and progress lines, and returns its value or raises its error."""
+
+    def __init__(self, run: _Run, task):
+        self.run, self.task = run, task
+
+    def get(self):
+        value, log = self.task.result()
+        _replay(self.run, log)
+        return value
+
+
 def _in_worker(run: _Run, fn, *args):
     """``fn(run, *args)`` in a forked worker: its stage timings and progress lines are recorded, returned
     beside its value and replayed by the parent (``_replay``)."""
@@ -64,6 +77,8 @@ def run_overlapped(run: _Run, sdtm: dict) -> RunResult:
     ADaM, as if the SDTM gate had passed. The SDTM package (another worker) and the tables (their workers)
     start once ADaM exists and a core is free for them: at once with more than two jobs or when the SDTM gate
     is already done, else when both gates are known (then nothing is started that a failed gate throws away).
+    When they start at once, the ADaM gate runs in a worker of its own while this process prepares the
+    tables (their catalogue and data, seconds at 10,000 subjects that left the other core idle).
     Each step's value or error is then taken in the sequential order: when a gate finds errors, the ADaM
     work, its errors and any files written ahead are discarded (the failed-run folder holds what the
     sequential run writes); any other error is the one the sequential run would have raised first.
@@ -84,8 +99,11 @@ def run_overlapped(run: _Run, sdtm: dict) -> RunResult:
                 adam, sdtm_extra, _ = derived.value
                 extra = _Attempt(_gate_extra, run, sdtm, sdtm_extra)
                 if run.jobs > 2 or gate.done():
+                    if adam and workers_for_memory_now(run.jobs):   # the gate on the free core meanwhile
+                        adam_report = _Forked(run, ahead.fork(partial(_in_worker, run, _gate_adam, adam),
+                                                              "the ADaM gate"))
                     ahead.launch(sdtm, sdtm_extra, adam)
-                if adam:
+                if adam and adam_report is None:
                     adam_report = _Attempt(_gate_adam, run, adam)
             sdtm_report, log = gate.result()
             _replay(run, log)
