@@ -149,10 +149,12 @@ class _TablesJob:
 
     def start(self, study, adam, folder, info) -> None:
         self.began = self._clock()
+        from .jobs import background_pools
         from .tables.build import BuildReport, start_study_tables
         self.report = BuildReport()
-        self.build = start_study_tables(study, adam, folder, {"title": info["name"]}, report=self.report,
-                                        jobs=self.jobs)
+        with background_pools():        # this process writes the packages meanwhile: its chain ends the run
+            self.build = start_study_tables(study, adam, folder, {"title": info["name"]}, report=self.report,
+                                            jobs=self.jobs)
         self.cpu += self._clock()[1] - self.began[1]
 
     def finish(self) -> list:

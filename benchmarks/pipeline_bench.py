@@ -13,9 +13,10 @@ With more than one job stages overlap (the SDTM gate in a worker beside the ADaM
 beside the package; docs/performance.md "Both cores"): a stage's wall is its own span, so the stage walls add up
 to more than the whole job; the column "overlap" says how many seconds of the tables' span ran beside other
 stages (a worker's stage is reported when its result is taken, so its span is placed then), and CPU seconds
-include the workers'. Peak memory is given twice: the
+include the workers'. The raw data is synthesised in a child process before the job (as ``trialforge synth``
+then ``trialforge run`` would be), so the measured process holds only the job. Peak memory is given twice: the
 main process's peak RSS (as before) and the peak sum of PSS over the run's process tree (main process and
-workers, shared pages counted once), sampled every 0.25 s from outside from synth to the end of run_study
+workers, shared pages counted once), sampled every 0.25 s from outside up to the end of run_study
 (not during the pyreadstat baseline that follows): what the machine must hold.
 
     python benchmarks/pipeline_bench.py                       # 100, 1,000 and 10,000 subjects
@@ -64,7 +65,6 @@ def overlap(spans: dict, stage: str = "tables") -> float:
 def one_size(n: int, seed: int | None, jobs: int | None = None) -> dict:
     """Run one size in this process and return its figures."""
     from trialforge.pipeline import DEFAULT_STUDY, run_study
-    from trialforge.synth import generate
 
     work = Path(tempfile.mkdtemp(prefix=f"tf-bench-{n}-"))
     try:
@@ -74,7 +74,7 @@ def one_size(n: int, seed: int | None, jobs: int | None = None) -> dict:
         shutil.copytree(DEFAULT_STUDY / "specs", work / "specs")
         wall, cpu = {}, {}
         w0, c0 = _clock()
-        generate(subjects=n, out_dir=work / "raw", **({"seed": seed} if seed is not None else {}))
+        synthesise(n, seed, work / "raw")
         w1, c1 = _clock()
         wall["synth"], cpu["synth"] = w1 - w0, c1 - c0
 
@@ -86,6 +86,8 @@ def one_size(n: int, seed: int | None, jobs: int | None = None) -> dict:
             now = time.perf_counter()
             spans.setdefault(stage, []).append((now - seconds, now))
 
+        if os.environ.get(JOB_START):       # the PSS sampler starts here: synth's child is not the job
+            Path(os.environ[JOB_START]).touch()
         w0, c0 = _clock()
         result = run_study(work, out_dir=work / "out", stage_timer=stage_timer, jobs=jobs)
         w1, c1 = _clock()
@@ -103,6 +105,16 @@ def one_size(n: int, seed: int | None, jobs: int | None = None) -> dict:
                 "peak_rss_mb": peak_job}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def synthesise(n: int, seed: int | None, raw: Path) -> None:
+    """``trialforge synth`` of n subjects into ``raw``, in a child process: the generator's heap (~0.6 GB
+    resident after it at 10,000 subjects) is not the job's, and a ``trialforge run`` does not hold it."""
+    code = ("import sys; from pathlib import Path; from trialforge.synth import generate; "
+            "generate(subjects=int(sys.argv[1]), out_dir=Path(sys.argv[2]), "
+            "**({'seed': int(sys.argv[3])} if len(sys.argv) > 3 else {}))")
+    args = [sys.executable, "-c", code, str(n), str(raw)] + ([str(seed)] if seed is not None else [])
+    subprocess.run(args, check=True)
 
 
 def pyreadstat_baseline(datasets: dict, folder: Path) -> tuple[float, float]:
@@ -174,7 +186,7 @@ def _pss_kb(pid: int) -> int:
         return 0
 
 
-JOB_DONE = "TF_BENCH_JOB_DONE"
+JOB_START, JOB_DONE = "TF_BENCH_JOB_START", "TF_BENCH_JOB_DONE"
 
 
 def run_sampled(cmd: list) -> tuple[subprocess.CompletedProcess, float | None]:
@@ -182,15 +194,17 @@ def run_sampled(cmd: list) -> tuple[subprocess.CompletedProcess, float | None]:
     None off Linux)."""
     import threading
     peak = [0]
-    done = Path(tempfile.mkdtemp(prefix="tf-bench-pss-")) / "job-done"
+    marks = Path(tempfile.mkdtemp(prefix="tf-bench-pss-"))
+    start, done = marks / "job-start", marks / "job-done"
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, JOB_DONE: str(done)})
+                            env={**os.environ, JOB_START: str(start), JOB_DONE: str(done)})
 
     def sample():
-        # up to the end of run_study only (the child touches `done`): the pyreadstat baseline that follows
-        # converts every frame to object strings, which is not the job's memory
+        # from the start of run_study (after synth's child process) to its end (the child touches `done`):
+        # the pyreadstat baseline that follows converts every frame to object strings, not the job's memory
         while proc.poll() is None and not done.exists():
-            peak[0] = max(peak[0], sum(_pss_kb(p) for p in _tree(proc.pid)))
+            if start.exists():
+                peak[0] = max(peak[0], sum(_pss_kb(p) for p in _tree(proc.pid)))
             time.sleep(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -199,7 +213,7 @@ def run_sampled(cmd: list) -> tuple[subprocess.CompletedProcess, float | None]:
     out, err = proc.communicate()
     if sampler.is_alive() or sampler.ident is not None:
         sampler.join()
-    shutil.rmtree(done.parent, ignore_errors=True)           # the marker's temporary folder
+    shutil.rmtree(marks, ignore_errors=True)                 # the markers' temporary folder
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err), (peak[0] / 1024 or None)
 
 

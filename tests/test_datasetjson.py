@@ -219,8 +219,9 @@ def test_failed_write_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_row_codes_are_int32_for_every_column_kind():
-    """Codes index a column's distinct values: int32, half of pandas' int64, for text, numbers, dates."""
+def test_row_codes_are_narrow_for_every_column_kind():
+    """Codes index a column's distinct values: the narrowest unsigned type that holds them (here a few
+    values: uint8, an eighth of pandas' int64), for text, numbers, dates."""
     from trialforge.submission.datasetjson import _column_tokens, _document_head
     ds = awkward()
     _doc, plan = _document_head(ds, study=STUDY, created=CREATED, define_oid=None, metadata_ref=None,
@@ -228,8 +229,34 @@ def test_row_codes_are_int32_for_every_column_kind():
     kinds = set()
     for var, data_type in plan:
         codes, tokens = _column_tokens(ds, var, data_type)
-        assert codes.dtype == np.int32, var.name
+        assert codes.dtype == np.uint8, var.name
         assert len(codes) == len(ds.frame) and codes.min() >= 0 and codes.max() < len(tokens)
         kinds.add(data_type)
     assert {"string", "integer", "double", "date"} <= kinds
 
+
+
+def test_codes_dtype_by_number_of_distinct_values():
+    from trialforge.submission.json_tokens import as_codes
+    assert as_codes(np.array([0, 255], dtype=np.int64)).dtype == np.uint8
+    assert as_codes(np.array([0, 256], dtype=np.int64)).dtype == np.uint16
+    assert as_codes(np.array([65535], dtype=np.intp)).dtype == np.uint16
+    assert as_codes(np.array([65536], dtype=np.intp)).dtype == np.int32
+    assert as_codes(np.array([], dtype=np.int64)).dtype == np.uint8
+    np.testing.assert_array_equal(as_codes(np.array([3, 70000, 0])), [3, 70000, 0])
+
+
+@pytest.mark.parametrize("distinct", [255, 256, 257, 65_537])
+def test_many_distinct_values_equal_the_reference(tmp_path, monkeypatch, distinct):
+    """Columns whose codes need uint8, uint16 or int32 write the bytes of the per-cell reference path."""
+    import trialforge.submission.datasetjson as dj
+    monkeypatch.setattr(dj, "ROWS_PER_BLOCK", 50_000)
+    n = 70_000
+    i = np.arange(n)
+    meta = DatasetMeta("XX", "Many", "FINDINGS", "One record per row", ("USUBJID",), (
+        V("USUBJID", "Subject"), V("TXT", "Text"), V("XDBL", "Fraction", NUM), V("XINT", "Whole", NUM)))
+    frame = pd.DataFrame({"USUBJID": pd.Series([f"S{k % distinct:06d}" for k in i], dtype="str"),
+                          "TXT": pd.Series([f"t\u00e9{k % 7}" for k in i], dtype="str"),
+                          "XDBL": (i % distinct) / 8.0, "XINT": (i * 7919 % distinct).astype(float)})
+    ds = Dataset(meta, frame)
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)

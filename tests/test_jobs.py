@@ -515,3 +515,19 @@ def test_each_stage_is_timed_as_with_one_job_and_the_gate_with_the_workers_cpu(m
     gate = next((wall, cpu) for s, wall, cpu in seen[2] if s == "sdtm_gate")
     assert 0 < gate[1] and 0 < gate[0]
     assert _digests(tmp_path / "1") == _digests(tmp_path / "2")
+
+
+def _niceness(_item):
+    return os.nice(0)
+
+
+def test_background_pools_lower_the_workers_priority_only():
+    """Workers of a pool made inside ``background_pools`` run niced; the parent and later pools are not."""
+    from trialforge.jobs import BACKGROUND_NICE, background_pools
+    mine = os.nice(0)
+    with background_pools():
+        niced = ForkPool(_niceness, [1, 2], 2).results()
+    plain = ForkPool(_niceness, [1, 2], 2).results()
+    assert niced == [min(19, mine + BACKGROUND_NICE)] * 2
+    assert plain == [mine] * 2
+    assert os.nice(0) == mine

@@ -555,3 +555,36 @@ def test_arrow_text_errors_equal_object_text_errors(tmp_path, monkeypatch, value
         found.append((err.value.cause, err.value.row, err.value.value))
     assert found[0] == found[1]
     assert cause in found[0][0] and found[0][1] == row
+
+
+def test_streamed_blocks_check_every_column_whole_first(tmp_path, monkeypatch):
+    """Rows are encoded block by block, but each column is checked whole before any block: a bad value in
+    a later block of an earlier column is named before a bad value in the first block of a later column."""
+    monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", 3)
+    frame = pd.DataFrame({"A": ["ok"] * 9 + ["y" * 30], "B": ["caf\u00e9"] + ["ok"] * 9})
+    for dtype in ("str", object):
+        meta = DatasetMeta("TX", "Text", variables=(VariableMeta("A", "A", CHAR, length=10),
+                                                    VariableMeta("B", "B", CHAR, length=10)))
+        with pytest.raises(XptWriteError) as err:
+            write_xpt(Dataset(meta, frame.astype(dtype)), tmp_path / "x.xpt")
+        assert (err.value.column, err.value.row) == ("A", 10)
+    assert not list(tmp_path.iterdir())                           # nothing written, not even a temp file
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 7, 1000])
+def test_streamed_blocks_equal_one_block(tmp_path, monkeypatch, chunk):
+    """The file is the same whatever the block size (one block = every row encoded at once, as before)."""
+    n = 23
+    frame = pd.DataFrame({"C": pd.Series([None if i % 5 == 0 else f"v{i}" * (i % 3 + 1) for i in range(n)],
+                                         dtype="str"),
+                          "O": pd.Series([f"o{i}" for i in range(n)], dtype=object),
+                          "N": np.where(np.arange(n) % 4 == 0, np.nan, np.arange(n) / 3)})
+    ds = Dataset(DatasetMeta("BLK", "Blocks"), frame)
+    monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", 10 ** 6)
+    write_xpt(ds, tmp_path / "one.xpt")
+    monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", chunk)
+    write_xpt(ds, tmp_path / "many.xpt")
+    assert (tmp_path / "one.xpt").read_bytes() == (tmp_path / "many.xpt").read_bytes()
+    theirs, _ = pyreadstat.read_xport(str(tmp_path / "many.xpt"))
+    assert theirs["C"].tolist() == frame["C"].fillna("").tolist()
+    np.testing.assert_array_equal(theirs["N"].to_numpy(), frame["N"].to_numpy())
