@@ -7,6 +7,7 @@ domain by domain in dependency order. SUPP-- datasets are assembled last, once -
 """
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 
@@ -494,6 +495,7 @@ class SdtmBuilder:
         here = [s for s in all_steps if s not in first and s.domain not in worker_domains]
         wanted = sorted({d for w in worker_domains for d in referenced_domains(state.specs[w])} - worker_domains)
         handover = _PrefixHandover()
+        gc.freeze()         # this process's collector keeps off the objects shared with the worker (no page copies)
         try:
             task = ForkTask(lambda: self._worker_part(worker, handover),
                             f"the SDTM mapping of {', '.join(sorted(worker_domains))}")
@@ -509,6 +511,7 @@ class SdtmBuilder:
                 task.close()
         finally:
             handover.close()
+            gc.unfreeze()
         state.finished.update(got["finished"])
         state.step_notes.update(got["notes"])
         if got["error"] is not None and (failed is None or got["error"][0] < failed[0]):

@@ -21,6 +21,8 @@ MAP1, MAP2, FINISH = "map1", "map2", "finish"
 # Share of a domain's cost per step kind (measured at 1,000 subjects: reading and phase 1 dominate).
 _SHARE = {MAP1: 0.65, MAP2: 0.1, FINISH: 0.25}
 _RULE_BYTES = 12_000    # one rule's fixed cost as raw bytes (1.5 ms a rule, ~0.13 us a raw byte at 1,000 subjects)
+_HERE_FIXED = 1_000_000  # what this process does besides the steps (metadata, RELREC, taking the worker's result)
+_WORKER_FACTOR = 1.3    # a step costs more in the worker: copy-on-write faults, caches built again, its result pickled
 _MIN_GAIN = 0.1         # fork only when the estimated critical path shrinks by a tenth
 
 
@@ -99,17 +101,18 @@ def split_plan(steps: list[Step], reads: dict[str, set[str]], costs: dict[str, f
     def layout(domains: set):
         own = {s for s in steps if s.domain in domains}
         prefix = set().union(*(needs[s] for s in own)) - own if own else set()
-        worker, first = cost(own), cost(prefix)
-        return first + max(worker, total - first - worker), prefix
+        worker, first = cost(own) * _WORKER_FACTOR, cost(prefix)
+        phase1 = cost(s for s in own if s.kind == MAP1) * _WORKER_FACTOR     # started beside the prefix
+        return max(max(phase1, first) + worker - phase1, total - cost(own) + _HERE_FIXED), prefix
 
     chosen: set = set()
-    best = total
+    best = total + _HERE_FIXED
     for domain in candidates:
         span, _ = layout(chosen | {domain})
         if span < best:
             chosen.add(domain)
             best = span
-    if not chosen or best > total * (1 - _MIN_GAIN):
+    if not chosen or best > (total + _HERE_FIXED) * (1 - _MIN_GAIN):
         return None
     prefix = sorted(layout(chosen)[1])
     return prefix, chosen

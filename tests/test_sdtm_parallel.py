@@ -45,16 +45,16 @@ def test_needs_follow_the_state_the_sequential_build_shows():
 def test_split_takes_the_large_unread_domain_and_its_prefix():
     steps = sequential_steps(["AE", "DM", "LB", "MH"], ["DM", "AE", "LB", "MH"])
     reads = {"DM": {"AE"}, "AE": {"DM"}, "LB": {"DM"}, "MH": set()}
-    prefix, worker = split_plan(steps, reads, {"AE": 10, "DM": 10, "LB": 100, "MH": 30})
+    prefix, worker = split_plan(steps, reads, {"AE": 1e6, "DM": 1e6, "LB": 1e7, "MH": 3e6})     # raw bytes
     assert worker == {"LB"}
     assert [(s.kind, s.domain) for s in prefix] == [(MAP1, "AE"), (MAP1, "DM"), (MAP2, "DM")]
     # AE and DM read each other: neither may leave; a study without a large domain stays in one process
-    assert split_plan(steps, reads, {"AE": 100, "DM": 100, "LB": 1, "MH": 1}) is None
+    assert split_plan(steps, reads, {"AE": 1e7, "DM": 1e7, "LB": 1e5, "MH": 1e5}) is None
 
 
 def test_no_split_when_every_domain_is_read():
     steps = sequential_steps(["AE", "DM"], ["DM", "AE"])
-    assert split_plan(steps, {"DM": {"AE"}, "AE": {"DM"}}, {"AE": 5, "DM": 5}) is None
+    assert split_plan(steps, {"DM": {"AE"}, "AE": {"DM"}}, {"AE": 5e6, "DM": 5e6}) is None
 
 
 def test_step_is_ordered_by_position():
