@@ -430,6 +430,9 @@ class SdtmBuilder:
                     supp.meta = apply_workbook(supp.meta, state.workbook, spec_file=spec.file)
                     supp.frame = supp.frame[supp.meta.variable_names]
             state.finished[spec.dataset] = (dataset, supp)
+            # every phase-2 step comes before the first finish: nothing reads this working frame again
+            del state.frames[spec.dataset]
+            ctx.domains.pop(spec.dataset, None)
             return
         ctx.current = spec
         ctx.variable_types = {v.name: v.type for v in state.metas[spec.dataset].variables}
