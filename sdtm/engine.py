@@ -505,11 +505,15 @@ class SdtmBuilder:
             try:
                 handover.parent_side()
                 failed = self._run_steps(prefix, catch=True)
-                handover.send(None if failed is not None else
-                              {d: state.ctx.domains[d] for d in wanted if d in state.ctx.domains},
-                              stop=None if failed is None else failed[0])
+                handed = handover.send(None if failed is not None else
+                                       {d: state.ctx.domains[d] for d in wanted if d in state.ctx.domains},
+                                       stop=None if failed is None else failed[0])
+                if not handed:          # a value that cannot be pickled (e.g. from a plugin): the worker's part here
+                    here = sorted(here + worker)
                 failed = self._run_steps(here, catch=True, stop=None if failed is None else failed[0]) or failed
                 got = task.result()
+                if not handed:          # the worker's steps ran here; what it did before stopping is not used
+                    got = {"finished": {}, "notes": {}, "error": None}
             finally:
                 task.close()
         finally:
@@ -638,13 +642,22 @@ class _PrefixHandover:
         os.close(self._write)
         self._write = None
 
-    def send(self, domains, *, stop) -> None:
-        """The prefix's domains, or None with ``stop``: the position of the prefix's failure."""
+    def send(self, domains, *, stop) -> bool:
+        """The prefix's domains, or None with ``stop``: the position of the prefix's failure. False when the
+        domains cannot be pickled: the worker is told to stop before its first step."""
         import os
-        import pickle
-        data = pickle.dumps((domains, stop), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            data = self.payload(domains, stop)
+        except Exception:  # noqa: BLE001 - anything unpicklable: the caller maps the worker's domains itself
+            data, domains = self.payload(None, 0), None
         os.pwrite(self._file.fileno(), data, 0)
         os.write(self._write, len(data).to_bytes(8, "little"))
+        return domains is not None or stop is not None
+
+    @staticmethod
+    def payload(domains, stop) -> bytes:
+        import pickle
+        return pickle.dumps((domains, stop), protocol=pickle.HIGHEST_PROTOCOL)
 
     def receive(self):
         """(domains or None, stop position or None); waits for the prefix."""

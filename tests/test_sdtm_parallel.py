@@ -161,3 +161,26 @@ def test_first_error_is_the_sequential_one(tmp_path, split_spy, bad):
     two = _build(root, 2)
     assert split_spy
     assert one[0] == "error" and one == two
+
+
+@needs_fork
+@pytest.mark.parametrize("bad", [(), ("lb", "mh")])
+def test_prefix_that_cannot_be_pickled_maps_the_worker_domains_here(tmp_path, split_spy, monkeypatch, bad):
+    """A prefix value that cannot be pickled (a plugin's object, say): the worker stops, this process maps its
+    domains, and the result (or the first error) is still the sequential one."""
+    root = _example(tmp_path)
+    for name in bad:
+        path = root / "raw" / f"{name}.csv"
+        date = {"lb": "06 JUN 2023", "mh": "UN APR 2020"}[name]
+        _replace_first(path, date, "32 XYZ 2023")
+    one = _build(root, 1)
+    real = engine._PrefixHandover.payload
+
+    def payload(domains, stop):
+        if domains is not None:
+            raise TypeError("cannot pickle this")
+        return real(domains, stop)
+    monkeypatch.setattr(engine._PrefixHandover, "payload", staticmethod(payload))
+    two = _build(root, 2)
+    assert split_spy
+    assert one == two and one[0] == ("error" if bad else "ok")
