@@ -256,7 +256,7 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     say = progress or (lambda *a: None)
     notes: list = []
     with timed("sdtm"):
-        sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n))
+        sdtm = build_sdtm(study, ct=ct, notes=notes, progress=lambda name, n: say("sdtm", name, n), jobs=jobs)
         sdtm, changed = _to_ascii(study, sdtm)
         release_freed_memory()
     run = _Run(study=study, ct=ct, created=created, say=say, timed=timed, hook=stage_timer, jobs=jobs,

@@ -7,7 +7,8 @@ domain by domain in dependency order. SUPP-- datasets are assembled last, once -
 """
 from __future__ import annotations
 
-from dataclasses import replace
+import gc
+from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 
 import numpy as np
@@ -27,6 +28,7 @@ from .derive import _SUBJECT_TABLES, PHASE2, split_ref
 from .sources import SOURCE_COL, load_source
 from .relrec import build_relrec
 from .supp import SUPP_PREFIX, build_supp
+from .steps import FINISH, MAP1, Step, domain_costs, sequential_steps, split_plan
 from .uniques import stable_order
 from .working import WorkingFrame, boundary_text, finished_text, text_to_boundary
 from ..objstrings import object_strings
@@ -357,7 +359,7 @@ def check_expressions(spec: DomainSpec) -> None:
 class SdtmBuilder:
     """Builds every domain a study's specs declare."""
 
-    def __init__(self, study, *, ct=None, standard=None, specs=None, progress=None):
+    def __init__(self, study, *, ct=None, standard=None, specs=None, progress=None, jobs: int = 1):
         self.study = study
         self.ct = ct if ct is not None else load_ct(list(study.ct_files) or None)
         self.standard = standard or load_standard(study.standards.get("sdtmig", SDTMIG)
@@ -374,9 +376,12 @@ class SdtmBuilder:
         if not self.specs:
             raise SpecError("no domain specs found", file=study.specs_dir)
         self.progress = progress or (lambda *a: None)
+        self.jobs = jobs
         functions.load_plugins(study.plugins)
 
     def build(self) -> dict[str, Dataset]:
+        """Every domain, its SUPP-- and RELREC. With more than one job the domains no other domain reads may
+        be mapped in a forked worker (``steps.split_plan``); the datasets, notes and errors are the same."""
         workbook = read_define_workbook(self.study.define_spec) if getattr(self.study, "define_spec", None) else None
         metas = {s.dataset: apply_workbook(standard_metadata(s, self.standard), workbook, spec_file=s.file)
                  for s in self.specs}
@@ -386,23 +391,24 @@ class SdtmBuilder:
             check_expressions(s)
         orders = {s.dataset: variable_order(s) for s in self.specs}
         late_supps = {s.dataset: phase2_supp(s, set(orders[s.dataset][1])) for s in self.specs}
-        with object_strings():                  # one string representation while mapping (objstrings.py)
-            try:
-                frames = self._map(ctx, metas, orders, late_supps)
-            finally:
-                _SUBJECT_TABLES.clear()         # the working frames' lookup tables live for one build
+        self._state = _BuildState(ctx, metas, orders, late_supps, workbook, {s.dataset: s for s in self.specs})
+        order = [s.dataset for s in self.specs]
+        all_steps = sequential_steps(order, [s.dataset for s in self._phase2_order(orders)])
+        try:
+            plan = self._split(all_steps) if self.jobs > 1 else None
+            if plan is None:
+                self._run_steps(all_steps, emit=True)
+            else:
+                self._run_split(all_steps, *plan)
+        finally:
+            _SUBJECT_TABLES.clear()         # the working frames' lookup tables live for one build
         out: dict[str, Dataset] = {}
-        for spec in self.specs:
-            dataset = self._finish(spec, frames[spec.dataset], metas[spec.dataset])
+        for name in order:
+            dataset, supp = self._state.finished[name]
             out[dataset.name] = dataset
-            self.progress(dataset.name, len(dataset.frame))
-            if spec.supp:
-                supp = build_supp(spec, frames[spec.dataset], self.standard)
-                if supp is not None:
-                    supp.meta = apply_workbook(supp.meta, workbook, spec_file=spec.file)
-                    supp.frame = supp.frame[supp.meta.variable_names]
-                    out[supp.name] = supp
-                    self.progress(supp.name, len(supp.frame))
+            if supp is not None:
+                out[supp.name] = supp
+        self._state = None
         relrec = build_relrec(self.study.specs_dir / "relrec.yaml", self.study.id, out, self.standard,
                               subset=bool(self.study.domains))
         if relrec is not None:
@@ -411,26 +417,138 @@ class SdtmBuilder:
             self.progress(relrec.name, len(relrec.frame))
         return dict(sorted(out.items()))
 
-    def _map(self, ctx, metas, orders, late_supps) -> dict[str, pd.DataFrame]:
-        """Phase 1 (every source of every domain), then phase 2 in domain dependency order."""
-        frames = {}
-        for spec in self.specs:
-            ctx.current = spec
-            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
-            frames[spec.dataset] = self._phase1(spec, orders[spec.dataset][0], ctx,
-                                                late_supp=late_supps[spec.dataset])
-            ctx.domains[spec.dataset] = frames[spec.dataset]
-        for spec in self._phase2_order(orders):
-            ctx.current = spec
-            ctx.variable_types = {v.name: v.type for v in metas[spec.dataset].variables}
-            frame = frames[spec.dataset]
-            for name in orders[spec.dataset][1]:
-                frame[name] = evaluate_rule(spec.variables[name], frame, ctx)
-            for supp in spec.supp:
-                if supp.qnam in late_supps[spec.dataset]:
-                    frame[SUPP_PREFIX + supp.qnam] = supp_values(supp, frame, ctx).fillna("")
-            ctx.domains[spec.dataset] = frame
-        return frames
+    def _run_step(self, step: Step) -> None:
+        """One step of the build (steps.py): a domain's phase 1, its phase 2, or finishing it with its SUPP--."""
+        state = self._state
+        ctx, spec = state.ctx, state.specs[step.domain]
+        if step.kind == FINISH:
+            dataset = self._finish(spec, state.frames[spec.dataset], state.metas[spec.dataset])
+            supp = None
+            if spec.supp:
+                supp = build_supp(spec, state.frames[spec.dataset], self.standard)
+                if supp is not None:
+                    supp.meta = apply_workbook(supp.meta, state.workbook, spec_file=spec.file)
+                    supp.frame = supp.frame[supp.meta.variable_names]
+            state.finished[spec.dataset] = (dataset, supp)
+            # every phase-2 step comes before the first finish: nothing reads this working frame again
+            del state.frames[spec.dataset]
+            ctx.domains.pop(spec.dataset, None)
+            return
+        ctx.current = spec
+        ctx.variable_types = {v.name: v.type for v in state.metas[spec.dataset].variables}
+        with object_strings():                  # one string representation while mapping (objstrings.py)
+            if step.kind == MAP1:
+                frame = self._phase1(spec, state.orders[spec.dataset][0], ctx,
+                                     late_supp=state.late_supps[spec.dataset])
+                state.frames[spec.dataset] = frame
+            else:
+                frame = state.frames[spec.dataset]
+                for name in state.orders[spec.dataset][1]:
+                    frame[name] = evaluate_rule(spec.variables[name], frame, ctx)
+                for supp in spec.supp:
+                    if supp.qnam in state.late_supps[spec.dataset]:
+                        frame[SUPP_PREFIX + supp.qnam] = supp_values(supp, frame, ctx).fillna("")
+        ctx.domains[spec.dataset] = frame
+
+    def _emit(self, domain: str) -> None:
+        dataset, supp = self._state.finished[domain]
+        self.progress(dataset.name, len(dataset.frame))
+        if supp is not None:
+            self.progress(supp.name, len(supp.frame))
+
+    def _run_steps(self, steps, *, emit=False, catch=False, stop=None):
+        """Run ``steps`` in order. ``catch``: return (position, exception) of the first failing step instead of
+        raising, and skip the steps from ``stop`` on (an earlier failure's position). Each step's notes are
+        kept apart (``_BuildState.step_notes``) so that a split build can put them back in sequential order."""
+        state = self._state
+        notes = state.ctx.notes
+        for step in steps:
+            if stop is not None and step.pos >= stop:
+                break
+            first = len(notes)
+            try:
+                self._run_step(step)
+            except Exception as exc:  # noqa: BLE001 - the caller raises the sequentially first error
+                if not catch:
+                    raise
+                return step.pos, exc
+            finally:
+                state.step_notes[step.pos] = notes[first:]
+            if emit and step.kind == FINISH:
+                self._emit(step.domain)
+        return None
+
+    def _split(self, all_steps):
+        """The split of the steps between this process and a forked worker, or None (one process)."""
+        from ..jobs import can_fork, workers_for_memory
+        if not can_fork() or workers_for_memory(self.jobs) < 1:
+            return None
+        reads = {s.dataset: referenced_domains(s) & set(self._state.specs) for s in self.specs}
+        return split_plan(all_steps, reads, domain_costs(self.specs, self.study.raw_dir))
+
+    def _run_split(self, all_steps, prefix, worker_domains) -> None:
+        """The worker's domains in a forked worker beside the rest here. The worker maps its domains' phase 1
+        at once; the prefix (what their phase 2 reads, e.g. DM) runs here meanwhile and the domains it made are
+        handed over (``_PrefixHandover``). The first error of the sequential order is raised, after the progress
+        lines the sequential build would have shown."""
+        from ..jobs import ForkTask, _rebuild_error
+        state = self._state
+        first = set(prefix)
+        worker = [s for s in all_steps if s.domain in worker_domains]
+        here = [s for s in all_steps if s not in first and s.domain not in worker_domains]
+        wanted = sorted({d for w in worker_domains for d in referenced_domains(state.specs[w])} - worker_domains)
+        handover = _PrefixHandover()
+        gc.freeze()         # this process's collector keeps off the objects shared with the worker (no page copies)
+        try:
+            task = ForkTask(lambda: self._worker_part(worker, handover),
+                            f"the SDTM mapping of {', '.join(sorted(worker_domains))}")
+            try:
+                handover.parent_side()
+                failed = self._run_steps(prefix, catch=True)
+                handed = handover.send(None if failed is not None else
+                                       {d: state.ctx.domains[d] for d in wanted if d in state.ctx.domains},
+                                       stop=None if failed is None else failed[0])
+                if not handed:          # a value that cannot be pickled (e.g. from a plugin): the worker's part here
+                    here = sorted(here + worker)
+                failed = self._run_steps(here, catch=True, stop=None if failed is None else failed[0]) or failed
+                got = task.result()
+                if not handed:          # the worker's steps ran here; what it did before stopping is not used
+                    got = {"finished": {}, "notes": {}, "error": None}
+            finally:
+                task.close()
+        finally:
+            handover.close()
+            gc.unfreeze()
+        state.finished.update(got["finished"])
+        state.step_notes.update(got["notes"])
+        if got["error"] is not None and (failed is None or got["error"][0] < failed[0]):
+            failed = got["error"][0], _rebuild_error(*got["error"][1])
+        for step in all_steps:
+            if failed is not None and step.pos >= failed[0]:
+                break
+            if step.kind == FINISH:
+                self._emit(step.domain)
+        state.ctx.notes[:] = [n for pos in sorted(state.step_notes) for n in state.step_notes[pos]]
+        if failed is not None:
+            raise failed[1]
+
+    def _worker_part(self, steps, handover) -> dict:
+        """In the forked worker: its domains' phase 1, then (once the prefix's domains arrive) the rest of its
+        steps; returns the finished datasets, the notes per step and the first error (position, portable
+        exception)."""
+        from ..jobs import _portable_error
+        state = self._state
+        state.step_notes.clear()
+        handover.worker_side()
+        failed = self._run_steps([s for s in steps if s.kind == MAP1], catch=True)
+        domains, stop = handover.receive()
+        state.ctx.domains.update(domains or {})
+        if failed is None:
+            failed = self._run_steps([s for s in steps if s.kind != MAP1], catch=True, stop=stop)
+        finished = {s.domain for s in steps if s.kind == FINISH}
+        return {"finished": {d: state.finished[d] for d in finished if d in state.finished},
+                "notes": dict(state.step_notes),
+                "error": None if failed is None else (failed[0], _portable_error(failed[1]))}
 
     def _phase1(self, spec: DomainSpec, order: list[str], ctx, late_supp=frozenset()) -> pd.DataFrame:
         parts = []
@@ -504,8 +622,89 @@ class SdtmBuilder:
         return Dataset(meta, data)
 
 
+class _PrefixHandover:
+    """The domains the prefix made, from this process to the forked worker: pickled into an unlinked temporary
+    file (this process never waits for the worker to read), its length sent through a pipe when ready."""
+
+    def __init__(self):
+        import os
+        import tempfile
+        self._file = tempfile.TemporaryFile(prefix="trialforge-sdtm-")
+        self._read, self._write = os.pipe()
+
+    def parent_side(self) -> None:
+        import os
+        os.close(self._read)
+        self._read = None
+
+    def worker_side(self) -> None:
+        import os
+        os.close(self._write)
+        self._write = None
+
+    def send(self, domains, *, stop) -> bool:
+        """The prefix's domains, or None with ``stop``: the position of the prefix's failure. False when the
+        domains cannot be pickled: the worker is told to stop before its first step."""
+        import os
+        try:
+            data = self.payload(domains, stop)
+        except Exception:  # noqa: BLE001 - anything unpicklable: the caller maps the worker's domains itself
+            data, domains = self.payload(None, 0), None
+        os.pwrite(self._file.fileno(), data, 0)
+        os.write(self._write, len(data).to_bytes(8, "little"))
+        return domains is not None or stop is not None
+
+    @staticmethod
+    def payload(domains, stop) -> bytes:
+        import pickle
+        return pickle.dumps((domains, stop), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def receive(self):
+        """(domains or None, stop position or None); waits for the prefix."""
+        import os
+        import pickle
+        size = b""
+        while len(size) < 8:
+            got = os.read(self._read, 8 - len(size))
+            if not got:
+                raise RuntimeError("the SDTM mapping's main process ended before its prefix was done")
+            size += got
+        length = int.from_bytes(size, "little")
+        data = bytearray()
+        while len(data) < length:
+            got = os.pread(self._file.fileno(), length - len(data), len(data))
+            if not got:
+                raise RuntimeError("the SDTM mapping's prefix was cut short")
+            data += got
+        return pickle.loads(bytes(data))
+
+    def close(self) -> None:
+        import os
+        for fd in (self._read, self._write):
+            if fd is not None:
+                os.close(fd)
+        self._read = self._write = None
+        self._file.close()
+
+
+@dataclass
+class _BuildState:
+    """One build's working state, shared by its steps (and inherited by a forked worker)."""
+    ctx: MappingContext
+    metas: dict
+    orders: dict
+    late_supps: dict
+    workbook: object
+    specs: dict                                         # dataset -> DomainSpec
+    frames: dict = field(default_factory=dict)          # dataset -> WorkingFrame
+    finished: dict = field(default_factory=dict)        # dataset -> (Dataset, SUPP-- Dataset or None)
+    step_notes: dict = field(default_factory=dict)      # step position -> the notes it added
+
+
 def build_sdtm(study, *, notes: list | None = None, **kwargs) -> dict[str, Dataset]:
     """Map a study's raw exports to SDTM datasets (including SUPP--), in memory.
+
+    ``jobs`` > 1 may map the domains no other domain reads in a forked worker (same datasets, notes, errors).
 
     ``notes``, if given, receives the mapping warnings (dicts shaped like validation findings).
     """
