@@ -50,7 +50,7 @@ class CensorSource(EventSource):
 def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_keys, *, first: bool,
             rank: int) -> pd.DataFrame:
     if source.dataset_name not in datasets:
-        raise SpecError(f"time-to-event source names a dataset that was not supplied",
+        raise SpecError("time-to-event source names a dataset that was not supplied",
                         value=source.dataset_name)
     data = datasets[source.dataset_name]
     require(data, list(subject_keys) + [source.date] + list(source.copy_vars.values()), source.dataset_name)

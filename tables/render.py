@@ -387,7 +387,6 @@ def _table_page(res: TableResult, rows: list[Row], table: _TableFormat, head, fo
                                    text_justification=[["l"] + ["c"] * n],
                                    text_convert=[[False] * len(text)])
                for text, w, n in table.headers]
-    nrow = max(len(rows), 1)
     pad = table.pad
     body = rtf.RTFBody(
         col_rel_width=widths,

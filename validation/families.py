@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, group_codes, populated, profile, str_test, text
+from .context import findings_at, group_codes, populated, profile, str_test, text
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, is_adam_dataset, is_profiled, profile, seq_var, series_of, text
-from .registry import ADAM, RULES, SDTM, register
+from .context import findings_at, group_codes, is_adam_dataset, is_profiled, profile, seq_var, series_of
+from .registry import RULES, SDTM, register
 
 _TEMPLATE = re.compile(r"xx|zz|y|w|\*")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, text
-from .dates import after, complete_date, date_table, study_day
-from .registry import ADAM, ANY, RULES, SDTM, register
+from .context import findings_at, profile, text
+from .dates import after, complete_date, date_table
+from .registry import ANY, RULES, SDTM, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
 

@@ -12,8 +12,7 @@ from ..config import AdamConfig
 from .._join import join
 from .._frame import char, fresh, mask, num, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
-from ..derive import (derive_var_extreme_flag, derive_var_grade_numeric, derive_var_trtemfl, derive_vars_duration,
-                      derive_vars_merged)
+from ..derive import (derive_var_extreme_flag, derive_var_grade_numeric, derive_var_trtemfl, derive_vars_duration)
 from .sdtm_input import SdtmSource
 
 ADSL_VARS = ["SUBJID", "SITEID", "AGE", "AGEGR1", "AGEGR1N", "SEX", "RACE", "TRT01P", "TRT01PN", "TRT01A",

@@ -146,7 +146,6 @@ def _treatments(adsl: pd.DataFrame, dm: pd.DataFrame, cfg: dict) -> pd.DataFrame
     treated = adsl["TRTSDT"].notna().to_numpy()
     groups = cfg["treatments"]
     label = {code: t["label"] for t in groups for code in t["armcd"]}
-    number = {code: float(t["n"]) for t in groups for code in t["armcd"]}
     codes_p = char(dm["ARMCD"]) if "ARMCD" in dm.columns else pd.Series("", index=dm.index)
     codes_a = char(dm["ACTARMCD"]) if "ACTARMCD" in dm.columns else pd.Series("", index=dm.index)
     text_p = char(dm[cfg["trt_planned"]]) if cfg["trt_planned"] in dm.columns else pd.Series("", index=dm.index)
