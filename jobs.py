@@ -336,3 +336,64 @@ class ForkTask:
         self._done = True
         self._file.close()
         self._error = WorkerStopped(f"the worker process for {self.what} was stopped")
+
+
+class Handover:
+    """One picklable value from the parent to a forked worker, sent after the fork (``ForkTask``'s result goes
+    the other way). Pickled into an unlinked temporary file, so the parent never waits for the worker to read
+    it; its length goes through a pipe when it is ready. Make it before the fork, then call ``parent_side()``
+    in the parent and ``worker_side()`` in the worker; ``close()`` in both."""
+
+    def __init__(self, what: str):
+        import tempfile
+        self.what = what
+        self._file = tempfile.TemporaryFile(prefix="trialforge-handover-")
+        self._read, self._write = os.pipe()
+
+    def parent_side(self) -> None:
+        os.close(self._read)
+        self._read = None
+
+    def worker_side(self) -> None:
+        os.close(self._write)
+        self._write = None
+
+    def send(self, value) -> bool:
+        """Send ``value``; False (nothing sent) when it cannot be pickled."""
+        try:
+            data = self.dumps(value)
+        except Exception:  # noqa: BLE001 - anything unpicklable: the caller decides what to send instead
+            return False
+        os.pwrite(self._file.fileno(), data, 0)
+        os.write(self._write, len(data).to_bytes(8, "little"))
+        return True
+
+    @staticmethod
+    def dumps(value) -> bytes:
+        import pickle
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def receive(self):
+        """The value the parent sent; waits for it."""
+        import pickle
+        size = b""
+        while len(size) < 8:
+            got = os.read(self._read, 8 - len(size))
+            if not got:
+                raise RuntimeError(f"the parent process ended before it sent {self.what}")
+            size += got
+        length = int.from_bytes(size, "little")
+        data = bytearray()
+        while len(data) < length:
+            got = os.pread(self._file.fileno(), length - len(data), len(data))
+            if not got:
+                raise RuntimeError(f"{self.what} was cut short")
+            data += got
+        return pickle.loads(bytes(data))
+
+    def close(self) -> None:
+        for fd in (self._read, self._write):
+            if fd is not None:
+                os.close(fd)
+        self._read = self._write = None
+        self._file.close()

@@ -489,15 +489,15 @@ class SdtmBuilder:
     def _run_split(self, all_steps, prefix, worker_domains) -> None:
         """The worker's domains in a forked worker beside the rest here. The worker maps its domains' phase 1
         at once; the prefix (what their phase 2 reads, e.g. DM) runs here meanwhile and the domains it made are
-        handed over (``_PrefixHandover``). The first error of the sequential order is raised, after the progress
+        handed over (``jobs.Handover``). The first error of the sequential order is raised, after the progress
         lines the sequential build would have shown."""
-        from ..jobs import ForkTask, _rebuild_error
+        from ..jobs import ForkTask, Handover, _rebuild_error
         state = self._state
         first = set(prefix)
         worker = [s for s in all_steps if s.domain in worker_domains]
         here = [s for s in all_steps if s not in first and s.domain not in worker_domains]
         wanted = sorted({d for w in worker_domains for d in referenced_domains(state.specs[w])} - worker_domains)
-        handover = _PrefixHandover()
+        handover = Handover("the SDTM mapping's prefix")
         gc.freeze()         # this process's collector keeps off the objects shared with the worker (no page copies)
         try:
             task = ForkTask(lambda: self._worker_part(worker, handover),
@@ -505,10 +505,10 @@ class SdtmBuilder:
             try:
                 handover.parent_side()
                 failed = self._run_steps(prefix, catch=True)
-                handed = handover.send(None if failed is not None else
-                                       {d: state.ctx.domains[d] for d in wanted if d in state.ctx.domains},
-                                       stop=None if failed is None else failed[0])
-                if not handed:          # a value that cannot be pickled (e.g. from a plugin): the worker's part here
+                handed = handover.send((None, failed[0]) if failed is not None else
+                                       ({d: state.ctx.domains[d] for d in wanted if d in state.ctx.domains}, None))
+                if not handed:          # cannot be pickled (e.g. a plugin's value): the worker stops before its
+                    handover.send((None, 0))                    # first step and its part runs here
                     here = sorted(here + worker)
                 failed = self._run_steps(here, catch=True, stop=None if failed is None else failed[0]) or failed
                 got = task.result()
@@ -620,71 +620,6 @@ class SdtmBuilder:
         data = pd.DataFrame(arrays, index=pd.RangeIndex(len(frame)))
         data.columns = pd.Index(list(columns), dtype=object)
         return Dataset(meta, data)
-
-
-class _PrefixHandover:
-    """The domains the prefix made, from this process to the forked worker: pickled into an unlinked temporary
-    file (this process never waits for the worker to read), its length sent through a pipe when ready."""
-
-    def __init__(self):
-        import os
-        import tempfile
-        self._file = tempfile.TemporaryFile(prefix="trialforge-sdtm-")
-        self._read, self._write = os.pipe()
-
-    def parent_side(self) -> None:
-        import os
-        os.close(self._read)
-        self._read = None
-
-    def worker_side(self) -> None:
-        import os
-        os.close(self._write)
-        self._write = None
-
-    def send(self, domains, *, stop) -> bool:
-        """The prefix's domains, or None with ``stop``: the position of the prefix's failure. False when the
-        domains cannot be pickled: the worker is told to stop before its first step."""
-        import os
-        try:
-            data = self.payload(domains, stop)
-        except Exception:  # noqa: BLE001 - anything unpicklable: the caller maps the worker's domains itself
-            data, domains = self.payload(None, 0), None
-        os.pwrite(self._file.fileno(), data, 0)
-        os.write(self._write, len(data).to_bytes(8, "little"))
-        return domains is not None or stop is not None
-
-    @staticmethod
-    def payload(domains, stop) -> bytes:
-        import pickle
-        return pickle.dumps((domains, stop), protocol=pickle.HIGHEST_PROTOCOL)
-
-    def receive(self):
-        """(domains or None, stop position or None); waits for the prefix."""
-        import os
-        import pickle
-        size = b""
-        while len(size) < 8:
-            got = os.read(self._read, 8 - len(size))
-            if not got:
-                raise RuntimeError("the SDTM mapping's main process ended before its prefix was done")
-            size += got
-        length = int.from_bytes(size, "little")
-        data = bytearray()
-        while len(data) < length:
-            got = os.pread(self._file.fileno(), length - len(data), len(data))
-            if not got:
-                raise RuntimeError("the SDTM mapping's prefix was cut short")
-            data += got
-        return pickle.loads(bytes(data))
-
-    def close(self) -> None:
-        import os
-        for fd in (self._read, self._write):
-            if fd is not None:
-                os.close(fd)
-        self._read = self._write = None
-        self._file.close()
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from trialforge import jobs
 from trialforge.jobs import can_fork
 from trialforge.pipeline import DEFAULT_STUDY
 from trialforge.sdtm import engine
@@ -174,13 +175,14 @@ def test_prefix_that_cannot_be_pickled_maps_the_worker_domains_here(tmp_path, sp
         date = {"lb": "06 JUN 2023", "mh": "UN APR 2020"}[name]
         _replace_first(path, date, "32 XYZ 2023")
     one = _build(root, 1)
-    real = engine._PrefixHandover.payload
+    real = jobs.Handover.dumps
 
-    def payload(domains, stop):
+    def dumps(value):
+        domains, stop = value
         if domains is not None:
             raise TypeError("cannot pickle this")
-        return real(domains, stop)
-    monkeypatch.setattr(engine._PrefixHandover, "payload", staticmethod(payload))
+        return real(value)
+    monkeypatch.setattr(jobs.Handover, "dumps", staticmethod(dumps))
     two = _build(root, 2)
     assert split_spy
     assert one == two and one[0] == ("error" if bad else "ok")
