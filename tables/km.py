@@ -48,9 +48,7 @@ def kaplan_meier(time, event, alpha: float = 0.05) -> KMFit:
     t, e = t[keep], e[keep].astype(int)
     z = ndtri(1 - alpha / 2)
     ev_times = np.unique(t[e == 1])
-    n_risk = np.array([(t >= u).sum() for u in ev_times], dtype=float)
-    d = np.array([((t == u) & (e == 1)).sum() for u in ev_times], dtype=float)
-    c = np.array([((t == u) & (e == 0)).sum() for u in ev_times], dtype=float)
+    n_risk, d, c = _risk_sets(t, e, ev_times)
     surv = np.cumprod(1.0 - d / n_risk) if ev_times.size else np.array([])
     with np.errstate(divide="ignore", invalid="ignore"):
         gw = np.cumsum(np.where(n_risk - d > 0, d / (n_risk * (n_risk - d)), np.nan))
@@ -60,6 +58,19 @@ def kaplan_meier(time, event, alpha: float = 0.05) -> KMFit:
                           "n_event": np.r_[0, d], "n_censor": np.r_[0, c], "surv": np.r_[1.0, surv],
                           "se": np.r_[0.0, se], "lower": np.r_[np.nan, lower], "upper": np.r_[np.nan, upper]})
     return KMFit(table=table, times=t, events=e, alpha=alpha)
+
+
+def _risk_sets(t: np.ndarray, e: np.ndarray, ev_times: np.ndarray):
+    """Per event time u: subjects at risk (t >= u), events and censorings at u, as float counts. Counted
+    by binary search in the sorted times (n log n), not by a pass over every subject per event time (n x
+    events: quadratic in subjects); the counts are the same integers."""
+    def at(sorted_t, side):
+        return np.searchsorted(sorted_t, ev_times, side=side)
+    ts, te, tc = np.sort(t), np.sort(t[e == 1]), np.sort(t[e == 0])
+    n_risk = (t.size - at(ts, "left")).astype(float)
+    d = (at(te, "right") - at(te, "left")).astype(float)
+    c = (at(tc, "right") - at(tc, "left")).astype(float)
+    return n_risk, d, c
 
 
 def loglog_ci(surv, sigma, z):

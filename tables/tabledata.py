@@ -155,7 +155,19 @@ class TableData:
             if not keys.is_unique:
                 self._positions[key] = None
             else:
-                pos = keys.get_indexer(self.source[key[0]][KEY].to_numpy(dtype=object))
+                pos = subject_positions(keys, self.source[key[0]][KEY])
                 pos.flags.writeable = False
                 self._positions[key] = pos
         return self._positions[key]
+
+
+def subject_positions(keys: pd.Index, subjects: pd.Series) -> np.ndarray:
+    """`keys.get_indexer(subjects.to_numpy(dtype=object))`, looked up once per distinct subject: a record
+    dataset repeats each subject in many rows, and its Arrow strings need not become Python objects (the
+    factorising is done in Arrow's C++). With a missing subject the plain look-up is used (pandas matches a
+    missing value by what the whole array holds)."""
+    codes, uniques = pd.factorize(subjects)
+    if len(codes) and codes.min() < 0:
+        return keys.get_indexer(subjects.to_numpy(dtype=object))
+    at = keys.get_indexer(np.asarray(uniques, dtype=object))
+    return np.take(at, codes) if len(at) else np.full(len(codes), -1, dtype=at.dtype)

@@ -225,6 +225,21 @@ def test_png_of_a_strided_rgb_view_is_the_packed_pictures():
         assert encode_png(view, 120) == encode_png(np.ascontiguousarray(view), 120)
 
 
+def test_png_of_an_rgba_page_is_the_png_of_its_rgb_channels():
+    """encode_png packs an RGBA page's RGB channels with Pillow before filtering: the same file as the
+    channels packed by numpy (the alpha channel, opaque or not, is never written)."""
+    from trialforge.tables.canvas_png import encode_png
+    rng = np.random.default_rng(11)
+    for h, w in ((1, 1), (1, 7), (2, 3), (37, 53), (300, 41)):
+        rgba = rng.integers(0, 256, size=(h, w, 4), dtype=np.uint8)
+        rgba[h // 2:, :, :3] = 255                     # white runs, as a page has
+        want = encode_png(np.ascontiguousarray(rgba[:, :, :3]), 120)
+        assert encode_png(rgba, 120) == want
+        assert encode_png(rgba[:, :, :3], 120) == want
+    with pytest.raises(ValueError):
+        encode_png(np.zeros((2, 2, 2), dtype=np.uint8), 120)
+
+
 def test_subjects_by_group_are_the_pandas_selection():
     from trialforge.tables.figures import GROUP, KEY, _subjects_by_group
     rng = np.random.default_rng(2)
@@ -233,3 +248,42 @@ def test_subjects_by_group_are_the_pandas_selection():
     groups = ["DL2", "DL1", "DL 3", "absent"]
     want = [sid for g in groups for sid in sorted(pd.unique(f.loc[f[GROUP] == g, KEY]))]
     assert _subjects_by_group(f, groups) == want
+
+
+def test_catalogue_field_shapes_are_the_type_hints_of_each_spec_class():
+    """catalogue._fields (once per class) gives the fields and tuple-typed names get_type_hints gives."""
+    import dataclasses
+    import typing
+    from trialforge.tables import catalogue as C
+    from trialforge.tables import spec as S
+    classes = [c for c in vars(S).values() if isinstance(c, type) and dataclasses.is_dataclass(c)]
+    assert len(classes) > 10
+    for cls in classes:
+        names, tuples = C._fields(cls)
+        assert list(names) == [f.name for f in dataclasses.fields(cls)]
+        want = {k for k, h in typing.get_type_hints(cls).items() if "tuple" in str(h)}
+        assert set(tuples) == want
+    assert any(C._fields(cls)[1] for cls in classes)      # some fields are tuples (lists in YAML)
+
+
+def _km_counts_reference(t, e, ev_times):
+    """The per-event-time passes kaplan_meier used before `_risk_sets` (kept as the reference)."""
+    n_risk = np.array([(t >= u).sum() for u in ev_times], dtype=float)
+    d = np.array([((t == u) & (e == 1)).sum() for u in ev_times], dtype=float)
+    c = np.array([((t == u) & (e == 0)).sum() for u in ev_times], dtype=float)
+    return n_risk, d, c
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_km_risk_sets_are_the_per_time_counts(seed):
+    from trialforge.tables.km import _risk_sets, kaplan_meier
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 5, 40, 300, 1000][seed]
+    t = np.round(rng.exponential(200, n), [0, 0, 1, 0, 2, 0][seed])     # ties, some censored at event times
+    t[: n // 7] = -0.0 if n else t[: n // 7]                            # -0.0 and 0.0 alike
+    e = rng.integers(0, 2, n)
+    ev = np.unique(t[e == 1])
+    for got, want in zip(_risk_sets(t, e, ev), _km_counts_reference(t, e, ev)):
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+    fit = kaplan_meier(t, e)
+    assert fit.table["n_risk"].tolist() == [float(n)] + _km_counts_reference(t, e, ev)[0].tolist()

@@ -126,3 +126,25 @@ def test_context_datasets_read_like_a_mapping():
     assert "adae" in ctx.adam and "ADEX" not in ctx.adam and ctx.adam.get("ADEX") is None
     assert sorted(ctx.adam) == ["ADAE", "ADSL"] and len(ctx.adam.get("ADAE")) == 7
     assert [k for k, _ in ctx.adam.items()] == ["ADSL", "ADAE"]
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "string"])
+def test_subject_positions_are_get_indexer_of_the_object_values(dtype):
+    """subject_positions (one look-up per distinct subject) against the plain per-record get_indexer."""
+    from trialforge.tables.tabledata import subject_positions
+    rng = np.random.default_rng(3)
+    keys = pd.Index([f"S-{i:03d}" for i in rng.permutation(40)] + [np.nan], dtype=object)
+    pool = [f"S-{i:03d}" for i in range(45)] + [None]            # 5 subjects not in keys, missing ones
+    subjects = pd.Series(rng.choice(np.array(pool, dtype=object), 500), dtype=dtype)
+    want = keys.get_indexer(subjects.to_numpy(dtype=object))
+    got = subject_positions(keys, subjects)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert (got == -1).any()
+    present = subjects[subjects.notna()]                        # the per-distinct-subject path
+    assert np.array_equal(subject_positions(keys, present), keys.get_indexer(present.to_numpy(dtype=object)))
+    assert np.array_equal(subject_positions(keys, subjects.iloc[:0]), np.empty(0, dtype=np.intp))
+    data = TableData({"ADSL": pd.DataFrame({"USUBJID": pd.Series(keys[:-1], dtype=dtype)}),
+                      "ADAE": pd.DataFrame({"USUBJID": subjects})})
+    plain = pd.Index(data.source["ADSL"]["USUBJID"].to_numpy(dtype=object)).get_indexer(
+        subjects.to_numpy(dtype=object))
+    assert np.array_equal(data.positions("ADAE", "ADSL"), plain)
