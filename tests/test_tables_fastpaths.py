@@ -287,3 +287,21 @@ def test_km_risk_sets_are_the_per_time_counts(seed):
         assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
     fit = kaplan_meier(t, e)
     assert fit.table["n_risk"].tolist() == [float(n)] + _km_counts_reference(t, e, ev)[0].tolist()
+
+
+def test_opaque_page_check_is_the_alpha_minimum():
+    from trialforge.tables.canvas_png import _opaque
+    rng = np.random.default_rng(4)
+    for h, w in ((1, 1), (3, 5), (40, 33)):
+        rgba = rng.integers(0, 256, size=(h, w, 4), dtype=np.uint8)
+        rgba[:, :, 3] = 255
+        assert _opaque(rgba) and _opaque(rgba[:, ::-1])           # contiguous and strided
+        for a in (0, 1, 254):
+            for at in ((0, 0), (h - 1, w - 1), (h // 2, w // 3)):
+                x = rgba.copy()
+                x[at + (3,)] = a
+                assert _opaque(x) == (x[:, :, 3].min() == 255) == False   # noqa: E712
+        x = rgba.copy()
+        x[:, :, :3] = 0                                           # colour never reads as alpha
+        assert _opaque(x)
+    assert _opaque(np.zeros((0, 4, 4), dtype=np.uint8))

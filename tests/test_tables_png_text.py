@@ -72,3 +72,41 @@ def test_graphics_context_reads_as_matplotlibs():
     ours.set_foreground("#d62728")
     theirs.set_foreground("#d62728")
     assert ours._rgb == theirs._rgb
+
+
+def test_remembered_glyph_masks_draw_the_pixels_of_fresh_ones(monkeypatch):
+    """Texts drawn with `_MaskMemoFont` (masks remembered across draws) against the same texts drawn with
+    the plain Pillow font: repeated labels at equal and different fractional positions, colours, a power,
+    rotated labels, several lines. Same pixels, and the repeats were served from the memo."""
+    from trialforge.tables.canvas import pil_font
+    words = ["0", "10", "20", "Subject 101-0007", "% change", "DL2\nIntravenous", "µg/mL ≥"]
+    texts = []
+    for k in range(60):
+        x = 10 + (k % 6) * 47.25 + (0.5 if k % 4 == 0 else 0.0) + k * 0.013 * (k % 3 == 0)
+        y = 20 + (k // 6) * 13.0 + (0.37 if k % 5 == 0 else 0.0)
+        texts.append(Text(x, y, words[k % len(words)], 8 + (k % 2), ["#000000", "#d62728"][k % 2 == 1 and k % 3 == 0],
+                          rotation=90 if k % 11 == 0 else 0, ha=["left", "center"][k % 2]))
+    texts += [Text(200, 150, "10^{3}", 8, math=True)] * 3
+    texts += texts                                   # every label again at its place: served from the memo
+
+    def draw(font_for):
+        monkeypatch.setattr(cp, "_draw_font", font_for)
+        img = Image.new("RGB", (400, 220), "white")
+        pen = ImageDraw.Draw(img)
+        for it in texts:
+            cp._draw_text(img, pen, it)
+        return np.asarray(img)
+
+    memo = cp._draw_font
+    memo.cache_clear()
+    got = draw(memo)
+    want = draw(pil_font)
+    assert np.array_equal(got, want)
+    assert not (want == 255).all()
+    fonts = [memo(s, "normal") for s in (8, 9)]
+    assert all(isinstance(f, cp._MaskMemoFont) for f in fonts)
+    kept = sum(len(f._masks) for f in fonts)
+    assert 0 < kept < len(texts)                                     # the repeats came from the memo
+    again = draw(memo)                                               # every mask remembered now
+    assert np.array_equal(again, want)
+    assert sum(len(f._masks) for f in fonts) == kept
