@@ -776,8 +776,8 @@ def _hierarchy_rows(b: AEHierarchy, ctx, frames, counts, sort_split: int) -> lis
     union = pd.concat(frames)
     if b.soc:
         by_soc, by_pt = counts([b.soc]), counts([b.soc, b.term])
-        pt_freq = sort_frame.groupby([b.soc, b.term])[KEY].nunique().to_dict()
-        pts_of = union.dropna(subset=[b.term]).groupby(b.soc, sort=False)[b.term].unique().to_dict()
+        pt_freq = subjects_per_group(sort_frame, [b.soc, b.term])
+        pts_of = terms_within(union, b.soc, b.term)
         for soc in ranked_within(union, sort_frame, b.soc):
             rows.append(Row(str(soc), text(by_soc, soc), 0, header=False))
             terms = sorted(pts_of.get(soc, ()), key=str)
@@ -792,8 +792,54 @@ def _hierarchy_rows(b: AEHierarchy, ctx, frames, counts, sort_split: int) -> lis
 
 def ranked_within(frame_all: pd.DataFrame, sort_frame: pd.DataFrame, var: str) -> list:
     terms = sorted(pd.unique(frame_all[var].dropna()), key=str)
-    freq = sort_frame.groupby(var)[KEY].nunique().to_dict()
+    freq = subjects_per_group(sort_frame, [var])
     return sorted(terms, key=lambda t: (-freq.get(t, 0), str(t)))
+
+
+def _codes(frame: pd.DataFrame, var: str) -> tuple[np.ndarray, np.ndarray]:
+    """Factorised values of a column (code -1: missing), the distinct values in order of appearance."""
+    codes, uniques = pd.factorize(frame[var].to_numpy(dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def subjects_per_group(frame: pd.DataFrame, by: list[str]) -> dict:
+    """`frame.groupby(by)[KEY].nunique().to_dict()`: distinct subjects per group (a value, or a tuple of
+    values for several `by`; rows missing a group value or a subject left out), counted on factorised codes
+    (one numpy pass instead of pandas' grouping machinery, which was most of an AE table's cost). A group
+    whose subjects are all missing is left out: callers read its count, 0, with `.get(key, 0)`."""
+    parts = [_codes(frame, v) for v in by]
+    subj, _ = _codes(frame, KEY)
+    ok = subj >= 0
+    group = np.zeros(len(frame), dtype=np.int64)
+    for codes, uniques in parts:
+        ok &= codes >= 0
+        group = group * max(len(uniques), 1) + codes
+    n_subj = int(subj.max()) + 1 if len(subj) else 1
+    pairs = np.unique(group[ok] * n_subj + subj[ok])            # each (group, subject) once
+    present, n = np.unique(pairs // n_subj, return_counts=True)
+    out = {}
+    for g, k in zip(present.tolist(), n.tolist()):
+        key = []
+        for codes, uniques in reversed(parts):
+            size = max(len(uniques), 1)
+            key.append(uniques[g % size])
+            g //= size
+        out[key[0] if len(by) == 1 else tuple(reversed(key))] = k
+    return out
+
+
+def terms_within(frame: pd.DataFrame, outer: str, inner: str) -> dict:
+    """`frame.dropna(subset=[inner]).groupby(outer, sort=False)[inner].unique()` as a dict of lists: the
+    distinct `inner` values of each `outer` value, both in order of first appearance (missing ones left out)."""
+    o_codes, o_uniques = _codes(frame, outer)
+    i_codes, i_uniques = _codes(frame, inner)
+    ok = np.flatnonzero((o_codes >= 0) & (i_codes >= 0))
+    pair = o_codes[ok].astype(np.int64) * max(len(i_uniques), 1) + i_codes[ok]
+    _, first = np.unique(pair, return_index=True)
+    out: dict = {}
+    for row in ok[np.sort(first)].tolist():
+        out.setdefault(o_uniques[o_codes[row]], []).append(i_uniques[i_codes[row]])
+    return out
 
 
 def block_association(b: Association, ctx, splits):

@@ -305,3 +305,31 @@ def test_opaque_page_check_is_the_alpha_minimum():
         x[:, :, :3] = 0                                           # colour never reads as alpha
         assert _opaque(x)
     assert _opaque(np.zeros((0, 4, 4), dtype=np.uint8))
+
+
+def _ae_frame(seed: int, n: int, dtype=object) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    socs = np.array(["Infections", "Blood", "Nervous", None, np.nan], dtype=object)
+    terms = np.array(["Fever", "Anaemia", "Headache", "fever", "Rash", None], dtype=object)
+    keys = np.array([f"S-{i:02d}" for i in range(25)] + [None], dtype=object)
+    return pd.DataFrame({"USUBJID": pd.Series(rng.choice(keys, n), dtype=dtype),
+                         "AEBODSYS": pd.Series(rng.choice(socs, n, p=[.3, .3, .3, .05, .05]), dtype=dtype),
+                         "AEDECOD": pd.Series(rng.choice(terms, n), dtype=dtype),
+                         "AETOXGR": rng.choice([1.0, 2.0, 3.0, np.nan], n)})
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_ae_hierarchy_groupings_are_the_pandas_groupings(seed, dtype):
+    """subjects_per_group / terms_within (factorised codes) against the pandas groupings they replace."""
+    from trialforge.tables.engine import subjects_per_group, terms_within
+    f = _ae_frame(seed, [0, 1, 7, 60, 400][seed], dtype)
+    for by in (["AEBODSYS"], ["AEDECOD"], ["AEBODSYS", "AEDECOD"], ["AETOXGR"], ["AEBODSYS", "AETOXGR"]):
+        want = f.groupby(by)["USUBJID"].nunique().to_dict() if len(f) else {}
+        want = {k: v for k, v in want.items() if v}         # (pandas keeps a group whose subjects are all missing)
+        assert subjects_per_group(f, by) == want, by
+    want = {k: list(v) for k, v in
+            f.dropna(subset=["AEDECOD"]).groupby("AEBODSYS", sort=False)["AEDECOD"].unique().to_dict().items()}
+    got = terms_within(f, "AEBODSYS", "AEDECOD")
+    assert got == want and [list(map(str, v)) for v in got.values()] == [list(map(str, v)) for v in want.values()]
+    assert list(got) == list(want)
