@@ -98,6 +98,10 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
     short = False
     adsl = adsl[adsl[lay.group_var].notna()]
     by_param = _by_value(recs, lay.param_var)
+    fast = _group_records(adsl, recs, lay.group_var, groups, lay.param_var)
+    if fast is not None:
+        at, hits, sizes = fast
+        values = pd.to_numeric(recs[lay.value_var], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     for p in params:
         prec = by_param(p.paramcd)
         if prec.empty:
@@ -108,12 +112,18 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
             unit = f" ({sorted(set(prec[lay.unit_var].dropna().astype(str)))[0]})"
         rows.append(Row(p.label + unit, [""] * len(stats), header=True))
         for grp in groups:
-            ids = adsl.loc[adsl[lay.group_var] == grp, KEY]
-            vals = pd.to_numeric(prec.loc[prec[KEY].isin(ids), lay.value_var], errors="coerce")
+            if fast is not None:            # the records of the group's subjects, by position
+                pos = at[p.paramcd]
+                vals, n_ids = values[pos[hits[grp][pos]]], sizes[grp]
+                n_vals = int(np.count_nonzero(~np.isnan(vals)))
+            else:
+                ids = adsl.loc[adsl[lay.group_var] == grp, KEY]
+                vals = pd.to_numeric(prec.loc[prec[KEY].isin(ids), lay.value_var], errors="coerce")
+                n_vals, n_ids = int(vals.notna().sum()), len(ids)
             described = (describe(vals), geometric(vals))
             cells = [_param_stat(vals, s, p, described) if s in p.stats else "" for s in stats]
-            short |= int(vals.notna().sum()) < len(ids)
-            rows.append(Row(f"{names[grp]} (N={len(ids)})", cells, 1))
+            short |= n_vals < n_ids
+            rows.append(Row(f"{names[grp]} (N={n_ids})", cells, 1))
     header = [[(PARAM_STAT_LABELS[s], 1) for s in stats]]
     foot = list(spec.footnotes)
     if short and "n" in stats:
@@ -121,6 +131,25 @@ def compute_parameter_by_group(spec, adam: dict) -> TableResult:
                     "parameter could not be calculated for a subject (e.g. no sample covering the interval).")
     return TableResult(spec.id, spec.title, spec.population.label, header, lay.stub_header,
                        rows, foot, spec.kind)
+
+
+def _group_records(adsl: pd.DataFrame, recs: pd.DataFrame, var: str, groups: list, param_var: str):
+    """For `compute_parameter_by_group`: (record positions per parameter value, per group a boolean over the
+    records "the record's subject is in the group", per group its number of subjects), so each (parameter,
+    group) cell takes its values by position instead of an `isin` over the parameter's records. None when
+    subjects cannot be matched by position (repeated or missing keys): the cells then use `isin`."""
+    keys = pd.Index(adsl[KEY].to_numpy(dtype=object))
+    subjects = recs[KEY].to_numpy(dtype=object)
+    if not len(recs) or not keys.is_unique or keys.hasnans or pd.isna(subjects).any():
+        return None
+    row = keys.get_indexer(subjects)
+    found = row >= 0
+    hits, sizes = {}, {}
+    for grp in groups:
+        member = (adsl[var] == grp).to_numpy(dtype=bool)
+        hits[grp] = found & member[np.maximum(row, 0)]
+        sizes[grp] = int(member.sum())
+    return recs.groupby(param_var, sort=False).indices, hits, sizes
 
 
 def _by_value(recs: pd.DataFrame, var: str):

@@ -333,3 +333,46 @@ def test_ae_hierarchy_groupings_are_the_pandas_groupings(seed, dtype):
     got = terms_within(f, "AEBODSYS", "AEDECOD")
     assert got == want and [list(map(str, v)) for v in got.values()] == [list(map(str, v)) for v in want.values()]
     assert list(got) == list(want)
+
+
+def _pk_adam(seed: int, dtype=object):
+    rng = np.random.default_rng(seed)
+    n = 30
+    adsl = pd.DataFrame({"USUBJID": pd.Series([f"S-{i:02d}" for i in range(n)], dtype=dtype),
+                         "SAFFL": pd.Series(["Y"] * (n - 2) + ["N", "N"], dtype=dtype),
+                         "TRT01A": pd.Series(rng.choice(["DL1", "DL2", "DL3", None], n), dtype=dtype),
+                         "TRT01AN": rng.integers(1, 4, n).astype(float)})
+    m = 400
+    subj = rng.choice([f"S-{i:02d}" for i in range(n + 3)], m)          # 3 subjects not in ADSL
+    adpp = pd.DataFrame({"USUBJID": pd.Series(subj, dtype=dtype),
+                         "PARAMCD": pd.Series(rng.choice(["CMAX", "AUC", "TMAX"], m), dtype=dtype),
+                         "AVAL": np.where(rng.random(m) < 0.1, np.nan, rng.lognormal(2, 1, m).round(3)),
+                         "AVALU": pd.Series(["ng/mL"] * m, dtype=dtype)})
+    adpp.loc[rng.random(m) < 0.05, "AVAL"] = -1.0                         # non-positive: no geometric value
+    return {"ADSL": adsl, "ADPP": adpp}
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_parameter_by_group_by_position_is_the_isin_selection(seed, dtype, monkeypatch):
+    """compute_parameter_by_group with records taken by position (_group_records) against the same table
+    with every cell taken by `isin` (the way it was, still used when keys repeat)."""
+    from trialforge.tables import layouts
+    from trialforge.tables.build import compute_table
+    from trialforge.tables.spec import ParameterByGroup, ParamStats, Population, TableSpec
+    adam = _pk_adam(seed, dtype)
+    params = (ParamStats("CMAX", "Cmax"), ParamStats("AUC", "AUC", ("n", "mean", "sd", "min", "max"), None, 1))
+    specs = [TableSpec("9.1", "PK", Population("Safety", "SAFFL == 'Y'"),
+                       ParameterByGroup("ADPP", params=params, where=w), requires=("ADSL", "ADPP"))
+             for w in (None, "AVAL > 0")]
+    specs.append(TableSpec("9.2", "PK", Population("Safety", "SAFFL == 'Y'"), ParameterByGroup("ADPP"),
+                           requires=("ADSL", "ADPP")))
+    real, fast = layouts._group_records, []
+    monkeypatch.setattr(layouts, "_group_records", lambda *a: fast.append(real(*a)) or fast[-1])
+    got = [compute_table(s, adam).to_json() for s in specs]
+    assert fast and all(f is not None for f in fast)               # the positional way was taken
+    calls = []
+    monkeypatch.setattr(layouts, "_group_records", lambda *a: calls.append(1))
+    want = [compute_table(s, adam).to_json() for s in specs]
+    assert calls and got == want
+    assert "N=" in got[0] and "Cmax" in got[0]
