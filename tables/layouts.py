@@ -182,7 +182,8 @@ def _total_header(spec, ctx) -> str:
 
 def _worst_category(post: pd.DataFrame, var: str, target: str, by=(KEY,)) -> pd.Series:
     """Per subject (per `by` group): `target` if any value is `target`, else NORMAL if any is, else the
-    first value (one grouped pass, not a Python function per subject)."""
+    first value (one grouped pass, not a Python function per subject). The pandas way, kept as the
+    reference of `_shift_tallies` (tests)."""
     grouped = post.groupby(list(by))
     first = grouped[var].first()
     number = grouped.ngroup().to_numpy(dtype=float)      # group of each row, in `first`'s order; NaN: no group
@@ -193,6 +194,51 @@ def _worst_category(post: pd.DataFrame, var: str, target: str, by=(KEY,)) -> pd.
         hit = (post[var] == value).to_numpy(dtype=bool)[kept]
         return pd.Series(np.bincount(codes, weights=hit, minlength=len(first)) > 0, index=first.index)
     return first.where(~any_is("NORMAL"), "NORMAL").where(~any_is(target), target)
+
+
+def _per_distinct(values: np.ndarray, test) -> np.ndarray:
+    """`test(v)` for each value of an object array, decided once per distinct value (missing ones: once)."""
+    codes, uniques = pd.factorize(values)
+    hit = np.array([bool(test(u)) for u in uniques], dtype=bool)
+    missing = codes < 0
+    if missing.any():
+        hit = np.append(hit, bool(test(values[np.flatnonzero(missing)[0]])))
+        codes = np.where(missing, len(hit) - 1, codes)
+    return hit[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def _shift_tallies(param_codes, param_values, subjects, base, has_base, value, post_ok, target) -> tuple[dict, dict]:
+    """`_shift_counts(baseline per subject, _worst_category(...))` on factorised codes: per (parameter,
+    subject) the first baseline value among the `has_base` records and the worst post-baseline value among
+    the `post_ok` records (`target` if any record is `target`, else NORMAL if any is, else the first), then
+    n per parameter and counts per (parameter, baseline) and (parameter, baseline, worst). Records missing a
+    parameter or a subject are left out, as pandas' grouping leaves them out. One numpy pass instead of two
+    groupings of the lab records (~0.15 s a shift table at 1,000 subjects)."""
+    subj_codes, _ = pd.factorize(subjects)
+    keyed = (param_codes >= 0) & (subj_codes >= 0)
+    group = param_codes.astype(np.int64) * max(int(subj_codes.max()) + 1 if len(subj_codes) else 1, 1) + subj_codes
+
+    def first_of(rows):                     # each group's first row among `rows` (rows in record order)
+        g, first = np.unique(group[rows], return_index=True)
+        return g, rows[first]
+    g_base, base_rows = first_of(np.flatnonzero(has_base & keyed))
+    post = np.flatnonzero(post_ok & keyed)
+    g_post, post_rows = first_of(post)
+    worst = value[post_rows].copy()
+    for level in ("NORMAL", target):        # NORMAL, then the target category, over the first value
+        hit = np.zeros(len(value), dtype=bool)
+        hit[post] = value[post] == level
+        any_hit = np.zeros(len(g_post), dtype=bool)
+        any_hit[np.searchsorted(g_post, group[hit])] = True
+        worst[any_hit] = level
+    both, in_base, in_post = np.intersect1d(g_base, g_post, assume_unique=True, return_indices=True)
+    rows = base_rows[in_base]
+    params = param_values[param_codes[rows]].tolist()
+    b, w = base[rows].tolist(), worst[in_post].tolist()
+    n = Counter(params)
+    cells = Counter(zip(params, b))
+    cells.update(zip(params, b, w))
+    return dict(n), dict(cells)
 
 
 def _shift_counts(base: pd.Series, worst: pd.Series) -> tuple[dict, dict]:
@@ -223,15 +269,17 @@ def compute_shift_table(spec, adam: dict) -> TableResult:
     target = "LOW" if lay.direction == "low" else "HIGH"
     post_levels = [(k, v) for k, v in levels.items() if k in ("NORMAL", target)] or list(levels.items())
     rows: list[Row] = []
-    present = set(recs.groupby("PARAMCD", sort=False).indices) if len(recs) else set()
-    # every parameter in one grouped pass: baseline category and worst post-baseline category per subject
-    filled = (recs[lay.baseline_var].astype(str).str.strip() != "").to_numpy()
-    has_base = filled & recs[lay.baseline_var].notna().to_numpy()
-    base_all = recs[has_base].groupby(["PARAMCD", KEY])[lay.baseline_var].first()
+    param_codes, param_values = pd.factorize(recs["PARAMCD"].to_numpy(dtype=object))
+    present = set(param_values)
+    # every parameter in one pass: baseline category and worst post-baseline category per subject
+    base = recs[lay.baseline_var].to_numpy(dtype=object)
+    filled = _per_distinct(base, lambda v: pd.isna(v) or str(v).strip() != "")
+    has_base = filled & ~pd.isna(base)
+    value = recs[lay.value_var].to_numpy(dtype=object)
     post_ok = query_mask(recs, lay.post_where, output=spec.id, dataset=lay.dataset) & \
-        recs[lay.value_var].astype(str).str.strip().isin(levels).to_numpy()
-    worst_all = _worst_category(recs[post_ok], lay.value_var, target, by=("PARAMCD", KEY))
-    n_of, cells_of = _shift_counts(base_all, worst_all)
+        _per_distinct(value, lambda v: not pd.isna(v) and str(v).strip() in levels)
+    n_of, cells_of = _shift_tallies(param_codes, param_values, recs[KEY].to_numpy(dtype=object), base, has_base,
+                                    value, post_ok, target)
     for p in lay.params or all_params(recs[filled], "PARAMCD", ParamStats("", "")):
         if p.paramcd not in present:
             raise SpecError(f"output {spec.id}: {lay.dataset} has no records with PARAMCD = {p.paramcd}",
@@ -252,7 +300,7 @@ def compute_shift_table(spec, adam: dict) -> TableResult:
 
 def compute_parameter_by_visit(spec, adam: dict) -> TableResult:
     """Descriptive statistics of each parameter at each analysis visit (population total)."""
-    from .engine import STAT_LABELS, _stat_cells
+    from .engine import STAT_LABELS, _stat_text
     lay: ParameterByVisit = spec.layout
     ctx = Context(spec.id, adam, spec.population, None)
     recs = ctx.data(lay.dataset, lay.where)
@@ -273,10 +321,16 @@ def compute_parameter_by_visit(spec, adam: dict) -> TableResult:
             unit = f" ({units[0]})" if units else ""
         rows.append(Row(p.label + unit, [""] * len(lay.stats), header=True))
         visits = prec[[lay.visit_var, lay.visit_order]].drop_duplicates().sort_values(lay.visit_order, kind="mergesort")
+        # the records of each visit from one grouping (not a comparison over the parameter's records per
+        # visit), described once for all the row's statistics
+        at = prec.groupby(lay.visit_var, sort=False).indices
+        values = pd.to_numeric(prec[lay.value_var], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        none = np.empty(0, dtype=float)
         for v in visits[lay.visit_var]:
-            vals = pd.to_numeric(prec.loc[prec[lay.visit_var] == v, lay.value_var], errors="coerce")
+            pos = at.get(v) if not (isinstance(v, float) and np.isnan(v)) else None
+            d = describe(none if pos is None else values[pos])
             rows.append(Row(str(v).title() if str(v).isupper() else str(v),
-                            [_stat_cells(vals, s, lay.decimals) for s in lay.stats], 1))
+                            [_stat_text(d, s, lay.decimals) for s in lay.stats], 1))
     header = [[(STAT_LABELS[s], 1) for s in lay.stats]]
     foot = list(spec.footnotes) + [f"Population: {_total_header(spec, ctx)}."]
     return TableResult(spec.id, spec.title, spec.population.label, header, "Parameter / visit", rows, foot,

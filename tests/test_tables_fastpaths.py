@@ -376,3 +376,35 @@ def test_parameter_by_group_by_position_is_the_isin_selection(seed, dtype, monke
     want = [compute_table(s, adam).to_json() for s in specs]
     assert calls and got == want
     assert "N=" in got[0] and "Cmax" in got[0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_parameter_by_visit_cells_are_each_visits_own_statistics(seed):
+    """compute_parameter_by_visit (records of each visit from one grouping, one description per row) against
+    the cells computed the plain way: the records equal to the visit, each statistic described on its own."""
+    from trialforge.tables.build import compute_table
+    from trialforge.tables.engine import _stat_cells
+    from trialforge.tables.spec import ParameterByVisit, Population, TableSpec
+    rng = np.random.default_rng(seed)
+    n, m = 20, 300
+    adsl = pd.DataFrame({"USUBJID": [f"S-{i:02d}" for i in range(n)], "SAFFL": ["Y"] * n})
+    visits = [("BASELINE", 0.0), ("WEEK 1", 1.0), ("Week 2", 2.0), ("WEEK 4", 4.0), ("WEEK 1", 1.5)]
+    pick = rng.integers(0, len(visits), m)
+    adlb = pd.DataFrame({"USUBJID": rng.choice(adsl["USUBJID"], m),
+                         "PARAMCD": rng.choice(["ALT", "AST"], m),
+                         "AVISIT": [visits[k][0] for k in pick], "AVISITN": [visits[k][1] for k in pick],
+                         "AVAL": np.where(rng.random(m) < 0.1, np.nan, rng.normal(30, 10, m).round(1)),
+                         "AVALU": "U/L"})
+    spec = TableSpec("9.3", "Labs", Population("Safety", "SAFFL == 'Y'"),
+                     ParameterByVisit("ADLB", stats=("n", "mean_sd", "median", "q1_q3", "min_max")),
+                     requires=("ADSL", "ADLB"))
+    got = compute_table(spec, {"ADSL": adsl, "ADLB": adlb})
+    want = []
+    for p in ("ALT", "AST"):
+        prec = adlb[adlb["PARAMCD"] == p]
+        seen = prec[["AVISIT", "AVISITN"]].drop_duplicates().sort_values("AVISITN", kind="mergesort")
+        for v in seen["AVISIT"]:
+            vals = pd.to_numeric(prec.loc[prec["AVISIT"] == v, "AVAL"], errors="coerce")
+            want.append([_stat_cells(vals, s, 1) for s in spec.layout.stats])
+    body = [r.cells for r in got.rows if not r.header]
+    assert len(body) == len(want) > 8 and body == want
