@@ -601,7 +601,7 @@ def block_continuous(b: Continuous, ctx, splits):
         require_bds_records(ctx.dataset(b.dataset), b.where, output=ctx.output, dataset=b.dataset,
                             mask=ctx.where_mask(b.dataset, b.where) if b.where else None)
         need(recs, [b.var], output=ctx.output, dataset=b.dataset)
-        groups = [recs.loc[in_column(ctx, recs, j), b.var] for j in range(len(ctx.cols))]
+        groups = [recs.loc[hit, b.var] for hit in in_columns(ctx, recs)]
     else:
         vals = pd.to_numeric(subject_values(ctx, b.dataset, b.var, b.where, b.agg, b.order_by),
                              errors="coerce")
@@ -623,6 +623,15 @@ def in_column(ctx: Context, recs: pd.DataFrame, j: int) -> np.ndarray:
         return recs[KEY].isin(ctx.cols[j].ids).to_numpy()
     return np.where(rows >= 0, ctx.member(j)[np.maximum(rows, 0)], False) if len(rows) else \
         np.zeros(0, dtype=bool)
+
+
+def in_columns(ctx: Context, recs: pd.DataFrame) -> list[np.ndarray]:
+    """`[in_column(ctx, recs, j) for j in columns]`, the records' subjects located once, not once per column."""
+    rows = ctx.adsl_rows(recs[KEY].to_numpy())
+    if rows is None or not len(rows):
+        return [in_column(ctx, recs, j) for j in range(len(ctx.cols))]
+    found, at = rows >= 0, np.maximum(rows, 0)
+    return [np.where(found, ctx.member(j)[at], False) for j in range(len(ctx.cols))]
 
 
 def _unit_suffix(ctx: Context, b: Continuous) -> str:
@@ -651,7 +660,7 @@ def block_time_to_event(b: TimeToEvent, ctx, splits):
                         param_var=b.param_var, mask=ctx.where_mask(b.dataset, sel))
     need(recs, [b.time_var, b.cnsr_var], output=ctx.output, dataset=b.dataset)
     fits = [kaplan_meier(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int), b.alpha)
-            for g in (recs[in_column(ctx, recs, j)] for j in range(len(ctx.cols)))]
+            for g in (recs[hit] for hit in in_columns(ctx, recs))]
     conf = round(100 * (1 - b.alpha))
     rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True),
             Row("Subjects analysed, n", [str(f.n) for f in fits], b.indent + 1),

@@ -10,6 +10,7 @@ Kept small and dependency-free so every number in a time-to-event table can be t
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -26,6 +27,13 @@ class KMFit:
     times: np.ndarray         # all observed times (events and censorings)
     events: np.ndarray        # 1 event, 0 censored
     alpha: float
+
+    @functools.cached_property
+    def columns(self) -> dict:
+        """The table's columns as numpy arrays (read by `quantile`/`survival_at` without pandas indexing)."""
+        got = {c: self.table[c].to_numpy() for c in ("time", "surv", "se", "lower", "upper")}
+        got["ascending"] = bool(np.all(np.diff(got["time"]) >= 0))    # (not with an event before time 0)
+        return got
 
     @property
     def n(self) -> int:
@@ -95,8 +103,13 @@ def survival_at(fit: KMFit, t: float) -> tuple[float, float, float]:
     if t > fit.times.max():
         last = float(fit.table["surv"].iloc[-1])
         return (0.0, float("nan"), float("nan")) if last == 0 else (float("nan"),) * 3
-    row = fit.table[fit.table["time"] <= t].iloc[-1]
-    return float(row["surv"]), float(row["lower"]), float(row["upper"])
+    col = fit.columns
+    times = col["time"]
+    if not (col["ascending"] and len(times) and t >= times[0]):    # else the pandas selection (and its error)
+        row = fit.table[fit.table["time"] <= t].iloc[-1]
+        return float(row["surv"]), float(row["lower"]), float(row["upper"])
+    i = int(np.searchsorted(times, t, side="right")) - 1    # the last row with time <= t (times ascending)
+    return float(col["surv"][i]), float(col["lower"][i]), float(col["upper"][i])
 
 
 def quantile(fit: KMFit, p: float = 0.5) -> tuple[float, float, float]:
@@ -108,10 +121,10 @@ def quantile(fit: KMFit, p: float = 0.5) -> tuple[float, float, float]:
     the first such time and the upper limit is the first event time after the last such time
     (reported as NaN = not estimable when the curve never falls far enough).
     """
-    tab = fit.table.iloc[1:]
+    col = fit.columns
     target = 1.0 - p
-    times = tab["time"].to_numpy()
-    s = tab["surv"].to_numpy()
+    times = col["time"][1:]
+    s = col["surv"][1:]
     eps = 1e-12
     est = float("nan")
     below = np.flatnonzero(s <= target + eps)
@@ -124,7 +137,7 @@ def quantile(fit: KMFit, p: float = 0.5) -> tuple[float, float, float]:
         else:
             est = float(times[first])
     z = ndtri(1 - fit.alpha / 2)
-    se = tab["se"].to_numpy()
+    se = col["se"][1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.log(-np.log(s))
         gprime_se = se / (s * np.log(s))      # |d g/dS| * SE(S), sign irrelevant after abs

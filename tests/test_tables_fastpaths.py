@@ -408,3 +408,55 @@ def test_parameter_by_visit_cells_are_each_visits_own_statistics(seed):
             want.append([_stat_cells(vals, s, 1) for s in spec.layout.stats])
     body = [r.cells for r in got.rows if not r.header]
     assert len(body) == len(want) > 8 and body == want
+
+
+def _survival_at_reference(fit, t):
+    """km.survival_at as it read the fitted table with pandas (kept as the reference)."""
+    if fit.n == 0:
+        return float("nan"), float("nan"), float("nan")
+    if t > fit.times.max():
+        last = float(fit.table["surv"].iloc[-1])
+        return (0.0, float("nan"), float("nan")) if last == 0 else (float("nan"),) * 3
+    row = fit.table[fit.table["time"] <= t].iloc[-1]
+    return float(row["surv"]), float(row["lower"]), float(row["upper"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_km_lookups_by_position_are_the_table_selections(seed):
+    from trialforge.tables.km import kaplan_meier, quantile, survival_at
+    rng = np.random.default_rng(seed)
+    n = [1, 3, 12, 80, 300, 40][seed]
+    t = np.round(rng.exponential(100, n), 0)
+    if seed == 5:
+        t[:3] = [-4.0, -1.0, 0.0]                          # events before time 0: table times not ascending
+    e = rng.integers(0, 2, n)
+    e[0] = 1
+    fit = kaplan_meier(t, e)
+    for x in [0.0, 0.5, 1.0, 30.0, 100.0, 365.0, float(t.max()), float(t.max()) + 1] + list(np.unique(t)[:20]):
+        want = _survival_at_reference(fit, x)
+        assert np.array_equal(np.array(survival_at(fit, x)), np.array(want), equal_nan=True), x
+    if seed == 5:
+        with pytest.raises(IndexError):
+            _survival_at_reference(fit, -10.0)
+        with pytest.raises(IndexError):
+            survival_at(fit, -10.0)
+    tab = fit.table.iloc[1:]
+    assert np.array_equal(fit.columns["time"][1:], tab["time"].to_numpy())
+    for p in (0.25, 0.5, 0.75):
+        q = quantile(fit, p)
+        assert all(isinstance(v, float) for v in q)
+
+
+def test_in_columns_is_in_column_per_column():
+    from trialforge.tables.engine import Context, in_column, in_columns
+    from trialforge.tables.spec import Columns, Population
+    from trialforge.tables.tabledata import TableData
+    adam = _pk_adam(1)
+    ctx = Context("9.4", TableData(adam), Population("Safety", "SAFFL == 'Y'"),
+                  Columns(fallback="Not treated"))
+    recs = ctx.data("ADPP")
+    got = in_columns(ctx, recs)
+    want = [in_column(ctx, recs, j) for j in range(len(ctx.cols))]
+    assert len(got) == len(ctx.cols) > 2 and all(np.array_equal(a, b) for a, b in zip(got, want))
+    assert any(a.any() for a in got) and not all(a.all() for a in got)
+    assert [len(a) for a in in_columns(ctx, recs.iloc[:0])] == [0] * len(ctx.cols)
