@@ -345,16 +345,19 @@ class Context:
                 keep &= self.where_mask(name, w)
         return np.flatnonzero(keep), rows[keep]
 
-    def records(self, name: str, *wheres) -> pd.DataFrame:
-        """Records of population subjects meeting every `where` (the frame's own index, no column key)."""
+    def records(self, name: str, *wheres, columns=None) -> pd.DataFrame:
+        """Records of population subjects meeting every `where` (the frame's own index, no column key);
+        `columns`: only these of the dataset's variables (those it has, in the dataset's order)."""
         frame = self.dataset(name)
         need(frame, [KEY], output=self.output, dataset=name)
         got = self.record_rows(name, *wheres)
+        cols = None if columns is None else [j for j, c in enumerate(frame.columns) if c in set(columns)]
         if got is None:
             for w in wheres:
                 frame = query(frame, w, output=self.output, dataset=name)
-            return frame[frame[KEY].isin(self.adsl[KEY])]
-        return frame.iloc[got[0]]
+            frame = frame[frame[KEY].isin(self.adsl[KEY])]
+            return frame if cols is None else frame.iloc[:, cols]
+        return frame.iloc[got[0]] if cols is None else frame.iloc[got[0], cols]
 
     def data(self, name: str, where: str | None = None, *more: str | None, columns=None) -> pd.DataFrame:
         """Records of population subjects meeting `where` (and every filter in `more`), with the column
@@ -444,7 +447,7 @@ def subject_values(ctx: Context, dataset: str, var: str, where: str | None, agg:
     need(frame, [KEY, var, *order_by], output=ctx.output, dataset=dataset)
     mask = ctx.where_mask(dataset, where) if where else None
     require_bds_records(frame, where, output=ctx.output, dataset=dataset, mask=mask)
-    recs = ctx.records(dataset, where)
+    recs = ctx.records(dataset, where, columns=[KEY, var, *order_by])     # (a lab dataset is wide and long)
     recs = recs[~_blank(recs[var])]
     if agg is None:
         dup = recs[KEY].duplicated()
@@ -549,7 +552,10 @@ def block_categorical(b: Categorical, ctx, splits):
 
 
 def _subject_counts(ctx: Context, hit: np.ndarray) -> list[int]:
-    """Subjects per column among the ADSL rows where `hit` is True."""
+    """Subjects per column among the ADSL rows where `hit` is True (with unique subject keys those rows are
+    the subjects: no look-up of their keys back to rows)."""
+    if ctx.adsl_rows([]) is not None:
+        return ctx.count_rows(np.flatnonzero(hit))
     return _counts(ctx, ctx.adsl[KEY].to_numpy()[hit])
 
 
@@ -636,9 +642,10 @@ def in_columns(ctx: Context, recs: pd.DataFrame) -> list[np.ndarray]:
 
 def _unit_suffix(ctx: Context, b: Continuous) -> str:
     """' (unit)' from the selected records; several units for one statistic is a spec error."""
-    recs = ctx.data(b.dataset, b.where)
+    recs = ctx.data(b.dataset, b.where, columns=[b.unit_var])
     need(recs, [b.unit_var], output=ctx.output, dataset=b.dataset)
-    units = sorted(set(recs.loc[~_blank(recs[b.unit_var]), b.unit_var].astype(str)))
+    values = recs[b.unit_var]
+    units = sorted({str(u) for u in pd.unique(values[~_blank(values)].to_numpy(dtype=object))})   # per distinct unit
     if len(units) > 1:
         raise SpecError(f"output {ctx.output}: {b.label} mixes units {', '.join(units)}",
                         file=b.dataset, column=b.unit_var, value=b.where)

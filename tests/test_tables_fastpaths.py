@@ -460,3 +460,47 @@ def test_in_columns_is_in_column_per_column():
     assert len(got) == len(ctx.cols) > 2 and all(np.array_equal(a, b) for a, b in zip(got, want))
     assert any(a.any() for a in got) and not all(a.all() for a in got)
     assert [len(a) for a in in_columns(ctx, recs.iloc[:0])] == [0] * len(ctx.cols)
+
+
+def test_subject_counts_of_adsl_rows_are_the_key_counts():
+    from trialforge.tables.engine import KEY, Context, _counts, _subject_counts
+    from trialforge.tables.spec import Columns, Population
+    from trialforge.tables.tabledata import TableData
+    ctx = Context("9.5", TableData(_pk_adam(2)), Population("Safety", "SAFFL == 'Y'"), Columns(fallback="None"))
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        hit = rng.random(len(ctx.adsl)) < 0.4
+        assert _subject_counts(ctx, hit) == _counts(ctx, ctx.adsl[KEY].to_numpy()[hit])
+    assert _subject_counts(ctx, np.zeros(len(ctx.adsl), dtype=bool)) == [0] * len(ctx.cols)
+
+
+@pytest.mark.parametrize("units", [["mg/L"] * 5, ["mg/L", None, " ", "mg/L", np.nan], [1.0, 1.0, None, 1.0, 1.0],
+                                   ["mg/L", "g/L", "mg/L", None, "mg/L"]])
+def test_unit_suffix_is_the_distinct_texts_of_the_filled_units(units):
+    from trialforge.errors import SpecError
+    from trialforge.tables.engine import Context, _blank, _unit_suffix
+    from trialforge.tables.spec import Columns, Continuous, Population
+    from trialforge.tables.tabledata import TableData
+    adam = _pk_adam(3)
+    adam["ADPP"] = adam["ADPP"].assign(AVALU=pd.Series((units * 200)[:len(adam["ADPP"])], dtype=object))
+    ctx = Context("9.6", TableData(adam), Population("Safety", "SAFFL == 'Y'"), Columns(fallback="None"))
+    b = Continuous(dataset="ADPP", var="AVAL", label="x", where="PARAMCD == 'CMAX'", unit_var="AVALU")
+    recs = ctx.data("ADPP", b.where)
+    want = sorted(set(recs.loc[~_blank(recs["AVALU"]), "AVALU"].astype(str)))     # the pandas way
+    if len(want) > 1:
+        with pytest.raises(SpecError):
+            _unit_suffix(ctx, b)
+    else:
+        assert _unit_suffix(ctx, b) == (f" ({want[0]})" if want else "")
+
+
+def test_records_of_some_columns_are_those_columns_of_the_records():
+    from trialforge.tables.engine import Context
+    from trialforge.tables.spec import Columns, Population
+    from trialforge.tables.tabledata import TableData
+    ctx = Context("9.7", TableData(_pk_adam(4)), Population("Safety", "SAFFL == 'Y'"), Columns(fallback="None"))
+    for where in (None, "PARAMCD == 'AUC'"):
+        full = ctx.records("ADPP", where)
+        for cols in (["USUBJID", "AVAL"], ["AVAL", "USUBJID", "NOPE"], ["PARAMCD"]):
+            want = full[[c for c in full.columns if c in cols]]
+            pd.testing.assert_frame_equal(ctx.records("ADPP", where, columns=cols), want)
