@@ -662,7 +662,7 @@ def block_binomial(b: Binomial, ctx, splits):
 
 def block_time_to_event(b: TimeToEvent, ctx, splits):
     sel = f"{b.param_var} == {b.paramcd!r}"
-    recs = ctx.data(b.dataset, sel)
+    recs = ctx.data(b.dataset, sel, columns=[b.time_var, b.cnsr_var])
     require_bds_records(ctx.dataset(b.dataset), sel, output=ctx.output, dataset=b.dataset,
                         param_var=b.param_var, mask=ctx.where_mask(b.dataset, sel))
     need(recs, [b.time_var, b.cnsr_var], output=ctx.output, dataset=b.dataset)

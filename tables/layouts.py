@@ -83,7 +83,7 @@ def _param_stat(values: pd.Series, stat: str, p, described=None) -> str:
 def compute_parameter_by_group(spec, adam: dict) -> TableResult:
     lay: ParameterByGroup = spec.layout
     ctx = Context(spec.id, adam, spec.population, None)
-    recs = ctx.data(lay.dataset, lay.where)
+    recs = ctx.data(lay.dataset, lay.where, columns=[lay.param_var, lay.value_var, lay.unit_var, *_PARAM_LABELS])
     need(recs, [lay.param_var, lay.value_var], output=spec.id, dataset=lay.dataset)
     adsl = ctx.adsl
     if lay.group_label:
@@ -161,6 +161,9 @@ def _by_value(recs: pd.DataFrame, var: str):
         pos = at.get(v)
         return none if pos is None else recs.iloc[pos]
     return lookup
+
+
+_PARAM_LABELS = ("PARAM", "PARAMN")         # what `all_params` reads besides the parameter code
 
 
 def all_params(recs: pd.DataFrame, param_var: str, template: ParamStats) -> tuple[ParamStats, ...]:
@@ -303,7 +306,8 @@ def compute_parameter_by_visit(spec, adam: dict) -> TableResult:
     from .engine import STAT_LABELS, _stat_text
     lay: ParameterByVisit = spec.layout
     ctx = Context(spec.id, adam, spec.population, None)
-    recs = ctx.data(lay.dataset, lay.where)
+    recs = ctx.data(lay.dataset, lay.where, columns=["PARAMCD", lay.visit_var, lay.visit_order, lay.value_var,
+                                                     lay.unit_var, *_PARAM_LABELS])   # (a lab dataset is wide)
     need(recs, ["PARAMCD", lay.visit_var, lay.visit_order, lay.value_var], output=spec.id, dataset=lay.dataset)
     rows: list[Row] = []
     by_param = _by_value(recs, "PARAMCD")
