@@ -830,7 +830,7 @@ def subjects_per_group(frame: pd.DataFrame, by: list[str]) -> dict:
     for codes, uniques in parts:
         ok &= codes >= 0
         group = group * max(len(uniques), 1) + codes
-    n_subj = int(subj.max()) + 1 if len(subj) else 1
+    n_subj = max(int(subj.max()) + 1, 1) if len(subj) else 1
     pairs = np.unique(group[ok] * n_subj + subj[ok])            # each (group, subject) once
     present, n = np.unique(pairs // n_subj, return_counts=True)
     out = {}
