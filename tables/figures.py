@@ -61,9 +61,20 @@ def _group_series(ctx: Context, var: str, template: str | None) -> pd.Series:
 
 
 def _with_group(frame: pd.DataFrame, ctx: Context, var: str, template: str | None = None) -> pd.DataFrame:
-    """Attach the display group from ADSL (the single source of treatment assignment) as `_GROUP`."""
-    groups = pd.DataFrame({KEY: ctx.adsl[KEY], GROUP: _group_series(ctx, var, template)})
-    return frame.drop(columns=[GROUP], errors="ignore").merge(groups, on=KEY, how="left")
+    """Attach the display group from ADSL (the single source of treatment assignment) as `_GROUP`: the left
+    merge on the subject key, or (unique subject keys of the same type on both sides, the usual case) each
+    record's group taken by its subject's ADSL row, which is that merge's frame without its joining work."""
+    group = _group_series(ctx, var, template)
+    rows = ctx.adsl_rows(frame[KEY].to_numpy()) if frame[KEY].dtype == ctx.adsl[KEY].dtype else None
+    if rows is None or (len(rows) and pd.isna(frame[KEY]).any()):
+        groups = pd.DataFrame({KEY: ctx.adsl[KEY], GROUP: group})
+        return frame.drop(columns=[GROUP], errors="ignore").merge(groups, on=KEY, how="left")
+    values = pd.api.extensions.take(group.array, rows, allow_fill=True)     # -1 (no ADSL row): missing
+    out = frame.drop(columns=[GROUP], errors="ignore").reset_index(drop=True)
+    columns = out.columns.append(pd.Index([GROUP]))        # the merge's column index (its dtype too)
+    out[GROUP] = pd.Series(values, index=out.index, name=GROUP, dtype=group.dtype)
+    out.columns = columns
+    return out
 
 
 def _groups(ctx: Context, var: str, order: str | None, template: str | None = None) -> list[str]:

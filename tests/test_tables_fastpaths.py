@@ -504,3 +504,24 @@ def test_records_of_some_columns_are_those_columns_of_the_records():
         for cols in (["USUBJID", "AVAL"], ["AVAL", "USUBJID", "NOPE"], ["PARAMCD"]):
             want = full[[c for c in full.columns if c in cols]]
             pd.testing.assert_frame_equal(ctx.records("ADPP", where, columns=cols), want)
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+@pytest.mark.parametrize("template", [None, "{TRT01A} ({SAFFL})"])
+def test_with_group_is_the_left_merge(dtype, template, monkeypatch):
+    """figures._with_group by ADSL row against the left merge it stands for (the merge is kept for repeated
+    or missing keys): same frame, columns, dtypes and index."""
+    from trialforge.tables import figures
+    from trialforge.tables.engine import Context
+    from trialforge.tables.spec import Population
+    from trialforge.tables.tabledata import TableData
+    adam = _pk_adam(5, dtype)
+    ctx = Context("9.8", TableData(adam, prepare=False), Population("All", "SAFFL == 'Y' or SAFFL == 'N'"), None)
+    recs = adam["ADPP"].iloc[::3]                              # not a range index; subjects outside ADSL too
+    recs.columns = pd.Index(list(recs.columns), dtype=object)  # an object column index, as prepared frames have
+    recs = recs.assign(_GROUP=pd.Series("old", index=recs.index, dtype=dtype))
+    got = figures._with_group(recs, ctx, "TRT01A", template)
+    groups = pd.DataFrame({"USUBJID": ctx.adsl["USUBJID"], "_GROUP": figures._group_series(ctx, "TRT01A", template)})
+    want = recs.drop(columns=["_GROUP"]).merge(groups, on="USUBJID", how="left")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got["_GROUP"].isna().any() and got["_GROUP"].notna().any()
