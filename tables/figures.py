@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import SpecError
 from . import figure_pages, labels
 from .canvas import Canvas
-from .engine import KEY, Context, MissingVariable, need, query
+from .engine import KEY, Context, MissingVariable, _blank, need, query
 from .km import at_risk, kaplan_meier
 from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,
                    Waterfall)
@@ -53,11 +53,15 @@ def _check_cap(p, n: int, ctx: Context) -> None:
 
 
 def _group_series(ctx: Context, var: str, template: str | None) -> pd.Series:
-    """Display group per ADSL row: the `template` text (e.g. "{ROUTE:title}") or the value of `var`."""
+    """Display group per ADSL row: the `template` text (e.g. "{ROUTE:title}") or the value of `var`.
+    Remembered per output (`_groups` and `_with_group` both read it; nobody changes it)."""
     need(ctx.adsl, [var] + (labels.fields(template) if template else []), output=ctx.output, dataset="ADSL")
-    if template:
-        return labels.render_frame(template, ctx.adsl)
-    return ctx.adsl[var].astype(str)
+    memo = ctx.__dict__.setdefault("_display_groups", {})
+    got = memo.get((var, template))
+    if got is None or got[0] is not ctx.adsl:          # (computed on this very ADSL frame only)
+        got = memo[(var, template)] = (ctx.adsl, labels.render_frame(template, ctx.adsl) if template
+                                       else ctx.adsl[var].astype(str))
+    return got[1]
 
 
 def _with_group(frame: pd.DataFrame, ctx: Context, var: str, template: str | None = None) -> pd.DataFrame:
@@ -82,7 +86,7 @@ def _groups(ctx: Context, var: str, order: str | None, template: str | None = No
     need(ctx.adsl, [var] + ([order] if order else []), output=ctx.output, dataset="ADSL")
     by = list(dict.fromkeys(([order] if order else []) + [var]))
     frame = ctx.adsl[by].assign(**{GROUP: _group_series(ctx, var, template)})   # sort the keys, not all of ADSL
-    frame = frame[~frame[var].isna() & (frame[var].astype(str).str.strip() != "")]
+    frame = frame[~_blank(frame[var]).to_numpy()]      # (missing or empty text: decided per distinct value)
     return list(dict.fromkeys(frame.sort_values(by, kind="mergesort")[GROUP]))
 
 

@@ -525,3 +525,26 @@ def test_with_group_is_the_left_merge(dtype, template, monkeypatch):
     want = recs.drop(columns=["_GROUP"]).merge(groups, on="USUBJID", how="left")
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert got["_GROUP"].isna().any() and got["_GROUP"].notna().any()
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_figure_groups_are_the_sorted_filled_display_groups(dtype):
+    """figures._groups (blank test per distinct value, display groups remembered) against the plain pandas
+    expression it replaced."""
+    from trialforge.tables import figures
+    from trialforge.tables.engine import Context
+    from trialforge.tables.spec import Population
+    from trialforge.tables.tabledata import TableData
+    adam = _pk_adam(6, dtype)
+    adam["ADSL"] = adam["ADSL"].assign(TRT01A=pd.Series(
+        (["DL1", " ", "DL2", None, "", "DL3"] * 10)[:len(adam["ADSL"])], dtype=dtype))
+    ctx = Context("9.9", TableData(adam, prepare=False), Population("All", "SAFFL == 'Y' or SAFFL == 'N'"), None)
+    for order, template in ((None, None), ("TRT01AN", None), ("TRT01AN", "{TRT01A} x")):
+        by = list(dict.fromkeys(([order] if order else []) + ["TRT01A"]))
+        frame = ctx.adsl[by].assign(_GROUP=figures._group_series(ctx, "TRT01A", template))
+        frame = frame[~frame["TRT01A"].isna() & (frame["TRT01A"].astype(str).str.strip() != "")]
+        want = list(dict.fromkeys(frame.sort_values(by, kind="mergesort")["_GROUP"]))
+        assert figures._groups(ctx, "TRT01A", order, template) == want and len(want) >= 2
+    assert figures._group_series(ctx, "TRT01A", None) is figures._group_series(ctx, "TRT01A", None)
+    ctx.adsl = ctx.adsl.iloc[:10]                                  # another ADSL frame: computed again
+    assert len(figures._group_series(ctx, "TRT01A", None)) == 10
