@@ -548,3 +548,28 @@ def test_figure_groups_are_the_sorted_filled_display_groups(dtype):
     assert figures._group_series(ctx, "TRT01A", None) is figures._group_series(ctx, "TRT01A", None)
     ctx.adsl = ctx.adsl.iloc[:10]                                  # another ADSL frame: computed again
     assert len(figures._group_series(ctx, "TRT01A", None)) == 10
+
+
+@pytest.mark.parametrize("compute", [None, {"DOSE2": "TRT01AN * 2 + AVAL"}, {"Q": "`AVAL` > 1"}])
+def test_listing_on_its_variables_is_the_listing_on_every_column(compute, monkeypatch):
+    """compute_listing joining only the variables the listing reads against the same listing joining every
+    column of the records and of ADSL (the way it was): same rows and cells."""
+    from trialforge.tables import layouts
+    from trialforge.tables.build import compute_table
+    from trialforge.tables.spec import ListColumn, Listing, Population, TableSpec
+    adam = _pk_adam(7)
+    adam["ADPP"] = adam["ADPP"].assign(TRT01AN=99.0, EXTRA="x")        # a name in both: the record's wins
+    cols = (ListColumn("Subject", "{USUBJID}"), ListColumn("Arm", "{TRT01A} ({TRT01AN})"),
+            ListColumn("Value", "{AVAL} {AVALU}", format=None))
+    if compute:
+        cols += tuple(ListColumn(k, "{%s}" % k) for k in compute)
+    spec = TableSpec("9.10", "L", Population("Safety", "SAFFL == 'Y'"),
+                     Listing("ADPP", cols, where="PARAMCD != 'TMAX'", sort_by=("USUBJID", "AVAL"), compute=compute),
+                     requires=("ADSL", "ADPP"), kind="Listing")
+    got = compute_table(spec, adam)
+    used = layouts._listing_variables(spec.layout)
+    assert (used is None) == bool(compute and "`" in list(compute.values())[0])
+    monkeypatch.setattr(layouts, "_listing_variables", lambda lay: None)
+    want = compute_table(spec, adam)
+    assert got.to_json() == want.to_json() and len(got.rows) > 20
+    assert "99" in got.to_json()
