@@ -130,7 +130,7 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     adsl = _death(adsl, dm.reset_index(drop=True), src, keys, cfg["dthcaus_sources"])
     adsl = _disposition(adsl, src, keys, cfg["eos_filter"])
     adsl = _screen_failures(adsl, dm.reset_index(drop=True), cfg["screen_failure"])
-    adsl = _last_alive(adsl, src, cfg["last_alive_sources"], keys)
+    adsl = _last_alive(adsl, src, config, keys)
 
     populations = {"ENRLFL": "USUBJID == USUBJID", "SAFFL": "TRTSDT == TRTSDT", **cfg["populations"]}
     for flag, expr in populations.items():
@@ -272,15 +272,48 @@ def _disposition(adsl, src, keys, eos_filter):
     return adsl
 
 
-def _last_alive(adsl, src, sources, keys):
+def _last_alive(adsl, src, config, keys):
     frames = [adsl[keys + ["TRTEDT"]].rename(columns={"TRTEDT": "DT"})]
-    for s in sources:
-        if not src.has(s["domain"]):
-            continue
-        data = src.get(s["domain"])
-        data = rows_where(data, s["filter"], where=f"last_alive_sources {s['domain']}")
-        if not len(data):
-            continue
-        d = derive_vars_dt(data[keys + [s["date"]]], "", s["date"])
-        frames.append(d[keys + ["DT"]])
+    for _, _, _, latest in last_alive_records(src, config):
+        if latest is not None:
+            frames.append(latest[keys + ["DT"]])
     return derive_var_max_date(adsl, "LSTALVDT", frames, keys)
+
+
+def last_alive_records(src: SdtmSource, config: AdamConfig) -> tuple:
+    """Per ``adsl.last_alive_sources`` item whose domain the SDTM has (in spec order): ``(index, item, records,
+    latest)``; ``records`` holds every record meeting the item's filter (keys, DT = its date, SEQ = its --SEQ
+    or NaN; None for an empty source without that date), ``latest`` the record per subject ``derive_param_tte`` picks as a censoring (the last in stable DT
+    order among dated records), in DT order. Built once per run: ADSL.LSTALVDT (the latest date is the latest
+    of the ``latest`` ones) and every ADTTE ``last_alive`` censoring read them; callers do not change them."""
+    return src.shared(_last_alive_records, src, config)
+
+
+def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    return frame[[c for c in dict.fromkeys(names) if c in frame.columns]]
+
+
+def _last_alive_records(src: SdtmSource, config: AdamConfig) -> tuple:
+    from ..tte import _one_per_key
+    keys = config.subject_keys
+    out = []
+    for i, s in enumerate(config["adsl"]["last_alive_sources"]):
+        domain = s["domain"].upper()
+        if not src.has(domain):
+            continue
+        data = src.get(domain)
+        data = rows_where(data, s["filter"], where=f"last_alive_sources {s['domain']}")
+        if not len(data) and s["date"] not in data.columns:
+            out.append((i, s, None, None))  # ADSL skips it; ADTTE's last_alive says the date is missing
+            continue
+        d = derive_vars_dt(_columns(data, keys + [s["date"]]), "", s["date"])
+        seq = f"{domain}SEQ"
+        records = pd.DataFrame({**{k: d[k].to_numpy() for k in keys}, "DT": d["DT"].to_numpy(),
+                                "SEQ": num(data[seq]).to_numpy() if seq in data.columns else np.nan},
+                               index=pd.RangeIndex(len(d)))
+        dt = records["DT"].to_numpy()
+        pos = np.flatnonzero(~np.isnan(dt))
+        pos = pos[np.argsort(dt[pos], kind="stable")]
+        pos = pos[_one_per_key(records, keys, pos, first=False)]
+        out.append((i, s, records, records.take(pos).reset_index(drop=True)))
+    return tuple(out)

@@ -36,6 +36,7 @@ from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
 from .adrs import ADSL_VARS, run_new_therapy_dates, run_ovr_records, use_for
+from .adsl import last_alive_records
 from .sdtm_input import SdtmSource
 
 ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")      # RECIST 1.1 (progression_frame's default)
@@ -381,17 +382,17 @@ def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
         subj["_TRTEDT"] = num(subj["TRTEDT"]).where(~(num(subj["TRTEDT"]) >= subj["CUTDT"]))   # follow-up cut
         out = [CensorSource("subj", date="_TRTEDT", set_values_to={**alive, "SRCDOM": "ADSL", "SRCVAR": "TRTEDT",
                                                                    "SRCSEQ": np.nan})]
-        for i, item in enumerate(ctx.config["adsl"]["last_alive_sources"]):
+        uncut = subj["CUTDT"].isna().all()
+        for i, item, records, latest in last_alive_records(ctx.src, ctx.config):
             domain = item["domain"].upper()
-            if not ctx.src.has(domain):
-                continue
-            data = ctx.src.get(domain)
-            data = rows_where(data, item["filter"], where=f"adsl.last_alive_sources[{i}].filter")
-            seq = f"{domain}SEQ"
-            data = derive_vars_dt(_columns(data, keys + [item["date"], seq]), "_L", item["date"])
-            data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
-            data = join(data, subj[keys + ["CUTDT"]], keys, "inner")
-            data = data.loc[~(data["_LDT"] >= data["CUTDT"])]
+            if records is None:             # no record and no such date variable: the error names it
+                derive_vars_dt(ctx.src.get(domain).iloc[:0], "_L", item["date"])
+            if uncut:                       # no follow-up cut: the record derive_param_tte would pick, per subject
+                data = latest.rename(columns={"DT": "_LDT", "SEQ": "_SEQ"})
+            else:
+                data = join(records.rename(columns={"DT": "_LDT", "SEQ": "_SEQ"}), subj[keys + ["CUTDT"]], keys,
+                            "inner")
+                data = data.loc[~(data["_LDT"] >= data["CUTDT"])]
             frames[f"alive{i}"] = data
             out.append(CensorSource(f"alive{i}", date="_LDT", copy_vars={"SRCSEQ": "_SEQ"},
                                     set_values_to={**alive, "SRCDOM": domain, "SRCVAR": item["date"]}))
