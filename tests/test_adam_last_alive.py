@@ -141,3 +141,31 @@ def test_records_against_pandas_and_the_full_pick(seed):
         args = dict(start_date="TRTSDT", event_conditions=[], censor_conditions=censors,
                     set_values_to={"PARAMCD": "T"}, subject_keys=keys)
         pd.testing.assert_frame_equal(derive_param_tte(adsl, reduced, **args), derive_param_tte(adsl, full, **args))
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("strict,last", [(False, False), (True, False), (True, True), (False, True)])
+def test_first_record_in_window_against_the_frame_path(seed, strict, last, monkeypatch):
+    """adtte._first (key codes + numpy) picks the same records as _first_frames (join, filters, sort_values,
+    drop_duplicates), kept as the reference: ties in date, undated records, subjects outside the parameter,
+    missing start or cut dates."""
+    from trialforge.adam.recipes import adtte
+    rng = np.random.default_rng(seed)
+    ids = [f"R-{i:02d}" for i in range(30)]
+    n = int(rng.integers(0, 200))
+    with object_strings():
+        records = pd.DataFrame({"STUDYID": "R", "USUBJID": rng.choice(ids + ["R-OUT"], n),
+                                "DT": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 15, n).astype(float)),
+                                "SRCDOM": rng.choice(["AE", "LB"], n), "SRCVAR": "X", "SRCSEQ": np.arange(n) + 1.0,
+                                "DESC": "D"})
+        subj = pd.DataFrame({"STUDYID": "R", "USUBJID": ids,
+                             "STARTDT": np.where(rng.random(30) < 0.1, np.nan, rng.integers(0, 6, 30).astype(float)),
+                             "CUTDT": np.where(rng.random(30) < 0.5, np.nan, rng.integers(5, 15, 30).astype(float))})
+    keys = ["STUDYID", "USUBJID"]
+    with object_strings():                  # as in the build
+        want = adtte._first_frames(records, subj, keys, strict=strict, last=last)
+        monkeypatch.setattr(adtte, "_first_frames", None)      # the array path must not fall back
+        got = adtte._first(records, subj, keys, strict=strict, last=last)
+    order = lambda f: f.sort_values("USUBJID").reset_index(drop=True)   # noqa: E731  (rows: one per subject)
+    pd.testing.assert_frame_equal(order(got), order(want))
+    assert got["DT"].is_monotonic_increasing

@@ -30,7 +30,7 @@ import pandas as pd
 from trialforge.errors import SpecError
 
 from ..config import AdamConfig
-from .._join import join
+from .._join import _codes, _positions, join
 from .._frame import char, fresh, mask, num, rows_where, sort_rows
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
@@ -243,7 +243,32 @@ def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def _first(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict: bool, last: bool = False):
-    """The first (or last) record per subject after (strict) / on or after STARTDT and before CUTDT."""
+    """The first (or last) record per subject after (strict) / on or after STARTDT and before CUTDT: each record's
+    subject row found once by key codes, the window and the pick (earliest / latest date, ties to the earlier /
+    later record) with numpy; one row per subject, in date order. Unusual keys or dates: ``_first_frames``."""
+    dt = records["DT"].to_numpy() if "DT" in records.columns else None
+    codes = _codes(records, subj, keys) if dt is not None and dt.dtype == np.float64 else None
+    at = _positions(*codes) if codes is not None else None
+    if at is None:
+        return _first_frames(records, subj, keys, strict=strict, last=last)
+    mine = at >= 0
+    start = np.where(mine, subj["STARTDT"].to_numpy(dtype=np.float64)[at], np.nan)
+    cut = np.where(mine, subj["CUTDT"].to_numpy(dtype=np.float64)[at], np.nan)
+    with np.errstate(invalid="ignore"):
+        keep = mine & ~np.isnan(dt) & ((dt > start) if strict else (dt >= start)) & ~(dt >= cut)
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(dt[rows], kind="stable")]
+    owner = at[rows]
+    if last:
+        _, idx = np.unique(owner[::-1], return_index=True)
+        idx = len(owner) - 1 - idx
+    else:
+        _, idx = np.unique(owner, return_index=True)
+    return records[keys + _RECORD_COLS].take(rows[np.sort(idx)]).reset_index(drop=True)
+
+
+def _first_frames(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict: bool, last: bool = False):
+    """``_first`` by a join, frame filters, a sort and ``drop_duplicates`` (rows sorted by key)."""
     r = join(records, subj[keys + ["STARTDT", "CUTDT"]], keys, "inner")
     r = r.loc[r["DT"].notna() & ((r["DT"] > r["STARTDT"]) if strict else (r["DT"] >= r["STARTDT"]))]
     r = r.loc[~(r["DT"] >= r["CUTDT"])]
