@@ -58,7 +58,14 @@ def num(series: pd.Series) -> pd.Series:
 
 
 def normalize_sdtm(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of an SDTM frame with text columns as stripped object strings ("" = missing), numbers as float."""
+    """Copy of an SDTM frame with text columns as stripped object strings ("" = missing), numbers as float,
+    on a fresh RangeIndex (rows in order, whatever index the input had).
+
+    >>> normalize_sdtm(pd.DataFrame({"a": [" x", None], "N": [1, 2]}, index=[7, 3])).to_dict("list")
+    {'A': ['x', ''], 'N': [1.0, 2.0]}
+    """
+    if not frame.index.equals(pd.RangeIndex(len(frame))):     # e.g. a filtered frame from another tool
+        frame = frame.reset_index(drop=True)
     out = {}
     for col in frame.columns:
         s = frame[col]
