@@ -48,3 +48,31 @@ def test_make_dataset_float_columns_are_values_not_views():
     assert out["AVAL"].tolist()[0] == 1.5 and np.isnan(out["AVAL"].tolist()[1]) and out["AGE"].tolist() == [30.0, 40.0]
     frame.loc[5, "AVAL"] = 99.0             # the recipe frame changing afterwards leaves the dataset alone
     assert out["AVAL"].tolist()[0] == 1.5
+
+
+def test_bds_text_from_sdtm_columns_of_any_type():
+    """build_bds takes the normalised SDTM text as it is (sdtm_text): padded text arrives stripped, numbers stored
+    in text variables by another tool arrive as text, blanks and missing as "" (expected by hand)."""
+    from trialforge.adam.config import adam_config_from_dict
+    from trialforge.adam.recipes.adlb import build_adlb
+    from trialforge.adam.recipes.sdtm_input import SdtmSource
+    lb = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "1", "2"], "LBSEQ": [1, 2, 1],
+                       "LBTESTCD": [" HGB", "HGB ", "ALT"], "LBTEST": ["Hemoglobin", "Hemoglobin", "ALT"],
+                       "LBCAT": [1.0, 1.0, np.nan], "LBSTRESC": [" 5 ", None, "<3"], "LBSTRESN": [np.nan, 6.0, np.nan],
+                       "LBSTRESU": ["g/L", "g/L", ""], "LBNRIND": ["", "HIGH", None], "VISIT": [1.0, 2.0, 1.0],
+                       "LBLOBXFL": ["Y", "", " Y"], "LBDTC": ["2024-01-01", "2024-01-09", "2024-01-01"]})
+    config = adam_config_from_dict({"adsl": {"product_extrt": "X"}, "pk": {},
+                                    "adlb": {"baseline_flag": "LBLOBXFL", "reference_date": "TRTSDT"}})
+    with object_strings():
+        adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "2"], "TRTSDT": [23376.0, 23376.0], "SAFFL": "Y"})
+        out = build_adlb(SdtmSource({"LB": lb}), adsl, config)
+    rows = out.set_index(["USUBJID", "LBSEQ"])
+    assert rows["PARAMCD"].to_dict() == {("1", 1.0): "HGB", ("1", 2.0): "HGB", ("2", 1.0): "ALT"}
+    assert rows["PARCAT1"].to_dict() == {("1", 1.0): "1", ("1", 2.0): "1", ("2", 1.0): ""}
+    assert rows["AVALC"].to_dict() == {("1", 1.0): "5", ("1", 2.0): "", ("2", 1.0): "<3"}
+    assert rows["AVISIT"].to_dict() == {("1", 1.0): "1", ("1", 2.0): "2", ("2", 1.0): "1"}
+    assert rows["ANRIND"].to_dict() == {("1", 1.0): "", ("1", 2.0): "HIGH", ("2", 1.0): ""}
+    assert rows["PARAM"].to_dict() == {("1", 1.0): "Hemoglobin (g/L)", ("1", 2.0): "Hemoglobin (g/L)", ("2", 1.0): "ALT"}
+    # ABLFL: the flag ' Y' is stripped; the HGB flag row has no AVAL but AVALC '5' is not a value of a numeric
+    # parameter (HGB has an AVAL on another record), so no baseline there; ALT is character-only: AVALC '<3' counts
+    assert rows["ABLFL"].to_dict() == {("1", 1.0): "", ("1", 2.0): "", ("2", 1.0): "Y"}
