@@ -43,6 +43,17 @@ def char(series: pd.Series) -> pd.Series:
 _SMALL = 1000
 
 
+def sdtm_text(series: pd.Series) -> pd.Series:
+    """``char`` of a column of a normalised SDTM frame (``SdtmSource``): its object columns already are stripped
+    text with "" for missing, so they are returned as they are (``char`` would factorise every value again);
+    numbers go through ``char``. Only for columns taken from ``SdtmSource`` frames.
+
+    >>> sdtm_text(pd.Series(["a", ""], dtype=object)).tolist(), sdtm_text(pd.Series([2.0, np.nan])).tolist()
+    (['a', ''], ['2', ''])
+    """
+    return series if series.dtype == object else char(series)
+
+
 def _num_text(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
@@ -58,7 +69,14 @@ def num(series: pd.Series) -> pd.Series:
 
 
 def normalize_sdtm(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of an SDTM frame with text columns as stripped object strings ("" = missing), numbers as float."""
+    """Copy of an SDTM frame with text columns as stripped object strings ("" = missing), numbers as float,
+    on a fresh RangeIndex (rows in order, whatever index the input had).
+
+    >>> normalize_sdtm(pd.DataFrame({"a": [" x", None], "N": [1, 2]}, index=[7, 3])).to_dict("list")
+    {'A': ['x', ''], 'N': [1.0, 2.0]}
+    """
+    if not frame.index.equals(pd.RangeIndex(len(frame))):     # e.g. a filtered frame from another tool
+        frame = frame.reset_index(drop=True)
     out = {}
     for col in frame.columns:
         s = frame[col]

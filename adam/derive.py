@@ -13,7 +13,7 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 
 from ._join import join
-from ._frame import Filter, as_list, char, fresh, mask, num, require, rows_where, stable_sort, y_blank
+from ._frame import Filter, as_list, char, fresh, mask, num, require, rows_where, sort_spec, stable_sort, y_blank
 
 DURATION_DIVISORS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
@@ -112,7 +112,8 @@ def derive_var_extreme_flag(dataset: pd.DataFrame, by_vars: Sequence[str], order
     """
     out = fresh(dataset)
     keep = mask(out, filter)
-    cand = stable_sort(out.loc[keep], as_list(order))
+    read = list(dict.fromkeys(list(by_vars) + sort_spec(as_list(order))[0]))   # the pick reads only these
+    cand = stable_sort(out.loc[keep, read], as_list(order))
     if by_vars:
         chosen = cand.drop_duplicates(list(by_vars), keep="first" if mode == "first" else "last").index
     else:

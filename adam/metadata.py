@@ -7,6 +7,7 @@ Labels are ADaMIG 1.3 / SDTMIG 3.4 labels where the standard defines the variabl
 """
 from __future__ import annotations
 
+import functools
 from typing import Mapping
 
 import numpy as np
@@ -82,9 +83,11 @@ def _format(name: str, numeric: bool) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def variable_label(dataset: str, variable: str, parent: str | None = None) -> str | None:
     """Standard label (ADaMIG 1.3 for AD* datasets, then the SDTMIG parent domain; SDTMIG for PP),
-    else the project's ``LABELS``; None when nobody defines the variable."""
+    else the project's ``LABELS``; None when nobody defines the variable. Remembered per argument set (the
+    standards and ``LABELS`` are fixed; make_dataset asks for every column of every dataset)."""
     if dataset.startswith("AD"):
         meta = load_standard("ADaMIG 1.3").variable(dataset, variable)
         parent = parent or SDTM_PARENT.get(dataset)
@@ -172,7 +175,9 @@ def make_dataset(name: str, frame: pd.DataFrame, order: list[str],
     for col in cols:
         s = frame[col]
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        if numeric:
+        if numeric and s.dtype == np.float64:
+            columns[col] = s.reset_index(drop=True)                # already float64 (most): no astype copy
+        elif numeric:
             columns[col] = s.astype("float64").reset_index(drop=True)
         else:
             columns[col] = _text_column(s)

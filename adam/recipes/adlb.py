@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, num, require, rows_where, sort_rows, y_blank
+from .._frame import char, fresh, mask, num, require, rows_where, sdtm_text, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -93,7 +93,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     require(data, keys + [f"{dom}TESTCD", f"{dom}DTC"], dom)
     data = rows_where(data, item["filter"], where=f"{where}.filter")
     if item["tests"]:
-        data = data.loc[char(data[f"{dom}TESTCD"]).isin(item["tests"])]
+        data = data.loc[sdtm_text(data[f"{dom}TESTCD"]).isin(item["tests"])]
     pop = adsl.loc[mask(adsl, item["population"], where=f"{where}.population"), keys + [
         c for c in ADSL_VARS if c in adsl.columns]]
     have = set(data.columns)                # the domain's variables (which BDS variables exist, below)
@@ -102,22 +102,22 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     data = join(data, pop, keys, "inner")
     data = derive_vars_dt(data, "A", f"{dom}DTC", highest_imputation="n")
     out = fresh(data[keys + [c for c in ADSL_VARS if c in data.columns]])
-    out["PARCAT1"] = char(col(data, "CAT"))
-    out["PARAMCD"] = char(data[f"{dom}TESTCD"])
-    unit = char(col(data, "STRESU"))
-    out["PARAM"] = _param_text(char(col(data, "TEST")), unit)
+    out["PARCAT1"] = sdtm_text(col(data, "CAT"))
+    out["PARAMCD"] = sdtm_text(data[f"{dom}TESTCD"])
+    unit = sdtm_text(col(data, "STRESU"))
+    out["PARAM"] = _param_text(sdtm_text(col(data, "TEST")), unit)
     out["AVAL"] = num(col(data, "STRESN", np.nan))
-    out["AVALC"] = np.where(out["AVAL"].isna(), char(col(data, "STRESC")), "")
+    out["AVALC"] = np.where(out["AVAL"].isna(), sdtm_text(col(data, "STRESC")), "")
     out["AVALU"] = unit
     out["ADT"] = data["ADT"]
-    out["AVISIT"] = char(data["VISIT"]) if "VISIT" in data.columns else ""
+    out["AVISIT"] = sdtm_text(data["VISIT"]) if "VISIT" in data.columns else ""
     out["AVISITN"] = num(data["VISITNUM"]) if "VISITNUM" in data.columns else np.nan
     out["ANRLO"] = num(col(data, "STNRLO", np.nan))
     out["ANRHI"] = num(col(data, "STNRHI", np.nan))
     if item["anrind"] == "derive":
         out["ANRIND"] = derive_anrind(out["AVAL"], out["ANRLO"], out["ANRHI"])
     else:
-        out["ANRIND"] = char(col(data, "NRIND"))
+        out["ANRIND"] = sdtm_text(col(data, "NRIND"))
     seq = f"{dom}SEQ"
     out[seq] = num(col(data, "SEQ", np.nan))
     out["SRCDOM"], out["SRCVAR"], out["SRCSEQ"] = dom, f"{dom}STRESN", out[seq]
@@ -128,7 +128,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     flag = item["baseline_flag"]
     if flag:
         require(data, [flag], dom)
-        out["ABLFL"] = y_blank((char(data[flag]) == "Y") & out["_HASV"].notna())
+        out["ABLFL"] = y_blank((sdtm_text(data[flag]) == "Y") & out["_HASV"].notna())
     else:
         out = derive_var_ablfl(sort_rows(out, by + ["ADT", seq]), by,
                                ref_date=item["baseline_date"], value="_HASV").sort_index()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import take
 
 from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
-from .._join import join
-from .._frame import char, fresh, mask, names_in, num, rows_where, sort_spec, stable_sort, yn
+from .._join import _codes, _positions, join
+from .._frame import char, fresh, mask, names_in, num, require, rows_where, sort_spec, stable_sort, yn
 from ..dates import derive_vars_dt, derive_vars_dtm
 from ..derive import derive_var_max_date, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -130,7 +131,7 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     adsl = _death(adsl, dm.reset_index(drop=True), src, keys, cfg["dthcaus_sources"])
     adsl = _disposition(adsl, src, keys, cfg["eos_filter"])
     adsl = _screen_failures(adsl, dm.reset_index(drop=True), cfg["screen_failure"])
-    adsl = _last_alive(adsl, src, cfg["last_alive_sources"], keys)
+    adsl = _last_alive(adsl, src, config, keys)
 
     populations = {"ENRLFL": "USUBJID == USUBJID", "SAFFL": "TRTSDT == TRTSDT", **cfg["populations"]}
     for flag, expr in populations.items():
@@ -194,6 +195,59 @@ _DATE_RULES = {"on_or_before": np.less_equal, "on_or_after": np.greater_equal, "
 
 def _merged_var(adsl, src, item, keys):
     """One spec ``merged_vars`` item: the value of the first/last record (``mode``) meeting ``filter``,
+    or "Y"/"N" for whether such a record exists (``mode: exists``); see ``_merged_var_frames`` for the rules.
+
+    Each record's ADSL row is found once (key codes), then the date rules, the pick per subject (stable sort by
+    ``order``, first/last record per key) and the value are numpy on the item's few columns: no joins, no
+    ``drop_duplicates``. Keys that need ``merge``'s rules (missing key values) and duplicate records without
+    ``mode`` (an error) go through ``_merged_var_frames``.
+    """
+    data = src.with_supp(item["domain"])
+    data = rows_where(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")
+    read = keys + [item["value"], item["date"]] + sort_spec(list(item["order"] or []))[0]
+    data = data[[c for c in dict.fromkeys(read) if c and c in data.columns]]     # only what the pick reads
+    codes = _codes(data, adsl, keys) if all(k in data.columns for k in keys) else None
+    at = _positions(*codes) if codes is not None else None          # ADSL row of each record, -1: none
+    if at is None or (item["mode"] is None and data.duplicated(keys).any()):
+        return _merged_var_frames(adsl, src, item, keys)
+    data = data.reset_index(drop=True)
+    for rule, compare in _DATE_RULES.items():
+        if not item[rule]:
+            continue
+        data = derive_vars_dt(data, "_M", item["date"])
+        ref = num(adsl[item[rule]]).to_numpy()
+        ref = np.where(at >= 0, ref[at], np.nan)
+        dt = data["_MDT"].to_numpy()
+        with np.errstate(invalid="ignore"):
+            keep = compare(dt, ref) & ~np.isnan(dt)
+        if rule == "on_or_before":
+            keep |= np.isnan(ref)
+        data, at = data.loc[keep].reset_index(drop=True), at[keep]
+    if item["mode"] == "exists":
+        found = np.zeros(len(adsl), dtype=bool)
+        found[at[at >= 0]] = True
+        adsl[item["new_var"]] = yn(pd.Series(found, index=adsl.index))
+        return adsl
+    require(data, keys + [item["value"]], item["domain"])
+    rows = np.arange(len(data))
+    if item["mode"] is not None:            # derive_vars_merged's sort: stable, by order, missing last
+        rows = stable_sort(data, list(item["order"] or [])).index.to_numpy()
+    owner = at[rows]
+    rows, owner = rows[owner >= 0], owner[owner >= 0]
+    if item["mode"] == "last":
+        owner, rows = owner[::-1], rows[::-1]
+    subjects, first = np.unique(owner, return_index=True)     # the first record per ADSL row in that order
+    pick = np.full(len(adsl), -1, dtype=np.intp)
+    pick[subjects] = rows[first]
+    value = pd.Series(take(data[item["value"]].to_numpy(), pick, allow_fill=True), index=adsl.index)
+    adsl[item["new_var"]] = num(value) if item["type"] == "Num" else char(value)
+    return adsl
+
+
+def _merged_var_frames(adsl, src, item, keys):
+    """``_merged_var`` by frame joins and ``derive_vars_merged`` (keys it cannot place by position, a duplicate
+    record without ``mode``: its error). One spec ``merged_vars`` item: the value of the first/last record
+    (``mode``) meeting ``filter``,
     or "Y"/"N" for whether such a record exists (``mode: exists``).
 
     With ``date`` and ``on_or_before`` / ``on_or_after`` / ``after`` (an ADSL date) only records dated
@@ -272,15 +326,48 @@ def _disposition(adsl, src, keys, eos_filter):
     return adsl
 
 
-def _last_alive(adsl, src, sources, keys):
+def _last_alive(adsl, src, config, keys):
     frames = [adsl[keys + ["TRTEDT"]].rename(columns={"TRTEDT": "DT"})]
-    for s in sources:
-        if not src.has(s["domain"]):
-            continue
-        data = src.get(s["domain"])
-        data = rows_where(data, s["filter"], where=f"last_alive_sources {s['domain']}")
-        if not len(data):
-            continue
-        d = derive_vars_dt(data[keys + [s["date"]]], "", s["date"])
-        frames.append(d[keys + ["DT"]])
+    for _, _, _, latest in last_alive_records(src, config):
+        if latest is not None:
+            frames.append(latest[keys + ["DT"]])
     return derive_var_max_date(adsl, "LSTALVDT", frames, keys)
+
+
+def last_alive_records(src: SdtmSource, config: AdamConfig) -> tuple:
+    """Per ``adsl.last_alive_sources`` item whose domain the SDTM has (in spec order): ``(index, item, records,
+    latest)``; ``records`` holds every record meeting the item's filter (keys, DT = its date, SEQ = its --SEQ
+    or NaN; None for an empty source without that date), ``latest`` the record per subject ``derive_param_tte`` picks as a censoring (the last in stable DT
+    order among dated records), in DT order. Built once per run: ADSL.LSTALVDT (the latest date is the latest
+    of the ``latest`` ones) and every ADTTE ``last_alive`` censoring read them; callers do not change them."""
+    return src.shared(_last_alive_records, src, config)
+
+
+def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    return frame[[c for c in dict.fromkeys(names) if c in frame.columns]]
+
+
+def _last_alive_records(src: SdtmSource, config: AdamConfig) -> tuple:
+    from ..tte import _one_per_key
+    keys = config.subject_keys
+    out = []
+    for i, s in enumerate(config["adsl"]["last_alive_sources"]):
+        domain = s["domain"].upper()
+        if not src.has(domain):
+            continue
+        data = src.get(domain)
+        data = rows_where(data, s["filter"], where=f"last_alive_sources {s['domain']}")
+        if not len(data) and s["date"] not in data.columns:
+            out.append((i, s, None, None))  # ADSL skips it; ADTTE's last_alive says the date is missing
+            continue
+        d = derive_vars_dt(_columns(data, keys + [s["date"]]), "", s["date"])
+        seq = f"{domain}SEQ"
+        records = pd.DataFrame({**{k: d[k].to_numpy() for k in keys}, "DT": d["DT"].to_numpy(),
+                                "SEQ": num(data[seq]).to_numpy() if seq in data.columns else np.nan},
+                               index=pd.RangeIndex(len(d)))
+        dt = records["DT"].to_numpy()
+        pos = np.flatnonzero(~np.isnan(dt))
+        pos = pos[np.argsort(dt[pos], kind="stable")]
+        pos = pos[_one_per_key(records, keys, pos, first=False)]
+        out.append((i, s, records, records.take(pos).reset_index(drop=True)))
+    return tuple(out)

@@ -30,12 +30,13 @@ import pandas as pd
 from trialforge.errors import SpecError
 
 from ..config import AdamConfig
-from .._join import join
+from .._join import _codes, _positions, join
 from .._frame import char, fresh, mask, num, rows_where, sort_rows
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
 from .adrs import ADSL_VARS, run_new_therapy_dates, run_ovr_records, use_for
+from .adsl import last_alive_records
 from .sdtm_input import SdtmSource
 
 ADEQUATE = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD")      # RECIST 1.1 (progression_frame's default)
@@ -242,7 +243,32 @@ def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def _first(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict: bool, last: bool = False):
-    """The first (or last) record per subject after (strict) / on or after STARTDT and before CUTDT."""
+    """The first (or last) record per subject after (strict) / on or after STARTDT and before CUTDT: each record's
+    subject row found once by key codes, the window and the pick (earliest / latest date, ties to the earlier /
+    later record) with numpy; one row per subject, in date order. Unusual keys or dates: ``_first_frames``."""
+    dt = records["DT"].to_numpy() if "DT" in records.columns else None
+    codes = _codes(records, subj, keys) if dt is not None and dt.dtype == np.float64 else None
+    at = _positions(*codes) if codes is not None else None
+    if at is None:
+        return _first_frames(records, subj, keys, strict=strict, last=last)
+    mine = at >= 0
+    start = np.where(mine, subj["STARTDT"].to_numpy(dtype=np.float64)[at], np.nan)
+    cut = np.where(mine, subj["CUTDT"].to_numpy(dtype=np.float64)[at], np.nan)
+    with np.errstate(invalid="ignore"):
+        keep = mine & ~np.isnan(dt) & ((dt > start) if strict else (dt >= start)) & ~(dt >= cut)
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(dt[rows], kind="stable")]
+    owner = at[rows]
+    if last:
+        _, idx = np.unique(owner[::-1], return_index=True)
+        idx = len(owner) - 1 - idx
+    else:
+        _, idx = np.unique(owner, return_index=True)
+    return records[keys + _RECORD_COLS].take(rows[np.sort(idx)]).reset_index(drop=True)
+
+
+def _first_frames(records: pd.DataFrame, subj: pd.DataFrame, keys: list[str], *, strict: bool, last: bool = False):
+    """``_first`` by a join, frame filters, a sort and ``drop_duplicates`` (rows sorted by key)."""
     r = join(records, subj[keys + ["STARTDT", "CUTDT"]], keys, "inner")
     r = r.loc[r["DT"].notna() & ((r["DT"] > r["STARTDT"]) if strict else (r["DT"] >= r["STARTDT"]))]
     r = r.loc[~(r["DT"] >= r["CUTDT"])]
@@ -381,17 +407,17 @@ def _censor_sources(name, j, p, ctx, use, subj, frames) -> list[CensorSource]:
         subj["_TRTEDT"] = num(subj["TRTEDT"]).where(~(num(subj["TRTEDT"]) >= subj["CUTDT"]))   # follow-up cut
         out = [CensorSource("subj", date="_TRTEDT", set_values_to={**alive, "SRCDOM": "ADSL", "SRCVAR": "TRTEDT",
                                                                    "SRCSEQ": np.nan})]
-        for i, item in enumerate(ctx.config["adsl"]["last_alive_sources"]):
+        uncut = subj["CUTDT"].isna().all()
+        for i, item, records, latest in last_alive_records(ctx.src, ctx.config):
             domain = item["domain"].upper()
-            if not ctx.src.has(domain):
-                continue
-            data = ctx.src.get(domain)
-            data = rows_where(data, item["filter"], where=f"adsl.last_alive_sources[{i}].filter")
-            seq = f"{domain}SEQ"
-            data = derive_vars_dt(_columns(data, keys + [item["date"], seq]), "_L", item["date"])
-            data = data.assign(_SEQ=num(data[seq]) if seq in data.columns else np.nan)
-            data = join(data, subj[keys + ["CUTDT"]], keys, "inner")
-            data = data.loc[~(data["_LDT"] >= data["CUTDT"])]
+            if records is None:             # no record and no such date variable: the error names it
+                derive_vars_dt(ctx.src.get(domain).iloc[:0], "_L", item["date"])
+            if uncut:                       # no follow-up cut: the record derive_param_tte would pick, per subject
+                data = latest.rename(columns={"DT": "_LDT", "SEQ": "_SEQ"})
+            else:
+                data = join(records.rename(columns={"DT": "_LDT", "SEQ": "_SEQ"}), subj[keys + ["CUTDT"]], keys,
+                            "inner")
+                data = data.loc[~(data["_LDT"] >= data["CUTDT"])]
             frames[f"alive{i}"] = data
             out.append(CensorSource(f"alive{i}", date="_LDT", copy_vars={"SRCSEQ": "_SEQ"},
                                     set_values_to={**alive, "SRCDOM": domain, "SRCVAR": item["date"]}))

@@ -29,13 +29,14 @@ class SdtmSource:
 
     def shared(self, build, *inputs) -> pd.DataFrame:
         """``build(*inputs)`` once per run for the same input objects (the OVR records ADRS and ADTTE both
-        read); each caller gets a shallow copy-on-write copy, so columns it adds stay its own."""
+        read); each caller gets a shallow copy-on-write copy of a frame, so columns it adds stay its own (any
+        other result is handed out as is: its callers must not change it)."""
         for got, result in self._shared.get(build, ()):
             if len(got) == len(inputs) and all(a is b for a, b in zip(got, inputs)):
-                return result.copy(deep=False)
+                return result.copy(deep=False) if isinstance(result, pd.DataFrame) else result
         result = build(*inputs)
         self._shared.setdefault(build, []).append((inputs, result))
-        return result.copy(deep=False)
+        return result.copy(deep=False) if isinstance(result, pd.DataFrame) else result
 
     def has(self, name: str) -> bool:
         return name.upper() in self._raw
