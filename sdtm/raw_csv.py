@@ -17,6 +17,7 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import RawDataError
@@ -32,10 +33,77 @@ def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
     pandas reads a short row as blanks without a word, so every record's field count is checked first
     (a comma count per line when the file has no quotes, else the csv module's C reader).
     """
+    return read_csv_fields(path, encoding)[0]
+
+
+def read_csv_fields(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, bool]:
+    """``read_csv_text``'s frame, and whether a field may begin or end with whitespace
+    (``outer_blanks_possible``): when not, no value needs stripping."""
     text = decode_raw(path, encoding)
     check_header(text, path)
     check_records(text, path)
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), outer_blanks_possible(text)
+
+
+# every character str.strip() removes (str.isspace(); tests/test_sdtm_working.py recomputes the list)
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+_BLANK_BYTES = np.zeros(256, dtype=bool)       # ASCII whitespace but the line feed (a record's end outside quotes)
+_BLANK_BYTES[[ord(c) for c in WHITESPACE if ord(c) < 128 and c != "\n"]] = True
+_RARE_BLANKS = [c for c in WHITESPACE if ord(c) < 128 and c not in " \n\r"]
+_QUOTE, _COMMA, _LF = ord('"'), ord(","), ord("\n")
+
+
+def outer_blanks_possible(text: str) -> bool:
+    """False only when no field of the CSV text can begin or end with whitespace, so stripping every value
+    (``sources._stripped``: a hash per column, ~0.1 s a column of a million records) would change nothing.
+
+    A field's first character follows a delimiter (a comma or line feed outside quotes), its opening quote or
+    the text's start; its last one precedes a delimiter, its closing quote or the text's end. So each blank's
+    neighbours are looked at (numpy over the bytes), the number of quotes before a comma telling a delimiter
+    from a comma inside a quoted value; a line feed inside quotes beside a quote counts as a blank. Anything
+    unusual answers True: a carriage return, non-ASCII text, a quote outside quotes that does not open a field
+    (the parser reads it as a character, so counting quotes would mislead). False positives only cost the
+    per-column check.
+    """
+    if "\r" in text or not text.isascii():
+        return True
+    if not text:
+        return False
+    data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    n = len(data)
+    quotes = np.flatnonzero(data == _QUOTE) if '"' in text else np.zeros(0, dtype=np.intp)
+
+    def outside(positions):                 # an even number of quotes before each position
+        return np.searchsorted(quotes, positions) % 2 == 0
+
+    if len(quotes):
+        prev = data[np.maximum(quotes - 1, 0)]
+        stray = (quotes > 0) & outside(quotes) & (prev != _COMMA) & (prev != _LF) & (prev != _QUOTE)
+        if stray.any():
+            return True
+        for side in (quotes - 1, quotes + 1):       # a line feed inside quotes next to a quote
+            side = side[(side >= 0) & (side < n)]
+            feeds = side[data[side] == _LF]
+            if len(feeds) and not outside(feeds).all():
+                return True
+    blank = _BLANK_BYTES[data] if any(c in text for c in _RARE_BLANKS) else data == ord(" ")
+    blanks = np.flatnonzero(blank)
+    del blank
+    if not len(blanks):
+        return False
+    if blanks[0] == 0 or blanks[-1] == n - 1:
+        return True
+    for side in (blanks - 1, blanks + 1):
+        near = data[side]
+        if (near == _QUOTE).any():
+            return True
+        edge = side[(near == _COMMA) | (near == _LF)]
+        if len(edge) and outside(edge).any():
+            return True
+    return False
 
 
 def detect_encoding(data: bytes) -> str | None:
