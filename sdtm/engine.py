@@ -567,7 +567,7 @@ class SdtmBuilder:
                 work[SUPP_PREFIX + supp.qnam] = supp_values(supp, work, ctx)
             parts.append(work)
         if len(parts) > 1:                      # sources unioned as pandas unions them (dtypes, missing columns)
-            frame = WorkingFrame.from_frame(pd.concat([p.to_frame() for p in parts], ignore_index=True, sort=False))
+            frame = WorkingFrame.union(parts)
         else:
             frame = parts[0]
         for col in list(frame.columns):

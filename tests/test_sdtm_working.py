@@ -252,3 +252,66 @@ def test_read_raw_strips_values_only_where_blanks_are(tmp_path):
     assert read_raw(path)["B"].tolist() == ["x, y", "b"]
     path.write_text('A,B\n1," x, y"\n2,b\u3000\n')
     assert read_raw(path)["B"].tolist() == ["x, y", "b"]
+
+
+def _union_reference(parts):
+    """The engine's former union: pandas' concat of the parts' frames (the reference for WorkingFrame.union)."""
+    return pd.concat([p.to_frame() for p in parts], ignore_index=True, sort=False)
+
+
+@pytest.mark.parametrize("case", ["same", "missing_text", "missing_number", "mixed", "empty", "reordered"])
+def test_union_of_sources_is_pandas_concat(case):
+    from trialforge.sdtm.working import WorkingFrame
+    with object_strings():
+        a = pd.DataFrame({"T": pd.Series(["x", None, "y"], dtype=object), "N": [1.0, np.nan, 3.0],
+                          "I": np.array([1, 2, 3], dtype=np.int64), "B": [True, False, True],
+                          "R": pd.Series(["r1", "r2", "r3"], dtype=object)})
+        b = pd.DataFrame({"T": pd.Series(["z", "w"], dtype=object), "N": [5.0, 6.0],
+                          "I": np.array([7, 8], dtype=np.int64), "B": [False, False]})
+        if case == "same":
+            b["R"] = pd.Series(["q", "p"], dtype=object)
+        elif case == "missing_number":
+            a["X"] = [0.5, 1.5, 2.5]
+        elif case == "mixed":
+            b["I"] = [7.5, 8.5]
+        elif case == "empty":
+            b = b.iloc[:0]
+        elif case == "reordered":
+            b = b[["B", "I", "N", "T"]]
+            b["S"] = pd.Series(["s", "t"], dtype=object)
+        parts = [WorkingFrame.from_frame(a), WorkingFrame.from_frame(b.reset_index(drop=True))]
+        got = WorkingFrame.union(parts).to_frame()
+        expected = _union_reference(parts)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert list(got.columns) == list(expected.columns)
+    for name in expected.columns:                                  # the same kind of missing value (NaN / None)
+        assert [type(v) for v in got[name].tolist()] == [type(v) for v in expected[name].tolist()], name
+
+
+def test_line_shape_matches_the_per_line_python_reference():
+    """numpy's comma counts, quoted lines and offsets per line equal ``str.split`` and ``str.count`` line by
+    line (the former check), across chunk borders (a tiny chunk) and with or without a final line feed."""
+    from trialforge.sdtm import raw_csv
+    rng = np.random.default_rng(5)
+    for chunk in (3, 1 << 20):
+        raw_csv._SHAPE_CHUNK, saved = chunk, raw_csv._SHAPE_CHUNK
+        try:
+            for _ in range(300):
+                text = "".join(rng.choice(["a", ",", '"', "\n", " ", "bb"], rng.integers(0, 60)))
+                lines = raw_csv._unquoted_lines(text)
+                commas, has_quote, starts, ends = raw_csv._line_shape(text)
+                assert commas.tolist() == [line.count(",") for line in lines]
+                assert has_quote.tolist() == ['"' in line for line in lines]
+                assert [text[a:b] for a, b in zip(starts, ends)] == lines
+        finally:
+            raw_csv._SHAPE_CHUNK = saved
+    assert raw_csv._line_shape("a,b\r\n1,2\r\n") is None                  # carriage returns: the Python path
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_check_records_names_the_first_short_row_on_the_numpy_path(tmp_path, quoted):
+    text = 'A,B,C\n1,2,3\n\n4,5\n6,7,8,9\n' + ('7,"x, y",z\n' if quoted else "")
+    with pytest.raises(RawDataError) as err:
+        check_records(text, tmp_path / "x.csv")
+    assert err.value.row == 4 and "row has 2 fields, the header has 3" in err.value.cause
+    assert err.value.value == "4,5"
