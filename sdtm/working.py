@@ -21,7 +21,7 @@ from .uniques import text_array
 class WorkingFrame:
     """Columns of one domain (or of some of its rows) keyed by name, in insertion order."""
 
-    __slots__ = ("_cols", "index", "_parent", "_positions")
+    __slots__ = ("_cols", "index", "_parent", "_positions", "_memo")
 
     def __init__(self, columns: dict, index: pd.Index, parent: WorkingFrame | None = None,
                  positions: np.ndarray | None = None):
@@ -29,6 +29,7 @@ class WorkingFrame:
         self.index = index
         self._parent = parent
         self._positions = positions
+        self._memo = {}                   # key -> (the columns it was computed from, value): see remembered()
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> WorkingFrame:
@@ -71,6 +72,18 @@ class WorkingFrame:
     @classmethod
     def _pandas_union(cls, parts: list[WorkingFrame]) -> WorkingFrame:
         return cls.from_frame(pd.concat([p.to_frame() for p in parts], ignore_index=True, sort=False))
+
+    def remembered(self, key, columns: tuple, compute):
+        """``compute()`` once while ``columns`` are the same Series objects: a working column is never changed
+        in place once assigned, only replaced (a new object), so a derivation of it (the distinct (subject,
+        date) rows EPOCH and --DY both group by; a sort key's ranks, which --SEQ and the finished sort both
+        need) can be reused for the life of this frame."""
+        hit = self._memo.get(key)
+        if hit is not None and len(hit[0]) == len(columns) and all(a is b for a, b in zip(hit[0], columns)):
+            return hit[1]
+        value = compute()
+        self._memo[key] = (columns, value)
+        return value
 
     # --- the DataFrame interface the algorithms use -------------------------------------------------
     @property

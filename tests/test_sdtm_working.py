@@ -197,9 +197,14 @@ def test_study_day_and_epoch_once_per_distinct_subject_and_date(monkeypatch):
         epoch = derive.derive_epoch(frame, Rule(variable="EPOCH", kind="epoch", value="LBDTC", options={},
                                                 file="lb.yaml"), ctx)
     assert [None if np.isnan(d) else d for d in days.tolist()] == [-1.0, 1.0, -1.0, -1.0, 7.0, None, -1.0, -1.0] * 2
-    assert days.dtype == np.float64 and taken == [2, 2]
+    assert days.dtype == np.float64 and taken == [2]       # EPOCH reuses --DY's distinct rows (same columns)
     assert epoch.tolist() == ["SCREENING", "TREATMENT", "SCREENING", "SCREENING", "FOLLOW-UP", "", "SCREENING",
                               "SCREENING"] * 2
+    with object_strings():                                  # a column assigned again: its rows are found again
+        frame["LBDTC"] = pd.Series(["2025-03-20"] * 16, dtype=object)
+        again = derive.derive_study_day(frame, Rule(variable="LBDY", kind="study_day", value="LBDTC", options={},
+                                                    file="lb.yaml"), ctx)
+    assert taken == [2, 2] and again.tolist() == [11.0, 11.0, 11.0, 79.0, 79.0, 11.0, 11.0, 79.0] * 2
 
 
 def test_whitespace_list_is_what_str_strip_removes():
@@ -315,3 +320,24 @@ def test_check_records_names_the_first_short_row_on_the_numpy_path(tmp_path, quo
         check_records(text, tmp_path / "x.csv")
     assert err.value.row == 4 and "row has 2 fields, the header has 3" in err.value.cause
     assert err.value.value == "4,5"
+
+
+def test_finished_sort_reuses_the_seq_ranks_and_matches_pandas(monkeypatch):
+    """--SEQ ranks the sort keys of the working columns; finishing the domain sorts by the same columns and
+    reuses those ranks (one ranking per column), and the record order equals pandas' stable sort."""
+    from trialforge.sdtm import uniques
+    ranked = []
+    real = uniques._ranks
+    monkeypatch.setattr(uniques, "_ranks", lambda column: ranked.append(column.name) or real(column))
+    rng = np.random.default_rng(3)
+    n = 500
+    with object_strings():
+        frame = WorkingFrame.from_frame(pd.DataFrame({
+            "USUBJID": pd.Series([f"S{i}" for i in rng.integers(0, 40, n)], dtype=object),
+            "TESTCD": pd.Series(rng.choice(["B", "A", "C"], n), dtype=object),
+            "VISITNUM": rng.integers(1, 5, n).astype(float)}))
+        memo_order = uniques.stable_order([frame[c] for c in ("USUBJID", "TESTCD", "VISITNUM")], memo=frame)
+        again = uniques.stable_order([frame[c] for c in ("USUBJID", "TESTCD", "VISITNUM")], memo=frame)
+        expected = frame.to_frame().sort_values(["USUBJID", "TESTCD", "VISITNUM"], kind="stable").index.to_numpy()
+    assert memo_order.tolist() == expected.tolist() == again.tolist()
+    assert ranked == ["USUBJID", "TESTCD", "VISITNUM"]        # the second sort ranked nothing again
