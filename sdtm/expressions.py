@@ -207,14 +207,21 @@ def _column_refs(parsed: Parsed) -> list[tuple[str, bool]]:
     return refs
 
 
+@lru_cache(maxsize=1024)
+def _refs_of(text: str) -> tuple[tuple[str, bool], ...]:
+    """``_column_refs`` once per expression text: the build orders variables by the names each rule reads,
+    asking again for every rule on every pass (an AST walk each time)."""
+    return tuple(_column_refs(parse(text)))
+
+
 def column_refs(text: str) -> list[tuple[str, bool]]:
     """(column name, is raw.X) for every column an expression reads."""
-    return _column_refs(parse(text))
+    return list(_refs_of(text))
 
 
 def names(text: str) -> set[str]:
     """Column names an expression reads (used for dependency ordering); raw.X references are not variables."""
-    return {name for name, raw in _column_refs(parse(text)) if not raw}
+    return {name for name, raw in _refs_of(text) if not raw}
 
 
 def evaluate(text: str, frame: pd.DataFrame):
