@@ -67,6 +67,22 @@ def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
     """
     if len(frame) < DISTINCT_ROWS_MIN:
         return None
+    if isinstance(frame, WorkingFrame):     # EPOCH and --DY group the same (subject, date) rows: once
+        found = frame.remembered(("distinct rows", tuple(columns)), tuple(frame[name] for name in columns),
+                                 lambda: _distinct_text_rows(frame, columns))
+    else:
+        found = _distinct_text_rows(frame, columns)
+    if found is None:
+        return None
+    codes, first = found
+    if 2 * len(first) > len(frame):
+        return None
+    result = fn(frame[list(columns)].iloc[first])
+    return pd.Series(result.array.take(codes), index=frame.index, name=result.name)
+
+
+def _distinct_text_rows(frame, columns: list[str]):
+    """``distinct_rows`` of text columns; None when a column holds anything but text, or the frame is empty."""
     arrays = []
     for name in columns:
         values = frame[name]
@@ -76,11 +92,7 @@ def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
         arrays.append(texts)
     if not len(frame):
         return None
-    codes, first = distinct_rows(*arrays)
-    if 2 * len(first) > len(frame):
-        return None
-    result = fn(frame[list(columns)].iloc[first])
-    return pd.Series(result.array.take(codes), index=frame.index, name=result.name)
+    return distinct_rows(*arrays)
 
 
 def derive_study_day(frame, rule: Rule, ctx) -> pd.Series:
@@ -171,7 +183,8 @@ def _seq_by_sorted_runs(frame, by: list[str], order: list[str]) -> pd.Series | N
     keys = list(dict.fromkeys(by + order))
     if not n or not keys:
         return None
-    positions = stable_order([frame[c] for c in keys])    # stable: ties keep the source order
+    positions = stable_order([frame[c] for c in keys],    # stable: ties keep the source order
+                             memo=frame if isinstance(frame, WorkingFrame) else None)
     if positions is None:
         return None
     seq = np.empty(n, dtype=float)

@@ -567,7 +567,7 @@ class SdtmBuilder:
                 work[SUPP_PREFIX + supp.qnam] = supp_values(supp, work, ctx)
             parts.append(work)
         if len(parts) > 1:                      # sources unioned as pandas unions them (dtypes, missing columns)
-            frame = WorkingFrame.from_frame(pd.concat([p.to_frame() for p in parts], ignore_index=True, sort=False))
+            frame = WorkingFrame.union(parts)
         else:
             frame = parts[0]
         for col in list(frame.columns):
@@ -592,13 +592,18 @@ class SdtmBuilder:
         dtype: taking rows of Arrow strings copies their bytes, and was the larger part of finishing a domain.
         """
         columns = {}
+        unchanged = set()                       # finished columns holding the working column's own values
         for var in meta.variables:
             values = frame[var.name]
             if var.type == NUM:
                 columns[var.name] = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+                if values.dtype == np.float64:
+                    unchanged.add(var.name)
                 continue
             texts = finished_text(values)
             columns[var.name] = texts if texts is not None else boundary_text(values)
+            if texts is not None and _same_memory(texts, values.to_numpy()):
+                unchanged.add(var.name)
         helpers = {k: frame[k] for k in spec.sort if k not in columns and k in spec.working and k in frame.columns}
         sort = [k for k in spec.sort if k in columns or k in helpers]
         order = None
@@ -606,7 +611,11 @@ class SdtmBuilder:
             keys = [columns[k] if k in columns else helpers[k].to_numpy() for k in sort]
             keys = [pd.Series(k, dtype=k.dtype) if isinstance(k, np.ndarray) else k.reset_index(drop=True)
                     for k in keys]
-            order = stable_order(keys)
+            if isinstance(frame, WorkingFrame):     # the working columns themselves: --SEQ ranked them already
+                order = stable_order([frame[k] if k in unchanged else key for k, key in zip(sort, keys)],
+                                     memo=frame)
+            else:
+                order = stable_order(keys)
             if order is None:
                 table = pd.DataFrame(dict(zip(sort, keys)))
                 order = table.sort_values(sort, kind="stable").index.to_numpy()
@@ -620,6 +629,12 @@ class SdtmBuilder:
         data = pd.DataFrame(arrays, index=pd.RangeIndex(len(frame)))
         data.columns = pd.Index(list(columns), dtype=object)
         return Dataset(meta, data)
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays are views of the very same memory (so the same values), without comparing them."""
+    return a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides and \
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
 
 
 @dataclass

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
-from .uniques import on_distinct, text_array
+from .uniques import DISTINCT_ROWS_MIN, on_distinct, text_array
 
 
 def _as_num(s):
@@ -85,21 +85,34 @@ def _add_days(s, days):
     return shifted.dt.strftime("%Y-%m-%d").fillna("")
 
 
+def _per_text(fn):
+    """A text function of one column (the other arguments constants) run on the column's distinct texts and
+    taken back per row when the column is long: pandas' ``.str`` methods loop in Python per row, and a
+    findings column repeats its values (``startswith(LBSTRESC, '<')`` on a million results)."""
+    def run(s, *args):
+        text = _text(s)
+        if isinstance(text, pd.Series) and len(text) >= DISTINCT_ROWS_MIN and \
+                not any(isinstance(a, pd.Series) for a in args):
+            return on_distinct(text, lambda u: fn(u, *args))
+        return fn(text, *args)
+    return run
+
+
 FUNCTIONS = {
     "num": _as_num,
     "blank": _blank,
     "present": lambda s: ~_blank(s),
-    "upper": lambda s: _text(s).str.upper() if isinstance(s, pd.Series) else str(s).upper(),
-    "lower": lambda s: _text(s).str.lower() if isinstance(s, pd.Series) else str(s).lower(),
-    "strip": lambda s: _text(s).str.strip() if isinstance(s, pd.Series) else str(s).strip(),
-    "length": lambda s: _text(s).str.len(),
-    "contains": lambda s, sub: _text(s).str.contains(sub, regex=False),
-    "icontains": lambda s, sub: _text(s).str.lower().str.contains(str(sub).lower(), regex=False),
-    "startswith": lambda s, sub: _text(s).str.startswith(sub),
-    "endswith": lambda s, sub: _text(s).str.endswith(sub),
-    "substr": lambda s, start, length=None: _text(s).str.slice(int(start) - 1, None if length is None else int(start) - 1 + int(length)),
+    "upper": lambda s: _per_text(lambda t: t.str.upper())(s) if isinstance(s, pd.Series) else str(s).upper(),
+    "lower": lambda s: _per_text(lambda t: t.str.lower())(s) if isinstance(s, pd.Series) else str(s).lower(),
+    "strip": lambda s: _per_text(lambda t: t.str.strip())(s) if isinstance(s, pd.Series) else str(s).strip(),
+    "length": _per_text(lambda t: t.str.len()),
+    "contains": _per_text(lambda t, sub: t.str.contains(sub, regex=False)),
+    "icontains": _per_text(lambda t, sub: t.str.lower().str.contains(str(sub).lower(), regex=False)),
+    "startswith": _per_text(lambda t, sub: t.str.startswith(sub)),
+    "endswith": _per_text(lambda t, sub: t.str.endswith(sub)),
+    "substr": _per_text(lambda t, start, length=None: t.str.slice(int(start) - 1, None if length is None else int(start) - 1 + int(length))),
     "coalesce": _coalesce,
-    "matches": lambda s, pattern: _text(s).str.fullmatch(pattern).fillna(False),
+    "matches": _per_text(lambda t, pattern: t.str.fullmatch(pattern).fillna(False)),
     "latest": lambda *s: _extreme(s, "max"),
     "iso_hours": _iso_hours,
     "add_days": _add_days,
@@ -194,14 +207,21 @@ def _column_refs(parsed: Parsed) -> list[tuple[str, bool]]:
     return refs
 
 
+@lru_cache(maxsize=1024)
+def _refs_of(text: str) -> tuple[tuple[str, bool], ...]:
+    """``_column_refs`` once per expression text: the build orders variables by the names each rule reads,
+    asking again for every rule on every pass (an AST walk each time)."""
+    return tuple(_column_refs(parse(text)))
+
+
 def column_refs(text: str) -> list[tuple[str, bool]]:
     """(column name, is raw.X) for every column an expression reads."""
-    return _column_refs(parse(text))
+    return list(_refs_of(text))
 
 
 def names(text: str) -> set[str]:
     """Column names an expression reads (used for dependency ordering); raw.X references are not variables."""
-    return {name for name, raw in _column_refs(parse(text)) if not raw}
+    return {name for name, raw in _refs_of(text) if not raw}
 
 
 def evaluate(text: str, frame: pd.DataFrame):

@@ -18,6 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
+from .working import WorkingFrame
 from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize_rows, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
@@ -117,10 +118,16 @@ def _standardize_distinct(frame: pd.DataFrame, rule, ctx) -> pd.Series | None:
     if len(frame) < DISTINCT_ROWS_MIN or any(n not in frame.columns for n in names) or FILE_COL not in frame \
             or ROW_COL not in frame:
         return None
-    arrays = [text_array(frame[n]) for n in names]
-    if any(a is None for a in arrays) or not len(frame):
+    if not len(frame):
         return None
-    codes, first = distinct_rows(*arrays)
+    if isinstance(frame, WorkingFrame):     # --STRESC and --STRESU group the same (result, unit, test) rows: once
+        found = frame.remembered(("text rows", tuple(names)), tuple(frame[n] for n in names),
+                                 lambda: _distinct_texts(frame, names))
+    else:
+        found = _distinct_texts(frame, names)
+    if found is None:
+        return None
+    codes, first = found
     if 2 * len(first) > len(frame):
         return None
     sub = frame[names + [FILE_COL, ROW_COL]].iloc[first]
@@ -129,6 +136,14 @@ def _standardize_distinct(frame: pd.DataFrame, rule, ctx) -> pd.Series | None:
     except _RowsNeeded:
         return None
     return pd.Series(values.array.take(codes), index=frame.index)
+
+
+def _distinct_texts(frame, names: list[str]):
+    """``distinct_rows`` of the columns as text (missing as ''); None when one holds anything but text."""
+    arrays = [text_array(frame[n]) for n in names]
+    if any(a is None for a in arrays):
+        return None
+    return distinct_rows(*arrays)
 
 
 def _standardize(frame: pd.DataFrame, rule, ctx, warn: bool = True) -> pd.Series:

@@ -17,6 +17,7 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import RawDataError
@@ -32,10 +33,82 @@ def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
     pandas reads a short row as blanks without a word, so every record's field count is checked first
     (a comma count per line when the file has no quotes, else the csv module's C reader).
     """
-    text = decode_raw(path, encoding)
+    return read_csv_fields(path, encoding)[0]
+
+
+def read_csv_fields(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, bool]:
+    """``read_csv_text``'s frame, and whether a field may begin or end with whitespace
+    (``outer_blanks_possible``): when not, no value needs stripping."""
+    text, raw = _decode(path, encoding)
     check_header(text, path)
-    check_records(text, path)
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    check_records(text, path, raw=raw)
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), outer_blanks_possible(text, raw=raw)
+
+
+def _ascii_bytes(text: str, raw: np.ndarray | None) -> np.ndarray:
+    """The ASCII text's bytes as uint8 (the file's own bytes when ``_decode`` gave them)."""
+    return raw if raw is not None else np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+
+
+# every character str.strip() removes (str.isspace(); tests/test_sdtm_working.py recomputes the list)
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+_BLANK_BYTES = np.zeros(256, dtype=bool)       # ASCII whitespace but the line feed (a record's end outside quotes)
+_BLANK_BYTES[[ord(c) for c in WHITESPACE if ord(c) < 128 and c != "\n"]] = True
+_RARE_BLANKS = [c for c in WHITESPACE if ord(c) < 128 and c not in " \n\r"]
+_QUOTE, _COMMA, _LF = ord('"'), ord(","), ord("\n")
+
+
+def outer_blanks_possible(text: str, *, raw: np.ndarray | None = None) -> bool:
+    """False only when no field of the CSV text can begin or end with whitespace, so stripping every value
+    (``sources._stripped``: a hash per column, ~0.1 s a column of a million records) would change nothing.
+
+    A field's first character follows a delimiter (a comma or line feed outside quotes), its opening quote or
+    the text's start; its last one precedes a delimiter, its closing quote or the text's end. So each blank's
+    neighbours are looked at (numpy over the bytes), the number of quotes before a comma telling a delimiter
+    from a comma inside a quoted value; a line feed inside quotes beside a quote counts as a blank. Anything
+    unusual answers True: a carriage return, non-ASCII text, a quote outside quotes that does not open a field
+    (the parser reads it as a character, so counting quotes would mislead). False positives only cost the
+    per-column check.
+    """
+    if "\r" in text or not text.isascii():
+        return True
+    if not text:
+        return False
+    data = _ascii_bytes(text, raw)
+    n = len(data)
+    quotes = np.flatnonzero(data == _QUOTE) if '"' in text else np.zeros(0, dtype=np.intp)
+
+    def outside(positions):                 # an even number of quotes before each position
+        return np.searchsorted(quotes, positions) % 2 == 0
+
+    if len(quotes):
+        prev = data[np.maximum(quotes - 1, 0)]
+        stray = (quotes > 0) & outside(quotes) & (prev != _COMMA) & (prev != _LF) & (prev != _QUOTE)
+        if stray.any():
+            return True
+        for side in (quotes - 1, quotes + 1):       # a line feed inside quotes next to a quote
+            side = side[(side >= 0) & (side < n)]
+            feeds = side[data[side] == _LF]
+            if len(feeds) and not outside(feeds).all():
+                return True
+    blank = _BLANK_BYTES[data] if any(c in text for c in _RARE_BLANKS) else data == ord(" ")
+    blanks = np.flatnonzero(blank)
+    del blank
+    if not len(blanks):
+        return False
+    if blanks[0] == 0 or blanks[-1] == n - 1:
+        return True
+    for side in (blanks - 1, blanks + 1):
+        near = data[side]
+        if (near == _QUOTE).any():
+            return True
+        edge = side[(near == _COMMA) | (near == _LF)]
+        if len(edge) and outside(edge).any():
+            return True
+    return False
 
 
 def detect_encoding(data: bytes) -> str | None:
@@ -59,6 +132,16 @@ def _row_of(data: bytes, offset: int) -> int:
 
 def decode_raw(path: Path, encoding: str | None = None) -> str:
     """The file's text; an undecodable byte is named with its row."""
+    return _decode(path, encoding)[0]
+
+
+# codecs whose bytes are the text's own code points when the text is ASCII
+_ASCII_COMPATIBLE = {"utf-8", "utf-8-sig", "cp1252", "ascii", "iso8859-1"}
+
+
+def _decode(path: Path, encoding: str | None = None) -> tuple[str, np.ndarray | None]:
+    """``decode_raw``'s text, and the file's bytes as a numpy view when they are the text's ASCII code points
+    one for one (the numpy checks read them without encoding the text again)."""
     data = Path(path).read_bytes()
     if data.startswith(b"PK\x03\x04"):
         raise RawDataError("raw file is an Excel workbook (zip), not CSV: give it the .xlsx extension", file=path)
@@ -77,7 +160,8 @@ def decode_raw(path: Path, encoding: str | None = None) -> str:
         if "\0" in text:
             raise RawDataError("raw file holds NUL characters: not a text CSV (or a wrong encoding:)",
                                file=path, row=text.count("\n", 0, text.index("\0")) + 1)
-        return text
+        same = len(text) == len(data) and codecs.lookup(enc).name in _ASCII_COMPATIBLE and text.isascii()
+        return text, np.frombuffer(data, dtype=np.uint8) if same else None
     enc, exc = error
     bad = exc.object[exc.start:exc.end]
     raise RawDataError(f"cannot decode raw file as {enc} (byte {bad.hex(' ')}); set encoding: in the spec source",
@@ -138,7 +222,7 @@ def check_header(text: str, path: Path) -> None:
         seen[name] = i
 
 
-def check_records(text: str, path: Path) -> None:
+def check_records(text: str, path: Path, *, raw: np.ndarray | None = None) -> None:
     """Every record has the header's number of fields; a bad quote is named where it opens."""
     if '"' not in text:                     # no quoting: a record is a line, its fields are its commas + 1
         try:
@@ -146,6 +230,16 @@ def check_records(text: str, path: Path) -> None:
         except (StopIteration, csv.Error):
             return
         width = len(header)
+        shape = _line_shape(text, raw)
+        if shape is not None:               # numpy: a comma count per line without a Python loop
+            commas, _, starts, ends = shape
+            counts = np.where(starts == ends, width, commas + 1)
+            wrong = np.flatnonzero(counts != width)
+            if len(wrong):
+                bad = int(wrong[0])
+                raise RawDataError(f"row has {counts[bad]} fields, the header has {width}", file=path,
+                                   row=bad + 1, value=text[starts[bad]:ends[bad]][:80])
+            return
         lines = _unquoted_lines(text)
         counts = [line.count(",") + 1 if line else width for line in lines]
         bad = next((i for i, n in enumerate(counts) if n != width), None)
@@ -153,7 +247,7 @@ def check_records(text: str, path: Path) -> None:
             raise RawDataError(f"row has {counts[bad]} fields, the header has {width}", file=path, row=bad + 1,
                                value=lines[bad][:80])
         return
-    if _quoted_lines_each_one_record(text):
+    if _quoted_lines_each_one_record(text, raw):
         return
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -173,7 +267,7 @@ def check_records(text: str, path: Path) -> None:
         raise _quote_error(_lines(text), start, path, names) from None
 
 
-def _quoted_lines_each_one_record(text: str) -> bool:
+def _quoted_lines_each_one_record(text: str, raw: np.ndarray | None = None) -> bool:
     """True when every line is one whole record of the header's width: a line without quotes by its
     commas, a line with quotes by the csv module on that line alone (strict: a quote left open is an error).
 
@@ -186,14 +280,26 @@ def _quoted_lines_each_one_record(text: str) -> bool:
     except (StopIteration, csv.Error):
         return False
     width = len(header)
-    lines = _unquoted_lines(text)
-    if not lines or "\r" in lines[0]:
-        return False
-    quoted = [line for line in lines[1:] if '"' in line]
-    if any(line.count(",") + 1 != width for line in lines[1:] if line and '"' not in line):
-        return False
+    shape = _line_shape(text, raw)
+    if shape is not None:                   # numpy: comma counts and quoted lines without a Python loop
+        commas, has_quote, starts, ends = shape
+        if not len(starts):
+            return False
+        plain = ~has_quote[1:] & (starts[1:] != ends[1:])
+        if (commas[1:][plain] + 1 != width).any():
+            return False
+        first = text[starts[0]:ends[0]]
+        quoted = [text[a:b] for a, b in zip(starts[1:][has_quote[1:]].tolist(), ends[1:][has_quote[1:]].tolist())]
+    else:
+        lines = _unquoted_lines(text)
+        if not lines or "\r" in lines[0]:
+            return False
+        quoted = [line for line in lines[1:] if '"' in line]
+        if any(line.count(",") + 1 != width for line in lines[1:] if line and '"' not in line):
+            return False
+        first = lines[0]
     try:
-        if next(csv.reader([lines[0]], strict=True)) != header:    # the header is its first line alone
+        if next(csv.reader([first], strict=True)) != header:    # the header is its first line alone
             return False
         reader = csv.reader(quoted, strict=True)
         for expected, record in enumerate(reader, start=1):
@@ -202,6 +308,40 @@ def _quoted_lines_each_one_record(text: str) -> bool:
     except (StopIteration, csv.Error):
         return False
     return True
+
+
+_SHAPE_CHUNK = 1 << 20
+
+
+def _line_shape(text: str, raw: np.ndarray | None = None):
+    """Per line of ``text.split("\\n")`` (a trailing empty line dropped, as ``_unquoted_lines`` gives them):
+    its commas, whether it holds a quote, its start and end offsets; numpy over the bytes (running comma
+    counts read at each line feed, in chunks: bounded temporaries). None for text with a carriage return or
+    beyond ASCII: the per-line Python path decides."""
+    if "\r" in text or not text.isascii():
+        return None
+    data = _ascii_bytes(text, raw)
+    feeds = np.flatnonzero(data == _LF)
+    lines = len(feeds) + (1 if len(data) and data[-1] != _LF else 0)
+    starts = np.concatenate(([0], feeds + 1))[:lines]
+    ends = np.append(feeds, len(data))[:lines]
+    before_end = np.zeros(len(feeds) + 1, dtype=np.int64)     # commas before each line feed, then in all
+    done = 0
+    is_comma = np.empty(min(len(data), _SHAPE_CHUNK), dtype=bool)        # reused: no fresh pages per chunk
+    running = np.empty(len(is_comma), dtype=np.int32)
+    for lo in range(0, len(data), _SHAPE_CHUNK):
+        part = data[lo:lo + _SHAPE_CHUNK]
+        np.equal(part, _COMMA, out=is_comma[:len(part)])
+        np.cumsum(is_comma[:len(part)], dtype=np.int32, out=running[:len(part)])
+        first, last = np.searchsorted(feeds, [lo, lo + len(part)])
+        before_end[first:last] = done + running[feeds[first:last] - lo]
+        done += int(running[len(part) - 1])
+    before_end[-1] = done
+    commas = np.diff(before_end, prepend=0)[:lines]
+    has_quote = np.zeros(lines, dtype=bool)
+    if '"' in text:
+        has_quote[np.searchsorted(feeds, np.flatnonzero(data == _QUOTE))] = True
+    return commas, has_quote, starts, ends
 
 
 def _unquoted_lines(text: str) -> list[str]:

@@ -40,8 +40,9 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     """Each raw file is parsed once per run even when several specs join it (keyed by its stat)."""
     suffix = path.suffix.lower()
     try:
+        blanks = True                       # whether a value may need stripping
         if suffix in (".csv", ".txt"):
-            frame = _read_csv(path, encoding)
+            frame, blanks = _read_csv(path, encoding)
             first_data_line = 2
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
@@ -64,7 +65,7 @@ def _read_raw_cached(path: Path, mtime_ns: int, size: int, sheet, encoding) -> p
     frame.columns = [str(c).strip() for c in frame.columns]
     if not all(_all_text(frame[col]) for col in frame.columns):     # else filling and str() change nothing
         frame = frame.fillna("").astype(str)
-    for col in frame.columns:
+    for col in frame.columns if blanks else ():
         column = frame[col]
         stripped = _stripped(column)
         if stripped is not column:          # a column without outer blanks stays (no block insert per column)
@@ -95,9 +96,10 @@ def _stripped(column: pd.Series) -> pd.Series:
 
 
 def _read_csv(path: Path, encoding):
-    """Encoding, delimiter, header and quoting are checked in raw_csv; each problem is named there."""
-    from .raw_csv import read_csv_text
-    return read_csv_text(path, encoding)
+    """(frame, whether a value may need stripping). Encoding, delimiter, header and quoting are checked in
+    raw_csv; each problem is named there."""
+    from .raw_csv import read_csv_fields
+    return read_csv_fields(path, encoding)
 
 
 def require_columns(frame: pd.DataFrame, columns, *, file, context: str = "") -> None:

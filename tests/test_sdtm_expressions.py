@@ -52,3 +52,35 @@ def test_raw_reference_and_date_helpers():
     assert evaluate("iso_hours(num(H))", pd.DataFrame({"H": ["-0.5", "24", "1.5", "0"]})).tolist() == \
         ["-PT30M", "P1D", "PT1H30M", "PT0H"]
     assert names("raw.T == 'x' and D == ''") == {"D"}
+
+
+@pytest.mark.parametrize("expression", ["startswith(R, '<')", "endswith(R, '5')", "substr(R, 2)", "substr(R, 1, 2)",
+                                        "upper(T)", "lower(T)", "strip(T)", "length(T)", "contains(T, 'b')",
+                                        "icontains(T, 'B')", "matches(R, '<?[0-9.]+')"])
+def test_text_functions_on_distinct_values_equal_pandas_per_row(expression):
+    """Long columns are computed per distinct text and taken back; the reference is pandas' .str method on
+    every row (values, dtype and name), with missing values, blanks and repeats."""
+    import numpy as np
+    import pandas as pd
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm import expressions
+    from trialforge.sdtm.uniques import DISTINCT_ROWS_MIN
+    rng = np.random.default_rng(1)
+    n = DISTINCT_ROWS_MIN + 1000
+    with object_strings():
+        frame = pd.DataFrame({
+            "R": pd.Series(rng.choice(["<0.5", "12.5", "7", "", None, "<1.5", "ab"], n), dtype=object),
+            "T": pd.Series(rng.choice([" aB ", "b", "Abc", "", None, "xyz "], n), dtype=object)})
+        got = expressions.evaluate(expression, frame)
+        name, _, rest = expression.partition("(")
+        column = rest.split(",")[0].rstrip(")")
+        args = [eval(a) for a in rest.rstrip(")").split(",")[1:]]   # the constants, as Python reads them
+        text = frame[column].fillna("").astype(str)
+        reference = {"startswith": lambda: text.str.startswith(*args), "endswith": lambda: text.str.endswith(*args),
+                     "substr": lambda: text.str.slice(args[0] - 1, None if len(args) < 2 else args[0] - 1 + args[1]),
+                     "upper": lambda: text.str.upper(), "lower": lambda: text.str.lower(),
+                     "strip": lambda: text.str.strip(), "length": lambda: text.str.len(),
+                     "contains": lambda: text.str.contains(*args, regex=False),
+                     "icontains": lambda: text.str.lower().str.contains(args[0].lower(), regex=False),
+                     "matches": lambda: text.str.fullmatch(*args).fillna(False)}[name]()
+    pd.testing.assert_series_equal(got, reference, check_exact=True)

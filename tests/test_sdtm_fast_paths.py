@@ -172,6 +172,35 @@ def test_standardize_per_distinct_row_by_hand(tmp_path: Path):
     load_unit_table.cache_clear()
 
 
+def test_standardize_on_a_working_frame_groups_its_rows_once(tmp_path: Path, monkeypatch):
+    """--STRESC and --STRESU of one working frame share the distinct (result, unit, test) rows; the values
+    equal those the per-row path computes (DISTINCT_ROWS_MIN above the frame's size), by hand below."""
+    from types import SimpleNamespace
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm import findings
+    from trialforge.sdtm.working import WorkingFrame
+    (tmp_path / "units.yaml").write_text(
+        "standard_units: {BILI: umol/L, HGB: g/L}\ndecimals: {BILI: 1}\nconversions:\n"
+        "  - {test: BILI, from: mg/dL, to: umol/L, factor: 17.1}\n  - {from: g/dL, to: g/L, factor: 10}\n",
+        encoding="utf-8")
+    findings.load_unit_table.cache_clear()
+    frame = pd.DataFrame({"_FILE": ["lb.csv"] * 8, "_ROW": list(range(2, 10)),
+                          "TEST": ["BILI", "HGB", "BILI", "HGB"] * 2, "RES": ["0.4", "13.5", "0.4", "12"] * 2,
+                          "UNIT": ["mg/dL", "g/dL", "mg/dL", "g/L"] * 2}, dtype=object)
+    ctx = SimpleNamespace(study=SimpleNamespace(specs_dir=tmp_path), warn=lambda *a, **k: None)
+    grouped = []
+    real = findings.distinct_rows
+    monkeypatch.setattr(findings, "distinct_rows", lambda *a: grouped.append(len(a)) or real(*a))
+    with object_strings():
+        per_row = [findings.standardize(frame, _standardize_rule(o), ctx).tolist() for o in "cu"]
+        monkeypatch.setattr(findings, "DISTINCT_ROWS_MIN", 0)
+        work = WorkingFrame.from_frame(frame)
+        got = [findings.standardize(work, _standardize_rule(o), ctx).tolist() for o in "cu"]
+    assert got == per_row == [["6.8", "135", "6.8", "12"] * 2, ["umol/L", "g/L", "umol/L", "g/L"] * 2]
+    assert grouped == [3]                                               # once for both outputs
+    findings.load_unit_table.cache_clear()
+
+
 def test_format_number_rounds_half_to_even_and_writes_six_significant_digits():
     from trialforge.sdtm.findings import format_number
     values = pd.Series([2.5, 3.5, 1.005, 1234567.0, 0.1 + 0.2, np.nan, 2.5, 6.84], index=list("abcdefgh"))

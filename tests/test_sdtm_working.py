@@ -139,6 +139,41 @@ def test_stable_order_matches_a_hand_sorted_multi_key_order():
     assert stable_order([pd.Series(["a", None], dtype=object)]) is None       # not all text: pandas sorts
 
 
+@pytest.mark.parametrize("limit", [2 ** 62, 50, 2])
+def test_stable_order_with_packed_keys_is_pandas_stable_sort(monkeypatch, limit):
+    """The ranks packed into one int64 (or, with a small pack limit, several) order rows exactly as pandas'
+    stable ``sort_values`` does (the reference), missing numbers last, constant keys and full ties included."""
+    from trialforge.sdtm import uniques
+    monkeypatch.setattr(uniques, "_PACK_LIMIT", limit)
+    rng = np.random.default_rng(7)
+    n = 3000
+    frame = pd.DataFrame({
+        "study": pd.Series(["S"] * n, dtype=object),
+        "subject": pd.Series([f"P{i:03d}" for i in rng.integers(0, 300, n)], dtype=object),
+        "test": pd.Series(rng.choice(["b", "a", "B", "ab", ""], n), dtype=object),
+        "visit": pd.Series(np.where(rng.random(n) < 0.1, np.nan, rng.integers(-3, 9, n).astype(float))),
+        "day": pd.Series(rng.integers(-50, 50, n), dtype=np.int64),
+        "date": pd.Series([f"2024-0{m}-1{d}" for m, d in zip(rng.integers(1, 9, n), rng.integers(0, 9, n))],
+                          dtype=object),
+    })
+    for keys in (["study", "subject", "test", "visit", "date"], ["subject", "day"], ["visit"], ["study"],
+                 ["test", "study", "visit", "day", "subject", "date"]):
+        expected = frame.sort_values(keys, kind="stable").index.to_numpy()
+        got = uniques.stable_order([frame[k] for k in keys])
+        assert got.tolist() == expected.tolist(), keys
+
+
+def test_packed_keys_combine_while_the_widths_fit(monkeypatch):
+    from trialforge.sdtm import uniques
+    a, b, c = np.array([1, 0, 1]), np.array([2, 2, 0]), np.array([0, 1, 1])
+    packed = uniques.packed_keys([(a, 2), (b, 3), (c, 2)])
+    assert [p.tolist() for p in packed] == [[10, 5, 7]]                   # (a * 3 + b) * 2 + c
+    monkeypatch.setattr(uniques, "_PACK_LIMIT", 7)                       # 2 * 3 fits, 2 * 3 * 2 does not
+    packed = uniques.packed_keys([(a, 2), (b, 3), (c, 2)])
+    assert [p.tolist() for p in packed] == [[5, 2, 3], [0, 1, 1]]
+    assert [p.tolist() for p in uniques.packed_keys([(a * 0, 1)])] == [[0, 0, 0]]   # constant: identity order
+
+
 def test_study_day_and_epoch_once_per_distinct_subject_and_date(monkeypatch):
     from types import SimpleNamespace
     from trialforge.sdtm import derive
@@ -162,6 +197,147 @@ def test_study_day_and_epoch_once_per_distinct_subject_and_date(monkeypatch):
         epoch = derive.derive_epoch(frame, Rule(variable="EPOCH", kind="epoch", value="LBDTC", options={},
                                                 file="lb.yaml"), ctx)
     assert [None if np.isnan(d) else d for d in days.tolist()] == [-1.0, 1.0, -1.0, -1.0, 7.0, None, -1.0, -1.0] * 2
-    assert days.dtype == np.float64 and taken == [2, 2]
+    assert days.dtype == np.float64 and taken == [2]       # EPOCH reuses --DY's distinct rows (same columns)
     assert epoch.tolist() == ["SCREENING", "TREATMENT", "SCREENING", "SCREENING", "FOLLOW-UP", "", "SCREENING",
                               "SCREENING"] * 2
+    with object_strings():                                  # a column assigned again: its rows are found again
+        frame["LBDTC"] = pd.Series(["2025-03-20"] * 16, dtype=object)
+        again = derive.derive_study_day(frame, Rule(variable="LBDY", kind="study_day", value="LBDTC", options={},
+                                                    file="lb.yaml"), ctx)
+    assert taken == [2, 2] and again.tolist() == [11.0, 11.0, 11.0, 79.0, 79.0, 11.0, 11.0, 79.0] * 2
+
+
+def test_whitespace_list_is_what_str_strip_removes():
+    from trialforge.sdtm.raw_csv import WHITESPACE
+    assert WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+def test_outer_blanks_never_missed_on_random_exports():
+    """No false 'nothing to strip': for random CSV texts (quoted values with commas, quotes and line breaks,
+    blanks of several kinds anywhere) whenever pandas' parse holds a value with outer whitespace, the text
+    check says so; and a clean export is recognised as clean."""
+    import io
+    from trialforge.sdtm.raw_csv import outer_blanks_possible
+    rng = np.random.default_rng(11)
+    pieces = ["a", "b", "7", "x y", " ", "\t", "\xa0", "\u3000", ",", '"', "\n", "z"]
+    missed = checked = 0
+    for _ in range(3000):
+        rows = []
+        for _ in range(rng.integers(1, 4)):
+            fields = []
+            for _ in range(3):
+                value = "".join(rng.choice(pieces, rng.integers(0, 4)))
+                if any(ch in value for ch in ',"\n') or rng.random() < 0.3:
+                    value = '"' + value.replace('"', '""') + '"'
+                fields.append(value)
+            rows.append(",".join(fields))
+        text = "A,B,C\n" + "\n".join(rows) + ("\n" if rng.random() < 0.5 else "")
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except Exception:  # noqa: BLE001 - a malformed random text: nothing to compare
+            continue
+        checked += 1
+        blanks = any(v != v.strip() for col in frame.columns for v in frame[col].tolist())
+        if blanks and not outer_blanks_possible(text):
+            missed += 1
+    assert checked > 1000
+    assert missed == 0
+    clean = 'A,B,C\n1,"x, y",White blood cell count\n2,"a""b""",b\n'
+    assert not outer_blanks_possible(clean)
+    assert outer_blanks_possible(clean.replace("b\n", "b \n"))
+    assert outer_blanks_possible(clean.replace('"x, y"', '"x, y "'))
+    assert outer_blanks_possible(clean.replace("1,", "1,\xa0"))
+    assert outer_blanks_possible(clean.replace("\n", "\r\n"))
+
+
+def test_read_raw_strips_values_only_where_blanks_are(tmp_path):
+    from trialforge.sdtm.sources import read_raw
+    path = tmp_path / "x.csv"
+    path.write_text('A,B\n1,"x, y"\n2,b\n')
+    assert read_raw(path)["B"].tolist() == ["x, y", "b"]
+    path.write_text('A,B\n1," x, y"\n2,b\u3000\n')
+    assert read_raw(path)["B"].tolist() == ["x, y", "b"]
+
+
+def _union_reference(parts):
+    """The engine's former union: pandas' concat of the parts' frames (the reference for WorkingFrame.union)."""
+    return pd.concat([p.to_frame() for p in parts], ignore_index=True, sort=False)
+
+
+@pytest.mark.parametrize("case", ["same", "missing_text", "missing_number", "mixed", "empty", "reordered"])
+def test_union_of_sources_is_pandas_concat(case):
+    from trialforge.sdtm.working import WorkingFrame
+    with object_strings():
+        a = pd.DataFrame({"T": pd.Series(["x", None, "y"], dtype=object), "N": [1.0, np.nan, 3.0],
+                          "I": np.array([1, 2, 3], dtype=np.int64), "B": [True, False, True],
+                          "R": pd.Series(["r1", "r2", "r3"], dtype=object)})
+        b = pd.DataFrame({"T": pd.Series(["z", "w"], dtype=object), "N": [5.0, 6.0],
+                          "I": np.array([7, 8], dtype=np.int64), "B": [False, False]})
+        if case == "same":
+            b["R"] = pd.Series(["q", "p"], dtype=object)
+        elif case == "missing_number":
+            a["X"] = [0.5, 1.5, 2.5]
+        elif case == "mixed":
+            b["I"] = [7.5, 8.5]
+        elif case == "empty":
+            b = b.iloc[:0]
+        elif case == "reordered":
+            b = b[["B", "I", "N", "T"]]
+            b["S"] = pd.Series(["s", "t"], dtype=object)
+        parts = [WorkingFrame.from_frame(a), WorkingFrame.from_frame(b.reset_index(drop=True))]
+        got = WorkingFrame.union(parts).to_frame()
+        expected = _union_reference(parts)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert list(got.columns) == list(expected.columns)
+    for name in expected.columns:                                  # the same kind of missing value (NaN / None)
+        assert [type(v) for v in got[name].tolist()] == [type(v) for v in expected[name].tolist()], name
+
+
+def test_line_shape_matches_the_per_line_python_reference():
+    """numpy's comma counts, quoted lines and offsets per line equal ``str.split`` and ``str.count`` line by
+    line (the former check), across chunk borders (a tiny chunk) and with or without a final line feed."""
+    from trialforge.sdtm import raw_csv
+    rng = np.random.default_rng(5)
+    for chunk in (3, 1 << 20):
+        raw_csv._SHAPE_CHUNK, saved = chunk, raw_csv._SHAPE_CHUNK
+        try:
+            for _ in range(300):
+                text = "".join(rng.choice(["a", ",", '"', "\n", " ", "bb"], rng.integers(0, 60)))
+                lines = raw_csv._unquoted_lines(text)
+                commas, has_quote, starts, ends = raw_csv._line_shape(text)
+                assert commas.tolist() == [line.count(",") for line in lines]
+                assert has_quote.tolist() == ['"' in line for line in lines]
+                assert [text[a:b] for a, b in zip(starts, ends)] == lines
+        finally:
+            raw_csv._SHAPE_CHUNK = saved
+    assert raw_csv._line_shape("a,b\r\n1,2\r\n") is None                  # carriage returns: the Python path
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_check_records_names_the_first_short_row_on_the_numpy_path(tmp_path, quoted):
+    text = 'A,B,C\n1,2,3\n\n4,5\n6,7,8,9\n' + ('7,"x, y",z\n' if quoted else "")
+    with pytest.raises(RawDataError) as err:
+        check_records(text, tmp_path / "x.csv")
+    assert err.value.row == 4 and "row has 2 fields, the header has 3" in err.value.cause
+    assert err.value.value == "4,5"
+
+
+def test_finished_sort_reuses_the_seq_ranks_and_matches_pandas(monkeypatch):
+    """--SEQ ranks the sort keys of the working columns; finishing the domain sorts by the same columns and
+    reuses those ranks (one ranking per column), and the record order equals pandas' stable sort."""
+    from trialforge.sdtm import uniques
+    ranked = []
+    real = uniques._ranks
+    monkeypatch.setattr(uniques, "_ranks", lambda column: ranked.append(column.name) or real(column))
+    rng = np.random.default_rng(3)
+    n = 500
+    with object_strings():
+        frame = WorkingFrame.from_frame(pd.DataFrame({
+            "USUBJID": pd.Series([f"S{i}" for i in rng.integers(0, 40, n)], dtype=object),
+            "TESTCD": pd.Series(rng.choice(["B", "A", "C"], n), dtype=object),
+            "VISITNUM": rng.integers(1, 5, n).astype(float)}))
+        memo_order = uniques.stable_order([frame[c] for c in ("USUBJID", "TESTCD", "VISITNUM")], memo=frame)
+        again = uniques.stable_order([frame[c] for c in ("USUBJID", "TESTCD", "VISITNUM")], memo=frame)
+        expected = frame.to_frame().sort_values(["USUBJID", "TESTCD", "VISITNUM"], kind="stable").index.to_numpy()
+    assert memo_order.tolist() == expected.tolist() == again.tolist()
+    assert ranked == ["USUBJID", "TESTCD", "VISITNUM"]        # the second sort ranked nothing again
