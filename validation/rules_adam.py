@@ -103,13 +103,15 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
     """Records of ``ds`` whose ``col`` is not the ADSL value of their subject (compared on distinct
     (value, ADSL value) pairs; the text of both is built only when something is reported)."""
     mine = ds.frame[col]
-    mp, ap = profile(mine), profile(adsl_col)
-    ref_codes = np.where(known, ap.codes[first][pos], ap.width - 1)
     if pd.api.types.is_numeric_dtype(mine) and pd.api.types.is_numeric_dtype(adsl_col):
         a = mine.astype(float).to_numpy()
         b = np.where(known, adsl_col.astype(float).to_numpy()[first][pos], np.nan)
         bad = known & ~((np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
+    elif _same_raw_text(mine, adsl_col, first, pos, known):
+        return []
     else:
+        mp, ap = profile(mine), profile(adsl_col)
+        ref_codes = np.where(known, ap.codes[first][pos], ap.width - 1)
         width = ap.width
         inverse, pairs = pd.factorize(mp.codes.astype(np.int64) * width + ref_codes)
         differ = mp.texts[pairs // width] != ap.texts[pairs % width]
@@ -118,10 +120,36 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
         return []
 
     def shown():
+        ap = profile(adsl_col)
+        ref_codes = np.where(known, ap.codes[first][pos], ap.width - 1)
         ref = pd.Series(ap.values.to_numpy()[ref_codes], index=mine.index, dtype=object)
         return text(mine) + " (ADSL: " + ref + ")"
     return findings_at(RULES["TF-ADSL-004"], ds, pd.Series(bad, index=mine.index), variable=col, values=shown,
                        message=f"{col} differs from ADSL.{col} for the subject")
+
+
+def _same_raw_text(mine, adsl_col, first, pos, known) -> bool:
+    """True when both columns are Arrow text of one type and every record of a known subject holds exactly
+    (byte for byte, or both null) its subject's ADSL value: then no record can differ in trimmed text either.
+    False means "not known" (another kind of column, or some raw value differs): judge by the profiles.
+
+    Why: the copies of ADSL variables are nearly always exact, and comparing the raw values in Arrow costs a
+    fraction of dictionary-encoding a 1.7-million-record copy (what a profile does) for each shared column."""
+    data, ref = getattr(mine._values, "_pa_array", None), getattr(adsl_col._values, "_pa_array", None)
+    if data is None or ref is None or data.type != ref.type:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return False
+    ref = ref.take(pa.array(np.where(known, first[np.maximum(pos, 0)], 0)))
+    same = pc.or_(pc.fill_null(pc.equal(data, ref), False), pc.and_(pc.is_null(data), pc.is_null(ref)))
+    if known.all():
+        return bool(pc.all(same).as_py()) if len(same) else True
+    same = same.to_numpy(zero_copy_only=False) if isinstance(same, pa.Array) else \
+        np.concatenate([np.asarray(c.to_numpy(zero_copy_only=False), dtype=bool) for c in same.chunks]) \
+        if same.num_chunks else np.zeros(0, dtype=bool)
+    return bool((np.asarray(same, dtype=bool) | ~known).all())
 
 
 @register("TF-ADSL-005", "error", "Subject-population flag value is null", p21=("AD0019", "AD0026"), scope=ADAM,

@@ -544,7 +544,8 @@ def _baseline_equal(rid, base, value, message, p21):
         if not {"ABLFL", base, value} <= set(f.columns):
             return []
         bad = (text(f["ABLFL"]) == "Y") & (text(f[base]) != text(f[value]))
-        return findings_at(RULES[rid], dataset, bad, variable=base, values=text(f[base]) + " vs " + text(f[value]))
+        return findings_at(RULES[rid], dataset, bad, variable=base,       # the text built only when reporting
+                           values=lambda: text(f[base]) + " vs " + text(f[value]))
     return check
 
 
