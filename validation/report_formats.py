@@ -127,15 +127,26 @@ def _escaper():
 def write_excel(report: ValidationReport, path, *, package: str = "", standard: str = "") -> Path:
     """Workbook in the layout reviewers know: Dataset Summary, Issue Summary, Details, Rules.
 
-    openpyxl writes the workbook with each sheet's header row; when every value is plain text or a
-    whole number (``xlsx_rows.plain``, always so for findings) the data rows are written as text in
-    openpyxl's exact form, so 20,000 findings cost a fraction of a second and the bytes are the same.
+    When every value is plain text or a whole number (``xlsx_rows.plain``, always so for findings) the
+    workbook is written from templates in openpyxl's exact form (``xlsx_book``: no openpyxl import, rows
+    streamed into the zip); otherwise openpyxl writes it. Either way the bytes are openpyxl's.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    from . import xlsx_book
+    from .xlsx_rows import all_plain
 
-    from .xlsx_rows import all_plain, rows_xml
+    sheets = excel_sheets(report)
+    as_text = all(all(len(row) == len(header) for row in rows) and all_plain(rows) for _t, header, rows, _w in sheets)
+    title = f"Validation {package} {standard or report.standard}".strip()
+    path = Path(path)
+    if as_text and xlsx_book.supported(sheets) and xlsx_book.plain_title(title):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(xlsx_book.workbook_bytes(sheets, creator="trialforge", title=title))
+        return path
+    return _excel_by_openpyxl(sheets, path, title, as_text)
 
+
+def excel_sheets(report: ValidationReport) -> list:
+    """(title, header, rows, column widths) of each sheet of the Excel report."""
     by = Counter((f.dataset, f.rule_id, f.severity, f.message) for f in report.findings)
     issues = [(ds, rid, _p21(rid), msg, sev, n) for (ds, rid, sev, msg), n in
               sorted(by.items(), key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
@@ -154,13 +165,22 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
         ("Rules", ["Rule ID", "Pinnacle 21 ID", "Publisher ID", "Severity", "Scope", "Category", "Message"], rules,
          [12, 20, 20, 9, 7, 14, 70]),
     ]
-    as_text = all(all(len(row) == len(header) for row in rows) and all_plain(rows) for _t, header, rows, _w in sheets)
+    return sheets
+
+
+def _excel_by_openpyxl(sheets, path: Path, title: str, as_text: bool) -> Path:
+    """The workbook through openpyxl (values that are not plain, a title that needs escaping); the rows are
+    put in as text after openpyxl's save when they are plain (``as_text``)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from .xlsx_rows import rows_xml
 
     wb = Workbook()
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EC")
-    for i, (title, header, rows, widths) in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet(title)
-        ws.title = title
+    for i, (sheet_title, header, rows, widths) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet(sheet_title)
+        ws.title = sheet_title
         ws.append(header)
         for cell in ws[1]:
             cell.font, cell.fill = head_font, head_fill
@@ -175,13 +195,12 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = ws.dimensions
     wb.properties.creator = "trialforge"
-    wb.properties.title = f"Validation {package} {standard or report.standard}".strip()
+    wb.properties.title = title
     wb.properties.created = wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
     wb.save(buffer)
     rows_of = {f"xl/worksheets/sheet{i}.xml": (rows, len(header))
                for i, (_t, header, rows, _w) in enumerate(sheets, start=1)} if as_text else {}
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_fixed_zip(buffer.getvalue(), lambda name, xml: _with_rows(xml, *rows_of[name], rows_xml)
                                 if name in rows_of else xml))

@@ -1,0 +1,172 @@
+"""Fast paths of the sixth speed pass (issue 15) against independently computed answers.
+
+Each test computes the expected value another way (pandas' own ``duplicated``, the slow path kept here as
+a reference, or by hand) on data chosen so that a wrong fast path gives a different answer."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialforge.validation.rules_structure import all_told_apart
+
+
+def _told_apart_by_pandas(codes: list) -> bool:
+    """Reference: no two records share the combination (pandas hashes whole rows)."""
+    return not pd.DataFrame({i: c for i, c in enumerate(codes)}).duplicated(keep=False).any()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_all_told_apart_matches_pandas_duplicated(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    ncols = int(rng.integers(1, 5))
+    widths = [int(rng.choice([2, 3, 7, n // 2 + 1, n + 5, 10 ** 7])) for _ in range(ncols)]
+    codes = [rng.integers(0, w, size=n) for w in widths]
+    if seed % 3 == 0:                 # every record different in the last column but one pair planted equal
+        codes[-1] = np.arange(n)
+        widths[-1] = n
+        if seed % 2 == 0:
+            for c in codes:
+                c[n - 1] = c[0]
+    assert all_told_apart(codes, widths) == _told_apart_by_pandas(codes)
+
+
+def test_all_told_apart_by_hand():
+    # records 0 and 2 agree in both columns; records told apart once the pair differs anywhere
+    assert all_told_apart([np.array([0, 1, 0, 2]), np.array([5, 5, 5, 5])], [3, 6]) is False
+    assert all_told_apart([np.array([0, 1, 0, 2]), np.array([5, 5, 4, 5])], [3, 6]) is True
+    # a group that splits in the second column while another stays shared until the third
+    a, b, c = np.array([0, 0, 1, 1, 1]), np.array([0, 1, 0, 0, 2]), np.array([9, 9, 3, 3, 9])
+    assert all_told_apart([a, b, c], [2, 3, 10]) is False
+    c[3] = 4
+    assert all_told_apart([a, b, c], [2, 3, 10]) is True
+    # a wide column (the factorize branch) holding one repeated value among distinct ones
+    wide = np.array([10 ** 8, 5, 10 ** 8 - 1, 10 ** 8], dtype=np.int64)
+    assert all_told_apart([wide], [10 ** 9]) is False
+    assert all_told_apart([wide, np.array([0, 0, 0, 1])], [10 ** 9, 2]) is True
+    assert all_told_apart([np.array([3])], [4]) is True
+    assert all_told_apart([], []) is False
+
+
+# ---- TF-ADSL-004: raw Arrow comparison first ----------------------------------------------------------
+
+from trialforge.specs.metadata import Dataset, DatasetMeta  # noqa: E402
+from trialforge.validation import rules_adam  # noqa: E402
+from trialforge.validation.context import ValidationContext, cached_columns, clear_profiles  # noqa: E402
+
+
+def _ds(name, frame):
+    return cached_columns(Dataset(DatasetMeta(name=name, label=name), frame))
+
+
+def _adsl_ctx(bds: pd.DataFrame, adae: pd.DataFrame | None = None):
+    adsl = pd.DataFrame({"USUBJID": ["S1", "S2", "S3"], "ARM": ["A", "B ", None], "AGE": [50.0, 61.0, np.nan]})
+    adsl["ARM"] = adsl["ARM"].astype("str")
+    sets = {"ADSL": _ds("ADSL", adsl), "ADLB": _ds("ADLB", bds)}
+    if adae is not None:
+        sets["ADAE"] = _ds("ADAE", adae)
+    return ValidationContext(datasets=sets, ct=None, standard=None)
+
+
+def _planted():
+    # trailing space, ADSL's own trailing space, "" vs null, an unknown subject: none differs in trimmed text;
+    # S2 "C" and S1's AGE 51 do
+    return pd.DataFrame({"USUBJID": ["S1", "S1", "S2", "S3", "S3", "S9", "S2", "S1"],
+                         "ARM": pd.array(["A", "A ", "B", "", None, "Z", "C", "A"], dtype="str"),
+                         "AGE": [50.0, 50.0, 61.0, np.nan, np.nan, 1.0, 61.0, 51.0]})
+
+
+def _found(ctx):
+    return [(f.dataset, f.variable, f.row, f.value) for f in rules_adam.adsl_copies_consistent(ctx)]
+
+
+def test_adsl_copies_raw_shortcut_by_hand(monkeypatch):
+    clear_profiles()
+    exact = pd.DataFrame({"USUBJID": ["S2", "S1", "S3", "S9"], "ARM": pd.array(["B ", "A", None, "Q"], dtype="str")})
+    ctx = _adsl_ctx(_planted(), exact)
+    calls = []
+    real = rules_adam._same_raw_text
+    monkeypatch.setattr(rules_adam, "_same_raw_text", lambda *a: calls.append(real(*a)) or calls[-1])
+    assert _found(ctx) == [("ADLB", "ARM", 7, "C (ADSL: B)"), ("ADLB", "AGE", 8, "51 (ADSL: 50)")]
+    # ADLB's ARM differs in raw bytes (goes on to the profiles); ADAE's copy is exact (settled in Arrow)
+    assert calls == [False, True]
+
+
+def test_adsl_copies_shortcut_agrees_with_the_profile_path(monkeypatch):
+    rng = np.random.default_rng(7)
+    subjects = np.array(["S1", "S2", "S3", "S9"])
+    arms = {"S1": "A", "S2": "B ", "S3": None, "S9": "Z"}
+    for trial in range(6):
+        n = 300
+        usub = rng.choice(subjects, n)
+        arm = [arms[s] for s in usub]
+        if trial % 2:                      # plant a few differences (a changed value, a missing one)
+            for i in rng.choice(n, 3, replace=False):
+                arm[i] = rng.choice(["C", None, "A  "])
+        frame = pd.DataFrame({"USUBJID": usub, "ARM": pd.array(arm, dtype="str")})
+        halves = pd.concat([frame.iloc[:100], frame.iloc[100:]], ignore_index=True)   # chunked Arrow columns
+        for bds in (frame, halves):
+            clear_profiles()
+            fast = _found(_adsl_ctx(bds))
+            clear_profiles()
+            with monkeypatch.context() as m:
+                m.setattr(rules_adam, "_same_raw_text", lambda *a: False)
+                slow = _found(_adsl_ctx(bds))
+            assert fast == slow
+            def trimmed(v):
+                return "" if v is None or v != v else v.strip()
+            expected = [i + 1 for i, (s, a) in enumerate(zip(usub, bds["ARM"].tolist()))
+                        if s != "S9" and trimmed(a) != trimmed(arms[s])]
+            assert [row for _ds_, _var, row, _v in fast] == expected
+            assert bool(expected) == bool(trial % 2)
+
+
+# ---- the Excel report without openpyxl -----------------------------------------------------------------
+
+from trialforge.validation import report_formats, xlsx_book  # noqa: E402
+from trialforge.validation.findings import Finding, ValidationReport  # noqa: E402
+from trialforge.validation.xlsx_rows import all_plain  # noqa: E402
+
+
+def _report(n: int, seed: int = 0) -> ValidationReport:
+    rng = np.random.default_rng(seed)
+    texts = ["x", " lead", "trail ", "a & b < c > d", "caf\u00e9 \u00b5g", "quote \" and '", "", "#N/A-like",
+             "tab\there", "2020-01-01", "=", "line\nbreak", "cr\rhere"]
+    found = []
+    for i in range(n):
+        ds = ["AE", "LB", "DM", "SUPPAE"][i % 4]
+        rid = ["TF-VAL-001", "TF-CT-002", "TF-KEY-002", "TF-NOT-REGISTERED"][int(rng.integers(4))]
+        found.append(Finding(rule_id=rid, severity=["error", "warning", "notice"][i % 3], dataset=ds,
+                             message=texts[int(rng.integers(len(texts)))] or "m",
+                             variable=None if i % 5 == 0 else f"{ds}TERM", usubjid=None if i % 7 == 0 else f"S-{i % 37}",
+                             seq=None if i % 6 == 0 else str(i % 11), row=None if i % 9 == 0 else i + 1,
+                             value=None if i % 4 == 0 else texts[int(rng.integers(len(texts)))]))
+    return ValidationReport(findings=found, datasets={"AE": 10, "DM": 3, "LB": 99, "EX": 0},
+                            rules_run=7, rule_ids=["TF-CT-002", "TF-KEY-002", "TF-VAL-001"], standard="SDTMIG 3.4")
+
+
+@pytest.mark.parametrize("n, package", [(0, ""), (1, "S1 SDTM"), (37, "CD70-CART ADAM"), (6000, "big")])
+def test_excel_without_openpyxl_is_openpyxls_file(tmp_path, n, package):
+    """The template workbook (rows streamed in slices of 4,096) is byte for byte the openpyxl workbook."""
+    report = _report(n, seed=n)
+    fast = report_formats.write_excel(report, tmp_path / "fast.xlsx", package=package)
+    sheets = report_formats.excel_sheets(report)
+    assert all(all_plain(rows) for _t, _h, rows, _w in sheets) and xlsx_book.supported(sheets)
+    title = f"Validation {package} SDTMIG 3.4".strip()
+    slow = report_formats._excel_by_openpyxl(sheets, tmp_path / "slow.xlsx", title, True)
+    assert fast.read_bytes() == slow.read_bytes()
+    if n == 6000:   # the openpyxl path itself, every cell through openpyxl (no text rows): the same workbook
+        cells = report_formats._excel_by_openpyxl(sheets, tmp_path / "cells.xlsx", title, False)
+        assert cells.read_bytes() == slow.read_bytes()
+
+
+def test_excel_title_needing_escapes_goes_through_openpyxl(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(xlsx_book, "workbook_bytes", lambda *a, **k: calls.append(1))
+    report_formats.write_excel(_report(3), tmp_path / "a.xlsx", package="R&D <x>")
+    report_formats.write_excel(_report(3), tmp_path / "b.xlsx", package="caf\u00e9")
+    assert calls == []
+    import zipfile
+    core = zipfile.ZipFile(tmp_path / "a.xlsx").read("docProps/core.xml").decode()
+    assert "Validation R&amp;D &lt;x&gt; SDTMIG 3.4" in core
