@@ -170,3 +170,32 @@ def test_excel_title_needing_escapes_goes_through_openpyxl(tmp_path, monkeypatch
     import zipfile
     core = zipfile.ZipFile(tmp_path / "a.xlsx").read("docProps/core.xml").decode()
     assert "Validation R&amp;D &lt;x&gt; SDTMIG 3.4" in core
+
+
+# ---- report layouts and counts --------------------------------------------------------------------------
+
+from trialforge.validation.layout import compiled  # noqa: E402
+from trialforge.validation import report as report_mod  # noqa: E402
+
+
+def test_compiled_layout_by_hand():
+    f = compiled(["<a>", 0, "</a>{x}'\"\\", 1, "", 0])
+    assert f("1", "two") == "<a>1</a>{x}'\"\\two1"
+    assert compiled(["only"])() == "only"
+
+
+def test_report_formats_equal_plain_report_results(tmp_path):
+    """Counts memoised per report (``_SortedOnce``) and the compiled JSON layout give what the plain report and
+    ``json.dumps`` give."""
+    import json
+    rep = _report(500, seed=3)
+    memo = report_mod._sorted_once(rep)
+    assert [memo.count(s) for s in ("error", "warning", "notice", "fatal")] == \
+        [rep.count(s) for s in ("error", "warning", "notice", "fatal")]
+    assert report_formats.dataset_counts(memo) == report_formats._dataset_counts(rep)
+    expected = {}
+    for f in rep.findings:
+        expected[f.rule_id, f.severity] = expected.get((f.rule_id, f.severity), 0) + 1
+    assert dict(report_mod.rule_counts(memo)) == expected
+    text = report_mod.report_json(memo, package="P")
+    assert text == json.dumps(report_mod.report_dict(rep, package="P"), indent=1, ensure_ascii=True) + "\n"

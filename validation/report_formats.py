@@ -10,11 +10,13 @@ import io
 import zipfile
 from collections import Counter
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from .findings import ERROR, NOTICE, SEVERITIES, WARNING, ValidationReport, _RANK
 from .registry import RULES
+from .report import rule_counts
 
 FIXED_TIME = datetime(2000, 1, 1)
 MAX_HTML_ROWS = 2000          # per dataset/rule group; the JSON and Excel reports hold every finding
@@ -32,8 +34,15 @@ def _message(rule_id: str) -> str:
 
 def dataset_counts(report: ValidationReport) -> list[tuple[str, int, int, int, int]]:
     """(dataset, records, errors, warnings, notices) for every dataset, plus finding-only names."""
-    counts = Counter((f.dataset, f.severity) for f in report.findings)
-    names = sorted(set(report.datasets) | {f.dataset for f in report.findings})
+    memo = getattr(report, "memo", None)
+    if memo is not None:                  # a report being written in several formats: counted once
+        return memo("dataset_counts", lambda: _dataset_counts(report))
+    return _dataset_counts(report)
+
+
+def _dataset_counts(report: ValidationReport) -> list[tuple[str, int, int, int, int]]:
+    counts = Counter(map(attrgetter("dataset", "severity"), report.findings))
+    names = sorted(set(report.datasets) | {ds for ds, _sev in counts})
     return [(n, report.datasets.get(n, 0), counts[n, ERROR], counts[n, WARNING], counts[n, NOTICE]) for n in names]
 
 
@@ -74,7 +83,7 @@ def write_html(report: ValidationReport, path, *, package: str = "", standard: s
         out.append(f"<tr><td><a href='#ds-{e(name)}'>{e(name)}</a></td><td class='num'>{n}</td><td class='num'>{ne}</td>"
                    f"<td class='num'>{nw}</td><td class='num'>{nn}</td></tr>")
     out.append("</table><h2>Rules with findings</h2><table><tr><th>Rule</th><th>P21</th><th>Severity</th><th>Message</th><th>Count</th></tr>")
-    by_rule = Counter((f.rule_id, f.severity) for f in report.findings)
+    by_rule = rule_counts(report)
     for (rid, sev), n in sorted(by_rule.items(), key=lambda kv: (_RANK.get(kv[0][1], 9), kv[0][0])):
         out.append(f"<tr><td>{e(rid)}</td><td>{e(_p21(rid))}</td><td class='{sev}'>{sev}</td><td>{e(_message(rid))}</td>"
                    f"<td class='num'>{n}</td></tr>")
@@ -147,7 +156,7 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
 
 def excel_sheets(report: ValidationReport) -> list:
     """(title, header, rows, column widths) of each sheet of the Excel report."""
-    by = Counter((f.dataset, f.rule_id, f.severity, f.message) for f in report.findings)
+    by = Counter(map(attrgetter("dataset", "rule_id", "severity", "message"), report.findings))
     issues = [(ds, rid, _p21(rid), msg, sev, n) for (ds, rid, sev, msg), n in
               sorted(by.items(), key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
     p21 = {rid: _p21(rid) for rid in {f.rule_id for f in report.findings}}

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from itertools import chain
 
+from .layout import compiled
+
 #: openpyxl.cell.cell: values it stores as formulas/errors, and characters it refuses.
 _ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
@@ -116,8 +118,8 @@ def _row_layout(width: int):
     """``(row number text, *cell bodies) -> '<row r="N"><c r="AN"...</row>'`` for rows of ``width`` cells."""
     layout = _LAYOUTS.get(width)
     if layout is None:
-        names = [f"c{j}" for j in range(width)]
-        cells = "".join(f'<c r="{letter}{{r}}"{{{name}}}' for letter, name in zip(column_letters(width), names))
-        # the source holds only column letters, argument names and fixed markup (no data)
-        layout = _LAYOUTS[width] = eval(f"lambda r, {', '.join(names)}: f'<row r=\"{{r}}\">{cells}</row>'")
+        pieces = ['<row r="', 0, '">']
+        for j, letter in enumerate(column_letters(width), start=1):
+            pieces += [f'<c r="{letter}', 0, '"', j]
+        layout = _LAYOUTS[width] = compiled(pieces + ["</row>"])
     return layout
