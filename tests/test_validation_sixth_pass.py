@@ -199,3 +199,13 @@ def test_report_formats_equal_plain_report_results(tmp_path):
     assert dict(report_mod.rule_counts(memo)) == expected
     text = report_mod.report_json(memo, package="P")
     assert text == json.dumps(report_mod.report_dict(rep, package="P"), indent=1, ensure_ascii=True) + "\n"
+
+
+def test_subject_rows_equal_get_indexer():
+    clear_profiles()
+    subjects = pd.Index(pd.array(["S2", "S1", None, "S3 "], dtype="str"))
+    usub = pd.Series(pd.array((["S1", "S3", None, "S3 ", "S2", "S1 ", "S9"] * 9), dtype="str"))
+    expected = subjects.get_indexer(usub)
+    got = rules_adam._subject_rows(subjects, usub)
+    assert got.tolist() == expected.tolist()
+    assert got.tolist()[:7] == [1, -1, 2, 3, 0, -1, -1]          # by hand: raw values, null finds ADSL's null

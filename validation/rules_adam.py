@@ -92,7 +92,7 @@ def adsl_copies_consistent(ctx):
         shared = [c for c in ds.frame.columns if c in frame.columns and c not in ("STUDYID", "USUBJID")]
         if not shared:
             continue
-        pos = subjects.get_indexer(ds.frame["USUBJID"])     # the subject's ADSL row, -1 when unknown
+        pos = _subject_rows(subjects, ds.frame["USUBJID"])   # the subject's ADSL row, -1 when unknown
         known = pos >= 0
         for col in shared:
             out += _adsl_copy_findings(ds, col, frame[col], first, pos, known)
@@ -106,7 +106,10 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
     if pd.api.types.is_numeric_dtype(mine) and pd.api.types.is_numeric_dtype(adsl_col):
         a = mine.astype(float).to_numpy()
         b = np.where(known, adsl_col.astype(float).to_numpy()[first][pos], np.nan)
-        bad = known & ~((np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
+        both_nan = np.isnan(a) & np.isnan(b)
+        if ((a == b) | both_nan | ~known).all():     # exact copies (the usual case): nothing can differ
+            return []
+        bad = known & ~(both_nan | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
     elif _same_raw_text(mine, adsl_col, first, pos, known):
         return []
     else:
@@ -126,6 +129,21 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
         return text(mine) + " (ADSL: " + ref + ")"
     return findings_at(RULES["TF-ADSL-004"], ds, pd.Series(bad, index=mine.index), variable=col, values=shown,
                        message=f"{col} differs from ADSL.{col} for the subject")
+
+
+def _subject_rows(subjects: pd.Index, usubjid: pd.Series) -> np.ndarray:
+    """``subjects.get_indexer(usubjid)``, looked up once per distinct USUBJID (one record of each stands for
+    all records holding its value) and spread to the records by the column's profile codes."""
+    prof = profile(usubjid)
+    codes = prof.codes
+    if len(codes) < 4 * prof.width:
+        return subjects.get_indexer(usubjid)
+    stand_in = np.full(prof.width, -1, dtype=np.int64)
+    stand_in[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)      # the first record of each value
+    present = np.flatnonzero(stand_in >= 0)
+    per_value = np.full(prof.width, -1, dtype=np.int64)
+    per_value[present] = subjects.get_indexer(usubjid.iloc[stand_in[present]])
+    return per_value[codes]
 
 
 def _same_raw_text(mine, adsl_col, first, pos, known) -> bool:
