@@ -209,3 +209,90 @@ def test_subject_rows_equal_get_indexer():
     got = rules_adam._subject_rows(subjects, usub)
     assert got.tolist() == expected.tolist()
     assert got.tolist()[:7] == [1, -1, 2, 3, 0, -1, -1]          # by hand: raw values, null finds ADSL's null
+
+
+# ---- ISO 8601: the simple date shape judged on numpy -----------------------------------------------------
+
+from trialforge.validation import dates as dates_mod  # noqa: E402
+
+
+def _simple_reference(t: str):
+    """The per-value path these replace: regex shape, year range, then ``_simple_ok`` (datetime.date)."""
+    m = dates_mod._SIMPLE_RX.fullmatch(t)
+    if m is None or not 1700 <= int(m.group(1)) <= 2200:
+        return False, False
+    return True, dates_mod._simple_ok(*m.groups())
+
+
+def _date_texts(seed: int, n: int) -> list:
+    rng = np.random.default_rng(seed)
+    out = ["2020-02-29", "2021-02-29", "1900-02-29", "2000-02-29", "2100-02-29", "1700-01-01", "1699-12-31",
+           "2200-12-31", "2201-01-01", "2020-00-10", "2020-13-01", "2020-04-31", "2020-04-30", "2020-01-00",
+           "2020-01-32", "2020-01-01T24:00", "2020-01-01T23:59", "2020-01-01T10:60", "2020-01-01T10:00:60",
+           "2020-01-01T10:00:59", "2020-01-01T10:00:5", "2020-01-01 10:00", "2020/01/01", "20200101AB",
+           "2020-0a-01", "\u0661\u0669\u0669\u0669-01-01", "2020-01-01T10:00Z", "2020-01-01T10:00:00.5", "",
+           "2020-01", "2020-01-01T", "abcdefghij", "2020-01-01T10:00:00+01", "2020\u00a001-01", "+020-01-01"]
+    for _ in range(n):
+        y, mo, d = int(rng.integers(1650, 2250)), int(rng.integers(0, 14)), int(rng.integers(0, 33))
+        t = f"{y:04d}-{mo:02d}-{d:02d}"
+        kind = int(rng.integers(4))
+        if kind == 1:
+            t += f"T{int(rng.integers(0, 26)):02d}:{int(rng.integers(0, 62)):02d}"
+        elif kind == 2:
+            t += f"T{int(rng.integers(0, 26)):02d}:{int(rng.integers(0, 62)):02d}:{int(rng.integers(0, 62)):02d}"
+        elif kind == 3 and rng.random() < 0.5:
+            pos = int(rng.integers(len(t)))
+            t = t[:pos] + str(rng.choice(list("x-:T9 "))) + t[pos + 1:]
+        out.append(t)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_simple_dates_match_the_per_value_path(seed):
+    texts = _date_texts(seed, 3000)
+    simple, ok = dates_mod.simple_dates(texts)
+    expected = [_simple_reference(t) for t in texts]
+    assert list(zip(simple.tolist(), ok.tolist())) == expected
+    assert 0 < ok.sum() < simple.sum() < len(texts)        # valid, invalid and non-simple texts all present
+
+
+def test_columnar_flags_match_pandas_columnar_check_on_many_dates():
+    clear_profiles()
+    texts = np.array(_date_texts(11, 6000), dtype=object)
+    expected = dates_mod.iso8601_ok_columnar(pd.Series(texts, dtype=object)).to_numpy()
+    assert dates_mod._columnar_flags(texts).tolist() == expected.tolist()
+    by_hand = dict(zip(texts[:20].tolist(), dates_mod._columnar_flags(texts[:20]).tolist()))
+    assert by_hand["2020-02-29"] and not by_hand["2021-02-29"] and not by_hand["1900-02-29"]
+    assert by_hand["2000-02-29"] and not by_hand["2100-02-29"] and not by_hand["2020-04-31"]
+
+
+# ---- Arrow byte facts: the first byte of each value ------------------------------------------------------
+
+from trialforge.validation.context import _read_byte_facts  # noqa: E402
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_byte_facts_first_bytes(case):
+    """``lead`` (some value starts with " " or ".") is never missed; exact when no value is empty."""
+    rng = np.random.default_rng(case)
+    values = ["".join(rng.choice(list("AB x.9"), int(rng.integers(1 if case < 4 else 0, 6)))) for _ in range(3000)]
+    values = [v if not v.startswith((" ", ".")) else "Z" + v for v in values]
+    if case % 4 == 1:
+        values[int(rng.integers(3000))] = " lead"
+    if case % 4 == 2:
+        values[-1] = ".end"
+    if case % 4 == 3:
+        values[0] = " first"
+    if case >= 4:
+        values[-1] = ""                      # an empty last value: its slot points past the buffer's end
+        values[int(rng.integers(2999))] = None
+    series = pd.Series(pd.array(values, dtype="str"))
+    if case in (2, 6):                       # two chunks, the second a slice with an offset into its buffers
+        series = pd.concat([series.iloc[:1000], series.iloc[1000:]], ignore_index=True)
+    plain, lead = _read_byte_facts(series)
+    truth = any(v is not None and v.startswith((" ", ".")) for v in values)
+    assert plain is True
+    if truth:
+        assert lead is True
+    elif case < 4:
+        assert lead is False
