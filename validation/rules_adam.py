@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, profile, series_of, str_test, text, unknown_subjects
+from .context import blank, findings_at, group_codes, profile, series_of, str_test, text, text_is, unknown_subjects
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -238,9 +238,11 @@ def one_baseline(dataset, ctx):
     if "ABLFL" not in f or "PARAMCD" not in f or "USUBJID" not in f:
         return []
     keys = [k for k in ("USUBJID", "PARAMCD", "BASETYPE") if k in f]
-    base = text(f["ABLFL"]) == "Y"
-    dup = f[base].duplicated(keys, keep="first").reindex(f.index, fill_value=False)
-    return findings_at(RULES["TF-BDS-004"], dataset, dup, variable="ABLFL")
+    # ``f[ABLFL == "Y"].duplicated(keys)`` on the keys' distinct-value codes (no copy of every column)
+    base = np.flatnonzero(text_is(f["ABLFL"], "Y"))
+    dup = np.zeros(len(f), dtype=bool)
+    dup[base[pd.Index(group_codes(f, keys)[base]).duplicated(keep="first")]] = True
+    return findings_at(RULES["TF-BDS-004"], dataset, series_of(dup, f.index), variable="ABLFL")
 
 
 @register("TF-BDS-005", "error", "Calculation issue: CHG != AVAL - BASE (or PCHG != CHG / BASE * 100)",
