@@ -340,3 +340,44 @@ def test_baseline_rules_match_record_by_record_pandas(seed):
     assert [(x.row, x.value) for x in got] == [(i + 1, f"{t('BNRIND')[i]} vs {t('ANRIND')[i]}")
                                                for i in np.flatnonzero(bad.to_numpy())]
     assert got and expected.any()
+
+
+# ---- TF-DY-002: subjects' reference days through the USUBJID profile -------------------------------------
+
+from trialforge.validation import rules_timing  # noqa: E402
+
+
+def _subject_days_reference(subjects, ref_by_subject):
+    """The code the profile path replaces: factorise the subjects, map each to DM.RFSTDTC."""
+    codes, uniques = pd.factorize(subjects, use_na_sentinel=False)
+    mapped = pd.Series(uniques).map(ref_by_subject)
+    return rules_timing._days(rules_timing.complete_date(mapped))[codes]
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_subject_days_equal_factorised_lookup(dtype):
+    clear_profiles()
+    dm = pd.DataFrame({"USUBJID": pd.array(["S1", "S2", "S3", "S4 "], dtype="str"),
+                       "RFSTDTC": ["2020-01-10", "2020-02", "2020-03-01T10:00", "2021-12-31"]})
+    ref = dm.drop_duplicates("USUBJID").set_index("USUBJID")["RFSTDTC"]
+    rng = np.random.default_rng(5)
+    pool = np.array(["S1", "S2", "S3", "S4", "S4 ", "S9", None], dtype=object)
+    subjects = pd.Series(pd.array(pool[rng.integers(len(pool), size=500)], dtype=dtype))
+    got = rules_timing._subject_days(subjects, ref)
+    clear_profiles()
+    expected = _subject_days_reference(subjects, ref)
+    assert got.tolist() == expected.tolist()
+    days = dict(zip(pool.tolist(), [18271, rules_timing.NO_DAY, 18322, rules_timing.NO_DAY, 18992,
+                                    rules_timing.NO_DAY, rules_timing.NO_DAY]))   # by hand: days since 1970
+    assert got.tolist() == [days[s if s == s else None] for s in subjects.astype(object).where(subjects.notna(), None)]
+
+
+def test_epoch_triples_numbered_as_the_three_factorisations():
+    rng = np.random.default_rng(9)
+    n = 2000
+    subject, epoch = rng.integers(0, 40, n), rng.integers(0, 5, n)
+    for date in (rng.integers(18000, 18400, n), rng.choice([-(2 ** 40), 5, 2 ** 40], n)):   # packed / fallback
+        c1 = pd.factorize(subject * 5 + epoch)[0]
+        c2, dates = pd.factorize(date)
+        expected = pd.factorize(c1.astype(np.int64) * len(dates) + c2)[0]
+        assert rules_timing._triples(subject, epoch, 5, date).tolist() == expected.tolist()
