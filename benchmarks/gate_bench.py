@@ -1,7 +1,7 @@
 """Time the validation gates of ``trialforge run`` (SDTM gate, PP gate, ADaM gate) on a study.
 
     python benchmarks/gate_bench.py /tmp/base1k --cache /tmp/gates1k.pickle [--repeat 2] [--profile N]
-        [--reports FOLDER] [--rule-times N]
+        [--reports FOLDER] [--rule-times N] [--write-reports FOLDER]
 
 The study's SDTM and ADaM are built once and kept in ``--cache`` (a pickle), so the gates can be timed
 again and again, and by two versions of the code back to back (run one with PYTHONPATH pointing at the
@@ -99,6 +99,25 @@ def rule_times(data: dict, ct, top: int) -> None:
         print(f"  {len(cheap)} rules under {limit * 1000:.0f} ms: {sum(cheap) * 1000:.0f} ms together")
 
 
+def report_times(reports: dict, folder: Path, repeat: int) -> None:
+    """CPU seconds per report format (json, html, xlsx, junit) of each gate, and the files' sha256."""
+    from trialforge.validation.report import FORMATS, write_reports
+    best: dict = {}
+    for _ in range(max(repeat, 1)):
+        for name, report in reports.items():
+            for fmt in FORMATS:
+                start = time.process_time()
+                paths = write_reports(report, folder / name, formats=(fmt,), package=f"bench {name.upper()}")
+                seconds = time.process_time() - start
+                best[name, fmt] = min(best.get((name, fmt), seconds), seconds)
+    print(f"reports CPU: {sum(best.values()):.2f} s (best of {max(repeat, 1)} per format)")
+    for (name, fmt), seconds in best.items():
+        print(f"  {name:5} {fmt:6} {seconds:6.3f} s")
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            print(f"  {path.relative_to(folder)} sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:16]}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("study", type=Path)
@@ -107,6 +126,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", type=int, default=0, help="print the N costliest functions (cProfile)")
     ap.add_argument("--reports", type=Path, help="write each gate's JSON report here")
     ap.add_argument("--rule-times", type=int, default=0, help="print the N costliest rules (CPU seconds)")
+    ap.add_argument("--write-reports", type=Path, help="write every report format of each gate here, as the "
+                    "pipeline's reports stage does, and print CPU seconds per format (best of --repeat)")
     args = ap.parse_args(argv)
     from trialforge.specs.ct import load_ct
     data = build(args.study, args.cache)
@@ -129,6 +150,8 @@ def main(argv=None) -> int:
             text = json.dumps(report_dict(report, package=name), indent=1, ensure_ascii=True) + "\n"
             (args.reports / f"{name}.json").write_text(text, encoding="utf-8")
             print(f"{name}.json sha256 {hashlib.sha256(text.encode()).hexdigest()[:16]}")
+    if args.write_reports:
+        report_times(reports, args.write_reports, args.repeat)
     if args.rule_times:
         rule_times(data, ct, args.rule_times)
     if args.profile:

@@ -107,7 +107,7 @@ def _columnar_flags(texts: np.ndarray) -> np.ndarray:
     n = len(texts)
     ok = np.zeros(n, dtype=bool)
     checks: list[tuple[int, str]] = []      # (value, text whose calendar must be right)
-    seen, simple = _COLUMNAR_SEEN, _SIMPLE_RX.fullmatch
+    seen = _COLUMNAR_SEEN
     fresh: list[tuple[int, str]] = []        # (value, text) judged here, remembered for the run below
     for i, t in enumerate(texts):
         known = seen.get(t)
@@ -115,9 +115,10 @@ def _columnar_flags(texts: np.ndarray) -> np.ndarray:
             ok[i] = known
             continue
         fresh.append((i, t))
-        m = simple(t)
-        if m is not None and 1700 <= int(m.group(1)) <= 2200:
-            ok[i] = _simple_ok(*m.groups())
+    simple, verdict = simple_dates([t for _, t in fresh])
+    for (i, t), is_simple, good in zip(fresh, simple.tolist(), verdict.tolist()):
+        if is_simple:
+            ok[i] = good
             continue
         if "/" in t:
             if not INTERVAL_RX.match(t):
@@ -148,6 +149,53 @@ def _columnar_flags(texts: np.ndarray) -> np.ndarray:
 # well inside its range), hour <= 23, minute and second <= 59: judged here without the general patterns.
 _SIMPLE_RX = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?")
 _COLUMNAR_SEEN: dict = {}    # trimmed text -> verdict of ``_columnar_flags``; cleared with the column profiles
+
+
+def simple_dates(texts: list) -> tuple[np.ndarray, np.ndarray]:
+    """(matches ``_SIMPLE_RX`` with a year 1700-2200, ``_simple_ok`` of it) for each text, on numpy arrays.
+
+    Why: a 10,000-subject study's date columns hold hundreds of thousands of distinct date-times; a regex
+    match and a ``datetime.date`` per value was most of the gate's --DTC checking. The texts of length 10, 16
+    or 19 are laid out as code points, one row per text, and the shape (ASCII digits, "-", "T", ":"), the
+    calendar (Gregorian leap years, as ``datetime.date``) and the clock are judged column by column."""
+    n = len(texts)
+    simple, ok = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    rows = np.flatnonzero((lengths == 10) | (lengths == 16) | (lengths == 19))
+    if not len(rows):
+        return simple, ok
+    grid = np.array([texts[i] for i in rows.tolist()], dtype="U19").view(np.uint32).reshape(len(rows), 19)
+    size = lengths[rows]
+    digit = (grid >= 48) & (grid <= 57)
+    value = grid.astype(np.int64) - 48
+
+    def number(start: int, width: int) -> np.ndarray:
+        out = np.zeros(len(rows), dtype=np.int64)
+        for k in range(start, start + width):
+            out = out * 10 + value[:, k]
+        return out
+
+    shape = digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1) & (grid[:, 4] == 45) & (grid[:, 7] == 45)
+    timed = size >= 16
+    shape &= ~timed | (digit[:, [11, 12, 14, 15]].all(axis=1) & (grid[:, 10] == 84) & (grid[:, 13] == 58))
+    seconds = size == 19
+    shape &= ~seconds | (digit[:, [17, 18]].all(axis=1) & (grid[:, 16] == 58))
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    shape &= (year >= 1700) & (year <= 2200)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_ok = (month >= 1) & (month <= 12)
+    m = np.where(month_ok, month, 1)
+    last = np.where(leap, _LEAP_DAYS[m], _DAYS[m])
+    good = month_ok & (day >= 1) & (day <= last)
+    good &= ~timed | ((number(11, 2) <= 23) & (number(14, 2) <= 59))
+    good &= ~seconds | (number(17, 2) <= 59)
+    simple[rows] = shape
+    ok[rows] = shape & good
+    return simple, ok
+
+
+_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_LEAP_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def _simple_ok(year, month, day, hh, mm, ss) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .collector import fewer_collections
 from .findings import ERROR, NOTICE, SEVERITIES, WARNING, Finding, ValidationReport
+from .layout import compiled
 from .registry import RULES
 
 JSON_VERSION = 1
@@ -18,7 +19,7 @@ JSON_VERSION = 1
 def report_dict(report: ValidationReport, *, package: str = "", standard: str = "", _findings: bool = True) -> dict:
     """The JSON report: summary counts, rule counts, then every finding (stable order and field names;
     ``_findings=False``: an empty list in their place, for ``report_json``)."""
-    by_rule = Counter((f.rule_id, f.severity) for f in report.findings)
+    by_rule = rule_counts(report)
     return {
         "report_version": JSON_VERSION,
         "package": package,
@@ -39,6 +40,13 @@ def report_dict(report: ValidationReport, *, package: str = "", standard: str = 
         ],
         "findings": [_finding_dict(f) for f in report.sorted()] if _findings else [],
     }
+
+
+def rule_counts(report: ValidationReport) -> Counter:
+    """(rule id, severity) -> number of findings (once per report when the report memoises)."""
+    make = lambda: Counter(map(attrgetter("rule_id", "severity"), report.findings))  # noqa: E731
+    memo = getattr(report, "memo", None)
+    return make() if memo is None else memo("rule_counts", make)
 
 
 _FIELDS = tuple(f.name for f in fields(Finding))
@@ -91,8 +99,10 @@ def findings_text(findings, *, indent: int) -> str | None:
     encoded = {v: "null" if v is None else text(v) if type(v) is str else int.__repr__(v)
                for v in set().union(*rows)}                  # str, int and None never collide as keys
     pad, inner = " " * indent, " " * (indent + 1)
-    layout = (pad + "{{\n" + ",\n".join(f"{inner}{text(name)}: {{{i}}}" for i, name in enumerate(_FIELDS))
-              + "\n" + pad + "}}").format
+    pieces = [pad + "{\n"]
+    for i, name in enumerate(_FIELDS):
+        pieces += [("," if i else "") + ("\n" if i else "") + f"{inner}{text(name)}: ", i]
+    layout = compiled(pieces + ["\n" + pad + "}"])
     value = encoded.__getitem__
     return ",\n".join([layout(*map(value, row)) for row in rows])
 
@@ -153,14 +163,27 @@ def summary_lines(report: ValidationReport, *, title: str = "validation", max_ru
 
 
 class _SortedOnce(ValidationReport):
-    """The same report, its findings sorted once for all formats (each format asks for the order)."""
+    """The same report, its findings sorted and counted once for all formats (each format asks for the
+    order and the counts: 200,000 findings at 10,000 subjects)."""
 
     _order: list | None = None
+    _memo: dict | None = None
 
     def sorted(self) -> list:
         if self._order is None:
             self._order = super().sorted()
         return self._order
+
+    def count(self, severity: str) -> int:
+        return self.memo("severities", lambda: Counter(map(attrgetter("severity"), self.findings)))[severity]
+
+    def memo(self, key, make):
+        """``make()``, computed once per key for this report."""
+        if self._memo is None:
+            self._memo = {}
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
 
 def _sorted_once(report: ValidationReport) -> ValidationReport:

@@ -10,11 +10,13 @@ import io
 import zipfile
 from collections import Counter
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from .findings import ERROR, NOTICE, SEVERITIES, WARNING, ValidationReport, _RANK
 from .registry import RULES
+from .report import rule_counts
 
 FIXED_TIME = datetime(2000, 1, 1)
 MAX_HTML_ROWS = 2000          # per dataset/rule group; the JSON and Excel reports hold every finding
@@ -32,8 +34,15 @@ def _message(rule_id: str) -> str:
 
 def dataset_counts(report: ValidationReport) -> list[tuple[str, int, int, int, int]]:
     """(dataset, records, errors, warnings, notices) for every dataset, plus finding-only names."""
-    counts = Counter((f.dataset, f.severity) for f in report.findings)
-    names = sorted(set(report.datasets) | {f.dataset for f in report.findings})
+    memo = getattr(report, "memo", None)
+    if memo is not None:                  # a report being written in several formats: counted once
+        return memo("dataset_counts", lambda: _dataset_counts(report))
+    return _dataset_counts(report)
+
+
+def _dataset_counts(report: ValidationReport) -> list[tuple[str, int, int, int, int]]:
+    counts = Counter(map(attrgetter("dataset", "severity"), report.findings))
+    names = sorted(set(report.datasets) | {ds for ds, _sev in counts})
     return [(n, report.datasets.get(n, 0), counts[n, ERROR], counts[n, WARNING], counts[n, NOTICE]) for n in names]
 
 
@@ -74,7 +83,7 @@ def write_html(report: ValidationReport, path, *, package: str = "", standard: s
         out.append(f"<tr><td><a href='#ds-{e(name)}'>{e(name)}</a></td><td class='num'>{n}</td><td class='num'>{ne}</td>"
                    f"<td class='num'>{nw}</td><td class='num'>{nn}</td></tr>")
     out.append("</table><h2>Rules with findings</h2><table><tr><th>Rule</th><th>P21</th><th>Severity</th><th>Message</th><th>Count</th></tr>")
-    by_rule = Counter((f.rule_id, f.severity) for f in report.findings)
+    by_rule = rule_counts(report)
     for (rid, sev), n in sorted(by_rule.items(), key=lambda kv: (_RANK.get(kv[0][1], 9), kv[0][0])):
         out.append(f"<tr><td>{e(rid)}</td><td>{e(_p21(rid))}</td><td class='{sev}'>{sev}</td><td>{e(_message(rid))}</td>"
                    f"<td class='num'>{n}</td></tr>")
@@ -127,16 +136,27 @@ def _escaper():
 def write_excel(report: ValidationReport, path, *, package: str = "", standard: str = "") -> Path:
     """Workbook in the layout reviewers know: Dataset Summary, Issue Summary, Details, Rules.
 
-    openpyxl writes the workbook with each sheet's header row; when every value is plain text or a
-    whole number (``xlsx_rows.plain``, always so for findings) the data rows are written as text in
-    openpyxl's exact form, so 20,000 findings cost a fraction of a second and the bytes are the same.
+    When every value is plain text or a whole number (``xlsx_rows.plain``, always so for findings) the
+    workbook is written from templates in openpyxl's exact form (``xlsx_book``: no openpyxl import, rows
+    streamed into the zip); otherwise openpyxl writes it. Either way the bytes are openpyxl's.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    from . import xlsx_book
+    from .xlsx_rows import all_plain
 
-    from .xlsx_rows import all_plain, rows_xml
+    sheets = excel_sheets(report)
+    as_text = all(all(len(row) == len(header) for row in rows) and all_plain(rows) for _t, header, rows, _w in sheets)
+    title = f"Validation {package} {standard or report.standard}".strip()
+    path = Path(path)
+    if as_text and xlsx_book.supported(sheets) and xlsx_book.plain_title(title):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(xlsx_book.workbook_bytes(sheets, creator="trialforge", title=title))
+        return path
+    return _excel_by_openpyxl(sheets, path, title, as_text)
 
-    by = Counter((f.dataset, f.rule_id, f.severity, f.message) for f in report.findings)
+
+def excel_sheets(report: ValidationReport) -> list:
+    """(title, header, rows, column widths) of each sheet of the Excel report."""
+    by = Counter(map(attrgetter("dataset", "rule_id", "severity", "message"), report.findings))
     issues = [(ds, rid, _p21(rid), msg, sev, n) for (ds, rid, sev, msg), n in
               sorted(by.items(), key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
     p21 = {rid: _p21(rid) for rid in {f.rule_id for f in report.findings}}
@@ -154,13 +174,22 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
         ("Rules", ["Rule ID", "Pinnacle 21 ID", "Publisher ID", "Severity", "Scope", "Category", "Message"], rules,
          [12, 20, 20, 9, 7, 14, 70]),
     ]
-    as_text = all(all(len(row) == len(header) for row in rows) and all_plain(rows) for _t, header, rows, _w in sheets)
+    return sheets
+
+
+def _excel_by_openpyxl(sheets, path: Path, title: str, as_text: bool) -> Path:
+    """The workbook through openpyxl (values that are not plain, a title that needs escaping); the rows are
+    put in as text after openpyxl's save when they are plain (``as_text``)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from .xlsx_rows import rows_xml
 
     wb = Workbook()
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EC")
-    for i, (title, header, rows, widths) in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet(title)
-        ws.title = title
+    for i, (sheet_title, header, rows, widths) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet(sheet_title)
+        ws.title = sheet_title
         ws.append(header)
         for cell in ws[1]:
             cell.font, cell.fill = head_font, head_fill
@@ -175,13 +204,12 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = ws.dimensions
     wb.properties.creator = "trialforge"
-    wb.properties.title = f"Validation {package} {standard or report.standard}".strip()
+    wb.properties.title = title
     wb.properties.created = wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
     wb.save(buffer)
     rows_of = {f"xl/worksheets/sheet{i}.xml": (rows, len(header))
                for i, (_t, header, rows, _w) in enumerate(sheets, start=1)} if as_text else {}
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_fixed_zip(buffer.getvalue(), lambda name, xml: _with_rows(xml, *rows_of[name], rows_xml)
                                 if name in rows_of else xml))

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, text
+from .context import distinct_rows, findings_at, group_codes, series_of, text, text_is, texts_at
 from .families import close, filled, matches, missing_when, number, one_to_one, partner, value_rule, variable_needs
 from .registry import ADAM, RULES, register
 
@@ -520,8 +520,9 @@ def base_needs_baseline_record(dataset, ctx):
     if "ABLFL" not in f or "PARAMCD" not in f or "USUBJID" not in f:
         return []
     keys = [k for k in ("SPDEVID", "USUBJID", "PARAMCD", "BASETYPE") if k in f]
-    key = group_codes(f, keys)
-    has_base = np.isin(key, np.unique(key[(text(f["ABLFL"]) == "Y").to_numpy()]))
+    # the key groups holding a baseline record, on dense group numbers (no sort-based isin of every record)
+    group, uniques = pd.factorize(group_codes(f, keys))
+    has_base = (np.bincount(group[text_is(f["ABLFL"], "Y")], minlength=len(uniques)) > 0)[group]
     populated = filled(f, "BASE") | filled(f, "BASEC")
     return findings_at(RULES["TF-ADC-012"], dataset, populated & ~has_base, variable="BASE")
 
@@ -543,8 +544,12 @@ def _baseline_equal(rid, base, value, message, p21):
         f = dataset.frame
         if not {"ABLFL", base, value} <= set(f.columns):
             return []
-        bad = (text(f["ABLFL"]) == "Y") & (text(f[base]) != text(f[value]))
-        return findings_at(RULES[rid], dataset, bad, variable=base, values=text(f[base]) + " vs " + text(f[value]))
+        # judged once per distinct (ABLFL, base, value) combination; the text built only when reporting
+        combo, first = distinct_rows(f, ["ABLFL", base, value])
+        flag, b, v = texts_at(f["ABLFL"], first) == "Y", texts_at(f[base], first), texts_at(f[value], first)
+        bad = ((flag & (b != v)).to_numpy())[combo]
+        return findings_at(RULES[rid], dataset, series_of(bad, f.index), variable=base,
+                           values=lambda: series_of((b + " vs " + v).to_numpy()[combo], f.index))
     return check
 
 

@@ -78,8 +78,10 @@ def sv_visit_matches_tv(ctx):
         return out
     known = set(combo(tv.frame))
     vn = key_text(sv.frame["VISITNUM"])
-    bad = _planned(sv.frame) & vn.isin(set(key_text(tv.frame["VISITNUM"]))) & ~combo(sv.frame).isin(known)
-    return findings_at(RULES["TF-TV-002"], sv, bad, variable="VISIT", values=combo(sv.frame).str.replace("\x1f", " / "))
+    mine = combo(sv.frame)
+    bad = _planned(sv.frame) & vn.isin(set(key_text(tv.frame["VISITNUM"]))) & ~mine.isin(known)
+    return findings_at(RULES["TF-TV-002"], sv, bad, variable="VISIT",       # the text built only when reporting
+                       values=lambda: mine.str.replace("\x1f", " / "))
 
 
 @_rule("TF-TV-003", W, "VISIT/VISITNUM values do not match TV domain data", p21=("SD1023",), kind="study")

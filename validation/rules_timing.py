@@ -85,8 +85,16 @@ def _days_of(values: np.ndarray) -> np.ndarray:
 def _subject_days(subjects: pd.Series, ref_by_subject: pd.Series) -> np.ndarray:
     """DM.RFSTDTC of each record's subject as days (``NO_DAY`` when partial or unknown): the subjects'
     distinct values are looked up once, as ``subjects.map(ref_by_subject)`` would."""
-    codes, uniques = pd.factorize(subjects, use_na_sentinel=False)
-    mapped = pd.Series(uniques).map(ref_by_subject)
+    data = getattr(subjects._values, "_pa_array", None)
+    if data is not None and str(data.type) in ("string", "large_string"):
+        # an Arrow text column's profile holds its exact distinct values (missing last), so its codes stand in
+        # for factorising 1.4 million subject ids again (LB at 10,000 subjects)
+        prof = profile(subjects)
+        codes, uniques = prof.codes, pd.Series(prof.raw[:-1] + [np.nan], dtype=object)
+    else:
+        codes, uniques = pd.factorize(subjects, use_na_sentinel=False)
+        uniques = pd.Series(uniques)
+    mapped = uniques.map(ref_by_subject)
     return _days(complete_date(mapped))[codes]
 
 
@@ -223,9 +231,7 @@ def epoch_matches_se(ctx):
         if not len(rows):
             continue
         # records sharing subject, epoch and date share the answer: match each distinct triple once
-        c1 = pd.factorize(subject[rows] * len(ep.texts) + ep.codes[rows])[0]
-        c2, dates = pd.factorize(date[rows])
-        group, _ = pd.factorize(c1.astype(np.int64) * len(dates) + c2)
+        group = _triples(subject[rows], ep.codes[rows], len(ep.texts), date[rows])
         first = np.empty(group.max() + 1, dtype=np.int64)
         first[group[::-1]] = rows[::-1]
         covered, matched, owner, element = elements.match(subject[first], ep.texts[ep.codes[first]], date[first])
@@ -243,6 +249,19 @@ def epoch_matches_se(ctx):
             out += findings_at(RULES["TF-EP-002"], ds, frame.index[bad_pos], variable="EPOCH", values=values,
                                message=f"EPOCH does not match the SE element on {date_col}")
     return out
+
+
+def _triples(subject: np.ndarray, epoch: np.ndarray, n_epochs: int, date: np.ndarray) -> np.ndarray:
+    """Each record's (subject, epoch code, day) triple numbered in order of first appearance (as
+    ``pd.factorize`` numbers). One factorisation of the triple packed into an integer when that fits, else
+    the pair and the days factorised first (the same numbers either way)."""
+    low, high = int(date.min()), int(date.max())
+    span = high - low + 1
+    if (int(subject.max()) + 1) * n_epochs * span < 2 ** 62:
+        return pd.factorize((subject * n_epochs + epoch) * span + (date - low))[0]
+    c1 = pd.factorize(subject * n_epochs + epoch)[0]
+    c2, dates = pd.factorize(date)
+    return pd.factorize(c1.astype(np.int64) * len(dates) + c2)[0]
 
 
 class _Elements:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from itertools import chain
 
+from .layout import compiled
+
 #: openpyxl.cell.cell: values it stores as formulas/errors, and characters it refuses.
 _ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
@@ -79,26 +81,45 @@ def cell_xml(ref: str, value) -> str:
 
 
 def rows_xml(rows, first_row: int, width: int) -> str:
-    """``<row>`` elements for ``rows`` (sequences of plain values) numbered from ``first_row``.
+    """``<row>`` elements for ``rows`` (sequences of plain values) numbered from ``first_row``."""
+    return "".join(row_chunks(rows, first_row, width, max(len(rows), 1)))
+
+
+def row_chunks(rows, first_row: int, width: int, size: int):
+    """``rows_xml`` of ``rows`` in pieces of ``size`` rows (a streaming writer never holds the whole text).
 
     A report repeats its datasets, rules and messages, so each distinct value is escaped once; rows with
-    no None cell (every findings row) are laid out by one compiled format string per row instead of a
-    Python step per cell (200,000 cells at 1,000 subjects)."""
+    no None cell (every findings row) are laid out by one function per row width, an f-string built for
+    that width (a third cheaper than ``str.format``: 200,000 rows at 10,000 subjects)."""
     letters = column_letters(width)
     # plain values are str and int only: the value itself is the key (no int equals a str)
     bodies = {value: _body(value) for value in set().union(*rows) if value is not None} if rows else {}
     body = bodies.__getitem__
-    layout = ('<row r="{0}">' + "".join(f'<c r="{letter}{{0}}"{{{j}}}' for j, letter in enumerate(letters, start=1))
-              + "</row>").format
-    parts = []
-    for r, row in enumerate(rows, start=first_row):
-        if len(row) == width and None not in row:
-            parts.append(layout(r, *map(body, row)))
-            continue
-        parts.append(f'<row r="{r}">')
-        for letter, value in zip(letters, row):
-            if value is None:
+    layout = _row_layout(width)
+    for start in range(0, len(rows), size):
+        parts = []
+        for r, row in enumerate(rows[start:start + size], start=first_row + start):
+            if len(row) == width and None not in row:
+                parts.append(layout(str(r), *map(body, row)))
                 continue
-            parts.append(f'<c r="{letter}{r}"{body(value)}')
-        parts.append("</row>")
-    return "".join(parts)
+            parts.append(f'<row r="{r}">')
+            for letter, value in zip(letters, row):
+                if value is None:
+                    continue
+                parts.append(f'<c r="{letter}{r}"{body(value)}')
+            parts.append("</row>")
+        yield "".join(parts)
+
+
+_LAYOUTS: dict = {}
+
+
+def _row_layout(width: int):
+    """``(row number text, *cell bodies) -> '<row r="N"><c r="AN"...</row>'`` for rows of ``width`` cells."""
+    layout = _LAYOUTS.get(width)
+    if layout is None:
+        pieces = ['<row r="', 0, '">']
+        for j, letter in enumerate(column_letters(width), start=1):
+            pieces += [f'<c r="{letter}', 0, '"', j]
+        layout = _LAYOUTS[width] = compiled(pieces + ["</row>"])
+    return layout
