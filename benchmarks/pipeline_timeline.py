@@ -71,6 +71,8 @@ def instrument() -> None:
     _wrap(tables_build, "start_study_tables", "tables:prepare")
     _wrap(jobs.ForkTask, "_wait", lambda self: f"wait:{self.what}")
     _wrap(pipeline, "_write_define_bundle", "define:bundle")
+    if hasattr(pipeline_overlap, "_write_unit"):       # SDTM package files written ahead (sixth session)
+        _wrap(pipeline_overlap, "_write_unit", lambda run, kind, name, *a: f"unit:{kind}:{name}")
 
 
 def _sampler(stop: threading.Event, samples: list) -> None:
@@ -158,9 +160,9 @@ def main(argv: list[str]) -> None:
     print(f"total wall {end:.2f} s")
     for pid in names:
         segs = sorted((r for r in rows if r[0] == pid and not r[1].startswith(("tbl:", "sdtm:map", "sdtm:finish",
-                                                                                  "adam:make"))),
+                                                                                  "adam:make", "unit:"))),
                       key=lambda r: r[2])
-        small = [r for r in rows if r[0] == pid and r[1].startswith(("tbl:", "sdtm:", "adam:make"))]
+        small = [r for r in rows if r[0] == pid and r[1].startswith(("tbl:", "sdtm:", "adam:make", "unit:"))]
         span = (min(r[2] for r in rows if r[0] == pid), max(r[3] for r in rows if r[0] == pid))
         print(f"-- {names[pid]} (pid {pid}) {span[0]:.2f}-{span[1]:.2f}")
         for _, lab, a, b, c in segs:
@@ -173,7 +175,7 @@ def main(argv: list[str]) -> None:
     for b, used in busy_per_bin(samples, width):
         running = sorted({f"{names[r[0]]}:{r[1].split(':')[1] if r[1].startswith('stage:') else r[1]}"
                           for r in rows if r[2] < b + width and r[3] > b and not r[1].startswith(("adam:make",))
-                          and not (r[1].startswith("tbl:") or r[1].startswith("sdtm:"))})
+                          and not r[1].startswith(("tbl:", "sdtm:", "unit:"))})
         idle += max(0.0, 2 - used) * width
         print(f"   {b:6.2f} {used:4.2f} {'#' * round(used * 10):20s} {' '.join(running)[:150]}")
     print(f"idle core-seconds (of 2 cores) {idle:.2f} over {end:.2f} s")
