@@ -96,11 +96,15 @@ class _EarlyPackage:
         finally:
             os.close(write)           # every reader sees the end of the pipe once the numbers are taken
 
+    #: The unit numbers are written into the pipe before the fork, so they must fit its buffer (64 KiB).
+    MAX_DATASETS = 8_000
+
     @staticmethod
-    def wanted(run: _Run) -> bool:
+    def wanted(run: _Run, sdtm: dict) -> bool:
         """Two jobs with tables and ADaM: the SDTM package is then written by this process (a package worker
         writes it with more jobs or without tables, ``_Ahead.launch``), after ADaM, on a core the gate left."""
-        return run.jobs == 2 and run.tables and run.analysis and (run.study.specs_dir / "adam.yaml").is_file()
+        return (run.jobs == 2 and run.tables and run.analysis and 0 < len(sdtm) <= _EarlyPackage.MAX_DATASETS
+                and (run.study.specs_dir / "adam.yaml").is_file())
 
     def claim(self):
         """The next unit's number, or None when none is left."""
@@ -261,7 +265,7 @@ def run_overlapped(run: _Run, sdtm: dict) -> RunResult:
         staging = stage.path
         ahead.staging = staging
         try:
-            early = ahead.early = _EarlyPackage(sorted(sdtm)) if _EarlyPackage.wanted(run) else None
+            early = ahead.early = _EarlyPackage(sorted(sdtm)) if _EarlyPackage.wanted(run, sdtm) else None
             gate = _SdtmGate(ahead.fork(partial(_gate_worker, run, sdtm, early, staging, info), "the SDTM gate"),
                              early)
             if early is not None:

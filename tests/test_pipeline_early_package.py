@@ -84,7 +84,8 @@ def _run(study, out, jobs, monkeypatch, log, *, fail=(), until=None, gate=None):
             m.setattr(pipeline, "validate_datasets", gate(pipeline.validate_datasets))
         lines = []
         try:
-            result = run_study(study, out_dir=out, jobs=jobs, progress=lambda *a: lines.append(a))
+            result = run_study(study, out_dir=out, jobs=jobs, progress=lambda *a: lines.append(a),
+                               stage_timer=lambda stage, wall, cpu: lines.append(("timed", stage)))
             return result, lines, None
         except Exception as exc:  # noqa: BLE001 - compared between the job counts
             return None, lines, exc
@@ -108,7 +109,15 @@ def test_the_gate_worker_writes_the_mapped_sdtm_files_and_the_folder_is_the_one_
     (files1, lines1, written1, log1), (files2, lines2, written2, log2) = got[1], got[2]
     assert files1 == files2 and "sdtm/ae.xpt" in files1 and "sdtm/json/lb.json" in files1
     assert len(log1) == len([k for k in files1 if k.endswith((".xpt", ".json")) and k.startswith(("sdtm/", "adam/"))])
-    assert lines1 == lines2
+    # progress lines and timed stages in the same order (a worker's stages when its result is taken)
+    assert [x for x in lines1 if x[0] != "timed"] == [x for x in lines2 if x[0] != "timed"]
+    # the same stages, once per run as with one job (xpt, dataset_json, define once per package), and the
+    # manifest twice with two jobs (the inputs and packages hashed while the tables finish)
+    from collections import Counter
+    stages1, stages2 = (Counter(x[1] for x in lines if x[0] == "timed") for lines in (lines1, lines2))
+    assert stages2 == stages1 + Counter({"manifest": 1})
+    assert stages1["xpt"] == stages1["dataset_json"] == stages1["define"] == 2 and stages1["manifest"] == 1
+    assert [x[1] for x in lines1 if x[0] == "timed"].count("xpt") == 2             # once per package
     assert [p.relative_to(tmp_path / "1") for p in written1] == [p.relative_to(tmp_path / "2") for p in written2]
     me = str(os.getpid())
     assert {pid for pid, _ in log1} == {me}
@@ -144,7 +153,7 @@ def test_a_file_failing_ahead_or_here_is_the_one_job_error(tmp_path, monkeypatch
         result, lines, error = _run(study, tmp_path / str(jobs) / "out", jobs, monkeypatch, log, fail=fail,
                                     until=until)
         assert result is None and error is not None
-        got[jobs] = (type(error), str(error), lines)
+        got[jobs] = (type(error), str(error), [x for x in lines if x[0] != "timed"])
         assert not [p.name for p in (tmp_path / str(jobs)).iterdir() if p.name != ".out.lock"]
     assert got[1] == got[2]
     assert got[1][1] == expected
@@ -177,7 +186,8 @@ def test_files_written_ahead_are_discarded_when_the_adam_gate_fails(tmp_path, mo
         assert error is None and result.has_errors
         assert result.published == tmp_path / str(jobs) / "out.failed"
         got[jobs] = (_digests(result.published), lines, len(_logged(log)))
-    assert got[1][0] == got[2][0] and got[1][1] == got[2][1]
+    assert got[1][0] == got[2][0]
+    assert [x for x in got[1][1] if x[0] != "timed"] == [x for x in got[2][1] if x[0] != "timed"]
     assert not any(k.startswith(("sdtm/", "adam/", "tables/")) for k in got[2][0])
     assert "validation/adam/validation.json" in got[2][0]
     assert got[1][2] == 0 and got[2][2] > 40          # two jobs did write ahead, then threw it away
