@@ -340,23 +340,40 @@ class ForkTask:
 
 class Handover:
     """One picklable value from the parent to a forked worker, sent after the fork (``ForkTask``'s result goes
-    the other way). Pickled into an unlinked temporary file, so the parent never waits for the worker to read
-    it; its length goes through a pipe when it is ready. Make it before the fork, then call ``parent_side()``
-    in the parent and ``worker_side()`` in the worker; ``close()`` in both."""
+    the other way). Pickled into an unlinked temporary file, so the sender never waits for the other side to
+    read it; its length goes through a pipe when it is ready. Make it before the fork, then call
+    ``parent_side()`` in the parent and ``worker_side()`` in the worker; ``close()`` in both.
 
-    def __init__(self, what: str):
+    ``to_parent=True`` sends the other way, from the worker to the parent before the worker's end (the SDTM
+    gate's report while the same worker goes on writing files): the parent's ``receive(missing=...)`` then
+    returns ``missing`` when the worker ended without sending, and ``ready()`` says whether it has sent."""
+
+    def __init__(self, what: str, *, to_parent: bool = False):
         import tempfile
         self.what = what
+        self.to_parent = to_parent
         self._file = tempfile.TemporaryFile(prefix="trialforge-handover-")
         self._read, self._write = os.pipe()
 
     def parent_side(self) -> None:
-        os.close(self._read)
-        self._read = None
+        self._close_end(sending=not self.to_parent)
 
     def worker_side(self) -> None:
-        os.close(self._write)
-        self._write = None
+        self._close_end(sending=self.to_parent)
+
+    def _close_end(self, *, sending: bool) -> None:
+        """Keep the end this side uses: the write end when it sends, else the read end."""
+        if sending:
+            os.close(self._read)
+            self._read = None
+        else:
+            os.close(self._write)
+            self._write = None
+
+    def ready(self) -> bool:
+        """True when ``receive()`` would not wait (the value was sent, or the sender ended)."""
+        import select
+        return bool(select.select([self._read], [], [], 0)[0])
 
     def send(self, value) -> bool:
         """Send ``value``; False (nothing sent) when it cannot be pickled."""
@@ -373,14 +390,20 @@ class Handover:
         import pickle
         return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def receive(self):
-        """The value the parent sent; waits for it."""
+    _RAISE = object()
+
+    def receive(self, missing=_RAISE):
+        """The value the other side sent; waits for it. When the sender ended without sending: ``missing``
+        if given, else a RuntimeError."""
         import pickle
         size = b""
         while len(size) < 8:
             got = os.read(self._read, 8 - len(size))
             if not got:
-                raise RuntimeError(f"the parent process ended before it sent {self.what}")
+                if missing is not Handover._RAISE and not size:
+                    return missing
+                raise RuntimeError(f"the {'worker' if self.to_parent else 'parent'} process ended before it "
+                                   f"sent {self.what}")
             size += got
         length = int.from_bytes(size, "little")
         data = bytearray()

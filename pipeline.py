@@ -82,23 +82,32 @@ def study_info(study: Study) -> dict:
 
 def write_package(datasets: dict, folder: Path, *, created: datetime, progress=None) -> list[Path]:
     """One XPT per dataset, lower-case file names as FDA expects."""
-    folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, ds in sorted(datasets.items()):
-        path = folder / f"{name.lower()}.xpt"
-        write_xpt(ds, path, created=created)
-        paths.append(path)
+        paths.append(write_one_xpt(name, ds, folder, created=created))
         if progress:
             progress("xpt", name, len(ds.frame))
     return paths
 
 
+def write_one_xpt(name: str, ds, folder: Path, *, created: datetime) -> Path:
+    """``folder/<name>.xpt`` (one file of ``write_package``; a worker may write some of a package's files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name.lower()}.xpt"
+    write_xpt(ds, path, created=created)
+    return path
+
+
 def write_dataset_jsons(datasets: dict, folder: Path, *, study: dict, standard: str) -> list[Path]:
+    return [write_one_dataset_json(name, ds, folder, study=study) for name, ds in sorted(datasets.items())]
+
+
+def write_one_dataset_json(name: str, ds, folder: Path, *, study: dict) -> Path:
+    """``folder/<name>.json`` (one file of ``write_dataset_jsons``)."""
     from .submission.datasetjson import write_dataset_json
     folder.mkdir(parents=True, exist_ok=True)
-    return [write_dataset_json(ds, folder / f"{name.lower()}.json", study=study, created=study["created"],
-                               tool_version=__version__)
-            for name, ds in sorted(datasets.items())]
+    return write_dataset_json(ds, folder / f"{name.lower()}.json", study=study, created=study["created"],
+                              tool_version=__version__)
 
 
 def build_adam_stage(study: Study, sdtm: dict):

@@ -171,3 +171,23 @@ def test_build_manifest_takes_digests_already_made_and_hashes_the_rest(tmp_path)
                               validation_summary={}, digests=given)
     assert manifest["outputs"] == [{"path": "a.txt", "sha256": "0" * 64, "bytes": 3},
                                    {"path": "b.txt", "sha256": ABC_SHA256, "bytes": 3}]
+
+
+def test_paths_given_through_a_link_or_relative_are_recorded_by_where_they_resolve(tmp_path, monkeypatch):
+    """Inputs named through a symlinked folder and a relative path, and out/ named through a link: each
+    entry is the resolved file's path relative to the resolved folder (by hand below), as before the
+    manifest resolved each path once."""
+    root = study(tmp_path)
+    (tmp_path / "link").symlink_to(root)
+    monkeypatch.chdir(tmp_path)
+    manifest = build_manifest(tmp_path / "link" / "out", inputs=[tmp_path / "link" / "raw" / "dm.csv",
+                                                               Path("study/raw/ae.csv")],
+                              specs=[Path("link/specs/dm.yaml")], command=["t"], tool_version="0", standards={},
+                              validation_summary={}, inputs_root=root)
+    assert [e["path"] for e in manifest["inputs"]] == ["raw/ae.csv", "raw/dm.csv"]
+    assert manifest["inputs"][1]["sha256"] == hashlib.sha256(b"SUBJNO,SEX\n001,M\n").hexdigest()
+    assert [e["path"] for e in manifest["specs"]] == ["specs/dm.yaml"]
+    assert [e["path"] for e in manifest["outputs"]] == ["define.xml", "sdtm/ae.xpt", "sdtm/dm.xpt"]
+    assert manifest["outputs"][2] == {"path": "sdtm/dm.xpt", "bytes": 16,
+                                      "sha256": hashlib.sha256(b"HEADER RECORD dm").hexdigest()}
+    assert manifest["inputs_root"] == ".."
