@@ -146,6 +146,27 @@ def _report(n: int, seed: int = 0) -> ValidationReport:
                             rules_run=7, rule_ids=["TF-CT-002", "TF-KEY-002", "TF-VAL-001"], standard="SDTMIG 3.4")
 
 
+_TEMPLATE_OPENPYXL = "3.1.5"      # the openpyxl release validation/data/xlsx_parts.json was recorded from
+
+
+def _assert_same_workbook(fast, slow):
+    """Byte for byte when the installed openpyxl is the template's release; after a newer openpyxl is
+    installed (a fresh CI machine), part by part with only openpyxl's own name-and-version label set aside,
+    so a release bump alone does not fail the suite while any other difference still does."""
+    import zipfile
+
+    import openpyxl
+    if openpyxl.__version__ == _TEMPLATE_OPENPYXL:
+        assert fast.read_bytes() == slow.read_bytes()
+        return
+    label = f"Openpyxl {openpyxl.__version__}".encode()
+    with zipfile.ZipFile(fast) as a, zipfile.ZipFile(slow) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            mine, theirs = a.read(name), b.read(name).replace(label, f"Openpyxl {_TEMPLATE_OPENPYXL}".encode())
+            assert mine == theirs, name
+
+
 @pytest.mark.parametrize("n, package", [(0, ""), (1, "S1 SDTM"), (37, "CD70-CART ADAM"), (6000, "big")])
 def test_excel_without_openpyxl_is_openpyxls_file(tmp_path, n, package):
     """The template workbook (rows streamed in slices of 4,096) is byte for byte the openpyxl workbook."""
@@ -155,7 +176,7 @@ def test_excel_without_openpyxl_is_openpyxls_file(tmp_path, n, package):
     assert all(all_plain(rows) for _t, _h, rows, _w in sheets) and xlsx_book.supported(sheets)
     title = f"Validation {package} SDTMIG 3.4".strip()
     slow = report_formats._excel_by_openpyxl(sheets, tmp_path / "slow.xlsx", title, True)
-    assert fast.read_bytes() == slow.read_bytes()
+    _assert_same_workbook(fast, slow)
     if n == 6000:   # the openpyxl path itself, every cell through openpyxl (no text rows): the same workbook
         cells = report_formats._excel_by_openpyxl(sheets, tmp_path / "cells.xlsx", title, False)
         assert cells.read_bytes() == slow.read_bytes()
