@@ -107,7 +107,7 @@ def report_times(reports: dict, folder: Path, repeat: int) -> None:
         for name, report in reports.items():
             for fmt in FORMATS:
                 start = time.process_time()
-                paths = write_reports(report, folder / name, formats=(fmt,), package=f"bench {name.upper()}")
+                write_reports(report, folder / name, formats=(fmt,), package=f"bench {name.upper()}")
                 seconds = time.process_time() - start
                 best[name, fmt] = min(best.get((name, fmt), seconds), seconds)
     print(f"reports CPU: {sum(best.values()):.2f} s (best of {max(repeat, 1)} per format)")

@@ -13,7 +13,7 @@ from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
 from .uniques import DISTINCT_ROWS_MIN, distinct_rows, stable_order, text_array
-from .working import WorkingFrame
+from .working import WorkingFrame, remembered_on
 
 SUBJECT = "USUBJID"
 
@@ -67,11 +67,8 @@ def _per_distinct_rows(frame, columns: list[str], fn) -> pd.Series | None:
     """
     if len(frame) < DISTINCT_ROWS_MIN:
         return None
-    if isinstance(frame, WorkingFrame):     # EPOCH and --DY group the same (subject, date) rows: once
-        found = frame.remembered(("distinct rows", tuple(columns)), tuple(frame[name] for name in columns),
-                                 lambda: _distinct_text_rows(frame, columns))
-    else:
-        found = _distinct_text_rows(frame, columns)
+    # EPOCH and --DY group the same (subject, date) rows: once
+    found = remembered_on(frame, "distinct rows", columns, lambda: _distinct_text_rows(frame, columns))
     if found is None:
         return None
     codes, first = found

@@ -18,7 +18,7 @@ from ..errors import RawDataError, SpecError
 from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
-from .working import WorkingFrame
+from .working import remembered_on
 from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize_rows, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
@@ -120,11 +120,8 @@ def _standardize_distinct(frame: pd.DataFrame, rule, ctx) -> pd.Series | None:
         return None
     if not len(frame):
         return None
-    if isinstance(frame, WorkingFrame):     # --STRESC and --STRESU group the same (result, unit, test) rows: once
-        found = frame.remembered(("text rows", tuple(names)), tuple(frame[n] for n in names),
-                                 lambda: _distinct_texts(frame, names))
-    else:
-        found = _distinct_texts(frame, names)
+    # --STRESC and --STRESU group the same (result, unit, test) rows: once
+    found = remembered_on(frame, "text rows", names, lambda: _distinct_texts(frame, names))
     if found is None:
         return None
     codes, first = found

@@ -230,3 +230,11 @@ def text_to_boundary(texts: np.ndarray):
     if TEXT_DTYPE == np.dtype(object):
         return texts
     return pd.Series(texts, dtype=object).astype(TEXT_DTYPE).array
+
+
+def remembered_on(frame, key: str, names, compute):
+    """``compute()``, remembered by a ``WorkingFrame`` while the named columns are unchanged
+    (``WorkingFrame.remembered``); on any other frame computed each time."""
+    if isinstance(frame, WorkingFrame):
+        return frame.remembered((key, tuple(names)), tuple(frame[n] for n in names), compute)
+    return compute()

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from ..errors import DatasetReadError, SpecError, TrialforgeError
 from .catalogue import Catalogue, default_catalogue
-from .engine import MissingVariable, compute_by_columns, frame_of
+from .engine import MissingVariable, compute_by_columns
 from .facts import Facts
-from .tabledata import TableData
+from .tabledata import TableData, frame_of
 from .typography import typeset, typeset_result
 from .figures import render_figure, save_figure
 from .json_text import dumps_indent1

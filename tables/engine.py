@@ -16,10 +16,10 @@ from .km import kaplan_meier, quantile, survival_at
 from .rank_tests import wilcoxon_rank_sum_p
 from .result import Row, TableResult
 from .spec import (AEHierarchy, Association, Binomial, ByColumns, Categorical, Columns, Continuous, Header,
-                   Population, Split, SubjectsWith, SubjectVar, TimeToEvent)
+                   Population, Split, SubjectsWith, TimeToEvent)
 from .stats import clopper_pearson, describe
 from ..simple_filter import simple_mask
-from .tabledata import TableData, frame_of, referenced_columns, restore_strings
+from .tabledata import TableData, referenced_columns, restore_strings
 
 COL = "_COL"
 KEY = "USUBJID"

@@ -17,7 +17,7 @@ from trialforge.sdtm.algorithms import MappingContext, assign_condition
 from trialforge.sdtm.derive import _text_extreme
 from trialforge.sdtm.findings import _on_or_before
 from trialforge.sdtm.raw_csv import check_header, check_records
-from trialforge.sdtm.uniques import distinct_rows, factorize_rows
+from trialforge.sdtm.uniques import distinct_rows
 from trialforge.sdtm.working import WorkingFrame, boundary_text
 from trialforge.specs.ct import load_ct
 from trialforge.specs.spec import Rule
