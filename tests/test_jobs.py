@@ -18,6 +18,7 @@ from trialforge.jobs import ENV, ForkPool, JobsError, WorkerStopped, resolve_job
 from trialforge.tables.build import TablesFailed, build_tables as _build_tables
 from trialforge.tables.catalogue import load_catalogue
 from trialforge.tables.demo_adam import make_adam
+from live_processes import children, live
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
 SOME = ["14.1.2", "14.3.1.3", "14.2.2.1", "14.2.1.3", "14.2.1.4"]     # tables and figures of several layouts
@@ -32,26 +33,6 @@ def _digests(folder: Path) -> dict:
     """Every file under the folder by relative path -> SHA-256 (independent of how it was written)."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
-
-
-def _live(field: int, value: int) -> list[int]:
-    """Live processes whose /proc stat field `field` (after the name: 1 = parent, 3 = session) is `value`:
-    what the kernel says, not multiprocessing."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[field]) == value and stat[0] not in ("Z", "X"):
-                out.append(int(entry.name))
-    return out
-
-
-def _children() -> list[int]:
-    """Processes whose parent is this one."""
-    return _live(1, os.getpid())
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +77,7 @@ def test_pool_returns_results_in_item_order_from_other_processes():
     got = ForkPool(_square_and_pid, [5, 1, 4, 2, 3], 2).results()
     assert [r for r, _ in got] == [25, 1, 16, 4, 9]
     assert os.getpid() not in {pid for _, pid in got}
-    assert _children() == []
+    assert children() == []
 
 
 def _boom(x):
@@ -109,7 +90,7 @@ def test_a_task_error_reaches_the_parent_and_every_worker_is_reaped():
     pool = ForkPool(_boom, [1, 2, 3, 4], 2)
     with pytest.raises(ValueError, match="three"):
         pool.results()
-    assert _children() == []
+    assert children() == []
 
 
 def _killed(x):
@@ -121,7 +102,7 @@ def _killed(x):
 def test_a_worker_killed_by_a_signal_is_one_trialforge_error_and_no_worker_is_left():
     with pytest.raises(WorkerStopped, match="worker process stopped"):
         ForkPool(_killed, [1, 2, 3], 2).results()
-    assert _children() == []
+    assert children() == []
 
 
 def test_close_stops_workers_still_running():
@@ -129,7 +110,7 @@ def test_close_stops_workers_still_running():
     pool = ForkPool(time.sleep, [30, 30], 2)
     started = time.perf_counter()
     pool.close()
-    assert time.perf_counter() - started < 10 and _children() == []
+    assert time.perf_counter() - started < 10 and children() == []
 
 
 # ------------------------------------------------------------------------------------ tables
@@ -139,7 +120,7 @@ def test_tables_in_two_processes_are_byte_identical_to_one(adam, tmp_path):
     one, two = _digests(tmp_path / "one"), _digests(tmp_path / "two")
     assert len(one) > 15 and any(k.endswith(".png") for k in one)
     assert one == two
-    assert _children() == []
+    assert children() == []
 
 
 def test_a_failing_output_in_a_worker_is_named_and_the_others_are_built(adam, tmp_path):
@@ -151,7 +132,7 @@ def test_a_failing_output_in_a_worker_is_named_and_the_others_are_built(adam, tm
     assert "\n" not in err.value.message
     assert (tmp_path / "t_14_1_2.rtf").is_file() and (tmp_path / "f_14_2_1_4.png").is_file()
     assert not list(tmp_path.glob("f_14_2_1_3*"))
-    assert _children() == []
+    assert children() == []
 
 
 # ------------------------------------------------------------------------------------ whole runs
@@ -171,7 +152,7 @@ def test_run_with_one_and_two_jobs_writes_the_same_folder(tmp_path):
     one, two = _digests(tmp_path / "1"), _digests(tmp_path / "2")
     assert len(one) > 200 and "manifest.json" in one and "tables/index.html" in one
     assert one == two
-    assert _children() == []
+    assert children() == []
 
 
 @pytest.mark.slow
@@ -196,12 +177,12 @@ def test_a_bad_catalogue_entry_failing_in_a_worker_exits_2_in_one_line_and_keeps
     assert len(errors) == 1 and "Table 99.1" in errors[0] and "Traceback" not in result.output
     assert _digests(out) == before
     assert not [p.name for p in tmp_path.iterdir() if ".staging-" in p.name or p.name == "out.failed"]
-    assert _children() == []
+    assert children() == []
 
 
 def _session(sid: int) -> list[int]:
     """Processes still alive in session `sid` (the run and any worker it forked)."""
-    return _live(3, sid)
+    return live(3, sid)
 
 
 @pytest.mark.slow
@@ -271,7 +252,7 @@ def test_a_forked_task_returns_its_value_from_another_process():
         assert task.done()
     finally:
         task.close()
-    assert _children() == []
+    assert children() == []
 
 
 def _spec_error():
@@ -288,7 +269,7 @@ def test_a_trialforge_error_in_a_task_arrives_as_the_same_error():
     task.close()
     assert err.value.message == "no such rule (file specs/ae.yaml, column AETERM, value 'X')"
     assert (err.value.file, err.value.column, err.value.value) == ("specs/ae.yaml", "AETERM", "X")
-    assert _children() == []
+    assert children() == []
 
 
 def _unpicklable_error():
@@ -319,7 +300,7 @@ def test_a_killed_task_is_one_worker_stopped_line_naming_it():
     task.close()
     assert err.value.message.startswith("the worker process for the SDTM gate stopped before finishing "
                                         "(killed by signal 9")
-    assert _children() == []
+    assert children() == []
 
 
 def test_closing_a_task_stops_its_worker():
@@ -329,7 +310,7 @@ def test_closing_a_task_stops_its_worker():
     assert not task.done()
     started = time.perf_counter()
     task.close()
-    assert time.perf_counter() - started < 10 and _children() == []
+    assert time.perf_counter() - started < 10 and children() == []
     with pytest.raises(WorkerStopped):
         task.result()
 
@@ -377,7 +358,7 @@ def test_a_failed_gate_discards_the_adam_run_ahead_and_its_error(mini_study, tmp
     assert sorted(folders["1"]) == [".trialforge-output", "manifest.json", "validation/ct_releases.csv",
                                     "validation/sdtm/validation-junit.xml", "validation/sdtm/validation.html",
                                     "validation/sdtm/validation.json", "validation/sdtm/validation.xlsx"]
-    assert _children() == []
+    assert children() == []
 
 
 def test_an_adam_error_after_a_passed_gate_is_raised_with_both_job_counts(mini_study, tmp_path):
@@ -392,7 +373,7 @@ def test_an_adam_error_after_a_passed_gate_is_raised_with_both_job_counts(mini_s
         assert len(lines[jobs]) == 1 and "adsl.product_extrt" in lines[jobs][0]
         assert _nothing_written(tmp_path / jobs)
     assert lines["1"] == lines["2"]
-    assert _children() == []
+    assert children() == []
 
 
 def _gate_that_fails(log: Path):
@@ -420,7 +401,7 @@ def test_an_error_in_the_gate_worker_is_one_line_exit_2_and_no_output(mini_study
     assert lines["1"] == lines["2"] == ["error: the gate cannot read its rules (file rules.yaml, column TF-X-001)"]
     pids = log.read_text().split()
     assert pids[0] == str(os.getpid()) and pids[1] != str(os.getpid())     # jobs 2: the gate ran in a worker
-    assert _children() == []
+    assert children() == []
 
 
 def _gate_killed(*args, **kwargs):
@@ -436,7 +417,7 @@ def test_a_gate_worker_killed_is_a_clear_error_exit_2_and_no_output(mini_study, 
         "error: the worker process for the SDTM gate stopped before finishing (killed by signal 9, e.g. out of "
         "memory; try --jobs 1)"]
     assert _nothing_written(tmp_path)
-    assert _children() == []
+    assert children() == []
 
 
 def _broken_xpt(ds, path, **kwargs):
@@ -471,7 +452,7 @@ def test_an_error_in_the_package_worker_is_the_sequential_error(tmp_path, monkey
         for n in (tmp_path / jobs).glob("xpt-*.pid"):
             n.unlink()
     assert lines["1"] == lines["2"] == ["error: value too long for XPT (file ae.xpt, column AETERM)"]
-    assert _children() == []
+    assert children() == []
 
 
 @pytest.mark.slow
@@ -496,7 +477,7 @@ def test_a_failed_gate_of_the_example_gives_the_same_result_and_files_with_two_j
         (sorted(two.sdtm), two.adam, sorted(two.reports), two.warnings, two.written, two.files)
     assert [f.rule_id for f in one.reports["sdtm"].findings] == [f.rule_id for f in two.reports["sdtm"].findings]
     assert "TF-TS-001" in {f.rule_id for f in one.reports["sdtm"].errors}
-    assert _children() == []
+    assert children() == []
 
 
 def test_each_stage_is_timed_as_with_one_job_and_the_gate_with_the_workers_cpu(mini_study, tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from trialforge.jobs import ForkTask, Handover
+from live_processes import children
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
 
@@ -19,19 +20,6 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cd70-cart"
 def _digests(folder: Path) -> dict:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
-
-
-def _children() -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == os.getpid() and stat[0] not in ("Z", "X"):
-                out.append(int(entry.name))
-    return out
 
 
 def _copy_example(tmp_path: Path) -> Path:
@@ -128,7 +116,7 @@ def test_the_gate_worker_writes_the_mapped_sdtm_files_and_the_folder_is_the_one_
     assert ahead == sdtm_files - {"sdtm.xpt/pp", "sdtm.json/pp"} and len(ahead) > 40
     assert by["sdtm.xpt/pp"] == by["sdtm.json/pp"] == by["adam.xpt/adsl"] == me
     assert sorted(n for _, n in log2) == sorted(n for _, n in log1)          # no file written twice
-    assert _children() == []
+    assert children() == []
 
 
 def _first_failure(names):
@@ -161,7 +149,7 @@ def test_a_file_failing_ahead_or_here_is_the_one_job_error(tmp_path, monkeypatch
     # the one-job order by hand: XPT files in name order up to the failing one (the example's SDTM before
     # PP ends with PC, before LB with IS)
     assert xpt_lines[0] == "AE" and xpt_lines == sorted(xpt_lines) and xpt_lines[-1] == last_xpt
-    assert _children() == []
+    assert children() == []
 
 
 def _failing_adam_gate(real):
@@ -191,7 +179,7 @@ def test_files_written_ahead_are_discarded_when_the_adam_gate_fails(tmp_path, mo
     assert not any(k.startswith(("sdtm/", "adam/", "tables/")) for k in got[2][0])
     assert "validation/adam/validation.json" in got[2][0]
     assert got[1][2] == 0 and got[2][2] > 40          # two jobs did write ahead, then threw it away
-    assert _children() == []
+    assert children() == []
 
 
 # ------------------------------------------------------------------------ the parts, one by one
