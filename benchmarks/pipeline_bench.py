@@ -19,6 +19,12 @@ main process's peak RSS (as before) and the peak sum of PSS over the run's proce
 workers, shared pages counted once), sampled every 0.25 s from outside up to the end of run_study
 (not during the pyreadstat baseline that follows): what the machine must hold.
 
+Module bytecode: ``pip install`` compiles a package's modules when it installs them, so a user's ``trialforge
+run`` imports them from ``.pyc`` files. A source checkout run with ``PYTHONDONTWRITEBYTECODE`` set (as on the
+development machine) would instead compile every module the job imports lazily, in every process that imports
+it, inside the timed span. Before timing, the bench compiles the imported ``trialforge`` package's bytecode
+(``compileall``, into its ``__pycache__`` folders, which git ignores); ``--source`` skips that, to see the cost.
+
     python benchmarks/pipeline_bench.py                       # 100, 1,000 and 10,000 subjects
     python benchmarks/pipeline_bench.py --subjects 100 300    # a quick look
     python benchmarks/pipeline_bench.py --subjects 1000 --jobs 1 --json results.json
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -217,6 +224,17 @@ def run_sampled(cmd: list) -> tuple[subprocess.CompletedProcess, float | None]:
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err), (peak[0] / 1024 or None)
 
 
+def compile_package() -> Path:
+    """Write the bytecode of the ``trialforge`` package this bench imports, as ``pip install`` would."""
+    import compileall
+
+    import trialforge
+    root = Path(trialforge.__file__).parent
+    if not compileall.compile_dir(str(root), quiet=1, rx=re.compile(r"[/\\]\.venv[/\\]")):
+        sys.exit(f"could not compile the package's bytecode under {root}")
+    return root
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subjects", type=int, nargs="+", default=[100, 1000, 10000])
@@ -224,11 +242,15 @@ def main(argv=None):
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--jobs", type=int, default=None,
                         help="run_study's jobs (default: TRIALFORGE_JOBS, else every available core)")
+    parser.add_argument("--source", action="store_true",
+                        help="do not compile the package's bytecode first (time imports from source)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(one_size(args.one, args.seed, args.jobs)))
         return
+    if not args.source:
+        print(f"compiled bytecode of {compile_package()}", file=sys.stderr)
     results = []
     for n in args.subjects:
         cmd = [sys.executable, __file__, "--one", str(n)] + (["--seed", str(args.seed)] if args.seed is not None else [])
