@@ -248,9 +248,15 @@ def run_study(study_dir=None, *, out_dir=None, progress=None, adam: bool = True,
     and the CSR outputs, in that many workers, beside the ADaM gate and package); 1 runs every step here, one
     after the other (``_run_sequential``). The result, the files and the errors are the same either way.
     """
-    from .jobs import resolve_jobs
+    from .jobs import long_lived_frozen, resolve_jobs
     jobs = resolve_jobs(jobs)
     use_system_allocator()
+    with long_lived_frozen():
+        return _run_study(study_dir, out_dir, progress, adam, tables, command, stage_timer, only, jobs)
+
+
+def _run_study(study_dir, out_dir, progress, adam, tables, command, stage_timer, only, jobs) -> RunResult:
+    """``run_study`` inside its ``long_lived_frozen`` block."""
     timed = partial(_timed, stage_timer)
     build_analysis = adam
     study = load_study(study_dir or DEFAULT_STUDY)

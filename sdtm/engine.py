@@ -491,7 +491,7 @@ class SdtmBuilder:
         at once; the prefix (what their phase 2 reads, e.g. DM) runs here meanwhile and the domains it made are
         handed over (``jobs.Handover``). The first error of the sequential order is raised, after the progress
         lines the sequential build would have shown."""
-        from ..jobs import ForkTask, Handover, _rebuild_error
+        from ..jobs import ForkTask, Handover, _rebuild_error, thaw
         state = self._state
         first = set(prefix)
         worker = [s for s in all_steps if s.domain in worker_domains]
@@ -518,7 +518,7 @@ class SdtmBuilder:
                 task.close()
         finally:
             handover.close()
-            gc.unfreeze()
+            thaw()
         state.finished.update(got["finished"])
         state.step_notes.update(got["notes"])
         if got["error"] is not None and (failed is None or got["error"][0] < failed[0]):
