@@ -18,7 +18,7 @@ from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, INTERNAL, ROW_COL
 from .findings import standardize
-from .uniques import on_uniques, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, on_uniques, text_array
 from .working import WorkingFrame
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
@@ -93,6 +93,9 @@ def assign_template(frame, rule: Rule, ctx) -> pd.Series:
     pieces = _TEMPLATE_FIELD.split(template)
     fields = [text_array(_need(frame, piece, rule)) if i % 2 else piece for i, piece in enumerate(pieces)]
     if all(f is not None for f in fields):      # text fields: joined by numpy (str + str per record)
+        joined = _template_distinct(fields, len(frame))
+        if joined is not None:
+            return pd.Series(joined, index=frame.index, dtype=object)
         out = np.full(len(frame), "", dtype=object)
         for piece in fields:
             if isinstance(piece, np.ndarray) or piece:
@@ -105,6 +108,23 @@ def assign_template(frame, rule: Rule, ctx) -> pd.Series:
         elif piece:
             out = out + piece
     return out
+
+
+def _template_distinct(fields: list, n: int) -> np.ndarray | None:
+    """A template's text fields (object arrays of str) and literal pieces joined once per distinct row of the
+    fields and taken back (USUBJID repeats per record of a subject), so equal results are one str object;
+    None when most rows are distinct."""
+    arrays = [f for f in fields if isinstance(f, np.ndarray)]
+    if n < DISTINCT_ROWS_MIN or not arrays:
+        return None
+    codes, first = distinct_rows(*arrays)
+    if 2 * len(first) > n:
+        return None
+    distinct = [f[first] if isinstance(f, np.ndarray) else f for f in fields]
+    table = np.empty(len(first), dtype=object)
+    table[:] = ["".join(row) for row in zip(*(d if isinstance(d, np.ndarray) else [d] * len(first)
+                                               for d in distinct))]
+    return table[codes]
 
 
 def assign_expr(frame, rule: Rule, ctx) -> pd.Series:
@@ -270,7 +290,7 @@ def _visit_distinct(raw: pd.Series, table: dict, attr: str) -> pd.Series | None:
     texts = text_array(raw)
     if texts is None:
         return None
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     keys = [u.strip().upper() for u in uniques.tolist()]
     if any(k not in table and k != "" for k in keys):
         return None
@@ -487,7 +507,7 @@ def _numbers_distinct(values: pd.Series) -> pd.Series | None:
     texts = text_array(values)
     if texts is None:
         return None
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     stripped = [u.strip() for u in uniques.tolist()]
     candidates = np.empty(len(stripped), dtype=object)
     candidates[:] = [t if t != "" else None for t in stripped]
@@ -527,7 +547,7 @@ def _recode_distinct(values: pd.Series, table: dict, unmapped: str) -> pd.Series
     texts = text_array(values)
     if texts is None or not all(isinstance(v, str) for v in table.values()):
         return None
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     keys = [u.strip().upper() for u in uniques.tolist()]
     hit_u = np.array([k in table for k in keys] + [False], dtype=bool)
     missing_u = np.array([k not in table and k != "" for k in keys] + [False], dtype=bool)
@@ -585,7 +605,7 @@ def _ct_distinct(values: pd.Series, codelist, synonyms, policy) -> pd.Series | N
     if texts is None:
         return None
     arr = values.to_numpy()
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     decoded = codelist.decode_texts(uniques.tolist(), synonyms=synonyms)
     if decoded is not None:                         # a few ASCII texts: plain lists, no Series per call
         mapped_list, unmapped_list = decoded

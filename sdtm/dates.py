@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DateFormatError, SpecError
-from .uniques import factorize_rows, on_distinct, text_array
+from .uniques import factorize, factorize_rows, missing_mask, on_distinct, text_array
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
@@ -419,11 +419,11 @@ def _remembered(dtc: pd.Series, fn, memo: dict) -> pd.Series:
     arr = dtc.to_numpy() if dtc.dtype == object else None
     if arr is None or pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
         return on_distinct(dtc, fn)
-    missing = pd.isna(arr)
+    missing = missing_mask(arr)
     if missing.any():
         arr = arr.copy()
         arr[missing] = ""
-    codes, uniques = pd.factorize(arr)          # C hashing per row; Python only per distinct text
+    codes, uniques = factorize(arr)          # C hashing per row; Python only per distinct text
     texts = uniques.tolist()
     if len(memo) > _MEMO_LIMIT:
         memo.clear()

@@ -42,7 +42,19 @@ def read_csv_fields(path: Path, encoding: str | None = None) -> tuple[pd.DataFra
     text, raw = _decode(path, encoding)
     check_header(text, path)
     check_records(text, path, raw=raw)
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), outer_blanks_possible(text, raw=raw)
+    return _parse_text(text, raw), outer_blanks_possible(text, raw=raw)
+
+
+def _parse_text(text: str, raw: np.ndarray | None) -> pd.DataFrame:
+    """``pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)``, parsed from UTF-8 bytes (the
+    file's own when they are the text's ASCII code points): from a text handle pandas encodes the text again
+    chunk by chunk. Without NA strings nothing is missing, so every field is the parser's own str
+    (``dtype=object``, no NA pass); the columns become ``str`` only where pandas infers that dtype for text."""
+    data = raw.base if raw is not None and isinstance(raw.base, bytes) else text.encode("utf-8")
+    frame = pd.read_csv(io.BytesIO(data), dtype=object, na_filter=False, encoding="utf-8")
+    if pd.Series(["a"], dtype=str).dtype != object:       # outside objstrings.object_strings(): pandas' str dtype
+        frame = frame.astype(str)
+    return frame
 
 
 def _ascii_bytes(text: str, raw: np.ndarray | None) -> np.ndarray:

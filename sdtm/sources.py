@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import RawDataError, SpecError
 from ..specs.spec import JoinSpec, MeltSpec, SourceSpec
 from . import expressions
-from .uniques import on_uniques
+from .uniques import factorize, on_uniques
 
 FILE_COL = "_FILE"
 ROW_COL = "_ROW"
@@ -85,7 +85,7 @@ def _stripped(column: pd.Series) -> pd.Series:
     """A raw text column without outer blanks (Python's str.strip, as pandas' .str.strip on object text)."""
     values = column.to_numpy()
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
-        codes, uniques = pd.factorize(values)          # strip each distinct text once (C hashing per row)
+        codes, uniques = factorize(values)             # strip each distinct text once (C hashing per row)
         distinct = uniques.tolist()
         stripped = [u.strip() for u in distinct]
         if stripped == distinct:                         # nothing to strip (the usual export): the column as is
@@ -253,7 +253,7 @@ def melt_findings(frame: pd.DataFrame, melt: MeltSpec, *, file) -> pd.DataFrame:
 
 def _blank_texts(values: np.ndarray) -> np.ndarray:
     """Values whose text (``astype(str)``) is blank after stripping, decided once per distinct value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    codes, uniques = factorize(values, use_na_sentinel=False)
     blank = np.array([str(u).strip() == "" if isinstance(u, str) else False for u in uniques.tolist()] + [False],
                      dtype=bool)
     return blank[codes]

@@ -1,0 +1,140 @@
+"""Fast paths that hash objects by identity (sdtm/uniques.py ``object_identities``) and read raw CSV from bytes:
+each is compared with the plain pandas / pyarrow call it replaces, on arrays built to trip them (the same
+value as several str objects, None and NaN, numbers beside text, long and short arrays)."""
+from __future__ import annotations
+
+import io
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialforge.sdtm import uniques
+from trialforge.sdtm.uniques import factorize, missing_mask, object_identities
+
+
+def _objects(n: int, distinct: int, seed: int, *, missing=False, numbers=False, copies=True) -> np.ndarray:
+    """n values drawn from ``distinct`` texts; with ``copies`` one value appears as several str objects."""
+    rng = random.Random(seed)
+    pool = [f"V{i:03d}" for i in range(distinct)]
+    twins = ["".join(list(p)) for p in pool]          # equal values, other objects
+    out = np.empty(n, dtype=object)
+    for i in range(n):
+        k = rng.randrange(distinct)
+        value = twins[k] if copies and rng.random() < 0.3 else pool[k]
+        r = rng.random()
+        if missing and r < 0.05:
+            value = None
+        elif missing and r < 0.1:
+            value = float("nan")
+        elif numbers and r < 0.15:
+            value = rng.choice([1, 1.0, 2.5, True])
+        out[i] = value
+    return out
+
+
+CASES = [dict(n=5000, distinct=1), dict(n=5000, distinct=40), dict(n=9000, distinct=3000),
+         dict(n=5000, distinct=40, missing=True), dict(n=6000, distinct=7, missing=True, numbers=True),
+         dict(n=100, distinct=5, missing=True), dict(n=4000, distinct=4000, copies=False)]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("sentinel", [True, False])
+def test_factorize_equals_pandas(case, sentinel):
+    values = _objects(seed=len(str(case)), **case)
+    codes, uniq = factorize(values, use_na_sentinel=sentinel)
+    want_codes, want_uniq = pd.factorize(values, use_na_sentinel=sentinel)
+    np.testing.assert_array_equal(codes, want_codes)
+    assert codes.dtype == want_codes.dtype
+    assert type(uniq) is type(want_uniq) and uniq.dtype == want_uniq.dtype
+    assert len(uniq) == len(want_uniq)
+    assert all((a is b) or (a == b) or (pd.isna(a) and pd.isna(b)) for a, b in zip(uniq.tolist(), want_uniq.tolist()))
+    assert [type(a) for a in uniq.tolist()] == [type(b) for b in want_uniq.tolist()]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_missing_mask_equals_isna(case):
+    values = _objects(seed=7, **case)
+    np.testing.assert_array_equal(missing_mask(values), pd.isna(values))
+
+
+def test_object_identities_are_the_objects():
+    values = _objects(8000, 30, seed=3, missing=True)
+    codes, objects = object_identities(values)
+    assert all(values[i] is objects[c] for i, c in enumerate(codes.tolist()))
+    assert len({id(o) for o in objects}) == len(objects)                 # each object once
+    first = [codes.tolist().index(c) for c in range(len(objects))]       # in order of first appearance
+    assert first == sorted(first)
+    view = values[::2]                                                   # not contiguous: still right
+    codes, objects = object_identities(view)
+    assert all(view[i] is objects[c] for i, c in enumerate(codes.tolist()))
+
+
+def test_object_identities_declines():
+    assert object_identities(np.array(["a"] * 10, dtype=object)) is None                  # short
+    assert object_identities(np.arange(10000)) is None                                       # not objects
+    assert object_identities(np.array([str(i) for i in range(10000)], dtype=object)) is None  # all distinct
+
+
+def test_identity_paths_do_not_depend_on_the_threshold(monkeypatch):
+    values = _objects(300, 12, seed=11, missing=True)
+    want = pd.factorize(values)
+    monkeypatch.setattr(uniques, "IDENTITY_MIN", 1)
+    got = factorize(values)
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1].tolist() == want[1].tolist()
+
+
+def test_arrow_text_equals_pyarrow():
+    pa = pytest.importorskip("pyarrow")
+    from trialforge.sdtm.working import _arrow_text
+    for case in CASES[:4] + [dict(n=3000, distinct=3000, copies=False)]:
+        values = _objects(seed=5, **{**case, "missing": False})
+        got = _arrow_text(values)
+        want = pa.array(values, type=pa.large_string(), from_pandas=True)
+        assert got.type == want.type and got.equals(want) and got.null_count == 0
+    values = _objects(6000, 9, seed=2, missing=True)
+    got, want = _arrow_text(values), pa.array(values, type=pa.large_string(), from_pandas=True)
+    assert got.equals(want) and got.null_count == want.null_count > 0
+
+
+def test_template_distinct_equals_concatenation():
+    from trialforge.sdtm.algorithms import _template_distinct
+    n = 12000
+    study = np.array(["S1"] * n, dtype=object)
+    site = _objects(n, 12, seed=1)
+    subject = _objects(n, 300, seed=2)
+    fields = [study, "-", site, "", "-", subject, "/x"]
+    got = _template_distinct(fields, n)
+    want = np.array([a + "-" + b + "-" + c + "/x" for a, b, c in zip(study, site, subject)], dtype=object)
+    np.testing.assert_array_equal(got, want)
+    assert len({id(v) for v in got}) <= 12 * 300                         # one object per distinct result
+    assert _template_distinct([np.array([str(i) for i in range(n)], dtype=object)], n) is None   # all distinct
+
+
+@pytest.mark.parametrize("text", [
+    "A,B,C\n1, x ,\n2,\"q,\"\"r\"\"\",z\n,,\n",
+    "ID,NAME\n1,Émile\n2,Zoë\n3,\n",
+    "ID,V\r\n1,NA\r\n2,null\r\n3,nan\r\n4,#N/A\r\n",
+    "ID,V\n",
+])
+def test_raw_csv_parse_equals_text_parse(text):
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.raw_csv import _parse_text
+    data = text.encode("utf-8")
+    raw = np.frombuffer(data, dtype=np.uint8) if text.isascii() else None
+    for context in (object_strings, _nothing):
+        with context():
+            want = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            got = _parse_text(text, raw)
+            pd.testing.assert_frame_equal(got, want)
+            assert list(got.dtypes) == list(want.dtypes)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
