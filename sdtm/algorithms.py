@@ -18,7 +18,7 @@ from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, INTERNAL, ROW_COL
 from .findings import standardize
-from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, on_uniques, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, on_distinct, on_uniques, text_array
 from .working import WorkingFrame
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
@@ -367,7 +367,7 @@ def assign_elapsed(frame, rule: Rule, ctx) -> pd.Series:
                                 errors="coerce"))
     e = pd.to_datetime(end.where(end.str.len() >= 16).str.slice(0, 16), format="%Y-%m-%dT%H:%M", errors="coerce")
     minutes = (e - s).dt.total_seconds() / 60
-    return minutes.map(iso_duration)
+    return on_distinct(minutes, lambda u: u.map(iso_duration))         # once per distinct duration
 
 
 def iso_duration(minutes) -> str:
@@ -446,15 +446,16 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
 
 
 def as_text(values: pd.Series) -> pd.Series:
-    """A character variable's values as Python str in an object Series (missing → ''), unnamed.
+    """A character variable's values as Python str in an object Series (missing → '').
 
     Text columns (the usual case) are checked in C and only their missing values replaced; anything
-    else (numbers, booleans) is written once per distinct value by ``_text_value``.
+    else (numbers, booleans) is written once per distinct value by ``_text_value``. A text column without
+    missing values is returned as it is (name included: the working frame names what it stores).
     """
     if values.dtype == object:
         arr = values.to_numpy()
         if pd.api.types.infer_dtype(arr, skipna=False) == "string":     # text, nothing missing: one C pass
-            return values if values.name is None else values.rename(None)
+            return values
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "string" or kind == "empty":
             missing = pd.isna(arr)

@@ -122,13 +122,19 @@ def _fast_iso8601(date: pd.Series, time, fmt, time_fmt, unknown) -> pd.Series | 
     times = text_array(time) if time is not None else None
     if dates is None or (time is not None and times is None):
         return None
+    date_of = _parsed(_PARSED_DATES, (fmt, unk))     # a date recurs in many rules and domains: parsed once a run
     try:
         if times is None:
             codes, rows = factorize_rows(dates)
-            table = [_iso_date(d.strip(), pat, unk_set)[0] for (d,) in rows]
+            table = []
+            for (d,) in rows:
+                parsed = date_of.get(d)
+                if parsed is None:
+                    parsed = date_of[d] = _iso_date(d.strip(), pat, unk_set)
+                table.append(parsed[0])
         else:
             codes, rows = factorize_rows(dates, times)
-            table, date_of, time_of = [], {}, {}      # a date recurs with many times: parse each part once
+            table, time_of = [], _parsed(_PARSED_TIMES, (time_fmt, unk))
             for d, t in rows:
                 parsed = date_of.get(d)
                 if parsed is None:
@@ -142,6 +148,19 @@ def _fast_iso8601(date: pd.Series, time, fmt, time_fmt, unknown) -> pd.Series | 
         return None
     out = np.array(table + [""], dtype=object)[codes] if len(codes) else np.array([], dtype=object)
     return pd.Series(out, index=date.index, dtype=object)
+
+
+# (layout, unknown tokens) -> {raw text: its parse}: the fast path's results, kept for the run (a value that is
+# not parsed there raises before it is stored). Bounded like the --DTC memo below.
+_PARSED_DATES: dict = {}
+_PARSED_TIMES: dict = {}
+
+
+def _parsed(memo: dict, key) -> dict:
+    table = memo.get(key)
+    if table is None or len(table) > _MEMO_LIMIT:
+        table = memo[key] = {}
+    return table
 
 
 def _number(part, unknown) -> int | None:

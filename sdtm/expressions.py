@@ -73,7 +73,7 @@ def _extreme(series, pick):
 def _iso_hours(s):
     """Hours (number) → ISO 8601 duration: 24h multiples as PnD, else PTnH(nM); negatives with '-'."""
     from .algorithms import iso_duration
-    return _as_num(s).map(lambda h: iso_duration(None if pd.isna(h) else h * 60))
+    return on_distinct(_as_num(s), lambda u: u.map(lambda h: iso_duration(None if pd.isna(h) else h * 60)))
 
 
 def _add_days(s, days):

@@ -30,10 +30,10 @@ def object_identities(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
         return None
     arr = values if values.flags.c_contiguous else np.ascontiguousarray(values)
     n = len(arr)
-    # the array's own references, read as integers (copied while ``arr`` holds the objects alive)
+    # the array's own references read as integers, hashed while ``arr`` holds them (and their objects) alive
     raw = (ctypes.c_char * (n * arr.itemsize)).from_address(arr.__array_interface__["data"][0])
-    addresses = np.frombuffer(raw, dtype=np.uintp).copy()
-    codes, distinct = pd.factorize(addresses)
+    codes, distinct = pd.factorize(np.frombuffer(raw, dtype=np.uintp))
+    del raw
     if 2 * len(distinct) > n:
         return None
     codes = codes.astype(np.int64, copy=False)

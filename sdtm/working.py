@@ -115,7 +115,9 @@ class WorkingFrame:
         if isinstance(value, pd.Series):
             if value.index is not self.index and not value.index.equals(self.index):
                 value = value.reindex(self.index)
-            if value.name != name:
+            if value.name is None:          # a rule's fresh result: named in place (a rename copies the Series)
+                value.name = name
+            elif value.name != name:
                 value = value.rename(name)
         else:
             value = pd.Series(value, index=self.index, name=name)
