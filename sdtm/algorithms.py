@@ -18,7 +18,8 @@ from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, INTERNAL, ROW_COL
 from .findings import standardize
-from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, on_distinct, on_uniques, text_array
+from .uniques import (DISTINCT_ROWS_MIN, distinct_rows, factorize, object_identities, on_distinct, on_objects,
+                      on_uniques, text_array)
 from .working import WorkingFrame
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
@@ -430,7 +431,7 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
     if rule.get("upper"):
         values = values.where(values.isna(), values.astype(str).str.upper())
     if "default" in rule.options:
-        blank = values.isna() | (values.astype(str).str.strip() == "")
+        blank = on_objects(values, lambda v: v.isna() | (v.astype(str).str.strip() == ""))
         values = values.where(~blank, ctx.substitute(rule.get("default")))
     want = str(rule.get("type") or ctx.variable_types.get(rule.variable, "")).lower()
     if want in ("num", "number", "float", "integer"):
@@ -489,6 +490,8 @@ def to_number(values: pd.Series, rule: Rule, frame: pd.DataFrame) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
     fast = _numbers_distinct(values)
+    if fast is None:
+        fast = _numbers_by_object(values)
     if fast is not None:
         return fast
     text = values.where(values.notna(), "").astype(str).str.strip()
@@ -516,6 +519,21 @@ def _numbers_distinct(values: pd.Series) -> pd.Series | None:
     if any(np.isnan(n) and t != "" for n, t in zip(numbers.tolist(), stripped)):
         return None
     return pd.Series(numbers[codes] if len(codes) else np.array([], dtype=float), index=values.index, dtype=float)
+
+
+def _numbers_by_object(values: pd.Series) -> pd.Series | None:
+    """``to_number`` of an object column of mixed values (numbers and blank text from ``when`` branches) once per
+    distinct object, as the vectorised path reads them; None when a value is no number (that path names it)."""
+    found = object_identities(values.to_numpy()) if values.dtype == object else None
+    if found is None:
+        return None
+    codes, objects = found
+    distinct = pd.Series(objects, dtype=object)
+    text = distinct.where(distinct.notna(), "").astype(str).str.strip()
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    if (numbers.isna() & (text != "")).any():
+        return None
+    return pd.Series(numbers.to_numpy(dtype=float)[codes], index=values.index, dtype=float)
 
 
 def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:

@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
-from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, on_objects, stable_order, text_array
 from .working import WorkingFrame, remembered_on
 
 SUBJECT = "USUBJID"
@@ -251,8 +251,8 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
     if spec.get("where"):
         other = other[expressions.evaluate_mask(spec["where"], other)]
     vals = other[[SUBJECT, value]].copy()
-    text = vals[value].astype(str)
-    present = vals[value].notna() & (text.str.strip() != "") & (text != "nan")
+    present = on_objects(vals[value], lambda v: v.notna() & (v.astype(str).str.strip() != "") &
+                         (v.astype(str) != "nan"))
     vals = vals[present]
     order_by = spec.get("order", value)
     if fn in ("first", "last"):
@@ -309,8 +309,8 @@ def _study_aggregate(frame, rule, ctx, domain, value, fn) -> pd.Series:
     if rule.value.get("where"):
         other = other[expressions.evaluate_mask(rule.value["where"], other)]
     vals = other[value]
-    text = vals.astype(str).str.strip()
-    vals = vals[vals.notna() & (text != "") & (text != "nan")]
+    vals = vals[on_objects(vals, lambda v: v.notna() & (v.astype(str).str.strip() != "") &
+                           (v.astype(str).str.strip() != "nan"))]
     if fn == "count":
         result = float(len(vals))
     elif vals.empty:

@@ -63,6 +63,20 @@ def missing_mask(values: np.ndarray) -> np.ndarray:
     return pd.isna(objects)[codes]
 
 
+def on_objects(series: pd.Series, fn) -> pd.Series:
+    """``fn`` (element by element, a Series in, a Series out) on the distinct objects of an object column,
+    taken back per row (``object_identities``): a ``.str`` method loops in Python per row, and a column's
+    repeated texts are mostly the same objects. Any other column, or one of mostly distinct objects: ``fn``
+    on the whole column."""
+    if series.dtype == object:
+        found = object_identities(series.to_numpy())
+        if found is not None:
+            codes, objects = found
+            result = fn(pd.Series(objects, dtype=object, name=series.name))
+            return pd.Series(result.array.take(codes), index=series.index, name=result.name)
+    return fn(series)
+
+
 def _factorize_series(series: pd.Series, use_na_sentinel: bool):
     """``pd.factorize`` of a Series (uniques as an array); an object column through ``factorize``."""
     if series.dtype == object:

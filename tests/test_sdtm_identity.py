@@ -138,3 +138,31 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_on_objects_equals_the_whole_column(case):
+    from trialforge.sdtm.uniques import on_objects
+    series = pd.Series(_objects(seed=13, **case), index=np.arange(case["n"]) * 3, name="X")
+    functions = [lambda v: v.notna() & (v.astype(str).str.strip() != "") & (v.astype(str) != "nan"),
+                 lambda v: v.isna() | (v.astype(str).str.strip() == ""),
+                 lambda v: pd.to_numeric(v, errors="coerce"),
+                 lambda v: v.astype(str).str.lower()]
+    for fn in functions:
+        pd.testing.assert_series_equal(on_objects(series, fn), fn(series))
+
+
+def test_numbers_of_mixed_objects_equal_the_vectorised_path():
+    from trialforge.sdtm.algorithms import _numbers_by_object, to_number
+    from trialforge.specs.spec import Rule
+    rng = random.Random(21)
+    pool = [50.0, 25.0, "", " 7 ", "1e3", None, float("nan"), 3]
+    values = pd.Series([rng.choice(pool) for _ in range(9000)], dtype=object)
+    text = values.where(values.notna(), "").astype(str).str.strip()
+    want = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
+    got = _numbers_by_object(values)
+    pd.testing.assert_series_equal(got, want, check_names=False)
+    rule = Rule(variable="X", kind="from", value="X", options={}, file="x.yaml")
+    pd.testing.assert_series_equal(to_number(values, rule, pd.DataFrame(index=values.index)), want, check_names=False)
+    values[4000] = "12 mg"                                   # no number: the vectorised path names the row
+    assert _numbers_by_object(values) is None
