@@ -398,6 +398,33 @@ def _iso_datetime_part(dtc: pd.Series) -> pd.Series:
     return pd.to_datetime(text.str.slice(0, 16).where(timed, None), format="%Y-%m-%dT%H:%M", errors="coerce")
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MINUTE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+_NAT = np.datetime64("NaT", "us")
+
+
+def _one_part(text: str, pattern: re.Pattern, width: int):
+    """``_iso_date_part`` / ``_iso_datetime_part`` of one str as datetime64[us]: numpy's ISO 8601 reading of the
+    matched prefix (the same calendar checks as pandas' format parse: no 30 February, no hour 24)."""
+    if pattern.match(text) is None:
+        return _NAT
+    try:
+        return np.datetime64(text[:width], "us")
+    except ValueError:
+        return _NAT
+
+
+# one text at a time instead of pandas' vectorised parse (~1 ms a call whatever the count) where pandas reads
+# these layouts as microseconds, as the memo stores them (tests/test_sdtm_run_memos.py compares the two)
+_ONE_PART = {"date": lambda t: _one_part(t, _DAY, 10), "datetime": lambda t: _one_part(t, _MINUTE, 16)}
+
+
+@lru_cache(maxsize=1)
+def _parts_in_microseconds() -> bool:
+    probe = pd.Series(["2024-01-31T10:20"], dtype=object)
+    return _iso_date_part(probe).dtype == "datetime64[us]" and _iso_datetime_part(probe).dtype == "datetime64[us]"
+
+
 def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     """SDTM study day: date − reference + 1 on or after the reference, date − reference before; no day 0.
 
@@ -414,12 +441,12 @@ def is_iso8601(values: pd.Series) -> pd.Series:
 
 def iso_date_part(dtc: pd.Series) -> pd.Series:
     """The complete-date part of --DTC values as datetime64 (see ``_iso_date_part``), once per distinct value."""
-    return _remembered(dtc, _iso_date_part, _DATE_PARTS)
+    return _remembered(dtc, _iso_date_part, _DATE_PARTS, one="date")
 
 
 def iso_datetime_part(dtc: pd.Series) -> pd.Series:
     """--DTC values with hours and minutes as datetime64 (see ``_iso_datetime_part``), once per distinct value."""
-    return _remembered(dtc, _iso_datetime_part, _DATETIME_PARTS)
+    return _remembered(dtc, _iso_datetime_part, _DATETIME_PARTS, one="datetime")
 
 
 # --DTC text -> datetime64[us] (NaT when not complete), shared by every domain of a run: the same
@@ -429,8 +456,9 @@ _DATETIME_PARTS: dict = {}
 _MEMO_LIMIT = 1_000_000
 
 
-def _remembered(dtc: pd.Series, fn, memo: dict) -> pd.Series:
-    """``fn`` (a vectorised parser) on the texts not seen before; the rest from ``memo``.
+def _remembered(dtc: pd.Series, fn, memo: dict, one: str | None = None) -> pd.Series:
+    """``fn`` (a vectorised parser) on the texts not seen before; the rest from ``memo``. ``one`` names
+    ``fn``'s per-text twin (``_ONE_PART``), used instead when pandas parses to microseconds.
 
     The dtype is what ``fn`` gives on the whole column: microseconds when any value parses, else
     seconds (pandas' inference); a text column only, anything else goes to ``on_distinct``.
@@ -447,7 +475,10 @@ def _remembered(dtc: pd.Series, fn, memo: dict) -> pd.Series:
     if len(memo) > _MEMO_LIMIT:
         memo.clear()
     new = [t for t in texts if t not in memo]
-    if new:
+    if new and one is not None and _parts_in_microseconds():
+        part = _ONE_PART[one]
+        memo.update((t, part(t)) for t in new)
+    elif new:
         parsed = fn(pd.Series(new, dtype=object))
         values = parsed.to_numpy()
         if parsed.notna().any() and parsed.dtype != "datetime64[us]":

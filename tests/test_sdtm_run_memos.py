@@ -93,3 +93,42 @@ def test_elapsed_per_distinct_duration_equals_per_row():
     want = ((e - s).dt.total_seconds() / 60).map(iso_duration)
     assert got.tolist() == want.tolist() and got.dtype == want.dtype
     assert sorted(set(got)) == ['', '-PT24H30M', 'P1D', 'PT0H', 'PT4H']
+
+
+def _dtc_texts(n, seed):
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(n):
+        y = rng.choice([rng.randint(0, 9999), rng.randint(1900, 2100)])
+        t = f"{y:04d}-{rng.randint(0, 14):02d}-{rng.randint(0, 33):02d}"
+        r = rng.random()
+        if r < 0.5:
+            t += f"T{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}"
+        elif r < 0.6:
+            t += f"T{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}:{rng.randint(0, 61):02d}"
+        elif r < 0.65:
+            t = t[:7]
+        elif r < 0.7:
+            t += "T"
+        elif r < 0.72:
+            t = " " + t
+        elif r < 0.74:
+            t = t.replace("-", "/")
+        texts.append(t)
+    return texts + ["", "2024-02-29", "2023-02-29", "0000-01-01", "2024-01-01T24:00", "2024-01-01T23:59",
+                    "\uff19\uff19\uff19\uff19-01-01", "2024-1-01", "2024-01-01T9:30"]
+
+
+def test_date_parts_one_text_at_a_time_equal_pandas_parse():
+    texts = pd.Series(_dtc_texts(20000, 3), dtype=object)
+    assert dates._parts_in_microseconds()
+    for public, vectorised, memo in ((dates.iso_date_part, dates._iso_date_part, dates._DATE_PARTS),
+                                     (dates.iso_datetime_part, dates._iso_datetime_part, dates._DATETIME_PARTS)):
+        memo.clear()
+        want = vectorised(texts)
+        for _ in range(2):                                                  # parsed, then from the memo
+            got = public(texts)
+            pd.testing.assert_series_equal(got, want)
+    dates._DATE_PARTS.clear()
+    none = pd.Series(["2024-02", "", "x"] * 3, dtype=object)                # nothing parses: seconds, as pandas
+    pd.testing.assert_series_equal(dates.iso_date_part(none), dates._iso_date_part(none))
