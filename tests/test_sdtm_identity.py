@@ -118,6 +118,16 @@ def test_template_distinct_equals_concatenation():
     "ID,NAME\n1,Émile\n2,Zoë\n3,\n",
     "ID,V\r\n1,NA\r\n2,null\r\n3,nan\r\n4,#N/A\r\n",
     "ID,V\n",
+    "A,B,C\nx, y ,\n,,\nz,1.0,NA\n",                     # split in Python: short, no quotes
+    "A,B\n1,2",                                        # no final line feed
+    "A,,C\n1,2,3\n",                                    # a blank name: pandas names it
+    "A, ,C\n1,2,3\n",
+    "A\n1\n \n2\n",                                    # one column: blank lines
+    "A,B\n1,2\n\n3,4\n",                               # an empty line
+    "A,B\n",                                           # no data line
+    "A,B\n  ,\t\n",
+    "ID,NAME\n1,Émile\n2,Zoë\n",
+    " A ,B\n1,2\n",
 ])
 def test_raw_csv_parse_equals_text_parse(text):
     from trialforge.objstrings import object_strings
@@ -166,3 +176,72 @@ def test_numbers_of_mixed_objects_equal_the_vectorised_path():
     pd.testing.assert_series_equal(to_number(values, rule, pd.DataFrame(index=values.index)), want, check_names=False)
     values[4000] = "12 mg"                                   # no number: the vectorised path names the row
     assert _numbers_by_object(values) is None
+
+
+@pytest.mark.parametrize("how", ["left", "inner"])
+@pytest.mark.parametrize("keys", [["SUBJ"], ["SUBJ", "VISIT"]])
+def test_join_by_position_equals_pandas_merge(how, keys):
+    from trialforge.objstrings import object_strings
+    with object_strings():                      # as read_raw builds them: object text, object column names
+        _check_join(how, keys, random.Random(len(keys) * 7 + len(how)))
+
+
+def _check_join(how, keys, rng):
+    from trialforge.sdtm.sources import _join_by_position
+    n = 3000
+    left = pd.DataFrame({"SUBJ": [f"S{rng.randint(1, 60)}" for _ in range(n)],
+                         "VISIT": [rng.choice(["V1", "V2", "V3", ""]) for _ in range(n)],
+                         "X": [rng.choice(["a", "b", " c"]) for _ in range(n)],
+                         "_ROW": np.arange(2, n + 2)}, dtype=object).astype({"_ROW": np.int64})
+    pairs = sorted({(f"S{rng.randint(1, 80)}", rng.choice(["V1", "V2", "V3", ""])) for _ in range(150)})
+    if keys == ["SUBJ"]:
+        pairs = sorted({s for s, _ in pairs})
+        right = pd.DataFrame({"SUBJ": pairs}, dtype=object)
+    else:
+        right = pd.DataFrame({"SUBJ": [s for s, _ in pairs], "VISIT": [v for _, v in pairs]}, dtype=object)
+    right["R_A"] = pd.Series([f"a{i % 7}" for i in range(len(right))], dtype=object)
+    right["R_B"] = pd.Series([rng.choice(["", "x"]) for _ in range(len(right))], dtype=object)
+    right = right[keys + ["R_A", "R_B"]]
+    want = left.merge(right, how=how, on=keys, sort=False).fillna({"R_A": "", "R_B": ""})
+    got = _join_by_position(left, right, keys, ["R_A", "R_B"], how)
+    assert got is not None and got.columns.dtype == object
+    pd.testing.assert_frame_equal(got, want)
+    assert (got["R_A"] == "").any() == (how == "left")                 # unmatched rows exist and are blank
+
+
+def test_join_by_position_declines_what_it_does_not_know():
+    from trialforge.sdtm.sources import _join_by_position
+    left = pd.DataFrame({"K": pd.Series(["a", "b"], dtype=object), "V": pd.Series(["1", "2"], dtype=object)})
+    right = pd.DataFrame({"K": pd.Series(["a"], dtype=object), "V": pd.Series(["x"], dtype=object)})
+    assert _join_by_position(left, right, ["K"], ["V"], "left") is None                     # clashing names
+    right = pd.DataFrame({"K": pd.Series([1.0]), "W": pd.Series(["x"], dtype=object)})
+    assert _join_by_position(left, right, ["K"], ["W"], "left") is None                     # a key is no text
+    right = pd.DataFrame({"K": pd.Series(["a"], dtype=object), "W": pd.Series(["x"], dtype=object)})
+    assert _join_by_position(left, right, ["K"], ["W"], "outer") is None
+
+
+def test_plain_split_equals_pandas_on_random_exports():
+    from trialforge.objstrings import object_strings
+    from trialforge.sdtm.raw_csv import _parse_plain
+    rng = random.Random(17)
+    alphabet = ["a", "B", " ", "1", ".", "-", "é", "\t", "NA", "nan", "#", "'", "=", "x y"]
+    used = 0
+    with object_strings():
+        for _ in range(300):
+            width = rng.randint(1, 6)
+            names = [f"C{i}" + rng.choice(["", " ", "_x"]) for i in range(width)]
+            lines = [",".join(names)]
+            for _ in range(rng.randint(0, 40)):
+                if rng.random() < 0.03:
+                    lines.append(rng.choice(["", " "]))
+                else:
+                    lines.append(",".join("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 3)))
+                                          for _ in range(width)))
+            text = "\n".join(lines) + rng.choice(["", "\n"])
+            got = _parse_plain(text)
+            if got is None:
+                continue
+            used += 1
+            want = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            pd.testing.assert_frame_equal(got, want)
+    assert used > 100
