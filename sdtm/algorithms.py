@@ -18,7 +18,8 @@ from ..specs.yamlio import did_you_mean
 from . import dates, expressions, functions
 from .sources import FILE_COL, INTERNAL, ROW_COL
 from .findings import standardize
-from .uniques import on_uniques, text_array
+from .uniques import (DISTINCT_ROWS_MIN, distinct_rows, factorize, object_identities, on_distinct, on_objects,
+                      on_uniques, text_array)
 from .working import WorkingFrame
 
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")   # {SITENO}, {raw.X}, {IT.SITE}
@@ -93,6 +94,9 @@ def assign_template(frame, rule: Rule, ctx) -> pd.Series:
     pieces = _TEMPLATE_FIELD.split(template)
     fields = [text_array(_need(frame, piece, rule)) if i % 2 else piece for i, piece in enumerate(pieces)]
     if all(f is not None for f in fields):      # text fields: joined by numpy (str + str per record)
+        joined = _template_distinct(fields, len(frame))
+        if joined is not None:
+            return pd.Series(joined, index=frame.index, dtype=object)
         out = np.full(len(frame), "", dtype=object)
         for piece in fields:
             if isinstance(piece, np.ndarray) or piece:
@@ -105,6 +109,23 @@ def assign_template(frame, rule: Rule, ctx) -> pd.Series:
         elif piece:
             out = out + piece
     return out
+
+
+def _template_distinct(fields: list, n: int) -> np.ndarray | None:
+    """A template's text fields (object arrays of str) and literal pieces joined once per distinct row of the
+    fields and taken back (USUBJID repeats per record of a subject), so equal results are one str object;
+    None when most rows are distinct."""
+    arrays = [f for f in fields if isinstance(f, np.ndarray)]
+    if n < DISTINCT_ROWS_MIN or not arrays:
+        return None
+    codes, first = distinct_rows(*arrays)
+    if 2 * len(first) > n:
+        return None
+    distinct = [f[first] if isinstance(f, np.ndarray) else f for f in fields]
+    table = np.empty(len(first), dtype=object)
+    table[:] = ["".join(row) for row in zip(*(d if isinstance(d, np.ndarray) else [d] * len(first)
+                                               for d in distinct))]
+    return table[codes]
 
 
 def assign_expr(frame, rule: Rule, ctx) -> pd.Series:
@@ -270,7 +291,7 @@ def _visit_distinct(raw: pd.Series, table: dict, attr: str) -> pd.Series | None:
     texts = text_array(raw)
     if texts is None:
         return None
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     keys = [u.strip().upper() for u in uniques.tolist()]
     if any(k not in table and k != "" for k in keys):
         return None
@@ -347,7 +368,7 @@ def assign_elapsed(frame, rule: Rule, ctx) -> pd.Series:
                                 errors="coerce"))
     e = pd.to_datetime(end.where(end.str.len() >= 16).str.slice(0, 16), format="%Y-%m-%dT%H:%M", errors="coerce")
     minutes = (e - s).dt.total_seconds() / 60
-    return minutes.map(iso_duration)
+    return on_distinct(minutes, lambda u: u.map(iso_duration))         # once per distinct duration
 
 
 def iso_duration(minutes) -> str:
@@ -410,7 +431,7 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
     if rule.get("upper"):
         values = values.where(values.isna(), values.astype(str).str.upper())
     if "default" in rule.options:
-        blank = values.isna() | (values.astype(str).str.strip() == "")
+        blank = on_objects(values, lambda v: v.isna() | (v.astype(str).str.strip() == ""))
         values = values.where(~blank, ctx.substitute(rule.get("default")))
     want = str(rule.get("type") or ctx.variable_types.get(rule.variable, "")).lower()
     if want in ("num", "number", "float", "integer"):
@@ -426,15 +447,16 @@ def apply_modifiers(values: pd.Series, rule: Rule, frame: pd.DataFrame, ctx: Map
 
 
 def as_text(values: pd.Series) -> pd.Series:
-    """A character variable's values as Python str in an object Series (missing → ''), unnamed.
+    """A character variable's values as Python str in an object Series (missing → '').
 
     Text columns (the usual case) are checked in C and only their missing values replaced; anything
-    else (numbers, booleans) is written once per distinct value by ``_text_value``.
+    else (numbers, booleans) is written once per distinct value by ``_text_value``. A text column without
+    missing values is returned as it is (name included: the working frame names what it stores).
     """
     if values.dtype == object:
         arr = values.to_numpy()
         if pd.api.types.infer_dtype(arr, skipna=False) == "string":     # text, nothing missing: one C pass
-            return values if values.name is None else values.rename(None)
+            return values
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "string" or kind == "empty":
             missing = pd.isna(arr)
@@ -468,6 +490,8 @@ def to_number(values: pd.Series, rule: Rule, frame: pd.DataFrame) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
     fast = _numbers_distinct(values)
+    if fast is None:
+        fast = _numbers_by_object(values)
     if fast is not None:
         return fast
     text = values.where(values.notna(), "").astype(str).str.strip()
@@ -487,7 +511,7 @@ def _numbers_distinct(values: pd.Series) -> pd.Series | None:
     texts = text_array(values)
     if texts is None:
         return None
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     stripped = [u.strip() for u in uniques.tolist()]
     candidates = np.empty(len(stripped), dtype=object)
     candidates[:] = [t if t != "" else None for t in stripped]
@@ -495,6 +519,21 @@ def _numbers_distinct(values: pd.Series) -> pd.Series | None:
     if any(np.isnan(n) and t != "" for n, t in zip(numbers.tolist(), stripped)):
         return None
     return pd.Series(numbers[codes] if len(codes) else np.array([], dtype=float), index=values.index, dtype=float)
+
+
+def _numbers_by_object(values: pd.Series) -> pd.Series | None:
+    """``to_number`` of an object column of mixed values (numbers and blank text from ``when`` branches) once per
+    distinct object, as the vectorised path reads them; None when a value is no number (that path names it)."""
+    found = object_identities(values.to_numpy()) if values.dtype == object else None
+    if found is None:
+        return None
+    codes, objects = found
+    distinct = pd.Series(objects, dtype=object)
+    text = distinct.where(distinct.notna(), "").astype(str).str.strip()
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    if (numbers.isna() & (text != "")).any():
+        return None
+    return pd.Series(numbers.to_numpy(dtype=float)[codes], index=values.index, dtype=float)
 
 
 def recode(values, rule: Rule, frame, mapping=None, unmapped=None) -> pd.Series:
@@ -527,7 +566,7 @@ def _recode_distinct(values: pd.Series, table: dict, unmapped: str) -> pd.Series
     texts = text_array(values)
     if texts is None or not all(isinstance(v, str) for v in table.values()):
         return None
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     keys = [u.strip().upper() for u in uniques.tolist()]
     hit_u = np.array([k in table for k in keys] + [False], dtype=bool)
     missing_u = np.array([k not in table and k != "" for k in keys] + [False], dtype=bool)
@@ -585,7 +624,7 @@ def _ct_distinct(values: pd.Series, codelist, synonyms, policy) -> pd.Series | N
     if texts is None:
         return None
     arr = values.to_numpy()
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     decoded = codelist.decode_texts(uniques.tolist(), synonyms=synonyms)
     if decoded is not None:                         # a few ASCII texts: plain lists, no Series per call
         mapped_list, unmapped_list = decoded

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DateFormatError, SpecError
-from .uniques import factorize_rows, on_distinct, text_array
+from .uniques import factorize, factorize_rows, missing_mask, on_distinct, text_array
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
@@ -122,13 +122,19 @@ def _fast_iso8601(date: pd.Series, time, fmt, time_fmt, unknown) -> pd.Series | 
     times = text_array(time) if time is not None else None
     if dates is None or (time is not None and times is None):
         return None
+    date_of = _parsed(_PARSED_DATES, (fmt, unk))     # a date recurs in many rules and domains: parsed once a run
     try:
         if times is None:
             codes, rows = factorize_rows(dates)
-            table = [_iso_date(d.strip(), pat, unk_set)[0] for (d,) in rows]
+            table = []
+            for (d,) in rows:
+                parsed = date_of.get(d)
+                if parsed is None:
+                    parsed = date_of[d] = _iso_date(d.strip(), pat, unk_set)
+                table.append(parsed[0])
         else:
             codes, rows = factorize_rows(dates, times)
-            table, date_of, time_of = [], {}, {}      # a date recurs with many times: parse each part once
+            table, time_of = [], _parsed(_PARSED_TIMES, (time_fmt, unk))
             for d, t in rows:
                 parsed = date_of.get(d)
                 if parsed is None:
@@ -142,6 +148,19 @@ def _fast_iso8601(date: pd.Series, time, fmt, time_fmt, unknown) -> pd.Series | 
         return None
     out = np.array(table + [""], dtype=object)[codes] if len(codes) else np.array([], dtype=object)
     return pd.Series(out, index=date.index, dtype=object)
+
+
+# (layout, unknown tokens) -> {raw text: its parse}: the fast path's results, kept for the run (a value that is
+# not parsed there raises before it is stored). Bounded like the --DTC memo below.
+_PARSED_DATES: dict = {}
+_PARSED_TIMES: dict = {}
+
+
+def _parsed(memo: dict, key) -> dict:
+    table = memo.get(key)
+    if table is None or len(table) > _MEMO_LIMIT:
+        table = memo[key] = {}
+    return table
 
 
 def _number(part, unknown) -> int | None:
@@ -379,6 +398,33 @@ def _iso_datetime_part(dtc: pd.Series) -> pd.Series:
     return pd.to_datetime(text.str.slice(0, 16).where(timed, None), format="%Y-%m-%dT%H:%M", errors="coerce")
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MINUTE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+_NAT = np.datetime64("NaT", "us")
+
+
+def _one_part(text: str, pattern: re.Pattern, width: int):
+    """``_iso_date_part`` / ``_iso_datetime_part`` of one str as datetime64[us]: numpy's ISO 8601 reading of the
+    matched prefix (the same calendar checks as pandas' format parse: no 30 February, no hour 24)."""
+    if pattern.match(text) is None:
+        return _NAT
+    try:
+        return np.datetime64(text[:width], "us")
+    except ValueError:
+        return _NAT
+
+
+# one text at a time instead of pandas' vectorised parse (~1 ms a call whatever the count) where pandas reads
+# these layouts as microseconds, as the memo stores them (tests/test_sdtm_run_memos.py compares the two)
+_ONE_PART = {"date": lambda t: _one_part(t, _DAY, 10), "datetime": lambda t: _one_part(t, _MINUTE, 16)}
+
+
+@lru_cache(maxsize=1)
+def _parts_in_microseconds() -> bool:
+    probe = pd.Series(["2024-01-31T10:20"], dtype=object)
+    return _iso_date_part(probe).dtype == "datetime64[us]" and _iso_datetime_part(probe).dtype == "datetime64[us]"
+
+
 def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     """SDTM study day: date − reference + 1 on or after the reference, date − reference before; no day 0.
 
@@ -395,12 +441,12 @@ def is_iso8601(values: pd.Series) -> pd.Series:
 
 def iso_date_part(dtc: pd.Series) -> pd.Series:
     """The complete-date part of --DTC values as datetime64 (see ``_iso_date_part``), once per distinct value."""
-    return _remembered(dtc, _iso_date_part, _DATE_PARTS)
+    return _remembered(dtc, _iso_date_part, _DATE_PARTS, one="date")
 
 
 def iso_datetime_part(dtc: pd.Series) -> pd.Series:
     """--DTC values with hours and minutes as datetime64 (see ``_iso_datetime_part``), once per distinct value."""
-    return _remembered(dtc, _iso_datetime_part, _DATETIME_PARTS)
+    return _remembered(dtc, _iso_datetime_part, _DATETIME_PARTS, one="datetime")
 
 
 # --DTC text -> datetime64[us] (NaT when not complete), shared by every domain of a run: the same
@@ -410,8 +456,9 @@ _DATETIME_PARTS: dict = {}
 _MEMO_LIMIT = 1_000_000
 
 
-def _remembered(dtc: pd.Series, fn, memo: dict) -> pd.Series:
-    """``fn`` (a vectorised parser) on the texts not seen before; the rest from ``memo``.
+def _remembered(dtc: pd.Series, fn, memo: dict, one: str | None = None) -> pd.Series:
+    """``fn`` (a vectorised parser) on the texts not seen before; the rest from ``memo``. ``one`` names
+    ``fn``'s per-text twin (``_ONE_PART``), used instead when pandas parses to microseconds.
 
     The dtype is what ``fn`` gives on the whole column: microseconds when any value parses, else
     seconds (pandas' inference); a text column only, anything else goes to ``on_distinct``.
@@ -419,16 +466,19 @@ def _remembered(dtc: pd.Series, fn, memo: dict) -> pd.Series:
     arr = dtc.to_numpy() if dtc.dtype == object else None
     if arr is None or pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
         return on_distinct(dtc, fn)
-    missing = pd.isna(arr)
+    missing = missing_mask(arr)
     if missing.any():
         arr = arr.copy()
         arr[missing] = ""
-    codes, uniques = pd.factorize(arr)          # C hashing per row; Python only per distinct text
+    codes, uniques = factorize(arr)          # C hashing per row; Python only per distinct text
     texts = uniques.tolist()
     if len(memo) > _MEMO_LIMIT:
         memo.clear()
     new = [t for t in texts if t not in memo]
-    if new:
+    if new and one is not None and _parts_in_microseconds():
+        part = _ONE_PART[one]
+        memo.update((t, part(t)) for t in new)
+    elif new:
         parsed = fn(pd.Series(new, dtype=object))
         values = parsed.to_numpy()
         if parsed.notna().any() and parsed.dtype != "datetime64[us]":

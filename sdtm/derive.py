@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..specs.spec import Rule
 from . import dates, expressions
 from .findings import derive_baseline_flag
-from .uniques import DISTINCT_ROWS_MIN, distinct_rows, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, on_objects, stable_order, text_array
 from .working import WorkingFrame, remembered_on
 
 SUBJECT = "USUBJID"
@@ -251,8 +251,8 @@ def derive_aggregate(frame, rule: Rule, ctx) -> pd.Series:
     if spec.get("where"):
         other = other[expressions.evaluate_mask(spec["where"], other)]
     vals = other[[SUBJECT, value]].copy()
-    text = vals[value].astype(str)
-    present = vals[value].notna() & (text.str.strip() != "") & (text != "nan")
+    present = on_objects(vals[value], lambda v: v.notna() & (v.astype(str).str.strip() != "") &
+                         (v.astype(str) != "nan"))
     vals = vals[present]
     order_by = spec.get("order", value)
     if fn in ("first", "last"):
@@ -290,11 +290,11 @@ def _text_extreme(vals: pd.DataFrame, value: str, fn: str) -> pd.Series | None:
     subjects = vals[SUBJECT].to_numpy()
     if texts is None or pd.isna(subjects).any():
         return None
-    codes, uniques = pd.factorize(texts)
+    codes, uniques = factorize(texts)
     order = sorted(range(len(uniques)), key=uniques.__getitem__)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    subject_codes, subject_uniques = pd.factorize(subjects)
+    subject_codes, subject_uniques = factorize(subjects)
     best = pd.Series(rank[codes]).groupby(subject_codes).agg(fn)
     by_rank = np.asarray(uniques, dtype=object)[np.asarray(order, dtype=np.int64)]
     return pd.Series(by_rank[best.to_numpy()], index=pd.Index(subject_uniques[best.index.to_numpy()], dtype=object),
@@ -309,8 +309,8 @@ def _study_aggregate(frame, rule, ctx, domain, value, fn) -> pd.Series:
     if rule.value.get("where"):
         other = other[expressions.evaluate_mask(rule.value["where"], other)]
     vals = other[value]
-    text = vals.astype(str).str.strip()
-    vals = vals[vals.notna() & (text != "") & (text != "nan")]
+    vals = vals[on_objects(vals, lambda v: v.notna() & (v.astype(str).str.strip() != "") &
+                           (v.astype(str).str.strip() != "nan"))]
     if fn == "count":
         result = float(len(vals))
     elif vals.empty:

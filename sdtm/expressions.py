@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
-from .uniques import DISTINCT_ROWS_MIN, on_distinct, text_array
+from .uniques import DISTINCT_ROWS_MIN, factorize, on_distinct, text_array
 
 
 def _as_num(s):
@@ -43,7 +43,7 @@ def _blank(s):
         return s.isna()
     texts = text_array(s) if not isinstance(s.dtype, pd.StringDtype) else None
     if texts is not None:                          # text (missing as ''): stripped once per distinct text
-        codes, uniques = pd.factorize(texts)
+        codes, uniques = factorize(texts)
         blank = np.array([u.strip() == "" for u in uniques.tolist()] + [True], dtype=bool)
         return pd.Series(blank[codes], index=s.index, name=s.name)
     return on_distinct(s, lambda u: u.isna() | (u.astype(str).str.strip() == ""))
@@ -73,7 +73,7 @@ def _extreme(series, pick):
 def _iso_hours(s):
     """Hours (number) → ISO 8601 duration: 24h multiples as PnD, else PTnH(nM); negatives with '-'."""
     from .algorithms import iso_duration
-    return _as_num(s).map(lambda h: iso_duration(None if pd.isna(h) else h * 60))
+    return on_distinct(_as_num(s), lambda u: u.map(lambda h: iso_duration(None if pd.isna(h) else h * 60)))
 
 
 def _add_days(s, days):

@@ -19,7 +19,7 @@ from ..specs.yamlio import check_keys, load_yaml
 from . import expressions
 from .sources import FILE_COL, ROW_COL
 from .working import remembered_on
-from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize_rows, on_uniques, stable_order, text_array
+from .uniques import DISTINCT_ROWS_MIN, distinct_rows, factorize, factorize_rows, on_uniques, stable_order, text_array
 
 UNIT_TABLE_KEYS = {"standard_units", "decimals", "conversions"}
 CONVERSION_KEYS = {"test", "from", "to", "factor", "offset"}
@@ -60,7 +60,7 @@ def _column(frame, name, rule):
         raise SpecError(f"{rule.variable} needs {name} assigned first", file=rule.file, column=rule.variable)
     texts = text_array(frame[name])
     if texts is not None:                       # text: strip each distinct value once
-        codes, uniques = pd.factorize(texts)
+        codes, uniques = factorize(texts)
         stripped = np.array([u.strip() for u in uniques.tolist()] + [""], dtype=object)[codes]
         return pd.Series(stripped, index=frame.index, dtype=object)
     return on_uniques(frame[name].where(frame[name].notna(), "").astype(str), lambda u: u.str.strip())

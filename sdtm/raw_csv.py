@@ -42,7 +42,50 @@ def read_csv_fields(path: Path, encoding: str | None = None) -> tuple[pd.DataFra
     text, raw = _decode(path, encoding)
     check_header(text, path)
     check_records(text, path, raw=raw)
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), outer_blanks_possible(text, raw=raw)
+    return _parse_text(text, raw), outer_blanks_possible(text, raw=raw)
+
+
+def _parse_text(text: str, raw: np.ndarray | None) -> pd.DataFrame:
+    """``pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)``, parsed from UTF-8 bytes (the
+    file's own when they are the text's ASCII code points): from a text handle pandas encodes the text again
+    chunk by chunk. Without NA strings nothing is missing, so every field is the parser's own str
+    (``dtype=object``, no NA pass); the columns become ``str`` only where pandas infers that dtype for text."""
+    frame = _parse_plain(text) if len(text) < _PLAIN_MAX and '"' not in text and "\r" not in text else None
+    if frame is None:
+        data = raw.base if raw is not None and isinstance(raw.base, bytes) else text.encode("utf-8")
+        frame = pd.read_csv(io.BytesIO(data), dtype=object, na_filter=False, encoding="utf-8")
+    if pd.Series(["a"], dtype=str).dtype != object:       # outside objstrings.object_strings(): pandas' str dtype
+        frame = frame.astype(str)
+    return frame
+
+
+_PLAIN_MAX = 1 << 16        # characters: below this a short export is split in Python (pandas' parser costs ~1.5 ms
+                            # a call whatever the size; beyond it pandas is faster and shares equal fields' objects)
+
+
+def _parse_plain(text: str) -> pd.DataFrame | None:
+    """A short export without quotes or carriage returns, split at line feeds and commas: the frame
+    ``pd.read_csv(dtype=object, na_filter=False)`` gives it. None (pandas reads it) for anything where pandas
+    does more than split: a blank header name (pandas names it "Unnamed: i"), a single column (a blank line
+    is skipped), a line of another width (an empty line, skipped by pandas), no data line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) < 2:
+        return None
+    header = lines[0].split(",")
+    width = len(header)
+    if width < 2 or any(not name.strip() for name in header) or len(set(header)) != width:
+        return None
+    rows = [line.split(",") for line in lines[1:]]
+    if any(len(row) != width for row in rows):
+        return None
+    data = {}
+    for name, values in zip(header, zip(*rows)):
+        column = np.empty(len(rows), dtype=object)
+        column[:] = values
+        data[name] = column
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), columns=header)
 
 
 def _ascii_bytes(text: str, raw: np.ndarray | None) -> np.ndarray:

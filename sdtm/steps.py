@@ -20,7 +20,8 @@ MAP1, MAP2, FINISH = "map1", "map2", "finish"
 
 # Share of a domain's cost per step kind (measured at 1,000 subjects: reading and phase 1 dominate).
 _SHARE = {MAP1: 0.65, MAP2: 0.1, FINISH: 0.25}
-_RULE_BYTES = 12_000    # one rule's fixed cost as raw bytes (1.5 ms a rule, ~0.13 us a raw byte at 1,000 subjects)
+_RULE_BYTES = 30_000    # one rule's fixed cost as raw bytes (~2 ms a rule, ~0.05-0.07 us a raw byte at 1,000 subjects
+                        # since large columns are hashed by identity; was 12,000 at ~0.13 us a byte)
 _HERE_FIXED = 1_000_000  # what this process does besides the steps (metadata, RELREC, taking the worker's result)
 _WORKER_FIXED = 1_000_000  # the worker's fork, copy-on-write faults and result hand-back (~0.15 s at the example)
 _WORKER_FACTOR = 1.3    # a step costs more in the worker: copy-on-write faults, caches built again, its result pickled

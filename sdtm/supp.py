@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import SpecError
 from ..specs.metadata import Dataset, replace_var_meta
-from .uniques import stable_order
+from .uniques import factorize, stable_order
 from .working import text_to_boundary
 
 SUPP_PREFIX = "_SUPP_"
@@ -50,7 +50,7 @@ def build_supp(spec, frame: pd.DataFrame, standard) -> Dataset | None:
             raise SpecError("SUPP value could not be computed in the mapping phase", file=spec.file,
                             column=supp.qnam)
         values = _texts(frame[col].fillna(""))
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)   # mostly blank: decided per distinct text
+        codes, uniques = factorize(values, use_na_sentinel=False)      # mostly blank: decided per distinct text
         blank = (pd.Series(uniques, dtype=object).astype(str).str.strip() == "").to_numpy(dtype=bool)
         keep = ~blank[codes]
         if not keep.any():
@@ -60,7 +60,7 @@ def build_supp(spec, frame: pd.DataFrame, standard) -> Dataset | None:
             raise SpecError(f"IDVAR {idvar} is not a variable of {spec.domain}", file=spec.file, column=supp.qnam)
         n = int(keep.sum())
         if idvar:                               # --SEQ repeats per subject: written once per distinct value
-            id_codes, id_uniques = pd.factorize(frame[idvar].to_numpy()[keep], use_na_sentinel=False)
+            id_codes, id_uniques = factorize(frame[idvar].to_numpy()[keep], use_na_sentinel=False)
             idvarval = np.array([_idvarval(v) for v in id_uniques.tolist()] + [""], dtype=object)[id_codes]
         else:
             idvarval = np.full(n, "", dtype=object)

@@ -3,13 +3,90 @@ transformation done once per distinct value is the cheap way to stay vectorised 
 """
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 import pandas as pd
+
+# below this many values identity codes (a pointer hash, then a value hash of the distinct objects) cost more
+# than hashing every value
+IDENTITY_MIN = 2048
+
+
+def object_identities(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(codes, objects) with ``values[i] is objects[codes[i]]``: the distinct Python objects of an object
+    array in order of first appearance, found by hashing their addresses (int64 hashing in C).
+
+    Text repeats as the very same str object: pandas' CSV parser boxes each distinct field of a column once
+    (per parsing chunk), and values computed per distinct value are taken back from small tables. Hashing
+    8-byte addresses costs a fifth of hashing every str, and whatever is then asked of the values (their
+    codes, missing ones, Arrow text) is computed on the few distinct objects and taken back. Two live
+    objects never share an address, so equal codes are the same object; different objects of equal value
+    are told apart by the caller's own hashing of ``objects``. None for a short or non-object array, or
+    when most objects are distinct (the caller's plain path is then the cheaper one).
+    """
+    if not isinstance(values, np.ndarray) or values.dtype != object or values.ndim != 1 or \
+            len(values) < IDENTITY_MIN or values.itemsize != ctypes.sizeof(ctypes.c_void_p):
+        return None
+    arr = values if values.flags.c_contiguous else np.ascontiguousarray(values)
+    n = len(arr)
+    # the array's own references read as integers, hashed while ``arr`` holds them (and their objects) alive
+    raw = (ctypes.c_char * (n * arr.itemsize)).from_address(arr.__array_interface__["data"][0])
+    codes, distinct = pd.factorize(np.frombuffer(raw, dtype=np.uintp))
+    del raw
+    if 2 * len(distinct) > n:
+        return None
+    codes = codes.astype(np.int64, copy=False)
+    running = np.maximum.accumulate(codes)      # first-appearance codes: a code is new where the maximum steps up
+    first = np.flatnonzero(np.concatenate(([True], running[1:] != running[:-1])))
+    return codes, arr[first]
+
+
+def factorize(values, use_na_sentinel: bool = True):
+    """``pd.factorize(values, use_na_sentinel=...)`` for a numpy array, the same codes and uniques; an object
+    array of repeated objects is hashed by identity first (``object_identities``), its values only once per
+    distinct object (the first appearance of a value is that of its first object, so the order is pandas')."""
+    found = object_identities(values) if isinstance(values, np.ndarray) else None
+    if found is None:
+        return pd.factorize(values, use_na_sentinel=use_na_sentinel)
+    codes, objects = found
+    value_codes, uniques = pd.factorize(objects, use_na_sentinel=use_na_sentinel)
+    return value_codes[codes], uniques
+
+
+def missing_mask(values: np.ndarray) -> np.ndarray:
+    """``pd.isna(values)`` of a 1-D object array, decided once per distinct object."""
+    found = object_identities(values)
+    if found is None:
+        return pd.isna(values)
+    codes, objects = found
+    return pd.isna(objects)[codes]
+
+
+def on_objects(series: pd.Series, fn) -> pd.Series:
+    """``fn`` (element by element, a Series in, a Series out) on the distinct objects of an object column,
+    taken back per row (``object_identities``): a ``.str`` method loops in Python per row, and a column's
+    repeated texts are mostly the same objects. Any other column, or one of mostly distinct objects: ``fn``
+    on the whole column."""
+    if series.dtype == object:
+        found = object_identities(series.to_numpy())
+        if found is not None:
+            codes, objects = found
+            result = fn(pd.Series(objects, dtype=object, name=series.name))
+            return pd.Series(result.array.take(codes), index=series.index, name=result.name)
+    return fn(series)
+
+
+def _factorize_series(series: pd.Series, use_na_sentinel: bool):
+    """``pd.factorize`` of a Series (uniques as an array); an object column through ``factorize``."""
+    if series.dtype == object:
+        return factorize(series.to_numpy(), use_na_sentinel=use_na_sentinel)
+    return pd.factorize(series, use_na_sentinel=use_na_sentinel)
 
 
 def on_uniques(series: pd.Series, fn) -> pd.Series:
     """``fn`` applied to the distinct values of ``series`` (a Series in, a Series out), mapped back."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = _factorize_series(series, use_na_sentinel=True)
     if len(uniques) == len(series):
         return fn(series)
     result = fn(pd.Series(uniques, dtype=series.dtype if len(uniques) else object))
@@ -42,7 +119,7 @@ def on_distinct(series: pd.Series, fn) -> pd.Series:
     Unlike ``on_uniques`` the result keeps ``fn``'s dtype (datetimes, booleans, numbers) and missing
     values are one more distinct value, so ``fn`` sees them exactly as it would on the whole column.
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    codes, uniques = _factorize_series(series, use_na_sentinel=False)
     if 2 * len(uniques) > len(series):
         return fn(series)
     result = fn(pd.Series(uniques, dtype=series.dtype, name=series.name))
@@ -58,7 +135,7 @@ def text_array(series: pd.Series) -> np.ndarray | None:
         return values
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return None
-    missing = pd.isna(values)
+    missing = missing_mask(values)
     if missing.any():
         values = values.copy()
         values[missing] = ""
@@ -91,7 +168,7 @@ def distinct_rows(*arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _value_codes(values) -> tuple[np.ndarray, int]:
     """Codes of one array's values and how many codes there are; each kind of missing value (None, NaN,
     pd.NA, NaT) is a value of its own, as a function of the row would tell them apart."""
-    c, u = pd.factorize(values)
+    c, u = factorize(values)
     c = c.astype(np.int64, copy=False)
     missing = c < 0
     if missing.any():
@@ -145,7 +222,7 @@ def _ranks(column: pd.Series) -> tuple[np.ndarray, int] | None:
             return None
     elif column.dtype.kind not in "iuf":
         return None
-    codes, uniques = pd.factorize(values)
+    codes, uniques = factorize(values)
     if not len(uniques):                    # all missing: one tie (indexing an empty rank would fail)
         return np.zeros(len(values), dtype=np.int64), 1
     rank = np.empty(len(uniques), dtype=np.int64)

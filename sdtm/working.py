@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..objstrings import TEXT_DTYPE
-from .uniques import text_array
+from .uniques import object_identities, text_array
 
 
 class WorkingFrame:
@@ -115,7 +115,9 @@ class WorkingFrame:
         if isinstance(value, pd.Series):
             if value.index is not self.index and not value.index.equals(self.index):
                 value = value.reindex(self.index)
-            if value.name != name:
+            if value.name is None:          # a rule's fresh result: named in place (a rename copies the Series)
+                value.name = name
+            elif value.name != name:
                 value = value.rename(name)
         else:
             value = pd.Series(value, index=self.index, name=name)
@@ -224,12 +226,23 @@ def text_to_boundary(texts: np.ndarray):
         import pyarrow as pa
         from pandas.arrays import ArrowStringArray
         try:
-            return ArrowStringArray(pa.array(texts, type=pa.large_string(), from_pandas=True), dtype=TEXT_DTYPE)
+            return ArrowStringArray(_arrow_text(texts), dtype=TEXT_DTYPE)
         except (pa.ArrowException, TypeError, ValueError):     # anything unusual: pandas' own path
             pass
     if TEXT_DTYPE == np.dtype(object):
         return texts
     return pd.Series(texts, dtype=object).astype(TEXT_DTYPE).array
+
+
+def _arrow_text(texts: np.ndarray):
+    """``pa.array(texts, type=pa.large_string(), from_pandas=True)``: each distinct str object is encoded once
+    and the Arrow array taken from those (``object_identities``); a column of distinct objects directly."""
+    import pyarrow as pa
+    found = object_identities(texts)
+    if found is None:
+        return pa.array(texts, type=pa.large_string(), from_pandas=True)
+    codes, objects = found
+    return pa.array(objects, type=pa.large_string(), from_pandas=True).take(pa.array(codes))
 
 
 def remembered_on(frame, key: str, names, compute):
