@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, num, require, rows_where, sdtm_text, sort_rows, y_blank
+from .._frame import char, factorize, fresh, mask, num, require, rows_where, sdtm_text, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -63,8 +63,8 @@ def character_params(out: pd.DataFrame) -> np.ndarray:
 
 def _param_text(test: pd.Series, unit: pd.Series) -> np.ndarray:
     """PARAM = test name plus " (unit)" when there is a unit, once per distinct (test, unit) pair."""
-    t_codes, t_uniq = pd.factorize(test.to_numpy(dtype=object))
-    u_codes, u_uniq = pd.factorize(unit.to_numpy(dtype=object))
+    t_codes, t_uniq = factorize(test.to_numpy(dtype=object))
+    u_codes, u_uniq = factorize(unit.to_numpy(dtype=object))
     if not len(t_codes):
         return np.array([], dtype=object)
     pair_codes, pairs = pd.factorize(t_codes.astype(np.int64) * (len(u_uniq) + 1) + u_codes)
