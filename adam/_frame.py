@@ -149,13 +149,16 @@ def normalize_sdtm(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.reset_index(drop=True)
     out = {}
     for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            out[str(col).upper()] = s.astype("float64")
-        else:
-            out[str(col).upper()] = char(s)
+        out[str(col).upper()] = normalize_column(frame[col])
     # the columns are fresh arrays (or copy-on-write views of the input): no second copy into one block
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def normalize_column(s: pd.Series) -> pd.Series:
+    """One column as ``normalize_sdtm`` gives it: numbers as float64, anything else as ``char`` text."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype("float64")
+    return char(s)
 
 
 _PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3

@@ -125,3 +125,82 @@ def test_sort_rows_large_frames_equal_pandas(seed):
         }, index=rng.permutation(n) + 7)
         for by in (["STUDYID", "USUBJID", "PARAMCD", "ADT", "SEQ"], ["PARAMCD", "ADT"], ["ADT"]):
             pd.testing.assert_frame_equal(sort_rows(df, by), df.sort_values(by, kind="mergesort"))
+
+
+def _supp_case(seed: int):
+    """A parent domain and SUPP-- records at random: subject-level and --SEQ-level qualifiers (IDVARVAL as text
+    of the number, sometimes padded), QNAMs shared between IDVARs and one that is already a parent column."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    parent = pd.DataFrame({
+        "USUBJID": np.array([f"S-{v}" for v in rng.integers(0, 12, n)], dtype=object),
+        "AESEQ": rng.permutation(n).astype(float) + 1,
+        "AETERM": np.array(rng.choice(["A", "B", "C"], n), dtype=object),
+        "AEX": np.array(["old"] * n, dtype=object),
+    })
+    rows = []
+    for i in rng.choice(n, 25, replace=False):
+        for q in rng.choice(["AEDLT", "AETOCI", "AEX"], rng.integers(1, 3), replace=False):
+            rows.append((parent["USUBJID"][i], "AESEQ", f" {int(parent['AESEQ'][i])}" if rng.random() < 0.3
+                         else f"{parent['AESEQ'][i]:.1f}" if rng.random() < 0.3 else str(int(parent["AESEQ"][i])),
+                         q, str(rng.choice(["Y", "N", " Y", ""]))))
+    for u in sorted(set(parent["USUBJID"]))[:7]:
+        rows.append((u, "", "", "AEDLT" if rng.random() < 0.5 else "SUBJQ", str(rng.integers(0, 3))))
+    rows.append(("S-99", "AESEQ", "1", "AEDLT", "Y"))                  # no parent record
+    order = rng.permutation(len(rows))
+    supp = pd.DataFrame([rows[i] for i in order], columns=["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"])
+    return parent, supp.astype(object)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_supp_equals_pivot_and_join(seed):
+    from trialforge.adam.recipes.sdtm_input import _merge_supp_frames, _supp_text, merge_supp
+    from trialforge.adam._frame import char
+    with object_strings():
+        parent, supp = _supp_case(seed)
+        got = merge_supp(parent, supp, "AE")
+        want = _merge_supp_frames(parent, _supp_text(supp, "AE", char), "AE")
+    pd.testing.assert_frame_equal(got, want)
+    assert list(got.columns)[:3] == ["USUBJID", "AESEQ", "AETERM"]
+
+
+def test_merge_supp_by_hand_and_errors():
+    from trialforge.adam.recipes.sdtm_input import merge_supp
+    from trialforge.errors import DatasetReadError
+    with object_strings():
+        ae = pd.DataFrame({"USUBJID": np.array(["1", "1", "2"], dtype=object), "AESEQ": [1.0, 2.0, 1.0]})
+        supp = pd.DataFrame({"USUBJID": ["1", "2", "1"], "IDVAR": ["AESEQ", "AESEQ", ""],
+                             "IDVARVAL": ["2", "1.0", ""], "QNAM": ["AEDLT", "AEDLT", "SUBJ"],
+                             "QVAL": [" Y", "N", "x"]}, dtype=object)
+        got = merge_supp(ae, supp, "AE")
+        assert got["AEDLT"].tolist() == ["", "Y", "N"] and got["SUBJ"].tolist() == ["x", "x", ""]
+        assert list(got.columns) == ["USUBJID", "AESEQ", "SUBJ", "AEDLT"]    # IDVAR "" first, then AESEQ
+        twice = pd.concat([supp, supp.iloc[:1]], ignore_index=True)
+        with pytest.raises(DatasetReadError, match="same QNAM twice"):
+            merge_supp(ae, twice, "AE")
+        bad = supp.assign(IDVAR=["AENOPE", "AENOPE", ""])
+        with pytest.raises(DatasetReadError, match="IDVAR names a variable the parent lacks"):
+            merge_supp(ae, bad, "AE")
+
+
+def test_sdtm_source_columns_on_demand():
+    """``SdtmSource.get(name, columns=...)``: exactly those columns of what ``normalize_sdtm`` gives the whole
+    domain (values, dtypes, order), the others not normalised; the full frame afterwards is still
+    ``normalize_sdtm``'s."""
+    from trialforge.adam._frame import normalize_sdtm
+    from trialforge.adam.recipes.sdtm_input import SdtmSource
+    with object_strings():
+        lb = pd.DataFrame({"usubjid": [" S-1", "S-2", None], "LBTESTCD": ["HGB", "ALT ", "HGB"],
+                           "LBSEQ": [1, 2, 3], "LBORRES": ["1", " 2", "x"], "LBDTC": ["2024-01-01", "", None]},
+                          index=[5, 9, 2])
+        want = normalize_sdtm(lb)
+        src = SdtmSource({"lb": lb})
+        assert src.columns("LB") == ["USUBJID", "LBTESTCD", "LBSEQ", "LBORRES", "LBDTC"]
+        part = src.get("LB", columns=["LBDTC", "USUBJID", "NOPE", None])
+        assert list(part.columns) == ["USUBJID", "LBDTC"] and part.attrs["name"] == "LB"
+        pd.testing.assert_frame_equal(part, want[["USUBJID", "LBDTC"]])
+        assert set(src._columns["LB"]) == {"USUBJID", "LBDTC"}            # LBORRES etc. not converted
+        full = src.get("LB")
+        pd.testing.assert_frame_equal(full, want)
+        assert full.attrs["name"] == "LB" and src.get("LB") is full
+        assert src.get("LB", columns=["LBSEQ"])["LBSEQ"].tolist() == [1.0, 2.0, 3.0]
