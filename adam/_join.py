@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import take
 
+from ._frame import factorize, one_object
+
 
 def _codes(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
     """Integer keys of the left and right rows (equal ints = equal key tuples), or None when unusual."""
@@ -29,7 +31,7 @@ def _codes(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[np.n
         a, b = a.to_numpy(), b.to_numpy()
         if _one_value(a, b):
             continue                        # one value on both sides (STUDYID): the column changes no code
-        codes, uniques = pd.factorize(np.concatenate([a, b]), use_na_sentinel=True)
+        codes, uniques = factorize(np.concatenate([a, b]), use_na_sentinel=True)
         if len(codes) and codes.min() < 0:
             return None                     # merge matches missing keys to missing keys: leave it to merge
         k = max(len(uniques), 1)
@@ -44,6 +46,8 @@ def _one_value(a: np.ndarray, b: np.ndarray) -> bool:
     if not len(a) or not len(b) or a.dtype != object or type(b[0]) is not str:
         return False
     first = b[0]
+    if type(a[0]) is str and a[0] == first and one_object(a) and one_object(b):
+        return True                         # each side one str object (a normalised column): no value compared
     return bool((b == first).all() and (a == first).all())
 
 

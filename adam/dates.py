@@ -24,7 +24,7 @@ import pandas as pd
 
 from trialforge.errors import DateFormatError, SpecError
 
-from ._frame import char, fresh, num
+from ._frame import char, factorize, fresh, num
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 _LEVELS = {"Y": 6, "M": 5, "D": 4, "h": 3, "m": 2, "s": 1, "n": 0}
@@ -93,7 +93,7 @@ def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list]:
     as ""). Two values may give the same text ("a", " a"); each is worked out on its own, to the same result."""
     raw = values.to_numpy(dtype=object) if isinstance(values.dtype, pd.StringDtype) or values.dtype == object \
         else values.astype(object).to_numpy()
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = factorize(raw, use_na_sentinel=True)
     uniques = uniques.tolist()
     if all(type(v) is str for v in uniques):
         texts = [v.strip() for v in uniques]

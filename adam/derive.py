@@ -13,7 +13,8 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 
 from ._join import join
-from ._frame import Filter, as_list, char, fresh, mask, num, require, rows_where, sort_spec, stable_sort, y_blank
+from ._frame import (Filter, as_list, char, factorize, fresh, mask, num, require, rows_where, sort_spec,
+                     stable_sort, y_blank)
 
 DURATION_DIVISORS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
@@ -209,8 +210,8 @@ def _latest_per_key(frames: list[pd.DataFrame], by_vars: list[str], date_var: st
     ok = np.ones(len(code), dtype=bool)
     uniques = []
     for k in by_vars:
-        c, u = pd.factorize(np.concatenate([f[k].to_numpy(dtype=object) for f in frames])[dated],
-                            use_na_sentinel=True)
+        c, u = factorize(np.concatenate([f[k].to_numpy(dtype=object) for f in frames])[dated],
+                         use_na_sentinel=True)
         ok &= c >= 0
         code = code * (len(u) + 1) + c
         uniques.append((c, u))

@@ -18,6 +18,7 @@ from trialforge.objstrings import TEXT_DTYPE
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
 from trialforge.specs.standards import load_standard
 
+from ._frame import distinct_objects
 from .config import AdamConfig
 from .origins import DERIVED, PREDECESSOR, Rule, variable_origins
 
@@ -154,7 +155,13 @@ def _as_text_dtype(strings: np.ndarray) -> pd.Series:
     as much again; the Arrow array (one large_string chunk) is the one ``astype`` builds."""
     if _ARROW_TEXT:
         import pyarrow as pa
-        return pd.Series(pd.arrays.ArrowStringArray(pa.array(strings, type=pa.large_string()), dtype=TEXT_DTYPE))
+        found = distinct_objects(strings)
+        if found is None:
+            array = pa.array(strings, type=pa.large_string())
+        else:                               # each distinct str object encoded once, the rest taken in C
+            codes, objects = found
+            array = pa.array(objects, type=pa.large_string()).take(pa.array(codes))
+        return pd.Series(pd.arrays.ArrowStringArray(array, dtype=TEXT_DTYPE))
     return pd.Series(strings, dtype=object).astype(TEXT_DTYPE)
 
 

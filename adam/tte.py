@@ -20,7 +20,7 @@ import pandas as pd
 from trialforge.errors import SpecError
 
 from ._join import join
-from ._frame import Filter, mask, num, require, sort_rows
+from ._frame import Filter, factorize, mask, num, require, sort_rows
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _one_per_key(data: pd.DataFrame, keys: list[str], pos: np.ndarray, first: bo
     ``drop_duplicates(keys, keep=...)`` keeps (missing keys equal to each other, as there)."""
     code = np.zeros(len(pos), dtype=np.int64)
     for k in keys:
-        c, u = pd.factorize(data[k].to_numpy()[pos], use_na_sentinel=False)
+        c, u = factorize(data[k].to_numpy()[pos], use_na_sentinel=False)
         code = code * (len(u) + 1) + c
     if first:
         _, idx = np.unique(code, return_index=True)
@@ -151,7 +151,7 @@ def _pick(cand: pd.DataFrame, keys: list[str], *, n_event_rows: int) -> np.ndarr
     n = len(cand)
     code = np.zeros(n, dtype=np.int64)
     for k in keys:
-        c, u = pd.factorize(cand[k].to_numpy(), use_na_sentinel=False)
+        c, u = factorize(cand[k].to_numpy(), use_na_sentinel=False)
         code = code * (len(u) + 1) + c
     adt = cand["ADT"].to_numpy(dtype="float64")
     rank = cand["_RANK"].to_numpy()

@@ -349,7 +349,8 @@ def study_criteria_files(study_specs_dir) -> list[Path]:
     specs = Path(study_specs_dir)
     adam = specs / "adam.yaml"
     if adam.is_file():
-        names = ((load_yaml(adam).get("study") or {}).get("criteria_files"))
+        stat = adam.stat()                  # parsed once per file version (``_read``), not on every ADaM build
+        names = ((_read(adam, (stat.st_mtime_ns, stat.st_size)).get("study") or {}).get("criteria_files"))
         if names:
             return [specs / n for n in names]
     return [specs / "criteria.yaml"] if (specs / "criteria.yaml").is_file() else []

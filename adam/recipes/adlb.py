@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, num, require, rows_where, sdtm_text, sort_rows, y_blank
+from .._frame import char, factorize, fresh, mask, names_in, num, require, rows_where, sdtm_text, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -63,8 +63,8 @@ def character_params(out: pd.DataFrame) -> np.ndarray:
 
 def _param_text(test: pd.Series, unit: pd.Series) -> np.ndarray:
     """PARAM = test name plus " (unit)" when there is a unit, once per distinct (test, unit) pair."""
-    t_codes, t_uniq = pd.factorize(test.to_numpy(dtype=object))
-    u_codes, u_uniq = pd.factorize(unit.to_numpy(dtype=object))
+    t_codes, t_uniq = factorize(test.to_numpy(dtype=object))
+    u_codes, u_uniq = factorize(unit.to_numpy(dtype=object))
     if not len(t_codes):
         return np.array([], dtype=object)
     pair_codes, pairs = pd.factorize(t_codes.astype(np.int64) * (len(u_uniq) + 1) + u_codes)
@@ -89,15 +89,16 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
         name = f"{dom}{var}"
         return frame[name] if name in frame.columns else pd.Series(default, index=frame.index)
 
-    data = src.get(dom)
+    pop_cols = keys + [c for c in ADSL_VARS if c in adsl.columns]
+    read = keys + [f"{dom}{v}" for v in _READ] + ["VISIT", "VISITNUM", item["baseline_flag"]] + pop_cols
+    # only the variables read here (and by the filter) are normalised; a callable filter may read any
+    data = src.get(dom, columns=None if callable(item["filter"]) else read + sorted(names_in(item["filter"])))
     require(data, keys + [f"{dom}TESTCD", f"{dom}DTC"], dom)
     data = rows_where(data, item["filter"], where=f"{where}.filter")
     if item["tests"]:
         data = data.loc[sdtm_text(data[f"{dom}TESTCD"]).isin(item["tests"])]
-    pop = adsl.loc[mask(adsl, item["population"], where=f"{where}.population"), keys + [
-        c for c in ADSL_VARS if c in adsl.columns]]
-    have = set(data.columns)                # the domain's variables (which BDS variables exist, below)
-    read = keys + [f"{dom}{v}" for v in _READ] + ["VISIT", "VISITNUM", item["baseline_flag"]] + list(pop.columns)
+    pop = adsl.loc[mask(adsl, item["population"], where=f"{where}.population"), pop_cols]
+    have = set(src.columns(dom))            # the domain's variables (which BDS variables exist, below)
     data = data[[c for c in dict.fromkeys(read) if c and c in have]]      # the join copies only these
     data = join(data, pop, keys, "inner")
     data = derive_vars_dt(data, "A", f"{dom}DTC", highest_imputation="n")

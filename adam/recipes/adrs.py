@@ -164,7 +164,8 @@ def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> 
     rule = criterion_uses(config)[0]["crit"].target_sum
     if not src.has("TR") or rule is None:
         return pd.DataFrame()
-    tr = src.get("TR")
+    # only the variables read here are normalised (and carried through the lesion merge below)
+    tr = src.get("TR", columns=keys + ["TRDTC", "TRTESTCD", "VISIT", "TRSEQ", "TRSTRESN", "TRLNKID"])
     tr = derive_vars_dt(tr, "A", "TRDTC", highest_imputation="n")
     code = char(tr["TRTESTCD"])
     visit = char(tr["VISIT"]) if "VISIT" in tr.columns else pd.Series("", index=tr.index)
@@ -174,7 +175,7 @@ def sumdiam_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> 
     sums = pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "ADT": pd.Series(dtype="float64"),
                          "_SUM": pd.Series(dtype="float64"), "_LV": pd.Series(dtype=object)})   # typed: merged on ADT
     if src.has("TU") and "TRLNKID" in tr.columns:
-        tu = src.get("TU")
+        tu = src.get("TU", columns=keys + ["TUSTRESC", "TULNKID"])
         targets = tu.loc[char(tu["TUSTRESC"]) == rule.target_status, keys + ["TULNKID"]].drop_duplicates()
         n_target = targets.groupby(keys).size().rename("_N").reset_index()
         lesions = tr.loc[code.isin(list(rule.lesion_tests))].assign(_LV=visit).merge(

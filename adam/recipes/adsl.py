@@ -355,13 +355,14 @@ def _last_alive_records(src: SdtmSource, config: AdamConfig) -> tuple:
         domain = s["domain"].upper()
         if not src.has(domain):
             continue
-        data = src.get(domain)
+        seq = f"{domain}SEQ"
+        read = None if callable(s["filter"]) else keys + [s["date"], seq] + sorted(names_in(s["filter"]))
+        data = src.get(domain, columns=read)        # only what is read here is normalised
         data = rows_where(data, s["filter"], where=f"last_alive_sources {s['domain']}")
         if not len(data) and s["date"] not in data.columns:
             out.append((i, s, None, None))  # ADSL skips it; ADTTE's last_alive says the date is missing
             continue
         d = derive_vars_dt(_columns(data, keys + [s["date"]]), "", s["date"])
-        seq = f"{domain}SEQ"
         records = pd.DataFrame({**{k: d[k].to_numpy() for k in keys}, "DT": d["DT"].to_numpy(),
                                 "SEQ": num(data[seq]).to_numpy() if seq in data.columns else np.nan},
                                index=pd.RangeIndex(len(d)))

@@ -12,17 +12,20 @@ import pandas as pd
 from trialforge.errors import DatasetReadError
 from trialforge.specs.metadata import Dataset
 
-from .._join import join
-from .._frame import char, fresh, normalize_sdtm, _num_text
+from .._join import _codes, _positions, join
+from .._frame import char, fresh, normalize_column, sdtm_text, _num_text
 
 
 class SdtmSource:
-    """The SDTM datasets a recipe reads, normalised once."""
+    """The SDTM datasets a recipe reads, normalised once, column by column as they are first read."""
 
     def __init__(self, sdtm: Mapping[str, Dataset | pd.DataFrame]):
-        # normalised on first use: a study's SDTM holds domains no ADaM recipe reads (TS, TI, SV...)
+        # normalised on first use: a study's SDTM holds domains no ADaM recipe reads (TS, TI, SV...), and the
+        # domains it reads hold columns no recipe reads (LB's original results, EPOCH...)
         self._raw: dict[str, pd.DataFrame] = {str(name).upper(): ds.frame if isinstance(ds, Dataset) else ds
                                               for name, ds in sdtm.items()}
+        self._names: dict[str, dict[str, object]] = {}          # domain -> upper-case name -> input column
+        self._columns: dict[str, dict[str, pd.Series]] = {}     # domain -> normalised columns so far
         self._frames: dict[str, pd.DataFrame] = {}
         self._with_supp: dict[str, pd.DataFrame] = {}
         self._shared: dict = {}
@@ -41,21 +44,48 @@ class SdtmSource:
     def has(self, name: str) -> bool:
         return name.upper() in self._raw
 
-    def _normalised(self, name: str) -> pd.DataFrame:
-        if name not in self._frames:
-            norm = normalize_sdtm(self._raw[name])
-            norm.attrs["name"] = name               # named in errors (e.g. a date variable missing)
-            self._frames[name] = norm
-        return self._frames[name]
+    def columns(self, name: str) -> list[str]:
+        """The domain's variables (upper case, in order) without normalising any."""
+        return list(self._input_names(name.upper()))
 
-    def get(self, name: str, *, required: bool = True) -> pd.DataFrame:
-        """The domain frame; a missing required domain is an error naming it."""
+    def _input_names(self, name: str) -> dict[str, object]:
+        if name not in self._names:
+            frame = self._raw[name]
+            if not frame.index.equals(pd.RangeIndex(len(frame))):     # e.g. a filtered frame from another tool
+                frame = self._raw[name] = frame.reset_index(drop=True)
+            names: dict[str, object] = {}
+            for col in frame.columns:           # as normalize_sdtm: a later column of the same name wins
+                names[str(col).upper()] = col
+            self._names[name] = names
+            self._columns[name] = {}
+        return self._names[name]
+
+    def _frame(self, name: str, wanted) -> pd.DataFrame:
+        """The normalised columns ``wanted`` (upper-case names the domain has) as one frame."""
+        names, done, raw = self._input_names(name), self._columns[name], self._raw[name]
+        for col in wanted:
+            if col not in done:
+                done[col] = normalize_column(raw[names[col]])
+        frame = pd.DataFrame({col: done[col] for col in wanted}, index=pd.RangeIndex(len(raw)))
+        frame.attrs["name"] = name                  # named in errors (e.g. a date variable missing)
+        return frame
+
+    def get(self, name: str, *, required: bool = True, columns=None) -> pd.DataFrame:
+        """The domain frame; a missing required domain is an error naming it. ``columns``: only these of its
+        variables (those it has, in its order), for a reader that names every variable it may touch (its
+        filter's too); the rest are then not normalised unless another reader asks for them."""
         name = name.upper()
         if name not in self._raw:
             if required:
                 raise DatasetReadError("SDTM domain needed for ADaM is missing", file=name)
             return pd.DataFrame()
-        return self._normalised(name)
+        names = self._input_names(name)
+        if columns is not None:
+            wanted = set(columns)
+            return self._frame(name, [c for c in names if c in wanted])
+        if name not in self._frames:
+            self._frames[name] = self._frame(name, list(names))
+        return self._frames[name]
 
     def with_supp(self, name: str) -> pd.DataFrame:
         """The domain with its SUPP-- qualifiers as extra columns (one per QNAM)."""
@@ -63,27 +93,81 @@ class SdtmSource:
         if name not in self._with_supp:
             parent = self.get(name)
             supp = self.get(f"SUPP{name}", required=False)
-            merged = merge_supp(parent, supp, name) if len(supp) else parent
+            merged = merge_supp(parent, supp, name, normalised=True) if len(supp) else parent
             merged.attrs["name"] = name
             self._with_supp[name] = merged
         return self._with_supp[name]
 
 
-def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.DataFrame:
-    """Join SUPP-- records to their parent rows by USUBJID + IDVAR/IDVARVAL (blank IDVAR = subject level).
+def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str, *, normalised: bool = False) -> pd.DataFrame:
+    """Join SUPP-- records to their parent rows by USUBJID + IDVAR/IDVARVAL (blank IDVAR = subject level): one
+    column per QNAM (in QNAM order within each IDVAR, IDVARs in order), "" where a row has no such record; a QNAM
+    already a parent column replaces it. ``normalised``: both frames come from ``SdtmSource`` (text as ``char``
+    gives it already).
+
+    Each QNAM's values are placed on the parent rows by key codes and a take (``_join._codes``/``_positions``),
+    not by a pivot and a join per IDVAR (``_merge_supp_frames``, kept for keys only ``merge`` handles).
 
     >>> ae = pd.DataFrame({"USUBJID": ["1", "1"], "AESEQ": [1.0, 2.0]})
     >>> supp = pd.DataFrame({"USUBJID": ["1"], "IDVAR": ["AESEQ"], "IDVARVAL": ["2"], "QNAM": ["AEDLT"], "QVAL": ["Y"]})
     >>> merge_supp(ae, supp, "AE")["AEDLT"].tolist()
     ['', 'Y']
     """
+    supp = _supp_text(supp, domain, sdtm_text if normalised else char)
+    idvars = supp["IDVAR"].to_numpy()
+    groups = sorted(set(idvars.tolist()))
     out = fresh(parent)
+    for idvar in groups:
+        rows = np.flatnonzero(idvars == idvar)
+        grp = supp.iloc[rows]
+        if grp.duplicated(["USUBJID", "IDVARVAL", "QNAM"]).any():
+            raise DatasetReadError("SUPP-- has the same QNAM twice for one parent record",
+                                   file=f"SUPP{domain}", column="QNAM", value=grp["QNAM"].iloc[0])
+        if idvar == "":
+            on, left = ["USUBJID"], pd.DataFrame({"USUBJID": out["USUBJID"].to_numpy()})
+        else:
+            if idvar not in out.columns:
+                raise DatasetReadError(f"SUPP{domain} IDVAR names a variable the parent lacks",
+                                       file=f"SUPP{domain}", column="IDVAR", value=idvar)
+            on = ["USUBJID", "_IDV"]
+            left = pd.DataFrame({"USUBJID": out["USUBJID"].to_numpy(),
+                                 "_IDV": _canonical_text(char(out[idvar])).to_numpy()})
+        right = pd.DataFrame({"USUBJID": grp["USUBJID"].to_numpy(), "_IDV": grp["IDVARVAL"].to_numpy()})[on]
+        codes = _codes(left, right, on) if out["USUBJID"].dtype == object else None
+        if codes is None:                   # keys only merge matches (missing values...): the frame path
+            return _merge_supp_frames(parent, supp, domain)
+        lcode, rcode = codes
+        qnam, qval = grp["QNAM"].to_numpy(), grp["QVAL"].to_numpy()
+        new_cols = sorted(set(qnam.tolist()))
+        values = {}
+        for name in new_cols:
+            hit = qnam == name
+            pos = _positions(lcode, rcode[hit])
+            if pos is None:                 # a key twice (subject-level records with IDVARVALs): merge's error
+                return _merge_supp_frames(parent, supp, domain)
+            taken = qval[hit].take(np.maximum(pos, 0)) if len(pos) else np.array([], dtype=object)
+            values[name] = np.where(pos >= 0, taken, "") if len(pos) else taken
+        out = out.drop(columns=[c for c in new_cols if c in out.columns])
+        for name in new_cols:
+            out[name] = pd.Series(values[name], index=out.index, dtype=object)
+    return out
+
+
+def _supp_text(supp: pd.DataFrame, domain: str, text) -> pd.DataFrame:
+    """The SUPP-- frame with its key and value columns as text (``text``: ``char`` or ``sdtm_text``), IDVARVAL
+    canonical (``_canonical``); a missing required variable is an error naming it."""
     supp = fresh(supp)
     for col in ("USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"):
         if col not in supp.columns:
             raise DatasetReadError(f"SUPP{domain} lacks a required variable", file=f"SUPP{domain}", column=col)
-        supp[col] = char(supp[col])
+        supp[col] = text(supp[col])
     supp["IDVARVAL"] = _canonical_text(supp["IDVARVAL"])
+    return supp
+
+
+def _merge_supp_frames(parent: pd.DataFrame, supp: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """``merge_supp`` by a pivot and a join per IDVAR (``supp`` already through ``_supp_text``)."""
+    out = fresh(parent)
     for idvar, grp in supp.groupby("IDVAR", sort=True):
         if grp.duplicated(["USUBJID", "IDVARVAL", "QNAM"]).any():
             raise DatasetReadError("SUPP-- has the same QNAM twice for one parent record",
