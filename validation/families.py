@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, populated, profile, str_test, text
+from .context import findings_at, group_codes, populated, profile, text, text_match
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -100,7 +100,7 @@ SCIENTIFIC_RX = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$
 def numeric_text(values: pd.Series, *, scientific: bool = False) -> pd.Series:
     """Plain decimal text; ``scientific=True`` also accepts E-notation (a collected result such as 1.52E+05)."""
     rx = SCIENTIFIC_RX if scientific else NUMBER_RX
-    return str_test(values, lambda v: v.str.match(rx))
+    return text_match(values, rx)
 
 
 def in_scope(dataset, domains) -> bool:

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, group_codes, profile, series_of, str_test, text, text_is, unknown_subjects
+from .context import blank, findings_at, group_codes, profile, series_of, text, text_is, text_match, unknown_subjects
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -227,7 +227,7 @@ def paramcd_name(dataset, ctx):
     if "PARAMCD" not in dataset.frame:
         return []
     code = text(dataset.frame["PARAMCD"])
-    bad = (code != "") & ~str_test(code, lambda v: v.str.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,7}"))
+    bad = (code != "") & ~text_match(code, r"[A-Za-z][A-Za-z0-9_]{0,7}", full=True)
     return findings_at(RULES["TF-BDS-003"], dataset, bad, variable="PARAMCD")
 
 

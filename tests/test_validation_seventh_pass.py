@@ -1,0 +1,207 @@
+"""Fast paths of the seventh speed pass (issue 15) against independently computed answers.
+
+Each test computes the expected value another way (the slow path kept here as a reference, pandas' own
+string methods, or by hand) on data chosen so that a wrong fast path gives a different answer."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from trialforge.specs.metadata import Dataset, DatasetMeta
+from trialforge.validation import dates as dates_mod
+from trialforge.validation.context import (_arrow_strings, cached_columns, clear_profiles, findings_at, profile,
+                                           series_of, text, text_len, text_match)
+from trialforge.validation.registry import RULES, load_all
+
+
+def _date_texts(seed: int, n: int) -> list:
+    """Dates, date-times and partial dates of every precision, valid and not, with odd characters planted."""
+    rng = np.random.default_rng(seed)
+    out = ["2020-02-29", "2021-02-29", "1900-02-29", "2000-02-29", "2100-02-29", "1700-01-01", "1699-12-31",
+           "2200-12-31", "2201-01-01", "0001-01-01", "9999-12-31", "2262-04-12", "1600-02-29", "2020-00-10",
+           "2020-13-01", "2020-04-31", "2020-01-01T24:00", "2020-01-01T10:00:00.5", "2020-01-01T10:00Z", "",
+           "2020", "2020-01", "2020-01-01T10", "2020---15", "2020-01-01T", "abcdefghij", "\u0661\u0669\u0669\u0669-01-01",
+           "2020/01/01", "2020-01-01 10:00", "+020-01-01", "2020-01-01T10:00:00+01:00", "2020-1-01"]
+    for _ in range(n):
+        y, mo, d = int(rng.integers(1650, 2260)), int(rng.integers(0, 14)), int(rng.integers(0, 33))
+        t = f"{y:04d}-{mo:02d}-{d:02d}"
+        kind = int(rng.integers(6))
+        if kind == 1:
+            t += f"T{int(rng.integers(0, 26)):02d}:{int(rng.integers(0, 62)):02d}"
+        elif kind == 2:
+            t += f"T{int(rng.integers(0, 26)):02d}:{int(rng.integers(0, 62)):02d}:{int(rng.integers(0, 62)):02d}"
+        elif kind == 3:
+            t = t[:int(rng.choice([4, 7, 13]))] if rng.random() < 0.5 else t + f"T{int(rng.integers(0, 24)):02d}"
+        elif kind == 4 and rng.random() < 0.7:
+            pos = int(rng.integers(len(t)))
+            t = t[:pos] + str(rng.choice(list("x-:T9 ."))) + t[pos + 1:]
+        out.append(t)
+    return out
+
+
+# ---- complete dates of distinct texts --------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_complete_dates_match_pandas(seed):
+    texts = pd.Series(_date_texts(seed, 4000), dtype=object)
+    got = dates_mod._complete_dates_of(texts)
+    expected = dates_mod._complete_dates_pandas(texts)
+    assert got.dtype == expected.dtype == np.dtype("datetime64[ns]")
+    assert got.view("i8").tolist() == expected.view("i8").tolist()
+
+
+def test_complete_dates_by_hand():
+    got = dates_mod._complete_dates_of(pd.Series(["2020-02-29T10:00", "2021-02-29", "2020-1-01", "", "1850-06-30"],
+                                                 dtype=object))
+    assert got[0] == np.datetime64("2020-02-29") and got[4] == np.datetime64("1850-06-30")
+    assert np.isnat(got[1]) and np.isnat(got[2]) and np.isnat(got[3])
+
+
+# ---- date order on whole numbers cut to the common precision ---------------------------------------------
+
+def _reference_order(start: list, end: list):
+    """(after, same) per pair: the components compared one by one up to the precision both have (the
+    pre-seventh-pass loop), components read by the pattern with ``re``, independently of the rules' tables."""
+    rx = re.compile(dates_mod._PARTS_RX)
+
+    def parts(t):
+        t = t.strip()
+        if not rx.search(t):
+            return []
+        return [int(t[a:b]) for a, b in dates_mod._SLICES if len(t) >= b]
+
+    after, same = [], []
+    for s, e in zip(start, end):
+        a, b = parts(s), parts(e)
+        p = min(len(a), len(b))
+        after.append(p > 0 and a[:p] > b[:p])
+        same.append(p > 0 and a[:p] == b[:p])
+    return after, same
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_after_and_same_at_precision_match_component_loop(seed):
+    clear_profiles()
+    rng = np.random.default_rng(seed)
+    pool = _date_texts(seed, 300)
+    n = 3000
+    start = [pool[i] for i in rng.integers(0, len(pool), n)]
+    end = [pool[i] if rng.random() < 0.7 else start[k][:int(rng.choice([4, 7, 10, 13, 16, 19]))]
+           for k, i in enumerate(rng.integers(0, len(pool), n))]
+    frame = pd.DataFrame({"S": pd.Series(start, dtype="str"), "E": pd.Series(end, dtype=object)})
+    frame.loc[::17, "E"] = None
+    ds = cached_columns(Dataset(DatasetMeta(name="XX", label="XX"), frame))
+    after = dates_mod.after(ds.frame["S"], ds.frame["E"])
+    same = dates_mod.same_at_precision(ds.frame["S"], ds.frame["E"])
+    exp_after, exp_same = _reference_order(start, [e if e is not None else "" for e in frame["E"].tolist()])
+    assert after.tolist() == exp_after and same.tolist() == exp_same
+    assert 0 < sum(exp_after) < n and 0 < sum(exp_same) < n
+    assert after.index is ds.frame["S"].index and after.dtype == bool
+
+
+def test_after_by_hand():
+    clear_profiles()
+    s = pd.Series(["2012-03", "2012-03-16", "2012-03-15T10:00", "2013", "", "x", "2012-03-15T09:59:59"], dtype="str")
+    e = pd.Series(["2012-03-15", "2012-03-15", "2012-03-15", "2012-12-31T23:59", "2012", "2012", "2012-03-15T10"],
+                  dtype="str")
+    assert dates_mod.after(s, e).tolist() == [False, True, False, True, False, False, False]
+    assert dates_mod.same_at_precision(s, e).tolist() == [True, False, True, False, False, False, False]
+
+
+# ---- ISO 8601 components on a numpy grid -----------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_grid_parts_match_the_pattern(seed):
+    texts = _date_texts(seed, 3000)
+    dates_mod._PARTS_SEEN.clear()
+    got = dates_mod._parts(texts)
+    one_by_one = np.array([dates_mod._parts_one(t) for t in texts], dtype=float)
+    by_arrow = dates_mod._parts_arrow(texts)
+    assert np.array_equal(got, one_by_one, equal_nan=True)
+    assert np.array_equal(got, by_arrow, equal_nan=True)
+    _out, plain = dates_mod._grid_parts(texts)
+    assert 0 < plain.sum() < len(texts)        # both the grid and the pattern were used
+
+
+def test_grid_parts_by_hand():
+    out, plain = dates_mod._grid_parts(["2012-03-15T10:30:45", "2012-03", "2012-3-15", "2012-03-15T10:30:45.5"])
+    assert plain.tolist() == [True, True, False, False]
+    assert out[0].tolist() == [2012, 3, 15, 10, 30, 45]
+    assert out[1][:2].tolist() == [2012, 3] and np.isnan(out[1][2:]).all()
+
+
+# ---- ISO 8601 validity of short columns, batched ---------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_iso8601_flags_match_one_by_one(seed):
+    clear_profiles()
+    texts = np.array(sorted(set(_date_texts(seed, 2500))), dtype=object)
+    assert len(texts) <= dates_mod.SMALL
+    expected = [dates_mod._one_ok(t, True) for t in texts.tolist()]
+    assert dates_mod.iso8601_flags(texts).tolist() == expected
+    assert dates_mod.iso8601_flags(texts[:10]).tolist() == expected[:10]      # remembered answers
+    assert 0 < sum(expected) < len(expected)
+
+
+# ---- string tests once per distinct text -----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_text_match_and_len_match_pandas(dtype):
+    clear_profiles()
+    raw = pd.Series([" AB1", "ab", None, "A_B", "9X", "ABCDEFGHI", "", "AB1 ", "É1", "AB\n"] * 7, dtype=dtype)
+    t = text(raw)
+    reference = pd.Series(t.to_numpy(dtype=object).tolist(), dtype=object)   # a plain copy: pandas' own path
+    for pattern in (r"[A-Z_][A-Z0-9_]{0,7}", r"^[+-]?[0-9]+$", r"AB"):
+        for full in (False, True):
+            expected = reference.str.fullmatch(pattern) if full else reference.str.match(pattern)
+            got = text_match(t, pattern, full=full)
+            assert got.tolist() == expected.tolist() and got.dtype == bool and got.index is t.index
+    assert text_len(t).tolist() == reference.str.len().tolist() and text_len(t).dtype == np.int64
+    other = pd.Series(["AB", "1"], dtype=object)                 # not from text(): pandas itself
+    assert text_match(other, "[A-Z]+", full=True).tolist() == [True, False]
+    assert text_len(other).tolist() == [2, 1]
+
+
+# ---- columns share the frame's index; findings from masks on equal indexes -------------------------------
+
+def test_cached_columns_share_the_frame_index_and_findings_match_reindex():
+    clear_profiles()
+    frame = pd.DataFrame({"USUBJID": ["S1", "S2", "S3", "S4"], "XXSEQ": [1.0, 2.0, 3.0, 4.0],
+                          "XXORRES": ["a", "b", "c", "d"]}, index=pd.RangeIndex(4))
+    ds = cached_columns(Dataset(DatasetMeta(name="XX", label="XX"), frame))
+    f = ds.frame
+    assert f["XXORRES"].index is f.index and f["USUBJID"].index is f.index
+    load_all()
+    rule = RULES["TF-RES-004"]
+    equal_index = pd.RangeIndex(4)                              # equal labels, another object
+    mask = series_of(np.array([False, True, False, True]), equal_index)
+    got = findings_at(rule, ds, mask, variable="XXORRES")
+    by_reindex = findings_at(rule, ds, f.index[mask.reindex(f.index, fill_value=False).to_numpy()], variable="XXORRES")
+    assert [(x.usubjid, x.seq, x.row, x.value) for x in got] == [("S2", "2", 2, "b"), ("S4", "4", 4, "d")]
+    assert got == by_reindex
+    shuffled = pd.Series([True, False, False, False], index=[3, 2, 1, 0])    # other order: aligned by label
+    assert [x.row for x in findings_at(rule, ds, shuffled, variable="XXORRES")] == [4]
+
+
+# ---- Arrow dictionary encoding of one chunk --------------------------------------------------------------
+
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_arrow_strings_match_factorize(chunks):
+    values = ["b", "a", None, "b", " c", "a", None, "d"] * 3
+    size = len(values) // chunks
+    pieces = [pa.array(values[i * size:(i + 1) * size], type=pa.large_string()) for i in range(chunks)]
+    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(pieces)))
+    codes, uniques = _arrow_strings(series)
+    exp_codes, exp_uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    assert codes.tolist() == exp_codes.tolist() and uniques == list(exp_uniques)
+    clear_profiles()
+    prof = profile(series)
+    assert prof.codes.dtype == np.int64
+    assert [prof.texts[c] for c in prof.codes] == [("" if v is None else v.strip()) for v in values]
+    clean = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(["x", "y", "x"], type=pa.large_string())])))
+    c2, u2 = _arrow_strings(clean)
+    assert c2.dtype == np.int64 and c2.tolist() == [0, 1, 0] and u2 == ["x", "y"]
