@@ -205,3 +205,98 @@ def test_arrow_strings_match_factorize(chunks):
     clean = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(["x", "y", "x"], type=pa.large_string())])))
     c2, u2 = _arrow_strings(clean)
     assert c2.dtype == np.int64 and c2.tolist() == [0, 1, 0] and u2 == ["x", "y"]
+
+
+# ---- one value per group (the one-to-one rules' early answer) --------------------------------------------
+
+from trialforge.validation.families import _one_value_per_group, inconsistent  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_one_value_per_group_matches_a_dict(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    widths = [int(rng.choice([2, 5, 50, 10 ** 6])) for _ in range(int(rng.integers(1, 3)))]
+    group = np.zeros(n, dtype=np.int64)
+    for w in widths:
+        group = group * w + rng.integers(0, w, n)
+    value = rng.integers(0, 3, n)
+    if seed % 2:                                   # make it consistent: the value a function of the group
+        value = (group * 7 + 3) % 5
+    held: dict = {}
+    expected = all(held.setdefault(g, v) == v for g, v in zip(group.tolist(), value.tolist()))
+    assert _one_value_per_group(group, value, widths) == expected
+    assert _one_value_per_group(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [3]) is True
+
+
+def _inconsistent_reference(frame, key, val, within):
+    """Records (positions) whose ``val`` is not the usual one of their (within, key) group: both populated
+    after trimming, the most frequent value, ties to the value seen first in the column."""
+    def t(v):
+        return "" if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+    order = {}
+    for v in frame[val].tolist():
+        order.setdefault(v if not (isinstance(v, float) and v != v) else None, len(order))
+    groups: dict = {}
+    rows = []
+    for i, rec in enumerate(frame.itertuples(index=False)):
+        rec = rec._asdict()
+        if t(rec[key]) == "" or t(rec[val]) == "":
+            continue
+        g = tuple(rec[c] for c in within + [key])
+        groups.setdefault(g, []).append(rec[val])
+        rows.append((i, g, rec[val]))
+    usual = {}
+    for g, vals in groups.items():
+        if len(set(vals)) > 1:
+            counts = {v: vals.count(v) for v in vals}
+            usual[g] = min(counts, key=lambda v: (-counts[v], order[v]))
+    return [i for i, g, v in rows if g in usual and v != usual[g]]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_inconsistent_matches_reference(seed):
+    clear_profiles()
+    load_all()
+    rng = np.random.default_rng(seed)
+    n = 200
+    key = rng.choice(["A", "B", "C", "D", " ", None], n).tolist()
+    val = [f"v{k}" if k else "x" for k in key]
+    cat = rng.choice(["P", "Q"], n).tolist()
+    if seed % 3:
+        for i in rng.choice(n, int(rng.integers(1, 8)), replace=False):
+            val[i] = str(rng.choice(["other", "v9", "", "vA "]))
+    frame = pd.DataFrame({"USUBJID": [f"S{i}" for i in range(n)], "XXTESTCD": pd.Series(key, dtype="str"),
+                          "XXTEST": pd.Series(val, dtype="str"), "XXCAT": pd.Series(cat, dtype="str")})
+    ds = cached_columns(Dataset(DatasetMeta(name="XX", label="XX"), frame))
+    for within in ([], ["XXCAT"]):
+        got = inconsistent(ds, "XXTESTCD", "XXTEST", tuple(within), RULES["TF-CON-020"])
+        assert [x.row - 1 for x in got] == _inconsistent_reference(frame, "XXTESTCD", "XXTEST", within)
+
+
+# ---- flags and duplicates on codes -----------------------------------------------------------------------
+
+from trialforge.validation.context import text_in  # noqa: E402
+from trialforge.validation.rules_structure import seq_unique  # noqa: E402
+
+
+def test_text_in_matches_isin():
+    clear_profiles()
+    s = pd.Series(["Y", " N", None, "", "y", "YES", "N ", "Y"], dtype="str")
+    assert text_in(s, ("Y", "N", "")).tolist() == text(s).isin(["Y", "N", ""]).tolist()
+    assert text_in(s, ("Y", "N", "")).tolist() == [True, True, True, True, False, False, True, True]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_seq_duplicates_match_pandas(seed):
+    clear_profiles()
+    load_all()
+    rng = np.random.default_rng(seed)
+    n = 150
+    subj = pd.Series(rng.choice(["S1", "S2", "S3", "", None], n).tolist(), dtype="str")
+    seq = pd.Series(rng.choice([1.0, 2.0, 3.0, 4.0, np.nan], n))
+    frame = pd.DataFrame({"USUBJID": subj, "XXSEQ": seq})
+    ds = cached_columns(Dataset(DatasetMeta(name="XX", label="XX"), frame))
+    expected = np.flatnonzero((frame.duplicated(["USUBJID", "XXSEQ"], keep="first") & frame["XXSEQ"].notna())
+                              .to_numpy())
+    assert [f.row - 1 for f in seq_unique(ds, None)] == expected.tolist()

@@ -560,6 +560,15 @@ def text_is(series: pd.Series, value: str) -> np.ndarray:
     return (prof.texts == value)[prof.codes]
 
 
+def text_in(series: pd.Series, allowed) -> np.ndarray:
+    """``text(series).isin(allowed).to_numpy()``, judged once per distinct trimmed text (flag columns over
+    every ADaM record were an object comparison per record)."""
+    prof = profile(series)
+    allowed = frozenset(allowed)
+    texts = prof.texts
+    return np.fromiter((t in allowed for t in texts.tolist()), dtype=bool, count=len(texts))[prof.codes]
+
+
 def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(codes, trimmed text of each distinct value): rules work on distinct values, then map back.
 

@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, group_codes, profile, series_of, text, text_is, text_match, unknown_subjects
+from .context import (blank, findings_at, group_codes, profile, series_of, text, text_in, text_is, text_match,
+                      unknown_subjects)
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -273,9 +274,16 @@ def baseline_record_value(dataset, ctx):
     f = dataset.frame
     if not {"ABLFL", "AVAL", "BASE"} <= set(f.columns):
         return []
-    aval, base = pd.to_numeric(f["AVAL"], errors="coerce"), pd.to_numeric(f["BASE"], errors="coerce")
-    bad = (text(f["ABLFL"]) == "Y") & ~((aval.isna() & base.isna()) | np.isclose(aval, base, rtol=1e-12))
-    return findings_at(RULES["TF-BDS-006"], dataset, bad, variable="BASE")
+    baseline = np.flatnonzero(text_is(f["ABLFL"], "Y"))
+    if not len(baseline):
+        return []
+    # judged on the baseline records only (the same element-wise test; the others cannot fail)
+    aval = pd.to_numeric(f["AVAL"], errors="coerce").iloc[baseline]
+    base = pd.to_numeric(f["BASE"], errors="coerce").iloc[baseline]
+    differs = ~((aval.isna() & base.isna()) | np.isclose(aval, base, rtol=1e-12)).to_numpy(dtype=bool)
+    bad = np.zeros(len(f), dtype=bool)
+    bad[baseline[differs]] = True
+    return findings_at(RULES["TF-BDS-006"], dataset, series_of(bad, f.index), variable="BASE")
 
 
 # ---- time to event -------------------------------------------------------------------------------
@@ -349,8 +357,8 @@ def flag_values(dataset, ctx):
     for col in _flag_cols(dataset, "FL"):
         if Y_ONLY_FLAG.match(col):
             continue
-        v = text(dataset.frame[col])
-        out += findings_at(RULES["TF-AD-003"], dataset, ~v.isin(["Y", "N", ""]), variable=col)
+        bad = ~text_in(dataset.frame[col], ("Y", "N", ""))
+        out += findings_at(RULES["TF-AD-003"], dataset, series_of(bad, dataset.frame.index), variable=col)
     return out
 
 
@@ -360,8 +368,8 @@ def y_only_flags(dataset, ctx):
     out = []
     for col in dataset.frame.columns:
         if Y_ONLY_FLAG.match(col):
-            v = text(dataset.frame[col])
-            out += findings_at(RULES["TF-AD-004"], dataset, ~v.isin(["Y", ""]), variable=col)
+            bad = ~text_in(dataset.frame[col], ("Y", ""))
+            out += findings_at(RULES["TF-AD-004"], dataset, series_of(bad, dataset.frame.index), variable=col)
     return out
 
 

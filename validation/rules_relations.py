@@ -6,6 +6,7 @@ import pandas as pd
 
 from .context import distinct_rows, findings_at, profile, series_of, text, text_len, text_match, texts_at, unknown_subjects
 from .registry import RULES, SDTM, register
+from .rules_structure import _duplicated
 
 REFERENCING = ("SUPP*", "RELREC", "CO")
 
@@ -217,7 +218,7 @@ def supp_duplicates(dataset, ctx):
     keys = [k for k in ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM") if k in dataset.frame]
     if "QNAM" not in keys:
         return []
-    dup = dataset.frame.duplicated(keys, keep="first")
+    dup = _duplicated(dataset.frame, keys)
     return findings_at(RULES["TF-SUPP-004"], dataset, dup, variable="QNAM",
                        message="more than one SUPP record for the same parent record and QNAM")
 

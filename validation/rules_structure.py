@@ -288,7 +288,7 @@ def seq_unique(dataset, ctx):
     if sv is None or "USUBJID" not in dataset.frame:
         return []
     frame = dataset.frame
-    dup = frame.duplicated(["USUBJID", sv], keep="first") & frame[sv].notna()
+    dup = _duplicated(frame, ["USUBJID", sv]) & frame[sv].notna()
     return findings_at(RULES["TF-SEQ-001"], dataset, dup, variable=sv)
 
 
