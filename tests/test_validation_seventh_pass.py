@@ -195,7 +195,8 @@ def test_arrow_strings_match_factorize(chunks):
     size = len(values) // chunks
     pieces = [pa.array(values[i * size:(i + 1) * size], type=pa.large_string()) for i in range(chunks)]
     series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(pieces)))
-    codes, uniques = _arrow_strings(series)
+    codes, uniques, dictionary = _arrow_strings(series)
+    assert dictionary.to_pylist() == uniques
     exp_codes, exp_uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     assert codes.tolist() == exp_codes.tolist() and uniques == list(exp_uniques)
     clear_profiles()
@@ -203,7 +204,7 @@ def test_arrow_strings_match_factorize(chunks):
     assert prof.codes.dtype == np.int64
     assert [prof.texts[c] for c in prof.codes] == [("" if v is None else v.strip()) for v in values]
     clean = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(["x", "y", "x"], type=pa.large_string())])))
-    c2, u2 = _arrow_strings(clean)
+    c2, u2, _ = _arrow_strings(clean)
     assert c2.dtype == np.int64 and c2.tolist() == [0, 1, 0] and u2 == ["x", "y"]
 
 
@@ -300,3 +301,70 @@ def test_seq_duplicates_match_pandas(seed):
     expected = np.flatnonzero((frame.duplicated(["USUBJID", "XXSEQ"], keep="first") & frame["XXSEQ"].notna())
                               .to_numpy())
     assert [f.row - 1 for f in seq_unique(ds, None)] == expected.tolist()
+
+
+# ---- study days: DM's reference dates parsed once --------------------------------------------------------
+
+from trialforge.validation.rules_timing import NO_DAY, _reference_days, _subject_days  # noqa: E402
+
+
+def test_subject_days_from_reference_days_match_the_mapped_parse():
+    clear_profiles()
+    ref = pd.Series(pd.Series([" 2020-01-05", "2020-02", None, "2020-03-01T10:00", "2020-13-01"], dtype="str").tolist(),
+                    index=pd.Index(["S1", "S2", "S3", "S4", "S5"], dtype="str"), dtype="str")
+    subjects = pd.Series(["S4", "S1", "S9", None, "S2", "S1", "S3", "S5", " S1"], dtype="str")
+    expected = _subject_days(subjects, ref)                           # the map-then-parse path
+    got = _subject_days(subjects, ref, _reference_days(ref))
+    assert got.tolist() == expected.tolist()
+    day = (np.datetime64("2020-01-05") - np.datetime64("1970-01-01")).astype(int)
+    assert got[1] == day and got[0] == day + 56 and got[2] == NO_DAY and got[4] == NO_DAY and got[8] == NO_DAY
+
+
+# ---- keys told apart once per dataset --------------------------------------------------------------------
+
+from trialforge.validation.rules_structure import duplicate_records, keys_unique  # noqa: E402
+
+
+@pytest.mark.parametrize("duplicate", [False, True])
+def test_key_rules_share_what_told_records_apart(duplicate):
+    clear_profiles()
+    load_all()
+    frame = pd.DataFrame({"STUDYID": ["X"] * 6, "USUBJID": ["S1", "S1", "S2", "S2", "S3", "S3"],
+                          "XXTESTCD": ["A", "B", "A", "B", "A", "B"], "XXSEQ": [1.0, 2.0, 1.0, 2.0, 1.0, 2.0],
+                          "XXORRES": ["1", "2", "3", "4", "5", "6"]})
+    if duplicate:
+        frame.loc[5, ["XXTESTCD", "XXORRES"]] = ["A", "5"]
+    meta = DatasetMeta(name="XX", label="XX", keys=["STUDYID", "USUBJID", "XXTESTCD"])
+    ds = cached_columns(Dataset(meta, frame))
+    for c in ("USUBJID", "XXTESTCD"):
+        profile(ds.frame[c])                      # profiled by earlier rules, as in a run
+    first = keys_unique(ds, None)
+    second = duplicate_records(ds, None)
+    fresh = cached_columns(Dataset(meta, frame))  # KEY-002 alone, without KEY-001's memo
+    clear_profiles()
+    alone = duplicate_records(fresh, None)
+    assert [f.row for f in first] == ([6] if duplicate else [])
+    assert [f.row for f in second] == [f.row for f in alone] == ([6] if duplicate else [])
+
+
+# ---- UTF-8 lengths and printable ASCII from Arrow's buffers ----------------------------------------------
+
+from trialforge.validation.context import _dictionary_bytes  # noqa: E402
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_dictionary_bytes_match_python(kind):
+    rng = np.random.default_rng(7)
+    alphabet = list("abc XYZ.09~") + ["\x7f", "\x1f", "\t", "\u00e9", "\u20ac", "\U0001f600", "\x00"]
+    values = ["", "plain", "x" * 250] + ["".join(rng.choice(alphabet, int(rng.integers(0, 12)))) for _ in range(300)]
+    array = pa.array(values, type=kind)
+    for arr in (array, array.slice(5, 200)):
+        sizes, printable = _dictionary_bytes(arr)
+        raw = arr.to_pylist() + [""]
+        assert sizes.tolist() == [len(v.encode("utf-8")) for v in raw]
+        assert printable.tolist() == [v.isascii() and v.isprintable() for v in raw]
+    assert _dictionary_bytes(pa.array(["a", None])) is None and _dictionary_bytes(None) is None
+    clear_profiles()
+    prof = profile(pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([array.cast(pa.large_string())]))))
+    assert prof.nbytes.tolist() == [len(v.encode("utf-8")) for v in prof.raw]
+    assert prof.printable_ascii.tolist() == [v.isascii() and v.isprintable() for v in prof.raw]

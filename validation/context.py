@@ -194,10 +194,10 @@ class ColumnProfile:
     several rules share (blank, ISO 8601 validity) are computed once per profile, on numpy arrays."""
 
     __slots__ = ("codes", "width", "_texts", "_raw", "_make", "_values", "_nbytes", "_ascii", "_present", "_blank",
-                 "_flags")
+                 "_flags", "_arrow")
 
     def __init__(self, codes: np.ndarray, texts: np.ndarray | None, raw: list | None, *, width: int | None = None,
-                 make=None):
+                 make=None, arrow=None):
         self.codes = codes           # int64 per record, never -1 (missing is the last entry)
         self.width = len(raw) if width is None else width      # distinct values + the missing entry
         self._texts = texts
@@ -205,6 +205,7 @@ class ColumnProfile:
         self._make = make            # () -> (texts, raw) when they are built on first use (numeric columns)
         self._values = self._nbytes = self._ascii = self._present = self._blank = None
         self._flags = {}
+        self._arrow = arrow          # Arrow's array of the distinct raw values (``raw`` but the missing entry)
 
     @property
     def texts(self) -> np.ndarray:
@@ -227,15 +228,26 @@ class ColumnProfile:
 
     @property
     def nbytes(self) -> np.ndarray:
+        """UTF-8 bytes of each raw distinct value (the missing entry: 0)."""
         if self._nbytes is None:
-            self._nbytes = np.fromiter((len(v.encode("utf-8")) for v in self.raw), dtype=np.int64, count=len(self.raw))
+            facts = _dictionary_bytes(self._arrow)
+            if facts is not None:
+                self._nbytes, self._ascii = facts
+            else:
+                self._nbytes = np.fromiter((len(v.encode("utf-8")) for v in self.raw), dtype=np.int64,
+                                           count=len(self.raw))
         return self._nbytes
 
     @property
     def printable_ascii(self) -> np.ndarray:
+        """Each raw distinct value is printable ASCII (``isascii() and isprintable()``: every byte 0x20-0x7E)."""
         if self._ascii is None:
-            self._ascii = np.fromiter((v.isascii() and v.isprintable() for v in self.raw), dtype=bool,
-                                      count=len(self.raw))
+            facts = _dictionary_bytes(self._arrow)
+            if facts is not None:
+                self._nbytes, self._ascii = facts
+            else:
+                self._ascii = np.fromiter((v.isascii() and v.isprintable() for v in self.raw), dtype=bool,
+                                          count=len(self.raw))
         return self._ascii
 
     @property
@@ -262,6 +274,35 @@ class ColumnProfile:
 
     def mask(self, per_value: np.ndarray) -> np.ndarray:
         return np.asarray(per_value, dtype=bool)[self.codes]
+
+
+def _dictionary_bytes(array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(UTF-8 length, printable ASCII) of every value of an Arrow text array without nulls, read from its
+    offsets and bytes, with the missing entry (0, True) appended; None when ``array`` is not such an array.
+
+    Why: TF-XPT-001/002 ask both of every short text column's distinct values (a Python call per value; DM's
+    dates and identifiers are thousands of distinct values). A string is printable ASCII exactly when every
+    one of its UTF-8 bytes is 0x20-0x7E (a non-ASCII character's bytes are all >= 0x80)."""
+    if array is None or array.null_count:
+        return None
+    if not _OFFSET_WIDTH:
+        _OFFSET_WIDTH.update(_offset_widths())
+    width = _OFFSET_WIDTH.get(array.type.id)
+    if width is None:
+        return None
+    n = len(array)
+    _, offsets, values = array.buffers()
+    if offsets is None:
+        return None
+    ends = np.frombuffer(offsets, dtype=width, count=n + 1, offset=array.offset * width().itemsize).astype(np.int64)
+    sizes = np.append(ends[1:] - ends[:-1], 0)
+    first, last = int(ends[0]), int(ends[-1])
+    if values is None or last == first:
+        return sizes, np.ones(n + 1, dtype=bool)
+    body = np.frombuffer(values, dtype=np.uint8, count=last - first, offset=first)
+    odd = np.concatenate(([0], np.cumsum((body < 0x20) | (body > 0x7E), dtype=np.int64)))
+    starts = ends - first
+    return sizes, np.append(odd[starts[1:]] == odd[starts[:-1]], True)
 
 
 class ValueMask:
@@ -362,8 +403,9 @@ def profile(series: pd.Series) -> ColumnProfile:
 
 def _profile(series: pd.Series) -> ColumnProfile:
     arrow = _arrow_strings(series)
+    dictionary = None
     if arrow is not None:
-        codes, raw = arrow
+        codes, raw, dictionary = arrow
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         if numeric(series):
@@ -380,7 +422,7 @@ def _profile(series: pd.Series) -> ColumnProfile:
     codes = np.asarray(codes, dtype=np.int64)
     if arrow is None or codes.min(initial=0) < 0:     # missing values: the last entry ("") stands for them
         codes = np.where(codes < 0, len(raw) - 1, codes)
-    prof = ColumnProfile(codes, texts, raw)
+    prof = ColumnProfile(codes, texts, raw, arrow=dictionary)
     _MEMO[:] = [series, prof]
     return prof
 
@@ -394,9 +436,10 @@ def _texts_of(raw: list) -> tuple[np.ndarray, list]:
 
 
 def _arrow_strings(series: pd.Series):
-    """(codes, distinct values) of an Arrow-backed text column straight from Arrow's dictionary encoding
-    (what ``pd.factorize`` does underneath, without its wrapping): codes -1 for missing, values in order
-    of first appearance, as ``pd.factorize`` gives them. None for any other kind of column."""
+    """(codes, distinct values, Arrow array of the distinct values) of an Arrow-backed text column straight from
+    Arrow's dictionary encoding (what ``pd.factorize`` does underneath, without its wrapping): codes -1 for
+    missing, values in order of first appearance, as ``pd.factorize`` gives them. None for any other kind of
+    column."""
     values = series._values
     data = getattr(values, "_pa_array", None)
     if data is None:
@@ -412,10 +455,11 @@ def _arrow_strings(series: pd.Series):
         array = data
     encoded = pc.dictionary_encode(array)
     indices = encoded.indices
+    dictionary = encoded.dictionary
     if indices.null_count == 0:
-        return indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
+        return indices.to_numpy().astype(np.int64), dictionary.to_pylist(), dictionary
     codes = indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return codes, encoded.dictionary.to_pylist()
+    return codes, dictionary.to_pylist(), dictionary
 
 
 def plain_ascii_text(series: pd.Series, limit: int = 200) -> bool:

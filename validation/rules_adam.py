@@ -95,12 +95,13 @@ def adsl_copies_consistent(ctx):
             continue
         pos = _subject_rows(subjects, ds.frame["USUBJID"])   # the subject's ADSL row, -1 when unknown
         known = pos >= 0
+        rows = []         # each record's ADSL row as an Arrow array, made once for all shared text columns
         for col in shared:
-            out += _adsl_copy_findings(ds, col, frame[col], first, pos, known)
+            out += _adsl_copy_findings(ds, col, frame[col], first, pos, known, rows)
     return out
 
 
-def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
+def _adsl_copy_findings(ds, col, adsl_col, first, pos, known, rows=None):
     """Records of ``ds`` whose ``col`` is not the ADSL value of their subject (compared on distinct
     (value, ADSL value) pairs; the text of both is built only when something is reported)."""
     mine = ds.frame[col]
@@ -111,7 +112,7 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
         if ((a == b) | both_nan | ~known).all():     # exact copies (the usual case): nothing can differ
             return []
         bad = known & ~(both_nan | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
-    elif _same_raw_text(mine, adsl_col, first, pos, known):
+    elif _same_raw_text(mine, adsl_col, first, pos, known, rows):
         return []
     else:
         mp, ap = profile(mine), profile(adsl_col)
@@ -147,7 +148,7 @@ def _subject_rows(subjects: pd.Index, usubjid: pd.Series) -> np.ndarray:
     return per_value[codes]
 
 
-def _same_raw_text(mine, adsl_col, first, pos, known) -> bool:
+def _same_raw_text(mine, adsl_col, first, pos, known, rows=None) -> bool:
     """True when both columns are Arrow text of one type and every record of a known subject holds exactly
     (byte for byte, or both null) its subject's ADSL value: then no record can differ in trimmed text either.
     False means "not known" (another kind of column, or some raw value differs): judge by the profiles.
@@ -161,7 +162,11 @@ def _same_raw_text(mine, adsl_col, first, pos, known) -> bool:
     import pyarrow.compute as pc
     if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
         return False
-    ref = ref.take(pa.array(np.where(known, first[np.maximum(pos, 0)], 0)))
+    if rows is None:
+        rows = []
+    if not rows:             # the same for every column of the dataset (``rows``: the caller's memo)
+        rows.append(pa.array(np.where(known, first[np.maximum(pos, 0)], 0)))
+    ref = ref.take(rows[0])
     same = pc.or_(pc.fill_null(pc.equal(data, ref), False), pc.and_(pc.is_null(data), pc.is_null(ref)))
     if known.all():
         return bool(pc.all(same).as_py()) if len(same) else True
