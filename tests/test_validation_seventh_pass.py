@@ -368,3 +368,23 @@ def test_dictionary_bytes_match_python(kind):
     prof = profile(pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([array.cast(pa.large_string())]))))
     assert prof.nbytes.tolist() == [len(v.encode("utf-8")) for v in prof.raw]
     assert prof.printable_ascii.tolist() == [v.isascii() and v.isprintable() for v in prof.raw]
+
+
+def test_text_match_on_plain_object_text_matches_pandas():
+    values = pd.Series(["1.5", "abc", " 2", "", "1e5", "-3", "+.5"], index=[5, 3, 9, 1, 0, 2, 4], dtype=object)
+    for full in (False, True):
+        expected = values.str.fullmatch(r"[+-]?[0-9.]+") if full else values.str.match(r"[+-]?[0-9.]+")
+        got = text_match(values, r"[+-]?[0-9.]+", full=full)
+        assert got.tolist() == expected.tolist() and got.index.equals(values.index) and got.dtype == bool
+    mixed = pd.Series(["1", None, 2.0], dtype=object)          # not all text: pandas' own answer (with its NaN)
+    assert text_match(mixed, "1").tolist()[0] is True and pd.isna(text_match(mixed, "1").tolist()[1])
+
+
+def test_literal_patterns_match_by_name():
+    from trialforge.validation.families import matches
+    frame = pd.DataFrame([[1, 2, 3, 4]], columns=["AETERM", "AESEQ", "AETERM", "XAETERM"])
+    ds = Dataset(DatasetMeta(name="AE", label="AE"), frame)
+    got = [(c, m.expand("x")) for c, m in matches("--TERM", ds)]
+    assert got == [("AETERM", "x"), ("AETERM", "x")]                      # both columns of the name, in order
+    assert [c for c, _ in matches("AE(SEQ|TERM)", ds)] == ["AETERM", "AESEQ", "AETERM"]
+    assert list(matches("--DECOD", ds)) == []

@@ -717,10 +717,15 @@ def text_match(values: pd.Series, pattern: str, *, full: bool = False) -> pd.Ser
     pandas' object-dtype ``str.match`` does (``regex.match(x) is not None``), without the ~100-200 us of pandas'
     accessor and wrapping per call (rules ask this of every dataset); any other Series goes through pandas."""
     hit = _TEXTS.get(id(values))
+    test = _regex(pattern).fullmatch if full else _regex(pattern).match
     if hit is None or hit[0] is not values:
+        if values.dtype == object:
+            items = values.to_numpy().tolist()
+            if all(type(v) is str for v in items):    # pandas' object path: the same test on every element
+                return series_of(np.fromiter((test(v) is not None for v in items), dtype=bool, count=len(items)),
+                                 values.index)
         return values.str.fullmatch(pattern) if full else values.str.match(pattern)
     prof = hit[1]
-    test = _regex(pattern).fullmatch if full else _regex(pattern).match
     texts = prof.texts
     per_value = np.fromiter((test(t) is not None for t in texts.tolist()), dtype=bool, count=len(texts))
     return series_of(per_value[prof.codes], values.index)

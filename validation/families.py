@@ -48,7 +48,7 @@ def matches(pattern: str, dataset):
     hit = _MATCHES.get(key)
     if hit is None or hit[0] is not columns:
         if _is_literal(expanded):            # most table rows name one variable: no pattern to compile
-            found = [(col, _Literal(expanded)) for col in columns if str(col) == expanded]
+            found = [(col, _Literal(expanded)) for col in _by_name(columns).get(expanded, ())]
         else:
             rx = _rx(expanded)
             found = [(col, m) for col in columns for m in (rx.fullmatch(str(col)),) if m]
@@ -59,6 +59,23 @@ def matches(pattern: str, dataset):
 
 
 _MATCHES: dict = {}
+
+
+def _by_name(columns) -> dict:
+    """``str(col)`` -> the columns of that name, in order, per column list (a name is looked up, not compared
+    with every column: ~800 literal table patterns x every dataset on the first run of a process)."""
+    hit = _BY_NAME.get(id(columns))
+    if hit is None or hit[0] is not columns:
+        names: dict = {}
+        for col in columns:
+            names.setdefault(str(col), []).append(col)
+        if len(_BY_NAME) >= 1024:
+            _BY_NAME.clear()
+        hit = _BY_NAME[id(columns)] = (columns, names)
+    return hit[1]
+
+
+_BY_NAME: dict = {}
 
 
 @lru_cache(maxsize=4096)
