@@ -325,8 +325,9 @@ def test_subject_days_from_reference_days_match_the_mapped_parse():
 from trialforge.validation.rules_structure import duplicate_records, keys_unique  # noqa: E402
 
 
+@pytest.mark.parametrize("profiled", [False, True])
 @pytest.mark.parametrize("duplicate", [False, True])
-def test_key_rules_share_what_told_records_apart(duplicate):
+def test_key_rules_share_what_told_records_apart(duplicate, profiled):
     clear_profiles()
     load_all()
     frame = pd.DataFrame({"STUDYID": ["X"] * 6, "USUBJID": ["S1", "S1", "S2", "S2", "S3", "S3"],
@@ -336,7 +337,7 @@ def test_key_rules_share_what_told_records_apart(duplicate):
         frame.loc[5, ["XXTESTCD", "XXORRES"]] = ["A", "5"]
     meta = DatasetMeta(name="XX", label="XX", keys=["STUDYID", "USUBJID", "XXTESTCD"])
     ds = cached_columns(Dataset(meta, frame))
-    for c in ("USUBJID", "XXTESTCD"):
+    for c in ("USUBJID", "XXTESTCD") if profiled else ():
         profile(ds.frame[c])                      # profiled by earlier rules, as in a run
     first = keys_unique(ds, None)
     second = duplicate_records(ds, None)
@@ -344,6 +345,7 @@ def test_key_rules_share_what_told_records_apart(duplicate):
     clear_profiles()
     alone = duplicate_records(fresh, None)
     assert [f.row for f in first] == ([6] if duplicate else [])
+    assert bool(ds.frame.__dict__.get("_told_apart")) is not duplicate   # remembered only when told apart
     assert [f.row for f in second] == [f.row for f in alone] == ([6] if duplicate else [])
 
 

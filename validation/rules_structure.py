@@ -301,6 +301,7 @@ def keys_unique(dataset, ctx):
         return []
     dup = _duplicated(dataset.frame, keys)
     if not dup.any():
+        _told_apart(dataset.frame, keys)        # no two records share the keys: nor any set of columns holding them
         return []
     message = f"Duplicate records for keys {', '.join(keys)}"
     shown = dataset.frame.loc[dup, keys].astype(object)
@@ -335,8 +336,14 @@ def _distinct_by_profiled(frame, cols) -> bool:
     known = sorted(((profile(frame[c]), c) for c in names), key=lambda pc: -pc[0].width)   # most distinct first
     if not all_told_apart([p.codes for p, _ in known], [p.width for p, _ in known]):
         return False
-    proven.append(frozenset(names))             # TF-KEY-002 (every column) after TF-KEY-001 (the keys)
+    _told_apart(frame, names)                   # TF-KEY-002 (every column) after TF-KEY-001 (the keys)
     return True
+
+
+def _told_apart(frame, cols) -> None:
+    """Remember for this run that ``cols`` tell every record of ``frame`` apart."""
+    if isinstance(frame, ColumnCache):
+        frame.__dict__.setdefault("_told_apart", []).append(frozenset(cols))
 
 
 def all_told_apart(codes: list, widths: list) -> bool:
