@@ -390,3 +390,23 @@ def test_literal_patterns_match_by_name():
     assert got == [("AETERM", "x"), ("AETERM", "x")]                      # both columns of the name, in order
     assert [c for c, _ in matches("AE(SEQ|TERM)", ds)] == ["AETERM", "AESEQ", "AETERM"]
     assert list(matches("--DECOD", ds)) == []
+
+
+def test_visit_rules_share_one_visitnum_text_frame():
+    from trialforge.validation.context import ValidationContext
+    from trialforge.validation.rules_trial import visit_within_visitnum, visitnum_within_visit
+    load_all()
+    frame = pd.DataFrame({"USUBJID": ["S1"] * 6, "LBSEQ": [1.0, 2, 3, 4, 5, 6],
+                          "VISITNUM": [1.0, 1.0, 2.0, 2.0, 3.0, 3.0],
+                          "VISIT": ["DAY 1", "DAY 1", "DAY 2", "DAY X", "DAY 3", "DAY 2"]})
+
+    def run(shared: bool):
+        clear_profiles()
+        ds = cached_columns(Dataset(DatasetMeta(name="LB", label="LB"), frame))
+        ctx = ValidationContext(datasets={"LB": ds}, ct=None, standard=None)
+        first = visit_within_visitnum(ds, ctx)
+        other = ctx if shared else ValidationContext(datasets={"LB": ds}, ct=None, standard=None)
+        return [(f.rule_id, f.row, f.value) for f in first + visitnum_within_visit(ds, other)]
+    together, apart = run(True), run(False)
+    assert together == apart
+    assert {r for r, _, _ in together} == {"TF-VIS-001", "TF-VIS-002"}
