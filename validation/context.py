@@ -158,6 +158,9 @@ class ColumnCache(pd.DataFrame):
             return super().__getitem__(key)
         loc = columns.get_loc(key)
         mgr = self._mgr.iget(loc)
+        # the frame's own index object, not the view pandas makes per column: masks built on any column are
+        # then aligned with the frame by identity (``findings_at``, pandas' binary operations), no reindexing
+        mgr.axes[0] = self._mgr.axes[1]
         ser = pd.Series._from_mgr(mgr, mgr.axes)
         object.__setattr__(ser, "_name", columns[loc])
         return ser.__finalize__(self)
@@ -191,10 +194,10 @@ class ColumnProfile:
     several rules share (blank, ISO 8601 validity) are computed once per profile, on numpy arrays."""
 
     __slots__ = ("codes", "width", "_texts", "_raw", "_make", "_values", "_nbytes", "_ascii", "_present", "_blank",
-                 "_flags")
+                 "_flags", "_arrow")
 
     def __init__(self, codes: np.ndarray, texts: np.ndarray | None, raw: list | None, *, width: int | None = None,
-                 make=None):
+                 make=None, arrow=None):
         self.codes = codes           # int64 per record, never -1 (missing is the last entry)
         self.width = len(raw) if width is None else width      # distinct values + the missing entry
         self._texts = texts
@@ -202,6 +205,7 @@ class ColumnProfile:
         self._make = make            # () -> (texts, raw) when they are built on first use (numeric columns)
         self._values = self._nbytes = self._ascii = self._present = self._blank = None
         self._flags = {}
+        self._arrow = arrow          # Arrow's array of the distinct raw values (``raw`` but the missing entry)
 
     @property
     def texts(self) -> np.ndarray:
@@ -224,15 +228,26 @@ class ColumnProfile:
 
     @property
     def nbytes(self) -> np.ndarray:
+        """UTF-8 bytes of each raw distinct value (the missing entry: 0)."""
         if self._nbytes is None:
-            self._nbytes = np.fromiter((len(v.encode("utf-8")) for v in self.raw), dtype=np.int64, count=len(self.raw))
+            facts = _dictionary_bytes(self._arrow)
+            if facts is not None:
+                self._nbytes, self._ascii = facts
+            else:
+                self._nbytes = np.fromiter((len(v.encode("utf-8")) for v in self.raw), dtype=np.int64,
+                                           count=len(self.raw))
         return self._nbytes
 
     @property
     def printable_ascii(self) -> np.ndarray:
+        """Each raw distinct value is printable ASCII (``isascii() and isprintable()``: every byte 0x20-0x7E)."""
         if self._ascii is None:
-            self._ascii = np.fromiter((v.isascii() and v.isprintable() for v in self.raw), dtype=bool,
-                                      count=len(self.raw))
+            facts = _dictionary_bytes(self._arrow)
+            if facts is not None:
+                self._nbytes, self._ascii = facts
+            else:
+                self._ascii = np.fromiter((v.isascii() and v.isprintable() for v in self.raw), dtype=bool,
+                                          count=len(self.raw))
         return self._ascii
 
     @property
@@ -259,6 +274,35 @@ class ColumnProfile:
 
     def mask(self, per_value: np.ndarray) -> np.ndarray:
         return np.asarray(per_value, dtype=bool)[self.codes]
+
+
+def _dictionary_bytes(array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(UTF-8 length, printable ASCII) of every value of an Arrow text array without nulls, read from its
+    offsets and bytes, with the missing entry (0, True) appended; None when ``array`` is not such an array.
+
+    Why: TF-XPT-001/002 ask both of every short text column's distinct values (a Python call per value; DM's
+    dates and identifiers are thousands of distinct values). A string is printable ASCII exactly when every
+    one of its UTF-8 bytes is 0x20-0x7E (a non-ASCII character's bytes are all >= 0x80)."""
+    if array is None or array.null_count:
+        return None
+    if not _OFFSET_WIDTH:
+        _OFFSET_WIDTH.update(_offset_widths())
+    width = _OFFSET_WIDTH.get(array.type.id)
+    if width is None:
+        return None
+    n = len(array)
+    _, offsets, values = array.buffers()
+    if offsets is None:
+        return None
+    ends = np.frombuffer(offsets, dtype=width, count=n + 1, offset=array.offset * width().itemsize).astype(np.int64)
+    sizes = np.append(ends[1:] - ends[:-1], 0)
+    first, last = int(ends[0]), int(ends[-1])
+    if values is None or last == first:
+        return sizes, np.ones(n + 1, dtype=bool)
+    body = np.frombuffer(values, dtype=np.uint8, count=last - first, offset=first)
+    odd = np.concatenate(([0], np.cumsum((body < 0x20) | (body > 0x7E), dtype=np.int64)))
+    starts = ends - first
+    return sizes, np.append(odd[starts[1:]] == odd[starts[:-1]], True)
 
 
 class ValueMask:
@@ -327,7 +371,7 @@ def _array_key(series: pd.Series):
 
 def clear_profiles() -> None:
     """Forget every column profile (the runner starts each validation with a clean slate)."""
-    from .dates import _COLUMNAR_SEEN, _COMPONENTS, _ISO_SEEN, _PARTS_SEEN, _SEEDS
+    from .dates import _COLUMNAR_SEEN, _COMPONENTS, _ISO_SEEN, _KEYS, _PARTS_SEEN, _SEEDS
     _ISO_SEEN.clear()
     _COLUMNAR_SEEN.clear()
     _BYTE_FACTS.clear()
@@ -338,6 +382,7 @@ def clear_profiles() -> None:
     _TEXTS.clear()
     _TEXT_OF.clear()
     _COMPONENTS.clear()
+    _KEYS.clear()
 
 
 def profile(series: pd.Series) -> ColumnProfile:
@@ -358,8 +403,9 @@ def profile(series: pd.Series) -> ColumnProfile:
 
 def _profile(series: pd.Series) -> ColumnProfile:
     arrow = _arrow_strings(series)
+    dictionary = None
     if arrow is not None:
-        codes, raw = arrow
+        codes, raw, dictionary = arrow
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         if numeric(series):
@@ -374,7 +420,9 @@ def _profile(series: pd.Series) -> ColumnProfile:
         raw = [v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)]
     texts, raw = _texts_of(raw)
     codes = np.asarray(codes, dtype=np.int64)
-    prof = ColumnProfile(np.where(codes < 0, len(raw) - 1, codes), texts, raw)
+    if arrow is None or codes.min(initial=0) < 0:     # missing values: the last entry ("") stands for them
+        codes = np.where(codes < 0, len(raw) - 1, codes)
+    prof = ColumnProfile(codes, texts, raw, arrow=dictionary)
     _MEMO[:] = [series, prof]
     return prof
 
@@ -388,9 +436,10 @@ def _texts_of(raw: list) -> tuple[np.ndarray, list]:
 
 
 def _arrow_strings(series: pd.Series):
-    """(codes, distinct values) of an Arrow-backed text column straight from Arrow's dictionary encoding
-    (what ``pd.factorize`` does underneath, without its wrapping): codes -1 for missing, values in order
-    of first appearance, as ``pd.factorize`` gives them. None for any other kind of column."""
+    """(codes, distinct values, Arrow array of the distinct values) of an Arrow-backed text column straight from
+    Arrow's dictionary encoding (what ``pd.factorize`` does underneath, without its wrapping): codes -1 for
+    missing, values in order of first appearance, as ``pd.factorize`` gives them. None for any other kind of
+    column."""
     values = series._values
     data = getattr(values, "_pa_array", None)
     if data is None:
@@ -399,11 +448,18 @@ def _arrow_strings(series: pd.Series):
     import pyarrow.compute as pc
     if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
         return None
-    array = data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
+    if isinstance(data, pa.ChunkedArray):
+        # one chunk (the usual case) is encoded as it is: combine_chunks would copy it (~8 % of the profiles)
+        array = data.chunk(0) if data.num_chunks == 1 else data.combine_chunks()
+    else:
+        array = data
     encoded = pc.dictionary_encode(array)
     indices = encoded.indices
-    codes = indices.to_numpy() if indices.null_count == 0 else indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return codes, encoded.dictionary.to_pylist()
+    dictionary = encoded.dictionary
+    if indices.null_count == 0:
+        return indices.to_numpy().astype(np.int64), dictionary.to_pylist(), dictionary
+    codes = indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return codes, dictionary.to_pylist(), dictionary
 
 
 def plain_ascii_text(series: pd.Series, limit: int = 200) -> bool:
@@ -548,6 +604,15 @@ def text_is(series: pd.Series, value: str) -> np.ndarray:
     return (prof.texts == value)[prof.codes]
 
 
+def text_in(series: pd.Series, allowed) -> np.ndarray:
+    """``text(series).isin(allowed).to_numpy()``, judged once per distinct trimmed text (flag columns over
+    every ADaM record were an object comparison per record)."""
+    prof = profile(series)
+    allowed = frozenset(allowed)
+    texts = prof.texts
+    return np.fromiter((t in allowed for t in texts.tolist()), dtype=bool, count=len(texts))[prof.codes]
+
+
 def unique_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(codes, trimmed text of each distinct value): rules work on distinct values, then map back.
 
@@ -645,6 +710,48 @@ def str_test(values: pd.Series, test) -> pd.Series:
     return series_of(per_value[codes], values.index)
 
 
+def text_match(values: pd.Series, pattern: str, *, full: bool = False) -> pd.Series:
+    """``values.str.match(pattern)`` (``str.fullmatch`` when ``full``) as a bool Series.
+
+    Why: for a Series ``text`` returned, the pattern is tried once per distinct text with ``re`` exactly as
+    pandas' object-dtype ``str.match`` does (``regex.match(x) is not None``), without the ~100-200 us of pandas'
+    accessor and wrapping per call (rules ask this of every dataset); any other Series goes through pandas."""
+    hit = _TEXTS.get(id(values))
+    test = _regex(pattern).fullmatch if full else _regex(pattern).match
+    if hit is None or hit[0] is not values:
+        if values.dtype == object:
+            items = values.to_numpy().tolist()
+            if all(type(v) is str for v in items):    # pandas' object path: the same test on every element
+                return series_of(np.fromiter((test(v) is not None for v in items), dtype=bool, count=len(items)),
+                                 values.index)
+        return values.str.fullmatch(pattern) if full else values.str.match(pattern)
+    prof = hit[1]
+    texts = prof.texts
+    per_value = np.fromiter((test(t) is not None for t in texts.tolist()), dtype=bool, count=len(texts))
+    return series_of(per_value[prof.codes], values.index)
+
+
+def text_len(values: pd.Series) -> pd.Series:
+    """``values.str.len()``; for a Series ``text`` returned (all text), the length of each distinct text spread
+    over the records as int64, as pandas gives it for text without missing values."""
+    hit = _TEXTS.get(id(values))
+    if hit is None or hit[0] is not values:
+        return values.str.len()
+    prof = hit[1]
+    texts = prof.texts
+    per_value = np.fromiter(map(len, texts.tolist()), dtype=np.int64, count=len(texts))
+    return series_of(per_value[prof.codes], values.index)
+
+
+def _regex(pattern: str):
+    hit = _PATTERNS.get(pattern)
+    if hit is None:
+        import re
+        hit = _PATTERNS[pattern] = re.compile(pattern)
+    return hit
+
+
+_PATTERNS: dict = {}     # pattern text -> compiled pattern (a handful, for the whole process)
 _TEXTS: dict = {}        # id of a text() result -> (that Series, its profile); the last few only
 
 
@@ -728,6 +835,11 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
                 pos = np.flatnonzero(flags)
             else:
                 index = where[flags]
+        elif where.is_unique and mask_or_index.index.equals(where):   # the same labels in the same order
+            flags = mask_or_index.to_numpy()
+            if not flags.any():
+                return []
+            pos = np.flatnonzero(flags)
         else:
             index = where[mask_or_index.reindex(where, fill_value=False).to_numpy()]
     else:

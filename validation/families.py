@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, populated, profile, str_test, text
+from .context import findings_at, group_codes, populated, profile, text, text_match
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -48,7 +48,7 @@ def matches(pattern: str, dataset):
     hit = _MATCHES.get(key)
     if hit is None or hit[0] is not columns:
         if _is_literal(expanded):            # most table rows name one variable: no pattern to compile
-            found = [(col, _Literal(expanded)) for col in columns if str(col) == expanded]
+            found = [(col, _Literal(expanded)) for col in _by_name(columns).get(expanded, ())]
         else:
             rx = _rx(expanded)
             found = [(col, m) for col in columns for m in (rx.fullmatch(str(col)),) if m]
@@ -59,6 +59,23 @@ def matches(pattern: str, dataset):
 
 
 _MATCHES: dict = {}
+
+
+def _by_name(columns) -> dict:
+    """``str(col)`` -> the columns of that name, in order, per column list (a name is looked up, not compared
+    with every column: ~800 literal table patterns x every dataset on the first run of a process)."""
+    hit = _BY_NAME.get(id(columns))
+    if hit is None or hit[0] is not columns:
+        names: dict = {}
+        for col in columns:
+            names.setdefault(str(col), []).append(col)
+        if len(_BY_NAME) >= 1024:
+            _BY_NAME.clear()
+        hit = _BY_NAME[id(columns)] = (columns, names)
+    return hit[1]
+
+
+_BY_NAME: dict = {}
 
 
 @lru_cache(maxsize=4096)
@@ -100,7 +117,7 @@ SCIENTIFIC_RX = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$
 def numeric_text(values: pd.Series, *, scientific: bool = False) -> pd.Series:
     """Plain decimal text; ``scientific=True`` also accepts E-notation (a collected result such as 1.52E+05)."""
     rx = SCIENTIFIC_RX if scientific else NUMBER_RX
-    return str_test(values, lambda v: v.str.match(rx))
+    return text_match(values, rx)
 
 
 def in_scope(dataset, domains) -> bool:
@@ -198,8 +215,11 @@ def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
         return []
     # group = (within..., key) as one integer per selected record, pair = (group, value): all on codes
     cols = [w for w in within if w in f and w not in (key, val)] + [key]
-    group = pd.factorize(group_codes(f, cols)[sel])[0].astype(np.int64)
+    combined = group_codes(f, cols)[sel]
     value = vc[sel].astype(np.int64)
+    if _one_value_per_group(combined, value, [profile(f[c]).width for c in cols]):
+        return []
+    group = pd.factorize(combined)[0].astype(np.int64)
     width = vp.width
     pairs, counts = np.unique(group * width + value, return_counts=True)
     pair_group, pair_value = pairs // width, pairs % width
@@ -216,6 +236,27 @@ def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
     bad.iloc[np.flatnonzero(sel)[flag]] = True
     return findings_at(rule, dataset, bad, variable=val, values=lambda: text(f[key]) + " -> " + text(f[val]),
                        message=f"{val} differs within {key}" + (f" (by {', '.join(within)})" if within else ""))
+
+
+def _one_value_per_group(group: np.ndarray, value: np.ndarray, widths: list) -> bool:
+    """Whether every record holds its group's value (no group holds two), told without sorting the pairs.
+
+    Why: the one-to-one rules (TESTCD/TEST, PARAMCD/PARAM ...) run on every dataset and almost never find
+    anything; sorting every record's (group, value) pair to prove it was most of their cost. One value per
+    group is written into a table indexed by group (any record's value: they must all agree) and read back;
+    groups are the combined codes themselves when they are few enough (``widths``: the columns' code
+    widths, whose product bounds them), else numbered by ``pd.factorize``."""
+    if not len(group):
+        return True
+    bound = 1
+    for width in widths:
+        bound *= int(width)
+    if bound > 4 * len(group) + 1024:
+        group = pd.factorize(group)[0]
+        bound = int(group.max()) + 1
+    held = np.empty(bound, dtype=np.int64)
+    held[group] = value
+    return bool((held[group] == value).all())
 
 
 def one_to_one(rows, *, scope, category="Consistency"):

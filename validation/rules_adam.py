@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .context import blank, findings_at, group_codes, profile, series_of, str_test, text, text_is, unknown_subjects
+from .context import (blank, findings_at, group_codes, profile, series_of, text, text_in, text_is, text_match,
+                      unknown_subjects)
 from .registry import ADAM, RULES, register
 
 POPULATION_FLAGS = ("SAFFL", "ITTFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
@@ -94,12 +95,13 @@ def adsl_copies_consistent(ctx):
             continue
         pos = _subject_rows(subjects, ds.frame["USUBJID"])   # the subject's ADSL row, -1 when unknown
         known = pos >= 0
+        rows = []         # each record's ADSL row as an Arrow array, made once for all shared text columns
         for col in shared:
-            out += _adsl_copy_findings(ds, col, frame[col], first, pos, known)
+            out += _adsl_copy_findings(ds, col, frame[col], first, pos, known, rows)
     return out
 
 
-def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
+def _adsl_copy_findings(ds, col, adsl_col, first, pos, known, rows=None):
     """Records of ``ds`` whose ``col`` is not the ADSL value of their subject (compared on distinct
     (value, ADSL value) pairs; the text of both is built only when something is reported)."""
     mine = ds.frame[col]
@@ -110,7 +112,7 @@ def _adsl_copy_findings(ds, col, adsl_col, first, pos, known):
         if ((a == b) | both_nan | ~known).all():     # exact copies (the usual case): nothing can differ
             return []
         bad = known & ~(both_nan | np.isclose(a, b, rtol=1e-12, atol=0, equal_nan=False))
-    elif _same_raw_text(mine, adsl_col, first, pos, known):
+    elif _same_raw_text(mine, adsl_col, first, pos, known, rows):
         return []
     else:
         mp, ap = profile(mine), profile(adsl_col)
@@ -146,7 +148,7 @@ def _subject_rows(subjects: pd.Index, usubjid: pd.Series) -> np.ndarray:
     return per_value[codes]
 
 
-def _same_raw_text(mine, adsl_col, first, pos, known) -> bool:
+def _same_raw_text(mine, adsl_col, first, pos, known, rows=None) -> bool:
     """True when both columns are Arrow text of one type and every record of a known subject holds exactly
     (byte for byte, or both null) its subject's ADSL value: then no record can differ in trimmed text either.
     False means "not known" (another kind of column, or some raw value differs): judge by the profiles.
@@ -160,7 +162,11 @@ def _same_raw_text(mine, adsl_col, first, pos, known) -> bool:
     import pyarrow.compute as pc
     if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
         return False
-    ref = ref.take(pa.array(np.where(known, first[np.maximum(pos, 0)], 0)))
+    if rows is None:
+        rows = []
+    if not rows:             # the same for every column of the dataset (``rows``: the caller's memo)
+        rows.append(pa.array(np.where(known, first[np.maximum(pos, 0)], 0)))
+    ref = ref.take(rows[0])
     same = pc.or_(pc.fill_null(pc.equal(data, ref), False), pc.and_(pc.is_null(data), pc.is_null(ref)))
     if known.all():
         return bool(pc.all(same).as_py()) if len(same) else True
@@ -227,7 +233,7 @@ def paramcd_name(dataset, ctx):
     if "PARAMCD" not in dataset.frame:
         return []
     code = text(dataset.frame["PARAMCD"])
-    bad = (code != "") & ~str_test(code, lambda v: v.str.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,7}"))
+    bad = (code != "") & ~text_match(code, r"[A-Za-z][A-Za-z0-9_]{0,7}", full=True)
     return findings_at(RULES["TF-BDS-003"], dataset, bad, variable="PARAMCD")
 
 
@@ -273,9 +279,16 @@ def baseline_record_value(dataset, ctx):
     f = dataset.frame
     if not {"ABLFL", "AVAL", "BASE"} <= set(f.columns):
         return []
-    aval, base = pd.to_numeric(f["AVAL"], errors="coerce"), pd.to_numeric(f["BASE"], errors="coerce")
-    bad = (text(f["ABLFL"]) == "Y") & ~((aval.isna() & base.isna()) | np.isclose(aval, base, rtol=1e-12))
-    return findings_at(RULES["TF-BDS-006"], dataset, bad, variable="BASE")
+    baseline = np.flatnonzero(text_is(f["ABLFL"], "Y"))
+    if not len(baseline):
+        return []
+    # judged on the baseline records only (the same element-wise test; the others cannot fail)
+    aval = pd.to_numeric(f["AVAL"], errors="coerce").iloc[baseline]
+    base = pd.to_numeric(f["BASE"], errors="coerce").iloc[baseline]
+    differs = ~((aval.isna() & base.isna()) | np.isclose(aval, base, rtol=1e-12)).to_numpy(dtype=bool)
+    bad = np.zeros(len(f), dtype=bool)
+    bad[baseline[differs]] = True
+    return findings_at(RULES["TF-BDS-006"], dataset, series_of(bad, f.index), variable="BASE")
 
 
 # ---- time to event -------------------------------------------------------------------------------
@@ -349,8 +362,8 @@ def flag_values(dataset, ctx):
     for col in _flag_cols(dataset, "FL"):
         if Y_ONLY_FLAG.match(col):
             continue
-        v = text(dataset.frame[col])
-        out += findings_at(RULES["TF-AD-003"], dataset, ~v.isin(["Y", "N", ""]), variable=col)
+        bad = ~text_in(dataset.frame[col], ("Y", "N", ""))
+        out += findings_at(RULES["TF-AD-003"], dataset, series_of(bad, dataset.frame.index), variable=col)
     return out
 
 
@@ -360,8 +373,8 @@ def y_only_flags(dataset, ctx):
     out = []
     for col in dataset.frame.columns:
         if Y_ONLY_FLAG.match(col):
-            v = text(dataset.frame[col])
-            out += findings_at(RULES["TF-AD-004"], dataset, ~v.isin(["Y", ""]), variable=col)
+            bad = ~text_in(dataset.frame[col], ("Y", ""))
+            out += findings_at(RULES["TF-AD-004"], dataset, series_of(bad, dataset.frame.index), variable=col)
     return out
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import distinct_rows, findings_at, profile, series_of, text, texts_at, unknown_subjects
+from .context import distinct_rows, findings_at, profile, series_of, text, text_len, text_match, texts_at, unknown_subjects
 from .registry import RULES, SDTM, register
+from .rules_structure import _duplicated
 
 REFERENCING = ("SUPP*", "RELREC", "CO")
 
@@ -192,7 +193,7 @@ def qnam_valid(dataset, ctx):
     if "QNAM" not in dataset.frame:
         return []
     q = text(dataset.frame["QNAM"])
-    bad = (q != "") & ~q.str.fullmatch(r"[A-Z_][A-Z0-9_]{0,7}")
+    bad = (q != "") & ~text_match(q, r"[A-Z_][A-Z0-9_]{0,7}", full=True)
     return findings_at(RULES["TF-SUPP-001"], dataset, bad, variable="QNAM",
                        message="QNAM must be at most 8 upper-case letters, digits or _, not starting with a digit")
 
@@ -208,7 +209,7 @@ def qlabel_consistent(dataset, ctx):
 def qlabel_length(dataset, ctx):
     if "QLABEL" not in dataset.frame:
         return []
-    return findings_at(RULES["TF-SUPP-003"], dataset, text(dataset.frame["QLABEL"]).str.len() > 40, variable="QLABEL")
+    return findings_at(RULES["TF-SUPP-003"], dataset, text_len(text(dataset.frame["QLABEL"])) > 40, variable="QLABEL")
 
 
 @register("TF-SUPP-004", "error", "SUPPQUAL duplicate records", p21=("SD0086",), publisher=("CG0411",), scope=SDTM,
@@ -217,7 +218,7 @@ def supp_duplicates(dataset, ctx):
     keys = [k for k in ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM") if k in dataset.frame]
     if "QNAM" not in keys:
         return []
-    dup = dataset.frame.duplicated(keys, keep="first")
+    dup = _duplicated(dataset.frame, keys)
     return findings_at(RULES["TF-SUPP-004"], dataset, dup, variable="QNAM",
                        message="more than one SUPP record for the same parent record and QNAM")
 

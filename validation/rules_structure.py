@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, is_adam_dataset, is_profiled, profile, seq_var, series_of
+from .context import (ColumnCache, findings_at, group_codes, is_adam_dataset, is_profiled, profile, seq_var,
+                      series_of)
 from .registry import RULES, SDTM, register
 
 _TEMPLATE = re.compile(r"xx|zz|y|w|\*")
@@ -288,7 +289,7 @@ def seq_unique(dataset, ctx):
     if sv is None or "USUBJID" not in dataset.frame:
         return []
     frame = dataset.frame
-    dup = frame.duplicated(["USUBJID", sv], keep="first") & frame[sv].notna()
+    dup = _duplicated(frame, ["USUBJID", sv]) & frame[sv].notna()
     return findings_at(RULES["TF-SEQ-001"], dataset, dup, variable=sv)
 
 
@@ -300,6 +301,7 @@ def keys_unique(dataset, ctx):
         return []
     dup = _duplicated(dataset.frame, keys)
     if not dup.any():
+        _told_apart(dataset.frame, keys)        # no two records share the keys: nor any set of columns holding them
         return []
     message = f"Duplicate records for keys {', '.join(keys)}"
     shown = dataset.frame.loc[dup, keys].astype(object)
@@ -324,11 +326,24 @@ def _distinct_by_profiled(frame, cols) -> bool:
     """True when the columns among ``cols`` that other rules have already profiled tell every record apart:
     then no two records can be identical in all of ``cols`` (USUBJID, a test code and a date usually do),
     and the other columns need no profile of their own. False means "not known": look at every column."""
-    known = [profile(frame[c]) for c in cols if is_profiled(frame[c])]
-    if not known:
+    proven = frame.__dict__.setdefault("_told_apart", []) if isinstance(frame, ColumnCache) else []
+    wanted = set(cols)
+    if any(names <= wanted for names in proven):    # a subset of these columns already tells them apart
+        return True
+    names = [c for c in cols if is_profiled(frame[c])]
+    if not names:
         return False
-    known.sort(key=lambda p: -p.width)          # the columns with most distinct values first
-    return all_told_apart([p.codes for p in known], [p.width for p in known])
+    known = sorted(((profile(frame[c]), c) for c in names), key=lambda pc: -pc[0].width)   # most distinct first
+    if not all_told_apart([p.codes for p, _ in known], [p.width for p, _ in known]):
+        return False
+    _told_apart(frame, names)                   # TF-KEY-002 (every column) after TF-KEY-001 (the keys)
+    return True
+
+
+def _told_apart(frame, cols) -> None:
+    """Remember for this run that ``cols`` tell every record of ``frame`` apart."""
+    if isinstance(frame, ColumnCache):
+        frame.__dict__.setdefault("_told_apart", []).append(frozenset(cols))
 
 
 def all_told_apart(codes: list, widths: list) -> bool:

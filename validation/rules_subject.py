@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from .context import findings_at, populated, series_of, str_test, text
+from .context import findings_at, populated, series_of, text, text_len, text_match
 from .dates import has_complete_date
 from .families import TRIAL_DESIGN, filled
 from .registry import RULES, SDTM, register
@@ -376,7 +376,7 @@ def population_flags_in_sdtm(dataset, ctx):
     if "QNAM" not in f:
         return []
     q = _col(f, "QNAM")
-    return findings_at(RULES["TF-SUPP-006"], dataset, q.str.match(POPULATION_QNAM.pattern), variable="QNAM")
+    return findings_at(RULES["TF-SUPP-006"], dataset, text_match(q, POPULATION_QNAM.pattern), variable="QNAM")
 
 
 # ---- EPOCH and study days present where dates are -------------------------------------------------------
@@ -396,7 +396,7 @@ def epoch_present(dataset, ctx):
     date_col = next((c for c in (f"{name[:2]}STDTC", f"{name[:2]}DTC") if c in f), None)
     if date_col is None or "USUBJID" not in f:
         return []
-    dated = str_test(text(f[date_col]), lambda v: v.str.len() >= 10)   # EPOCH is assigned from a complete date only
+    dated = text_len(text(f[date_col])) >= 10   # EPOCH is assigned from a complete date only
     from .rules_reference_dates import dm_value
     from .dates import after
     consent = dm_value(ctx, dataset, "RFICDTC")

@@ -42,6 +42,7 @@ def study_day_consistent(ctx):
     if ref_by_subject is None:
         return []
     out = []
+    ref_days = _reference_days(ref_by_subject)
     for ds in ctx.datasets.values():
         frame = ds.frame
         if "USUBJID" not in frame or ds.name.upper() in TRIAL_DESIGN:
@@ -52,7 +53,7 @@ def study_day_consistent(ctx):
             if dtc not in frame:
                 continue
             if ref is None:
-                ref = _subject_days(frame["USUBJID"], ref_by_subject)
+                ref = _subject_days(frame["USUBJID"], ref_by_subject, ref_days)
             expected = _study_days(record_days(frame[dtc]), ref)
             actual = frame[col].to_numpy(dtype=float, na_value=np.nan)
             # a day is only wrong where both dates are complete; partial dates are TF-DY-00x's business
@@ -82,9 +83,13 @@ def _days_of(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnat(values), NO_DAY, days)
 
 
-def _subject_days(subjects: pd.Series, ref_by_subject: pd.Series) -> np.ndarray:
+def _subject_days(subjects: pd.Series, ref_by_subject: pd.Series, ref_days: np.ndarray | None = None) -> np.ndarray:
     """DM.RFSTDTC of each record's subject as days (``NO_DAY`` when partial or unknown): the subjects'
-    distinct values are looked up once, as ``subjects.map(ref_by_subject)`` would."""
+    distinct values are looked up once, as ``subjects.map(ref_by_subject)`` would.
+
+    ``ref_days``: ``_days(complete_date(ref_by_subject))`` when the caller has it (one parse of DM's dates for
+    every dataset; each date's day does not depend on the others, so looking the subjects up in it is the same
+    as parsing the mapped dates), the last entry ``NO_DAY`` for a subject DM lacks."""
     data = getattr(subjects._values, "_pa_array", None)
     if data is not None and str(data.type) in ("string", "large_string"):
         # an Arrow text column's profile holds its exact distinct values (missing last), so its codes stand in
@@ -94,8 +99,15 @@ def _subject_days(subjects: pd.Series, ref_by_subject: pd.Series) -> np.ndarray:
     else:
         codes, uniques = pd.factorize(subjects, use_na_sentinel=False)
         uniques = pd.Series(uniques)
+    if ref_days is not None and ref_by_subject.index.is_unique:
+        return ref_days[ref_by_subject.index.get_indexer(uniques)][codes]     # -1 (not in DM): the last entry
     mapped = uniques.map(ref_by_subject)
     return _days(complete_date(mapped))[codes]
+
+
+def _reference_days(ref_by_subject: pd.Series) -> np.ndarray:
+    """Days of DM.RFSTDTC per DM subject (``ref_by_subject``'s order), ``NO_DAY`` appended for "not in DM"."""
+    return np.append(_days(complete_date(ref_by_subject)), NO_DAY)
 
 
 def _study_days(days: np.ndarray, ref: np.ndarray) -> np.ndarray:
