@@ -36,7 +36,7 @@ import pyarrow as pa
 from trialforge.errors import DatasetReadError, DateFormatError, SpecError
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
 
-from .arrow_text import longest_utf8
+from .arrow_text import text_codes
 from .atomic_file import write_atomically
 from .json_tokens import NULL, as_codes, cell_tokens, framed, number_tokens, rows_bytes, string_tokens, take
 
@@ -75,9 +75,9 @@ def _column_type(var: VariableMeta, values: pd.Series) -> tuple[str, str | None]
 
 
 def _text_length(values: pd.Series) -> int:
-    longest = longest_utf8(values)          # Arrow text: one kernel, no Python per cell
-    if longest is not None:
-        return longest or 1
+    found = text_codes(values)              # Arrow text: its distinct values (shared with the rows' tokens)
+    if found is not None:
+        return found.longest or 1
     s = values[values.notna()].astype(str)
     s = s[s != ""]
     return 1 if s.empty else int(s.str.encode("utf-8").str.len().max())

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from .arrow_text import arrow_strings
+from .arrow_text import arrow_strings, longest_utf8, text_codes
 from .define_attrs import present_text
 
 
@@ -58,17 +58,16 @@ class Distinct:
 
 
 class _WholeText:
-    """Readings of a whole Arrow text column: the longest value from one kernel over the rows; the
-    rest from the factorised column (`whole`), built only when asked (ISO 8601 and numeric columns)."""
+    """Readings of a whole Arrow text column: the longest value from its shared codes' distinct values
+    when the writers have them, else from one kernel over the rows; the rest from the factorised column
+    (`whole`), built only when asked (ISO 8601 and numeric columns)."""
 
-    def __init__(self, arr, whole):
-        self._arr, self._whole = arr, whole
+    def __init__(self, values: pd.Series, whole):
+        self._values, self._whole = values, whole
 
     @cached_property
     def longest(self) -> int:
-        if len(self._arr) == 0:
-            return 0
-        return int(pc.max(pc.binary_length(self._arr)).as_py() or 0)     # "" is 0 bytes, nulls skipped
+        return longest_utf8(self._values)          # "" is 0 bytes, nulls skipped
 
     def __getattr__(self, name):                 # texts, numbers, text_numeric
         return getattr(self._whole(), name)
@@ -80,11 +79,11 @@ class Column:
     def __init__(self, values: pd.Series):
         self._dtype = values.dtype
         self._code_texts: dict[bool, list[str | None]] = {}
-        arr = arrow_strings(values)
-        if arr is not None:                      # Arrow text: one dictionary encoding
-            encoded = arr.dictionary_encode()
-            self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-            self._dictionary = encoded.dictionary
+        found = text_codes(values)
+        if found is not None:                    # Arrow text: one dictionary encoding, shared with the writers
+            self.codes = found.codes.astype(np.int32)
+            self.codes[self.codes == found.missing] = -1
+            self._dictionary = found.dictionary
             present = pc.not_equal(self._dictionary, "").to_numpy(zero_copy_only=False)
             self._uniques = None
         else:
@@ -196,9 +195,10 @@ class ColumnFacts:
         if name not in self.frame.columns:
             return Column(pd.Series([], dtype=float)).whole()
         if name not in self._whole:
-            arr = arrow_strings(self.frame[name]) if name not in self._columns else None
-            self._whole[name] = (self.column(name).whole() if arr is None
-                                 else _WholeText(arr, lambda: self.column(name).whole()))
+            values = self.frame[name]
+            text = name not in self._columns and arrow_strings(values) is not None
+            self._whole[name] = (_WholeText(values, lambda: self.column(name).whole()) if text
+                                 else self.column(name).whole())
         return self._whole[name]
 
     def combinations(self, names, present: str | None = None) -> np.ndarray:

@@ -15,29 +15,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrow_text import arrow_strings
+from .arrow_text import narrow_codes, text_codes
 
 NULL = "null"
 
 
 def as_codes(codes) -> np.ndarray:
-    """Row codes (>= 0) in the narrowest of uint8, uint16 and int32 that holds them: a code indexes a
-    column's distinct values, mostly a few hundred at most, and every column's codes are held while a
-    dataset's rows are written (at 10,000 subjects ADLB's took 240 MB as int32, ~70 MB narrowed)."""
-    codes = np.asarray(codes)
-    top = int(codes.max(initial=0)) if codes.size else 0
-    dtype = np.uint8 if top < 2 ** 8 else np.uint16 if top < 2 ** 16 else np.int32
-    return codes.astype(dtype, copy=False)
+    """Row codes (>= 0) in the narrowest of uint8, uint16 and int32 that holds them: every column's codes
+    are held while a dataset's rows are written (``arrow_text.narrow_codes``)."""
+    return narrow_codes(codes)
 
 
 def string_tokens(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """(codes, tokens) of a text column: missing (None, NaN, NA) as '""', others as JSON strings of str(v)."""
-    arr = arrow_strings(col)
-    if arr is not None:
-        encoded = pc.dictionary_encode(arr)             # a missing value gets a null code: '""' below
-        words = encoded.dictionary.to_pylist()
-        codes = pc.fill_null(encoded.indices, len(words)).to_numpy(zero_copy_only=False)
-        return as_codes(codes), pa.array([encode_basestring(w) for w in words] + ['""'], pa.string())
+    found = text_codes(col)                             # shared with the XPT and define.xml writers
+    if found is not None:                               # a missing value's code is len(words): '""' below
+        words = found.dictionary.to_pylist()
+        return found.codes, pa.array([encode_basestring(w) for w in words] + ['""'], pa.string())
     text = ["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v) for v in col.tolist()]
     codes, words = pd.factorize(pd.Series(text, dtype=object))
     return as_codes(codes), pa.array([encode_basestring(w) for w in words], pa.string())
