@@ -38,7 +38,7 @@ from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableM
 
 from .arrow_text import text_codes
 from .atomic_file import write_atomically
-from .json_tokens import NULL, as_codes, cell_tokens, framed, number_tokens, rows_bytes, string_tokens, take
+from .json_tokens import NULL, as_codes, cell_tokens, framed, grouped, number_tokens, rows_bytes, string_tokens, take
 
 DATASET_JSON_VERSION = "1.1.0"
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -224,9 +224,10 @@ def write_dataset_json(dataset: Dataset, path, *, study: Mapping, created: str,
     `define_oid` the define's MetaDataVersion OID, derived from the standard when omitted)."""
     doc, plan = _document_head(dataset, study=study, created=created, define_oid=define_oid,
                                metadata_ref=metadata_ref, originator=originator, tool_version=tool_version)
-    columns = framed([_column_tokens(dataset, var, data_type) for var, data_type in plan])  # raises before writing
-    path = Path(path)
+    columns = [_column_tokens(dataset, var, data_type) for var, data_type in plan]  # raises before writing
     n = len(dataset.frame) if columns else 0
+    columns = framed(grouped(columns, n))
+    path = Path(path)
 
     def blocks():
         for start in range(0, n, ROWS_PER_BLOCK):

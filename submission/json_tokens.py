@@ -68,6 +68,82 @@ def take(codes: np.ndarray, tokens: pa.Array, start: int, stop: int) -> pa.Array
     return tokens.take(pa.array(codes[start:stop]))
 
 
+#: A run of adjacent columns is joined into one while its distinct rows stay at most this share of the rows.
+GROUP_SHARE = 0.25
+#: Datasets with fewer rows are joined column by column (grouping costs a few array passes per column).
+GROUP_MIN_ROWS = 2048
+
+
+def grouped(columns: list[tuple[np.ndarray, pa.Array]], n: int) -> list[tuple[np.ndarray, pa.Array]]:
+    """The columns with each run of adjacent columns that has few distinct rows joined into one column
+    (codes of its distinct rows, tokens "a,b,c" of each): a dataset repeats its subject-level and
+    test-level columns on every row (LB's 24 columns are 4 such runs at 1,000 subjects), so the rows are
+    then joined from a few columns, not from all of them. Same row text: only the order of joining changes.
+    """
+    if n < GROUP_MIN_ROWS or len(columns) < 2:
+        return columns
+    limit = int(n * GROUP_SHARE)
+    out: list = []
+    run: list = []
+    key, k, first = None, 0, None
+
+    def close():
+        if len(run) == 1:
+            out.append(run[0])
+            return
+        rows = _first_rows(key, k) if first is None else first
+        parts = [tokens.take(pa.array(codes[rows])) for codes, tokens in run]
+        out.append((as_codes(key), pc.binary_join_element_wise(*parts, ",")))
+
+    for codes, tokens in columns:
+        m = len(tokens)
+        if run and k <= limit and m <= limit:
+            if first is None:
+                first = _first_rows(key, k)
+            if np.array_equal(codes[first][key], codes):      # a function of the run's columns (a subject's
+                run.append((codes, tokens))                     # age, a test's name): the same distinct rows
+                continue
+            joined = _joined_codes(key, k, codes, m, limit)
+            if joined is not None:
+                (key, k), first = joined, None
+                run.append((codes, tokens))
+                continue
+        if run:
+            close()
+        run, key, k, first = [(codes, tokens)], codes.astype(np.int32), m, None
+    close()
+    return out
+
+
+def _first_rows(key: np.ndarray, k: int) -> np.ndarray:
+    """A row of each of the ``k`` values of ``key`` (the last one, as it happens; row 0 for a value no row
+    has, such as the missing token of a column without missing values)."""
+    rows = np.zeros(k, dtype=np.int64)
+    rows[key] = np.arange(len(key), dtype=np.int64)
+    return rows
+
+
+#: Distinct pairs of two code columns are counted in a table of every possible pair, up to this many
+#: (or four per row); beyond it the columns are not joined (hashing the pairs cost more than it saved).
+PAIR_TABLE = 1 << 22
+
+
+def _joined_codes(key: np.ndarray, k: int, codes: np.ndarray, m: int, limit: int):
+    """(codes, count) of the distinct pairs of two code columns (k and m values), or None when there are
+    more than ``limit`` of them or too many possible pairs to count in a table."""
+    if k * m > min(max(PAIR_TABLE, 4 * len(key)), 2 ** 31 - 1):
+        return None
+    pair = key * np.int32(m) + codes                   # < k * m <= 2 ** 31 - 1 (a table's size)
+    seen = np.zeros(k * m, dtype=np.bool_)
+    seen[pair] = True
+    present = np.flatnonzero(seen)
+    if len(present) > limit:
+        return None
+    ids = np.empty(k * m, dtype=np.int32)
+    ids[present] = np.arange(len(present), dtype=np.int32)
+    return ids[pair], len(present)
+
+
 def framed(columns: list[tuple[np.ndarray, pa.Array]]) -> list[tuple[np.ndarray, pa.Array]]:
     """The columns with "[" before every token of the first and "],\\n" after every token of the last:
     the row's brackets cost one pass over the distinct values, not one over the rows."""

@@ -260,3 +260,49 @@ def test_many_distinct_values_equal_the_reference(tmp_path, monkeypatch, distinc
                           "XDBL": (i % distinct) / 8.0, "XINT": (i * 7919 % distinct).astype(float)})
     ds = Dataset(meta, frame)
     assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+
+
+def _visits(n: int = 5000) -> Dataset:
+    """100 subjects x 10 visits x 5 tests: subject-level columns (a function of USUBJID), the subject-visit
+    pair (1,000 distinct), a unique sequence number, test-level columns, a result with missing values."""
+    i = np.arange(n)
+    subject, visit, test = i // 50, (i // 5) % 10, i % 5
+    meta = DatasetMeta("VS", "Visits", "FINDINGS", "One record per test per visit", ("USUBJID", "VSSEQ"), (
+        V("STUDYID", "Study"), V("USUBJID", "Subject"), V("AGE", "Age", NUM), V("VISIT", "Visit"),
+        V("VSDY", "Day", NUM), V("VSSEQ", "Sequence", NUM), V("VSTESTCD", "Test code"), V("VSTEST", "Test"),
+        V("VSORRES", "Result"), V("VSSTRESN", "Numeric result", NUM)))
+    frame = pd.DataFrame({
+        "STUDYID": pd.Series(["S"] * n, dtype="str"),
+        "USUBJID": pd.Series([f"S-{s:03d}" for s in subject], dtype="str"),
+        "AGE": (20 + subject % 50).astype(float), "VISIT": pd.Series([f"WEEK {v}" for v in visit], dtype="str"),
+        "VSDY": (visit * 7 + 1).astype(float), "VSSEQ": (i + 1).astype(float),
+        "VSTESTCD": pd.Series([f"T{t}" for t in test], dtype="str"),
+        "VSTEST": pd.Series([f"Test \u00e9 {t}" for t in test], dtype="str"),
+        "VSORRES": pd.Series([None if k % 7 == 0 else str(k % 13) for k in i], dtype="str"),
+        "VSSTRESN": np.where(i % 7 == 0, np.nan, (i % 13) / 4)})
+    return Dataset(meta, frame)
+
+
+def test_grouped_columns_by_hand_and_equal_the_reference(tmp_path, monkeypatch):
+    """Adjacent columns with few distinct rows are joined before the rows are: here STUDYID..VSDY (a
+    subject's age is a function of the subject; subject x visit has 1,000 distinct rows, <= 5000 / 4), then
+    VSSEQ alone (unique), then the test code with its name and the results (5 x 13 x ... <= 1,250)."""
+    from trialforge.submission import json_tokens as jt
+    from trialforge.submission.datasetjson import _column_tokens, _document_head
+    ds = _visits()
+    _doc, plan = _document_head(ds, study=STUDY, created=CREATED, define_oid=None, metadata_ref=None,
+                                originator=None, tool_version="0.1.0")
+    columns = [_column_tokens(ds, var, t) for var, t in plan]
+    groups = jt.grouped(columns, len(ds.frame))
+    assert len(groups) == 3
+    assert len(groups[0][1]) == 1000 and len(groups[1][1]) == 5000
+    assert groups[0][1][groups[0][0][57]].as_py() == '"S","S-001",21,"WEEK 1",8'   # row 57: subject 1, visit 1
+    n = len(ds.frame)
+    assert bytes(jt.rows_bytes([jt.take(c, t, 0, n) for c, t in jt.framed(groups)])) == \
+        bytes(jt.rows_bytes([jt.take(c, t, 0, n) for c, t in jt.framed(columns)]))
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+    monkeypatch.setattr(jt, "GROUP_SHARE", 0.0)                     # nothing joined: the same file
+    assert len(jt.grouped(columns, n)) == len(columns)
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+    monkeypatch.setattr(jt, "GROUP_SHARE", 1.0)                     # everything joined: the same file
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
