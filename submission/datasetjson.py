@@ -68,8 +68,14 @@ def _column_type(var: VariableMeta, values: pd.Series) -> tuple[str, str | None]
     temporal = temporal_type(var.format)
     if temporal:
         return temporal, "integer"
-    nums = pd.to_numeric(values, errors="coerce").dropna()
-    if var.significant_digits is None and bool((nums == np.floor(nums)).all()):
+    if var.significant_digits is not None:
+        return "double", None
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":     # the same test on the array
+        nums = values.to_numpy()
+        nums = nums[~np.isnan(nums)]
+    else:
+        nums = pd.to_numeric(values, errors="coerce").dropna()
+    if bool((nums == np.floor(nums)).all()):
         return "integer", None
     return "double", None
 

@@ -45,6 +45,10 @@ def number_tokens(nums: pd.Series, integer: bool) -> tuple[np.ndarray, pa.Array]
     dtype = nums.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         values = nums.to_numpy(dtype=np.float64)
+        if integer:
+            found = _whole_number_tokens(values)
+            if found is not None:
+                return found
         codes, bits = pd.factorize(values.view(np.int64))          # by bit pattern: -0.0 stays -0.0
         uniques = np.asarray(bits, dtype=np.int64).view(np.float64)
         words = [NULL if u != u else (str(int(u)) if integer else repr(float(u))) for u in uniques.tolist()]
@@ -54,6 +58,36 @@ def number_tokens(nums: pd.Series, integer: bool) -> tuple[np.ndarray, pa.Array]
     else:
         return None
     return as_codes(codes), pa.array(words, pa.string())
+
+
+#: Whole numbers spanning at most this many values (or one per row) are coded through a table of the span.
+WHOLE_SPAN = 1 << 16
+
+
+def _whole_number_tokens(values: np.ndarray) -> tuple[np.ndarray, pa.Array] | None:
+    """(codes, tokens) of a column of whole numbers (and NaN) in a narrow span, without hashing: the values
+    present are marked in a table of the span (offsets from the smallest) and written by Arrow's integer to
+    text cast, the digits of ``str(int(v))`` (-0.0 reads "0", as ``int(-0.0)`` does); null last. A sequence
+    number, a study day, an age, a visit number. None when the span is wide (or reaches 2**53): the caller
+    factorises."""
+    missing = np.isnan(values)
+    present = values[~missing]
+    if len(present) == 0:
+        return None
+    low, high = float(present.min()), float(present.max())
+    span = high - low + 1
+    if span > max(WHOLE_SPAN, len(values)) or max(abs(low), abs(high)) >= 2.0 ** 53:
+        return None
+    span = int(span)
+    offsets = np.where(missing, span, values - low).astype(np.int64)
+    seen = np.zeros(span + 1, dtype=np.bool_)
+    seen[offsets] = True
+    used = np.flatnonzero(seen[:span])
+    ids = np.empty(span + 1, dtype=np.int64)
+    ids[used] = np.arange(len(used))
+    ids[span] = len(used)
+    words = pc.cast(pa.array(used + int(low), pa.int64()), pa.string())
+    return as_codes(ids[offsets]), pa.concat_arrays([words, pa.array([NULL], pa.string())])
 
 
 def cell_tokens(values: list, dump) -> tuple[np.ndarray, pa.Array]:

@@ -295,7 +295,7 @@ def test_grouped_columns_by_hand_and_equal_the_reference(tmp_path, monkeypatch):
     columns = [_column_tokens(ds, var, t) for var, t in plan]
     groups = jt.grouped(columns, len(ds.frame))
     assert len(groups) == 3
-    assert len(groups[0][1]) == 1000 and len(groups[1][1]) == 5000
+    assert len(groups[0][1]) == 1000 and groups[1][0] is columns[5][0]   # VSSEQ alone
     assert groups[0][1][groups[0][0][57]].as_py() == '"S","S-001",21,"WEEK 1",8'   # row 57: subject 1, visit 1
     n = len(ds.frame)
     assert bytes(jt.rows_bytes([jt.take(c, t, 0, n) for c, t in jt.framed(groups)])) == \
@@ -306,3 +306,38 @@ def test_grouped_columns_by_hand_and_equal_the_reference(tmp_path, monkeypatch):
     assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
     monkeypatch.setattr(jt, "GROUP_SHARE", 1.0)                     # everything joined: the same file
     assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+
+
+def test_whole_number_tokens_by_hand():
+    """Whole numbers in a narrow span are coded by a table of the span: the tokens are the values present,
+    smallest first, as json.dumps(int(v)) writes them, then null."""
+    from trialforge.submission.json_tokens import _whole_number_tokens, number_tokens
+    codes, tokens = _whole_number_tokens(np.array([3.0, np.nan, -0.0, 5.0, 3.0, 0.0]))
+    assert tokens.to_pylist() == ["0", "3", "5", "null"]
+    assert codes.tolist() == [1, 3, 0, 2, 1, 0] and codes.dtype == np.uint8
+    codes, tokens = _whole_number_tokens(np.array([-3.0, -1.0, -3.0]))
+    assert [tokens.to_pylist()[c] for c in codes] == [json.dumps(int(v)) for v in (-3, -1, -3)]
+    assert _whole_number_tokens(np.array([np.nan, np.nan])) is None            # nothing present
+    assert _whole_number_tokens(np.array([0.0, 1e9])) is None                  # wide span: factorised
+    assert _whole_number_tokens(np.array([2.0 ** 53, 2.0 ** 53 + 2])) is None  # beyond exact integers
+    values = pd.Series([7.0, np.nan, 1e9, 7.0])                                # the caller's general path
+    codes, tokens = number_tokens(values, True)
+    assert [tokens.to_pylist()[c] for c in codes] == ["7", "null", "1000000000", "7"]
+
+
+def test_integer_columns_equal_the_reference(tmp_path):
+    """Integer columns through the span table and through factorising, with missing values and -0.0,
+    give the per-cell reference path's bytes."""
+    n = 3000
+    i = np.arange(n)
+    meta = DatasetMeta("XX", "Whole", "FINDINGS", "One record per row", ("USUBJID",), (
+        V("USUBJID", "Subject"), V("SEQ", "Seq", NUM), V("DY", "Day", NUM), V("BIG", "Big", NUM),
+        V("NEG", "Negative", NUM)))
+    frame = pd.DataFrame({"USUBJID": pd.Series([f"S{k % 40}" for k in i], dtype="str"),
+                          "SEQ": (i + 1).astype(float), "DY": np.where(i % 9 == 0, np.nan, (i % 30) - 10.0),
+                          "BIG": (i % 5) * 1e12, "NEG": np.where(i % 2 == 0, -0.0, -(i % 7).astype(float))})
+    ds = Dataset(meta, frame)
+    data = write(ds, tmp_path).read_bytes()
+    assert data == _reference_bytes(ds)
+    rows = json.loads(data)["rows"]
+    assert rows[0][1:] == [1, None, 0, 0] and rows[1][1:] == [2, -9, 1000000000000, -1]
