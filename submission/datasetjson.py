@@ -38,7 +38,8 @@ from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableM
 
 from .arrow_text import text_codes
 from .atomic_file import write_atomically
-from .json_tokens import NULL, as_codes, cell_tokens, framed, grouped, number_tokens, rows_bytes, string_tokens, take
+from .json_tokens import (NULL, as_codes, cell_tokens, framed, grouped, number_tokens, rows_bytes, span_codes,
+                          string_tokens, take)
 
 DATASET_JSON_VERSION = "1.1.0"
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -122,6 +123,26 @@ def _temporal_text(ds: Dataset, var: VariableMeta, nums: pd.Series, data_type: s
     else:
         text = stamps.dt.strftime("%H:%M:%S")
     return [None if pd.isna(v) else v for v in text.tolist()]
+
+
+#: SAS day numbers of 1000-01-01 and 9999-12-31: four-digit years, where numpy's ISO dates and strftime agree.
+_FOUR_DIGIT_YEARS = tuple(int((np.datetime64(d) - np.datetime64("1960-01-01")) / np.timedelta64(1, "D"))
+                          for d in ("1000-01-01", "9999-12-31"))
+
+
+def _date_tokens(nums: pd.Series):
+    """(codes, tokens) of a checked SAS date column (whole days) in a narrow span of four-digit years: each
+    day present written once as "YYYY-MM-DD" (numpy's ISO date of the day, the text ``_temporal_text``
+    writes), without hashing the rows; None otherwise (the caller factorises)."""
+    if not (isinstance(nums.dtype, np.dtype) and nums.dtype.kind in "fiu"):
+        return None
+    first, last = _FOUR_DIGIT_YEARS
+    found = span_codes(nums.to_numpy(dtype=np.float64), first - 1, last + 1)
+    if found is None:
+        return None
+    codes, days = found
+    text = (np.datetime64("1960-01-01", "D") + days.astype("timedelta64[D]")).astype(str).tolist()
+    return codes, pa.array([encode_basestring(t) for t in text] + [NULL], pa.string())
 
 
 def _check_whole_days(ds: Dataset, var: VariableMeta, values: pd.Series) -> None:
@@ -261,6 +282,9 @@ def _column_tokens(ds: Dataset, var: VariableMeta, data_type: str):
     if data_type in ("date", "datetime", "time"):
         if not pd.api.types.is_datetime64_any_dtype(nums) and data_type == "date":
             _check_whole_days(ds, var, nums.astype(float))
+            fast = _date_tokens(nums)
+            if fast is not None:
+                return fast
         codes, uniques = pd.factorize(nums)
         text = _temporal_text(ds, var, pd.Series(uniques), data_type)
         words = [NULL if v is None else encode_basestring(v) for v in text] + [NULL]     # json.dumps of a str

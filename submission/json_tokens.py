@@ -65,18 +65,30 @@ WHOLE_SPAN = 1 << 16
 
 
 def _whole_number_tokens(values: np.ndarray) -> tuple[np.ndarray, pa.Array] | None:
-    """(codes, tokens) of a column of whole numbers (and NaN) in a narrow span, without hashing: the values
-    present are marked in a table of the span (offsets from the smallest) and written by Arrow's integer to
-    text cast, the digits of ``str(int(v))`` (-0.0 reads "0", as ``int(-0.0)`` does); null last. A sequence
-    number, a study day, an age, a visit number. None when the span is wide (or reaches 2**53): the caller
-    factorises."""
+    """(codes, tokens) of a column of whole numbers (and NaN) in a narrow span, without hashing (``span_codes``)
+    and with the digits of ``str(int(v))`` from Arrow's integer to text cast (-0.0 reads "0", as ``int(-0.0)``
+    does); null last. A sequence number, a study day, an age, a visit number. None when the span is wide (or
+    reaches 2**53): the caller factorises."""
+    found = span_codes(values)
+    if found is None:
+        return None
+    codes, used = found
+    words = pc.cast(pa.array(used, pa.int64()), pa.string())
+    return codes, pa.concat_arrays([words, pa.array([NULL], pa.string())])
+
+
+def span_codes(values: np.ndarray, low_limit: float = -2.0 ** 53, high_limit: float = 2.0 ** 53):
+    """(codes, used) of whole numbers (float, NaN missing) whose span is narrow (at most ``WHOLE_SPAN`` values,
+    or one per row) and inside (low_limit, high_limit): ``used`` the distinct values present, ascending
+    (int64), each row's code its value's position there and ``len(used)`` for NaN. The values present are
+    marked in a table of the span: a few array passes, no hashing. None otherwise (or when none is present)."""
     missing = np.isnan(values)
     present = values[~missing]
     if len(present) == 0:
         return None
     low, high = float(present.min()), float(present.max())
     span = high - low + 1
-    if span > max(WHOLE_SPAN, len(values)) or max(abs(low), abs(high)) >= 2.0 ** 53:
+    if span > max(WHOLE_SPAN, len(values)) or low <= low_limit or high >= high_limit:
         return None
     span = int(span)
     offsets = np.where(missing, span, values - low).astype(np.int64)
@@ -86,8 +98,7 @@ def _whole_number_tokens(values: np.ndarray) -> tuple[np.ndarray, pa.Array] | No
     ids = np.empty(span + 1, dtype=np.int64)
     ids[used] = np.arange(len(used))
     ids[span] = len(used)
-    words = pc.cast(pa.array(used + int(low), pa.int64()), pa.string())
-    return as_codes(ids[offsets]), pa.concat_arrays([words, pa.array([NULL], pa.string())])
+    return as_codes(ids[offsets]), used + int(low)
 
 
 def cell_tokens(values: list, dump) -> tuple[np.ndarray, pa.Array]:

@@ -341,3 +341,33 @@ def test_integer_columns_equal_the_reference(tmp_path):
     assert data == _reference_bytes(ds)
     rows = json.loads(data)["rows"]
     assert rows[0][1:] == [1, None, 0, 0] and rows[1][1:] == [2, -9, 1000000000000, -1]
+
+
+def test_date_tokens_by_hand_and_outside_four_digit_years():
+    """SAS dates in a narrow span are written once per day present (2025-03-04 is day 23804, see the module
+    doc); dates outside the years 1000-9999 take the general path, with the text it always wrote."""
+    from trialforge.submission.datasetjson import _date_tokens, _temporal_text
+    codes, tokens = _date_tokens(pd.Series([23804.0, np.nan, -1.0, 0.0, 23804.0]))
+    assert [tokens.to_pylist()[c] for c in codes] == ['"2025-03-04"', "null", '"1959-12-31"', '"1960-01-01"',
+                                                      '"2025-03-04"']
+    assert _date_tokens(pd.Series([np.nan])) is None
+    assert _date_tokens(pd.Series([-700000.0, -699990.0])) is None        # year 43: not four digits
+    ds = Dataset(DatasetMeta("XX", "Dates", variables=(V("D", "Date", NUM, format="DATE9."),)),
+                 pd.DataFrame({"D": [-700000.0, 23804.0, np.nan]}))
+    assert _temporal_text(ds, ds.meta.variables[0], ds.frame["D"], "date")[:2] == ["0043-06-19", "2025-03-04"]
+
+
+def test_date_columns_equal_the_reference(tmp_path):
+    """Many rows of dates (the span table) and dates that need the general path give the reference bytes."""
+    n = 4000
+    i = np.arange(n)
+    meta = DatasetMeta("XX", "Dates", "FINDINGS", "One record per row", ("USUBJID",), (
+        V("USUBJID", "Subject"), V("ADT", "Date", NUM, format="DATE9."), V("OLD", "Old date", NUM, format="E8601DA.")))
+    frame = pd.DataFrame({"USUBJID": pd.Series([f"S{k % 40}" for k in i], dtype="str"),
+                          "ADT": np.where(i % 11 == 0, np.nan, 23804.0 + (i % 400) - 200),
+                          "OLD": np.where(i % 2 == 0, -700000.0, 23804.0 + i)})
+    ds = Dataset(meta, frame)
+    data = write(ds, tmp_path).read_bytes()
+    assert data == _reference_bytes(ds)
+    rows = json.loads(data)["rows"]
+    assert rows[0][1:] == [None, "0043-06-19"] and rows[1][1] == "2024-08-17"      # 23804 - 199 days
