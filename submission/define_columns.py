@@ -17,9 +17,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from .arrow_text import arrow_strings, longest_utf8, text_codes
+from .arrow_text import arrow_strings, byte_lengths, longest_utf8, text_codes
 from .define_attrs import present_text
 
 
@@ -84,7 +83,7 @@ class Column:
             self.codes = found.codes.astype(np.int32)
             self.codes[self.codes == found.missing] = -1
             self._dictionary = found.dictionary
-            present = pc.not_equal(self._dictionary, "").to_numpy(zero_copy_only=False)
+            present = byte_lengths(self._dictionary) > 0                  # "" is absent
             self._uniques = None
         else:
             self._dictionary = None
@@ -146,8 +145,7 @@ class Column:
     def lengths(self) -> np.ndarray:
         """Per distinct value: bytes of its present text in UTF-8 (0 when absent)."""
         if self._dictionary is not None:
-            lengths = pc.binary_length(self._dictionary).to_numpy(zero_copy_only=False)
-            return np.asarray(lengths, dtype=np.int64)          # "" is 0 bytes: absent reads as 0
+            return byte_lengths(self._dictionary)                # "" is 0 bytes: absent reads as 0
         return np.array([len(t.encode("utf-8")) if t is not None else 0 for t in self.texts], dtype=np.int64)
 
     @cached_property

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from trialforge.specs.metadata import CHAR, NUM, Dataset
 from trialforge.submission import xpt_layout as lay
-from trialforge.submission.arrow_text import text_codes
+from trialforge.submission.arrow_text import byte_lengths, text_codes
 from trialforge.submission.atomic_file import write_atomically
 from trialforge.submission.xpt_ibm import ibm_unrepresentable, ieee_to_ibm
 from trialforge.submission.xpt_layout import XptWriteError
@@ -300,11 +300,13 @@ def _arrow_char_bytes(series: pd.Series, name: str, declared: int | None, where:
     if found is None:
         return None
     values = found.dictionary                   # distinct, no nulls; code found.missing: a missing value
-    if len(values) and not _text_bytes(values).all():        # a NUL somewhere
+    data = _text_bytes(values) if len(values) else np.zeros(0, np.uint8)
+    if not data.all():                          # a NUL somewhere
         return None
     limit = declared if declared is not None else lay.MAX_CHAR_LENGTH
-    lengths = pc.binary_length(values).to_numpy(zero_copy_only=False)
-    non_ascii = ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
+    lengths = byte_lengths(values)
+    non_ascii = (~pc.string_is_ascii(values).to_numpy(zero_copy_only=False) if (data >= 0x80).any()
+                 else np.zeros(len(values), dtype=bool))
     too_long = lengths > limit
     if (non_ascii | too_long).any():
         _refuse_text(found, np.append(non_ascii, False), np.append(too_long, False), name, declared, where)
@@ -342,7 +344,8 @@ def _padded_bytes(arr: pa.Array, width: int) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.full((0, width), 0x20, dtype=np.uint8)
-    padded = pc.ascii_rpad(pc.fill_null(arr, ""), width=width, padding=" ")   # width bytes per value
+    filled = arr if arr.null_count == 0 else pc.fill_null(arr, "")
+    padded = pc.ascii_rpad(filled, width=width, padding=" ")   # width bytes per value
     offsets = np.frombuffer(padded.buffers()[1], dtype=np.int64 if pa.types.is_large_string(padded.type)
                             else np.int32)
     first = int(offsets[padded.offset])

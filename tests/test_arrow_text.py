@@ -74,3 +74,16 @@ def test_text_codes_shared_until_forgotten_and_never_stale():
     import gc
     gc.collect()
     assert not _CODES                                               # dropped with its column
+
+
+def test_byte_lengths_from_offsets_equal_arrow_binary_length():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from trialforge.submission.arrow_text import byte_lengths
+    for typ in (pa.string(), pa.large_string()):
+        arr = pa.array(["", "ab", "\u00e9\u2265", None, "xyz"], typ)
+        expected = [0, 2, 5, 0, 3]                                         # é 2 bytes, ≥ 3 bytes; null 0
+        assert byte_lengths(arr).tolist() == expected
+        assert byte_lengths(arr.slice(2, 2)).tolist() == [5, 0]           # an offset into the buffers
+        assert byte_lengths(arr.slice(1, 3)).tolist() == pc.fill_null(pc.binary_length(arr.slice(1, 3)), 0).to_pylist()
+        assert byte_lengths(arr.slice(0, 0)).tolist() == []
