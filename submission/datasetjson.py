@@ -187,10 +187,11 @@ def _document_head(dataset: Dataset, *, study: Mapping, created: str, define_oid
     keys = list(dataset.meta.keys)
     columns, plan = [], []
     for var in dataset.meta.variables:
-        data_type, target = _column_type(var, dataset.frame[var.name])
+        values = dataset.frame[var.name]                    # a new Series per access: taken once here
+        data_type, target = _column_type(var, values)
         column = {"itemOID": f"IT.{dataset.name}.{var.name}", "name": var.name, "label": var.label,
                   "dataType": data_type, "targetDataType": target,
-                  "length": (var.length or _text_length(dataset.frame[var.name])) if data_type == "string" else None,
+                  "length": (var.length or _text_length(values)) if data_type == "string" else None,
                   "displayFormat": var.format if var.is_numeric else None,
                   "keySequence": keys.index(var.name) + 1 if var.name in keys else None}
         columns.append({k: column[k] for k in _COLUMN_KEYS if column[k] is not None})

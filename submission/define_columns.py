@@ -179,13 +179,20 @@ class ColumnFacts:
         self._columns: dict[str, Column] = {}
         self._whole: dict[str, Distinct] = {}
         self._combinations: dict[tuple, np.ndarray] = {}
+        self._series: dict[str, pd.Series] = {}
 
     def __contains__(self, name: str) -> bool:
         return name in self.frame.columns
 
+    def series(self, name: str) -> pd.Series:
+        """``frame[name]``, taken once (each access builds a new Series)."""
+        if name not in self._series:
+            self._series[name] = self.frame[name]
+        return self._series[name]
+
     def column(self, name: str) -> Column:
         if name not in self._columns:
-            self._columns[name] = Column(self.frame[name])
+            self._columns[name] = Column(self.series(name))
         return self._columns[name]
 
     def whole(self, name: str) -> Distinct:
@@ -193,7 +200,7 @@ class ColumnFacts:
         if name not in self.frame.columns:
             return Column(pd.Series([], dtype=float)).whole()
         if name not in self._whole:
-            values = self.frame[name]
+            values = self.series(name)
             text = name not in self._columns and arrow_strings(values) is not None
             self._whole[name] = (_WholeText(values, lambda: self.column(name).whole()) if text
                                  else self.column(name).whole())
