@@ -36,9 +36,10 @@ import pyarrow as pa
 from trialforge.errors import DatasetReadError, DateFormatError, SpecError
 from trialforge.specs.metadata import CHAR, NUM, Dataset, DatasetMeta, VariableMeta
 
-from .arrow_text import longest_utf8
+from .arrow_text import text_codes
 from .atomic_file import write_atomically
-from .json_tokens import NULL, as_codes, cell_tokens, framed, number_tokens, rows_bytes, string_tokens, take
+from .json_tokens import (NULL, as_codes, cell_tokens, framed, grouped, number_tokens, rows_bytes, span_codes,
+                          string_tokens, take)
 
 DATASET_JSON_VERSION = "1.1.0"
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -68,16 +69,22 @@ def _column_type(var: VariableMeta, values: pd.Series) -> tuple[str, str | None]
     temporal = temporal_type(var.format)
     if temporal:
         return temporal, "integer"
-    nums = pd.to_numeric(values, errors="coerce").dropna()
-    if var.significant_digits is None and bool((nums == np.floor(nums)).all()):
+    if var.significant_digits is not None:
+        return "double", None
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":     # the same test on the array
+        nums = values.to_numpy()
+        nums = nums[~np.isnan(nums)]
+    else:
+        nums = pd.to_numeric(values, errors="coerce").dropna()
+    if bool((nums == np.floor(nums)).all()):
         return "integer", None
     return "double", None
 
 
 def _text_length(values: pd.Series) -> int:
-    longest = longest_utf8(values)          # Arrow text: one kernel, no Python per cell
-    if longest is not None:
-        return longest or 1
+    found = text_codes(values)              # Arrow text: its distinct values (shared with the rows' tokens)
+    if found is not None:
+        return found.longest or 1
     s = values[values.notna()].astype(str)
     s = s[s != ""]
     return 1 if s.empty else int(s.str.encode("utf-8").str.len().max())
@@ -116,6 +123,26 @@ def _temporal_text(ds: Dataset, var: VariableMeta, nums: pd.Series, data_type: s
     else:
         text = stamps.dt.strftime("%H:%M:%S")
     return [None if pd.isna(v) else v for v in text.tolist()]
+
+
+#: SAS day numbers of 1000-01-01 and 9999-12-31: four-digit years, where numpy's ISO dates and strftime agree.
+_FOUR_DIGIT_YEARS = tuple(int((np.datetime64(d) - np.datetime64("1960-01-01")) / np.timedelta64(1, "D"))
+                          for d in ("1000-01-01", "9999-12-31"))
+
+
+def _date_tokens(nums: pd.Series):
+    """(codes, tokens) of a checked SAS date column (whole days) in a narrow span of four-digit years: each
+    day present written once as "YYYY-MM-DD" (numpy's ISO date of the day, the text ``_temporal_text``
+    writes), without hashing the rows; None otherwise (the caller factorises)."""
+    if not (isinstance(nums.dtype, np.dtype) and nums.dtype.kind in "fiu"):
+        return None
+    first, last = _FOUR_DIGIT_YEARS
+    found = span_codes(nums.to_numpy(dtype=np.float64), first - 1, last + 1)
+    if found is None:
+        return None
+    codes, days = found
+    text = (np.datetime64("1960-01-01", "D") + days.astype("timedelta64[D]")).astype(str).tolist()
+    return codes, pa.array([encode_basestring(t) for t in text] + [NULL], pa.string())
 
 
 def _check_whole_days(ds: Dataset, var: VariableMeta, values: pd.Series) -> None:
@@ -160,10 +187,11 @@ def _document_head(dataset: Dataset, *, study: Mapping, created: str, define_oid
     keys = list(dataset.meta.keys)
     columns, plan = [], []
     for var in dataset.meta.variables:
-        data_type, target = _column_type(var, dataset.frame[var.name])
+        values = dataset.frame[var.name]                    # a new Series per access: taken once here
+        data_type, target = _column_type(var, values)
         column = {"itemOID": f"IT.{dataset.name}.{var.name}", "name": var.name, "label": var.label,
                   "dataType": data_type, "targetDataType": target,
-                  "length": (var.length or _text_length(dataset.frame[var.name])) if data_type == "string" else None,
+                  "length": (var.length or _text_length(values)) if data_type == "string" else None,
                   "displayFormat": var.format if var.is_numeric else None,
                   "keySequence": keys.index(var.name) + 1 if var.name in keys else None}
         columns.append({k: column[k] for k in _COLUMN_KEYS if column[k] is not None})
@@ -224,9 +252,10 @@ def write_dataset_json(dataset: Dataset, path, *, study: Mapping, created: str,
     `define_oid` the define's MetaDataVersion OID, derived from the standard when omitted)."""
     doc, plan = _document_head(dataset, study=study, created=created, define_oid=define_oid,
                                metadata_ref=metadata_ref, originator=originator, tool_version=tool_version)
-    columns = framed([_column_tokens(dataset, var, data_type) for var, data_type in plan])  # raises before writing
-    path = Path(path)
+    columns = [_column_tokens(dataset, var, data_type) for var, data_type in plan]  # raises before writing
     n = len(dataset.frame) if columns else 0
+    columns = framed(grouped(columns, n))
+    path = Path(path)
 
     def blocks():
         for start in range(0, n, ROWS_PER_BLOCK):
@@ -254,6 +283,9 @@ def _column_tokens(ds: Dataset, var: VariableMeta, data_type: str):
     if data_type in ("date", "datetime", "time"):
         if not pd.api.types.is_datetime64_any_dtype(nums) and data_type == "date":
             _check_whole_days(ds, var, nums.astype(float))
+            fast = _date_tokens(nums)
+            if fast is not None:
+                return fast
         codes, uniques = pd.factorize(nums)
         text = _temporal_text(ds, var, pd.Series(uniques), data_type)
         words = [NULL if v is None else encode_basestring(v) for v in text] + [NULL]     # json.dumps of a str

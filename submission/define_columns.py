@@ -17,9 +17,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from .arrow_text import arrow_strings
+from .arrow_text import arrow_strings, byte_lengths, longest_utf8, text_codes
 from .define_attrs import present_text
 
 
@@ -58,17 +57,16 @@ class Distinct:
 
 
 class _WholeText:
-    """Readings of a whole Arrow text column: the longest value from one kernel over the rows; the
-    rest from the factorised column (`whole`), built only when asked (ISO 8601 and numeric columns)."""
+    """Readings of a whole Arrow text column: the longest value from its shared codes' distinct values
+    when the writers have them, else from one kernel over the rows; the rest from the factorised column
+    (`whole`), built only when asked (ISO 8601 and numeric columns)."""
 
-    def __init__(self, arr, whole):
-        self._arr, self._whole = arr, whole
+    def __init__(self, values: pd.Series, whole):
+        self._values, self._whole = values, whole
 
     @cached_property
     def longest(self) -> int:
-        if len(self._arr) == 0:
-            return 0
-        return int(pc.max(pc.binary_length(self._arr)).as_py() or 0)     # "" is 0 bytes, nulls skipped
+        return longest_utf8(self._values)          # "" is 0 bytes, nulls skipped
 
     def __getattr__(self, name):                 # texts, numbers, text_numeric
         return getattr(self._whole(), name)
@@ -80,12 +78,12 @@ class Column:
     def __init__(self, values: pd.Series):
         self._dtype = values.dtype
         self._code_texts: dict[bool, list[str | None]] = {}
-        arr = arrow_strings(values)
-        if arr is not None:                      # Arrow text: one dictionary encoding
-            encoded = arr.dictionary_encode()
-            self.codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-            self._dictionary = encoded.dictionary
-            present = pc.not_equal(self._dictionary, "").to_numpy(zero_copy_only=False)
+        found = text_codes(values)
+        if found is not None:                    # Arrow text: one dictionary encoding, shared with the writers
+            self.codes = found.codes.astype(np.int32)
+            self.codes[self.codes == found.missing] = -1
+            self._dictionary = found.dictionary
+            present = byte_lengths(self._dictionary) > 0                  # "" is absent
             self._uniques = None
         else:
             self._dictionary = None
@@ -147,8 +145,7 @@ class Column:
     def lengths(self) -> np.ndarray:
         """Per distinct value: bytes of its present text in UTF-8 (0 when absent)."""
         if self._dictionary is not None:
-            lengths = pc.binary_length(self._dictionary).to_numpy(zero_copy_only=False)
-            return np.asarray(lengths, dtype=np.int64)          # "" is 0 bytes: absent reads as 0
+            return byte_lengths(self._dictionary)                # "" is 0 bytes: absent reads as 0
         return np.array([len(t.encode("utf-8")) if t is not None else 0 for t in self.texts], dtype=np.int64)
 
     @cached_property
@@ -182,13 +179,20 @@ class ColumnFacts:
         self._columns: dict[str, Column] = {}
         self._whole: dict[str, Distinct] = {}
         self._combinations: dict[tuple, np.ndarray] = {}
+        self._series: dict[str, pd.Series] = {}
 
     def __contains__(self, name: str) -> bool:
         return name in self.frame.columns
 
+    def series(self, name: str) -> pd.Series:
+        """``frame[name]``, taken once (each access builds a new Series)."""
+        if name not in self._series:
+            self._series[name] = self.frame[name]
+        return self._series[name]
+
     def column(self, name: str) -> Column:
         if name not in self._columns:
-            self._columns[name] = Column(self.frame[name])
+            self._columns[name] = Column(self.series(name))
         return self._columns[name]
 
     def whole(self, name: str) -> Distinct:
@@ -196,9 +200,10 @@ class ColumnFacts:
         if name not in self.frame.columns:
             return Column(pd.Series([], dtype=float)).whole()
         if name not in self._whole:
-            arr = arrow_strings(self.frame[name]) if name not in self._columns else None
-            self._whole[name] = (self.column(name).whole() if arr is None
-                                 else _WholeText(arr, lambda: self.column(name).whole()))
+            values = self.series(name)
+            text = name not in self._columns and arrow_strings(values) is not None
+            self._whole[name] = (_WholeText(values, lambda: self.column(name).whole()) if text
+                                 else self.column(name).whole())
         return self._whole[name]
 
     def combinations(self, names, present: str | None = None) -> np.ndarray:

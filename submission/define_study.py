@@ -131,6 +131,7 @@ def write_define_bundle(datasets: Mapping, folder, *, study, info: Mapping, stan
     """
     import shutil
 
+    from .arrow_text import forget_text_codes
     from .define import write_define
     from .define_html import render_define_html, ship_stylesheet
     folder = Path(folder)
@@ -143,8 +144,11 @@ def write_define_bundle(datasets: Mapping, folder, *, study, info: Mapping, stan
         shutil.copyfile(path, target)
         written.append(target)
         info[key] = path.name
-    define = write_define(list(datasets.values()), folder / "define.xml", study=info, standard=standard,
-                          ct=ct, created=info["created"], extra=extra, arm=arm)
+    try:
+        define = write_define(list(datasets.values()), folder / "define.xml", study=info, standard=standard,
+                              ct=ct, created=info["created"], extra=extra, arm=arm)
+    finally:
+        forget_text_codes()          # the package's last reader of its columns' shared codes
     written += [define, *ship_stylesheet(folder), render_define_html(define)]
     return written
 

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from trialforge.specs.metadata import CHAR, NUM, Dataset
 from trialforge.submission import xpt_layout as lay
-from trialforge.submission.arrow_text import arrow_strings
+from trialforge.submission.arrow_text import byte_lengths, text_codes
 from trialforge.submission.atomic_file import write_atomically
 from trialforge.submission.xpt_ibm import ibm_unrepresentable, ieee_to_ibm
 from trialforge.submission.xpt_layout import XptWriteError
@@ -292,36 +292,51 @@ def _char_bytes(series: pd.Series, name: str, declared: int | None,
 
 
 def _arrow_char_bytes(series: pd.Series, name: str, declared: int | None, where: _Where):
-    """``_char_bytes`` for Arrow text in Arrow's kernels (ASCII test, byte lengths, blank padding per
-    block); None when the column is not Arrow text or holds a NUL (numpy's text arrays treat NUL as
-    padding: that path keeps its exact bytes)."""
-    source = arrow_strings(series)
-    if source is None:
+    """``_char_bytes`` for Arrow text, on its distinct values (``text_codes``, shared with the Dataset-JSON
+    and define.xml writers): the ASCII test, byte lengths and blank padding once per distinct value, then
+    each block's rows taken from the padded values by code. None when the column is not Arrow text or
+    holds a NUL (numpy's text arrays treat NUL as padding: that path keeps its exact bytes)."""
+    found = text_codes(series)
+    if found is None:
         return None
-    arr = pc.fill_null(source, "")
-    n = len(arr)
-    if n and not _text_bytes(arr).all():        # a NUL somewhere
+    values = found.dictionary                   # distinct, no nulls; code found.missing: a missing value
+    data = _text_bytes(values) if len(values) else np.zeros(0, np.uint8)
+    if not data.all():                          # a NUL somewhere
         return None
     limit = declared if declared is not None else lay.MAX_CHAR_LENGTH
-    non_ascii = ~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False)
-    lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False)
+    lengths = byte_lengths(values)
+    non_ascii = (~pc.string_is_ascii(values).to_numpy(zero_copy_only=False) if (data >= 0x80).any()
+                 else np.zeros(len(values), dtype=bool))
     too_long = lengths > limit
-    bad = np.flatnonzero(non_ascii | too_long)
-    if len(bad):                            # the first block with a problem; in it, non-ASCII first
-        start = bad[0] // CHUNK_ROWS * CHUNK_ROWS
-        block = slice(start, start + CHUNK_ROWS)
-        if non_ascii[block].any():
-            i = start + int(np.argmax(non_ascii[block]))
-            raise where.error("non-ASCII character (XPT v5 allows ASCII only; study.yaml "
-                              "'ascii: transliterate' converts typographic characters)", column=name,
-                              row=i + 1, value=arr[i].as_py())
-        i = start + int(np.argmax(too_long[block]))
-        what = f"the variable length {declared}" if declared is not None else \
-            f"{lay.MAX_CHAR_LENGTH} bytes (XPT v5 limit)"
-        raise where.error(f"value longer than {what}", column=name, row=i + 1, value=arr[i].as_py())
+    if (non_ascii | too_long).any():
+        _refuse_text(found, np.append(non_ascii, False), np.append(too_long, False), name, declared, where)
     width = declared if declared is not None else max(1, int(lengths.max(initial=0)))
-    del arr, non_ascii, lengths, too_long                       # the encoder keeps only the frame's own array
-    return (lambda start, stop: _padded_bytes(source.slice(start, stop - start), width)), width
+    codes = found.codes
+    if len(values) > CHUNK_ROWS:                # many distinct values: pad each block's rows (bounded memory)
+        with_blank = pa.concat_arrays([values, pa.array([""], values.type)])
+        return (lambda start, stop: _padded_bytes(with_blank.take(pa.array(codes[start:stop])), width)), width
+    table = np.vstack([_padded_bytes(values, width), np.full((1, width), 0x20, dtype=np.uint8)])
+    whole = table.view(f"V{width}").ravel()     # one item per value: np.take copies whole values
+    return (lambda start, stop: np.take(whole, codes[start:stop]).view(np.uint8).reshape(-1, width)), width
+
+
+def _refuse_text(found, non_ascii, too_long, name: str, declared: int | None, where: _Where):
+    """Raise for the first bad row in the sequential order: the first block with a problem, and in it
+    non-ASCII first (``non_ascii``/``too_long``: per code, the missing code last)."""
+    non_ascii, too_long = non_ascii[found.codes], too_long[found.codes]
+    bad = np.flatnonzero(non_ascii | too_long)
+    start = bad[0] // CHUNK_ROWS * CHUNK_ROWS
+    block = slice(start, start + CHUNK_ROWS)
+    if non_ascii[block].any():
+        i = start + int(np.argmax(non_ascii[block]))
+        raise where.error("non-ASCII character (XPT v5 allows ASCII only; study.yaml "
+                          "'ascii: transliterate' converts typographic characters)", column=name,
+                          row=i + 1, value=found.dictionary[int(found.codes[i])].as_py())
+    i = start + int(np.argmax(too_long[block]))
+    what = f"the variable length {declared}" if declared is not None else \
+        f"{lay.MAX_CHAR_LENGTH} bytes (XPT v5 limit)"
+    raise where.error(f"value longer than {what}", column=name, row=i + 1,
+                      value=found.dictionary[int(found.codes[i])].as_py())
 
 
 def _padded_bytes(arr: pa.Array, width: int) -> np.ndarray:
@@ -329,7 +344,8 @@ def _padded_bytes(arr: pa.Array, width: int) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.full((0, width), 0x20, dtype=np.uint8)
-    padded = pc.ascii_rpad(pc.fill_null(arr, ""), width=width, padding=" ")   # width bytes per value
+    filled = arr if arr.null_count == 0 else pc.fill_null(arr, "")
+    padded = pc.ascii_rpad(filled, width=width, padding=" ")   # width bytes per value
     offsets = np.frombuffer(padded.buffers()[1], dtype=np.int64 if pa.types.is_large_string(padded.type)
                             else np.int32)
     first = int(offsets[padded.offset])

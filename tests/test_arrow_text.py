@@ -38,3 +38,52 @@ def test_item_attrs_on_many_rows_equal_the_attrs_of_their_values():
     var = VariableMeta("LBSTRESN", "Result", NUM)
     attrs = item_attrs(var, pd.Series([12.25, -3.5, 100.0] * 10_000))
     assert (attrs.data_type, attrs.length, attrs.significant_digits) == ("float", 5, 2)   # 100 + .25
+
+
+# ---- text_codes: one dictionary encoding per column, shared by the XPT, Dataset-JSON and define writers ----
+
+def test_text_codes_by_hand():
+    from trialforge.submission.arrow_text import forget_text_codes, text_codes
+    forget_text_codes()
+    s = pd.Series(["b", None, "a", "b", "", None], dtype="str")
+    found = text_codes(s)
+    assert found.dictionary.to_pylist() == ["b", "a", ""]          # first appearance; "" is a value
+    assert found.codes.tolist() == [0, 3, 1, 0, 2, 3]              # missing: len(dictionary)
+    assert found.missing == 3 and found.codes.dtype == np.uint8
+    assert found.longest == 1
+    assert text_codes(pd.Series(["x"], dtype=object)) is None      # not Arrow text
+    wide = pd.Series([f"v{i}" for i in range(300)] + [None], dtype="str")
+    assert text_codes(wide).codes.dtype == np.uint16 and text_codes(wide).codes[-1] == 300
+
+
+def test_text_codes_shared_until_forgotten_and_never_stale():
+    from trialforge.submission.arrow_text import _CODES, forget_text_codes, text_codes
+    forget_text_codes()
+    frame = pd.DataFrame({"A": pd.Series(["x", "y", "x"], dtype="str")})
+    first = text_codes(frame["A"])
+    assert text_codes(frame["A"]) is first                          # each frame[name] is the same column
+    assert longest_utf8(frame["A"]) == 1
+    frame.loc[0, "A"] = "zzz"                                       # new Arrow data: its own codes
+    assert text_codes(frame["A"]).dictionary.to_pylist() == ["zzz", "y", "x"]
+    assert longest_utf8(frame["A"]) == 3
+    forget_text_codes()
+    assert not _CODES
+    s = pd.Series(["q"], dtype="str")
+    text_codes(s)
+    del s
+    import gc
+    gc.collect()
+    assert not _CODES                                               # dropped with its column
+
+
+def test_byte_lengths_from_offsets_equal_arrow_binary_length():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from trialforge.submission.arrow_text import byte_lengths
+    for typ in (pa.string(), pa.large_string()):
+        arr = pa.array(["", "ab", "\u00e9\u2265", None, "xyz"], typ)
+        expected = [0, 2, 5, 0, 3]                                         # é 2 bytes, ≥ 3 bytes; null 0
+        assert byte_lengths(arr).tolist() == expected
+        assert byte_lengths(arr.slice(2, 2)).tolist() == [5, 0]           # an offset into the buffers
+        assert byte_lengths(arr.slice(1, 3)).tolist() == pc.fill_null(pc.binary_length(arr.slice(1, 3)), 0).to_pylist()
+        assert byte_lengths(arr.slice(0, 0)).tolist() == []

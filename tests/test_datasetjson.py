@@ -260,3 +260,114 @@ def test_many_distinct_values_equal_the_reference(tmp_path, monkeypatch, distinc
                           "XDBL": (i % distinct) / 8.0, "XINT": (i * 7919 % distinct).astype(float)})
     ds = Dataset(meta, frame)
     assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+
+
+def _visits(n: int = 5000) -> Dataset:
+    """100 subjects x 10 visits x 5 tests: subject-level columns (a function of USUBJID), the subject-visit
+    pair (1,000 distinct), a unique sequence number, test-level columns, a result with missing values."""
+    i = np.arange(n)
+    subject, visit, test = i // 50, (i // 5) % 10, i % 5
+    meta = DatasetMeta("VS", "Visits", "FINDINGS", "One record per test per visit", ("USUBJID", "VSSEQ"), (
+        V("STUDYID", "Study"), V("USUBJID", "Subject"), V("AGE", "Age", NUM), V("VISIT", "Visit"),
+        V("VSDY", "Day", NUM), V("VSSEQ", "Sequence", NUM), V("VSTESTCD", "Test code"), V("VSTEST", "Test"),
+        V("VSORRES", "Result"), V("VSSTRESN", "Numeric result", NUM)))
+    frame = pd.DataFrame({
+        "STUDYID": pd.Series(["S"] * n, dtype="str"),
+        "USUBJID": pd.Series([f"S-{s:03d}" for s in subject], dtype="str"),
+        "AGE": (20 + subject % 50).astype(float), "VISIT": pd.Series([f"WEEK {v}" for v in visit], dtype="str"),
+        "VSDY": (visit * 7 + 1).astype(float), "VSSEQ": (i + 1).astype(float),
+        "VSTESTCD": pd.Series([f"T{t}" for t in test], dtype="str"),
+        "VSTEST": pd.Series([f"Test \u00e9 {t}" for t in test], dtype="str"),
+        "VSORRES": pd.Series([None if k % 7 == 0 else str(k % 13) for k in i], dtype="str"),
+        "VSSTRESN": np.where(i % 7 == 0, np.nan, (i % 13) / 4)})
+    return Dataset(meta, frame)
+
+
+def test_grouped_columns_by_hand_and_equal_the_reference(tmp_path, monkeypatch):
+    """Adjacent columns with few distinct rows are joined before the rows are: here STUDYID..VSDY (a
+    subject's age is a function of the subject; subject x visit has 1,000 distinct rows, <= 5000 / 4), then
+    VSSEQ alone (unique), then the test code with its name and the results (5 x 13 x ... <= 1,250)."""
+    from trialforge.submission import json_tokens as jt
+    from trialforge.submission.datasetjson import _column_tokens, _document_head
+    ds = _visits()
+    _doc, plan = _document_head(ds, study=STUDY, created=CREATED, define_oid=None, metadata_ref=None,
+                                originator=None, tool_version="0.1.0")
+    columns = [_column_tokens(ds, var, t) for var, t in plan]
+    groups = jt.grouped(columns, len(ds.frame))
+    assert len(groups) == 3
+    assert len(groups[0][1]) == 1000 and groups[1][0] is columns[5][0]   # VSSEQ alone
+    assert groups[0][1][groups[0][0][57]].as_py() == '"S","S-001",21,"WEEK 1",8'   # row 57: subject 1, visit 1
+    n = len(ds.frame)
+    assert bytes(jt.rows_bytes([jt.take(c, t, 0, n) for c, t in jt.framed(groups)])) == \
+        bytes(jt.rows_bytes([jt.take(c, t, 0, n) for c, t in jt.framed(columns)]))
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+    monkeypatch.setattr(jt, "GROUP_SHARE", 0.0)                     # nothing joined: the same file
+    assert len(jt.grouped(columns, n)) == len(columns)
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+    monkeypatch.setattr(jt, "GROUP_SHARE", 1.0)                     # everything joined: the same file
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+
+
+def test_whole_number_tokens_by_hand():
+    """Whole numbers in a narrow span are coded by a table of the span: the tokens are the values present,
+    smallest first, as json.dumps(int(v)) writes them, then null."""
+    from trialforge.submission.json_tokens import _whole_number_tokens, number_tokens
+    codes, tokens = _whole_number_tokens(np.array([3.0, np.nan, -0.0, 5.0, 3.0, 0.0]))
+    assert tokens.to_pylist() == ["0", "3", "5", "null"]
+    assert codes.tolist() == [1, 3, 0, 2, 1, 0] and codes.dtype == np.uint8
+    codes, tokens = _whole_number_tokens(np.array([-3.0, -1.0, -3.0]))
+    assert [tokens.to_pylist()[c] for c in codes] == [json.dumps(int(v)) for v in (-3, -1, -3)]
+    assert _whole_number_tokens(np.array([np.nan, np.nan])) is None            # nothing present
+    assert _whole_number_tokens(np.array([0.0, 1e9])) is None                  # wide span: factorised
+    assert _whole_number_tokens(np.array([2.0 ** 53, 2.0 ** 53 + 2])) is None  # beyond exact integers
+    values = pd.Series([7.0, np.nan, 1e9, 7.0])                                # the caller's general path
+    codes, tokens = number_tokens(values, True)
+    assert [tokens.to_pylist()[c] for c in codes] == ["7", "null", "1000000000", "7"]
+
+
+def test_integer_columns_equal_the_reference(tmp_path):
+    """Integer columns through the span table and through factorising, with missing values and -0.0,
+    give the per-cell reference path's bytes."""
+    n = 3000
+    i = np.arange(n)
+    meta = DatasetMeta("XX", "Whole", "FINDINGS", "One record per row", ("USUBJID",), (
+        V("USUBJID", "Subject"), V("SEQ", "Seq", NUM), V("DY", "Day", NUM), V("BIG", "Big", NUM),
+        V("NEG", "Negative", NUM)))
+    frame = pd.DataFrame({"USUBJID": pd.Series([f"S{k % 40}" for k in i], dtype="str"),
+                          "SEQ": (i + 1).astype(float), "DY": np.where(i % 9 == 0, np.nan, (i % 30) - 10.0),
+                          "BIG": (i % 5) * 1e12, "NEG": np.where(i % 2 == 0, -0.0, -(i % 7).astype(float))})
+    ds = Dataset(meta, frame)
+    data = write(ds, tmp_path).read_bytes()
+    assert data == _reference_bytes(ds)
+    rows = json.loads(data)["rows"]
+    assert rows[0][1:] == [1, None, 0, 0] and rows[1][1:] == [2, -9, 1000000000000, -1]
+
+
+def test_date_tokens_by_hand_and_outside_four_digit_years():
+    """SAS dates in a narrow span are written once per day present (2025-03-04 is day 23804, see the module
+    doc); dates outside the years 1000-9999 take the general path, with the text it always wrote."""
+    from trialforge.submission.datasetjson import _date_tokens, _temporal_text
+    codes, tokens = _date_tokens(pd.Series([23804.0, np.nan, -1.0, 0.0, 23804.0]))
+    assert [tokens.to_pylist()[c] for c in codes] == ['"2025-03-04"', "null", '"1959-12-31"', '"1960-01-01"',
+                                                      '"2025-03-04"']
+    assert _date_tokens(pd.Series([np.nan])) is None
+    assert _date_tokens(pd.Series([-700000.0, -699990.0])) is None        # year 43: not four digits
+    ds = Dataset(DatasetMeta("XX", "Dates", variables=(V("D", "Date", NUM, format="DATE9."),)),
+                 pd.DataFrame({"D": [-700000.0, 23804.0, np.nan]}))
+    assert _temporal_text(ds, ds.meta.variables[0], ds.frame["D"], "date")[:2] == ["0043-06-19", "2025-03-04"]
+
+
+def test_date_columns_equal_the_reference(tmp_path):
+    """Many rows of dates (the span table) and dates that need the general path give the reference bytes."""
+    n = 4000
+    i = np.arange(n)
+    meta = DatasetMeta("XX", "Dates", "FINDINGS", "One record per row", ("USUBJID",), (
+        V("USUBJID", "Subject"), V("ADT", "Date", NUM, format="DATE9."), V("OLD", "Old date", NUM, format="E8601DA.")))
+    frame = pd.DataFrame({"USUBJID": pd.Series([f"S{k % 40}" for k in i], dtype="str"),
+                          "ADT": np.where(i % 11 == 0, np.nan, 23804.0 + (i % 400) - 200),
+                          "OLD": np.where(i % 2 == 0, -700000.0, 23804.0 + i)})
+    ds = Dataset(meta, frame)
+    data = write(ds, tmp_path).read_bytes()
+    assert data == _reference_bytes(ds)
+    rows = json.loads(data)["rows"]
+    assert rows[0][1:] == [None, "0043-06-19"] and rows[1][1] == "2024-08-17"      # 23804 - 199 days

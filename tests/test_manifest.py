@@ -191,3 +191,18 @@ def test_paths_given_through_a_link_or_relative_are_recorded_by_where_they_resol
     assert manifest["outputs"][2] == {"path": "sdtm/dm.xpt", "bytes": 16,
                                       "sha256": hashlib.sha256(b"HEADER RECORD dm").hexdigest()}
     assert manifest["inputs_root"] == ".."
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 18) + 7, (3 << 20) + 1])
+def test_sha256_file_equals_hashlib_of_the_bytes(tmp_path, monkeypatch, size):
+    """hashlib.file_digest where Python has it, the block loop otherwise: both the SHA-256 of the bytes."""
+    import hashlib
+    import os
+    from trialforge.submission import manifest as m
+    path = tmp_path / "f.bin"
+    data = os.urandom(size)
+    path.write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()
+    assert m.sha256_file(path) == expected
+    monkeypatch.setattr(m, "_FILE_DIGEST", None)
+    assert m.sha256_file(path) == expected

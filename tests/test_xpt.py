@@ -588,3 +588,19 @@ def test_streamed_blocks_equal_one_block(tmp_path, monkeypatch, chunk):
     theirs, _ = pyreadstat.read_xport(str(tmp_path / "many.xpt"))
     assert theirs["C"].tolist() == frame["C"].fillna("").tolist()
     np.testing.assert_array_equal(theirs["N"].to_numpy(), frame["N"].to_numpy())
+
+
+@pytest.mark.parametrize("chunk", [2, 1000])
+@pytest.mark.parametrize("length", [None, 9])
+def test_arrow_text_repeated_values_equal_object_text(tmp_path, monkeypatch, chunk, length):
+    """Arrow text is padded once per distinct value and taken by code: with few distinct values (a table
+    of them) and with more distinct values than a block's rows (padded per block), the bytes equal the
+    object-column path's, whose padding is per row."""
+    values = ["ab", None, "", "ab", "c d", None, "ab", "xyzxyzxyz"] * 5
+    monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", chunk)
+    a, b = tmp_path / "a.xpt", tmp_path / "b.xpt"
+    write_xpt(_text_dataset(values, "str", length), a)
+    write_xpt(_text_dataset(values, object, length), b)
+    assert a.read_bytes() == b.read_bytes()
+    theirs, _ = pyreadstat.read_xport(str(a))
+    assert theirs["A"].tolist() == ["" if v is None else v for v in values]
