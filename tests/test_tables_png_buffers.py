@@ -113,3 +113,13 @@ def test_packed_rgb_without_pillows_encoder_entry_point(monkeypatch):
         raise AttributeError("no _getencoder")
     monkeypatch.setattr(cp, "_rgb_encoder", missing)
     assert np.array_equal(cp._packed_rgb(rgba), rgba[:, :, :3])
+
+
+def test_svg_stroke_text_remembered_is_the_texts_made_anew():
+    from trialforge.tables import canvas_svg as cs
+    cases = [("#d62728", 1.5), ("#000000", 0.8, 1.0, "butt"), ("#1f77b4", 1.3, 0.4, "round", (3.0, 1.5)),
+             ((0.1, 0.2, 0.3), 2, 0.25, "projecting"), ("#2ca02c", 1.0, 1.0, None, [2.0, 2.0])]
+    for args in cases * 2:                         # the second round from the remembered texts
+        assert cs._stroke(*args) == cs._stroke_text(*args)
+    assert cs._stroke("#1f77b4", 1.3, 0.4, "round", (3.0, 1.5)) == \
+        "stroke:#1f77b4;stroke-width:1.3;stroke-opacity:0.4;stroke-linecap:round;stroke-dasharray:3,1.5"
