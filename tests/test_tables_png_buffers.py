@@ -123,3 +123,52 @@ def test_svg_stroke_text_remembered_is_the_texts_made_anew():
         assert cs._stroke(*args) == cs._stroke_text(*args)
     assert cs._stroke("#1f77b4", 1.3, 0.4, "round", (3.0, 1.5)) == \
         "stroke:#1f77b4;stroke-width:1.3;stroke-opacity:0.4;stroke-linecap:round;stroke-dasharray:3,1.5"
+
+
+def test_figures_reading_only_their_columns_draw_what_every_column_gave(monkeypatch):
+    """The figures ask `Context.data` (and `_tumour`) for the columns they read; every page's primitives
+    (as SVG text) and plotted data equal those drawn from records carrying every column (the reference:
+    `columns` ignored)."""
+    import pickle
+
+    from trialforge.pipeline import DEFAULT_STUDY, build_adam_stage
+    from trialforge.sdtm.engine import build_sdtm
+    from trialforge.specs.ct import load_ct
+    from trialforge.specs.study import load_study
+    from trialforge.tables import figures as fig
+    from trialforge.tables.build import _typeset_figure
+    from trialforge.tables.canvas_svg import svg_text
+    from trialforge.tables.catalogue import study_catalogue
+    from trialforge.tables.engine import Context
+    from trialforge.tables.facts import Facts
+    from trialforge.tables.spec import FigureSpec
+    from trialforge.tables.tabledata import TableData
+
+    study = load_study(DEFAULT_STUDY)
+    adam, _ = build_adam_stage(study, build_sdtm(study, ct=load_ct(list(study.ct_files) or None)))
+    adam = {k.upper(): v for k, v in adam.items()}
+    cat = study_catalogue(study)
+    facts = Facts(adam, None, cat.defs)
+    specs = [s for s in cat.outputs if isinstance(s, FigureSpec) and all(d.upper() in adam for d in s.requires)]
+    assert {type(s.plot).__name__ for s in specs} >= {"KMPlot", "Waterfall", "Swimmer", "Spider",
+                                                       "MeanConcentration", "IndividualProfiles"}
+
+    def drawn():
+        data = TableData(adam, prepare=False)
+        out = []
+        for s in specs:
+            pages = fig.render_figure(_typeset_figure(facts.apply(s)), data)
+            for k in range(pages.count):
+                canvas, frame = pages.draw(k)
+                out.append((s.id, k, svg_text(canvas), pickle.dumps(frame)))
+        return out
+
+    got = drawn()
+    plain_data = Context.data
+    monkeypatch.setattr(Context, "data", lambda self, name, where=None, *more, columns=None:
+                        plain_data(self, name, where, *more))
+    want = drawn()
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    for g, w in zip(got, want):
+        assert g[2] == w[2], g[:2]
+        assert pickle.loads(g[3]).equals(pickle.loads(w[3])), g[:2]
