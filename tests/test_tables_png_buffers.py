@@ -172,3 +172,46 @@ def test_figures_reading_only_their_columns_draw_what_every_column_gave(monkeypa
     for g, w in zip(got, want):
         assert g[2] == w[2], g[:2]
         assert pickle.loads(g[3]).equals(pickle.loads(w[3])), g[:2]
+
+
+def test_tables_reading_only_their_columns_give_what_every_column_gave(monkeypatch):
+    """Per-record continuous blocks, association tests and the dose-escalation DLTs ask `Context.data` for the
+    columns they read; every table of the bundled studies equals the table computed from records carrying
+    every column (the reference: `columns` ignored)."""
+    from trialforge.pipeline import EXAMPLES, build_adam_stage
+    from trialforge.sdtm.engine import build_sdtm
+    from trialforge.specs.ct import load_ct
+    from trialforge.specs.study import load_study
+    from trialforge.tables.build import compute_table
+    from trialforge.tables.catalogue import study_catalogue
+    from trialforge.tables.engine import Context
+    from trialforge.tables.facts import Facts
+    from trialforge.tables.spec import TableSpec
+    from trialforge.tables.tabledata import TableData
+
+    def tables(study, adam):
+        cat = study_catalogue(study)
+        facts = Facts(adam, None, cat.defs)
+        data = TableData(adam)
+        out = {}
+        for s in cat.outputs:
+            if isinstance(s, TableSpec) and all(d.upper() in adam for d in s.requires):
+                try:
+                    out[s.id] = compute_table(s, data, facts).to_json()
+                except Exception as exc:  # noqa: BLE001 - the same failure both ways is what counts
+                    out[s.id] = f"{type(exc).__name__}: {exc}"
+        return out
+
+    plain_data = Context.data
+    kinds = set()
+    for name in ("cd70-cart", "cd7-heme"):
+        study = load_study(EXAMPLES / name)
+        adam, _ = build_adam_stage(study, build_sdtm(study, ct=load_ct(list(study.ct_files) or None)))
+        adam = {k.upper(): v for k, v in adam.items()}
+        kinds |= {type(s.layout).__name__ for s in study_catalogue(study).outputs if isinstance(s, TableSpec)}
+        monkeypatch.setattr(Context, "data", plain_data)
+        got = tables(study, adam)
+        monkeypatch.setattr(Context, "data", lambda self, n, where=None, *more, columns=None:
+                            plain_data(self, n, where, *more))
+        assert got == tables(study, adam), name
+    assert "DoseEscalation" in kinds
