@@ -132,11 +132,12 @@ def _path(verts: np.ndarray, codes: np.ndarray | None) -> Path:
 
 
 class _Page:
-    def __init__(self, canvas: Canvas):
+    def __init__(self, canvas: Canvas, renderer: RendererAgg | None = None):
         self.k = DPI / 72.0
         self.w = int(round(canvas.width * DPI))
         self.h = int(round(canvas.height * DPI))
-        self.r = RendererAgg(self.w, self.h, DPI)       # Agg's C++ renderer (draw_path, draw_markers, buffer)
+        # Agg's C++ renderer (draw_path, draw_markers, buffer); `renderer`: one of this size to draw on
+        self.r = RendererAgg(self.w, self.h, DPI) if renderer is None else renderer
         self._gcs: dict = {}
 
     def gc(self, clip=None):
@@ -317,13 +318,27 @@ def _runs(items: list) -> list[list]:
     return out
 
 
+_SPARE: list = []        # the last page's renderer, drawn on again by the next page of the same size
+
+
+def _white_page(canvas: Canvas) -> _Page:
+    """A page whose every pixel is opaque white, as matplotlib's white figure patch leaves it (drawn by Agg
+    over its cleared buffer: every pixel (255, 255, 255, 255), compared in tests/test_tables_png_buffers.py).
+
+    Why the buffer is filled, and kept for the next page of the same size: a new renderer's buffer (~13 MB
+    for a tall swimmer page) is fresh memory the kernel maps page by page on first write, and those faults
+    cost more CPU than the drawing they precede (~10 ms a tall page); filling the kept buffer costs ~0.3 ms."""
+    w, h = int(round(canvas.width * DPI)), int(round(canvas.height * DPI))
+    spare = _SPARE[0] if _SPARE and _SPARE[0][0] == (w, h) else None
+    page = _Page(canvas, spare[1] if spare else None)
+    if w and h:
+        np.asarray(page.r).fill(255)
+    _SPARE[:] = [((w, h), page.r)]
+    return page
+
+
 def png_bytes(canvas: Canvas) -> bytes:
-    page = _Page(canvas)
-    gc = page.gc()                       # the white page, as matplotlib's figure patch
-    gc.set_linewidth(0)
-    page.r.draw_path(gc, Path([(0, 0), (page.w, 0), (page.w, page.h), (0, page.h), (0, 0)], closed=True),
-                     IdentityTransform(), (1.0, 1.0, 1.0, 1.0))
-    gc.restore()
+    page = _white_page(canvas)
     texts = []
     for run in _runs(canvas.items):
         kind = type(run[0])
@@ -396,13 +411,11 @@ def encode_png(rgb: np.ndarray, dpi: int) -> bytes:
     contiguous subtraction: half the CPU of filtering the three strided channels one by one (~11 -> ~6 ms
     for a 1080 x 3000 page)."""
     h, w, depth = rgb.shape
-    if depth == 4 and h:
-        rgba = np.ascontiguousarray(rgb)
-        packed = Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).tobytes("raw", "RGB")
-        rgb = np.frombuffer(packed, dtype=np.uint8).reshape(h, w, 3)
-    elif depth != 3:
+    if depth == 4 and h and w:
+        rgb = _packed_rgb(np.ascontiguousarray(rgb))
+    elif depth not in (3, 4):
         raise ValueError(f"encode_png: {depth} channels (3 or 4)")
-    raw = np.empty((h, w * 3 + 1), dtype=np.uint8)
+    raw = _buffer("raw", (h, w * 3 + 1))
     raw[:, 0] = 2
     if h and rgb.flags.c_contiguous:
         rows = rgb.reshape(h, w * 3)
@@ -416,8 +429,56 @@ def encode_png(rgb: np.ndarray, dpi: int) -> bytes:
             body[0, :, ch] = rgb[0, :, ch]
             np.subtract(rgb[1:, :, ch], rgb[:-1, :, ch], out=body[1:, :, ch])
     ppm = int(dpi / 0.0254 + 0.5)                         # pixels per metre, as Pillow writes pHYs
-    return (b"\x89PNG\r\n\x1a\n"
-            + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
-            + _chunk(b"IDAT", zlib.compress(raw, PNG_COMPRESS))
-            + _chunk(b"IEND", b""))
+    data = zlib.compress(raw, PNG_COMPRESS)
+    return b"".join([b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)),
+                     _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
+                     struct.pack(">I", len(data)), b"IDAT", data,
+                     struct.pack(">I", zlib.crc32(data, zlib.crc32(b"IDAT")) & 0xFFFFFFFF),
+                     _chunk(b"IEND", b"")])
+
+
+_BUFFERS: dict = {}      # name -> the array `_buffer` gave last (one per name: the last page's size)
+
+
+def _buffer(name: str, shape: tuple) -> np.ndarray:
+    """A uint8 array of `shape` for `encode_png` to overwrite entirely, the same memory as the last call's when
+    the shape is the same. Why: a page's rows are megabytes (~10 MB for a tall swimmer page), and fresh memory
+    of that size costs a kernel page fault per 4 KB on first write, more CPU than filling it."""
+    got = _BUFFERS.get(name)
+    if got is None or got.shape != shape:
+        got = _BUFFERS[name] = np.empty(shape, dtype=np.uint8)
+    return got
+
+
+def _rgb_encoder():
+    """Pillow's raw encoder packing RGBA to RGB, the one `Image.tobytes("raw", "RGB")` uses."""
+    return Image._getencoder("RGBA", "raw", ("RGB",))
+
+
+def _packed_rgb(rgba: np.ndarray) -> np.ndarray:
+    """The RGB channels of a contiguous RGBA array (h, w, 4) packed into (h, w, 3) by Pillow's C packer (what
+    `Image.tobytes("raw", "RGB")` returns), written into a kept `_buffer` block by block rather than joined
+    into a new bytes object: one copy less, and no fresh memory per page."""
+    h, w, _ = rgba.shape
+    img = Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1)
+    out = _buffer("rgb", (h, w, 3))
+    flat = out.reshape(-1)
+    try:
+        encoder = _rgb_encoder()
+    except (AttributeError, TypeError, OSError):           # a Pillow without this entry point
+        flat[:] = np.frombuffer(img.tobytes("raw", "RGB"), dtype=np.uint8)
+        return out
+    try:
+        encoder.setimage(img.im, (0, 0, w, h))
+        at, bufsize = 0, max(65536, w * 4)                  # as Image.tobytes
+        while True:
+            _, err, data = encoder.encode(bufsize)
+            flat[at:at + len(data)] = np.frombuffer(data, dtype=np.uint8)
+            at += len(data)
+            if err:
+                break
+        if err < 0 or at != flat.size:
+            raise RuntimeError(f"encoder error {err} packing RGB ({at} of {flat.size} bytes)")
+    finally:
+        encoder.cleanup()
+    return out

@@ -73,6 +73,20 @@ def _paint_cached(colour, alpha: float = 1.0) -> tuple[str, str]:
 
 
 def _stroke(colour, lw, alpha=1.0, cap=None, dash=None) -> str:
+    """The style text of a stroke, made once per distinct style (a page strokes thousands of lines in a few
+    styles)."""
+    try:
+        return _stroke_cached(colour, lw, alpha, cap, dash)
+    except TypeError:                       # an unhashable colour or dash list
+        return _stroke_text(colour, lw, alpha, cap, dash)
+
+
+@lru_cache(maxsize=1024)
+def _stroke_cached(colour, lw, alpha, cap, dash) -> str:
+    return _stroke_text(colour, lw, alpha, cap, dash)
+
+
+def _stroke_text(colour, lw, alpha=1.0, cap=None, dash=None) -> str:
     hexa, op = _paint(colour, alpha)
     out = f"stroke:{hexa};stroke-width:{_n(lw)}"
     if op:

@@ -603,7 +603,7 @@ def block_continuous(b: Continuous, ctx, splits):
         if b.dataset.upper() == "ADSL":
             ctx.adsl = ctx.adsl.assign(**{b.var: query_eval(ctx.adsl, b.compute, output=ctx.output, dataset="ADSL")})
     if b.per_record:
-        recs = ctx.data(b.dataset, b.where)
+        recs = ctx.data(b.dataset, b.where, columns=[b.var])          # the column it reads (and the key)
         require_bds_records(ctx.dataset(b.dataset), b.where, output=ctx.output, dataset=b.dataset,
                             mask=ctx.where_mask(b.dataset, b.where) if b.where else None)
         need(recs, [b.var], output=ctx.output, dataset=b.dataset)
@@ -860,7 +860,7 @@ def terms_within(frame: pd.DataFrame, outer: str, inner: str) -> dict:
 
 def block_association(b: Association, ctx, splits):
     """p-value of the declared test, in the last column; '-' when a group is empty."""
-    events = ctx.data(b.dataset, b.where)
+    events = ctx.data(b.dataset, b.where, columns=[])           # only the subjects are read
     has = ctx.adsl[KEY].isin(events[KEY])
     p = float("nan")
     if b.test == "wilcoxon":

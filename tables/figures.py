@@ -15,6 +15,7 @@ from . import figure_pages, labels
 from .canvas import Canvas
 from .engine import KEY, Context, MissingVariable, _blank, need, query
 from .km import at_risk, kaplan_meier
+from .tabledata import referenced_columns
 from .spec import (IndividualProfiles, KMPlot, MeanConcentration, Spider, StripPlot, Swimmer,
                    Waterfall)
 
@@ -91,7 +92,7 @@ def _groups(ctx: Context, var: str, order: str | None, template: str | None = No
 
 
 def draw_km(p: KMPlot, ctx: Context):
-    recs = ctx.data(p.dataset, f"PARAMCD == {p.paramcd!r}")
+    recs = ctx.data(p.dataset, f"PARAMCD == {p.paramcd!r}", columns=["AVAL", "CNSR"])   # what it reads
     if recs.empty:
         raise SpecError(f"output {ctx.output}: no {p.dataset} records with PARAMCD = {p.paramcd}",
                         file=p.dataset, column="PARAMCD", value=p.paramcd)
@@ -119,12 +120,15 @@ def draw_km(p: KMPlot, ctx: Context):
     return figure_pages.km_page(p, curves, grid), pd.DataFrame(rows)
 
 
-def _tumour(ctx: Context, datasets, where: str, pchg_var: str) -> pd.DataFrame:
+def _tumour(ctx: Context, datasets, where: str, pchg_var: str, reads=()) -> pd.DataFrame:
     """Tumour sums from the first supplied dataset that has them; no usable % change is an error
-    (a waterfall of nothing would hide a missing baseline in ADaM)."""
+    (a waterfall of nothing would hide a missing baseline in ADaM). The records carry PARAMCD, `pchg_var`,
+    the columns `where` names and `reads` (what the caller reads), not every column of the dataset (all of
+    them when `where` names columns a word scan cannot find)."""
     for name in datasets:
         if name.upper() in ctx.adam:
-            frame = ctx.data(name, None)
+            named = referenced_columns(ctx.dataset(name), where) if where else []
+            frame = ctx.data(name, None, columns=None if named is None else ["PARAMCD", pchg_var, *reads, *named])
             if "PARAMCD" in frame and len(query(frame, where, output=ctx.output, dataset=name)):
                 recs = query(frame, where, output=ctx.output, dataset=name)
                 need(recs, [pchg_var], output=ctx.output, dataset=name)
@@ -139,7 +143,7 @@ def _tumour(ctx: Context, datasets, where: str, pchg_var: str) -> pd.DataFrame:
 def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
     tr = _tumour(ctx, p.tumour_datasets, p.tumour_where, p.pchg_var)
     best = tr.groupby(KEY)[p.pchg_var].min().dropna()
-    bor = ctx.data(p.bor_dataset, p.bor_where).drop_duplicates(KEY).set_index(KEY)[p.bor_var]
+    bor = ctx.data(p.bor_dataset, p.bor_where, columns=[p.bor_var]).drop_duplicates(KEY).set_index(KEY)[p.bor_var]
     df = pd.DataFrame({"best_pchg": best}).join(bor.rename("bor"))
     df["bor"] = df["bor"].fillna("MISSING").astype(str)
     df = df.reset_index().sort_values(["best_pchg", KEY], ascending=[False, True], kind="mergesort")
@@ -160,7 +164,7 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     adsl["death"] = (as_days(adsl[p.death_var]) - start + 1) / p.days_per_unit
     # the bar runs to death when the subject died, else to the last date known alive
     adsl["end"] = adsl["death"].fillna((as_days(adsl[p.end_var]) - start + 1) / p.days_per_unit)
-    ovr = ctx.data(p.ovr_dataset, p.ovr_where)
+    ovr = ctx.data(p.ovr_dataset, p.ovr_where, columns=["ADT", "AVALC"])      # the columns it reads
     ovr = ovr.assign(t=(as_days(ovr["ADT"]) - ovr[KEY].map(dict(zip(adsl[KEY], start))) + 1) / p.days_per_unit)
     first_resp = ovr[ovr["AVALC"].isin(["CR", "PR"])].groupby(KEY)["t"].min()
     first_pd = ovr[ovr["AVALC"] == "PD"].groupby(KEY)["t"].min()
@@ -182,7 +186,7 @@ def draw_swimmer(p: Swimmer, ctx: Context):
 
 
 def draw_spider(p: Spider, ctx: Context):
-    tr = _tumour(ctx, p.tumour_datasets, p.tumour_where, p.pchg_var)
+    tr = _tumour(ctx, p.tumour_datasets, p.tumour_where, p.pchg_var, reads=[p.day_var])
     tr = _with_group(tr, ctx, p.group_var, p.group_label)
     tr = tr.assign(t=tr[p.day_var].clip(lower=0) / p.days_per_unit,
                    pchg=pd.to_numeric(tr[p.pchg_var], errors="coerce")).dropna(subset=["pchg"])
@@ -242,7 +246,8 @@ def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale):
 
 
 def draw_mean_concentration(p: MeanConcentration, ctx: Context):
-    pc = ctx.data(p.dataset, p.where)
+    # the columns it reads (a concentration dataset is long and wide: every column was copied three times)
+    pc = ctx.data(p.dataset, p.where, columns=[c for c in (p.time_var, p.value_var, p.blq_var, p.unit_var) if c])
     need(pc, [p.time_var, p.value_var], output=ctx.output, dataset=p.dataset)
     if pc.empty:
         raise SpecError(f"output {ctx.output}: no {p.dataset} records", file=p.dataset, value=p.where)
@@ -268,7 +273,7 @@ def draw_mean_concentration(p: MeanConcentration, ctx: Context):
 
 def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     """Each subject's concentrations over time (log y), one panel per group."""
-    pc = ctx.data(p.dataset, p.where)
+    pc = ctx.data(p.dataset, p.where, columns=[c for c in (p.time_var, p.value_var, p.unit_var) if c])
     need(pc, [p.time_var, p.value_var], output=ctx.output, dataset=p.dataset)
     pc = _with_group(pc, ctx, p.group_var, p.group_label)
     pc = pc.assign(v=pd.to_numeric(pc[p.value_var], errors="coerce"),

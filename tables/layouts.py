@@ -24,7 +24,7 @@ def compute_dose_escalation(spec, adam: dict) -> TableResult:
     need(adsl, [lay.group_var, lay.group_order, lay.route_var, lay.dose_var]
          + [f for t in templates for f in labels.fields(t)], output=spec.id, dataset="ADSL")
     evaluable = query(adsl, lay.evaluable_where, output=spec.id, dataset="ADSL")[KEY]
-    dlt = ctx.data(lay.adae, lay.dlt_where)
+    dlt = ctx.data(lay.adae, lay.dlt_where, columns=[lay.term_var, lay.grade_var])      # the columns it reads
     dlt = dlt[dlt[KEY].isin(evaluable)]
     need(dlt, [lay.term_var, lay.grade_var], output=spec.id, dataset=lay.adae)
     groups = adsl.sort_values([lay.group_order], kind="mergesort").drop_duplicates(lay.group_var)

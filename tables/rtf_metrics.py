@@ -4,6 +4,10 @@
 every call; a 1,000-subject AE listing measured ~69,000 strings, ~12 s of font loading. Here the
 font object is loaded once per (font, size) and the width is the same expression
 (``getlength(text) / 72``), so every width, and so every page cut and column width, is unchanged.
+
+Printable ASCII texts are measured from their characters' and adjacent pairs' lengths (`_PairwiseLength`):
+Pillow's layout of one word (~60-70 us) was most of a listing's column widths, and a listing's words are
+mostly distinct (subject ids, dates) while their characters and pairs are few.
 """
 from __future__ import annotations
 
@@ -50,6 +54,49 @@ def _font_mapping():
     return module.FontMapping
 
 
+_ASCII = frozenset(map(chr, range(0x20, 0x7F)))   # printable ASCII: the texts measured pair by pair
+_PAIRWISE_FONTS = frozenset({1})     # fonts whose layout is checked to be pairwise (tests/test_tables_rtf_metrics.py)
+
+
+class _PairwiseLength:
+    """`font.getlength(text)` for a text of printable ASCII, as the sum of each character's length and each
+    adjacent pair's kerning (the pair's length less its two characters'), each measured once by `getlength`.
+
+    Why it is the same number: HarfBuzz's layout of these characters in the font is a glyph per character
+    advanced by its own width, adjusted by pair kerning only (no ligature or context rule changes it: the
+    tests compare every pair and triple of the alphabet, and the words of the bundled studies, with
+    `getlength`); the lengths are multiples of 1/64 pixel, so the float sums are exact in any order."""
+
+    def __init__(self, font):
+        self.getlength = font.getlength
+        self.glyphs: dict = {}
+        self.pairs: dict = {}
+
+    def __call__(self, text: str) -> float:
+        glyphs, pairs = self.glyphs, self.pairs
+        total = 0.0
+        prev = None
+        for ch in text:
+            w = glyphs.get(ch)
+            if w is None:
+                w = glyphs[ch] = self.getlength(ch)
+            total += w
+            if prev is not None:
+                k = pairs.get(prev + ch)
+                if k is None:
+                    k = pairs[prev + ch] = self.getlength(prev + ch) - glyphs[prev] - w
+                total += k
+            prev = ch
+        return total
+
+
+@functools.lru_cache(maxsize=None)
+def _pairwise(font: int, size: float) -> _PairwiseLength:
+    return _PairwiseLength(_font(font, size))
+
+
 def string_width_in(text: str, font: int = 1, size: float = 9) -> float:
     """Width of ``text`` in inches, equal to ``rtflite.strwidth.get_string_width(text, font, size)``."""
+    if len(text) > 1 and font in _PAIRWISE_FONTS and _ASCII.issuperset(text):
+        return _pairwise(font, size)(text) / DPI
     return _font(font, size).getlength(text) / DPI
