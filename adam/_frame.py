@@ -13,6 +13,7 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError, SpecError
 
+from ..sdtm.uniques import object_identities
 from ..simple_filter import simple_mask
 
 Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
@@ -55,32 +56,10 @@ def sdtm_text(series: pd.Series) -> pd.Series:
     return series if series.dtype == object else char(series)
 
 
-# below this many values hashing addresses and a take cost more than encoding every value
-_IDENTITY_MIN = 2048
-
-
-def distinct_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(codes, objects) with ``values[i] is objects[codes[i]]``: the distinct Python objects of a 1-D object
-    array in order of first appearance, found by hashing their addresses (int64 hashing in C).
-
-    Why: an ADaM text column is mostly values taken from a few distinct str objects (a normalised SDTM column,
-    an ADSL variable on every record, a flag), so encoding each distinct object once and taking the rest is
-    cheaper than encoding every value (``pyarrow.array``: ~60-100 ns per value). Two live objects never share
-    an address, so equal codes are the same object; equal values held by different objects get codes of their
-    own (harmless for a take). The same technique as the SDTM engine's ``object_identities`` (branch
-    i15-sdtm6). None for a short or non-object array, or when most objects are distinct.
-    """
-    if not isinstance(values, np.ndarray) or values.dtype != object or values.ndim != 1 or \
-            len(values) < _IDENTITY_MIN or values.itemsize != ctypes.sizeof(ctypes.c_void_p):
-        return None
-    arr = values if values.flags.c_contiguous else np.ascontiguousarray(values)
-    n = len(arr)
-    codes, distinct = pd.factorize(addresses(arr))
-    if 2 * len(distinct) > n:
-        return None
-    running = np.maximum.accumulate(codes)      # first-appearance codes: a code is new where the maximum steps up
-    first = np.flatnonzero(np.concatenate(([True], running[1:] != running[:-1])))
-    return codes, arr[first]
+# One implementation of hashing text by object identity serves both engines (the SDTM engine's): an ADaM text
+# column is mostly values taken from a few distinct str objects (a normalised SDTM column, an ADSL variable on
+# every record, a flag), so its codes, uniques and Arrow text are computed per distinct object and taken back.
+distinct_objects = object_identities
 
 
 def addresses(values: np.ndarray) -> np.ndarray:
@@ -103,25 +82,6 @@ def one_object(values: np.ndarray) -> bool:
         return False
     arr = values if values.flags.c_contiguous else np.ascontiguousarray(values)
     return bool((addresses(arr) == id(arr[0])).all())
-
-
-def factorize(values, use_na_sentinel: bool = True):
-    """``pd.factorize(values, use_na_sentinel=...)`` of a numpy array, the same codes and uniques: an object array
-    of repeated objects (text taken from a few distinct str, as most ADaM columns are) is hashed by address first
-    (``distinct_objects``) and its values once per distinct object; the first appearance of a value is that of
-    its first object, so the codes keep pandas' order of first appearance.
-
-    >>> a = np.array(["b", "a", "b", None] * 600, dtype=object)
-    >>> codes, uniques = factorize(a)
-    >>> codes[:4].tolist(), uniques.tolist()
-    ([0, 1, 0, -1], ['b', 'a'])
-    """
-    found = distinct_objects(values) if isinstance(values, np.ndarray) else None
-    if found is None:
-        return pd.factorize(values, use_na_sentinel=use_na_sentinel)
-    codes, objects = found
-    value_codes, uniques = pd.factorize(objects, use_na_sentinel=use_na_sentinel)
-    return value_codes[codes], uniques
 
 
 def _num_text(value) -> str:

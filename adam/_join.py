@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import take
 
-from ._frame import factorize, one_object
+from ..sdtm.uniques import factorize
+from ._frame import one_object
 
 
 def _codes(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> tuple[np.ndarray, np.ndarray] | None:

@@ -24,7 +24,8 @@ import pandas as pd
 
 from trialforge.errors import DateFormatError, SpecError
 
-from ._frame import char, factorize, fresh, num
+from ..sdtm.uniques import factorize
+from ._frame import char, fresh, num
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 _LEVELS = {"Y": 6, "M": 5, "D": 4, "h": 3, "m": 2, "s": 1, "n": 0}

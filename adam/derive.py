@@ -12,9 +12,10 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError
 
-from ._join import join
-from ._frame import (Filter, as_list, char, factorize, fresh, mask, num, require, rows_where, sort_spec,
+from ..sdtm.uniques import factorize
+from ._frame import (Filter, as_list, char, fresh, mask, num, require, rows_where, sort_spec,
                      stable_sort, y_blank)
+from ._join import join
 
 DURATION_DIVISORS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 

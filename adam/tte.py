@@ -19,8 +19,9 @@ import pandas as pd
 
 from trialforge.errors import SpecError
 
+from ..sdtm.uniques import factorize
+from ._frame import Filter, mask, num, require, sort_rows
 from ._join import join
-from ._frame import Filter, factorize, mask, num, require, sort_rows
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from trialforge.adam._frame import distinct_objects, factorize, one_object, sort_rows
+from trialforge.adam._frame import distinct_objects, one_object, sort_rows
+from trialforge.sdtm.uniques import factorize
 from trialforge.adam._join import _one_value, join
 from trialforge.adam.metadata import _as_text_dtype
 from trialforge.objstrings import object_strings

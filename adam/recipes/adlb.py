@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...sdtm.uniques import factorize
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, factorize, fresh, mask, names_in, num, require, rows_where, sdtm_text, sort_rows, y_blank
+from .._frame import char, fresh, mask, names_in, num, require, rows_where, sdtm_text, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
