@@ -164,6 +164,21 @@ _SIMPLE_RX = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{
 _COLUMNAR_SEEN: dict = {}    # trimmed text -> verdict of ``_columnar_flags``; cleared with the column profiles
 
 
+_SIMPLE_LENGTHS = np.array([10, 16, 19])
+
+
+def _code_point_grid(texts: list, lengths_read: np.ndarray) -> tuple:
+    """The texts whose length is one of ``lengths_read`` (at most 19) laid out as code points, one row per text:
+    (their positions in ``texts``, the (rows, 19) grid of code points (0 past a text's end), their lengths,
+    where a code point is an ASCII digit, the digit's value). The shared layout of ``simple_dates`` and
+    ``_grid_parts``."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    rows = np.flatnonzero(np.isin(lengths, lengths_read))
+    grid = np.array([texts[i] for i in rows.tolist()], dtype="U19").view(np.uint32).reshape(len(rows), 19)
+    digit = (grid >= 48) & (grid <= 57)
+    return rows, grid, lengths[rows], digit, grid.astype(np.int64) - 48
+
+
 def simple_dates(texts: list) -> tuple[np.ndarray, np.ndarray]:
     """(matches ``_SIMPLE_RX`` with a year 1700-2200, ``_simple_ok`` of it) for each text, on numpy arrays.
 
@@ -173,14 +188,9 @@ def simple_dates(texts: list) -> tuple[np.ndarray, np.ndarray]:
     calendar (Gregorian leap years, as ``datetime.date``) and the clock are judged column by column."""
     n = len(texts)
     simple, ok = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    rows = np.flatnonzero((lengths == 10) | (lengths == 16) | (lengths == 19))
+    rows, grid, size, digit, value = _code_point_grid(texts, _SIMPLE_LENGTHS)
     if not len(rows):
         return simple, ok
-    grid = np.array([texts[i] for i in rows.tolist()], dtype="U19").view(np.uint32).reshape(len(rows), 19)
-    size = lengths[rows]
-    digit = (grid >= 48) & (grid <= 57)
-    value = grid.astype(np.int64) - 48
 
     def number(start: int, width: int) -> np.ndarray:
         out = np.zeros(len(rows), dtype=np.int64)
@@ -433,15 +443,10 @@ def _grid_parts(texts: list) -> tuple[np.ndarray, np.ndarray]:
     text was ~4 % of the 1,000-subject gate."""
     n = len(texts)
     out = np.full((n, 6), np.nan)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    rows = np.flatnonzero(np.isin(lengths, _GRID_LENGTHS))
     plain = np.zeros(n, dtype=bool)
+    rows, grid, size, digit, value = _code_point_grid(texts, _GRID_LENGTHS)
     if not len(rows):
         return out, plain
-    grid = np.array([texts[i] for i in rows.tolist()], dtype="U19").view(np.uint32).reshape(len(rows), 19)
-    size = lengths[rows]
-    digit = (grid >= 48) & (grid <= 57)
-    value = grid.astype(np.int64) - 48
     ok = digit[:, :4].all(axis=1)
     for k, (sep, (a, b)) in enumerate(zip(_GRID_SEPARATORS, _SLICES[1:]), start=1):
         has = size >= b
