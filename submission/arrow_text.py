@@ -21,6 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_offsets import value_ends
+
 
 def arrow_strings(values: pd.Series) -> pa.Array | None:
     """The column as one Arrow string array (nulls kept), or None when it is not Arrow-backed text."""
@@ -52,8 +54,7 @@ def byte_lengths(arr: pa.Array) -> np.ndarray:
     whose fixed cost (~0.1 ms) is most of the work on a column's few distinct values."""
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int64)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if pa.types.is_large_string(arr.type) else np.int32)
-    return np.diff(offsets[arr.offset:arr.offset + len(arr) + 1]).astype(np.int64)
+    return np.diff(value_ends(arr))
 
 
 def narrow_codes(codes) -> np.ndarray:

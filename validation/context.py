@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from pandas.core.internals import SingleBlockManager
 
+from ..arrow_offsets import offset_width, value_ends
 from ..specs.metadata import Dataset, VariableMeta
 from .registry import ADAM, SDTM
 
@@ -285,16 +286,11 @@ def _dictionary_bytes(array) -> tuple[np.ndarray, np.ndarray] | None:
     one of its UTF-8 bytes is 0x20-0x7E (a non-ASCII character's bytes are all >= 0x80)."""
     if array is None or array.null_count:
         return None
-    if not _OFFSET_WIDTH:
-        _OFFSET_WIDTH.update(_offset_widths())
-    width = _OFFSET_WIDTH.get(array.type.id)
-    if width is None:
+    ends = value_ends(array)
+    if ends is None:
         return None
     n = len(array)
-    _, offsets, values = array.buffers()
-    if offsets is None:
-        return None
-    ends = np.frombuffer(offsets, dtype=width, count=n + 1, offset=array.offset * width().itemsize).astype(np.int64)
+    values = array.buffers()[2]
     sizes = np.append(ends[1:] - ends[:-1], 0)
     first, last = int(ends[0]), int(ends[-1])
     if values is None or last == first:
@@ -503,20 +499,16 @@ def _read_byte_facts(series: pd.Series) -> tuple[bool, bool]:
     data = getattr(series._values, "_pa_array", None)
     if data is None:
         return False, True
-    if not _OFFSET_WIDTH:
-        _OFFSET_WIDTH.update(_offset_widths())
-    width = _OFFSET_WIDTH.get(data.type.id)
-    if width is None:
+    if offset_width(data.type) is None:
         return False, True
     lead = False
     for chunk in (data.chunks if hasattr(data, "chunks") else (data,)):
-        n = len(chunk)
-        if not n:
+        if not len(chunk):
             continue
-        _, offsets, values = chunk.buffers()
-        if offsets is None:
+        ends = value_ends(chunk)
+        if ends is None:
             return False, True
-        ends = np.frombuffer(offsets, dtype=width, count=n + 1, offset=chunk.offset * width().itemsize)
+        values = chunk.buffers()[2]
         sizes = ends[1:] - ends[:-1]
         if sizes.max() > 200:                # a null's slot is empty; any longer one is looked at properly
             return False, True
@@ -534,14 +526,6 @@ def _read_byte_facts(series: pd.Series) -> tuple[bool, bool]:
             firsts = np.take(body, starts, mode="clip")
             lead = bool((firsts == 0x20).any() or (firsts == 0x2E).any())
     return True, lead
-
-
-def _offset_widths() -> dict:
-    import pyarrow as pa
-    return {pa.string().id: np.int32, pa.large_string().id: np.int64}
-
-
-_OFFSET_WIDTH: dict = {}
 
 
 def is_profiled(series: pd.Series) -> bool:
