@@ -13,7 +13,7 @@ import pandas as pd
 
 from trialforge.errors import DatasetReadError, SpecError
 
-from ..sdtm.uniques import object_identities
+from ..sdtm.uniques import addresses, object_identities
 from ..simple_filter import simple_mask
 
 Filter = Union[None, str, Callable[[pd.DataFrame], pd.Series]]
@@ -60,13 +60,6 @@ def sdtm_text(series: pd.Series) -> pd.Series:
 # column is mostly values taken from a few distinct str objects (a normalised SDTM column, an ADSL variable on
 # every record, a flag), so its codes, uniques and Arrow text are computed per distinct object and taken back.
 distinct_objects = object_identities
-
-
-def addresses(values: np.ndarray) -> np.ndarray:
-    """The references of a C-contiguous 1-D object array read as integers (a copy, so it stays valid however
-    the array is used afterwards; equal integers = the same object while ``values`` keeps its objects)."""
-    raw = (ctypes.c_char * (len(values) * values.itemsize)).from_address(values.__array_interface__["data"][0])
-    return np.frombuffer(raw, dtype=np.uintp).copy()
 
 
 def one_object(values: np.ndarray) -> bool:

@@ -30,16 +30,20 @@ def object_identities(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
         return None
     arr = values if values.flags.c_contiguous else np.ascontiguousarray(values)
     n = len(arr)
-    # the array's own references read as integers, hashed while ``arr`` holds them (and their objects) alive
-    raw = (ctypes.c_char * (n * arr.itemsize)).from_address(arr.__array_interface__["data"][0])
-    codes, distinct = pd.factorize(np.frombuffer(raw, dtype=np.uintp))
-    del raw
+    codes, distinct = pd.factorize(addresses(arr))
     if 2 * len(distinct) > n:
         return None
     codes = codes.astype(np.int64, copy=False)
     running = np.maximum.accumulate(codes)      # first-appearance codes: a code is new where the maximum steps up
     first = np.flatnonzero(np.concatenate(([True], running[1:] != running[:-1])))
     return codes, arr[first]
+
+
+def addresses(values: np.ndarray) -> np.ndarray:
+    """The references of a C-contiguous 1-D object array read as integers (a copy, so it stays valid however
+    the array is used afterwards; equal integers = the same object while ``values`` keeps its objects)."""
+    raw = (ctypes.c_char * (len(values) * values.itemsize)).from_address(values.__array_interface__["data"][0])
+    return np.frombuffer(raw, dtype=np.uintp).copy()
 
 
 def factorize(values, use_na_sentinel: bool = True):
