@@ -1,5 +1,5 @@
 """`python -m trialforge`: the same command group as the `trialforge` script."""
-from trialforge.cli import main
+from trialforge.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()
