@@ -189,12 +189,15 @@ class _Page:
             draw(gc, _path(verts, _RECT_CODES), _IDENTITY, None if face is None else _rgba(face))
         gc.restore()
 
-    def polylines(self, run: list) -> None:
+    def polylines(self, run: list, verts: np.ndarray | None = None, codes: np.ndarray | None = None) -> None:
         """Polylines of one style as one path (MOVETO per line): one Agg call instead of one per line.
-        Only opaque lines are joined (a translucent path would not darken where its lines cross)."""
+        Only opaque lines are joined (a translucent path would not darken where its lines cross).
+        `verts`, `codes`: the run's path already made (`_page_paths`), else made here."""
         it = run[0]
         gc = self.styled_gc(it.clip, it.lw, _rgba(it.colour, it.alpha), it.cap, "round", it.dash)
-        if len(run) == 1:
+        if verts is not None:
+            pass
+        elif len(run) == 1:
             verts = self.xy(it.x, it.y)
             codes = np.full(len(verts), Path.LINETO, dtype=Path.code_type)
             codes[0] = Path.MOVETO
@@ -205,14 +208,16 @@ class _Page:
             codes[starts] = Path.MOVETO
         self.r.draw_path(gc, _path(verts, codes), _IDENTITY, None)
 
-    def markers(self, run: list) -> None:
-        """Markers of one style in one `draw_markers` call."""
+    def markers(self, run: list, pts: np.ndarray | None = None) -> None:
+        """Markers of one style in one `draw_markers` call (`pts`: their pixel points already made)."""
         it = run[0]
         style = marker_style(it.shape)
         rgba = _rgba(it.colour, it.alpha)
         gc = self.styled_gc(it.clip, it.edge_lw, rgba, style.get_capstyle(), style.get_joinstyle())
         face = rgba if style.is_filled() else None
-        if len(run) == 1:
+        if pts is not None:
+            pass
+        elif len(run) == 1:
             pts = self.xy(it.x, it.y)
         else:
             pts = self.xy(np.concatenate([m.x for m in run]), np.concatenate([m.y for m in run]))
@@ -388,9 +393,37 @@ def _white_page(canvas: Canvas) -> _Page:
     return page
 
 
+def _page_paths(page: _Page, items: list) -> tuple:
+    """Every polyline's vertices of a page in pixels, in drawing order, as one array with its path codes
+    (MOVETO at each line's first vertex), and every marker's point likewise, with each item's first
+    index: a run of consecutive items is one slice of them. The same numbers as converting each run
+    (`_Page.xy` is element-wise; the codes are those a run's own path gets), from one conversion per
+    page instead of one per run (a profiles page draws ~100 lines and marker series)."""
+    lines = [it for it in items if type(it) is Polyline]
+    marks = [it for it in items if type(it) is Markers]
+    out = []
+    for group in (lines, marks):
+        if not group:
+            out += [None, None]
+            continue
+        sizes = np.fromiter(map(len, (it.x for it in group)), dtype=np.intp, count=len(group))
+        starts = np.zeros(len(group) + 1, dtype=np.intp)
+        np.cumsum(sizes, out=starts[1:])
+        verts = page.xy(np.concatenate([it.x for it in group]), np.concatenate([it.y for it in group]))
+        out += [verts, starts]
+    verts, starts, pts, mstarts = out
+    codes = None
+    if verts is not None:
+        codes = np.full(len(verts), Path.LINETO, dtype=Path.code_type)
+        codes[starts[:-1]] = Path.MOVETO
+    return verts, codes, starts, pts, mstarts
+
+
 def png_bytes(canvas: Canvas) -> bytes:
     page = _white_page(canvas)
     texts = []
+    verts, codes, starts, pts, mstarts = _page_paths(page, canvas.items)
+    li = mi = 0                                 # the next polyline's and marker series' number on the page
     for run in _runs(canvas.items):
         kind = type(run[0])
         if kind is Text:
@@ -399,9 +432,13 @@ def png_bytes(canvas: Canvas) -> bytes:
             for it in run:
                 page.rects(it)
         elif kind is Polyline:
-            page.polylines(run)
+            a, b = starts[li], starts[li + len(run)]
+            page.polylines(run, verts[a:b], codes[a:b])
+            li += len(run)
         else:
-            page.markers(run)
+            a, b = mstarts[mi], mstarts[mi + len(run)]
+            page.markers(run, pts[a:b])
+            mi += len(run)
     return encode_png(_pixels_with_text(page, texts), DPI)
 
 

@@ -271,6 +271,29 @@ def profiles_page(p, pc: "FigureRows", rows: np.ndarray, groups: list, palette: 
     return c, pc.plotted(rows, "time").reset_index(drop=True)
 
 
+def mean_series(summ: pd.DataFrame, panels: list, groups: list, group: str, t_var: str) -> list:
+    """Per panel, per group with a positive mean: (group index, group, times, means, SDs with missing as 0), the
+    summary's rows in order: what `summ[(summ["_PANEL"] == panel) & (summ[group] == g) & (summ["mean"] > 0)]`
+    selects, read from the summary's columns once (a frame selection per panel and group cost more than
+    drawing the page)."""
+    panel_of, group_of = summ["_PANEL"].to_numpy(), summ[group].to_numpy()
+    mean = summ["mean"].to_numpy(dtype=float)
+    times, sd_all = summ[t_var].to_numpy(dtype=float), summ["std"].to_numpy(dtype=float)
+    sd_all = np.where(np.isnan(sd_all), 0.0, sd_all)              # fillna(0)
+    with np.errstate(invalid="ignore"):
+        positive = mean > 0
+    series = []
+    for panel in panels:
+        got = []
+        in_panel = (panel_of == panel) & positive
+        for i, g in enumerate(groups):
+            rows = np.flatnonzero(in_panel & (group_of == g))
+            if len(rows):
+                got.append((i, g, times[rows], mean[rows], sd_all[rows]))
+        series.append(got)
+    return series
+
+
 SYMLOG_TICKS = (0, 7, 14, 21, 28, 91, 183, 365)    # days: weekly to 28, then 3, 6 and 12 months
 
 
@@ -283,15 +306,7 @@ def mean_concentration_page(p, summ: pd.DataFrame, groups: list, panels: list, u
     t_var = p.time_var
     ys = Scale("log")
     xs = Scale("symlog", 28.0, 1.0) if p.xscale == "symlog" else Scale()
-    series = []                                # per panel: [(group index, t, mean, sd)]
-    for panel in panels:
-        got = []
-        for i, g in enumerate(groups):
-            s = summ[(summ["_PANEL"] == panel) & (summ[group] == g) & (summ["mean"] > 0)]
-            if len(s):
-                got.append((i, g, s[t_var].to_numpy(dtype=float), s["mean"].to_numpy(dtype=float),
-                            s["std"].fillna(0).to_numpy(dtype=float)))
-        series.append(got)
+    series = mean_series(summ, panels, groups, group, t_var)     # per panel: [(group index, group, t, mean, sd)]
     tops = [m + sd for got in series for _, _, _, m, sd in got]
     lows = [m for got in series for _, _, _, m, _ in got]
     ylim = autoscale(float(np.min(np.concatenate(lows))), float(np.max(np.concatenate(tops))), ys)

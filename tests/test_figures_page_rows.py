@@ -56,3 +56,44 @@ def test_page_columns_equal_the_page_frames_columns():
         page = frame.iloc[at]
         assert np.array_equal(cols["v"][at], page["v"].to_numpy(dtype=float))
         assert cols["USUBJID"][at] == list(page["USUBJID"]) and cols["g"][at] == list(page["g"])
+
+
+def test_paged_frames_equal_each_page_numbered_then_joined():
+    from trialforge.tables.build import _paged
+    frame = _frame(6, True)
+    datas = [frame.iloc[:40], frame.iloc[40:41], frame.iloc[41:41], frame.iloc[41:120].assign(v=lambda d: d["v"].round(1))]
+    want = pd.concat([d.assign(page=k + 1) for k, d in enumerate(datas)], ignore_index=True)
+    got = _paged(datas)
+    pd.testing.assert_frame_equal(got, want)
+    assert list(got["page"].unique()) == [1, 2, 4] and got["page"].dtype == want["page"].dtype
+
+
+@pytest.mark.parametrize("arrow", [False, True])
+def test_mean_series_equal_the_frame_selections(arrow):
+    """`mean_series` against the selection per panel and group it replaces (kept here as reference)."""
+    rng = np.random.default_rng(8)
+    n = 120
+    dtype = "string[pyarrow]" if arrow else object
+    summ = pd.DataFrame({"_PANEL": pd.array(rng.choice(["", "Day 1", "Day 8"], n), dtype=dtype),
+                         "_GROUP": pd.array(rng.choice(["DL1", "DL2", "DL3"], n), dtype=dtype),
+                         "NFRLT": rng.choice([0.0, 0.5, 1.0, 24.0, 168.0], n),
+                         "mean": rng.choice([-1.0, 0.0, np.nan, 3.5, 12.25, 0.01], n),
+                         "std": rng.choice([np.nan, 0.0, 1.5, 2.25], n)})
+    panels, groups = ["Day 8", "", "Day 1", "none"], ["DL3", "DL1", "DL2", "DL9"]
+    want = []
+    for panel in panels:
+        got = []
+        for i, g in enumerate(groups):
+            s = summ[(summ["_PANEL"] == panel) & (summ["_GROUP"] == g) & (summ["mean"] > 0)]
+            if len(s):
+                got.append((i, g, s["NFRLT"].to_numpy(dtype=float), s["mean"].to_numpy(dtype=float),
+                            s["std"].fillna(0).to_numpy(dtype=float)))
+        want.append(got)
+    have = fp.mean_series(summ, panels, groups, "_GROUP", "NFRLT")
+    assert len(have) == len(want) and sum(map(len, want)) > 5
+    for h, w in zip(have, want):
+        assert len(h) == len(w)
+        for (i, g, t, m, sd), (wi, wg, wt, wm, wsd) in zip(h, w):
+            assert (i, g) == (wi, wg)
+            for a, b in ((t, wt), (m, wm), (sd, wsd)):
+                assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
