@@ -8,6 +8,7 @@ import time
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dataclasses import dataclass, field
@@ -282,13 +283,13 @@ def _build_figure(spec: FigureSpec, adam, stem: Path, page: dict) -> tuple[list[
             fig, data = pages.draw(k)
             pic = stem.with_name(name)
             paths += save_figure(fig, pic)
-            datas.append(data if n == 1 else data.assign(page=k + 1))
+            datas.append(data)
             fid = spec.id if n == 1 else f"{spec.id} (page {k + 1} of {n})"
             rtfs.append(figure_to_rtf(spec.kind, fid, spec.title, spec.population.label, pic.with_suffix(".png"),
                                       list(spec.footnotes), page))
     finally:
         pages.close()
-    data = datas[0] if n == 1 else pd.concat(datas, ignore_index=True)
+    data = datas[0] if n == 1 else _paged(datas)
     payload = {"id": spec.id, "kind": spec.kind, "title": spec.title, "population": spec.population.label,
                "footnotes": list(spec.footnotes), "data": json.loads(_frame_json(data))}
     if n > 1:
@@ -307,6 +308,15 @@ def _build_figure(spec: FigureSpec, adam, stem: Path, page: dict) -> tuple[list[
                                                                    list(spec.footnotes),
                                                                    {"Index": "index.html", **files})))
     return paths, files
+
+
+def _paged(datas: list) -> pd.DataFrame:
+    """The pages' plotted frames one after another with their page number last:
+    `pd.concat([d.assign(page=k + 1) for k, d in enumerate(datas)], ignore_index=True)`, numbered once
+    after joining rather than by a copy of every page's frame."""
+    data = pd.concat(datas, ignore_index=True)
+    data["page"] = np.repeat(np.arange(1, len(datas) + 1, dtype=np.int64), [len(d) for d in datas])
+    return data
 
 
 def _frame_json(df: pd.DataFrame) -> str:

@@ -152,7 +152,9 @@ def draw_waterfall(p: Waterfall, ctx: Context) -> "Pages":
     _check_cap(p, len(df), ctx)
     top = max(60.0, float(df["best_pchg"].max()) + 10)     # one y scale on every page
     cuts = page_slices(len(df), p.per_page)
-    return Pages(len(cuts), lambda k: figure_pages.waterfall_page(df.iloc[cuts[k]], top, KEY, BOR_COLOURS, BOR_NAMES))
+    cols = figure_pages.page_columns(df, ["best_pchg"], ["label", "bor"])
+    plotted = df.rename(columns={KEY: "USUBJID"})
+    return Pages(len(cuts), lambda k: figure_pages.waterfall_page(cols, cuts[k], plotted, top, BOR_COLOURS, BOR_NAMES))
 
 
 def draw_swimmer(p: Swimmer, ctx: Context):
@@ -181,8 +183,9 @@ def draw_swimmer(p: Swimmer, ctx: Context):
     if len(cuts) > 1:                      # one time scale on every page
         xmax = float(np.nanmax(adsl[["end", "resp", "pd", "death"]].to_numpy(dtype=float))) * 1.04
     rows = p.per_page if len(cuts) > 1 else len(adsl)     # pages of one size: same bar height on every page
-    return Pages(len(cuts), lambda k: figure_pages.swimmer_page(p, adsl.iloc[cuts[k]], groups, xmax, rows, KEY,
-                                                                PASTEL))
+    cols = figure_pages.page_columns(adsl, ["end", "resp", "pd", "death"], ["g", "ylabel"])
+    plotted = adsl[[KEY, "group", "end", "resp", "pd", "death"]]
+    return Pages(len(cuts), lambda k: figure_pages.swimmer_page(p, cols, cuts[k], plotted, groups, xmax, rows, PASTEL))
 
 
 def draw_spider(p: Spider, ctx: Context):
@@ -198,14 +201,15 @@ def draw_spider(p: Spider, ctx: Context):
     subjects = _subjects_by_group(tr, groups)
     _check_cap(p, len(subjects), ctx)
     cuts = page_slices(len(subjects), p.per_page)
-    tr = tr[[KEY, GROUP, "t", "pchg"]]          # what a page reads: each page takes only these columns
+    tr = tr[[KEY, GROUP, "t", "pchg"]]          # what a page reads
+    plotted = figure_pages.FigureRows(tr, KEY, GROUP, ["t", "pchg"], {GROUP: "group"})
     if len(cuts) == 1:
-        return Pages(1, lambda k: _spider_page(p, tr, groups, None))
+        return Pages(1, lambda k: _spider_page(p, plotted, np.arange(len(tr)), groups, None))
     ylim = (min(float(tr["pchg"].min()), -30.0), max(float(tr["pchg"].max()), 20.0))   # thresholds shown
     pad = 0.05 * (ylim[1] - ylim[0] or 1)
     scale = (float(tr["t"].max()) * 1.04, (ylim[0] - pad, ylim[1] + pad))    # one scale on every page
     rows = _rows_by_page(tr[KEY], subjects, p.per_page, len(cuts))
-    return Pages(len(cuts), lambda k: _spider_page(p, tr.take(rows[k]), groups, scale))
+    return Pages(len(cuts), lambda k: _spider_page(p, plotted, rows[k], groups, scale))
 
 
 def _subjects_by_group(frame: pd.DataFrame, groups: list) -> list:
@@ -241,8 +245,8 @@ def _subject_rows(keys: np.ndarray, order: np.ndarray | None = None) -> list[np.
     return np.split(pos, np.flatnonzero(ks[1:] != ks[:-1]) + 1)
 
 
-def _spider_page(p: Spider, tr: pd.DataFrame, groups: list, scale):
-    return figure_pages.spider_page(p, tr, groups, scale, KEY, GROUP, PALETTE, _subject_rows)
+def _spider_page(p: Spider, tr: figure_pages.FigureRows, rows: np.ndarray, groups: list, scale):
+    return figure_pages.spider_page(p, tr, rows, groups, scale, PALETTE, _subject_rows)
 
 
 def draw_mean_concentration(p: MeanConcentration, ctx: Context):
@@ -288,14 +292,16 @@ def draw_individual_profiles(p: IndividualProfiles, ctx: Context):
     cuts = page_slices(len(subjects), p.per_page)
     # what a page reads (the unit's column when there is one): each page takes only these columns
     pc = pc[list(dict.fromkeys([KEY, GROUP, "t", "v"] + ([p.unit_var] if p.unit_var in pc else [])))]
+    plotted = figure_pages.FigureRows(pc, KEY, GROUP, ["t", "v"], {GROUP: "group", "t": "time", "v": "value"},
+                                      extra=[p.unit_var] if p.unit_var else [])
     if len(cuts) == 1:
-        return Pages(1, lambda k: _profiles_page(p, pc, groups))
+        return Pages(1, lambda k: _profiles_page(p, plotted, np.arange(len(pc)), groups))
     rows = _rows_by_page(pc[KEY], subjects, p.per_page, len(cuts))
-    return Pages(len(cuts), lambda k: _profiles_page(p, pc.take(rows[k]), groups))
+    return Pages(len(cuts), lambda k: _profiles_page(p, plotted, rows[k], groups))
 
 
-def _profiles_page(p: IndividualProfiles, pc: pd.DataFrame, groups: list):
-    return figure_pages.profiles_page(p, pc, groups, KEY, GROUP, PALETTE, _subject_rows)
+def _profiles_page(p: IndividualProfiles, pc: figure_pages.FigureRows, rows: np.ndarray, groups: list):
+    return figure_pages.profiles_page(p, pc, rows, groups, PALETTE, _subject_rows)
 
 
 def draw_strip(p: StripPlot, ctx: Context):

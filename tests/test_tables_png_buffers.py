@@ -215,3 +215,29 @@ def test_tables_reading_only_their_columns_give_what_every_column_gave(monkeypat
                             plain_data(self, n, where, *more))
         assert got == tables(study, adam), name
     assert "DoseEscalation" in kinds
+
+
+def test_page_paths_in_one_conversion_draw_the_per_run_pixels():
+    """Lines and markers interleaved as the per-subject pages draw them (a line and its markers per subject,
+    colours cycling, translucent lines that are never joined, runs of several opaque lines of one style,
+    consecutive marker series of one style, clipped and not, a two-point line): `png_bytes` (every point
+    converted once per page, each run a slice) against the reference drawing each run from its own items."""
+    from trialforge.tables.canvas import Clip
+    rng = np.random.default_rng(11)
+    c = Canvas(4.0, 3.0)
+    clip = Clip(20, 15, 260, 190)
+    colours = ["#1f77b4", "#d62728", "#2ca02c"]
+    for k in range(14):
+        n = int(rng.integers(2, 9))
+        x, y = np.sort(rng.uniform(10, 280, n)), rng.uniform(5, 210, n)
+        c.line(x, y, colours[k % 3], 0.9, alpha=0.85 if k % 5 == 0 else 1.0, clip=clip if k % 2 else None)
+        c.markers(x, y, "o", 2.0 + (k % 2), colours[k % 3], clip=clip if k % 2 else None)
+    for k in range(4):                                     # one style: one run of lines, then one of markers
+        c.line([15.0 + 30 * k, 15.0 + 30 * k], [200.0, 210.0], "#000000", 0.8, cap="butt")
+    for k in range(3):
+        c.markers([50.0 + k, 90.0], [60.0, 70.0 + k], "s", 4.0, "#444444")
+    c.line([0.0, 288.0], [100.25, 100.25], "#555555", 0.8, dash=(2.96, 1.28), clip=clip)
+    c.text(30.0, 40.0, "Subject 101-0007", size=8)
+    items = c.items
+    assert sum(type(i) is cp.Polyline for i in items) == 19 and sum(type(i) is cp.Markers for i in items) == 17
+    assert cp.png_bytes(c) == _reference_png(c)

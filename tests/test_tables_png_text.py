@@ -110,3 +110,63 @@ def test_remembered_glyph_masks_draw_the_pixels_of_fresh_ones(monkeypatch):
     again = draw(memo)                                               # every mask remembered now
     assert np.array_equal(again, want)
     assert sum(len(f._masks) for f in fonts) == kept
+
+
+def _draw_text_pillow(img, draw, it):
+    """The previous `canvas_png._draw_text`, kept as the reference: every line through `ImageDraw.text`, a
+    rotated label drawn on a fresh mask and turned each time."""
+    from trialforge.tables.canvas import DPI, SUP_RAISE, SUP_SCALE, font_vmetrics, layout, pil_font, power_parts
+    k = DPI / 72.0
+    fill = cp._hex(it.colour)
+    f = pil_font(it.size, it.weight)
+    for x, y, w, line in layout(it):
+        px, py = x * k, y * k
+        if it.rotation == 0:
+            if it.math:
+                base, exp = power_parts(line)
+                draw.text((px, py), base, font=f, fill=fill, anchor="ls")
+                draw.text((px + f.getlength(base), py - SUP_RAISE * it.size * k), exp,
+                          font=pil_font(it.size * SUP_SCALE, it.weight), fill=fill, anchor="ls")
+            else:
+                draw.text((px, py), line, font=f, fill=fill, anchor="ls")
+        else:
+            asc, desc, _ = font_vmetrics(it.size, it.weight)
+            a_px = int(np.ceil(asc * k)) + 1
+            wpx, hpx = int(np.ceil(w * k)) + 2, a_px + int(np.ceil(desc * k)) + 1
+            mask = Image.new("L", (wpx, hpx), 0)
+            ImageDraw.Draw(mask).text((1, a_px), line, font=f, fill=255, anchor="ls")
+            mask = mask.transpose(Image.Transpose.ROTATE_90)
+            img.paste(fill, (int(round(px - a_px)), int(round(py - (wpx - 2)))), mask)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_blitted_text_equals_imagedraw_text(mode):
+    """`_draw_text` (masks drawn by `draw_bitmap` directly, rotated masks made once) against every line drawn
+    through Pillow's `ImageDraw.text` as before: labels at integer, fractional and negative positions
+    (partly off the page), several colours, sizes, bold, powers, several lines, rotated labels repeated;
+    each drawn twice so the second draw is served from the remembered masks. Same pixels."""
+    words = ["0", "1.5", "Subject 101-0007", "% change from baseline", "DL2\nIntravenous", "µg/mL ≥ 10", ""]
+    colours = ["#000000", "#d62728", "#1f77b4", "grey"]
+    texts = []
+    for k in range(90):
+        x = -6.3 + (k % 7) * 41.17 + 0.29 * (k % 4)
+        y = -2.0 + (k // 7) * 16.6 + 0.41 * (k % 3)
+        texts.append(Text(x, y, words[k % len(words)], [7.0, 8.0, 9.0][k % 3], colours[k % len(colours)],
+                          ha=["left", "center", "right"][k % 3], va=["baseline", "top", "center_baseline"][k % 3],
+                          rotation=90 if k % 9 == 4 else 0, weight="bold" if k % 8 == 5 else "normal"))
+    texts += [Text(250.5, 120.25, "10^{3}", 8, math=True), Text(10.2, 200.7, "10^{-2}", 9, "#d62728", math=True)]
+    texts += texts
+    bg = (255, 255, 255, 255) if mode == "RGBA" else (255, 255, 255)
+    want_img = Image.new(mode, (300, 240), bg)
+    pen = ImageDraw.Draw(want_img)
+    for it in texts:
+        _draw_text_pillow(want_img, pen, it)
+    cp._ROTATED.clear()
+    got_img = Image.new(mode, (300, 240), bg)
+    pen = ImageDraw.Draw(got_img)
+    for it in texts:
+        cp._draw_text(got_img, pen, it)
+    want, got = np.asarray(want_img), np.asarray(got_img)
+    assert (want != want[0, 0]).any()
+    assert np.array_equal(got, want)
+    assert cp._ROTATED                                  # rotated labels were remembered
