@@ -209,7 +209,10 @@ class TablesBuild:
             self.pool = ForkPool(self._run, range(len(self._tasks)), jobs)
 
     def _run(self, k: int) -> list:
-        return [self.one(self.todo[i][0]) for i in self._tasks[k]]
+        try:
+            return [self.one(self.todo[i][0]) for i in self._tasks[k]]
+        finally:
+            self.one.keywords["data"].memo.clear()     # what a group's outputs shared is not kept by the worker
 
     def finish(self) -> list[Path]:
         """Gather (or, with one job, build) every output in catalogue order, write index.html; TablesFailed
