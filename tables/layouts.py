@@ -390,8 +390,11 @@ def compute_listing(spec, adam: dict) -> TableResult:
         for f in labels.fields(c.value):
             view[f] = _formatted(view[f], c.format)
         cols.append(labels.render_frame(c.value, view) if len(view) else pd.Series([], dtype=object))
-    rows = [Row(str(a), [str(x) for x in rest]) for a, *rest in zip(*cols)] if len(recs) else \
-        [Row(lay.empty_text, [""] * (len(lay.columns) - 1))]
+    if len(recs):                          # the cells as lists of str (a Series yields its values one call at a time)
+        texts = [[x if type(x) is str else str(x) for x in c.to_numpy(dtype=object).tolist()] for c in cols]
+        rows = [Row(a, list(rest)) for a, *rest in zip(*texts)]
+    else:
+        rows = [Row(lay.empty_text, [""] * (len(lay.columns) - 1))]
     header = [[(c.label, 1) for c in lay.columns[1:]]]
     return TableResult(spec.id, spec.title, spec.population.label, header, lay.columns[0].label, rows,
                        list(spec.footnotes), spec.kind)

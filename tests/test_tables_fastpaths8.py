@@ -127,3 +127,70 @@ def test_unit_texts_are_the_astype_str_set(values):
     assert _texts(s) == set(s.dropna().astype(str))
     assert _texts(s.astype("str") if all(isinstance(v, str) or v is None for v in values) else s) == \
         set(s.dropna().astype(str))
+
+
+def _table(seed: int, n: int):
+    from trialforge.tables.result import Row, TableResult
+    rng = np.random.default_rng(seed)
+    texts = ["1 (2.5)", "12 (100.0)", "0", "", "Headache", "x" * 40, "7", "2024-01-02", "3 (10.0)", "é ±"]
+    rows = [Row(str(rng.choice(["A", "B é", "C" * 50])), [str(rng.choice(texts)) for _ in range(4)],
+                int(rng.integers(0, 3)), bool(rng.integers(0, 2))) for _ in range(n)]
+    return TableResult("1", "T", "Pop", [[("a", 1), ("b", 1), ("c", 1), ("d", 1)]], "Stub", rows, ["f"])
+
+
+def _aligned_columns_reference(res):
+    out = set()
+    for j in range(res.ncols):
+        vals = [r.cells[j] for r in res.rows if r.cells[j]]
+        if len(vals) >= 2 and all(render._NPCT.match(v) for v in vals):
+            out.add(j)
+    return out
+
+
+def _align_decimals_reference(rows, ncols, ref=None):
+    cells = [list(r.cells) for r in rows]
+    ref_cells = [list(r.cells) for r in ref] if ref is not None else None
+    for j in range(ncols):
+        col = [c[j] for c in cells]
+        parsed = [render._NPCT.match(v) for v in col]
+        hits = [m for m in (parsed if ref_cells is None else (render._NPCT.match(c[j]) for c in ref_cells)) if m]
+        if len(hits) < 2:
+            continue
+        wn = max(len(m.group(1)) for m in hits)
+        wp = max((len(m.group(2)) for m in hits if m.group(2)), default=0)
+        for c, m in zip(cells, parsed):
+            if m:
+                n = render.FIGURE_SPACE * (wn - len(m.group(1))) + m.group(1)
+                pct = f"{render.NBSP}({render.FIGURE_SPACE * (wp - len(m.group(2)))}{m.group(2)})" if m.group(2) else ""
+                c[j] = n + pct
+    return cells
+
+
+from trialforge.tables import render, rtf_table  # noqa: E402
+
+
+@pytest.mark.parametrize("seed, n", [(0, 0), (1, 1), (2, 2), (3, 40), (4, 300)])
+def test_column_wise_table_formatting_is_the_row_wise(seed, n):
+    res = _table(seed, n)
+    assert render.aligned_columns(res) == _aligned_columns_reference(res)
+    assert render.align_decimals(res.rows, res.ncols) == _align_decimals_reference(res.rows, res.ncols)
+    ref = res.rows[: n // 2]
+    assert render.align_decimals(res.rows, res.ncols, ref) == _align_decimals_reference(res.rows, res.ncols, ref)
+    if n:
+        cells = render.align_decimals(res.rows, res.ncols)
+        widths = render._widths(res, cells)
+        table = render._TableFormat(res, widths, cells)
+        wrap = [j for j in range(res.ncols) if any(len(r.cells[j]) > render.WRAP_AT for r in res.rows)]
+        assert [j for j in range(res.ncols) if table.justify[j + 1] == "l"] == \
+            sorted(set(wrap) | _aligned_columns_reference(res))
+        writer = rtf_table.TableRtf(["T"], [(t, w) for t, w, _ in table.headers], widths, table.justify, 9.0)
+        pads = [int(p) for p in np.random.default_rng(seed).integers(0, 300, res.ncols)]
+        got = writer.body_cells([(r.label, 200 * r.indent, r.header) for r in res.rows],
+                                [list(col) for col in zip(*cells)], pads)
+        fresh = rtf_table.TableRtf(["T"], [(t, w) for t, w, _ in table.headers], widths, table.justify, 9.0)
+        assert got == [fresh.row_cells([r.label] + c, [200 * r.indent] + pads, r.header)
+                       for r, c in zip(res.rows, cells)]
+        # the pages of the whole table: each page's rows as the row-wise writer wrote them
+        text = render.table_to_rtf(res, {})
+        for r, c in zip(res.rows, cells):
+            assert fresh.row_cells([r.label] + c, [200 * r.indent] + table.pad, r.header) in text
