@@ -194,3 +194,39 @@ def test_column_wise_table_formatting_is_the_row_wise(seed, n):
         text = render.table_to_rtf(res, {})
         for r, c in zip(res.rows, cells):
             assert fresh.row_cells([r.label] + c, [200 * r.indent] + table.pad, r.header) in text
+
+
+@pytest.mark.parametrize("seed, n", [(0, 0), (1, 1), (3, 40), (4, 300)])
+def test_table_json_is_the_standard_librarys(seed, n):
+    import json
+    from trialforge.tables.result import Row
+    res = _table(seed, n)
+    res.rows += [Row("empty", [], 0, False), Row("q\"\\\n\u2028", ["", "\t"], 2, True)] if n else []
+    plain = {"id": res.id, "kind": res.kind, "title": res.title, "population": res.population,
+             "stub_header": res.stub_header, "columns": res.columns,
+             "header": [[{"text": t, "span": s} for t, s in h] for h in res.header],
+             "rows": [{"label": r.label, "indent": r.indent, "header": r.header, "cells": r.cells} for r in res.rows],
+             "footnotes": res.footnotes}
+    assert res.to_json() == json.dumps(plain, indent=1, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("odd", [
+    lambda r: setattr(r, "indent", True), lambda r: setattr(r, "indent", np.int64(1)),
+    lambda r: setattr(r, "cells", [1, "x", "y", "z"]), lambda r: setattr(r, "cells", [["a"], "x", "y", "z"]),
+    lambda r: setattr(r, "header", 0), lambda r: setattr(r, "label", None)])
+def test_table_json_of_other_types_is_the_standard_librarys(odd):
+    import json
+    res = _table(5, 6)
+    odd(res.rows[3])
+    plain = {"id": res.id, "kind": res.kind, "title": res.title, "population": res.population,
+             "stub_header": res.stub_header, "columns": res.columns,
+             "header": [[{"text": t, "span": s} for t, s in h] for h in res.header],
+             "rows": [{"label": r.label, "indent": r.indent, "header": r.header, "cells": r.cells} for r in res.rows],
+             "footnotes": res.footnotes}
+    try:
+        want = json.dumps(plain, indent=1, ensure_ascii=False) + "\n"
+    except TypeError:
+        with pytest.raises(TypeError):
+            res.to_json()
+        return
+    assert res.to_json() == want
