@@ -230,3 +230,34 @@ def test_table_json_of_other_types_is_the_standard_librarys(odd):
             res.to_json()
         return
     assert res.to_json() == want
+
+
+def _mixed_frame(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    pool = np.array(["a", "B C", " x ", "", None, np.nan, pd.NA, 1, 1.0, True, 2.5, -0.0, 0.0, "RENAL CELL",
+                     "é: tail"], dtype=object)
+    return pd.DataFrame({"A": rng.choice(pool, n), "B": rng.choice(pool[:6], n),
+                         "C": pd.Series(rng.choice(["x", "y", None], n), dtype="str")})
+
+
+@pytest.mark.parametrize("seed, n", [(0, 65), (1, 200), (2, 1000), (3, 70)])
+@pytest.mark.parametrize("template", ["{A}", "{A:sentence} ({B})", "{C} / {A:title} / {B:after=: }", "x{B}y{B}"])
+def test_labels_from_codes_are_the_labels_row_by_row(seed, n, template):
+    from trialforge.tables import labels
+    frame = _mixed_frame(seed, n)
+    names = list(dict.fromkeys(labels.fields(template)))
+    arrays = [frame[c].to_numpy(dtype=object) for c in names]
+    got = labels._by_codes(template, names, arrays)
+    assert got is not None and list(got) == labels._by_rows(template, names, arrays)
+    assert list(labels.render_frame(template, frame)) == labels._by_rows(template, names, arrays)
+
+
+@pytest.mark.parametrize("values", [
+    [1.0, 2.4, 2.6, np.nan, -0.0, 0.0, 1.0, -3.5, 1e20], [3, 1, 3, 2], [np.nan, np.nan], [0.25, 0.35, -0.05]])
+def test_listing_number_formats_per_distinct_value_are_map(values):
+    from trialforge.tables import fmt
+    from trialforge.tables.layouts import _map_distinct
+    s = pd.Series(values)
+    for fn in (lambda v: "" if pd.isna(v) else str(int(round(v))), lambda v: "" if pd.isna(v) else fmt.num(v, 1),
+               repr):
+        assert list(_map_distinct(s, fn)) == list(s.map(fn))
