@@ -666,8 +666,7 @@ def block_time_to_event(b: TimeToEvent, ctx, splits):
     require_bds_records(ctx.dataset(b.dataset), sel, output=ctx.output, dataset=b.dataset,
                         param_var=b.param_var, mask=ctx.where_mask(b.dataset, sel))
     need(recs, [b.time_var, b.cnsr_var], output=ctx.output, dataset=b.dataset)
-    fits = [kaplan_meier(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int), b.alpha)
-            for g in (recs[hit] for hit in in_columns(ctx, recs))]
+    fits = [kaplan_meier(t, e, b.alpha) for t, e in _km_inputs(recs, b, in_columns(ctx, recs))]
     conf = round(100 * (1 - b.alpha))
     rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True),
             Row("Subjects analysed, n", [str(f.n) for f in fits], b.indent + 1),
@@ -688,6 +687,20 @@ def block_time_to_event(b: TimeToEvent, ctx, splits):
                          fmt.num(0, 1) if s == 0 else fmt.est_ci(100 * s, 100 * lo, 100 * hi, decimals=1))
         rows.append(Row(f"Rate at {lm:g} {b.unit} ({conf}% CI), %", cells, b.indent + 1))
     return rows
+
+
+def _km_inputs(recs: pd.DataFrame, b: TimeToEvent, hits: list) -> list:
+    """(time in units, event) per column: `g[time] / days_per_unit` and `1 - g[cnsr].astype(int)` of the column's
+    records `g`, taken as numpy arrays when both columns are numeric without missing censoring (a frame and
+    two Series per column otherwise: most of a time-to-event table); else those Series, as before."""
+    time, cnsr = recs[b.time_var], recs[b.cnsr_var]
+    plain = time.dtype.kind in "fiu" and isinstance(time.dtype, np.dtype) and isinstance(cnsr.dtype, np.dtype) \
+        and (cnsr.dtype.kind in "iu" or (cnsr.dtype.kind == "f" and np.isfinite(cnsr.to_numpy()).all()))
+    if not plain:
+        return [(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int)) for g in (recs[hit] for hit in hits)]
+    t = time.to_numpy() / b.days_per_unit
+    e = 1 - cnsr.to_numpy().astype(int)
+    return [(t[hit], e[hit]) for hit in hits]
 
 
 def _ne(x) -> str:
