@@ -50,6 +50,7 @@ def steady(folder: Path, label: str, cache: Path, repeat: int, only: list, table
 
     def one(spec):
         if isinstance(spec, TableSpec):
+            getattr(data, "memo", {}).clear()    # what outputs share (shift tables' records) counts in each one
             res = compute_table(spec, data, facts)
             table_to_rtf(res, page), res.to_json(), table_to_html(res, {})
             return

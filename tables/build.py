@@ -206,19 +206,21 @@ class TablesBuild:
         if jobs > 1 and len(todo) > 1:
             from ..jobs import ForkPool
             _warm_tables(one.keywords["data"], [spec for spec, _, _ in todo])
-            # the costliest kind first (figures draw pages), catalogue order within a kind: fewer idle ends
-            order = sorted(range(len(todo)), key=lambda i: (todo[i][0].kind != "Figure", i))
-            self._order = order
-            self.pool = ForkPool(self._run, order, jobs)
+            self._tasks = dispatch_tasks([spec for spec, _, _ in todo], one.keywords["data"])
+            self.pool = ForkPool(self._run, range(len(self._tasks)), jobs)
 
-    def _run(self, i: int) -> Outcome:
-        return self.one(self.todo[i][0])
+    def _run(self, k: int) -> list:
+        try:
+            return [self.one(self.todo[i][0]) for i in self._tasks[k]]
+        finally:
+            self.one.keywords["data"].memo.clear()     # what a group's outputs shared is not kept by the worker
 
     def finish(self) -> list[Path]:
         """Gather (or, with one job, build) every output in catalogue order, write index.html; TablesFailed
         when any output failed."""
         if self.pool is not None:
-            got = dict(zip(self._order, self.pool.results()))
+            got = {i: outcome for task, outcomes in zip(self._tasks, self.pool.results())
+                   for i, outcome in zip(task, outcomes)}
             outcomes = [got[i] for i in range(len(self.todo))]
         else:
             outcomes = [self.one(spec) for spec, _, _ in self.todo]
@@ -248,6 +250,30 @@ class TablesBuild:
         """Stop and reap the workers (after an error elsewhere); nothing when they are done or never ran."""
         if self.pool is not None:
             self.pool.close()
+
+
+def dispatch_tasks(specs: list, data: TableData) -> list[list[int]]:
+    """The outputs (positions in `specs`) grouped into the tasks the workers take, in the order they take them.
+
+    Figures are a task each, first (the costliest outputs: they draw pages), in catalogue order. Listings are a
+    task each next, the longest first (rows of the datasets they read). The other tables are grouped by
+    population and the first dataset they read besides the population's: a group shares its first-time work
+    (the population's columns, filter masks and subject positions of its datasets, word widths), which each
+    worker did again for its own tables when every table was a task of its own (~0.4 s of CPU at 1,000
+    subjects); groups follow, the largest first, so the last tasks are small and the workers end together."""
+    figures, listings, groups = [], [], {}
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, TableSpec):
+            figures.append([i])
+        elif isinstance(spec.layout, Listing):
+            listings.append([i])
+        else:
+            own = [d.upper() for d in spec.requires if d.upper() != spec.population.dataset.upper()]
+            groups.setdefault((repr(spec.population), own[0] if own else ""), []).append(i)
+    def rows(task):
+        return max((len(data.source[d.upper()]) for d in specs[task[0]].requires if d.upper() in data), default=0)
+    listings.sort(key=rows, reverse=True)
+    return figures + listings + sorted(groups.values(), key=len, reverse=True)
 
 
 def _warm_tables(data: TableData, specs) -> None:

@@ -666,8 +666,7 @@ def block_time_to_event(b: TimeToEvent, ctx, splits):
     require_bds_records(ctx.dataset(b.dataset), sel, output=ctx.output, dataset=b.dataset,
                         param_var=b.param_var, mask=ctx.where_mask(b.dataset, sel))
     need(recs, [b.time_var, b.cnsr_var], output=ctx.output, dataset=b.dataset)
-    fits = [kaplan_meier(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int), b.alpha)
-            for g in (recs[hit] for hit in in_columns(ctx, recs))]
+    fits = [kaplan_meier(t, e, b.alpha) for t, e in _km_inputs(recs, b, in_columns(ctx, recs))]
     conf = round(100 * (1 - b.alpha))
     rows = [Row(b.label, [""] * len(ctx.cols), b.indent, header=True),
             Row("Subjects analysed, n", [str(f.n) for f in fits], b.indent + 1),
@@ -690,30 +689,75 @@ def block_time_to_event(b: TimeToEvent, ctx, splits):
     return rows
 
 
+def _km_inputs(recs: pd.DataFrame, b: TimeToEvent, hits: list) -> list:
+    """(time in units, event) per column: `g[time] / days_per_unit` and `1 - g[cnsr].astype(int)` of the column's
+    records `g`, taken as numpy arrays when both columns are numeric without missing censoring (a frame and
+    two Series per column otherwise: most of a time-to-event table); else those Series, as before."""
+    time, cnsr = recs[b.time_var], recs[b.cnsr_var]
+    plain = time.dtype.kind in "fiu" and isinstance(time.dtype, np.dtype) and isinstance(cnsr.dtype, np.dtype) \
+        and (cnsr.dtype.kind in "iu" or (cnsr.dtype.kind == "f" and np.isfinite(cnsr.to_numpy()).all()))
+    if not plain:
+        return [(g[b.time_var] / b.days_per_unit, 1 - g[b.cnsr_var].astype(int)) for g in (recs[hit] for hit in hits)]
+    t = time.to_numpy() / b.days_per_unit
+    e = 1 - cnsr.to_numpy().astype(int)
+    return [(t[hit], e[hit]) for hit in hits]
+
+
 def _ne(x) -> str:
     return fmt.NE if x is None or np.isnan(x) else fmt.num(x, 1)
 
 
 def block_ae_hierarchy(b: AEHierarchy, ctx, splits):
     used = [v for v in (b.soc, b.term, b.worst_var) if v]
-    frames = _split_frames(ctx, b.dataset, b.where, splits, columns=used)
+    if b.worst_var:                        # splits act on each subject's worst value per row, not on records
+        frames = _split_frames(ctx, b.dataset, b.where, splits[:1], columns=used)
+        for s in splits[1:]:               # the other splits' filters checked on the records, as their frames did
+            ctx.where_mask(b.dataset, s.where)
+    else:
+        frames = _split_frames(ctx, b.dataset, b.where, splits, columns=used)
     need(frames[0], [b.term] + ([b.soc] if b.soc else []), output=ctx.output, dataset=b.dataset)
     member = _membership(ctx)
 
-    if b.worst_var:                        # splits act on each subject's worst value per row, not on records
+    if b.worst_var:
         base_all = ctx.data(b.dataset, b.where, columns=used)
         need(base_all, [b.worst_var], output=ctx.output, dataset=b.dataset)
 
         def counts(level: list[str]) -> list[pd.DataFrame]:
             worst = base_all.groupby(level + [KEY], as_index=False)[b.worst_var].max()
-            return [_group_counts(query(worst, s.where, output=ctx.output, dataset=b.dataset), level, member, ctx)
+            coded = _Coded(worst, ctx)         # subjects and levels located once for every split
+            return [_group_counts(worst, level, member, ctx, coded=coded,
+                                  keep=query_mask(worst, s.where, output=ctx.output, dataset=b.dataset))
                     for s in (splits or (Split(""),))]
         return _hierarchy_rows(b, ctx, [base_all], counts, 0)
 
+    coded = [_Coded(f, ctx) for f in frames]
+
     def counts(level: list[str]) -> list[dict]:
-        return [_group_counts(f, level, member, ctx) for f in frames]
+        return [_group_counts(f, level, member, ctx, coded=c) for f, c in zip(frames, coded)]
 
     return _hierarchy_rows(b, ctx, frames, counts, b.sort_split)
+
+
+class _Coded:
+    """One frame's records for `_group_counts`, each computed once however many levels and splits are counted:
+    the subjects as ADSL rows here and each variable's factorised codes."""
+
+    def __init__(self, frame: pd.DataFrame, ctx: Context):
+        self.frame, self.ctx = frame, ctx
+        self._rows = self._codes = None
+
+    def rows(self) -> np.ndarray | None:
+        if self._rows is None:
+            self._rows = (self.ctx.adsl_rows(self.frame[KEY].to_numpy()),)
+        return self._rows[0]
+
+    def codes(self, var: str) -> tuple[np.ndarray, object]:
+        if self._codes is None:
+            self._codes = {}
+        got = self._codes.get(var)
+        if got is None:
+            got = self._codes[var] = pd.factorize(self.frame[var].to_numpy(dtype=object))
+        return got
 
 
 def _membership(ctx: Context) -> pd.DataFrame:
@@ -724,19 +768,26 @@ def _membership(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame({j: keys.isin(c.ids).astype(np.int64) for j, c in enumerate(ctx.cols)}, index=keys)
 
 
-def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame, ctx: Context | None = None) -> dict:
+def _group_counts(frame: pd.DataFrame, level: list[str], member: pd.DataFrame, ctx: Context | None = None,
+                  coded: _Coded | None = None, keep: np.ndarray | None = None) -> dict:
     """Subjects with >= 1 record per group of `level`, per column: {group key (a value, a tuple of values
     for several levels, "" when level is empty): counts per column}. Groups are codes and subjects are
-    ADSL rows (one numpy pass); without unique subject keys, a pandas grouping of the membership table."""
-    rows = ctx.adsl_rows(frame[KEY].to_numpy()) if ctx is not None else None
+    ADSL rows (one numpy pass); without unique subject keys, a pandas grouping of the membership table.
+    `coded`: the frame's subject rows and codes when the caller counts it more than once; `keep`: only
+    these records (a boolean mask over the frame's rows)."""
+    if coded is None and ctx is not None:
+        coded = _Coded(frame, ctx)
+    rows = coded.rows() if coded is not None else None
     if rows is None:
-        table = _group_counts_frame(frame, level, member)
+        table = _group_counts_frame(frame if keep is None else frame[keep], level, member)
         return dict(zip(table.index, table.to_numpy()))
     ok = rows >= 0
+    if keep is not None:
+        ok &= keep
     code = np.zeros(len(frame), dtype=np.int64)
     uniques = []
     for v in level:                        # mixed-radix code over the levels; a missing level drops the record
-        c, u = pd.factorize(frame[v].to_numpy(dtype=object))
+        c, u = coded.codes(v)
         ok &= c >= 0
         code = code * max(len(u), 1) + c
         uniques.append(u)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import string
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
@@ -72,16 +73,53 @@ def render_frame(template: str, frame: pd.DataFrame) -> pd.Series:
         raise MissingVariable(f"label template names unknown variable {missing[0]}", column=missing[0], value=template)
     if not names:
         return pd.Series(template, index=frame.index, dtype=object)
+    arrays = [frame[n].to_numpy(dtype=object) for n in names]
+    out = _by_codes(template, names, arrays) if len(frame) > 64 else None
+    if out is None:
+        out = _by_rows(template, names, arrays)
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
+def _by_rows(template: str, names: list, arrays: list) -> list:
+    """One label per distinct combination, rows read as object values column by column (no frame of the
+    fields, no drop_duplicates, no itertuples: a listing renders thousands of rows per column)."""
     labels: dict = {}
     out = []
-    # one label per distinct combination, rows read as object values column by column (no frame of
-    # the fields, no drop_duplicates, no itertuples: a listing renders thousands of rows per column)
-    for key in zip(*(frame[n].to_numpy(dtype=object) for n in names)):
+    for key in zip(*arrays):
         got = labels.get(key)
         if got is None:
             got = labels[key] = render(template, dict(zip(names, key)))
         out.append(got)
-    return pd.Series(out, index=frame.index, dtype=object)
+    return out
+
+
+def _by_codes(template: str, names: list, arrays: list) -> np.ndarray | None:
+    """`_by_rows` from factorised codes: the distinct combinations found by numpy, each rendered from the
+    values of its first row (the key `_by_rows`' dict keeps); rows with a missing value (None, NaN, NA: one
+    code, different texts) are rendered by `_by_rows`. None when the combinations do not fit one int64."""
+    n = len(arrays[0])
+    combined = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    size = 1
+    for a in arrays:
+        codes, uniques = pd.factorize(a)
+        width = max(len(uniques), 1)
+        size *= width
+        if size >= 2 ** 62:
+            return None
+        missing |= codes < 0
+        combined = combined * width + codes
+    out = np.empty(n, dtype=object)
+    kept = np.flatnonzero(~missing)
+    if len(kept):
+        _, first, inverse = np.unique(combined[kept], return_index=True, return_inverse=True)
+        rows = kept[first]
+        texts = [render(template, dict(zip(names, key))) for key in zip(*(a[rows] for a in arrays))]
+        out[kept] = np.array(texts, dtype=object)[inverse.ravel()]
+    gaps = np.flatnonzero(missing)
+    if len(gaps):
+        out[gaps] = _by_rows(template, names, [a[gaps] for a in arrays])
+    return out
 
 
 def _plain(v) -> str:

@@ -211,6 +211,9 @@ def align_decimals(rows: list[Row], ncols: int, ref: list[Row] | None = None) ->
     for j in range(ncols):
         col = [c[j] for c in cells]
         match = {v: _NPCT.match(v) for v in set(col)}           # each distinct text parsed once
+        if ref_cells is None and sum(m is not None for m in match.values()) < 2 and \
+                sum(match[v] is not None for v in col) < 2:
+            continue                        # (a listing's text column: nothing to align, no row pass below)
         parsed = list(map(match.__getitem__, col))
         hits = [m for m in (parsed if ref_cells is None else (_NPCT.match(c[j]) for c in ref_cells)) if m]
         if len(hits) < 2:
@@ -230,11 +233,18 @@ def aligned_columns(res: TableResult) -> set[int]:
     """Data columns whose cells are counts / 'n (%)' (decimal-aligned: left-justified after padding,
     the block centred by a left indent)."""
     out = set()
-    for j in range(res.ncols):
-        vals = [r.cells[j] for r in res.rows if r.cells[j]]
-        if len(vals) >= 2 and all(_NPCT.match(v) for v in vals):
+    for j, col in enumerate(_columns(res)):
+        vals = [v for v in col if v]
+        if len(vals) >= 2 and all(_NPCT.match(v) for v in set(vals)):     # each distinct text tested once
             out.add(j)
     return out
+
+
+def _columns(res: TableResult) -> list[list[str]]:
+    """The body cells a column at a time (`r.cells[j]` of every row, for j in the table's columns)."""
+    if not res.rows:
+        return [[] for _ in range(res.ncols)]
+    return [list(col) for col in zip(*(r.cells for r in res.rows))][:res.ncols]
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -312,8 +322,14 @@ def table_to_rtf(res: TableResult, page: dict | None = None) -> str:
     writer = rtf_table.TableRtf(_titles(res), [(text, w) for text, w, _ in table.headers], widths,
                                 table.justify, TABLE_W)
     texts = []
+    # every body row's cells written once, a column at a time; a page takes its rows' texts (a continuation
+    # heading, made per page, is written on its own)
+    written = dict(zip(map(id, res.rows), writer.body_cells(
+        [(r.label, INDENT_TWIPS * r.indent, r.header) for r in res.rows], [list(col) for col in zip(*cells)],
+        table.pad)))
     for k, rows in enumerate(page_rows(res, pages)):
-        body = [writer.row_cells([r.label] + table.row_cells(r), [INDENT_TWIPS * r.indent] + table.pad, r.header)
+        body = [written.get(id(r)) or writer.row_cells([r.label] + table.row_cells(r),
+                                                       [INDENT_TWIPS * r.indent] + table.pad, r.header)
                 for r in rows]
         last = k == len(pages) - 1
         texts.append(writer.page(body, writer.footnote(res.footnotes) if last else "", first_page=k == 0))
@@ -359,7 +375,7 @@ class _TableFormat:
                 w.append(sum(widths[i:i + span]))
                 i += span
             self.headers.append((text, w, len(hrow)))
-        wrap = [j for j in range(res.ncols) if any(len(r.cells[j]) > WRAP_AT for r in res.rows)]
+        wrap = [j for j, col in enumerate(_columns(res)) if max(map(len, set(col)), default=0) > WRAP_AT]
         aligned = aligned_columns(res)
         abs_w = _abs_widths(widths)
         self.pad = [0] * res.ncols

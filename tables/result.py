@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .json_text import dumps_indent1
+from .json_text import TableRows, dumps_indent1
 
 
 @dataclass
@@ -47,8 +47,7 @@ class TableResult:
             "id": self.id, "kind": self.kind, "title": self.title, "population": self.population,
             "stub_header": self.stub_header, "columns": self.columns,
             "header": [[{"text": t, "span": s} for t, s in h] for h in self.header],
-            "rows": [{"label": r.label, "indent": r.indent, "header": r.header, "cells": r.cells}
-                     for r in self.rows],
+            "rows": TableRows(self.rows),         # the row dicts, written row by row
             "footnotes": self.footnotes,
         }
         return dumps_indent1(doc) + "\n"       # json.dumps(doc, indent=1, ensure_ascii=False), faster

@@ -189,6 +189,32 @@ class TableRtf:
             out.append(got)
         return "\n".join(out)
 
+    def body_cells(self, stub: list[tuple[str, int, bool]], columns: list[list[str]], pads: list[int]) -> list[str]:
+        """`row_cells` of many rows, a column at a time: `stub` holds each row's (label, indent, bold), `columns`
+        each data column's texts (one per row) and `pads` its left indent. Each column's distinct texts are
+        written once (per column, a dict lookup per cell instead of a key tuple, a call and a join per row)."""
+        memo = self._cells
+        first = []
+        for label, li, bold in stub:
+            key = (0, li, bold, label)
+            got = memo.get(key)
+            if got is None:
+                got = memo[key] = cell_text(paragraph_format(False, 15, 15, li, self.justify[0]), text(label),
+                                            bold=bold)
+            first.append(got)
+        cols = [first]
+        for j, (col, li) in enumerate(zip(columns, pads), 1):
+            fmt = paragraph_format(False, 15, 15, li, self.justify[j])
+            written = {}
+            for c in set(col):
+                key = (j, li, False, c)
+                got = memo.get(key)
+                if got is None:
+                    got = memo[key] = cell_text(fmt, text(c))
+                written[c] = got
+            cols.append(list(map(written.__getitem__, col)))
+        return list(map("\n".join, zip(*cols)))
+
     def footnote(self, footnotes: list[str]) -> str:
         """The footnote row (one cell, the lines joined by ``\\line``) closing the table with a
         double line; empty when the joined text is."""
@@ -214,4 +240,4 @@ def document(preamble_text: str, pages: list[str]) -> str:
     """The whole RTF: preamble, pages (each ends with rtflite's blank lines), and the closing brace
     (a one-page document ends at the brace, a longer one with a newline after it, as the joined
     rtflite pages did)."""
-    return preamble_text + "\n" + "".join(pages) + ("}" if len(pages) == 1 else "}\n")
+    return "".join([preamble_text, "\n", *pages, "}" if len(pages) == 1 else "}\n"])    # one copy of the pages

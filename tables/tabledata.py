@@ -119,6 +119,7 @@ class TableData:
         self._masks: dict[tuple, np.ndarray] = {}
         self._positions: dict[tuple, np.ndarray | None] = {}
         self.contexts: dict[tuple, object] = {}      # (population, columns) -> prepared subjects/columns
+        self.memo: dict[tuple, object] = {}          # what outputs of one layout share (e.g. shift tables' records)
 
     def __contains__(self, name: str) -> bool:
         return name.upper() in self.source
