@@ -191,3 +191,48 @@ def test_report_formats_with_values_that_are_not_plain(tmp_path):
     report_formats.write_excel(report, tmp_path / "new.xlsx", package="P")
     ref.write_excel(old, tmp_path / "old.xlsx", package="P")
     assert (tmp_path / "new.xlsx").read_bytes() == (tmp_path / "old.xlsx").read_bytes()
+
+
+# ---- text() compared with one text, per distinct value ----------------------------------------------------
+
+def test_text_series_compares_like_a_plain_series():
+    import operator
+
+    import pandas as pd
+
+    from trialforge.validation.context import TextSeries, clear_profiles, text
+    clear_profiles()
+    raw = pd.Series(pd.array([" Y", "N", None, "Y ", "", "x", "Y"] * 40, dtype="str"), index=range(5, 285))
+    got_text = text(raw)
+    assert type(got_text) is TextSeries
+    plain = pd.Series([v.strip() if isinstance(v, str) else "" for v in raw.tolist()], index=raw.index, dtype=object)
+    assert got_text.tolist() == plain.tolist()
+    for op in (operator.eq, operator.ne, operator.lt, operator.ge):
+        for other in ("Y", "", "N", "z"):
+            got, expected = op(got_text, other), op(plain, other)
+            assert type(got) is pd.Series and got.dtype == bool and got.name == expected.name
+            assert got.index.equals(expected.index) and got.tolist() == expected.tolist()
+    # by hand: records 0, 3 and 6 of each group of seven hold "Y" once trimmed
+    assert np.flatnonzero((got_text == "Y").to_numpy())[:6].tolist() == [0, 3, 6, 7, 10, 13]
+    # anything else is pandas' own, and what is derived from the text is a plain Series
+    assert (got_text == got_text).all()
+    assert type(got_text.where(got_text != "")) is pd.Series and type(got_text.iloc[:3]) is pd.Series
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0, np.nan, 10.0, -3.0, 0.0, -0.0, 2.0 ** 52], [1.5, 2.0, np.nan],
+                                    [1.0, np.inf], [np.nan, np.nan], []])
+def test_seq_texts_is_seq_text_per_value(values):
+    import pandas as pd
+
+    from trialforge.validation.context import _seq_text, seq_texts
+    column = pd.Series(values, dtype=float)
+    assert seq_texts(column) == [_seq_text(v) for v in column.tolist()]
+    as_text = pd.Series(["1", None, "x"], dtype=object)
+    assert seq_texts(as_text) == ["1", None, "x"]
+
+
+def test_seq_texts_by_hand():
+    import pandas as pd
+
+    from trialforge.validation.context import seq_texts
+    assert seq_texts(pd.Series([3.0, np.nan, 12.0, -0.0])) == ["3", None, "12", "0"]
