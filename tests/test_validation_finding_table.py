@@ -236,3 +236,47 @@ def test_seq_texts_by_hand():
 
     from trialforge.validation.context import seq_texts
     assert seq_texts(pd.Series([3.0, np.nan, 12.0, -0.0])) == ["3", None, "12", "0"]
+
+
+# ---- TF-ADSL-004: ADSL copies compared along runs of one subject ------------------------------------------
+
+@pytest.mark.parametrize("seed", range(30))
+def test_same_by_runs_is_same_by_take(seed):
+    import pyarrow as pa
+
+    from trialforge.validation import rules_adam
+    rng = np.random.default_rng(seed)
+    n_subjects = int(rng.integers(1, 30))
+    values = [None, "A", "B", "A ", ""]
+    adsl = [values[int(rng.integers(len(values)))] for _ in range(n_subjects)]
+    first = np.arange(n_subjects)
+    pos = np.sort(rng.integers(0, n_subjects, size=int(rng.integers(1, 400))))
+    if seed % 5 == 0:
+        pos = rng.permutation(pos)                        # not grouped: the runs path declines
+    mine = [adsl[p] for p in pos]
+    if seed % 2:                                          # plant one difference (or a null for a value)
+        k = int(rng.integers(len(mine)))
+        mine[k] = values[(values.index(mine[k]) + 1) % len(values)]
+    data = pa.array(mine, type=pa.string())
+    if seed % 3 == 0 and len(mine) > 2:
+        data = pa.chunked_array([data.slice(0, len(mine) // 2), data.slice(len(mine) // 2)])
+    ref = pa.array(adsl, type=pa.string())
+    known = np.ones(len(pos), dtype=bool)
+    expected = all((m == adsl[p]) for m, p in zip(mine, pos))          # by hand: None == None, "A" != "A "
+    rows = pa.array(first[pos])
+    assert rules_adam._same_by_take(data, ref, known, rows) == expected
+    runs = rules_adam._subject_runs(pos, known)
+    if seed % 5:
+        assert runs is not None or len(np.unique(pos)) * 4 > len(pos)
+    if runs is not None:
+        assert rules_adam._same_by_runs(data, ref, first, pos, runs) == expected
+
+
+def test_subject_runs_by_hand():
+    from trialforge.validation import rules_adam
+    starts, continues = rules_adam._subject_runs(np.array([0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1]), np.ones(12, dtype=bool))
+    assert starts.tolist() == [0, 4, 8]
+    assert continues.tolist() == [True, True, True, False, True, True, True, False, True, True, True]
+    assert rules_adam._subject_runs(np.array([0, 0, 0, 2, 2, 2, 2, 1]), np.ones(8, dtype=bool)) is None   # 3 runs of 8
+    assert rules_adam._subject_runs(np.array([0, 1, 0, 1]), np.ones(4, dtype=bool)) is None
+    assert rules_adam._subject_runs(np.array([0, 0, 0, 0]), np.array([True, True, False, True])) is None
