@@ -280,3 +280,15 @@ def test_subject_runs_by_hand():
     assert rules_adam._subject_runs(np.array([0, 0, 0, 2, 2, 2, 2, 1]), np.ones(8, dtype=bool)) is None   # 3 runs of 8
     assert rules_adam._subject_runs(np.array([0, 1, 0, 1]), np.ones(4, dtype=bool)) is None
     assert rules_adam._subject_runs(np.array([0, 0, 0, 0]), np.array([True, True, False, True])) is None
+
+
+def test_report_pickled_as_a_list_still_loads():
+    """A report pickled by the previous release (its findings a plain attribute) loads with those findings."""
+    found = _findings(20, 11)
+    report = ValidationReport.__new__(ValidationReport)
+    report.__setstate__({"findings": list(found), "datasets": {"AE": 2}, "rules_run": 3, "rule_ids": ["R"],
+                         "standard": "SDTMIG 3.4"})
+    assert report.size == 20 and [_fields(f) for f in report.findings] == [_fields(f) for f in found]
+    assert report.datasets == {"AE": 2} and report.has_errors == any(f.severity == "error" for f in found)
+    report.sort()
+    assert [_fields(f) for f in report.findings] == [_fields(f) for f in sorted(found, key=lambda f: f.sort_key)]

@@ -162,6 +162,9 @@ class ValidationReport:
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        if "findings" in state:              # pickled before the two forms: the list as it was
+            state["_list"], state["_table"] = state.pop("findings"), None
         self.__dict__.update(state)
         self.__dict__.setdefault("_ordered", False)
 
