@@ -327,7 +327,7 @@ def _gate_sdtm(run: _Run, sdtm: dict):
         release_freed_memory(gate=True)
     if run.notes:                            # mapping warnings (e.g. a result that is not a number)
         report.extend(Finding(**n) for n in run.notes)
-        report.findings = report.sorted()
+        report.sort()
     return report
 
 
@@ -346,7 +346,8 @@ def _gate_extra(run: _Run, sdtm: dict, sdtm_extra: dict):
     if not sdtm_extra:
         return None
     with run.timed("sdtm_gate"):
-        extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=run.ct, scope="SDTM", options=GATE)
+        extra = validate_datasets({"DM": sdtm["DM"], **sdtm_extra}, ct=run.ct, scope="SDTM",
+                                  options=dict(GATE, datasets=sorted(sdtm_extra)))     # DM: its findings are the gate's
         release_freed_memory(gate=True)
     return extra
 
@@ -356,7 +357,7 @@ def _merge_extra(run: _Run, sdtm_report, sdtm: dict, sdtm_extra: dict, extra, ad
     if extra is not None:
         sdtm_report.extend(f for f in extra.findings if f.dataset in sdtm_extra)
         sdtm_report.datasets.update({k: len(v.frame) for k, v in sdtm_extra.items()})
-        sdtm_report.findings = sdtm_report.sorted()
+        sdtm_report.sort()
     for name, ds in sorted(sdtm_extra.items()):
         sdtm[name] = ds
         run.say("sdtm", name, len(ds.frame))
@@ -421,10 +422,10 @@ def _run_sequential(run: _Run, sdtm: dict) -> RunResult:
         _merge_extra(run, sdtm_report, sdtm, sdtm_extra, extra, adam)
     result = RunResult(out_dir=run.out_dir, sdtm=sdtm, adam=adam, warnings=[str(c) for c in changed], jobs=run.jobs)
     result.reports["sdtm"] = sdtm_report
-    run.say("validate", "SDTM", len(sdtm_report.findings))
+    run.say("validate", "SDTM", sdtm_report.size)
     if adam:
         result.reports["adam"] = _gate_adam(run, adam)
-        run.say("validate", "ADaM", len(result.reports["adam"].findings))
+        run.say("validate", "ADaM", result.reports["adam"].size)
     info = run.info()
     with staged_output(run.out_dir, **run.guard) as stage:
         staging = stage.path

@@ -300,10 +300,10 @@ def run_overlapped(run: _Run, sdtm: dict) -> RunResult:
             result = RunResult(out_dir=run.out_dir, sdtm=sdtm, adam=adam, warnings=[str(c) for c in changed],
                                jobs=run.jobs)
             result.reports["sdtm"] = sdtm_report
-            run.say("validate", "SDTM", len(sdtm_report.findings))
+            run.say("validate", "SDTM", sdtm_report.size)
             if adam:
                 result.reports["adam"] = adam_report.get()
-                run.say("validate", "ADaM", len(result.reports["adam"].findings))
+                run.say("validate", "ADaM", result.reports["adam"].size)
             stage.failed = result.has_errors
             if result.has_errors:
                 ahead.discard()

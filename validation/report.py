@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import fields
-from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 
 from .collector import fewer_collections
+from .finding_table import DATASET, RULE, SEVERITY, FindingTable, take
 from .findings import ERROR, NOTICE, SEVERITIES, WARNING, Finding, ValidationReport
 from .layout import compiled
 from .registry import RULES
@@ -44,9 +44,10 @@ def report_dict(report: ValidationReport, *, package: str = "", standard: str = 
 
 def rule_counts(report: ValidationReport) -> Counter:
     """(rule id, severity) -> number of findings (once per report when the report memoises)."""
-    make = lambda: Counter(map(attrgetter("rule_id", "severity"), report.findings))  # noqa: E731
     memo = getattr(report, "memo", None)
-    return make() if memo is None else memo("rule_counts", make)
+    if memo is None:
+        return Counter(map(attrgetter("rule_id", "severity"), report.findings))
+    return memo("rule_counts", lambda: Counter(dict(report.table.group_counts((RULE, SEVERITY)))))
 
 
 _FIELDS = tuple(f.name for f in fields(Finding))
@@ -68,43 +69,46 @@ def write_json(report: ValidationReport, path: Path, **kw) -> Path:
 
 def report_json(report: ValidationReport, **kw) -> str:
     """``json.dumps(report_dict(...), indent=1, ensure_ascii=True)`` and a newline, the findings written
-    by ``findings_text`` / ``findings_json`` (json's indented encoder is pure Python: 20,000 findings took
+    by ``table_text`` / ``findings_json`` (json's indented encoder is pure Python: 20,000 findings took
     seconds)."""
+    report = sorted_report(report)
     doc = report_dict(report, _findings=False, **kw)
     text = json.dumps(doc, indent=1, ensure_ascii=True)
     tail = '"findings": []\n}'
-    order = report.sorted()
-    if not order or not text.endswith(tail):
+    if not len(report.table) or not text.endswith(tail):
         return json.dumps(report_dict(report, **kw), indent=1, ensure_ascii=True) + "\n"
-    body = findings_text(order, indent=2)
+    body = table_text(report.table, indent=2)
     if body is None:
-        body = findings_json([_finding_dict(f) for f in order], indent=2)
+        body = findings_json([_finding_dict(f) for f in report.sorted()], indent=2)
     return text[:-len(tail)] + '"findings": [\n' + body + "\n ]\n}\n"
 
 
-_GET_FIELDS = attrgetter(*_FIELDS)
-_SIMPLE = {str, int, type(None)}
-
-
-def findings_text(findings, *, indent: int) -> str | None:
-    """``findings_json`` of plain ``Finding`` objects (text, whole numbers, None) without building a dict
-    per finding: each distinct value is encoded once and every finding laid out by one format string.
-    None when some finding is not that simple (the caller takes the general path)."""
-    if any(type(f) is not Finding for f in findings):
-        return None
-    rows = list(map(_GET_FIELDS, findings))
-    if not set(map(type, chain.from_iterable(rows))) <= _SIMPLE:
-        return None
+def table_text(table, *, indent: int) -> str | None:
+    """``findings_json`` of a ``FindingTable``'s findings (the dicts ``_finding_dict`` makes): each distinct
+    value of each field encoded once, every finding laid out by one format string over whole columns. None
+    when some value is not text, a number, a bool or None (the caller takes the general path)."""
     from json.encoder import encode_basestring_ascii as text
-    encoded = {v: "null" if v is None else text(v) if type(v) is str else int.__repr__(v)
-               for v in set().union(*rows)}                  # str, int and None never collide as keys
+    columns = []
+    for values, codes in zip(table.values, table.codes):
+        encoded = []
+        for v in values:
+            kind = type(v)
+            if kind is str:
+                encoded.append(text(v))
+            elif v is None:
+                encoded.append("null")
+            elif kind is int:
+                encoded.append(int.__repr__(v))
+            elif kind is float or kind is bool:
+                encoded.append(json.dumps(v, ensure_ascii=True))
+            else:
+                return None
+        columns.append(take(encoded, codes))
     pad, inner = " " * indent, " " * (indent + 1)
     pieces = [pad + "{\n"]
     for i, name in enumerate(_FIELDS):
         pieces += [("," if i else "") + ("\n" if i else "") + f"{inner}{text(name)}: ", i]
-    layout = compiled(pieces + ["\n" + pad + "}"])
-    value = encoded.__getitem__
-    return ",\n".join([layout(*map(value, row)) for row in rows])
+    return ",\n".join(map(compiled(pieces + ["\n" + pad + "}"]), *columns))
 
 
 def findings_json(findings: list[dict], *, indent: int) -> str:
@@ -143,17 +147,17 @@ def _indented(item: dict, indent: int) -> str:
 
 def summary_lines(report: ValidationReport, *, title: str = "validation", max_rules: int = 20) -> list[str]:
     """Counts by severity, then one line per rule with an example record."""
+    report = sorted_report(report)
     lines = [f"{title}: {len(report.datasets)} datasets, {sum(report.datasets.values())} records, "
              f"{report.rules_run} rules: {report.count(ERROR)} errors, {report.count(WARNING)} warnings, "
              f"{report.count(NOTICE)} notices"]
-    groups: dict = {}
-    for f in report.sorted():
-        groups.setdefault((f.severity, f.rule_id, f.dataset), []).append(f)
-    for i, ((sev, rid, ds), items) in enumerate(groups.items()):
+    groups = report.table.groups((SEVERITY, RULE, DATASET))
+    for i, ((sev, rid, ds), rows) in enumerate(groups):
         if i >= max_rules:
             lines.append(f"  ... {len(groups) - max_rules} more rule/dataset groups (see the JSON report)")
             break
-        f = items[0]
+        f = report.table.findings(rows[:1])[0]
+        items = rows
         where = ", ".join(p for p in [
             f"{f.variable}" if f.variable else "", f"USUBJID={f.usubjid}" if f.usubjid else "",
             f"SEQ={f.seq}" if f.seq else "", f"row {f.row}" if f.row else "",
@@ -162,34 +166,51 @@ def summary_lines(report: ValidationReport, *, title: str = "validation", max_ru
     return lines
 
 
-class _SortedOnce(ValidationReport):
-    """The same report, its findings sorted and counted once for all formats (each format asks for the
-    order and the counts: 200,000 findings at 10,000 subjects)."""
+class SortedReport:
+    """A report as its writers read it: the findings as columns in report order (``FindingTable``), each count
+    made once for every format (each format asks for the order and the counts: 200,000 findings at 10,000
+    subjects). ``findings``/``sorted()`` build ``Finding`` objects, in report order, only if asked."""
 
-    _order: list | None = None
-    _memo: dict | None = None
+    def __init__(self, report: ValidationReport):
+        table = report.sorted_table()
+        if table is None:                      # keys the columns cannot rank: the objects' own sort
+            table = FindingTable.of(report.sorted())
+        self.table = table
+        self.datasets, self.rules_run = report.datasets, report.rules_run
+        self.rule_ids, self.standard = report.rule_ids, report.standard
+        self._memo: dict = {}
+        self._findings = None
+
+    @property
+    def findings(self) -> list:
+        if self._findings is None:
+            self._findings = self.table.findings()
+        return self._findings
 
     def sorted(self) -> list:
-        if self._order is None:
-            self._order = super().sorted()
-        return self._order
+        return self.findings
+
+    @property
+    def size(self) -> int:
+        return len(self.table)
 
     def count(self, severity: str) -> int:
-        return self.memo("severities", lambda: Counter(map(attrgetter("severity"), self.findings)))[severity]
+        by = self.memo("severities", lambda: dict(self.table.group_counts((SEVERITY,))))
+        return by.get((severity,), 0)
 
     def memo(self, key, make):
         """``make()``, computed once per key for this report."""
-        if self._memo is None:
-            self._memo = {}
         if key not in self._memo:
             self._memo[key] = make()
         return self._memo[key]
 
 
-def _sorted_once(report: ValidationReport) -> ValidationReport:
-    if type(report) is not ValidationReport:
-        return report
-    return _SortedOnce(**{f.name: getattr(report, f.name) for f in fields(report) if f.init})
+def sorted_report(report) -> SortedReport:
+    """``report`` as its writers read it (a ``SortedReport`` is returned as it is)."""
+    return report if isinstance(report, SortedReport) else SortedReport(report)
+
+
+_sorted_once = sorted_report
 
 
 FORMATS = ("json", "html", "xlsx", "junit")          # written by default
@@ -206,7 +227,7 @@ def write_reports(report: ValidationReport, folder, *, formats=FORMATS, package:
 
 def _write_reports(report, folder, *, formats, package, standard, fail_on, stem, sources) -> list[Path]:
     from .report_formats import write_excel, write_html, write_junit
-    report = _sorted_once(report)
+    report = sorted_report(report)
     folder = Path(folder)
     standard = standard or report.standard
     written = []

@@ -10,11 +10,16 @@ import io
 import zipfile
 from collections import Counter
 from datetime import datetime
+from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+import numpy as np
+
+from .finding_table import DATASET, MESSAGE, ROW, RULE, SEQ, SEVERITY, USUBJID, VALUE, VARIABLE, take
 from .findings import ERROR, NOTICE, SEVERITIES, WARNING, ValidationReport, _RANK
+from .layout import compiled
 from .registry import RULES
 from .report import rule_counts
 
@@ -36,12 +41,14 @@ def dataset_counts(report: ValidationReport) -> list[tuple[str, int, int, int, i
     """(dataset, records, errors, warnings, notices) for every dataset, plus finding-only names."""
     memo = getattr(report, "memo", None)
     if memo is not None:                  # a report being written in several formats: counted once
-        return memo("dataset_counts", lambda: _dataset_counts(report))
+        return memo("dataset_counts", lambda: _dataset_counts(report, Counter(dict(
+            report.table.group_counts((DATASET, SEVERITY))))))
     return _dataset_counts(report)
 
 
-def _dataset_counts(report: ValidationReport) -> list[tuple[str, int, int, int, int]]:
-    counts = Counter(map(attrgetter("dataset", "severity"), report.findings))
+def _dataset_counts(report: ValidationReport, counts=None) -> list[tuple[str, int, int, int, int]]:
+    if counts is None:
+        counts = Counter(map(attrgetter("dataset", "severity"), report.findings))
     names = sorted(set(report.datasets) | {ds for ds, _sev in counts})
     return [(n, report.datasets.get(n, 0), counts[n, ERROR], counts[n, WARNING], counts[n, NOTICE]) for n in names]
 
@@ -70,6 +77,8 @@ document.querySelectorAll('details.g').forEach(d=>{const vis=[...d.querySelector
 
 def write_html(report: ValidationReport, path, *, package: str = "", standard: str = "") -> Path:
     """A page a person can browse: summary, then findings per dataset with the offending values."""
+    from .report import sorted_report
+    report = sorted_report(report)
     e = _escaper()
     out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
            f"<title>trialforge validation: {e(package)}</title><style>{_CSS}</style><script>{_JS}</script></head><body>",
@@ -91,30 +100,47 @@ def write_html(report: ValidationReport, path, *, package: str = "", standard: s
                "oninput='apply()'> " + " ".join(
                    f"<label><input type='checkbox' value='{s}' checked onchange='apply()'> {s}</label>" for s in SEVERITIES)
                + "</div>")
-    groups = report.by_rule()
+    table = report.table
+    groups: dict = {}                     # dataset -> [(rule id, severity, positions)] in report order
+    for (ds, rid, sev), rows in table.groups((DATASET, RULE, SEVERITY)):
+        groups.setdefault(ds, []).append((rid, sev, rows))
+    cells = _html_cells(table, e)
     for name, *_ in dataset_counts(report):
-        items = [(k, v) for k, v in groups.items() if k[0] == name]
+        items = groups.get(name)
         if not items:
             continue
         out.append(f"<h2 id='ds-{e(name)}'>{e(name)} <span class='pill'>{report.datasets.get(name, 0)} records</span></h2>")
-        for (_, rid, sev), findings in items:
-            out.append(f"<details class='g' open><summary><span class='{sev}'>{sev}</span> {e(rid)} &times;{len(findings)}: "
-                       f"{e(findings[0].message)}</summary><table><tr><th>Variable</th><th>USUBJID</th><th>SEQ</th><th>Row</th>"
-                       "<th>Value</th><th>Message</th></tr>")
-            for f in findings[:MAX_HTML_ROWS]:
-                out.append(f"<tr class='f' data-sev='{sev}'><td>{e(f.variable or '')}</td><td>{e(f.usubjid or '')}</td>"
-                           f"<td>{e(f.seq or '')}</td><td class='num'>{f.row or ''}</td><td class='val'>{e(f.value or '')}</td>"
-                           f"<td>{e(f.message)}<span hidden> {e(rid)}</span></td></tr>")
-            if len(findings) > MAX_HTML_ROWS:
-                out.append(f"<tr><td colspan='6' class='muted'>{len(findings) - MAX_HTML_ROWS} more in the JSON/Excel report</td></tr>")
+        for rid, sev, rows in items:
+            out.append(f"<details class='g' open><summary><span class='{sev}'>{sev}</span> {e(rid)} &times;{len(rows)}: "
+                       f"{e(table.values[MESSAGE][table.codes[MESSAGE][rows[0]]])}</summary><table><tr><th>Variable</th>"
+                       "<th>USUBJID</th><th>SEQ</th><th>Row</th><th>Value</th><th>Message</th></tr>")
+            shown = rows[:MAX_HTML_ROWS]
+            head, tail = f"<tr class='f' data-sev='{sev}'><td>", f"<span hidden> {e(rid)}</span></td></tr>"
+            out += map(_HTML_ROW, *(take(column, codes[shown]) for column, codes in cells), repeat(head), repeat(tail))
+            if len(rows) > MAX_HTML_ROWS:
+                out.append(f"<tr><td colspan='6' class='muted'>{len(rows) - MAX_HTML_ROWS} more in the JSON/Excel report</td></tr>")
             out.append("</table></details>")
-    if not report.findings:
+    if not len(table):
         out.append("<p>No findings.</p>")
     out.append("</body></html>\n")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out), encoding="utf-8")
     return path
+
+
+#: one finding's row: (variable, usubjid, seq, row, value, message cells, the row's head and tail)
+_HTML_ROW = compiled([6, 0, "</td><td>", 1, "</td><td>", 2, "</td><td class='num'>", 3, "</td><td class='val'>", 4,
+                      "</td><td>", 5, 7])
+
+
+def _html_cells(table, e) -> list:
+    """(cell text per distinct value, codes) of the columns an HTML finding row shows: escaped variable,
+    subject, --SEQ, value and message (a missing one empty) and the row number as text."""
+    def escaped(j):
+        return [e(v or "") for v in table.values[j]], table.codes[j]
+    return [escaped(VARIABLE), escaped(USUBJID), escaped(SEQ), ([f"{v or ''}" for v in table.values[ROW]],
+            table.codes[ROW]), escaped(VALUE), ([e(v) for v in table.values[MESSAGE]], table.codes[MESSAGE])]
 
 
 def _escaper():
@@ -141,10 +167,10 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
     streamed into the zip); otherwise openpyxl writes it. Either way the bytes are openpyxl's.
     """
     from . import xlsx_book
-    from .xlsx_rows import all_plain
+    from .xlsx_rows import all_plain, rows_of_width
 
     sheets = excel_sheets(report)
-    as_text = all(all(len(row) == len(header) for row in rows) and all_plain(rows) for _t, header, rows, _w in sheets)
+    as_text = all(rows_of_width(rows, len(header)) and all_plain(rows) for _t, header, rows, _w in sheets)
     title = f"Validation {package} {standard or report.standard}".strip()
     path = Path(path)
     if as_text and xlsx_book.supported(sheets) and xlsx_book.plain_title(title):
@@ -156,12 +182,20 @@ def write_excel(report: ValidationReport, path, *, package: str = "", standard: 
 
 def excel_sheets(report: ValidationReport) -> list:
     """(title, header, rows, column widths) of each sheet of the Excel report."""
-    by = Counter(map(attrgetter("dataset", "rule_id", "severity", "message"), report.findings))
+    from .report import sorted_report
+    from .xlsx_rows import ColumnRows
+    report = sorted_report(report)
+    table = report.table
+    by = table.group_counts((DATASET, RULE, SEVERITY, MESSAGE))
     issues = [(ds, rid, _p21(rid), msg, sev, n) for (ds, rid, sev, msg), n in
-              sorted(by.items(), key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
-    p21 = {rid: _p21(rid) for rid in {f.rule_id for f in report.findings}}
-    details = [(f.dataset, f.rule_id, p21[f.rule_id], f.message, f.severity, f.variable or "", f.usubjid or "",
-                f.seq or "", f.row or "", f.value or "") for f in report.sorted()]
+              sorted(by, key=lambda kv: (kv[0][0], _RANK.get(kv[0][2], 9), kv[0][1], kv[0][3]))]
+
+    def column(j, fill=False):
+        values = table.values[j]
+        return [v or "" for v in values] if fill else values, table.codes[j]
+    details = ColumnRows([column(DATASET), column(RULE), ([_p21(r) for r in table.values[RULE]], table.codes[RULE]),
+                          column(MESSAGE), column(SEVERITY), column(VARIABLE, True), column(USUBJID, True),
+                          column(SEQ, True), column(ROW, True), column(VALUE, True)])
     rules = [(r.id, ", ".join(r.p21), ", ".join(r.publisher), r.severity, r.scope, r.category, r.message)
              for r in sorted(RULES.values(), key=lambda r: r.id) if not report.rule_ids or r.id in report.rule_ids]
     sheets = [
@@ -254,11 +288,12 @@ def _strip_modified(xml: bytes) -> bytes:
 def write_junit(report: ValidationReport, path, *, fail_on: str = ERROR, package: str = "") -> Path:
     """One testsuite per dataset (plus "study"), one testcase per rule that ran on it; a rule with
     findings at or above ``fail_on`` is a failure, lesser findings go to system-out."""
+    from .report import sorted_report
+    report = sorted_report(report)
     limit = _RANK[fail_on]
-    groups: dict[tuple[str, str], list] = {}
-    for f in report.sorted():
-        groups.setdefault((f.dataset, f.rule_id), []).append(f)
-    rule_ids = report.rule_ids or sorted({f.rule_id for f in report.findings})
+    table = report.table
+    groups = {key: _Group(table, rows) for key, rows in table.groups((DATASET, RULE))}
+    rule_ids = report.rule_ids or sorted(set(table.values[RULE]))
     suites = []
     names = [n for n, *_ in dataset_counts(report)]
     total_tests = total_fail = 0
@@ -276,7 +311,7 @@ def write_junit(report: ValidationReport, path, *, fail_on: str = ERROR, package
             if not found:
                 cases.append(f"  <testcase {attrs}/>")
                 continue
-            bad = [f for f in found if _RANK.get(f.severity, 9) <= limit]
+            bad = found.at_or_above(limit)
             if bad:
                 failures += 1
                 body = "\n".join(_line(f) for f in bad[:200]) + (f"\n... {len(bad) - 200} more" if len(bad) > 200 else "")
@@ -297,6 +332,29 @@ def write_junit(report: ValidationReport, path, *, fail_on: str = ERROR, package
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+class _Group:
+    """The findings of one (dataset, rule) in report order, read by the JUnit writer: ``Finding`` objects are
+    made only for the few it writes out (200 at most)."""
+
+    def __init__(self, table, rows):
+        self.table, self.rows = table, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __bool__(self) -> bool:
+        return len(self.rows) > 0
+
+    def __getitem__(self, part):
+        if isinstance(part, slice):
+            return self.table.findings(self.rows[part])
+        return self.table.findings(self.rows[[part]])[0]
+
+    def at_or_above(self, limit: int) -> "_Group":
+        ranks = np.array([_RANK.get(v, 9) <= limit for v in self.table.values[SEVERITY]], dtype=bool)
+        return _Group(self.table, self.rows[ranks[self.table.codes[SEVERITY][self.rows]]])
 
 
 def _line(f) -> str:

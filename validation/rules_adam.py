@@ -166,14 +166,62 @@ def _same_raw_text(mine, adsl_col, first, pos, known, rows=None) -> bool:
         rows = []
     if not rows:             # the same for every column of the dataset (``rows``: the caller's memo)
         rows.append(pa.array(np.where(known, first[np.maximum(pos, 0)], 0)))
-    ref = ref.take(rows[0])
-    same = pc.or_(pc.fill_null(pc.equal(data, ref), False), pc.and_(pc.is_null(data), pc.is_null(ref)))
+        rows.append(_subject_runs(pos, known))
+    if rows[1] is not None:
+        return _same_by_runs(data, ref, first, pos, rows[1])
+    return _same_by_take(data, ref, known, rows[0])
+
+
+def _subject_runs(pos: np.ndarray, known: np.ndarray):
+    """(first record of each run of records of one subject, which records continue a run) when every subject
+    is known and runs are long (records sorted or grouped by subject: ADaM's order), else None."""
+    if not len(pos) or not known.all():
+        return None
+    continues = pos[1:] == pos[:-1]
+    starts = np.flatnonzero(np.r_[True, ~continues])
+    return (starts, continues) if len(starts) * 4 <= len(pos) else None
+
+
+def _same_values(a, b):
+    """Per position: equal, or both null (Arrow arrays of one text type, same length)."""
+    import pyarrow.compute as pc
+    if not a.null_count and not b.null_count:
+        return pc.equal(a, b)
+    return pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+
+
+def _same_by_runs(data, ref, first, pos, runs) -> bool:
+    """``_same_by_take`` for records in runs of one subject without gathering ADSL's text per record: every record
+    that continues a run holds what the record before it holds, and the first record of each run its subject's
+    ADSL value (then every record of the run does)."""
+    import pyarrow as pa
+    starts, continues = runs
+    n = len(data)
+    if n > 1:
+        adjacent = _bools(_same_values(data.slice(1), data.slice(0, n - 1)))
+        if not (adjacent | ~continues).all():
+            return False
+    heads = pa.array(starts)
+    return bool(_bools(_same_values(data.take(heads), ref.take(pa.array(first[pos[starts]])))).all())
+
+
+def _same_by_take(data, ref, known, rows) -> bool:
+    """Every record of a known subject holds exactly its subject's ADSL value (ADSL's text gathered per record)."""
+    import pyarrow.compute as pc
+    same = _same_values(data, ref.take(rows))
     if known.all():
         return bool(pc.all(same).as_py()) if len(same) else True
-    same = same.to_numpy(zero_copy_only=False) if isinstance(same, pa.Array) else \
-        np.concatenate([np.asarray(c.to_numpy(zero_copy_only=False), dtype=bool) for c in same.chunks]) \
-        if same.num_chunks else np.zeros(0, dtype=bool)
-    return bool((np.asarray(same, dtype=bool) | ~known).all())
+    return bool((_bools(same) | ~known).all())
+
+
+def _bools(same) -> np.ndarray:
+    """An Arrow boolean Array or ChunkedArray (no nulls) as numpy."""
+    import pyarrow as pa
+    if isinstance(same, pa.Array):
+        return np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    if not same.num_chunks:
+        return np.zeros(0, dtype=bool)
+    return np.concatenate([np.asarray(c.to_numpy(zero_copy_only=False), dtype=bool) for c in same.chunks])
 
 
 @register("TF-ADSL-005", "error", "Subject-population flag value is null", p21=("AD0019", "AD0026"), scope=ADAM,

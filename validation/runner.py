@@ -24,7 +24,9 @@ def validate_datasets(datasets: dict, *, ct=None, standard=None, scope: str | No
     ``define``: path to a define.xml (checked against the data when ``validation.define_checks``
     is available). ``options``: ``{"pandera": True}`` evaluates column rules through the pandera
     schema instead of the direct path (same findings, slower); ``{"only": [rule ids]}`` runs just
-    those rules; ``{"unreadable": [(file, cause)]}`` feeds TF-IO-001.
+    those rules; ``{"unreadable": [(file, cause)]}`` feeds TF-IO-001; ``{"datasets": [names]}`` runs the column
+    and dataset rules on those datasets only, the others being there for the study rules to read (the gate
+    of the SDTM the ADaM stage makes, PP, beside DM: DM's own rules ran in the SDTM gate).
     """
     with fewer_collections():
         return _validate(datasets, ct=ct, standard=standard, scope=scope, define=define, options=options)
@@ -45,7 +47,11 @@ def _validate(datasets: dict, *, ct, standard, scope, define, options) -> Valida
     study_rules = [r for r in rules_for(scope, "study", version) if not only or r.id in only]
     column_rules = [r for r in rules_for(scope, "column", version) if not only or r.id in only]
     use_pandera = bool(ctx.options.get("pandera"))
+    checked = ctx.options.get("datasets")
+    checked = None if checked is None else {str(n).upper() for n in checked}
     for name, ds in sorted(ctx.datasets.items()):
+        if checked is not None and name not in checked:
+            continue
         if use_pandera:
             from .schema import run_schema
             report.extend(_guard(lambda: run_schema(ds, ctx), "TF-SCHEMA", name))
@@ -65,7 +71,7 @@ def _validate(datasets: dict, *, ct, standard, scope, define, options) -> Valida
     report.rules_run = len(dataset_rules) + len(study_rules) + len(column_rules) + n_define
     report.rule_ids = sorted(r.id for r in dataset_rules + study_rules + column_rules)
     report.standard = ctx.standard.name
-    report.findings = report.sorted()
+    report.sort()
     return report
 
 
