@@ -38,7 +38,7 @@ def arrow_strings(values: pd.Series) -> pa.Array | None:
 def longest_utf8(values: pd.Series) -> int | None:
     """Bytes of the longest value (0 when none is non-empty), or None when not Arrow-backed text.
     From the distinct values when the column's ``text_codes`` are at hand, else one kernel over the rows."""
-    known = _known_codes(values)
+    known = known_text_codes(values)
     if known is not None:
         return known.longest
     arr = arrow_strings(values)
@@ -97,7 +97,8 @@ def _source(values: pd.Series):
     return values.array._pa_array
 
 
-def _known_codes(values: pd.Series) -> TextCodes | None:
+def known_text_codes(values: pd.Series) -> TextCodes | None:
+    """The column's ``TextCodes`` when a writer has computed them, else None (nothing is computed)."""
     data = _source(values)
     if data is None:
         return None

@@ -17,8 +17,9 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from .arrow_text import arrow_strings, byte_lengths, longest_utf8, text_codes
+from .arrow_text import arrow_strings, byte_lengths, known_text_codes, longest_utf8, text_codes
 from .define_attrs import present_text
 
 
@@ -50,6 +51,11 @@ class Distinct:
         return tuple(self._column.text_numeric[self._present].tolist())
 
     @property
+    def timed(self) -> bool:
+        """No present text, or one with a time part ("T"): an ISO 8601 variable's DataType is datetime."""
+        return not self.texts or any("T" in t for t in self.texts)
+
+    @property
     def longest(self) -> int:
         """Bytes of the longest present text (UTF-8); 0 when there is none."""
         lengths = self._column.lengths[self._present]
@@ -68,7 +74,36 @@ class _WholeText:
     def longest(self) -> int:
         return longest_utf8(self._values)          # "" is 0 bytes, nulls skipped
 
+    @cached_property
+    def timed(self) -> bool:
+        """``Distinct.timed`` from the shared codes' distinct values when the writers have them, else from
+        two kernels over the rows (no dictionary encoding: at two jobs the SDTM files' codes were made in
+        the worker that wrote them)."""
+        known = known_text_codes(self._values)
+        arr = known.dictionary if known is not None else arrow_strings(self._values)
+        present = pc.any(pc.not_equal(arr, "")).as_py()          # nulls skipped; "" is absent
+        return not present or bool(pc.any(pc.match_substring(arr, "T")).as_py())
+
     def __getattr__(self, name):                 # texts, numbers, text_numeric
+        return getattr(self._whole(), name)
+
+
+class _WholeNumbers:
+    """Readings of a whole numeric column (numpy float or integer) whose codes no other question needed: its
+    numbers from the rows (distinct when not all whole: ``numeric_shape_of`` takes repeats), without the
+    codes and per-value arrays of a factorised ``Column`` (~0.15 s over a 1,000-subject package); the rest
+    from the factorised column (`whole`), built only when asked."""
+
+    def __init__(self, values: pd.Series, whole):
+        self._values, self._whole = values, whole
+
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        nums = self._values.to_numpy(dtype=np.float64)
+        nums = nums[~np.isnan(nums)]
+        return nums if bool((nums == np.round(nums)).all()) else pd.unique(nums)
+
+    def __getattr__(self, name):                 # texts, longest, text_numeric
         return getattr(self._whole(), name)
 
 
@@ -201,9 +236,15 @@ class ColumnFacts:
             return Column(pd.Series([], dtype=float)).whole()
         if name not in self._whole:
             values = self.series(name)
-            text = name not in self._columns and arrow_strings(values) is not None
-            self._whole[name] = (_WholeText(values, lambda: self.column(name).whole()) if text
-                                 else self.column(name).whole())
+            factorised = lambda: self.column(name).whole()       # noqa: E731
+            if name in self._columns:
+                self._whole[name] = factorised()
+            elif arrow_strings(values) is not None:
+                self._whole[name] = _WholeText(values, factorised)
+            elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
+                self._whole[name] = _WholeNumbers(values, factorised)
+            else:
+                self._whole[name] = factorised()
         return self._whole[name]
 
     def combinations(self, names, present: str | None = None) -> np.ndarray:
