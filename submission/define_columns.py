@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from .arrow_text import arrow_strings, byte_lengths, known_text_codes, longest_utf8, text_codes
+from .arrow_text import arrow_strings, byte_lengths, known_text_codes, longest_utf8, table_codes, text_codes
 from .define_attrs import present_text
 
 
@@ -206,6 +206,20 @@ class Column:
         return Distinct(self, np.arange(len(self.present) - 1, dtype=np.int64))
 
 
+#: Keys spanning at most this many values (or four per row) are coded through a table of the span.
+KEY_TABLE = 1 << 22
+
+
+def _distinct_keys(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """(codes, count) of non-negative int64 keys below ``size``: a table of the span when it is small
+    (``table_codes``), else ``pd.factorize``. The order of the codes differs between the two; every caller
+    asks set questions of the combinations (their values, the first decode in sorted order)."""
+    if size <= max(KEY_TABLE, 4 * len(key)):
+        return table_codes(key, size)
+    codes = pd.factorize(key)[0].astype(np.int64)
+    return codes, int(codes.max()) + 1
+
+
 class ColumnFacts:
     """The columns of one frame, each factorised on first use; combinations of columns by codes."""
 
@@ -264,13 +278,15 @@ class ColumnFacts:
         if not codes or len(codes[0]) == 0:
             return np.zeros((0, len(names)), dtype=np.int64)
         key = codes[0].astype(np.int64) + 1                     # missing (-1) -> 0
-        for i, c in enumerate(codes[1:], start=2):
+        size = int(key.max()) + 1
+        for i, c in enumerate(codes[1:]):
+            if i:                                                # keep it small for the next column
+                key, size = _distinct_keys(key, size)
             c = c.astype(np.int64) + 1
-            key = key * (int(c.max()) + 1) + c                   # < (rows + 1) ** 2: fits int64
-            if i < len(codes):                                   # keep it small for the next column
-                key = pd.factorize(key)[0].astype(np.int64)
-        combo = pd.factorize(key)[0]
-        row = np.empty(int(combo.max()) + 1, dtype=np.int64)
+            width = int(c.max()) + 1
+            key, size = key * width + c, size * width            # < (rows + 1) ** 2: fits int64
+        combo, count = _distinct_keys(key, size)
+        row = np.empty(count, dtype=np.int64)
         row[combo] = np.arange(len(combo))       # any record of a combination: they hold the same codes
         return np.stack([c[row] for c in codes], axis=1).astype(np.int64)
 

@@ -135,3 +135,38 @@ def test_iso_datetime_type_with_and_without_shared_codes():
             assert attrs_of(var, ColumnFacts(frame).whole(name)).data_type == expected, (name, shared)
             assert attrs_of(var, Column(frame[name]).whole()).data_type == expected
     forget_text_codes()
+
+
+def test_combinations_are_the_distinct_code_rows_by_table_and_by_hashing(monkeypatch):
+    """The distinct code tuples equal pandas' drop_duplicates of the per-row codes (as sets: every caller
+    asks set questions), through the table of a small key span and through pd.factorize."""
+    from trialforge.submission import define_columns as dc
+    rng = np.random.default_rng(8)
+    n = 3000
+    frame = pd.DataFrame({
+        "A": pd.Series(rng.choice(["x", "y", "", None, "z\u00e9"], n), dtype="str"),
+        "B": pd.Series(rng.choice([f"b{i}" for i in range(40)] + [None], n), dtype="str"),
+        "C": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 900, n).astype(float)),
+        "D": pd.Series([f"u{i}" for i in range(n)], dtype="str")})
+    for table in (True, False):
+        if not table:
+            monkeypatch.setattr(dc, "KEY_TABLE", 0)
+            monkeypatch.setattr(dc, "_distinct_keys", lambda key, size: (
+                (codes := pd.factorize(key)[0].astype(np.int64)), int(codes.max()) + 1))
+        facts = ColumnFacts(frame)
+        for names, present in ((["A"], None), (["A", "B"], None), (["B", "C", "A"], None), (["A", "D"], None),
+                               (["A", "B", "C", "D"], None), (["A", "C"], "A"), (["B", "A"], "B")):
+            per_row = pd.DataFrame({n_: facts.column(n_).codes for n_ in names})
+            if present is not None:
+                col = facts.column(present)
+                per_row = per_row[col.present[col.codes]]
+            expected = {tuple(r) for r in per_row.drop_duplicates().itertuples(index=False)}
+            got = facts.combinations(names, present)
+            assert got.shape[1] == len(names) and len(got) == len(expected), (names, table)
+            assert {tuple(r) for r in got.tolist()} == expected, (names, table)
+
+
+def test_table_codes_by_hand():
+    from trialforge.submission.arrow_text import table_codes
+    codes, count = table_codes(np.array([7, 2, 7, 0, 2], dtype=np.int64), 9)
+    assert count == 3 and codes.tolist() == [2, 1, 2, 0, 1]          # ascending keys 0, 2, 7
