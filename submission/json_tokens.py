@@ -30,26 +30,11 @@ def string_tokens(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """(codes, tokens) of a text column: missing (None, NaN, NA) as '""', others as JSON strings of str(v)."""
     found = text_codes(col)                             # shared with the XPT and define.xml writers
     if found is not None:                               # a missing value's code is len(words): '""' below
-        return found.codes, pa.concat_arrays([json_strings(found.dictionary), pa.array(['""'], pa.string())])
+        words = found.dictionary.to_pylist()
+        return found.codes, pa.array([encode_basestring(w) for w in words] + ['""'], pa.string())
     text = ["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v) for v in col.tolist()]
     codes, words = pd.factorize(pd.Series(text, dtype=object))
     return as_codes(codes), pa.array([encode_basestring(w) for w in words], pa.string())
-
-
-#: The characters ``encode_basestring`` escapes (json.encoder.ESCAPE: control characters, backslash, quote).
-_ESCAPED = '[\\x00-\\x1f\\\\"]'
-
-
-def json_strings(values: pa.Array) -> pa.Array:
-    """``encode_basestring`` (what ``json.dumps(ensure_ascii=False)`` writes for a str) of each value of a
-    string array without nulls, as a string array. Why: a column's distinct values (132,000 at 1,000
-    subjects) were encoded one Python call each; a value with nothing to escape is only quoted, so when no
-    value has a character to escape the quotes are added by one Arrow kernel, else every value goes
-    through ``encode_basestring``."""
-    if len(values) and not pc.any(pc.match_substring_regex(values, _ESCAPED)).as_py():
-        quote = pa.scalar('"', values.type)
-        return pc.binary_join_element_wise(quote, values, quote, pa.scalar("", values.type)).cast(pa.string())
-    return pa.array([encode_basestring(w) for w in values.to_pylist()], pa.string())
 
 
 def number_tokens(nums: pd.Series, integer: bool) -> tuple[np.ndarray, pa.Array] | None:
@@ -194,10 +179,7 @@ def _joined_codes(key: np.ndarray, k: int, codes: np.ndarray, m: int, limit: int
     if k * m > min(max(PAIR_TABLE, 4 * len(key)), 2 ** 31 - 1):
         return None
     pair = key * np.int32(m) + codes                   # < k * m <= 2 ** 31 - 1 (a table's size)
-    ids, count = table_codes(pair, k * m)
-    if count > limit:
-        return None
-    return ids.astype(np.int32), count
+    return table_codes(pair, k * m, limit, np.int32)
 
 
 def framed(columns: list[tuple[np.ndarray, pa.Array]]) -> list[tuple[np.ndarray, pa.Array]]:

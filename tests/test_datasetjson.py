@@ -372,23 +372,3 @@ def test_date_columns_equal_the_reference(tmp_path):
     rows = json.loads(data)["rows"]
     assert rows[0][1:] == [None, "0043-06-19"] and rows[1][1] == "2024-08-17"      # 23804 - 199 days
 
-
-@pytest.mark.parametrize("large", [False, True])
-def test_json_strings_equal_encode_basestring(large):
-    """The quoted distinct values equal json's own encoder, value by value: with nothing to escape (the
-    Arrow kernel) and with a quote, a backslash or a control character somewhere (every value by Python)."""
-    from json.encoder import encode_basestring
-
-    import pyarrow as pa
-
-    from trialforge.submission.json_tokens import json_strings
-    kind = pa.large_string() if large else pa.string()
-    plain = ["", "a", "caf\u00e9", "\u20ac 5", "\U0001F600", "x\x7fy", "\u2028", "<1.5", "It's"]
-    for values in (plain, plain + ['say "hi"'], plain + ["a\\b"], plain + ["tab\there"], plain + ["nul\x00"],
-                   plain + ["line\nbreak"], plain + ["\x1f"]):
-        got = json_strings(pa.array(values, kind))
-        assert got.type == pa.string()
-        assert got.to_pylist() == [encode_basestring(v) for v in values]
-    sliced = pa.array(["skip", 'q"', "b", "c"], kind).slice(2, 2)       # an offset into the buffers
-    assert json_strings(sliced).to_pylist() == ['"b"', '"c"']
-    assert json_strings(pa.array([], kind)).to_pylist() == []

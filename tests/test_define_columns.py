@@ -170,3 +170,6 @@ def test_table_codes_by_hand():
     from trialforge.submission.arrow_text import table_codes
     codes, count = table_codes(np.array([7, 2, 7, 0, 2], dtype=np.int64), 9)
     assert count == 3 and codes.tolist() == [2, 1, 2, 0, 1]          # ascending keys 0, 2, 7
+    assert table_codes(np.array([7, 2, 7, 0, 2], dtype=np.int64), 9, limit=2) is None       # 3 > 2
+    codes, count = table_codes(np.array([3, 3, 1], dtype=np.int32), 4, limit=2, dtype=np.int32)
+    assert count == 2 and codes.dtype == np.int32 and codes.tolist() == [1, 1, 0]
