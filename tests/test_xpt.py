@@ -611,6 +611,7 @@ def test_numbers_coded_by_distinct_doubles_equal_the_per_row_conversion(tmp_path
     code; the bytes equal ``ieee_to_ibm`` of every row (-0.0, NaN payloads, subnormals, the IBM underflow
     range, huge values), across blocks, and pyreadstat reads the numbers back."""
     monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(xpt_writer, "DISTINCT_MIN_ROWS", 100)
     rng = np.random.default_rng(370)
     special = np.array([0.0, -0.0, np.nan, 5e-324, 1e-80, 16.0 ** -65, -1e75, 7e75, 0.1, -2.5, 1 / 3])
     other_nan = np.array([0x7FF8000000000123], dtype=np.int64).view(np.float64)
@@ -637,7 +638,9 @@ def test_numbers_coded_by_distinct_doubles_equal_the_per_row_conversion(tmp_path
     np.testing.assert_array_equal(back["C"].to_numpy(), frame["C"].to_numpy())
 
 
-def test_unrepresentable_number_in_a_coded_column_names_its_first_row(tmp_path):
+def test_unrepresentable_number_in_a_coded_column_names_its_first_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(xpt_writer, "DISTINCT_MIN_ROWS", 100)
     values = np.tile([1.0, 2.0, 3.0], 100)
+    assert xpt_writer._distinct_doubles(values) is not None
     values[[150, 40]] = [np.inf, 1e76]                            # row 41 comes first
     _raises(_with(pd.DataFrame({"AVAL": values})), tmp_path / "x.xpt", column="AVAL", row=41, value=1e76)
