@@ -491,4 +491,4 @@ def _write_define_bundle(datasets, folder, info, standard, ct, study, package):
     from .submission.define_study import key_displays, write_define_bundle
     arm = key_displays(study, datasets) if package == "adam" else None
     return write_define_bundle(datasets, folder, study=study, info=info, standard=standard, ct=ct,
-                               package=package, arm=arm)
+                               package=package, arm=arm, tool_version=__version__)

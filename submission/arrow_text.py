@@ -38,7 +38,7 @@ def arrow_strings(values: pd.Series) -> pa.Array | None:
 def longest_utf8(values: pd.Series) -> int | None:
     """Bytes of the longest value (0 when none is non-empty), or None when not Arrow-backed text.
     From the distinct values when the column's ``text_codes`` are at hand, else one kernel over the rows."""
-    known = _known_codes(values)
+    known = known_text_codes(values)
     if known is not None:
         return known.longest
     arr = arrow_strings(values)
@@ -65,6 +65,21 @@ def narrow_codes(codes) -> np.ndarray:
     top = int(codes.max(initial=0)) if codes.size else 0
     dtype = np.uint8 if top < 2 ** 8 else np.uint16 if top < 2 ** 16 else np.int32
     return codes.astype(dtype, copy=False)
+
+
+def table_codes(keys: np.ndarray, size: int, limit: int | None = None, dtype=np.int64):
+    """(codes, count) of integer keys in [0, size): each key's position among the distinct keys present, in
+    ascending key order, marked in a table of the ``size`` possible keys: a scatter and a gather, no hashing
+    (~5x faster than ``pd.factorize`` on a column's codes). The caller keeps ``size`` small (a table
+    entry per possible key). None when more than ``limit`` distinct keys are present."""
+    seen = np.zeros(size, dtype=np.bool_)
+    seen[keys] = True
+    present = np.flatnonzero(seen)
+    if limit is not None and len(present) > limit:
+        return None
+    ids = np.empty(size, dtype=dtype)
+    ids[present] = np.arange(len(present), dtype=dtype)
+    return ids[keys], len(present)
 
 
 class TextCodes(NamedTuple):
@@ -97,7 +112,8 @@ def _source(values: pd.Series):
     return values.array._pa_array
 
 
-def _known_codes(values: pd.Series) -> TextCodes | None:
+def known_text_codes(values: pd.Series) -> TextCodes | None:
+    """The column's ``TextCodes`` when a writer has computed them, else None (nothing is computed)."""
     data = _source(values)
     if data is None:
         return None

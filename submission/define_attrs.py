@@ -109,16 +109,49 @@ def numeric_shape_of(nums: np.ndarray) -> tuple[bool, int, int]:
     whole = bool((nums == np.round(nums)).all())
     if whole:       # digits of int(|v|) never fall as |v| grows: the largest has the most
         return True, len(str(int(np.abs(nums).max()))), 0
-    values = np.unique(nums).tolist()                   # distinct values only
+    distinct = np.unique(nums)                           # distinct values only
+    if len(distinct) > _READ_ALL and np.isfinite(distinct).all():
+        integer_digits, decimals = _bounded_shape(distinct)
+    else:
+        integer_digits, decimals = _text_shape(distinct.tolist())
+    return False, integer_digits + decimals, decimals
+
+
+#: Up to this many distinct values are all read as text; more are read in the order of their bounds.
+_READ_ALL = 256
+
+
+def _text_shape(values: list) -> tuple[int, int]:
+    """(most digits before the point, most after) of floats' ``_decimal_shape``, read from their text."""
     joined = "\n".join(map(format, values, repeat(".15g")))   # as _decimal_shape reads them
     if "e" in joined or "n" in joined:                  # an exponent form: read value by value
         shapes = [_decimal_shape(v) for v in values]
-        decimals = max(d for _, d in shapes)
-        integer_digits = max(i for i, _ in shapes)
-    else:                                               # "-12.345" lines: digits around the point
-        decimals = max(map(len, _FRACTION.findall(joined)), default=0)
-        integer_digits = max(map(len, _WHOLE.findall(joined)))
-    return False, integer_digits + decimals, decimals
+        return max(i for i, _ in shapes), max(d for _, d in shapes)
+    return (max(map(len, _WHOLE.findall(joined))),      # "-12.345" lines: digits around the point
+            max(map(len, _FRACTION.findall(joined)), default=0))
+
+
+def _bounded_shape(values: np.ndarray) -> tuple[int, int]:
+    """``_text_shape`` of many distinct finite floats, reading few of them as text (ADLB's PCHG has 43,000
+    distinct values at 1,000 subjects: 0.09 s of formatting, most of a define's numeric attributes).
+
+    Digits before the point never fall as |v| grows, so the largest values hold the most. Decimals are at
+    most 14 - floor(log10 |v|) (15 significant digits, after rounding, which only raises the exponent;
+    0 for 0), so the values are read in the order of that bound, one more for a log10 rounded up, and the
+    reading stops when the most decimals found reach the bound of every value left."""
+    size = np.abs(values)
+    largest = values[np.argsort(size, kind="stable")[-16:]]
+    digits = _text_shape(largest.tolist())[0]
+    with np.errstate(divide="ignore"):
+        bound = np.where(size == 0, 0, 15 - np.floor(np.log10(np.where(size == 0, 1.0, size))))
+    order = np.argsort(-bound, kind="stable")
+    decimals = 0
+    for start in range(0, len(order), _READ_ALL):
+        part = order[start:start + _READ_ALL]
+        if bound[part[0]] <= decimals:
+            break
+        decimals = max(decimals, _text_shape(values[part].tolist())[1])
+    return digits, decimals
 
 
 _FRACTION = re.compile(r"\.(\d*)")
@@ -172,8 +205,7 @@ def attrs_of(var: VariableMeta, values) -> ItemAttrs:
         return ItemAttrs(INTEGER, var.length or digits, None, var.format, var.length is None)
     kind = iso_kind(var.name)
     if kind == "iso_datetime":
-        timed = not values.texts or any("T" in t for t in values.texts)
-        return ItemAttrs(DATETIME if timed else DATE, None, None, None, False)
+        return ItemAttrs(DATETIME if values.timed else DATE, None, None, None, False)
     if kind == DURATION:
         return ItemAttrs(DURATION, None, None, None, False)
     return ItemAttrs(TEXT, var.length or values.longest or 1, None, None, var.length is None)

@@ -135,10 +135,8 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
                 if refs:
                     plan.variable[(ds.name, var.name)] = use(refs[0], var, ds, None)
                 continue
-            slices = (_split_pairs(facts_of(ds), ds.frame, vl.items[0].by, var.name)
-                      if vl.items and var.name in ds.frame.columns else {})
-            texts = facts_of(ds).column(var.name).code_texts(var.is_numeric) if var.name in ds.frame.columns else []
-            slice_keys = []
+            slices = texts = None           # the slices' code pairs and texts, read when a text slice needs
+            slice_keys = []                 # them (a numeric variable's slices are all numeric: LBSTRESN)
             for item in vl.items:
                 if item.attrs.data_type in NUMERIC_TYPES:
                     slice_keys.append(None)
@@ -149,6 +147,10 @@ def plan_codelists(datasets: Sequence[Dataset], cts: Sequence, vlists: Mapping[s
                 if not options:
                     slice_keys.append(None)
                     continue
+                if texts is None:
+                    present = var.name in ds.frame.columns
+                    slices = _split_pairs(facts_of(ds), ds.frame, vl.items[0].by, var.name) if present else {}
+                    texts = facts_of(ds).column(var.name).code_texts(var.is_numeric) if present else []
                 part = slices.get(item.value, _NO_ROWS)
                 values = {texts[i] for i in part[:, 0].tolist() if i >= 0 and texts[i] is not None}
                 chosen = next((r for r in options if holds(r, values)), options[0])

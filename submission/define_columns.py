@@ -17,8 +17,9 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from .arrow_text import arrow_strings, byte_lengths, longest_utf8, text_codes
+from .arrow_text import arrow_strings, byte_lengths, known_text_codes, longest_utf8, table_codes, text_codes
 from .define_attrs import present_text
 
 
@@ -50,6 +51,11 @@ class Distinct:
         return tuple(self._column.text_numeric[self._present].tolist())
 
     @property
+    def timed(self) -> bool:
+        """No present text, or one with a time part ("T"): an ISO 8601 variable's DataType is datetime."""
+        return not self.texts or any("T" in t for t in self.texts)
+
+    @property
     def longest(self) -> int:
         """Bytes of the longest present text (UTF-8); 0 when there is none."""
         lengths = self._column.lengths[self._present]
@@ -68,7 +74,36 @@ class _WholeText:
     def longest(self) -> int:
         return longest_utf8(self._values)          # "" is 0 bytes, nulls skipped
 
+    @cached_property
+    def timed(self) -> bool:
+        """``Distinct.timed`` from the shared codes' distinct values when the writers have them, else from
+        two kernels over the rows (no dictionary encoding: at two jobs the SDTM files' codes were made in
+        the worker that wrote them)."""
+        known = known_text_codes(self._values)
+        arr = known.dictionary if known is not None else arrow_strings(self._values)
+        present = pc.any(pc.not_equal(arr, "")).as_py()          # nulls skipped; "" is absent
+        return not present or bool(pc.any(pc.match_substring(arr, "T")).as_py())
+
     def __getattr__(self, name):                 # texts, numbers, text_numeric
+        return getattr(self._whole(), name)
+
+
+class _WholeNumbers:
+    """Readings of a whole numeric column (numpy float or integer) whose codes no other question needed: its
+    numbers from the rows (distinct when not all whole: ``numeric_shape_of`` takes repeats), without the
+    codes and per-value arrays of a factorised ``Column`` (~0.15 s over a 1,000-subject package); the rest
+    from the factorised column (`whole`), built only when asked."""
+
+    def __init__(self, values: pd.Series, whole):
+        self._values, self._whole = values, whole
+
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        nums = self._values.to_numpy(dtype=np.float64)
+        nums = nums[~np.isnan(nums)]
+        return nums if bool((nums == np.round(nums)).all()) else pd.unique(nums)
+
+    def __getattr__(self, name):                 # texts, longest, text_numeric
         return getattr(self._whole(), name)
 
 
@@ -171,6 +206,20 @@ class Column:
         return Distinct(self, np.arange(len(self.present) - 1, dtype=np.int64))
 
 
+#: Keys spanning at most this many values (or four per row) are coded through a table of the span.
+KEY_TABLE = 1 << 22
+
+
+def _distinct_keys(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """(codes, count) of non-negative int64 keys below ``size``: a table of the span when it is small
+    (``table_codes``), else ``pd.factorize``. The order of the codes differs between the two; every caller
+    asks set questions of the combinations (their values, the first decode in sorted order)."""
+    if size <= max(KEY_TABLE, 4 * len(key)):
+        return table_codes(key, size)
+    codes = pd.factorize(key)[0].astype(np.int64)
+    return codes, int(codes.max()) + 1
+
+
 class ColumnFacts:
     """The columns of one frame, each factorised on first use; combinations of columns by codes."""
 
@@ -201,9 +250,15 @@ class ColumnFacts:
             return Column(pd.Series([], dtype=float)).whole()
         if name not in self._whole:
             values = self.series(name)
-            text = name not in self._columns and arrow_strings(values) is not None
-            self._whole[name] = (_WholeText(values, lambda: self.column(name).whole()) if text
-                                 else self.column(name).whole())
+            factorised = lambda: self.column(name).whole()       # noqa: E731
+            if name in self._columns:
+                self._whole[name] = factorised()
+            elif arrow_strings(values) is not None:
+                self._whole[name] = _WholeText(values, factorised)
+            elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
+                self._whole[name] = _WholeNumbers(values, factorised)
+            else:
+                self._whole[name] = factorised()
         return self._whole[name]
 
     def combinations(self, names, present: str | None = None) -> np.ndarray:
@@ -223,13 +278,15 @@ class ColumnFacts:
         if not codes or len(codes[0]) == 0:
             return np.zeros((0, len(names)), dtype=np.int64)
         key = codes[0].astype(np.int64) + 1                     # missing (-1) -> 0
-        for i, c in enumerate(codes[1:], start=2):
+        size = int(key.max()) + 1
+        for i, c in enumerate(codes[1:]):
+            if i:                                                # keep it small for the next column
+                key, size = _distinct_keys(key, size)
             c = c.astype(np.int64) + 1
-            key = key * (int(c.max()) + 1) + c                   # < (rows + 1) ** 2: fits int64
-            if i < len(codes):                                   # keep it small for the next column
-                key = pd.factorize(key)[0].astype(np.int64)
-        combo = pd.factorize(key)[0]
-        row = np.empty(int(combo.max()) + 1, dtype=np.int64)
+            width = int(c.max()) + 1
+            key, size = key * width + c, size * width            # < (rows + 1) ** 2: fits int64
+        combo, count = _distinct_keys(key, size)
+        row = np.empty(count, dtype=np.int64)
         row[combo] = np.arange(len(combo))       # any record of a combination: they hold the same codes
         return np.stack([c[row] for c in codes], axis=1).astype(np.int64)
 

@@ -122,7 +122,7 @@ def spec_facts(study, datasets: Mapping | None = None) -> dict:
 
 
 def write_define_bundle(datasets: Mapping, folder, *, study, info: Mapping, standard: str, ct,
-                        package: str, arm=None) -> list[Path]:
+                        package: str, arm=None, tool_version: str | None = None) -> list[Path]:
     """define.xml of one package with everything a reviewer opens beside it; returns the paths.
 
     Writes define.xml (xml-stylesheet instruction, documents, CRF pages and spec methods for SDTM,
@@ -146,7 +146,8 @@ def write_define_bundle(datasets: Mapping, folder, *, study, info: Mapping, stan
         info[key] = path.name
     try:
         define = write_define(list(datasets.values()), folder / "define.xml", study=info, standard=standard,
-                              ct=ct, created=info["created"], extra=extra, arm=arm)
+                              ct=ct, created=info["created"], extra=extra, arm=arm,
+                              tool_version=tool_version)
     finally:
         forget_text_codes()          # the package's last reader of its columns' shared codes
     written += [define, *ship_stylesheet(folder), render_define_html(define)]

@@ -23,6 +23,9 @@ _KEYS = """
   <xsl:key name="tf-WhereClauseDef" match="def:WhereClauseDef" use="@OID"/>
   <xsl:key name="tf-ItemRef" match="odm:ItemRef" use="@ItemOID"/>
   <xsl:key name="tf-ValueListRef" match="def:ValueListRef" use="@ValueListOID"/>
+  <xsl:key name="tf-ItemDef-Name" match="odm:ItemDef" use="@Name"/>
+  <xsl:key name="tf-ItemGroupDef-Name" match="odm:ItemGroupDef" use="@Name"/>
+  <xsl:key name="tf-ItemGroupDef-Domain" match="odm:ItemGroupDef" use="@Domain"/>
 """
 # The global sequences of define2-1.xsl: children of $g_MetaDataVersion of one kind.
 _SEQUENCES = {"ItemDefs": "ItemDef", "ItemGroupDefs": "ItemGroupDef", "CodeLists": "CodeList",
@@ -53,6 +56,15 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = (
     # //odm:ItemGroupDef[@OID=$X]: any ItemGroupDef of the document
     (re.compile(r"//odm:ItemGroupDef\[@OID\s*=\s*" + _VALUE + r"\]"),
      lambda m: f"key('tf-ItemGroupDef',{m.group(1)})"),
+    # $g_seqItemDefs[@Name='QVAL']: the ItemDefs of the MetaDataVersion with a name (once per dataset)
+    (re.compile(r"\$g_seqItemDefs\[@Name\s*=\s*('[^']*')\]"),
+     lambda m: f"key('tf-ItemDef-Name',{m.group(1)}){_IN_MDV}"),
+    # ../odm:ItemGroupDef[@Name = $X] from an ItemGroupDef: its siblings with that name (SUPP--, parent links)
+    (re.compile(r"\.\./odm:ItemGroupDef\[@Name\s*=\s*" + _VALUE + r"\]"),
+     lambda m: f"key('tf-ItemGroupDef-Name',{m.group(1)})[generate-id(..)=generate-id(current()/..)]"),
+    # $g_seqItemGroupDefs[@Domain = $X and ...]: the parent domain's ItemGroupDef (getParentDescription)
+    (re.compile(r"\$g_seqItemGroupDefs\[@Domain\s*=\s*" + _VALUE + r"\s+and\s+([^\]]*)\]"),
+     lambda m: f"key('tf-ItemGroupDef-Domain',{m.group(1)}){_IN_MDV}[{m.group(2)}]"),
 )
 _OUTPUT = re.compile(r"(<xsl:output\b[^>]*/>)")
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrow_text import narrow_codes, text_codes
+from .arrow_text import narrow_codes, table_codes, text_codes
 
 NULL = "null"
 
@@ -179,14 +179,7 @@ def _joined_codes(key: np.ndarray, k: int, codes: np.ndarray, m: int, limit: int
     if k * m > min(max(PAIR_TABLE, 4 * len(key)), 2 ** 31 - 1):
         return None
     pair = key * np.int32(m) + codes                   # < k * m <= 2 ** 31 - 1 (a table's size)
-    seen = np.zeros(k * m, dtype=np.bool_)
-    seen[pair] = True
-    present = np.flatnonzero(seen)
-    if len(present) > limit:
-        return None
-    ids = np.empty(k * m, dtype=np.int32)
-    ids[present] = np.arange(len(present), dtype=np.int32)
-    return ids[pair], len(present)
+    return table_codes(pair, k * m, limit, np.int32)
 
 
 def framed(columns: list[tuple[np.ndarray, pa.Array]]) -> list[tuple[np.ndarray, pa.Array]]:

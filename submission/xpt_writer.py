@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from trialforge.specs.metadata import CHAR, NUM, Dataset
 from trialforge.submission import xpt_layout as lay
-from trialforge.submission.arrow_text import byte_lengths, text_codes
+from trialforge.submission.arrow_text import byte_lengths, narrow_codes, text_codes
 from trialforge.submission.atomic_file import write_atomically
 from trialforge.submission.xpt_ibm import ibm_unrepresentable, ieee_to_ibm
 from trialforge.submission.xpt_layout import XptWriteError
@@ -229,12 +229,42 @@ def _numeric_bytes(series: pd.Series, name: str, where: _Where) -> Callable[[int
                   if not (pd.isna(v) or isinstance(v, (int, float, np.number)))), 0)
         raise where.error("non-numeric value in a numeric variable", column=name,
                           row=i + 1, value=objects[i])
-    bad = np.flatnonzero(ibm_unrepresentable(values))
+    coded = _distinct_doubles(values)
+    if coded is not None:                       # the checks and the conversion once per distinct value
+        codes, distinct = coded
+        wrong = ibm_unrepresentable(distinct)
+        bad = np.flatnonzero(wrong[codes]) if wrong.any() else ()
+    else:
+        bad = np.flatnonzero(ibm_unrepresentable(values))
     if len(bad):
         i = int(bad[0])
         raise where.error("numeric value outside the IBM double range (|x| < 7.2E75, finite)",
                           column=name, row=i + 1, value=values[i])
-    return lambda start, stop: ieee_to_ibm(values[start:stop])
+    if coded is None:
+        return lambda start, stop: ieee_to_ibm(values[start:stop])
+    table = ieee_to_ibm(distinct).view("V8").ravel()        # one whole IBM double per distinct value
+    return lambda start, stop: np.take(table, codes[start:stop]).view(np.uint8).reshape(-1, 8)
+
+
+#: A column is coded by its distinct doubles when it has at most this share of distinct values per row,
+#: and this many rows at least (below it the per-row passes' temporaries stay small and cost less than the
+#: hashing: 0.2-0.4 ms either way at 4,000-16,000 rows, 1.9 against 0.8 ms at 20,000).
+DISTINCT_SHARE = 0.5
+DISTINCT_MIN_ROWS = 16_384
+
+
+def _distinct_doubles(values: np.ndarray):
+    """(codes, distinct) of a float64 column by bit pattern (``values[i]`` is ``distinct[codes[i]]`` bit for
+    bit: -0.0 and each NaN kept as they are), or None when most rows are distinct. Why: ``ieee_to_ibm`` is
+    ~20 array passes (~90 ns per value: 0.34 s for the 3.8 M numbers at 1,000 subjects), and a column mostly
+    repeats a few values (sequence numbers, days, visits, results); hashing the bits is ~10 ns per row and
+    every distinct value is then converted once."""
+    if len(values) < DISTINCT_MIN_ROWS:
+        return None
+    codes, bits = pd.factorize(values.view(np.int64))
+    if len(bits) > DISTINCT_SHARE * len(values):
+        return None
+    return narrow_codes(codes), np.asarray(bits, dtype=np.int64).view(np.float64)
 
 
 def _char_bytes(series: pd.Series, name: str, declared: int | None,

@@ -371,3 +371,4 @@ def test_date_columns_equal_the_reference(tmp_path):
     assert data == _reference_bytes(ds)
     rows = json.loads(data)["rows"]
     assert rows[0][1:] == [None, "0043-06-19"] and rows[1][1] == "2024-08-17"      # 23804 - 199 days
+

@@ -293,6 +293,19 @@ def test_bytes_are_identical_across_runs_and_input_orders(tmp_path):
     assert b'CreationDateTime="2026-01-31T00:00:00"' in a
 
 
+def test_source_system_version_is_the_callers_else_the_distributions(tmp_path):
+    """A run passes its own version (as it does to Dataset-JSON); without one the installed distribution's
+    (importlib.metadata), left out when trialforge is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+    given = xml(sdtm_define(tmp_path / "a", tool_version="9.8.7")).getroot()
+    assert given.get("SourceSystemVersion") == "9.8.7"
+    try:
+        installed = version("trialforge")
+    except PackageNotFoundError:
+        installed = None
+    assert xml(sdtm_define(tmp_path / "b")).getroot().get("SourceSystemVersion") == installed
+
+
 def test_created_must_be_iso_datetime(tmp_path):
     with pytest.raises(SpecError):
         write_define([dm()], tmp_path / "d.xml", study=STUDY, standard="SDTMIG 3.4", ct=fake_ct(),

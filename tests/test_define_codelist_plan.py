@@ -68,3 +68,27 @@ def test_a_codelist_no_value_uses_is_not_written(tmp_path):
                            created=CREATED))
     assert _refs(doc, "IT.LB.LBSPCCND") == []
     assert doc.xpath("//odm:EnumeratedItem[@CodedValue='']", namespaces=NS) == []
+
+
+def test_a_numeric_result_whose_slices_are_all_numeric_reads_no_code_texts(tmp_path, monkeypatch):
+    """LBSTRESN split by LBTESTCD: every slice is numeric, so no slice gets a codelist and the variable's
+    code texts and slice pairs are never read (they were read up front: 3,778 values of LBSTRESN at 1,000
+    subjects); watching the reads changes nothing in the define."""
+    from trialforge.submission import define_columns
+    lb = _lb()
+    lb.frame["LBSTRESN"] = [32.0, 118.0, None, None, 1.5, None]
+    meta = DatasetMeta(lb.meta.name, lb.meta.label, lb.meta.cls, lb.meta.structure, lb.meta.keys,
+                       lb.meta.variables + (V("LBSTRESN", "Numeric Result", "Num", origin="Derived",
+                                              codelist="LBSTRESC"),))
+    lb = Dataset(meta, lb.frame)
+    before = write_define([lb], tmp_path / "a.xml", study=STUDY, standard="SDTMIG 3.4", ct=_ct(),
+                          created=CREATED).read_bytes()
+    read = []
+    real = define_columns.Column.code_texts
+    monkeypatch.setattr(define_columns.Column, "code_texts",
+                        lambda self, numeric: read.append(numeric) or real(self, numeric))
+    again = write_define([lb], tmp_path / "b.xml", study=STUDY, standard="SDTMIG 3.4", ct=_ct(),
+                         created=CREATED).read_bytes()
+    assert again == before
+    assert True not in read                                       # no numeric column's code texts
+    assert b'OID="IT.LB.LBSTRESN.ALT"' in again and b'CL.LBSTRESC' in again

@@ -604,3 +604,43 @@ def test_arrow_text_repeated_values_equal_object_text(tmp_path, monkeypatch, chu
     assert a.read_bytes() == b.read_bytes()
     theirs, _ = pyreadstat.read_xport(str(a))
     assert theirs["A"].tolist() == ["" if v is None else v for v in values]
+
+
+def test_numbers_coded_by_distinct_doubles_equal_the_per_row_conversion(tmp_path, monkeypatch):
+    """A column that repeats its values is converted once per distinct double (bit pattern) and taken by
+    code; the bytes equal ``ieee_to_ibm`` of every row (-0.0, NaN payloads, subnormals, the IBM underflow
+    range, huge values), across blocks, and pyreadstat reads the numbers back."""
+    monkeypatch.setattr(xpt_writer, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(xpt_writer, "DISTINCT_MIN_ROWS", 100)
+    rng = np.random.default_rng(370)
+    special = np.array([0.0, -0.0, np.nan, 5e-324, 1e-80, 16.0 ** -65, -1e75, 7e75, 0.1, -2.5, 1 / 3])
+    other_nan = np.array([0x7FF8000000000123], dtype=np.int64).view(np.float64)
+    n = 3500
+    repeated = np.concatenate([special, other_nan, rng.choice(special, n - len(special) - 1)])
+    distinct = rng.standard_normal(n) * 1e6                       # mostly distinct: the per-row path
+    frame = pd.DataFrame({"A": repeated, "B": distinct, "C": np.round(distinct / 1e6) * 7})
+    ds = _with(frame, *(VariableMeta(c, c, NUM) for c in "ABC"))
+    assert xpt_writer._distinct_doubles(frame["A"].to_numpy()) is not None
+    assert xpt_writer._distinct_doubles(frame["B"].to_numpy()) is None
+    where = xpt_writer._Where("AE", tmp_path / "x.xpt")
+    for c in "ABC":
+        encode = xpt_writer._numeric_bytes(frame[c], c, where)
+        assert np.array_equal(encode(0, n), ieee_to_ibm(frame[c].to_numpy())), c
+        assert np.array_equal(encode(1200, 2100), ieee_to_ibm(frame[c].to_numpy()[1200:2100])), c
+    write_xpt(ds, tmp_path / "x.xpt")
+    monkeypatch.setattr(xpt_writer, "DISTINCT_SHARE", -1.0)      # every column converted row by row
+    write_xpt(ds, tmp_path / "rows.xpt")
+    assert (tmp_path / "x.xpt").read_bytes() == (tmp_path / "rows.xpt").read_bytes()
+    back, _meta = pyreadstat.read_xport(str(tmp_path / "x.xpt"))
+    normal = (np.abs(repeated) > 1e-70) | (repeated == 0)
+    np.testing.assert_array_equal(back["A"].to_numpy()[normal], repeated[normal])
+    assert back["A"].isna().sum() == np.isnan(repeated).sum()
+    np.testing.assert_array_equal(back["C"].to_numpy(), frame["C"].to_numpy())
+
+
+def test_unrepresentable_number_in_a_coded_column_names_its_first_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(xpt_writer, "DISTINCT_MIN_ROWS", 100)
+    values = np.tile([1.0, 2.0, 3.0], 100)
+    assert xpt_writer._distinct_doubles(values) is not None
+    values[[150, 40]] = [np.inf, 1e76]                            # row 41 comes first
+    _raises(_with(pd.DataFrame({"AVAL": values})), tmp_path / "x.xpt", column="AVAL", row=41, value=1e76)
