@@ -193,6 +193,16 @@ def names_in(expr: str | None) -> set[str]:
     return set(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text)) - {"True", "False"}
 
 
+def read_with(condition: Filter, names: Iterable[str]) -> list[str] | None:
+    """The variables a reader of a domain touches: ``names`` and those its filter expression names, for
+    ``SdtmSource.get(..., columns=)`` (None for a callable filter, which may read any: the whole domain).
+
+    >>> read_with("AEDLT == 'Y'", ["USUBJID"]), read_with(lambda d: d["X"] > 1, ["USUBJID"])
+    (['USUBJID', 'AEDLT'], None)
+    """
+    return None if callable(condition) else list(names) + sorted(names_in(condition))
+
+
 def yn(condition: pd.Series) -> pd.Series:
     """'Y'/'N' flag from a boolean mask."""
     return pd.Series(np.where(condition.to_numpy(dtype=bool), "Y", "N"), index=condition.index, dtype=object)

@@ -16,7 +16,7 @@ import pandas as pd
 from ...sdtm.uniques import factorize
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, fresh, mask, names_in, num, require, rows_where, sdtm_text, sort_rows, y_blank
+from .._frame import char, fresh, mask, num, read_with, require, rows_where, sdtm_text, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -93,7 +93,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     pop_cols = keys + [c for c in ADSL_VARS if c in adsl.columns]
     read = keys + [f"{dom}{v}" for v in _READ] + ["VISIT", "VISITNUM", item["baseline_flag"]] + pop_cols
     # only the variables read here (and by the filter) are normalised; a callable filter may read any
-    data = src.get(dom, columns=None if callable(item["filter"]) else read + sorted(names_in(item["filter"])))
+    data = src.get(dom, columns=read_with(item["filter"], read))
     require(data, keys + [f"{dom}TESTCD", f"{dom}DTC"], dom)
     data = rows_where(data, item["filter"], where=f"{where}.filter")
     if item["tests"]:
