@@ -92,8 +92,8 @@ class SdtmSource:
         """The domain with its SUPP-- qualifiers as extra columns (one per QNAM). ``columns``: only these of its
         variables and qualifiers (those it has), for a reader that names every variable it may touch (its
         filter's too): the parent's other variables are then not normalised (``get``), and the qualifier
-        columns come from one merge per run onto the parent's keys alone (``_qualifiers``), the same values
-        and errors as the whole merge."""
+        columns come from one merge per run onto the parent's keys alone (``_qualifiers``, which the whole
+        domain's frame takes too), the same values and errors as a merge onto the whole parent."""
         name = name.upper()
         if columns is not None and name not in self._with_supp:
             qualifiers = self._qualifiers(name)
@@ -108,8 +108,15 @@ class SdtmSource:
                 return frame
         if name not in self._with_supp:
             parent = self.get(name)
-            supp = self._supp(name)
-            merged = merge_supp(parent, supp, name, normalised=True) if len(supp) else parent
+            qualifiers = self._qualifiers(name)
+            if qualifiers is None:          # a QNAM replaces a parent variable: the whole merge
+                merged = merge_supp(parent, self._supp(name), name, normalised=True)
+            elif qualifiers is False:
+                merged = parent
+            else:                           # the merge's columns: the parent's, then the qualifiers'
+                merged = fresh(parent)
+                for col in qualifiers.columns:
+                    merged[col] = qualifiers[col]
             merged.attrs["name"] = name
             self._with_supp[name] = merged
         return self._with_supp[name]
