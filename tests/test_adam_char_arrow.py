@@ -37,3 +37,26 @@ def test_other_columns_keep_the_pandas_path():
     assert _arrow_codes(pd.Series(["a"] * 1200, dtype=object)) is None
     assert _arrow_codes(pd.Series(["a"] * 1200, dtype=pd.StringDtype("python"))) is None
     assert char(pd.Series([None] * 1200, dtype=ARROW)).tolist() == [""] * 1200
+
+
+class _Text(str):
+    pass
+
+
+@pytest.mark.parametrize("kind", ["few", "subclass", "missing", "numbers", "distinct"])
+def test_text_column_against_astype(kind):
+    """make_dataset's text columns (metadata._text_column, which checks the few distinct objects of a long
+    column instead of every value): what astype(str) then the text dtype gives, missing as ""."""
+    from trialforge.adam.metadata import _text_column
+    from trialforge.objstrings import TEXT_DTYPE
+    rng = np.random.default_rng(3)
+    n = 5000
+    pools = {"few": ["HGB", "ALT", "CRP"], "subclass": [_Text("HGB"), "ALT"], "missing": ["HGB", None, np.nan],
+             "numbers": ["HGB", 2.0, 3], "distinct": None}
+    pool = pools[kind]
+    values = [f"V{i}" for i in range(n)] if pool is None else [pool[i] for i in rng.integers(0, len(pool), n)]
+    s = pd.Series(values, dtype=object)
+    want = pd.Series(["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values],
+                     dtype=object).astype(TEXT_DTYPE)
+    got = _text_column(s)
+    pd.testing.assert_series_equal(got, want, check_names=False)
