@@ -346,6 +346,10 @@ def impute_dtc_dt(dtc: pd.Series, *, highest_imputation: str = "n", date_imputat
 
 
 _IMPUTED: dict = {}         # (text, level, rule) -> (SAS date, flag) of the texts that are not complete dates
+# text -> SAS date of the texts found to be complete dates (year, month and day collected: no rule applies, no
+# flag): the same --DTC column is read by several datasets (LBDTC by ADSL's LSTALVDT and ADLB, PCDTC three
+# times), each text parsed once per process
+_COMPLETE: dict = {}
 _EPOCH_ORDINAL = _date.toordinal(_date(1960, 1, 1))
 
 
@@ -358,17 +362,27 @@ def _impute_distinct(dtc: pd.Series, level: int, rule: str) -> tuple[np.ndarray,
     vectorised path then finds it and words the error, so results and messages are the vectorised ones."""
     imp_month, imp_day, kind = _date_defaults(rule)
     codes, texts = _distinct_texts(dtc)
-    parts = _parse_texts(texts)
+    found = list(map(_COMPLETE.get, texts))     # complete dates worked out by an earlier call
+    if None in found:
+        todo = [i for i, v in enumerate(found) if v is None]
+        values = np.array([np.nan if v is None else v for v in found], dtype="float64")
+    else:
+        todo, values = [], np.array(found, dtype="float64")
+    flags = np.full(len(texts), "", dtype=object)
+    parts = _parse_texts([texts[i] for i in todo])
     if parts is None:
         return None
     if not len(codes):
         return np.empty(0, dtype="float64"), np.empty(0, dtype=object)
     y, m, d = parts[:, 0], parts[:, 1], parts[:, 2]
     complete = ~(np.isnan(y) | np.isnan(m) | np.isnan(d)) & (y >= 1)
-    values = np.full(len(texts), np.nan)
-    values[complete] = _sas_days(y[complete], m[complete], d[complete])
-    flags = np.full(len(texts), "", dtype=object)
-    for i in np.flatnonzero(~complete).tolist():
+    todo = np.asarray(todo, dtype=np.intp)
+    done = _sas_days(y[complete], m[complete], d[complete])
+    values[todo[complete]] = done
+    if len(_COMPLETE) > 1_000_000:
+        _COMPLETE.clear()
+    _COMPLETE.update(zip([texts[i] for i in todo[complete].tolist()], done.tolist()))
+    for i in todo[~complete].tolist():
         t = texts[i]
         key = (t, level, kind, imp_month, imp_day)
         got = _IMPUTED.get(key)

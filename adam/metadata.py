@@ -135,8 +135,11 @@ def _text_column(s: pd.Series) -> pd.Series:
     str() only where a value is not text already (a C-speed check first)."""
     if s.dtype == object and len(s):
         raw = s.to_numpy()
-        if pd.api.types.infer_dtype(raw, skipna=False) == "string":      # text only, nothing missing: as is
-            return _as_text_dtype(raw)
+        found = distinct_objects(raw)       # text only, nothing missing: as is (its few objects checked alone)
+        if found is not None and all(type(v) is str for v in found[1].tolist()):
+            return _as_text_dtype(raw, found)
+        if pd.api.types.infer_dtype(raw, skipna=False) == "string":
+            return _as_text_dtype(raw, found)
     values = np.where(s.isna(), "", s.astype(object))
     text = pd.Series(values, dtype=object)
     if not len(text):
@@ -149,13 +152,18 @@ def _text_column(s: pd.Series) -> pd.Series:
 _ARROW_TEXT = getattr(TEXT_DTYPE, "storage", None) == "pyarrow"
 
 
-def _as_text_dtype(strings: np.ndarray) -> pd.Series:
+_UNSET = object()
+
+
+def _as_text_dtype(strings: np.ndarray, found=_UNSET) -> pd.Series:
     """An object array of str only as a ``TEXT_DTYPE`` Series. Arrow text is built by ``pyarrow.array`` straight
     from the array: ``astype`` would first copy and re-check every value (``ensure_string_array``), which cost
-    as much again; the Arrow array (one large_string chunk) is the one ``astype`` builds."""
+    as much again; the Arrow array (one large_string chunk) is the one ``astype`` builds. ``found``: the
+    array's ``distinct_objects`` when the caller has them already."""
     if _ARROW_TEXT:
         import pyarrow as pa
-        found = distinct_objects(strings)
+        if found is _UNSET:
+            found = distinct_objects(strings)
         if found is None:
             array = pa.array(strings, type=pa.large_string())
         else:                               # each distinct str object encoded once, the rest taken in C

@@ -13,7 +13,7 @@ from trialforge.errors import SpecError
 
 from ..config import AdamConfig
 from .._join import join
-from .._frame import char, num, require, rows_where, sort_rows
+from .._frame import char, names_in, num, require, rows_where, sort_rows
 from ..dates import derive_vars_dt
 from .sdtm_input import SdtmSource
 
@@ -43,7 +43,10 @@ def body_weight(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.S
 def build_adex(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["adex"]
     keys = config.subject_keys
-    ex = src.get("EX")
+    items = cfg["parameters"]
+    ex = src.get("EX", columns=None if any(callable(i["filter"]) for i in items) else keys + ["EXSTDTC", "EXDOSU"] + [
+        i["value"] for i in items if i["stat"] != "count" and i["value"]] + sorted(set().union(
+            *(names_in(i["filter"]) for i in items))))
     pop = rows_where(adsl, cfg["population"], where="adex.population")
     weight = None
     parts = []

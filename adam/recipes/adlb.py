@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import take
 
 from ...sdtm.uniques import factorize
 from ..config import AdamConfig
-from .._join import join
-from .._frame import char, fresh, mask, names_in, num, require, rows_where, sdtm_text, sort_rows, y_blank
+from .._join import _codes, _positions, join
+from .._frame import char, fresh, mask, num, read_with, require, rows_where, sdtm_text, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -76,6 +77,55 @@ def _param_text(test: pd.Series, unit: pd.Series) -> np.ndarray:
     return np.array(texts, dtype=object)[pair_codes]
 
 
+def _baseline_values(out: pd.DataFrame, by: list[str], character: np.ndarray, dataset: str) -> pd.DataFrame:
+    """BASE (BASEC where a parameter has character results alone), CHG, PCHG and BNRIND from each record's
+    baseline record (ABLFL "Y" in its ``by`` group); CHG/PCHG missing up to the baseline date (change is a
+    post-baseline quantity, as admiral restricts it).
+
+    Each record's baseline row is found once (key codes of the records and of the flagged ones, ``_join``) and
+    every baseline value taken from it, where ``_baseline_frames`` merges the baseline records three or four
+    times (each merge factorising the keys of every record); same values, dtypes and column order. Keys only
+    ``merge`` handles (missing values) and a group with two baseline records (its error) go that way."""
+    flagged = np.flatnonzero(out["ABLFL"].to_numpy() == "Y")
+    codes = _codes(out, out.iloc[flagged], by)
+    at = _positions(*codes) if codes is not None else None
+    if at is None:
+        return _baseline_frames(out, by, character, dataset)
+    rows = np.where(at >= 0, flagged[np.maximum(at, 0)], -1) if len(flagged) else at
+
+    def baseline(col: str) -> np.ndarray:
+        return take(out[col].to_numpy(), rows, allow_fill=True)
+
+    out = fresh(out)
+    out["BASE"] = baseline("AVAL")
+    if character.any():
+        out["BASEC"] = np.where(character_params(out), char(pd.Series(baseline("AVALC"), index=out.index)), "")
+    out = derive_var_chg(out)
+    out = derive_var_pchg(out)
+    out["BNRIND"] = char(pd.Series(baseline("ANRIND"), index=out.index))
+    not_after = ~(out["ADT"].to_numpy() > baseline("ADT"))
+    out.loc[not_after, ["CHG", "PCHG"]] = np.nan
+    return out
+
+
+def _baseline_frames(out: pd.DataFrame, by: list[str], character: np.ndarray, dataset: str) -> pd.DataFrame:
+    """``_baseline_values`` by merging the baseline records onto the records (``derive_var_base``)."""
+    out = derive_var_base(out, by)
+    if character.any():                 # BASEC only where a parameter has character results alone
+        out = derive_var_base(out, by, source_var="AVALC", new_var="BASEC")
+        out["BASEC"] = np.where(character_params(out), char(out["BASEC"]), "")
+    out = derive_var_chg(out)
+    out = derive_var_pchg(out)
+    base_ind = out.loc[out["ABLFL"] == "Y", by + ["ANRIND"]]
+    out = derive_vars_merged(out, base_ind, by, {"BNRIND": "ANRIND"}, name_add=f"{dataset} baseline records")
+    out["BNRIND"] = char(out["BNRIND"])
+    base_dt = out.loc[out["ABLFL"] == "Y", by + ["ADT"]].rename(columns={"ADT": "_BDT"})
+    out = join(out, base_dt, by, "left")
+    not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
+    out.loc[not_after, ["CHG", "PCHG"]] = np.nan
+    return out.drop(columns="_BDT")
+
+
 # the --variables build_bds reads (with the subject keys, VISIT, VISITNUM and the baseline flag)
 _READ = ("TESTCD", "DTC", "CAT", "TEST", "STRESU", "STRESN", "STRESC", "STNRLO", "STNRHI", "NRIND", "SEQ")
 
@@ -93,7 +143,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
     pop_cols = keys + [c for c in ADSL_VARS if c in adsl.columns]
     read = keys + [f"{dom}{v}" for v in _READ] + ["VISIT", "VISITNUM", item["baseline_flag"]] + pop_cols
     # only the variables read here (and by the filter) are normalised; a callable filter may read any
-    data = src.get(dom, columns=None if callable(item["filter"]) else read + sorted(names_in(item["filter"])))
+    data = src.get(dom, columns=read_with(item["filter"], read))
     require(data, keys + [f"{dom}TESTCD", f"{dom}DTC"], dom)
     data = rows_where(data, item["filter"], where=f"{where}.filter")
     if item["tests"]:
@@ -135,20 +185,7 @@ def build_bds(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, item: dic
         out = derive_var_ablfl(sort_rows(out, by + ["ADT", seq]), by,
                                ref_date=item["baseline_date"], value="_HASV").sort_index()
     out = out.drop(columns="_HASV")
-    out = derive_var_base(out, by)
-    if character.any():                 # BASEC only where a parameter has character results alone
-        out = derive_var_base(out, by, source_var="AVALC", new_var="BASEC")
-        out["BASEC"] = np.where(character_params(out), char(out["BASEC"]), "")
-    out = derive_var_chg(out)
-    out = derive_var_pchg(out)
-    base_ind = out.loc[out["ABLFL"] == "Y", by + ["ANRIND"]]
-    out = derive_vars_merged(out, base_ind, by, {"BNRIND": "ANRIND"}, name_add=f"{item['dataset']} baseline records")
-    out["BNRIND"] = char(out["BNRIND"])
-    base_dt = out.loc[out["ABLFL"] == "Y", by + ["ADT"]].rename(columns={"ADT": "_BDT"})
-    out = join(out, base_dt, by, "left")
-    not_after = ~(out["ADT"] > out["_BDT"])      # change is a post-baseline quantity (admiral restricts it)
-    out.loc[not_after, ["CHG", "PCHG"]] = np.nan
-    out = out.drop(columns="_BDT")
+    out = _baseline_values(out, by, character, item["dataset"])
     # a variable copied from an SDTM variable the domain does not have would be blank with a define.xml
     # origin naming a variable that does not exist: left out instead
     absent = {"PARCAT1": "CAT", "ANRLO": "STNRLO", "ANRHI": "STNRHI"}

@@ -15,7 +15,7 @@ from trialforge.errors import SpecError
 from ..config import AdamConfig
 from ..criteria import Criterion, get_criterion, load_criteria
 from .._join import join
-from .._frame import char, fresh, mask, num, rows_where, sort_rows, y_blank
+from .._frame import char, fresh, mask, num, read_with, rows_where, sort_rows, y_blank
 from ..dates import derive_vars_dt, derive_vars_dy
 from ..derive import derive_var_ablfl, derive_var_base, derive_var_chg, derive_var_pchg
 from ..response import (confirmed_responses, derive_param_bor, derive_param_confirmed_bor,
@@ -94,7 +94,7 @@ def new_therapy_dates(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     spec = config["new_therapy"]
     if not spec["domain"] or not src.has(spec["domain"]):
         return pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "NACTDT": pd.Series(dtype="float64")})
-    data = src.get(spec["domain"])
+    data = src.get(spec["domain"], columns=read_with(spec["filter"], keys + [spec["date"]]))
     data = rows_where(data, spec["filter"], where="new_therapy.filter")
     d = derive_vars_dt(data[keys + [spec["date"]]], "NACT", spec["date"], highest_imputation="D")
     return d.groupby(keys, as_index=False)["NACTDT"].min()
@@ -124,7 +124,7 @@ def ovr_records(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig, nact: p
     use = use or criterion_uses(config)[0]
     crit = use["crit"]
     keys = config.subject_keys
-    rs = src.get("RS")
+    rs = src.get("RS", columns=read_with(use["ovr_filter"], keys + ["RSSTRESC", "RSDTC", "VISIT", "VISITNUM", "RSSEQ"]))
     rs = fresh(rs.loc[mask(rs, use["ovr_filter"], where=f"{use['key'].rsplit('.', 1)[0]}.ovr_filter")])
     imp = cfg["date_imputation"]
     rs = derive_vars_dt(rs, "A", "RSDTC", highest_imputation=imp["highest"], date_imputation=imp["rule"])

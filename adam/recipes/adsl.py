@@ -14,7 +14,8 @@ from trialforge.errors import DatasetReadError, SpecError
 
 from ..config import AdamConfig
 from .._join import _codes, _positions, join
-from .._frame import char, fresh, mask, names_in, num, require, rows_where, sort_spec, stable_sort, yn
+from .._frame import (char, fresh, mask, names_in, num, read_with, require, rows_where, sort_spec, stable_sort,
+                      yn)
 from ..dates import derive_vars_dt, derive_vars_dtm
 from ..derive import derive_var_max_date, derive_vars_merged
 from .sdtm_input import SdtmSource
@@ -113,7 +114,7 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
     if "RFICDTC" in extra.columns:
         adsl["RFICDT"] = derive_vars_dt(extra, "RFIC", "RFICDTC")["RFICDT"]
 
-    ex = src.get("EX")
+    ex = src.get("EX", columns=keys + ["EXTRT", "EXOCCUR", "EXDOSE", "EXSTDTC", "EXENDTC"])
     opts = dict(zero_dose_counts=cfg["zero_dose_counts"], blank_end=cfg["blank_end"])
     prod = exposure_dates(ex, list(cfg["product_extrt"]), keys, **opts)
     adsl = derive_vars_merged(adsl, prod, keys, {"TRTSDT": "SDT", "TRTSDTM": "SDTM", "TRTSTMF": "STMF",
@@ -169,7 +170,8 @@ def _treatments(adsl: pd.DataFrame, dm: pd.DataFrame, cfg: dict) -> pd.DataFrame
 
 def _date_var(adsl, src, item, keys):
     """One spec ``date_vars`` item: the first/last date (numeric) of the records meeting ``filter``."""
-    data = src.with_supp(item["domain"])
+    read = keys + [item["date"]] + sort_spec(list(item["order"] or []))[0]
+    data = src.with_supp(item["domain"], columns=read_with(item["filter"], read))
     data = rows_where(data, item["filter"], where=f"adsl.date_vars {item['new_var']} filter")
     imp = item["imputation"]
     data = derive_vars_dt(data, "_D", item["date"], highest_imputation=imp["highest"], date_imputation=imp["rule"])
@@ -202,9 +204,9 @@ def _merged_var(adsl, src, item, keys):
     ``drop_duplicates``. Keys that need ``merge``'s rules (missing key values) and duplicate records without
     ``mode`` (an error) go through ``_merged_var_frames``.
     """
-    data = src.with_supp(item["domain"])
-    data = rows_where(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")
     read = keys + [item["value"], item["date"]] + sort_spec(list(item["order"] or []))[0]
+    data = src.with_supp(item["domain"], columns=read_with(item["filter"], read))
+    data = rows_where(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")
     data = data[[c for c in dict.fromkeys(read) if c and c in data.columns]]     # only what the pick reads
     codes = _codes(data, adsl, keys) if all(k in data.columns for k in keys) else None
     at = _positions(*codes) if codes is not None else None          # ADSL row of each record, -1: none
@@ -254,9 +256,9 @@ def _merged_var_frames(adsl, src, item, keys):
     accordingly count, e.g. baseline = last assessment on/before lymphodepletion start; a subject
     without that ADSL date (not treated) keeps all its records for ``on_or_before`` and none otherwise.
     """
-    data = src.with_supp(item["domain"])
-    data = rows_where(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")
     read = keys + [item["value"], item["date"]] + sort_spec(list(item["order"] or []))[0]
+    data = src.with_supp(item["domain"], columns=read_with(item["filter"], read))
+    data = rows_where(data, item["filter"], where=f"adsl.merged_vars {item['new_var']} filter")
     data = data[[c for c in dict.fromkeys(read) if c and c in data.columns]]     # only what the pick reads
     for rule, compare in _DATE_RULES.items():
         if not item[rule]:
@@ -294,8 +296,8 @@ def _death(adsl, dm, src, keys, cause_sources):
     for i, item in enumerate(cause_sources):          # the first source with a value wins
         if not src.has(item["domain"]):
             continue
-        data = src.with_supp(item["domain"])
         needed = {item["value"]} | {c.lstrip("-") for c in item["order"]} | names_in(item["filter"])
+        data = src.with_supp(item["domain"], columns=read_with(item["filter"], keys + sorted(needed)))
         if not needed <= set(data.columns):          # a source the study's SDTM cannot give is skipped
             continue
         data = rows_where(data, item["filter"], where=f"adsl.dthcaus_sources[{i}].filter")
@@ -314,9 +316,9 @@ def _disposition(adsl, src, keys, eos_filter):
     adsl["EOSSTT"], adsl["DCSREAS"] = "ONGOING", ""
     if not src.has("DS"):
         return adsl
-    ds = src.get("DS")
-    if "DSCAT" not in ds.columns:
+    if "DSCAT" not in src.columns("DS"):
         return adsl
+    ds = src.get("DS", columns=read_with(eos_filter, keys + ["DSCAT", "DSDECOD", "DSSTDTC"]))
     ev = rows_where(ds, eos_filter, where="adsl.eos_filter")
     picked = derive_vars_merged(adsl[keys], ev, keys, {"_D": "DSDECOD"}, order=["DSSTDTC"] if "DSSTDTC" in ev.columns
                                 else [], mode="last", name_add="DS")["_D"]
@@ -356,8 +358,7 @@ def _last_alive_records(src: SdtmSource, config: AdamConfig) -> tuple:
         if not src.has(domain):
             continue
         seq = f"{domain}SEQ"
-        read = None if callable(s["filter"]) else keys + [s["date"], seq] + sorted(names_in(s["filter"]))
-        data = src.get(domain, columns=read)        # only what is read here is normalised
+        data = src.get(domain, columns=read_with(s["filter"], keys + [s["date"], seq]))        # only what is read here is normalised
         data = rows_where(data, s["filter"], where=f"last_alive_sources {s['domain']}")
         if not len(data) and s["date"] not in data.columns:
             out.append((i, s, None, None))  # ADSL skips it; ADTTE's last_alive says the date is missing

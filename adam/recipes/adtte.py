@@ -31,7 +31,7 @@ from trialforge.errors import SpecError
 
 from ..config import AdamConfig
 from .._join import _codes, _positions, join
-from .._frame import char, fresh, mask, num, rows_where, sort_rows
+from .._frame import char, fresh, mask, num, read_with, rows_where, sort_rows
 from ..dates import derive_vars_dt
 from ..response import confirmed_responses, first_response_date
 from ..tte import CensorSource, EventSource, derive_param_tte
@@ -119,8 +119,8 @@ def death_trace(src: SdtmSource, adsl: pd.DataFrame, keys: list[str]) -> pd.Data
     record (DSDECOD "DEATH") dated DTHDT when there is one, else ADSL.DTHDT itself."""
     out = fresh(adsl.loc[num(adsl["DTHDT"]).notna(), keys + ["DTHDT"]])
     out["DTHDOM"], out["DTHVAR"], out["DTHSEQ"] = "ADSL", "DTHDT", np.nan
-    if src.has("DS") and {"DSDECOD", "DSSTDTC", "DSSEQ"} <= set(src.get("DS").columns):
-        ds = src.get("DS")
+    if src.has("DS") and {"DSDECOD", "DSSTDTC", "DSSEQ"} <= set(src.columns("DS")):
+        ds = src.get("DS", columns=keys + ["DSDECOD", "DSSTDTC", "DSSEQ"])
         ds = derive_vars_dt(ds.loc[char(ds["DSDECOD"]) == "DEATH"], "_D", "DSSTDTC")
         hit = out[keys + ["DTHDT"]].merge(ds[keys + ["_DDT", "DSSEQ"]], left_on=keys + ["DTHDT"],
                                           right_on=keys + ["_DDT"]).drop_duplicates(keys)
@@ -137,7 +137,7 @@ def _has_baseline(src: SdtmSource, subjects: pd.DataFrame, start: str, config: A
     spec = config["adtte"]["baseline_source"]
     if not src.has(spec["domain"]):
         return np.ones(len(subjects), dtype=bool)
-    data = src.get(spec["domain"])
+    data = src.get(spec["domain"], columns=read_with(spec["filter"], keys + [spec["date"]]))
     data = rows_where(data, spec["filter"], where="adtte.baseline_source.filter")
     d = derive_vars_dt(data[keys + [spec["date"]]], "B", spec["date"], highest_imputation="n")
     d = join(d, subjects[keys + [start]], keys, "inner")
@@ -225,7 +225,7 @@ class TteContext:
         keys = self.keys
         if not self.src.has(domain):
             return pd.DataFrame(columns=keys + _RECORD_COLS)
-        data = self.src.get(domain)
+        data = self.src.get(domain, columns=read_with(filt, keys + [date, f"{domain.upper()}SEQ"]))
         data = rows_where(data, filt, where=where)
         if date not in data.columns:
             raise SpecError(f"{domain} has no variable {date}", file=self.config.path, column=where, value=date)

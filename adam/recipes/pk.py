@@ -73,10 +73,15 @@ def iso_offset(value: float, unit: str) -> str:
     return f"P{value:g}D" if unit == "day" else f"PT{value:g}{UNIT_LETTER[unit]}"
 
 
+# the PC variables build_adpc reads (with the subject keys)
+_ADPC_READ = ("TESTCD", "SPEC", "DTC", "TEST", "STRESU", "STRESN", "STRESC", "LLOQ", "STAT", "ELTM", "TPT", "TPTNUM",
+              "SEQ")
+
+
 def build_adpc(src: SdtmSource, adsl: pd.DataFrame, config: AdamConfig) -> pd.DataFrame:
     cfg = config["pk"]
     keys = config.subject_keys
-    pc = src.get("PC")
+    pc = src.get("PC", columns=keys + [f"PC{v}" for v in _ADPC_READ])     # only what ADPC reads is normalised
     if cfg["analyte"]:
         pc = pc.loc[char(pc["PCTESTCD"]).isin(cfg["analyte"])]
     if cfg["specimens"] and "PCSPEC" in pc.columns:

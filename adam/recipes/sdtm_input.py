@@ -28,6 +28,7 @@ class SdtmSource:
         self._columns: dict[str, dict[str, pd.Series]] = {}     # domain -> normalised columns so far
         self._frames: dict[str, pd.DataFrame] = {}
         self._with_supp: dict[str, pd.DataFrame] = {}
+        self._qualifier_cols: dict = {}         # domain -> its SUPP-- qualifier columns (``_qualifiers``)
         self._shared: dict = {}
 
     def shared(self, build, *inputs) -> pd.DataFrame:
@@ -87,16 +88,65 @@ class SdtmSource:
             self._frames[name] = self._frame(name, list(names))
         return self._frames[name]
 
-    def with_supp(self, name: str) -> pd.DataFrame:
-        """The domain with its SUPP-- qualifiers as extra columns (one per QNAM)."""
+    def with_supp(self, name: str, *, columns=None) -> pd.DataFrame:
+        """The domain with its SUPP-- qualifiers as extra columns (one per QNAM). ``columns``: only these of its
+        variables and qualifiers (those it has), for a reader that names every variable it may touch (its
+        filter's too): the parent's other variables are then not normalised (``get``), and the qualifier
+        columns come from one merge per run onto the parent's keys alone (``_qualifiers``, which the whole
+        domain's frame takes too), the same values and errors as a merge onto the whole parent."""
         name = name.upper()
+        if columns is not None and name not in self._with_supp:
+            qualifiers = self._qualifiers(name)
+            if qualifiers is not None:
+                wanted = set(columns)
+                frame = self.get(name, columns=[c for c in self._input_names(name) if c in wanted])
+                if qualifiers is not False:
+                    for col in qualifiers.columns:
+                        if col in wanted:
+                            frame[col] = qualifiers[col]
+                frame.attrs["name"] = name
+                return frame
         if name not in self._with_supp:
             parent = self.get(name)
-            supp = self.get(f"SUPP{name}", required=False)
-            merged = merge_supp(parent, supp, name, normalised=True) if len(supp) else parent
+            qualifiers = self._qualifiers(name)
+            if qualifiers is None:          # a QNAM replaces a parent variable: the whole merge
+                merged = merge_supp(parent, self._supp(name), name, normalised=True)
+            elif qualifiers is False:
+                merged = parent
+            else:                           # the merge's columns: the parent's, then the qualifiers'
+                merged = fresh(parent)
+                for col in qualifiers.columns:
+                    merged[col] = qualifiers[col]
             merged.attrs["name"] = name
             self._with_supp[name] = merged
         return self._with_supp[name]
+
+    def _supp(self, name: str) -> pd.DataFrame:
+        """SUPP``name`` with the variables ``merge_supp`` reads (empty when the SDTM has none)."""
+        return self.get(f"SUPP{name}", required=False, columns=_SUPP_VARS)
+
+    def _qualifiers(self, name: str):
+        """The qualifier columns of ``name`` on its rows, one per QNAM (``merge_supp`` of SUPP``name`` onto the
+        parent's USUBJID and IDVAR variables, which is all the merge reads of the parent), worked out once per
+        run; False when the domain has no SUPP-- records; None when a QNAM is also a parent variable (the whole
+        merge replaces the parent's column: ``with_supp`` then merges the whole domain)."""
+        if name not in self._qualifier_cols:
+            supp = self._supp(name)
+            if not len(supp):
+                self._qualifier_cols[name] = False
+            else:
+                names = self._input_names(name)
+                idvars = set(char(supp["IDVAR"]).tolist()) if "IDVAR" in supp.columns else set()
+                keys = [c for c in names if c == "USUBJID" or c in idvars]
+                merged = merge_supp(self.get(name, columns=keys), supp, name, normalised=True)
+                added = merged[[c for c in merged.columns if c not in keys]]
+                qnams = set(char(supp["QNAM"]).tolist()) if "QNAM" in supp.columns else set()
+                self._qualifier_cols[name] = None if qnams & set(names) else added
+        return self._qualifier_cols[name]
+
+
+# the SUPP-- variables merge_supp reads
+_SUPP_VARS = ("USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL")
 
 
 def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, domain: str, *, normalised: bool = False) -> pd.DataFrame:
