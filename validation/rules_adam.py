@@ -159,7 +159,6 @@ def _same_raw_text(mine, adsl_col, first, pos, known, rows=None) -> bool:
     if data is None or ref is None or data.type != ref.type:
         return False
     import pyarrow as pa
-    import pyarrow.compute as pc
     if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
         return False
     if rows is None:
