@@ -277,14 +277,24 @@ def run_overlapped(run: _Run, sdtm: dict) -> RunResult:
                 derived = _Attempt(_derive_adam, run, sdtm)
             if derived is not None and derived.error is None:
                 adam, sdtm_extra, _ = derived.value
-                extra = _Attempt(_gate_extra, run, sdtm, sdtm_extra)
                 if early is not None:
                     early.stop()                 # ADaM is derived: the rest of the SDTM package is written here
-                if run.jobs > 2 or _gate_passed(gate, wait=bool(adam)):
+
+                def start_ahead():
+                    nonlocal adam_report
                     if adam and workers_for_memory_now(run.jobs):   # the gate on the free core meanwhile
                         adam_report = _Forked(run, ahead.fork(partial(_in_worker, run, _gate_adam, adam),
                                                               "the ADaM gate"))
                     ahead.launch(sdtm, sdtm_extra, adam)
+
+                # Workers first when the SDTM gate has ended (as a rule it ends before ADaM): the PP gate here
+                # then runs beside them, not while the gate's core sits idle; else the PP gate fills the wait.
+                decided = run.jobs > 2 or gate.done()
+                if decided and (run.jobs > 2 or _gate_passed(gate, wait=False)):
+                    start_ahead()
+                extra = _Attempt(_gate_extra, run, sdtm, sdtm_extra)
+                if not decided and _gate_passed(gate, wait=bool(adam)):
+                    start_ahead()
                 if adam and adam_report is None:
                     adam_report = _Attempt(_gate_adam, run, adam)
             sdtm_report, log = gate.result()

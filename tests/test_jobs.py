@@ -512,3 +512,33 @@ def test_background_pools_lower_the_workers_priority_only():
     assert niced == [min(19, mine + BACKGROUND_NICE)] * 2
     assert plain == [mine] * 2
     assert os.nice(0) == mine
+
+
+def _delayed(fn, seconds: float):
+    def slow(*args, **kw):
+        import time
+        time.sleep(seconds)
+        return fn(*args, **kw)
+    return slow
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("late", ["sdtm_gate", "adam"])
+def test_two_jobs_give_the_same_folder_whichever_of_the_sdtm_gate_and_adam_ends_first(tmp_path, monkeypatch, late):
+    """After ADaM two jobs start the ADaM gate and tables workers before the PP gate when the SDTM gate has
+    ended, after it (waiting for the gate) when it still runs: both orders write the one-job folder."""
+    from trialforge import pipeline_overlap
+    study = _copy_example(tmp_path)
+    assert _run_cli(study, tmp_path / "1", "1").exit_code == 0
+    if late == "sdtm_gate":            # the gate's worker inherits the slow gate
+        monkeypatch.setattr(pipeline_overlap, "_gate_sdtm", _delayed(pipeline_overlap._gate_sdtm, 4.0))
+    else:
+        monkeypatch.setattr(pipeline_overlap, "_derive_adam", _delayed(pipeline_overlap._derive_adam, 4.0))
+    seen = []
+    monkeypatch.setattr(pipeline_overlap, "_gate_passed",
+                        lambda gate, wait, _f=pipeline_overlap._gate_passed: seen.append(wait) or _f(gate, wait=wait))
+    result = _run_cli(study, tmp_path / "2", "2")
+    assert result.exit_code == 0, result.output
+    assert seen == ([True] if late == "sdtm_gate" else [False])        # waited for the gate / found it ended
+    assert _digests(tmp_path / "1") == _digests(tmp_path / "2")
+    assert children() == []
