@@ -80,7 +80,8 @@ class _EarlyPackage:
     ~4 s at 10,000), and the core it ran on sat idle until ADaM existed. The files of the SDTM mapping
     are final then (PP, made by the ADaM stage, and define.xml, which lists PP, are written later here).
 
-    The files are units (every XPT in name order, then every Dataset-JSON: the sequential order), taken
+    The files are units (per dataset in name order, its XPT then its Dataset-JSON, so both files of a dataset
+    are mostly written by one process, which encodes its text columns once), taken
     one at a time through a pipe holding their numbers: a pipe read of two bytes is atomic, so each unit
     is taken by one process only. When ADaM is derived this process takes every unit left (``stop()``),
     so the worker ends after the file it is writing, and writes those itself in its turn
@@ -88,7 +89,7 @@ class _EarlyPackage:
 
     def __init__(self, names: list):
         from .jobs import Handover
-        self.units = [("xpt", n) for n in names] + [("json", n) for n in names]
+        self.units = [(kind, n) for n in names for kind in ("xpt", "json")]
         self.channel = Handover("the SDTM gate's report", to_parent=True)
         self._claims, write = os.pipe()
         try:

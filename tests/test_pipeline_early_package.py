@@ -238,7 +238,8 @@ def test_every_unit_is_taken_by_exactly_one_process_in_order():
     names = [f"D{k:03d}" for k in range(300)]
     early = _EarlyPackage(names)
     try:
-        assert early.units[:2] == [("xpt", "D000"), ("xpt", "D001")] and early.units[300] == ("json", "D000")
+        assert early.units[:3] == [("xpt", "D000"), ("json", "D000"), ("xpt", "D001")]
+        assert early.units[599] == ("json", "D299")
         task = ForkTask(lambda: _claim_all(early), "a test")
         time.sleep(0.05)
         mine = _claim_all(early)
