@@ -100,13 +100,17 @@ def split_plan(steps: list[Step], reads: dict[str, set[str]], costs: dict[str, f
         return sum(costs.get(s.domain, 0.0) * _SHARE[s.kind] for s in step_set)
 
     total = cost(steps)
+    own_of = {d: frozenset(s for s in steps if s.domain == d) for d in candidates}     # per domain, once:
+    needs_of = {d: frozenset().union(*(needs[s] for s in own_of[d])) for d in candidates}  # layout runs per
+    cost_of = {d: (cost(own_of[d]), cost(s for s in own_of[d] if s.kind == MAP1)) for d in candidates}  # round
 
     def layout(domains: set):
-        own = {s for s in steps if s.domain in domains}
-        prefix = set().union(*(needs[s] for s in own)) - own if own else set()
-        worker, first = cost(own) * _WORKER_FACTOR, cost(prefix)
-        phase1 = cost(s for s in own if s.kind == MAP1) * _WORKER_FACTOR     # started beside the prefix
-        return max(max(phase1, first) + worker - phase1 + _WORKER_FIXED, total - cost(own) + _HERE_FIXED), prefix
+        own = frozenset().union(*(own_of[d] for d in domains))
+        prefix = frozenset().union(*(needs_of[d] for d in domains)) - own
+        mine = sum(cost_of[d][0] for d in domains)
+        worker, first = mine * _WORKER_FACTOR, cost(prefix)
+        phase1 = sum(cost_of[d][1] for d in domains) * _WORKER_FACTOR     # started beside the prefix
+        return max(max(phase1, first) + worker - phase1 + _WORKER_FIXED, total - mine + _HERE_FIXED), prefix
 
     chosen: set = set()
     best = total + _HERE_FIXED
