@@ -26,6 +26,8 @@ _HERE_FIXED = 1_000_000  # what this process does besides the steps (metadata, R
 _WORKER_FIXED = 1_000_000  # the worker's fork, copy-on-write faults and result hand-back (~0.15 s at the example)
 _WORKER_FACTOR = 1.05   # a step costs a little more in the worker than here (caches built again; measured at 1,000
                         # subjects in a run's settings: collector frozen, fewer collections; was 1.3 before them)
+_WORKER_DOMAIN = 200_000  # each domain's own fixed cost in the worker (its dataset pickled, its lookups): keeps
+                         # tiny domains from tuning a balance the estimate cannot resolve
 _MIN_GAIN = 0.1         # fork only when the estimated critical path shrinks by a tenth
 
 
@@ -108,7 +110,7 @@ def split_plan(steps: list[Step], reads: dict[str, set[str]], costs: dict[str, f
         own = frozenset().union(*(own_of[d] for d in domains))
         prefix = frozenset().union(*(needs_of[d] for d in domains)) - own
         mine = sum(cost_of[d][0] for d in domains)
-        worker, first = mine * _WORKER_FACTOR, cost(prefix)
+        worker, first = mine * _WORKER_FACTOR + _WORKER_DOMAIN * len(domains), cost(prefix)
         phase1 = sum(cost_of[d][1] for d in domains) * _WORKER_FACTOR     # started beside the prefix
         return max(max(phase1, first) + worker - phase1 + _WORKER_FIXED, total - mine + _HERE_FIXED), prefix
 
