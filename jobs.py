@@ -291,11 +291,12 @@ class ForkTask:
                     payload = ("value", fn())
                 except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent
                     payload = ("error", _portable_error(exc))
-                try:
-                    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+                try:                                        # streamed: no copy of the whole result in memory
+                    pickle.dump(payload, self._file, protocol=pickle.HIGHEST_PROTOCOL)
                 except Exception as exc:  # noqa: BLE001
-                    data = pickle.dumps(("error", _portable_error(exc)))
-                self._file.write(data)
+                    self._file.seek(0)
+                    self._file.truncate()
+                    pickle.dump(("error", _portable_error(exc)), self._file)
                 self._file.flush()
                 code = 0
             finally:
@@ -334,17 +335,18 @@ class ForkTask:
         import pickle
         self._done = True
         try:
-            self._file.seek(0)
-            data = self._file.read()
+            stopped = status != 0 or not os.fstat(self._file.fileno()).st_size
+            if not stopped:                 # read from the file as it loads: no copy of the whole result
+                self._file.seek(0)
+                kind, got = pickle.load(self._file)
         finally:
             self._file.close()
-        if status != 0 or not data:
+        if stopped:
             how = (f"killed by signal {os.WTERMSIG(status)}" if status > 0 and os.WIFSIGNALED(status)
                    else "ended without a result")
             self._error = WorkerStopped(f"the worker process for {self.what} stopped before finishing ({how}, "
                                         "e.g. out of memory; try --jobs 1)")
             return
-        kind, got = pickle.loads(data)
         if kind == "value":
             self._value = got
         else:

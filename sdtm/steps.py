@@ -22,9 +22,14 @@ MAP1, MAP2, FINISH = "map1", "map2", "finish"
 _SHARE = {MAP1: 0.65, MAP2: 0.1, FINISH: 0.25}
 _RULE_BYTES = 30_000    # one rule's fixed cost as raw bytes (~2 ms a rule, ~0.05-0.07 us a raw byte at 1,000 subjects
                         # since large columns are hashed by identity; was 12,000 at ~0.13 us a byte)
-_HERE_FIXED = 1_000_000  # what this process does besides the steps (metadata, RELREC, taking the worker's result)
+_HERE_FIXED = 2_000_000  # what this process does besides the steps (RELREC, taking the worker's result) and the
+                         # copy-on-write faults its steps take in a run (a larger heap than the worker touches):
+                         # in a 1,000-subject run its steps cost ~0.3 s more than their estimate against the worker's
 _WORKER_FIXED = 1_000_000  # the worker's fork, copy-on-write faults and result hand-back (~0.15 s at the example)
-_WORKER_FACTOR = 1.3    # a step costs more in the worker: copy-on-write faults, caches built again, its result pickled
+_WORKER_FACTOR = 1.05   # a step costs a little more in the worker than here (caches built again; measured at 1,000
+                        # subjects in a run's settings: collector frozen, fewer collections; was 1.3 before them)
+_WORKER_DOMAIN = 200_000  # each domain's own fixed cost in the worker (its dataset pickled, its lookups): keeps
+                         # tiny domains from tuning a balance the estimate cannot resolve
 _MIN_GAIN = 0.1         # fork only when the estimated critical path shrinks by a tenth
 
 
@@ -99,21 +104,29 @@ def split_plan(steps: list[Step], reads: dict[str, set[str]], costs: dict[str, f
         return sum(costs.get(s.domain, 0.0) * _SHARE[s.kind] for s in step_set)
 
     total = cost(steps)
+    own_of = {d: frozenset(s for s in steps if s.domain == d) for d in candidates}     # per domain, once:
+    needs_of = {d: frozenset().union(*(needs[s] for s in own_of[d])) for d in candidates}  # layout runs per
+    cost_of = {d: (cost(own_of[d]), cost(s for s in own_of[d] if s.kind == MAP1)) for d in candidates}  # round
 
     def layout(domains: set):
-        own = {s for s in steps if s.domain in domains}
-        prefix = set().union(*(needs[s] for s in own)) - own if own else set()
-        worker, first = cost(own) * _WORKER_FACTOR, cost(prefix)
-        phase1 = cost(s for s in own if s.kind == MAP1) * _WORKER_FACTOR     # started beside the prefix
-        return max(max(phase1, first) + worker - phase1 + _WORKER_FIXED, total - cost(own) + _HERE_FIXED), prefix
+        own = frozenset().union(*(own_of[d] for d in domains))
+        prefix = frozenset().union(*(needs_of[d] for d in domains)) - own
+        mine = sum(cost_of[d][0] for d in domains)
+        worker, first = mine * _WORKER_FACTOR + _WORKER_DOMAIN * len(domains), cost(prefix)
+        phase1 = sum(cost_of[d][1] for d in domains) * _WORKER_FACTOR     # started beside the prefix
+        return max(max(phase1, first) + worker - phase1 + _WORKER_FIXED, total - mine + _HERE_FIXED), prefix
 
     chosen: set = set()
     best = total + _HERE_FIXED
-    for domain in candidates:
-        span, _ = layout(chosen | {domain})
-        if span < best:
-            chosen.add(domain)
-            best = span
+    while True:                     # each round adds the domain that shortens the two-core path most
+        spans = [(layout(chosen | {d})[0], d) for d in candidates if d not in chosen]
+        if not spans:
+            break
+        span, domain = min(spans, key=lambda t: (t[0], candidates.index(t[1])))
+        if span >= best:
+            break
+        chosen.add(domain)
+        best = span
     if not chosen or best > (total + _HERE_FIXED) * (1 - _MIN_GAIN):
         return None
     prefix = sorted(layout(chosen)[1])

@@ -288,6 +288,36 @@ def test_an_error_that_cannot_be_pickled_arrives_as_its_text():
     assert "in the worker process:" in err.value.__notes__[0] and "_unpicklable_error" in err.value.__notes__[0]
 
 
+def _large_value():
+    import numpy as np
+    return {"array": np.arange(3_000_000, dtype=np.int64), "text": "x" * 300_000}
+
+
+def test_a_large_value_arrives_whole():
+    import numpy as np
+    from trialforge.jobs import ForkTask
+    task = ForkTask(_large_value, "a test")
+    try:
+        got = task.result()
+    finally:
+        task.close()
+    assert np.array_equal(got["array"], np.arange(3_000_000, dtype=np.int64)) and got["text"] == "x" * 300_000
+
+
+def _unpicklable_after_a_large_part():
+    return [b"y" * 1_000_000, lambda: 0]        # the first part is streamed to the file before the lambda fails
+
+
+def test_a_value_that_fails_to_pickle_midway_arrives_as_its_error_alone():
+    from trialforge.jobs import ForkTask
+    task = ForkTask(_unpicklable_after_a_large_part, "a test")
+    with pytest.raises(Exception) as err:
+        task.result()
+    task.close()
+    assert "lambda" in str(err.value) and not isinstance(err.value, WorkerStopped)
+    assert children() == []
+
+
 def _kill_self():
     os.kill(os.getpid(), signal.SIGKILL)
 

@@ -53,6 +53,16 @@ def test_split_takes_the_large_unread_domain_and_its_prefix():
     assert split_plan(steps, reads, {"AE": 1e7, "DM": 1e7, "LB": 1e5, "MH": 1e5}) is None
 
 
+def test_split_adds_the_domain_that_balances_best_not_the_next_largest():
+    # after LB the worker is short by ~6 units: PC (4) overshoots the balance (worker 15.7, here 13.5),
+    # SE (2.5) brings both ends closest (worker 14.1, here 15.0), then nothing else shortens the path
+    steps = sequential_steps(["AE", "DM", "LB", "PC", "SE"], ["DM", "AE", "LB", "PC", "SE"])
+    reads = {"DM": {"AE"}, "AE": {"DM"}, "LB": {"DM"}, "PC": {"DM"}, "SE": {"DM"}}
+    prefix, worker = split_plan(steps, reads, {"AE": 5e6, "DM": 5e6, "LB": 10e6, "PC": 4e6, "SE": 2.5e6})
+    assert worker == {"LB", "SE"}
+    assert [(s.kind, s.domain) for s in prefix] == [(MAP1, "AE"), (MAP1, "DM"), (MAP2, "DM")]
+
+
 def test_no_split_when_every_domain_is_read():
     steps = sequential_steps(["AE", "DM"], ["DM", "AE"])
     assert split_plan(steps, {"DM": {"AE"}, "AE": {"DM"}}, {"AE": 5e6, "DM": 5e6}) is None
