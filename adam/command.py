@@ -77,7 +77,9 @@ def gate_adam(run: AdamRun) -> AdamRun:
     run.reports["adam"] = validate_datasets(run.adam, ct=run.ct, scope="ADaM", options=GATE)
     if run.sdtm_extra:
         dm = {"DM": run.sdtm["DM"]} if "DM" in run.sdtm else {}
-        report = validate_datasets({**dm, **run.sdtm_extra}, ct=run.ct, scope="SDTM", options=GATE)
+        # DM is there for the study rules to read; its own rules are the SDTM gate's (as ``trialforge run``)
+        report = validate_datasets({**dm, **run.sdtm_extra}, ct=run.ct, scope="SDTM",
+                                   options=dict(GATE, datasets=sorted(run.sdtm_extra)))
         report.findings = [f for f in report.findings if f.dataset in run.sdtm_extra]
         run.reports["sdtm"] = report
     return run

@@ -64,9 +64,10 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         pos = pos[np.argsort(adt[pos], kind="stable")]
         pos = pos[_one_per_key(data, list(subject_keys), pos, first)]
         # the picked rows' columns taken one by one: no copy of a wide source frame's other columns
-        out = pd.DataFrame({k: _taken(data[k], pos) for k in subject_keys})
+        out = {k: _taken(data[k], pos) for k in subject_keys}
         out["ADT"] = adt[pos]
-        return _finish(out, source, rank, {src: data[src].to_numpy()[pos] for src in source.copy_vars.values()})
+        return _finish(out, len(pos), source, rank,
+                       {src: data[src].to_numpy()[pos] for src in source.copy_vars.values()})
     else:
         rows = data.loc[keep, used]
         rows["ADT"] = num(rows[source.date])
@@ -74,19 +75,22 @@ def _select(source: EventSource, datasets: Mapping[str, pd.DataFrame], subject_k
         order = ["ADT"] + [c for c in source.order]
         rows = sort_rows(rows, order)
         rows = rows.drop_duplicates(list(subject_keys), keep="first" if first else "last")
-    out = rows[list(subject_keys) + ["ADT"]].reset_index(drop=True)
-    return _finish(out, source, rank, {src: rows[src].to_numpy() for src in source.copy_vars.values()})
+    out = {c: _taken(rows[c], np.arange(len(rows))) for c in list(subject_keys) + ["ADT"]}
+    return _finish(out, len(rows), source, rank, {src: rows[src].to_numpy() for src in source.copy_vars.values()})
 
 
-def _finish(out: pd.DataFrame, source: EventSource, rank: int, copied: dict) -> pd.DataFrame:
-    """The picked records (keys, ADT) with CNSR, the copied and set variables and the source's rank."""
+def _finish(out: dict, n: int, source: EventSource, rank: int, copied: dict) -> pd.DataFrame:
+    """The picked records (``out``: keys, ADT) with CNSR, the copied and set variables and the source's rank,
+    built as one frame (what setting each column on the frame in turn gives: a name set again keeps its place,
+    scalars broadcast with the dtype they infer), not a column insertion per variable."""
+    out = dict(out)
     out["CNSR"] = float(source.censor)
     for new, src in source.copy_vars.items():
         out[new] = copied[src]
     for name, value in source.set_values_to.items():
         out[name] = value
     out["_RANK"] = rank
-    return out
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
 
 
 def _taken(column: pd.Series, pos: np.ndarray) -> pd.Series:

@@ -58,8 +58,36 @@ def test_with_supp_narrow_read_normalises_only_what_is_read():
     with object_strings():
         src = SdtmSource({"MI": mi, "SUPPMI": supp})
         src.with_supp("MI", columns=read_with("MITESTCD == 'CD70'", ["USUBJID", "MISTRESC"]))
+    # no qualifier read: no SUPP-- merge, SUPPMI's QNAM alone read (to know its qualifiers)
+    assert set(src._columns["MI"]) == {"USUBJID", "MISTRESC", "MITESTCD"}
+    assert set(src._columns["SUPPMI"]) == {"QNAM"}
+    with object_strings():
+        src.with_supp("MI", columns=read_with("MITESTCD == 'CD70'", ["USUBJID", "MIMETH"]))
     assert set(src._columns["MI"]) == {"USUBJID", "MISTRESC", "MITESTCD", "MISEQ"}    # MISEQ: an IDVAR
     assert set(src._columns["SUPPMI"]) == {"USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"}
+
+
+def test_with_supp_reader_of_no_qualifier_skips_the_merge():
+    """A read naming no QNAM is the parent's columns (no merge, so a SUPP-- that would break it is not refused
+    there); a read naming one merges and refuses it as before; a QNAM that is a parent variable, or a SUPP--
+    lacking a variable the merge reads, sends every read through the merge."""
+    mi, supp = _mi()
+    supp.loc[3, ["IDVAR", "IDVARVAL", "QNAM", "USUBJID"]] = ["MISEQ", "2", "MIMETH", "1"]   # MIMETH twice
+    with object_strings():
+        src = SdtmSource({"MI": mi, "SUPPMI": supp})
+        got = src.with_supp("MI", columns=["USUBJID", "MIDTC", "MISTRESC"])
+        want = normalize_sdtm(mi)[["USUBJID", "MISTRESC", "MIDTC"]]
+        pd.testing.assert_frame_equal(got, want)
+        with pytest.raises(DatasetReadError, match="same QNAM twice"):
+            src.with_supp("MI", columns=["USUBJID", "MIMETH"])
+        mi, supp = _mi()
+        supp.loc[0, "QNAM"] = "EPOCH"       # a parent variable: the whole merge for any read
+        src = SdtmSource({"MI": mi, "SUPPMI": supp})
+        src.with_supp("MI", columns=["USUBJID"])
+        assert "MISEQ" in src._columns["MI"] and "QVAL" in src._columns["SUPPMI"]
+        mi, supp = _mi()
+        with pytest.raises(DatasetReadError, match="lacks a required variable"):
+            SdtmSource({"MI": mi, "SUPPMI": supp.drop(columns="IDVARVAL")}).with_supp("MI", columns=["USUBJID"])
 
 
 def test_with_supp_qnam_that_is_a_parent_variable_replaces_it_as_before():

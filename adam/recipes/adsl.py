@@ -53,29 +53,62 @@ def exposure_dates(ex: pd.DataFrame, treatments: list[str], keys: list[str], *, 
     >>> exposure_dates(ex, ["PLACEBO", "DRUG"], ["USUBJID"], zero_dose_counts=["PLACEBO"])["SDT"].tolist()
     [23377.0, 23378.0]
     """
-    rows = fresh(ex.loc[char(ex["EXTRT"]).str.upper().isin([t.upper() for t in treatments])])
-    if "EXOCCUR" in rows.columns:
-        rows = rows.loc[char(rows["EXOCCUR"]).str.upper() != "N"]
-    if "EXDOSE" in rows.columns:
-        dose = num(rows["EXDOSE"])
-        given = dose.isna() | (dose > 0)
-        if zero_dose_counts is True:
-            given |= dose == 0
-        elif zero_dose_counts:
-            given |= (dose == 0) & char(rows["EXTRT"]).str.upper().isin([t.upper() for t in zero_dose_counts])
-        rows = rows.loc[given]
+    rows = ex.loc[_given_doses(ex, treatments, zero_dose_counts)]
     if not len(rows):
         return pd.DataFrame(columns=keys + ["SDT", "SDTM", "STMF", "EDT", "EDTM"])
+    return _first_last(_dated_doses(rows, blank_end), keys)
+
+
+def _given_doses(ex: pd.DataFrame, treatments: list[str], zero_dose_counts) -> np.ndarray:
+    """The EX records ``exposure_dates`` counts for ``treatments`` (a mask on ``ex``'s rows)."""
+    extrt = char(ex["EXTRT"]).str.upper()
+    given = extrt.isin([t.upper() for t in treatments]).to_numpy(dtype=bool)
+    if "EXOCCUR" in ex.columns:
+        given = given & (char(ex["EXOCCUR"]).str.upper() != "N").to_numpy(dtype=bool)
+    if "EXDOSE" in ex.columns:
+        dose = num(ex["EXDOSE"])
+        counts = dose.isna() | (dose > 0)
+        if zero_dose_counts is True:
+            counts |= dose == 0
+        elif zero_dose_counts:
+            counts |= (dose == 0) & extrt.isin([t.upper() for t in zero_dose_counts])
+        given = given & counts.to_numpy(dtype=bool)
+    return given
+
+
+def _dated_doses(rows: pd.DataFrame, blank_end: str) -> pd.DataFrame:
+    """The dose records with their start (date, datetime, time flag) and end (date, datetime) derived: per
+    record, so the records of several ``exposure_dates`` calls are dated once (``build_adsl``)."""
     rows = derive_vars_dt(rows, "S", "EXSTDTC")
     rows = derive_vars_dtm(rows, "S", "EXSTDTC", highest_imputation="h", time_imputation="first")
     end_dtc = "EXENDTC" if "EXENDTC" in rows.columns else "EXSTDTC"
     if blank_end == "start":
         rows[end_dtc] = char(rows[end_dtc]).where(char(rows[end_dtc]) != "", char(rows["EXSTDTC"]))
     rows = derive_vars_dt(rows, "E", end_dtc)
-    rows = derive_vars_dtm(rows, "E", end_dtc, highest_imputation="h", time_imputation="last", flag_imputation="none")
+    return derive_vars_dtm(rows, "E", end_dtc, highest_imputation="h", time_imputation="last",
+                           flag_imputation="none")
+
+
+def _first_last(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """First start (date, datetime, time flag) and last end date per subject of dated dose records."""
     first = stable_sort(rows, ["SDTM", "SDT"]).drop_duplicates(keys, keep="first")[keys + ["SDT", "SDTM", "STMF"]]
     last = rows.groupby(keys, as_index=False).agg(EDT=("EDT", "max"), EDTM=("EDTM", "max"))
     return first.merge(last, on=keys, how="outer")
+
+
+def _exposures(ex: pd.DataFrame, groups: list[list[str]], keys: list[str], *, zero_dose_counts=False,
+               blank_end: str = "start") -> list[pd.DataFrame]:
+    """``exposure_dates`` of each treatment group, the records counted by any group dated once."""
+    masks = [_given_doses(ex, list(g), zero_dose_counts) for g in groups]
+    union = np.logical_or.reduce(masks) if masks else np.zeros(len(ex), dtype=bool)
+    dated = _dated_doses(ex.loc[union], blank_end) if union.any() else None
+    out = []
+    for m in masks:
+        if not m.any():
+            out.append(pd.DataFrame(columns=keys + ["SDT", "SDTM", "STMF", "EDT", "EDTM"]))
+        else:
+            out.append(_first_last(dated.loc[m[union]], keys))
+    return out
 
 
 def _age_groups(age: pd.Series, groups: list[dict]) -> tuple[pd.Series, pd.Series]:
@@ -116,12 +149,13 @@ def build_adsl(src: SdtmSource, config: AdamConfig) -> pd.DataFrame:
 
     ex = src.get("EX", columns=keys + ["EXTRT", "EXOCCUR", "EXDOSE", "EXSTDTC", "EXENDTC"])
     opts = dict(zero_dose_counts=cfg["zero_dose_counts"], blank_end=cfg["blank_end"])
-    prod = exposure_dates(ex, list(cfg["product_extrt"]), keys, **opts)
+    groups = [list(cfg["product_extrt"])] + ([list(cfg["lymphodepletion_extrt"])] if cfg["lymphodepletion_extrt"]
+                                             else [])
+    prod, *ld = _exposures(ex, groups, keys, **opts)      # what exposure_dates gives each, dated once
     adsl = derive_vars_merged(adsl, prod, keys, {"TRTSDT": "SDT", "TRTSDTM": "SDTM", "TRTSTMF": "STMF",
                                                   "TRTEDT": "EDT", "TRTEDTM": "EDTM"}, name_add="EX")
-    if cfg["lymphodepletion_extrt"]:
-        ld = exposure_dates(ex, list(cfg["lymphodepletion_extrt"]), keys, **opts)
-        adsl = derive_vars_merged(adsl, ld, keys, {"LDSTDT": "SDT"}, name_add="EX")
+    if ld:
+        adsl = derive_vars_merged(adsl, ld[0], keys, {"LDSTDT": "SDT"}, name_add="EX")
     adsl = _treatments(adsl, dm.reset_index(drop=True), cfg)
 
     for item in cfg["merged_vars"]:

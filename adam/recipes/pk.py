@@ -274,7 +274,7 @@ def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, nca=N
     conc_unit = adpc["AVALU"].iloc[0] if len(adpc) else ""
     params = adpp_parameters(config, conc_unit)
     for n, (code, label, unit, col) in enumerate(params, start=1):
-        part = fresh(res[keys])
+        part = {k: res[k] for k in keys}     # built as one frame below (no column insertion per variable)
         part["PARCAT1"], part["PARCAT2"] = res["_SPEC"], res["_ANALYTE"]
         if names is not None and len(res):
             part["PARAMCD"] = [_paramcd(code, s, "pk.intervals[].paramcd") for s in res["_SUFFIX"]]
@@ -285,12 +285,19 @@ def build_adpp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, nca=N
         part["PARAMN"] = (res["_PIDX"] * len(params) + n) if names is not None and len(res) else float(n)
         part["AVAL"] = res[col].astype("float64")
         part["AVALU"] = _unit_for(unit, conc_unit, res["AVALU"])
-        rows.append(part)
+        rows.append(_frame_of(part, res.index))
     adpp = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=keys)
     _one_to_one(adpp)
     adpp["SRCDOM"], adpp["SRCVAR"] = "ADPC", "AVAL"
     adpp = join(adpp, adsl[keys + [c for c in ADSL_VARS if c in adsl.columns and c != "TRTSDTM"]], keys, "left")
     return sort_rows(adpp, keys + ["PARCAT2", "PARCAT1", "PARAMN"]).reset_index(drop=True)
+
+
+def _frame_of(columns: dict, index: pd.Index) -> pd.DataFrame:
+    """One frame of ``columns`` on ``index`` (Series aligned on it, arrays and lists by position, scalars
+    broadcast): what setting each on a frame of ``index`` in turn gives, without a block insertion per column
+    (each cost ~0.1-1 ms on the PP/ADPP parameter frames)."""
+    return pd.DataFrame(columns, index=index)
 
 
 def _one_to_one(adpp: pd.DataFrame) -> None:
@@ -344,7 +351,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
               for a, b in intervals]
     conc = res["AVALU"].fillna("")
     for code, col, unit, st, en, factor in tests:
-        part = fresh(res[keys])
+        part = {k: res[k] for k in keys}     # built as one frame below (no column insertion per variable)
         value = res[col].astype("float64") * factor
         part["PPTESTCD"], part["PPTEST"] = code, PP_TESTS[code]
         text = significant_text(value, config["pk"]["pp_significant_digits"])
@@ -359,7 +366,7 @@ def build_pp(adpc: pd.DataFrame, adsl: pd.DataFrame, config: AdamConfig, pc_test
         part["PPSTINT"], part["PPENINT"] = st, en
         part["PPCAT"], part["PPSPEC"] = res["_TEST"].fillna(""), res["_SPEC"]
         part["_ANALYTE"] = res["_ANALYTE"]
-        rows.append(part)
+        rows.append(_frame_of(part, res.index))
     pp = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=keys)
     pp["DOMAIN"] = "PP"
     if len(pp):

@@ -29,6 +29,7 @@ class SdtmSource:
         self._frames: dict[str, pd.DataFrame] = {}
         self._with_supp: dict[str, pd.DataFrame] = {}
         self._qualifier_cols: dict = {}         # domain -> its SUPP-- qualifier columns (``_qualifiers``)
+        self._qnam_sets: dict = {}              # domain -> the variables a narrow read takes from the merge
         self._shared: dict = {}
 
     def shared(self, build, *inputs) -> pd.DataFrame:
@@ -96,9 +97,13 @@ class SdtmSource:
         domain's frame takes too), the same values and errors as a merge onto the whole parent."""
         name = name.upper()
         if columns is not None and name not in self._with_supp:
+            wanted, qnams = set(columns), self._qnams(name)
+            if qnams is not None and not wanted & qnams:    # no qualifier read: the merge adds nothing read here
+                frame = self.get(name, columns=[c for c in self._input_names(name) if c in wanted])
+                frame.attrs["name"] = name
+                return frame
             qualifiers = self._qualifiers(name)
             if qualifiers is not None:
-                wanted = set(columns)
                 frame = self.get(name, columns=[c for c in self._input_names(name) if c in wanted])
                 if qualifiers is not False:
                     for col in qualifiers.columns:
@@ -120,6 +125,26 @@ class SdtmSource:
             merged.attrs["name"] = name
             self._with_supp[name] = merged
         return self._with_supp[name]
+
+    def _qnams(self, name: str) -> set | None:
+        """The variables a narrow read of ``name`` must take from the SUPP-- merge: the QNAMs of SUPP``name``
+        (text as the merge reads them; none without SUPP``name``). None, every read then going through the
+        merge, when a QNAM is also a variable of the domain (the whole merge replaces it) or SUPP``name`` lacks
+        a variable the merge reads (the merge's error). A reader of none of the QNAMs skips the merge: the
+        qualifiers of MI, TU and EX, which no ADaM reader takes, are not merged (a SUPP-- record that would
+        break the merge is then not refused here: the SDTM gate checks SUPP--)."""
+        if name not in self._qnam_sets:
+            supp_name = f"SUPP{name}"
+            if supp_name not in self._raw:
+                found = set()
+            elif not set(_SUPP_VARS) <= set(self.columns(supp_name)):
+                found = None
+            else:
+                found = set(char(self.get(supp_name, columns=["QNAM"])["QNAM"]).tolist())
+                if found & set(self._input_names(name)):
+                    found = None
+            self._qnam_sets[name] = found
+        return self._qnam_sets[name]
 
     def _supp(self, name: str) -> pd.DataFrame:
         """SUPP``name`` with the variables ``merge_supp`` reads (empty when the SDTM has none)."""
