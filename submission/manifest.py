@@ -21,8 +21,6 @@ from typing import Iterable, Mapping
 
 from trialforge.errors import TrialforgeError
 
-from .atomic_file import written_digest
-
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 SECTIONS = ("inputs", "specs", "outputs")
@@ -70,9 +68,7 @@ def _rel(path: Path, out_dir: Path) -> str:
 def file_digests(paths: Iterable[Path], threads: int = 2) -> dict[str, tuple[str, int]]:
     """Resolved path -> (SHA-256, bytes) of each file, hashed by ``threads`` threads (hashlib releases the
     GIL while it hashes, so two threads use two cores). What ``build_manifest(digests=...)`` takes: a run
-    hashes its inputs and finished package files while it waits for the tables, not after them. A file this
-    process wrote through ``atomic_file.write_atomically`` (XPT, Dataset-JSON) and nothing touched since is
-    not read back: its digest was taken from the bytes as they were written."""
+    hashes its inputs and finished package files while it waits for the tables, not after them."""
     from concurrent.futures import ThreadPoolExecutor
     paths = [Path(p) for p in paths]
     for p in paths:
@@ -80,8 +76,7 @@ def file_digests(paths: Iterable[Path], threads: int = 2) -> dict[str, tuple[str
             raise ManifestError("file to record in the manifest does not exist", file=p)
 
     def one(p: Path):
-        st = p.stat()
-        return str(p.resolve()), (written_digest(st) or sha256_file(p), st.st_size)
+        return str(p.resolve()), (sha256_file(p), p.stat().st_size)
     if threads <= 1 or len(paths) < 2:
         return dict(map(one, paths))
     with ThreadPoolExecutor(max_workers=threads) as pool:

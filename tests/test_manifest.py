@@ -206,37 +206,3 @@ def test_sha256_file_equals_hashlib_of_the_bytes(tmp_path, monkeypatch, size):
     assert m.sha256_file(path) == expected
     monkeypatch.setattr(m, "_FILE_DIGEST", None)
     assert m.sha256_file(path) == expected
-
-
-def test_files_written_atomically_are_not_read_back_and_their_digests_are_those_of_their_bytes(tmp_path,
-                                                                                                  monkeypatch):
-    """The digest taken while writing equals hashlib's of the bytes on disk; a file rewritten since (other
-    size, or replaced) is hashed again from disk; files written otherwise are read as before."""
-    import hashlib
-    import os
-
-    from trialforge.submission import manifest as m
-    from trialforge.submission.atomic_file import write_atomically, written_digest
-    a, b, c = tmp_path / "a.xpt", tmp_path / "b.json", tmp_path / "c.txt"
-    write_atomically(a, b"head", [b"x" * 5000, memoryview(b"yz" * 3000)[1:], b""])
-    write_atomically(b, b"", [])
-    c.write_bytes(b"plain")
-    assert written_digest(os.stat(a)) == hashlib.sha256(a.read_bytes()).hexdigest()
-    assert written_digest(os.stat(b)) == hashlib.sha256(b"").hexdigest()
-    assert written_digest(os.stat(c)) is None
-    read = []
-    monkeypatch.setattr(m, "sha256_file", lambda p: read.append(p.name) or hashlib.sha256(p.read_bytes()).hexdigest())
-    got = m.file_digests([a, b, c], threads=1)
-    assert read == ["c.txt"]
-    assert got == {str(p.resolve()): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size) for p in (a, b, c)}
-    with open(a, "ab") as fh:                                  # appended: other size
-        fh.write(b"more")
-    replaced = tmp_path / "new.xpt"
-    replaced.write_bytes(b"other bytes")
-    os.replace(replaced, b)                                    # replaced: other inode
-    assert written_digest(os.stat(a)) is None and written_digest(os.stat(b)) is None
-    read.clear()
-    got = m.file_digests([a, b], threads=2)
-    assert sorted(read) == ["a.xpt", "b.json"]
-    assert got[str(a.resolve())][0] == hashlib.sha256(a.read_bytes()).hexdigest()
-    assert got[str(b.resolve())] == (hashlib.sha256(b"other bytes").hexdigest(), 11)
