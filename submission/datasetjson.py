@@ -306,6 +306,14 @@ def write_dataset_json(dataset: Dataset, path, *, study: Mapping, created: str,
     return path
 
 
+def _has_infinity(nums: pd.Series) -> bool:
+    """``np.isinf(nums.astype(float)).any()``; a float column's array is read as it is (the Series' astype and
+    ufunc cost ~0.1 ms per column, most of a small column's tokens)."""
+    if isinstance(nums.dtype, np.dtype) and nums.dtype.kind == "f":
+        return bool(np.isinf(nums.to_numpy()).any())
+    return bool(np.isinf(nums.astype(float)).any())
+
+
 #: Rows joined per block when streaming: bounds memory for million-row datasets.
 ROWS_PER_BLOCK = 100_000
 
@@ -331,7 +339,7 @@ def _column_tokens(ds: Dataset, var: VariableMeta, data_type: str, col: pd.Serie
         text = _strftime_text(stamps, data_type) if text is None else text
         words = [NULL if v is None else encode_basestring(v) for v in text] + [NULL]     # json.dumps of a str
         return as_codes(np.where(codes < 0, len(words) - 1, codes)), pa.array(words, pa.string())
-    if np.isinf(nums.astype(float)).any():
+    if _has_infinity(nums):
         raise SpecError(f"{ds.name}.{var.name}: infinite value cannot be written", column=var.name)
     fast = number_tokens(nums, data_type == "integer")
     if fast is not None:

@@ -406,3 +406,13 @@ def test_a_date_that_is_not_whole_days_names_the_first_in_row_order(tmp_path):
         write(ds, tmp_path)
     assert err.value.value == 23804.25 and "XX.ADT" in str(err.value)
     assert not (tmp_path / "xx.json").exists()
+
+
+@pytest.mark.parametrize("values, infinite", [
+    (np.array([1.0, -np.inf, np.nan]), True), (np.array([1.0, np.nan, 2.5]), False),
+    (pd.array([1, None, 3], dtype="Int64"), False), (pd.Series([1, np.inf], dtype=object), True),
+    (np.array([1, 2], dtype=np.int64), False)])
+def test_infinity_is_found_in_every_numeric_dtype(values, infinite):
+    from trialforge.submission.datasetjson import _has_infinity
+    nums = pd.to_numeric(pd.Series(values), errors="coerce")
+    assert _has_infinity(nums) is infinite is bool(np.isinf(nums.astype(float)).any())
