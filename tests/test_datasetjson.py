@@ -416,3 +416,16 @@ def test_infinity_is_found_in_every_numeric_dtype(values, infinite):
     from trialforge.submission.datasetjson import _has_infinity
     nums = pd.to_numeric(pd.Series(values), errors="coerce")
     assert _has_infinity(nums) is infinite is bool(np.isinf(nums.astype(float)).any())
+
+
+@pytest.mark.parametrize("count", [1, 128, 129, 3000])
+def test_whole_number_tokens_small_and_large_dictionaries_write_json_dumps_digits(count):
+    """At most ``SMALL_CAST`` distinct whole numbers through ``str``, more through Arrow's cast: either way
+    each row's token is json.dumps(int(v)) (negative, zero and large values included), null for NaN."""
+    from trialforge.submission.json_tokens import SMALL_CAST, _whole_number_tokens
+    assert SMALL_CAST == 128
+    present = (np.arange(count) * 7 - 5 * count).astype(float)             # a narrow span: coded by table
+    values = np.concatenate([present[::-1], [np.nan], present, [-0.0]])
+    codes, tokens = _whole_number_tokens(values)
+    words = tokens.to_pylist()
+    assert [words[c] for c in codes] == ["null" if v != v else json.dumps(int(v)) for v in values]
