@@ -372,3 +372,60 @@ def test_date_columns_equal_the_reference(tmp_path):
     rows = json.loads(data)["rows"]
     assert rows[0][1:] == [None, "0043-06-19"] and rows[1][1] == "2024-08-17"      # 23804 - 199 days
 
+
+
+def test_datetime_and_time_text_equal_strftime_by_hand(tmp_path):
+    """Datetimes and times on distinct values through numpy's ISO text: seconds floored as strftime prints
+    them (negative fractions too), missing as null, and per value the text of ``Timestamp.strftime``."""
+    secs = [-0.4, -86400.7, 0.5, 59.9999, 2.0e9, np.nan, -3e9, 86399.5, 1e-7, 2.0e9]
+    meta = DatasetMeta("XX", "Times", variables=(V("DTM", "Datetime", NUM, format="DATETIME20."),
+                                                  V("TM", "Time", NUM, format="TIME8.")))
+    ds = Dataset(meta, pd.DataFrame({"DTM": secs, "TM": secs}))
+    rows = json.loads(write(ds, tmp_path).read_bytes())["rows"]
+    epoch = pd.Timestamp("1960-01-01")
+    want = [None if v != v else (epoch + pd.Timedelta(seconds=v)).strftime("%Y-%m-%dT%H:%M:%S") for v in secs]
+    assert [r[0] for r in rows] == want
+    assert [r[1] for r in rows] == [None if w is None else w[11:] for w in want]
+    assert rows[0] == ["1959-12-31T23:59:59", "23:59:59"] and rows[1][0] == "1959-12-30T23:59:59"   # by hand
+    assert write(ds, tmp_path).read_bytes() == _reference_bytes(ds)
+
+
+def test_iso_text_leaves_years_that_are_not_four_digits_to_strftime():
+    from trialforge.submission.datasetjson import _iso_text
+    stamps = pd.Series(np.array(["0999-12-31T23:59:59", "2025-03-04T01:02:03"], dtype="datetime64[s]"))
+    assert _iso_text(stamps, "datetime") is None
+    assert _iso_text(stamps.iloc[1:], "datetime") == ["2025-03-04T01:02:03"]
+    assert _iso_text(pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns]"), "time") == [None, None]
+
+
+def test_a_date_that_is_not_whole_days_names_the_first_in_row_order(tmp_path):
+    from trialforge.errors import DateFormatError
+    meta = DatasetMeta("XX", "Dates", variables=(V("ADT", "Date", NUM, format="DATE9."),))
+    ds = Dataset(meta, pd.DataFrame({"ADT": [np.nan, 23804.0, 23804.25, 1.5]}))
+    with pytest.raises(DateFormatError) as err:
+        write(ds, tmp_path)
+    assert err.value.value == 23804.25 and "XX.ADT" in str(err.value)
+    assert not (tmp_path / "xx.json").exists()
+
+
+@pytest.mark.parametrize("values, infinite", [
+    (np.array([1.0, -np.inf, np.nan]), True), (np.array([1.0, np.nan, 2.5]), False),
+    (pd.array([1, None, 3], dtype="Int64"), False), (pd.Series([1, np.inf], dtype=object), True),
+    (np.array([1, 2], dtype=np.int64), False)])
+def test_infinity_is_found_in_every_numeric_dtype(values, infinite):
+    from trialforge.submission.datasetjson import _has_infinity
+    nums = pd.to_numeric(pd.Series(values), errors="coerce")
+    assert _has_infinity(nums) is infinite is bool(np.isinf(nums.astype(float)).any())
+
+
+@pytest.mark.parametrize("count", [1, 128, 129, 3000])
+def test_whole_number_tokens_small_and_large_dictionaries_write_json_dumps_digits(count):
+    """At most ``SMALL_CAST`` distinct whole numbers through ``str``, more through Arrow's cast: either way
+    each row's token is json.dumps(int(v)) (negative, zero and large values included), null for NaN."""
+    from trialforge.submission.json_tokens import SMALL_CAST, _whole_number_tokens
+    assert SMALL_CAST == 128
+    present = (np.arange(count) * 7 - 5 * count).astype(float)             # a narrow span: coded by table
+    values = np.concatenate([present[::-1], [np.nan], present, [-0.0]])
+    codes, tokens = _whole_number_tokens(values)
+    words = tokens.to_pylist()
+    assert [words[c] for c in codes] == ["null" if v != v else json.dumps(int(v)) for v in values]
