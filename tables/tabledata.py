@@ -16,6 +16,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..submission.arrow_text import text_codes
+
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 KEY = "USUBJID"
 
@@ -49,9 +51,7 @@ def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
     for c in frame.columns:
         s = frame[c]
         if c in conv:
-            codes, uniques = pd.factorize(s)
-            values = np.append(np.asarray(uniques, dtype=object), np.nan)[codes]   # code -1 -> NaN
-            s = pd.Series(values, index=frame.index, dtype=object, name=c)
+            s = pd.Series(string_objects(s), index=frame.index, dtype=object, name=c)
         cols[c] = s
     out = pd.DataFrame(cols, index=frame.index)
     out.columns = pd.Index(list(frame.columns), dtype=object)   # a str Index costs a pyarrow call per lookup
@@ -80,8 +80,7 @@ def _object_strings_in_blocks(frame: pd.DataFrame, conv: list) -> pd.DataFrame |
     place = {c: i for i, c in enumerate(frame.columns)}
     strings = np.empty((len(conv), n), dtype=object)
     for k, c in enumerate(conv):
-        codes, uniques = pd.factorize(frame[c])
-        np.take(np.append(np.asarray(uniques, dtype=object), np.nan), codes, out=strings[k])   # -1 -> NaN
+        string_objects(frame[c], out=strings[k])
     blocks = [(strings, np.array([place[c] for c in conv], dtype=np.intp))]
     for t, where in others.items():
         values = np.empty((len(where), n), dtype=t)
@@ -91,6 +90,23 @@ def _object_strings_in_blocks(frame: pd.DataFrame, conv: list) -> pd.DataFrame |
     out = create_dataframe_from_blocks(blocks, index=frame.index, columns=pd.Index(list(frame.columns), dtype=object))
     out.attrs = dict(frame.attrs)
     return out
+
+
+def string_objects(values: pd.Series, out: np.ndarray | None = None) -> np.ndarray:
+    """A string column's values as an object array of Python str (NaN for a missing value), each distinct
+    value made once.
+
+    Arrow text is read through its dictionary codes (`submission.arrow_text.text_codes`): the ADaM package
+    writers (XPT, Dataset-JSON, define.xml) encode the same columns of the same frames and take these codes
+    instead of encoding again; other string columns are factorised here."""
+    found = text_codes(values)
+    if found is None:
+        codes, uniques = pd.factorize(values)
+        table = np.append(np.asarray(uniques, dtype=object), np.nan)            # code -1 -> NaN
+    else:
+        codes = found.codes                                                    # missing: len(dictionary)
+        table = np.append(found.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False), np.nan)
+    return np.take(table, codes, out=out)
 
 
 def restore_strings(frame: pd.DataFrame) -> pd.DataFrame:
