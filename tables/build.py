@@ -277,10 +277,12 @@ def dispatch_tasks(specs: list, data: TableData) -> list[list[int]]:
 
 
 def _warm_tables(data: TableData, specs) -> None:
-    """Prepare the datasets the tables read once, before the workers fork, so they share one copy."""
+    """Prepare the datasets the tables read once, before the workers fork, so they share one copy; their
+    text columns' codes are left for the ADaM package's writers, which a run with several jobs runs next
+    in this process (`as_object_strings`)."""
     for name in sorted({d.upper() for s in specs if isinstance(s, TableSpec) for d in s.requires}):
         if name in data:
-            data.frame(name)
+            data.frame(name, share_codes=True)
 
 
 def _typeset_figure(spec: FigureSpec) -> FigureSpec:

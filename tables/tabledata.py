@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..submission.arrow_text import text_codes
+from ..submission.arrow_text import forget_text_codes, text_codes
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 KEY = "USUBJID"
@@ -36,14 +36,24 @@ def referenced_columns(frame: pd.DataFrame, where: str) -> list | None:
     return [c for c in frame.columns if isinstance(c, str) and c in names]
 
 
-def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
+def as_object_strings(frame: pd.DataFrame, share_codes: bool = False) -> pd.DataFrame:
     """String columns (pandas `str`, NaN for missing) as object columns holding the same Python str / NaN.
 
-    Each distinct string becomes one Python object (factorised: a lab dataset has few distinct texts
-    in many rows), and the frame is built in one go so its object columns form one block."""
+    Each distinct string becomes one Python object (from the column's dictionary codes: a lab dataset has
+    few distinct texts in many rows), and the frame is built in one go so its object columns form one
+    block. `share_codes`: leave the frame's text codes for the package writers (`string_objects`), else
+    they are dropped when done."""
     conv = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype) and t.na_value is np.nan]
     if not conv or not frame.columns.is_unique:
         return frame
+    try:
+        return _object_strings(frame, conv)
+    finally:
+        if not share_codes:
+            forget_text_codes([frame])
+
+
+def _object_strings(frame: pd.DataFrame, conv: list) -> pd.DataFrame:
     got = _object_strings_in_blocks(frame, conv)
     if got is not None:
         return got
@@ -96,9 +106,10 @@ def string_objects(values: pd.Series, out: np.ndarray | None = None) -> np.ndarr
     """A string column's values as an object array of Python str (NaN for a missing value), each distinct
     value made once.
 
-    Arrow text is read through its dictionary codes (`submission.arrow_text.text_codes`): the ADaM package
-    writers (XPT, Dataset-JSON, define.xml) encode the same columns of the same frames and take these codes
-    instead of encoding again; other string columns are factorised here."""
+    Arrow text is read through its dictionary codes (`submission.arrow_text.text_codes`): with several jobs
+    the ADaM package writers (XPT, Dataset-JSON, define.xml) encode the same columns of the same frames
+    after the tables are prepared, and take these codes instead of encoding again; other string columns
+    are factorised here."""
     found = text_codes(values)
     if found is None:
         codes, uniques = pd.factorize(values)
@@ -140,13 +151,14 @@ class TableData:
     def __contains__(self, name: str) -> bool:
         return name.upper() in self.source
 
-    def frame(self, name: str) -> pd.DataFrame:
-        """The dataset as the tables compute on it (KeyError when not supplied)."""
+    def frame(self, name: str, share_codes: bool = False) -> pd.DataFrame:
+        """The dataset as the tables compute on it (KeyError when not supplied); `share_codes`: see
+        `as_object_strings` (on the first call)."""
         name = name.upper()
         got = self._frames.get(name)
         if got is None:
             src = self.source[name]
-            got = as_object_strings(src) if self.prepare else src
+            got = as_object_strings(src, share_codes) if self.prepare else src
             self._frames[name] = got
         return got
 

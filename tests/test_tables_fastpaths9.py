@@ -48,7 +48,9 @@ def test_as_object_strings_by_hand_and_codes_left_for_the_writers():
     frame = pd.DataFrame({"USUBJID": pd.Series(["S2", "S1", "S2", None], dtype="str"),
                           "AVAL": [1.5, np.nan, 3.0, 4.0],
                           "PARAMCD": pd.Series(["ALT", "ALT", "AST", "ALT"], dtype="str")})
-    got = as_object_strings(frame)
+    as_object_strings(frame)
+    assert known_text_codes(frame["PARAMCD"]) is None               # not shared unless asked: dropped when done
+    got = as_object_strings(frame, share_codes=True)
     assert got["USUBJID"].tolist()[:3] == ["S2", "S1", "S2"] and got["USUBJID"].iloc[3] != got["USUBJID"].iloc[3]
     assert got["PARAMCD"].tolist() == ["ALT", "ALT", "AST", "ALT"] and got["PARAMCD"].dtype == object
     assert got["AVAL"].equals(frame["AVAL"])
@@ -69,3 +71,46 @@ def test_forget_text_codes_of_some_frames_keeps_the_others():
     assert known_text_codes(adam["B"]) is kept
     forget_text_codes()
     assert not _CODES
+
+
+def _old_columns(adsl: pd.DataFrame, var: str, order: str | None):
+    """The columns' subjects and membership as `Context._assign_columns`/`_prepare_subjects` found them
+    before the codes: a Series comparison per value, then each column's ids located in the keys."""
+    from trialforge.tables.engine import _blank
+    key = adsl[var].astype(object).where(~_blank(adsl[var]), None)
+    by = list(dict.fromkeys(([order] if order else []) + [var]))
+    first = adsl.loc[key.notna()].sort_values(by, kind="mergesort").drop_duplicates(var)
+    ids = [pd.Index(adsl.loc[key == v, "USUBJID"]) for v in first[var]]
+    if key.isna().any():
+        ids.append(pd.Index(adsl.loc[key.isna(), "USUBJID"]))
+    ids.append(pd.Index(adsl["USUBJID"]))
+    keys = pd.Index(adsl["USUBJID"].to_numpy(dtype=object))
+    member = np.zeros((len(ids), len(adsl)), dtype=bool)
+    for j, i in enumerate(ids):
+        pos = keys.get_indexer(i.to_numpy(dtype=object))
+        member[j, pos[pos >= 0]] = True
+    return ids, member
+
+
+def test_context_columns_from_codes_equal_the_comparisons_per_value():
+    from trialforge.tables.engine import Context
+    from trialforge.tables.spec import Columns, Population
+    from trialforge.tables.tabledata import TableData
+    rng = np.random.default_rng(7)
+    n = 200
+    arm = rng.choice(np.array(["B", "A", "C", "", " ", None], dtype=object), n)
+    grade = rng.choice(np.array([1.0, 2.0, 3.0, -0.0, 0.0, np.nan]), n)
+    adsl = pd.DataFrame({"USUBJID": [f"S{i:03d}" for i in range(n)], "SAFFL": rng.choice(["Y", "Y", "N"], n),
+                         "ARM": arm, "ARMN": rng.integers(1, 4, n).astype(float), "GRADE": grade})
+    for frame in (adsl, adsl.astype({"USUBJID": "str", "SAFFL": "str", "ARM": "str"})):
+        for prepare in (True, False):
+            data = TableData({"ADSL": frame}, prepare=prepare)
+            for var, order in (("ARM", "ARMN"), ("ARM", None), ("GRADE", "GRADE")):
+                cols = Columns(var=var, order=order, total="Total", fallback="Missing")
+                ctx = Context("9.9", data, Population("Safety", "SAFFL == 'Y'"), cols)
+                ids, member = _old_columns(ctx.adsl, var, order)
+                assert [len(c.ids) for c in ctx.cols] == [len(i) for i in ids]
+                for c, i in zip(ctx.cols, ids):
+                    assert c.ids.equals(i) and c.ids.dtype == i.dtype and c.ids.name == i.name
+                    assert c.n == len(i)
+                assert np.array_equal(ctx._member, member)
