@@ -114,3 +114,57 @@ def test_context_columns_from_codes_equal_the_comparisons_per_value():
                     assert c.ids.equals(i) and c.ids.dtype == i.dtype and c.ids.name == i.name
                     assert c.n == len(i)
                 assert np.array_equal(ctx._member, member)
+
+
+def _same_value(a, b) -> bool:
+    import struct
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return struct.pack("d", a) == struct.pack("d", b) or (a != a and b != b)
+    return a == b
+
+
+def _figure_frames():
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.standard_normal(n) * 10.0 ** rng.integers(-12, 18, n)
+    x[::17] = np.nan
+    x[:8] = [-0.0, 1e16, 123456789.123456789, 2.675, 5e-7, -5e-7, 0.5e-6, 1e-300]
+    text = pd.Series([None if i % 7 == 0 else ("é\"\\\u2028" if i % 3 else f"S{i}") for i in range(n)], dtype="str")
+    group = pd.Series([None if i % 5 == 0 else f"g{i % 4}" for i in range(n)], dtype=object)
+    return [pd.DataFrame({"USUBJID": text, "group": group, "t": x, "page": np.arange(n) // 50 + 1}),
+            pd.DataFrame({"time": [0.0, 1.5], "surv": [1.0, np.nan], "n": [3, 2]}),
+            pd.DataFrame({"v": [1.0]}),                                              # one row: the records
+            pd.DataFrame({"v": pd.Series([], dtype=float)}),
+            pd.DataFrame({"flag": [True, False, True]}),                              # bool: the records
+            pd.DataFrame({"u": np.array([1, 2], dtype=np.uint8)}),                  # unsigned: the records
+            pd.DataFrame({"o": pd.Series([1, "a", None], dtype=object), "x": [1.0, -0.0, 2.5]}),   # not text
+            pd.DataFrame({"o": pd.Series([np.nan, "a", None], dtype=object), "big": [1e17, 1e-7, -0.0]})]
+
+
+def test_frame_records_equal_the_records_read_back():
+    import json
+    from trialforge.tables.build import _frame_json, _frame_records
+    from trialforge.tables.json_text import Records
+    for frame in _figure_frames():
+        want = json.loads(_frame_json(frame))
+        got = _frame_records(frame)
+        plain = got.plain() if isinstance(got, Records) else got
+        assert len(plain) == len(want)
+        for r, w in zip(plain, want):
+            assert list(r) == list(w) and all(_same_value(r[k], w[k]) for k in w)
+
+
+def test_records_written_as_json_dumps_writes_their_dicts():
+    import json
+    from trialforge.tables.build import _frame_records
+    from trialforge.tables.json_text import Records, dumps_indent1
+    docs = [{"data": _frame_records(f), "id": "x"} for f in _figure_frames()]
+    docs += [{"data": Records(["a", "b"], [(1, 2.5), ("x", None)])},
+             {"data": Records(["a"], [(1,)])},                                       # one row
+             {"data": Records(["a", "a"], [(1, 2), (3, 4)])},                         # repeated key: its dicts
+             {"data": Records([], [])}]
+    for doc in docs:
+        plain = {k: (v.plain() if isinstance(v, Records) else v) for k, v in doc.items()}
+        assert dumps_indent1(doc) == json.dumps(plain, indent=1, ensure_ascii=False)
