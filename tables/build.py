@@ -135,7 +135,7 @@ def start_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
     data = TableData(adam)                 # shared by the tables of this build
     # shared by the figures: their frames as given (the pictures depend on the frames' own dtypes), with
     # each population, filter mask and subject look-up computed once per build instead of once per figure
-    figure_data = TableData(adam, prepare=False)
+    figure_data = TableData(adam, prepare=False, shared=data)
     entries: list[dict] = []
     todo: list = []                        # (spec, entry, label) of the outputs to build
     for spec in specs:

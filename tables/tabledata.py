@@ -137,14 +137,19 @@ class TableData:
     """Datasets by upper-case name, with cached filter masks and subject positions.
 
     `prepare=False` keeps the frames as given (figures read them directly; their outputs depend on
-    the frames' own dtypes)."""
+    the frames' own dtypes). `shared`: another TableData of the same datasets whose filter masks and
+    subject positions this one uses and adds to (both are computed on the source frames, so the figures'
+    and the tables' data of a build find each once)."""
 
-    def __init__(self, adam: dict, prepare: bool = True):
+    def __init__(self, adam: dict, prepare: bool = True, shared: "TableData | None" = None):
         self.source = {k.upper(): frame_of(v) for k, v in adam.items()}
         self.prepare = prepare
         self._frames: dict[str, pd.DataFrame] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._positions: dict[tuple, np.ndarray | None] = {}
+        if shared is not None and shared.source.keys() == self.source.keys() \
+                and all(shared.source[k] is f for k, f in self.source.items()):
+            self._masks, self._positions = shared._masks, shared._positions
         self.contexts: dict[tuple, object] = {}      # (population, columns) -> prepared subjects/columns
         self.memo: dict[tuple, object] = {}          # what outputs of one layout share (e.g. shift tables' records)
 

@@ -168,3 +168,51 @@ def test_records_written_as_json_dumps_writes_their_dicts():
     for doc in docs:
         plain = {k: (v.plain() if isinstance(v, Records) else v) for k, v in doc.items()}
         assert dumps_indent1(doc) == json.dumps(plain, indent=1, ensure_ascii=False)
+
+
+def test_figure_and_table_data_share_masks_and_positions_of_the_same_frames():
+    from trialforge.tables.tabledata import TableData
+    adsl = pd.DataFrame({"USUBJID": pd.Series(["S1", "S2", "S3"], dtype="str"), "SAFFL": ["Y", "N", "Y"]})
+    adae = pd.DataFrame({"USUBJID": pd.Series(["S3", "S1", "S9"], dtype="str")})
+    data = TableData({"ADSL": adsl, "ADAE": adae})
+    figures = TableData({"ADSL": adsl, "ADAE": adae}, prepare=False, shared=data)
+    calls = []
+
+    def evaluate(frame, where):
+        calls.append(where)
+        return (frame["SAFFL"] == "Y").to_numpy()
+    assert data.mask("ADSL", "SAFFL == 'Y'", evaluate).tolist() == [True, False, True]
+    assert figures.mask("adsl", "SAFFL == 'Y'", evaluate).tolist() == [True, False, True]
+    assert calls == ["SAFFL == 'Y'"]                                   # evaluated once for both
+    assert figures.positions("ADAE", "ADSL").tolist() == [2, 0, -1]
+    assert data.positions("ADAE", "ADSL") is figures.positions("ADAE", "ADSL")
+    other = TableData({"ADSL": adsl.copy(), "ADAE": adae}, prepare=False, shared=data)   # other frames: own
+    other.mask("ADSL", "SAFFL == 'Y'", evaluate)
+    assert calls == ["SAFFL == 'Y'"] * 2
+
+
+def test_catalogue_read_once_while_its_files_are_unchanged(tmp_path):
+    import os
+    from trialforge.tables import catalogue as C
+    path = tmp_path / "tables.yaml"
+    path.write_text("catalogue: 1\ninclude: [default]\nsettings: {protocol: P1}\noutputs:\n"
+                    "  - {id: '99.1', title: One, blocks: [{type: continuous, var: AGE, label: Age}]}\n",
+                    encoding="utf-8")
+    first = C.load_catalogue(path)
+    second = C.load_catalogue(path)
+    assert [o.id for o in first.outputs] == [o.id for o in second.outputs] and "99.1" in [o.id for o in first.outputs]
+    assert first.outputs is not second.outputs and first.settings is not second.settings
+    assert first.settings == second.settings == {"protocol": "P1"} and first.sources == second.sources
+    reads = []
+    real = C._read
+    C._read = lambda p: reads.append(p) or real(p)
+    try:
+        C.load_catalogue(path)
+        assert reads == []                                             # remembered
+        path.write_text(path.read_text(encoding="utf-8").replace("One", "Two"), encoding="utf-8")
+        st = os.stat(path)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        again = C.load_catalogue(path)
+        assert reads and [o.title for o in again.outputs if o.id == "99.1"] == ["Two"]
+    finally:
+        C._read = real
