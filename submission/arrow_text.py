@@ -146,9 +146,20 @@ def _drop(key: int, ref) -> None:
         del _CODES[key]
 
 
-def forget_text_codes() -> None:
-    """Drop every column's shared codes (the package they were computed for is written)."""
-    _CODES.clear()
+def forget_text_codes(frames=None) -> None:
+    """Drop the shared codes of every column of `frames` (the package they were computed for is written), or
+    every column's when None. Codes of other frames stay: the tables stage encodes the ADaM columns before
+    the SDTM package's define is written, for the ADaM package's writers."""
+    if frames is None:
+        _CODES.clear()
+        return
+    for frame in frames:
+        mgr = getattr(frame, "_mgr", None)          # the columns' arrays without a Series each (~20 us a column)
+        arrays = mgr.arrays if mgr is not None else [values.array for _, values in frame.items()]
+        for array in arrays:
+            data = getattr(array, "_pa_array", None)
+            if data is not None:
+                _CODES.pop(id(data), None)
 
 
 def first_positions(*columns: pd.Series) -> np.ndarray:

@@ -149,7 +149,7 @@ def write_define_bundle(datasets: Mapping, folder, *, study, info: Mapping, stan
                               ct=ct, created=info["created"], extra=extra, arm=arm,
                               tool_version=tool_version)
     finally:
-        forget_text_codes()          # the package's last reader of its columns' shared codes
+        forget_text_codes([getattr(d, "frame", d) for d in datasets.values()])   # the package's last reader of its columns' codes
     written += [define, *ship_stylesheet(folder), render_define_html(define)]
     return written
 

@@ -20,7 +20,7 @@ from .facts import Facts
 from .tabledata import TableData, frame_of
 from .typography import typeset, typeset_result
 from .figures import render_figure, save_figure
-from .json_text import dumps_indent1
+from .json_text import Records, dumps_indent1
 from .layouts import (compute_dose_escalation, compute_listing, compute_parameter_by_group,
                       compute_parameter_by_visit, compute_shift_table)
 from .render import figure_to_html, figure_to_rtf, index_html, join_rtf, table_to_html, table_to_rtf
@@ -135,7 +135,7 @@ def start_tables(adam: dict, out_dir, only: list[str] | None = None, study: dict
     data = TableData(adam)                 # shared by the tables of this build
     # shared by the figures: their frames as given (the pictures depend on the frames' own dtypes), with
     # each population, filter mask and subject look-up computed once per build instead of once per figure
-    figure_data = TableData(adam, prepare=False)
+    figure_data = TableData(adam, prepare=False, shared=data)
     entries: list[dict] = []
     todo: list = []                        # (spec, entry, label) of the outputs to build
     for spec in specs:
@@ -277,10 +277,12 @@ def dispatch_tasks(specs: list, data: TableData) -> list[list[int]]:
 
 
 def _warm_tables(data: TableData, specs) -> None:
-    """Prepare the datasets the tables read once, before the workers fork, so they share one copy."""
+    """Prepare the datasets the tables read once, before the workers fork, so they share one copy; their
+    text columns' codes are left for the ADaM package's writers, which a run with several jobs runs next
+    in this process (`as_object_strings`)."""
     for name in sorted({d.upper() for s in specs if isinstance(s, TableSpec) for d in s.requires}):
         if name in data:
-            data.frame(name)
+            data.frame(name, share_codes=True)
 
 
 def _typeset_figure(spec: FigureSpec) -> FigureSpec:
@@ -317,7 +319,7 @@ def _build_figure(spec: FigureSpec, adam, stem: Path, page: dict) -> tuple[list[
         pages.close()
     data = datas[0] if n == 1 else _paged(datas)
     payload = {"id": spec.id, "kind": spec.kind, "title": spec.title, "population": spec.population.label,
-               "footnotes": list(spec.footnotes), "data": json.loads(_frame_json(data))}
+               "footnotes": list(spec.footnotes), "data": _frame_records(data)}
     if n > 1:
         payload["pages"] = n
     paths.append(_write(stem.with_suffix(".json"), dumps_indent1(payload) + "\n"))
@@ -351,6 +353,36 @@ def _frame_json(df: pd.DataFrame) -> str:
         if pd.api.types.is_float_dtype(df[c]):
             df[c] = df[c].round(6)
     return df.to_json(orient="records", double_precision=10)
+
+
+def _frame_records(df: pd.DataFrame):
+    """The plotted frame's rows as `json.loads(_frame_json(df))` gives them, as `json_text.Records` (columns):
+    floats still read back from pandas' number text (rounded to 6 places, 10 digits: "-0.0" becomes 0.0, big
+    values exponent text), a column at a time; integers and text taken as they are (text reads back
+    unchanged, a missing value as None). No text of whole rows is parsed and no dict is made per row.
+    Frames with other columns (or names that are not distinct strings) keep the records."""
+    if len(df) < 2 or not df.columns.is_unique or any(type(c) is not str for c in df.columns):
+        return json.loads(_frame_json(df))
+    cols = []
+    for name, dtype in df.dtypes.items():
+        s = df[name]
+        kind = dtype.kind if isinstance(dtype, np.dtype) else None
+        if kind == "f":
+            cols.append(json.loads(s.round(6).to_json(orient="records", double_precision=10)))
+        elif kind == "i":
+            cols.append(s.tolist())
+        elif kind == "O" or isinstance(dtype, pd.StringDtype):
+            values = s.to_numpy(dtype=object)
+            missing = pd.isna(values)
+            if missing.any():
+                values = values.copy()
+                values[missing] = None
+            if any(type(v) is not str for v in values[~missing]):
+                return json.loads(_frame_json(df))
+            cols.append(values.tolist())
+        else:
+            return json.loads(_frame_json(df))
+    return Records(list(df.columns), cols)
 
 
 def page_settings(settings: dict, study: dict, adam: dict) -> dict:

@@ -9,6 +9,8 @@ The format is documented in docs/tables.md; every key not listed there is an err
 """
 from __future__ import annotations
 
+import os
+
 import dataclasses
 import functools
 import re
@@ -79,8 +81,33 @@ def study_catalogue(study) -> Catalogue:
     return load_catalogue(path)
 
 
+_LOADED: dict = {}          # catalogue path -> (the stamps of the files it read, the Catalogue)
+
+
 def load_catalogue(path) -> Catalogue:
-    """Read a catalogue file (None = the shipped `default` block) with everything it includes."""
+    """Read a catalogue file (None = the shipped `default` block) with everything it includes.
+
+    Remembered per process while none of the files it read changed (size and modification time): a run
+    reads the study's catalogue for its tables and again for define.xml's analysis results; each caller
+    gets its own lists and mappings (the output specs are frozen, shared)."""
+    key = None if path is None else str(Path(path).resolve())
+    got = _LOADED.get(key)
+    if got is None or got[0] is None or got[0] != _stamps(got[1].sources):
+        cat = _load_catalogue(path)
+        got = _LOADED[key] = (_stamps(cat.sources), cat)
+    cat = got[1]
+    return Catalogue(list(cat.outputs), dict(cat.settings), dict(cat.defs), list(cat.sources))
+
+
+def _stamps(files: list) -> tuple | None:
+    """(size, modification time in ns) of each file; None when one cannot be read."""
+    try:
+        return tuple((st.st_size, st.st_mtime_ns) for st in map(os.stat, files))
+    except OSError:
+        return None
+
+
+def _load_catalogue(path) -> Catalogue:
     state = {"defs": {}, "populations": {}, "columns": {}, "settings": {}, "outputs": {}, "exclude": set(),
              "sources": []}
     if path is None:

@@ -5,7 +5,7 @@ column key (`_COL`) taken from ADSL, so counts and denominators always agree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ class Col:
     ids: pd.Index        # USUBJIDs in the column
     span: str = ""       # spanning header text over adjacent columns ("" = none)
     legend: str = ""
+    rows: np.ndarray | None = field(default=None, repr=False, compare=False)   # its ctx.adsl rows (bool), if known
 
     @property
     def header(self) -> str:
@@ -225,8 +226,9 @@ class Context:
             adsl[c.derive.name] = derived_values(self, c.derive)
             self._added.add(c.derive.name)
         self._added.add(COL)
+        everyone = np.ones(len(adsl), dtype=bool)
         if c.var is None:                  # the whole population in one column
-            self.cols.append(Col(None, c.total or "All subjects", len(adsl), pd.Index(adsl[KEY])))
+            self.cols.append(Col(None, c.total or "All subjects", len(adsl), pd.Index(adsl[KEY]), rows=everyone))
             adsl[COL] = "__all__"
             self.show_n = c.show_n
             return None
@@ -239,19 +241,22 @@ class Context:
         first = adsl.loc[key.notna()].sort_values(by, kind="mergesort").drop_duplicates(c.var)
         text = {name: (labels.render_frame(t, first) if t else pd.Series("", index=first.index))
                 for name, t in (("label", c.label), ("span", c.span), ("legend", c.legend))}
-        for i, v in zip(first.index, first[c.var]):
-            ids = pd.Index(adsl.loc[key == v, KEY])
+        subjects = adsl[KEY]
+        values = first[c.var]
+        for i, v, rows in zip(first.index, values, _value_rows(key, first.index, values)):
+            ids = pd.Index(subjects[rows])
             label = (c.labels or {}).get(v) or text["label"][i] or str(v)
-            self.cols.append(Col(v, label, len(ids), ids, text["span"][i], text["legend"][i]))
-        if key.isna().any():
+            self.cols.append(Col(v, label, len(ids), ids, text["span"][i], text["legend"][i], rows=rows))
+        missing = key.isna().to_numpy()
+        if missing.any():
             if c.fallback is None:
-                raise SpecError(f"output {self.output}: {int(key.isna().sum())} population subject(s) "
+                raise SpecError(f"output {self.output}: {int(missing.sum())} population subject(s) "
                                 f"have no {c.var}", file="ADSL", column=c.var)
             adsl[COL] = key.where(key.notna(), "__fallback__")
-            ids = pd.Index(adsl.loc[key.isna(), KEY])
-            self.cols.append(Col("__fallback__", c.fallback, len(ids), ids))
+            ids = pd.Index(subjects[missing])
+            self.cols.append(Col("__fallback__", c.fallback, len(ids), ids, rows=missing))
         if c.total:
-            self.cols.append(Col(None, c.total, len(adsl), pd.Index(adsl[KEY])))
+            self.cols.append(Col(None, c.total, len(adsl), pd.Index(subjects), rows=everyone))
         self.show_n = c.show_n
 
     @property
@@ -277,6 +282,9 @@ class Context:
         self._member = np.zeros((len(self.cols), len(self.adsl)), dtype=bool)
         if self._keys is not None:
             for j, c in enumerate(self.cols):
+                if c.rows is not None and len(c.rows) == len(self.adsl):   # ids are these rows' unique keys
+                    self._member[j] = c.rows
+                    continue
                 pos = self._keys.get_indexer(c.ids.to_numpy(dtype=object))
                 self._member[j, pos[pos >= 0]] = True
         self._subjects_prepared = True
@@ -411,6 +419,17 @@ class Context:
         if len(splits) > 1:
             rows.append([(s.label, 1) for _ in self.cols for s in splits])
         return rows
+
+
+def _value_rows(key: pd.Series, first: pd.Index, values: pd.Series) -> list[np.ndarray]:
+    """Per row label in `first` (each holding a distinct non-missing value of `key`; `values` are those
+    values), the rows of `key` equal to it as a boolean array: `(key == v).to_numpy()` for each value,
+    from one factorising of `key` (codes compared instead of a Series comparison per value). With repeated
+    row labels, compared value by value."""
+    if not key.index.is_unique:
+        return [(key == v).to_numpy() for v in values]
+    codes = pd.factorize(key.to_numpy(dtype=object))[0]
+    return [codes == k for k in codes[key.index.get_indexer(first)]]
 
 
 def _blank(s: pd.Series) -> pd.Series:

@@ -21,7 +21,8 @@ class _Other(Exception):
 
 
 def dumps_indent1(obj) -> str:
-    """`json.dumps(obj, indent=1, ensure_ascii=False)`, byte for byte (a `TableRows` value as its rows)."""
+    """`json.dumps(obj, indent=1, ensure_ascii=False)`, byte for byte (a `TableRows` value as its rows, a
+    `Records` value as its records)."""
     try:
         return _enc(obj, 0)
     except _Other:
@@ -71,8 +72,28 @@ class TableRows:
         return "[" + ",".join(out) + "\n" + " " * depth + "]"
 
 
+class Records:
+    """Records given as columns: encoded as `[dict(zip(keys, row)) for row in zip(*columns)]` would be, without
+    a dict per row (a figure's plotted data is thousands of rows, read from its frame a column at a time)."""
+
+    def __init__(self, keys: list, columns: list):
+        self.keys, self.columns = list(keys), list(columns)
+
+    def plain(self) -> list:
+        return [dict(zip(self.keys, row)) for row in zip(*self.columns)]
+
+    def text(self, depth: int) -> str | None:
+        """The JSON text at `depth`; None when `plain()` is to be encoded instead (fewer than two rows,
+        keys that are not distinct strings)."""
+        keys, cols = self.keys, self.columns
+        if not keys or any(type(k) is not str for k in keys) or len(set(keys)) != len(keys) \
+                or len(cols) != len(keys) or len({len(c) for c in cols}) != 1 or len(cols[0]) < 2:
+            return None
+        return _columns_text(keys, cols, depth)
+
+
 def _plain(o):
-    if type(o) is TableRows:
+    if type(o) is TableRows or type(o) is Records:
         return o.plain()
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
@@ -140,7 +161,12 @@ def _records(o: list, depth: int) -> str | None:
     for r in o:
         if type(r) is not dict or list(r) != keys:
             return None
-    cols = [[r[k] for r in o] for k in keys]
+    return _columns_text(keys, [[r[k] for r in o] for k in keys], depth)
+
+
+def _columns_text(keys: list, cols: list, depth: int) -> str:
+    """The records whose values are `cols` (one sequence per key, same lengths, at least two rows) as
+    `_records` writes them."""
     inner = "\n" + " " * (depth + 2)
     prefixes = [inner + _str(k) + ": " for k in keys]
     parts = [[p + e for e in _column(col, depth + 2)] for p, col in zip(prefixes, cols)]
@@ -151,7 +177,7 @@ def _records(o: list, depth: int) -> str | None:
 
 def _enc(o, depth: int) -> str:
     t = type(o)
-    if t is TableRows:
+    if t is TableRows or t is Records:
         got = o.text(depth)
         return got if got is not None else _enc(o.plain(), depth)
     if t is dict:

@@ -16,6 +16,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..submission.arrow_text import forget_text_codes, text_codes
+
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 KEY = "USUBJID"
 
@@ -34,14 +36,24 @@ def referenced_columns(frame: pd.DataFrame, where: str) -> list | None:
     return [c for c in frame.columns if isinstance(c, str) and c in names]
 
 
-def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
+def as_object_strings(frame: pd.DataFrame, share_codes: bool = False) -> pd.DataFrame:
     """String columns (pandas `str`, NaN for missing) as object columns holding the same Python str / NaN.
 
-    Each distinct string becomes one Python object (factorised: a lab dataset has few distinct texts
-    in many rows), and the frame is built in one go so its object columns form one block."""
+    Each distinct string becomes one Python object (from the column's dictionary codes: a lab dataset has
+    few distinct texts in many rows), and the frame is built in one go so its object columns form one
+    block. `share_codes`: leave the frame's text codes for the package writers (`string_objects`), else
+    they are dropped when done."""
     conv = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype) and t.na_value is np.nan]
     if not conv or not frame.columns.is_unique:
         return frame
+    try:
+        return _object_strings(frame, conv)
+    finally:
+        if not share_codes:
+            forget_text_codes([frame])
+
+
+def _object_strings(frame: pd.DataFrame, conv: list) -> pd.DataFrame:
     got = _object_strings_in_blocks(frame, conv)
     if got is not None:
         return got
@@ -49,9 +61,7 @@ def as_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
     for c in frame.columns:
         s = frame[c]
         if c in conv:
-            codes, uniques = pd.factorize(s)
-            values = np.append(np.asarray(uniques, dtype=object), np.nan)[codes]   # code -1 -> NaN
-            s = pd.Series(values, index=frame.index, dtype=object, name=c)
+            s = pd.Series(string_objects(s), index=frame.index, dtype=object, name=c)
         cols[c] = s
     out = pd.DataFrame(cols, index=frame.index)
     out.columns = pd.Index(list(frame.columns), dtype=object)   # a str Index costs a pyarrow call per lookup
@@ -80,8 +90,7 @@ def _object_strings_in_blocks(frame: pd.DataFrame, conv: list) -> pd.DataFrame |
     place = {c: i for i, c in enumerate(frame.columns)}
     strings = np.empty((len(conv), n), dtype=object)
     for k, c in enumerate(conv):
-        codes, uniques = pd.factorize(frame[c])
-        np.take(np.append(np.asarray(uniques, dtype=object), np.nan), codes, out=strings[k])   # -1 -> NaN
+        string_objects(frame[c], out=strings[k])
     blocks = [(strings, np.array([place[c] for c in conv], dtype=np.intp))]
     for t, where in others.items():
         values = np.empty((len(where), n), dtype=t)
@@ -91,6 +100,24 @@ def _object_strings_in_blocks(frame: pd.DataFrame, conv: list) -> pd.DataFrame |
     out = create_dataframe_from_blocks(blocks, index=frame.index, columns=pd.Index(list(frame.columns), dtype=object))
     out.attrs = dict(frame.attrs)
     return out
+
+
+def string_objects(values: pd.Series, out: np.ndarray | None = None) -> np.ndarray:
+    """A string column's values as an object array of Python str (NaN for a missing value), each distinct
+    value made once.
+
+    Arrow text is read through its dictionary codes (`submission.arrow_text.text_codes`): with several jobs
+    the ADaM package writers (XPT, Dataset-JSON, define.xml) encode the same columns of the same frames
+    after the tables are prepared, and take these codes instead of encoding again; other string columns
+    are factorised here."""
+    found = text_codes(values)
+    if found is None:
+        codes, uniques = pd.factorize(values)
+        table = np.append(np.asarray(uniques, dtype=object), np.nan)            # code -1 -> NaN
+    else:
+        codes = found.codes                                                    # missing: len(dictionary)
+        table = np.append(found.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False), np.nan)
+    return np.take(table, codes, out=out)
 
 
 def restore_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -110,27 +137,33 @@ class TableData:
     """Datasets by upper-case name, with cached filter masks and subject positions.
 
     `prepare=False` keeps the frames as given (figures read them directly; their outputs depend on
-    the frames' own dtypes)."""
+    the frames' own dtypes). `shared`: another TableData of the same datasets whose filter masks and
+    subject positions this one uses and adds to (both are computed on the source frames, so the figures'
+    and the tables' data of a build find each once)."""
 
-    def __init__(self, adam: dict, prepare: bool = True):
+    def __init__(self, adam: dict, prepare: bool = True, shared: "TableData | None" = None):
         self.source = {k.upper(): frame_of(v) for k, v in adam.items()}
         self.prepare = prepare
         self._frames: dict[str, pd.DataFrame] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._positions: dict[tuple, np.ndarray | None] = {}
+        if shared is not None and shared.source.keys() == self.source.keys() \
+                and all(shared.source[k] is f for k, f in self.source.items()):
+            self._masks, self._positions = shared._masks, shared._positions
         self.contexts: dict[tuple, object] = {}      # (population, columns) -> prepared subjects/columns
         self.memo: dict[tuple, object] = {}          # what outputs of one layout share (e.g. shift tables' records)
 
     def __contains__(self, name: str) -> bool:
         return name.upper() in self.source
 
-    def frame(self, name: str) -> pd.DataFrame:
-        """The dataset as the tables compute on it (KeyError when not supplied)."""
+    def frame(self, name: str, share_codes: bool = False) -> pd.DataFrame:
+        """The dataset as the tables compute on it (KeyError when not supplied); `share_codes`: see
+        `as_object_strings` (on the first call)."""
         name = name.upper()
         got = self._frames.get(name)
         if got is None:
             src = self.source[name]
-            got = as_object_strings(src) if self.prepare else src
+            got = as_object_strings(src, share_codes) if self.prepare else src
             self._frames[name] = got
         return got
 
