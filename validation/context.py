@@ -478,16 +478,23 @@ def plain_unpadded_text(series: pd.Series) -> bool:
 def _byte_facts(series: pd.Series) -> tuple[bool, bool]:
     """(plain printable ASCII of <= 200 bytes, some value starts with " " or "."), once per column per run.
 
-    A short column is not read (the answer is "not known"): reading its buffers costs a few dozen numpy calls,
-    about what its profile costs, and a later rule often needs the profile anyway."""
-    if len(series) < BYTE_FACTS_MIN_ROWS:
-        return False, True
+    A column already profiled is judged on its profile's Arrow dictionary (its distinct values: the same
+    answer, from a fraction of the bytes). A short column not profiled is not read (the answer is "not known"):
+    reading its buffers costs a few dozen numpy calls, about what its profile costs, and a later rule often
+    needs the profile anyway."""
     key, keep = _array_key(series)
     hit = _BYTE_FACTS.get(key)
     if hit is None:
+        known = _MEMO[1] if _MEMO and _MEMO[0] is series else _PROFILES.get(key, (None, None))[1]
+        if known is not None and known._arrow is not None:
+            facts = _arrow_byte_facts(known._arrow)
+        elif len(series) < BYTE_FACTS_MIN_ROWS:
+            return False, True
+        else:
+            facts = _read_byte_facts(series)
         if len(_BYTE_FACTS) >= 1024:
             _BYTE_FACTS.pop(next(iter(_BYTE_FACTS)))
-        hit = _BYTE_FACTS[key] = (keep, _read_byte_facts(series))
+        hit = _BYTE_FACTS[key] = (keep, facts)
     return hit[1]
 
 
@@ -499,6 +506,11 @@ def _read_byte_facts(series: pd.Series) -> tuple[bool, bool]:
     data = getattr(series._values, "_pa_array", None)
     if data is None:
         return False, True
+    return _arrow_byte_facts(data)
+
+
+def _arrow_byte_facts(data) -> tuple[bool, bool]:
+    """``_byte_facts`` of an Arrow string array or chunked array (a column, or its distinct values)."""
     if offset_width(data.type) is None:
         return False, True
     lead = False
