@@ -636,12 +636,15 @@ def per_value(series: pd.Series, fn) -> pd.Series:
     return series_of(result[codes], series.index)
 
 
-def unknown_subjects(subjects: pd.Series, known: set) -> pd.Series:
-    """Records whose trimmed USUBJID is not blank and not in ``known``: ``~text(s).isin(known) & (text(s) != "")``
-    judged once per distinct subject (a findings dataset holds a hundred records per subject)."""
+def unknown_values(subjects: pd.Series, known: set) -> pd.Series:
+    """Records whose trimmed text is not blank and not in ``known``: ``~text(s).isin(known) & (text(s) != "")``
+    judged once per distinct value (a findings dataset holds a hundred records per subject, a few epochs)."""
     prof = profile(subjects)
     bad = np.fromiter((t != "" and t not in known for t in prof.texts.tolist()), dtype=bool, count=len(prof.texts))
     return series_of(bad[prof.codes], subjects.index)
+
+
+unknown_subjects = unknown_values      # USUBJID not in DM / ADSL
 
 
 def blank(series: pd.Series) -> pd.Series:
@@ -864,6 +867,25 @@ def _seq_text(value):
 
 def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=None, message=None):
     """One Finding per flagged record, with its keys and offending value."""
+    found = finding_columns(dataset, mask_or_index, variable=variable, values=values)
+    if found is None:
+        return []
+    return rule.findings(dataset.name, variable, message, *found)
+
+
+def finding_table_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=None, message=None):
+    """``findings_at`` as a ``FindingTable`` (None when no record is flagged): the gate's largest reports
+    (a column rule or value rule flagging thousands of records) go into the report as columns, without an
+    object per finding that the report would read back into columns."""
+    found = finding_columns(dataset, mask_or_index, variable=variable, values=values)
+    if found is None:
+        return None
+    from .finding_table import FindingTable
+    return FindingTable.of_rows(rule.id, rule.severity, dataset.name, message or rule.message, variable, *found)
+
+
+def finding_columns(dataset: Dataset, mask_or_index, *, variable=None, values=None):
+    """(USUBJID, --SEQ, 1-based row, offending value) of each flagged record, as lists; None when none is."""
     frame = dataset.frame
     where = frame.index
     pos = None
@@ -872,7 +894,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         if mask_or_index.index is where:   # aligned (the usual case): no reindexing, and most masks are empty
             flags = mask_or_index.to_numpy()
             if not flags.any():
-                return []
+                return None
             if where.is_unique:            # positions are the mask's (get_indexer would find the same)
                 pos = np.flatnonzero(flags)
             else:
@@ -880,7 +902,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         elif where.is_unique and mask_or_index.index.equals(where):   # the same labels in the same order
             flags = mask_or_index.to_numpy()
             if not flags.any():
-                return []
+                return None
             pos = np.flatnonzero(flags)
         else:
             index = where[mask_or_index.reindex(where, fill_value=False).to_numpy()]
@@ -891,7 +913,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
             if (found >= 0).all():
                 pos = found
     if (len(pos) if index is None else len(index)) == 0:
-        return []
+        return None
     if callable(values):                   # built only when there is something to report
         values = values()
     keys = record_keys(dataset, index, pos)
@@ -907,7 +929,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         vals = [None] * len(index) if values is None else \
             [_text(v) for v in pd.Series(values).reindex(index).tolist()] \
             if isinstance(values, pd.Series) else [_text(v) for v in values]
-    return rule.findings(dataset.name, variable, message, keys["usubjid"], keys["seq"], keys["row"], vals)
+    return keys["usubjid"], keys["seq"], keys["row"], vals
 
 
 def _text(v):
