@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, profile, text
+from .context import findings_at, profile, text, unknown_values
 from .dates import after, complete_date, date_table
 from .registry import ANY, RULES, SDTM, register
 
@@ -210,8 +210,7 @@ def epoch_in_ta(ctx):
     for ds in ctx.datasets.values():
         if ds.name.upper() in TRIAL_DESIGN or "EPOCH" not in ds.frame:
             continue
-        epoch = text(ds.frame["EPOCH"])
-        out += findings_at(RULES["TF-EP-001"], ds, (epoch != "") & ~epoch.isin(known), variable="EPOCH")
+        out += findings_at(RULES["TF-EP-001"], ds, unknown_values(ds.frame["EPOCH"], known), variable="EPOCH")
     return out
 
 
