@@ -287,3 +287,46 @@ def test_tv003_tv004_match_the_old_rules(seed):
         expected = reference(ctx)
         assert len(expected) > 20
         assert _as_tuples(got) == _as_tuples(expected)
+
+
+# ---- TF-RES-004: results parsed per distinct value ---------------------------------------------------------
+
+def _res004_reference(dataset):
+    """The rule as it was: every combination's texts parsed, the shown text built up front."""
+    from trialforge.validation.context import distinct_rows, series_of, texts_at
+    from trialforge.validation.families import numeric_text
+    cols = ["LBORRES", "LBORRESU", "LBSTRESC", "LBSTRESU"]
+    f = dataset.frame
+    combo, first = distinct_rows(f, cols)
+    o, ou, s, su = (texts_at(f[c], first) for c in cols)
+    same_unit = (ou != "") & (ou == su) & (o != "") & (s != "")
+    on, sn = pd.to_numeric(o.where(numeric_text(o)), errors="coerce"), pd.to_numeric(s.where(numeric_text(s)),
+                                                                                      errors="coerce")
+    both_num = on.notna() & sn.notna()
+    differ = np.where(both_num, ~np.isclose(on.fillna(0), sn.fillna(0), rtol=1e-9), o != s)
+    verdict = (same_unit.to_numpy() & differ.astype(bool))[combo]
+    shown = (o + " vs " + s).to_numpy(dtype=object)
+    return findings_at(RULES["TF-RES-004"], dataset, series_of(verdict, f.index), variable=cols[2],
+                       values=lambda: series_of(shown[combo], f.index))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_res004_matches_the_old_rule(seed):
+    rng = np.random.default_rng(seed)
+    n = 400
+    results = ["1", "1.0", "2", "2.000000001", "1e3", "1000", "0.5", ".5", "-3", "abc", "", " 7", "7 ", "08",
+               "12345678901234567", "12345678901234568", "<5", "NEGATIVE"]
+    frame = pd.DataFrame({"USUBJID": pd.Series(rng.choice(["S1", "S2"], n), dtype="str"),
+                          "LBSEQ": np.arange(n, dtype=float),
+                          "LBORRES": pd.Series(rng.choice(results, n), dtype="str"),
+                          "LBORRESU": pd.Series(rng.choice(["mg", "g", ""], n), dtype="str"),
+                          "LBSTRESC": pd.Series(rng.choice(results, n), dtype="str"),
+                          "LBSTRESU": pd.Series(rng.choice(["mg", "g", ""], n), dtype="str")})
+    ds = _frame_ds("LB", frame)
+    ctx = ValidationContext(datasets={"LB": ds}, ct=None, standard=None)
+    clear_profiles()
+    got = RULES["TF-RES-004"].check(ds, ctx)
+    clear_profiles()
+    expected = _res004_reference(ds)
+    assert len(expected) > 50
+    assert _as_tuples(got) == _as_tuples(expected)

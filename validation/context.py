@@ -262,7 +262,12 @@ class ColumnProfile:
     def blank(self) -> np.ndarray:
         """Which distinct values are missing or blank text (the trimmed text is "")."""
         if self._blank is None:
-            self._blank = self.texts == ""
+            if self._texts is None and self._make is not None:
+                # a column of numbers, not spelled yet: no number's text is blank, only the missing entry is
+                self._blank = np.zeros(self.width, dtype=bool)
+                self._blank[-1] = True
+            else:
+                self._blank = self.texts == ""
         return self._blank
 
     def flags(self, key, fn) -> np.ndarray:

@@ -211,7 +211,7 @@ def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
         return []
     kp, vp = profile(f[key]), profile(f[val])
     kc, vc = kp.codes, vp.codes
-    sel = (kp.values.to_numpy() != "")[kc] & (vp.values.to_numpy() != "")[vc]
+    sel = ~kp.blank[kc] & ~vp.blank[vc]          # (a column of numbers is not spelled for this)
     if not sel.any():
         return []
     # group = (within..., key) as one integer per selected record, pair = (group, value): all on codes

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import distinct_rows, findings_at, numeric, plain_unpadded_text, profile, series_of, text, texts_at
+from .context import (distinct_rows, findings_at, numeric, plain_unpadded_text, profile, series_of, str_test, text,
+                      texts_at)
 from .dates import DURATION_RX
 from .families import TRIAL_DESIGN, filled, numeric_text
 from .registry import RULES, SDTM, register
@@ -539,7 +540,8 @@ def unexpected_text(dataset, ctx):
        domains=("SUPP*",), category="Consistency")
 def qeval_assigned(dataset, ctx):
     f = dataset.frame
-    return findings_at(RULES["TF-SUPP-007"], dataset, (_col(f, "QORIG").str.upper() == "ASSIGNED") & ~filled(f, "QEVAL"),
+    assigned = str_test(_col(f, "QORIG"), lambda v: v.str.upper() == "ASSIGNED")    # once per distinct QORIG
+    return findings_at(RULES["TF-SUPP-007"], dataset, assigned & ~filled(f, "QEVAL"),
                        variable="QEVAL")
 
 
