@@ -281,7 +281,8 @@ def _subset_codes(frame, keys, rows: np.ndarray) -> np.ndarray:
         series = frame[col]
         codes, uniques = pd.factorize(series.take(rows), use_na_sentinel=True)
         codes = np.asarray(codes, dtype=np.int64)
-        empty = [i for i, v in enumerate(uniques) if isinstance(v, str) and v == ""] \
+        # the distinct values as Python objects at once (iterating Arrow's uniques makes a scalar per value)
+        empty = [i for i, v in enumerate(np.asarray(uniques, dtype=object).tolist()) if isinstance(v, str) and v == ""] \
             if not pd.api.types.is_numeric_dtype(series) else []
         codes = np.where(codes < 0, empty[0] if empty else len(uniques), codes)
         width = len(uniques) + 1
