@@ -5,6 +5,8 @@ Each test computes the expected value another way (the slow path kept here as a 
 gives a different answer."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from xml.sax.saxutils import quoteattr as sax_quoteattr
 
 import numpy as np
@@ -19,6 +21,9 @@ from trialforge.validation.findings import FIELDS, Finding, ValidationReport
 from trialforge.validation.registry import RULES, load_all
 from trialforge.validation.report_formats import quoteattr
 from trialforge.validation.rules_structure import _duplicated, all_told_apart
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_validation_sixth_pass import _told_apart_by_pandas  # noqa: E402  (the reference: pandas' duplicated)
 
 load_all()
 
@@ -38,10 +43,6 @@ def test_quoteattr_is_the_standard_librarys(text):
 
 
 # ---- key uniqueness by sorting -----------------------------------------------------------------------------
-
-def _told_apart_by_pandas(codes: list) -> bool:
-    return not pd.DataFrame({i: c for i, c in enumerate(codes)}).duplicated(keep=False).any()
-
 
 @pytest.mark.parametrize("seed", range(30))
 def test_all_told_apart_many_wide_columns(seed):

@@ -76,16 +76,7 @@ class FindingTable:
             merged: list = []
             out = []
             for table in tables:
-                theirs = table.values[j]
-                remap = np.empty(len(theirs), dtype=_CODE)
-                for k, v in enumerate(theirs):
-                    key = _key(v)
-                    code = index.get(key)
-                    if code is None:
-                        code = index[key] = len(merged)
-                        merged.append(v)
-                    remap[k] = code
-                out.append(remap[table.codes[j]])
+                out.append(_add_values(index, merged, table.values[j])[table.codes[j]])
             values.append(merged)
             codes.append(np.concatenate(out).astype(_CODE, copy=False))
         return cls(tuple(values), tuple(codes))
@@ -304,6 +295,12 @@ def _merge(mine: list, theirs: list) -> tuple[list, np.ndarray]:
     """(``mine`` then the values of ``theirs`` not in it, the code in the result of each of ``theirs``)."""
     index = {_key(v): k for k, v in enumerate(mine)}
     merged = list(mine)
+    return merged, _add_values(index, merged, theirs)
+
+
+def _add_values(index: dict, merged: list, theirs: list) -> np.ndarray:
+    """Append to ``merged`` (keyed in ``index`` by ``_key``) the values of ``theirs`` it lacks; the code in
+    ``merged`` of each of ``theirs``."""
     remap = np.empty(len(theirs), dtype=_CODE)
     for k, v in enumerate(theirs):
         key = _key(v)
@@ -312,4 +309,4 @@ def _merge(mine: list, theirs: list) -> tuple[list, np.ndarray]:
             code = index[key] = len(merged)
             merged.append(v)
         remap[k] = code
-    return merged, remap
+    return remap
