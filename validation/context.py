@@ -262,7 +262,12 @@ class ColumnProfile:
     def blank(self) -> np.ndarray:
         """Which distinct values are missing or blank text (the trimmed text is "")."""
         if self._blank is None:
-            self._blank = self.texts == ""
+            if self._texts is None and self._make is not None:
+                # a column of numbers, not spelled yet: no number's text is blank, only the missing entry is
+                self._blank = np.zeros(self.width, dtype=bool)
+                self._blank[-1] = True
+            else:
+                self._blank = self.texts == ""
         return self._blank
 
     def flags(self, key, fn) -> np.ndarray:
@@ -478,16 +483,23 @@ def plain_unpadded_text(series: pd.Series) -> bool:
 def _byte_facts(series: pd.Series) -> tuple[bool, bool]:
     """(plain printable ASCII of <= 200 bytes, some value starts with " " or "."), once per column per run.
 
-    A short column is not read (the answer is "not known"): reading its buffers costs a few dozen numpy calls,
-    about what its profile costs, and a later rule often needs the profile anyway."""
-    if len(series) < BYTE_FACTS_MIN_ROWS:
-        return False, True
+    A column already profiled is judged on its profile's Arrow dictionary (its distinct values: the same
+    answer, from a fraction of the bytes). A short column not profiled is not read (the answer is "not known"):
+    reading its buffers costs a few dozen numpy calls, about what its profile costs, and a later rule often
+    needs the profile anyway."""
     key, keep = _array_key(series)
     hit = _BYTE_FACTS.get(key)
     if hit is None:
+        known = _MEMO[1] if _MEMO and _MEMO[0] is series else _PROFILES.get(key, (None, None))[1]
+        if known is not None and known._arrow is not None:
+            facts = _arrow_byte_facts(known._arrow)
+        elif len(series) < BYTE_FACTS_MIN_ROWS:
+            return False, True
+        else:
+            facts = _read_byte_facts(series)
         if len(_BYTE_FACTS) >= 1024:
             _BYTE_FACTS.pop(next(iter(_BYTE_FACTS)))
-        hit = _BYTE_FACTS[key] = (keep, _read_byte_facts(series))
+        hit = _BYTE_FACTS[key] = (keep, facts)
     return hit[1]
 
 
@@ -499,6 +511,11 @@ def _read_byte_facts(series: pd.Series) -> tuple[bool, bool]:
     data = getattr(series._values, "_pa_array", None)
     if data is None:
         return False, True
+    return _arrow_byte_facts(data)
+
+
+def _arrow_byte_facts(data) -> tuple[bool, bool]:
+    """``_byte_facts`` of an Arrow string array or chunked array (a column, or its distinct values)."""
     if offset_width(data.type) is None:
         return False, True
     lead = False
@@ -624,12 +641,15 @@ def per_value(series: pd.Series, fn) -> pd.Series:
     return series_of(result[codes], series.index)
 
 
-def unknown_subjects(subjects: pd.Series, known: set) -> pd.Series:
-    """Records whose trimmed USUBJID is not blank and not in ``known``: ``~text(s).isin(known) & (text(s) != "")``
-    judged once per distinct subject (a findings dataset holds a hundred records per subject)."""
+def unknown_values(subjects: pd.Series, known: set) -> pd.Series:
+    """Records whose trimmed text is not blank and not in ``known``: ``~text(s).isin(known) & (text(s) != "")``
+    judged once per distinct value (a findings dataset holds a hundred records per subject, a few epochs)."""
     prof = profile(subjects)
     bad = np.fromiter((t != "" and t not in known for t in prof.texts.tolist()), dtype=bool, count=len(prof.texts))
     return series_of(bad[prof.codes], subjects.index)
+
+
+unknown_subjects = unknown_values      # USUBJID not in DM / ADSL
 
 
 def blank(series: pd.Series) -> pd.Series:
@@ -852,6 +872,25 @@ def _seq_text(value):
 
 def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=None, message=None):
     """One Finding per flagged record, with its keys and offending value."""
+    found = finding_columns(dataset, mask_or_index, variable=variable, values=values)
+    if found is None:
+        return []
+    return rule.findings(dataset.name, variable, message, *found)
+
+
+def finding_table_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=None, message=None):
+    """``findings_at`` as a ``FindingTable`` (None when no record is flagged): the gate's largest reports
+    (a column rule or value rule flagging thousands of records) go into the report as columns, without an
+    object per finding that the report would read back into columns."""
+    found = finding_columns(dataset, mask_or_index, variable=variable, values=values)
+    if found is None:
+        return None
+    from .finding_table import FindingTable
+    return FindingTable.of_rows(rule.id, rule.severity, dataset.name, message or rule.message, variable, *found)
+
+
+def finding_columns(dataset: Dataset, mask_or_index, *, variable=None, values=None):
+    """(USUBJID, --SEQ, 1-based row, offending value) of each flagged record, as lists; None when none is."""
     frame = dataset.frame
     where = frame.index
     pos = None
@@ -860,7 +899,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         if mask_or_index.index is where:   # aligned (the usual case): no reindexing, and most masks are empty
             flags = mask_or_index.to_numpy()
             if not flags.any():
-                return []
+                return None
             if where.is_unique:            # positions are the mask's (get_indexer would find the same)
                 pos = np.flatnonzero(flags)
             else:
@@ -868,7 +907,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         elif where.is_unique and mask_or_index.index.equals(where):   # the same labels in the same order
             flags = mask_or_index.to_numpy()
             if not flags.any():
-                return []
+                return None
             pos = np.flatnonzero(flags)
         else:
             index = where[mask_or_index.reindex(where, fill_value=False).to_numpy()]
@@ -879,7 +918,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
             if (found >= 0).all():
                 pos = found
     if (len(pos) if index is None else len(index)) == 0:
-        return []
+        return None
     if callable(values):                   # built only when there is something to report
         values = values()
     keys = record_keys(dataset, index, pos)
@@ -895,7 +934,7 @@ def findings_at(rule, dataset: Dataset, mask_or_index, *, variable=None, values=
         vals = [None] * len(index) if values is None else \
             [_text(v) for v in pd.Series(values).reindex(index).tolist()] \
             if isinstance(values, pd.Series) else [_text(v) for v in values]
-    return rule.findings(dataset.name, variable, message, keys["usubjid"], keys["seq"], keys["row"], vals)
+    return keys["usubjid"], keys["seq"], keys["row"], vals
 
 
 def _text(v):

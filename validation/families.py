@@ -17,7 +17,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, group_codes, populated, profile, text, text_match
+from .context import finding_table_at, findings_at, group_codes, populated, profile, text, text_match
+from .finding_table import FindingTable
 from .registry import RULES, register
 
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV", "TD", "TM")
@@ -210,7 +211,7 @@ def inconsistent(dataset, key: str, val: str, within=(), rule=None) -> list:
         return []
     kp, vp = profile(f[key]), profile(f[val])
     kc, vc = kp.codes, vp.codes
-    sel = (kp.values.to_numpy() != "")[kc] & (vp.values.to_numpy() != "")[vc]
+    sel = ~kp.blank[kc] & ~vp.blank[vc]          # (a column of numbers is not spelled for this)
     if not sel.any():
         return []
     # group = (within..., key) as one integer per selected record, pair = (group, value): all on codes
@@ -295,14 +296,17 @@ def value_rule(rows, *, scope, category="Consistency"):
         def check(dataset, ctx, var=var, bad_fn=bad_fn, domains=domains, rid=row[0]):
             if not in_scope(dataset, domains):
                 return []
-            out = []
+            parts = []       # as columns: a value rule may flag thousands of records (negative study days)
             for col, _ in matches(var, dataset):
                 prof = profile(dataset.frame[col])
                 values = prof.values
                 flags = np.asarray(bad_fn(values, None) & (values != ""), dtype=bool)
                 if (flags & prof.present).any():
-                    out += findings_at(RULES[rid], dataset, dataset.frame.index[flags[prof.codes]], variable=col)
-            return out
+                    found = finding_table_at(RULES[rid], dataset, dataset.frame.index[flags[prof.codes]],
+                                             variable=col)
+                    if found is not None:
+                        parts.append(found)
+            return FindingTable.join(parts) if parts else []
         _register(row, check, scope, category)
 
 

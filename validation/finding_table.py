@@ -41,8 +41,53 @@ class FindingTable:
         return cls(tuple(values), tuple(codes))
 
     @classmethod
+    def of_rows(cls, rule_id: str, severity: str, dataset: str, message: str, variable, usubjids: list,
+                seqs: list, rows: list, values: list) -> "FindingTable":
+        """The table of one rule's findings on records of one dataset (``Rule.findings``' objects, in their
+        order, without making them): the fields all of them share are one value each; ``rows`` must not be
+        empty (a table's distinct values are those of its findings)."""
+        n = len(rows)
+        shared = [([v], np.zeros(n, dtype=_CODE)) for v in (rule_id, severity, dataset, message, variable)]
+        columns = shared + [_factorize(list(col)) for col in (usubjids, seqs, rows, values)]
+        return cls(tuple(v for v, _ in columns), tuple(c for _, c in columns))
+
+    @classmethod
+    def join(cls, parts) -> "FindingTable":
+        """The findings of ``parts`` (lists of ``Finding`` objects or tables), in order, as one table: each run
+        of lists is read once (``of``), and the tables' distinct values are merged once per field (the order
+        of first appearance, as ``of`` of all the findings as objects gives it, and as pairwise ``concat``)."""
+        tables, pending = [], []
+        for part in parts:
+            if isinstance(part, FindingTable):
+                if pending:
+                    tables.append(cls.of(pending))
+                    pending = []
+                tables.append(part)
+            else:
+                pending.extend(part)
+        if pending:
+            tables.append(cls.of(pending))
+        tables = [t for t in tables if len(t)]
+        if len(tables) <= 1:
+            return tables[0] if tables else cls.empty()
+        values, codes = [], []
+        for j in range(len(FIELDS)):
+            index: dict = {}
+            merged: list = []
+            out = []
+            for table in tables:
+                out.append(_add_values(index, merged, table.values[j])[table.codes[j]])
+            values.append(merged)
+            codes.append(np.concatenate(out).astype(_CODE, copy=False))
+        return cls(tuple(values), tuple(codes))
+
+    @classmethod
     def empty(cls) -> "FindingTable":
         return cls.of(())
+
+    def __iter__(self):
+        """The findings as ``Finding`` objects (a rule may return a table where a list was expected)."""
+        return iter(self.findings())
 
     def __len__(self) -> int:
         return len(self.codes[0])
@@ -250,6 +295,12 @@ def _merge(mine: list, theirs: list) -> tuple[list, np.ndarray]:
     """(``mine`` then the values of ``theirs`` not in it, the code in the result of each of ``theirs``)."""
     index = {_key(v): k for k, v in enumerate(mine)}
     merged = list(mine)
+    return merged, _add_values(index, merged, theirs)
+
+
+def _add_values(index: dict, merged: list, theirs: list) -> np.ndarray:
+    """Append to ``merged`` (keyed in ``index`` by ``_key``) the values of ``theirs`` it lacks; the code in
+    ``merged`` of each of ``theirs``."""
     remap = np.empty(len(theirs), dtype=_CODE)
     for k, v in enumerate(theirs):
         key = _key(v)
@@ -258,4 +309,4 @@ def _merge(mine: list, theirs: list) -> tuple[list, np.ndarray]:
             code = index[key] = len(merged)
             merged.append(v)
         remap[k] = code
-    return merged, remap
+    return remap

@@ -79,6 +79,18 @@ class ValidationReport:
     standard: str = ""                                       # e.g. "SDTMIG 3.4"
 
     def extend(self, findings: Iterable[Finding]) -> None:
+        """Add findings: ``Finding`` objects, or a ``FindingTable`` (kept as columns, no objects made)."""
+        from .finding_table import FindingTable
+        if isinstance(findings, FindingTable):
+            if not len(findings):
+                return
+            self._ordered = False
+            if self._list is None:
+                self._table = self._table.concat(findings)
+            else:
+                self._table = FindingTable.of(self._list).concat(findings) if self._list else findings
+                self._list = None
+            return
         self._ordered = False
         if self._list is None:
             from .finding_table import FindingTable

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import distinct_rows, findings_at, numeric, plain_unpadded_text, profile, series_of, text, texts_at
+from .context import (distinct_rows, findings_at, numeric, plain_unpadded_text, profile, series_of, str_test, text,
+                      texts_at)
 from .dates import DURATION_RX
 from .families import TRIAL_DESIGN, filled, numeric_text
 from .registry import RULES, SDTM, register
@@ -84,24 +85,56 @@ def sv_visit_matches_tv(ctx):
                        values=lambda: mine.str.replace("\x1f", " / "))
 
 
+def _ids_at(series: pd.Series, positions: np.ndarray, ids: dict) -> np.ndarray:
+    """``ids`` of the trimmed text of the records at ``positions`` (-1 for a text not in it), looked up once per
+    distinct value of the column."""
+    prof = profile(series)
+    per_value = np.fromiter((ids.get(t, -1) for t in prof.texts.tolist()), dtype=np.int64, count=len(prof.texts))
+    return per_value[prof.codes[positions]]
+
+
+def _key_ids_at(series: pd.Series, positions: np.ndarray, ids: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(``ids`` of ``key_text(series)`` at ``positions``, -1 for a text not in it; which of those texts are ""),
+    looked up once per distinct value when the column's profile spells its key text."""
+    distinct = key_text_distinct(series)
+    if distinct is None:
+        texts = np.array(key_text(series).to_numpy()[positions].tolist() + [""], dtype=object)
+        codes = np.arange(len(positions))
+    else:
+        codes, texts = distinct
+        codes = codes[positions]
+    per_value = np.fromiter((ids.get(t, -1) for t in texts.tolist()), dtype=np.int64, count=len(texts))
+    return per_value[codes], (texts == "")[codes]
+
+
+def _key_texts_at(series: pd.Series, positions: np.ndarray) -> list:
+    """``key_text(series)`` of the records at ``positions``, from the column's distinct values when it can be."""
+    distinct = key_text_distinct(series)
+    if distinct is None:
+        return key_text(series).to_numpy()[positions].tolist()
+    codes, texts = distinct
+    return texts[codes[positions]].tolist()
+
+
 @_rule("TF-TV-003", W, "VISIT/VISITNUM values do not match TV domain data", p21=("SD1023",), kind="study")
 def visit_label_matches_tv(ctx):
     tv = ctx.get("TV")
     if tv is None or not {"VISITNUM", "VISIT"} <= set(tv.frame.columns):
         return []
-    label = pd.Series(text(tv.frame["VISIT"]).to_numpy(), index=key_text(tv.frame["VISITNUM"]).to_numpy())
-    label = label[~label.index.duplicated()]
+    label: dict = {}                  # VISITNUM text -> TV's first VISIT text for it
+    for vn, v in zip(key_text(tv.frame["VISITNUM"]).tolist(), text(tv.frame["VISIT"]).tolist()):
+        label.setdefault(vn, v)
     out = []
     for ds in ctx.datasets.values():
         if ds.name.upper() in TRIAL_DESIGN + ("SV",) or not {"VISITNUM", "VISIT"} <= set(ds.frame.columns):
             continue
         f = ds.frame
-        # judged once per distinct (VISITNUM, VISIT) pair, then expanded to the records
+        # judged once per distinct (VISITNUM, VISIT) pair with a dict look-up, then expanded to the records
         combo, first = distinct_rows(f, ["VISITNUM", "VISIT"])
-        vn = pd.Series(key_text(f["VISITNUM"]).to_numpy()[first], dtype=object)
-        v = texts_at(f["VISIT"], first)
-        expected = vn.map(label)
-        wrong = (expected.notna() & (v != "") & (v != expected)).to_numpy(dtype=bool)
+        missing = object()
+        wrong = np.fromiter(((v != "" and label.get(vn, missing) is not missing and v != label[vn])
+                             for vn, v in zip(_key_texts_at(f["VISITNUM"], first), texts_at(f["VISIT"], first).tolist())),
+                            dtype=bool, count=len(first))
         out += findings_at(RULES["TF-TV-003"], ds, series_of(wrong[combo], f.index), variable="VISIT",
                            values=lambda: key_text(f["VISITNUM"]) + " / " + text(f["VISIT"]))
     return out
@@ -113,20 +146,28 @@ def visit_in_sv(ctx):
     sv = ctx.get("SV")
     if sv is None or not {"USUBJID", "VISITNUM"} <= set(sv.frame.columns):
         return []
-    known = pd.MultiIndex.from_arrays([text(sv.frame["USUBJID"]), key_text(sv.frame["VISITNUM"])]).unique()
+    # SV's (USUBJID, VISITNUM) pairs as numbers: each distinct text of either gets one, a pair is s * width + v
+    _, sv_first = distinct_rows(sv.frame, ["USUBJID", "VISITNUM"])
+    subjects, visits = texts_at(sv.frame["USUBJID"], sv_first).tolist(), _key_texts_at(sv.frame["VISITNUM"], sv_first)
+    subject_id = {t: k for k, t in enumerate(dict.fromkeys(subjects))}
+    visit_id = {t: k for k, t in enumerate(dict.fromkeys(visits))}
+    width = len(visit_id) + 1
+    known = np.unique(np.fromiter((subject_id[a] * width + visit_id[b] for a, b in zip(subjects, visits)),
+                                  dtype=np.int64, count=len(subjects)))
     out = []
     for ds in ctx.datasets.values():
         name = ds.name.upper()
         if name in TRIAL_DESIGN + ("SV",) or not {"USUBJID", "VISITNUM"} <= set(ds.frame.columns):
             continue
         f = ds.frame
-        # judged once per distinct (USUBJID, VISITNUM, --STAT), then expanded to the records
+        # judged once per distinct (USUBJID, VISITNUM, --STAT), each distinct text looked up once, then expanded
         cols = ["USUBJID", "VISITNUM"] + ([f"{name[:2]}STAT"] if f"{name[:2]}STAT" in f else [])
         combo, first = distinct_rows(f, cols)
-        vn = pd.Series(key_text(f["VISITNUM"]).to_numpy()[first], dtype=object)
-        stat = texts_at(f[cols[2]], first) if len(cols) > 2 else ""
-        seen = pd.MultiIndex.from_arrays([texts_at(f["USUBJID"], first), vn]).isin(known)
-        wrong = ((vn != "") & (stat == "") & ~pd.Series(seen)).to_numpy(dtype=bool)
+        subject = _ids_at(f["USUBJID"], first, subject_id)
+        visit, blank = _key_ids_at(f["VISITNUM"], first, visit_id)
+        stated = texts_at(f[cols[2]], first).to_numpy() != "" if len(cols) > 2 else np.zeros(len(first), bool)
+        seen = (subject >= 0) & (visit >= 0) & np.isin(subject * width + visit, known)
+        wrong = ~blank & ~stated & ~seen
         out += findings_at(RULES["TF-TV-004"], ds, series_of(wrong[combo], f.index), variable="VISITNUM")
     return out
 
@@ -499,7 +540,8 @@ def unexpected_text(dataset, ctx):
        domains=("SUPP*",), category="Consistency")
 def qeval_assigned(dataset, ctx):
     f = dataset.frame
-    return findings_at(RULES["TF-SUPP-007"], dataset, (_col(f, "QORIG").str.upper() == "ASSIGNED") & ~filled(f, "QEVAL"),
+    assigned = str_test(_col(f, "QORIG"), lambda v: v.str.upper() == "ASSIGNED")    # once per distinct QORIG
+    return findings_at(RULES["TF-SUPP-007"], dataset, assigned & ~filled(f, "QEVAL"),
                        variable="QEVAL")
 
 

@@ -119,14 +119,22 @@ def idvar_valid(ctx):
     for ds in _referencing(ctx):
         if "IDVAR" not in ds.frame:
             continue
-        frame = pd.DataFrame({"RDOMAIN": text(ds.frame["RDOMAIN"]), "IDVAR": text(ds.frame["IDVAR"])})
-        bad = pd.Series(False, index=ds.frame.index)
-        for (rdomain, idvar), idx in frame[frame["IDVAR"] != ""].groupby(["RDOMAIN", "IDVAR"]).groups.items():
-            parent = ctx.get(rdomain)
-            if parent is not None and idvar not in parent.frame.columns:
-                bad[idx] = True
-        out += findings_at(RULES["TF-REF-003"], ds, bad, variable="IDVAR")
+        f = ds.frame
+        # judged once per distinct (RDOMAIN, IDVAR) pair (pandas' groupby listed every record of every pair)
+        combo, first = distinct_rows(f, ["RDOMAIN", "IDVAR"])
+        wrong = np.fromiter((_unknown_idvar(ctx, rdomain, idvar) for rdomain, idvar in
+                             zip(texts_at(f["RDOMAIN"], first).tolist(), texts_at(f["IDVAR"], first).tolist())),
+                            dtype=bool, count=len(first))
+        out += findings_at(RULES["TF-REF-003"], ds, series_of(wrong[combo], f.index), variable="IDVAR")
     return out
+
+
+def _unknown_idvar(ctx, rdomain: str, idvar: str) -> bool:
+    """TF-REF-003's verdict on one (trimmed RDOMAIN, trimmed IDVAR): a named IDVAR the parent domain lacks."""
+    if idvar == "":
+        return False
+    parent = ctx.get(rdomain)
+    return parent is not None and idvar not in parent.frame.columns
 
 
 @register("TF-REF-004", "error", "Invalid referenced record (parent record not found)", p21=("SD0077",),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import distinct_rows, findings_at, profile, series_of, text, texts_at
+from .context import distinct_rows, findings_at, profile, series_of, str_test, text, texts_at
 from .families import filled, in_scope, number, numeric_text
 from .registry import RULES, SDTM, register
 
@@ -77,14 +77,22 @@ def stresc_equals_orres(dataset, ctx):
     combo, first = distinct_rows(f, cols)
     o, ou, s, su = (texts_at(f[c], first) for c in cols)
     same_unit = (ou != "") & (ou == su) & (o != "") & (s != "")
-    on, sn = pd.to_numeric(o.where(numeric_text(o)), errors="coerce"), pd.to_numeric(s.where(numeric_text(s)),
-                                                                                      errors="coerce")
+    # each result's number parsed once per distinct text of its column, then read for each combination
+    on, sn = (_numbers_at(f[c], first) for c in (cols[0], cols[2]))
     both_num = on.notna() & sn.notna()
     differ = np.where(both_num, ~np.isclose(on.fillna(0), sn.fillna(0), rtol=1e-9), o != s)
     verdict = (same_unit.to_numpy() & differ.astype(bool))[combo]
-    shown = (o + " vs " + s).to_numpy(dtype=object)
     return findings_at(RULES["TF-RES-004"], dataset, series_of(verdict, f.index), variable=cols[2],
-                       values=lambda: series_of(shown[combo], f.index))
+                       values=lambda: series_of((o + " vs " + s).to_numpy(dtype=object)[combo], f.index))
+
+
+def _numbers_at(series: pd.Series, positions: np.ndarray) -> pd.Series:
+    """``pd.to_numeric(t.where(numeric_text(t)), errors="coerce")`` of ``t``, the trimmed text of the records at
+    ``positions`` (on a fresh RangeIndex), parsed once per distinct value of the column."""
+    prof = profile(series)
+    values = prof.values
+    parsed = pd.to_numeric(values.where(numeric_text(values)), errors="coerce").to_numpy(dtype=float)
+    return pd.Series(parsed[prof.codes[positions]], index=pd.RangeIndex(len(positions)))
 
 
 def _unit_expected(f, test, unit_col, result):
@@ -273,7 +281,8 @@ def _subset_codes(frame, keys, rows: np.ndarray) -> np.ndarray:
         series = frame[col]
         codes, uniques = pd.factorize(series.take(rows), use_na_sentinel=True)
         codes = np.asarray(codes, dtype=np.int64)
-        empty = [i for i, v in enumerate(uniques) if isinstance(v, str) and v == ""] \
+        # the distinct values as Python objects at once (iterating Arrow's uniques makes a scalar per value)
+        empty = [i for i, v in enumerate(np.asarray(uniques, dtype=object).tolist()) if isinstance(v, str) and v == ""] \
             if not pd.api.types.is_numeric_dtype(series) else []
         codes = np.where(codes < 0, empty[0] if empty else len(uniques), codes)
         width = len(uniques) + 1
@@ -407,7 +416,8 @@ def placebo_dose(dataset, ctx):
     f = dataset.frame
     if dataset.name.upper() != "EX" or "EXTRT" not in f or "EXDOSE" not in f:
         return []
-    bad = (text(f["EXTRT"]).str.upper() == "PLACEBO") & (number(f["EXDOSE"]) != 0) & filled(f, "EXDOSE")
+    placebo = str_test(text(f["EXTRT"]), lambda v: v.str.upper() == "PLACEBO")     # once per distinct treatment
+    bad = placebo & (number(f["EXDOSE"]) != 0) & filled(f, "EXDOSE")
     return findings_at(RULES["TF-EX-003"], dataset, bad, variable="EXDOSE")
 
 

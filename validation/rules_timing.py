@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import findings_at, profile, text
+from .context import findings_at, profile, text, unknown_values
 from .dates import after, complete_date, date_table
 from .registry import ANY, RULES, SDTM, register
 
@@ -210,8 +210,7 @@ def epoch_in_ta(ctx):
     for ds in ctx.datasets.values():
         if ds.name.upper() in TRIAL_DESIGN or "EPOCH" not in ds.frame:
             continue
-        epoch = text(ds.frame["EPOCH"])
-        out += findings_at(RULES["TF-EP-001"], ds, (epoch != "") & ~epoch.isin(known), variable="EPOCH")
+        out += findings_at(RULES["TF-EP-001"], ds, unknown_values(ds.frame["EPOCH"], known), variable="EPOCH")
     return out
 
 
@@ -246,7 +245,9 @@ def epoch_matches_se(ctx):
         group = _triples(subject[rows], ep.codes[rows], len(ep.texts), date[rows])
         first = np.empty(group.max() + 1, dtype=np.int64)
         first[group[::-1]] = rows[::-1]
-        covered, matched, owner, element = elements.match(subject[first], ep.texts[ep.codes[first]], date[first])
+        epoch_ids = np.fromiter((elements.epoch_id.get(t, -1) for t in ep.texts.tolist()), dtype=np.int64,
+                                count=len(ep.texts))            # the record's epoch as SE's number for it
+        covered, matched, owner, element = elements.match(subject[first], epoch_ids[ep.codes[first]], date[first])
         bad_group = covered & ~matched
         flagged = bad_group[group]
         bad_pos = rows[flagged]
@@ -291,12 +292,17 @@ class _Elements:
         order = np.argsort(sid, kind="stable")
         keep, sid = keep[order], sid[order]
         self.start, self.end, self.epoch = start[keep], end[keep], epochs[keep]
+        # epochs as numbers (one per distinct text): the match compares integers, not texts, per element
+        self.epoch_id: dict[str, int] = {}
+        self.epoch_number = np.array([self.epoch_id.setdefault(e, len(self.epoch_id)) for e in self.epoch.tolist()],
+                                     dtype=np.int64)
         self.count = np.bincount(sid, minlength=len(self.subject))
         self.first = np.cumsum(self.count) - self.count
 
     def match(self, subject, epoch, date):
         """Per triple: does some element of the subject cover the date (bounds inclusive, open end)? does a
-        covering one carry the epoch? And the (triple, element) pairs that cover, for the expected text."""
+        covering one carry the epoch (``epoch``: its number in ``epoch_id``, -1 for one SE does not hold)? And
+        the (triple, element) pairs that cover, for the expected text."""
         n = self.count[subject]
         owner = np.repeat(np.arange(len(subject)), n)
         offset = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
@@ -304,7 +310,7 @@ class _Elements:
         d = date[owner]
         end = self.end[element]
         inside = (d >= self.start[element]) & ((end == NO_DAY) | (d <= end))
-        same = self.epoch[element] == epoch[owner]
+        same = self.epoch_number[element] == epoch[owner]
         covered = np.bincount(owner[inside], minlength=len(subject)) > 0
         matched = np.bincount(owner[inside & same], minlength=len(subject)) > 0
         return covered, matched, owner[inside], element[inside]

@@ -10,6 +10,7 @@ from ..specs.ct import load_ct
 from ..specs.standards import load_standard
 from .collector import fewer_collections
 from .context import ValidationContext, cached_columns, clear_profiles, detect_scope, forget_texts
+from .finding_table import FindingTable
 from .findings import ERROR, Finding, ValidationReport
 from .registry import ADAM, applies, load_all, rules_for
 from .schema import column_findings
@@ -49,30 +50,55 @@ def _validate(datasets: dict, *, ct, standard, scope, define, options) -> Valida
     use_pandera = bool(ctx.options.get("pandera"))
     checked = ctx.options.get("datasets")
     checked = None if checked is None else {str(n).upper() for n in checked}
+    found = _Found()
+    keep = found.add
     for name, ds in sorted(ctx.datasets.items()):
         if checked is not None and name not in checked:
             continue
         if use_pandera:
             from .schema import run_schema
-            report.extend(_guard(lambda: run_schema(ds, ctx), "TF-SCHEMA", name))
+            keep(_guard(lambda: run_schema(ds, ctx), "TF-SCHEMA", name))
         elif column_rules:
-            report.extend(_guard(lambda: column_findings(ds, ctx, column_rules), "TF-SCHEMA", name))
+            keep(_guard(lambda: column_findings(ds, ctx, column_rules), "TF-SCHEMA", name))
         for rule in dataset_rules:
             if applies(rule, name):
-                report.extend(_guard(lambda: rule.check(ds, ctx), rule.id, name))
+                keep(_guard(lambda: rule.check(ds, ctx), rule.id, name))
         forget_texts()
     for rule in study_rules:
-        report.extend(_guard(lambda: rule.check(ctx), rule.id, "(study)"))
+        keep(_guard(lambda: rule.check(ctx), rule.id, "(study)"))
     forget_texts()
     n_define = 0
     if define is not None:
-        found, n_define = define_findings(define, ctx.datasets)
-        report.extend(found)
+        defined, n_define = define_findings(define, ctx.datasets)
+        keep(defined)
+    report.extend(found.table())
     report.rules_run = len(dataset_rules) + len(study_rules) + len(column_rules) + n_define
     report.rule_ids = sorted(r.id for r in dataset_rules + study_rules + column_rules)
     report.standard = ctx.standard.name
     report.sort()
     return report
+
+
+class _Found:
+    """Every rule's findings in the order they came: runs of ``Finding`` objects and ``FindingTable``s (the
+    column and value rules' large reports), made one table at the end (``FindingTable.join``) rather than
+    merged into the report's table after each rule."""
+
+    def __init__(self):
+        self.parts: list = []
+        self.objects: list = []
+
+    def add(self, found) -> None:
+        if isinstance(found, FindingTable):
+            if self.objects:
+                self.parts.append(self.objects)
+                self.objects = []
+            self.parts.append(found)
+        else:
+            self.objects.extend(found)          # taken now, as ``ValidationReport.extend`` took them
+
+    def table(self) -> FindingTable:
+        return FindingTable.join(self.parts + [self.objects])
 
 
 def _guard(run, rule_id, dataset):

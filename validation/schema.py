@@ -12,7 +12,8 @@ import warnings
 
 import pandas as pd
 
-from .context import ValueMask, findings_at, plain_ascii_text
+from .context import ValueMask, finding_table_at, findings_at, plain_ascii_text
+from .finding_table import FindingTable
 from .registry import RULES, applies, rules_for
 
 
@@ -67,22 +68,24 @@ def as_mask(mask) -> pd.Series:
 
 
 def column_findings(dataset, ctx, rules=None):
-    """Findings of the column rules, evaluated directly on whole columns (the fast path).
+    """Findings of the column rules, evaluated directly on whole columns (the fast path), as a ``FindingTable``
+    (``[]`` when there is none): a rule flagging thousands of records (a value outside an extensible codelist)
+    goes into the report as columns, without an object per finding.
 
     Same findings as ``column_masks`` gives, in the same order; the byte-level rules (TF-XPT-001 length,
     TF-XPT-002 printable ASCII) are skipped on a text column ``plain_ascii_text`` clears from Arrow's buffers,
     where neither can fail (so no profile is built for a column no other rule reads)."""
-    findings = []
+    parts = []
     index = dataset.frame.index
     for rule, name, mask in _column_masks_cleared(dataset, ctx, rules):
         if isinstance(mask, ValueMask):       # judged on distinct values; records built only for failures
-            if mask.any():
-                findings += findings_at(rule, dataset, index[mask.positions()], variable=name)
-            continue
-        mask = as_mask(mask)
-        if mask.any():
-            findings += findings_at(rule, dataset, mask, variable=name)
-    return findings
+            found = finding_table_at(rule, dataset, index[mask.positions()], variable=name) if mask.any() else None
+        else:
+            mask = as_mask(mask)
+            found = finding_table_at(rule, dataset, mask, variable=name) if mask.any() else None
+        if found is not None:
+            parts.append(found)
+    return FindingTable.join(parts) if parts else []
 
 
 def _check(rule, var, ctx):
