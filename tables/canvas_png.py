@@ -303,10 +303,10 @@ class _MaskMemoFont(ImageFont.FreeTypeFont):
         key = (text, "L", (None, None, None, 0, "ls", ink, start), (("stroke_filled", True),))
         got = self._masks.get(key)
         if got is None:
-            if len(text) > 1 and self.layout_engine == ImageFont.Layout.BASIC:
-                row = self.__dict__.get("_row")
-                if row is None:
-                    row = self._row = _GlyphRow(self)
+            row = self.__dict__.get("_row")
+            if row is None:
+                row = self._row = _GlyphRow.checked(self)
+            if len(text) > 1 and row:
                 got = row.mask(text, start)
                 if got is None:                   # nothing to compose (blank text): Pillow's own
                     got = super().getmask2(text, "L", None, None, None, 0, "ls", ink, start, stroke_filled=True)
@@ -352,6 +352,28 @@ class _GlyphRow:
         self.glyphs: dict = {}
         self.pairs: dict = {}
         self.pad = 1                  # a margin that holds any glyph placed anywhere in its text's box
+
+    PROBES = (("Subject 101-0007 (Ag) VAfi 10%", (0.37, 0.61)), ("µg/mL ≥ 1.5", (-0.25, 0.0)), ("DL2 ff", (0.5, 0.5)))
+
+    @classmethod
+    def checked(cls, font) -> "_GlyphRow | bool":
+        """A `_GlyphRow` of `font` when its composed masks equal Pillow's for a few probe texts (a Pillow whose
+        basic layout renders otherwise is then left to draw every line itself); False otherwise."""
+        if font.layout_engine != ImageFont.Layout.BASIC:
+            return False
+        row = cls(font)
+        for text, start in cls.PROBES:
+            want, offset = ImageFont.FreeTypeFont.getmask2(font, text, "L", None, None, None, 0, "ls", 255, start,
+                                                          stroke_filled=True)
+            got = row.mask(text, start)
+            if got is None or got[1] != offset:
+                return False
+            w, h = want.size
+            mask = np.asarray(Image.Image()._new(got[0]))
+            if mask.shape[0] != h or mask.shape[1] < w or mask[:, w:].any() or \
+                    not np.array_equal(mask[:, :w], np.asarray(Image.Image()._new(want))):
+                return False
+        return row
 
     def glyph(self, ch: str):
         """(trimmed mask or None, its left and top in pixels from the pen on the baseline (y up), the right
