@@ -101,6 +101,13 @@ class Canvas:
         self.items.append(Rects(x, y, w, h, faces, edge, lw, clip))
 
     def line(self, x, y, colour, lw, dash=None, alpha=1.0, clip=None, cap=None) -> None:
+        if type(x) is list and type(y) is list and len(x) == len(y) and _finite(x) and _finite(y):
+            # a tick, grid line or spine (a page draws thousands): the general path's arrays, without
+            # its masks (every point kept)
+            if len(x) >= 2:
+                self.items.append(Polyline(np.array(x, dtype=float), np.array(y, dtype=float), colour, lw, dash,
+                                           alpha, clip, cap or ("butt" if dash else "projecting")))
+            return
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         keep = np.isfinite(x) & np.isfinite(y)
         if keep.sum() >= 2:
@@ -115,6 +122,14 @@ class Canvas:
 
     def text(self, x, y, s, **kw) -> None:
         self.items.append(Text(float(x), float(y), str(s), **kw))
+
+
+def _finite(values: list) -> bool:
+    """Every value a finite real number (False for anything `math.isfinite` cannot read)."""
+    try:
+        return all(map(math.isfinite, values))
+    except TypeError:
+        return False
 
 
 # --- text metrics ----------------------------------------------------------------------------------
@@ -157,6 +172,17 @@ def pil_font(size: float, weight: str = "normal"):
     return ImageFont.truetype(font_file(weight), size * DPI / 72.0, layout_engine=ImageFont.Layout.BASIC)
 
 
+@lru_cache(maxsize=64)
+def text_length(size: float, weight: str = "normal"):
+    """`pil_font(size, weight).getlength` as a sum of remembered character lengths and pair kernings
+    (`rtf_metrics._PairwiseLength`). Exact for this font's basic layout (Pillow's `Layout.BASIC`: one glyph per
+    character, advanced by its width plus the kerning of its pair with the next, lengths in 1/64 pixel), for
+    any text; compared with `getlength` in tests/test_figures_canvas.py. Why: every subject label of a
+    per-subject figure is measured (~17 us each through Pillow's layout, ~1,600 labels at 1,000 subjects)."""
+    from .rtf_metrics import _PairwiseLength
+    return _PairwiseLength(pil_font(size, weight))
+
+
 @lru_cache(maxsize=65536)
 def extent(s: str, size: float, weight: str = "normal", math: bool = False) -> tuple[float, float, float]:
     """(width, height, descent) of one line in points: the advance width of the string at 120 dpi and the
@@ -165,9 +191,9 @@ def extent(s: str, size: float, weight: str = "normal", math: bool = False) -> t
     k = 72.0 / DPI
     if math:
         base, exp = power_parts(s)
-        w = (pil_font(size, weight).getlength(base) + pil_font(size * SUP_SCALE, weight).getlength(exp)) * k
+        w = (text_length(size, weight)(base) + text_length(size * SUP_SCALE, weight)(exp)) * k
         return w, max(asc, SUP_RAISE * size + SUP_SCALE * asc) + desc, desc
-    return pil_font(size, weight).getlength(s) * k, asc + desc, desc
+    return text_length(size, weight)(s) * k, asc + desc, desc
 
 
 @lru_cache(maxsize=64)
@@ -239,8 +265,7 @@ def _place(t: Text) -> list[tuple[float, float, float, str]]:
 
 def text_box(s: str, size: float, weight: str = "normal", math: bool = False) -> tuple[float, float]:
     """Width and height in points of an unrotated (possibly multi-line) text."""
-    t = Text(0.0, 0.0, s, size, ha="left", va="top", weight=weight, math=math)
-    lines = t.s.split("\n")
+    lines = s.split("\n")
     gap = font_vmetrics(size, weight)[2] if len(lines) > 1 else 0.0
     metrics = [line_metrics(line, size, weight, math, gap) for line in lines]
     return max(m[0] for m in metrics), sum(m[1] for m in metrics)

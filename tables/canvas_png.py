@@ -185,8 +185,17 @@ class _Page:
         y0s, y1s = h - (it.y + it.h) * k, h - it.y * k
         corners = np.stack([x0s, y0s, x1s, y0s, x1s, y1s, x0s, y1s, x0s, y0s], axis=1).reshape(-1, 5, 2)
         draw = self.r.draw_path
-        for verts, face in zip(corners, it.faces):
-            draw(gc, _path(verts, _RECT_CODES), _IDENTITY, None if face is None else _rgba(face))
+        if len(corners) > 2 and _apart(x0s, x1s, y0s, y1s, it.lw * k if it.edge is not None else 0.0):
+            # rectangles whose pixels cannot touch: drawn in any order they give the same picture, so those
+            # of one face are one path (a swimmer page's 50 bars: a few Agg calls instead of 50)
+            faces = [None if face is None else _rgba(face) for face in it.faces]
+            for face, at in _by_face(faces).items():
+                for part in range(0, len(at), _RECTS_PER_PATH):
+                    chosen = at[part:part + _RECTS_PER_PATH]
+                    draw(gc, _path(corners[chosen].reshape(-1, 2), np.tile(_RECT_CODES, len(chosen))), _IDENTITY, face)
+        else:
+            for verts, face in zip(corners, it.faces):
+                draw(gc, _path(verts, _RECT_CODES), _IDENTITY, None if face is None else _rgba(face))
         gc.restore()
 
     def polylines(self, run: list, verts: np.ndarray | None = None, codes: np.ndarray | None = None) -> None:
@@ -223,6 +232,30 @@ class _Page:
             pts = self.xy(np.concatenate([m.x for m in run]), np.concatenate([m.y for m in run]))
         self.r.draw_markers(gc, style.get_path(), _marker_transform(it.shape, it.size * self.k), _path(pts, None),
                             _IDENTITY, face)
+
+
+_RECTS_PER_PATH = 200     # 1,000 vertices: Agg snaps a path's vertices to pixels only up to 1,024 (as one rectangle's)
+
+
+def _apart(x0s, x1s, y0s, y1s, lw_px: float) -> bool:
+    """No two rectangles' pixels can meet: their boxes, widened by half the edge's width, the snapping shift
+    and a pixel of antialiasing, are pairwise disjoint (then Agg's coverage of every pixel comes from one
+    rectangle alone, whether they are drawn one by one or as one path)."""
+    m = lw_px / 2 + 2.0
+    left, right = np.minimum(x0s, x1s) - m, np.maximum(x0s, x1s) + m
+    low, high = np.minimum(y0s, y1s) - m, np.maximum(y0s, y1s) + m
+    apart = ((left[:, None] >= right[None, :]) | (right[:, None] <= left[None, :])
+             | (low[:, None] >= high[None, :]) | (high[:, None] <= low[None, :]))
+    np.fill_diagonal(apart, True)
+    return bool(apart.all())
+
+
+def _by_face(faces: list) -> dict:
+    """Positions of the rectangles of each face colour, colours in order of first appearance."""
+    got: dict = {}
+    for i, face in enumerate(faces):
+        got.setdefault(face, []).append(i)
+    return {face: np.asarray(at) for face, at in got.items()}
 
 
 @lru_cache(maxsize=256)
@@ -265,12 +298,168 @@ class _MaskMemoFont(ImageFont.FreeTypeFont):
 
     def line_mask(self, text, ink, start):
         """`getmask2` with the arguments `ImageDraw.text` passes for one plain line at anchor "ls" (see
-        `_line_mask`), remembered under the same key, built without `getmask2`'s generic key work."""
+        `_line_mask`), remembered under the same key, built without `getmask2`'s generic key work; a text
+        of several characters not drawn before is composed from its glyphs (`_GlyphRow`)."""
         key = (text, "L", (None, None, None, 0, "ls", ink, start), (("stroke_filled", True),))
         got = self._masks.get(key)
         if got is None:
-            got = self.getmask2(text, "L", None, None, None, 0, "ls", ink, start, stroke_filled=True)
+            row = self.__dict__.get("_row")
+            if row is None:
+                row = self._row = _GlyphRow.checked(self)
+            if len(text) > 1 and row:
+                got = row.mask(text, start)
+                if got is None:                   # nothing to compose (blank text): Pillow's own
+                    got = super().getmask2(text, "L", None, None, None, 0, "ls", ink, start, stroke_filled=True)
+                if len(self._masks) >= self.LIMIT:
+                    self._masks.clear()
+                self._masks[key] = got
+            else:
+                got = self.getmask2(text, "L", None, None, None, 0, "ls", ink, start, stroke_filled=True)
         return got
+
+
+def _pixel(v: int) -> int:
+    """FreeType 26.6 units to whole pixels, rounded as Pillow's `PIXEL` macro: ((v + 32) & -64) >> 6."""
+    return ((v + 32) & -64) >> 6
+
+
+def _c_round(v: float) -> int:
+    """C's `round` (halves away from zero)."""
+    return int(math.floor(v + 0.5)) if v >= 0 else -int(math.floor(-v + 0.5))
+
+
+class _GlyphRow:
+    """The mask Pillow's `font.render` gives one line of text in mode "L" at anchor "ls" (basic layout, no
+    stroke), composed from each character's mask rendered once, alone, by Pillow.
+
+    Why it is the same mask: in Pillow's basic layout (`_imagingft.c`, `font_render`) every glyph is
+    rendered by FreeType at the origin (its bitmap does not depend on where it lands) and blended into
+    the text's mask at whole pixels: x = round((-x_min + start_x) * 64) in single precision, each glyph
+    at PIXEL(x + pen), the line at PIXEL(round((-y_max - start_y) * 64)); the pen advances by each glyph's
+    width plus its pair's kerning (both read from `getlength`); x_min and y_max are the least left
+    bearing and the greatest top over the glyphs (from the lone glyph's mask offset), and a pixel already
+    inked takes a new glyph's value as `s + t * (255 - s) / 255` rounded as Pillow's MULDIV255 (which
+    leaves t unchanged where s is 0 and gives s where t is 0). The mask may be a column or so wider than
+    Pillow's (the glyphs' right extents are bounded, not measured): only zeros, which draw nothing.
+    Compared with Pillow's own masks in tests/test_tables_png_text.py (every label of the bundled and
+    1,000-subject figures' sizes, random texts and fractional starts).
+
+    A subject label is drawn once (each page has its own), so its mask was always rendered fresh
+    (~130 us, FreeType loading and rendering each glyph twice); the glyphs are few (digits, letters)."""
+
+    def __init__(self, font: ImageFont.FreeTypeFont):
+        self.font = font
+        self.glyphs: dict = {}
+        self.pairs: dict = {}
+        self.pad = 1                  # a margin that holds any glyph placed anywhere in its text's box
+
+    PROBES = (("Subject 101-0007 (Ag) VAfi 10%", (0.37, 0.61)), ("µg/mL ≥ 1.5", (-0.25, 0.0)), ("DL2 ff", (0.5, 0.5)))
+
+    @classmethod
+    def checked(cls, font) -> "_GlyphRow | bool":
+        """A `_GlyphRow` of `font` when its composed masks equal Pillow's for a few probe texts (a Pillow whose
+        basic layout renders otherwise is then left to draw every line itself); False otherwise."""
+        if font.layout_engine != ImageFont.Layout.BASIC:
+            return False
+        row = cls(font)
+        for text, start in cls.PROBES:
+            want, offset = ImageFont.FreeTypeFont.getmask2(font, text, "L", None, None, None, 0, "ls", 255, start,
+                                                          stroke_filled=True)
+            got = row.mask(text, start)
+            if got is None or got[1] != offset:
+                return False
+            w, h = want.size
+            mask = np.asarray(Image.Image()._new(got[0]))
+            if mask.shape[0] != h or mask.shape[1] < w or mask[:, w:].any() or \
+                    not np.array_equal(mask[:, :w], np.asarray(Image.Image()._new(want))):
+                return False
+        return row
+
+    def glyph(self, ch: str):
+        """(trimmed mask or None, its left and top in pixels from the pen on the baseline (y up), the right
+        edge of the lone glyph's box from the pen, its top and bottom, its advance in 26.6 units, the left
+        edge of its box, the trimmed mask's shape)."""
+        got = self.glyphs.get(ch)
+        if got is None:
+            core, (ox, oy) = ImageFont.FreeTypeFont.getmask2(self.font, ch, "L", None, None, None, 0, "ls", 255,
+                                                             (0.0, 0.0), stroke_filled=True)
+            w, h = core.size
+            ink = None
+            left, top = ox, -oy                       # pixel column 0 / row 0 of the mask, from the pen
+            if w and h:
+                a = np.asarray(Image.Image()._new(core))
+                rows, cols = np.flatnonzero(a.any(axis=1)), np.flatnonzero(a.any(axis=0))
+                if len(rows):
+                    ink = np.ascontiguousarray(a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+                    left, top = ox + int(cols[0]), -oy - int(rows[0])
+            shape = ink.shape if ink is not None else (0, 0)
+            self.pad = max(self.pad, *shape, abs(left) + 1, abs(top) + 1)
+            got = self.glyphs[ch] = (ink, left, top, ox + w, -oy, -oy - h, self.font.font.getlength(ch), ox, shape)
+        return got
+
+    def kerning(self, a: str, b: str) -> int:
+        got = self.pairs.get(a + b)
+        if got is None:
+            got = self.pairs[a + b] = (self.font.font.getlength(a + b) - self.glyph(a)[6] - self.glyph(b)[6])
+        return got
+
+    def mask(self, text: str, start: tuple):
+        """(mask, offset) as `getmask2(text, "L", anchor="ls", start=start)` returns them; None for a text
+        with no room (blank)."""
+        glyphs = [self.glyphs.get(ch) or self.glyph(ch) for ch in text]
+        pairs, kerning = self.pairs, self.kerning
+        pens, pen = [], 0
+        x_min = y_max = y_min = x_max = 0
+        last = len(text) - 1
+        for i, g in enumerate(glyphs):
+            p = ((pen + 32) & -64) >> 6                # _pixel
+            pens.append(pen)
+            if g[7] + p < x_min:
+                x_min = g[7] + p
+            if g[4] > y_max:
+                y_max = g[4]
+            if g[5] < y_min:
+                y_min = g[5]
+            if g[3] + p > x_max:
+                x_max = g[3] + p
+            pen += g[6]
+            if i < last:
+                k = pairs.get(text[i:i + 2])
+                pen += kerning(text[i], text[i + 1]) if k is None else k
+            if ((pen + 32) & -64) >> 6 > x_max:
+                x_max = ((pen + 32) & -64) >> 6
+        f32 = np.float32
+        sx, sy = f32(start[0]), f32(start[1])
+        x = _c_round(float((f32(-x_min) + f32(0.0) + sx) * f32(64)))
+        y = _c_round(float((f32(-y_max) + f32(-0.0) - sy) * f32(64)))
+        width = x_max - x_min + math.ceil(float(f32(0.0) + sx))
+        height = y_max - y_min + math.ceil(float(f32(0.0) + sy))
+        if width <= 0 or height <= 0:
+            return None
+        # drawn on a canvas with a margin, so a glyph is placed without clipping; the mask is its inside
+        # (what Pillow clips to its image is what lies outside)
+        pad = self.pad
+        out = np.zeros((height + 2 * pad, width + 2 * pad), dtype=np.uint8)
+        row0 = pad - (((y + 32) & -64) >> 6)
+        inked = -(1 << 30)                           # columns left of this are the only ones written yet
+        for g, pen in zip(glyphs, pens):
+            ink = g[0]
+            if ink is None:
+                continue
+            c0 = (((x + pen + 32) & -64) >> 6) + g[1] + pad
+            r0 = row0 - g[2]
+            h, w = g[8]
+            if c0 >= inked:
+                out[r0:r0 + h, c0:c0 + w] = ink
+            else:
+                t = out[r0:r0 + h, c0:c0 + w]
+                tmp = t.astype(np.uint32) * (255 - ink.astype(np.uint32)) + 128
+                t[...] = ink + ((tmp + (tmp >> 8)) >> 8).astype(np.uint8)
+            if c0 + w > inked:
+                inked = c0 + w
+        inside = np.ascontiguousarray(out[pad:pad + height, pad:pad + width])
+        img = Image.frombuffer("L", (width, height), inside, "raw", "L", 0, 1)
+        return img.im, (x_min, -y_max)
 
 
 @lru_cache(maxsize=64)
@@ -311,8 +500,13 @@ def _rotated_mask(text: str, size: float, weight: str, font, wpx: int, hpx: int,
     key = (text, size, weight, wpx, hpx, a_px)
     got = _ROTATED.get(key)
     if got is None:
+        # `ImageDraw.Draw(mask).text((1, a_px), text, font=font, fill=255, anchor="ls")` on the blank mask, as
+        # `_blit` draws a line: the same mask (integer point: start (0, 0); ink 255 on mode "L") drawn by the same
+        # `draw_bitmap` at the same offset, without building an `ImageDraw` and an `ImageText` per label (a
+        # waterfall page turns ~60 distinct subject labels)
+        glyphs, offset = _line_mask(font, text, 255, (0.0, 0.0))
         mask = Image.new("L", (wpx, hpx), 0)
-        ImageDraw.Draw(mask).text((1, a_px), text, font=font, fill=255, anchor="ls")
+        Image.core.draw(mask.im, 0).draw_bitmap((1 + offset[0], a_px + offset[1]), glyphs, 255)
         got = mask.transpose(Image.Transpose.ROTATE_90)    # (x, y) -> (y, wpx - 1 - x)
         if len(_ROTATED) >= 1024:
             _ROTATED.clear()

@@ -337,3 +337,41 @@ def test_png_encoder_round_trips_through_pillow_and_writes_the_resolution():
     assert (np.asarray(img) == rgb).all()
     assert img.info["dpi"] == pytest.approx((120, 120), abs=0.02)    # 4724 px/m
     assert _chunks(png) == ["IHDR", "pHYs", "IDAT", "IEND"]
+
+
+def test_text_length_equals_pillows_getlength():
+    """`canvas.text_length` (remembered characters and pairs) against Pillow's `getlength` of the whole text,
+    for subject labels, words, non-ASCII and random texts in the figures' sizes and weights."""
+    import random
+    from trialforge.tables.canvas import pil_font, text_length
+    rnd = random.Random(3)
+    alphabet = "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ()%/.,:;µ≥≤±×⁰¹²³⁴⁵⁶⁷⁸⁹_'\"ÄéVAWTo"
+    texts = ["", "0", "CD70-101-0007 (DL2)", "AVAWAY To", "ffi", "µg/mL ≥ 10"]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 30))) for _ in range(300)]
+    for k, text in enumerate(texts):
+        size, weight = [5.6, 6.3, 7.0, 8.0, 9.0][k % 5], "bold" if k % 4 == 1 else "normal"
+        assert text_length(size, weight)(text) == pil_font(size, weight).getlength(text), text
+
+
+def test_line_from_lists_equals_line_from_arrays():
+    """`Canvas.line` given plain lists of finite numbers (its fast path) makes the polyline the array path
+    makes; lists with a missing or infinite point, or too short, take the general path."""
+    from trialforge.tables.canvas import Polyline
+    cases = [([1.0, 2.5], [3.0, 4.0]), ([np.float64(1.25), 7], [0, np.float64(2.0)]), ([1.0], [2.0]),
+             ([1.0, float("nan"), 3.0], [1.0, 2.0, 3.0]), ([1.0, float("inf")], [1.0, 2.0]), ([], []),
+             ([1.0, 2.0, 3.0], [4.0, 5.0, None])]
+    for x, y in cases:
+        a, b = Canvas(1, 1), Canvas(1, 1)
+        try:
+            a.line(x, y, "#000000", 0.8, dash=(1.0, 2.0), alpha=0.5)
+        except TypeError:
+            with pytest.raises(TypeError):
+                b.line(np.asarray(x, dtype=object), np.asarray(y, dtype=object), "#000000", 0.8, dash=(1.0, 2.0),
+                       alpha=0.5)
+            continue
+        b.line(np.asarray(x, dtype=float), np.asarray(y, dtype=float), "#000000", 0.8, dash=(1.0, 2.0), alpha=0.5)
+        assert len(a.items) == len(b.items)
+        for p, q in zip(a.items, b.items):
+            assert type(p) is Polyline and type(q) is Polyline
+            assert p.x.dtype == q.x.dtype == np.float64 and np.array_equal(p.x, q.x) and np.array_equal(p.y, q.y)
+            assert (p.colour, p.lw, p.dash, p.alpha, p.clip, p.cap) == (q.colour, q.lw, q.dash, q.alpha, q.clip, q.cap)

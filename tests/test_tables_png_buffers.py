@@ -241,3 +241,45 @@ def test_page_paths_in_one_conversion_draw_the_per_run_pixels():
     items = c.items
     assert sum(type(i) is cp.Polyline for i in items) == 19 and sum(type(i) is cp.Markers for i in items) == 17
     assert cp.png_bytes(c) == _reference_png(c)
+
+
+def _rect_pixels(rects: list, width: float = 4.0, height: float = 6.0) -> np.ndarray:
+    """A white page with `rects` (Canvas.rects arguments) drawn by `_Page.rects`."""
+    c = Canvas(width, height)
+    for args, kw in rects:
+        c.rects(*args, **kw)
+    page = cp._white_page(c)
+    for it in c.items:
+        page.rects(it)
+    return np.array(np.asarray(page.r))
+
+
+@pytest.mark.parametrize("edge", [None, "#666666"])
+def test_rectangles_apart_drawn_by_face_are_the_one_by_one_pixels(edge, monkeypatch):
+    """Rectangles whose pixels cannot meet, drawn as one path per face colour, against each drawn alone (the
+    rectangles handed over one per `rects` call): swimmer-like bars (fractional edges, five faces in mixed
+    order, a missing face), a waterfall-like row, and rectangles that touch (drawn one by one either way).
+    Same pixels; the grouped route was taken where the rectangles are apart, and not where they touch."""
+    rng = np.random.default_rng(7)
+    n = 40
+    bars = ([np.full(n, 12.3), 5.0 + np.arange(n) * 10.37, rng.uniform(5, 250, n), np.full(n, 6.74),
+             [["#a6cee3", "#cab2d6", "#fdbf6f", None, "#b2df8a"][k] for k in rng.integers(0, 5, n)]],
+            {"edge": edge, "lw": 0.4})
+    row = ([20.2 + np.arange(25) * 10.5, np.full(25, 100.3), np.full(25, 6.4), rng.uniform(-60, 60, 25),
+            [["#1a9850", "#d73027", "#fee08b"][k] for k in rng.integers(0, 3, 25)]], {"edge": edge, "lw": 0.4})
+    touching = ([[10.0, 30.0, 50.0], [10.0, 10.0, 10.0], [20.0, 20.0, 20.0], [15.0, 15.0, 15.0],
+                 ["#1f77b4", "#1f77b4", "#d62728"]], {"edge": edge, "lw": 0.8})
+    grouped = []
+    real = cp._by_face
+    monkeypatch.setattr(cp, "_by_face", lambda faces: grouped.append(len(faces)) or real(faces))
+    close = ([20.2 + np.arange(25) * 10.5, np.full(25, 100.3), np.full(25, 8.4), rng.uniform(-60, 60, 25),
+              ["#1a9850"] * 25], {"edge": edge, "lw": 0.4})       # 3.5 pixels apart: within the margin
+    for rects, apart in ((bars, True), (row, True), (close, False), (touching, False)):
+        grouped.clear()
+        (x, y, w, h, faces), kw = rects
+        one_by_one = [(([x[i]], [y[i]], [w[i]], [h[i]], [faces[i]]), kw) for i in range(len(faces))]
+        want = _rect_pixels(one_by_one, 4.0, 6.0)
+        got = _rect_pixels([rects], 4.0, 6.0)
+        assert (want != 255).any()
+        assert np.array_equal(got, want)
+        assert bool(grouped) == apart, rects

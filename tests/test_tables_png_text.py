@@ -170,3 +170,75 @@ def test_blitted_text_equals_imagedraw_text(mode):
     assert (want != want[0, 0]).any()
     assert np.array_equal(got, want)
     assert cp._ROTATED                                  # rotated labels were remembered
+
+
+def _pillow_mask(font, text, start):
+    """Pillow's own mask of one line (what `ImageDraw.text` asks the font for), as an array, and its offset."""
+    from PIL import ImageFont
+    core, offset = ImageFont.FreeTypeFont.getmask2(font, text, "L", None, None, None, 0, "ls", 255, start,
+                                                   stroke_filled=True)
+    w, h = core.size
+    return (np.asarray(Image.Image()._new(core)) if w and h else np.zeros((h, w), np.uint8)), offset
+
+
+def test_composed_glyph_rows_equal_pillows_masks():
+    """`_GlyphRow.mask` (a line composed from each character's lone mask) against Pillow's `getmask2` of the
+    whole line: subject labels, tick labels, words with overlapping glyphs ("ff", "VA", italics-free but
+    bold), non-ASCII (µ, ≥, ×, superscripts, accents, an arrow), spaces, at integer, fractional, negative
+    and rounding-edge starts, in the figures' sizes. Same pixels at the same offset; the composed mask may
+    only be wider, by columns of zeros."""
+    import random
+    rnd = random.Random(15)
+    alphabet = "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ()%/.,:;µ≥≤±×⁰¹²³⁴⁵⁶⁷⁸⁹_'\"[]{}|Äé→"
+    texts = ["CD70-101-0007 (DL2)", "101-0007", "% change from baseline", "Time since infusion (months)",
+             "ffi VAWAY Tj", "10", "-0.5", "  a  ", "µg/mL ≥ 10 × 10⁶", "Ä→é"]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(2, 24))) for _ in range(400)]
+    edges = [0.0, 0.5, 0.5 / 64, 31.5 / 64, 32.5 / 64, 0.999, -0.25, -0.5, -0.999]
+    compared = 0
+    for k, text in enumerate(texts):
+        size = [5.6, 6.3, 7.0, 8.0, 9.0, 12.0][k % 6]
+        font = cp._draw_font(size, "bold" if k % 5 == 3 else "normal")
+        row = cp._GlyphRow(font)
+        for start in [(edges[k % len(edges)], edges[(k * 7) % len(edges)]), (rnd.random(), rnd.random()),
+                      (-rnd.random(), rnd.random())]:
+            want, want_offset = _pillow_mask(font, text, start)
+            got = row.mask(text, start)
+            if got is None:                          # nothing to compose: Pillow's mask is blank too
+                assert not want.any()
+                continue
+            core, offset = got
+            mask = np.asarray(Image.Image()._new(core))
+            assert offset == want_offset, (text, start)
+            assert mask.shape[0] == want.shape[0] and mask.shape[1] >= want.shape[1], (text, start)
+            assert np.array_equal(mask[:, :want.shape[1]], want), (text, start)
+            assert not mask[:, want.shape[1]:].any()
+            compared += 1
+    assert compared > 1000
+
+
+def test_memo_font_serves_composed_masks():
+    """A line of several characters drawn through `_MaskMemoFont.line_mask` is composed by the font's
+    `_GlyphRow` and remembered under `getmask2`'s key; it is Pillow's mask."""
+    cp._draw_font.cache_clear()
+    font = cp._draw_font(8.0, "normal")
+    got = font.line_mask("101-0007", 255, (0.25, 0.5))
+    assert set("101-0007") <= set(font._row.glyphs)
+    assert ("101-0007", "L", (None, None, None, 0, "ls", 255, (0.25, 0.5)), (("stroke_filled", True),)) in font._masks
+    assert font.line_mask("101-0007", 255, (0.25, 0.5)) is got
+    want, offset = _pillow_mask(font, "101-0007", (0.25, 0.5))
+    assert got[1] == offset
+    mask = np.asarray(Image.Image()._new(got[0]))
+    assert np.array_equal(mask[:, :want.shape[1]], want) and not mask[:, want.shape[1]:].any()
+
+
+def test_glyph_rows_not_used_when_pillow_renders_otherwise(monkeypatch):
+    """A font whose composed probe masks differ from Pillow's (as a Pillow with another render rule would give)
+    draws every line through Pillow's own `getmask2`."""
+    cp._draw_font.cache_clear()
+    monkeypatch.setattr(cp, "_c_round", lambda v: round(v) + 64)       # glyphs placed a pixel to the right
+    font = cp._draw_font(8.0, "normal")
+    got = font.line_mask("101-0007", 255, (0.25, 0.5))
+    assert font._row is False
+    want, offset = _pillow_mask(font, "101-0007", (0.25, 0.5))
+    assert got[1] == offset and np.array_equal(np.asarray(Image.Image()._new(got[0])), want)
+    cp._draw_font.cache_clear()
