@@ -200,12 +200,6 @@ def use_system_allocator() -> None:
         pass
 
 
-#: Resident size from which a finished stage's freed heap is given back (``release_freed_memory``). Below it
-#: the heap is kept for the next stage: at 1,000 subjects (~0.4 GB) the collections and trims cost ~0.2 s
-#: of CPU and the trimmed pages were faulted in again by the next stage.
-TRIM_FROM_KIB = 1 << 20
-
-
 def release_freed_memory(*, gate: bool = False) -> None:
     """Give the memory freed by a finished stage back to the system (gc, then glibc ``malloc_trim``).
 
@@ -223,9 +217,6 @@ def release_freed_memory(*, gate: bool = False) -> None:
         forget = getattr(context, "clear_profiles", None)
         if forget is not None:
             forget()
-    from .jobs import _own_rss_kib
-    if (_own_rss_kib() or TRIM_FROM_KIB) < TRIM_FROM_KIB:
-        return
     gc.collect()
     try:
         import ctypes
