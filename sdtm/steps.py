@@ -22,9 +22,7 @@ MAP1, MAP2, FINISH = "map1", "map2", "finish"
 _SHARE = {MAP1: 0.65, MAP2: 0.1, FINISH: 0.25}
 _RULE_BYTES = 30_000    # one rule's fixed cost as raw bytes (~2 ms a rule, ~0.05-0.07 us a raw byte at 1,000 subjects
                         # since large columns are hashed by identity; was 12,000 at ~0.13 us a byte)
-_HERE_FIXED = 2_000_000  # what this process does besides the steps (RELREC, taking the worker's result) and the
-                         # copy-on-write faults its steps take in a run (a larger heap than the worker touches):
-                         # in a 1,000-subject run its steps cost ~0.3 s more than their estimate against the worker's
+_HERE_FIXED = 1_000_000  # what this process does besides the steps (metadata, RELREC, taking the worker's result)
 _WORKER_FIXED = 1_000_000  # the worker's fork, copy-on-write faults and result hand-back (~0.15 s at the example)
 _WORKER_FACTOR = 1.05   # a step costs a little more in the worker than here (caches built again; measured at 1,000
                         # subjects in a run's settings: collector frozen, fewer collections; was 1.3 before them)
